@@ -1,0 +1,51 @@
+/* metrics.h — the metric registry and the one entry point the harness calls.
+ *
+ * A metric compares a method's samples with a reference sample set (and/or uses the
+ * task itself). Names say exactly what is computed: `energy_w2` is the 1-D W2 (not
+ * squared) between reduced-energy distributions; see docs/metrics.md for every
+ * definition and its relation to the names used by papers.
+ *
+ * Energies passed in are REDUCED energies u = E/kT computed by the evaluator with
+ * bb_task_energy (never charged to a method's budget).
+ */
+#ifndef BB_METRICS_H
+#define BB_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/bb.h"
+#include "harness/samples.h"
+#include "tasks/task.h"
+
+typedef struct cJSON cJSON;
+
+typedef struct bb_eval_input {
+    const bb_task *task;
+    const bb_samples *samples;   /* method output (may carry logw) */
+    const double *u_samples;     /* [samples->n] reduced energies (may contain +INFINITY) */
+    const bb_samples *reference; /* reference set or NULL */
+    const double *u_reference;   /* [reference->n] or NULL */
+    uint64_t seed;               /* seeds subsampling / bootstrap (streams 0x5000_0000+) */
+    int with_ci;                 /* 1: add bootstrap ci95 where the metric supports it */
+} bb_eval_input;
+
+typedef struct bb_metric {
+    const char *name;        /* "energy_w2" */
+    const char *definition;  /* exact definition, copied into reports */
+    int higher_is_better;    /* direction for compare/leaderboard */
+    int needs_reference;     /* 1: skipped (with a note) when no reference set */
+    int cheap;               /* 1: run at every anytime checkpoint */
+    /* Add {name: {"value": v, "n_samples": n, "ci95": [lo, hi]?, ...}} entries to out.
+     * A family may add several related names at once. */
+    int (*compute)(const bb_eval_input *in, cJSON *out, bb_ctx *ctx);
+} bb_metric;
+
+extern const bb_metric *const bb_metrics[]; /* NULL-terminated registry */
+const bb_metric *bb_metric_find(const char *name);
+
+/* Compute every applicable metric (cheap_only: only those marked cheap) into the
+ * object `out`. Metrics needing a reference are skipped when in->reference is NULL. */
+int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_ctx *ctx);
+
+#endif

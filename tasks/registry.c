@@ -1,0 +1,19 @@
+/* registry.c — every task type boltzbench knows. Adding a task = one line here. */
+#include "tasks/task.h"
+
+extern const bb_task_type bb_task_gmm40;
+extern const bb_task_type bb_task_dw4;
+extern const bb_task_type bb_task_lj13;
+extern const bb_task_type bb_task_lj55;
+extern const bb_task_type bb_task_lj13_phys;
+extern const bb_task_type bb_task_lj55_phys;
+
+const bb_task_type *const bb_task_types[] = {
+    &bb_task_gmm40,
+    &bb_task_dw4,
+    &bb_task_lj13,
+    &bb_task_lj55,
+    &bb_task_lj13_phys,
+    &bb_task_lj55_phys,
+    NULL,
+};
