@@ -1,0 +1,57 @@
+/* cli.h — subcommands of the boltzbench program and the shared option parser.
+ *
+ * Each subcommand lives in harness/cli/cmd_<name>.c as `int bb_cmd_<name>(int argc,
+ * char **argv)` (argv[0] is the subcommand name) and is listed in the table in
+ * main.c. Options are declared once in a bb_opt table; --help is generated from it
+ * (curl tool_getparam style), so help cannot drift from the parser.
+ *
+ * Errors: print exactly one line "boltzbench: <file or field>: <what>" to stderr
+ * (bb_cli_error) and return a non-zero exit code: 2 for usage errors, 1 otherwise.
+ */
+#ifndef BB_CLI_H
+#define BB_CLI_H
+
+#include <stdio.h>
+
+#include "harness/bb.h"
+
+typedef struct bb_opt {
+    const char *name;     /* long name without dashes; NULL terminates */
+    char short_name;      /* 0 if none */
+    const char *arg_name; /* NULL: flag without argument */
+    const char *doc;      /* one line */
+} bb_opt;
+
+typedef struct bb_opt_iter {
+    int argc;
+    char **argv;
+    int i;              /* next argv index */
+    const char *arg;    /* argument of the last option (NULL for flags) */
+    const char *positional; /* set when the item is a positional argument (id = BB_OPT_POSITIONAL) */
+} bb_opt_iter;
+
+#define BB_OPT_END (-1)
+#define BB_OPT_POSITIONAL (-2)
+#define BB_OPT_ERROR (-3)
+
+void bb_opt_init(bb_opt_iter *it, int argc, char **argv); /* starts after argv[0] */
+/* Next option: its index in `table`, BB_OPT_POSITIONAL, BB_OPT_END, or BB_OPT_ERROR
+ * (unknown option / missing argument; ctx says which). "--" ends option parsing.
+ * Accepts --name value, --name=value, -x value. */
+int bb_opt_next(bb_opt_iter *it, const bb_opt *table, bb_ctx *ctx);
+/* "Usage: boltzbench <usage>\n\n<summary>\n\nOptions:\n  -x, --name ARG  doc\n" */
+void bb_opt_help(FILE *fp, const char *usage, const char *summary, const bb_opt *table);
+
+/* Print "boltzbench: <msg>" (one line) to stderr. */
+void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parse a positive/non-negative integer option value; error names the option. */
+int bb_cli_parse_i64(const char *opt, const char *s, long long min, long long *out);
+
+/* Subcommands (one file each). */
+int bb_cmd_tasks(int argc, char **argv);
+int bb_cmd_methods(int argc, char **argv);
+int bb_cmd_run(int argc, char **argv);
+int bb_cmd_suite(int argc, char **argv);
+int bb_cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,105 @@
+/* opts.c — the shared option parser and error printer of the CLI (see cli.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli/cli.h"
+
+void bb_opt_init(bb_opt_iter *it, int argc, char **argv) {
+    it->argc = argc;
+    it->argv = argv;
+    it->i = 1;
+    it->arg = NULL;
+    it->positional = NULL;
+}
+
+int bb_opt_next(bb_opt_iter *it, const bb_opt *table, bb_ctx *ctx) {
+    it->arg = NULL;
+    it->positional = NULL;
+    if (it->i >= it->argc) return BB_OPT_END;
+    char *a = it->argv[it->i++];
+    if (strcmp(a, "--") == 0) {
+        if (it->i >= it->argc) return BB_OPT_END;
+        it->positional = it->argv[it->i++];
+        return BB_OPT_POSITIONAL;
+    }
+    if (a[0] != '-' || a[1] == '\0') {
+        it->positional = a;
+        return BB_OPT_POSITIONAL;
+    }
+    const char *inline_arg = NULL;
+    int idx = -1;
+    if (a[1] == '-') {
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        for (int k = 0; table[k].name; k++)
+            if (strlen(table[k].name) == len && strncmp(table[k].name, name, len) == 0) idx = k;
+        if (eq) inline_arg = eq + 1;
+    } else if (a[2] == '\0') {
+        for (int k = 0; table[k].name; k++)
+            if (table[k].short_name && table[k].short_name == a[1]) idx = k;
+    }
+    if (idx < 0) {
+        BB_ERR(ctx, BB_EINVAL, "%s: unknown option (see --help)", a);
+        return BB_OPT_ERROR;
+    }
+    if (table[idx].arg_name) {
+        if (inline_arg) it->arg = inline_arg;
+        else if (it->i < it->argc) it->arg = it->argv[it->i++];
+        else {
+            BB_ERR(ctx, BB_EINVAL, "%s: missing %s", a, table[idx].arg_name);
+            return BB_OPT_ERROR;
+        }
+    } else if (inline_arg) {
+        BB_ERR(ctx, BB_EINVAL, "%s: takes no value", a);
+        return BB_OPT_ERROR;
+    }
+    return idx;
+}
+
+void bb_opt_help(FILE *fp, const char *usage, const char *summary, const bb_opt *table) {
+    fprintf(fp, "Usage: boltzbench %s\n\n%s\n\nOptions:\n", usage, summary);
+    for (int k = 0; table[k].name; k++) {
+        char left[64];
+        if (table[k].short_name)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", table[k].short_name, table[k].name,
+                     table[k].arg_name ? " " : "", table[k].arg_name ? table[k].arg_name : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", table[k].name, table[k].arg_name ? " " : "",
+                     table[k].arg_name ? table[k].arg_name : "");
+        fprintf(fp, "  %-28s %s\n", left, table[k].doc);
+    }
+}
+
+void bb_cli_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("boltzbench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int bb_cli_parse_i64(const char *opt, const char *s, long long min, long long *out) {
+    char *end = NULL;
+    errno = 0;
+    double d = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end && (*end == 'e' || *end == 'E' || *end == '.')) { /* allow 1e6 */
+        d = strtod(s, &end);
+        v = (long long)d;
+        if (d != (double)v) end = (char *)s;
+    }
+    if (end == s || *end != '\0' || errno) {
+        bb_cli_error("%s: '%s' is not an integer", opt, s);
+        return BB_EINVAL;
+    }
+    if (v < min) {
+        bb_cli_error("%s: must be >= %lld (got %lld)", opt, min, v);
+        return BB_EINVAL;
+    }
+    *out = v;
+    return BB_OK;
+}
