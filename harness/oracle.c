@@ -2,14 +2,11 @@
 #include "harness/oracle.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BB_ORACLE_MAX_CKPT 32
-/* Configurations per parallel work item: fixed, so the split never depends on threads. */
-#define BB_ORACLE_CHUNK 16
 
 struct bb_oracle {
     const bb_task *task;
@@ -85,36 +82,8 @@ int bb_oracle_eval(bb_oracle *o, size_t n, const double *x, double *u, double *g
     } while (!atomic_compare_exchange_weak(&o->used, &cur, cur + (int64_t)n));
     if (grad) atomic_fetch_add(&o->with_grad, (int64_t)n);
 
-    for (size_t i = 0; i < n * dof; i++)
-        if (isnan(x[i]))
-            return BB_ERR(ctx, BB_ENAN, "task %s: configuration %zu of the batch has a NaN coordinate", t->id, i / dof);
-
-    size_t n_chunks = (n + BB_ORACLE_CHUNK - 1) / BB_ORACLE_CHUNK;
-    int status = BB_OK;
-    bb_ctx first = {0};
-    long first_chunk = -1;
-#pragma omp parallel for schedule(dynamic, 1) if (n_chunks > 1)
-    for (size_t c = 0; c < n_chunks; c++) {
-        size_t i0 = c * BB_ORACLE_CHUNK;
-        size_t m = n - i0 < BB_ORACLE_CHUNK ? n - i0 : BB_ORACLE_CHUNK;
-        bb_ctx local = {0};
-        int rc = t->type->energy(t, m, x + i0 * dof, u + i0, grad ? grad + i0 * dof : NULL, &local);
-        if (rc) {
-#pragma omp critical(bb_oracle_err)
-            {
-                /* keep the error of the lowest chunk so the message is deterministic */
-                if (first_chunk < 0 || (long)c < first_chunk) {
-                    first_chunk = (long)c;
-                    status = rc;
-                    first = local;
-                }
-            }
-        }
-    }
-    if (status) {
-        if (ctx) *ctx = first;
-        return status;
-    }
+    int status = bb_task_energy_parallel(t, n, x, u, grad, ctx);
+    if (status) return status;
     int64_t rej = 0;
     for (size_t i = 0; i < n; i++) {
         if (isnan(u[i]))

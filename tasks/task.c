@@ -85,6 +85,36 @@ int bb_task_energy(const bb_task *t, size_t n, const double *x, double *u, doubl
     return t->type->energy(t, n, x, u, grad, ctx);
 }
 
+int bb_task_energy_parallel(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx) {
+    size_t dof = (size_t)t->dof;
+    for (size_t i = 0; i < n * dof; i++)
+        if (isnan(x[i]))
+            return BB_ERR(ctx, BB_ENAN, "task %s: configuration %zu of the batch has a NaN coordinate", t->id, i / dof);
+    size_t n_chunks = (n + BB_TASK_CHUNK - 1) / BB_TASK_CHUNK;
+    int status = BB_OK;
+    long first_chunk = -1;
+    bb_ctx first = {0};
+#pragma omp parallel for schedule(dynamic, 1) if (n_chunks > 1)
+    for (size_t c = 0; c < n_chunks; c++) {
+        size_t i0 = c * BB_TASK_CHUNK;
+        size_t m = n - i0 < BB_TASK_CHUNK ? n - i0 : BB_TASK_CHUNK;
+        bb_ctx local = {0};
+        int rc = t->type->energy(t, m, x + i0 * dof, u + i0, grad ? grad + i0 * dof : NULL, &local);
+        if (rc) {
+#pragma omp critical(bb_task_energy_err)
+            {
+                if (first_chunk < 0 || (long)c < first_chunk) {
+                    first_chunk = (long)c;
+                    status = rc;
+                    first = local;
+                }
+            }
+        }
+    }
+    if (status && ctx) *ctx = first;
+    return status;
+}
+
 void bb_remove_com(size_t n, int n_particles, int dim, double *x) {
     size_t dof = (size_t)n_particles * (size_t)dim;
     for (size_t i = 0; i < n; i++) {

@@ -96,6 +96,11 @@ void bb_task_free(bb_task *t); /* NULL-safe */
 /* Direct, uncounted evaluation: for tests, benchmarks and the evaluator (metrics,
  * minimisation). Methods must use the oracle instead. Checks x for NaN. */
 int bb_task_energy(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx);
+/* Same, split over OpenMP threads in fixed chunks of BB_TASK_CHUNK configurations, so the
+ * result is bit-identical on any thread count. On error the message of the lowest failing
+ * chunk is kept. Used by the oracle and by the evaluator. */
+#define BB_TASK_CHUNK 16
+int bb_task_energy_parallel(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx);
 /* Initial configurations (type->initial or the default Gaussian). */
 int bb_task_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx);
 
