@@ -1,0 +1,289 @@
+/* lj.c — Lennard-Jones clusters LJ-13 and LJ-55 in two conventions (four task types).
+ *
+ * What it is:
+ *   lj13, lj55 (iDEM / PITA / Adjoint Sampling convention, r_m = ε = 1, kT = 1):
+ *     u(x) = Σ_{i≠j} ε[(r_m/r_ij)¹² − 2(r_m/r_ij)⁶] + ½ Σ_i ‖x_i − x̄‖²
+ *   (ordered pairs: each pair counted twice, exactly as their code sums the full
+ *   distance matrix; the harmonic term ties the particles to their centre x̄).
+ *   lj13-phys, lj55-phys (physical convention, Cambridge Cluster Database, σ = ε = 1):
+ *     E(x) = 4ε Σ_{i<j} [(σ/r_ij)¹² − (σ/r_ij)⁶] + W(x),  u = E/kT, kT = 1 by default
+ *   (task parameter {"kT": value} in units of ε). W is a soft spherical wall about the
+ *   centre of mass, W = Σ_i ½ k (‖x_i − x̄‖ − R_c)² for ‖x_i − x̄‖ > R_c and 0 inside,
+ *   with k = 1 ε/σ² and R_c = 2.5σ (LJ-13) or 3.5σ (LJ-55).
+ *
+ * Why the wall: a free cluster has no normalisable Boltzmann density (exp(−E/kT) → 1
+ * as particles fly apart, and at kT = ε the cluster evaporates), so a sampler needs a
+ * confinement. W is zero wherever every particle is within R_c of the centre of mass —
+ * which holds for every compact cluster and for the known minima (outer radius ≈ 1.1σ
+ * for LJ-13, ≈ 2.1σ for LJ-55) — so energies of minima are exactly the pure LJ sum
+ * (LJ13 −44.326801, LJ55 −279.248470). W is C¹ (value and gradient continuous at R_c)
+ * and translation/rotation/permutation invariant. It is the usual constraining
+ * sphere of cluster simulations, made soft so gradients stay finite.
+ *
+ * Relation between the conventions: with r_m = 2^{1/6} σ each unordered pair has the
+ * same shape; iDEM uses r_m = 1 and counts pairs twice, so its LJ part is
+ * E_iDEM,LJ(x) = 2 · E_phys,LJ(2^{1/6} x) (plus its harmonic term).
+ *
+ * Overlap: two coincident particles give u = +INFINITY and a zero gradient; so does
+ * any configuration whose energy or gradient overflows. A NaN coordinate is BB_ENAN.
+ *
+ * What it is not: a cutoff, periodic or neighbour-list LJ; it never clips energies
+ * (clipping in some codebases is a training trick, not part of the target). The O(P²)
+ * pair sum itself lives in lj_kernels.c.
+ */
+#include "tasks/lj_kernels.h"
+#include "tasks/task.h"
+
+#include "harness/jsonutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct lj_conv {
+    double A, B;        /* pair term A r⁻¹² − B r⁻⁶ per unordered pair */
+    int harmonic;       /* 1: + ½ Σ‖x_i − x̄‖² (iDEM) */
+    double wall_radius; /* > 0: soft wall ½k(r − R_c)² beyond R_c from the centre of mass */
+    double wall_k;
+} lj_conv;
+
+static const lj_conv lj_idem = {2.0, 4.0, 1, 0.0, 0.0};
+static const lj_conv lj13_phys_conv = {4.0, 4.0, 0, 2.5, 1.0};
+static const lj_conv lj55_phys_conv = {4.0, 4.0, 0, 3.5, 1.0};
+
+/* Instance state of the phys tasks: the temperature. */
+typedef struct lj_state {
+    double kT;
+} lj_state;
+
+/* Confinement energy of one configuration (added to e) and its gradient (added to g). */
+static double lj_confinement(const lj_conv *c, int P, const double *x, double *g) {
+    double m[3] = {0.0, 0.0, 0.0};
+    for (int p = 0; p < P; p++)
+        for (int d = 0; d < 3; d++) m[d] += x[3 * p + d];
+    for (int d = 0; d < 3; d++) m[d] /= P;
+    double e = 0.0;
+    if (c->harmonic) {
+        /* ∂/∂x_j ½Σ‖x_i − x̄‖² = (x_j − x̄) − (1/P)Σ_i (x_i − x̄) = x_j − x̄. */
+        for (int p = 0; p < P; p++)
+            for (int d = 0; d < 3; d++) {
+                double r = x[3 * p + d] - m[d];
+                e += 0.5 * r * r;
+                if (g) g[3 * p + d] += r;
+            }
+    }
+    if (c->wall_radius > 0.0) {
+        /* h_i = k (r_i − R_c)(x_i − x̄)/r_i beyond the wall; ∂W/∂x_j = h_j − (1/P)Σ_i h_i. */
+        double hsum[3] = {0.0, 0.0, 0.0};
+        int any = 0;
+        for (int p = 0; p < P; p++) {
+            double v[3], r2 = 0.0;
+            for (int d = 0; d < 3; d++) {
+                v[d] = x[3 * p + d] - m[d];
+                r2 += v[d] * v[d];
+            }
+            double r = sqrt(r2);
+            if (r <= c->wall_radius) continue;
+            double s = r - c->wall_radius;
+            e += 0.5 * c->wall_k * s * s;
+            any = 1;
+            if (g) {
+                double f = c->wall_k * s / r;
+                for (int d = 0; d < 3; d++) {
+                    g[3 * p + d] += f * v[d];
+                    hsum[d] += f * v[d];
+                }
+            }
+        }
+        if (g && any)
+            for (int p = 0; p < P; p++)
+                for (int d = 0; d < 3; d++) g[3 * p + d] -= hsum[d] / P;
+    }
+    return e;
+}
+
+/* Finish one configuration: confinement, 1/kT, overlap and overflow handling. */
+static int lj_finish(const lj_conv *c, int P, double kT, size_t idx, const double *x, int overlap,
+                     double e, double *u, double *g, const char *id, bb_ctx *ctx) {
+    const int dof = 3 * P;
+    if (!overlap) {
+        e += lj_confinement(c, P, x, g);
+        e /= kT;
+        int finite = isfinite(e);
+        if (g) {
+            for (int k = 0; k < dof; k++) {
+                g[k] /= kT;
+                finite &= isfinite(g[k]);
+            }
+        }
+        if (finite) {
+            *u = e;
+            return BB_OK;
+        }
+    }
+    for (int k = 0; k < dof; k++)
+        if (isnan(x[k])) return BB_ERR(ctx, BB_ENAN, "task %s: configuration %zu: NaN coordinate", id, idx);
+    *u = INFINITY;
+    if (g)
+        for (int k = 0; k < dof; k++) g[k] = 0.0;
+    return BB_OK;
+}
+
+#define LJ_STACK_P 64
+
+static int lj_energy(const bb_task *t, const lj_conv *c, double kT, size_t n, const double *x,
+                     double *u, double *grad, bb_ctx *ctx) {
+    const int P = t->n_particles;
+    const size_t dof = (size_t)P * 3;
+    double stack_work[2 * LJ_STACK_P * 3 * BB_LJ_LANES];
+    double stack_g[BB_LJ_LANES][LJ_STACK_P * 3]; /* lane gradients when grad is NULL or padding */
+    double *work = stack_work, *heap = NULL;
+    double *scratch[BB_LJ_LANES];
+    if (P > LJ_STACK_P) {
+        heap = malloc(sizeof(double) * (size_t)(bb_lj_work_size(P) + (long)BB_LJ_LANES * 3 * P));
+        if (!heap) return BB_ERR(ctx, BB_ENOMEM, "task %s: out of memory", t->id);
+        work = heap;
+        for (int l = 0; l < BB_LJ_LANES; l++) scratch[l] = heap + bb_lj_work_size(P) + (size_t)l * dof;
+    } else {
+        for (int l = 0; l < BB_LJ_LANES; l++) scratch[l] = stack_g[l];
+    }
+    int rc = BB_OK;
+    for (size_t i0 = 0; i0 < n && rc == BB_OK; i0 += BB_LJ_LANES) {
+        size_t nl = n - i0 < BB_LJ_LANES ? n - i0 : BB_LJ_LANES;
+        const double *xl[BB_LJ_LANES];
+        double *gl[BB_LJ_LANES];
+        double el[BB_LJ_LANES];
+        for (size_t l = 0; l < BB_LJ_LANES; l++) {
+            size_t src = l < nl ? i0 + l : i0; /* pad a short tail with copies of its first */
+            xl[l] = x + src * dof;
+            gl[l] = (grad && l < nl) ? grad + (i0 + l) * dof : scratch[l];
+        }
+        int mask = bb_lj_pairs_x4(P, xl, c->A, c->B, el, gl, work);
+        for (size_t l = 0; l < nl && rc == BB_OK; l++)
+            rc = lj_finish(c, P, kT, i0 + l, xl[l], (mask >> l) & 1, el[l], &u[i0 + l],
+                           grad ? gl[l] : NULL, t->id, ctx);
+    }
+    free(heap);
+    return rc;
+}
+
+static int lj13_energy(const bb_task *t, size_t n, const double *x, double *u, double *g, bb_ctx *ctx) {
+    return lj_energy(t, &lj_idem, 1.0, n, x, u, g, ctx);
+}
+static int lj55_energy(const bb_task *t, size_t n, const double *x, double *u, double *g, bb_ctx *ctx) {
+    return lj_energy(t, &lj_idem, 1.0, n, x, u, g, ctx);
+}
+static int lj13_phys_energy(const bb_task *t, size_t n, const double *x, double *u, double *g, bb_ctx *ctx) {
+    return lj_energy(t, &lj13_phys_conv, ((const lj_state *)t->state)->kT, n, x, u, g, ctx);
+}
+static int lj55_phys_energy(const bb_task *t, size_t n, const double *x, double *u, double *g, bb_ctx *ctx) {
+    return lj_energy(t, &lj55_phys_conv, ((const lj_state *)t->state)->kT, n, x, u, g, ctx);
+}
+
+/* Parameters of the phys tasks: {"kT": positive number, in units of ε}; default 1. */
+static int lj_phys_init(bb_task *t, const cJSON *params, bb_ctx *ctx) {
+    lj_state *s = t->state;
+    s->kT = t->type->kT;
+    if (params) {
+        if (!cJSON_IsObject(params)) return BB_ERR(ctx, BB_EINVAL, "task %s: parameters must be an object", t->id);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, params) {
+            if (!it->string || strcmp(it->string, "kT") != 0)
+                return BB_ERR(ctx, BB_EINVAL, "task %s: parameter '%s': unknown (only \"kT\")", t->id,
+                              it->string ? it->string : "");
+            if (!cJSON_IsNumber(it) || !(it->valuedouble > 0.0) || !isfinite(it->valuedouble))
+                return BB_ERR(ctx, BB_EINVAL, "task %s: parameter 'kT': must be a positive finite number", t->id);
+            s->kT = it->valuedouble;
+        }
+    }
+    t->kT = s->kT;
+    return BB_OK;
+}
+
+#define LJ_FLAGS (BB_TASK_TRANSLATION_INV | BB_TASK_ROTATION_INV | BB_TASK_PERMUTATION_INV | BB_TASK_COM_FREE)
+
+const bb_task_type bb_task_lj13 = {
+    .name = "lj13",
+    .version = 1,
+    .description =
+        "LJ-13, iDEM/PITA/Adjoint Sampling convention: 13 particles in 3-D, u = sum over ordered "
+        "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
+        "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
+        "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
+        "distribution N(0, 0.55^2 I), COM removed. Overlapping particles: +inf.",
+    .n_particles = 13,
+    .dim = 3,
+    .kT = 1.0,
+    .kT_unit = "reduced",
+    .length_unit = "reduced (r_m = 1)",
+    .flags = LJ_FLAGS,
+    .init_scale = 0.55,
+    .reference_dataset = "lj13-idem-test@1",
+    .energy = lj13_energy,
+};
+
+const bb_task_type bb_task_lj55 = {
+    .name = "lj55",
+    .version = 1,
+    .description =
+        "LJ-55, iDEM/PITA/Adjoint Sampling convention: 55 particles in 3-D, u = sum over ordered "
+        "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
+        "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
+        "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
+        "distribution N(0, 0.92^2 I), COM removed. Overlapping particles: +inf.",
+    .n_particles = 55,
+    .dim = 3,
+    .kT = 1.0,
+    .kT_unit = "reduced",
+    .length_unit = "reduced (r_m = 1)",
+    .flags = LJ_FLAGS,
+    .init_scale = 0.92,
+    .reference_dataset = NULL,
+    .energy = lj55_energy,
+};
+
+const bb_task_type bb_task_lj13_phys = {
+    .name = "lj13-phys",
+    .version = 1,
+    .description =
+        "LJ-13, physical convention (Cambridge Cluster Database): 13 particles in 3-D, "
+        "E = 4 eps sum_{i<j} [(sigma/r)^12 - (sigma/r)^6] + W, eps = sigma = 1, u = E/kT with "
+        "kT = 1 eps by default (parameter {\"kT\": value}). W = sum_i 0.5 k (|x_i - x_com| - R_c)^2 "
+        "beyond R_c = 2.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
+        "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
+        "-44.326801, icosahedron). Invariant under translation, rotation, permutation; "
+        "centre-of-mass free. Initial distribution N(0, 0.6^2 I), COM removed. Overlap: +inf.",
+    .n_particles = 13,
+    .dim = 3,
+    .kT = 1.0,
+    .kT_unit = "reduced (epsilon)",
+    .length_unit = "reduced (sigma = 1)",
+    .flags = LJ_FLAGS,
+    .init_scale = 0.6,
+    .state_size = sizeof(lj_state),
+    .init = lj_phys_init,
+    .energy = lj13_phys_energy,
+};
+
+const bb_task_type bb_task_lj55_phys = {
+    .name = "lj55-phys",
+    .version = 1,
+    .description =
+        "LJ-55, physical convention (Cambridge Cluster Database): 55 particles in 3-D, "
+        "E = 4 eps sum_{i<j} [(sigma/r)^12 - (sigma/r)^6] + W, eps = sigma = 1, u = E/kT with "
+        "kT = 1 eps by default (parameter {\"kT\": value}). W = sum_i 0.5 k (|x_i - x_com| - R_c)^2 "
+        "beyond R_c = 3.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
+        "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
+        "-279.248470, Mackay icosahedron). Invariant under translation, rotation, permutation; "
+        "centre-of-mass free. Initial distribution N(0, 1.03^2 I), COM removed. Overlap: +inf.",
+    .n_particles = 55,
+    .dim = 3,
+    .kT = 1.0,
+    .kT_unit = "reduced (epsilon)",
+    .length_unit = "reduced (sigma = 1)",
+    .flags = LJ_FLAGS,
+    .init_scale = 1.03,
+    .state_size = sizeof(lj_state),
+    .init = lj_phys_init,
+    .energy = lj55_phys_energy,
+};
