@@ -1,0 +1,230 @@
+/* energy.c — the energy-distribution metrics: energy_w2, energy_w1, energy_tv and
+ * energy_histogram (for plots).
+ *
+ * All four compare the distribution of REDUCED energies u = E/kT of the samples
+ * (importance-weighted when the method returned log-weights) with that of the
+ * reference set. Rejected configurations (u = +INFINITY) are excluded from both sets
+ * and counted in "n_rejected" / "n_reference_rejected"; "n_samples" counts the finite
+ * sample energies actually used. If no finite sample energy remains the value is null
+ * with a "note". A NaN or −inf energy is an error. The metrics are skipped (nothing
+ * added) when the reference set or either energy array is missing.
+ *
+ * It is not a comparison of configurations (see geometry.c) and it does not evaluate
+ * energies itself: the evaluator passes u_samples / u_reference in.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/jsonutil.h"
+#include "harness/metrics/metric_lib.h"
+#include "harness/metrics/metrics.h"
+
+#define ENERGY_NBINS 200
+
+#define DEF_ENERGY_W2                                                                              \
+    "energy_w2 = W2 between the 1-D distributions of reduced energies u = E/kT of the samples "  \
+    "(importance-weighted if log-weights are given) and of the reference set: sqrt of the exact " \
+    "optimal-transport cost with squared distance, computed by sorting (quantile coupling). "     \
+    "Configurations with u = +inf are excluded and counted in n_rejected. iDEM/BNEM 'E-W2' = "     \
+    "energy_w2^2; PITA and Adjoint Sampling 'energy W2' = energy_w2. ci95: percentile bootstrap, " \
+    "200 resamples of both sets, seeded."
+#define DEF_ENERGY_W1                                                                              \
+    "energy_w1 = W1 (exact 1-D optimal transport with |.| cost, by sorting) between the reduced-"  \
+    "energy distributions of the samples (weighted if log-weights are given) and of the "          \
+    "reference set; u = +inf excluded and counted in n_rejected. ci95: percentile bootstrap, 200 " \
+    "resamples of both sets, seeded."
+#define DEF_ENERGY_TV                                                                              \
+    "energy_tv = 1/2 sum_c |p_c - q_c| over a fixed grid of 200 equal-width bins spanning the "   \
+    "reference's [min, max] reduced energy plus one underflow and one overflow cell (sample mass " \
+    "outside the reference range counts there); samples weighted if log-weights are given; u = "   \
+    "+inf excluded and counted in n_rejected. ci95: percentile bootstrap, 200 resamples of both "  \
+    "sets, seeded (grid fixed from the full reference)."
+#define DEF_ENERGY_HIST                                                                            \
+    "energy_histogram: densities of the reduced energies of the samples (weighted) and of the "   \
+    "reference on 200 equal-width bins spanning the reference's [min, max]; sample mass below and " \
+    "above that range in underflow_samples / overflow_samples. For plots; value is null."
+
+/* The two energy sets of an evaluation; returns 1 (skip) when inputs are missing. */
+typedef struct {
+    bb_wset a, b;
+    size_t rej_a, rej_b;
+} esets;
+
+static int esets_load(const bb_eval_input *in, esets *e, int *skip, bb_ctx *ctx) {
+    *skip = 0;
+    e->a.v = e->a.w = e->b.v = e->b.w = NULL;
+    if (!in->samples || !in->u_samples || !in->reference || !in->u_reference) {
+        *skip = 1;
+        return BB_OK;
+    }
+    int rc = bb_wset_energies(in->samples->n, in->u_samples, in->samples->logw, "sample energies",
+                              &e->a, &e->rej_a, ctx);
+    if (!rc)
+        rc = bb_wset_energies(in->reference->n, in->u_reference, in->reference->logw,
+                              "reference energies", &e->b, &e->rej_b, ctx);
+    return rc;
+}
+
+static void esets_free(esets *e) {
+    bb_wset_free(&e->a);
+    bb_wset_free(&e->b);
+}
+
+/* Mass of a set: 0 when empty or all weights zero. */
+static double set_mass(const bb_wset *s) {
+    if (!s->w) return (double)s->n;
+    double m = 0.0;
+    for (size_t i = 0; i < s->n; i++) m += s->w[i];
+    return m;
+}
+
+static int stat_w2(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
+    (void)user;
+    if (!(set_mass(a) > 0.0)) {
+        *out = NAN;
+        return BB_OK;
+    }
+    int rc = bb_wset_w1d_pow(a, b, 2.0, out, ctx);
+    if (!rc) *out = sqrt(*out);
+    return rc;
+}
+
+static int stat_w1(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
+    (void)user;
+    if (!(set_mass(a) > 0.0)) {
+        *out = NAN;
+        return BB_OK;
+    }
+    return bb_wset_w1d_pow(a, b, 1.0, out, ctx);
+}
+
+static int stat_tv(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
+    if (!(set_mass(a) > 0.0)) {
+        *out = NAN;
+        return BB_OK;
+    }
+    return bb_hist_tv((const bb_hgrid *)user, a, b, out, ctx);
+}
+
+/* Shared driver of the three scalar energy metrics. */
+static int energy_scalar(const bb_eval_input *in, cJSON *out, const char *name, const char *def,
+                         bb_stat2_fn fn, uint64_t stream, int tv, bb_ctx *ctx) {
+    esets e;
+    int skip;
+    int rc = esets_load(in, &e, &skip, ctx);
+    if (rc || skip) {
+        esets_free(&e);
+        return rc;
+    }
+    bb_hgrid g;
+    void *user = NULL;
+    if (e.b.n == 0) {
+        esets_free(&e);
+        return BB_ERR(ctx, BB_EINVAL, "%s: reference set has no finite energy", name);
+    }
+    if (tv) {
+        rc = bb_hgrid_from(&e.b, ENERGY_NBINS, &g, ctx);
+        user = &g;
+    }
+    double v = NAN, ci[2] = {NAN, NAN};
+    int have_mass = set_mass(&e.a) > 0.0;
+    if (!rc && have_mass) rc = fn(&e.a, &e.b, user, &v, ctx);
+    if (!rc && have_mass && in->with_ci)
+        rc = bb_bootstrap2(&e.a, &e.b, 1, fn, user, BB_BOOT_N, in->seed, stream, ci, ctx);
+    if (!rc) {
+        cJSON *o = bb_metric_entry(out, name, v, e.a.n, in->with_ci && have_mass ? ci : NULL, def);
+        if (!o) {
+            rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", name);
+        } else {
+            cJSON_AddNumberToObject(o, "n_reference", (double)e.b.n);
+            cJSON_AddNumberToObject(o, "n_rejected", (double)e.rej_a);
+            cJSON_AddNumberToObject(o, "n_reference_rejected", (double)e.rej_b);
+            if (e.a.w) bb_json_add_number(o, "ess_kish", bb_kish_ess(e.a.n, e.a.w));
+            if (tv) cJSON_AddNumberToObject(o, "n_bins", ENERGY_NBINS);
+            if (!have_mass) cJSON_AddStringToObject(o, "note", "no finite sample energy with positive weight");
+        }
+    }
+    esets_free(&e);
+    return rc;
+}
+
+static int energy_w2_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
+    return energy_scalar(in, out, "energy_w2", DEF_ENERGY_W2, stat_w2, BB_STREAM_ENERGY_W2, 0, ctx);
+}
+
+static int energy_w1_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
+    return energy_scalar(in, out, "energy_w1", DEF_ENERGY_W1, stat_w1, BB_STREAM_ENERGY_W1, 0, ctx);
+}
+
+static int energy_tv_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
+    return energy_scalar(in, out, "energy_tv", DEF_ENERGY_TV, stat_tv, BB_STREAM_ENERGY_TV, 1, ctx);
+}
+
+static cJSON *add_array(cJSON *o, const char *name, const double *x, int n) {
+    cJSON *arr = cJSON_AddArrayToObject(o, name);
+    if (!arr) return NULL;
+    for (int i = 0; i < n; i++) {
+        cJSON *num = cJSON_CreateNumber(x[i]);
+        if (!num || !cJSON_AddItemToArray(arr, num)) {
+            cJSON_Delete(num);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static int energy_hist_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
+    esets e;
+    int skip;
+    int rc = esets_load(in, &e, &skip, ctx);
+    if (rc || skip) {
+        esets_free(&e);
+        return rc;
+    }
+    const int nb = ENERGY_NBINS, nc = ENERGY_NBINS + 2;
+    double *buf = malloc((3 * (size_t)nc + 1) * sizeof *buf);
+    if (!buf) {
+        esets_free(&e);
+        return BB_ERR(ctx, BB_ENOMEM, "energy_histogram: out of memory");
+    }
+    double *pa = buf, *pb = buf + nc, *edges = buf + 2 * nc;
+    bb_hgrid g;
+    int have_mass = set_mass(&e.a) > 0.0;
+    if (e.b.n == 0) rc = BB_ERR(ctx, BB_EINVAL, "energy_histogram: reference set has no finite energy");
+    if (!rc) rc = bb_hgrid_from(&e.b, nb, &g, ctx);
+    if (!rc && have_mass) rc = bb_hist_mass(&g, &e.a, pa, ctx);
+    if (!rc) rc = bb_hist_mass(&g, &e.b, pb, ctx);
+    if (!rc) {
+        double width = (g.hi - g.lo) / nb;
+        for (int i = 0; i <= nb; i++) edges[i] = g.lo + width * i;
+        edges[nb] = g.hi;
+        cJSON *o = bb_metric_entry(out, "energy_histogram", NAN, e.a.n, NULL, DEF_ENERGY_HIST);
+        int ok = o != NULL;
+        if (ok) ok = cJSON_AddStringToObject(o, "kind", "histogram") != NULL;
+        if (ok) ok = add_array(o, "bin_edges", edges, nb + 1) != NULL;
+        if (ok && have_mass) {
+            for (int i = 1; i <= nb; i++) pa[i] /= width;
+            ok = add_array(o, "density_samples", pa + 1, nb) != NULL;
+            if (ok) ok = bb_json_add_number(o, "underflow_samples", pa[0]) != NULL;
+            if (ok) ok = bb_json_add_number(o, "overflow_samples", pa[nb + 1]) != NULL;
+        }
+        if (ok) {
+            for (int i = 1; i <= nb; i++) pb[i] /= width;
+            ok = add_array(o, "density_reference", pb + 1, nb) != NULL;
+        }
+        if (ok) ok = cJSON_AddNumberToObject(o, "n_reference", (double)e.b.n) != NULL;
+        if (ok) ok = cJSON_AddNumberToObject(o, "n_rejected", (double)e.rej_a) != NULL;
+        if (!ok) rc = BB_ERR(ctx, BB_ENOMEM, "energy_histogram: out of memory");
+    }
+    free(buf);
+    esets_free(&e);
+    return rc;
+}
+
+const bb_metric bb_metric_energy_w2 = {"energy_w2", DEF_ENERGY_W2, 0, 1, 1, energy_w2_compute};
+const bb_metric bb_metric_energy_w1 = {"energy_w1", DEF_ENERGY_W1, 0, 1, 1, energy_w1_compute};
+const bb_metric bb_metric_energy_tv = {"energy_tv", DEF_ENERGY_TV, 0, 1, 1, energy_tv_compute};
+const bb_metric bb_metric_energy_histogram = {"energy_histogram", DEF_ENERGY_HIST, 0, 1, 1,
+                                              energy_hist_compute};

@@ -1,0 +1,78 @@
+/* metrics.c — the metric registry and the driver bb_metrics_compute (see metrics.h),
+ * plus bb_metric_entry, the one writer of a metric's JSON object.
+ *
+ * Adding a metric = one file defining a `const bb_metric bb_metric_<name>` and one
+ * line in the registry below. This file computes nothing itself: it decides which
+ * metrics apply (reference present, cheap_only) and names the failing metric in
+ * the error message.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/jsonutil.h"
+#include "harness/metrics/metric_lib.h"
+#include "harness/metrics/metrics.h"
+
+extern const bb_metric bb_metric_energy_w2;
+extern const bb_metric bb_metric_energy_w1;
+extern const bb_metric bb_metric_energy_tv;
+extern const bb_metric bb_metric_energy_histogram;
+
+const bb_metric *const bb_metrics[] = {
+    &bb_metric_energy_w2,
+    &bb_metric_energy_w1,
+    &bb_metric_energy_tv,
+    &bb_metric_energy_histogram,
+    NULL,
+};
+
+const bb_metric *bb_metric_find(const char *name) {
+    if (!name) return NULL;
+    for (size_t i = 0; bb_metrics[i]; i++)
+        if (strcmp(bb_metrics[i]->name, name) == 0) return bb_metrics[i];
+    return NULL;
+}
+
+int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_ctx *ctx) {
+    if (!in || !in->samples || !out || !cJSON_IsObject(out))
+        return BB_ERR(ctx, BB_EINVAL, "metrics: need an input with samples and an output object");
+    if (in->reference && in->reference->dof != in->samples->dof)
+        return BB_ERR(ctx, BB_EINVAL, "metrics: samples have %zu coordinates per configuration, reference %zu",
+                      in->samples->dof, in->reference->dof);
+    if (in->task && (size_t)in->task->dof != in->samples->dof)
+        return BB_ERR(ctx, BB_EINVAL, "metrics: samples have %zu coordinates per configuration, task %s has %d",
+                      in->samples->dof, in->task->id, in->task->dof);
+    for (size_t i = 0; bb_metrics[i]; i++) {
+        const bb_metric *m = bb_metrics[i];
+        if (cheap_only && !m->cheap) continue;
+        if (m->needs_reference && !in->reference) continue;
+        int rc = m->compute(in, out, ctx);
+        if (rc) {
+            bb_ctx_prefix(ctx, "metric %s", m->name);
+            return rc;
+        }
+    }
+    return BB_OK;
+}
+
+cJSON *bb_metric_entry(cJSON *out, const char *name, double value, size_t n_samples,
+                       const double *ci, const char *definition) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    int ok = bb_json_add_number(o, "value", value) != NULL;
+    if (ok) ok = cJSON_AddNumberToObject(o, "n_samples", (double)n_samples) != NULL;
+    if (ok && ci && isfinite(ci[0]) && isfinite(ci[1])) {
+        cJSON *arr = cJSON_CreateDoubleArray(ci, 2);
+        ok = arr && cJSON_AddItemToObject(o, "ci95", arr);
+        if (!ok) cJSON_Delete(arr);
+    }
+    if (ok && definition) ok = cJSON_AddStringToObject(o, "definition", definition) != NULL;
+    if (ok) ok = cJSON_AddItemToObject(out, name, o);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
