@@ -70,7 +70,7 @@ static void lj_store_lanes(int P, const double *G, double *const g[BB_LJ_LANES])
 
 /* Portable lane kernel: the same operations as the reference, lane by lane, on the
  * transposed layout. Used where AVX2/FMA is missing. */
-static int lj_pairs_x4_portable(int P, double A, double B, double e[BB_LJ_LANES], double *X, double *G) {
+static int lj_lanes_portable(int P, double A, double B, double e[BB_LJ_LANES], double *X, double *G) {
     int mask = 0;
     for (int l = 0; l < BB_LJ_LANES; l++) {
         double acc = 0.0;
@@ -171,7 +171,16 @@ int bb_lj_pairs_x4(int P, const double *const x[BB_LJ_LANES], double A, double B
         mask = lj_pairs_x4_avx2(P, A, B, e, X, G);
     else
 #endif
-        mask = lj_pairs_x4_portable(P, A, B, e, X, G);
+        mask = lj_lanes_portable(P, A, B, e, X, G);
+    lj_store_lanes(P, G, g);
+    return mask;
+}
+
+int bb_lj_pairs_x4_portable(int P, const double *const x[BB_LJ_LANES], double A, double B,
+                            double e[BB_LJ_LANES], double *const g[BB_LJ_LANES], double *work) {
+    double *X = work, *G = work + (size_t)P * 3 * BB_LJ_LANES;
+    lj_load_lanes(P, x, X, G);
+    int mask = lj_lanes_portable(P, A, B, e, X, G);
     lj_store_lanes(P, G, g);
     return mask;
 }

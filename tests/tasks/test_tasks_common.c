@@ -1,0 +1,221 @@
+/* test_tasks_common.c — properties every registered task must have, checked on every
+ * task in bb_task_types (so tasks added later are covered automatically):
+ *   - analytic gradient equals a 4-point central finite difference (h = 1e-4·scale)
+ *     to 1e-6 relative to max(1, |∂u/∂x|), on a batch of 7 random configurations;
+ *   - a configuration's energy and gradient are bitwise the same alone, in a batch
+ *     of 7, and at another position of a reordered batch;
+ *   - declared invariances hold to 1e-10 relative (translation, rotation,
+ *     permutation), and the gradient of a translation-invariant task sums to ~0;
+ *   - energy without a gradient equals energy with one; NaN input is BB_ENAN;
+ *   - the metadata is complete (description mentions kT, id is name@version).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tasks/task.h"
+#include "tests/tasks/tasks_testutil.h"
+
+#define NB 7
+
+static bb_task *make(const bb_task_type *tt) {
+    bb_ctx c = {0};
+    bb_task *t = NULL;
+    char id[80];
+    snprintf(id, sizeof id, "%s@%d", tt->name, tt->version);
+    assert_int_equal(bb_task_create(id, NULL, &t, &c), BB_OK);
+    assert_string_equal(t->id, id);
+    return t;
+}
+
+static void every_task_has_gradients_matching_finite_differences(void **state) {
+    (void)state;
+    for (size_t ti = 0; bb_task_types[ti]; ti++) {
+        bb_task *t = make(bb_task_types[ti]);
+        size_t dof = (size_t)t->dof;
+        double *x = malloc(NB * dof * sizeof *x), *g = malloc(NB * dof * sizeof *g), u[NB];
+        tu_random_configs(t, NB, 0x100 + ti, 0.9, x);
+        bb_ctx c = {0};
+        assert_int_equal(t->type->energy(t, NB, x, u, g, &c), BB_OK);
+        double worst = 0.0;
+        for (size_t i = 0; i < NB; i++) {
+            assert_true(isfinite(u[i]));
+            double gmax = 1.0;
+            for (size_t k = 0; k < dof; k++) gmax = fmax(gmax, fabs(g[i * dof + k]));
+            for (size_t k = 0; k < dof; k++) {
+                double h = 1e-4 * fmax(1.0, t->type->init_scale);
+                double fd = tu_fd(t, x + i * dof, (int)k, h);
+                double err = fabs(fd - g[i * dof + k]) / gmax;
+                if (err > worst) worst = err;
+            }
+        }
+        printf("%-10s gradient vs 4-point FD: max error %.2e (relative to max(1,|g|)), tol 1e-6\n", t->id, worst);
+        assert_true(worst < 1e-6);
+        free(x);
+        free(g);
+        bb_task_free(t);
+    }
+}
+
+static void every_task_gives_bitwise_identical_results_whatever_the_batch(void **state) {
+    (void)state;
+    for (size_t ti = 0; bb_task_types[ti]; ti++) {
+        bb_task *t = make(bb_task_types[ti]);
+        size_t dof = (size_t)t->dof;
+        double *x = malloc(NB * dof * sizeof *x), *xr = malloc(NB * dof * sizeof *xr);
+        double *g = malloc(NB * dof * sizeof *g), *gr = malloc(NB * dof * sizeof *gr), *g1 = malloc(dof * sizeof *g1);
+        double u[NB], ur[NB], u1, u0;
+        tu_random_configs(t, NB, 0x200 + ti, 0.9, x);
+        for (size_t i = 0; i < NB; i++) memcpy(xr + i * dof, x + (NB - 1 - i) * dof, dof * sizeof *x);
+        bb_ctx c = {0};
+        assert_int_equal(t->type->energy(t, NB, x, u, g, &c), BB_OK);
+        assert_int_equal(t->type->energy(t, NB, xr, ur, gr, &c), BB_OK);
+        for (size_t i = 0; i < NB; i++) {
+            assert_int_equal(t->type->energy(t, 1, x + i * dof, &u1, g1, &c), BB_OK);
+            assert_int_equal(t->type->energy(t, 1, x + i * dof, &u0, NULL, &c), BB_OK);
+            assert_memory_equal(&u1, &u[i], sizeof u1);
+            assert_memory_equal(&u0, &u[i], sizeof u1);
+            assert_memory_equal(g1, g + i * dof, dof * sizeof *g1);
+            assert_memory_equal(&ur[NB - 1 - i], &u[i], sizeof u1);
+            assert_memory_equal(gr + (NB - 1 - i) * dof, g + i * dof, dof * sizeof *g1);
+        }
+        free(x);
+        free(xr);
+        free(g);
+        free(gr);
+        free(g1);
+        bb_task_free(t);
+    }
+}
+
+/* Random rotation: 2-D by an angle; 3-D by a random unit quaternion. */
+static void random_rotation(bb_rng *r, int D, double R[3][3]) {
+    memset(R, 0, 9 * sizeof(double));
+    if (D == 2) {
+        double a = 2.0 * M_PI * bb_rng_uniform(r);
+        R[0][0] = cos(a), R[0][1] = -sin(a), R[1][0] = sin(a), R[1][1] = cos(a);
+        return;
+    }
+    double q[4], nq = 0.0;
+    for (int k = 0; k < 4; k++) q[k] = bb_rng_normal(r), nq += q[k] * q[k];
+    nq = sqrt(nq);
+    double w = q[0] / nq, a = q[1] / nq, b = q[2] / nq, cq = q[3] / nq;
+    R[0][0] = 1 - 2 * (b * b + cq * cq), R[0][1] = 2 * (a * b - cq * w), R[0][2] = 2 * (a * cq + b * w);
+    R[1][0] = 2 * (a * b + cq * w), R[1][1] = 1 - 2 * (a * a + cq * cq), R[1][2] = 2 * (b * cq - a * w);
+    R[2][0] = 2 * (a * cq - b * w), R[2][1] = 2 * (b * cq + a * w), R[2][2] = 1 - 2 * (a * a + b * b);
+}
+
+static void declared_invariances_hold(void **state) {
+    (void)state;
+    for (size_t ti = 0; bb_task_types[ti]; ti++) {
+        bb_task *t = make(bb_task_types[ti]);
+        int P = t->n_particles, D = t->dim;
+        size_t dof = (size_t)t->dof;
+        double *x = malloc(NB * dof * sizeof *x), *y = malloc(dof * sizeof *y), *g = malloc(NB * dof * sizeof *g);
+        double u[NB], v;
+        tu_random_configs(t, NB, 0x300 + ti, 0.9, x);
+        bb_ctx c = {0};
+        bb_rng r;
+        bb_rng_init(&r, 7, 0x300 + ti);
+        assert_int_equal(t->type->energy(t, NB, x, u, g, &c), BB_OK);
+        int checked = 0;
+        for (size_t i = 0; i < NB; i++) {
+            const double *xi = x + i * dof;
+            if (t->flags & BB_TASK_TRANSLATION_INV) {
+                double shift[3];
+                for (int d = 0; d < D; d++) shift[d] = 3.7 * bb_rng_normal(&r);
+                for (int p = 0; p < P; p++)
+                    for (int d = 0; d < D; d++) y[p * D + d] = xi[p * D + d] + shift[d];
+                t->type->energy(t, 1, y, &v, NULL, &c);
+                assert_true(tu_rel(v, u[i]) < 1e-10);
+                for (int d = 0; d < D; d++) { /* ∇u ⟂ rigid shifts */
+                    double s = 0.0, gm = 1.0;
+                    for (int p = 0; p < P; p++) s += g[i * dof + p * D + d], gm = fmax(gm, fabs(g[i * dof + p * D + d]));
+                    assert_true(fabs(s) / gm < 1e-10 * P);
+                }
+                checked |= 1;
+            }
+            if (t->flags & BB_TASK_ROTATION_INV) {
+                double R[3][3];
+                random_rotation(&r, D, R);
+                for (int p = 0; p < P; p++)
+                    for (int a = 0; a < D; a++) {
+                        double s = 0.0;
+                        for (int b = 0; b < D; b++) s += R[a][b] * xi[p * D + b];
+                        y[p * D + a] = s;
+                    }
+                t->type->energy(t, 1, y, &v, NULL, &c);
+                assert_true(tu_rel(v, u[i]) < 1e-10);
+                checked |= 2;
+            }
+            if (t->flags & BB_TASK_PERMUTATION_INV) {
+                int perm[64];
+                for (int p = 0; p < P; p++) perm[p] = p;
+                for (int p = P - 1; p > 0; p--) { /* Fisher–Yates */
+                    int q = (int)bb_rng_below(&r, (uint64_t)p + 1), tmp = perm[p];
+                    perm[p] = perm[q], perm[q] = tmp;
+                }
+                for (int p = 0; p < P; p++)
+                    for (int d = 0; d < D; d++) y[p * D + d] = xi[perm[p] * D + d];
+                t->type->energy(t, 1, y, &v, NULL, &c);
+                assert_true(tu_rel(v, u[i]) < 1e-10);
+                checked |= 4;
+            }
+        }
+        printf("%-10s invariances checked: %s%s%s\n", t->id, checked & 1 ? "translation " : "",
+               checked & 2 ? "rotation " : "", checked & 4 ? "permutation" : "");
+        free(x);
+        free(y);
+        free(g);
+        bb_task_free(t);
+    }
+}
+
+static void nan_input_is_an_error_naming_the_configuration(void **state) {
+    (void)state;
+    for (size_t ti = 0; bb_task_types[ti]; ti++) {
+        bb_task *t = make(bb_task_types[ti]);
+        size_t dof = (size_t)t->dof;
+        double *x = malloc(3 * dof * sizeof *x), u[3];
+        tu_random_configs(t, 3, 0x400 + ti, 0.9, x);
+        x[2 * dof + dof - 1] = NAN;
+        bb_ctx c = {0};
+        assert_int_equal(bb_task_energy(t, 3, x, u, NULL, &c), BB_ENAN);
+        assert_non_null(strstr(c.msg, "configuration 2"));
+        free(x);
+        bb_task_free(t);
+    }
+}
+
+static void every_task_documents_its_temperature_and_metadata(void **state) {
+    (void)state;
+    for (size_t ti = 0; bb_task_types[ti]; ti++) {
+        const bb_task_type *tt = bb_task_types[ti];
+        assert_int_equal(tt->version, 1);
+        assert_non_null(strstr(tt->description, "kT"));
+        assert_true(tt->kT > 0.0);
+        assert_non_null(tt->kT_unit);
+        assert_non_null(tt->length_unit);
+        assert_true(tt->init_scale > 0.0);
+        assert_non_null(tt->energy);
+        assert_ptr_equal(bb_task_type_find(tt->name), tt);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_task_documents_its_temperature_and_metadata),
+        cmocka_unit_test(every_task_has_gradients_matching_finite_differences),
+        cmocka_unit_test(every_task_gives_bitwise_identical_results_whatever_the_batch),
+        cmocka_unit_test(declared_invariances_hold),
+        cmocka_unit_test(nan_input_is_an_error_naming_the_configuration),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
