@@ -39,7 +39,14 @@ void bb_ctx_prefix(bb_ctx *ctx, const char *fmt, ...) {
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
     char tmp[sizeof ctx->msg];
-    snprintf(tmp, sizeof tmp, "%s: %s", pre, ctx->msg);
+    size_t lp = strlen(pre), lm = strlen(ctx->msg);
+    if (lp > sizeof tmp - 3) lp = sizeof tmp - 3;
+    memcpy(tmp, pre, lp);
+    tmp[lp] = ':';
+    tmp[lp + 1] = ' ';
+    if (lm > sizeof tmp - lp - 3) lm = sizeof tmp - lp - 3;
+    memcpy(tmp + lp + 2, ctx->msg, lm);
+    tmp[lp + 2 + lm] = '\0';
     memcpy(ctx->msg, tmp, sizeof tmp);
 }
 

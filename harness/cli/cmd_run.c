@@ -1,0 +1,170 @@
+/* cmd_run.c — `boltzbench run`: one method on one task under a budget → one report. */
+#include <cjson/cJSON.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/cli/cli.h"
+#include "harness/jsonutil.h"
+#include "harness/run.h"
+#include "methods/method.h"
+
+enum { O_HELP, O_TASK, O_METHOD, O_BUDGET, O_SEED, O_OUT, O_PARAM, O_CONFIG, O_TASK_PARAM, O_SAMPLES,
+       O_SAVE, O_THREADS, O_QUIET };
+static const bb_opt opts[] = {
+    [O_HELP] = {"help", 'h', NULL, "show this help"},
+    [O_TASK] = {"task", 't', "TASK", "task id, e.g. lj13 or lj13@1 (see 'boltzbench tasks')"},
+    [O_METHOD] = {"method", 'm', "METHOD", "sampler, e.g. mala or pt (see 'boltzbench methods')"},
+    [O_BUDGET] = {"budget", 'b', "N", "energy-evaluation budget (> 0; 2e5 style accepted)"},
+    [O_SEED] = {"seed", 's', "N", "random seed (default 0)"},
+    [O_OUT] = {"out", 'o', "FILE", "report path (JSON, written atomically)"},
+    [O_PARAM] = {"param", 'p', "KEY=VALUE", "method parameter (repeatable; overrides --config)"},
+    [O_CONFIG] = {"config", 'c', "FILE", "JSON object of method parameters"},
+    [O_TASK_PARAM] = {"task-param", 0, "KEY=VALUE", "task parameter, e.g. temperature=300 (repeatable)"},
+    [O_SAMPLES] = {"samples", 'n', "N", "number of final samples scored (default 2000)"},
+    [O_SAVE] = {"save-samples", 0, "FILE", "also write the final samples as .npy"},
+    [O_THREADS] = {"threads", 'j', "N", "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
+    [O_QUIET] = {"quiet", 'q', NULL, "no progress display"},
+    {NULL, 0, NULL, NULL},
+};
+
+/* task-param values are numbers when they parse as numbers, strings otherwise. */
+static int add_task_param(cJSON *obj, const char *kv) {
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        bb_cli_error("--task-param '%s': expected key=value", kv);
+        return 2;
+    }
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    char *end = NULL;
+    double v = strtod(eq + 1, &end);
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    if (end != eq + 1 && *end == '\0') cJSON_AddNumberToObject(obj, key, v);
+    else cJSON_AddStringToObject(obj, key, eq + 1);
+    return 0;
+}
+
+int bb_cmd_run(int argc, char **argv) {
+    bb_ctx ctx = {0};
+    bb_opt_iter it;
+    bb_run_config cfg = {0};
+    const char *config_path = NULL;
+    long long v;
+    int ret = 2, quiet = 0;
+    cJSON *user = cJSON_CreateObject(), *task_params = cJSON_CreateObject(), *file_params = NULL;
+    const char *kvs[256];
+    size_t n_kv = 0;
+    int have_budget = 0;
+    bb_opt_init(&it, argc, argv);
+    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
+        switch (id) {
+        case O_HELP:
+            bb_opt_help(stdout, "run --task TASK --method METHOD --budget N --out FILE [options]",
+                        "Run METHOD on TASK under a hard budget of N energy evaluations (gradient calls count\n"
+                        "too), score the final samples against the task's reference set and write a\n"
+                        "boltzbench.report/1 JSON report. Parameter precedence: defaults < per-task\n"
+                        "defaults < --config < --param. Exit status: 0 ok, 1 run failed (a report with\n"
+                        "status \"failed\" is still written when the method started), 2 usage error.",
+                        opts);
+            ret = 0;
+            goto out;
+        case O_TASK: cfg.task_id = it.arg; break;
+        case O_METHOD: cfg.method = it.arg; break;
+        case O_BUDGET:
+            if (bb_cli_parse_i64("--budget", it.arg, 1, &v)) goto out;
+            cfg.budget = v;
+            have_budget = 1;
+            break;
+        case O_SEED:
+            if (bb_cli_parse_i64("--seed", it.arg, 0, &v)) goto out;
+            cfg.seed = (uint64_t)v;
+            break;
+        case O_OUT: cfg.out_path = it.arg; break;
+        case O_PARAM:
+            if (n_kv == sizeof kvs / sizeof *kvs) { bb_cli_error("--param: too many"); goto out; }
+            kvs[n_kv++] = it.arg;
+            break;
+        case O_CONFIG: config_path = it.arg; break;
+        case O_TASK_PARAM:
+            if (add_task_param(task_params, it.arg)) goto out;
+            break;
+        case O_SAMPLES:
+            if (bb_cli_parse_i64("--samples", it.arg, 1, &v)) goto out;
+            cfg.n_samples = (size_t)v;
+            break;
+        case O_SAVE: cfg.samples_path = it.arg; break;
+        case O_THREADS:
+            if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) goto out;
+            omp_set_num_threads((int)v);
+            break;
+        case O_QUIET: quiet = 1; break;
+        case BB_OPT_POSITIONAL:
+            bb_cli_error("run: unexpected argument '%s' (see --help)", it.positional);
+            goto out;
+        default:
+            bb_cli_error("%s", ctx.msg);
+            goto out;
+        }
+    }
+    if (!cfg.task_id) { bb_cli_error("--task: required (see 'boltzbench tasks')"); goto out; }
+    if (!cfg.method) { bb_cli_error("--method: required (see 'boltzbench methods')"); goto out; }
+    if (!have_budget) { bb_cli_error("--budget: required (energy evaluations, > 0)"); goto out; }
+    if (!cfg.out_path) { bb_cli_error("--out: required (report path)"); goto out; }
+    const bb_method *m = bb_method_find(cfg.method);
+    if (!m) {
+        bb_cli_error("method '%s': unknown method (see 'boltzbench methods')", cfg.method);
+        ret = 1;
+        goto out;
+    }
+    char owner[128];
+    snprintf(owner, sizeof owner, "method %s", m->name);
+    if (config_path) {
+        if (bb_json_read_file(config_path, (size_t)1 << 20, &file_params, &ctx)) {
+            bb_cli_error("%s", ctx.msg);
+            ret = 1;
+            goto out;
+        }
+        if (!cJSON_IsObject(file_params)) {
+            bb_cli_error("%s: expected a JSON object of method parameters", config_path);
+            ret = 1;
+            goto out;
+        }
+        cJSON_Delete(user);
+        user = cJSON_Duplicate(file_params, 1);
+    }
+    for (size_t i = 0; i < n_kv; i++)
+        if (bb_params_parse_kv(m->params, owner, kvs[i], user, &ctx)) {
+            bb_cli_error("%s", ctx.msg);
+            goto out;
+        }
+    cfg.method_params = user;
+    cfg.task_params = task_params->child ? task_params : NULL;
+    const char *ci = getenv("CI");
+    if (!quiet && isatty(fileno(stderr)) && !(ci && *ci)) cfg.progress = stderr;
+    cJSON *report = NULL;
+    if (bb_run(&cfg, &report, &ctx)) {
+        bb_cli_error("%s", ctx.msg);
+        ret = 1;
+        goto out;
+    }
+    const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(report, "metrics");
+    const cJSON *w2 = cJSON_GetObjectItemCaseSensitive(metrics, "energy_w2");
+    const cJSON *w2v = cJSON_GetObjectItemCaseSensitive(w2, "value");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(report, "budget");
+    printf("%s: %s on %s, %.0f/%.0f evaluations, %.0f samples, energy_w2 %s%.4g\n", cfg.out_path, m->name,
+           cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "task"), "id")->valuestring,
+           cJSON_GetObjectItemCaseSensitive(b, "used")->valuedouble,
+           cJSON_GetObjectItemCaseSensitive(b, "limit")->valuedouble,
+           cJSON_GetObjectItemCaseSensitive(report, "n_samples")->valuedouble, cJSON_IsNumber(w2v) ? "" : "n/a ",
+           cJSON_IsNumber(w2v) ? w2v->valuedouble : 0.0);
+    cJSON_Delete(report);
+    ret = 0;
+out:
+    cJSON_Delete(user);
+    cJSON_Delete(task_params);
+    cJSON_Delete(file_params);
+    return ret;
+}

@@ -1,0 +1,43 @@
+/* main.c — the boltzbench program: dispatch to one subcommand (harness/cli/cmd_*.c).
+ * Exit codes: 0 success, 1 failure, 2 usage error. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/cli/cli.h"
+
+typedef struct bb_cli_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} bb_cli_cmd;
+
+static const bb_cli_cmd commands[] = {
+    {"tasks", bb_cmd_tasks, "list the tasks (energy functions) with ids, sizes and conventions"},
+    {"methods", bb_cmd_methods, "list the samplers and their parameters"},
+    {"run", bb_cmd_run, "run one method on one task under an energy budget and write a report"},
+    {"suite", bb_cmd_suite, "run a named suite of runs (resumable) and print a summary table"},
+    {"version", bb_cmd_version, "print the version and build information"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *fp) {
+    fprintf(fp, "Usage: boltzbench <command> [options]   (boltzbench <command> --help for details)\n\n"
+                "A reproducible benchmark harness for samplers of Boltzmann densities.\n\nCommands:\n");
+    for (const bb_cli_cmd *c = commands; c->name; c++) fprintf(fp, "  %-10s %s\n", c->name, c->summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) return bb_cmd_version(argc - 1, argv + 1);
+    for (const bb_cli_cmd *c = commands; c->name; c++)
+        if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
+    bb_cli_error("%s: unknown command (see 'boltzbench --help')", argv[1]);
+    return 2;
+}

@@ -1,0 +1,63 @@
+/* engine.h — the one MCMC engine behind `mala` and `pt`.
+ *
+ * State: L independent ladders × K temperatures λ_1 = 1 < λ_2 < … < λ_K, one chain per
+ * (ladder, temperature), targeting π_k(x) ∝ exp(−u(x)/λ_k) with u the task's reduced
+ * energy. `mala` is the special case K = 1 (no swaps); `pt` uses K > 1.
+ *
+ * One sweep = one move of every chain (L·K energy evaluations through the oracle), then,
+ * every `swap_interval` sweeps, replica-exchange swaps between adjacent temperatures in a
+ * deterministic even/odd alternation (DEO; Okabe et al. 2001, Syed et al. 2022):
+ * accept swap (k, k+1) with min(1, exp((1/λ_k − 1/λ_{k+1})(u_k − u_{k+1}))). Swaps cost no
+ * evaluations (energies are known).
+ *
+ * Moves within a chain:
+ *   MALA: y = x − h ∇u(x)/λ + √(2h) ξ,  log q(y|x) = −‖y − x + h∇u(x)/λ‖² / (4h)
+ *   RW:   y = x + √(2h) ξ (symmetric)
+ * with ξ ~ N(0, I) projected onto the centre-of-mass-free subspace for COM_FREE tasks
+ * (the target lives there; proposals then stay there exactly).
+ *
+ * Step sizes: one h per temperature, adapted ONLY during burn-in by a Robbins–Monro
+ * update of log h towards the target acceptance (0.574 MALA, 0.234 RW) on each sweep's
+ * acceptance fraction; frozen afterwards so the production chain is a valid MCMC.
+ *
+ * Budget plan: with B the evaluation budget and C = L·K chains, the run has
+ * S = ⌊B / C⌋ evaluation rounds (the first evaluates the initial states); the first
+ * ⌊burnin_fraction · S⌋ sweeps are burn-in. The remaining P sweeps of the λ = 1 chains
+ * are thinned so that each ladder contributes ⌈n_samples / L⌉ samples from the end of
+ * its chain. Output order is ladder-major ([ladder][time]), so per-chain autocorrelation
+ * can be measured on the output. If the oracle refuses (budget taken by someone else,
+ * or B < 2C) the run ends and returns the samples it has.
+ *
+ * Randomness: ladder l, temperature k uses RNG stream (l·K + k); swaps of ladder l use
+ * stream 0x1000_0000 + l. Results do not depend on the number of threads.
+ */
+#ifndef BB_MCMC_ENGINE_H
+#define BB_MCMC_ENGINE_H
+
+#include <stddef.h>
+
+#include "methods/method.h"
+
+typedef enum bb_mcmc_move { BB_MCMC_MALA, BB_MCMC_RW, BB_MCMC_MOVE_COUNT } bb_mcmc_move;
+
+typedef struct bb_mcmc_config {
+    size_t n_ladders;         /* L: independent chains (per temperature) */
+    size_t n_temps;           /* K */
+    double temps[64];         /* λ_1 = 1 < … < λ_K (reduced temperature multipliers) */
+    bb_mcmc_move move;
+    double step_size;         /* initial h at λ = 1 */
+    double target_accept;     /* acceptance targeted during burn-in */
+    double burnin_fraction;   /* of the evaluation rounds */
+    size_t swap_interval;     /* sweeps between swap rounds (pt) */
+    double init_scale;        /* > 0: override the task's initial spread (0 = task default) */
+} bb_mcmc_config;
+
+/* Run the chains and fill `out` with up to env->n_samples samples at λ = 1.
+ * Diagnostics (acceptance per temperature, final step sizes, swap acceptance,
+ * rounds) are added to env->info. */
+int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out);
+
+/* Geometric ladder λ_k = t_max^{k/(K−1)}, k = 0..K−1 (K = 1 gives {1}). */
+void bb_mcmc_geometric_ladder(size_t k, double t_max, double *temps);
+
+#endif

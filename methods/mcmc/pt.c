@@ -1,0 +1,66 @@
+/* pt.c — parallel tempering baseline: the MCMC engine with a temperature ladder and
+ * replica-exchange swaps (see engine.h). The ladder is geometric from 1 to t_max unless
+ * an explicit `temperatures` list (reduced multipliers, first = 1) is given. */
+#include <string.h>
+
+#include "methods/mcmc/engine.h"
+
+static const bb_param_spec pt_params[] = {
+    {"n_chains", BB_PARAM_INT, "32", 1, 100000, "independent ladders (chains per temperature)"},
+    {"n_temps", BB_PARAM_INT, "8", 2, 64, "temperatures in the geometric ladder"},
+    {"t_max", BB_PARAM_DOUBLE, "10", 1.000001, 1e9, "highest temperature multiplier of the geometric ladder"},
+    {"temperatures", BB_PARAM_DOUBLE_LIST, "[0]", 0, 1e9, "explicit ladder (first must be 1); [0] = geometric"},
+    {"move", BB_PARAM_STRING, "\"mala\"", 1, 0, "move within a replica: mala or rw"},
+    {"step_size", BB_PARAM_DOUBLE, "0.001", 1e-12, 1e6, "initial step at temperature 1 (scaled by λ; adapted in burn-in)"},
+    {"target_accept", BB_PARAM_DOUBLE, "0", 0, 0.99, "acceptance targeted in burn-in (0 = 0.574 mala, 0.234 rw)"},
+    {"burnin_fraction", BB_PARAM_DOUBLE, "0.5", 0, 0.99, "fraction of the budget spent on burn-in (discarded)"},
+    {"swap_interval", BB_PARAM_INT, "1", 1, 1000000, "sweeps between replica-exchange rounds"},
+    {"init_scale", BB_PARAM_DOUBLE, "0", 0, 1e6, "std of the initial states (0 = the task's default)"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+static const bb_task_defaults pt_task_defaults[] = {
+    {"gmm40", "{\"step_size\": 0.5, \"t_max\": 300, \"n_temps\": 10}"},
+    {"dw4", "{\"step_size\": 0.01, \"t_max\": 5, \"n_temps\": 5}"},
+    {"lj13", "{\"step_size\": 0.0005, \"t_max\": 4, \"n_temps\": 6}"},
+    {"lj55", "{\"step_size\": 0.0002, \"t_max\": 4, \"n_temps\": 8}"},
+    {NULL, NULL},
+};
+
+static int pt_run(bb_run_env *env, const bb_params *p, bb_samples *out) {
+    bb_mcmc_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    double list[64];
+    size_t n_list = bb_params_doubles(p, "temperatures", list, 64);
+    if (n_list > 64) return BB_ERR(env->ctx, BB_EINVAL, "method pt: parameter 'temperatures': at most 64 entries");
+    if (n_list == 1 && list[0] == 0.0) {
+        cfg.n_temps = (size_t)bb_params_int(p, "n_temps");
+        bb_mcmc_geometric_ladder(cfg.n_temps, bb_params_double(p, "t_max"), cfg.temps);
+    } else {
+        cfg.n_temps = n_list;
+        memcpy(cfg.temps, list, n_list * sizeof(double));
+    }
+    const char *move = bb_params_str(p, "move");
+    if (strcmp(move, "mala") == 0) cfg.move = BB_MCMC_MALA;
+    else if (strcmp(move, "rw") == 0) cfg.move = BB_MCMC_RW;
+    else return BB_ERR(env->ctx, BB_EINVAL, "method pt: parameter 'move': '%s' is not mala or rw", move);
+    cfg.n_ladders = (size_t)bb_params_int(p, "n_chains");
+    cfg.step_size = bb_params_double(p, "step_size");
+    cfg.target_accept = bb_params_double(p, "target_accept");
+    if (cfg.target_accept == 0.0) cfg.target_accept = cfg.move == BB_MCMC_MALA ? 0.574 : 0.234;
+    cfg.burnin_fraction = bb_params_double(p, "burnin_fraction");
+    cfg.swap_interval = (size_t)bb_params_int(p, "swap_interval");
+    cfg.init_scale = bb_params_double(p, "init_scale");
+    return bb_mcmc_run(env, &cfg, out);
+}
+
+const bb_method bb_method_pt = {
+    .name = "pt",
+    .version = 1,
+    .description = "Parallel tempering (Swendsen & Wang 1986; Geyer 1991): independent ladders of replicas "
+                   "at temperatures 1 < λ_2 < ... < λ_K, MALA or random-walk moves within replicas, "
+                   "deterministic even/odd replica-exchange swaps; samples from the λ = 1 replicas.",
+    .params = pt_params,
+    .task_defaults = pt_task_defaults,
+    .run = pt_run,
+};

@@ -1,0 +1,108 @@
+/* test_fileio.c — atomic writes leave no temp files, limits on reads, mkdir -p, SHA-256 vectors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/fileio.h"
+#include "harness/jsonutil.h"
+
+static char dir[256];
+
+static int count_entries(const char *d) {
+    DIR *dp = opendir(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(dp));) n += e->d_name[0] != '.';
+    closedir(dp);
+    return n;
+}
+
+static void atomic_write_replaces_whole_file_and_leaves_no_temp(void **state) {
+    (void)state;
+    bb_ctx c = {0};
+    char p[512];
+    snprintf(p, sizeof p, "%s/a/b/out.json", dir);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/a/b", dir);
+    assert_int_equal(bb_mkdir_p(sub, &c), BB_OK);
+    assert_int_equal(bb_mkdir_p(sub, &c), BB_OK); /* idempotent */
+    assert_int_equal(bb_write_file_atomic(p, "first", 5, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(p, "second!", 7, &c), BB_OK);
+    char *buf;
+    size_t n;
+    assert_int_equal(bb_read_file(p, 100, &buf, &n, &c), BB_OK);
+    assert_int_equal(n, 7);
+    assert_string_equal(buf, "second!");
+    free(buf);
+    assert_int_equal(count_entries(sub), 1);
+    /* abort removes the temp file and keeps the old content */
+    bb_atomic_file af;
+    assert_int_equal(bb_atomic_open(&af, p, &c), BB_OK);
+    fputs("partial", af.fp);
+    bb_atomic_abort(&af);
+    assert_int_equal(count_entries(sub), 1);
+    assert_int_equal(bb_read_file(p, 100, &buf, &n, &c), BB_OK);
+    assert_string_equal(buf, "second!");
+    free(buf);
+}
+
+static void unwritable_directory_and_limits_give_named_errors(void **state) {
+    (void)state;
+    bb_ctx c = {0};
+    assert_int_equal(bb_write_file_atomic("/nonexistent-dir/x.json", "x", 1, &c), BB_EIO);
+    assert_non_null(strstr(c.msg, "/nonexistent-dir/x.json"));
+    char p[512];
+    snprintf(p, sizeof p, "%s/big", dir);
+    assert_int_equal(bb_write_file_atomic(p, "0123456789", 10, &c), BB_OK);
+    char *buf;
+    assert_int_equal(bb_read_file(p, 9, &buf, NULL, &c), BB_ENOMEM);
+    assert_non_null(strstr(c.msg, "limit"));
+    assert_int_equal(bb_read_file("/nonexistent-file", 9, &buf, NULL, &c), BB_ENOTFOUND);
+    cJSON *j;
+    snprintf(p, sizeof p, "%s/bad.json", dir);
+    assert_int_equal(bb_write_file_atomic(p, "{\n \"a\": 1,\n ]", 13, &c), BB_OK);
+    assert_int_equal(bb_json_read_file(p, 1000, &j, &c), BB_EFORMAT);
+    assert_non_null(strstr(c.msg, "line 3"));
+}
+
+static void sha256_matches_fips_vectors(void **state) {
+    (void)state;
+    char h[65];
+    bb_sha256_hex("abc", 3, h);
+    assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    bb_sha256_hex("", 0, h);
+    assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    char p[512];
+    bb_ctx c = {0};
+    snprintf(p, sizeof p, "%s/abc", dir);
+    assert_int_equal(bb_write_file_atomic(p, "abc", 3, &c), BB_OK);
+    assert_int_equal(bb_sha256_file(p, h, &c), BB_OK);
+    assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/bb_test_fileio_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(atomic_write_replaces_whole_file_and_leaves_no_temp),
+        cmocka_unit_test(unwritable_directory_and_limits_give_named_errors),
+        cmocka_unit_test(sha256_matches_fips_vectors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
