@@ -47,9 +47,9 @@ typedef struct lj_conv {
     double wall_k;
 } lj_conv;
 
-static const lj_conv lj_idem = {2.0, 4.0, 1, 0.0, 0.0};
-static const lj_conv lj13_phys_conv = {4.0, 4.0, 0, 2.5, 1.0};
-static const lj_conv lj55_phys_conv = {4.0, 4.0, 0, 3.5, 1.0};
+static const lj_conv lj_idem = {BB_LJ_IDEM_A, BB_LJ_IDEM_B, 1, 0.0, 0.0};
+static const lj_conv lj13_phys_conv = {BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0, 2.5, 1.0};
+static const lj_conv lj55_phys_conv = {BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0, 3.5, 1.0};
 
 /* Instance state of the phys tasks: the temperature. */
 typedef struct lj_state {

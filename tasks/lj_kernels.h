@@ -20,6 +20,12 @@
 
 #define BB_LJ_LANES 4
 
+/* (A, B) of the two conventions, per unordered pair. */
+#define BB_LJ_PHYS_A 4.0 /* 4ε(σ/r)¹², σ = ε = 1 */
+#define BB_LJ_PHYS_B 4.0 /* 4ε(σ/r)⁶ */
+#define BB_LJ_IDEM_A 2.0 /* 2 × ε(r_m/r)¹² (ordered pairs), r_m = ε = 1 */
+#define BB_LJ_IDEM_B 4.0 /* 2 × 2ε(r_m/r)⁶ */
+
 /* Reference kernel. x[P][3] → *e, g[P][3] (overwritten). Returns 1 if two particles
  * coincide (then *e and g are unspecified), else 0. */
 int bb_lj_pairs_ref(int P, const double *x, double A, double B, double *e, double *g);
