@@ -94,9 +94,14 @@ static int on_checkpoint(void *user, double fraction, int64_t evals, const bb_sa
     return BB_OK;
 }
 
+static int create_task(const bb_run_config *cfg, bb_task **t, bb_ctx *ctx) {
+    if (cfg->task_type) return bb_task_create_from_type(cfg->task_type, cfg->task_params, t, ctx);
+    return bb_task_create(cfg->task_id, cfg->task_params, t, ctx);
+}
+
 cJSON *bb_run_config_object(const bb_run_config *cfg, bb_ctx *ctx) {
     bb_task *task = NULL;
-    if (bb_task_create(cfg->task_id, cfg->task_params, &task, ctx)) return NULL;
+    if (create_task(cfg, &task, ctx)) return NULL;
     cJSON *out = NULL;
     const bb_method *m = bb_method_find(cfg->method);
     if (!m) {
@@ -163,7 +168,7 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     st.config = bb_run_config_object(cfg, ctx);
     if (!st.config) return ctx && ctx->code ? ctx->code : BB_EINVAL;
     bb_json_sha256(st.config, st.config_sha);
-    if ((rc = bb_task_create(cfg->task_id, cfg->task_params, &st.task, ctx))) goto out;
+    if ((rc = create_task(cfg, &st.task, ctx))) goto out;
     st.method = bb_method_find(cfg->method);
     st.params.values = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(st.config, "method_params"), 1);
 

@@ -26,6 +26,8 @@ typedef struct cJSON cJSON;
 
 typedef struct bb_run_config {
     const char *task_id;          /* "lj13" or "lj13@1" */
+    const struct bb_task_type *task_type; /* optional: use this type instead of looking up task_id
+                                             (tests, out-of-tree tasks) */
     const cJSON *task_params;     /* task parameters object or NULL */
     const char *method;           /* "mala" */
     const cJSON *method_params;   /* user parameters (config file merged with --param), or NULL */

@@ -33,6 +33,12 @@ int bb_task_create(const char *id, const cJSON *params, bb_task **out, bb_ctx *c
     *out = NULL;
     const bb_task_type *tt = bb_task_type_find(id);
     if (!tt) return BB_ERR(ctx, BB_ENOTFOUND, "task '%s': unknown task (see 'boltzbench tasks')", id ? id : "(null)");
+    return bb_task_create_from_type(tt, params, out, ctx);
+}
+
+int bb_task_create_from_type(const bb_task_type *tt, const cJSON *params, bb_task **out, bb_ctx *ctx) {
+    *out = NULL;
+    const char *id = tt->name;
     bb_task *t = calloc(1, sizeof *t);
     if (!t) return BB_ERR(ctx, BB_ENOMEM, "task '%s': out of memory", id);
     t->type = tt;

@@ -91,6 +91,8 @@ const bb_task_type *bb_task_type_find(const char *id);
 
 /* Create an instance. On failure *out is NULL and ctx names the id or parameter. */
 int bb_task_create(const char *id, const cJSON *params, bb_task **out, bb_ctx *ctx);
+/* Same from a type that need not be in the registry (tests, out-of-tree tasks). */
+int bb_task_create_from_type(const bb_task_type *tt, const cJSON *params, bb_task **out, bb_ctx *ctx);
 void bb_task_free(bb_task *t); /* NULL-safe */
 
 /* Direct, uncounted evaluation: for tests, benchmarks and the evaluator (metrics,
