@@ -1,0 +1,169 @@
+/* autodiff.c — reverse-mode sweep over the tape: bb_nn_grad (gradients of a scalar or a
+ * vector-Jacobian product with respect to chosen tensors, optionally differentiable)
+ * and bb_nn_backward (accumulate d loss / d parameters into parameter storage).
+ *
+ * Backward rules live beside their forward ops (ops_*.c) and are written with forward
+ * ops. With create_graph the sweep runs in grad mode, so the gradient tensors are
+ * recorded on the tape like any other result and a later sweep differentiates them
+ * (ggml_compute_backward; PyTorch create_graph=True). Only nodes that depend on a
+ * requested tensor are visited. This file owns no kernels.
+ */
+#include <string.h>
+
+#include "methods/nn/nn_internal.h"
+
+struct nn_gradmap {
+    int n;                 /* tape length when the sweep started */
+    bb_nn_tensor **grad;   /* [n] gradient of each node, NULL = zero */
+    unsigned char *rel;    /* [n] node depends on a target */
+};
+
+static int needs(const nn_gradmap *gm, const bb_nn_tensor *s)
+{
+    return s && s->requires_grad && s->id >= 0 && s->id < gm->n && gm->rel[s->id];
+}
+
+int nn_needs(const nn_gradmap *gm, const bb_nn_tensor *s) { return needs(gm, s); }
+
+void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *contrib)
+{
+    if (!needs(gm, src))
+        return;
+    if (!contrib) {
+        NN_FAIL(g, BB_EINTERNAL, "nn backward: missing gradient contribution");
+        return;
+    }
+    if (!nn_same_shape(src, contrib)) {
+        if (src->n != contrib->n) {
+            char a[64], b[64];
+            NN_FAIL(g, BB_EINTERNAL, "nn backward: gradient %s for tensor %s",
+                    nn_shape_str(contrib, a, 64), nn_shape_str(src, b, 64));
+            return;
+        }
+        contrib = bb_nn_reshape(g, contrib, src->ndim, src->ne);
+    }
+    bb_nn_tensor **slot = &gm->grad[src->id];
+    *slot = *slot ? bb_nn_add(g, *slot, contrib) : contrib;
+}
+
+static void node_backward(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy)
+{
+    switch (t->op) {
+    case BB_NN_OP_ADD: case BB_NN_OP_SUB: case BB_NN_OP_MUL: case BB_NN_OP_DIV:
+    case BB_NN_OP_SCALE: case BB_NN_OP_UNARY:
+        nn_backward_elem(g, gm, t, gy);
+        break;
+    case BB_NN_OP_MATMUL:
+        nn_backward_matmul(g, gm, t, gy);
+        break;
+    case BB_NN_OP_SUM_TO: case BB_NN_OP_BROADCAST_TO: case BB_NN_OP_RESHAPE:
+    case BB_NN_OP_PERMUTE: case BB_NN_OP_CONCAT: case BB_NN_OP_SLICE: case BB_NN_OP_PAD:
+        nn_backward_shape(g, gm, t, gy);
+        break;
+    case BB_NN_OP_GATHER: case BB_NN_OP_SCATTER: case BB_NN_OP_PAIR_ADD:
+        nn_backward_index(g, gm, t, gy);
+        break;
+    case BB_NN_OP_NONE:
+    case BB_NN_OP_COUNT:
+        break;
+    }
+}
+
+/* Mark targets, propagate relevance forward, seed y, sweep backward. */
+static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *seed, int n,
+                 bb_nn_tensor *const *xs, int params, int create_graph)
+{
+    if (!y || nn_failed(g))
+        return nn_failed(g) ? bb_nn_graph_status(g, NULL) : BB_EINVAL;
+    gm->n = bb_nn_graph_tape_len(g);
+    gm->grad = nn_alloc(g, sizeof(bb_nn_tensor *) * (size_t)(gm->n + 1));
+    gm->rel = nn_alloc(g, (size_t)gm->n + 1);
+    if (!gm->grad || !gm->rel)
+        return bb_nn_graph_status(g, NULL);
+    memset(gm->grad, 0, sizeof(bb_nn_tensor *) * (size_t)(gm->n + 1));
+    memset(gm->rel, 0, (size_t)gm->n + 1);
+    for (int k = 0; k < n; k++) {
+        if (!xs[k] || xs[k]->id < 0 || xs[k]->id >= gm->n) {
+            NN_FAIL(g, BB_EINVAL, "nn grad: tensor %d is not recorded (use bb_nn_input or a "
+                    "parameter)", k);
+            return bb_nn_graph_status(g, NULL);
+        }
+        gm->rel[xs[k]->id] = 1;
+    }
+    for (int i = 0; i < gm->n; i++) {
+        bb_nn_tensor *t = nn_tape_at(g, i);
+        if (params && t->op == BB_NN_OP_NONE && t->grad_dst)
+            gm->rel[i] = 1;
+        for (int s = 0; s < 4 && !gm->rel[i]; s++)
+            if (t->src[s] && t->src[s]->requires_grad && t->src[s]->id >= 0 && gm->rel[t->src[s]->id])
+                gm->rel[i] = 1;
+    }
+    if (!y->requires_grad || y->id < 0 || !gm->rel[y->id])
+        return BB_OK; /* y does not depend on the targets: all gradients are zero */
+    bb_nn_tensor *gy;
+    if (seed) {
+        if (seed->n != y->n || seed->dtype != y->dtype) {
+            NN_FAIL(g, BB_EINVAL, "nn grad: seed must have the shape and dtype of y");
+            return bb_nn_graph_status(g, NULL);
+        }
+        gy = seed;
+    } else {
+        if (y->n != 1) {
+            NN_FAIL(g, BB_EINVAL, "nn grad: y has %lld elements; pass a seed for a "
+                    "vector-Jacobian product", (long long)y->n);
+            return bb_nn_graph_status(g, NULL);
+        }
+        gy = bb_nn_full(g, y->dtype, y->ndim, y->ne, 1.0);
+    }
+    int prev = bb_nn_graph_set_grad(g, create_graph);
+    gm->grad[y->id] = gy;
+    for (int i = y->id; i >= 0 && !nn_failed(g); i--) {
+        bb_nn_tensor *t = nn_tape_at(g, i);
+        if (gm->grad[i] && gm->rel[i])
+            node_backward(g, gm, t, gm->grad[i]);
+    }
+    bb_nn_graph_set_grad(g, prev);
+    return bb_nn_graph_status(g, NULL);
+}
+
+int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn_tensor *const *xs,
+               bb_nn_tensor **gx, int create_graph)
+{
+    for (int k = 0; k < n; k++)
+        gx[k] = NULL;
+    nn_gradmap gm;
+    int rc = sweep(g, &gm, y, seed, n, xs, 0, create_graph);
+    if (rc < 0)
+        return rc;
+    for (int k = 0; k < n; k++) {
+        bb_nn_tensor *gk = gm.grad[xs[k]->id];
+        gx[k] = gk ? gk : bb_nn_zeros(g, xs[k]->dtype, xs[k]->ndim, xs[k]->ne);
+    }
+    return bb_nn_graph_status(g, NULL);
+}
+
+int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss)
+{
+    nn_gradmap gm;
+    int rc = sweep(g, &gm, loss, NULL, 0, NULL, 1, 0);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < gm.n; i++) {
+        bb_nn_tensor *t = nn_tape_at(g, i), *gt = gm.grad[i];
+        if (t->op != BB_NN_OP_NONE || !t->grad_dst || !gt)
+            continue;
+        const int64_t n = t->n;
+        if (gt->dtype != t->dtype) {
+            NN_FAIL(g, BB_EINTERNAL, "nn backward: gradient dtype differs from parameter");
+            break;
+        }
+        NN_DISPATCH(t->dtype, {
+            real *d = t->grad_dst;
+            const real *s = gt->data;
+            _Pragma("omp parallel for schedule(static) if (n > NN_PAR_MIN)")
+            for (int64_t k = 0; k < n; k++)
+                d[k] += s[k];
+        });
+    }
+    return bb_nn_graph_status(g, NULL);
+}

@@ -1,0 +1,341 @@
+/* nn.h — the neural-network core of boltzbench: tensors, a per-step arena, a
+ * reverse-mode tape with gradients of gradients, layers (Linear, MLP, EGNN,
+ * time embeddings, LayerNorm, transformer block), optimizers and checkpoints.
+ *
+ * It is what all neural samplers (Adjoint Sampling, PITA, PIS, iDEM) build on;
+ * no method carries its own layers or optimizers. It is NOT a general tensor
+ * library: tensors are dense, row-major, at most 4-D, float32 or float64, on the
+ * CPU; ops are the ones those samplers need. Design notes: docs/nn.md.
+ *
+ * Worked example (one training step of an MLP regression, float64):
+ *
+ *   bb_ctx c = {0};
+ *   bb_nn_params ps;  bb_nn_mlp net;  bb_nn_graph *g = NULL;  bb_nn_adam opt;
+ *   bb_nn_params_init(&ps, BB_NN_F64);
+ *   int sizes[] = {2, 64, 64, 1};
+ *   bb_nn_mlp_init(&net, &ps, "net", 3, sizes, BB_NN_ACT_SILU, &c);   // declare
+ *   bb_nn_params_alloc(&ps, seed, &c);         // one allocation, seeded PyTorch init
+ *   bb_nn_adam_init(&opt, &ps, 1e-3, 0.9, 0.999, 1e-8, 0.0, 0, &c);
+ *   bb_nn_graph_init(&g, 0, &c);
+ *   for (step...) {
+ *       bb_nn_graph_reset(g);                   // frees the previous step in O(1)
+ *       bb_nn_tensor *x = bb_nn_from(g, BB_NN_F64, 2, (int64_t[]){B, 2}, xdata);
+ *       bb_nn_tensor *y = bb_nn_from(g, BB_NN_F64, 2, (int64_t[]){B, 1}, ydata);
+ *       bb_nn_tensor *loss = bb_nn_mse(g, bb_nn_mlp_fwd(g, &ps, &net, x), y);
+ *       bb_nn_params_zero_grad(&ps);
+ *       if (bb_nn_backward(g, loss) < 0) return bb_nn_graph_status(g, &c);
+ *       bb_nn_adam_step(&opt, &ps, lr);
+ *   }
+ *   bb_nn_graph_free(g); bb_nn_adam_free(&opt); bb_nn_params_free(&ps);
+ *
+ * Gradients of gradients (PITA: the score -grad_x U_theta enters the loss):
+ *
+ *   bb_nn_tensor *x = bb_nn_input(g, ...);          // leaf that can be differentiated
+ *   bb_nn_tensor *U = bb_nn_sum(g, energy_net(x));   // scalar
+ *   bb_nn_tensor *gx;
+ *   bb_nn_grad(g, U, NULL, 1, &x, &gx, 1);           // create_graph = 1
+ *   bb_nn_tensor *loss = bb_nn_mse(g, gx, target);    // depends on theta through gx
+ *   bb_nn_backward(g, loss);                          // d loss / d theta, accumulated
+ *
+ * Conventions
+ *  - Shapes are row-major, ne[0] outermost (numpy order). "rows" of a tensor are all
+ *    dims but the last; "cols" is the last dim. Letters in shape comments: B configs,
+ *    P particles, D spatial dims, N = B*P nodes, E edges, H hidden, C channels.
+ *  - Ops are eager (define-by-run): an op computes its output immediately and, if
+ *    any input requires a gradient and the graph's grad mode is on, records itself on
+ *    the tape. Every backward rule is written with forward ops, so the gradient graph
+ *    can be differentiated again (unary functions carry an explicit derivative order,
+ *    supported up to the 3rd derivative).
+ *  - Errors: an op returns NULL on failure and records the first error in the graph
+ *    (ggml-style); ops given a NULL input return NULL. Check once with
+ *    bb_nn_graph_status(), which copies the message into the caller's bb_ctx.
+ *  - Memory: every tensor of a step lives in the graph's arena, freed by reset. After
+ *    the first step the arena is one block of the high-water size, so a steady-state
+ *    training step does no malloc. Parameters and optimizer state live outside it in
+ *    one allocation per parameter group (bb_nn_params).
+ *  - Determinism: elementwise ops and reductions use OpenMP with fixed partitions that
+ *    do not depend on the thread count; reductions accumulate in double; matrix
+ *    products go to OpenBLAS (cblas_sgemm/dgemm), which splits output blocks, never
+ *    the inner dimension. Same seed => bit-identical parameters on 1 or 2 threads.
+ *  - Default dtype: float32 for networks (speed); float64 is fully supported (gradient
+ *    checks, equivariance tests). Energies stay float64 on the task side.
+ */
+#ifndef BB_NN_H
+#define BB_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/bb.h"
+
+/* ------------------------------------------------------------------ tensors */
+
+typedef enum bb_nn_dtype { BB_NN_F32, BB_NN_F64, BB_NN_DTYPE_COUNT } bb_nn_dtype;
+extern const char *const BB_NN_DTYPE_NAME[BB_NN_DTYPE_COUNT];
+size_t bb_nn_dtype_size(bb_nn_dtype dt);
+
+#define BB_NN_MAX_DIMS 4
+
+typedef enum bb_nn_op {
+    BB_NN_OP_NONE,        /* leaf: input, constant or parameter */
+    BB_NN_OP_ADD,         /* a + b, broadcasting */
+    BB_NN_OP_SUB,         /* a - b, broadcasting */
+    BB_NN_OP_MUL,         /* a * b, broadcasting */
+    BB_NN_OP_DIV,         /* a / b, broadcasting */
+    BB_NN_OP_SCALE,       /* s * a + c */
+    BB_NN_OP_UNARY,       /* k-th derivative of an elementwise function */
+    BB_NN_OP_MATMUL,      /* op(a) op(b) (+ bias row), 2-D or batched 3-D */
+    BB_NN_OP_SUM_TO,      /* sum over broadcast dims down to a shape */
+    BB_NN_OP_BROADCAST_TO,/* repeat along size-1 dims up to a shape */
+    BB_NN_OP_RESHAPE,     /* same data, new shape */
+    BB_NN_OP_PERMUTE,     /* 4-D axis permutation (copy) */
+    BB_NN_OP_CONCAT,      /* [a | b] along cols */
+    BB_NN_OP_SLICE,       /* cols [c0, c1) */
+    BB_NN_OP_PAD,         /* cols placed at c0 of a zero tensor of `total` cols */
+    BB_NN_OP_GATHER,      /* out[e] = x[idx[e]] (rows) */
+    BB_NN_OP_SCATTER,     /* out[n] = sum_{e: idx[e]=n} y[e] (rows) */
+    BB_NN_OP_PAIR_ADD,    /* out[e] = A[I[e]] + B[J[e]] (+ d[e] * w) */
+    BB_NN_OP_COUNT
+} bb_nn_op;
+extern const char *const BB_NN_OP_NAME[BB_NN_OP_COUNT];
+
+/* Elementwise functions for bb_nn_unary. */
+typedef enum bb_nn_fn {
+    BB_NN_FN_SILU,     /* x * sigmoid(x) */
+    BB_NN_FN_TANH,
+    BB_NN_FN_GELU,     /* exact: x * Phi(x) (PyTorch nn.GELU() default) */
+    BB_NN_FN_SIGMOID,
+    BB_NN_FN_EXP,
+    BB_NN_FN_LOG,
+    BB_NN_FN_SQRT,
+    BB_NN_FN_SIN,
+    BB_NN_FN_COS,
+    BB_NN_FN_SQUARE,   /* x^2 */
+    BB_NN_FN_RECIP,    /* 1/x */
+    BB_NN_FN_COUNT
+} bb_nn_fn;
+extern const char *const BB_NN_FN_NAME[BB_NN_FN_COUNT];
+#define BB_NN_FN_MAX_ORDER 3 /* derivatives available up to this order */
+
+/* Index of a gather/scatter: E entries idx[e] in [0, N). The CSR inverse (entries of
+ * each target n, in increasing e) makes scatter parallel and deterministic. */
+typedef struct bb_nn_index {
+    int64_t n_src;   /* E */
+    int64_t n_dst;   /* N */
+    int32_t *idx;    /* [E] */
+    int64_t *offs;   /* [N+1] CSR offsets into perm */
+    int32_t *perm;   /* [E] entries grouped by target */
+} bb_nn_index;
+/* Build from idx[E] (copied). On failure *ix is zeroed. Free with bb_nn_index_free. */
+int bb_nn_index_init(bb_nn_index *ix, int64_t n_src, int64_t n_dst, const int32_t *idx,
+                     bb_ctx *ctx);
+void bb_nn_index_free(bb_nn_index *ix);
+
+typedef struct bb_nn_tensor bb_nn_tensor;
+struct bb_nn_tensor {            /* fields are private by convention; use accessors */
+    bb_nn_dtype dtype;
+    int ndim;
+    int64_t ne[BB_NN_MAX_DIMS];
+    int64_t n;                   /* number of elements */
+    void *data;                  /* arena memory, or parameter storage for params */
+    bb_nn_op op;
+    bb_nn_tensor *src[4];
+    int32_t ip[4];               /* integer op parameters */
+    double fp[2];                /* real op parameters */
+    const bb_nn_index *ix[2];    /* gather/scatter/pair indices (not owned) */
+    int id;                      /* position on the tape, -1 if not recorded */
+    int requires_grad;
+    void *grad_dst;              /* parameter leaves: gradient storage (+=) */
+};
+
+typedef struct bb_nn_graph bb_nn_graph;
+
+/* Create a graph with an arena of `bytes` (0: 1 MiB; grows as needed). */
+int bb_nn_graph_init(bb_nn_graph **out, size_t bytes, bb_ctx *ctx);
+/* Forget every tensor of the graph (O(1)); the arena keeps its high-water size.
+ * Clears a recorded error and re-enables grad mode. */
+void bb_nn_graph_reset(bb_nn_graph *g);
+void bb_nn_graph_free(bb_nn_graph *g);
+/* First error since the last reset (BB_OK if none); copies it into ctx. */
+int bb_nn_graph_status(const bb_nn_graph *g, bb_ctx *ctx);
+/* Grad mode: when off, ops record nothing (inference). Returns the previous mode. */
+int bb_nn_graph_set_grad(bb_nn_graph *g, int on);
+/* Arena statistics: bytes in use now, high-water mark, and block mallocs so far. */
+size_t bb_nn_graph_bytes_used(const bb_nn_graph *g);
+size_t bb_nn_graph_bytes_peak(const bb_nn_graph *g);
+int64_t bb_nn_graph_mallocs(const bb_nn_graph *g);
+/* Number of recorded nodes on the tape. */
+int bb_nn_graph_tape_len(const bb_nn_graph *g);
+
+/* Zero-filled tensor. */
+bb_nn_tensor *bb_nn_zeros(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape);
+/* Tensor filled from `src` (n doubles, converted to dt). A constant. */
+bb_nn_tensor *bb_nn_from(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape,
+                         const double *src);
+/* Same as bb_nn_from, but a leaf that can be differentiated against (bb_nn_grad). */
+bb_nn_tensor *bb_nn_input(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape,
+                          const double *src);
+/* Tensor of shape `shape` filled with v. */
+bb_nn_tensor *bb_nn_full(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape,
+                         double v);
+/* A constant copy (no gradient flows through it). */
+bb_nn_tensor *bb_nn_detach(bb_nn_graph *g, bb_nn_tensor *a);
+/* Element i as double; copy all elements as doubles into out[n]. */
+double bb_nn_get(const bb_nn_tensor *t, int64_t i);
+void bb_nn_to_double(const bb_nn_tensor *t, double *out);
+int64_t bb_nn_rows(const bb_nn_tensor *t); /* n / cols */
+int64_t bb_nn_cols(const bb_nn_tensor *t); /* ne[ndim-1] */
+
+/* ------------------------------------------------------------------ ops */
+/* Broadcasting follows numpy: shapes are right-aligned, each dim equal or 1. */
+bb_nn_tensor *bb_nn_add(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b);
+bb_nn_tensor *bb_nn_sub(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b);
+bb_nn_tensor *bb_nn_mul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b);
+bb_nn_tensor *bb_nn_div(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b);
+/* s * a + c */
+bb_nn_tensor *bb_nn_scale(bb_nn_graph *g, bb_nn_tensor *a, double s, double c);
+/* order-th derivative of fn applied elementwise (order 0: the function). */
+bb_nn_tensor *bb_nn_unary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_fn fn, int order);
+bb_nn_tensor *bb_nn_silu(bb_nn_graph *g, bb_nn_tensor *a);
+bb_nn_tensor *bb_nn_gelu(bb_nn_graph *g, bb_nn_tensor *a);
+bb_nn_tensor *bb_nn_tanh(bb_nn_graph *g, bb_nn_tensor *a);
+/* C = op(A) op(B) (+ bias), op = transpose if the flag is set.
+ * A [M,K] (or [K,M] if ta), B [K,N] (or [N,K] if tb), bias [N] / [1,N] or NULL -> C [M,N].
+ * 3-D: A [Bt,M,K], B [Bt,K,N] -> [Bt,M,N] (bias not allowed). */
+bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb,
+                           bb_nn_tensor *bias);
+/* Sum over the dims where `shape` is 1 (numpy-broadcast inverse). */
+bb_nn_tensor *bb_nn_sum_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int64_t *shape);
+bb_nn_tensor *bb_nn_broadcast_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim,
+                                 const int64_t *shape);
+bb_nn_tensor *bb_nn_sum(bb_nn_graph *g, bb_nn_tensor *a);   /* -> [1] */
+bb_nn_tensor *bb_nn_mean(bb_nn_graph *g, bb_nn_tensor *a);  /* -> [1] */
+/* Sum / mean over the last dim, keeping it as size 1: [.., C] -> [.., 1]. */
+bb_nn_tensor *bb_nn_sum_cols(bb_nn_graph *g, bb_nn_tensor *a);
+bb_nn_tensor *bb_nn_mean_cols(bb_nn_graph *g, bb_nn_tensor *a);
+/* Same elements, new shape (a view: shares data). */
+bb_nn_tensor *bb_nn_reshape(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int64_t *shape);
+/* Permute axes of a tensor viewed as 4-D (lower-rank tensors are padded with leading
+ * 1s); out.ne[k] = a.ne[perm[k]]. The result has a's rank. */
+bb_nn_tensor *bb_nn_permute(bb_nn_graph *g, bb_nn_tensor *a, const int perm[4]);
+bb_nn_tensor *bb_nn_concat_cols(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b);
+bb_nn_tensor *bb_nn_slice_cols(bb_nn_graph *g, bb_nn_tensor *a, int64_t c0, int64_t c1);
+/* Zero-padded copy: cols of a placed at [c0, c0+cols) of `total` cols. */
+bb_nn_tensor *bb_nn_pad_cols(bb_nn_graph *g, bb_nn_tensor *a, int64_t c0, int64_t total);
+/* Rows: x [N,C] -> [E,C] with out[e] = x[ix->idx[e]]. */
+bb_nn_tensor *bb_nn_gather(bb_nn_graph *g, bb_nn_tensor *x, const bb_nn_index *ix);
+/* Rows: y [E,C] -> [N,C] with out[n] = sum of y[e] over ix->idx[e] = n. */
+bb_nn_tensor *bb_nn_scatter(bb_nn_graph *g, bb_nn_tensor *y, const bb_nn_index *ix);
+/* Fused edge term: out[e] = A[I[e]] + B[J[e]] + d[e] * w. A, B [N,H]; d [E,1] and
+ * w [1,H] may both be NULL. ixi and ixj (I and J) must have the same E and N. */
+bb_nn_tensor *bb_nn_pair_add(bb_nn_graph *g, bb_nn_tensor *A, bb_nn_tensor *B,
+                             const bb_nn_index *ixi, const bb_nn_index *ixj, bb_nn_tensor *d,
+                             bb_nn_tensor *w);
+/* Composite ops (built from the above, so twice differentiable). */
+bb_nn_tensor *bb_nn_softmax_cols(bb_nn_graph *g, bb_nn_tensor *a);
+bb_nn_tensor *bb_nn_logsumexp_cols(bb_nn_graph *g, bb_nn_tensor *a); /* [..,C]->[..,1] */
+bb_nn_tensor *bb_nn_mse(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b); /* mean sq. */
+
+/* ------------------------------------------------------------------ autodiff */
+/* Gradients of sum(y * seed) (seed NULL: y must have one element) with respect to
+ * xs[0..n-1], written to gx[k] (a zero tensor when y does not depend on xs[k]).
+ * xs must be recorded tensors (bb_nn_input, parameters, or results of recorded ops).
+ * create_graph = 1 records the backward pass itself, so gx can be differentiated
+ * again (PyTorch create_graph=True); 0 gives constants (cheaper). Vector-Jacobian
+ * products (Hutchinson divergence) pass a seed. */
+int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n,
+               bb_nn_tensor *const *xs, bb_nn_tensor **gx, int create_graph);
+/* Backpropagate a one-element loss to every parameter leaf recorded on the tape and
+ * add (+=) the gradients into their parameter groups' gradient storage. */
+int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss);
+
+/* ------------------------------------------------------------------ parameters */
+typedef enum bb_nn_init {
+    BB_NN_INIT_ZEROS,
+    BB_NN_INIT_UNIFORM,   /* U(-a, a) */
+    BB_NN_INIT_NORMAL,    /* N(0, a^2) */
+    BB_NN_INIT_CONST,     /* all a */
+    BB_NN_INIT_COUNT
+} bb_nn_init;
+
+typedef struct bb_nn_param_info {
+    char name[96];
+    int ndim;
+    int64_t ne[BB_NN_MAX_DIMS];
+    size_t off;           /* element offset into data / grad */
+    size_t n;
+    bb_nn_init init;
+    double a;
+} bb_nn_param_info;
+
+/* A parameter group: named tensors declared by layers, then one allocation for
+ * values, one for gradients. Declaring after bb_nn_params_alloc is an error. */
+typedef struct bb_nn_params {
+    bb_nn_dtype dtype;
+    int n, cap;
+    bb_nn_param_info *info;
+    size_t total;          /* elements */
+    void *data;            /* [total] values */
+    void *grad;            /* [total] gradients */
+    int allocated;
+} bb_nn_params;
+
+void bb_nn_params_init(bb_nn_params *ps, bb_nn_dtype dt);
+/* Declare a parameter; returns its index (>= 0) or a negative status. */
+int bb_nn_params_add(bb_nn_params *ps, const char *name, int ndim, const int64_t *shape,
+                     bb_nn_init init, double a, bb_ctx *ctx);
+/* Allocate storage and initialise every parameter from its rule with the Philox
+ * stream 0x6000_0000 + index of `seed`. Gradients start at zero. */
+int bb_nn_params_alloc(bb_nn_params *ps, uint64_t seed, bb_ctx *ctx);
+void bb_nn_params_free(bb_nn_params *ps);
+void bb_nn_params_zero_grad(bb_nn_params *ps);
+/* Leaf tensor of parameter k in graph g (shares storage; gradient goes to ps->grad).
+ * rows [r0, r1) of a 2-D parameter: bb_nn_param_rows (a contiguous block). */
+bb_nn_tensor *bb_nn_param(bb_nn_graph *g, const bb_nn_params *ps, int k);
+bb_nn_tensor *bb_nn_param_rows(bb_nn_graph *g, const bb_nn_params *ps, int k, int64_t r0,
+                               int64_t r1);
+/* Find by name; -1 if absent. */
+int bb_nn_params_find(const bb_nn_params *ps, const char *name);
+/* Copy values of parameter k to / from doubles (n elements). */
+void bb_nn_params_get(const bb_nn_params *ps, int k, double *out);
+void bb_nn_params_set(bb_nn_params *ps, int k, const double *in);
+/* Euclidean norm of all gradients (accumulated in double). */
+double bb_nn_params_grad_norm(const bb_nn_params *ps);
+
+/* ------------------------------------------------------------------ layers */
+typedef enum bb_nn_act {
+    BB_NN_ACT_NONE, BB_NN_ACT_SILU, BB_NN_ACT_GELU, BB_NN_ACT_TANH, BB_NN_ACT_COUNT
+} bb_nn_act;
+extern const char *const BB_NN_ACT_NAME[BB_NN_ACT_COUNT];
+bb_nn_tensor *bb_nn_act_apply(bb_nn_graph *g, bb_nn_tensor *x, bb_nn_act act);
+
+/* Linear: y = x W + b with W stored [in, out] (PyTorch's weight transposed), PyTorch
+ * default init: W, b ~ U(-1/sqrt(in), 1/sqrt(in)). */
+typedef struct bb_nn_linear {
+    int in, out;
+    int w, b;        /* parameter indices (b = -1 without bias) */
+} bb_nn_linear;
+int bb_nn_linear_init(bb_nn_linear *l, bb_nn_params *ps, const char *name, int in, int out,
+                      int bias, bb_ctx *ctx);
+/* x [R, in] -> [R, out] */
+bb_nn_tensor *bb_nn_linear_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_linear *l,
+                               bb_nn_tensor *x);
+
+#define BB_NN_MLP_MAX_LAYERS 16
+/* MLP: sizes[0] -> ... -> sizes[n_sizes-1], activation between layers, none after. */
+typedef struct bb_nn_mlp {
+    int n_layers;
+    bb_nn_act act;
+    bb_nn_linear lin[BB_NN_MLP_MAX_LAYERS];
+} bb_nn_mlp;
+int bb_nn_mlp_init(bb_nn_mlp *m, bb_nn_params *ps, const char *name, int n_sizes,
+                   const int *sizes, bb_nn_act act, bb_ctx *ctx);
+bb_nn_tensor *bb_nn_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_mlp *m,
+                            bb_nn_tensor *x);
+
+/* Sinusoidal time embedding (transformer style, no parameters): t [B,1] ->
+ * [B, dim] = [sin(t w_k) | cos(t w_k)], w_k = max_period^(-k/(dim/2)), k < dim/2. */
+bb_nn_tensor *bb_nn_time_embed_sin(bb_nn_graph *g, bb_nn_tensor *t, int dim,
+                                   double max_period);
+
+#endif /* BB_NN_H */

@@ -1,0 +1,72 @@
+/* nn_internal.h — helpers shared by the files of methods/nn (not a public API).
+ *
+ * Node creation (arena allocation + tape recording), the graph's first-error
+ * record, the dtype dispatch macro and the OpenMP thresholds. Nothing here is
+ * meant for methods; they use nn.h.
+ */
+#ifndef BB_NN_INTERNAL_H
+#define BB_NN_INTERNAL_H
+
+#include "methods/nn/nn.h"
+
+/* Elementwise loops run in parallel only above this many elements (fixed static
+ * partition: results do not depend on the thread count). */
+#define NN_PAR_MIN 32768
+/* Reductions to few outputs use this many fixed chunks, combined in order. */
+#define NN_RED_CHUNKS 32
+
+/* Run BODY once with `real` = float or double according to dt. */
+#define NN_DISPATCH(dt, ...)                                                                  \
+    do {                                                                                      \
+        if ((dt) == BB_NN_F32) {                                                              \
+            typedef float real;                                                               \
+            __VA_ARGS__                                                                       \
+        } else {                                                                              \
+            typedef double real;                                                              \
+            __VA_ARGS__                                                                       \
+        }                                                                                     \
+    } while (0)
+
+/* Arena allocation, 64-byte aligned; NULL (and an error recorded) on failure. */
+void *nn_alloc(bb_nn_graph *g, size_t bytes);
+/* Record an error in g (only the first one is kept); returns NULL for convenience. */
+void *nn_fail(bb_nn_graph *g, int code, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+#define NN_FAIL(g, code, ...) nn_fail((g), (code), __FILE__, __LINE__, __VA_ARGS__)
+/* 1 if g already holds an error. */
+int nn_failed(const bb_nn_graph *g);
+/* New tensor with uninitialised data (NULL on failure). */
+bb_nn_tensor *nn_new(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape);
+/* New tensor header sharing `data` (views). */
+bb_nn_tensor *nn_view(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int64_t *shape);
+/* Record t as the result of `op` on srcs (sets requires_grad and pushes it on the tape
+ * when grad mode is on and a source requires a gradient). Returns t. */
+bb_nn_tensor *nn_record(bb_nn_graph *g, bb_nn_tensor *t, bb_nn_op op, bb_nn_tensor *s0,
+                        bb_nn_tensor *s1, bb_nn_tensor *s2, bb_nn_tensor *s3);
+/* Push a leaf that requires a gradient. */
+bb_nn_tensor *nn_leaf(bb_nn_graph *g, bb_nn_tensor *t);
+int nn_grad_mode(const bb_nn_graph *g);
+bb_nn_tensor *nn_tape_at(const bb_nn_graph *g, int i);
+int nn_same_shape(const bb_nn_tensor *a, const bb_nn_tensor *b);
+int nn_check_dtype(bb_nn_graph *g, const char *op, const bb_nn_tensor *a,
+                   const bb_nn_tensor *b);
+/* Shape as text "[7,1,5,3]" into buf. */
+const char *nn_shape_str(const bb_nn_tensor *t, char *buf, size_t len);
+
+/* Right-aligned 4-D shape of t; element strides of t broadcast to the 4-D shape o
+ * (0 along broadcast dims). */
+void nn_pad4(const bb_nn_tensor *t, int64_t p[4]);
+void nn_bstrides(const bb_nn_tensor *t, const int64_t o[4], int64_t s[4]);
+
+/* Backward rule of one node: given the gradient gy of t, add the contributions to its
+ * sources via acc(g, grads, src, contribution). Implemented per op file. */
+typedef struct nn_gradmap nn_gradmap;
+void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *contrib);
+/* 1 if the sweep needs the gradient of s (s depends on a requested tensor). */
+int nn_needs(const nn_gradmap *gm, const bb_nn_tensor *s);
+void nn_backward_elem(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy);
+void nn_backward_shape(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy);
+void nn_backward_matmul(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy);
+void nn_backward_index(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy);
+
+#endif

@@ -1,0 +1,95 @@
+/* ops_matmul.c — matrix products through OpenBLAS (cblas_sgemm / cblas_dgemm), with an
+ * optional bias row folded in as beta = 1, plain 2-D or batched 3-D.
+ *
+ * Backward is written with matmul itself (the four transpose cases), so products can
+ * be differentiated again. OpenBLAS splits the output into blocks across its threads
+ * and never the inner dimension, which keeps results identical on any thread count.
+ * Not here: the Linear layer's parameters (linear.c).
+ */
+#include <cblas.h>
+#include <string.h>
+
+#include "methods/nn/nn_internal.h"
+
+static void gemm(bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const void *A,
+                 const void *B, double beta, void *C)
+{
+    const int lda = (int)(ta ? M : K), ldb = (int)(tb ? K : N), ldc = (int)N;
+    if (dt == BB_NN_F32)
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    (int)M, (int)N, (int)K, 1.0f, A, lda, B, ldb, (float)beta, C, ldc);
+    else
+        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    (int)M, (int)N, (int)K, 1.0, A, lda, B, ldb, beta, C, ldc);
+}
+
+bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb,
+                           bb_nn_tensor *bias)
+{
+    if (!a || !b || nn_failed(g) || !nn_check_dtype(g, "matmul", a, b))
+        return NULL;
+    char sa[64], sb[64];
+    if (a->ndim != b->ndim || a->ndim < 2 || a->ndim > 3 || (a->ndim == 3 && a->ne[0] != b->ne[0]))
+        return NN_FAIL(g, BB_EINVAL, "nn matmul: ranks of %s and %s (need 2-D, or 3-D with equal "
+                       "batch)", nn_shape_str(a, sa, 64), nn_shape_str(b, sb, 64));
+    const int o = a->ndim - 2;
+    const int64_t Bt = o ? a->ne[0] : 1;
+    const int64_t M = ta ? a->ne[o + 1] : a->ne[o], K = ta ? a->ne[o] : a->ne[o + 1];
+    const int64_t Kb = tb ? b->ne[o + 1] : b->ne[o], N = tb ? b->ne[o] : b->ne[o + 1];
+    if (K != Kb)
+        return NN_FAIL(g, BB_EINVAL, "nn matmul: inner dims of %s%s and %s%s differ",
+                       nn_shape_str(a, sa, 64), ta ? "^T" : "", nn_shape_str(b, sb, 64),
+                       tb ? "^T" : "");
+    if (bias) {
+        if (!nn_check_dtype(g, "matmul bias", a, bias))
+            return NULL;
+        if (o || bias->n != N || bb_nn_cols(bias) != N)
+            return NN_FAIL(g, BB_EINVAL, "nn matmul: bias %s does not match %lld output cols",
+                           nn_shape_str(bias, sa, 64), (long long)N);
+    }
+    int64_t shp[3] = {Bt, M, N};
+    bb_nn_tensor *t = nn_new(g, a->dtype, a->ndim, o ? shp : shp + 1);
+    if (!t)
+        return NULL;
+    const size_t es = bb_nn_dtype_size(a->dtype);
+    if (bias) {
+        for (int64_t r = 0; r < M; r++)
+            memcpy((char *)t->data + (size_t)(r * N) * es, bias->data, (size_t)N * es);
+    }
+    for (int64_t k = 0; k < Bt; k++)
+        gemm(a->dtype, ta, tb, M, N, K, (const char *)a->data + (size_t)(k * M * K) * es,
+             (const char *)b->data + (size_t)(k * K * N) * es, bias ? 1.0 : 0.0,
+             (char *)t->data + (size_t)(k * M * N) * es);
+    t->ip[0] = ta;
+    t->ip[1] = tb;
+    return nn_record(g, t, BB_NN_OP_MATMUL, a, b, bias, NULL);
+}
+
+/* C = op(A) op(B) + bias. Each case: gA and gB as products of gC with the other factor. */
+void nn_backward_matmul(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy)
+{
+    bb_nn_tensor *a = t->src[0], *b = t->src[1], *bias = t->src[2];
+    const int ta = t->ip[0], tb = t->ip[1];
+    if (nn_needs(gm, a)) {
+        bb_nn_tensor *ga;
+        if (!ta)
+            ga = tb ? bb_nn_matmul(g, gy, b, 0, 0, NULL)  /* C = A B^T: gA = gC B */
+                    : bb_nn_matmul(g, gy, b, 0, 1, NULL); /* C = A B:   gA = gC B^T */
+        else
+            ga = tb ? bb_nn_matmul(g, b, gy, 1, 1, NULL)  /* C = A^T B^T: gA = B^T gC^T */
+                    : bb_nn_matmul(g, b, gy, 0, 1, NULL); /* C = A^T B:   gA = B gC^T */
+        nn_acc(g, gm, a, ga);
+    }
+    if (nn_needs(gm, b)) {
+        bb_nn_tensor *gb;
+        if (!tb)
+            gb = ta ? bb_nn_matmul(g, a, gy, 0, 0, NULL)  /* C = A^T B: gB = A gC */
+                    : bb_nn_matmul(g, a, gy, 1, 0, NULL); /* C = A B:   gB = A^T gC */
+        else
+            gb = ta ? bb_nn_matmul(g, gy, a, 1, 1, NULL)  /* C = A^T B^T: gB = gC^T A^T */
+                    : bb_nn_matmul(g, gy, a, 1, 0, NULL); /* C = A B^T:   gB = gC^T A */
+        nn_acc(g, gm, b, gb);
+    }
+    if (nn_needs(gm, bias))
+        nn_acc(g, gm, bias, bb_nn_sum_to(g, gy, bias->ndim, bias->ne));
+}

@@ -1,0 +1,39 @@
+/* gradcheck.h — finite-difference checks of first and second derivatives for the nn
+ * tests (float64): a test function builds a scalar from recorded inputs; the checker
+ * compares bb_nn_grad against a 4-point central stencil, and the gradient of
+ * s = sum_k <grad_k f, v_k> (computed with create_graph) against the same stencil
+ * applied to s, and prints the largest difference (ggml test-backend-ops style).
+ */
+#ifndef BB_TEST_NN_GRADCHECK_H
+#define BB_TEST_NN_GRADCHECK_H
+
+#include "methods/nn/nn.h"
+
+#define GC_MAX_IN 4
+
+/* Builds a one-element result from the inputs (and possibly parameters). */
+typedef bb_nn_tensor *(*gc_fn)(bb_nn_graph *g, bb_nn_tensor **in, void *ud);
+
+typedef struct gc_case {
+    const char *name;
+    gc_fn fn;
+    void *ud;
+    int n_in;
+    int ndim[GC_MAX_IN];
+    int64_t shape[GC_MAX_IN][4];
+    double lo, hi;        /* inputs drawn uniformly in [lo, hi] (0,0: [-1.7, 1.9]) */
+    double eps;           /* finite-difference step */
+    double tol1, tol2;    /* max |analytic - fd| / (1 + |fd|) for first / second order */
+    int skip_second;      /* 1: linear in every input (second derivative is zero anyway) */
+} gc_case;
+
+/* Returns 0 on pass; prints one line per order with the largest difference. */
+int gc_run(const gc_case *c, uint64_t seed);
+
+/* Deterministic pseudo-random weights in [-1, 1] for a tensor of n elements. */
+bb_nn_tensor *gc_weights(bb_nn_graph *g, int ndim, const int64_t *shape, uint64_t salt);
+/* sum(x * W) with W from gc_weights: turns any tensor into a scalar that depends on
+ * every element differently. */
+bb_nn_tensor *gc_project(bb_nn_graph *g, bb_nn_tensor *x, uint64_t salt);
+
+#endif
