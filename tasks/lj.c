@@ -102,19 +102,26 @@ static double lj_confinement(const lj_conv *c, int P, const double *x, double *g
     return e;
 }
 
-/* Finish one configuration: confinement, 1/kT, overlap and overflow handling. */
-static int lj_finish(const lj_conv *c, int P, double kT, size_t idx, const double *x, int overlap,
+/* Finish one configuration: confinement, 1/kT, and +inf with a zero gradient for a
+ * configuration the kernel flagged (overlap or overflow) or whose total overflows.
+ * A NaN coordinate is the only error. With kT = 1 (every task but a phys task given
+ * another kT) the gradient is final as the kernel left it plus the confinement, and a
+ * finite confinement energy implies a finite confinement gradient, so only the
+ * energy needs checking. */
+static int lj_finish(const lj_conv *c, int P, double kT, size_t idx, const double *x, int flagged,
                      double e, double *u, double *g, const char *id, bb_ctx *ctx) {
     const int dof = 3 * P;
-    if (!overlap) {
+    if (!flagged) {
         e += lj_confinement(c, P, x, g);
-        e /= kT;
         int finite = isfinite(e);
-        if (g) {
-            for (int k = 0; k < dof; k++) {
-                g[k] /= kT;
-                finite &= isfinite(g[k]);
-            }
+        if (kT != 1.0) {
+            e /= kT;
+            finite &= isfinite(e);
+            if (g)
+                for (int k = 0; k < dof; k++) {
+                    g[k] /= kT;
+                    finite &= isfinite(g[k]);
+                }
         }
         if (finite) {
             *u = e;

@@ -16,6 +16,7 @@
  */
 #include "tasks/lj_kernels.h"
 
+#include <math.h>
 #include <stddef.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -102,21 +103,26 @@ static int lj_lanes_portable(int P, double A, double B, double e[BB_LJ_LANES], d
             }
         }
         e[l] = acc;
+        int finite = isfinite(acc);
+        for (int k = 0; k < 3 * P; k++) finite &= isfinite(G[(size_t)k * BB_LJ_LANES + l]);
+        if (!finite) mask |= 1 << l;
     }
     return mask;
 }
 
 #if BB_LJ_X86
 /* AVX2/FMA lane kernel: one __m256d = one pair in four configurations. The energy
- * and the row-i forces accumulate in registers; row j forces go through G (L1). */
+ * sums and the row-i forces accumulate in registers; row-j forces go through G (L1).
+ * Per pair: s = 1/r², s3 = s³, energy sums Σs³ and Σs⁶ (e = AΣs⁶ − BΣs³ at the end),
+ * force factor f = s·s3·(6B − 12A s3). Coincident particles are found from the
+ * smallest r² of each lane; non-finite gradients from a Σ G·0 probe at the end. */
 __attribute__((target("avx2,fma"))) static int lj_pairs_x4_avx2(int P, double A, double B,
                                                                double e[BB_LJ_LANES], double *X,
                                                                double *G) {
     const __m256d one = _mm256_set1_pd(1.0);
     const __m256d zero = _mm256_setzero_pd();
-    const __m256d vA = _mm256_set1_pd(A), vB = _mm256_set1_pd(B);
     const __m256d vA12 = _mm256_set1_pd(12.0 * A), vB6 = _mm256_set1_pd(6.0 * B);
-    __m256d eacc = zero, ovl = zero;
+    __m256d e3 = zero, e6 = zero, r2min = _mm256_set1_pd(INFINITY);
     for (int i = 0; i < P; i++) {
         const double *xi = X + (size_t)i * 12;
         const __m256d xi0 = _mm256_loadu_pd(xi), xi1 = _mm256_loadu_pd(xi + 4), xi2 = _mm256_loadu_pd(xi + 8);
@@ -128,14 +134,12 @@ __attribute__((target("avx2,fma"))) static int lj_pairs_x4_avx2(int P, double A,
             __m256d dy = _mm256_sub_pd(xi1, _mm256_loadu_pd(xj + 4));
             __m256d dz = _mm256_sub_pd(xi2, _mm256_loadu_pd(xj + 8));
             __m256d r2 = _mm256_fmadd_pd(dz, dz, _mm256_fmadd_pd(dy, dy, _mm256_mul_pd(dx, dx)));
-            __m256d m = _mm256_cmp_pd(r2, zero, _CMP_EQ_OQ);
-            ovl = _mm256_or_pd(ovl, m);
-            r2 = _mm256_blendv_pd(r2, one, m);
+            r2min = _mm256_min_pd(r2min, r2);
             __m256d s = _mm256_div_pd(one, r2);
             __m256d s3 = _mm256_mul_pd(_mm256_mul_pd(s, s), s);
-            __m256d s6 = _mm256_mul_pd(s3, s3);
-            eacc = _mm256_add_pd(eacc, _mm256_fmsub_pd(vA, s6, _mm256_mul_pd(vB, s3)));
-            __m256d f = _mm256_mul_pd(s, _mm256_fmsub_pd(vB6, s3, _mm256_mul_pd(vA12, s6)));
+            e3 = _mm256_add_pd(e3, s3);
+            e6 = _mm256_fmadd_pd(s3, s3, e6);
+            __m256d f = _mm256_mul_pd(_mm256_mul_pd(s, s3), _mm256_fnmadd_pd(vA12, s3, vB6));
             gi0 = _mm256_fmadd_pd(f, dx, gi0);
             gi1 = _mm256_fmadd_pd(f, dy, gi1);
             gi2 = _mm256_fmadd_pd(f, dz, gi2);
@@ -148,8 +152,12 @@ __attribute__((target("avx2,fma"))) static int lj_pairs_x4_avx2(int P, double A,
         _mm256_storeu_pd(gi + 4, _mm256_add_pd(_mm256_loadu_pd(gi + 4), gi1));
         _mm256_storeu_pd(gi + 8, _mm256_add_pd(_mm256_loadu_pd(gi + 8), gi2));
     }
-    _mm256_storeu_pd(e, eacc);
-    return _mm256_movemask_pd(ovl);
+    __m256d ev = _mm256_fmsub_pd(_mm256_set1_pd(A), e6, _mm256_mul_pd(_mm256_set1_pd(B), e3));
+    __m256d probe = _mm256_mul_pd(ev, zero); /* NaN in a lane iff something there is inf/NaN */
+    for (int k = 0; k < 3 * P; k++) probe = _mm256_add_pd(probe, _mm256_mul_pd(_mm256_loadu_pd(G + 4 * k), zero));
+    _mm256_storeu_pd(e, ev);
+    return _mm256_movemask_pd(_mm256_cmp_pd(r2min, zero, _CMP_EQ_OQ)) |
+           _mm256_movemask_pd(_mm256_cmp_pd(probe, probe, _CMP_UNORD_Q));
 }
 #endif
 

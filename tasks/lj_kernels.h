@@ -33,7 +33,9 @@ int bb_lj_pairs_ref(int P, const double *x, double A, double B, double *e, doubl
 /* Fast kernel on four configurations: lane l reads x[l][P][3] and writes e[l] and
  * g[l][P][3] (overwritten). Pointers may repeat (to pad a short batch) only in x;
  * every g[l] must be distinct. work: at least bb_lj_work_size(P) doubles, owned by
- * the caller. Returns a bit mask: bit l set if lane l has coincident particles. */
+ * the caller. Returns a bit mask: bit l set if lane l cannot be represented —
+ * coincident particles, or an energy or gradient that is not finite (overflow, or a
+ * NaN coordinate); e[l] and g[l] are then unspecified. */
 int bb_lj_pairs_x4(int P, const double *const x[BB_LJ_LANES], double A, double B,
                    double e[BB_LJ_LANES], double *const g[BB_LJ_LANES], double *work);
 /* Doubles of workspace bb_lj_pairs_x4 needs for P particles. */
