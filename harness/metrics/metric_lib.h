@@ -113,6 +113,66 @@ int bb_hist_mass(const bb_hgrid *g, const bb_wset *s, double *mass, bb_ctx *ctx)
 /* TV = ½ Σ_cells |p − q| on the grid (under/overflow cells included). */
 int bb_hist_tv(const bb_hgrid *g, const bb_wset *a, const bb_wset *b, double *out, bb_ctx *ctx);
 
+/* ---- exact linear assignment (lap.c) ------------------------------------- */
+
+/* Exact min_σ Σ_i C[i][σ(i)] for a dense n × n row-major cost matrix (Jonker–Volgenant).
+ * OUT x[n]: the column assigned to row i; OUT cost: the optimal total. Costs must be
+ * finite. */
+int bb_lap_solve(int n, const double *C, int *x, double *cost, bb_ctx *ctx);
+/* Allocation-free variant for hot loops: ws has bb_lap_ws_size(n) bytes (malloc'ed,
+ * so suitably aligned); C is not checked for non-finite values. Always BB_OK. */
+size_t bb_lap_ws_size(int n);
+int bb_lap_solve_ws(int n, const double *C, int *x, double *cost, void *ws);
+
+/* ---- exact OT between equal-size sets (ot_exact.c) --------------------------- */
+
+/* C[i][j] = ‖A_i − B_j‖² for A [n][d], B [m][d]; OUT C [n][m] (caller-allocated). */
+int bb_sqdist_matrix(size_t n, size_t m, size_t d, const double *A, const double *B, double *C,
+                     bb_ctx *ctx);
+/* Seeded choice of k of n items (stream `stream` of seed). w == NULL: without
+ * replacement (first k of a Fisher–Yates shuffle; k <= n). w != NULL: systematic
+ * resampling proportional to w (k may exceed n). OUT idx[k]. */
+int bb_subsample_indices(size_t n, size_t k, const double *w, uint64_t seed, uint64_t stream,
+                         size_t *idx, bb_ctx *ctx);
+/* Exact min_σ (1/n) Σ_i C[i][σ(i)] for a dense n × n cost. */
+int bb_ot_assign_mean(int n, const double *C, double *mean, bb_ctx *ctx);
+/* Exact W2² between equally weighted A [n][d] and B [n][d] (squared Euclidean cost). */
+int bb_ot_exact_w2sq(size_t n, size_t d, const double *A, const double *B, double *w2sq, bb_ctx *ctx);
+/* Percentile bootstrap 95% CI of sqrt(assignment mean) of a fixed n × n cost matrix:
+ * replicate r resamples rows (stream base + 2r) and columns (base + 2r + 1). */
+int bb_ot_bootstrap_sqrt(int n, const double *C, int n_boot, uint64_t seed, uint64_t stream_base,
+                         double ci[2], bb_ctx *ctx);
+
+/* ---- rigid and permutational alignment (align.c) ---------------------------- */
+
+/* Subtract the centroid of a P × D configuration: out = x − x̄ (out may equal x). */
+void bb_center(int P, int D, const double *x, double *out);
+
+/* Optimal orthogonal R (D × D row-major, R y ≈ x) minimising Σ_i ‖x_i − R y_σ(i)‖² for
+ * centred x, y (σ = perm, NULL: identity). reflections = 0 restricts R to proper
+ * rotations (det fix). OUT sqdist (may be NULL): the minimal sum. D ∈ {1, 2, 3}.
+ * Returns BB_EINTERNAL only if LAPACK's SVD fails. */
+int bb_kabsch(int P, int D, const double *x, const double *y, const int *perm, int reflections,
+              double *R, double *sqdist);
+
+typedef struct bb_align_opts {
+    int reflections;      /* 1: minimise over O(D) (rotations and reflections); 0: SO(D) */
+    int exhaustive_max_p; /* P <= this: all P! permutations are tried (exact) */
+    int max_iter;         /* alternating Hungarian <-> Kabsch rounds per start (>= 1) */
+} bb_align_opts;
+
+/* Per-thread scratch of bb_align_perm (one allocation per thread, never in hot loops). */
+typedef struct bb_align_ws bb_align_ws;
+int bb_align_ws_alloc(int P, int D, bb_align_ws **ws, bb_ctx *ctx);
+void bb_align_ws_free(bb_align_ws *ws); /* NULL-safe */
+
+/* min over permutations σ and orthogonal R of Σ_i ‖x̃_i − R ỹ_σ(i)‖² where x̃, ỹ are
+ * the centred configurations (P × D, sizes from ws). Exact for P <= exhaustive_max_p,
+ * otherwise the multi-start alternating heuristic described in align.c (an upper
+ * bound). OUT sqdist; OUT perm (may be NULL): σ. RMSD = sqrt(sqdist / P). */
+int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_align_ws *ws,
+                  double *sqdist, int *perm);
+
 /* ---- JSON output ------------------------------------------------------------ */
 
 /* Add {name: {"value": v, "n_samples": n, "ci95": [lo, hi] (if ci), "definition": def}}

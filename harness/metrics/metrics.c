@@ -19,12 +19,20 @@ extern const bb_metric bb_metric_energy_w2;
 extern const bb_metric bb_metric_energy_w1;
 extern const bb_metric bb_metric_energy_tv;
 extern const bb_metric bb_metric_energy_histogram;
+extern const bb_metric bb_metric_dist_w2;
+extern const bb_metric bb_metric_dist_tv;
+extern const bb_metric bb_metric_x_w2;
+extern const bb_metric bb_metric_eq_x_w2;
 
 const bb_metric *const bb_metrics[] = {
     &bb_metric_energy_w2,
     &bb_metric_energy_w1,
     &bb_metric_energy_tv,
     &bb_metric_energy_histogram,
+    &bb_metric_dist_w2,
+    &bb_metric_dist_tv,
+    &bb_metric_x_w2,
+    &bb_metric_eq_x_w2,
     NULL,
 };
 
