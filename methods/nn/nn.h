@@ -15,7 +15,7 @@
  *   int sizes[] = {2, 64, 64, 1};
  *   bb_nn_mlp_init(&net, &ps, "net", 3, sizes, BB_NN_ACT_SILU, &c);   // declare
  *   bb_nn_params_alloc(&ps, seed, &c);         // one allocation, seeded PyTorch init
- *   bb_nn_adam_init(&opt, &ps, 1e-3, 0.9, 0.999, 1e-8, 0.0, 0, &c);
+ *   bb_nn_adam_init(&opt, &ps, 0.9, 0.999, 1e-8, 0.0, 0, &c);   // Adam (1: AdamW)
  *   bb_nn_graph_init(&g, 0, &c);
  *   for (step...) {
  *       bb_nn_graph_reset(g);                   // frees the previous step in O(1)
@@ -337,5 +337,99 @@ bb_nn_tensor *bb_nn_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_
  * [B, dim] = [sin(t w_k) | cos(t w_k)], w_k = max_period^(-k/(dim/2)), k < dim/2. */
 bb_nn_tensor *bb_nn_time_embed_sin(bb_nn_graph *g, bb_nn_tensor *t, int dim,
                                    double max_period);
+
+/* ------------------------------------------------------------------ EGNN */
+/* E(n)-equivariant GNN (Satorras, Hoogeboom, Welling 2021) on fully connected graphs of
+ * P particles in D dims, layer l:
+ *   m_ij = act(W2 act(W1 [h_i, h_j, |x_i - x_j|^2, t] + b1) + b2)     (edge MLP)
+ *   x_i += 1/(P-1) sum_j (x_i - x_j)/(|x_i - x_j| + 1) phi_x(m_ij)   (normalize = 1)
+ *   h_i += W4 act(W3 [h_i, sum_j m_ij] + b3) + b4                      (node MLP)
+ * phi_x = Linear(H,H) act Linear(H,1, no bias, xavier gain 0.001). The first edge layer
+ * is applied per node (h W1_i, h W1_j, t W1_t) and gathered (bb_nn_pair_add). Inputs
+ * and the vector output have their centre of mass removed. h starts as a linear map of
+ * the sinusoidal embedding of 1000 t (or a learned vector without time). */
+typedef enum bb_nn_egnn_out {
+    BB_NN_EGNN_VECTOR,  /* [B, P*D]: x_L - x_0, centre of mass removed (equivariant) */
+    BB_NN_EGNN_SCALAR,  /* [B, 1]: sum_i MLP(h_i) (invariant; an energy) */
+    BB_NN_EGNN_OUT_COUNT
+} bb_nn_egnn_out;
+
+typedef struct bb_nn_egnn_config {
+    int n_particles;     /* P */
+    int dim;             /* D */
+    int hidden;          /* H */
+    int n_layers;
+    int t_dim;           /* width of the time embedding; 0: no time input */
+    int normalize;       /* 1: divide x_i - x_j by (|x_i - x_j| + 1) */
+    bb_nn_act act;       /* SiLU in the paper */
+    bb_nn_egnn_out out;
+} bb_nn_egnn_config;
+
+#define BB_NN_EGNN_MAX_LAYERS 16
+typedef struct bb_nn_egnn_layer {
+    bb_nn_linear e1, e2, x1, x2, n1, n2;
+} bb_nn_egnn_layer;
+
+typedef struct bb_nn_egnn {
+    bb_nn_egnn_config cfg;
+    bb_nn_linear embed;       /* t_dim -> H (t_dim > 0) */
+    int h0;                   /* learned [1,H] start (t_dim == 0) */
+    bb_nn_egnn_layer layer[BB_NN_EGNN_MAX_LAYERS];
+    bb_nn_linear o1, o2;      /* scalar head */
+} bb_nn_egnn;
+
+/* Edge and batch indices of B fully connected configurations of P particles:
+ * edge e = (b, i, j != i) in that order, E = B P (P-1). Keep one per batch size. */
+typedef struct bb_nn_egnn_graph {
+    int64_t B, P, E;
+    bb_nn_index src, dst;     /* edge -> node i, edge -> node j */
+    bb_nn_index batch;        /* node -> configuration */
+} bb_nn_egnn_graph;
+
+int bb_nn_egnn_init(bb_nn_egnn *net, bb_nn_params *ps, const char *name,
+                    const bb_nn_egnn_config *cfg, bb_ctx *ctx);
+int bb_nn_egnn_graph_init(bb_nn_egnn_graph *eg, int64_t B, int64_t P, bb_ctx *ctx);
+void bb_nn_egnn_graph_free(bb_nn_egnn_graph *eg);
+/* x [B, P*D], t [B,1] (NULL iff t_dim == 0) -> [B, P*D] or [B, 1] (cfg.out). */
+bb_nn_tensor *bb_nn_egnn_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_egnn *net,
+                             const bb_nn_egnn_graph *eg, bb_nn_tensor *x, bb_nn_tensor *t);
+/* Remove the centre of mass: x [B, P*D] -> x - mean over particles. */
+bb_nn_tensor *bb_nn_remove_com(bb_nn_graph *g, bb_nn_tensor *x, int P, int D);
+
+/* ------------------------------------------------------------------ optimizers */
+/* Adam (Kingma & Ba) and AdamW (decoupled weight decay, Loshchilov & Hutter), as in
+ * torch.optim: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps); weight decay wd is added to g
+ * (Adam) or applied as p -= lr wd p before the step (AdamW). State in double. */
+typedef struct bb_nn_adam {
+    double beta1, beta2, eps, weight_decay;
+    int decoupled;            /* 1: AdamW */
+    int64_t t;                /* steps taken */
+    size_t n;
+    double *m, *v;            /* one allocation: [2n] */
+} bb_nn_adam;
+int bb_nn_adam_init(bb_nn_adam *o, const bb_nn_params *ps, double beta1,
+                    double beta2, double eps, double weight_decay, int decoupled, bb_ctx *ctx);
+/* One step with learning rate lr on ps->grad (gradients are not cleared). */
+int bb_nn_adam_step(bb_nn_adam *o, bb_nn_params *ps, double lr, bb_ctx *ctx);
+void bb_nn_adam_free(bb_nn_adam *o);
+/* Scale all gradients so their global norm is at most max_norm (torch
+ * clip_grad_norm_, factor max_norm / (norm + 1e-6)); returns the norm before clipping. */
+double bb_nn_clip_grad_norm(bb_nn_params *ps, double max_norm);
+/* Linear warmup over `warmup` steps from 0 to base, then cosine decay to min_lr at
+ * `total` steps (constant min_lr after). step counts from 0. */
+double bb_nn_lr_schedule(int64_t step, double base, int64_t warmup, int64_t total, double min_lr);
+
+/* Exponential moving average of the weights: shadow = decay shadow + (1-decay) p. */
+typedef struct bb_nn_ema {
+    double decay;
+    size_t n;
+    double *shadow;
+} bb_nn_ema;
+int bb_nn_ema_init(bb_nn_ema *e, const bb_nn_params *ps, double decay, bb_ctx *ctx);
+void bb_nn_ema_update(bb_nn_ema *e, const bb_nn_params *ps);
+/* Exchange parameter values and the shadow (evaluate with EMA weights, swap back). */
+void bb_nn_ema_swap(bb_nn_ema *e, bb_nn_params *ps);
+void bb_nn_ema_free(bb_nn_ema *e);
 
 #endif /* BB_NN_H */

@@ -84,9 +84,82 @@ static double f1(gc_state *s, double **out, double **g2)
     return val;
 }
 
+/* d f / d theta (order 1) or d s / d theta (order 2) at the parameter indices pidx. */
+static int fparams(gc_state *s, int order, int np, const size_t *pidx, double *out)
+{
+    bb_nn_tensor *in[GC_MAX_IN], *gx[GC_MAX_IN];
+    bb_nn_graph_reset(s->g);
+    build_inputs(s, in);
+    bb_nn_tensor *y = s->c->fn(s->g, in, s->c->ud);
+    if (order == 2) {
+        if (bb_nn_grad(s->g, y, NULL, s->c->n_in, in, gx, 1) < 0)
+            return -1;
+        bb_nn_tensor *sv = NULL;
+        for (int k = 0; k < s->c->n_in; k++) {
+            bb_nn_tensor *vk = bb_nn_from(s->g, BB_NN_F64, s->c->ndim[k], s->c->shape[k], s->v[k]);
+            bb_nn_tensor *d = bb_nn_sum(s->g, bb_nn_mul(s->g, gx[k], vk));
+            sv = sv ? bb_nn_add(s->g, sv, d) : d;
+        }
+        y = sv;
+    }
+    bb_nn_params_zero_grad(s->c->ps);
+    if (bb_nn_backward(s->g, y) < 0)
+        return -1;
+    for (int j = 0; j < np; j++)
+        out[j] = ((const double *)s->c->ps->grad)[pidx[j]];
+    return 0;
+}
+
+static double pstencil(gc_state *s, size_t i, int order)
+{
+    double *p = s->c->ps->data;
+    const double h = s->c->eps, p0 = p[i];
+    double f[4];
+    const double off[4] = {2 * h, h, -h, -2 * h};
+    for (int j = 0; j < 4; j++) {
+        p[i] = p0 + off[j];
+        f[j] = order == 1 ? f0(s) : f1(s, NULL, NULL);
+    }
+    p[i] = p0;
+    return (-f[0] + 8 * f[1] - 8 * f[2] + f[3]) / (12 * h);
+}
+
+static int check_params(gc_state *s)
+{
+    const gc_case *c = s->c;
+    enum { MAXP = 64 };
+    size_t pidx[MAXP];
+    double ad[MAXP];
+    int np = c->n_param_checks < MAXP ? c->n_param_checks : MAXP, fail = 0;
+    if ((size_t)np > c->ps->total)
+        np = (int)c->ps->total;
+    for (int j = 0; j < np; j++) /* spread over the group, odd stride */
+        pidx[j] = (size_t)((uint64_t)j * 2654435761u % c->ps->total);
+    for (int order = 1; order <= (c->skip_second ? 1 : 2); order++) {
+        double worst = 0.0;
+        if (fparams(s, order, np, pidx, ad) < 0) {
+            bb_ctx ctx = {0};
+            bb_nn_graph_status(s->g, &ctx);
+            printf("FAIL %-28s d/dtheta order %d: %s\n", c->name, order, ctx.msg);
+            return 1;
+        }
+        for (int j = 0; j < np; j++) {
+            double fd = pstencil(s, pidx[j], order), e = fabs(ad[j] - fd) / (1.0 + fabs(fd));
+            if (!(e <= worst))
+                worst = isnan(e) ? INFINITY : e;
+        }
+        double tol = order == 1 ? c->tol1 : c->tol2;
+        fail |= !(worst <= tol);
+        printf("%s %-28s d/dtheta %s (%d params): max diff %.3g (tol %.1g)\n",
+               worst <= tol ? "PASS" : "FAIL", c->name, order == 1 ? "f" : "<grad_x f, v>", np,
+               worst, tol);
+    }
+    return fail;
+}
+
 static double stencil(gc_state *s, int k, int64_t i, int order)
 {
-    const double h = s->c->eps, x0 = s->x[k][i];
+    const double h = s->c->eps_in[k] > 0 ? s->c->eps_in[k] : s->c->eps, x0 = s->x[k][i];
     double f[4];
     const double off[4] = {2 * h, h, -h, -2 * h};
     for (int j = 0; j < 4; j++) {
@@ -160,6 +233,8 @@ int gc_run(const gc_case *c, uint64_t seed)
         printf("%s %-28s 2nd order: max |ad - fd|/(1+|fd|) = %.3g (tol %.1g)\n",
                worst2 <= c->tol2 ? "PASS" : "FAIL", c->name, worst2, c->tol2);
     }
+    if (c->ps)
+        fail |= check_params(&s);
 out:
     for (int k = 0; k < c->n_in; k++) {
         free(s.x[k]);
