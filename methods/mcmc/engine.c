@@ -11,12 +11,13 @@
 #include "harness/rng.h"
 
 #define SWAP_STREAM_BASE 0x10000000ull
+#define ADAPT_GAIN 0.1
 
 typedef struct chains {
     size_t L, K, C, dof;
     double *x, *u, *g;     /* current states [C][dof], energies [C], gradients [C][dof] */
     double *y, *uy, *gy;   /* proposals */
-    double *h;             /* step size per temperature [K] */
+    double *h;             /* step size per chain [C] (adapted per chain during burn-in) */
     unsigned char *acc;    /* accepted flag of the last sweep [C] */
     bb_rng *rng;           /* [C] */
     bb_rng *swap_rng;      /* [L] */
@@ -38,7 +39,7 @@ static int chains_alloc(chains *c, size_t L, size_t K, size_t dof) {
     c->gy = calloc(C * dof, sizeof(double));
     c->u = malloc(C * sizeof(double));
     c->uy = malloc(C * sizeof(double));
-    c->h = malloc(K * sizeof(double));
+    c->h = malloc(C * sizeof(double));
     c->acc = calloc(C, 1);
     c->rng = malloc(C * sizeof(bb_rng));
     c->swap_rng = malloc(L * sizeof(bb_rng));
@@ -66,7 +67,7 @@ static void propose(chains *c, const bb_task *t, const bb_mcmc_config *cfg) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < c->C; i++) {
         size_t k = i % c->K;
-        double h = c->h[k], lam = cfg->temps[k], s = sqrt(2.0 * h);
+        double h = c->h[i], lam = cfg->temps[k], s = sqrt(2.0 * h);
         double *x = c->x + i * dof, *y = c->y + i * dof, *g = c->g + i * dof;
         draw_noise(&c->rng[i], t, y); /* y holds ξ for now */
         for (size_t d = 0; d < dof; d++) {
@@ -92,7 +93,7 @@ static void accept(chains *c, const bb_mcmc_config *cfg) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < c->C; i++) {
         size_t k = i % c->K;
-        double lam = cfg->temps[k], h = c->h[k];
+        double lam = cfg->temps[k], h = c->h[i];
         double ux = c->u[i], uy = c->uy[i];
         double logr;
         if (!isfinite(uy)) logr = -INFINITY;
@@ -148,6 +149,22 @@ static int eval(bb_oracle *o, chains *c, int on_proposals, int with_grad, bb_ctx
     return bb_oracle_eval(o, c->C, x, u, with_grad ? g : NULL, ctx);
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median over ladders of the step size at temperature k (for diagnostics). */
+static double median_step(const chains *c, size_t k) {
+    double *v = malloc(c->L * sizeof *v);
+    if (!v) return NAN;
+    for (size_t l = 0; l < c->L; l++) v[l] = c->h[l * c->K + k];
+    qsort(v, c->L, sizeof *v, cmp_double);
+    double m = v[c->L / 2];
+    free(v);
+    return m;
+}
+
 static const bb_samples *gather_cold(chains *c, bb_samples *view) {
     for (size_t l = 0; l < c->L; l++)
         memcpy(c->gather + l * c->dof, c->x + (l * c->K) * c->dof, c->dof * sizeof(double));
@@ -195,7 +212,7 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
     }
     for (size_t i = 0; i < C; i++) bb_rng_init(&c.rng[i], env->seed, i);
     for (size_t l = 0; l < L; l++) bb_rng_init(&c.swap_rng[l], env->seed, SWAP_STREAM_BASE + l);
-    for (size_t k = 0; k < K; k++) c.h[k] = cfg->step_size * cfg->temps[k];
+    for (size_t i = 0; i < C; i++) c.h[i] = cfg->step_size * cfg->temps[i % K];
     for (size_t i = 0; i < C && rc == BB_OK; i++) {
         if (cfg->init_scale > 0.0) {
             draw_noise(&c.rng[i], t, c.x + i * dof);
@@ -221,12 +238,9 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
         accept(&c, cfg);
         sweeps_done++;
         if (s < burn) {
-            double gain = 0.5 / pow((double)s + 1.0, 0.6);
-            for (size_t k = 0; k < K; k++) {
-                double a = 0.0;
-                for (size_t l = 0; l < L; l++) a += c.acc[l * K + k];
-                c.h[k] *= exp(gain * (a / (double)L - cfg->target_accept));
-            }
+            /* per-chain Robbins–Monro on log h with a constant gain: a chain started in a
+             * stiff region (overlapping particles) shrinks its own step until it moves */
+            for (size_t i = 0; i < C; i++) c.h[i] *= exp(ADAPT_GAIN * ((double)c.acc[i] - cfg->target_accept));
         } else {
             for (size_t i = 0; i < C; i++) acc_prod[i % K] += c.acc[i];
             int64_t p = s - burn, from_end = prod - 1 - p;
@@ -268,12 +282,12 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
         cJSON_AddNumberToObject(info, "burnin_sweeps", (double)burn);
         cJSON_AddNumberToObject(info, "thin", (double)thin);
         cJSON *ts = cJSON_AddArrayToObject(info, "temperatures");
-        cJSON *hs = cJSON_AddArrayToObject(info, "step_sizes");
+        cJSON *hs = cJSON_AddArrayToObject(info, "step_sizes_median");
         cJSON *ar = cJSON_AddArrayToObject(info, "acceptance");
         int64_t prod_done = sweeps_done - burn;
         for (size_t k = 0; k < K; k++) {
             cJSON_AddItemToArray(ts, cJSON_CreateNumber(cfg->temps[k]));
-            cJSON_AddItemToArray(hs, cJSON_CreateNumber(c.h[k]));
+            cJSON_AddItemToArray(hs, cJSON_CreateNumber(median_step(&c, k)));
             cJSON_AddItemToArray(ar, cJSON_CreateNumber(prod_done > 0 ? acc_prod[k] / ((double)prod_done * (double)L) : 0.0));
         }
         if (K > 1) {

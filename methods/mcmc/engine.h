@@ -16,9 +16,12 @@
  * with ξ ~ N(0, I) projected onto the centre-of-mass-free subspace for COM_FREE tasks
  * (the target lives there; proposals then stay there exactly).
  *
- * Step sizes: one h per temperature, adapted ONLY during burn-in by a Robbins–Monro
- * update of log h towards the target acceptance (0.574 MALA, 0.234 RW) on each sweep's
- * acceptance fraction; frozen afterwards so the production chain is a valid MCMC.
+ * Step sizes: one h per chain (initially step_size · λ_k), adapted ONLY during burn-in by a
+ * constant-gain Robbins–Monro update of log h towards the target acceptance (0.574 MALA,
+ * 0.234 RW) on the chain's own accept/reject; frozen afterwards, so every production chain is
+ * a time-homogeneous, valid MCMC. Per-chain steps let a chain that starts in a stiff region
+ * (overlapping particles, huge gradients) shrink its step until it moves. Swaps exchange
+ * configurations between temperature slots; step sizes stay with the slot.
  *
  * Budget plan: with B the evaluation budget and C = L·K chains, the run has
  * S = ⌊B / C⌋ evaluation rounds (the first evaluates the initial states); the first

@@ -1,0 +1,139 @@
+/* test_cli.c — the boltzbench program: --help everywhere, bad input gives one clear line
+ * "boltzbench: <field>: <what>" and a non-zero exit, and never leaves a partial file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256];
+static char err[8192];
+static char outbuf[65536];
+
+/* Run "boltzbench <args>" with stdout/stderr captured; returns the exit status. */
+static int bb(const char *args) {
+    char cmd[2048], ef[300], of[300];
+    snprintf(ef, sizeof ef, "%s/stderr", dir);
+    snprintf(of, sizeof of, "%s/stdout", dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/boltzbench' %s >'%s' 2>'%s'", dir, BB_BINARY_DIR, args, of, ef);
+    int st = system(cmd);
+    FILE *f = fopen(ef, "r");
+    size_t n = fread(err, 1, sizeof err - 1, f);
+    err[n] = '\0';
+    fclose(f);
+    f = fopen(of, "r");
+    n = fread(outbuf, 1, sizeof outbuf - 1, f);
+    outbuf[n] = '\0';
+    fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* exactly one line on stderr, prefixed, containing `what` */
+static void one_line_error(const char *what) {
+    print_message("stderr: %s", err);
+    assert_true(strncmp(err, "boltzbench: ", 12) == 0);
+    assert_non_null(strstr(err, what));
+    char *nl = strchr(err, '\n');
+    assert_non_null(nl);
+    assert_true(nl[1] == '\0');
+}
+
+static void every_subcommand_has_help(void **state) {
+    (void)state;
+    const char *cmds[] = {"tasks", "methods", "run", "suite", "version"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char a[64];
+        snprintf(a, sizeof a, "%s --help", cmds[i]);
+        assert_int_equal(bb(a), 0);
+        assert_non_null(strstr(outbuf, "Usage: boltzbench"));
+    }
+    assert_int_equal(bb("--help"), 0);
+    assert_int_equal(bb("tasks"), 0);
+    assert_non_null(strstr(outbuf, "lj13@1"));
+    assert_non_null(strstr(outbuf, "lj55-phys@1"));
+    assert_int_equal(bb("methods"), 0);
+    assert_non_null(strstr(outbuf, "mala"));
+    assert_non_null(strstr(outbuf, "pt"));
+    assert_int_equal(bb("methods pt"), 0);
+    assert_non_null(strstr(outbuf, "t_max"));
+}
+
+static void bad_input_gives_one_line_and_no_file(void **state) {
+    (void)state;
+    assert_int_equal(bb("nosuchcmd"), 2);
+    one_line_error("nosuchcmd");
+    assert_int_equal(bb("run --task nope --method mala --budget 100 --out r.json"), 1);
+    one_line_error("task 'nope'");
+    assert_int_equal(bb("run --task dw4 --method nope --budget 100 --out r.json"), 1);
+    one_line_error("method 'nope'");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 0 --out r.json"), 2);
+    one_line_error("--budget");
+    assert_int_equal(bb("run --task dw4 --method mala --budget -5 --out r.json"), 2);
+    one_line_error("--budget");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --param n_chain=3"), 2);
+    one_line_error("'n_chain'");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --param n_chains=x"), 2);
+    one_line_error("'n_chains'");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --config missing.json"), 1);
+    one_line_error("missing.json");
+    FILE *f = fopen("/dev/null", "r");
+    fclose(f);
+    char p[400];
+    snprintf(p, sizeof p, "%s/bad.json", dir);
+    f = fopen(p, "w");
+    fputs("{\"n_chains\": 4,,}", f);
+    fclose(f);
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --config bad.json"), 1);
+    one_line_error("bad.json");
+    snprintf(p, sizeof p, "%s/wrongtype.json", dir);
+    f = fopen(p, "w");
+    fputs("{\"step_size\": \"big\"}", f);
+    fclose(f);
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --config wrongtype.json"), 1);
+    one_line_error("'step_size'");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out /nonexistent-dir/r.json"), 1);
+    one_line_error("/nonexistent-dir/r.json");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1000"), 2);
+    one_line_error("--out");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --bogus"), 2);
+    one_line_error("--bogus");
+    snprintf(p, sizeof p, "%s/r.json", dir);
+    assert_int_equal(access(p, F_OK), -1); /* nothing written by any of the above */
+    assert_int_equal(bb("suite nosuchsuite"), 1);
+    one_line_error("nosuchsuite");
+}
+
+static void run_writes_a_report(void **state) {
+    (void)state;
+    assert_int_equal(bb("run --task dw4 --method mala --budget 5000 --seed 1 --samples 100 --out ok.json --param n_chains=10"), 0);
+    char p[400];
+    snprintf(p, sizeof p, "%s/ok.json", dir);
+    assert_int_equal(access(p, F_OK), 0);
+    assert_non_null(strstr(outbuf, "ok.json"));
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/bb_test_cli_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_subcommand_has_help),
+        cmocka_unit_test(bad_input_gives_one_line_and_no_file),
+        cmocka_unit_test(run_writes_a_report),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
