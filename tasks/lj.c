@@ -42,7 +42,7 @@
 
 typedef struct lj_conv {
     double A, B;        /* pair term A r⁻¹² − B r⁻⁶ per unordered pair */
-    int harmonic;       /* 1: + ½ Σ‖x_i − x̄‖² (iDEM) */
+    int harmonic;       /* 1: + ½ Σ‖x_i − x̄‖² (iDEM; computed in the kernel) */
     double wall_radius; /* > 0: soft wall ½k(r − R_c)² beyond R_c from the centre of mass */
     double wall_k;
 } lj_conv;
@@ -56,63 +56,52 @@ typedef struct lj_state {
     double kT;
 } lj_state;
 
-/* Confinement energy of one configuration (added to e) and its gradient (added to g). */
-static double lj_confinement(const lj_conv *c, int P, const double *x, double *g) {
+/* Soft-wall energy of one configuration (returned) and its gradient (added to g). The
+ * harmonic tie of the iDEM tasks is computed by the kernel (lj_kernels.c). */
+static double lj_wall(const lj_conv *c, int P, const double *x, double *g) {
+    if (!(c->wall_radius > 0.0)) return 0.0;
     double m[3] = {0.0, 0.0, 0.0};
     for (int p = 0; p < P; p++)
         for (int d = 0; d < 3; d++) m[d] += x[3 * p + d];
     for (int d = 0; d < 3; d++) m[d] /= P;
-    double e = 0.0;
-    if (c->harmonic) {
-        /* ∂/∂x_j ½Σ‖x_i − x̄‖² = (x_j − x̄) − (1/P)Σ_i (x_i − x̄) = x_j − x̄. */
-        for (int p = 0; p < P; p++)
+    /* h_i = k (r_i − R_c)(x_i − x̄)/r_i beyond the wall; ∂W/∂x_j = h_j − (1/P)Σ_i h_i. */
+    double e = 0.0, hsum[3] = {0.0, 0.0, 0.0};
+    int any = 0;
+    for (int p = 0; p < P; p++) {
+        double v[3], r2 = 0.0;
+        for (int d = 0; d < 3; d++) {
+            v[d] = x[3 * p + d] - m[d];
+            r2 += v[d] * v[d];
+        }
+        double r = sqrt(r2);
+        if (r <= c->wall_radius) continue;
+        double s = r - c->wall_radius;
+        e += 0.5 * c->wall_k * s * s;
+        any = 1;
+        if (g) {
+            double f = c->wall_k * s / r;
             for (int d = 0; d < 3; d++) {
-                double r = x[3 * p + d] - m[d];
-                e += 0.5 * r * r;
-                if (g) g[3 * p + d] += r;
-            }
-    }
-    if (c->wall_radius > 0.0) {
-        /* h_i = k (r_i − R_c)(x_i − x̄)/r_i beyond the wall; ∂W/∂x_j = h_j − (1/P)Σ_i h_i. */
-        double hsum[3] = {0.0, 0.0, 0.0};
-        int any = 0;
-        for (int p = 0; p < P; p++) {
-            double v[3], r2 = 0.0;
-            for (int d = 0; d < 3; d++) {
-                v[d] = x[3 * p + d] - m[d];
-                r2 += v[d] * v[d];
-            }
-            double r = sqrt(r2);
-            if (r <= c->wall_radius) continue;
-            double s = r - c->wall_radius;
-            e += 0.5 * c->wall_k * s * s;
-            any = 1;
-            if (g) {
-                double f = c->wall_k * s / r;
-                for (int d = 0; d < 3; d++) {
-                    g[3 * p + d] += f * v[d];
-                    hsum[d] += f * v[d];
-                }
+                g[3 * p + d] += f * v[d];
+                hsum[d] += f * v[d];
             }
         }
-        if (g && any)
-            for (int p = 0; p < P; p++)
-                for (int d = 0; d < 3; d++) g[3 * p + d] -= hsum[d] / P;
     }
+    if (g && any)
+        for (int p = 0; p < P; p++)
+            for (int d = 0; d < 3; d++) g[3 * p + d] -= hsum[d] / P;
     return e;
 }
 
-/* Finish one configuration: confinement, 1/kT, and +inf with a zero gradient for a
+/* Finish one configuration: soft wall, 1/kT, and +inf with a zero gradient for a
  * configuration the kernel flagged (overlap or overflow) or whose total overflows.
  * A NaN coordinate is the only error. With kT = 1 (every task but a phys task given
- * another kT) the gradient is final as the kernel left it plus the confinement, and a
- * finite confinement energy implies a finite confinement gradient, so only the
- * energy needs checking. */
+ * another kT) the gradient is final as the kernel left it plus the wall, and a finite
+ * wall energy implies a finite wall gradient, so only the energy needs checking. */
 static int lj_finish(const lj_conv *c, int P, double kT, size_t idx, const double *x, int flagged,
                      double e, double *u, double *g, const char *id, bb_ctx *ctx) {
     const int dof = 3 * P;
     if (!flagged) {
-        e += lj_confinement(c, P, x, g);
+        e += lj_wall(c, P, x, g);
         int finite = isfinite(e);
         if (kT != 1.0) {
             e /= kT;
@@ -165,7 +154,7 @@ static int lj_energy(const bb_task *t, const lj_conv *c, double kT, size_t n, co
             xl[l] = x + src * dof;
             gl[l] = (grad && l < nl) ? grad + (i0 + l) * dof : scratch[l];
         }
-        int mask = bb_lj_pairs_x4(P, xl, c->A, c->B, el, gl, work);
+        int mask = bb_lj_pairs_x4(P, xl, c->A, c->B, c->harmonic ? 1.0 : 0.0, el, gl, work);
         for (size_t l = 0; l < nl && rc == BB_OK; l++)
             rc = lj_finish(c, P, kT, i0 + l, xl[l], (mask >> l) & 1, el[l], &u[i0 + l],
                            grad ? gl[l] : NULL, t->id, ctx);

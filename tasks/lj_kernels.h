@@ -1,11 +1,12 @@
-/* lj_kernels.h — Lennard-Jones pair-sum kernels behind tasks/lj.c (tasks-internal).
+/* lj_kernels.h — Lennard-Jones cluster kernels behind tasks/lj.c (tasks-internal).
  *
  * Both kernels compute, for one configuration of P particles in 3-D (x[P][3]),
- *     e = Σ_{i<j} (A r_ij⁻¹² − B r_ij⁻⁶),   g = ∇ₓe   (g overwritten, shape [P][3]),
+ *     e = Σ_{i<j} (A r_ij⁻¹² − B r_ij⁻⁶) + ½H Σ_i ‖x_i − x̄‖²,   g = ∇ₓe
+ * (g overwritten, shape [P][3]; H = 0 drops the harmonic tie of the iDEM convention),
  * so the physical convention is A = B = 4 (4ε[(σ/r)¹² − (σ/r)⁶], σ = ε = 1) and the
  * iDEM convention (ordered pairs, r_m = 1: 2·[r⁻¹² − 2r⁻⁶] per unordered pair) is A = 2,
- * B = 4. They report coincident particles (r_ij = 0) instead of dividing by zero; the
- * caller then returns +inf and a zero gradient. No confinement term, no kT here.
+ * B = 4, H = 1. They report coincident particles (r_ij = 0) instead of dividing by zero; the
+ * caller then returns +inf and a zero gradient. No soft wall, no kT here.
  *
  * bb_lj_pairs_ref is the plain reference (the straightforward double loop). The fast
  * kernel bb_lj_pairs_x4 evaluates four configurations at once, one per SIMD lane
@@ -13,7 +14,7 @@
  * algorithm in portable C). Every lane runs the same instruction sequence, so a
  * configuration's result does not depend on the other three lanes or on its position
  * in a batch. It agrees with the reference to about 1e-13 relative (FMA and a
- * different summation order; tests/tasks/test_lj_kernels.c states the tolerance).
+ * different summation order; tests/tasks/test_lj.c states the tolerance).
  */
 #ifndef BB_LJ_KERNELS_H
 #define BB_LJ_KERNELS_H
@@ -28,7 +29,7 @@
 
 /* Reference kernel. x[P][3] → *e, g[P][3] (overwritten). Returns 1 if two particles
  * coincide (then *e and g are unspecified), else 0. */
-int bb_lj_pairs_ref(int P, const double *x, double A, double B, double *e, double *g);
+int bb_lj_pairs_ref(int P, const double *x, double A, double B, double H, double *e, double *g);
 
 /* Fast kernel on four configurations: lane l reads x[l][P][3] and writes e[l] and
  * g[l][P][3] (overwritten). Pointers may repeat (to pad a short batch) only in x;
@@ -36,14 +37,14 @@ int bb_lj_pairs_ref(int P, const double *x, double A, double B, double *e, doubl
  * the caller. Returns a bit mask: bit l set if lane l cannot be represented —
  * coincident particles, or an energy or gradient that is not finite (overflow, or a
  * NaN coordinate); e[l] and g[l] are then unspecified. */
-int bb_lj_pairs_x4(int P, const double *const x[BB_LJ_LANES], double A, double B,
+int bb_lj_pairs_x4(int P, const double *const x[BB_LJ_LANES], double A, double B, double H,
                    double e[BB_LJ_LANES], double *const g[BB_LJ_LANES], double *work);
 /* Doubles of workspace bb_lj_pairs_x4 needs for P particles. */
 static inline long bb_lj_work_size(int P) { return 2L * P * 3 * BB_LJ_LANES; }
 
 /* The same lane algorithm in portable C, whatever the CPU (what bb_lj_pairs_x4 runs
  * without AVX2/FMA); exposed so tests cover it on every machine. */
-int bb_lj_pairs_x4_portable(int P, const double *const x[BB_LJ_LANES], double A, double B,
+int bb_lj_pairs_x4_portable(int P, const double *const x[BB_LJ_LANES], double A, double B, double H,
                             double e[BB_LJ_LANES], double *const g[BB_LJ_LANES], double *work);
 
 /* 1 if bb_lj_pairs_x4 runs its AVX2/FMA path on this CPU. */

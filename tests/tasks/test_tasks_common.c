@@ -7,7 +7,7 @@
  *   - declared invariances hold to 1e-10 relative (translation, rotation,
  *     permutation), and the gradient of a translation-invariant task sums to ~0;
  *   - energy without a gradient equals energy with one; NaN input is BB_ENAN;
- *   - the metadata is complete (description mentions kT, id is name@version).
+ *   - the metadata is complete (description states the temperature, id is name@version).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -198,12 +198,14 @@ static void every_task_documents_its_temperature_and_metadata(void **state) {
     (void)state;
     for (size_t ti = 0; bb_task_types[ti]; ti++) {
         const bb_task_type *tt = bb_task_types[ti];
-        assert_int_equal(tt->version, 1);
-        assert_non_null(strstr(tt->description, "kT"));
+        assert_true(tt->version >= 1);
+        /* The description states the temperature (reduced tasks: "kT = ..."; molecules in K). */
+        assert_true(strstr(tt->description, "kT") || strstr(tt->description, "temperature") ||
+                    strstr(tt->description, "T = "));
         assert_true(tt->kT > 0.0);
         assert_non_null(tt->kT_unit);
         assert_non_null(tt->length_unit);
-        assert_true(tt->init_scale > 0.0);
+        assert_true(tt->init_scale > 0.0 || tt->initial != NULL); /* some initial distribution */
         assert_non_null(tt->energy);
         assert_ptr_equal(bb_task_type_find(tt->name), tt);
     }

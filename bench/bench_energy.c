@@ -1,0 +1,220 @@
+/* bench_energy.c — energy + gradient throughput of every registered task.
+ *
+ * What it is: for each task in bb_task_types (so tasks added later appear without
+ * edits) and batch sizes 1, 64, 1024, configurations per second of energy AND
+ * gradient evaluation
+ *   - "kernel": the task's type->energy called directly on the whole batch, 1 thread
+ *     (the per-thread kernel number);
+ *   - "parallel": the oracle's own split, bb_task_energy_parallel (OpenMP over chunks
+ *     of BB_TASK_CHUNK = 16 configurations, NaN check included), on 1 and 2 threads;
+ * plus, in the same run, the plain reference loop of ../shared/reference/baselines.md
+ * (E = Σ_{i<j} 4(r⁻¹² − r⁻⁶) and forces, the straightforward double loop, compiled
+ * with the project's -O2) for 13 and 55 particles, and the ratio of each LJ task's
+ * kernel to that loop at the same size and batch. Machines are noisy: every number
+ * is the best of 3 trials of ≥ 0.2 s each, and only ratios measured side by side
+ * should be compared across machines.
+ *
+ * Configurations come from the task's initial distribution (seed 2385) — throughput
+ * does not depend on the values. Output: JSON at argv[1] (default bench_energy.json),
+ * written atomically; a one-line summary per measurement on stdout. An optional
+ * argv[2] keeps only the tasks whose id contains it (e.g. "lj13"); the plain loop
+ * always runs.
+ *
+ * What it is not: a test. Nothing is asserted on times.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/jsonutil.h"
+#include "harness/rng.h"
+#include "tasks/task.h"
+
+#define TRIALS 3
+#define MIN_SECONDS 0.2
+
+static const size_t batches[] = {1, 64, 1024};
+#define N_BATCHES (sizeof batches / sizeof *batches)
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static volatile double sink; /* keeps results observable */
+
+/* The plain reference of baselines.md: one configuration x[P][3] → energy, forces f. */
+static double ref_lj(int P, const double *x, double *f) {
+    double e = 0.0;
+    for (int k = 0; k < 3 * P; k++) f[k] = 0.0;
+    for (int i = 0; i < P; i++) {
+        for (int j = i + 1; j < P; j++) {
+            double dx = x[3 * i] - x[3 * j], dy = x[3 * i + 1] - x[3 * j + 1], dz = x[3 * i + 2] - x[3 * j + 2];
+            double r2 = dx * dx + dy * dy + dz * dz;
+            double ir2 = 1.0 / r2, ir6 = ir2 * ir2 * ir2;
+            e += 4.0 * (ir6 * ir6 - ir6);
+            double fs = (48.0 * ir6 * ir6 - 24.0 * ir6) * ir2;
+            f[3 * i] += fs * dx, f[3 * i + 1] += fs * dy, f[3 * i + 2] += fs * dz;
+            f[3 * j] -= fs * dx, f[3 * j + 1] -= fs * dy, f[3 * j + 2] -= fs * dz;
+        }
+    }
+    return e;
+}
+
+enum mode { MODE_KERNEL, MODE_PARALLEL, MODE_REF };
+
+typedef struct job {
+    enum mode mode;
+    const bb_task *t;
+    int P; /* MODE_REF */
+    size_t n, dof;
+    const double *x;
+    double *u, *g;
+} job;
+
+static int run_once(const job *j, bb_ctx *c) {
+    switch (j->mode) {
+    case MODE_KERNEL:
+        return j->t->type->energy(j->t, j->n, j->x, j->u, j->g, c);
+    case MODE_PARALLEL:
+        return bb_task_energy_parallel(j->t, j->n, j->x, j->u, j->g, c);
+    case MODE_REF:
+        for (size_t i = 0; i < j->n; i++) j->u[i] = ref_lj(j->P, j->x + i * j->dof, j->g + i * j->dof);
+        return BB_OK;
+    }
+    return BB_EINTERNAL;
+}
+
+/* Best configurations/s over TRIALS trials of at least MIN_SECONDS. */
+static int measure(const job *j, double *rate, bb_ctx *c) {
+    *rate = 0.0;
+    for (int trial = 0; trial < TRIALS; trial++) {
+        long reps = 0;
+        double t0 = now(), el;
+        do {
+            int rc = run_once(j, c);
+            if (rc) return rc;
+            reps++;
+            el = now() - t0;
+        } while (el < MIN_SECONDS);
+        sink = j->u[0];
+        double r = (double)reps * (double)j->n / el;
+        if (r > *rate) *rate = r;
+    }
+    return BB_OK;
+}
+
+static cJSON *entry(const char *task, int P, size_t n, const char *mode, int threads, double rate) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "task", task);
+    cJSON_AddNumberToObject(o, "n_particles", P);
+    cJSON_AddNumberToObject(o, "batch", (double)n);
+    cJSON_AddStringToObject(o, "mode", mode);
+    cJSON_AddNumberToObject(o, "threads", threads);
+    bb_json_add_number(o, "conf_per_s", rate);
+    if (P > 1) bb_json_add_number(o, "pairs_per_s", rate * P * (P - 1) / 2.0);
+    printf("%-12s P=%-3d batch %-5zu %-9s %d thread%s %12.0f conf/s\n", task, P, n, mode, threads,
+           threads > 1 ? "s" : " ", rate);
+    fflush(stdout);
+    return o;
+}
+
+int main(int argc, char **argv) {
+    const char *path = argc > 1 ? argv[1] : "bench_energy.json";
+    const char *only = argc > 2 ? argv[2] : NULL;
+    bb_ctx c = {0};
+    int rc = BB_OK;
+    cJSON *root = cJSON_CreateObject(), *res = cJSON_AddArrayToObject(root, "results");
+    cJSON *ratios = cJSON_AddArrayToObject(root, "ratios_to_plain_loop");
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    cJSON_AddStringToObject(root, "schema", "boltzbench.bench_energy/1");
+    cJSON_AddStringToObject(root, "host", host);
+    cJSON_AddNumberToObject(root, "omp_max_threads", omp_get_max_threads());
+    cJSON_AddStringToObject(root, "note",
+                            "energy+gradient configurations/s, best of 3 trials >= 0.2 s; kernel = type->energy "
+                            "on the whole batch (1 thread); parallel = bb_task_energy_parallel (chunks of 16); "
+                            "plain_loop = baselines.md reference loop (-O2, 1 thread)");
+    /* Plain-loop rates by P (13, 55) and batch index, for the ratios. */
+    double ref_rate[2][N_BATCHES] = {{0}};
+    const int ref_P[2] = {13, 55};
+
+    size_t max_dof = 0;
+    for (size_t ti = 0; bb_task_types[ti]; ti++) {
+        size_t d = (size_t)bb_task_types[ti]->n_particles * (size_t)bb_task_types[ti]->dim;
+        if (d > max_dof) max_dof = d;
+    }
+    if (max_dof < 3 * 55) max_dof = 3 * 55;
+    size_t nmax = batches[N_BATCHES - 1];
+    double *x = malloc(sizeof(double) * nmax * max_dof), *g = malloc(sizeof(double) * nmax * max_dof);
+    double *u = malloc(sizeof(double) * nmax);
+    if (!x || !g || !u) {
+        fprintf(stderr, "bench_energy: out of memory\n");
+        return 1;
+    }
+
+    /* The reference loop first, on configurations of lj13-phys / lj55-phys's initial distribution. */
+    for (int pi = 0; pi < 2 && !rc; pi++) {
+        bb_task *t = NULL;
+        rc = bb_task_create(pi ? "lj55-phys" : "lj13-phys", NULL, &t, &c);
+        if (rc) break;
+        bb_rng r;
+        bb_rng_init(&r, 2385, 0x7100);
+        bb_task_initial(t, nmax, &r, x, &c);
+        for (size_t bi = 0; bi < N_BATCHES && !rc; bi++) {
+            job j = {MODE_REF, NULL, ref_P[pi], batches[bi], (size_t)3 * ref_P[pi], x, u, g};
+            rc = measure(&j, &ref_rate[pi][bi], &c);
+            cJSON_AddItemToArray(res, entry("plain_loop", ref_P[pi], batches[bi], "plain", 1, ref_rate[pi][bi]));
+        }
+        bb_task_free(t);
+    }
+
+    for (size_t ti = 0; bb_task_types[ti] && !rc; ti++) {
+        bb_task *t = NULL;
+        char id[80];
+        snprintf(id, sizeof id, "%s@%d", bb_task_types[ti]->name, bb_task_types[ti]->version);
+        if (only && !strstr(id, only)) continue;
+        rc = bb_task_create(id, NULL, &t, &c);
+        if (rc) break;
+        bb_rng r;
+        bb_rng_init(&r, 2385, 0x7100 + ti);
+        rc = bb_task_initial(t, nmax, &r, x, &c);
+        for (size_t bi = 0; bi < N_BATCHES && !rc; bi++) {
+            size_t n = batches[bi];
+            double rate;
+            job j = {MODE_KERNEL, t, t->n_particles, n, (size_t)t->dof, x, u, g};
+            rc = measure(&j, &rate, &c);
+            if (rc) break;
+            cJSON_AddItemToArray(res, entry(t->id, t->n_particles, n, "kernel", 1, rate));
+            for (int pi = 0; pi < 2; pi++) {
+                if (t->n_particles != ref_P[pi] || t->dim != 3) continue;
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "task", t->id);
+                cJSON_AddNumberToObject(o, "batch", (double)n);
+                bb_json_add_number(o, "kernel_over_plain_loop_1thread", rate / ref_rate[pi][bi]);
+                cJSON_AddItemToArray(ratios, o);
+                printf("%-12s batch %-5zu kernel / plain loop = %.2fx\n", t->id, n, rate / ref_rate[pi][bi]);
+            }
+            for (int nt = 1; nt <= 2 && !rc; nt++) {
+                omp_set_num_threads(nt);
+                job jp = {MODE_PARALLEL, t, t->n_particles, n, (size_t)t->dof, x, u, g};
+                rc = measure(&jp, &rate, &c);
+                if (!rc) cJSON_AddItemToArray(res, entry(t->id, t->n_particles, n, "parallel", nt, rate));
+            }
+        }
+        bb_task_free(t);
+    }
+    if (!rc) rc = bb_json_write_file(path, root, &c);
+    if (rc) fprintf(stderr, "bench_energy: %s\n", c.msg);
+    else printf("wrote %s\n", path);
+    cJSON_Delete(root);
+    free(x);
+    free(g);
+    free(u);
+    return rc ? 1 : 0;
+}
