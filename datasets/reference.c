@@ -1,0 +1,210 @@
+/* reference.c — resolve and load a task's reference samples (see reference.h).
+ *
+ * Order: (1) committed copy datasets/reference/<id>.npy.gz — decompressed, its sha256 must
+ * equal the manifest's (for the iDEM sets that is the upstream file's hash: the bytes are
+ * unchanged); (2) a fetched file in the cache, re-hashed at load; (3) a generated set in
+ * the cache (<cache>/<id>.npy + sidecar, generated.h); (4) exact samples when the task has
+ * sample_exact, with the manifest's seed and stream (defaults below otherwise). A hash
+ * mismatch is an error, never a silent fall-through to the next source.
+ * Afterwards: dof must equal the task's; COM_FREE tasks get the centre of mass removed
+ * per configuration (as the iDEM code does on load); at most max_n rows are kept.
+ * Not here: fetching (fetch.h) and running samplers to generate sets.
+ */
+#include "datasets/reference.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "datasets/generated.h"
+#include "datasets/gz.h"
+#include "datasets/manifest.h"
+#include "datasets/npy.h"
+#include "harness/fileio.h"
+
+#ifndef BB_SOURCE_DIR
+#define BB_SOURCE_DIR "."
+#endif
+
+#define REF_MAX_BYTES ((size_t)1 << 31)
+#define EXACT_DEFAULT_SEED 20240401u
+#define EXACT_DEFAULT_STREAM 0x40000000u
+#define EXACT_DEFAULT_N 10000u
+
+void bb_reference_free(bb_reference *r) {
+    if (!r) return;
+    bb_samples_free(&r->samples);
+    memset(r, 0, sizeof *r);
+}
+
+int bb_reference_exact(const bb_task *task, size_t n, uint64_t seed, uint64_t stream,
+                       bb_samples *out, bb_ctx *ctx) {
+    memset(out, 0, sizeof *out);
+    if (!task->type->sample_exact)
+        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: task cannot draw exact samples", task->id);
+    if (n == 0) return BB_ERR(ctx, BB_EINVAL, "%s: exact samples: n must be positive", task->id);
+    if (bb_samples_alloc(out, n, (size_t)task->dof, 0))
+        return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory for %zu exact samples", task->id, n);
+    bb_rng r;
+    bb_rng_init(&r, seed, stream);
+    int rc = task->type->sample_exact(task, n, &r, out->x, ctx);
+    if (rc) {
+        bb_samples_free(out);
+        return rc;
+    }
+    if (task->flags & BB_TASK_COM_FREE) bb_remove_com(n, task->n_particles, task->dim, out->x);
+    return BB_OK;
+}
+
+/* Hash buf against want (if non-NULL), then parse it as an N × … npy into samples. */
+static int samples_from_npy(const unsigned char *buf, size_t len, const char *what, const char *want,
+                            bb_samples *out, char sha[65], bb_ctx *ctx) {
+    bb_sha256_hex(buf, len, sha);
+    if (want && strcmp(sha, want) != 0)
+        return BB_ERR(ctx, BB_EHASH, "%s: sha256 %s, expected %s", what, sha, want);
+    bb_array a;
+    int rc = bb_npy_parse(buf, len, what, REF_MAX_BYTES, &a, ctx);
+    if (rc) return rc;
+    if (a.ndim < 1) {
+        bb_array_free(&a);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: a scalar is not a sample set", what);
+    }
+    out->n = a.shape[0];
+    out->dof = 1;
+    for (int k = 1; k < a.ndim; k++) out->dof *= a.shape[k];
+    out->x = a.data;
+    out->logw = NULL;
+    return BB_OK;
+}
+
+static const char *source_dir(void) {
+    const char *e = getenv("BOLTZBENCH_SOURCE_DIR");
+    return e && *e ? e : BB_SOURCE_DIR;
+}
+
+static const bb_dataset *pick(const bb_manifest *m, const bb_task *task) {
+    const char *id = task->type->reference_dataset;
+    if (id) return bb_manifest_find(m, id);
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->d[i].task, task->type->name) == 0 && (m->d[i].committed_path[0] || m->d[i].generated))
+            return &m->d[i];
+    return NULL;
+}
+
+/* 1 = loaded, 0 = not available here, < 0 = error. */
+static int try_committed(const bb_dataset *d, bb_reference *out, bb_ctx *ctx) {
+    if (!d->committed_path[0]) return 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", source_dir(), d->committed_path);
+    if (access(path, R_OK) != 0) return 0;
+    if (!d->has_sha256)
+        return BB_ERR(ctx, BB_EFORMAT, "%s: committed copy %s has no sha256 in the manifest", d->id, path);
+    unsigned char *buf;
+    size_t len;
+    int rc = bb_gunzip_file(path, REF_MAX_BYTES, &buf, &len, ctx);
+    if (rc) return rc;
+    rc = samples_from_npy(buf, len, path, d->sha256, &out->samples, out->sha256, ctx);
+    free(buf);
+    if (rc) return rc;
+    snprintf(out->source, sizeof out->source, "committed %.300s (licence: %.60s)", d->committed_path,
+             d->license[0] ? d->license : "see datasets/README.md");
+    return 1;
+}
+
+static int try_fetched(const bb_dataset *d, const char *cache, bb_reference *out, bb_ctx *ctx) {
+    if (d->generated || d->n_urls == 0) return 0;
+    char path[4096];
+    int rc = bb_dataset_path(cache, d, path, sizeof path, ctx);
+    if (rc) return rc;
+    if (access(path, R_OK) != 0) return 0;
+    if (strcmp(d->format, "npy") != 0)
+        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: format '%s' cannot be a reference set (npy only)", d->id, d->format);
+    char *buf;
+    size_t len;
+    if ((rc = bb_read_file(path, REF_MAX_BYTES, &buf, &len, ctx))) return rc;
+    rc = samples_from_npy((const unsigned char *)buf, len, path, d->has_sha256 ? d->sha256 : NULL,
+                          &out->samples, out->sha256, ctx);
+    free(buf);
+    if (rc) return rc;
+    snprintf(out->source, sizeof out->source, "cache %.300s (fetched%s; licence: %.60s)", path,
+             d->has_sha256 ? ", sha256 verified" : ", UNVERIFIED", d->license[0] ? d->license : "unknown");
+    return 1;
+}
+
+static int try_generated(const char *id, const char *cache, bb_reference *out, bb_ctx *ctx) {
+    bb_ctx gc = {0};
+    int rc = bb_generated_load(cache, id, REF_MAX_BYTES, &out->samples, out->sha256, &gc);
+    if (rc == BB_ENOTFOUND) return 0;
+    if (rc) return BB_ERR(ctx, rc, "%s", gc.msg);
+    snprintf(out->source, sizeof out->source, "generated %.200s/%.120s.npy (provenance in %.120s.json)", cache, id, id);
+    return 1;
+}
+
+int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_ctx *ctx) {
+    memset(out, 0, sizeof *out);
+    bb_manifest m = {0};
+    bb_ctx mc = {0};
+    int rc = bb_manifest_load(NULL, &m, &mc);
+    if (rc && rc != BB_ENOTFOUND) return BB_ERR(ctx, rc, "%s", mc.msg);
+    char cache[4096];
+    if ((rc = bb_cache_dir(cache, sizeof cache, ctx))) goto out;
+    const bb_dataset *d = pick(&m, task);
+    const char *want = task->type->reference_dataset;
+    if (d) snprintf(out->dataset_id, sizeof out->dataset_id, "%s@%d", d->id, d->version);
+    else if (want) snprintf(out->dataset_id, sizeof out->dataset_id, "%s", want);
+    rc = 0;
+    if (d) rc = try_committed(d, out, ctx);
+    if (d && rc == 0) rc = try_fetched(d, cache, out, ctx);
+    if (rc == 0 && d) rc = try_generated(out->dataset_id, cache, out, ctx);
+    if (rc == 0 && d) rc = try_generated(d->id, cache, out, ctx);
+    if (rc == 0 && !d && want) rc = try_generated(want, cache, out, ctx);
+    if (rc == 0 && !d && !want) {
+        char gid[128];
+        snprintf(gid, sizeof gid, "%s%s", task->type->name, BB_REFERENCE_GENERATED_SUFFIX);
+        rc = try_generated(gid, cache, out, ctx);
+        if (rc == 1) snprintf(out->dataset_id, sizeof out->dataset_id, "%s", gid);
+    }
+    if (rc == 0 && task->type->sample_exact) {
+        size_t n = max_n ? max_n : (d && d->gen_n ? d->gen_n : EXACT_DEFAULT_N);
+        uint64_t seed = d && d->generated ? d->gen_seed : EXACT_DEFAULT_SEED;
+        uint64_t stream = d && d->generated ? d->gen_stream : EXACT_DEFAULT_STREAM;
+        rc = bb_reference_exact(task, n, seed, stream, &out->samples, ctx);
+        if (rc == BB_OK) {
+            unsigned char *buf;
+            size_t len, shape[2] = {out->samples.n, out->samples.dof};
+            if ((rc = bb_npy_encode(out->samples.x, 2, shape, &buf, &len, ctx)) == BB_OK) {
+                bb_sha256_hex(buf, len, out->sha256);
+                free(buf);
+            }
+            if (!out->dataset_id[0]) snprintf(out->dataset_id, sizeof out->dataset_id, "%s-exact", task->type->name);
+            snprintf(out->source, sizeof out->source,
+                     "exact samples of %s (sample_exact, seed %llu, stream 0x%llx, n %zu)", task->id,
+                     (unsigned long long)seed, (unsigned long long)stream, n);
+            rc = rc ? rc : 1;
+        }
+    }
+    if (rc == 0) {
+        if (d && !d->generated && d->n_urls)
+            rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: reference set %s@%d is not in the cache (%s); "
+                        "HINT: run `boltzbench fetch %s`", task->id, d->id, d->version, cache, d->id);
+        else
+            rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: no reference set%s%s; HINT: run `boltzbench reference "
+                        "--task %s --n N`", task->id, want ? " named " : "", want ? want : "", task->type->name);
+        goto out;
+    }
+    if (rc < 0) goto out;
+    rc = BB_OK;
+    if (out->samples.dof != (size_t)task->dof) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: reference set has %zu degrees of freedom, task %s has %d",
+                    out->dataset_id, out->samples.dof, task->id, task->dof);
+        goto out;
+    }
+    if (task->flags & BB_TASK_COM_FREE)
+        bb_remove_com(out->samples.n, task->n_particles, task->dim, out->samples.x);
+    if (max_n && max_n < out->samples.n) bb_samples_truncate(&out->samples, max_n);
+out:
+    bb_manifest_free(&m);
+    if (rc) bb_reference_free(out);
+    return rc;
+}
