@@ -20,6 +20,7 @@
 
 #include "harness/bb.h"
 #include "harness/samples.h"
+#include "tasks/task.h"
 
 typedef struct cJSON cJSON;
 
@@ -172,6 +173,32 @@ void bb_align_ws_free(bb_align_ws *ws); /* NULL-safe */
  * bound). OUT sqdist; OUT perm (may be NULL): σ. RMSD = sqrt(sqdist / P). */
 int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_align_ws *ws,
                   double *sqdist, int *perm);
+
+/* ---- point clouds for distribution metrics (points.c) ----------------------- */
+
+/* Configurations of s as a weighted set (k = dof): u = +INFINITY rows dropped and
+ * counted in *n_rejected (u may be NULL), a seeded subsample without replacement
+ * (stream `stream`) when more than nmax remain, each configuration centred when task
+ * (may be NULL) is translation invariant with P >= 2, weights from s->logw. */
+int bb_points_load(const bb_samples *s, const double *u, const bb_task *task, size_t nmax,
+                   uint64_t seed, uint64_t stream, const char *what, bb_wset *out,
+                   size_t *n_rejected, bb_ctx *ctx);
+
+/* ---- importance sampling, kernels, entropic OT (isw.c, mmd.c, sinkhorn.c) ---- */
+
+/* log((1/n) Σ exp(logw_i)), stable; −inf if every weight is 0. BB_ENAN on NaN/+inf,
+ * BB_EINVAL for n = 0 (no ctx: callers name the field). */
+int bb_log_mean_exp(size_t n, const double *logw, double *out);
+/* Median of the squared distances over the n(n−1)/2 distinct pairs of X [n][d]. */
+int bb_median_sqdist(size_t n, size_t d, const double *X, double *h2, bb_ctx *ctx);
+/* Weighted V-statistic MMD² with kernel exp(−‖x − y‖²/(2 h2)); wx, wy may be NULL. */
+int bb_mmd2_v(size_t n, size_t m, size_t d, const double *X, const double *wx, const double *Y,
+              const double *wy, double h2, double *out, bb_ctx *ctx);
+/* Sinkhorn–Knopp on cost C [n][m] scaled by max(C), regularisation reg, marginals a, b
+ * (each summing to 1). OUT cost = Σ P_ij C_ij (unscaled C); iters and err (final
+ * column-marginal L2 error) may be NULL. */
+int bb_sinkhorn(size_t n, size_t m, const double *C, const double *a, const double *b, double reg,
+                int max_iter, double stop, double *cost, int *iters, double *err, bb_ctx *ctx);
 
 /* ---- JSON output ------------------------------------------------------------ */
 

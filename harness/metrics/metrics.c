@@ -23,6 +23,10 @@ extern const bb_metric bb_metric_dist_w2;
 extern const bb_metric bb_metric_dist_tv;
 extern const bb_metric bb_metric_x_w2;
 extern const bb_metric bb_metric_eq_x_w2;
+extern const bb_metric bb_metric_log_z;
+extern const bb_metric bb_metric_ess_fraction;
+extern const bb_metric bb_metric_mmd;
+extern const bb_metric bb_metric_sinkhorn;
 
 const bb_metric *const bb_metrics[] = {
     &bb_metric_energy_w2,
@@ -33,6 +37,10 @@ const bb_metric *const bb_metrics[] = {
     &bb_metric_dist_tv,
     &bb_metric_x_w2,
     &bb_metric_eq_x_w2,
+    &bb_metric_log_z,
+    &bb_metric_ess_fraction,
+    &bb_metric_mmd,
+    &bb_metric_sinkhorn,
     NULL,
 };
 

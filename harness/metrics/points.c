@@ -1,0 +1,79 @@
+/* points.c — turn a sample set into the point cloud a distribution metric compares
+ * (mmd, sinkhorn): configurations with u = +INFINITY dropped and counted, seeded
+ * subsample without replacement down to nmax, each configuration centred when the
+ * task is translation invariant, importance weights carried along.
+ *
+ * It does not resample by weight (ot_exact.c does that for the assignment metrics,
+ * which need equal weights); mmd and sinkhorn use the weights directly.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/metrics/metric_lib.h"
+#include "tasks/task.h"
+
+int bb_points_load(const bb_samples *s, const double *u, const bb_task *task, size_t nmax,
+                   uint64_t seed, uint64_t stream, const char *what, bb_wset *out,
+                   size_t *n_rejected, bb_ctx *ctx) {
+    memset(out, 0, sizeof *out);
+    *n_rejected = 0;
+    double *w = NULL;
+    size_t *keep = NULL, *sub = NULL;
+    int rc = bb_weights_from_log(s->n, s->logw, &w, what, ctx);
+    if (rc) return rc;
+    keep = malloc((s->n ? s->n : 1) * sizeof *keep);
+    if (!keep) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", what);
+        goto out;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (u && isnan(u[i])) {
+            rc = BB_ERR(ctx, BB_ENAN, "%s: energy %zu is NaN", what, i);
+            goto out;
+        }
+        if (u && u[i] == INFINITY) {
+            (*n_rejected)++;
+            continue;
+        }
+        for (size_t k = 0; k < s->dof; k++)
+            if (!isfinite(s->x[i * s->dof + k])) {
+                rc = BB_ERR(ctx, BB_ENAN, "%s: configuration %zu has a non-finite coordinate", what, i);
+                goto out;
+            }
+        keep[m++] = i;
+    }
+    size_t n = m < nmax ? m : nmax;
+    sub = malloc((n ? n : 1) * sizeof *sub);
+    out->v = malloc((n * s->dof > 0 ? n * s->dof : 1) * sizeof(double));
+    if (w) out->w = malloc((n ? n : 1) * sizeof(double));
+    if (!sub || !out->v || (w && !out->w)) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory for %zu configurations", what, n);
+        goto out;
+    }
+    if (n < m) {
+        rc = bb_subsample_indices(m, n, NULL, seed, stream, sub, ctx);
+        if (rc) goto out;
+    } else {
+        for (size_t i = 0; i < n; i++) sub[i] = i;
+    }
+    int P = task ? task->n_particles : 1, D = task ? task->dim : 1;
+    int centre = task && (task->flags & BB_TASK_TRANSLATION_INV) && P >= 2 && (size_t)(P * D) == s->dof;
+    for (size_t i = 0; i < n; i++) {
+        size_t src = keep[sub[i]];
+        if (centre)
+            bb_center(P, D, s->x + src * s->dof, out->v + i * s->dof);
+        else
+            memcpy(out->v + i * s->dof, s->x + src * s->dof, s->dof * sizeof(double));
+        if (w) out->w[i] = w[src];
+    }
+    out->n = n;
+    out->k = s->dof;
+out:
+    if (rc) bb_wset_free(out);
+    free(w);
+    free(keep);
+    free(sub);
+    return rc;
+}
