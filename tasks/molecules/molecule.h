@@ -1,0 +1,74 @@
+/* molecule.h — what a molecular task exposes about its topology: atoms, residues, masses and
+ * backbone dihedral definitions, for metrics (TICA features, Ramachandran plots) and docs.
+ *
+ * What it is: read-only descriptors owned by the task instance (valid until bb_task_free),
+ * plus a dihedral-angle helper with the IUPAC sign convention OpenMM uses. Backbone dihedrals
+ * are found by atom name from the residue layout (N, CA, C; caps ACE and NME use CH3 as the
+ * α carbon): φᵢ = C(i−1)–N(i)–CA(i)–C(i), ψᵢ = N(i)–CA(i)–C(i)–N(i+1),
+ * ω(i,i+1) = CA(i)–C(i)–N(i+1)–CA(i+1). Names are "phi", "psi", "omega" followed by the
+ * 1-based residue number (omega: of the first residue), e.g. ALDP (ACE1-ALA2-NME3):
+ * phi2 = (4,6,8,14), psi2 = (6,8,14,16), omega1 = (1,4,6,8), omega2 = (8,14,16,18) (0-based atoms).
+ * What it is not: a general chemistry model (no elements, bonds graph or residue templates).
+ *
+ * Example:
+ *   const bb_molecule *m = bb_task_molecule(task);           // NULL for non-molecular tasks
+ *   const bb_dihedral_def *phi = bb_molecule_find_dihedral(m, "phi2");
+ *   double a = bb_dihedral_angle(x, phi->atoms);              // radians in (−π, π]
+ */
+#ifndef BB_MOLECULE_H
+#define BB_MOLECULE_H
+
+#include <stddef.h>
+
+#include "harness/bb.h"
+
+typedef struct bb_task bb_task;
+typedef struct bb_prmtop bb_prmtop;
+
+typedef enum bb_dihedral_kind { BB_DIHEDRAL_PHI, BB_DIHEDRAL_PSI, BB_DIHEDRAL_OMEGA, BB_DIHEDRAL_KIND_COUNT } bb_dihedral_kind;
+
+typedef struct bb_dihedral_def {
+    char name[16];         /* "phi2" */
+    bb_dihedral_kind kind;
+    int residue;           /* 1-based residue number in the name */
+    int atoms[4];          /* 0-based atom indices */
+} bb_dihedral_def;
+
+typedef struct bb_molecule {
+    int natom, nres;
+    const char (*atom_name)[5]; /* [natom], e.g. "CA" */
+    const int *atom_residue;    /* [natom], 0-based residue index */
+    const char (*res_name)[5];  /* [nres], e.g. "ALA" */
+    const double *mass;         /* [natom], amu */
+    const double *charge;       /* [natom], e */
+    int ndihedral;
+    const bb_dihedral_def *dihedral; /* backbone φ, ψ, ω in residue order */
+    int nbackbone;
+    const int *backbone;        /* heavy backbone atoms (N, CA/CH3, C) in order, 0-based */
+} bb_molecule;
+
+/* The molecule of a task, or NULL if the task is not molecular. */
+const bb_molecule *bb_task_molecule(const bb_task *t);
+
+/* Dihedral angle (radians, (−π, π], IUPAC sign as OpenMM) of atoms a[0..3] in x[natom·3]. */
+double bb_dihedral_angle(const double *x, const int a[4]);
+
+/* Dihedral by name ("psi1"), or NULL. */
+const bb_dihedral_def *bb_molecule_find_dihedral(const bb_molecule *m, const char *name);
+
+/* Owned storage behind a bb_molecule (used by the molecular tasks). */
+typedef struct bb_molecule_store {
+    bb_molecule mol;
+    char (*atom_name)[5];
+    int *atom_residue;
+    char (*res_name)[5];
+    double *mass, *charge;
+    bb_dihedral_def *dihedral;
+    int *backbone;
+} bb_molecule_store;
+
+/* Fill `s` from a topology; on failure everything is freed and ctx names `name`. */
+int bb_molecule_store_init(bb_molecule_store *s, const bb_prmtop *top, const char *name, bb_ctx *ctx);
+void bb_molecule_store_free(bb_molecule_store *s); /* NULL-safe, leaves *s zeroed */
+
+#endif
