@@ -53,5 +53,9 @@ int bb_cmd_methods(int argc, char **argv);
 int bb_cmd_run(int argc, char **argv);
 int bb_cmd_suite(int argc, char **argv);
 int bb_cmd_version(int argc, char **argv);
+int bb_cmd_reference(int argc, char **argv);
+int bb_cmd_table(int argc, char **argv);   /* cmd_table.c: leaderboard tables + plots */
+int bb_cmd_compare(int argc, char **argv); /* cmd_compare.c: CI regression gate */
+int bb_cmd_report(int argc, char **argv);  /* cmd_report.c: pretty-print one report */
 
 #endif

@@ -16,6 +16,10 @@ static const bb_cli_cmd commands[] = {
     {"methods", bb_cmd_methods, "list the samplers and their parameters"},
     {"run", bb_cmd_run, "run one method on one task under an energy budget and write a report"},
     {"suite", bb_cmd_suite, "run a named suite of runs (resumable) and print a summary table"},
+    {"table", bb_cmd_table, "aggregate reports into task x method tables (md, csv, latex, html with plots)"},
+    {"compare", bb_cmd_compare, "compare new reports with a baseline under tolerances (CI regression gate)"},
+    {"report", bb_cmd_report, "pretty-print one run report"},
+    {"reference", bb_cmd_reference, "generate a reference set by a long parallel-tempering run"},
     {"version", bb_cmd_version, "print the version and build information"},
     {NULL, NULL, NULL},
 };

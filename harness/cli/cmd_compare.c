@@ -1,0 +1,57 @@
+/* cmd_compare.c — `boltzbench compare BASELINE NEW`: the CI regression gate. Exit 0
+ * when every baseline run is reproduced within tolerance, 1 otherwise (regression,
+ * missing run or metric, failed run, version mismatch, unreadable report). */
+#include <stdio.h>
+
+#include "harness/cli/cli.h"
+#include "harness/compare.h"
+
+enum { O_HELP, O_TOL, O_VERBOSE };
+static const bb_opt opts[] = {
+    [O_HELP] = {"help", 'h', NULL, "show this help"},
+    [O_TOL] = {"tolerances", 't', "FILE", "per-metric tolerances (default ci/tolerances.json)"},
+    [O_VERBOSE] = {"verbose", 'v', NULL, "print every compared metric, not only the changed ones"},
+    {NULL, 0, NULL, NULL},
+};
+
+int bb_cmd_compare(int argc, char **argv) {
+    bb_ctx ctx = {0};
+    bb_opt_iter it;
+    const char *dirs[2] = {NULL, NULL}, *tol_path = "ci/tolerances.json";
+    int nd = 0, verbose = 0;
+    bb_opt_init(&it, argc, argv);
+    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
+        switch (id) {
+        case O_HELP:
+            bb_opt_help(stdout, "compare BASELINE_DIR NEW_DIR [--tolerances FILE] [--verbose]",
+                        "Match the runs of NEW_DIR to those of BASELINE_DIR by configuration hash and compare\n"
+                        "every scalar metric: a change in the worse direction (from the metric registry) beyond\n"
+                        "max(abs, rel*|baseline|) is a regression. Prints a diff table; exit status 1 on any\n"
+                        "regression, missing run or metric, failed run or version mismatch.",
+                        opts);
+            return 0;
+        case O_TOL: tol_path = it.arg; break;
+        case O_VERBOSE: verbose = 1; break;
+        case BB_OPT_POSITIONAL:
+            if (nd == 2) { bb_cli_error("compare: exactly two directories (BASELINE_DIR NEW_DIR)"); return 2; }
+            dirs[nd++] = it.positional;
+            break;
+        default: bb_cli_error("%s", ctx.msg); return 2;
+        }
+    }
+    if (nd != 2) { bb_cli_error("compare: BASELINE_DIR and NEW_DIR required"); return 2; }
+    bb_tolerances tol;
+    bb_rset base, fresh = {0};
+    bb_cmp_summary sum;
+    if (bb_tolerances_load(tol_path, &tol, &ctx)) { bb_cli_error("%s", ctx.msg); return 1; }
+    int rc = bb_rset_load_dir(dirs[0], &base, &ctx);
+    if (!rc) rc = bb_rset_load_dir(dirs[1], &fresh, &ctx);
+    if (!rc) rc = bb_compare_sets(&base, &fresh, &tol, stdout, verbose, &sum, &ctx);
+    fflush(stdout);
+    bb_rset_free(&base);
+    bb_rset_free(&fresh);
+    bb_tolerances_free(&tol);
+    if (rc) { bb_cli_error("%s", ctx.msg); return 1; }
+    if (bb_compare_failed(&sum)) { bb_cli_error("compare: %s differs from %s beyond tolerance (see table above)", dirs[1], dirs[0]); return 1; }
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* cmd_table.c — `boltzbench table DIR`: aggregate the reports under DIR into
+ * task × method tables (md, csv, latex, html) and optionally standalone SVG plots. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness/cli/cli.h"
+#include "harness/fileio.h"
+#include "harness/plot.h"
+#include "harness/table.h"
+
+enum { O_HELP, O_FORMAT, O_OUT, O_SVG };
+static const bb_opt opts[] = {
+    [O_HELP] = {"help", 'h', NULL, "show this help"},
+    [O_FORMAT] = {"format", 'f', "FMT", "md (default), csv, latex or html (one self-contained page with plots)"},
+    [O_OUT] = {"out", 'o', "FILE", "write the table to FILE (atomically) instead of standard output"},
+    [O_SVG] = {"svg-dir", 0, "DIR", "also write every plot as a standalone SVG file into DIR"},
+    {NULL, 0, NULL, NULL},
+};
+
+int bb_cmd_table(int argc, char **argv) {
+    bb_ctx ctx = {0};
+    bb_opt_iter it;
+    const char *dir = NULL, *out = NULL, *svg_dir = NULL;
+    bb_table_format fmt = BB_TABLE_MD;
+    bb_opt_init(&it, argc, argv);
+    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
+        switch (id) {
+        case O_HELP:
+            bb_opt_help(stdout, "table DIR [--format md|csv|latex|html] [--out FILE] [--svg-dir DIR]",
+                        "Aggregate every report (*.json, recursively) under DIR into one table per task and\n"
+                        "metric: rows are methods, columns are energy-evaluation budgets, cells are the mean over\n"
+                        "seeds +- the half-width of the t-based 95% CI (one seed: the value and n=1); the best\n"
+                        "cell of each column is marked. Reports of different harness versions are refused.\n"
+                        "The html format adds anytime curves and energy histograms (inline SVG).",
+                        opts);
+            return 0;
+        case O_FORMAT:
+            if (bb_table_format_parse(it.arg, &fmt, &ctx)) { bb_cli_error("%s", ctx.msg); return 2; }
+            break;
+        case O_OUT: out = it.arg; break;
+        case O_SVG: svg_dir = it.arg; break;
+        case BB_OPT_POSITIONAL:
+            if (dir) { bb_cli_error("table: one DIR only"); return 2; }
+            dir = it.positional;
+            break;
+        default: bb_cli_error("%s", ctx.msg); return 2;
+        }
+    }
+    if (!dir) { bb_cli_error("table: DIR required (e.g. results/quick)"); return 2; }
+    bb_rset rs;
+    bb_agg agg = {0};
+    bb_plot_set ps = {0};
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *fp = NULL;
+    int rc = bb_rset_load_dir(dir, &rs, &ctx);
+    if (!rc) rc = bb_agg_build(&rs, &agg, &ctx);
+    if (!rc && svg_dir) rc = bb_plots_build(&rs, &agg, &ps, &ctx);
+    if (!rc && svg_dir) rc = bb_plots_write_dir(&ps, svg_dir, &ctx);
+    if (!rc && !(fp = open_memstream(&mem, &len))) rc = BB_ERR(&ctx, BB_ENOMEM, "table: out of memory");
+    if (!rc) rc = bb_table_write(fp, &rs, &agg, fmt, &ctx);
+    if (fp && fclose(fp) != 0 && !rc) rc = BB_ERR(&ctx, BB_EIO, "table: write error");
+    if (!rc) {
+        if (out) rc = bb_write_file_atomic(out, mem, len, &ctx);
+        else if (fwrite(mem, 1, len, stdout) != len || fflush(stdout) != 0)
+            rc = BB_ERR(&ctx, BB_EIO, "standard output: write error");
+    }
+    free(mem);
+    bb_plots_free(&ps);
+    bb_agg_free(&agg);
+    bb_rset_free(&rs);
+    if (rc) { bb_cli_error("%s", ctx.msg); return 1; }
+    return 0;
+}

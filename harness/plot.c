@@ -1,0 +1,431 @@
+/* plot.c — choose and extract the data of the leaderboard plots from reports and
+ * hand it to the SVG writer (see plot.h for the list of plots and the report
+ * fields they read).
+ *
+ * Not here: SVG drawing (svg.c), the HTML page (table_html.c). Plot data in a
+ * report is validated here (array lengths, numbers), with errors naming the file.
+ */
+#include "harness/plot.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/fileio.h"
+#include "harness/svg.h"
+
+#define MAX_BINS 100000
+
+void bb_plots_free(bb_plot_set *ps) {
+    if (!ps) return;
+    for (size_t i = 0; i < ps->n; i++) free(ps->p[i].svg);
+    free(ps->p);
+    memset(ps, 0, sizeof *ps);
+}
+
+static void safe_name(char *dst, size_t len, const char *kind, const char *task, const char *metric) {
+    snprintf(dst, len, "%s-%s%s%s.svg", kind, task, metric ? "-" : "", metric ? metric : "");
+    for (char *c = dst; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+              *c == '.' || *c == '-'))
+            *c = '-';
+}
+
+/* Start a plot: a memory stream the caller writes the <svg> into. */
+typedef struct plot_buf {
+    FILE *fp;
+    char *mem;
+    size_t len;
+} plot_buf;
+
+static int buf_open(plot_buf *b, bb_ctx *ctx) {
+    b->mem = NULL;
+    b->len = 0;
+    b->fp = open_memstream(&b->mem, &b->len);
+    return b->fp ? BB_OK : BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+}
+
+/* Close the stream; on rc == BB_OK append the plot to the set, else discard. */
+static int buf_close(plot_buf *b, int rc, bb_plot_set *ps, const char *name, const char *task, const char *title,
+                     bb_ctx *ctx) {
+    if (fclose(b->fp) != 0 && !rc) rc = BB_ERR(ctx, BB_EIO, "plot %s: write error", name);
+    if (rc) {
+        free(b->mem);
+        return rc;
+    }
+    bb_plot *np = realloc(ps->p, (ps->n + 1) * sizeof *np);
+    if (!np) {
+        free(b->mem);
+        return BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+    }
+    ps->p = np;
+    bb_plot *p = &ps->p[ps->n++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->task, sizeof p->task, "%s", task);
+    snprintf(p->title, sizeof p->title, "%s", title);
+    p->svg = b->mem;
+    p->len = b->len;
+    return BB_OK;
+}
+
+/* Numeric array field of length n (n == 0: any length >= 1, returned in *n_out).
+ * JSON null entries become NAN. *out is malloc'ed. */
+static int get_array(const cJSON *o, const char *field, size_t n, double **out, size_t *n_out, const char *path,
+                     const char *what, bb_ctx *ctx) {
+    *out = NULL;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, field);
+    int len = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : -1;
+    if (len < 1 || len > MAX_BINS || (n && (size_t)len != n))
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s: expected a list of %s numbers", path, what, field,
+                      n ? "the bin count of" : "1 or more");
+    double *v = malloc((size_t)len * sizeof *v);
+    if (!v) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+    size_t i = 0;
+    for (const cJSON *c = a->child; c; c = c->next, i++) {
+        if (cJSON_IsNumber(c)) v[i] = c->valuedouble;
+        else if (cJSON_IsNull(c)) v[i] = NAN;
+        else {
+            free(v);
+            return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s[%zu]: not a number", path, what, field, i);
+        }
+    }
+    *out = v;
+    if (n_out) *n_out = (size_t)len;
+    return BB_OK;
+}
+
+static const cJSON *metric_entry(const bb_rset_run *r, const char *name) {
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->report, "metrics"), name);
+}
+
+/* The ok runs of (task, method) at that pair's largest budget; returns count. */
+static size_t top_runs(const bb_rset *rs, const char *task, const char *method, const bb_rset_run **out) {
+    int64_t top = -1;
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->runs[i].ok && !strcmp(rs->runs[i].task, task) && !strcmp(rs->runs[i].method, method) &&
+            rs->runs[i].budget > top)
+            top = rs->runs[i].budget;
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->runs[i].ok && rs->runs[i].budget == top && !strcmp(rs->runs[i].task, task) &&
+            !strcmp(rs->runs[i].method, method))
+            out[n++] = &rs->runs[i];
+    return n;
+}
+
+/* Lowest-seed run among top_runs (NULL if none). */
+static const bb_rset_run *rep_run(const bb_rset *rs, const char *task, const char *method, const bb_rset_run **tmp) {
+    size_t n = top_runs(rs, task, method, tmp);
+    const bb_rset_run *best = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!best || tmp[i]->seed < best->seed) best = tmp[i];
+    return best;
+}
+
+static const cJSON *anytime_value(const cJSON *pt, const char *metric) {
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pt, "metrics"), metric);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "value");
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v : NULL;
+}
+
+/* Sorted unique names of anytime metrics with a numeric value in the task's runs. */
+static int anytime_names(const bb_rset *rs, const char *task, char ***names, size_t *n) {
+    *names = NULL;
+    *n = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        if (strcmp(rs->runs[i].task, task) || !rs->runs[i].ok) continue;
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(rs->runs[i].report, "anytime");
+        for (const cJSON *pt = cJSON_IsArray(at) ? at->child : NULL; pt; pt = pt->next) {
+            const cJSON *ms = cJSON_GetObjectItemCaseSensitive(pt, "metrics");
+            for (const cJSON *m = cJSON_IsObject(ms) ? ms->child : NULL; m; m = m->next) {
+                if (!anytime_value(pt, m->string)) continue;
+                size_t j = 0;
+                while (j < *n && strcmp((*names)[j], m->string)) j++;
+                if (j < *n) continue;
+                char **nn = realloc(*names, (*n + 1) * sizeof *nn);
+                if (!nn) return BB_ENOMEM;
+                *names = nn;
+                size_t pos = *n;
+                while (pos > 0 && strcmp(nn[pos - 1], m->string) > 0) {
+                    nn[pos] = nn[pos - 1];
+                    pos--;
+                }
+                if (!(nn[pos] = strdup(m->string))) {
+                    memmove(nn + pos, nn + pos + 1, (*n - pos) * sizeof *nn);
+                    return BB_ENOMEM;
+                }
+                (*n)++;
+            }
+        }
+    }
+    return BB_OK;
+}
+
+static long metric_index(const bb_agg *a, const char *name) {
+    for (size_t m = 0; m < a->n_metrics; m++)
+        if (!strcmp(a->metrics[m], name)) return (long)m;
+    return -1;
+}
+
+/* One anytime plot (task t, metric name). Series: per method a mean curve + final
+ * values at each budget. */
+static int plot_anytime(const bb_rset *rs, const bb_agg *a, size_t t, const char *metric, bb_plot_set *ps,
+                        const bb_rset_run **tmp, bb_ctx *ctx) {
+    size_t nk = a->n_methods, nb = a->n_budgets;
+    bb_svg_series *s = calloc(2 * nk, sizeof *s);
+    double **bufs = calloc(4 * nk, sizeof *bufs);
+    int rc = (!s || !bufs) ? BB_ERR(ctx, BB_ENOMEM, "plot: out of memory") : BB_OK;
+    size_t ns = 0;
+    long am = metric_index(a, metric);
+    double ymin = INFINITY, ymax = -INFINITY;
+    for (size_t k = 0; !rc && k < nk; k++) {
+        size_t nr = top_runs(rs, a->tasks[t], a->methods[k], tmp);
+        if (nr == 0) continue;
+        const cJSON *at0 = cJSON_GetObjectItemCaseSensitive(tmp[0]->report, "anytime");
+        int np = cJSON_IsArray(at0) ? cJSON_GetArraySize(at0) : 0;
+        double *x = malloc(((size_t)np + 1) * sizeof *x), *y = malloc(((size_t)np + 1) * sizeof *y);
+        double *bx = malloc((nb + 1) * sizeof *bx), *by = malloc((nb + 1) * sizeof *by);
+        bufs[4 * k] = x, bufs[4 * k + 1] = y, bufs[4 * k + 2] = bx, bufs[4 * k + 3] = by;
+        if (!x || !y || !bx || !by) { rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory"); break; }
+        int i = 0;
+        size_t n_line = 0;
+        for (const cJSON *pt = np ? at0->child : NULL; pt; pt = pt->next, i++) {
+            const cJSON *ev = cJSON_GetObjectItemCaseSensitive(pt, "evals");
+            if (!cJSON_IsNumber(ev)) continue;
+            double sum = 0.0;
+            size_t cnt = 0;
+            for (size_t r = 0; r < nr; r++) {
+                const cJSON *p2 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(tmp[r]->report, "anytime"), i);
+                const cJSON *e2 = cJSON_GetObjectItemCaseSensitive(p2, "evals");
+                const cJSON *v = anytime_value(p2, metric);
+                if (v && cJSON_IsNumber(e2) && e2->valuedouble == ev->valuedouble) sum += v->valuedouble, cnt++;
+            }
+            x[n_line] = ev->valuedouble;
+            y[n_line] = cnt ? sum / (double)cnt : NAN;
+            if (cnt) ymin = fmin(ymin, y[n_line]), ymax = fmax(ymax, y[n_line]);
+            n_line++;
+        }
+        size_t n_fin = 0;
+        for (size_t b = 0; am >= 0 && b < nb; b++) {
+            const bb_agg_cell *c = bb_agg_at(a, t, (size_t)am, k, b);
+            if (c->st.n == 0) continue;
+            bx[n_fin] = (double)a->budgets[b];
+            by[n_fin++] = c->st.mean;
+            ymin = fmin(ymin, c->st.mean), ymax = fmax(ymax, c->st.mean);
+        }
+        if (n_line) s[ns++] = (bb_svg_series){a->methods[k], x, y, n_line, (int)k, 0, 0};
+        if (n_fin) s[ns++] = (bb_svg_series){n_line ? NULL : a->methods[k], bx, by, n_fin, (int)k, 0, 1};
+    }
+    if (!rc && ns) {
+        char title[256], name[256];
+        snprintf(title, sizeof title, "%s: %s vs energy evaluations", a->tasks[t], metric);
+        safe_name(name, sizeof name, "anytime", a->tasks[t], metric);
+        bb_svg_plot p = {title, "energy evaluations (log scale)", metric, 1, ymin > 0 && ymax / ymin > 30.0};
+        plot_buf pb;
+        rc = buf_open(&pb, ctx);
+        if (!rc) rc = buf_close(&pb, bb_svg_lines(pb.fp, &p, s, ns, ctx), ps, name, a->tasks[t], title, ctx);
+        if (rc == BB_EINVAL) rc = BB_OK, bb_ctx_clear(ctx); /* nothing plottable: no plot */
+    }
+    for (size_t i = 0; bufs && i < 4 * nk; i++) free(bufs[i]);
+    free(bufs);
+    free(s);
+    return rc;
+}
+
+/* Step-curve points of a histogram: (e0,d0) (e1,d0) (e1,d1) (e2,d1) ... */
+static void step_points(const double *edges, const double *d, size_t nb, double *x, double *y) {
+    for (size_t i = 0; i < nb; i++) {
+        x[2 * i] = edges[i], y[2 * i] = d[i];
+        x[2 * i + 1] = edges[i + 1], y[2 * i + 1] = d[i];
+    }
+}
+
+static int plot_energy(const bb_rset *rs, const bb_agg *a, size_t t, bb_plot_set *ps, const bb_rset_run **tmp,
+                       bb_ctx *ctx) {
+    size_t nk = a->n_methods;
+    bb_svg_series *s = calloc(nk + 1, sizeof *s);
+    double **bufs = calloc(2 * (nk + 1), sizeof *bufs);
+    int rc = (!s || !bufs) ? BB_ERR(ctx, BB_ENOMEM, "plot: out of memory") : BB_OK;
+    size_t ns = 1, nb = 0;
+    for (size_t k = 0; !rc && k < nk; k++) {
+        const bb_rset_run *r = rep_run(rs, a->tasks[t], a->methods[k], tmp);
+        const cJSON *h = r ? metric_entry(r, "energy_histogram") : NULL;
+        if (!cJSON_IsObject(h)) continue;
+        double *edges = NULL, *ds = NULL, *dr = NULL;
+        size_t ne = 0;
+        rc = get_array(h, "bin_edges", 0, &edges, &ne, r->path, "metrics.energy_histogram", ctx);
+        if (!rc && ne < 2) rc = BB_ERR(ctx, BB_EFORMAT, "%s: metrics.energy_histogram.bin_edges: fewer than 2 edges", r->path);
+        if (!rc && nb && ne - 1 != nb)
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: metrics.energy_histogram: %zu bins, other methods of %s have %zu",
+                        r->path, ne - 1, a->tasks[t], nb);
+        if (!rc && cJSON_GetObjectItemCaseSensitive(h, "density_samples"))
+            rc = get_array(h, "density_samples", ne - 1, &ds, NULL, r->path, "metrics.energy_histogram", ctx);
+        if (!rc && !s[0].n)
+            rc = get_array(h, "density_reference", ne - 1, &dr, NULL, r->path, "metrics.energy_histogram", ctx);
+        if (!rc) {
+            nb = ne - 1;
+            if (dr) {
+                bufs[0] = malloc(2 * nb * sizeof(double)), bufs[1] = malloc(2 * nb * sizeof(double));
+                if (!bufs[0] || !bufs[1]) rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+                else {
+                    step_points(edges, dr, nb, bufs[0], bufs[1]);
+                    s[0] = (bb_svg_series){"reference", bufs[0], bufs[1], 2 * nb, -1, 1, 0};
+                }
+            }
+            if (!rc && ds) {
+                double *x = malloc(2 * nb * sizeof *x), *y = malloc(2 * nb * sizeof *y);
+                bufs[2 * ns] = x, bufs[2 * ns + 1] = y;
+                if (!x || !y) rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+                else {
+                    step_points(edges, ds, nb, x, y);
+                    s[ns] = (bb_svg_series){a->methods[k], x, y, 2 * nb, (int)k, 0, 0};
+                    ns++;
+                }
+            }
+        }
+        free(edges), free(ds), free(dr);
+    }
+    if (!rc && s[0].n) {
+        char title[256], name[256];
+        snprintf(title, sizeof title, "%s: energy histogram, samples vs reference", a->tasks[t]);
+        safe_name(name, sizeof name, "energy", a->tasks[t], NULL);
+        bb_svg_plot p = {title, "reduced energy u = E/kT", "density", 0, 0};
+        plot_buf pb;
+        rc = buf_open(&pb, ctx);
+        if (!rc) rc = buf_close(&pb, bb_svg_lines(pb.fp, &p, s, ns, ctx), ps, name, a->tasks[t], title, ctx);
+    }
+    for (size_t i = 0; bufs && i < 2 * (nk + 1); i++) free(bufs[i]);
+    free(bufs);
+    free(s);
+    return rc;
+}
+
+static int is_hist2d(const cJSON *m) {
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(m, "kind");
+    return cJSON_IsString(kind) && !strcmp(kind->valuestring, "histogram2d");
+}
+
+static int plot_density2d(const bb_rset *rs, const bb_agg *a, size_t t, const char *metric, bb_plot_set *ps,
+                          const bb_rset_run **tmp, bb_ctx *ctx) {
+    size_t nk = a->n_methods, np = 0, nx = 0, ny = 0;
+    double **dens = calloc(nk + 1, sizeof *dens), *xe = NULL, *ye = NULL;
+    const char **labels = calloc(nk + 1, sizeof *labels);
+    const char *xl = "component 1", *yl = "component 2";
+    int rc = (!dens || !labels) ? BB_ERR(ctx, BB_ENOMEM, "plot: out of memory") : BB_OK;
+    for (size_t k = 0; !rc && k < nk && np < 16; k++) {
+        const bb_rset_run *r = rep_run(rs, a->tasks[t], a->methods[k], tmp);
+        const cJSON *h = r ? metric_entry(r, metric) : NULL;
+        if (!is_hist2d(h)) continue;
+        char what[160];
+        snprintf(what, sizeof what, "metrics.%s", metric);
+        size_t n1 = 0, n2 = 0;
+        double *x1 = NULL, *y1 = NULL;
+        rc = get_array(h, "x_edges", 0, &x1, &n1, r->path, what, ctx);
+        if (!rc) rc = get_array(h, "y_edges", 0, &y1, &n2, r->path, what, ctx);
+        if (!rc && (n1 < 2 || n2 < 2 || (xe && (n1 - 1 != nx || n2 - 1 != ny))))
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: grid missing or different from the other methods", r->path, what);
+        if (!rc && !xe) {
+            nx = n1 - 1, ny = n2 - 1, xe = x1, ye = y1, x1 = y1 = NULL;
+            const cJSON *lx = cJSON_GetObjectItemCaseSensitive(h, "x_label");
+            const cJSON *ly = cJSON_GetObjectItemCaseSensitive(h, "y_label");
+            if (cJSON_IsString(lx)) xl = lx->valuestring;
+            if (cJSON_IsString(ly)) yl = ly->valuestring;
+            rc = get_array(h, "density_reference", nx * ny, &dens[np], NULL, r->path, what, ctx);
+            if (!rc) labels[np++] = "reference";
+        }
+        free(x1), free(y1);
+        if (!rc && cJSON_GetObjectItemCaseSensitive(h, "density_samples")) {
+            rc = get_array(h, "density_samples", nx * ny, &dens[np], NULL, r->path, what, ctx);
+            if (!rc) labels[np++] = a->methods[k];
+        }
+    }
+    if (!rc && np) {
+        char title[256], name[256];
+        snprintf(title, sizeof title, "%s: %s, reference and samples", a->tasks[t], metric);
+        safe_name(name, sizeof name, "density2d", a->tasks[t], metric);
+        plot_buf pb;
+        rc = buf_open(&pb, ctx);
+        if (!rc)
+            rc = buf_close(&pb,
+                           bb_svg_heatmaps(pb.fp, title, xl, yl, nx, ny, xe, ye, (const double *const *)dens,
+                                           labels, np, ctx),
+                           ps, name, a->tasks[t], title, ctx);
+    }
+    for (size_t i = 0; dens && i <= nk; i++) free(dens[i]);
+    free(dens), free(labels), free(xe), free(ye);
+    return rc;
+}
+
+/* Names of histogram2d entries in the task's representative runs (sorted unique). */
+static int hist2d_names(const bb_rset *rs, const bb_agg *a, size_t t, const bb_rset_run **tmp, char ***names,
+                        size_t *n) {
+    *names = NULL;
+    *n = 0;
+    for (size_t k = 0; k < a->n_methods; k++) {
+        const bb_rset_run *r = rep_run(rs, a->tasks[t], a->methods[k], tmp);
+        const cJSON *ms = r ? cJSON_GetObjectItemCaseSensitive(r->report, "metrics") : NULL;
+        for (const cJSON *m = ms ? ms->child : NULL; m; m = m->next) {
+            if (!is_hist2d(m)) continue;
+            size_t j = 0;
+            while (j < *n && strcmp((*names)[j], m->string)) j++;
+            if (j < *n) continue;
+            char **nn = realloc(*names, (*n + 1) * sizeof *nn);
+            if (!nn) return BB_ENOMEM;
+            *names = nn;
+            if (!(nn[*n] = strdup(m->string))) return BB_ENOMEM;
+            (*n)++;
+        }
+    }
+    for (size_t i = 1; i < *n; i++) /* insertion sort: few names */
+        for (size_t j = i; j > 0 && strcmp((*names)[j - 1], (*names)[j]) > 0; j--) {
+            char *tmpn = (*names)[j];
+            (*names)[j] = (*names)[j - 1];
+            (*names)[j - 1] = tmpn;
+        }
+    return BB_OK;
+}
+
+static void free_names(char **v, size_t n) {
+    for (size_t i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+}
+
+int bb_plots_build(const bb_rset *rs, const bb_agg *a, bb_plot_set *ps, bb_ctx *ctx) {
+    memset(ps, 0, sizeof *ps);
+    const bb_rset_run **tmp = malloc((rs->n ? rs->n : 1) * sizeof *tmp);
+    int rc = tmp ? BB_OK : BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+    for (size_t t = 0; !rc && t < a->n_tasks; t++) {
+        char **names = NULL;
+        size_t nn = 0;
+        if (anytime_names(rs, a->tasks[t], &names, &nn)) rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+        for (size_t i = 0; !rc && i < nn; i++) rc = plot_anytime(rs, a, t, names[i], ps, tmp, ctx);
+        free_names(names, nn);
+        if (!rc) rc = plot_energy(rs, a, t, ps, tmp, ctx);
+        names = NULL, nn = 0;
+        if (!rc && hist2d_names(rs, a, t, tmp, &names, &nn)) rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+        for (size_t i = 0; !rc && i < nn; i++) rc = plot_density2d(rs, a, t, names[i], ps, tmp, ctx);
+        free_names(names, nn);
+    }
+    free(tmp);
+    if (rc) bb_plots_free(ps);
+    return rc;
+}
+
+int bb_plots_write_dir(const bb_plot_set *ps, const char *dir, bb_ctx *ctx) {
+    int rc = bb_mkdir_p(dir, ctx);
+    static const char prolog[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    for (size_t i = 0; !rc && i < ps->n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, ps->p[i].name);
+        size_t len = sizeof prolog - 1 + ps->p[i].len;
+        char *b = malloc(len);
+        if (!b) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+        memcpy(b, prolog, sizeof prolog - 1);
+        memcpy(b + sizeof prolog - 1, ps->p[i].svg, ps->p[i].len);
+        rc = bb_write_file_atomic(path, b, len, ctx);
+        free(b);
+    }
+    return rc;
+}

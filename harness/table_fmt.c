@@ -1,0 +1,200 @@
+/* table_fmt.c — the text formats of the leaderboard: Markdown, CSV and LaTeX
+ * (HTML is in table_html.c). Each writes one table per (task, metric) with one row
+ * per method and one column per evaluation budget the task was run at; CSV is the
+ * long form (one line per cell) for spreadsheets and scripts.
+ *
+ * Not here: aggregation (table.c), plots (plot.c). Output is byte-deterministic for
+ * a given report set (sorted keys, fixed number formats).
+ */
+#include "harness/table.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "harness/plot.h"
+
+const char *const bb_table_format_names[BB_TABLE_FORMAT_COUNT] = {"md", "csv", "latex", "html"};
+
+_Static_assert(sizeof bb_table_format_names / sizeof *bb_table_format_names == BB_TABLE_FORMAT_COUNT,
+               "one name per bb_table_format");
+
+int bb_table_format_parse(const char *s, bb_table_format *out, bb_ctx *ctx) {
+    for (int i = 0; i < BB_TABLE_FORMAT_COUNT; i++)
+        if (s && strcmp(s, bb_table_format_names[i]) == 0) {
+            *out = (bb_table_format)i;
+            return BB_OK;
+        }
+    return BB_ERR(ctx, BB_EINVAL, "--format: '%s' is not one of md, csv, latex, html", s ? s : "(null)");
+}
+
+void bb_table_cell_text(const bb_agg_cell *c, char *buf, size_t len) {
+    if (!c->present || c->st.n == 0) snprintf(buf, len, "—");
+    else if (c->st.n < 2) snprintf(buf, len, "%.4g (n=1)", c->st.mean);
+    else snprintf(buf, len, "%.4g ± %.2g", c->st.mean, c->st.half);
+}
+
+/* "1e4" for powers of ten, the integer otherwise. */
+static void budget_text(int64_t b, char *buf, size_t len) {
+    int64_t p = 1;
+    for (int e = 0; e < 19; e++, p *= 10) {
+        if (p == b && e >= 3) {
+            snprintf(buf, len, "1e%d", e);
+            return;
+        }
+        if (p > INT64_MAX / 10) break;
+    }
+    snprintf(buf, len, "%lld", (long long)b);
+}
+
+static void caption_text(const bb_rset *rs, const bb_agg *a, size_t t, size_t m, char *buf, size_t len) {
+    snprintf(buf, len,
+             "%s, %s (%s is better%s): mean over seeds ± half-width of the t-based 95%% CI "
+             "(t_{0.975,n-1}·sd/√n; one seed: value and n=1); columns are energy-evaluation budgets; "
+             "best per column marked; † = failed runs excluded; harness %s (commit %.12s).",
+             a->tasks[t], a->metrics[m], a->higher_is_better[m] ? "higher" : "lower",
+             a->known[m] ? "" : "; unknown metric, assumed", rs->harness_version, rs->harness_commit);
+}
+
+static int method_in_task(const bb_agg *a, size_t t, size_t m, size_t k) {
+    for (size_t b = 0; b < a->n_budgets; b++)
+        if (bb_agg_at(a, t, m, k, b)->present) return 1;
+    return 0;
+}
+
+static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
+    fprintf(fp, "# boltzbench leaderboard\n\n%zu reports, harness %s (commit %.12s). "
+                "Cells: mean over seeds ± t-based 95%% CI half-width; **bold** = best in its column.\n",
+            rs->n, rs->harness_version, rs->harness_commit);
+    char buf[256], cap[1024];
+    for (size_t t = 0; t < a->n_tasks; t++)
+        for (size_t m = 0; m < a->n_metrics; m++) {
+            fprintf(fp, "\n## %s — %s (%s is better)\n\n| method |", a->tasks[t], a->metrics[m],
+                    a->higher_is_better[m] ? "higher" : "lower");
+            for (size_t b = 0; b < a->n_budgets; b++)
+                if (bb_agg_task_has_budget(a, t, b)) {
+                    budget_text(a->budgets[b], buf, sizeof buf);
+                    fprintf(fp, " %s evals |", buf);
+                }
+            fprintf(fp, "\n|---|");
+            for (size_t b = 0; b < a->n_budgets; b++)
+                if (bb_agg_task_has_budget(a, t, b)) fprintf(fp, "---:|");
+            fprintf(fp, "\n");
+            for (size_t k = 0; k < a->n_methods; k++) {
+                if (!method_in_task(a, t, m, k)) continue;
+                fprintf(fp, "| %s |", a->methods[k]);
+                for (size_t b = 0; b < a->n_budgets; b++) {
+                    if (!bb_agg_task_has_budget(a, t, b)) continue;
+                    const bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
+                    bb_table_cell_text(c, buf, sizeof buf);
+                    fprintf(fp, c->best ? " **%s**" : " %s", buf);
+                    if (c->n_failed) fprintf(fp, " †%zu", c->n_failed);
+                    fprintf(fp, " |");
+                }
+                fprintf(fp, "\n");
+            }
+            caption_text(rs, a, t, m, cap, sizeof cap);
+            fprintf(fp, "\n*Table: %s*\n", cap);
+        }
+}
+
+static void csv_num(FILE *fp, double v) {
+    if (isfinite(v)) fprintf(fp, ",%.17g", v);
+    else fprintf(fp, ",");
+}
+
+static void write_csv(FILE *fp, const bb_rset *rs, const bb_agg *a) {
+    fprintf(fp, "task,method,metric,higher_is_better,budget,n,mean,sd,ci95_half,ci95_lo,ci95_hi,"
+                "n_failed,best,harness_version,harness_commit\n");
+    for (size_t t = 0; t < a->n_tasks; t++)
+        for (size_t m = 0; m < a->n_metrics; m++)
+            for (size_t k = 0; k < a->n_methods; k++)
+                for (size_t b = 0; b < a->n_budgets; b++) {
+                    const bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
+                    if (!c->present) continue;
+                    /* ids are [A-Za-z0-9_@.-] by registry convention: no quoting needed */
+                    fprintf(fp, "%s,%s,%s,%d,%lld,%zu", a->tasks[t], a->methods[k], a->metrics[m],
+                            a->higher_is_better[m], (long long)a->budgets[b], c->st.n);
+                    csv_num(fp, c->st.mean);
+                    csv_num(fp, c->st.sd);
+                    csv_num(fp, c->st.half);
+                    csv_num(fp, c->st.mean - c->st.half);
+                    csv_num(fp, c->st.mean + c->st.half);
+                    fprintf(fp, ",%zu,%d,%s,%s\n", c->n_failed, c->best, rs->harness_version, rs->harness_commit);
+                }
+}
+
+static void tex_escape(FILE *fp, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '_': case '%': case '&': case '#': case '$': case '{': case '}': fprintf(fp, "\\%c", *s); break;
+        case '\\': fprintf(fp, "\\textbackslash{}"); break;
+        case '^': fprintf(fp, "\\^{}"); break;
+        case '~': fprintf(fp, "\\~{}"); break;
+        default: fputc(*s, fp);
+        }
+    }
+}
+
+static void tex_cell(FILE *fp, const bb_agg_cell *c) {
+    if (!c->present || c->st.n == 0) fprintf(fp, "--");
+    else {
+        if (c->best) fprintf(fp, "\\textbf{");
+        if (c->st.n < 2) fprintf(fp, "$%.4g$ ($n{=}1$)", c->st.mean);
+        else fprintf(fp, "$%.4g \\pm %.2g$", c->st.mean, c->st.half);
+        if (c->best) fprintf(fp, "}");
+    }
+    if (c->n_failed) fprintf(fp, "$^{\\dagger%zu}$", c->n_failed);
+}
+
+static void write_latex(FILE *fp, const bb_rset *rs, const bb_agg *a) {
+    fprintf(fp, "%% boltzbench leaderboard: %zu reports, harness %s (commit %.12s).\n", rs->n, rs->harness_version,
+            rs->harness_commit);
+    char buf[64];
+    for (size_t t = 0; t < a->n_tasks; t++)
+        for (size_t m = 0; m < a->n_metrics; m++) {
+            size_t ncol = 0;
+            for (size_t b = 0; b < a->n_budgets; b++) ncol += (size_t)bb_agg_task_has_budget(a, t, b);
+            fprintf(fp, "\\begin{table}[ht]\n\\centering\n\\caption{");
+            tex_escape(fp, a->tasks[t]);
+            fprintf(fp, ", ");
+            tex_escape(fp, a->metrics[m]);
+            fprintf(fp, " (%s is better%s): mean over seeds $\\pm$ half-width of the t-based 95\\%% CI "
+                        "($t_{0.975,n-1}\\,s/\\sqrt{n}$; one seed: value and $n{=}1$). Columns: energy-evaluation "
+                        "budget. Best per column in bold; $\\dagger$: failed runs excluded. Harness ",
+                    a->higher_is_better[m] ? "higher" : "lower", a->known[m] ? "" : "; unknown metric, assumed");
+            tex_escape(fp, rs->harness_version);
+            fprintf(fp, " (commit \\texttt{%.12s}).}\n\\begin{tabular}{l", rs->harness_commit);
+            for (size_t i = 0; i < ncol; i++) fprintf(fp, "r");
+            fprintf(fp, "}\n\\hline\nmethod");
+            for (size_t b = 0; b < a->n_budgets; b++)
+                if (bb_agg_task_has_budget(a, t, b)) {
+                    budget_text(a->budgets[b], buf, sizeof buf);
+                    fprintf(fp, " & %s", buf);
+                }
+            fprintf(fp, " \\\\\n\\hline\n");
+            for (size_t k = 0; k < a->n_methods; k++) {
+                if (!method_in_task(a, t, m, k)) continue;
+                tex_escape(fp, a->methods[k]);
+                for (size_t b = 0; b < a->n_budgets; b++)
+                    if (bb_agg_task_has_budget(a, t, b)) {
+                        fprintf(fp, " & ");
+                        tex_cell(fp, bb_agg_at(a, t, m, k, b));
+                    }
+                fprintf(fp, " \\\\\n");
+            }
+            fprintf(fp, "\\hline\n\\end{tabular}\n\\end{table}\n\n");
+        }
+}
+
+
+int bb_table_write(FILE *fp, const bb_rset *rs, const bb_agg *a, bb_table_format fmt, bb_ctx *ctx) {
+    switch (fmt) {
+    case BB_TABLE_MD: write_md(fp, rs, a); break;
+    case BB_TABLE_CSV: write_csv(fp, rs, a); break;
+    case BB_TABLE_LATEX: write_latex(fp, rs, a); break;
+    case BB_TABLE_HTML: return bb_table_html(fp, rs, a, ctx);
+    default: return BB_ERR(ctx, BB_EINVAL, "table: unknown format %d", (int)fmt);
+    }
+    if (ferror(fp)) return BB_ERR(ctx, BB_EIO, "table: write error");
+    return BB_OK;
+}

@@ -1,0 +1,265 @@
+/* test_table.c — leaderboard tables: t quantiles, statistics over seeds, the
+ * task × metric × method × budget aggregation, best-per-column marking (both
+ * directions), failed-run exclusion, version grouping/refusal, corrupt reports,
+ * and the md / csv / latex writers and the `table` subcommand, on synthetic
+ * reports whose expected numbers are written out below. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli/cli.h"
+#include "harness/table.h"
+#include "test_table_fixtures.h"
+
+static void t_quantiles_match_the_tables_and_the_expansion_beyond_30(void **state) {
+    (void)state;
+    /* exact values (R: qt(0.975, df)) */
+    const int df[] = {1, 2, 10, 30, 31, 40, 60, 120, 1000};
+    const double want[] = {12.706205, 4.302653, 2.228139, 2.042272, 2.039513, 2.021075, 2.000298, 1.979930, 1.962339};
+    for (size_t i = 0; i < sizeof df / sizeof *df; i++) {
+        double got = bb_t975(df[i]);
+        printf("df %4d: t = %.7f (want %.6f, diff %.2e)\n", df[i], got, want[i], fabs(got - want[i]));
+        assert_true(fabs(got - want[i]) < 1e-5);
+    }
+    assert_true(isnan(bb_t975(0)));
+}
+
+static void stats_give_mean_sd_and_t_interval_and_refuse_nan(void **state) {
+    (void)state;
+    bb_ctx ctx = {0};
+    bb_stat s;
+    const double x[3] = {1.25, 2.5, 4.75};
+    assert_int_equal(bb_stat_compute(x, 3, &s, &ctx), BB_OK);
+    assert_int_equal(s.n, 3);
+    assert_true(fabs(s.mean - 2.8333333333333335) < 1e-14);
+    assert_true(fabs(s.sd - 1.773649721149397) < 1e-12);
+    assert_true(fabs(s.half - 4.405990159908373) < 1e-5);
+    assert_int_equal(bb_stat_compute(x, 1, &s, &ctx), BB_OK);
+    assert_true(s.mean == 1.25 && isnan(s.sd) && isnan(s.half));
+    assert_int_equal(bb_stat_compute(x, 0, &s, &ctx), BB_OK);
+    assert_true(s.n == 0 && isnan(s.mean));
+    const double bad[2] = {1.0, NAN};
+    assert_int_equal(bb_stat_compute(bad, 2, &s, &ctx), BB_ENAN);
+    assert_non_null(strstr(ctx.msg, "not finite"));
+}
+
+/* dw4: mala and pt at 1e4 and 1e5, seeds 0..2, plus one failed mala run. */
+static char *make_set(void) {
+    char *dir = fx_tempdir();
+    assert_non_null(dir);
+    const double w2[2][2][3] = {{{0.5, 0.75, 1.25}, {0.125, 0.25, 0.1875}}, {{0.25, 0.5, 0.375}, {0.3, 0.35, 0.4}}};
+    const char *methods[2] = {"mala", "pt"};
+    const int64_t budgets[2] = {10000, 100000};
+    for (int k = 0; k < 2; k++)
+        for (int b = 0; b < 2; b++)
+            for (int s = 0; s < 3; s++) {
+                fx_metric m[2] = {{"energy_w2", w2[k][b][s]}, {"zz_custom", 2.0}};
+                fx_run r = {"dw4", 1, methods[k], budgets[b], (uint64_t)s, 0, NULL, m, 2, 1};
+                assert_int_equal(fx_write(dir, &r), 0);
+            }
+    fx_metric bad[1] = {{"energy_w2", 99.0}};
+    fx_run f = {"dw4", 1, "mala", 100000, 3, 1, NULL, bad, 1, 0};
+    assert_int_equal(fx_write(dir, &f), 0);
+    return dir;
+}
+
+static void aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs(void **state) {
+    (void)state;
+    char *dir = make_set();
+    bb_ctx ctx = {0};
+    bb_rset rs;
+    bb_agg a;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    assert_int_equal(rs.n, 13);
+    assert_string_equal(rs.harness_version, "0.1.0");
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    assert_int_equal(a.n_tasks, 1);
+    assert_string_equal(a.tasks[0], "dw4@1");
+    assert_int_equal(a.n_methods, 2);
+    assert_string_equal(a.methods[0], "mala@1");
+    assert_int_equal(a.n_metrics, 2); /* energy_histogram / tica_density have no value: not tabulated */
+    assert_string_equal(a.metrics[0], "energy_w2");
+    assert_string_equal(a.metrics[1], "zz_custom");
+    assert_int_equal(a.known[1], 0);
+    assert_int_equal(a.higher_is_better[1], 0); /* unknown: lower assumed */
+    assert_int_equal(a.n_budgets, 2);
+    const bb_agg_cell *c = bb_agg_at(&a, 0, 0, 0, 0); /* mala, 1e4 */
+    assert_int_equal(c->st.n, 3);
+    assert_true(fabs(c->st.mean - 0.8333333333333334) < 1e-14);
+    assert_true(fabs(c->st.half - 0.9486457584348663) < 1e-5);
+    assert_false(c->best);
+    assert_true(bb_agg_at(&a, 0, 0, 1, 0)->best);  /* pt 0.375 < 0.833 */
+    c = bb_agg_at(&a, 0, 0, 0, 1);                 /* mala, 1e5: 0.1875, failed run excluded */
+    assert_int_equal(c->st.n, 3);
+    assert_int_equal(c->n_failed, 1);
+    assert_true(fabs(c->st.mean - 0.1875) < 1e-15);
+    assert_true(c->best);
+    assert_false(bb_agg_at(&a, 0, 0, 1, 1)->best);
+    assert_true(bb_agg_at(&a, 0, 1, 0, 0)->best && bb_agg_at(&a, 0, 1, 1, 0)->best); /* ties: both */
+    /* higher-is-better flips the marks */
+    a.higher_is_better[0] = 1;
+    bb_agg_mark_best(&a);
+    assert_true(bb_agg_at(&a, 0, 0, 0, 0)->best);
+    assert_true(bb_agg_at(&a, 0, 0, 1, 1)->best);
+    char buf[64];
+    bb_table_cell_text(bb_agg_at(&a, 0, 0, 1, 0), buf, sizeof buf);
+    assert_string_equal(buf, "0.375 ± 0.31");
+    bb_agg_free(&a);
+    bb_agg_free(NULL);
+    bb_rset_free(&rs);
+    bb_rset_free(NULL);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+static char *render(const bb_rset *rs, const bb_agg *a, bb_table_format f) {
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&mem, &len);
+    bb_ctx ctx = {0};
+    assert_int_equal(bb_table_write(fp, rs, a, f, &ctx), BB_OK);
+    fclose(fp);
+    return mem;
+}
+
+static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **state) {
+    (void)state;
+    char *dir = make_set();
+    bb_ctx ctx = {0};
+    bb_rset rs;
+    bb_agg a;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    char *md = render(&rs, &a, BB_TABLE_MD);
+    assert_non_null(strstr(md, "## dw4@1 — energy_w2 (lower is better)"));
+    assert_non_null(strstr(md, "| method | 1e4 evals | 1e5 evals |"));
+    assert_non_null(strstr(md, "| mala@1 | 0.8333 ± 0.95 | **0.1875 ± 0.16** †1 |"));
+    assert_non_null(strstr(md, "| pt@1 | **0.375 ± 0.31** | 0.35 ± 0.12 |"));
+    assert_non_null(strstr(md, "t-based 95% CI"));
+    assert_non_null(strstr(md, "harness 0.1.0 (commit 0123456789ab)"));
+    assert_non_null(strstr(md, "unknown metric, assumed"));
+    char *csv = render(&rs, &a, BB_TABLE_CSV);
+    assert_int_equal(fx_count(csv, "\n"), 1 + 2 * 2 * 2); /* header + metric × method × budget */
+    assert_non_null(strstr(csv, "dw4@1,mala@1,energy_w2,0,10000,3,0.83333333333333337,"));
+    assert_non_null(strstr(csv, ",1,1,0.1.0,")); /* mala 1e5: n_failed 1, best 1 */
+    char *tex = render(&rs, &a, BB_TABLE_LATEX);
+    assert_non_null(strstr(tex, "\\textbf{$0.375 \\pm 0.31$}"));
+    assert_non_null(strstr(tex, "energy\\_w2"));
+    assert_int_equal(fx_count(tex, "\\begin{table}"), 2);
+    /* deterministic bytes */
+    char *md2 = render(&rs, &a, BB_TABLE_MD);
+    assert_string_equal(md, md2);
+    free(md), free(md2), free(csv), free(tex);
+    bb_agg_free(&a);
+    bb_rset_free(&rs);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+static void task_versions_are_grouped_and_harness_versions_refused(void **state) {
+    (void)state;
+    char *dir = fx_tempdir();
+    fx_metric m[1] = {{"energy_w2", 0.5}};
+    fx_run r1 = {"dw4", 1, "mala", 1000, 0, 0, NULL, m, 1, 0};
+    fx_run r2 = {"dw4", 2, "mala", 1000, 0, 0, NULL, m, 1, 0};
+    assert_int_equal(fx_write(dir, &r1), 0);
+    assert_int_equal(fx_write(dir, &r2), 0);
+    bb_ctx ctx = {0};
+    bb_rset rs;
+    bb_agg a;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    assert_int_equal(a.n_tasks, 2);
+    assert_string_equal(a.tasks[0], "dw4@1");
+    assert_string_equal(a.tasks[1], "dw4@2");
+    bb_agg_free(&a);
+    bb_rset_free(&rs);
+    fx_run r3 = {"gmm40", 1, "mala", 1000, 0, 0, "0.2.0", m, 1, 0};
+    assert_int_equal(fx_write(dir, &r3), 0);
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_EFORMAT);
+    printf("refusal: %s\n", ctx.msg);
+    assert_non_null(strstr(ctx.msg, "gmm40/mala-b1000-s0.json"));
+    assert_non_null(strstr(ctx.msg, "harness version 0.2.0 differs from 0.1.0"));
+    assert_int_equal(rs.n, 0);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+static void corrupt_or_missing_reports_fail_with_the_file_name(void **state) {
+    (void)state;
+    char *dir = fx_tempdir();
+    bb_ctx ctx = {0};
+    bb_rset rs;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_ENOTFOUND); /* empty */
+    char missing[4200];
+    snprintf(missing, sizeof missing, "%s/nope", dir);
+    assert_int_equal(bb_rset_load_dir(missing, &rs, &ctx), BB_ENOTFOUND);
+    fx_metric m[1] = {{"energy_w2", 0.5}};
+    fx_run r = {"dw4", 1, "mala", 1000, 0, 0, NULL, m, 1, 0};
+    assert_int_equal(fx_write(dir, &r), 0);
+    assert_int_equal(fx_write_text(dir, "broken.json", "{\"schema\": \"boltzbench.report/1\", \"status\": "), 0);
+    bb_ctx_clear(&ctx);
+    assert_int_not_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    printf("corrupt: %s\n", ctx.msg);
+    assert_non_null(strstr(ctx.msg, "broken.json"));
+    assert_null(strchr(ctx.msg, '\n'));
+    assert_int_equal(fx_write_text(dir, "broken.json", "{\"schema\": \"boltzbench.report/1\", \"status\": \"ok\"}"), 0);
+    bb_ctx_clear(&ctx);
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_EFORMAT);
+    assert_non_null(strstr(ctx.msg, "broken.json: field 'config_sha256'"));
+    /* the subcommand: exit 1, one line naming the file */
+    char *argv[] = {"table", dir, NULL};
+    assert_int_equal(bb_cmd_table(2, argv), 1);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+static void table_command_writes_the_requested_format_and_svg_files(void **state) {
+    (void)state;
+    char *dir = make_set();
+    char out[4200], svg[4200], path[4300];
+    snprintf(out, sizeof out, "%s/board.csv", dir);
+    snprintf(svg, sizeof svg, "%s/svg", dir);
+    char *argv[] = {"table", dir, "--format", "csv", "--out", out, "--svg-dir", svg, NULL};
+    assert_int_equal(bb_cmd_table(8, argv), 0);
+    char *csv = fx_slurp(out);
+    assert_non_null(csv);
+    assert_true(strncmp(csv, "task,method,metric,", 19) == 0);
+    snprintf(path, sizeof path, "%s/anytime-dw4-1-energy_w2.svg", svg);
+    char *s = fx_slurp(path);
+    assert_non_null(s);
+    assert_true(strncmp(s, "<?xml", 5) == 0);
+    assert_non_null(strstr(s, "</svg>"));
+    snprintf(path, sizeof path, "%s/energy-dw4-1.svg", svg);
+    char *e = fx_slurp(path);
+    assert_non_null(e);
+    snprintf(path, sizeof path, "%s/density2d-dw4-1-tica_density.svg", svg);
+    char *d = fx_slurp(path);
+    assert_non_null(d);
+    char *bad[] = {"table", dir, "--format", "pdf", NULL};
+    assert_int_equal(bb_cmd_table(4, bad), 2);
+    char *none[] = {"table", NULL};
+    assert_int_equal(bb_cmd_table(1, none), 2);
+    free(csv), free(s), free(e), free(d);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_quantiles_match_the_tables_and_the_expansion_beyond_30),
+        cmocka_unit_test(stats_give_mean_sd_and_t_interval_and_refuse_nan),
+        cmocka_unit_test(aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs),
+        cmocka_unit_test(text_formats_mark_the_best_and_state_ci_budget_and_version),
+        cmocka_unit_test(task_versions_are_grouped_and_harness_versions_refused),
+        cmocka_unit_test(corrupt_or_missing_reports_fail_with_the_file_name),
+        cmocka_unit_test(table_command_writes_the_requested_format_and_svg_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
