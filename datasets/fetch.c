@@ -431,6 +431,7 @@ int bb_fetch_dataset(const bb_dataset *d, const bb_fetch_opts *o, char *path_out
             backoff *= 2;
         }
     }
+    if (file_size(part) == 0) unlink(part); /* keep a .part only when it holds bytes to resume */
     if (tried == 0) {
         rc = o->offline
                  ? BB_ERR(ctx, BB_EOFFLINE, "%s: not in the cache (%s) and offline mode forbids the "

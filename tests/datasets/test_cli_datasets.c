@@ -1,0 +1,207 @@
+/* test_cli_datasets.c — the `fetch`, `datasets` and `cache` subcommands, run in a child
+ * process with stdout/stderr captured: help, usage errors (exit 2), one-line errors naming
+ * the dataset or URL (exit 1) with nothing left in the cache, offline fetch from a mirror
+ * directory, listing states, cache path/clean. Uses a loopback server for the HTTP error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "datasets/gz.h"
+#include "datasets/manifest.h"
+#include "harness/cli/cli.h"
+#include "harness/fileio.h"
+#include "httpd.h"
+
+int bb_cmd_fetch(int argc, char **argv);
+int bb_cmd_datasets(int argc, char **argv);
+int bb_cmd_cache(int argc, char **argv);
+
+static char out_txt[1 << 16], err_txt[1 << 16];
+static char tmp[64];
+
+static int run(int (*cmd)(int, char **), ...) {
+    char *argv[32];
+    int argc = 0;
+    va_list ap;
+    va_start(ap, cmd);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && argc < 31;) argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    char of[128], ef[128];
+    snprintf(of, sizeof of, "%s/out.txt", tmp);
+    snprintf(ef, sizeof ef, "%s/err.txt", tmp);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(of, "w", stdout) || !freopen(ef, "w", stderr)) _exit(99);
+        int rc = cmd(argc, argv);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    FILE *f = fopen(of, "r");
+    size_t n = f ? fread(out_txt, 1, sizeof out_txt - 1, f) : 0;
+    out_txt[n] = '\0';
+    if (f) fclose(f);
+    f = fopen(ef, "r");
+    n = f ? fread(err_txt, 1, sizeof err_txt - 1, f) : 0;
+    err_txt[n] = '\0';
+    if (f) fclose(f);
+    unlink(of);
+    unlink(ef);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(tmp, sizeof tmp, "/tmp/bb_cli_ds_XXXXXX");
+    if (!mkdtemp(tmp)) return -1;
+    setenv("BOLTZBENCH_MANIFEST", BB_SOURCE_DIR "/datasets/manifest.json", 1);
+    unsetenv("BOLTZBENCH_OFFLINE");
+    unsetenv("BOLTZBENCH_MIRROR");
+    setenv("CI", "true", 1);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    bb_ctx c = {0};
+    bb_cache_clean(tmp, &c);
+    rmdir(tmp);
+    return 0;
+}
+
+static void help_and_usage_errors(void **state) {
+    (void)state;
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--help", NULL), 0);
+    assert_non_null(strstr(out_txt, "--trust-unverified"));
+    assert_non_null(strstr(out_txt, "--offline"));
+    assert_int_equal(run(bb_cmd_datasets, "datasets", "--help", NULL), 0);
+    assert_non_null(strstr(out_txt, "Usage: boltzbench datasets"));
+    assert_int_equal(run(bb_cmd_cache, "cache", "--help", NULL), 0);
+    assert_non_null(strstr(out_txt, "clean"));
+    assert_int_equal(run(bb_cmd_fetch, "fetch", NULL), 2);
+    assert_int_equal(lines(err_txt), 1);
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--bogus", NULL), 2);
+    assert_non_null(strstr(err_txt, "boltzbench: --bogus"));
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--retries", "x", "a", NULL), 2);
+    assert_int_equal(run(bb_cmd_cache, "cache", "shred", NULL), 2);
+    assert_non_null(strstr(err_txt, "shred"));
+    assert_int_equal(run(bb_cmd_datasets, "datasets", "extra", NULL), 2);
+}
+
+static void fetch_offline_from_a_mirror_then_list_and_clean(void **state) {
+    (void)state;
+    char cache[128], mirror[128], file[200];
+    snprintf(cache, sizeof cache, "%s/cache", tmp);
+    snprintf(mirror, sizeof mirror, "%s/mirror", tmp);
+    snprintf(file, sizeof file, "%s/test_split_DW4.npy", mirror);
+    bb_ctx c = {0};
+    unsigned char *buf;
+    size_t len;
+    assert_int_equal(bb_gunzip_file(BB_SOURCE_DIR "/datasets/reference/dw4-idem-test.npy.gz", 1 << 22, &buf,
+                                    &len, &c), BB_OK);
+    assert_int_equal(bb_mkdir_p(mirror, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(file, buf, len, &c), BB_OK);
+    free(buf);
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--offline", "--mirror", mirror, "--cache", cache,
+                         "dw4-idem-test", NULL), 0);
+    assert_non_null(strstr(out_txt, "dw4-idem-test@1:"));
+    assert_non_null(strstr(out_txt, "sha256 verified"));
+    assert_string_equal(err_txt, "");
+    /* offline and not mirrored: one line naming the dataset */
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--offline", "--cache", cache, "lj13-idem-test", NULL), 1);
+    assert_int_equal(lines(err_txt), 1);
+    assert_non_null(strstr(err_txt, "boltzbench: lj13-idem-test: not in the cache"));
+    /* unknown id, unverified data refused */
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--cache", cache, "nope", NULL), 1);
+    assert_non_null(strstr(err_txt, "boltzbench: nope: unknown dataset id"));
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--cache", cache, "lj13-idem-train", NULL), 1);
+    assert_non_null(strstr(err_txt, "--trust-unverified"));
+    /* listing */
+    assert_int_equal(run(bb_cmd_datasets, "datasets", "--cache", cache, NULL), 0);
+    assert_non_null(strstr(out_txt, "dw4-idem-test@1"));
+    const char *row = strstr(out_txt, "dw4-idem-test@1");
+    assert_non_null(strstr(row, "verified"));
+    row = strstr(out_txt, "lj13-idem-train@1");
+    assert_non_null(row);
+    assert_non_null(strstr(row, "absent"));
+    assert_non_null(strstr(row, "null (unverified)"));
+    assert_non_null(strstr(out_txt, "gmm40-exact@1"));
+    /* cache path / clean */
+    assert_int_equal(run(bb_cmd_cache, "cache", "--cache", cache, "path", NULL), 0);
+    char want[256];
+    snprintf(want, sizeof want, "%s\n", cache);
+    assert_string_equal(out_txt, want);
+    setenv("BOLTZBENCH_CACHE", cache, 1);
+    assert_int_equal(run(bb_cmd_cache, "cache", "path", NULL), 0);
+    assert_string_equal(out_txt, want);
+    assert_int_equal(run(bb_cmd_cache, "cache", "clean", NULL), 0);
+    unsetenv("BOLTZBENCH_CACHE");
+    snprintf(want, sizeof want, "%s/dw4-idem-test@1", cache);
+    assert_int_equal(access(want, F_OK), -1);
+    assert_int_equal(access(cache, F_OK), 0);
+}
+
+static void http_errors_are_one_line_naming_the_url_and_leave_nothing(void **state) {
+    (void)state;
+    httpd *h = httpd_start();
+    assert_non_null(h);
+    char manifest[128], json[2048], cache[128];
+    snprintf(manifest, sizeof manifest, "%s/m.json", tmp);
+    snprintf(cache, sizeof cache, "%s/cache", tmp);
+    snprintf(json, sizeof json,
+             "{\"schema\":\"boltzbench.manifest/1\",\"datasets\":[{\"id\":\"toy\",\"version\":1,\"file\":\"t.npy\","
+             "\"urls\":[\"http://127.0.0.1:%d/t.npy\"],\"sha256\":\"%064d\",\"bytes\":10,\"format\":\"npy\","
+             "\"task\":\"dw4\"}]}",
+             httpd_port(h), 0);
+    bb_ctx c = {0};
+    assert_int_equal(bb_write_file_atomic(manifest, json, strlen(json), &c), BB_OK);
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--manifest", manifest, "--cache", cache, "toy", NULL), 1);
+    assert_int_equal(lines(err_txt), 1);
+    char url[128];
+    snprintf(url, sizeof url, "boltzbench: toy: http://127.0.0.1:%d/t.npy: HTTP 404", httpd_port(h));
+    assert_non_null(strstr(err_txt, url));
+    char p[256];
+    snprintf(p, sizeof p, "%s/toy@1/t.npy", cache);
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof p, "%s/toy@1/t.npy.part", cache);
+    assert_int_equal(access(p, F_OK), -1);
+    /* wrong bytes (10 bytes of zeros do not hash to 000…0) */
+    static const unsigned char ten[10] = {0};
+    httpd_route(h, "/t.npy", ten, sizeof ten, HTTPD_NORMAL, -1);
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--manifest", manifest, "--cache", cache, "toy", NULL), 1);
+    assert_int_equal(lines(err_txt), 1);
+    assert_non_null(strstr(err_txt, "sha256"));
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof p, "%s/toy@1/t.npy", cache);
+    assert_int_equal(access(p, F_OK), -1);
+    httpd_stop(h);
+}
+
+int main(void) {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(help_and_usage_errors),
+        T(fetch_offline_from_a_mirror_then_list_and_clean),
+        T(http_errors_are_one_line_naming_the_url_and_leave_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
