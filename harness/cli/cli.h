@@ -57,5 +57,8 @@ int bb_cmd_reference(int argc, char **argv);
 int bb_cmd_table(int argc, char **argv);   /* cmd_table.c: leaderboard tables + plots */
 int bb_cmd_compare(int argc, char **argv); /* cmd_compare.c: CI regression gate */
 int bb_cmd_report(int argc, char **argv);  /* cmd_report.c: pretty-print one report */
+int bb_cmd_fetch(int argc, char **argv);    /* cmd_fetch.c: download manifest datasets into the cache */
+int bb_cmd_datasets(int argc, char **argv); /* cmd_datasets.c: list datasets and their cache state */
+int bb_cmd_cache(int argc, char **argv);    /* cmd_cache.c: print or clean the cache directory */
 
 #endif
