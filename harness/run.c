@@ -203,6 +203,8 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         .seed = cfg->seed,
         .n_samples = cfg->n_samples ? cfg->n_samples : BB_RUN_DEFAULT_SAMPLES,
         .progress = cfg->progress,
+        .state_path = cfg->state_path,
+        .resume = cfg->resume,
         .info = info,
         .ctx = &mctx,
     };

@@ -12,7 +12,7 @@
 #include "methods/method.h"
 
 enum { O_HELP, O_TASK, O_METHOD, O_BUDGET, O_SEED, O_OUT, O_PARAM, O_CONFIG, O_TASK_PARAM, O_SAMPLES,
-       O_SAVE, O_THREADS, O_QUIET };
+       O_SAVE, O_THREADS, O_QUIET, O_RESUME };
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     [O_TASK] = {"task", 't', "TASK", "task id, e.g. lj13 or lj13@1 (see 'boltzbench tasks')"},
@@ -27,6 +27,7 @@ static const bb_opt opts[] = {
     [O_SAVE] = {"save-samples", 0, "FILE", "also write the final samples as .npy"},
     [O_THREADS] = {"threads", 'j', "N", "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
     [O_QUIET] = {"quiet", 'q', NULL, "no progress display"},
+    [O_RESUME] = {"resume", 0, NULL, "continue a killed run from its state file <out>.state (same result as uninterrupted)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -101,6 +102,7 @@ int bb_cmd_run(int argc, char **argv) {
             omp_set_num_threads((int)v);
             break;
         case O_QUIET: quiet = 1; break;
+        case O_RESUME: cfg.resume = 1; break;
         case BB_OPT_POSITIONAL:
             bb_cli_error("run: unexpected argument '%s' (see --help)", it.positional);
             goto out;
@@ -141,6 +143,9 @@ int bb_cmd_run(int argc, char **argv) {
             goto out;
         }
     cfg.method_params = user;
+    char state_path[4096];
+    snprintf(state_path, sizeof state_path, "%s.state", cfg.out_path);
+    cfg.state_path = state_path;
     cfg.task_params = task_params->child ? task_params : NULL;
     const char *ci = getenv("CI");
     if (!quiet && isatty(fileno(stderr)) && !(ci && *ci)) cfg.progress = stderr;
