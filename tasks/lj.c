@@ -40,69 +40,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct lj_conv {
-    double A, B;        /* pair term A r⁻¹² − B r⁻⁶ per unordered pair */
-    int harmonic;       /* 1: + ½ Σ‖x_i − x̄‖² (iDEM; computed in the kernel) */
-    double wall_radius; /* > 0: soft wall ½k(r − R_c)² beyond R_c from the centre of mass */
-    double wall_k;
-} lj_conv;
-
-static const lj_conv lj_idem = {BB_LJ_IDEM_A, BB_LJ_IDEM_B, 1, 0.0, 0.0};
-static const lj_conv lj13_phys_conv = {BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0, 2.5, 1.0};
-static const lj_conv lj55_phys_conv = {BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0, 3.5, 1.0};
+/* The energies (terms in lj_kernels.h); the wall: k = 1 ε/σ², R_c = 2.5σ / 3.5σ. */
+static const bb_lj_form lj_idem = {BB_LJ_IDEM_A, BB_LJ_IDEM_B, 1.0, 0.0, 0.0};
+static const bb_lj_form lj13_phys_form = {BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, 2.5, 1.0};
+static const bb_lj_form lj55_phys_form = {BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, 3.5, 1.0};
 
 /* Instance state of the phys tasks: the temperature. */
 typedef struct lj_state {
     double kT;
 } lj_state;
 
-/* Soft-wall energy of one configuration (returned) and its gradient (added to g). The
- * harmonic tie of the iDEM tasks is computed by the kernel (lj_kernels.c). */
-static double lj_wall(const lj_conv *c, int P, const double *x, double *g) {
-    if (!(c->wall_radius > 0.0)) return 0.0;
-    double m[3] = {0.0, 0.0, 0.0};
-    for (int p = 0; p < P; p++)
-        for (int d = 0; d < 3; d++) m[d] += x[3 * p + d];
-    for (int d = 0; d < 3; d++) m[d] /= P;
-    /* h_i = k (r_i − R_c)(x_i − x̄)/r_i beyond the wall; ∂W/∂x_j = h_j − (1/P)Σ_i h_i. */
-    double e = 0.0, hsum[3] = {0.0, 0.0, 0.0};
-    int any = 0;
-    for (int p = 0; p < P; p++) {
-        double v[3], r2 = 0.0;
-        for (int d = 0; d < 3; d++) {
-            v[d] = x[3 * p + d] - m[d];
-            r2 += v[d] * v[d];
-        }
-        double r = sqrt(r2);
-        if (r <= c->wall_radius) continue;
-        double s = r - c->wall_radius;
-        e += 0.5 * c->wall_k * s * s;
-        any = 1;
-        if (g) {
-            double f = c->wall_k * s / r;
-            for (int d = 0; d < 3; d++) {
-                g[3 * p + d] += f * v[d];
-                hsum[d] += f * v[d];
-            }
-        }
-    }
-    if (g && any)
-        for (int p = 0; p < P; p++)
-            for (int d = 0; d < 3; d++) g[3 * p + d] -= hsum[d] / P;
-    return e;
-}
-
-/* Finish one configuration: soft wall, 1/kT, and +inf with a zero gradient for a
- * configuration the kernel flagged (overlap or overflow) or whose total overflows.
- * A NaN coordinate is the only error. With kT = 1 (every task but a phys task given
- * another kT) the gradient is final as the kernel left it plus the wall, and a finite
- * wall energy implies a finite wall gradient, so only the energy needs checking. */
-static int lj_finish(const lj_conv *c, int P, double kT, size_t idx, const double *x, int flagged,
+/* Finish one configuration: 1/kT, and +inf with a zero gradient for a configuration
+ * the kernel flagged (overlap or overflow) or that overflows when divided by kT. A NaN
+ * coordinate is the only error. kT = 1 (every task but a phys task given another kT)
+ * leaves the kernel's result as it is. */
+static int lj_finish(int P, double kT, size_t idx, const double *x, int flagged,
                      double e, double *u, double *g, const char *id, bb_ctx *ctx) {
     const int dof = 3 * P;
     if (!flagged) {
-        e += lj_wall(c, P, x, g);
-        int finite = isfinite(e);
+        int finite = 1;
         if (kT != 1.0) {
             e /= kT;
             finite &= isfinite(e);
@@ -127,7 +83,7 @@ static int lj_finish(const lj_conv *c, int P, double kT, size_t idx, const doubl
 
 #define LJ_STACK_P 64
 
-static int lj_energy(const bb_task *t, const lj_conv *c, double kT, size_t n, const double *x,
+static int lj_energy(const bb_task *t, const bb_lj_form *c, double kT, size_t n, const double *x,
                      double *u, double *grad, bb_ctx *ctx) {
     const int P = t->n_particles;
     const size_t dof = (size_t)P * 3;
@@ -154,9 +110,9 @@ static int lj_energy(const bb_task *t, const lj_conv *c, double kT, size_t n, co
             xl[l] = x + src * dof;
             gl[l] = (grad && l < nl) ? grad + (i0 + l) * dof : scratch[l];
         }
-        int mask = bb_lj_pairs_x4(P, xl, c->A, c->B, c->harmonic ? 1.0 : 0.0, el, gl, work);
+        int mask = bb_lj_pairs_x4(P, xl, c, el, gl, work);
         for (size_t l = 0; l < nl && rc == BB_OK; l++)
-            rc = lj_finish(c, P, kT, i0 + l, xl[l], (mask >> l) & 1, el[l], &u[i0 + l],
+            rc = lj_finish(P, kT, i0 + l, xl[l], (mask >> l) & 1, el[l], &u[i0 + l],
                            grad ? gl[l] : NULL, t->id, ctx);
     }
     free(heap);
@@ -170,10 +126,10 @@ static int lj55_energy(const bb_task *t, size_t n, const double *x, double *u, d
     return lj_energy(t, &lj_idem, 1.0, n, x, u, g, ctx);
 }
 static int lj13_phys_energy(const bb_task *t, size_t n, const double *x, double *u, double *g, bb_ctx *ctx) {
-    return lj_energy(t, &lj13_phys_conv, ((const lj_state *)t->state)->kT, n, x, u, g, ctx);
+    return lj_energy(t, &lj13_phys_form, ((const lj_state *)t->state)->kT, n, x, u, g, ctx);
 }
 static int lj55_phys_energy(const bb_task *t, size_t n, const double *x, double *u, double *g, bb_ctx *ctx) {
-    return lj_energy(t, &lj55_phys_conv, ((const lj_state *)t->state)->kT, n, x, u, g, ctx);
+    return lj_energy(t, &lj55_phys_form, ((const lj_state *)t->state)->kT, n, x, u, g, ctx);
 }
 
 /* Parameters of the phys tasks: {"kT": positive number, in units of ε}; default 1. */

@@ -1,19 +1,21 @@
 /* lj_kernels.c — the Lennard-Jones cluster energy: a plain reference kernel and a
  * four-configurations-per-vector kernel (AVX2/FMA with a portable fallback).
  *
- * What it is: the O(P²) pair loop for Σ_{i<j} (A r⁻¹² − B r⁻⁶), plus the optional
- * harmonic tie ½H Σ_i ‖x_i − x̄‖² of the iDEM convention, and their gradient (see
- * lj_kernels.h). Vectorising across configurations (not across pairs) keeps every
- * lane's arithmetic identical whatever the batch composition: a batch of one is
- * padded to four lanes with copies of itself. Data are transposed (4×4 blocks) to
- * X[P·3][lane] so each pair is one vector operation over four configurations.
+ * What it is: the O(P²) pair loop for Σ_{i<j} (A r⁻¹² − B r⁻⁶), plus the O(P)
+ * confinements (harmonic tie, soft wall) and their gradient (see lj_kernels.h).
+ * Vectorising across configurations (not across pairs) keeps every lane's arithmetic
+ * identical whatever the batch composition: a batch of one is padded to four lanes
+ * with copies of itself. Data are transposed (4×4 blocks) to X[P·3][lane] so each
+ * pair is one vector operation over four configurations.
  *
  * What it is not: a neighbour-list or cutoff code (clusters are small and fully
- * connected), nor the soft wall of the physical tasks or the kT scaling (tasks/lj.c).
+ * connected), nor the kT scaling (tasks/lj.c).
  *
  * Derivation: with s = 1/r², e_ij = A s⁶ − B s³ and ∂e_ij/∂x_i = 2 (x_i − x_j) de/d(r²)
  * = (x_i − x_j) · s · (6B s³ − 12A s⁶) = (x_i − x_j) · s·s³ · (6B − 12A s³).
- * The harmonic gradient is H (x_j − x̄) (the −1/P Σ_i (x_i − x̄) part vanishes).
+ * Harmonic: ∂/∂x_j ½HΣ‖x_i − x̄‖² = H (x_j − x̄) (the −(1/P)Σ_i(x_i − x̄) part is 0).
+ * Wall: with v_i = x_i − x̄, r_i = ‖v_i‖, h_i = k max(r_i − R_c, 0) v_i / r_i,
+ * ∂W/∂x_j = h_j − (1/P) Σ_i h_i.
  */
 #include "tasks/lj_kernels.h"
 
@@ -29,122 +31,85 @@
 
 #define L BB_LJ_LANES
 
-int bb_lj_pairs_ref(int P, const double *x, double A, double B, double H, double *e, double *g) {
-    for (int k = 0; k < 3 * P; k++) g[k] = 0.0;
+/* The plain kernel on a strided layout: coordinate k (= 3p + d) of the configuration
+ * is x[k·st] and its gradient g[k·st] (st = 1: the reference; st = 4: one lane). */
+static int lj_plain(int P, const double *x, size_t st, const bb_lj_form *fm, double *e, double *g) {
+    const double A = fm->A, B = fm->B;
+    int flagged = 0;
+    for (int k = 0; k < 3 * P; k++) g[k * st] = 0.0;
     double acc = 0.0;
     for (int i = 0; i < P; i++) {
         for (int j = i + 1; j < P; j++) {
-            double dx = x[3 * i] - x[3 * j];
-            double dy = x[3 * i + 1] - x[3 * j + 1];
-            double dz = x[3 * i + 2] - x[3 * j + 2];
+            double dx = x[(3 * i) * st] - x[(3 * j) * st];
+            double dy = x[(3 * i + 1) * st] - x[(3 * j + 1) * st];
+            double dz = x[(3 * i + 2) * st] - x[(3 * j + 2) * st];
             double r2 = dx * dx + dy * dy + dz * dz;
-            if (r2 == 0.0) return 1;
+            if (r2 == 0.0) {
+                flagged = 1;
+                r2 = 1.0;
+            }
             double s = 1.0 / r2;
             double s3 = s * s * s;
             double s6 = s3 * s3;
             acc += A * s6 - B * s3;
             double f = s * (6.0 * B * s3 - 12.0 * A * s6);
-            g[3 * i] += f * dx;
-            g[3 * i + 1] += f * dy;
-            g[3 * i + 2] += f * dz;
-            g[3 * j] -= f * dx;
-            g[3 * j + 1] -= f * dy;
-            g[3 * j + 2] -= f * dz;
+            g[(3 * i) * st] += f * dx;
+            g[(3 * i + 1) * st] += f * dy;
+            g[(3 * i + 2) * st] += f * dz;
+            g[(3 * j) * st] -= f * dx;
+            g[(3 * j + 1) * st] -= f * dy;
+            g[(3 * j + 2) * st] -= f * dz;
         }
     }
-    if (H != 0.0) {
-        double m[3] = {0.0, 0.0, 0.0}, h = 0.0;
+    if (fm->H != 0.0 || fm->wall_radius > 0.0) {
+        double m[3] = {0.0, 0.0, 0.0}, h = 0.0, w = 0.0, hs[3] = {0.0, 0.0, 0.0};
         for (int p = 0; p < P; p++)
-            for (int d = 0; d < 3; d++) m[d] += x[3 * p + d];
+            for (int d = 0; d < 3; d++) m[d] += x[(3 * p + d) * st];
         for (int d = 0; d < 3; d++) m[d] /= P;
-        for (int p = 0; p < P; p++)
+        for (int p = 0; p < P; p++) {
+            double v[3], r2 = 0.0;
             for (int d = 0; d < 3; d++) {
-                double v = x[3 * p + d] - m[d];
-                h += v * v;
-                g[3 * p + d] += H * v;
+                v[d] = x[(3 * p + d) * st] - m[d];
+                r2 += v[d] * v[d];
             }
-        acc += 0.5 * H * h;
+            if (fm->H != 0.0) {
+                h += r2;
+                for (int d = 0; d < 3; d++) g[(3 * p + d) * st] += fm->H * v[d];
+            }
+            double r = sqrt(r2);
+            if (fm->wall_radius > 0.0 && r > fm->wall_radius) {
+                double s = r - fm->wall_radius, q = fm->wall_k * s / r;
+                w += s * s;
+                for (int d = 0; d < 3; d++) {
+                    g[(3 * p + d) * st] += q * v[d];
+                    hs[d] += q * v[d];
+                }
+            }
+        }
+        for (int p = 0; p < P; p++)
+            for (int d = 0; d < 3; d++) g[(3 * p + d) * st] -= hs[d] / P;
+        acc += 0.5 * fm->H * h + 0.5 * fm->wall_k * w;
     }
     *e = acc;
-    return 0;
+    int finite = isfinite(acc);
+    for (int k = 0; k < 3 * P; k++) finite &= isfinite(g[k * st]);
+    return flagged || !finite;
 }
 
-/* ---- portable lanes ---- */
-
-/* Transpose four configurations into X[col][lane] (col = 3p + d) and zero G. */
-static void lj_load_lanes(int P, const double *const x[L], double *X, double *G) {
-    for (int k = 0; k < 3 * P; k++)
-        for (int l = 0; l < L; l++) {
-            X[k * L + l] = x[l][k];
-            G[k * L + l] = 0.0;
-        }
+int bb_lj_pairs_ref(int P, const double *x, const bb_lj_form *f, double *e, double *g) {
+    return lj_plain(P, x, 1, f, e, g);
 }
 
-static void lj_store_lanes(int P, const double *G, double *const g[L]) {
-    for (int l = 0; l < L; l++)
-        for (int k = 0; k < 3 * P; k++) g[l][k] = G[k * L + l];
-}
-
-/* The reference's operations, lane by lane, on the transposed layout; a lane is
- * flagged on coincident particles or a non-finite result. */
-static int lj_lanes_portable(int P, double A, double B, double H, double e[L], const double *X, double *G) {
-    int mask = 0;
-    for (int l = 0; l < L; l++) {
-        double acc = 0.0;
-        for (int i = 0; i < P; i++) {
-            const double *xi = X + (size_t)i * 3 * L + l;
-            double *gi = G + (size_t)i * 3 * L + l;
-            for (int j = i + 1; j < P; j++) {
-                const double *xj = X + (size_t)j * 3 * L + l;
-                double *gj = G + (size_t)j * 3 * L + l;
-                double dx = xi[0] - xj[0];
-                double dy = xi[L] - xj[L];
-                double dz = xi[2 * L] - xj[2 * L];
-                double r2 = dx * dx + dy * dy + dz * dz;
-                if (r2 == 0.0) {
-                    mask |= 1 << l;
-                    r2 = 1.0;
-                }
-                double s = 1.0 / r2;
-                double s3 = s * s * s;
-                double s6 = s3 * s3;
-                acc += A * s6 - B * s3;
-                double f = s * (6.0 * B * s3 - 12.0 * A * s6);
-                gi[0] += f * dx;
-                gi[L] += f * dy;
-                gi[2 * L] += f * dz;
-                gj[0] -= f * dx;
-                gj[L] -= f * dy;
-                gj[2 * L] -= f * dz;
-            }
-        }
-        if (H != 0.0) {
-            double m[3] = {0.0, 0.0, 0.0}, h = 0.0;
-            for (int p = 0; p < P; p++)
-                for (int d = 0; d < 3; d++) m[d] += X[(3 * p + d) * L + l];
-            for (int d = 0; d < 3; d++) m[d] /= P;
-            for (int p = 0; p < P; p++)
-                for (int d = 0; d < 3; d++) {
-                    double v = X[(3 * p + d) * L + l] - m[d];
-                    h += v * v;
-                    G[(3 * p + d) * L + l] += H * v;
-                }
-            acc += 0.5 * H * h;
-        }
-        e[l] = acc;
-        int finite = isfinite(acc);
-        for (int k = 0; k < 3 * P; k++) finite &= isfinite(G[(size_t)k * L + l]);
-        if (!finite) mask |= 1 << l;
-    }
-    return mask;
-}
-
-int bb_lj_pairs_x4_portable(int P, const double *const x[L], double A, double B, double H, double e[L],
+int bb_lj_pairs_x4_portable(int P, const double *const x[L], const bb_lj_form *f, double e[L],
                             double *const g[L], double *work) {
     double *X = work, *G = work + (size_t)P * 3 * L;
-    lj_load_lanes(P, x, X, G);
-    int mask = lj_lanes_portable(P, A, B, H, e, X, G);
-    lj_store_lanes(P, G, g);
+    for (int k = 0; k < 3 * P; k++)
+        for (int l = 0; l < L; l++) X[k * L + l] = x[l][k];
+    int mask = 0;
+    for (int l = 0; l < L; l++)
+        if (lj_plain(P, X + l, L, f, &e[l], G + l)) mask |= 1 << l;
+    for (int l = 0; l < L; l++)
+        for (int k = 0; k < 3 * P; k++) g[l][k] = G[k * L + l];
     return mask;
 }
 
@@ -162,12 +127,62 @@ BB_AVX2 static inline void lj_t4(__m256d r[4]) {
     r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
 
-/* One pair (rows i and j) in four lanes: accumulate energy sums, row-i force in
- * registers, row-j force into G. */
-BB_AVX2 static int lj_lanes_avx2(int P, double A, double B, double H, double e[L], const double *X, double *G) {
+/* Confinements in four lanes (added to G and returned as energy). */
+BB_AVX2 static __m256d lj_confine_avx2(int P, const bb_lj_form *fm, const double *X, double *G) {
+    const __m256d zero = _mm256_setzero_pd(), vP = _mm256_set1_pd((double)P);
+    const __m256d vH = _mm256_set1_pd(fm->H), vR = _mm256_set1_pd(fm->wall_radius), vk = _mm256_set1_pd(fm->wall_k);
+    const int wall = fm->wall_radius > 0.0;
+    __m256d m0 = zero, m1 = zero, m2 = zero, h = zero, w = zero, hs0 = zero, hs1 = zero, hs2 = zero;
+    for (int p = 0; p < P; p++) {
+        m0 = _mm256_add_pd(m0, _mm256_loadu_pd(X + 12 * p));
+        m1 = _mm256_add_pd(m1, _mm256_loadu_pd(X + 12 * p + 4));
+        m2 = _mm256_add_pd(m2, _mm256_loadu_pd(X + 12 * p + 8));
+    }
+    m0 = _mm256_div_pd(m0, vP), m1 = _mm256_div_pd(m1, vP), m2 = _mm256_div_pd(m2, vP);
+    for (int p = 0; p < P; p++) {
+        double *gp = G + 12 * p;
+        __m256d v0 = _mm256_sub_pd(_mm256_loadu_pd(X + 12 * p), m0);
+        __m256d v1 = _mm256_sub_pd(_mm256_loadu_pd(X + 12 * p + 4), m1);
+        __m256d v2 = _mm256_sub_pd(_mm256_loadu_pd(X + 12 * p + 8), m2);
+        __m256d r2 = _mm256_fmadd_pd(v2, v2, _mm256_fmadd_pd(v1, v1, _mm256_mul_pd(v0, v0)));
+        /* harmonic: coefficient H; wall: + k (r − R)/r where r > R (0/0 masked off) */
+        __m256d q = vH;
+        h = _mm256_add_pd(h, r2);
+        if (wall) {
+            __m256d r = _mm256_sqrt_pd(r2);
+            __m256d s = _mm256_sub_pd(r, vR);
+            __m256d out = _mm256_cmp_pd(s, zero, _CMP_GT_OQ);
+            s = _mm256_and_pd(s, out);
+            w = _mm256_fmadd_pd(s, s, w);
+            __m256d qw = _mm256_and_pd(_mm256_div_pd(_mm256_mul_pd(vk, s), r), out);
+            hs0 = _mm256_fmadd_pd(qw, v0, hs0);
+            hs1 = _mm256_fmadd_pd(qw, v1, hs1);
+            hs2 = _mm256_fmadd_pd(qw, v2, hs2);
+            q = _mm256_add_pd(q, qw);
+        }
+        _mm256_storeu_pd(gp, _mm256_fmadd_pd(q, v0, _mm256_loadu_pd(gp)));
+        _mm256_storeu_pd(gp + 4, _mm256_fmadd_pd(q, v1, _mm256_loadu_pd(gp + 4)));
+        _mm256_storeu_pd(gp + 8, _mm256_fmadd_pd(q, v2, _mm256_loadu_pd(gp + 8)));
+    }
+    if (wall) {
+        hs0 = _mm256_div_pd(hs0, vP), hs1 = _mm256_div_pd(hs1, vP), hs2 = _mm256_div_pd(hs2, vP);
+        for (int p = 0; p < P; p++) {
+            double *gp = G + 12 * p;
+            _mm256_storeu_pd(gp, _mm256_sub_pd(_mm256_loadu_pd(gp), hs0));
+            _mm256_storeu_pd(gp + 4, _mm256_sub_pd(_mm256_loadu_pd(gp + 4), hs1));
+            _mm256_storeu_pd(gp + 8, _mm256_sub_pd(_mm256_loadu_pd(gp + 8), hs2));
+        }
+    }
+    return _mm256_fmadd_pd(_mm256_set1_pd(0.5 * fm->H), h, _mm256_mul_pd(_mm256_set1_pd(0.5 * fm->wall_k), w));
+}
+
+/* All pairs in four lanes: energy sums and row-i force in registers, row-j force
+ * into G. Coincident particles are found from the smallest r² of each lane,
+ * non-finite results from a Σ G·0 probe at the end. */
+BB_AVX2 static int lj_lanes_avx2(int P, const bb_lj_form *fm, double e[L], const double *X, double *G) {
     const __m256d one = _mm256_set1_pd(1.0);
     const __m256d zero = _mm256_setzero_pd();
-    const __m256d vA12 = _mm256_set1_pd(12.0 * A), vB6 = _mm256_set1_pd(6.0 * B);
+    const __m256d vA12 = _mm256_set1_pd(12.0 * fm->A), vB6 = _mm256_set1_pd(6.0 * fm->B);
     __m256d e3 = zero, e6 = zero, r2min = _mm256_set1_pd(INFINITY);
     for (int i = 0; i < P; i++) {
         const double *xi = X + (size_t)i * 12;
@@ -198,28 +213,8 @@ BB_AVX2 static int lj_lanes_avx2(int P, double A, double B, double H, double e[L
         _mm256_storeu_pd(gi + 4, _mm256_add_pd(_mm256_loadu_pd(gi + 4), gi1));
         _mm256_storeu_pd(gi + 8, _mm256_add_pd(_mm256_loadu_pd(gi + 8), gi2));
     }
-    __m256d ev = _mm256_fmsub_pd(_mm256_set1_pd(A), e6, _mm256_mul_pd(_mm256_set1_pd(B), e3));
-    if (H != 0.0) {
-        const __m256d vH = _mm256_set1_pd(H), vP = _mm256_set1_pd((double)P);
-        __m256d m0 = zero, m1 = zero, m2 = zero, h0 = zero, h1 = zero, h2 = zero;
-        for (int p = 0; p < P; p++) {
-            m0 = _mm256_add_pd(m0, _mm256_loadu_pd(X + 12 * p));
-            m1 = _mm256_add_pd(m1, _mm256_loadu_pd(X + 12 * p + 4));
-            m2 = _mm256_add_pd(m2, _mm256_loadu_pd(X + 12 * p + 8));
-        }
-        m0 = _mm256_div_pd(m0, vP), m1 = _mm256_div_pd(m1, vP), m2 = _mm256_div_pd(m2, vP);
-        for (int p = 0; p < P; p++) {
-            __m256d v0 = _mm256_sub_pd(_mm256_loadu_pd(X + 12 * p), m0);
-            __m256d v1 = _mm256_sub_pd(_mm256_loadu_pd(X + 12 * p + 4), m1);
-            __m256d v2 = _mm256_sub_pd(_mm256_loadu_pd(X + 12 * p + 8), m2);
-            h0 = _mm256_fmadd_pd(v0, v0, h0), h1 = _mm256_fmadd_pd(v1, v1, h1), h2 = _mm256_fmadd_pd(v2, v2, h2);
-            _mm256_storeu_pd(G + 12 * p, _mm256_fmadd_pd(vH, v0, _mm256_loadu_pd(G + 12 * p)));
-            _mm256_storeu_pd(G + 12 * p + 4, _mm256_fmadd_pd(vH, v1, _mm256_loadu_pd(G + 12 * p + 4)));
-            _mm256_storeu_pd(G + 12 * p + 8, _mm256_fmadd_pd(vH, v2, _mm256_loadu_pd(G + 12 * p + 8)));
-        }
-        __m256d hs = _mm256_add_pd(_mm256_add_pd(h0, h1), h2);
-        ev = _mm256_fmadd_pd(_mm256_set1_pd(0.5 * H), hs, ev);
-    }
+    __m256d ev = _mm256_fmsub_pd(_mm256_set1_pd(fm->A), e6, _mm256_mul_pd(_mm256_set1_pd(fm->B), e3));
+    if (fm->H != 0.0 || fm->wall_radius > 0.0) ev = _mm256_add_pd(ev, lj_confine_avx2(P, fm, X, G));
     __m256d probe = _mm256_mul_pd(ev, zero); /* NaN in a lane iff something there is inf/NaN */
     for (int k = 0; k < 3 * P; k++) probe = _mm256_add_pd(probe, _mm256_mul_pd(_mm256_loadu_pd(G + 4 * k), zero));
     _mm256_storeu_pd(e, ev);
@@ -228,7 +223,7 @@ BB_AVX2 static int lj_lanes_avx2(int P, double A, double B, double H, double e[L
 }
 
 /* Transpose in (4×4 blocks, scalar tail), run the lanes, transpose out. */
-BB_AVX2 static int lj_x4_avx2(int P, const double *const x[L], double A, double B, double H, double e[L],
+BB_AVX2 static int lj_x4_avx2(int P, const double *const x[L], const bb_lj_form *fm, double e[L],
                               double *const g[L], double *work) {
     const int dof = 3 * P, d4 = dof & ~3;
     double *X = work, *G = work + (size_t)dof * L;
@@ -245,7 +240,7 @@ BB_AVX2 static int lj_x4_avx2(int P, const double *const x[L], double A, double 
         _mm256_storeu_pd(X + (size_t)k * L, _mm256_set_pd(x[3][k], x[2][k], x[1][k], x[0][k]));
         _mm256_storeu_pd(G + (size_t)k * L, _mm256_setzero_pd());
     }
-    int mask = lj_lanes_avx2(P, A, B, H, e, X, G);
+    int mask = lj_lanes_avx2(P, fm, e, X, G);
     for (int k = 0; k < d4; k += 4) {
         __m256d r[4] = {_mm256_loadu_pd(G + (size_t)k * L), _mm256_loadu_pd(G + (size_t)(k + 1) * L),
                         _mm256_loadu_pd(G + (size_t)(k + 2) * L), _mm256_loadu_pd(G + (size_t)(k + 3) * L)};
@@ -266,10 +261,10 @@ int bb_lj_simd_available(void) {
 #endif
 }
 
-int bb_lj_pairs_x4(int P, const double *const x[L], double A, double B, double H, double e[L],
-                   double *const g[L], double *work) {
+int bb_lj_pairs_x4(int P, const double *const x[L], const bb_lj_form *f, double e[L], double *const g[L],
+                   double *work) {
 #if BB_LJ_X86
-    if (bb_lj_simd_available()) return lj_x4_avx2(P, x, A, B, H, e, g, work);
+    if (bb_lj_simd_available()) return lj_x4_avx2(P, x, f, e, g, work);
 #endif
-    return bb_lj_pairs_x4_portable(P, x, A, B, H, e, g, work);
+    return bb_lj_pairs_x4_portable(P, x, f, e, g, work);
 }

@@ -43,27 +43,36 @@ static bb_task *make(const char *id, const char *params) {
 
 /* ---- hand-computed small clusters (kernel level; A, B as the tasks use them) ---- */
 
+static const bb_lj_form phys_pairs = {BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, 0.0, 0.0};
+static const bb_lj_form idem_pairs = {BB_LJ_IDEM_A, BB_LJ_IDEM_B, 0.0, 0.0, 0.0};
+/* Kernel comparison: pure physical pairs, the full iDEM form, physical + a wall close
+ * enough (R_c = 1.5) that most random configurations poke through it. */
+static const bb_lj_form forms[3] = {{BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, 0.0, 0.0},
+                                    {BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, 1.5, 1.0},
+                                    {BB_LJ_IDEM_A, BB_LJ_IDEM_B, 1.0, 0.0, 0.0}};
+static const char *const form_names[3] = {"phys", "phys+wall", "iDEM"};
+
 static void a_dimer_has_the_textbook_energies_in_both_conventions(void **state) {
     (void)state;
     double x[6] = {0.3, -0.2, 0.1, 0.3, -0.2, 0.1}, g[6], e;
     /* Physical, r = 2^{1/6}: (σ/r)⁶ = 1/2, (σ/r)¹² = 1/4, E = 4(1/4 − 1/2) = −1, ∇E = 0. */
     x[3] += pow(2.0, 1.0 / 6.0);
-    assert_int_equal(bb_lj_pairs_ref(2, x, BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, &e, g), 0);
+    assert_int_equal(bb_lj_pairs_ref(2, x, &phys_pairs, &e, g), 0);
     assert_true(fabs(e - (-1.0)) < 1e-14);
     for (int k = 0; k < 6; k++) assert_true(fabs(g[k]) < 1e-13);
     /* Physical, r = 1: E = 4(1 − 1) = 0; dE/dr = 4(−12 + 6) = −24, so ∂E/∂x₀ = −24·(x₀−x₁)/r
      * = +24 along the axis (x₀ is left of x₁) and −24 on x₁. */
     x[3] = 0.3 + 1.0;
-    assert_int_equal(bb_lj_pairs_ref(2, x, BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, &e, g), 0);
+    assert_int_equal(bb_lj_pairs_ref(2, x, &phys_pairs, &e, g), 0);
     assert_true(fabs(e) < 1e-14);
     assert_true(fabs(g[0] - 24.0) < 1e-12 && fabs(g[3] + 24.0) < 1e-12);
     /* iDEM, r = r_m = 1: ordered pairs 2 × (1 − 2·1) = −2, gradient 0. */
-    assert_int_equal(bb_lj_pairs_ref(2, x, BB_LJ_IDEM_A, BB_LJ_IDEM_B, 0.0, &e, g), 0);
+    assert_int_equal(bb_lj_pairs_ref(2, x, &idem_pairs, &e, g), 0);
     assert_true(fabs(e - (-2.0)) < 1e-14);
     for (int k = 0; k < 6; k++) assert_true(fabs(g[k]) < 1e-13);
     /* iDEM, r = 2: 2 × (2⁻¹² − 2·2⁻⁶) = 2 × (1/4096 − 128/4096) = −254/4096 = −0.06201171875. */
     x[3] = 0.3 + 2.0;
-    assert_int_equal(bb_lj_pairs_ref(2, x, BB_LJ_IDEM_A, BB_LJ_IDEM_B, 0.0, &e, g), 0);
+    assert_int_equal(bb_lj_pairs_ref(2, x, &idem_pairs, &e, g), 0);
     assert_true(fabs(e - (-0.06201171875)) < 1e-15);
 }
 
@@ -72,16 +81,16 @@ static void an_equilateral_trimer_has_three_times_the_pair_energy(void **state) 
     double r = pow(2.0, 1.0 / 6.0), h = r * sqrt(3.0) / 2.0;
     double x[9] = {0.0, 0.0, 0.7, r, 0.0, 0.7, r / 2.0, h, 0.7}, g[9], e;
     /* Physical at r = 2^{1/6}: 3 pairs × (−1) = −3, every force zero. */
-    assert_int_equal(bb_lj_pairs_ref(3, x, BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, &e, g), 0);
+    assert_int_equal(bb_lj_pairs_ref(3, x, &phys_pairs, &e, g), 0);
     assert_true(fabs(e - (-3.0)) < 1e-14);
     for (int k = 0; k < 9; k++) assert_true(fabs(g[k]) < 1e-13);
     /* iDEM at side 1: 3 pairs × 2 × (1 − 2) = −6. */
     double y[9] = {0.0, 0.0, 0.7, 1.0, 0.0, 0.7, 0.5, sqrt(3.0) / 2.0, 0.7};
-    assert_int_equal(bb_lj_pairs_ref(3, y, BB_LJ_IDEM_A, BB_LJ_IDEM_B, 0.0, &e, g), 0);
+    assert_int_equal(bb_lj_pairs_ref(3, y, &idem_pairs, &e, g), 0);
     assert_true(fabs(e - (-6.0)) < 1e-14);
     /* Physical, side 1 (σ): every pair 4(1 − 1) = 0 and dE/dr = −24 (repulsive), so
      * ∂E/∂x₀ = Σ_j dE/dr (x₀ − x_j)/r = −24·[(−1, 0) + (−1/2, −√3/2)] = (36, 12√3). */
-    assert_int_equal(bb_lj_pairs_ref(3, y, BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, &e, g), 0);
+    assert_int_equal(bb_lj_pairs_ref(3, y, &phys_pairs, &e, g), 0);
     assert_true(fabs(e) < 1e-14);
     assert_true(fabs(g[0] - 36.0) < 1e-12 && fabs(g[1] - 12.0 * sqrt(3.0)) < 1e-12 && fabs(g[2]) < 1e-12);
 }
@@ -107,42 +116,47 @@ static void the_four_lane_kernels_match_the_reference_kernel(void **state) {
         const double *xl[4] = {x, x + dof, x + 2 * dof, x + 3 * dof};
         double *glp[4] = {gl, gl + dof, gl + 2 * dof, gl + 3 * dof};
         for (int variant = 0; variant < 2; variant++) {
-            for (int conv = 0; conv < 2; conv++) { /* phys (H = 0), iDEM (harmonic tie H = 1) */
-                double A = conv ? BB_LJ_IDEM_A : BB_LJ_PHYS_A, B = conv ? BB_LJ_IDEM_B : BB_LJ_PHYS_B;
-                double H = conv ? 1.0 : 0.0;
+            for (int fi = 0; fi < 3; fi++) {
+                const bb_lj_form *fm = &forms[fi];
                 double el[4], eref, worst_e = 0.0, worst_g = 0.0;
-                int mask = variant ? bb_lj_pairs_x4_portable(P, xl, A, B, H, el, glp, work)
-                                   : bb_lj_pairs_x4(P, xl, A, B, H, el, glp, work);
+                int mask = variant ? bb_lj_pairs_x4_portable(P, xl, fm, el, glp, work)
+                                   : bb_lj_pairs_x4(P, xl, fm, el, glp, work);
                 assert_int_equal(mask, 0);
                 for (int l = 0; l < 4; l++) {
-                    assert_int_equal(bb_lj_pairs_ref(P, xl[l], A, B, H, &eref, gref), 0);
+                    assert_int_equal(bb_lj_pairs_ref(P, xl[l], fm, &eref, gref), 0);
                     worst_e = fmax(worst_e, tu_rel(el[l], eref));
                     double gm = 1.0;
                     for (int k = 0; k < dof; k++) gm = fmax(gm, fabs(gref[k]));
                     for (int k = 0; k < dof; k++) worst_g = fmax(worst_g, fabs(glp[l][k] - gref[k]) / gm);
                 }
-                printf("P=%2d %-8s %-4s lanes vs reference: energy %.2e, gradient %.2e (tol 1e-12)\n", P,
-                       variant ? "portable" : "dispatch", conv ? "iDEM" : "phys", worst_e, worst_g);
+                printf("P=%2d %-8s %-9s lanes vs reference: energy %.2e, gradient %.2e (tol 1e-12)\n", P,
+                       variant ? "portable" : "dispatch", form_names[fi], worst_e, worst_g);
                 assert_true(worst_e < 1e-12);
                 assert_true(worst_g < 1e-12);
             }
+        }
+        if (P >= 7) { /* the wall form really has particles beyond R_c (else the comparison is idle) */
+            double ew, ep;
+            bb_lj_pairs_ref(P, x, &forms[1], &ew, gref);
+            bb_lj_pairs_ref(P, x, &forms[0], &ep, gref);
+            assert_true(ew - ep > 0.1);
         }
         /* Lane independence: lane 0 of {a,b,c,d} equals lane 0 of {a,a,a,a}, bitwise. */
         double e1[4], e2[4];
         double *g2 = malloc(sizeof(double) * 4 * dof);
         double *g2p[4] = {g2, g2 + dof, g2 + 2 * dof, g2 + 3 * dof};
         const double *same[4] = {x, x, x, x};
-        bb_lj_pairs_x4(P, xl, 2.0, 4.0, 1.0, e1, glp, work);
-        bb_lj_pairs_x4(P, same, 2.0, 4.0, 1.0, e2, g2p, work);
+        bb_lj_pairs_x4(P, xl, &forms[2], e1, glp, work);
+        bb_lj_pairs_x4(P, same, &forms[2], e2, g2p, work);
         for (int l = 0; l < 4; l++) {
             assert_memory_equal(&e1[0], &e2[l], sizeof(double));
             assert_memory_equal(gl, g2p[l], sizeof(double) * dof);
         }
         /* Coincident particles in lane 2 only: mask bit 2. */
         memcpy(x + 2 * dof + 3, x + 2 * dof, 3 * sizeof(double));
-        assert_int_equal(bb_lj_pairs_x4(P, xl, 4.0, 4.0, 0.0, e1, glp, work), 4);
-        assert_int_equal(bb_lj_pairs_x4_portable(P, xl, 4.0, 4.0, 0.0, e1, glp, work), 4);
-        assert_int_equal(bb_lj_pairs_ref(P, xl[2], 4.0, 4.0, 0.0, &e1[0], gref), 1);
+        assert_int_equal(bb_lj_pairs_x4(P, xl, &phys_pairs, e1, glp, work), 4);
+        assert_int_equal(bb_lj_pairs_x4_portable(P, xl, &phys_pairs, e1, glp, work), 4);
+        assert_int_equal(bb_lj_pairs_ref(P, xl[2], &phys_pairs, &e1[0], gref), 1);
         free(g2);
         free(x);
         free(gref);
@@ -323,14 +337,14 @@ static void the_soft_wall_acts_only_beyond_its_radius(void **state) {
     bb_ctx c = {0};
     /* Compact cluster: task energy = pure LJ sum exactly (no wall contribution). */
     t->type->energy(t, 1, x, &u, g, &c);
-    bb_lj_pairs_ref(13, x, 4.0, 4.0, 0.0, &elj, gref);
+    bb_lj_pairs_ref(13, x, &phys_pairs, &elj, gref);
     assert_true(tu_rel(u, elj) < 1e-13);
     /* Particle 5 pulled out to 4σ along its direction: the COM moves by 1/13 of the
      * displacement; the wall adds ½(r − 2.5)² for every particle beyond 2.5σ. */
     double s = 4.0 / sqrt(x[15] * x[15] + x[16] * x[16] + x[17] * x[17]);
     for (int d = 0; d < 3; d++) x[15 + d] *= s;
     t->type->energy(t, 1, x, &u, g, &c);
-    bb_lj_pairs_ref(13, x, 4.0, 4.0, 0.0, &elj, gref);
+    bb_lj_pairs_ref(13, x, &phys_pairs, &elj, gref);
     double m[3] = {0, 0, 0}, w = 0.0;
     for (int p = 0; p < 13; p++)
         for (int d = 0; d < 3; d++) m[d] += x[3 * p + d] / 13.0;
