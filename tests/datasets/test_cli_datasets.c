@@ -20,9 +20,6 @@
 #include "harness/fileio.h"
 #include "httpd.h"
 
-int bb_cmd_fetch(int argc, char **argv);
-int bb_cmd_datasets(int argc, char **argv);
-int bb_cmd_cache(int argc, char **argv);
 
 static char out_txt[1 << 16], err_txt[1 << 16];
 static char tmp[64];
