@@ -77,9 +77,11 @@ static int get_array(const cJSON *o, const char *field, size_t n, double **out, 
     *out = NULL;
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, field);
     int len = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : -1;
-    if (len < 1 || len > MAX_BINS || (n && (size_t)len != n))
-        return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s: expected a list of %s numbers", path, what, field,
-                      n ? "the bin count of" : "1 or more");
+    if (n && (size_t)len != n)
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s: expected a list of %zu numbers (one per bin), got %d", path,
+                      what, field, n, len);
+    if (len < 1 || len > MAX_BINS)
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s: expected a list of 1 to %d numbers", path, what, field, MAX_BINS);
     double *v = malloc((size_t)len * sizeof *v);
     if (!v) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
     size_t i = 0;

@@ -1,0 +1,178 @@
+/* test_compare.c — the CI regression gate: per-value verdicts in both directions
+ * with absolute/relative tolerances, the tolerance file, and whole-directory
+ * comparisons (improvement, worse within and beyond tolerance, missing metric,
+ * missing/failed/new run, harness version mismatch, corrupt report, wrong schema)
+ * through the library and the `compare` subcommand's exit status. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli/cli.h"
+#include "harness/compare.h"
+#include "test_table_fixtures.h"
+
+static void verdicts_follow_direction_and_the_larger_of_abs_and_rel(void **state) {
+    (void)state;
+    bb_tol t = {0.001, 0.05};
+    assert_int_equal(bb_compare_value(1.0, 0.9, 0, t), BB_CMP_BETTER);
+    assert_int_equal(bb_compare_value(1.0, 1.0, 0, t), BB_CMP_SAME);
+    assert_int_equal(bb_compare_value(1.0, 1.04, 0, t), BB_CMP_WORSE_WITHIN);
+    assert_int_equal(bb_compare_value(1.0, 1.06, 0, t), BB_CMP_REGRESSION);
+    assert_int_equal(bb_compare_value(-2.0, -1.92, 0, t), BB_CMP_WORSE_WITHIN); /* rel uses |base| */
+    assert_int_equal(bb_compare_value(0.001, 0.0019, 0, t), BB_CMP_WORSE_WITHIN); /* abs dominates */
+    assert_int_equal(bb_compare_value(0.001, 0.0021, 0, t), BB_CMP_REGRESSION);
+    assert_int_equal(bb_compare_value(1.0, 0.9, 1, t), BB_CMP_REGRESSION); /* higher is better */
+    assert_int_equal(bb_compare_value(1.0, 0.96, 1, t), BB_CMP_WORSE_WITHIN);
+    assert_int_equal(bb_compare_value(1.0, 1.1, 1, t), BB_CMP_BETTER);
+    assert_int_equal(bb_compare_value(1.0, NAN, 0, t), BB_CMP_REGRESSION);
+    assert_int_equal(bb_compare_value(NAN, 1.0, 0, t), BB_CMP_MISSING);
+    assert_string_equal(bb_cmp_verdict_names[BB_CMP_REGRESSION], "REGRESSION");
+}
+
+static char *tol_file(const char *dir, const char *text) {
+    assert_int_equal(fx_write_text(dir, "tol.json", text), 0);
+    char *p = malloc(4200);
+    snprintf(p, 4200, "%s/tol.json", dir);
+    return p;
+}
+
+static void tolerance_file_is_validated_and_overrides_the_default(void **state) {
+    (void)state;
+    char *dir = fx_tempdir();
+    bb_ctx ctx = {0};
+    bb_tolerances t;
+    char *p = tol_file(dir, "{\"default\": {\"abs\": 1e-9, \"rel\": 0.05}, \"metrics\": {\"energy_w2\": "
+                            "{\"abs\": 0.02, \"rel\": 0.1}}, \"ignore\": [\"wall\"], \"comment\": \"x\"}");
+    assert_int_equal(bb_tolerances_load(p, &t, &ctx), BB_OK);
+    bb_tol a = bb_tolerances_get(&t, "energy_w2"), d = bb_tolerances_get(&t, "energy_tv");
+    assert_true(a.abs == 0.02 && a.rel == 0.1 && d.abs == 1e-9 && d.rel == 0.05);
+    assert_true(bb_tolerances_ignored(&t, "wall") && !bb_tolerances_ignored(&t, "energy_w2"));
+    bb_tolerances_free(&t);
+    bb_tolerances_free(NULL);
+    free(p);
+    const char *bad[] = {"{\"metrics\": {}}", "{\"default\": {\"abs\": -1}}", "{\"default\": {\"abs\": 1, \"tol\": 2}}",
+                         "{\"default\": {}, \"metric\": {}}", "{\"default\": {}, \"ignore\": [1]}", "[1]"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        p = tol_file(dir, bad[i]);
+        bb_ctx_clear(&ctx);
+        assert_int_equal(bb_tolerances_load(p, &t, &ctx), BB_EFORMAT);
+        printf("bad tolerances %zu: %s\n", i, ctx.msg);
+        assert_non_null(strstr(ctx.msg, "tol.json"));
+        free(p);
+    }
+    fx_rmtree(dir);
+    free(dir);
+}
+
+/* Baseline: dw4 × {mala, pt} seed 0 and gmm40 mala seed 0, each with energy_w2 and
+ * an unknown (lower assumed better) metric. `w2` is mala-on-dw4's energy_w2. */
+static void write_set(const char *dir, double w2, int drop_metric, int drop_run, int fail_run, int extra_run,
+                      const char *hv) {
+    fx_metric full[2] = {{"energy_w2", w2}, {"zz_custom", 3.0}};
+    fx_metric only_custom[1] = {{"zz_custom", 3.0}};
+    fx_metric other[2] = {{"energy_w2", 0.5}, {"zz_custom", 1.0}};
+    fx_run a = {"dw4", 1, "mala", 1000, 0, 0, hv, drop_metric ? only_custom : full, drop_metric ? 1 : 2, 0};
+    fx_run b = {"dw4", 1, "pt", 1000, 0, fail_run, hv, other, 2, 0};
+    fx_run c = {"gmm40", 1, "mala", 1000, 0, 0, hv, other, 2, 0};
+    fx_run d = {"gmm40", 1, "mala", 1000, 1, 0, hv, other, 2, 0};
+    assert_int_equal(fx_write(dir, &a), 0);
+    assert_int_equal(fx_write(dir, &b), 0);
+    if (!drop_run) assert_int_equal(fx_write(dir, &c), 0);
+    if (extra_run) assert_int_equal(fx_write(dir, &d), 0);
+}
+
+typedef struct cmp_case {
+    const char *name;
+    double w2;
+    int drop_metric, drop_run, fail_run, extra_run;
+    const char *hv;
+    int want_fail;
+    const char *want_text;
+} cmp_case;
+
+static void directory_comparisons_pass_or_fail_as_the_gate_should(void **state) {
+    (void)state;
+    const cmp_case cases[] = {
+        {"identical", 1.0, 0, 0, 0, 0, NULL, 0, "-> PASS"},
+        {"improvement", 0.8, 0, 0, 0, 0, NULL, 0, "better"},
+        {"worse within tolerance", 1.04, 0, 0, 0, 0, NULL, 0, "worse (within tol)"},
+        {"regression beyond tolerance", 1.5, 0, 0, 0, 0, NULL, 1, "REGRESSION"},
+        {"missing metric", 1.0, 1, 0, 0, 0, NULL, 1, "MISSING"},
+        {"missing run", 1.0, 0, 1, 0, 0, NULL, 1, "MISSING RUN"},
+        {"failed run", 1.0, 0, 0, 1, 0, NULL, 1, "FAILED"},
+        {"new run only", 1.0, 0, 0, 0, 1, NULL, 0, "new run (not in baseline)"},
+        {"harness version change", 1.0, 0, 0, 0, 0, "0.2.0", 1, "VERSION"},
+    };
+    bb_tolerances tol = {{1e-9, 0.05}, NULL, NULL, 0, NULL, 0};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const cmp_case *c = &cases[i];
+        char *bd = fx_tempdir(), *nd = fx_tempdir();
+        write_set(bd, 1.0, 0, 0, 0, 0, NULL);
+        write_set(nd, c->w2, c->drop_metric, c->drop_run, c->fail_run, c->extra_run, c->hv);
+        bb_ctx ctx = {0};
+        bb_rset base, fresh;
+        assert_int_equal(bb_rset_load_dir(bd, &base, &ctx), BB_OK);
+        assert_int_equal(bb_rset_load_dir(nd, &fresh, &ctx), BB_OK);
+        char *mem = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&mem, &len);
+        bb_cmp_summary s;
+        assert_int_equal(bb_compare_sets(&base, &fresh, &tol, fp, 0, &s, &ctx), BB_OK);
+        fclose(fp);
+        printf("--- %s\n%s", c->name, mem);
+        assert_int_equal(bb_compare_failed(&s), c->want_fail);
+        assert_non_null(strstr(mem, c->want_text));
+        if (!strcmp(c->name, "improvement")) assert_int_equal(s.improvements, 1);
+        if (!strcmp(c->name, "regression beyond tolerance")) assert_int_equal(s.regressions, 1);
+        if (!strcmp(c->name, "missing metric")) assert_int_equal(s.missing_metrics, 1);
+        if (!strcmp(c->name, "missing run")) assert_int_equal(s.missing_runs, 1);
+        if (!strcmp(c->name, "identical")) assert_int_equal(s.metrics_compared, 6);
+        free(mem);
+        bb_rset_free(&base);
+        bb_rset_free(&fresh);
+        fx_rmtree(bd), fx_rmtree(nd);
+        free(bd), free(nd);
+    }
+}
+
+static void compare_command_exit_status_covers_pass_regression_corruption_and_schema(void **state) {
+    (void)state;
+    char *bd = fx_tempdir(), *nd = fx_tempdir();
+    write_set(bd, 1.0, 0, 0, 0, 0, NULL);
+    write_set(nd, 1.0, 0, 0, 0, 0, NULL);
+    /* the tolerance file lives outside both report trees (every *.json in them is a report) */
+    char *td = fx_tempdir();
+    char *tp = tol_file(td, "{\"default\": {\"abs\": 0, \"rel\": 0.05}}");
+    char *ok[] = {"compare", bd, nd, "--tolerances", tp, NULL};
+    assert_int_equal(bb_cmd_compare(5, ok), 0);
+    write_set(nd, 2.0, 0, 0, 0, 0, NULL);
+    assert_int_equal(bb_cmd_compare(5, ok), 1);
+    write_set(nd, 1.0, 0, 0, 0, 0, NULL);
+    assert_int_equal(fx_write_text(nd, "dw4/corrupt.json", "{\"schema\": \"boltzbench.report/1\", "), 0);
+    assert_int_equal(bb_cmd_compare(5, ok), 1);
+    assert_int_equal(fx_write_text(nd, "dw4/corrupt.json", "{\"schema\": \"boltzbench.report/2\", \"status\": \"ok\"}"), 0);
+    assert_int_equal(bb_cmd_compare(5, ok), 1);
+    char *usage[] = {"compare", bd, NULL};
+    assert_int_equal(bb_cmd_compare(2, usage), 2);
+    char *notol[] = {"compare", bd, nd, "--tolerances", "/nonexistent/tol.json", NULL};
+    assert_int_equal(bb_cmd_compare(5, notol), 1);
+    free(tp);
+    fx_rmtree(bd), fx_rmtree(nd), fx_rmtree(td);
+    free(bd), free(nd), free(td);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(verdicts_follow_direction_and_the_larger_of_abs_and_rel),
+        cmocka_unit_test(tolerance_file_is_validated_and_overrides_the_default),
+        cmocka_unit_test(directory_comparisons_pass_or_fail_as_the_gate_should),
+        cmocka_unit_test(compare_command_exit_status_covers_pass_regression_corruption_and_schema),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

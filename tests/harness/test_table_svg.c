@@ -1,0 +1,236 @@
+/* test_table_svg.c — the SVG writer (scales, ticks, paths, legend escaping, heat
+ * maps), the leaderboard plots built from synthetic reports, and the report
+ * printer. Pixel positions are checked against values worked out by hand from the
+ * fixed layout in svg.c (plot area x 78..470, y 328..34). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/plot.h"
+#include "harness/report.h"
+#include "harness/svg.h"
+#include "harness/table.h"
+#include "test_table_fixtures.h"
+
+static void scales_map_linear_log_and_reversed_axes(void **state) {
+    (void)state;
+    bb_svg_scale lg = {10, 1000, 1, 0, 200};
+    assert_true(fabs(bb_svg_map(&lg, 100) - 100) < 1e-12);
+    assert_true(fabs(bb_svg_map(&lg, 10)) < 1e-12);
+    assert_true(fabs(bb_svg_map(&lg, 1000) - 200) < 1e-12);
+    assert_true(fabs(bb_svg_map(&lg, 31.622776601683793) - 50) < 1e-9);
+    assert_true(isnan(bb_svg_map(&lg, -1)) && isnan(bb_svg_map(&lg, 0)) && isnan(bb_svg_map(&lg, NAN)));
+    bb_svg_scale up = {0, 4, 0, 300, 100};
+    assert_true(fabs(bb_svg_map(&up, 1) - 250) < 1e-12);
+}
+
+static void axes_snap_to_decades_and_nice_linear_steps(void **state) {
+    (void)state;
+    bb_ctx ctx = {0};
+    double lo, hi, t[16];
+    size_t n;
+    assert_int_equal(bb_svg_axis(3, 4000, 1, &lo, &hi, t, 16, &n, &ctx), BB_OK);
+    assert_true(lo == 1 && hi == 1e4);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++) assert_true(fabs(t[i] - pow(10, (double)i)) < 1e-9 * t[i]);
+    assert_int_equal(bb_svg_axis(100, 100, 1, &lo, &hi, t, 16, &n, &ctx), BB_OK);
+    assert_true(lo == 100 && hi == 1000 && n == 2);
+    assert_int_equal(bb_svg_axis(0, 1, 0, &lo, &hi, t, 16, &n, &ctx), BB_OK);
+    assert_true(fabs(lo + 0.05) < 1e-15 && fabs(hi - 1.05) < 1e-15);
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++) assert_true(fabs(t[i] - 0.2 * (double)i) < 1e-12);
+    assert_int_equal(bb_svg_axis(2.5, 2.5, 0, &lo, &hi, t, 16, &n, &ctx), BB_OK);
+    assert_true(lo < 2.5 && hi > 2.5 && n >= 2);
+    assert_int_equal(bb_svg_axis(0, 10, 1, &lo, &hi, t, 16, &n, &ctx), BB_EINVAL);
+    assert_int_equal(bb_svg_axis(NAN, 1, 0, &lo, &hi, t, 16, &n, &ctx), BB_EINVAL);
+}
+
+static char *lines_svg(const bb_svg_plot *p, const bb_svg_series *s, size_t ns, int want) {
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&mem, &len);
+    bb_ctx ctx = {0};
+    assert_int_equal(bb_svg_lines(fp, p, s, ns, &ctx), want);
+    fclose(fp);
+    return mem;
+}
+
+static void line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan(void **state) {
+    (void)state;
+    const double x[3] = {10, 100, 1000}, y[3] = {1, 2, 3};
+    bb_svg_series s = {"a<b&c", x, y, 3, 0, 0, 0};
+    bb_svg_plot p = {"t", "evals", "w2", 1, 0};
+    char *svg = lines_svg(&p, &s, 1, BB_OK);
+    /* x: log axis [10, 1000] on 78..470; y: [0.9, 3.1] on 328..34 */
+    assert_non_null(strstr(svg, "d=\"M78.00 314.64 L274.00 181.00 L470.00 47.36\""));
+    assert_non_null(strstr(svg, ">a&lt;b&amp;c</text>"));
+    assert_non_null(strstr(svg, ">1e2</text>"));
+    char *again = lines_svg(&p, &s, 1, BB_OK);
+    assert_string_equal(svg, again);
+    free(svg), free(again);
+    const double x2[4] = {10, 100, 1000, 10000}, y2[4] = {1, NAN, 3, 2};
+    bb_svg_series g = {"gap", x2, y2, 4, 1, 1, 0};
+    svg = lines_svg(&p, &g, 1, BB_OK);
+    assert_int_equal(fx_count(svg, " M"), 1); /* second sub-path after the NaN */
+    assert_non_null(strstr(svg, "stroke-dasharray"));
+    free(svg);
+    bb_svg_series mk = {NULL, x, y, 3, 2, 0, 1};
+    svg = lines_svg(&p, &mk, 1, BB_OK);
+    assert_int_equal(fx_count(svg, "<circle"), 3); /* no legend entry for an unlabelled series */
+    free(svg);
+    const double ny[3] = {NAN, NAN, NAN};
+    bb_svg_series none = {"none", x, ny, 3, 0, 0, 0};
+    svg = lines_svg(&p, &none, 1, BB_EINVAL);
+    free(svg);
+}
+
+static void heat_maps_share_one_colour_scale_and_refuse_bad_grids(void **state) {
+    (void)state;
+    const double xe[4] = {0, 1, 2, 3}, ye[3] = {-1, 0, 1};
+    const double a[6] = {0.1, 0.2, 0.3, 0.0, 0.25, 0.15}, b[6] = {0.2, 0.1, 0.2, 0.1, 0.2, 0.2};
+    const double *d[2] = {a, b};
+    const char *labels[2] = {"reference", "mala"};
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&mem, &len);
+    bb_ctx ctx = {0};
+    assert_int_equal(bb_svg_heatmaps(fp, "t", "x", "y", 3, 2, xe, ye, d, labels, 2, &ctx), BB_OK);
+    fclose(fp);
+    assert_int_equal(fx_count(mem, "<rect"), 5 + 6 + 2); /* non-zero cells + 2 frames */
+    assert_int_equal(fx_count(mem, "fill=\"rgb(8,48,107)\""), 1); /* only the maximum (0.3) */
+    /* cell (i=2, j=0) = 0.3 spans x 60+2*220/3.. and y 156..266 (y bin 0 is the lower half) */
+    assert_non_null(strstr(mem, "<rect x=\"206.67\" y=\"156.00\" width=\"73.33\" height=\"110.00\" fill=\"rgb(8,48,107)\"/>"));
+    free(mem);
+    const double bad[4] = {0, 2, 1, 3};
+    fp = open_memstream(&mem, &len);
+    assert_int_equal(bb_svg_heatmaps(fp, "t", "x", "y", 3, 2, bad, ye, d, labels, 2, &ctx), BB_EINVAL);
+    fclose(fp);
+    free(mem);
+}
+
+static char *make_plot_set(void) {
+    char *dir = fx_tempdir();
+    const char *methods[2] = {"mala", "pt"};
+    const int64_t budgets[2] = {1000, 10000};
+    for (int k = 0; k < 2; k++)
+        for (int b = 0; b < 2; b++)
+            for (int s = 0; s < 2; s++) {
+                fx_metric m[1] = {{"energy_w2", 0.5 + 0.25 * k - 0.125 * b + 0.0625 * s}};
+                fx_run r = {"dw4", 1, methods[k], budgets[b], (uint64_t)s, 0, NULL, m, 1, 1};
+                assert_int_equal(fx_write(dir, &r), 0);
+            }
+    return dir;
+}
+
+static void plots_are_built_from_anytime_histogram_and_2d_entries(void **state) {
+    (void)state;
+    char *dir = make_plot_set();
+    bb_ctx ctx = {0};
+    bb_rset rs;
+    bb_agg a;
+    bb_plot_set ps;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_OK);
+    assert_int_equal(ps.n, 3);
+    assert_string_equal(ps.p[0].name, "anytime-dw4-1-energy_w2.svg");
+    assert_string_equal(ps.p[1].name, "energy-dw4-1.svg");
+    assert_string_equal(ps.p[2].name, "density2d-dw4-1-tica_density.svg");
+    /* anytime: one line per method (mean of 2 seeds at 3 checkpoints) + final circles at 2 budgets */
+    assert_int_equal(fx_count(ps.p[0].svg, "<path"), 2);
+    assert_int_equal(fx_count(ps.p[0].svg, "<circle"), 4);
+    /* energy: reference (dashed) + 2 methods, 4 bins = 8 step points each */
+    assert_int_equal(fx_count(ps.p[1].svg, "<path"), 3);
+    assert_int_equal(fx_count(ps.p[1].svg, " L"), 3 * 7);
+    assert_non_null(strstr(ps.p[1].svg, ">reference</text>"));
+    assert_non_null(strstr(ps.p[2].svg, ">TIC 1</text>"));
+    assert_int_equal(fx_count(ps.p[2].svg, ">mala@1</text>") + fx_count(ps.p[2].svg, ">pt@1</text>"), 2);
+    bb_plots_free(&ps);
+    bb_plots_free(NULL);
+    bb_agg_free(&a);
+    bb_rset_free(&rs);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+static void malformed_plot_data_is_an_error_naming_the_file(void **state) {
+    (void)state;
+    char *dir = fx_tempdir();
+    const char *bad =
+        "{\"schema\":\"boltzbench.report/1\",\"status\":\"ok\",\"config_sha256\":\"ab\","
+        "\"harness\":{\"version\":\"0.1.0\",\"git_commit\":\"x\"},\"task\":{\"id\":\"dw4\",\"version\":1},"
+        "\"method\":{\"name\":\"mala\",\"version\":1},\"seed\":0,\"budget\":{\"limit\":100,\"used\":100},"
+        "\"metrics\":{\"energy_w2\":{\"value\":1.5},\"energy_histogram\":{\"value\":null,\"kind\":\"histogram\","
+        "\"bin_edges\":[0,1,2],\"density_samples\":[0.5],\"density_reference\":[0.5,0.5]}}}";
+    assert_int_equal(fx_write_text(dir, "bad.json", bad), 0);
+    bb_ctx ctx = {0};
+    bb_rset rs;
+    bb_agg a;
+    bb_plot_set ps;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_EFORMAT);
+    printf("malformed: %s\n", ctx.msg);
+    assert_non_null(strstr(ctx.msg, "bad.json: metrics.energy_histogram.density_samples"));
+    assert_int_equal(ps.n, 0);
+    bb_agg_free(&a);
+    bb_rset_free(&rs);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+static void report_printer_shows_config_budget_metrics_and_anytime(void **state) {
+    (void)state;
+    char *dir = fx_tempdir();
+    fx_metric m[2] = {{"energy_w2", 0.3125}, {"zz_custom", 7.5}};
+    fx_run r = {"dw4", 1, "mala", 1000, 4, 0, NULL, m, 2, 1};
+    assert_int_equal(fx_write(dir, &r), 0);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/dw4/mala-b1000-s4.json", dir);
+    cJSON *rep = NULL;
+    bb_ctx ctx = {0};
+    assert_int_equal(bb_report_read(path, &rep, &ctx), BB_OK);
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&mem, &len);
+    assert_int_equal(bb_report_print(fp, rep, &ctx), BB_OK);
+    fclose(fp);
+    printf("%s", mem);
+    assert_non_null(strstr(mem, "mala on dw4@1, seed 4 — status ok"));
+    assert_non_null(strstr(mem, "limit          1000"));
+    assert_non_null(strstr(mem, "energy_w2"));
+    assert_non_null(strstr(mem, "0.3125"));
+    assert_non_null(strstr(mem, "lower better"));
+    assert_non_null(strstr(mem, "unknown (lower assumed)"));
+    assert_non_null(strstr(mem, "Anytime curve"));
+    assert_non_null(strstr(mem, "0.9375")); /* 0.3125 × 3 at the first checkpoint */
+    assert_non_null(strstr(mem, "(histogram data"));
+    free(mem);
+    fp = open_memstream(&mem, &len);
+    assert_int_equal(bb_report_print(fp, NULL, &ctx), BB_EINVAL);
+    fclose(fp);
+    free(mem);
+    cJSON_Delete(rep);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(scales_map_linear_log_and_reversed_axes),
+        cmocka_unit_test(axes_snap_to_decades_and_nice_linear_steps),
+        cmocka_unit_test(line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan),
+        cmocka_unit_test(heat_maps_share_one_colour_scale_and_refuse_bad_grids),
+        cmocka_unit_test(plots_are_built_from_anytime_histogram_and_2d_entries),
+        cmocka_unit_test(malformed_plot_data_is_an_error_naming_the_file),
+        cmocka_unit_test(report_printer_shows_config_budget_metrics_and_anytime),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
