@@ -190,7 +190,7 @@ const bb_task_type bb_task_lj55 = {
     .length_unit = "reduced (r_m = 1)",
     .flags = LJ_FLAGS,
     .init_scale = 0.92,
-    .reference_dataset = NULL,
+    .reference_dataset = "lj55-idem-test@1",
     .energy = lj55_energy,
 };
 

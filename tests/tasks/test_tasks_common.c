@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "tasks/task.h"
 #include "tests/tasks/tasks_testutil.h"
 
@@ -211,6 +213,56 @@ static void every_task_documents_its_temperature_and_metadata(void **state) {
     }
 }
 
+/* Every reference_dataset names a manifest entry (id@version), made for that task
+ * when it is a sample file.
+ * Skips when datasets/manifest.json is not in this checkout. */
+static void reference_datasets_exist_in_the_manifest_for_their_task(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/datasets/manifest.json", BB_SOURCE_DIR);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        printf("skipped: %s not found\n", path);
+        skip();
+    }
+    static char buf[1 << 20];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    cJSON *m = cJSON_Parse(buf);
+    assert_non_null(m);
+    const cJSON *list = cJSON_IsArray(m) ? m : cJSON_GetObjectItemCaseSensitive(m, "datasets");
+    assert_true(cJSON_IsArray(list));
+    for (size_t ti = 0; bb_task_types[ti]; ti++) {
+        const bb_task_type *tt = bb_task_types[ti];
+        if (!tt->reference_dataset) continue;
+        char id[128];
+        snprintf(id, sizeof id, "%s", tt->reference_dataset);
+        char *at = strchr(id, '@');
+        int version = at ? atoi(at + 1) : -1;
+        if (at) *at = 0;
+        int found = 0;
+        const cJSON *d;
+        cJSON_ArrayForEach(d, list) {
+            const cJSON *jid = cJSON_GetObjectItemCaseSensitive(d, "id");
+            const cJSON *jv = cJSON_GetObjectItemCaseSensitive(d, "version");
+            const cJSON *jt = cJSON_GetObjectItemCaseSensitive(d, "task");
+            if (!cJSON_IsString(jid) || strcmp(jid->valuestring, id) != 0) continue;
+            if (version > 0 && (!cJSON_IsNumber(jv) || jv->valueint != version)) continue;
+            found = 1;
+            /* A sample file (npy) belongs to one task; an archive may serve several. */
+            const cJSON *jf = cJSON_GetObjectItemCaseSensitive(d, "format");
+            if (cJSON_IsString(jf) && strcmp(jf->valuestring, "npy") == 0) {
+                assert_true(cJSON_IsString(jt));
+                assert_string_equal(jt->valuestring, tt->name);
+            }
+        }
+        printf("%-10s reference %s: %s\n", tt->name, tt->reference_dataset, found ? "in manifest" : "MISSING");
+        assert_true(found);
+    }
+    cJSON_Delete(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_task_documents_its_temperature_and_metadata),
@@ -218,6 +270,7 @@ int main(void) {
         cmocka_unit_test(every_task_gives_bitwise_identical_results_whatever_the_batch),
         cmocka_unit_test(declared_invariances_hold),
         cmocka_unit_test(nan_input_is_an_error_naming_the_configuration),
+        cmocka_unit_test(reference_datasets_exist_in_the_manifest_for_their_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
