@@ -1,26 +1,45 @@
 /* ops_matmul.c — matrix products through OpenBLAS (cblas_sgemm / cblas_dgemm), with an
  * optional bias row folded in as beta = 1, plain 2-D or batched 3-D.
  *
- * Backward is written with matmul itself (the four transpose cases), so products can
- * be differentiated again. OpenBLAS splits the output into blocks across its threads
- * and never the inner dimension, which keeps results identical on any thread count.
- * Not here: the Linear layer's parameters (linear.c).
+ * One thread pool: OpenBLAS runs single-threaded (bb_nn_graph_init sets it) and large
+ * products are split here into fixed blocks of NN_GEMM_ROWS output rows, run in an
+ * OpenMP loop. The blocks depend only on the shape, never on the thread count, so
+ * results are bit-identical on 1 or 2 threads, and OpenMP and OpenBLAS threads never
+ * compete (on 2 cores that fight costs 2-4x, see baselines.md). Backward is written
+ * with matmul itself (the four transpose cases), so products can be differentiated
+ * again. Not here: the Linear layer's parameters (layers.c).
  */
 #include <cblas.h>
 #include <string.h>
 
 #include "methods/nn/nn_internal.h"
 
+#define NN_GEMM_ROWS 256 /* output rows per block of a split product */
+
+/* C [M,N] = op(A) op(B) + beta C; A is [M,K] (or [K,M] if ta). Rows of C are split
+ * into fixed blocks; a block of rows of op(A) starts at row m0 of A, or column m0 of
+ * A^T (same leading dimension either way). */
 static void gemm(bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const void *A,
                  const void *B, double beta, void *C)
 {
     const int lda = (int)(ta ? M : K), ldb = (int)(tb ? K : N), ldc = (int)N;
-    if (dt == BB_NN_F32)
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (int)M, (int)N, (int)K, 1.0f, A, lda, B, ldb, (float)beta, C, ldc);
-    else
-        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (int)M, (int)N, (int)K, 1.0, A, lda, B, ldb, beta, C, ldc);
+    const size_t es = bb_nn_dtype_size(dt);
+    const int64_t nblk = (M + NN_GEMM_ROWS - 1) / NN_GEMM_ROWS;
+    const int par = nblk > 1 && (double)M * (double)N * (double)K > 4e6;
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t blk = 0; blk < nblk; blk++) {
+        const int64_t m0 = blk * NN_GEMM_ROWS, mb = M - m0 < NN_GEMM_ROWS ? M - m0 : NN_GEMM_ROWS;
+        const char *a = (const char *)A + (size_t)(ta ? m0 : m0 * K) * es;
+        char *c = (char *)C + (size_t)(m0 * N) * es;
+        if (dt == BB_NN_F32)
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                        tb ? CblasTrans : CblasNoTrans, (int)mb, (int)N, (int)K, 1.0f,
+                        (const float *)a, lda, B, ldb, (float)beta, (float *)c, ldc);
+        else
+            cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                        tb ? CblasTrans : CblasNoTrans, (int)mb, (int)N, (int)K, 1.0,
+                        (const double *)a, lda, B, ldb, beta, (double *)c, ldc);
+    }
 }
 
 bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb,

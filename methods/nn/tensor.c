@@ -7,6 +7,7 @@
  * the second identical step on no malloc happens (ggml_init/ggml_reset/ggml_free).
  * This file does not compute anything; ops live in ops_*.c, backward in autodiff.c.
  */
+#include <cblas.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,6 +78,9 @@ int bb_nn_graph_init(bb_nn_graph **out, size_t bytes, bb_ctx *ctx)
     }
     g->mallocs = 1;
     g->grad_on = 1;
+    /* One thread pool: products are split into fixed row blocks under OpenMP
+     * (ops_matmul.c), so OpenBLAS itself must not start threads. */
+    openblas_set_num_threads(1);
     *out = g;
     return BB_OK;
 }
