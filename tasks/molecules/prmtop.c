@@ -187,11 +187,19 @@ static const section *find_section(const parser *ps, const char *name) {
 
 /* ---------------------------------------------------------------- typed section reads */
 
+/* "%FLAG NAME" for prmtop sections, the plain name for other files' sections ("coordinates"). */
+static const char *label(const section *s, char buf[64]) {
+    if (s->name[0] >= 'a' && s->name[0] <= 'z') return s->name;
+    snprintf(buf, 64, "%%FLAG %s", s->name);
+    return buf;
+}
+
 /* Read exactly `count` values of section `name` into out (int*, double* or char(*)[5]). */
 static int read_values(parser *ps, const section *s, size_t count, char want, void *out) {
+    char lb[64];
     if (s->type != want && !(want == 'e' && s->type == 'i'))
-        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: format type '%c' where '%c' is expected",
-                      ps->name, s->name, s->flag_line, s->type, want);
+        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: format type '%c' where '%c' is expected",
+                      ps->name, label(s, lb), s->flag_line, s->type, want);
     size_t k = 0;
     char buf[1100];
     for (size_t li = 0; li < s->nlines; li++) {
@@ -201,8 +209,8 @@ static int read_values(parser *ps, const section *s, size_t count, char want, vo
         if (nf > (size_t)s->per_line) nf = (size_t)s->per_line;
         for (size_t f = 0; f < nf; f++) {
             if (k >= count)
-                return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: more values than the %zu expected",
-                              ps->name, s->name, s->first + li + 1, count);
+                return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: more values than the %zu expected",
+                              ps->name, label(s, lb), s->first + li + 1, count);
             size_t off = f * (size_t)s->width;
             size_t w = ll - off < (size_t)s->width ? ll - off : (size_t)s->width;
             memcpy(buf, l->p + off, w);
@@ -224,8 +232,8 @@ static int read_values(parser *ps, const section *s, size_t count, char want, vo
                 long v = strtol(p, &end, 10);
                 while (end && *end == ' ') end++;
                 if (end == p || *end || errno || v < -2147483647L || v > 2147483647L)
-                    return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: bad integer '%s'", ps->name,
-                                  s->name, s->first + li + 1, buf);
+                    return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: bad integer '%s'", ps->name,
+                                  label(s, lb), s->first + li + 1, buf);
                 ((int *)out)[k++] = (int)v;
             } else {
                 for (char *q = p; *q; q++)
@@ -233,15 +241,15 @@ static int read_values(parser *ps, const section *s, size_t count, char want, vo
                 double v = strtod(p, &end);
                 while (end && *end == ' ') end++;
                 if (end == p || *end || !isfinite(v))
-                    return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: bad number '%s'", ps->name,
-                                  s->name, s->first + li + 1, buf);
+                    return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: bad number '%s'", ps->name,
+                                  label(s, lb), s->first + li + 1, buf);
                 ((double *)out)[k++] = v;
             }
         }
     }
     if (k != count)
-        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: %zu values where %zu are expected%s",
-                      ps->name, s->name, s->flag_line, k, count,
+        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: %zu values where %zu are expected%s",
+                      ps->name, label(s, lb), s->flag_line, k, count,
                       s->first + s->nlines >= ps->nlines ? " (file truncated?)" : "");
     return BB_OK;
 }
@@ -521,6 +529,35 @@ int bb_prmtop_parse(const char *text, size_t len, const char *name, bb_prmtop **
     GET("HBOND_BCOEF", ptr[19], 'e', 1, hb_b);
     GET("RADII", N, 'e', 1, p->radii);
     GET("SCREEN", N, 'e', 1, p->screen);
+    /* Sections not used here still must have their declared length: a file cut inside one of
+     * them is truncated, not merely shorter. */
+    {
+        /* required: sections every AMBER 7+ writer (LEaP, ParmEd) emits, old-style files end at HBOND */
+        int req = new_style;
+        const struct { const char *flag; size_t count; char type; int required; } more[] = {
+            {"SOLTY", (size_t)ptr[18], 'e', req},      {"HBOND_ACOEF", (size_t)ptr[19], 'e', req},
+            {"HBOND_BCOEF", (size_t)ptr[19], 'e', req}, {"HBCUT", (size_t)ptr[19], 'e', req},
+            {"AMBER_ATOM_TYPE", N, 'a', req},          {"TREE_CHAIN_CLASSIFICATION", N, 'a', req},
+            {"JOIN_ARRAY", N, 'i', req},               {"IROTAT", N, 'i', req},
+            {"ATOMIC_NUMBER", N, 'i', 0},              {"RADIUS_SET", 1, 'a', 0},
+        };
+        for (size_t k = 0; k < sizeof more / sizeof more[0]; k++) {
+            void *tmp = NULL;
+            rc = get_section(&ps, more[k].flag, more[k].count, more[k].type, !more[k].required, &tmp);
+            free(tmp);
+            if (rc) goto out;
+        }
+    }
+    if (find_section(&ps, "RADIUS_SET") && (!p->radii || !p->screen)) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: %%FLAG %s: missing after RADIUS_SET (file truncated?)", ps.name,
+                    p->radii ? "SCREEN" : "RADII");
+        goto out;
+    }
+    if ((p->radii == NULL) != (p->screen == NULL)) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: %%FLAG %s: missing while %s is present (file truncated?)", ps.name,
+                    p->radii ? "SCREEN" : "RADII", p->radii ? "RADII" : "SCREEN");
+        goto out;
+    }
     for (int k = 0; k < ptr[19] && hb_a && hb_b; k++)
         if (hb_a[k] != 0.0 || hb_b[k] != 0.0) p->has_hbond_terms = 1;
 
@@ -595,7 +632,7 @@ int bb_inpcrd_parse(const char *text, size_t len, const char *name, int natom, d
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: line 2: %ld atoms, the topology has %d", ps.name, na, natom);
         goto out;
     }
-    section s = {.name = "COORDINATES", .type = 'e', .per_line = 6, .width = 12, .first = 2, .flag_line = 3};
+    section s = {.name = "coordinates", .type = 'e', .per_line = 6, .width = 12, .first = 2, .flag_line = 3};
     size_t need = 3 * (size_t)natom;
     s.nlines = (need + 5) / 6;
     if (s.first + s.nlines > ps.nlines) {
