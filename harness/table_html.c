@@ -12,7 +12,7 @@
 
 static const char css[] =
     "body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}"
-    "table{border-collapse:collapse;margin:8px 0 4px 0}"
+    "table{border-collapse:collapse;margin:8px 0 4px 0;min-width:560px}"
     "th,td{border:1px solid #bbb;padding:4px 10px;text-align:right;font-variant-numeric:tabular-nums}"
     "th:first-child,td:first-child{text-align:left}"
     "th{background:#f0f0f0}td.best{font-weight:bold;background:#e8f4e8}"
