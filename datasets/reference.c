@@ -159,7 +159,7 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     if (rc == 0 && d) rc = try_generated(out->dataset_id, cache, out, ctx);
     if (rc == 0 && d) rc = try_generated(d->id, cache, out, ctx);
     if (rc == 0 && !d && want) rc = try_generated(want, cache, out, ctx);
-    if (rc == 0 && !d && !want) {
+    if (rc == 0) { /* the conventional id of `boltzbench reference --task T` */
         char gid[128];
         snprintf(gid, sizeof gid, "%s%s", task->type->name, BB_REFERENCE_GENERATED_SUFFIX);
         rc = try_generated(gid, cache, out, ctx);
@@ -186,8 +186,10 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     }
     if (rc == 0) {
         if (d && !d->generated && d->n_urls)
-            rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: reference set %s@%d is not in the cache (%s); "
-                        "HINT: run `boltzbench fetch %s`", task->id, d->id, d->version, cache, d->id);
+            rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: reference set %s@%d is not in the cache (%.200s); "
+                        "HINT: run `boltzbench fetch %s%s` or generate one with `boltzbench reference "
+                        "--task %s --n N`", task->id, d->id, d->version, cache, d->id,
+                        d->has_sha256 ? "" : " --trust-unverified", task->type->name);
         else
             rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: no reference set%s%s; HINT: run `boltzbench reference "
                         "--task %s --n N`", task->id, want ? " named " : "", want ? want : "", task->type->name);

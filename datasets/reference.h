@@ -9,9 +9,9 @@
  * The dataset is task->type->reference_dataset looked up in the manifest (id, id@version
  * or alias); when that is NULL, the first manifest entry for the task's name with a
  * committed copy or a generation recipe. Ids that are not in the manifest can still name
- * a generated set in the cache (datasets/generated.h); a task without any reference
- * dataset looks for the generated set "<task name>-reference" (BB_REFERENCE_GENERATED_SUFFIX),
- * the id `boltzbench reference --task T` should store under. Loading never uses the network:
+ * a generated set in the cache (datasets/generated.h); last of all the generated set
+ * "<task name>-reference" (BB_REFERENCE_GENERATED_SUFFIX) is tried, the id
+ * `boltzbench reference --task T` should store under. Loading never uses the network:
  * a set that is only fetchable gives BB_ENOTFOUND with the `boltzbench fetch` hint.
  * Details of each step (hash checks, centre-of-mass removal): datasets/reference.c.
  */
