@@ -612,7 +612,7 @@ int bb_inpcrd_parse(const char *text, size_t len, const char *name, int natom, d
     parser ps = {.name = name ? name : "(inpcrd)", .ctx = ctx};
     if (!text) return BB_ERR(ctx, BB_EINVAL, "%s: no text", ps.name);
     int rc = split_lines(&ps, text, len);
-    if (rc) return rc;
+    if (rc) goto out; /* split_lines may have allocated before finding a NUL byte */
     if (ps.nlines < 2) {
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: line %zu: file truncated before the atom count", ps.name, ps.nlines);
         goto out;
