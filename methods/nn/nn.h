@@ -432,4 +432,21 @@ void bb_nn_ema_update(bb_nn_ema *e, const bb_nn_params *ps);
 void bb_nn_ema_swap(bb_nn_ema *e, bb_nn_params *ps);
 void bb_nn_ema_free(bb_nn_ema *e);
 
+/* ------------------------------------------------------------------ checkpoints */
+/* Versioned binary checkpoint (little-endian), written atomically (harness/fileio.h):
+ *   "BBNNCKPT" | u32 version (1) | u32 byte-order mark 0x01020304 | u32 dtype |
+ *   u32 n_params | u32 flags (1 Adam, 2 EMA) | u64 total | per parameter: u32 name
+ *   length, name, u32 ndim, i64 ne[4] | values | [Adam: i64 t, f64 b1 b2 eps wd,
+ *   i32 decoupled, f64 m[total], f64 v[total]] | [EMA: f64 decay, f64 shadow[total]] |
+ *   u32 zlib crc32 of everything before it.
+ * opt and ema may be NULL (not saved / not loaded). Loading needs a group declared
+ * and allocated with the same architecture (names, shapes, dtype) and refuses any
+ * mismatch with a message naming the first difference; on failure ps, opt and ema are
+ * unchanged. */
+#define BB_NN_CKPT_VERSION 1
+int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_adam *opt,
+                          const bb_nn_ema *ema, bb_ctx *ctx);
+int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, bb_nn_ema *ema,
+                          bb_ctx *ctx);
+
 #endif /* BB_NN_H */
