@@ -10,7 +10,7 @@
 #include "datasets/manifest.h"
 #include "harness/cli/cli.h"
 
-enum { O_HELP, O_OFFLINE, O_TRUST, O_MIRROR, O_CACHE, O_MANIFEST, O_CONNECT, O_STALL, O_RETRIES, O_ALL, O_QUIET };
+enum { O_HELP, O_OFFLINE, O_TRUST, O_MIRROR, O_CACHE, O_MANIFEST, O_CONNECT, O_STALL, O_TIMEOUT, O_RETRIES, O_ALL, O_QUIET };
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     [O_OFFLINE] = {"offline", 0, NULL, "never use the network (also BOLTZBENCH_OFFLINE=1); file:// and --mirror still work"},
@@ -20,6 +20,7 @@ static const bb_opt opts[] = {
     [O_MANIFEST] = {"manifest", 0, "FILE", "manifest to use (default datasets/manifest.json or $BOLTZBENCH_MANIFEST)"},
     [O_CONNECT] = {"connect-timeout", 0, "MS", "connection timeout in milliseconds (default 15000)"},
     [O_STALL] = {"stall-timeout", 0, "MS", "abort a transfer after this many milliseconds without data (default 30000)"},
+    [O_TIMEOUT] = {"timeout", 0, "MS", "give up an attempt after this many milliseconds in total (default: no limit)"},
     [O_RETRIES] = {"retries", 0, "N", "retries per URL on transient errors, with exponential backoff (default 3)"},
     [O_ALL] = {"all", 0, NULL, "fetch every downloadable dataset with a known sha256"},
     [O_QUIET] = {"quiet", 'q', NULL, "no progress bar (it is shown only on a terminal and never when CI=true)"},
@@ -38,7 +39,8 @@ int bb_cmd_fetch(int argc, char **argv) {
         bb_cli_error("fetch: out of memory");
         return 1;
     }
-    long long v;
+    long long v = 0;
+    char optname[40];
     bb_opt_init(&it, argc, argv);
     for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (id) {
@@ -58,14 +60,18 @@ int bb_cmd_fetch(int argc, char **argv) {
         case O_QUIET: quiet = 1; break;
         case O_CONNECT:
         case O_STALL:
+        case O_TIMEOUT:
         case O_RETRIES:
-            if (bb_cli_parse_i64(id == O_CONNECT ? "--connect-timeout" : id == O_STALL ? "--stall-timeout" : "--retries",
-                                 it.arg, id == O_RETRIES ? 0 : 1, &v)) {
+            snprintf(optname, sizeof optname, "--%s", opts[id].name);
+            if (bb_cli_parse_i64(optname, it.arg, id == O_RETRIES ? 0 : 1, &v) ||
+                v > 1000000000) {
+                if (v > 1000000000) bb_cli_error("%s: %lld is too large", optname, v);
                 free(ids);
                 return 2;
             }
             if (id == O_CONNECT) fo.connect_timeout_ms = (long)v;
             else if (id == O_STALL) fo.stall_timeout_ms = (long)v;
+            else if (id == O_TIMEOUT) fo.total_timeout_ms = (long)v;
             else fo.max_attempts = (int)v + 1;
             break;
         case BB_OPT_POSITIONAL: ids[n_ids++] = it.positional; break;

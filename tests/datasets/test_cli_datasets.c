@@ -190,6 +190,16 @@ static void http_errors_are_one_line_naming_the_url_and_leave_nothing(void **sta
     assert_int_equal(access(p, F_OK), -1);
     snprintf(p, sizeof p, "%s/toy@1/t.npy", cache);
     assert_int_equal(access(p, F_OK), -1);
+    /* a stalled server with the timeout options */
+    httpd_route(h, "/t.npy", ten, sizeof ten, HTTPD_STALL, -1);
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--manifest", manifest, "--cache", cache, "--stall-timeout", "300",
+                         "--retries", "0", "toy", NULL), 1);
+    assert_int_equal(lines(err_txt), 1);
+    assert_non_null(strstr(err_txt, "stalled"));
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--timeout", "0", "toy", NULL), 2);
+    assert_non_null(strstr(err_txt, "--timeout"));
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--connect-timeout", "99999999999", "toy", NULL), 2);
+    assert_non_null(strstr(err_txt, "--connect-timeout"));
     httpd_stop(h);
 }
 

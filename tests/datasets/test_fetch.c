@@ -261,6 +261,43 @@ static void a_stalled_transfer_times_out_quickly(void **state) {
     assert_cached_ok(f, path);
 }
 
+static void the_total_timeout_and_the_progress_bar_work(void **state) {
+    fx *f = *state;
+    httpd_route(f->h, "/s.npy", f->body, f->len, HTTPD_STALL, -1);
+    set_url(f, 0, "/s.npy");
+    f->o.max_attempts = 1;
+    f->o.stall_timeout_ms = 0; /* only the total timeout can end it */
+    f->o.total_timeout_ms = 300;
+    char path[4096];
+    bb_ctx c = {0};
+    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_ETIMEOUT);
+    assert_non_null(strstr(c.msg, "timed out"));
+    /* progress goes to the given stream, one bar line ending in a newline */
+    f->o.total_timeout_ms = 0;
+    f->o.stall_timeout_ms = 400;
+    httpd_route(f->h, "/s.npy", f->body, f->len, HTTPD_NORMAL, -1);
+    FILE *bar = tmpfile();
+    assert_non_null(bar);
+    f->o.progress = bar;
+    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    char text[8192];
+    rewind(bar);
+    size_t n = fread(text, 1, sizeof text - 1, bar);
+    text[n] = '\0';
+    fclose(bar);
+    assert_non_null(strstr(text, "toy-set"));
+    assert_non_null(strstr(text, "100%"));
+    assert_true(n > 0 && text[n - 1] == '\n');
+    /* never a bar in CI or on a non-terminal */
+    setenv("CI", "true", 1);
+    assert_int_equal(bb_fetch_progress_wanted(stderr), 0);
+    unsetenv("CI");
+    FILE *t = tmpfile();
+    assert_int_equal(bb_fetch_progress_wanted(t), 0);
+    fclose(t);
+    assert_int_equal(bb_fetch_progress_wanted(NULL), 0);
+}
+
 static void the_second_mirror_is_used_when_the_first_fails(void **state) {
     fx *f = *state;
     httpd_route(f->h, "/good.npy", f->body, f->len, HTTPD_NORMAL, -1);
@@ -449,6 +486,7 @@ int main(void) {
         T(not_found_names_the_url_and_is_not_retried),
         T(server_errors_are_retried_with_backoff),
         T(a_stalled_transfer_times_out_quickly),
+        T(the_total_timeout_and_the_progress_bar_work),
         T(the_second_mirror_is_used_when_the_first_fails),
         T(offline_mode_never_touches_the_network),
         T(datasets_without_sha256_need_trust_unverified),
