@@ -338,6 +338,55 @@ bb_nn_tensor *bb_nn_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_
 bb_nn_tensor *bb_nn_time_embed_sin(bb_nn_graph *g, bb_nn_tensor *t, int dim,
                                    double max_period);
 
+/* LayerNorm over the last dim (PyTorch nn.LayerNorm): y = (x - mean) / sqrt(var + eps)
+ * * gamma + beta, biased variance; gamma = 1, beta = 0 at init. */
+typedef struct bb_nn_layernorm {
+    int dim;
+    double eps;
+    int gamma, beta;
+} bb_nn_layernorm;
+int bb_nn_layernorm_init(bb_nn_layernorm *ln, bb_nn_params *ps, const char *name, int dim,
+                         double eps, bb_ctx *ctx);
+bb_nn_tensor *bb_nn_layernorm_fwd(bb_nn_graph *g, const bb_nn_params *ps,
+                                  const bb_nn_layernorm *ln, bb_nn_tensor *x);
+
+/* Pre-LayerNorm transformer block for short sequences (peptide-size, T ~ 10..100):
+ *   x = x + Wo MHA(LN1(x)),  x = x + W2 gelu(W1 LN2(x))  (MLP width 4C).
+ * MHA: q, k, v = LN1(x) Wqkv split in three, H heads of C/H, softmax(q k^T / sqrt(C/H)) v.
+ * Wqkv is [C, 3C] = PyTorch's in_proj_weight transposed. No mask, no dropout. */
+typedef struct bb_nn_transformer {
+    int dim, heads;
+    bb_nn_layernorm ln1, ln2;
+    bb_nn_linear qkv, out, fc1, fc2;
+} bb_nn_transformer;
+int bb_nn_transformer_init(bb_nn_transformer *tb, bb_nn_params *ps, const char *name, int dim,
+                           int heads, bb_ctx *ctx);
+/* x [B, T, C] -> [B, T, C] */
+bb_nn_tensor *bb_nn_transformer_fwd(bb_nn_graph *g, const bb_nn_params *ps,
+                                    const bb_nn_transformer *tb, bb_nn_tensor *x);
+/* Multi-head self-attention core alone: q, k, v [B, T, C] -> [B, T, C]. */
+bb_nn_tensor *bb_nn_attention(bb_nn_graph *g, bb_nn_tensor *q, bb_nn_tensor *k, bb_nn_tensor *v,
+                              int heads);
+
+/* Fourier MLP of PIS (Zhang & Chen 2022, FourierMLP in their code):
+ *   e(t) = W_t2 gelu(W_t1 [sin(c t + phi), cos(c t + phi)] + b) + b,  c = linspace(0.1,100,C)
+ *   u(t, x) = W_L gelu(... gelu(W_1 gelu(W_in x + b + e(t)) + b) ...) + b_L
+ * phi ~ N(0,1) is learned; the last layer starts at zero (zero_init = True). t may be
+ * [B,1] or [1,1] (one time for the whole batch, broadcast). */
+#define BB_NN_FOURIER_MAX_LAYERS 8
+typedef struct bb_nn_fourier_mlp {
+    int in, out, channels, n_layers;
+    int phase;                 /* [1, C] parameter */
+    bb_nn_linear embed_in, t1, t2;
+    bb_nn_linear hidden[BB_NN_FOURIER_MAX_LAYERS];
+    bb_nn_linear last;
+} bb_nn_fourier_mlp;
+int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *name, int in,
+                           int out, int channels, int n_layers, bb_ctx *ctx);
+/* t [B,1] or [1,1], x [B, in] -> [B, out] */
+bb_nn_tensor *bb_nn_fourier_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps,
+                                    const bb_nn_fourier_mlp *f, bb_nn_tensor *t, bb_nn_tensor *x);
+
 /* ------------------------------------------------------------------ EGNN */
 /* E(n)-equivariant GNN (Satorras, Hoogeboom, Welling 2021) on fully connected graphs of
  * P particles in D dims, layer l:

@@ -19,6 +19,9 @@
 
 typedef struct layer_ud {
     bb_nn_params ps;
+    bb_nn_layernorm ln;
+    bb_nn_transformer tb;
+    bb_nn_fourier_mlp fm;
     bb_nn_linear lin;
     bb_nn_mlp mlp;
     bb_nn_egnn egnn;
@@ -42,6 +45,65 @@ static bb_nn_tensor *f_egnn(bb_nn_graph *g, bb_nn_tensor **x, void *u)
     bb_nn_tensor *y = bb_nn_egnn_fwd(g, &L->ps, &L->egnn, &L->eg, x[0],
                                      L->egnn.cfg.t_dim ? x[1] : NULL);
     return gc_project(g, y, 42);
+}
+
+static bb_nn_tensor *f_layernorm(bb_nn_graph *g, bb_nn_tensor **x, void *u)
+{
+    layer_ud *L = u;
+    return gc_project(g, bb_nn_layernorm_fwd(g, &L->ps, &L->ln, x[0]), 43);
+}
+static bb_nn_tensor *f_transformer(bb_nn_graph *g, bb_nn_tensor **x, void *u)
+{
+    layer_ud *L = u;
+    return gc_project(g, bb_nn_transformer_fwd(g, &L->ps, &L->tb, x[0]), 44);
+}
+static bb_nn_tensor *f_fourier(bb_nn_graph *g, bb_nn_tensor **x, void *u)
+{
+    layer_ud *L = u;
+    return gc_project(g, bb_nn_fourier_mlp_fwd(g, &L->ps, &L->fm, x[0], x[1]), 45);
+}
+
+/* Overwrite every parameter with N(0, s^2) draws (so zero/one inits do not hide terms). */
+static void randomise(bb_nn_params *ps, double s, uint64_t seed)
+{
+    bb_rng r;
+    bb_rng_init(&r, seed, 9);
+    for (int k = 0; k < ps->n; k++) {
+        double *v = malloc(sizeof(double) * ps->info[k].n);
+        for (size_t i = 0; i < ps->info[k].n; i++)
+            v[i] = s * bb_rng_normal(&r);
+        bb_nn_params_set(ps, k, v);
+        free(v);
+    }
+}
+
+static void test_layernorm_transformer_and_fourier_mlp_match_finite_differences(void **state)
+{
+    (void)state;
+    bb_ctx c = {0};
+    int fail = 0;
+    layer_ud L;
+    bb_nn_params_init(&L.ps, BB_NN_F64);
+    assert_int_equal(bb_nn_layernorm_init(&L.ln, &L.ps, "ln", 7, 1e-5, &c), BB_OK);
+    assert_int_equal(bb_nn_transformer_init(&L.tb, &L.ps, "tb", 8, 2, &c), BB_OK);
+    assert_int_equal(bb_nn_fourier_mlp_init(&L.fm, &L.ps, "pis", 2, 2, 6, 2, &c), BB_OK);
+    assert_int_equal(bb_nn_params_alloc(&L.ps, 2385, &c), BB_OK);
+    randomise(&L.ps, 0.5, 3);
+    gc_case cases[] = {
+        {.name = "layernorm 7 on 3x1x5x7", .fn = f_layernorm, .ud = &L, .n_in = 1, .ndim = {4},
+         .shape = {{3, 1, 5, 7}}, .eps = 1e-3, .tol1 = 1e-7, .tol2 = 1e-6, .ps = &L.ps,
+         .n_param_checks = 14},
+        {.name = "transformer C8 H2 on 2x5x8", .fn = f_transformer, .ud = &L, .n_in = 1,
+         .ndim = {3}, .shape = {{2, 5, 8}}, .eps = 1e-3, .tol1 = 1e-7, .tol2 = 1e-6, .ps = &L.ps,
+         .n_param_checks = 64},
+        {.name = "fourier mlp (PIS) 2->6x2->2", .fn = f_fourier, .ud = &L, .n_in = 2,
+         .ndim = {2, 2}, .shape = {{3, 1}, {3, 2}}, .eps = 1e-3, .eps_in = {1e-5, 0},
+         .tol1 = 1e-7, .tol2 = 1e-6, .ps = &L.ps, .n_param_checks = 64},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        fail |= gc_run(&cases[k], 700 + k);
+    bb_nn_params_free(&L.ps);
+    assert_int_equal(fail, 0);
 }
 
 static void test_linear_and_mlp_derivatives_match_finite_differences(void **state)
@@ -246,6 +308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linear_and_mlp_derivatives_match_finite_differences),
         cmocka_unit_test(test_egnn_derivatives_match_finite_differences),
+        cmocka_unit_test(test_layernorm_transformer_and_fourier_mlp_match_finite_differences),
         cmocka_unit_test(test_egnn_is_rotation_translation_and_permutation_equivariant),
         cmocka_unit_test(test_egnn_rejects_mismatched_inputs),
     };
