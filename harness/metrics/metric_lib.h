@@ -200,6 +200,69 @@ int bb_mmd2_v(size_t n, size_t m, size_t d, const double *X, const double *wx, c
 int bb_sinkhorn(size_t n, size_t m, const double *C, const double *a, const double *b, double reg,
                 int max_iter, double stop, double *cost, int *iters, double *err, bb_ctx *ctx);
 
+/* ---- minima: relaxation, deduplication, coverage (minima.c) ------------------- */
+
+typedef struct bb_relax_opts {
+    double gtol;  /* converged when max |du/dx| <= gtol after L-BFGS (task units) */
+    int max_iter; /* L-BFGS iterations per configuration */
+} bb_relax_opts;
+
+enum { BB_RELAX_CONVERGED = 0, BB_RELAX_NOT_CONVERGED = 1, BB_RELAX_REJECTED = 2 };
+
+/* Relax x [n][dof] in place to local minima of the task's energy with L-BFGS
+ * (liblbfgs), OpenMP over configurations. OUT u[n] final energies (+inf for a start
+ * with infinite energy, left unchanged), status[n] (BB_RELAX_*). *n_evals is
+ * INCREMENTED by the number of energy(+gradient) evaluations (the evaluator's cost).
+ * Errors of the energy (NaN) are returned with ctx set. */
+int bb_relax(const bb_task *t, size_t n, double *x, double *u, int *status, int64_t *n_evals,
+             const bb_relax_opts *o, bb_ctx *ctx);
+
+/* How minima of a task are compared (from its invariance flags). */
+typedef struct bb_min_dist {
+    int P, D, dof;
+    int aligned;       /* 1: centroid, orthogonal map and permutation removed (align.c) */
+    bb_align_opts opts;
+} bb_min_dist;
+int bb_min_dist_init(bb_min_dist *md, const bb_task *t, bb_ctx *ctx);
+/* RMSD = sqrt(min Σ_i ‖x_i − R y_σ(i)‖² / P) (aligned) or ‖x − y‖/√P; ws from
+ * bb_align_ws_alloc(P, D) when aligned (else may be NULL). */
+int bb_min_rmsd(const bb_min_dist *md, const double *x, const double *y, bb_align_ws *ws, double *rmsd);
+
+/* Distinct minima sorted by energy, with a hit count per minimum. */
+typedef struct bb_minima {
+    bb_min_dist md;
+    int dof;
+    size_t n, cap;
+    double *x;      /* [n][dof] */
+    double *u;      /* [n] ascending */
+    int64_t *count; /* [n] how many configurations relaxed into it */
+} bb_minima;
+void bb_minima_init(bb_minima *m, const bb_task *t);
+void bb_minima_free(bb_minima *m); /* NULL-safe */
+/* Add a minimum: merged into an existing one when |Δu| <= utol and RMSD <= rtol
+ * (its count grows by `count`), else inserted. OUT is_new, index (may be NULL). */
+int bb_minima_add(bb_minima *m, const double *x, double u, int64_t count, double utol, double rtol,
+                  bb_align_ws *ws, int *is_new, size_t *index, bb_ctx *ctx);
+/* Coverage between generated minima (weighted by count) and reference minima:
+ * OUT cov_r[k] = fraction of references with min RMSD <= deltas[k] (COV-R),
+ * cov_p[k] = count-weighted fraction of generated with min RMSD <= deltas[k] (COV-P),
+ * amr_r / amr_p = mean min RMSD; min_r [ref->n] / min_p [gen->n] (may be NULL).
+ * *n_aligned (may be NULL) is incremented by the alignments performed. */
+int bb_minima_coverage(const bb_minima *gen, const bb_minima *ref, size_t nd, const double *deltas,
+                       double *cov_r, double *cov_p, double *amr_r, double *amr_p, double *min_r,
+                       double *min_p, int64_t *n_aligned, bb_ctx *ctx);
+
+/* Catalogue file (minima_io.c): gzip JSON "boltzbench.minima/1", written atomically.
+ * provenance (may be NULL) is copied. bb_minima_read initialises m for task t; OUT
+ * meta (may be NULL): the file's top-level object without "minima" (caller frees). */
+int bb_minima_write(const char *path, const bb_minima *m, const char *task_id, double utol, double rtol,
+                    const cJSON *provenance, bb_ctx *ctx);
+int bb_minima_read(const char *path, const bb_task *t, bb_minima *m, cJSON **meta, bb_ctx *ctx);
+
+/* Where the minima metric looks for task t's catalogue:
+ * $BOLTZBENCH_SOURCE_DIR (else the build's source dir)/datasets/minima/<task id>.json.gz. */
+int bb_minima_catalogue_path(const bb_task *t, char *out, size_t len);
+
 /* ---- JSON output ------------------------------------------------------------ */
 
 /* Add {name: {"value": v, "n_samples": n, "ci95": [lo, hi] (if ci), "definition": def}}

@@ -27,6 +27,7 @@ extern const bb_metric bb_metric_log_z;
 extern const bb_metric bb_metric_ess_fraction;
 extern const bb_metric bb_metric_mmd;
 extern const bb_metric bb_metric_sinkhorn;
+extern const bb_metric bb_metric_minima;
 
 const bb_metric *const bb_metrics[] = {
     &bb_metric_energy_w2,
@@ -41,6 +42,7 @@ const bb_metric *const bb_metrics[] = {
     &bb_metric_ess_fraction,
     &bb_metric_mmd,
     &bb_metric_sinkhorn,
+    &bb_metric_minima,
     NULL,
 };
 

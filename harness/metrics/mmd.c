@@ -67,7 +67,7 @@ static int kernel_matrix(size_t n, size_t m, size_t d, const double *X, const do
     int rc = bb_sqdist_matrix(n, m, d, X, Y, K, ctx);
     if (rc) return rc;
     double f = -0.5 / h2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * m >= 65536)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < m; j++) K[i * m + j] = exp(f * K[i * m + j]);
     return BB_OK;

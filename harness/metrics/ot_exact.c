@@ -27,7 +27,7 @@ int bb_sqdist_matrix(size_t n, size_t m, size_t d, const double *A, const double
     /* Blocks of 4 rows share each load of Bᵀ (4× less memory traffic); the j loop
      * vectorises. Same per-entry summation order as the scalar formula. */
     size_t nblk = (n + 3) / 4;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * m * d >= 262144)
     for (size_t blk = 0; blk < nblk; blk++) {
         size_t i0 = blk * 4, nr = n - i0 < 4 ? n - i0 : 4;
         if (nr == 4) {
