@@ -65,6 +65,14 @@ static void the_committed_manifest_lists_the_real_sources(void **state) {
     }
     bb_manifest_free(&m);
     bb_manifest_free(NULL);
+    /* default path: $BOLTZBENCH_MANIFEST, else the source tree's copy */
+    setenv("BOLTZBENCH_MANIFEST", "/x/m.json", 1);
+    assert_string_equal(bb_manifest_default_path(), "/x/m.json");
+    unsetenv("BOLTZBENCH_MANIFEST");
+    assert_string_equal(bb_manifest_default_path(), MANIFEST);
+    assert_int_equal(bb_manifest_load(NULL, &m, &c), BB_OK);
+    assert_non_null(bb_manifest_find(&m, "gmm40-exact@1"));
+    bb_manifest_free(&m);
 }
 
 static int load_text(const char *json, bb_ctx *c) {
