@@ -176,43 +176,65 @@ BB_AVX2 static __m256d lj_confine_avx2(int P, const bb_lj_form *fm, const double
     return _mm256_fmadd_pd(_mm256_set1_pd(0.5 * fm->H), h, _mm256_mul_pd(_mm256_set1_pd(0.5 * fm->wall_k), w));
 }
 
-/* All pairs in four lanes: energy sums and row-i force in registers, row-j force
- * into G. Coincident particles are found from the smallest r² of each lane,
- * non-finite results from a Σ G·0 probe at the end. */
+/* One pair (rows i, j) in four lanes: returns the force factor f (∂e/∂(x_i − x_j) =
+ * f·(x_i − x_j)) and accumulates the energy sums and the overlap probe. */
+#define LJ_PAIR(dx, dy, dz, f)                                                                     \
+    do {                                                                                           \
+        __m256d r2_ = _mm256_fmadd_pd(dz, dz, _mm256_fmadd_pd(dy, dy, _mm256_mul_pd(dx, dx)));     \
+        r2min = _mm256_min_pd(r2min, r2_);                                                         \
+        __m256d s_ = _mm256_div_pd(one, r2_);                                                      \
+        __m256d s3_ = _mm256_mul_pd(_mm256_mul_pd(s_, s_), s_);                                    \
+        e3 = _mm256_add_pd(e3, s3_);                                                               \
+        e6 = _mm256_fmadd_pd(s3_, s3_, e6);                                                        \
+        f = _mm256_mul_pd(_mm256_mul_pd(s_, s3_), _mm256_fnmadd_pd(vA12, s3_, vB6));               \
+    } while (0)
+
+/* All pairs in four lanes. Rows are taken two at a time (i, i+1): each particle j > i+1
+ * is loaded once for both and its force updated once in G, halving the memory traffic
+ * of the inner loop; row forces accumulate in registers. Coincident particles are
+ * found from the smallest r² of each lane, non-finite results from a Σ G·0 probe. */
 BB_AVX2 static int lj_lanes_avx2(int P, const bb_lj_form *fm, double e[L], const double *X, double *G) {
     const __m256d one = _mm256_set1_pd(1.0);
     const __m256d zero = _mm256_setzero_pd();
     const __m256d vA12 = _mm256_set1_pd(12.0 * fm->A), vB6 = _mm256_set1_pd(6.0 * fm->B);
     __m256d e3 = zero, e6 = zero, r2min = _mm256_set1_pd(INFINITY);
-    for (int i = 0; i < P; i++) {
-        const double *xi = X + (size_t)i * 12;
-        const __m256d xi0 = _mm256_loadu_pd(xi), xi1 = _mm256_loadu_pd(xi + 4), xi2 = _mm256_loadu_pd(xi + 8);
-        __m256d gi0 = zero, gi1 = zero, gi2 = zero;
-        for (int j = i + 1; j < P; j++) {
+    int i = 0;
+    for (; i + 1 < P; i += 2) {
+        const double *xa = X + (size_t)i * 12, *xb = xa + 12;
+        const __m256d a0 = _mm256_loadu_pd(xa), a1 = _mm256_loadu_pd(xa + 4), a2 = _mm256_loadu_pd(xa + 8);
+        const __m256d b0 = _mm256_loadu_pd(xb), b1 = _mm256_loadu_pd(xb + 4), b2 = _mm256_loadu_pd(xb + 8);
+        __m256d ga0, ga1, ga2, gb0, gb1, gb2, f;
+        { /* the pair (i, i+1) */
+            __m256d dx = _mm256_sub_pd(a0, b0), dy = _mm256_sub_pd(a1, b1), dz = _mm256_sub_pd(a2, b2);
+            LJ_PAIR(dx, dy, dz, f);
+            ga0 = _mm256_mul_pd(f, dx), ga1 = _mm256_mul_pd(f, dy), ga2 = _mm256_mul_pd(f, dz);
+            gb0 = _mm256_sub_pd(zero, ga0), gb1 = _mm256_sub_pd(zero, ga1), gb2 = _mm256_sub_pd(zero, ga2);
+        }
+        for (int j = i + 2; j < P; j++) {
             const double *xj = X + (size_t)j * 12;
             double *gj = G + (size_t)j * 12;
-            __m256d dx = _mm256_sub_pd(xi0, _mm256_loadu_pd(xj));
-            __m256d dy = _mm256_sub_pd(xi1, _mm256_loadu_pd(xj + 4));
-            __m256d dz = _mm256_sub_pd(xi2, _mm256_loadu_pd(xj + 8));
-            __m256d r2 = _mm256_fmadd_pd(dz, dz, _mm256_fmadd_pd(dy, dy, _mm256_mul_pd(dx, dx)));
-            r2min = _mm256_min_pd(r2min, r2);
-            __m256d s = _mm256_div_pd(one, r2);
-            __m256d s3 = _mm256_mul_pd(_mm256_mul_pd(s, s), s);
-            e3 = _mm256_add_pd(e3, s3);
-            e6 = _mm256_fmadd_pd(s3, s3, e6);
-            __m256d f = _mm256_mul_pd(_mm256_mul_pd(s, s3), _mm256_fnmadd_pd(vA12, s3, vB6));
-            gi0 = _mm256_fmadd_pd(f, dx, gi0);
-            gi1 = _mm256_fmadd_pd(f, dy, gi1);
-            gi2 = _mm256_fmadd_pd(f, dz, gi2);
-            _mm256_storeu_pd(gj, _mm256_fnmadd_pd(f, dx, _mm256_loadu_pd(gj)));
-            _mm256_storeu_pd(gj + 4, _mm256_fnmadd_pd(f, dy, _mm256_loadu_pd(gj + 4)));
-            _mm256_storeu_pd(gj + 8, _mm256_fnmadd_pd(f, dz, _mm256_loadu_pd(gj + 8)));
+            const __m256d c0 = _mm256_loadu_pd(xj), c1 = _mm256_loadu_pd(xj + 4), c2 = _mm256_loadu_pd(xj + 8);
+            __m256d dx = _mm256_sub_pd(a0, c0), dy = _mm256_sub_pd(a1, c1), dz = _mm256_sub_pd(a2, c2);
+            LJ_PAIR(dx, dy, dz, f);
+            ga0 = _mm256_fmadd_pd(f, dx, ga0), ga1 = _mm256_fmadd_pd(f, dy, ga1), ga2 = _mm256_fmadd_pd(f, dz, ga2);
+            __m256d t0 = _mm256_mul_pd(f, dx), t1 = _mm256_mul_pd(f, dy), t2 = _mm256_mul_pd(f, dz);
+            dx = _mm256_sub_pd(b0, c0), dy = _mm256_sub_pd(b1, c1), dz = _mm256_sub_pd(b2, c2);
+            LJ_PAIR(dx, dy, dz, f);
+            gb0 = _mm256_fmadd_pd(f, dx, gb0), gb1 = _mm256_fmadd_pd(f, dy, gb1), gb2 = _mm256_fmadd_pd(f, dz, gb2);
+            t0 = _mm256_fmadd_pd(f, dx, t0), t1 = _mm256_fmadd_pd(f, dy, t1), t2 = _mm256_fmadd_pd(f, dz, t2);
+            _mm256_storeu_pd(gj, _mm256_sub_pd(_mm256_loadu_pd(gj), t0));
+            _mm256_storeu_pd(gj + 4, _mm256_sub_pd(_mm256_loadu_pd(gj + 4), t1));
+            _mm256_storeu_pd(gj + 8, _mm256_sub_pd(_mm256_loadu_pd(gj + 8), t2));
         }
-        double *gi = G + (size_t)i * 12;
-        _mm256_storeu_pd(gi, _mm256_add_pd(_mm256_loadu_pd(gi), gi0));
-        _mm256_storeu_pd(gi + 4, _mm256_add_pd(_mm256_loadu_pd(gi + 4), gi1));
-        _mm256_storeu_pd(gi + 8, _mm256_add_pd(_mm256_loadu_pd(gi + 8), gi2));
+        double *ga = G + (size_t)i * 12, *gb = ga + 12;
+        _mm256_storeu_pd(ga, _mm256_add_pd(_mm256_loadu_pd(ga), ga0));
+        _mm256_storeu_pd(ga + 4, _mm256_add_pd(_mm256_loadu_pd(ga + 4), ga1));
+        _mm256_storeu_pd(ga + 8, _mm256_add_pd(_mm256_loadu_pd(ga + 8), ga2));
+        _mm256_storeu_pd(gb, _mm256_add_pd(_mm256_loadu_pd(gb), gb0));
+        _mm256_storeu_pd(gb + 4, _mm256_add_pd(_mm256_loadu_pd(gb + 4), gb1));
+        _mm256_storeu_pd(gb + 8, _mm256_add_pd(_mm256_loadu_pd(gb + 8), gb2));
     }
+    /* An odd P leaves the last row, whose pairs were all taken by earlier rows. */
     __m256d ev = _mm256_fmsub_pd(_mm256_set1_pd(fm->A), e6, _mm256_mul_pd(_mm256_set1_pd(fm->B), e3));
     if (fm->H != 0.0 || fm->wall_radius > 0.0) ev = _mm256_add_pd(ev, lj_confine_avx2(P, fm, X, G));
     __m256d probe = _mm256_mul_pd(ev, zero); /* NaN in a lane iff something there is inf/NaN */

@@ -99,7 +99,7 @@ static void an_equilateral_trimer_has_three_times_the_pair_energy(void **state) 
 
 static void the_four_lane_kernels_match_the_reference_kernel(void **state) {
     (void)state;
-    const int sizes[] = {2, 3, 7, 13, 55};
+    const int sizes[] = {2, 3, 4, 7, 13, 55}; /* odd and even P: rows are paired */
     printf("AVX2/FMA path on this CPU: %s\n", bb_lj_simd_available() ? "yes" : "no (portable lanes)");
     for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
         int P = sizes[si], dof = 3 * P;
