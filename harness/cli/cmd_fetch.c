@@ -9,6 +9,7 @@
 #include "datasets/fetch.h"
 #include "datasets/manifest.h"
 #include "harness/cli/cli.h"
+#include "harness/fileio.h"
 
 enum { O_HELP, O_OFFLINE, O_TRUST, O_MIRROR, O_CACHE, O_MANIFEST, O_CONNECT, O_STALL, O_TIMEOUT, O_RETRIES, O_ALL, O_QUIET };
 static const bb_opt opts[] = {
@@ -110,8 +111,15 @@ int bb_cmd_fetch(int argc, char **argv) {
             failed = 1;
             continue;
         }
-        printf("%s@%d: %s (%s)\n", d->id, d->version, path,
-               d->has_sha256 ? "sha256 verified" : "UNVERIFIED: the manifest has no sha256");
+        if (d->has_sha256) {
+            printf("%s@%d: %s (sha256 verified)\n", d->id, d->version, path);
+        } else {
+            char sha[65] = "?";
+            bb_ctx hc = {0};
+            (void)bb_sha256_file(path, sha, &hc); /* for pinning it in the manifest */
+            printf("%s@%d: %s (UNVERIFIED: the manifest has no sha256; this file's is %s)\n", d->id,
+                   d->version, path, sha);
+        }
     }
     bb_manifest_free(&m);
     free(ids);

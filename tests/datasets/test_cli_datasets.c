@@ -66,6 +66,22 @@ static int lines(const char *s) {
     return n;
 }
 
+/* The line of `out_txt` that starts with `id`, in a static buffer ("" if none). */
+static const char *row_of(const char *id) {
+    static char line[512];
+    line[0] = '\0';
+    for (const char *p = out_txt; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, id, strlen(id)) == 0 && p[strlen(id)] == ' ') {
+            size_t n = strcspn(p, "\n");
+            if (n >= sizeof line) n = sizeof line - 1;
+            memcpy(line, p, n);
+            line[n] = '\0';
+            break;
+        }
+    }
+    return line;
+}
+
 static int setup(void **state) {
     (void)state;
     snprintf(tmp, sizeof tmp, "/tmp/bb_cli_ds_XXXXXX");
@@ -132,15 +148,24 @@ static void fetch_offline_from_a_mirror_then_list_and_clean(void **state) {
     assert_non_null(strstr(err_txt, "boltzbench: nope: unknown dataset id"));
     assert_int_equal(run(bb_cmd_fetch, "fetch", "--cache", cache, "lj13-idem-train", NULL), 1);
     assert_non_null(strstr(err_txt, "--trust-unverified"));
+    /* trusted: fetched from the mirror, and the hash to pin is printed */
+    char lj[200];
+    snprintf(lj, sizeof lj, "%s/train_split_LJ13-1000.npy", mirror);
+    assert_int_equal(bb_write_file_atomic(lj, "not really npy", 14, &c), BB_OK);
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--offline", "--trust-unverified", "--mirror", mirror, "--cache",
+                         cache, "lj13-idem-train", NULL), 0);
+    char sha[65], want_sha[100];
+    bb_sha256_hex("not really npy", 14, sha);
+    snprintf(want_sha, sizeof want_sha, "this file's is %s", sha);
+    assert_non_null(strstr(out_txt, "UNVERIFIED"));
+    assert_non_null(strstr(out_txt, want_sha));
     /* listing */
     assert_int_equal(run(bb_cmd_datasets, "datasets", "--cache", cache, NULL), 0);
-    assert_non_null(strstr(out_txt, "dw4-idem-test@1"));
-    const char *row = strstr(out_txt, "dw4-idem-test@1");
-    assert_non_null(strstr(row, "verified"));
-    row = strstr(out_txt, "lj13-idem-train@1");
-    assert_non_null(row);
-    assert_non_null(strstr(row, "absent"));
-    assert_non_null(strstr(row, "null (unverified)"));
+    assert_non_null(strstr(row_of("dw4-idem-test@1"), "verified    known"));
+    assert_non_null(strstr(row_of("dw4-idem-test@1"), "datasets/reference/dw4-idem-test.npy.gz"));
+    assert_non_null(strstr(row_of("lj13-idem-train@1"), "unverified  null (unverified)"));
+    assert_non_null(strstr(row_of("lj13-idem-val@1"), "absent      known"));
+    assert_non_null(strstr(row_of("gmm40-exact@1"), "generated"));
     assert_non_null(strstr(out_txt, "gmm40-exact@1"));
     /* cache path / clean */
     assert_int_equal(run(bb_cmd_cache, "cache", "--cache", cache, "path", NULL), 0);
