@@ -30,7 +30,6 @@
 
 static int dw_energy(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx) {
     (void)t;
-    (void)ctx;
     const size_t dof = DW_P * DW_D;
     for (size_t c = 0; c < n; c++) {
         const double *xc = x + c * dof;
@@ -56,7 +55,9 @@ static int dw_energy(const bb_task *t, size_t n, const double *x, double *u, dou
             }
         }
         u[c] = e / DW_TAU;
-        if (!isfinite(u[c])) { /* coordinates so large that d⁴ overflows */
+        if (!isfinite(u[c])) { /* a NaN coordinate, or coordinates so large that d⁴ overflows */
+            for (size_t k = 0; k < dof; k++)
+                if (isnan(xc[k])) return BB_ERR(ctx, BB_ENAN, "task dw4: configuration %zu: NaN coordinate", c);
             u[c] = INFINITY;
             if (gc)
                 for (size_t k = 0; k < dof; k++) gc[k] = 0.0;

@@ -76,7 +76,6 @@ const double *bb_gmm40_means(void) { return &gmm40_means[0][0]; }
 
 static int gmm_energy(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx) {
     (void)t;
-    (void)ctx;
     const double inv_var = 1.0 / (GMM_STD * GMM_STD);
     /* log of the normalisation: log K + log(2π s²) (2-D Gaussian). */
     const double log_norm = log((double)GMM_K) + log(2.0 * M_PI * GMM_STD * GMM_STD);
@@ -89,7 +88,9 @@ static int gmm_energy(const bb_task *t, size_t n, const double *x, double *u, do
             a[k] = -0.5 * (d0 * d0 + d1 * d1) * inv_var;
             if (a[k] > amax) amax = a[k];
         }
-        if (!(amax > -INFINITY)) { /* |x| so large that every exponent underflows to −inf */
+        if (!(amax > -INFINITY)) { /* NaN, or |x| so large that every exponent is −inf */
+            if (isnan(x0) || isnan(x1))
+                return BB_ERR(ctx, BB_ENAN, "task gmm40: configuration %zu: NaN coordinate", i);
             u[i] = INFINITY;
             if (grad) grad[2 * i] = grad[2 * i + 1] = 0.0;
             continue;

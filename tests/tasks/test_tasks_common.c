@@ -196,6 +196,34 @@ static void nan_input_is_an_error_naming_the_configuration(void **state) {
     }
 }
 
+/* The standard tasks also refuse NaN when called directly (not only through
+ * bb_task_energy), and say which configuration; far-out coordinates are +inf, not NaN. */
+static void standard_tasks_refuse_nan_and_overflow_to_infinity_when_called_directly(void **state) {
+    (void)state;
+    const char *ids[] = {"gmm40", "dw4", "lj13", "lj55", "lj13-phys", "lj55-phys"};
+    for (int ti = 0; ti < 6; ti++) {
+        bb_ctx c = {0};
+        bb_task *t = NULL;
+        assert_int_equal(bb_task_create(ids[ti], NULL, &t, &c), BB_OK);
+        size_t dof = (size_t)t->dof;
+        double *x = malloc(3 * dof * sizeof *x), *g = malloc(3 * dof * sizeof *g), u[3];
+        tu_random_configs(t, 3, 0x600 + ti, 0.9, x);
+        x[dof + 1] = NAN;
+        assert_int_equal(t->type->energy(t, 3, x, u, g, &c), BB_ENAN);
+        assert_non_null(strstr(c.msg, "configuration 1"));
+        tu_random_configs(t, 3, 0x600 + ti, 0.9, x);
+        for (size_t k = 0; k < dof; k++) x[2 * dof + k] = (k % 2 ? -1e300 : 1e300) * (double)(k + 1);
+        bb_ctx c2 = {0};
+        assert_int_equal(t->type->energy(t, 3, x, u, g, &c2), BB_OK);
+        assert_true(isinf(u[2]) && u[2] > 0);
+        for (size_t k = 0; k < dof; k++) assert_true(g[2 * dof + k] == 0.0);
+        assert_true(isfinite(u[0]) && isfinite(u[1]));
+        free(x);
+        free(g);
+        bb_task_free(t);
+    }
+}
+
 static void every_task_documents_its_temperature_and_metadata(void **state) {
     (void)state;
     for (size_t ti = 0; bb_task_types[ti]; ti++) {
@@ -270,6 +298,7 @@ int main(void) {
         cmocka_unit_test(every_task_gives_bitwise_identical_results_whatever_the_batch),
         cmocka_unit_test(declared_invariances_hold),
         cmocka_unit_test(nan_input_is_an_error_naming_the_configuration),
+        cmocka_unit_test(standard_tasks_refuse_nan_and_overflow_to_infinity_when_called_directly),
         cmocka_unit_test(reference_datasets_exist_in_the_manifest_for_their_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
