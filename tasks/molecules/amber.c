@@ -28,7 +28,7 @@ const char *const bb_amber_term_names[BB_AMBER_TERM_COUNT] = {"bond", "angle", "
 void bb_amber_free(bb_amber *ff) {
     if (!ff) return;
     void *bufs[] = {ff->bond_ij, ff->bond_k, ff->bond_r0, ff->angle_ijk, ff->angle_k, ff->angle_t0,
-                    ff->tors_ijkl, ff->tors_k, ff->tors_phase, ff->tors_n, ff->pair_ij, ff->pair_a12,
+                    ff->tors_ijkl, ff->tors_k, ff->tors_phase, ff->tors_cos0, ff->tors_sin0, ff->tors_n, ff->pair_ij, ff->pair_a12,
                     ff->pair_b6, ff->pair_qq, ff->pair_gbqq, ff->p14_ij, ff->p14_a12, ff->p14_b6,
                     ff->p14_qq, ff->charge, ff->sigma, ff->epsilon, ff->gb_or, ff->gb_sr, ff->gb_rad,
                     ff->gb_self, ff->gb_sa};
@@ -37,8 +37,8 @@ void bb_amber_free(bb_amber *ff) {
 }
 
 size_t bb_amber_work_size(const bb_amber *ff) {
-    /* per pair: dx dy dz r dI_i/dr dI_j/dr f_scalar; per atom: I B dB/dI dE/dB */
-    return 7 * (size_t)ff->npair + 4 * (size_t)ff->natom;
+    /* per pair: dx dy dz r dI_i/dr dI_j/dr f_scalar; per atom: I B dB/dI dE/dB 1/B */
+    return 7 * (size_t)ff->npair + 5 * (size_t)ff->natom;
 }
 
 static int alloc_all(bb_amber *ff) {
@@ -54,6 +54,8 @@ static int alloc_all(bb_amber *ff) {
     ff->tors_ijkl = malloc(4 * nt * sizeof(int));
     ff->tors_k = malloc(nt * sizeof(double));
     ff->tors_phase = malloc(nt * sizeof(double));
+    ff->tors_cos0 = malloc(nt * sizeof(double));
+    ff->tors_sin0 = malloc(nt * sizeof(double));
     ff->tors_n = malloc(nt * sizeof(int));
     ff->pair_ij = malloc(2 * (P + 1) * sizeof(int));
     ff->pair_a12 = calloc(P + 1, sizeof(double));
@@ -73,7 +75,7 @@ static int alloc_all(bb_amber *ff) {
     ff->gb_self = calloc(N, sizeof(double));
     ff->gb_sa = calloc(N, sizeof(double));
     return ff->bond_ij && ff->bond_k && ff->bond_r0 && ff->angle_ijk && ff->angle_k && ff->angle_t0 &&
-           ff->tors_ijkl && ff->tors_k && ff->tors_phase && ff->tors_n && ff->pair_ij && ff->pair_a12 &&
+           ff->tors_ijkl && ff->tors_k && ff->tors_phase && ff->tors_cos0 && ff->tors_sin0 && ff->tors_n && ff->pair_ij && ff->pair_a12 &&
            ff->pair_b6 && ff->pair_qq && ff->pair_gbqq && ff->p14_ij && ff->p14_a12 && ff->p14_b6 &&
            ff->p14_qq && ff->charge && ff->sigma && ff->epsilon && ff->gb_or && ff->gb_sr && ff->gb_rad &&
            ff->gb_self && ff->gb_sa;
@@ -184,6 +186,8 @@ int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_optio
         for (int k = 0; k < 4; k++) ff->tors_ijkl[4 * d + k] = abs(q[k]) / 3;
         ff->tors_k[d] = top->dih_k[t] * KCAL;
         ff->tors_phase[d] = top->dih_phase[t];
+        ff->tors_cos0[d] = cos(top->dih_phase[t]);
+        ff->tors_sin0[d] = sin(top->dih_phase[t]);
         double per = top->dih_period[t];
         ff->tors_n[d] = (int)(0.5 + per); /* OpenMM: int(0.5 + periodicity) */
         if (ff->tors_n[d] < 1 && ff->tors_k[d] != 0.0) {

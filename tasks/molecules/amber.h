@@ -67,6 +67,7 @@ typedef struct bb_amber {
     double *angle_k, *angle_t0; /* kJ/mol/rad², rad */
     int *tors_ijkl;    /* [4·ntors] */
     double *tors_k, *tors_phase; /* kJ/mol, rad */
+    double *tors_cos0, *tors_sin0; /* cos φ₀, sin φ₀ */
     int *tors_n;
     int *pair_ij;      /* [2·npair], every i < j */
     double *pair_a12, *pair_b6; /* 4εσ¹², 4εσ⁶ (0 for excluded pairs) */

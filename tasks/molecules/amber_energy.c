@@ -20,7 +20,7 @@
 
 /* HCT pair integral contribution to Iᵢ from a sphere of screened radius sr at distance r,
  * for an atom of offset radius orr (OpenMM GBSAOBC1Force "I" expression), and d/dr of it. */
-static inline double born_integral(double r, double orr, double sr, double *dIdr) {
+static inline double born_integral(double r, double ir, double orr, double sr, double *dIdr) {
     double U = r + sr;
     if (U < orr) { /* step(r + sr − or) = 0 */
         *dIdr = 0.0;
@@ -29,7 +29,7 @@ static inline double born_integral(double r, double orr, double sr, double *dIdr
     double D = fabs(r - sr);
     double L = orr > D ? orr : D;
     double dL = orr > D ? 0.0 : (r >= sr ? 1.0 : -1.0);
-    double iL = 1.0 / L, iU = 1.0 / U, ir = 1.0 / r;
+    double iL = 1.0 / L, iU = 1.0 / U;
     double iL2 = iL * iL, iU2 = iU * iU;
     double lg = log(L * iU);
     double s2r = sr * sr * ir;
@@ -94,15 +94,29 @@ static double bonded(const bb_amber *ff, const double *x, double *g, double *ter
         double B[3] = {H[1] * G[2] - H[2] * G[1], H[2] * G[0] - H[0] * G[2], H[0] * G[1] - H[1] * G[0]};
         double A2 = A[0] * A[0] + A[1] * A[1] + A[2] * A[2], B2 = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
         double Gn = sqrt(G[0] * G[0] + G[1] * G[1] + G[2] * G[2]);
-        /* IUPAC sign: φ = atan2(((A×B)·G)/|G| ... ) written with B×A and −G as in Blondel–Karplus */
+        /* IUPAC sign, as OpenMM: sin φ ∝ ((B×A)·G)/|G|, cos φ ∝ A·B, both scaled by |A||B|.
+         * cos(nφ − φ₀) comes from the Chebyshev recurrence on (cos φ, sin φ): no atan2/sincos. */
         double BxA[3] = {B[1] * A[2] - B[2] * A[1], B[2] * A[0] - B[0] * A[2], B[0] * A[1] - B[1] * A[0]};
-        double sn = (BxA[0] * G[0] + BxA[1] * G[1] + BxA[2] * G[2]) / (Gn > 0.0 ? Gn : 1.0);
-        double cs = A[0] * B[0] + A[1] * B[1] + A[2] * B[2];
-        double phi = atan2(sn, cs);
-        double arg = ff->tors_n[t] * phi - ff->tors_phase[t];
-        et += ff->tors_k[t] * (1.0 + cos(arg));
+        double AB = sqrt(A2 * B2);
+        double c1, s1;
+        if (AB > 0.0 && Gn > 0.0) {
+            c1 = (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]) / AB;
+            s1 = (BxA[0] * G[0] + BxA[1] * G[1] + BxA[2] * G[2]) / (Gn * AB);
+        } else { /* collinear atoms: φ undefined, take φ = 0 (finite energy, no gradient below) */
+            c1 = 1.0;
+            s1 = 0.0;
+        }
+        double cn = c1, sn = s1;
+        for (int m = 1; m < ff->tors_n[t]; m++) {
+            double c2 = cn * c1 - sn * s1;
+            sn = sn * c1 + cn * s1;
+            cn = c2;
+        }
+        double cos_arg = cn * ff->tors_cos0[t] + sn * ff->tors_sin0[t]; /* cos(nφ − φ₀) */
+        double sin_arg = sn * ff->tors_cos0[t] - cn * ff->tors_sin0[t]; /* sin(nφ − φ₀) */
+        et += ff->tors_k[t] * (1.0 + cos_arg);
         if (g && A2 > 0.0 && B2 > 0.0 && Gn > 0.0) {
-            double dEdphi = -ff->tors_k[t] * ff->tors_n[t] * sin(arg);
+            double dEdphi = -ff->tors_k[t] * ff->tors_n[t] * sin_arg;
             double FG = F[0] * G[0] + F[1] * G[1] + F[2] * G[2], HG = H[0] * G[0] + H[1] * G[1] + H[2] * G[2];
             for (int k = 0; k < 3; k++) {
                 double gi = -Gn / A2 * A[k];
@@ -152,7 +166,7 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
     double *pd = work;            /* [P][4] dx dy dz r */
     double *pdI = pd + 4 * (size_t)P; /* [P][2] dIᵢ/dr, dIⱼ/dr */
     double *pf = pdI + 2 * (size_t)P; /* [P] (dE/dr)/r */
-    double *I = pf + P, *Bn = I + N, *dBdI = Bn + N, *dEdB = dBdI + N;
+    double *I = pf + P, *Bn = I + N, *dBdI = Bn + N, *dEdB = dBdI + N, *iBn = dEdB + N;
     if (grad) memset(grad, 0, 3 * (size_t)N * sizeof *grad);
     if (ff->obc1) memset(I, 0, (size_t)N * sizeof *I);
 
@@ -161,7 +175,7 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
     for (int p = 0; p < P; p++) {
         int i = ff->pair_ij[2 * p], j = ff->pair_ij[2 * p + 1];
         double dx = x[3 * j] - x[3 * i], dy = x[3 * j + 1] - x[3 * i + 1], dz = x[3 * j + 2] - x[3 * i + 2];
-        double r2 = dx * dx + dy * dy + dz * dz, r = sqrt(r2);
+        double r2 = dx * dx + dy * dy + dz * dz, r = sqrt(r2), ir = 1.0 / r;
         double *q = pd + 4 * (size_t)p;
         q[0] = dx;
         q[1] = dy;
@@ -170,7 +184,7 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
         double f = 0.0;
         int inside = rc <= 0.0 || r < rc;
         if (inside && (ff->pair_a12[p] != 0.0 || ff->pair_qq[p] != 0.0)) {
-            double ir2 = 1.0 / r2, ir = 1.0 / r, ir6 = ir2 * ir2 * ir2;
+            double ir2 = ir * ir, ir6 = ir2 * ir2 * ir2;
             double e12 = ff->pair_a12[p] * ir6 * ir6, e6 = ff->pair_b6[p] * ir6;
             double qq = ff->pair_qq[p];
             elj += e12 - e6;
@@ -181,8 +195,8 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
         if (ff->obc1) {
             double di = 0.0, dj = 0.0;
             if (inside) {
-                I[i] += born_integral(r, ff->gb_or[i], ff->gb_sr[j], &di);
-                I[j] += born_integral(r, ff->gb_or[j], ff->gb_sr[i], &dj);
+                I[i] += born_integral(r, ir, ff->gb_or[i], ff->gb_sr[j], &di);
+                I[j] += born_integral(r, ir, ff->gb_or[j], ff->gb_sr[i], &dj);
             }
             pdI[2 * (size_t)p] = di;
             pdI[2 * (size_t)p + 1] = dj;
@@ -203,6 +217,7 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
             Bn[i] = B;
             dBdI[i] = B * B * (1.0 - th * th) * (OBC_ALPHA + 3.0 * OBC_GAMMA * psi * psi) * orr / rad;
             double iB = 1.0 / B, iB2 = iB * iB, iB6 = iB2 * iB2 * iB2;
+            iBn[i] = iB;
             double es = ff->gb_self[i] * iB, ea = ff->gb_sa[i] * iB6;
             egb += es;
             esa += ea;
@@ -215,12 +230,13 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
             if (rc > 0.0 && r >= rc) continue;
             int i = ff->pair_ij[2 * p], j = ff->pair_ij[2 * p + 1];
             double Bi = Bn[i], Bj = Bn[j], BB = Bi * Bj, r2 = r * r;
-            double ex = exp(-r2 / (4.0 * BB));
+            double r2_4BB = 0.25 * r2 * iBn[i] * iBn[j]; /* r²/(4BᵢBⱼ) */
+            double ex = exp(-r2_4BB);
             double f2 = r2 + BB * ex, f = sqrt(f2), iF = 1.0 / f;
             double qq = ff->pair_gbqq[p];
             egb += qq * (iF - irc);
             double dEdf = -qq * iF * iF;
-            double c = dEdf * ex * 0.5 * iF * (1.0 + r2 / (4.0 * BB));
+            double c = dEdf * ex * 0.5 * iF * (1.0 + r2_4BB);
             dEdB[i] += c * Bj;
             dEdB[j] += c * Bi;
             pf[p] += dEdf * (1.0 - 0.25 * ex) * iF; /* (dE/df)(df/dr)/r with df/dr = r(1 − e/4)/f */
@@ -232,7 +248,7 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
         for (int p = 0; p < P; p++) {
             int i = ff->pair_ij[2 * p], j = ff->pair_ij[2 * p + 1];
             double r = pd[4 * (size_t)p + 3];
-            if (r > 0.0) pf[p] += (dEdB[i] * pdI[2 * (size_t)p] + dEdB[j] * pdI[2 * (size_t)p + 1]) / r;
+            if (r > 0.0) pf[p] += (dEdB[i] * pdI[2 * (size_t)p] + dEdB[j] * pdI[2 * (size_t)p + 1]) * (1.0 / r);
         }
     }
     if (grad)
