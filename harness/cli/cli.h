@@ -60,5 +60,7 @@ int bb_cmd_report(int argc, char **argv);  /* cmd_report.c: pretty-print one rep
 int bb_cmd_fetch(int argc, char **argv);    /* cmd_fetch.c: download manifest datasets into the cache */
 int bb_cmd_datasets(int argc, char **argv); /* cmd_datasets.c: list datasets and their cache state */
 int bb_cmd_cache(int argc, char **argv);    /* cmd_cache.c: print or clean the cache directory */
+int bb_cmd_eval(int argc, char **argv);     /* cmd_eval.c: score external samples with the metric suite */
+int bb_cmd_minima(int argc, char **argv);   /* cmd_minima.c: build a task's minima catalogue (basin hopping) */
 
 #endif

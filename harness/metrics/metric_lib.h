@@ -258,6 +258,9 @@ int bb_minima_coverage(const bb_minima *gen, const bb_minima *ref, size_t nd, co
 int bb_minima_write(const char *path, const bb_minima *m, const char *task_id, double utol, double rtol,
                     const cJSON *provenance, bb_ctx *ctx);
 int bb_minima_read(const char *path, const bb_task *t, bb_minima *m, cJSON **meta, bb_ctx *ctx);
+/* JSON numbers printed with "%.17g" (exact round trip; non-finite → null); NULL on OOM. */
+cJSON *bb_json_exact_number(double v);
+cJSON *bb_json_exact_doubles(const double *x, int n);
 
 /* Where the minima metric looks for task t's catalogue:
  * $BOLTZBENCH_SOURCE_DIR (else the build's source dir)/datasets/minima/<task id>.json.gz. */

@@ -5,10 +5,11 @@
  *    "provenance": {...free-form object: command, seed, commit, steps, time...},
  *    "minima": [{"u": -44.326801, "count": 12, "x": [39 numbers]}, ...]}   (u ascending)
  *
- * Numbers are printed by cJSON with up to 17 significant digits, so coordinates
- * round-trip exactly. It is not a general npz/npy container (datasets/ has those).
+ * Energies and coordinates are printed with "%.17g" (cJSON's own printer may drop
+ * the last bit), so they round-trip exactly and a resumed build continues bit-exactly. It is not a general npz/npy container (datasets/ has those).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,26 @@
 
 #define CATALOGUE_MAX_GZ (64u << 20)   /* compressed bytes */
 #define CATALOGUE_MAX_JSON (512u << 20) /* decompressed bytes */
+
+cJSON *bb_json_exact_number(double v) {
+    char buf[40];
+    if (!isfinite(v)) return cJSON_CreateNull();
+    snprintf(buf, sizeof buf, "%.17g", v);
+    return cJSON_CreateRaw(buf);
+}
+
+cJSON *bb_json_exact_doubles(const double *x, int n) {
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++) {
+        cJSON *v = bb_json_exact_number(x[i]);
+        if (!v || !cJSON_AddItemToArray(a, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
 
 static int gz_deflate(const char *text, size_t len, unsigned char **out, size_t *out_len) {
     z_stream zs;
@@ -108,8 +129,10 @@ int bb_minima_write(const char *path, const bb_minima *m, const char *task_id, d
             cJSON_Delete(o);
             break;
         }
-        cJSON *xs = cJSON_CreateDoubleArray(m->x + k * (size_t)m->dof, m->dof);
-        ok = xs && cJSON_AddNumberToObject(o, "u", m->u[k]) &&
+        cJSON *xs = bb_json_exact_doubles(m->x + k * (size_t)m->dof, m->dof), *uj = bb_json_exact_number(m->u[k]);
+        ok = uj && cJSON_AddItemToObject(o, "u", uj);
+        if (!ok) cJSON_Delete(uj);
+        ok = ok && xs &&
              cJSON_AddNumberToObject(o, "count", (double)m->count[k]) && cJSON_AddItemToObject(o, "x", xs);
         if (!ok) cJSON_Delete(xs); /* not attached: AddItemToObject is the last step */
     }
