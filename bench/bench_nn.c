@@ -1,0 +1,299 @@
+/* bench_nn.c — training steps per second of the nn core against the same models in
+ * PyTorch (CPU, same machine, same run), written as JSON. Never asserts on times.
+ *
+ *   (a) EGNN 5 layers x 128 hidden, LJ-13, batch 512, vector field, MSE, Adam
+ *       (the Adjoint Sampling setting)
+ *   (b) EGNN 3 x 32, LJ-13, batch 512 (the PITA setting)
+ *   (c) PIS: Fourier MLP (64 channels, 2 layers) on GMM-40, batch 300, 100 Euler-Maruyama
+ *       steps, backprop through the path, path-KL loss (without the grad-log-density
+ *       input); timed as trajectories per second too
+ * Each case runs float32 in boltzbench, then bench/bench_nn_torch.py in three thread
+ * settings (torch default; OPENBLAS_NUM_THREADS=1; that and torch.set_num_threads(1))
+ * unless --no-torch; the best PyTorch setting is the reference for the ratio.
+ *
+ * usage: bench_nn [--out bench_nn.json] [--cases abc] [--steps-a 3] [--steps-b 10]
+ *                 [--steps-c 10] [--no-torch] [--python /usr/bin/python3]
+ */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/jsonutil.h"
+#include "harness/rng.h"
+#include "methods/nn/nn.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds per step of the last timed case (machines are shared: wall time is noisy). */
+static double g_cpu_per_step;
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+#define CHECK(x)                                                                              \
+    do {                                                                                      \
+        if ((x) < 0) {                                                                        \
+            fprintf(stderr, "bench_nn: %s\n", c.msg);                                         \
+            exit(1);                                                                          \
+        }                                                                                     \
+    } while (0)
+
+/* EGNN training steps/s (float32); arena peak in MiB via *arena_mb. */
+static double bench_egnn(int L, int H, int B, int steps, double *arena_mb)
+{
+    enum { P = 13, D = 3 };
+    bb_ctx c = {0};
+    bb_nn_params ps;
+    bb_nn_egnn net;
+    bb_nn_egnn_graph eg;
+    bb_nn_adam opt;
+    bb_nn_graph *g;
+    bb_nn_params_init(&ps, BB_NN_F32);
+    bb_nn_egnn_config cfg = {.n_particles = P, .dim = D, .hidden = H, .n_layers = L, .t_dim = 32,
+                             .normalize = 1, .act = BB_NN_ACT_SILU, .out = BB_NN_EGNN_VECTOR};
+    CHECK(bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c));
+    CHECK(bb_nn_params_alloc(&ps, 1, &c));
+    CHECK(bb_nn_egnn_graph_init(&eg, B, P, &c));
+    CHECK(bb_nn_adam_init(&opt, &ps, 0.9, 0.999, 1e-8, 0.0, 0, &c));
+    CHECK(bb_nn_graph_init(&g, 0, &c));
+    double *x = malloc(sizeof(double) * B * P * D), *y = malloc(sizeof(double) * B * P * D);
+    double *t = malloc(sizeof(double) * B);
+    bb_rng r;
+    bb_rng_init(&r, 1, 0);
+    bb_rng_normal_fill(&r, (size_t)B * P * D, x);
+    bb_rng_normal_fill(&r, (size_t)B * P * D, y);
+    for (int b = 0; b < B; b++)
+        t[b] = bb_rng_uniform(&r);
+    double t0 = 0, c0 = 0;
+    for (int s = 0; s <= steps; s++) {
+        if (s == 1) {
+            t0 = now(); /* step 0 is the warm-up (arena sizing) */
+            c0 = cpu_now();
+        }
+        bb_nn_graph_reset(g);
+        bb_nn_tensor *xt = bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, P * D}, x);
+        bb_nn_tensor *yt = bb_nn_remove_com(g, bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, P * D}, y), P, D);
+        bb_nn_tensor *tt = bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, 1}, t);
+        bb_nn_tensor *loss = bb_nn_mse(g, bb_nn_egnn_fwd(g, &ps, &net, &eg, xt, tt), yt);
+        bb_nn_params_zero_grad(&ps);
+        CHECK(bb_nn_backward(g, loss));
+        CHECK(bb_nn_adam_step(&opt, &ps, 1e-4, &c));
+    }
+    double sps = steps / (now() - t0);
+    g_cpu_per_step = (cpu_now() - c0) / steps;
+    *arena_mb = (double)bb_nn_graph_bytes_peak(g) / (1024.0 * 1024.0);
+    free(x);
+    free(y);
+    free(t);
+    bb_nn_graph_free(g);
+    bb_nn_adam_free(&opt);
+    bb_nn_egnn_graph_free(&eg);
+    bb_nn_params_free(&ps);
+    return sps;
+}
+
+/* GMM-40 energy U(x) = -log sum_k 1/40 N(x; mu_k, s^2 I), x [B,2] -> [B,1]. */
+static bb_nn_tensor *gmm_energy(bb_nn_graph *g, bb_nn_tensor *x, bb_nn_tensor *mu, double s)
+{
+    const int64_t B = x->ne[0];
+    bb_nn_tensor *d = bb_nn_sub(g, bb_nn_reshape(g, x, 3, (const int64_t[]){B, 1, 2}), mu); /* [B,40,2] */
+    bb_nn_tensor *d2 = bb_nn_reshape(g, bb_nn_sum_cols(g, bb_nn_mul(g, d, d)), 2, (const int64_t[]){B, 40});
+    bb_nn_tensor *logits = bb_nn_scale(g, d2, -0.5 / (s * s), -log(2 * M_PI * s * s) - log(40.0));
+    return bb_nn_scale(g, bb_nn_logsumexp_cols(g, logits), -1.0, 0.0);
+}
+
+/* PIS training steps/s (float32, batch B, 100 Euler-Maruyama steps). */
+static double bench_pis(int B, int steps, double *arena_mb)
+{
+    enum { K = 100 };
+    const double T = 5.0, dt = T / K, sigma = sqrt(0.2), s = log1p(exp(1.0));
+    bb_ctx c = {0};
+    bb_nn_params ps;
+    bb_nn_fourier_mlp net;
+    bb_nn_adam opt;
+    bb_nn_graph *g;
+    bb_nn_params_init(&ps, BB_NN_F32);
+    CHECK(bb_nn_fourier_mlp_init(&net, &ps, "pis", 2, 2, 64, 2, &c));
+    CHECK(bb_nn_params_alloc(&ps, 1, &c));
+    CHECK(bb_nn_adam_init(&opt, &ps, 0.9, 0.999, 1e-8, 0.0, 0, &c));
+    CHECK(bb_nn_graph_init(&g, 0, &c));
+    double *noise = malloc(sizeof(double) * K * B * 2), mu[80];
+    bb_rng r;
+    bb_rng_init(&r, 1, 1);
+    bb_rng_normal_fill(&r, (size_t)K * B * 2, noise);
+    for (int i = 0; i < 80; i++)
+        mu[i] = 80.0 * bb_rng_uniform(&r) - 40.0;
+    double t0 = 0, c0 = 0;
+    for (int st = 0; st <= steps; st++) {
+        if (st == 1) {
+            t0 = now();
+            c0 = cpu_now();
+        }
+        bb_nn_graph_reset(g);
+        bb_nn_tensor *mut = bb_nn_from(g, BB_NN_F32, 3, (const int64_t[]){1, 40, 2}, mu);
+        bb_nn_tensor *x = bb_nn_zeros(g, BB_NN_F32, 2, (const int64_t[]){B, 2});
+        bb_nn_tensor *cost = NULL;
+        for (int k = 0; k < K; k++) {
+            bb_nn_tensor *tk = bb_nn_full(g, BB_NN_F32, 2, (const int64_t[]){1, 1}, k * dt);
+            bb_nn_tensor *u = bb_nn_fourier_mlp_fwd(g, &ps, &net, tk, x);
+            bb_nn_tensor *e = bb_nn_scale(g, bb_nn_sum_cols(g, bb_nn_mul(g, u, u)), 0.5 * dt, 0.0);
+            cost = cost ? bb_nn_add(g, cost, e) : e;
+            bb_nn_tensor *xi = bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, 2}, noise + (size_t)k * B * 2);
+            x = bb_nn_add(g, bb_nn_add(g, x, bb_nn_scale(g, u, sigma * dt, 0.0)),
+                          bb_nn_scale(g, xi, sigma * sqrt(dt), 0.0));
+        }
+        bb_nn_tensor *logn = bb_nn_scale(g, bb_nn_sum_cols(g, bb_nn_mul(g, x, x)),
+                                         -1.0 / (2 * sigma * sigma * T), -log(2 * M_PI * sigma * sigma * T));
+        bb_nn_tensor *loss = bb_nn_mean(g, bb_nn_add(g, bb_nn_add(g, cost, gmm_energy(g, x, mut, s)), logn));
+        bb_nn_params_zero_grad(&ps);
+        CHECK(bb_nn_backward(g, loss));
+        CHECK(bb_nn_adam_step(&opt, &ps, 5e-3, &c));
+    }
+    double sps = steps / (now() - t0);
+    g_cpu_per_step = (cpu_now() - c0) / steps;
+    *arena_mb = (double)bb_nn_graph_bytes_peak(g) / (1024.0 * 1024.0);
+    free(noise);
+    bb_nn_graph_free(g);
+    bb_nn_adam_free(&opt);
+    bb_nn_params_free(&ps);
+    return sps;
+}
+
+/* Run the PyTorch side in one thread setting; returns steps/s or -1 (reason printed). */
+static double run_torch(const char *python, const char *script, char cs, int steps,
+                        const char *env, int torch_threads, cJSON *into)
+{
+    char out[256], cmd[2048];
+    snprintf(out, sizeof out, "/tmp/bench_nn_torch.%d.%c.json", (int)getpid(), cs);
+    snprintf(cmd, sizeof cmd, "%s %s '%s' bench --case %c --steps %d --torch-threads %d --out '%s'",
+             env, python, script, cs, steps, torch_threads, out);
+    fprintf(stderr, "bench_nn: %s\n", cmd);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_nn: PyTorch side failed (is python3-torch installed?)\n");
+        return -1;
+    }
+    bb_ctx c = {0};
+    cJSON *j = NULL;
+    if (bb_json_read_file(out, 1 << 20, &j, &c) < 0) {
+        fprintf(stderr, "bench_nn: %s\n", c.msg);
+        return -1;
+    }
+    unlink(out);
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "steps_per_s");
+    double sps = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    cJSON_AddItemToObject(into, env[0] ? env : "default", j);
+    cJSON_AddNumberToObject(j, "torch_threads_requested", torch_threads);
+    return sps;
+}
+
+int main(int argc, char **argv)
+{
+    const char *out = "bench_nn.json", *cases = "abc", *python = "/usr/bin/python3";
+    int steps[3] = {3, 10, 10}, torch = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--cases") && i + 1 < argc) cases = argv[++i];
+        else if (!strcmp(argv[i], "--steps-a") && i + 1 < argc) steps[0] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps-b") && i + 1 < argc) steps[1] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps-c") && i + 1 < argc) steps[2] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-torch")) torch = 0;
+        else if (!strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
+        else {
+            fprintf(stderr, "usage: bench_nn [--out f.json] [--cases abc] [--steps-a n] [--steps-b n] "
+                            "[--steps-c n] [--no-torch] [--python path]\n");
+            return 2;
+        }
+    }
+    char script[4096];
+    snprintf(script, sizeof script, "%s/bench/bench_nn_torch.py", BB_SOURCE_DIR);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "schema", "boltzbench.bench_nn/1");
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    cJSON_AddStringToObject(root, "host", host);
+    cJSON_AddNumberToObject(root, "omp_max_threads", omp_get_max_threads());
+    cJSON_AddNumberToObject(root, "cpus_online", (double)sysconf(_SC_NPROCESSORS_ONLN));
+    int par = openblas_get_parallel();
+    cJSON_AddStringToObject(root, "openblas", par == 0 ? "sequential" : par == 1 ? "pthread" : "openmp");
+    cJSON_AddStringToObject(root, "dtype", "float32");
+    cJSON_AddStringToObject(root, "note", "ratio = boltzbench / best PyTorch thread setting, same run");
+    cJSON *arr = cJSON_AddArrayToObject(root, "cases");
+    for (const char *p = cases; *p; p++) {
+        const char cs = *p;
+        if (cs < 'a' || cs > 'c')
+            continue;
+        const int k = cs - 'a';
+        double arena = 0, t0 = now(), sps;
+        const char *name;
+        if (cs == 'a') {
+            name = "egnn_5x128_lj13_b512";
+            sps = bench_egnn(5, 128, 512, steps[k], &arena);
+        } else if (cs == 'b') {
+            name = "egnn_3x32_lj13_b512";
+            sps = bench_egnn(3, 32, 512, steps[k], &arena);
+        } else {
+            name = "pis_fouriermlp64x2_gmm40_b300_em100";
+            sps = bench_pis(300, steps[k], &arena);
+        }
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", name);
+        cJSON_AddNumberToObject(o, "steps", steps[k]);
+        cJSON_AddNumberToObject(o, "boltzbench_steps_per_s", sps);
+        if (cs == 'c')
+            cJSON_AddNumberToObject(o, "boltzbench_trajectories_per_s", 300 * sps);
+        cJSON_AddNumberToObject(o, "boltzbench_cpu_s_per_step", g_cpu_per_step);
+        cJSON_AddNumberToObject(o, "boltzbench_arena_peak_mib", arena);
+        cJSON_AddNumberToObject(o, "wall_s", now() - t0);
+        fprintf(stderr, "bench_nn: %s boltzbench %.4g steps/s (arena %.0f MiB)\n", name, sps, arena);
+        if (torch) {
+            cJSON *tj = cJSON_AddObjectToObject(o, "torch");
+            int tsteps = steps[k] < 2 ? 1 : steps[k] / (cs == 'a' ? 1 : 2);
+            double best = -1, v;
+            v = run_torch(python, script, cs, tsteps, "", 0, tj);
+            best = v > best ? v : best;
+            v = run_torch(python, script, cs, tsteps, "OPENBLAS_NUM_THREADS=1", 0, tj);
+            best = v > best ? v : best;
+            v = run_torch(python, script, cs, tsteps, "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1", 1, tj);
+            best = v > best ? v : best;
+            if (best > 0) {
+                cJSON_AddNumberToObject(o, "torch_best_steps_per_s", best);
+                cJSON_AddNumberToObject(o, "ratio_vs_torch_best", sps / best);
+                fprintf(stderr, "bench_nn: %s PyTorch best %.4g steps/s, ratio %.2f\n", name, best, sps / best);
+            }
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    cJSON_AddNumberToObject(root, "peak_rss_mib", peak_rss_mb());
+    bb_ctx c = {0};
+    int rc = bb_json_write_file(out, root, &c);
+    if (rc < 0)
+        fprintf(stderr, "bench_nn: %s\n", c.msg);
+    else
+        fprintf(stderr, "bench_nn: wrote %s\n", out);
+    cJSON_Delete(root);
+    return rc < 0;
+}
