@@ -34,8 +34,12 @@ int bb_report_print(FILE *fp, const cJSON *r, bb_ctx *ctx) {
     if (!cJSON_IsObject(r)) return BB_ERR(ctx, BB_EINVAL, "report: not a JSON object");
     const cJSON *task = get(r, "task"), *method = get(r, "method"), *budget = get(r, "budget");
     const cJSON *h = get(r, "harness");
-    fprintf(fp, "%s on %s@%g, seed %.0f — status %s\n", str(method, "name", "?"), str(task, "id", "?"),
-            num(task, "version"), num(r, "seed"), str(r, "status", "?"));
+    const char *tid = str(task, "id", "?");
+    char tkey[160];
+    if (strchr(tid, '@') || !isfinite(num(task, "version"))) snprintf(tkey, sizeof tkey, "%s", tid);
+    else snprintf(tkey, sizeof tkey, "%s@%g", tid, num(task, "version"));
+    fprintf(fp, "%s on %s, seed %.0f — status %s\n", str(method, "name", "?"), tkey, num(r, "seed"),
+            str(r, "status", "?"));
     const char *err = str(r, "error", NULL);
     if (err) fprintf(fp, "  error: %s\n", err);
     fprintf(fp, "  %-14s %s (commit %.12s), schema %s\n", "harness", str(h, "version", "?"),
