@@ -1,0 +1,227 @@
+/* test_nn_torch.c — cross-check with PyTorch (optional, label `torch`): identical float64
+ * weights exported to bench/bench_nn_torch.py give the same forward outputs and the same
+ * gradients w.r.t. inputs, time and every weight, to 1e-5 relative, for an MLP and for
+ * EGNN (vector and scalar heads). Skips cleanly, with the reason printed, when
+ * /usr/bin/python3 or torch is missing. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "harness/jsonutil.h"
+#include "harness/rng.h"
+#include "methods/nn/nn.h"
+
+#define PYTHON "/usr/bin/python3"
+
+static int have_torch(void)
+{
+    if (access(PYTHON, X_OK) != 0) {
+        printf("skip: %s not found\n", PYTHON);
+        return 0;
+    }
+    if (system(PYTHON " -c 'import torch' > /dev/null 2>&1") != 0) {
+        printf("skip: python3-torch is not installed (import torch failed)\n");
+        return 0;
+    }
+    return 1;
+}
+
+static cJSON *darray(const double *v, int64_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int64_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+    return a;
+}
+
+static void fill(bb_rng *r, double *v, int64_t n, double s)
+{
+    for (int64_t i = 0; i < n; i++)
+        v[i] = s * bb_rng_normal(r);
+}
+
+/* Largest |a - b| / (|b| + 1e-3 max|b|) over n values (relative with a floor). */
+static double rel_diff(const double *a, const cJSON *b, int64_t n)
+{
+    double mx = 0, worst = 0;
+    const cJSON *it;
+    int64_t k = 0;
+    cJSON_ArrayForEach(it, b) mx = fmax(mx, fabs(it->valuedouble));
+    cJSON_ArrayForEach(it, b)
+    {
+        if (k >= n)
+            return INFINITY;
+        worst = fmax(worst, fabs(a[k] - it->valuedouble) / (fabs(it->valuedouble) + 1e-3 * mx + 1e-300));
+        k++;
+    }
+    return k == n ? worst : INFINITY;
+}
+
+typedef struct xcase {
+    const char *model;      /* "mlp" or "egnn" */
+    bb_nn_egnn_config ecfg;
+    int B;
+} xcase;
+
+static int run_case(const xcase *xc)
+{
+    bb_ctx c = {0};
+    bb_nn_params ps;
+    bb_nn_mlp mlp;
+    bb_nn_egnn egnn;
+    bb_nn_egnn_graph eg;
+    memset(&eg, 0, sizeof eg);
+    bb_nn_params_init(&ps, BB_NN_F64);
+    const int is_egnn = !strcmp(xc->model, "egnn"), B = xc->B;
+    int sizes[4] = {3, 16, 16, 2};
+    int64_t xs[2], ts[2] = {B, 1};
+    if (is_egnn) {
+        assert_int_equal(bb_nn_egnn_init(&egnn, &ps, "egnn", &xc->ecfg, &c), BB_OK);
+        assert_int_equal(bb_nn_egnn_graph_init(&eg, B, xc->ecfg.n_particles, &c), BB_OK);
+        xs[0] = B;
+        xs[1] = xc->ecfg.n_particles * xc->ecfg.dim;
+    } else {
+        assert_int_equal(bb_nn_mlp_init(&mlp, &ps, "mlp", 4, sizes, BB_NN_ACT_SILU, &c), BB_OK);
+        xs[0] = B;
+        xs[1] = 3;
+    }
+    assert_int_equal(bb_nn_params_alloc(&ps, 2385, &c), BB_OK);
+    bb_rng r;
+    bb_rng_init(&r, 99, 3);
+    if (is_egnn) /* larger coordinate weights than the 0.001-gain init, so x-paths count */
+        for (int k = 0; k < ps.n; k++)
+            if (strstr(ps.info[k].name, "coord2")) {
+                double *w = malloc(sizeof(double) * ps.info[k].n);
+                fill(&r, w, (int64_t)ps.info[k].n, 0.3);
+                bb_nn_params_set(&ps, k, w);
+                free(w);
+            }
+    const int64_t nx = xs[0] * xs[1];
+    double *x = malloc(sizeof(double) * (size_t)nx), t[64];
+    fill(&r, x, nx, 1.1);
+    for (int b = 0; b < B; b++)
+        t[b] = bb_rng_uniform(&r);
+    /* C side */
+    bb_nn_graph *g;
+    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    bb_nn_tensor *xt = bb_nn_input(g, BB_NN_F64, 2, xs, x), *tt = bb_nn_input(g, BB_NN_F64, 2, ts, t);
+    bb_nn_tensor *y = is_egnn ? bb_nn_egnn_fwd(g, &ps, &egnn, &eg, xt, xc->ecfg.t_dim ? tt : NULL)
+                              : bb_nn_mlp_fwd(g, &ps, &mlp, xt);
+    assert_non_null(y);
+    double *proj = malloc(sizeof(double) * (size_t)y->n), *yv = malloc(sizeof(double) * (size_t)y->n);
+    fill(&r, proj, y->n, 1.0);
+    bb_nn_to_double(y, yv);
+    bb_nn_tensor *s = bb_nn_sum(g, bb_nn_mul(g, y, bb_nn_from(g, BB_NN_F64, y->ndim, y->ne, proj)));
+    bb_nn_tensor *in[2] = {xt, tt}, *gin[2];
+    assert_int_equal(bb_nn_grad(g, s, NULL, 2, in, gin, 0), BB_OK);
+    double *gx = malloc(sizeof(double) * (size_t)nx), gt[64];
+    bb_nn_to_double(gin[0], gx);
+    bb_nn_to_double(gin[1], gt);
+    bb_nn_params_zero_grad(&ps);
+    assert_int_equal(bb_nn_backward(g, s), BB_OK);
+    /* export */
+    cJSON *spec = cJSON_CreateObject();
+    cJSON_AddStringToObject(spec, "model", xc->model);
+    cJSON *cfg = cJSON_AddObjectToObject(spec, "config");
+    if (is_egnn) {
+        cJSON_AddNumberToObject(cfg, "P", xc->ecfg.n_particles);
+        cJSON_AddNumberToObject(cfg, "D", xc->ecfg.dim);
+        cJSON_AddNumberToObject(cfg, "H", xc->ecfg.hidden);
+        cJSON_AddNumberToObject(cfg, "L", xc->ecfg.n_layers);
+        cJSON_AddNumberToObject(cfg, "T", xc->ecfg.t_dim);
+        cJSON_AddNumberToObject(cfg, "normalize", xc->ecfg.normalize);
+        cJSON_AddNumberToObject(cfg, "scalar", xc->ecfg.out == BB_NN_EGNN_SCALAR);
+    } else {
+        cJSON *sz = cJSON_AddArrayToObject(cfg, "sizes");
+        for (int i = 0; i < 4; i++)
+            cJSON_AddItemToArray(sz, cJSON_CreateNumber(sizes[i]));
+    }
+    cJSON *pj = cJSON_AddObjectToObject(spec, "params");
+    for (int k = 0; k < ps.n; k++) {
+        cJSON *o = cJSON_AddObjectToObject(pj, ps.info[k].name);
+        cJSON *sh = cJSON_AddArrayToObject(o, "shape");
+        for (int d = 0; d < ps.info[k].ndim; d++)
+            cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)ps.info[k].ne[d]));
+        cJSON_AddItemToObject(o, "data", darray((const double *)ps.data + ps.info[k].off, (int64_t)ps.info[k].n));
+    }
+    cJSON_AddItemToObject(spec, "x", darray(x, nx));
+    cJSON_AddItemToObject(spec, "x_shape", darray((double[]){(double)xs[0], (double)xs[1]}, 2));
+    cJSON_AddItemToObject(spec, "t", darray(t, B));
+    cJSON_AddItemToObject(spec, "t_shape", darray((double[]){(double)B, 1}, 2));
+    cJSON_AddItemToObject(spec, "proj", darray(proj, y->n));
+    char din[128], dout[128], cmd[1024];
+    snprintf(din, sizeof din, "/tmp/bb_nn_xcheck_in.%d.json", (int)getpid());
+    snprintf(dout, sizeof dout, "/tmp/bb_nn_xcheck_out.%d.json", (int)getpid());
+    assert_int_equal(bb_json_write_file(din, spec, &c), BB_OK);
+    cJSON_Delete(spec);
+    snprintf(cmd, sizeof cmd, PYTHON " '%s/bench/bench_nn_torch.py' crosscheck --in '%s' --out '%s'",
+             BB_SOURCE_DIR, din, dout);
+    int rc = system(cmd);
+    unlink(din);
+    assert_int_equal(rc, 0);
+    cJSON *res = NULL;
+    assert_int_equal(bb_json_read_file(dout, 1 << 26, &res, &c), BB_OK);
+    unlink(dout);
+    double dy = rel_diff(yv, cJSON_GetObjectItem(res, "y"), y->n);
+    double dgx = rel_diff(gx, cJSON_GetObjectItem(res, "gx"), nx);
+    double dgt = is_egnn && xc->ecfg.t_dim ? rel_diff(gt, cJSON_GetObjectItem(res, "gt"), B) : 0.0;
+    double dgp = 0;
+    cJSON *gp = cJSON_GetObjectItem(res, "gparams");
+    for (int k = 0; k < ps.n; k++) {
+        cJSON *a = cJSON_GetObjectItem(gp, ps.info[k].name);
+        double d = a ? rel_diff((const double *)ps.grad + ps.info[k].off, a, (int64_t)ps.info[k].n) : INFINITY;
+        dgp = fmax(dgp, d);
+    }
+    int ok = dy < 1e-5 && dgx < 1e-5 && dgt < 1e-5 && dgp < 1e-5;
+    char name[96];
+    snprintf(name, sizeof name, "%s%s", xc->model, is_egnn ? (xc->ecfg.out ? " scalar" : " vector") : "");
+    printf("%s torch cross-check %-12s max rel diff: y %.2g, d/dx %.2g, d/dt %.2g, d/dW %.2g (tol 1e-5)\n",
+           ok ? "PASS" : "FAIL", name, dy, dgx, dgt, dgp);
+    cJSON_Delete(res);
+    free(x);
+    free(gx);
+    free(proj);
+    free(yv);
+    bb_nn_graph_free(g);
+    bb_nn_egnn_graph_free(&eg);
+    bb_nn_params_free(&ps);
+    return ok;
+}
+
+static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state)
+{
+    (void)state;
+    if (!have_torch()) {
+        skip();
+        return;
+    }
+    xcase cases[3] = {
+        {.model = "mlp", .B = 7},
+        {.model = "egnn", .B = 3, .ecfg = {.n_particles = 5, .dim = 3, .hidden = 16, .n_layers = 2,
+                                           .t_dim = 8, .normalize = 1, .act = BB_NN_ACT_SILU,
+                                           .out = BB_NN_EGNN_VECTOR}},
+        {.model = "egnn", .B = 2, .ecfg = {.n_particles = 4, .dim = 2, .hidden = 12, .n_layers = 3,
+                                           .t_dim = 8, .normalize = 0, .act = BB_NN_ACT_SILU,
+                                           .out = BB_NN_EGNN_SCALAR}},
+    };
+    int ok = 1;
+    for (int i = 0; i < 3; i++)
+        ok &= run_case(&cases[i]);
+    assert_true(ok);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mlp_and_egnn_match_pytorch_outputs_and_gradients),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
