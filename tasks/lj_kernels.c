@@ -131,6 +131,7 @@ BB_AVX2 static inline void lj_t4(__m256d r[4]) {
 BB_AVX2 static __m256d lj_confine_avx2(int P, const bb_lj_form *fm, const double *X, double *G) {
     const __m256d zero = _mm256_setzero_pd(), vP = _mm256_set1_pd((double)P);
     const __m256d vH = _mm256_set1_pd(fm->H), vR = _mm256_set1_pd(fm->wall_radius), vk = _mm256_set1_pd(fm->wall_k);
+    const __m256d vR2 = _mm256_set1_pd(fm->wall_radius * fm->wall_radius);
     const int wall = fm->wall_radius > 0.0;
     __m256d m0 = zero, m1 = zero, m2 = zero, h = zero, w = zero, hs0 = zero, hs1 = zero, hs2 = zero;
     for (int p = 0; p < P; p++) {
@@ -148,10 +149,13 @@ BB_AVX2 static __m256d lj_confine_avx2(int P, const bb_lj_form *fm, const double
         /* harmonic: coefficient H; wall: + k (r − R)/r where r > R (0/0 masked off) */
         __m256d q = vH;
         h = _mm256_add_pd(h, r2);
-        if (wall) {
+        /* The wall terms are exactly zero for lanes inside R_c (x + 0 = x), so skipping
+         * them when every lane is inside changes no bit and saves a sqrt and a division. */
+        if (wall && _mm256_movemask_pd(_mm256_cmp_pd(r2, vR2, _CMP_GT_OQ))) {
             __m256d r = _mm256_sqrt_pd(r2);
             __m256d s = _mm256_sub_pd(r, vR);
-            __m256d out = _mm256_cmp_pd(s, zero, _CMP_GT_OQ);
+            /* gated by r² > R_c² too, so a lane's terms never depend on the other lanes */
+            __m256d out = _mm256_and_pd(_mm256_cmp_pd(s, zero, _CMP_GT_OQ), _mm256_cmp_pd(r2, vR2, _CMP_GT_OQ));
             s = _mm256_and_pd(s, out);
             w = _mm256_fmadd_pd(s, s, w);
             __m256d qw = _mm256_and_pd(_mm256_div_pd(_mm256_mul_pd(vk, s), r), out);
