@@ -359,6 +359,22 @@ static void the_soft_wall_acts_only_beyond_its_radius(void **state) {
         double fd = tu_fd(t, x, k, 1e-4);
         assert_true(fabs(fd - g[k]) < 1e-7 * fmax(1.0, fabs(g[k])));
     }
+    /* Mixed batch (compact, beyond the wall, compact, beyond): each configuration is
+     * bitwise what it is alone, whether or not its lane neighbours touch the wall. */
+    double xb[5 * 39], ub[5], gb[5 * 39], u1, g1[39];
+    build_cluster(13, xb);
+    memcpy(xb + 39, x, sizeof x);
+    memcpy(xb + 78, xb, sizeof x);
+    memcpy(xb + 117, x, sizeof x);
+    xb[117] += 0.37;
+    memcpy(xb + 156, xb, sizeof x);
+    xb[156 + 7] += 1e-9;
+    t->type->energy(t, 5, xb, ub, gb, &c);
+    for (int i = 0; i < 5; i++) {
+        t->type->energy(t, 1, xb + 39 * i, &u1, g1, &c);
+        assert_memory_equal(&u1, &ub[i], sizeof u1);
+        assert_memory_equal(g1, gb + 39 * i, sizeof g1);
+    }
     (void)e;
     bb_task_free(t);
 }
