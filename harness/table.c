@@ -184,10 +184,13 @@ int bb_agg_build(const bb_rset *rs, bb_agg *a, bb_ctx *ctx) {
         size_t t = (size_t)find_str(a->tasks, a->n_tasks, r->task);
         size_t k = (size_t)find_str(a->methods, a->n_methods, r->method);
         size_t b = (size_t)find_i64(a->budgets, a->n_budgets, r->budget);
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(r->report, "metrics");
         for (size_t m = 0; m < a->n_metrics; m++) {
+            /* a cell exists when the run reports the metric (or failed): metrics that do
+             * not apply to a task (no reference set, no minima) leave no empty tables */
             bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
-            c->present = 1;
-            if (!r->ok) c->n_failed++;
+            if (!r->ok) c->present = 1, c->n_failed++;
+            else if (cJSON_GetObjectItemCaseSensitive(ms, a->metrics[m])) c->present = 1;
         }
     }
     for (size_t t = 0; t < a->n_tasks; t++)

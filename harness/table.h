@@ -91,7 +91,7 @@ typedef struct bb_agg_cell {
     bb_stat st;       /* over the ok runs that report a finite value */
     size_t n_failed;  /* runs with status "failed" (excluded from st) */
     int best;         /* 1: best mean of its (task, metric, budget) column */
-    int present;      /* 1: at least one run exists for (task, method, budget) */
+    int present;      /* 1: a run of (task, method, budget) reports this metric, or failed */
 } bb_agg_cell;
 
 typedef struct bb_agg {
@@ -104,14 +104,14 @@ typedef struct bb_agg {
     bb_agg_cell *cells;                /* [task][metric][method][budget] */
 } bb_agg;
 
-/* Aggregate a report set. Cells with no run have present = 0. */
+/* Aggregate a report set. Cells with no run reporting the metric have present = 0. */
 int bb_agg_build(const bb_rset *rs, bb_agg *out, bb_ctx *ctx);
 void bb_agg_free(bb_agg *a); /* NULL-safe */
 /* (Re)mark the best cell of every (task, metric, budget) column from the means and
  * a->higher_is_better (ties: all marked). bb_agg_build calls it. */
 void bb_agg_mark_best(bb_agg *a);
 bb_agg_cell *bb_agg_at(const bb_agg *a, size_t task, size_t metric, size_t method, size_t budget);
-/* 1 if task t has any run at budget b (columns without runs are not printed). */
+/* 1 if task t has any present cell at budget b (empty columns are not printed). */
 int bb_agg_task_has_budget(const bb_agg *a, size_t t, size_t b);
 
 /* ---- output ---------------------------------------------------------------- */

@@ -61,6 +61,12 @@ static int method_in_task(const bb_agg *a, size_t t, size_t m, size_t k) {
     return 0;
 }
 
+static int table_present(const bb_agg *a, size_t t, size_t m) {
+    for (size_t k = 0; k < a->n_methods; k++)
+        if (method_in_task(a, t, m, k)) return 1;
+    return 0;
+}
+
 static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
     fprintf(fp, "# boltzbench leaderboard\n\n%zu reports, harness %s (commit %.12s). "
                 "Cells: mean over seeds ± t-based 95%% CI half-width; **bold** = best in its column.\n",
@@ -68,6 +74,7 @@ static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
     char buf[256], cap[1024];
     for (size_t t = 0; t < a->n_tasks; t++)
         for (size_t m = 0; m < a->n_metrics; m++) {
+            if (!table_present(a, t, m)) continue;
             fprintf(fp, "\n## %s — %s (%s is better)\n\n| method |", a->tasks[t], a->metrics[m],
                     a->higher_is_better[m] ? "higher" : "lower");
             for (size_t b = 0; b < a->n_budgets; b++)
@@ -152,6 +159,7 @@ static void write_latex(FILE *fp, const bb_rset *rs, const bb_agg *a) {
     char buf[64];
     for (size_t t = 0; t < a->n_tasks; t++)
         for (size_t m = 0; m < a->n_metrics; m++) {
+            if (!table_present(a, t, m)) continue;
             size_t ncol = 0;
             for (size_t b = 0; b < a->n_budgets; b++) ncol += (size_t)bb_agg_task_has_budget(a, t, b);
             fprintf(fp, "\\begin{table}[ht]\n\\centering\n\\caption{");

@@ -162,6 +162,32 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     free(dir);
 }
 
+static void metrics_a_task_does_not_report_get_no_table(void **state) {
+    (void)state;
+    char *dir = fx_tempdir();
+    fx_metric both[2] = {{"dist_w2", 0.25}, {"energy_w2", 0.5}}, one[1] = {{"energy_w2", 0.75}};
+    fx_run r1 = {"dw4", 1, "mala", 1000, 0, 0, NULL, both, 2, 0};
+    fx_run r2 = {"gmm40", 1, "mala", 1000, 0, 0, NULL, one, 1, 0};
+    assert_int_equal(fx_write(dir, &r1), 0);
+    assert_int_equal(fx_write(dir, &r2), 0);
+    bb_ctx ctx = {0};
+    bb_rset rs;
+    bb_agg a;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    assert_false(bb_agg_at(&a, 1, 0, 0, 0)->present); /* gmm40 × dist_w2 */
+    char *md = render(&rs, &a, BB_TABLE_MD), *tex = render(&rs, &a, BB_TABLE_LATEX);
+    assert_non_null(strstr(md, "## gmm40@1 — energy_w2"));
+    assert_null(strstr(md, "## gmm40@1 — dist_w2"));
+    assert_non_null(strstr(md, "## dw4@1 — dist_w2"));
+    assert_int_equal(fx_count(tex, "\\begin{table}"), 3);
+    free(md), free(tex);
+    bb_agg_free(&a);
+    bb_rset_free(&rs);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 static void task_versions_are_grouped_and_harness_versions_refused(void **state) {
     (void)state;
     char *dir = fx_tempdir();
@@ -257,6 +283,7 @@ int main(void) {
         cmocka_unit_test(stats_give_mean_sd_and_t_interval_and_refuse_nan),
         cmocka_unit_test(aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs),
         cmocka_unit_test(text_formats_mark_the_best_and_state_ci_budget_and_version),
+        cmocka_unit_test(metrics_a_task_does_not_report_get_no_table),
         cmocka_unit_test(task_versions_are_grouped_and_harness_versions_refused),
         cmocka_unit_test(corrupt_or_missing_reports_fail_with_the_file_name),
         cmocka_unit_test(table_command_writes_the_requested_format_and_svg_files),
