@@ -28,7 +28,7 @@
 #define DIST_NBINS 200
 #define DIST_BOOT_N 50
 #define X_W2_NMAX 2000
-#define EQ_W2_NMAX 300
+#define EQ_W2_NMAX 200
 #define OT_BOOT_N 50
 
 #define DEF_DIST_W2                                                                                \
@@ -56,7 +56,7 @@
     "det fix) of sum_i |x_i - R y_perm(i)|^2 on centred configurations. Pair alignment: all P! "   \
     "permutations with Kabsch when P <= 7 (exact); otherwise alternating Hungarian <-> Kabsch "    \
     "(<= 20 rounds) from 1 + 2^D starts (identity and the principal-axes frame with every sign "  \
-    "choice), best kept (an upper bound). At most 300 per side (seeded subsample). Weighted "      \
+    "choice), best kept (an upper bound). At most 200 per side (seeded subsample). Weighted "      \
     "samples resampled (systematic). floor_ref_vs_ref on disjoint reference halves. ci95: 50 "     \
     "bootstrap resamples of rows/columns of the fixed cost matrix. Adjoint Sampling's geo-W2 is "  \
     "the same quantity under its own alignment procedure (comparable only under equal procedure)."
