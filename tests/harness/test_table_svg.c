@@ -27,6 +27,9 @@ static void scales_map_linear_log_and_reversed_axes(void **state) {
     assert_true(fabs(bb_svg_map(&lg, 1000) - 200) < 1e-12);
     assert_true(fabs(bb_svg_map(&lg, 31.622776601683793) - 50) < 1e-9);
     assert_true(isnan(bb_svg_map(&lg, -1)) && isnan(bb_svg_map(&lg, 0)) && isnan(bb_svg_map(&lg, NAN)));
+    assert_string_equal(bb_svg_color(-1), "#000000");
+    assert_string_equal(bb_svg_color(0), "#0072b2");
+    assert_string_equal(bb_svg_color(8), bb_svg_color(0)); /* palette of 8 wraps */
     bb_svg_scale up = {0, 4, 0, 300, 100};
     assert_true(fabs(bb_svg_map(&up, 1) - 250) < 1e-12);
 }
