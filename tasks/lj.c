@@ -28,8 +28,9 @@
  * any configuration whose energy or gradient overflows. A NaN coordinate is BB_ENAN.
  *
  * What it is not: a cutoff, periodic or neighbour-list LJ; it never clips energies
- * (clipping in some codebases is a training trick, not part of the target). The O(P²)
- * pair sum itself lives in lj_kernels.c.
+ * (clipping in some codebases is a training trick, not part of the target). The
+ * arithmetic (pairs, harmonic tie, wall) lives in lj_kernels.c; this file holds the
+ * conventions, the parameters, the kT scaling and the task types.
  */
 #include "tasks/lj_kernels.h"
 #include "tasks/task.h"
@@ -53,7 +54,8 @@ typedef struct lj_state {
 /* Finish one configuration: 1/kT, and +inf with a zero gradient for a configuration
  * the kernel flagged (overlap or overflow) or that overflows when divided by kT. A NaN
  * coordinate is the only error. kT = 1 (every task but a phys task given another kT)
- * leaves the kernel's result as it is. */
+ * leaves the kernel's result as it is. g is always the lane's gradient (scratch when the
+ * caller wants none), so u is the same with or without a gradient request. */
 static int lj_finish(int P, double kT, size_t idx, const double *x, int flagged,
                      double e, double *u, double *g, const char *id, bb_ctx *ctx) {
     const int dof = 3 * P;
@@ -112,8 +114,7 @@ static int lj_energy(const bb_task *t, const bb_lj_form *c, double kT, size_t n,
         }
         int mask = bb_lj_pairs_x4(P, xl, c, el, gl, work);
         for (size_t l = 0; l < nl && rc == BB_OK; l++)
-            rc = lj_finish(P, kT, i0 + l, xl[l], (mask >> l) & 1, el[l], &u[i0 + l],
-                           grad ? gl[l] : NULL, t->id, ctx);
+            rc = lj_finish(P, kT, i0 + l, xl[l], (mask >> l) & 1, el[l], &u[i0 + l], gl[l], t->id, ctx);
     }
     free(heap);
     return rc;
