@@ -50,7 +50,7 @@ static void node_backward(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn
 {
     switch (t->op) {
     case BB_NN_OP_ADD: case BB_NN_OP_SUB: case BB_NN_OP_MUL: case BB_NN_OP_DIV:
-    case BB_NN_OP_SCALE: case BB_NN_OP_UNARY:
+    case BB_NN_OP_SCALE: case BB_NN_OP_UNARY: case BB_NN_OP_UNARY_MUL:
         nn_backward_elem(g, gm, t, gy);
         break;
     case BB_NN_OP_MATMUL:

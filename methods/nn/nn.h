@@ -84,6 +84,7 @@ typedef enum bb_nn_op {
     BB_NN_OP_DIV,         /* a / b, broadcasting */
     BB_NN_OP_SCALE,       /* s * a + c */
     BB_NN_OP_UNARY,       /* k-th derivative of an elementwise function */
+    BB_NN_OP_UNARY_MUL,   /* g * f^(k)(x): the fused backward of UNARY */
     BB_NN_OP_MATMUL,      /* op(a) op(b) (+ bias row), 2-D or batched 3-D */
     BB_NN_OP_SUM_TO,      /* sum over broadcast dims down to a shape */
     BB_NN_OP_BROADCAST_TO,/* repeat along size-1 dims up to a shape */
@@ -196,6 +197,9 @@ bb_nn_tensor *bb_nn_div(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b);
 bb_nn_tensor *bb_nn_scale(bb_nn_graph *g, bb_nn_tensor *a, double s, double c);
 /* order-th derivative of fn applied elementwise (order 0: the function). */
 bb_nn_tensor *bb_nn_unary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_fn fn, int order);
+/* gy * f^(order)(x), one pass (what the backward of bb_nn_unary records); same shapes. */
+bb_nn_tensor *bb_nn_unary_mul(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *x, bb_nn_fn fn,
+                              int order);
 bb_nn_tensor *bb_nn_silu(bb_nn_graph *g, bb_nn_tensor *a);
 bb_nn_tensor *bb_nn_gelu(bb_nn_graph *g, bb_nn_tensor *a);
 bb_nn_tensor *bb_nn_tanh(bb_nn_graph *g, bb_nn_tensor *a);

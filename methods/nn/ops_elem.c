@@ -254,15 +254,21 @@ bb_nn_tensor *bb_nn_scale(bb_nn_graph *g, bb_nn_tensor *a, double s, double c)
 NN_UNARY_BODY(float, expf, tanhf, erff, logf, sqrtf, sinf, cosf)
 NN_UNARY_BODY(double, exp, tanh, erf, log, sqrt, sin, cos)
 
-/* SiLU in float: the hot activation of the EGNN (10^7 elements per layer). */
-static void silu_f32(const float *x, float *y, int64_t n)
+/* Float SiLU / SiLU' (optionally times g) through the vectorised kernel, in fixed
+ * chunks of NN_VEC_CHUNK elements. */
+static void silu_f32(const float *g, const float *x, float *y, int64_t n, int order)
 {
+    const int64_t nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
 #pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-    for (int64_t i = 0; i < n; i++)
-        y[i] = x[i] / (1.0f + expf(-x[i]));
+    for (int64_t ch = 0; ch < nch; ch++) {
+        const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
+        nn_vec_silu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
+    }
 }
 
-bb_nn_tensor *bb_nn_unary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_fn fn, int order)
+/* y = [gy *] f^(order)(a) */
+static bb_nn_tensor *unary_impl(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *a, bb_nn_fn fn,
+                                int order)
 {
     if (!a || nn_failed(g))
         return NULL;
@@ -272,31 +278,58 @@ bb_nn_tensor *bb_nn_unary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_fn fn, int orde
         return NN_FAIL(g, BB_EUNSUPPORTED,
                        "nn unary: derivative of order %d of %s (at most %d is implemented)",
                        order, BB_NN_FN_NAME[fn], BB_NN_FN_MAX_ORDER);
+    if (gy && (!nn_check_dtype(g, "unary_mul", gy, a) || !nn_same_shape(gy, a)))
+        return NN_FAIL(g, BB_EINVAL, "nn unary_mul: gradient and input shapes differ");
     bb_nn_tensor *t = nn_new(g, a->dtype, a->ndim, a->ne);
     if (!t)
         return NULL;
     const int64_t n = t->n;
     const int f = (int)fn;
     if (a->dtype == BB_NN_F32) {
-        const float *x = a->data;
+        const float *x = a->data, *gv = gy ? gy->data : NULL;
         float *y = t->data;
-        if (fn == BB_NN_FN_SILU && order == 0) {
-            silu_f32(x, y, n);
+        if (fn == BB_NN_FN_SILU && order <= 1) {
+            silu_f32(gv, x, y, n, order);
+        } else if (gv) {
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+            for (int64_t i = 0; i < n; i++)
+                y[i] = gv[i] * unary_float(f, order, x[i]);
         } else {
 #pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
             for (int64_t i = 0; i < n; i++)
                 y[i] = unary_float(f, order, x[i]);
         }
     } else {
-        const double *x = a->data;
+        const double *x = a->data, *gv = gy ? gy->data : NULL;
         double *y = t->data;
+        if (gv) {
 #pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-        for (int64_t i = 0; i < n; i++)
-            y[i] = unary_double(f, order, x[i]);
+            for (int64_t i = 0; i < n; i++)
+                y[i] = gv[i] * unary_double(f, order, x[i]);
+        } else {
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+            for (int64_t i = 0; i < n; i++)
+                y[i] = unary_double(f, order, x[i]);
+        }
     }
     t->ip[0] = f;
     t->ip[1] = order;
+    if (gy)
+        return nn_record(g, t, BB_NN_OP_UNARY_MUL, gy, a, NULL, NULL);
     return nn_record(g, t, BB_NN_OP_UNARY, a, NULL, NULL, NULL);
+}
+
+bb_nn_tensor *bb_nn_unary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_fn fn, int order)
+{
+    return unary_impl(g, NULL, a, fn, order);
+}
+
+bb_nn_tensor *bb_nn_unary_mul(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *x, bb_nn_fn fn,
+                              int order)
+{
+    if (!gy)
+        return NULL;
+    return unary_impl(g, gy, x, fn, order);
 }
 
 bb_nn_tensor *bb_nn_silu(bb_nn_graph *g, bb_nn_tensor *a) { return bb_nn_unary(g, a, BB_NN_FN_SILU, 0); }
@@ -340,7 +373,13 @@ void nn_backward_elem(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_ten
         nn_acc(g, gm, a, bb_nn_scale(g, gy, t->fp[0], 0.0));
         break;
     case BB_NN_OP_UNARY: /* y = f^(k)(a): ga = gy * f^(k+1)(a) */
-        nn_acc(g, gm, a, bb_nn_mul(g, gy, bb_nn_unary(g, a, (bb_nn_fn)t->ip[0], t->ip[1] + 1)));
+        nn_acc(g, gm, a, bb_nn_unary_mul(g, gy, a, (bb_nn_fn)t->ip[0], t->ip[1] + 1));
+        break;
+    case BB_NN_OP_UNARY_MUL: /* y = a * f^(k)(b): ga = gy * f^(k)(b), gb = (gy * a) * f^(k+1)(b) */
+        if (nn_needs(gm, a))
+            nn_acc(g, gm, a, bb_nn_unary_mul(g, gy, b, (bb_nn_fn)t->ip[0], t->ip[1]));
+        if (nn_needs(gm, b))
+            nn_acc(g, gm, b, bb_nn_unary_mul(g, bb_nn_mul(g, gy, a), b, (bb_nn_fn)t->ip[0], t->ip[1] + 1));
         break;
     default:
         NN_FAIL(g, BB_EINTERNAL, "nn backward: op %s is not elementwise", BB_NN_OP_NAME[t->op]);

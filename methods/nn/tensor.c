@@ -18,7 +18,7 @@
 
 const char *const BB_NN_DTYPE_NAME[BB_NN_DTYPE_COUNT] = {"float32", "float64"};
 const char *const BB_NN_OP_NAME[BB_NN_OP_COUNT] = {
-    "none",   "add",     "sub",     "mul",     "div",    "scale",   "unary",
+    "none",   "add",     "sub",     "mul",     "div",    "scale",   "unary",   "unary_mul",
     "matmul", "sum_to",  "broadcast_to", "reshape", "permute", "concat", "slice",
     "pad",    "gather",  "scatter", "pair_add"};
 _Static_assert(sizeof(BB_NN_OP_NAME) / sizeof(BB_NN_OP_NAME[0]) == BB_NN_OP_COUNT,
