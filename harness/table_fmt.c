@@ -109,6 +109,21 @@ static void csv_num(FILE *fp, double v) {
     else fprintf(fp, ",");
 }
 
+/* RFC 4180 field: quoted (with doubled quotes) only when it holds , " or a newline. */
+static void csv_str(FILE *fp, const char *s, const char *sep) {
+    fputs(sep, fp);
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
 static void write_csv(FILE *fp, const bb_rset *rs, const bb_agg *a) {
     fprintf(fp, "task,method,metric,higher_is_better,budget,n,mean,sd,ci95_half,ci95_lo,ci95_hi,"
                 "n_failed,best,harness_version,harness_commit\n");
@@ -118,15 +133,17 @@ static void write_csv(FILE *fp, const bb_rset *rs, const bb_agg *a) {
                 for (size_t b = 0; b < a->n_budgets; b++) {
                     const bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
                     if (!c->present) continue;
-                    /* ids are [A-Za-z0-9_@.-] by registry convention: no quoting needed */
-                    fprintf(fp, "%s,%s,%s,%d,%lld,%zu", a->tasks[t], a->methods[k], a->metrics[m],
-                            a->higher_is_better[m], (long long)a->budgets[b], c->st.n);
+                    csv_str(fp, a->tasks[t], ""), csv_str(fp, a->methods[k], ","), csv_str(fp, a->metrics[m], ",");
+                    fprintf(fp, ",%d,%lld,%zu", a->higher_is_better[m], (long long)a->budgets[b], c->st.n);
                     csv_num(fp, c->st.mean);
                     csv_num(fp, c->st.sd);
                     csv_num(fp, c->st.half);
                     csv_num(fp, c->st.mean - c->st.half);
                     csv_num(fp, c->st.mean + c->st.half);
-                    fprintf(fp, ",%zu,%d,%s,%s\n", c->n_failed, c->best, rs->harness_version, rs->harness_commit);
+                    fprintf(fp, ",%zu,%d", c->n_failed, c->best);
+                    csv_str(fp, rs->harness_version, ",");
+                    csv_str(fp, rs->harness_commit, ",");
+                    fputc('\n', fp);
                 }
 }
 

@@ -165,9 +165,9 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
 static void metrics_a_task_does_not_report_get_no_table(void **state) {
     (void)state;
     char *dir = fx_tempdir();
-    fx_metric both[2] = {{"dist_w2", 0.25}, {"energy_w2", 0.5}}, one[1] = {{"energy_w2", 0.75}};
+    fx_metric both[2] = {{"dist_w2", 0.25}, {"energy_w2", 0.5}}, one[2] = {{"energy_w2", 0.75}, {"odd,\"name", 1.5}};
     fx_run r1 = {"dw4", 1, "mala", 1000, 0, 0, NULL, both, 2, 0};
-    fx_run r2 = {"gmm40", 1, "mala", 1000, 0, 0, NULL, one, 1, 0};
+    fx_run r2 = {"gmm40", 1, "mala", 1000, 0, 0, NULL, one, 2, 0};
     assert_int_equal(fx_write(dir, &r1), 0);
     assert_int_equal(fx_write(dir, &r2), 0);
     bb_ctx ctx = {0};
@@ -180,8 +180,10 @@ static void metrics_a_task_does_not_report_get_no_table(void **state) {
     assert_non_null(strstr(md, "## gmm40@1 — energy_w2"));
     assert_null(strstr(md, "## gmm40@1 — dist_w2"));
     assert_non_null(strstr(md, "## dw4@1 — dist_w2"));
-    assert_int_equal(fx_count(tex, "\\begin{table}"), 3);
-    free(md), free(tex);
+    assert_int_equal(fx_count(tex, "\\begin{table}"), 4);
+    char *csv = render(&rs, &a, BB_TABLE_CSV);
+    assert_non_null(strstr(csv, "\ngmm40@1,mala@1,\"odd,\"\"name\",0,1000,1,1.5,"));
+    free(md), free(tex), free(csv);
     bb_agg_free(&a);
     bb_rset_free(&rs);
     fx_rmtree(dir);
