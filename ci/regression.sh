@@ -20,5 +20,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export BOLTZBENCH_SOURCE_DIR=$PWD
-"$build/boltzbench" suite quick --out "$tmp/quick" --quiet
+# A failed run makes `suite` exit 1; compare still runs so the table shows what failed
+# (FAILED / MISSING RUN rows fail the gate).
+"$build/boltzbench" suite quick --out "$tmp/quick" --quiet ||
+  echo "ci/regression.sh: the quick suite reported failures; comparing what it produced" >&2
 "$build/boltzbench" compare results/quick "$tmp/quick" --tolerances ci/tolerances.json
