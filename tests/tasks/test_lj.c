@@ -101,6 +101,11 @@ static void the_four_lane_kernels_match_the_reference_kernel(void **state) {
     (void)state;
     const int sizes[] = {2, 3, 4, 7, 13, 55}; /* odd and even P: rows are paired */
     printf("AVX2/FMA path on this CPU: %s\n", bb_lj_simd_available() ? "yes" : "no (portable lanes)");
+#if defined(__x86_64__) || defined(__i386__)
+    assert_int_equal(bb_lj_simd_available(), __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+#else
+    assert_int_equal(bb_lj_simd_available(), 0);
+#endif
     for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
         int P = sizes[si], dof = 3 * P;
         double *x = malloc(sizeof(double) * 4 * dof), *gref = malloc(sizeof(double) * dof);

@@ -3,7 +3,8 @@
  *   - analytic gradient equals a 4-point central finite difference (h = 1e-4·scale)
  *     to 1e-6 relative to max(1, |∂u/∂x|), on a batch of 7 random configurations;
  *   - a configuration's energy and gradient are bitwise the same alone, in a batch
- *     of 7, and at another position of a reordered batch;
+ *     of 7, and at another position of a reordered batch; bb_task_energy_parallel
+ *     gives the same bits on 1 and 2 threads;
  *   - declared invariances hold to 1e-10 relative (translation, rotation,
  *     permutation), and the gradient of a translation-invariant task sums to ~0;
  *   - energy without a gradient equals energy with one; NaN input is BB_ENAN;
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <omp.h>
 
 #include "tasks/task.h"
 #include "tests/tasks/tasks_testutil.h"
@@ -112,6 +114,33 @@ static void random_rotation(bb_rng *r, int D, double R[3][3]) {
     R[0][0] = 1 - 2 * (b * b + cq * cq), R[0][1] = 2 * (a * b - cq * w), R[0][2] = 2 * (a * cq + b * w);
     R[1][0] = 2 * (a * b + cq * w), R[1][1] = 1 - 2 * (a * a + cq * cq), R[1][2] = 2 * (b * cq - a * w);
     R[2][0] = 2 * (a * cq - b * w), R[2][1] = 2 * (b * cq + a * w), R[2][2] = 1 - 2 * (a * a + b * b);
+}
+
+/* The oracle's parallel path (fixed chunks of 16) gives bitwise the same results on 1
+ * and 2 threads as one direct call on the whole batch (37: chunks of 16, 16, 5). */
+static void parallel_evaluation_is_bitwise_identical_on_one_and_two_threads(void **state) {
+    (void)state;
+    enum { N = 37 };
+    for (size_t ti = 0; bb_task_types[ti]; ti++) {
+        bb_task *t = make(bb_task_types[ti]);
+        size_t dof = (size_t)t->dof;
+        double *x = malloc(N * dof * sizeof *x), *g[3], u[3][N];
+        for (int k = 0; k < 3; k++) g[k] = malloc(N * dof * sizeof *g[k]);
+        tu_random_configs(t, N, 0x700 + ti, 0.9, x);
+        bb_ctx c = {0};
+        assert_int_equal(t->type->energy(t, N, x, u[0], g[0], &c), BB_OK);
+        int saved = omp_get_max_threads();
+        for (int nt = 1; nt <= 2; nt++) {
+            omp_set_num_threads(nt);
+            assert_int_equal(bb_task_energy_parallel(t, N, x, u[nt], g[nt], &c), BB_OK);
+            assert_memory_equal(u[nt], u[0], sizeof u[0]);
+            assert_memory_equal(g[nt], g[0], N * dof * sizeof *g[0]);
+        }
+        omp_set_num_threads(saved);
+        for (int k = 0; k < 3; k++) free(g[k]);
+        free(x);
+        bb_task_free(t);
+    }
 }
 
 static void declared_invariances_hold(void **state) {
@@ -296,6 +325,7 @@ int main(void) {
         cmocka_unit_test(every_task_documents_its_temperature_and_metadata),
         cmocka_unit_test(every_task_has_gradients_matching_finite_differences),
         cmocka_unit_test(every_task_gives_bitwise_identical_results_whatever_the_batch),
+        cmocka_unit_test(parallel_evaluation_is_bitwise_identical_on_one_and_two_threads),
         cmocka_unit_test(declared_invariances_hold),
         cmocka_unit_test(nan_input_is_an_error_naming_the_configuration),
         cmocka_unit_test(standard_tasks_refuse_nan_and_overflow_to_infinity_when_called_directly),
