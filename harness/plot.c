@@ -176,7 +176,7 @@ static long metric_index(const bb_agg *a, const char *name) {
 static int plot_anytime(const bb_rset *rs, const bb_agg *a, size_t t, const char *metric, bb_plot_set *ps,
                         const bb_rset_run **tmp, bb_ctx *ctx) {
     size_t nk = a->n_methods, nb = a->n_budgets;
-    bb_svg_series *s = calloc(2 * nk, sizeof *s);
+    bb_svg_series *s = calloc(2 * nk + 1, sizeof *s);
     double **bufs = calloc(4 * nk, sizeof *bufs);
     int rc = (!s || !bufs) ? BB_ERR(ctx, BB_ENOMEM, "plot: out of memory") : BB_OK;
     size_t ns = 0;
@@ -221,10 +221,13 @@ static int plot_anytime(const bb_rset *rs, const bb_agg *a, size_t t, const char
         if (n_fin) s[ns++] = (bb_svg_series){n_line ? NULL : a->methods[k], bx, by, n_fin, (int)k, 0, 1};
     }
     if (!rc && ns) {
-        char title[256], name[256];
+        char title[256], name[256], ylabel[192];
+        int logy = ymin > 0 && ymax / ymin > 30.0;
         snprintf(title, sizeof title, "%s: %s vs energy evaluations", a->tasks[t], metric);
+        snprintf(ylabel, sizeof ylabel, "%s%s", metric, logy ? " (log scale)" : "");
         safe_name(name, sizeof name, "anytime", a->tasks[t], metric);
-        bb_svg_plot p = {title, "energy evaluations (log scale)", metric, 1, ymin > 0 && ymax / ymin > 30.0};
+        s[ns++] = (bb_svg_series){"final, per budget", NULL, NULL, 0, -1, 0, 1}; /* legend key only */
+        bb_svg_plot p = {title, "energy evaluations (log scale)", ylabel, 1, logy};
         plot_buf pb;
         rc = buf_open(&pb, ctx);
         if (!rc) rc = buf_close(&pb, bb_svg_lines(pb.fp, &p, s, ns, ctx), ps, name, a->tasks[t], title, ctx);

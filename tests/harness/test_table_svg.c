@@ -148,7 +148,8 @@ static void plots_are_built_from_anytime_histogram_and_2d_entries(void **state) 
     assert_string_equal(ps.p[2].name, "density2d-dw4-1-tica_density.svg");
     /* anytime: one line per method (mean of 2 seeds at 3 checkpoints) + final circles at 2 budgets */
     assert_int_equal(fx_count(ps.p[0].svg, "<path"), 2);
-    assert_int_equal(fx_count(ps.p[0].svg, "<circle"), 4);
+    assert_int_equal(fx_count(ps.p[0].svg, "<circle"), 4 + 1); /* + the legend key */
+    assert_non_null(strstr(ps.p[0].svg, ">final, per budget</text>"));
     /* energy: reference (dashed) + 2 methods, 4 bins = 8 step points each */
     assert_int_equal(fx_count(ps.p[1].svg, "<path"), 3);
     assert_int_equal(fx_count(ps.p[1].svg, " L"), 3 * 7);
