@@ -29,6 +29,8 @@
 
 /* vec.c: y = [g *] silu^(order)(x), order 0 or 1, float32, vectorised (g may be NULL). */
 void nn_vec_silu_f32(const float *g, const float *x, float *y, int64_t n, int order);
+/* vec.c: y = [g *] gelu^(order)(x) (exact GELU), order 0 or 1, float32, vectorised. */
+void nn_vec_gelu_f32(const float *g, const float *x, float *y, int64_t n, int order);
 #define NN_VEC_CHUNK 16384 /* elements per parallel chunk of a vectorised kernel */
 
 /* Arena allocation, 64-byte aligned; NULL (and an error recorded) on failure. */

@@ -254,15 +254,19 @@ bb_nn_tensor *bb_nn_scale(bb_nn_graph *g, bb_nn_tensor *a, double s, double c)
 NN_UNARY_BODY(float, expf, tanhf, erff, logf, sqrtf, sinf, cosf)
 NN_UNARY_BODY(double, exp, tanh, erf, log, sqrt, sin, cos)
 
-/* Float SiLU / SiLU' (optionally times g) through the vectorised kernel, in fixed
+/* Float SiLU / GELU and first derivatives (optionally times g) through the vectorised
+ * kernels, in fixed
  * chunks of NN_VEC_CHUNK elements. */
-static void silu_f32(const float *g, const float *x, float *y, int64_t n, int order)
+static void vec_f32(int gelu, const float *g, const float *x, float *y, int64_t n, int order)
 {
     const int64_t nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
 #pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
     for (int64_t ch = 0; ch < nch; ch++) {
         const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
-        nn_vec_silu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
+        if (gelu)
+            nn_vec_gelu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
+        else
+            nn_vec_silu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
     }
 }
 
@@ -288,8 +292,8 @@ static bb_nn_tensor *unary_impl(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *
     if (a->dtype == BB_NN_F32) {
         const float *x = a->data, *gv = gy ? gy->data : NULL;
         float *y = t->data;
-        if (fn == BB_NN_FN_SILU && order <= 1) {
-            silu_f32(gv, x, y, n, order);
+        if ((fn == BB_NN_FN_SILU || fn == BB_NN_FN_GELU) && order <= 1) {
+            vec_f32(fn == BB_NN_FN_GELU, gv, x, y, n, order);
         } else if (gv) {
 #pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
             for (int64_t i = 0; i < n; i++)
