@@ -29,7 +29,7 @@
 #define DIST_BOOT_N 50
 #define X_W2_NMAX 2000
 #define EQ_W2_NMAX 200
-#define OT_BOOT_N 50
+#define OT_BOOT_N 20
 
 #define DEF_DIST_W2                                                                                \
     "dist_w2 = W2 (exact 1-D optimal transport with squared cost, by sorting) between the "       \
@@ -48,7 +48,7 @@
     "invariant tasks, raw otherwise; weighted samples are first resampled (systematic); at most "  \
     "2000 per side (seeded subsample without replacement; sizes equalised). iDEM 'x-W2'/'rawW2'. " \
     "floor_ref_vs_ref: the same on two disjoint reference halves of floor_n configurations. "      \
-    "ci95: 50 bootstrap resamples of rows and columns of the fixed cost matrix."
+    "ci95: 20 bootstrap resamples of rows and columns of the fixed cost matrix."
 #define DEF_EQ_X_W2                                                                                \
     "eq_x_w2 = sqrt of the exact optimal-transport cost (Jonker-Volgenant) between equally "      \
     "weighted sample and reference sets whose pair cost is min over particle permutations (only " \
@@ -57,7 +57,7 @@
     "permutations with Kabsch when P <= 7 (exact); otherwise alternating Hungarian <-> Kabsch "    \
     "(<= 20 rounds) from 1 + 2^D starts (identity and the principal-axes frame with every sign "  \
     "choice), best kept (an upper bound). At most 200 per side (seeded subsample). Weighted "      \
-    "samples resampled (systematic). floor_ref_vs_ref on disjoint reference halves. ci95: 50 "     \
+    "samples resampled (systematic). floor_ref_vs_ref on disjoint reference halves. ci95: 20 "     \
     "bootstrap resamples of rows/columns of the fixed cost matrix. Adjoint Sampling's geo-W2 is "  \
     "the same quantity under its own alignment procedure (comparable only under equal procedure)."
 

@@ -21,6 +21,7 @@
 #include "harness/bb.h"
 #include "harness/samples.h"
 #include "tasks/task.h"
+#include "harness/metrics/metrics.h"
 
 typedef struct cJSON cJSON;
 
@@ -265,6 +266,47 @@ cJSON *bb_json_exact_doubles(const double *x, int n);
 /* Where the minima metric looks for task t's catalogue:
  * $BOLTZBENCH_SOURCE_DIR (else the build's source dir)/datasets/minima/<task id>.json.gz. */
 int bb_minima_catalogue_path(const bb_task *t, char *out, size_t len);
+
+/* ---- TICA (tica.c) and the TICA metric (tica_metric.c) --------------------------- */
+
+/* Molecular features: distances of atom pairs, then (sin, cos) of dihedral quadruples. */
+typedef struct bb_feature_spec {
+    int n_pairs;
+    const int *pairs;  /* [n_pairs][2] atom indices */
+    int n_dihedrals;
+    const int *quads;  /* [n_dihedrals][4] atom indices (D = 3) */
+} bb_feature_spec;
+int bb_features_dim(const bb_feature_spec *f); /* n_pairs + 2 n_dihedrals */
+/* F [n][dim(f)] from configurations x [n][n_atoms·dim]. */
+int bb_features_compute(const bb_feature_spec *f, int n_atoms, int dim, size_t n, const double *x, double *F,
+                        bb_ctx *ctx);
+
+typedef struct bb_tica {
+    int k_in, k_out, lag;
+    double *mean;       /* [k_in] */
+    double *proj;       /* [k_in][k_out] whitened, sign-fixed eigenvectors R */
+    double *eig;        /* [k_out] eigenvalues λ, |λ| descending */
+    double *timescales; /* [k_out] −lag / ln|λ| */
+} bb_tica;
+/* Fit on a trajectory F [T][k] at lag (deeptime's symmetrised estimator, see tica.c);
+ * eps: rank cut on C00's eigenvalues (1e-6); at most max_dim components. */
+int bb_tica_fit(size_t T, int k, const double *F, int lag, double eps, int max_dim, bb_tica *out, bb_ctx *ctx);
+/* Y [n][n_comp] = (F − μ) R (times λ per component when kinetic_map). */
+int bb_tica_project(const bb_tica *m, size_t n, const double *F, int n_comp, int kinetic_map, double *Y, bb_ctx *ctx);
+void bb_tica_free(bb_tica *m); /* NULL-safe */
+
+/* What a task provides for the TICA metric: features and lag (reference set in
+ * trajectory order). */
+typedef struct bb_tica_task_spec {
+    const char *task;     /* task name ("aldp-pita") */
+    bb_feature_spec features;
+    int lag;
+} bb_tica_task_spec;
+/* The spec of a task, or NULL when the task has none (then the metric is skipped). */
+const bb_tica_task_spec *bb_tica_spec_for(const bb_task *t);
+/* The TICA metric with an explicit spec: adds tica_w2, tica_w2_ic1, tica_w2_ic2 and
+ * tica_histogram to out (skipped without reference or with too short a reference). */
+int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, cJSON *out, bb_ctx *ctx);
 
 /* ---- JSON output ------------------------------------------------------------ */
 

@@ -28,6 +28,7 @@ extern const bb_metric bb_metric_ess_fraction;
 extern const bb_metric bb_metric_mmd;
 extern const bb_metric bb_metric_sinkhorn;
 extern const bb_metric bb_metric_minima;
+extern const bb_metric bb_metric_tica;
 
 const bb_metric *const bb_metrics[] = {
     &bb_metric_energy_w2,
@@ -43,6 +44,7 @@ const bb_metric *const bb_metrics[] = {
     &bb_metric_mmd,
     &bb_metric_sinkhorn,
     &bb_metric_minima,
+    &bb_metric_tica,
     NULL,
 };
 

@@ -1,0 +1,225 @@
+/* tica_metric.c — TICA statistics for tasks with a trajectory-ordered reference set and
+ * molecular features: tica_w2 (2-D W2 between sample and reference projections on the
+ * first two TICs), tica_w2_ic1 / tica_w2_ic2 (1-D W2 per component) and tica_histogram
+ * (2-D densities for plots).
+ *
+ * TICA is fitted on the REFERENCE set taken as one trajectory in its stored order, at
+ * the task's lag (tica.c: deeptime estimator, ε = 1e-6, ≤ 40 dims, kinetic-map
+ * scaling); samples (u = +inf excluded) and reference are projected on the first two
+ * components. tica_w2: exact assignment (lap.c) on a seeded subsample of ≤ 1000 per
+ * side (weighted samples resampled systematically); the 1-D values use the weights
+ * directly. Tasks opt in through the table below (peptide tasks add a row with their
+ * backbone distances and φ/ψ/ω quadruples and lag, e.g. 100 for ALDP, 10 for AL3).
+ *
+ * Not a kinetic comparison: samples are i.i.d. configurations, only their projections
+ * onto the reference's slow coordinates are compared.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/jsonutil.h"
+#include "harness/metrics/metric_lib.h"
+#include "harness/metrics/metrics.h"
+
+#define TICA_NMAX 1000
+#define TICA_HBINS 50
+#define TICA_OT_BOOT_N 20
+
+#define DEF_TICA_W2                                                                                \
+    "tica_w2 = sqrt of the exact OT cost (squared Euclidean, Jonker-Volgenant) between sample and " \
+    "reference projections on the first two TICA components (kinetic-map scaled); TICA fitted on " \
+    "the reference set as a trajectory at the task's lag with deeptime's symmetrised estimator "    \
+    "(eps = 1e-6 rank cut, <= 40 dims); <= 1000 per side (seeded subsample; weighted samples "      \
+    "resampled systematically); u = +inf excluded. ci95: 20 bootstrap resamples of rows/columns."
+#define DEF_TICA_W2_IC                                                                             \
+    "tica_w2_ic<k> = exact 1-D W2 (by sorting, importance-weighted) between sample and reference " \
+    "projections on TICA component k (same fit as tica_w2). ci95: 200 bootstrap resamples."
+#define DEF_TICA_HIST                                                                              \
+    "tica_histogram: 2-D densities of sample (weighted) and reference projections on TICA "       \
+    "components 1-2, 50 x 50 bins spanning the reference's range; value null (for plots)."
+
+/* Tasks that provide TICA features. Empty until the peptide tasks land; a row is
+ * {task name, {n_pairs, pairs, n_dihedrals, quads}, lag}. */
+static const bb_tica_task_spec tica_specs[] = {
+    {NULL, {0, NULL, 0, NULL}, 0},
+};
+
+const bb_tica_task_spec *bb_tica_spec_for(const bb_task *t) {
+    if (!t || !t->type) return NULL;
+    for (const bb_tica_task_spec *s = tica_specs; s->task; s++)
+        if (strcmp(s->task, t->type->name) == 0) return s;
+    return NULL;
+}
+
+static int stat_w2_1d(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
+    (void)user;
+    int rc = bb_wset_w1d_pow(a, b, 2.0, out, ctx);
+    if (!rc) *out = sqrt(*out);
+    return rc;
+}
+
+static int add_hist2d(cJSON *o, const char *name, size_t n, const double *Y, const double *w, const double lo[2],
+                      const double hi[2]) {
+    double *h = calloc(TICA_HBINS * TICA_HBINS, sizeof *h), tot = 0.0;
+    if (!h) return 0;
+    double wx = (hi[0] - lo[0]) / TICA_HBINS, wy = (hi[1] - lo[1]) / TICA_HBINS;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1.0;
+        tot += wi;
+        int bx = (int)floor((Y[2 * i] - lo[0]) / wx), by = (int)floor((Y[2 * i + 1] - lo[1]) / wy);
+        if (Y[2 * i] == hi[0]) bx = TICA_HBINS - 1;
+        if (Y[2 * i + 1] == hi[1]) by = TICA_HBINS - 1;
+        if (bx < 0 || by < 0 || bx >= TICA_HBINS || by >= TICA_HBINS) continue; /* outside: not drawn */
+        h[bx * TICA_HBINS + by] += wi;
+    }
+    cJSON *rows = cJSON_AddArrayToObject(o, name);
+    int ok = rows != NULL;
+    for (int bx = 0; ok && bx < TICA_HBINS; bx++) {
+        for (int by = 0; by < TICA_HBINS; by++) h[bx * TICA_HBINS + by] /= (tot > 0 ? tot : 1.0) * wx * wy;
+        cJSON *r = cJSON_CreateDoubleArray(h + bx * TICA_HBINS, TICA_HBINS);
+        ok = r && cJSON_AddItemToArray(rows, r);
+        if (!ok) cJSON_Delete(r);
+    }
+    free(h);
+    return ok;
+}
+
+int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, cJSON *out, bb_ctx *ctx) {
+    if (!in->reference || !in->task || !spec) return BB_OK;
+    const bb_samples *R = in->reference;
+    int P = in->task->n_particles, D = in->task->dim, k = bb_features_dim(&spec->features);
+    if ((size_t)spec->lag + 2 > R->n) return BB_OK; /* too short to fit */
+    bb_wset pa = {0}, pr = {0};
+    size_t rej = 0, rej_r = 0;
+    double *Fr = NULL, *Fs = NULL, *Yr = NULL, *Ys = NULL, *A = NULL, *B = NULL, *C = NULL, *c1 = NULL;
+    size_t *ia = NULL, *ib = NULL;
+    bb_tica model;
+    memset(&model, 0, sizeof model);
+    int rc;
+    Fr = malloc(R->n * (size_t)k * sizeof *Fr);
+    if (!Fr) return BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+    rc = bb_features_compute(&spec->features, P, D, R->n, R->x, Fr, ctx);
+    if (!rc) rc = bb_tica_fit(R->n, k, Fr, spec->lag, 1e-6, 40, &model, ctx);
+    if (rc) goto out;
+    int nc = model.k_out < 2 ? model.k_out : 2;
+    /* samples (u = +inf excluded), all of them, with weights */
+    rc = bb_points_load(in->samples, in->u_samples, NULL, (size_t)-1, in->seed, BB_STREAM_TICA + 0xFFFFu, "samples", &pa, &rej, ctx);
+    if (!rc) rc = bb_points_load(R, in->u_reference, NULL, (size_t)-1, in->seed, BB_STREAM_TICA + 0xFFFEu, "reference", &pr, &rej_r, ctx);
+    if (rc) goto out;
+    Fs = malloc((pa.n ? pa.n : 1) * (size_t)k * sizeof *Fs);
+    double *Fr2 = realloc(Fr, (pr.n ? pr.n : 1) * (size_t)k * sizeof *Fr);
+    if (!Fs || !Fr2) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+        goto out;
+    }
+    Fr = Fr2;
+    Ys = malloc((pa.n ? pa.n : 1) * 2 * sizeof *Ys);
+    Yr = malloc((pr.n ? pr.n : 1) * 2 * sizeof *Yr);
+    if (!Ys || !Yr) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+        goto out;
+    }
+    rc = bb_features_compute(&spec->features, P, D, pa.n, pa.v, Fs, ctx);
+    if (!rc) rc = bb_features_compute(&spec->features, P, D, pr.n, pr.v, Fr, ctx);
+    if (!rc) rc = bb_tica_project(&model, pa.n, Fs, nc, 1, Ys, ctx);
+    if (!rc) rc = bb_tica_project(&model, pr.n, Fr, nc, 1, Yr, ctx);
+    if (rc) goto out;
+    if (pa.n == 0 || pr.n == 0) goto out;
+    /* 1-D per component */
+    c1 = malloc((pa.n + pr.n) * sizeof *c1);
+    if (!c1) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+        goto out;
+    }
+    for (int c = 0; c < nc; c++) {
+        for (size_t i = 0; i < pa.n; i++) c1[i] = Ys[i * (size_t)nc + (size_t)c];
+        for (size_t i = 0; i < pr.n; i++) c1[pa.n + i] = Yr[i * (size_t)nc + (size_t)c];
+        bb_wset a = {pa.n, 1, c1, pa.w}, b = {pr.n, 1, c1 + pa.n, NULL};
+        double v, ci[2] = {NAN, NAN};
+        rc = stat_w2_1d(&a, &b, NULL, &v, ctx);
+        if (!rc && in->with_ci) rc = bb_bootstrap2(&a, &b, 1, stat_w2_1d, NULL, BB_BOOT_N, in->seed, BB_STREAM_TICA + 0x1000u * (uint64_t)(c + 1), ci, ctx);
+        if (rc) goto out;
+        if (!bb_metric_entry(out, c == 0 ? "tica_w2_ic1" : "tica_w2_ic2", v, pa.n, in->with_ci ? ci : NULL, DEF_TICA_W2_IC)) {
+            rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+            goto out;
+        }
+    }
+    /* 2-D exact OT on equal-size subsamples */
+    size_t n = pa.n < pr.n ? pa.n : pr.n;
+    if (n > TICA_NMAX) n = TICA_NMAX;
+    ia = malloc(n * sizeof *ia);
+    ib = malloc(n * sizeof *ib);
+    A = malloc(n * (size_t)nc * sizeof *A);
+    B = malloc(n * (size_t)nc * sizeof *B);
+    C = malloc(n * n * sizeof *C);
+    if (!ia || !ib || !A || !B || !C) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+        goto out;
+    }
+    rc = bb_subsample_indices(pa.n, n, pa.w, in->seed, BB_STREAM_TICA + 0xFFFDu, ia, ctx);
+    if (!rc) rc = bb_subsample_indices(pr.n, n, NULL, in->seed, BB_STREAM_TICA + 0xFFFCu, ib, ctx);
+    if (rc) goto out;
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < nc; c++) {
+            A[i * (size_t)nc + (size_t)c] = Ys[ia[i] * (size_t)nc + (size_t)c];
+            B[i * (size_t)nc + (size_t)c] = Yr[ib[i] * (size_t)nc + (size_t)c];
+        }
+    double w2, ci[2] = {NAN, NAN};
+    rc = bb_sqdist_matrix(n, n, (size_t)nc, A, B, C, ctx);
+    if (!rc) rc = bb_ot_assign_mean((int)n, C, &w2, ctx);
+    if (!rc && in->with_ci) rc = bb_ot_bootstrap_sqrt((int)n, C, TICA_OT_BOOT_N, in->seed, BB_STREAM_TICA, ci, ctx);
+    if (rc) goto out;
+    cJSON *o = bb_metric_entry(out, "tica_w2", sqrt(fmax(w2, 0.0)), n, in->with_ci ? ci : NULL, DEF_TICA_W2);
+    if (!o) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+        goto out;
+    }
+    cJSON_AddNumberToObject(o, "lag", spec->lag);
+    cJSON_AddNumberToObject(o, "n_components", nc);
+    cJSON_AddNumberToObject(o, "n_rejected", (double)rej);
+    cJSON_AddItemToObject(o, "eigenvalues", cJSON_CreateDoubleArray(model.eig, nc));
+    cJSON_AddItemToObject(o, "timescales", cJSON_CreateDoubleArray(model.timescales, nc));
+    if (nc == 2) {
+        double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+        for (size_t i = 0; i < pr.n; i++)
+            for (int c = 0; c < 2; c++) {
+                lo[c] = fmin(lo[c], Yr[2 * i + (size_t)c]);
+                hi[c] = fmax(hi[c], Yr[2 * i + (size_t)c]);
+            }
+        for (int c = 0; c < 2; c++)
+            if (!(hi[c] > lo[c])) lo[c] -= 0.5, hi[c] += 0.5;
+        cJSON *h = bb_metric_entry(out, "tica_histogram", NAN, pa.n, NULL, DEF_TICA_HIST);
+        double r1[2] = {lo[0], hi[0]}, r2[2] = {lo[1], hi[1]};
+        int ok = h && cJSON_AddStringToObject(h, "kind", "histogram2d") &&
+                 cJSON_AddItemToObject(h, "range_ic1", cJSON_CreateDoubleArray(r1, 2)) &&
+                 cJSON_AddItemToObject(h, "range_ic2", cJSON_CreateDoubleArray(r2, 2)) &&
+                 cJSON_AddNumberToObject(h, "n_bins", TICA_HBINS) &&
+                 add_hist2d(h, "density_samples", pa.n, Ys, pa.w, lo, hi) &&
+                 add_hist2d(h, "density_reference", pr.n, Yr, NULL, lo, hi);
+        if (!ok) rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+    }
+out:
+    bb_tica_free(&model);
+    bb_wset_free(&pa);
+    bb_wset_free(&pr);
+    free(Fr);
+    free(Fs);
+    free(Yr);
+    free(Ys);
+    free(A);
+    free(B);
+    free(C);
+    free(c1);
+    free(ia);
+    free(ib);
+    return rc;
+}
+
+static int tica_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
+    return bb_tica_metric_run(in, bb_tica_spec_for(in->task), out, ctx);
+}
+
+const bb_metric bb_metric_tica = {"tica_w2", DEF_TICA_W2, 0, 1, 0, tica_compute};

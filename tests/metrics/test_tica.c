@@ -1,0 +1,160 @@
+/* test_tica.c — features (distances, IUPAC dihedrals) against hand values, the TICA
+ * estimator on a synthetic reversible linear process with a known slow mode, and the
+ * TICA metric (tica_w2 = 0 for identical sets, > 0 for a shifted set).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "harness/metrics/metric_lib.h"
+#include "harness/metrics/metrics.h"
+#include "harness/rng.h"
+#include "tests/metrics/testutil.h"
+
+/* a-b-c-d with b = 0, c = ẑ, a = x̂, d = ŷ + ẑ: looking along b→c, a is turned +90°
+ * (clockwise) onto d → +90° (IUPAC; MDTraj gives the same). */
+static void features_match_hand_values(void **state) {
+    (void)state;
+    double x[12] = {1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1};
+    int pairs[4] = {0, 1, 0, 3}, quads[4] = {0, 1, 2, 3};
+    bb_feature_spec f = {2, pairs, 1, quads};
+    assert_int_equal(bb_features_dim(&f), 4);
+    double F[4];
+    bb_ctx c = {0};
+    assert_int_equal(bb_features_compute(&f, 4, 3, 1, x, F, &c), BB_OK);
+    CHECK_CLOSE(F[0], 1.0, 1e-15);
+    CHECK_CLOSE(F[1], sqrt(3.0), 1e-15);
+    CHECK_CLOSE(F[2], 1.0, 1e-15); /* sin(+90°) */
+    CHECK_CLOSE(F[3], 0.0, 1e-15);
+    x[10] = -1.0; /* d = −ŷ + ẑ → −90° */
+    assert_int_equal(bb_features_compute(&f, 4, 3, 1, x, F, &c), BB_OK);
+    CHECK_CLOSE(F[2], -1.0, 1e-15);
+    x[9] = -1.0, x[10] = 0.0; /* d = −x̂ + ẑ → 180° (trans) */
+    assert_int_equal(bb_features_compute(&f, 4, 3, 1, x, F, &c), BB_OK);
+    CHECK_CLOSE(F[3], -1.0, 1e-15);
+    int bad[4] = {0, 1, 2, 9};
+    bb_feature_spec g = {0, NULL, 1, bad};
+    assert_int_equal(bb_features_compute(&g, 4, 3, 1, x, F, &c), BB_EINVAL);
+}
+
+/* x_{t+1} = A x_t + ξ, A = Q diag(0.99, 0.6, 0.3) Qᵀ (symmetric: reversible), ξ ~ N(0, I).
+ * TICA at lag τ must return λ_i = a_i^τ with eigenvectors ∝ Σ⁻¹-whitened Q columns:
+ * since Σ commutes with A, the slow TIC direction R_1 ∝ Σ⁻¹ q_1 ∝ q_1. */
+static void tica_recovers_the_slow_mode_of_a_linear_process(void **state) {
+    (void)state;
+    const size_t T = 200000;
+    const int k = 3, lag = 5;
+    double Q[9] = {2.0 / 3, -2.0 / 3, 1.0 / 3, 2.0 / 3, 1.0 / 3, -2.0 / 3, 1.0 / 3, 2.0 / 3, 2.0 / 3}; /* orthogonal */
+    double a[3] = {0.99, 0.6, 0.3}, A[9];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            A[i * 3 + j] = 0.0;
+            for (int m = 0; m < 3; m++) A[i * 3 + j] += Q[i * 3 + m] * a[m] * Q[j * 3 + m];
+        }
+    double *F = malloc(T * (size_t)k * sizeof *F);
+    assert_non_null(F);
+    bb_rng r;
+    bb_rng_init(&r, 31, 1);
+    double x[3] = {0, 0, 0};
+    for (size_t t = 0; t < T; t++) {
+        double y[3];
+        for (int i = 0; i < 3; i++) y[i] = A[i * 3] * x[0] + A[i * 3 + 1] * x[1] + A[i * 3 + 2] * x[2] + bb_rng_normal(&r);
+        memcpy(x, y, sizeof x);
+        for (int i = 0; i < 3; i++) F[t * 3 + (size_t)i] = x[i] + 2.385; /* an offset the mean must remove */
+    }
+    bb_tica m;
+    bb_ctx c = {0};
+    assert_int_equal(bb_tica_fit(T, k, F, lag, 1e-6, 40, &m, &c), BB_OK);
+    assert_int_equal(m.k_out, 3);
+    printf("  eigenvalues %.4f %.4f %.4f (want %.4f %.4f %.4f); timescale %.2f (want %.2f)\n", m.eig[0], m.eig[1],
+           m.eig[2], pow(0.99, lag), pow(0.6, lag), pow(0.3, lag), m.timescales[0], -1.0 / log(0.99));
+    CHECK_CLOSE(m.eig[0], pow(0.99, lag), 0.01);
+    CHECK_CLOSE(m.eig[1], pow(0.6, lag), 0.02);
+    CHECK_CLOSE(m.timescales[0], -1.0 / log(0.99), 0.1 * (-1.0 / log(0.99)));
+    /* direction of the first TIC vs q_1 (first column of Q) */
+    double v[3] = {m.proj[0 * 3 + 0], m.proj[1 * 3 + 0], m.proj[2 * 3 + 0]}, nv = 0.0, dot = 0.0;
+    for (int i = 0; i < 3; i++) {
+        nv += v[i] * v[i];
+        dot += v[i] * Q[i * 3 + 0];
+    }
+    CHECK_CLOSE(fabs(dot) / sqrt(nv), 1.0, 0.01);
+    CHECK_CLOSE(m.mean[1], 2.385, 0.2);
+    /* projection: unit variance per TIC before kinetic-map scaling */
+    double *Y = malloc(T * 2 * sizeof *Y), s2 = 0.0, mean = 0.0;
+    assert_int_equal(bb_tica_project(&m, T, F, 2, 0, Y, &c), BB_OK);
+    for (size_t t = 0; t < T; t++) mean += Y[2 * t + 1] / (double)T;
+    for (size_t t = 0; t < T; t++) s2 += (Y[2 * t + 1] - mean) * (Y[2 * t + 1] - mean) / (double)T;
+    CHECK_CLOSE(s2, 1.0, 0.02);
+    assert_int_equal(bb_tica_project(&m, T, F, 4, 0, Y, &c), BB_EINVAL);
+    assert_int_equal(bb_tica_fit(10, k, F, 10, 1e-6, 40, &m, &c), BB_EINVAL);
+    bb_tica_free(&m);
+    bb_tica_free(NULL);
+    free(Y);
+    free(F);
+}
+
+/* Metric: 4 "atoms" in 3-D performing a random walk on a distance; samples = the
+ * reference itself → tica_w2 = 0; samples stretched → > 0. */
+static void tica_metric_is_zero_for_the_reference_itself(void **state) {
+    (void)state;
+    size_t n = 600;
+    bb_samples ref, s;
+    assert_int_equal(bb_samples_alloc(&ref, n, 12, 0), BB_OK);
+    assert_int_equal(bb_samples_alloc(&s, n, 12, 0), BB_OK);
+    bb_rng r;
+    bb_rng_init(&r, 32, 1);
+    double z[12];
+    for (int i = 0; i < 12; i++) z[i] = bb_rng_normal(&r);
+    for (size_t t = 0; t < n; t++) {
+        for (int i = 0; i < 12; i++) z[i] = 0.95 * z[i] + 0.3 * bb_rng_normal(&r) + 0.05 * (i % 3);
+        memcpy(ref.x + t * 12, z, sizeof z);
+    }
+    memcpy(s.x, ref.x, n * 12 * sizeof(double));
+    int pairs[6] = {0, 1, 1, 2, 2, 3}, quads[4] = {0, 1, 2, 3};
+    bb_tica_task_spec spec = {"test", {3, pairs, 1, quads}, 3};
+    bb_task t;
+    memset(&t, 0, sizeof t);
+    t.n_particles = 4;
+    t.dim = 3;
+    t.dof = 12;
+    bb_eval_input in = {&t, &s, NULL, &ref, NULL, 7, 1};
+    cJSON *out = cJSON_CreateObject();
+    bb_ctx c = {0};
+    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    cJSON *o = cJSON_GetObjectItem(out, "tica_w2");
+    assert_non_null(o);
+    CHECK_CLOSE(cJSON_GetObjectItem(o, "value")->valuedouble, 0.0, 1e-12);
+    CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2_ic1"), "value")->valuedouble, 0.0, 1e-12);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_histogram"), "density_reference")), 50);
+    cJSON_Delete(out);
+    for (size_t i = 0; i < n * 12; i++) s.x[i] *= 1.3;
+    out = cJSON_CreateObject();
+    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    double v = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2"), "value")->valuedouble;
+    printf("  stretched samples: tica_w2 %.4f\n", v);
+    assert_true(v > 0.05);
+    cJSON_Delete(out);
+    /* the registered metric skips tasks without a TICA spec */
+    out = cJSON_CreateObject();
+    assert_null(bb_tica_spec_for(&t));
+    assert_int_equal(bb_tica_metric_run(&in, NULL, out, &c), BB_OK);
+    assert_null(out->child);
+    cJSON_Delete(out);
+    bb_samples_free(&ref);
+    bb_samples_free(&s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(features_match_hand_values),
+        cmocka_unit_test(tica_recovers_the_slow_mode_of_a_linear_process),
+        cmocka_unit_test(tica_metric_is_zero_for_the_reference_itself),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
