@@ -153,6 +153,44 @@ static int lj_phys_init(bb_task *t, const cJSON *params, bb_ctx *ctx) {
     return BB_OK;
 }
 
+/* Default initial configurations of every LJ task: random sequential addition of the P
+ * particles, uniformly in a ball of radius R = (3P / (4 pi rho))^(1/3) at density rho = 0.8,
+ * each at least 0.9 (length units) from those already placed; after 1000 failed attempts the
+ * ball grows by 5 %. Then the centre of mass is removed. Unlike a Gaussian cloud this never
+ * starts a chain with two particles nearly on top of each other (energies of 1e10 and
+ * gradients no MCMC step size can handle). Deterministic given the RNG stream. */
+#define LJ_INIT_DENSITY 0.8
+#define LJ_INIT_DMIN 0.9
+static int lj_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx) {
+    (void)ctx;
+    int P = t->n_particles;
+    for (size_t c = 0; c < n; c++) {
+        double *xc = x + c * (size_t)t->dof;
+        double R = cbrt(3.0 * P / (4.0 * M_PI * LJ_INIT_DENSITY));
+        for (int i = 0; i < P; i++) {
+            for (int tries = 0;; tries++) {
+                if (tries > 0 && tries % 1000 == 0) R *= 1.05;
+                double p[3];
+                do {
+                    for (int d = 0; d < 3; d++) p[d] = R * (2.0 * bb_rng_uniform(rng) - 1.0);
+                } while (p[0] * p[0] + p[1] * p[1] + p[2] * p[2] > R * R);
+                int ok = 1;
+                for (int j = 0; j < i && ok; j++) {
+                    double r2 = 0;
+                    for (int d = 0; d < 3; d++) r2 += (p[d] - xc[3 * j + d]) * (p[d] - xc[3 * j + d]);
+                    ok = r2 >= LJ_INIT_DMIN * LJ_INIT_DMIN;
+                }
+                if (ok) {
+                    for (int d = 0; d < 3; d++) xc[3 * i + d] = p[d];
+                    break;
+                }
+            }
+        }
+    }
+    bb_remove_com(n, P, 3, x);
+    return BB_OK;
+}
+
 #define LJ_FLAGS (BB_TASK_TRANSLATION_INV | BB_TASK_ROTATION_INV | BB_TASK_PERMUTATION_INV | BB_TASK_COM_FREE)
 
 const bb_task_type bb_task_lj13 = {
@@ -163,7 +201,7 @@ const bb_task_type bb_task_lj13 = {
         "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
         "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
         "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
-        "distribution N(0, 0.55^2 I), COM removed. Overlapping particles: +inf.",
+        "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. Overlapping particles: +inf.",
     .n_particles = 13,
     .dim = 3,
     .kT = 1.0,
@@ -173,6 +211,7 @@ const bb_task_type bb_task_lj13 = {
     .init_scale = 0.55,
     .reference_dataset = "lj13-idem-test@1",
     .energy = lj13_energy,
+    .initial = lj_initial,
 };
 
 const bb_task_type bb_task_lj55 = {
@@ -183,7 +222,7 @@ const bb_task_type bb_task_lj55 = {
         "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
         "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
         "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
-        "distribution N(0, 0.92^2 I), COM removed. Overlapping particles: +inf.",
+        "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. Overlapping particles: +inf.",
     .n_particles = 55,
     .dim = 3,
     .kT = 1.0,
@@ -193,6 +232,7 @@ const bb_task_type bb_task_lj55 = {
     .init_scale = 0.92,
     .reference_dataset = "lj55-idem-test@1",
     .energy = lj55_energy,
+    .initial = lj_initial,
 };
 
 const bb_task_type bb_task_lj13_phys = {
@@ -205,7 +245,7 @@ const bb_task_type bb_task_lj13_phys = {
         "beyond R_c = 2.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
         "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
         "-44.326801, icosahedron). Invariant under translation, rotation, permutation; "
-        "centre-of-mass free. Initial distribution N(0, 0.6^2 I), COM removed. Overlap: +inf.",
+        "centre-of-mass free. Initial configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. Overlap: +inf.",
     .n_particles = 13,
     .dim = 3,
     .kT = 1.0,
@@ -216,6 +256,7 @@ const bb_task_type bb_task_lj13_phys = {
     .state_size = sizeof(lj_state),
     .init = lj_phys_init,
     .energy = lj13_phys_energy,
+    .initial = lj_initial,
 };
 
 const bb_task_type bb_task_lj55_phys = {
@@ -228,7 +269,7 @@ const bb_task_type bb_task_lj55_phys = {
         "beyond R_c = 3.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
         "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
         "-279.248470, Mackay icosahedron). Invariant under translation, rotation, permutation; "
-        "centre-of-mass free. Initial distribution N(0, 1.03^2 I), COM removed. Overlap: +inf.",
+        "centre-of-mass free. Initial configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. Overlap: +inf.",
     .n_particles = 55,
     .dim = 3,
     .kT = 1.0,
@@ -239,4 +280,5 @@ const bb_task_type bb_task_lj55_phys = {
     .state_size = sizeof(lj_state),
     .init = lj_phys_init,
     .energy = lj55_phys_energy,
+    .initial = lj_initial,
 };

@@ -446,6 +446,46 @@ static void overlapping_particles_give_infinity_and_a_zero_gradient(void **state
     }
 }
 
+/* The default initial configurations never put two particles closer than 0.9, are COM-free,
+ * reproducible from the RNG stream, and have finite, moderate energies. */
+static void initial_configurations_keep_particles_apart(void **state) {
+    (void)state;
+    const char *ids[] = {"lj13", "lj55", "lj13-phys", "lj55-phys"};
+    for (int k = 0; k < 4; k++) {
+        bb_ctx c = {0};
+        bb_task *t;
+        assert_int_equal(bb_task_create(ids[k], NULL, &t, &c), BB_OK);
+        enum { N = 20 };
+        size_t dof = (size_t)t->dof;
+        double *x = malloc(N * dof * sizeof *x), *y = malloc(N * dof * sizeof *y), u[N];
+        bb_rng r1, r2;
+        bb_rng_init(&r1, 2385, 4);
+        bb_rng_init(&r2, 2385, 4);
+        assert_int_equal(bb_task_initial(t, N, &r1, x, &c), BB_OK);
+        assert_int_equal(bb_task_initial(t, N, &r2, y, &c), BB_OK);
+        assert_memory_equal(x, y, N * dof * sizeof *x);
+        assert_int_equal(bb_task_energy(t, N, x, u, NULL, &c), BB_OK);
+        for (int i = 0; i < N; i++) {
+            const double *xi = x + i * dof;
+            double com[3] = {0, 0, 0}, dmin = 1e300;
+            for (int p = 0; p < t->n_particles; p++) {
+                for (int d = 0; d < 3; d++) com[d] += xi[3 * p + d];
+                for (int q = 0; q < p; q++) {
+                    double r2 = 0;
+                    for (int d = 0; d < 3; d++) r2 += (xi[3 * p + d] - xi[3 * q + d]) * (xi[3 * p + d] - xi[3 * q + d]);
+                    if (r2 < dmin) dmin = r2;
+                }
+            }
+            assert_true(sqrt(dmin) >= 0.9 - 1e-12);
+            for (int d = 0; d < 3; d++) assert_true(fabs(com[d]) < 1e-10);
+            assert_true(isfinite(u[i]) && u[i] < 1e4);
+        }
+        free(x);
+        free(y);
+        bb_task_free(t);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_dimer_has_the_textbook_energies_in_both_conventions),
@@ -455,6 +495,7 @@ int main(void) {
         cmocka_unit_test(the_soft_wall_acts_only_beyond_its_radius),
         cmocka_unit_test(the_physical_tasks_take_a_temperature_and_reject_other_parameters),
         cmocka_unit_test(overlapping_particles_give_infinity_and_a_zero_gradient),
+        cmocka_unit_test(initial_configurations_keep_particles_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
