@@ -135,6 +135,9 @@ int bb_table_write(FILE *fp, const bb_rset *rs, const bb_agg *a, bb_table_format
 /* Format a cell as text: "0.1234 ± 0.0056", "0.1234 (n=1)", "—" when empty. */
 void bb_table_cell_text(const bb_agg_cell *c, char *buf, size_t len);
 
+/* Error line of a run's report ("error" field) or "" when none. */
+const char *bb_rset_run_error(const bb_rset_run *r);
+
 /* Pretty-print one report for humans (header, budget, metrics with CI, anytime
  * curve, timing). Unknown fields are ignored; missing optional ones are skipped. */
 int bb_report_print(FILE *fp, const cJSON *report, bb_ctx *ctx);

@@ -102,6 +102,12 @@ static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
             caption_text(rs, a, t, m, cap, sizeof cap);
             fprintf(fp, "\n*Table: %s*\n", cap);
         }
+    int head = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        if (rs->runs[i].ok) continue;
+        if (!head++) fprintf(fp, "\n## Failed runs (excluded from the tables)\n\n");
+        fprintf(fp, "- %s: %s\n", rs->runs[i].path, bb_rset_run_error(&rs->runs[i]));
+    }
 }
 
 static void csv_num(FILE *fp, double v) {

@@ -97,6 +97,17 @@ int bb_table_html(FILE *fp, const bb_rset *rs, const bb_agg *a, bb_ctx *ctx) {
             if (!strcmp(ps.p[i].task, a->tasks[t])) fwrite(ps.p[i].svg, 1, ps.p[i].len, fp);
         fprintf(fp, "</div>\n</section>\n");
     }
+    int head = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        if (rs->runs[i].ok) continue;
+        if (!head++) fprintf(fp, "<h2>Failed runs (excluded from the tables)</h2>\n<ul class=\"bb-failed\">\n");
+        fprintf(fp, "<li><code>");
+        bb_svg_escape(fp, rs->runs[i].path);
+        fprintf(fp, "</code>: ");
+        bb_svg_escape(fp, bb_rset_run_error(&rs->runs[i]));
+        fprintf(fp, "</li>\n");
+    }
+    if (head) fprintf(fp, "</ul>\n");
     fprintf(fp, "</body>\n</html>\n");
     bb_plots_free(&ps);
     return ferror(fp) ? BB_ERR(ctx, BB_EIO, "html: write error") : BB_OK;

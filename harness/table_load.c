@@ -168,3 +168,8 @@ int bb_rset_load_dir(const char *dir, bb_rset *out, bb_ctx *ctx) {
     if (rc) bb_rset_free(out);
     return rc;
 }
+
+const char *bb_rset_run_error(const bb_rset_run *r) {
+    const char *e = r ? str_at(r->report, "error", NULL) : NULL;
+    return e ? e : "";
+}

@@ -144,6 +144,12 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     assert_non_null(strstr(md, "t-based 95% CI"));
     assert_non_null(strstr(md, "harness 0.1.0 (commit 0123456789ab)"));
     assert_non_null(strstr(md, "unknown metric, assumed"));
+    assert_non_null(strstr(md, "## Failed runs (excluded from the tables)\n\n- "));
+    assert_non_null(strstr(md, "dw4/mala-b100000-s3.json: synthetic failure\n"));
+    char *html = render(&rs, &a, BB_TABLE_HTML);
+    assert_non_null(strstr(html, "<ul class=\"bb-failed\">"));
+    assert_non_null(strstr(html, "mala-b100000-s3.json</code>: synthetic failure</li>"));
+    free(html);
     char *csv = render(&rs, &a, BB_TABLE_CSV);
     assert_int_equal(fx_count(csv, "\n"), 1 + 2 * 2 * 2); /* header + metric × method × budget */
     assert_non_null(strstr(csv, "dw4@1,mala@1,energy_w2,0,10000,3,0.83333333333333337,"));
