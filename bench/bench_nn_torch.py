@@ -188,7 +188,8 @@ def bench(args):
             loss = pis_loss(net, mu, noise, B)
             loss.backward()
             opt.step()
-    step()  # warm-up
+    step()  # warm-up (two, as on the C side)
+    step()
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.steps):
         step()
