@@ -117,17 +117,21 @@ int bb_kabsch(int P, int D, const double *x, const double *y, const int *perm, i
             R[0] = c, R[1] = -s, R[2] = s, R[3] = c;
         }
     } else {
-        double S[3], U[9], VT[9], sup[2];
-        lapack_int info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'A', 'A', 3, 3, H, 3, S, U, 3, VT, 3, sup);
+        /* column-major call of the _work variant: no transposition or allocation inside
+         * LAPACKE (this runs millions of times in eq_x_w2) */
+        double Hc[9], S[3], U[9], VT[9], work[64];
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) Hc[a + 3 * b] = H[a * 3 + b];
+        lapack_int info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'A', 'A', 3, 3, Hc, 3, S, U, 3, VT, 3, work, 64);
         if (info != 0) return BB_EINTERNAL;
-        /* R = V Uᵀ, R[a][b] = Σ_k V[a][k] U[b][k] = Σ_k VT[k][a] U[b][k]. */
+        /* R = V Uᵀ: R[a][b] = Σ_k V[a][k] U[b][k], V[a][k] = VT(k, a) = VT[k + 3a], U(b, k) = U[b + 3k] */
         double sgn = 1.0;
         if (!reflections) {
             double Rt[9];
             for (int a = 0; a < 3; a++)
                 for (int b = 0; b < 3; b++) {
                     double s = 0.0;
-                    for (int k = 0; k < 3; k++) s += VT[k * 3 + a] * U[b * 3 + k];
+                    for (int k = 0; k < 3; k++) s += VT[k + 3 * a] * U[b + 3 * k];
                     Rt[a * 3 + b] = s;
                 }
             double det = Rt[0] * (Rt[4] * Rt[8] - Rt[5] * Rt[7]) - Rt[1] * (Rt[3] * Rt[8] - Rt[5] * Rt[6]) +
@@ -137,7 +141,7 @@ int bb_kabsch(int P, int D, const double *x, const double *y, const int *perm, i
         for (int a = 0; a < 3; a++)
             for (int b = 0; b < 3; b++) {
                 double s = 0.0;
-                for (int k = 0; k < 3; k++) s += (k == 2 ? sgn : 1.0) * VT[k * 3 + a] * U[b * 3 + k];
+                for (int k = 0; k < 3; k++) s += (k == 2 ? sgn : 1.0) * VT[k + 3 * a] * U[b + 3 * k];
                 R[a * D + b] = s;
             }
     }

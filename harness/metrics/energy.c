@@ -131,8 +131,12 @@ static int energy_scalar(const bb_eval_input *in, cJSON *out, const char *name, 
     double v = NAN, ci[2] = {NAN, NAN};
     int have_mass = set_mass(&e.a) > 0.0;
     if (!rc && have_mass) rc = fn(&e.a, &e.b, user, &v, ctx);
-    if (!rc && have_mass && in->with_ci)
-        rc = bb_bootstrap2(&e.a, &e.b, 1, fn, user, BB_BOOT_N, in->seed, stream, ci, ctx);
+    if (!rc && have_mass && in->with_ci) {
+        if (tv)
+            rc = bb_bootstrap2(&e.a, &e.b, 1, fn, user, BB_BOOT_N, in->seed, stream, ci, ctx);
+        else /* same replicates, sorted once */
+            rc = bb_w1d_bootstrap(&e.a, &e.b, fn == stat_w2 ? 2.0 : 1.0, BB_BOOT_N, in->seed, stream, ci, ctx);
+    }
     if (!rc) {
         cJSON *o = bb_metric_entry(out, name, v, e.a.n, in->with_ci && have_mass ? ci : NULL, def);
         if (!o) {

@@ -36,7 +36,7 @@
     "flattened multisets of all P(P-1)/2 interparticle distances of every sample configuration "   \
     "(each distance carries its configuration's importance weight) and of every reference "       \
     "configuration; configurations with u = +inf excluded (n_rejected). ci95: percentile "         \
-    "bootstrap over configurations, 50 resamples of both sets, seeded."
+    "bootstrap over configurations, 200 resamples of both sets, seeded."
 #define DEF_DIST_TV                                                                                \
     "dist_tv = 1/2 sum_c |p_c - q_c| of the flattened interparticle-distance histograms on 200 "  \
     "equal-width bins spanning the reference's [min, max] distance plus underflow/overflow cells; " \
@@ -177,8 +177,8 @@ static int dist_metric(const bb_eval_input *in, cJSON *out, int tv, bb_ctx *ctx)
     bb_stat2_fn fn = tv ? stat_dist_tv : stat_dist_w2;
     if (!rc && ok) rc = fn(&a, &b, tv ? &g : NULL, &v, ctx);
     if (!rc && ok && in->with_ci)
-        rc = bb_bootstrap2(&a, &b, 1, fn, tv ? &g : NULL, DIST_BOOT_N, in->seed,
-                           tv ? BB_STREAM_DIST_TV : BB_STREAM_DIST_W2, ci, ctx);
+        rc = tv ? bb_bootstrap2(&a, &b, 1, fn, &g, DIST_BOOT_N, in->seed, BB_STREAM_DIST_TV, ci, ctx)
+                : bb_w1d_bootstrap(&a, &b, 2.0, BB_BOOT_N, in->seed, BB_STREAM_DIST_W2, ci, ctx);
     if (!rc) {
         cJSON *o = bb_metric_entry(out, name, v, a.n, in->with_ci && ok ? ci : NULL,
                                    tv ? DEF_DIST_TV : DEF_DIST_W2);

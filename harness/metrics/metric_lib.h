@@ -99,6 +99,12 @@ int bb_w1d_pow(size_t na, const double *a, const double *wa, size_t nb, const do
 /* Same on weighted sets: every value of item i carries weight w_i / K. */
 int bb_wset_w1d_pow(const bb_wset *a, const bb_wset *b, double p, double *out, bb_ctx *ctx);
 
+/* Percentile bootstrap 95% CI of W_p = (W_p^p)^(1/p) between weighted sets, with the same
+ * replicate draws as bb_bootstrap2 (streams base + 2r, base + 2r + 1) but sorting each
+ * set once: a replicate is a vector of item multiplicities, O(values) per replicate. */
+int bb_w1d_bootstrap(const bb_wset *a, const bb_wset *b, double p, int n_boot, uint64_t seed, uint64_t stream_base,
+                     double ci[2], bb_ctx *ctx);
+
 /* ---- fixed-grid histograms and total variation ---------------------------- */
 
 /* `nbins` equal bins on [lo, hi) plus an underflow cell (index 0) and an overflow

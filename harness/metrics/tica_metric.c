@@ -140,7 +140,7 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
         bb_wset a = {pa.n, 1, c1, pa.w}, b = {pr.n, 1, c1 + pa.n, NULL};
         double v, ci[2] = {NAN, NAN};
         rc = stat_w2_1d(&a, &b, NULL, &v, ctx);
-        if (!rc && in->with_ci) rc = bb_bootstrap2(&a, &b, 1, stat_w2_1d, NULL, BB_BOOT_N, in->seed, BB_STREAM_TICA + 0x1000u * (uint64_t)(c + 1), ci, ctx);
+        if (!rc && in->with_ci) rc = bb_w1d_bootstrap(&a, &b, 2.0, BB_BOOT_N, in->seed, BB_STREAM_TICA + 0x1000u * (uint64_t)(c + 1), ci, ctx);
         if (rc) goto out;
         if (!bb_metric_entry(out, c == 0 ? "tica_w2_ic1" : "tica_w2_ic2", v, pa.n, in->with_ci ? ci : NULL, DEF_TICA_W2_IC)) {
             rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");

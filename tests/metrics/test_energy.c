@@ -180,6 +180,37 @@ static void bootstrap_ci_of_a_mean_has_the_normal_width_and_is_thread_independen
     free(v);
 }
 
+static int stat_w2(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
+    (void)user;
+    int rc = bb_wset_w1d_pow(a, b, 2.0, out, ctx);
+    *out = sqrt(*out);
+    return rc;
+}
+
+/* The sort-once bootstrap of W2 must give the generic resampling bootstrap's interval
+ * (same draws), also for weighted sets with K = 3 values per item. */
+static void w1d_bootstrap_equals_the_generic_bootstrap(void **state) {
+    (void)state;
+    size_t n = 300, m = 500;
+    double *va = malloc(n * 3 * sizeof *va), *wa = malloc(n * sizeof *wa), *vb = malloc(m * 3 * sizeof *vb);
+    bb_rng r;
+    bb_rng_init(&r, 17, 1);
+    for (size_t i = 0; i < n * 3; i++) va[i] = bb_rng_normal(&r);
+    for (size_t i = 0; i < n; i++) wa[i] = bb_rng_uniform(&r);
+    for (size_t i = 0; i < m * 3; i++) vb[i] = 0.4 + 1.2 * bb_rng_normal(&r);
+    bb_wset a = {n, 3, va, wa}, b = {m, 3, vb, NULL};
+    bb_ctx c = {0};
+    double ci1[2], ci2[2];
+    assert_int_equal(bb_bootstrap2(&a, &b, 1, stat_w2, NULL, 100, 3, 0x50010000u, ci1, &c), BB_OK);
+    assert_int_equal(bb_w1d_bootstrap(&a, &b, 2.0, 100, 3, 0x50010000u, ci2, &c), BB_OK);
+    CHECK_CLOSE(ci2[0], ci1[0], 1e-12);
+    CHECK_CLOSE(ci2[1], ci1[1], 1e-12);
+    assert_int_equal(bb_w1d_bootstrap(&a, &b, 0.5, 100, 3, 0, ci2, &c), BB_EINVAL);
+    free(va);
+    free(wa);
+    free(vb);
+}
+
 /* One configuration per sample (dof 1) so the energies can be anything. */
 static void make_input(bb_samples *s, bb_samples *ref, double **us, double **ur, size_t n) {
     assert_int_equal(bb_samples_alloc(s, n, 1, 1), BB_OK);
@@ -308,6 +339,7 @@ int main(void) {
         cmocka_unit_test(energy_set_excludes_rejected_and_rejects_nan),
         cmocka_unit_test(quantiles_interpolate_like_numpy),
         cmocka_unit_test(bootstrap_ci_of_a_mean_has_the_normal_width_and_is_thread_independent),
+        cmocka_unit_test(w1d_bootstrap_equals_the_generic_bootstrap),
         cmocka_unit_test(energy_metrics_write_the_documented_schema),
         cmocka_unit_test(energy_metrics_report_null_when_every_sample_is_rejected),
         cmocka_unit_test(registry_finds_every_metric_by_name),
