@@ -13,7 +13,7 @@
  *   bb_nn_params ps;  bb_nn_mlp net;  bb_nn_graph *g = NULL;  bb_nn_adam opt;
  *   bb_nn_params_init(&ps, BB_NN_F64);
  *   int sizes[] = {2, 64, 64, 1};
- *   bb_nn_mlp_init(&net, &ps, "net", 3, sizes, BB_NN_ACT_SILU, &c);   // declare
+ *   bb_nn_mlp_init(&net, &ps, "net", 4, sizes, BB_NN_ACT_SILU, &c);   // declare
  *   bb_nn_params_alloc(&ps, seed, &c);         // one allocation, seeded PyTorch init
  *   bb_nn_adam_init(&opt, &ps, 0.9, 0.999, 1e-8, 0.0, 0, &c);   // Adam (1: AdamW)
  *   bb_nn_graph_init(&g, 0, &c);
@@ -24,9 +24,23 @@
  *       bb_nn_tensor *loss = bb_nn_mse(g, bb_nn_mlp_fwd(g, &ps, &net, x), y);
  *       bb_nn_params_zero_grad(&ps);
  *       if (bb_nn_backward(g, loss) < 0) return bb_nn_graph_status(g, &c);
- *       bb_nn_adam_step(&opt, &ps, lr);
+ *       bb_nn_clip_grad_norm(&ps, 1.0);           // optional
+ *       bb_nn_adam_step(&opt, &ps, lr, &c);
  *   }
  *   bb_nn_graph_free(g); bb_nn_adam_free(&opt); bb_nn_params_free(&ps);
+ *
+ * EGNN vector field u(x, t) for B configurations of P particles in D dims (float32):
+ *
+ *   bb_nn_egnn_config cfg = {.n_particles = 13, .dim = 3, .hidden = 128, .n_layers = 5,
+ *                            .t_dim = 32, .normalize = 1, .act = BB_NN_ACT_SILU,
+ *                            .out = BB_NN_EGNN_VECTOR};
+ *   bb_nn_egnn net; bb_nn_egnn_graph eg;            // eg: edge indices, one per batch size
+ *   bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c);    // before bb_nn_params_alloc
+ *   bb_nn_egnn_graph_init(&eg, B, 13, &c);
+ *   ... per step: x [B, P*D] and t [B, 1] from doubles (bb_nn_from), then
+ *   bb_nn_tensor *u = bb_nn_egnn_fwd(g, &ps, &net, &eg, x, t);   // [B, P*D], CoM-free
+ *   bb_nn_to_double(u, out);                          // back to float64 for the SDE
+ *   For sampling without gradients: bb_nn_graph_set_grad(g, 0) after each reset.
  *
  * Gradients of gradients (PITA: the score -grad_x U_theta enters the loss):
  *
@@ -53,10 +67,14 @@
  *    the first step the arena is one block of the high-water size, so a steady-state
  *    training step does no malloc. Parameters and optimizer state live outside it in
  *    one allocation per parameter group (bb_nn_params).
- *  - Determinism: elementwise ops and reductions use OpenMP with fixed partitions that
- *    do not depend on the thread count; reductions accumulate in double; matrix
- *    products go to OpenBLAS (cblas_sgemm/dgemm), which splits output blocks, never
- *    the inner dimension. Same seed => bit-identical parameters on 1 or 2 threads.
+ *  - Threads and determinism: one thread pool. bb_nn_graph_init sets OpenBLAS to one
+ *    thread (process-wide) and the library splits large products into fixed blocks of
+ *    output rows under OpenMP; elementwise ops and reductions use OpenMP with fixed
+ *    partitions that do not depend on the thread count; reductions accumulate in
+ *    double. Same seed => bit-identical parameters on 1 or 2 threads. Do not call nn
+ *    ops from inside your own OpenMP parallel region (one parallel layer at a time).
+ *    A graph, a parameter group and an optimizer belong to one thread at a time;
+ *    separate graphs may share a read-only parameter group.
  *  - Default dtype: float32 for networks (speed); float64 is fully supported (gradient
  *    checks, equivariance tests). Energies stay float64 on the task side.
  */
