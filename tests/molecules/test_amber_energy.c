@@ -122,6 +122,36 @@ static void forces_match_the_openmm_test_suite_file(void **state) {
     cJSON_Delete(ref);
 }
 
+/* Short cutoffs with many pairs beyond them (cutoff-reference.json, OpenMM Reference): the hard
+ * LJ cut, reaction-field and GB shifts and the skipped Born integrals all matter here. */
+static void short_cutoffs_match_openmm_with_pairs_beyond_the_cutoff(void **state) {
+    (void)state;
+    cJSON *ref = mt_read_json("cutoff-reference.json");
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(ref, "cases")) {
+        const char *prm = cJSON_GetObjectItem(c, "prmtop")->valuestring;
+        double cut = cJSON_GetObjectItem(c, "cutoff_nm")->valuedouble;
+        bb_amber *ff = mt_load_ff(prm, 1, cut);
+        size_t N = (size_t)ff->natom;
+        double x[99], f[99], g[99];
+        mt_rows(cJSON_GetObjectItem(c, "positions_nm"), N, x);
+        mt_rows(cJSON_GetObjectItem(c, "forces_kJmol_nm"), N, f);
+        double e = energy(ff, x, g, NULL), eref = cJSON_GetObjectItem(c, "E_kJmol")->valuedouble, fmax = 0.0;
+        for (size_t i = 0; i < 3 * N; i++) fmax = fmax > fabs(-g[i] - f[i]) ? fmax : fabs(-g[i] - f[i]);
+        printf("%s cutoff %.1f nm (%s, %d pairs beyond): |dE| %.2e kJ/mol, max|dF| %.2e kJ/mol/nm\n", prm, cut,
+               cJSON_GetObjectItem(c, "positions")->valuestring,
+               cJSON_GetObjectItem(c, "pairs_beyond_cutoff")->valueint, fabs(e - eref), fmax);
+        assert_true(cJSON_GetObjectItem(c, "pairs_beyond_cutoff")->valueint > 0);
+        assert_true(fabs(e - eref) <= 1e-4);
+        assert_true(fmax <= 1e-3);
+        bb_amber_free(ff);
+        n++;
+    }
+    assert_int_equal(n, 6);
+    cJSON_Delete(ref);
+}
+
 /* Central differences on random perturbations of every reference structure, every setup. */
 static void analytic_gradient_matches_central_differences(void **state) {
     (void)state;
@@ -367,6 +397,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_reference_case_matches_openmm_in_total_terms_and_forces),
         cmocka_unit_test(forces_match_the_openmm_test_suite_file),
+        cmocka_unit_test(short_cutoffs_match_openmm_with_pairs_beyond_the_cutoff),
         cmocka_unit_test(analytic_gradient_matches_central_differences),
         cmocka_unit_test(energy_is_invariant_under_rigid_motion),
         cmocka_unit_test(every_catalogued_minimum_has_near_zero_force),
