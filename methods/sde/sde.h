@@ -1,0 +1,86 @@
+/* sde.h — shared SDE pieces of the diffusion samplers: noise schedules of a
+ * drift-free ("variance exploding") base process dX_t = g(t) dB_t, its bridge
+ * (the law of X_t given X_0 and X_1), and Euler–Maruyama steps, optionally in the
+ * centre-of-mass-free subspace of a particle system.
+ *
+ * It is what Adjoint Sampling uses and what PIS, iDEM and PITA reuse; it is NOT a
+ * general SDE library: the base process has no drift, time runs over [0, 1], and
+ * the controlled drift is supplied by the caller (a network evaluated elsewhere).
+ *
+ * Schedules (h²(t) = ∫_0^t g(s)² ds is the base variance at t when X_0 is fixed):
+ *   constant:  g(t) = σ,                                   h²(t) = σ² t
+ *   geometric: g(t) = σmin r^(1−t) √(2 ln r), r = σmax/σmin, h²(t) = σmax² (1 − r^(−2t))
+ * (Adjoint Sampling, Havens et al. 2025, code components/noise_schedule.py.)
+ *
+ * Bridge: given X_0 = x0 and X_1 = x1, X_t ~ N(x0 + κ (x1 − x0), h²(t)(1 − κ) I) with
+ * κ = h²(t)/h²(1). For COM-free particle systems the noise is drawn in the COM-free
+ * subspace (centred Gaussian), which is the exact bridge of the COM-free Brownian
+ * motion when x0 and x1 are COM-free.
+ *
+ * Randomness comes from a caller-owned bb_rng, consumed in a fixed order, so the
+ * result is independent of the thread count.
+ */
+#ifndef BB_SDE_H
+#define BB_SDE_H
+
+#include <stddef.h>
+
+#include "harness/bb.h"
+#include "harness/rng.h"
+
+typedef enum bb_sde_schedule_kind {
+    BB_SDE_SCHEDULE_CONSTANT,
+    BB_SDE_SCHEDULE_GEOMETRIC,
+    BB_SDE_SCHEDULE_COUNT
+} bb_sde_schedule_kind;
+extern const char *const BB_SDE_SCHEDULE_NAME[BB_SDE_SCHEDULE_COUNT];
+
+typedef struct bb_sde_schedule {
+    bb_sde_schedule_kind kind;
+    double sigma_min;   /* geometric: g at t = 1 is sigma_min √(2 ln r) */
+    double sigma_max;   /* geometric: h(1) ≈ sigma_max; constant: σ */
+} bb_sde_schedule;
+
+/* Geometric schedule; 0 < sigma_min < sigma_max, else BB_EINVAL naming the field. */
+int bb_sde_schedule_geometric(bb_sde_schedule *s, double sigma_min, double sigma_max, bb_ctx *ctx);
+/* Constant schedule g(t) = sigma > 0. */
+int bb_sde_schedule_constant(bb_sde_schedule *s, double sigma, bb_ctx *ctx);
+/* Look up a kind by name ("geometric", "constant"); -1 if unknown. */
+int bb_sde_schedule_kind_find(const char *name);
+
+/* Diffusion coefficient g(t), t in [0, 1]. */
+double bb_sde_g(const bb_sde_schedule *s, double t);
+/* Base variance h²(t) = ∫_0^t g² ds (closed form). */
+double bb_sde_h2(const bb_sde_schedule *s, double t);
+
+/* Std of the base increment over [t, t + dt]: √(h²(t+dt) − h²(t)) (used by em_step). */
+double bb_sde_step_std(const bb_sde_schedule *s, double t, double dt);
+
+/* Geometry of the state: dof = P*D; com_free = 1 projects noise (and states) onto the
+ * centre-of-mass-free subspace of P particles in D dimensions. */
+typedef struct bb_sde_space {
+    int P, D;
+    int com_free;
+} bb_sde_space;
+/* Dimension of the space the noise lives in: (P−1) D if com_free, else P D. */
+int bb_sde_space_dim(const bb_sde_space *sp);
+
+/* Fill z[n][P*D] with standard normals (COM removed per row if com_free). */
+void bb_sde_noise(const bb_sde_space *sp, size_t n, bb_rng *rng, double *z);
+
+/* Sample X_t of the base bridge for n rows: x0[n][dof] (NULL: X_0 = 0), x1[n][dof],
+ * t[n] in [0, 1] -> xt[n][dof]. t = 0 gives x0, t = 1 gives x1. */
+void bb_sde_bridge_sample(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n,
+                          const double *x0, const double *x1, const double *t, bb_rng *rng,
+                          double *xt);
+
+/* One Euler–Maruyama step of dX = b dt + g(t) dB over [t, t + dt] for n rows:
+ * x[n][dof] += b[n][dof] dt + σ_k z with σ_k = √(h²(t+dt) − h²(t)) (the exact std of
+ * the base increment, ≈ g(t)√dt; it keeps X_1 of the base process exactly
+ * N(0, h²(1)) for any step count), z = the standard normals used
+ * (written to z_out[n][dof] when not NULL, e.g. for Girsanov weights). b may be NULL
+ * (no drift). com_free: x is re-centred after the step (guards rounding drift). */
+void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t,
+                    double dt, const double *b, bb_rng *rng, double *x, double *z_out);
+
+#endif
