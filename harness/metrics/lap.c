@@ -22,6 +22,7 @@
 
 /* Column reduction and reduction transfer. Returns the number of free rows. */
 static int ccrrt(int n, const double *C, int *free_rows, int *x, int *y, double *v, char *unique) {
+    if (n <= 0) return 0;
     for (int j = 0; j < n; j++) {
         v[j] = INFINITY;
         y[j] = 0;
@@ -189,19 +190,18 @@ static int find_path(int n, const double *C, int start_i, const int *y, double *
     return final_j;
 }
 
-int bb_lap_solve_ws(int n, const double *C, int *x, double *cost, void *ws) {
-    if (n <= 0) {
-        *cost = 0.0;
-        return BB_OK;
-    }
-    int *free_rows = ws, *y = free_rows + n, *pred = y + n, *cols = pred + n;
-    double *v = (double *)(void *)(cols + n), *d = v + n; /* 16n bytes in: aligned */
-    char *unique = (char *)(d + n);
+int bb_lap_init(int n, const double *C, int *free_rows, int *x, int *y, double *v, char *unique) {
+    if (n <= 0) return 0;
     int nfree = ccrrt(n, C, free_rows, x, y, v, unique);
     /* Augmenting row reduction is skipped (LAP_ARR_PASSES = 0): on the dense metric
      * problems it cost more than it saved (2-D, n = 1500: 3.1 s with two passes,
      * 0.5 s without; 39-D: no gain). The optimum does not depend on it. */
     for (int pass = 0; pass < LAP_ARR_PASSES && nfree > 0; pass++) nfree = carr(n, C, nfree, free_rows, x, y, v);
+    return nfree;
+}
+
+void bb_lap_augment(int n, const double *C, int nfree, const int *free_rows, int *x, int *y, double *v, int *pred,
+                    int *cols, double *d) {
     for (int f = 0; f < nfree; f++) {
         int start = free_rows[f];
         int j = find_path(n, C, start, y, v, pred, cols, d), i = -1;
@@ -213,6 +213,18 @@ int bb_lap_solve_ws(int n, const double *C, int *x, double *cost, void *ws) {
             j = t;
         }
     }
+}
+
+int bb_lap_solve_ws(int n, const double *C, int *x, double *cost, void *ws) {
+    if (n <= 0) {
+        *cost = 0.0;
+        return BB_OK;
+    }
+    int *free_rows = ws, *y = free_rows + n, *pred = y + n, *cols = pred + n;
+    double *v = (double *)(void *)(cols + n), *d = v + n; /* 16n bytes in: aligned */
+    char *unique = (char *)(d + n);
+    int nfree = bb_lap_init(n, C, free_rows, x, y, v, unique);
+    bb_lap_augment(n, C, nfree, free_rows, x, y, v, pred, cols, d);
     double s = 0.0;
     for (int i = 0; i < n; i++) s += C[(size_t)i * n + x[i]];
     *cost = s;

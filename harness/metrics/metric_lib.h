@@ -131,6 +131,19 @@ int bb_lap_solve(int n, const double *C, int *x, double *cost, bb_ctx *ctx);
  * so suitably aligned); C is not checked for non-finite values. Always BB_OK. */
 size_t bb_lap_ws_size(int n);
 int bb_lap_solve_ws(int n, const double *C, int *x, double *cost, void *ws);
+/* The two phases of the dense solver, for lap_sparse.c: column reduction with reduction
+ * transfer (returns the number of free rows, listed in free_rows; OUT x, y (−1: free),
+ * column potentials v; unique[n] scratch), and shortest augmenting paths for the given
+ * free rows on a state where every assigned row i is tight, C[i][x_i] − v[x_i] =
+ * min_j (C[i][j] − v[j]) (pred, cols [n] ints and d [n] doubles scratch). */
+int bb_lap_init(int n, const double *C, int *free_rows, int *x, int *y, double *v, char *unique);
+void bb_lap_augment(int n, const double *C, int nfree, const int *free_rows, int *x, int *y, double *v, int *pred,
+                    int *cols, double *d);
+/* Same optimum as bb_lap_solve, faster on large dense problems: augmenting paths on a
+ * sparse candidate graph (K best reduced costs per row), then an O(n²) optimality check
+ * on the full matrix; rows whose dual constraint fails are re-solved densely (see
+ * lap_sparse.c). Costs must be finite. */
+int bb_lap_solve_fast(int n, const double *C, int *x, double *cost, bb_ctx *ctx);
 
 /* ---- exact OT between equal-size sets (ot_exact.c) --------------------------- */
 

@@ -103,7 +103,7 @@ int bb_ot_assign_mean(int n, const double *C, double *mean, bb_ctx *ctx) {
     int *x = malloc((n > 0 ? (size_t)n : 1) * sizeof *x);
     if (!x) return BB_ERR(ctx, BB_ENOMEM, "assignment: out of memory");
     double cost;
-    int rc = bb_lap_solve(n, C, x, &cost, ctx);
+    int rc = bb_lap_solve_fast(n, C, x, &cost, ctx);
     free(x);
     if (!rc) *mean = n > 0 ? cost / n : 0.0;
     return rc;
@@ -151,8 +151,10 @@ int bb_ot_bootstrap_sqrt(int n, const double *C, int n_boot, uint64_t seed, uint
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) Cr[(size_t)i * n + j] = C[(size_t)ri[i] * n + ri[n + j]];
             double cost;
-            bb_lap_solve_ws(n, Cr, x, &cost, ws);
-            vals[r] = sqrt(fmax(cost / n, 0.0));
+            if (bb_lap_solve_fast(n, Cr, x, &cost, NULL))
+                codes[r] = BB_ENOMEM;
+            else
+                vals[r] = sqrt(fmax(cost / n, 0.0));
         }
         free(Cr);
         free(ri);

@@ -75,6 +75,59 @@ static void assignment_matches_brute_force_up_to_8(void **state) {
     assert_int_equal(bb_lap_solve(2, C, x, &cost, &c), BB_ENAN);
 }
 
+/* The sparse-candidate solver must reach the dense solver's optimum on every kind of
+ * problem: high- and low-dimensional squared distances, duplicated points, integer
+ * costs with many ties, and a matrix whose optimum lies far outside each row's best
+ * candidates (certificate + dense repair path). */
+static void fast_assignment_matches_the_dense_solver(void **state) {
+    (void)state;
+    bb_rng r;
+    bb_rng_init(&r, 2386, 9);
+    bb_ctx c = {0};
+    int sizes[] = {130, 257, 400, 611};
+    int kinds = 5, checked = 0;
+    for (int si = 0; si < 4; si++)
+        for (int kind = 0; kind < kinds; kind++) {
+            int n = sizes[si];
+            size_t d = kind == 0 ? 39 : (kind == 1 ? 2 : 1);
+            double *A = malloc((size_t)n * d * sizeof *A), *B = malloc((size_t)n * d * sizeof *B);
+            double *C = malloc((size_t)n * n * sizeof *C);
+            int *x1 = malloc((size_t)n * sizeof *x1), *x2 = malloc((size_t)n * sizeof *x2);
+            for (size_t q = 0; q < (size_t)n * d; q++) {
+                A[q] = bb_rng_normal(&r);
+                B[q] = bb_rng_normal(&r) + 0.3;
+            }
+            if (kind == 2) /* duplicates: B drawn from A */
+                for (int i = 0; i < n; i++) B[i] = A[bb_rng_below(&r, (uint64_t)n)];
+            assert_int_equal(bb_sqdist_matrix((size_t)n, (size_t)n, d, A, B, C, &c), BB_OK);
+            if (kind == 3) /* integer costs, many ties */
+                for (size_t q = 0; q < (size_t)n * n; q++) C[q] = (double)bb_rng_below(&r, 5);
+            if (kind == 4) /* each row's cheap columns are shared: optimum far from candidates */
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < n; j++) C[(size_t)i * n + j] = (j < 30 ? 0.0 : 10.0) + 0.001 * bb_rng_uniform(&r) + (double)((i * 7 + j * 13) % n) * 1e-4;
+            double c1, c2;
+            assert_int_equal(bb_lap_solve(n, C, x1, &c1, &c), BB_OK);
+            assert_int_equal(bb_lap_solve_fast(n, C, x2, &c2, &c), BB_OK);
+            int *seen = calloc((size_t)n, sizeof *seen);
+            for (int i = 0; i < n; i++) {
+                assert_true(x2[i] >= 0 && x2[i] < n && !seen[x2[i]]);
+                seen[x2[i]] = 1;
+            }
+            if (fabs(c1 - c2) > 1e-10 * (1.0 + fabs(c1))) {
+                printf("n %d kind %d: dense %.15g fast %.15g\n", n, kind, c1, c2);
+                fail();
+            }
+            checked++;
+            free(seen);
+            free(A);
+            free(B);
+            free(C);
+            free(x1);
+            free(x2);
+        }
+    printf("  %d problems (n = 130..611; 39-D, 2-D, 1-D duplicates, integer ties, adversarial): fast = dense optimum\n", checked);
+}
+
 /* 1-D squared cost: the optimal assignment is the sorted coupling, so the assignment
  * mean equals the sort-based W2² of w1d.c (an independent algorithm). */
 static void assignment_equals_sorted_coupling_in_1d(void **state) {
@@ -304,6 +357,7 @@ static void permutation_alignment_matches_brute_force_for_5_atoms(void **state) 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(assignment_matches_brute_force_up_to_8),
+        cmocka_unit_test(fast_assignment_matches_the_dense_solver),
         cmocka_unit_test(assignment_equals_sorted_coupling_in_1d),
         cmocka_unit_test(exact_ot_of_a_permuted_copy_is_zero),
         cmocka_unit_test(subsampling_is_seeded_and_follows_weights),
