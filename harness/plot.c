@@ -312,12 +312,91 @@ static int is_hist2d(const cJSON *m) {
     return cJSON_IsString(kind) && !strcmp(kind->valuestring, "histogram2d");
 }
 
+/* Grid of a "histogram2d" entry, in either layout:
+ *   edges:  x_edges[nx+1], y_edges[ny+1]; densities flat [ny*nx], row = y bin;
+ *   ranges: range_ic1 [lo, hi], range_ic2 [lo, hi], n_bins N (uniform N × N grid);
+ *           densities nested [N][N], first index = x bin (harness/metrics/tica_metric.c). */
+typedef struct grid2d {
+    size_t nx, ny;
+    double *xe, *ye; /* owned */
+    int nested;
+} grid2d;
+
+static int uniform_edges(const cJSON *h, const char *field, size_t n, double **out, const char *path,
+                         const char *what, bb_ctx *ctx) {
+    double *r = NULL;
+    int rc = get_array(h, field, 2, &r, NULL, path, what, ctx);
+    if (!rc && !(isfinite(r[0]) && isfinite(r[1]) && r[0] < r[1]))
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s: expected [lo, hi] with lo < hi", path, what, field);
+    double *e = rc ? NULL : malloc((n + 1) * sizeof *e);
+    if (!rc && !e) rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+    for (size_t i = 0; !rc && i <= n; i++) e[i] = i == n ? r[1] : r[0] + (r[1] - r[0]) * (double)i / (double)n;
+    free(r);
+    *out = e;
+    return rc;
+}
+
+static int grid_of(const cJSON *h, grid2d *g, const char *path, const char *what, bb_ctx *ctx) {
+    memset(g, 0, sizeof *g);
+    int rc;
+    if (cJSON_GetObjectItemCaseSensitive(h, "x_edges")) {
+        size_t n1 = 0, n2 = 0;
+        rc = get_array(h, "x_edges", 0, &g->xe, &n1, path, what, ctx);
+        if (!rc) rc = get_array(h, "y_edges", 0, &g->ye, &n2, path, what, ctx);
+        if (!rc && (n1 < 2 || n2 < 2)) rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: fewer than 2 edges", path, what);
+        g->nx = n1 - 1, g->ny = n2 - 1;
+    } else {
+        const cJSON *nb = cJSON_GetObjectItemCaseSensitive(h, "n_bins");
+        if (!cJSON_IsNumber(nb) || nb->valuedouble < 1 || nb->valuedouble > 512 || nb->valuedouble != floor(nb->valuedouble))
+            return BB_ERR(ctx, BB_EFORMAT, "%s: %s: needs x_edges/y_edges or range_ic1/range_ic2/n_bins (1..512)", path, what);
+        g->nx = g->ny = (size_t)nb->valuedouble;
+        g->nested = 1;
+        rc = uniform_edges(h, "range_ic1", g->nx, &g->xe, path, what, ctx);
+        if (!rc) rc = uniform_edges(h, "range_ic2", g->ny, &g->ye, path, what, ctx);
+    }
+    if (rc) free(g->xe), free(g->ye), memset(g, 0, sizeof *g);
+    return rc;
+}
+
+/* Density field as flat [ny*nx] (row = y bin). */
+static int dens_of(const cJSON *h, const char *field, const grid2d *g, double **out, const char *path,
+                   const char *what, bb_ctx *ctx) {
+    if (!g->nested) return get_array(h, field, g->nx * g->ny, out, NULL, path, what, ctx);
+    *out = NULL;
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(h, field);
+    if (!cJSON_IsArray(rows) || (size_t)cJSON_GetArraySize(rows) != g->nx)
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s: expected %zu rows (x bins)", path, what, field, g->nx);
+    double *d = malloc(g->nx * g->ny * sizeof *d);
+    if (!d) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+    size_t i = 0;
+    for (const cJSON *row = rows->child; row; row = row->next, i++) {
+        char rw[200];
+        snprintf(rw, sizeof rw, "%s.%s[%zu]", what, field, i);
+        if (!cJSON_IsArray(row) || (size_t)cJSON_GetArraySize(row) != g->ny) {
+            free(d);
+            return BB_ERR(ctx, BB_EFORMAT, "%s: %s: expected a list of %zu numbers (y bins)", path, rw, g->ny);
+        }
+        size_t j = 0;
+        for (const cJSON *c = row->child; c; c = c->next, j++) {
+            if (!cJSON_IsNumber(c) && !cJSON_IsNull(c)) {
+                free(d);
+                return BB_ERR(ctx, BB_EFORMAT, "%s: %s[%zu]: not a number", path, rw, j);
+            }
+            d[j * g->nx + i] = cJSON_IsNumber(c) ? c->valuedouble : NAN;
+        }
+    }
+    *out = d;
+    return BB_OK;
+}
+
 static int plot_density2d(const bb_rset *rs, const bb_agg *a, size_t t, const char *metric, bb_plot_set *ps,
                           const bb_rset_run **tmp, bb_ctx *ctx) {
-    size_t nk = a->n_methods, np = 0, nx = 0, ny = 0;
-    double **dens = calloc(nk + 1, sizeof *dens), *xe = NULL, *ye = NULL;
+    size_t nk = a->n_methods, np = 0;
+    double **dens = calloc(nk + 1, sizeof *dens);
     const char **labels = calloc(nk + 1, sizeof *labels);
     const char *xl = "component 1", *yl = "component 2";
+    grid2d g0 = {0};
+    int have = 0;
     int rc = (!dens || !labels) ? BB_ERR(ctx, BB_ENOMEM, "plot: out of memory") : BB_OK;
     for (size_t k = 0; !rc && k < nk && np < 16; k++) {
         const bb_rset_run *r = rep_run(rs, a->tasks[t], a->methods[k], tmp);
@@ -325,24 +404,26 @@ static int plot_density2d(const bb_rset *rs, const bb_agg *a, size_t t, const ch
         if (!is_hist2d(h)) continue;
         char what[160];
         snprintf(what, sizeof what, "metrics.%s", metric);
-        size_t n1 = 0, n2 = 0;
-        double *x1 = NULL, *y1 = NULL;
-        rc = get_array(h, "x_edges", 0, &x1, &n1, r->path, what, ctx);
-        if (!rc) rc = get_array(h, "y_edges", 0, &y1, &n2, r->path, what, ctx);
-        if (!rc && (n1 < 2 || n2 < 2 || (xe && (n1 - 1 != nx || n2 - 1 != ny))))
-            rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: grid missing or different from the other methods", r->path, what);
-        if (!rc && !xe) {
-            nx = n1 - 1, ny = n2 - 1, xe = x1, ye = y1, x1 = y1 = NULL;
+        grid2d g;
+        rc = grid_of(h, &g, r->path, what, ctx);
+        if (rc) break;
+        if (have && (g.nx != g0.nx || g.ny != g0.ny || g.nested != g0.nested))
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: grid differs from the other methods' (%zu x %zu)", r->path, what,
+                        g0.nx, g0.ny);
+        if (!rc && !have) {
+            g0 = g, have = 1;
+            g.xe = g.ye = NULL;
             const cJSON *lx = cJSON_GetObjectItemCaseSensitive(h, "x_label");
             const cJSON *ly = cJSON_GetObjectItemCaseSensitive(h, "y_label");
+            if (g0.nested) xl = "TIC 1", yl = "TIC 2";
             if (cJSON_IsString(lx)) xl = lx->valuestring;
             if (cJSON_IsString(ly)) yl = ly->valuestring;
-            rc = get_array(h, "density_reference", nx * ny, &dens[np], NULL, r->path, what, ctx);
+            rc = dens_of(h, "density_reference", &g0, &dens[np], r->path, what, ctx);
             if (!rc) labels[np++] = "reference";
         }
-        free(x1), free(y1);
+        free(g.xe), free(g.ye);
         if (!rc && cJSON_GetObjectItemCaseSensitive(h, "density_samples")) {
-            rc = get_array(h, "density_samples", nx * ny, &dens[np], NULL, r->path, what, ctx);
+            rc = dens_of(h, "density_samples", &g0, &dens[np], r->path, what, ctx);
             if (!rc) labels[np++] = a->methods[k];
         }
     }
@@ -354,12 +435,12 @@ static int plot_density2d(const bb_rset *rs, const bb_agg *a, size_t t, const ch
         rc = buf_open(&pb, ctx);
         if (!rc)
             rc = buf_close(&pb,
-                           bb_svg_heatmaps(pb.fp, title, xl, yl, nx, ny, xe, ye, (const double *const *)dens,
-                                           labels, np, ctx),
+                           bb_svg_heatmaps(pb.fp, title, xl, yl, g0.nx, g0.ny, g0.xe, g0.ye,
+                                           (const double *const *)dens, labels, np, ctx),
                            ps, name, a->tasks[t], title, ctx);
     }
     for (size_t i = 0; dens && i <= nk; i++) free(dens[i]);
-    free(dens), free(labels), free(xe), free(ye);
+    free(dens), free(labels), free(g0.xe), free(g0.ye);
     return rc;
 }
 

@@ -11,10 +11,13 @@
  *                                 density_reference[nb]) of the lowest-seed ok run at
  *                                 the largest budget.
  *   density2d-<task>-<metric>.svg 2-D densities (e.g. TICA) from any metric entry of
- *                                 kind "histogram2d": x_edges[nx+1], y_edges[ny+1],
- *                                 density_samples[ny*nx] and density_reference[ny*nx]
- *                                 (row j = y bin, column i = x bin), optional
- *                                 x_label / y_label; reference panel then one per
+ *                                 kind "histogram2d", in one of two layouts:
+ *                                 x_edges[nx+1], y_edges[ny+1], flat
+ *                                 density_samples[ny*nx] / density_reference[ny*nx]
+ *                                 (row j = y bin), optional x_label / y_label; or
+ *                                 range_ic1 [lo,hi], range_ic2 [lo,hi], n_bins N and
+ *                                 nested [N][N] densities with the x bin first (the
+ *                                 tica_histogram entry). Reference panel, then one per
  *                                 method. Only drawn when such an entry is present.
  *
  * File names have every character outside [A-Za-z0-9_.-] replaced by '-'. Plots are

@@ -164,6 +164,54 @@ static void plots_are_built_from_anytime_histogram_and_2d_entries(void **state) 
     free(dir);
 }
 
+static void tica_layout_with_ranges_and_nested_rows_is_plotted_transposed(void **state) {
+    (void)state;
+    char *dir = fx_tempdir();
+    /* the tica_histogram layout: 2 x 2 bins on [0,2] x [10,14], rows = x bins */
+    static const char fmt[] =
+        "{\"schema\":\"boltzbench.report/1\",\"status\":\"ok\",\"config_sha256\":\"cd\","
+        "\"harness\":{\"version\":\"0.1.0\",\"git_commit\":\"x\"},\"task\":{\"id\":\"aldp@1\",\"version\":1},"
+        "\"method\":{\"name\":\"mala\",\"version\":1},\"seed\":0,\"budget\":{\"limit\":100,\"used\":100},"
+        "\"metrics\":{\"tica_w2\":{\"value\":0.5},\"tica_histogram\":{\"value\":null,\"kind\":\"histogram2d\","
+        "\"range_ic1\":[0,2],\"range_ic2\":[10,14],\"n_bins\":2,"
+        "\"density_samples\":%s,\"density_reference\":[[0.25,0.25],[0.25,0.25]]}}}";
+    char rep[2048];
+    snprintf(rep, sizeof rep, fmt, "[[0,0.5],[0,0]]");
+    assert_int_equal(fx_write_text(dir, "r.json", rep), 0);
+    bb_ctx ctx = {0};
+    bb_rset rs;
+    bb_agg a;
+    bb_plot_set ps;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_OK);
+    assert_int_equal(ps.n, 1);
+    assert_string_equal(ps.p[0].name, "density2d-aldp-1-tica_histogram.svg");
+    const char *svg = ps.p[0].svg;
+    assert_non_null(strstr(svg, ">TIC 1</text>"));
+    assert_non_null(strstr(svg, ">14</text>"));
+    /* samples: only [x bin 0][y bin 1] (x 0..1, y 12..14) = the upper-left quarter of the
+     * second panel (x from 60+260 = 320, y from the top 46), at the maximum colour; a
+     * transposition would put it lower right (430, 156) */
+    assert_non_null(strstr(svg, "<rect x=\"320.00\" y=\"46.00\" width=\"110.00\" height=\"110.00\" fill=\"rgb(8,48,107)\"/>"));
+    assert_int_equal(fx_count(svg, "<rect"), 4 + 1 + 2);
+    bb_plots_free(&ps);
+    bb_agg_free(&a);
+    bb_rset_free(&rs);
+    /* a row of the wrong length is an error naming the file and the row */
+    snprintf(rep, sizeof rep, fmt, "[[0.5,0],[0]]");
+    assert_int_equal(fx_write_text(dir, "r.json", rep), 0);
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_EFORMAT);
+    printf("nested: %s\n", ctx.msg);
+    assert_non_null(strstr(ctx.msg, "r.json: metrics.tica_histogram.density_samples[1]"));
+    bb_agg_free(&a);
+    bb_rset_free(&rs);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 static void malformed_plot_data_is_an_error_naming_the_file(void **state) {
     (void)state;
     char *dir = fx_tempdir();
@@ -233,6 +281,7 @@ int main(void) {
         cmocka_unit_test(line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan),
         cmocka_unit_test(heat_maps_share_one_colour_scale_and_refuse_bad_grids),
         cmocka_unit_test(plots_are_built_from_anytime_histogram_and_2d_entries),
+        cmocka_unit_test(tica_layout_with_ranges_and_nested_rows_is_plotted_transposed),
         cmocka_unit_test(malformed_plot_data_is_an_error_naming_the_file),
         cmocka_unit_test(report_printer_shows_config_budget_metrics_and_anytime),
     };
