@@ -67,12 +67,51 @@ static int table_present(const bb_agg *a, size_t t, size_t m) {
     return 0;
 }
 
+/* Methods × metrics at the task's largest budget (a compact first look). */
+static void md_overview(FILE *fp, const bb_agg *a, size_t t) {
+    size_t b = a->n_budgets;
+    while (b > 0 && !bb_agg_task_has_budget(a, t, b - 1)) b--;
+    if (b-- == 0) return;
+    char buf[128];
+    budget_text(a->budgets[b], buf, sizeof buf);
+    fprintf(fp, "\n## %s — overview at %s evals\n\n| method |", a->tasks[t], buf);
+    size_t ncol = 0;
+    for (size_t m = 0; m < a->n_metrics; m++) {
+        int any = 0;
+        for (size_t k = 0; k < a->n_methods; k++) any |= bb_agg_at(a, t, m, k, b)->present;
+        if (any) fprintf(fp, " %s %s |", a->metrics[m], a->higher_is_better[m] ? "↑" : "↓"), ncol++;
+    }
+    fprintf(fp, "\n|---|");
+    for (size_t i = 0; i < ncol; i++) fprintf(fp, "---:|");
+    fprintf(fp, "\n");
+    for (size_t k = 0; k < a->n_methods; k++) {
+        int row = 0;
+        for (size_t m = 0; m < a->n_metrics; m++) row |= bb_agg_at(a, t, m, k, b)->present;
+        if (!row) continue;
+        fprintf(fp, "| %s |", a->methods[k]);
+        for (size_t m = 0; m < a->n_metrics; m++) {
+            int any = 0;
+            for (size_t j = 0; j < a->n_methods; j++) any |= bb_agg_at(a, t, m, j, b)->present;
+            if (!any) continue;
+            const bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
+            bb_table_cell_text(c, buf, sizeof buf);
+            fprintf(fp, c->best ? " **%s**" : " %s", buf);
+            if (c->n_failed) fprintf(fp, " †%zu", c->n_failed);
+            fprintf(fp, " |");
+        }
+        fprintf(fp, "\n");
+    }
+    fprintf(fp, "\n*↓ lower is better, ↑ higher is better; mean over seeds ± t-based 95%% CI half-width; "
+                "best per column in bold.*\n");
+}
+
 static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
     fprintf(fp, "# boltzbench leaderboard\n\n%zu reports, harness %s (commit %.12s). "
                 "Cells: mean over seeds ± t-based 95%% CI half-width; **bold** = best in its column.\n",
             rs->n, rs->harness_version, rs->harness_commit);
     char buf[256], cap[1024];
-    for (size_t t = 0; t < a->n_tasks; t++)
+    for (size_t t = 0; t < a->n_tasks; t++) {
+        md_overview(fp, a, t);
         for (size_t m = 0; m < a->n_metrics; m++) {
             if (!table_present(a, t, m)) continue;
             fprintf(fp, "\n## %s — %s (%s is better)\n\n| method |", a->tasks[t], a->metrics[m],
@@ -102,6 +141,7 @@ static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
             caption_text(rs, a, t, m, cap, sizeof cap);
             fprintf(fp, "\n*Table: %s*\n", cap);
         }
+    }
     int head = 0;
     for (size_t i = 0; i < rs->n; i++) {
         if (rs->runs[i].ok) continue;

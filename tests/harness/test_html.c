@@ -49,7 +49,7 @@ static void page_is_self_contained_with_tables_and_plots(void **state) {
     assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
     assert_int_equal(fx_count(html, "<table class=\"bb-table\">"), 4); /* 2 tasks × 2 metrics */
     assert_int_equal(fx_count(html, "<svg "), 2 * 4); /* per task: 2 anytime, energy, 2-D */
-    assert_int_equal(fx_count(html, "class=\"best\""), 2 * 2 * 2);
+    assert_int_equal(fx_count(html, "class=\"best\""), 2 * 2 * 2 + 2 * 2); /* + overview at 1e5 */
     assert_null(strstr(html, "<script"));
     assert_null(strstr(html, "src="));
     assert_null(strstr(html, "href="));
@@ -100,6 +100,7 @@ static void page_renders_in_headless_chromium(void **state) {
     assert_non_null(d);
     /* the DOM as Chromium parsed it: tables, rows, inline SVG elements with paths */
     assert_int_equal(fx_count(d, "<table class=\"bb-table\">"), 4);
+    assert_int_equal(fx_count(d, "<table class=\"bb-overview\">"), 2);
     assert_int_equal(fx_count(d, "<svg "), 8);
     assert_true(fx_count(d, "<path ") >= 2 * (2 * 2 + 3));
     assert_non_null(strstr(d, "<h2>dw4@1</h2>"));

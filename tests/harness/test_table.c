@@ -141,6 +141,8 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     assert_non_null(strstr(md, "| method | 1e4 evals | 1e5 evals |"));
     assert_non_null(strstr(md, "| mala@1 | 0.8333 ± 0.95 | **0.1875 ± 0.16** †1 |"));
     assert_non_null(strstr(md, "| pt@1 | **0.375 ± 0.31** | 0.35 ± 0.12 |"));
+    assert_non_null(strstr(md, "## dw4@1 — overview at 1e5 evals\n\n| method | energy_w2 ↓ | zz_custom ↓ |\n"));
+    assert_non_null(strstr(md, "| mala@1 | **0.1875 ± 0.16** †1 | **2 ± 0** †1 |\n"));
     assert_non_null(strstr(md, "t-based 95% CI"));
     assert_non_null(strstr(md, "harness 0.1.0 (commit 0123456789ab)"));
     assert_non_null(strstr(md, "unknown metric, assumed"));
@@ -148,6 +150,9 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     assert_non_null(strstr(md, "dw4/mala-b100000-s3.json: synthetic failure\n"));
     char *html = render(&rs, &a, BB_TABLE_HTML);
     assert_non_null(strstr(html, "<ul class=\"bb-failed\">"));
+    assert_int_equal(fx_count(html, "<table class=\"bb-overview\">"), 1);
+    assert_non_null(strstr(html, "dw4@1 at 100000 energy evaluations"));
+    assert_non_null(strstr(html, "<th>energy_w2 &darr;</th><th>zz_custom &darr;</th>"));
     assert_non_null(strstr(html, "mala-b100000-s3.json</code>: synthetic failure</li>"));
     free(html);
     char *csv = render(&rs, &a, BB_TABLE_CSV);
