@@ -11,6 +11,8 @@
  */
 #include "tasks/molecules/amber.h"
 
+#include "tasks/molecules/amber_pairs.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +39,9 @@ void bb_amber_free(bb_amber *ff) {
 }
 
 size_t bb_amber_work_size(const bb_amber *ff) {
-    /* per pair: dx dy dz r dI_i/dr dI_j/dr f_scalar; per atom: I B dB/dI dE/dB 1/B */
-    return 7 * (size_t)ff->npair + 5 * (size_t)ff->natom;
+    /* reference kernel, per pair: dx dy dz r dI_i/dr dI_j/dr f_scalar; per atom: I B dB/dI dE/dB 1/B */
+    size_t ref = 7 * (size_t)ff->npair + 5 * (size_t)ff->natom, fast = bb_amber_pairs_work_size(ff);
+    return ref > fast ? ref : fast;
 }
 
 static int alloc_all(bb_amber *ff) {

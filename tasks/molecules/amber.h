@@ -96,6 +96,10 @@ size_t bb_amber_work_size(const bb_amber *ff);
  * Pure: safe to call concurrently with distinct work/grad buffers. */
 double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double *terms, double *work);
 
+/* Same energy by the plain reference kernel (pair-list order, scalar): kept beside the faster
+ * vectorised pair kernel (amber_pairs.c) that bb_amber_energy uses; they agree to rounding. */
+double bb_amber_energy_reference(const bb_amber *ff, const double *x, double *grad, double *terms, double *work);
+
 /* Batch form: n configurations, e[n] kJ/mol, grad[n][natom·3] or NULL. Allocates its own
  * workspace; no internal threading. Fails (BB_ENAN naming the index) on NaN input. */
 int bb_amber_energy_batch(const bb_amber *ff, size_t n, const double *x, double *e, double *grad, bb_ctx *ctx);

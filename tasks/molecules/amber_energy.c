@@ -11,6 +11,8 @@
  */
 #include "tasks/molecules/amber.h"
 
+#include "tasks/molecules/amber_pairs.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,15 +161,15 @@ static void pairs14(const bb_amber *ff, const double *x, double *g, double *elj,
     *ecoul += cl;
 }
 
-double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double *terms_out, double *work) {
+/* The reference nonbonded passes (pair-list order, scalar): adds LJ/Coulomb of non-excluded
+ * pairs to terms, writes the GB terms, adds to grad (zeroed by the caller). */
+static void nonbonded_reference(const bb_amber *ff, const double *x, double *grad, double *terms, double *work) {
     const int N = ff->natom, P = ff->npair;
     const double rc = ff->cutoff, irc = rc > 0.0 ? 1.0 / rc : 0.0;
-    double terms[BB_AMBER_TERM_COUNT] = {0};
     double *pd = work;            /* [P][4] dx dy dz r */
     double *pdI = pd + 4 * (size_t)P; /* [P][2] dIᵢ/dr, dIⱼ/dr */
     double *pf = pdI + 2 * (size_t)P; /* [P] (dE/dr)/r */
     double *I = pf + P, *Bn = I + N, *dBdI = Bn + N, *dEdB = dBdI + N, *iBn = dEdB + N;
-    if (grad) memset(grad, 0, 3 * (size_t)N * sizeof *grad);
     if (ff->obc1) memset(I, 0, (size_t)N * sizeof *I);
 
     /* Pass 1: distances, LJ + Coulomb, Born integrals. */
@@ -202,9 +204,8 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
             pdI[2 * (size_t)p + 1] = dj;
         }
     }
-    pairs14(ff, x, grad, &elj, &ecl);
-    terms[BB_AMBER_TERM_LJ] = elj;
-    terms[BB_AMBER_TERM_COULOMB] = ecl;
+    terms[BB_AMBER_TERM_LJ] += elj;
+    terms[BB_AMBER_TERM_COULOMB] += ecl;
 
     if (ff->obc1) {
         /* Born radii, self and ACE terms. */
@@ -261,6 +262,12 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
                 grad[3 * i + k] -= f * q[k];
             }
         }
+}
+
+/* 1-4 pairs, bonded terms, total, and the non-finite → +INFINITY rule. */
+static double finish(const bb_amber *ff, const double *x, double *grad, double *terms, double *terms_out) {
+    const int N = ff->natom;
+    pairs14(ff, x, grad, &terms[BB_AMBER_TERM_LJ], &terms[BB_AMBER_TERM_COULOMB]);
     double e = bonded(ff, x, grad, terms);
     for (int k = BB_AMBER_TERM_LJ; k < BB_AMBER_TERM_COUNT; k++) e += terms[k];
 
@@ -275,8 +282,23 @@ double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double
         e = INFINITY;
         if (grad) memset(grad, 0, 3 * (size_t)N * sizeof *grad);
     }
-    if (terms_out) memcpy(terms_out, terms, sizeof terms);
+    if (terms_out) memcpy(terms_out, terms, BB_AMBER_TERM_COUNT * sizeof *terms);
     return e;
+}
+
+double bb_amber_energy_reference(const bb_amber *ff, const double *x, double *grad, double *terms_out,
+                                 double *work) {
+    double terms[BB_AMBER_TERM_COUNT] = {0};
+    if (grad) memset(grad, 0, 3 * (size_t)ff->natom * sizeof *grad);
+    nonbonded_reference(ff, x, grad, terms, work);
+    return finish(ff, x, grad, terms, terms_out);
+}
+
+double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double *terms_out, double *work) {
+    double terms[BB_AMBER_TERM_COUNT] = {0};
+    if (grad) memset(grad, 0, 3 * (size_t)ff->natom * sizeof *grad);
+    bb_amber_pairs(ff, x, grad, terms, work);
+    return finish(ff, x, grad, terms, terms_out);
 }
 
 int bb_amber_energy_batch(const bb_amber *ff, size_t n, const double *x, double *e, double *grad, bb_ctx *ctx) {

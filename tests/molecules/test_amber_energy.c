@@ -197,6 +197,44 @@ static void analytic_gradient_matches_central_differences(void **state) {
     cJSON_Delete(ref);
 }
 
+/* bb_amber_energy (vectorised pairs) against bb_amber_energy_reference (plain pair list), on
+ * perturbed structures of every setup incl. short cutoffs: equal up to rounding. */
+static void vectorised_kernel_matches_the_reference_kernel(void **state) {
+    (void)state;
+    const struct { const char *prmtop; int obc1; double cutoff; } set[] = {
+        {"aldp-ff96-mbondi2.prmtop", 1, 0.0}, {"aldp-ff96-mbondi2.prmtop", 0, 0.0},
+        {"aldp-ff96-mbondi2.prmtop", 1, 0.5}, {"aldp-ff14sb-mbondi2.prmtop", 1, 2.0},
+        {"al3-ff14sb-mbondi2.prmtop", 1, 2.0}, {"al3-ff14sb-mbondi2.prmtop", 1, 0.7},
+    };
+    const char *crd[] = {"aldp-ff96-mbondi2.crd", "aldp-ff96-mbondi2.crd", "aldp-ff96-mbondi2.crd",
+                         "aldp-ff14sb-mbondi2.inpcrd", "al3-ff14sb-mbondi2.inpcrd", "al3-ff14sb-mbondi2.inpcrd"};
+    bb_rng rng;
+    bb_rng_init(&rng, 77, 0);
+    for (int k = 0; k < 6; k++) {
+        bb_amber *ff = mt_load_ff(set[k].prmtop, set[k].obc1, set[k].cutoff);
+        int N = ff->natom;
+        double x0[99], x[99], g1[99], g2[99], t1[BB_AMBER_TERM_COUNT], t2[BB_AMBER_TERM_COUNT];
+        double *w = malloc(bb_amber_work_size(ff) * sizeof *w);
+        bb_ctx c = {0};
+        assert_int_equal(bb_inpcrd_read(mt_task_data(crd[k]), N, x0, &c), BB_OK);
+        double worst_e = 0.0, worst_g = 0.0;
+        for (int rep = 0; rep < 20; rep++) {
+            for (int i = 0; i < 3 * N; i++) x[i] = x0[i] + 0.02 * bb_rng_normal(&rng);
+            double e1 = bb_amber_energy(ff, x, g1, t1, w), e2 = bb_amber_energy_reference(ff, x, g2, t2, w);
+            double gn = 0.0;
+            for (int i = 0; i < 3 * N; i++) gn = gn > fabs(g2[i]) ? gn : fabs(g2[i]);
+            worst_e = worst_e > fabs(e1 - e2) / (1.0 + fabs(e2)) ? worst_e : fabs(e1 - e2) / (1.0 + fabs(e2));
+            for (int i = 0; i < 3 * N; i++) worst_g = worst_g > fabs(g1[i] - g2[i]) / gn ? worst_g : fabs(g1[i] - g2[i]) / gn;
+            for (int t = 0; t < BB_AMBER_TERM_COUNT; t++) assert_true(fabs(t1[t] - t2[t]) <= 1e-9 * (1.0 + fabs(t2[t])));
+        }
+        printf("%s obc1=%d cutoff=%.1f: max rel |dE| %.1e, max rel |dg| %.1e\n", set[k].prmtop, set[k].obc1,
+               set[k].cutoff, worst_e, worst_g);
+        assert_true(worst_e <= 1e-12 && worst_g <= 1e-11);
+        free(w);
+        bb_amber_free(ff);
+    }
+}
+
 static void energy_is_invariant_under_rigid_motion(void **state) {
     (void)state;
     const char *files[] = {"aldp-ff96-mbondi2.prmtop", "al3-ff14sb-mbondi2.prmtop"};
@@ -399,6 +437,7 @@ int main(void) {
         cmocka_unit_test(forces_match_the_openmm_test_suite_file),
         cmocka_unit_test(short_cutoffs_match_openmm_with_pairs_beyond_the_cutoff),
         cmocka_unit_test(analytic_gradient_matches_central_differences),
+        cmocka_unit_test(vectorised_kernel_matches_the_reference_kernel),
         cmocka_unit_test(energy_is_invariant_under_rigid_motion),
         cmocka_unit_test(every_catalogued_minimum_has_near_zero_force),
         cmocka_unit_test(overlapping_or_distant_atoms_give_finite_or_infinite_energy),
