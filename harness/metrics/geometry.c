@@ -29,7 +29,8 @@
 #define DIST_BOOT_N 50
 #define X_W2_NMAX 2000
 #define EQ_W2_NMAX 200
-#define OT_BOOT_N 20
+#define EQ_W2_NMAX_LARGE_P 100 /* P > 20 (LJ-55): each pair alignment costs ~P² more */
+#define OT_BOOT_N 200
 
 #define DEF_DIST_W2                                                                                \
     "dist_w2 = W2 (exact 1-D optimal transport with squared cost, by sorting) between the "       \
@@ -48,7 +49,8 @@
     "invariant tasks, raw otherwise; weighted samples are first resampled (systematic); at most "  \
     "2000 per side (seeded subsample without replacement; sizes equalised). iDEM 'x-W2'/'rawW2'. " \
     "floor_ref_vs_ref: the same on two disjoint reference halves of floor_n configurations. "      \
-    "ci95: 20 bootstrap resamples of rows and columns of the fixed cost matrix."
+    "ci95: 200 bootstrap resamples of the n optimally matched pair costs, assignment held fixed "\
+    "(cheap and centred; ignores re-matching, so it understates the spread)."
 #define DEF_EQ_X_W2                                                                                \
     "eq_x_w2 = sqrt of the exact optimal-transport cost (Jonker-Volgenant) between equally "      \
     "weighted sample and reference sets whose pair cost is min over particle permutations (only " \
@@ -56,9 +58,10 @@
     "det fix) of sum_i |x_i - R y_perm(i)|^2 on centred configurations. Pair alignment: all P! "   \
     "permutations with Kabsch when P <= 7 (exact); otherwise alternating Hungarian <-> Kabsch "    \
     "(<= 20 rounds) from 1 + 2^D starts (identity and the principal-axes frame with every sign "  \
-    "choice), best kept (an upper bound). At most 200 per side (seeded subsample). Weighted "      \
-    "samples resampled (systematic). floor_ref_vs_ref on disjoint reference halves. ci95: 20 "     \
-    "bootstrap resamples of rows/columns of the fixed cost matrix. Adjoint Sampling's geo-W2 is "  \
+    "choice), best kept (an upper bound). At most 200 per side (100 if P > 20; seeded subsample). "\
+    "Weighted "                                                                                   \
+    "samples resampled (systematic). floor_ref_vs_ref on disjoint reference halves. ci95: 200 "    \
+    "bootstrap resamples of the matched pair costs, assignment held fixed. Adjoint Sampling's geo-W2 is "  \
     "the same quantity under its own alignment procedure (comparable only under equal procedure)."
 
 /* The particle geometry of the task, or 0 when the metrics do not apply. */
@@ -271,7 +274,7 @@ static int ot_metric(const bb_eval_input *in, cJSON *out, int eq, bb_ctx *ctx) {
             return BB_OK;
     }
     bb_align_opts opts = {1, 7, 20};
-    size_t nmax = eq ? EQ_W2_NMAX : X_W2_NMAX;
+    size_t nmax = eq ? (P > 20 ? EQ_W2_NMAX_LARGE_P : EQ_W2_NMAX) : X_W2_NMAX;
     uint64_t stream = eq ? BB_STREAM_EQ_X_W2 : BB_STREAM_X_W2;
     picks pa, pb;
     memset(&pb, 0, sizeof pb);
@@ -334,8 +337,7 @@ static int ot_metric(const bb_eval_input *in, cJSON *out, int eq, bb_ctx *ctx) {
     eqcost ec = {&opts, P, D};
     rc = cost_matrix(n, dof, A, B, eq ? &ec : NULL, C, ctx);
     double v2 = NAN, ci[2] = {NAN, NAN}, floor2 = NAN;
-    if (!rc) rc = bb_ot_assign_mean((int)n, C, &v2, ctx);
-    if (!rc && in->with_ci) rc = bb_ot_bootstrap_sqrt((int)n, C, OT_BOOT_N, in->seed, stream, ci, ctx);
+    if (!rc) rc = bb_ot_assign_mean_ci((int)n, C, OT_BOOT_N, in->seed, stream, &v2, ci, ctx);
     if (!rc && nf >= 1) {
         rc = cost_matrix(nf, dof, B, B + nf * dof, eq ? &ec : NULL, C, ctx);
         if (!rc) rc = bb_ot_assign_mean((int)nf, C, &floor2, ctx);

@@ -159,6 +159,12 @@ int bb_subsample_indices(size_t n, size_t k, const double *w, uint64_t seed, uin
 int bb_ot_assign_mean(int n, const double *C, double *mean, bb_ctx *ctx);
 /* Exact W2² between equally weighted A [n][d] and B [n][d] (squared Euclidean cost). */
 int bb_ot_exact_w2sq(size_t n, size_t d, const double *A, const double *B, double *w2sq, bb_ctx *ctx);
+/* Exact assignment mean of C (OUT mean) and a percentile 95% CI of its square root from
+ * n_boot resamples of the n optimally matched pair costs with the assignment held fixed
+ * (replicate r: stream base + 2r). Cheap, centred on the value; it ignores re-matching,
+ * so it understates the sampling spread (used by x_w2, eq_x_w2, tica_w2). */
+int bb_ot_assign_mean_ci(int n, const double *C, int n_boot, uint64_t seed, uint64_t stream_base, double *mean,
+                         double ci[2], bb_ctx *ctx);
 /* Percentile bootstrap 95% CI of sqrt(assignment mean) of a fixed n × n cost matrix:
  * replicate r resamples rows (stream base + 2r) and columns (base + 2r + 1). */
 int bb_ot_bootstrap_sqrt(int n, const double *C, int n_boot, uint64_t seed, uint64_t stream_base,

@@ -15,6 +15,8 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/rng.h"
 
+static int cmp_double(const void *a, const void *b);
+
 int bb_sqdist_matrix(size_t n, size_t m, size_t d, const double *A, const double *B, double *C,
                      bb_ctx *ctx) {
     /* Bᵀ ([d][m]) so the inner loop runs over j contiguously and vectorises; each
@@ -106,6 +108,41 @@ int bb_ot_assign_mean(int n, const double *C, double *mean, bb_ctx *ctx) {
     int rc = bb_lap_solve_fast(n, C, x, &cost, ctx);
     free(x);
     if (!rc) *mean = n > 0 ? cost / n : 0.0;
+    return rc;
+}
+
+int bb_ot_assign_mean_ci(int n, const double *C, int n_boot, uint64_t seed, uint64_t stream_base, double *mean,
+                         double ci[2], bb_ctx *ctx) {
+    if (n < 1 || n_boot < 2) return BB_ERR(ctx, BB_EINVAL, "OT: need n >= 1 and n_boot >= 2");
+    int *x = malloc((size_t)n * sizeof *x);
+    double *pc = malloc((size_t)n * sizeof *pc), *vals = malloc((size_t)n_boot * sizeof *vals);
+    if (!x || !pc || !vals) {
+        free(x);
+        free(pc);
+        free(vals);
+        return BB_ERR(ctx, BB_ENOMEM, "OT: out of memory");
+    }
+    double cost;
+    int rc = bb_lap_solve_fast(n, C, x, &cost, ctx);
+    if (!rc) {
+        *mean = cost / n;
+        for (int i = 0; i < n; i++) pc[i] = C[(size_t)i * n + x[i]];
+        /* resample the matched pairs (assignment held fixed) */
+#pragma omp parallel for schedule(static)
+        for (int r = 0; r < n_boot; r++) {
+            bb_rng g;
+            bb_rng_init(&g, seed, stream_base + 2u * (uint64_t)r);
+            double s = 0.0;
+            for (int i = 0; i < n; i++) s += pc[bb_rng_below(&g, (uint64_t)n)];
+            vals[r] = sqrt(fmax(s / n, 0.0));
+        }
+        qsort(vals, (size_t)n_boot, sizeof *vals, cmp_double);
+        ci[0] = bb_quantile_sorted(vals, (size_t)n_boot, 0.025);
+        ci[1] = bb_quantile_sorted(vals, (size_t)n_boot, 0.975);
+    }
+    free(x);
+    free(pc);
+    free(vals);
     return rc;
 }
 

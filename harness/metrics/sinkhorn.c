@@ -65,21 +65,19 @@ int bb_sinkhorn(size_t n, size_t m, const double *C, const double *a, const doub
     for (size_t j = 0; j < m; j++) v[j] = 1.0 / (double)m;
     double err = INFINITY;
     int it;
-    /* Small problems: thread start/barrier costs exceed the work (thousands of
-     * regions); the result is the same either way (per-row sums in fixed order). */
-    const int big = n * m >= 65536;
+    /* The iterations run serially: each is two O(nm) matrix-vector products, and
+     * up to 3000 OpenMP regions cost more than they save on a shared 2-core machine
+     * (measured: 0.37 s on 1 thread vs 3.4 s on 2 busy threads at n = m = 1000). */
     for (it = 0; it < max_iter; it++) {
         memcpy(up, u, n * sizeof *u);
         memcpy(vp, v, m * sizeof *v);
         int bad = 0;
-#pragma omp parallel for schedule(static) reduction(| : bad) if (big)
         for (size_t j = 0; j < m; j++) {
             double s = 0.0;
             for (size_t i = 0; i < n; i++) s += KT[j * n + i] * u[i];
             v[j] = b[j] / s;
             bad |= !isfinite(v[j]);
         }
-#pragma omp parallel for schedule(static) reduction(| : bad) if (big)
         for (size_t i = 0; i < n; i++) {
             double s = 0.0;
             for (size_t j = 0; j < m; j++) s += K[i * m + j] * v[j];
@@ -92,7 +90,6 @@ int bb_sinkhorn(size_t n, size_t m, const double *C, const double *a, const doub
             break;
         }
         if (it % 10 == 0) {
-#pragma omp parallel for schedule(static) if (big)
             for (size_t j = 0; j < m; j++) {
                 double s = 0.0;
                 for (size_t i = 0; i < n; i++) s += KT[j * n + i] * u[i];

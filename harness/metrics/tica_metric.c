@@ -26,14 +26,14 @@
 
 #define TICA_NMAX 1000
 #define TICA_HBINS 50
-#define TICA_OT_BOOT_N 20
+#define TICA_OT_BOOT_N 200
 
 #define DEF_TICA_W2                                                                                \
     "tica_w2 = sqrt of the exact OT cost (squared Euclidean, Jonker-Volgenant) between sample and " \
     "reference projections on the first two TICA components (kinetic-map scaled); TICA fitted on " \
     "the reference set as a trajectory at the task's lag with deeptime's symmetrised estimator "    \
     "(eps = 1e-6 rank cut, <= 40 dims); <= 1000 per side (seeded subsample; weighted samples "      \
-    "resampled systematically); u = +inf excluded. ci95: 20 bootstrap resamples of rows/columns."
+    "resampled systematically); u = +inf excluded. ci95: 200 resamples of the matched pair costs (assignment fixed)."
 #define DEF_TICA_W2_IC                                                                             \
     "tica_w2_ic<k> = exact 1-D W2 (by sorting, importance-weighted) between sample and reference " \
     "projections on TICA component k (same fit as tica_w2). ci95: 200 bootstrap resamples."
@@ -169,8 +169,7 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
         }
     double w2, ci[2] = {NAN, NAN};
     rc = bb_sqdist_matrix(n, n, (size_t)nc, A, B, C, ctx);
-    if (!rc) rc = bb_ot_assign_mean((int)n, C, &w2, ctx);
-    if (!rc && in->with_ci) rc = bb_ot_bootstrap_sqrt((int)n, C, TICA_OT_BOOT_N, in->seed, BB_STREAM_TICA, ci, ctx);
+    if (!rc) rc = bb_ot_assign_mean_ci((int)n, C, TICA_OT_BOOT_N, in->seed, BB_STREAM_TICA, &w2, ci, ctx);
     if (rc) goto out;
     cJSON *o = bb_metric_entry(out, "tica_w2", sqrt(fmax(w2, 0.0)), n, in->with_ci ? ci : NULL, DEF_TICA_W2);
     if (!o) {
