@@ -23,7 +23,7 @@ if [ -n "$chromium_bin" ]; then
   profile=$(mktemp -d)
   "$chromium_bin" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$profile" --window-size=1280,2000 \
+    --user-data-dir="$profile" --window-size=1400,2400 \
     --screenshot="$PWD/results/$suite.png" "file://$PWD/results/$suite.html" 2>/dev/null || true
   rm -rf "$profile"
 fi
