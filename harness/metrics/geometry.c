@@ -27,6 +27,7 @@
 
 #define DIST_NBINS 200
 #define DIST_BOOT_N 50
+#define DIST_MAX_VALUES 2000000 /* distances per side; configurations subsampled beyond */
 #define X_W2_NMAX 2000
 #define EQ_W2_NMAX 200
 #define EQ_W2_NMAX_LARGE_P 100 /* P > 20 (LJ-55): each pair alignment costs ~P² more */
@@ -36,8 +37,9 @@
     "dist_w2 = W2 (exact 1-D optimal transport with squared cost, by sorting) between the "       \
     "flattened multisets of all P(P-1)/2 interparticle distances of every sample configuration "   \
     "(each distance carries its configuration's importance weight) and of every reference "       \
-    "configuration; configurations with u = +inf excluded (n_rejected). ci95: percentile "         \
-    "bootstrap over configurations, 200 resamples of both sets, seeded."
+    "configuration; configurations with u = +inf excluded (n_rejected); at most 2e6 distances per "  \
+    "side (seeded subsample of configurations beyond). ci95: percentile bootstrap over "           \
+    "configurations, 200 resamples of both sets, seeded."
 #define DEF_DIST_TV                                                                                \
     "dist_tv = 1/2 sum_c |p_c - q_c| of the flattened interparticle-distance histograms on 200 "  \
     "equal-width bins spanning the reference's [min, max] distance plus underflow/overflow cells; " \
@@ -120,6 +122,32 @@ static int picks_load(const bb_samples *s, const double *u, const char *what, pi
 
 /* ---- distances -------------------------------------------------------------- */
 
+/* Keep at most max picks (seeded subsample without replacement); weights follow. */
+static int picks_cap(picks *p, size_t max, uint64_t seed, uint64_t stream, bb_ctx *ctx) {
+    if (p->n <= max) return BB_OK;
+    size_t *sel = malloc(max * sizeof *sel), *idx = malloc(max * sizeof *idx);
+    double *w = p->w ? malloc(max * sizeof *w) : NULL;
+    int rc = (!sel || !idx || (p->w && !w)) ? BB_ERR(ctx, BB_ENOMEM, "distances: out of memory")
+                                           : bb_subsample_indices(p->n, max, NULL, seed, stream, sel, ctx);
+    if (!rc) {
+        for (size_t i = 0; i < max; i++) {
+            idx[i] = p->idx[sel[i]];
+            if (w) w[i] = p->w[sel[i]];
+        }
+        free(p->idx);
+        free(p->w);
+        p->idx = idx;
+        p->w = w;
+        p->n = max;
+        idx = NULL;
+        w = NULL;
+    }
+    free(sel);
+    free(idx);
+    free(w);
+    return rc;
+}
+
 static int dist_set(const bb_samples *s, const picks *pk, int P, int D, bb_wset *out, bb_ctx *ctx) {
     size_t k = (size_t)P * (P - 1) / 2;
     memset(out, 0, sizeof *out);
@@ -169,6 +197,11 @@ static int dist_metric(const bb_eval_input *in, cJSON *out, int tv, bb_ctx *ctx)
     int rc = picks_load(in->samples, in->u_samples, "samples", &pa, ctx);
     if (!rc) rc = picks_load(in->reference, in->u_reference, "reference", &pb, ctx);
     if (!rc && pb.n == 0) rc = BB_ERR(ctx, BB_EINVAL, "%s: reference set has no usable configuration", name);
+    /* at most DIST_MAX_VALUES distances per side (LJ-55: 1346 configurations) */
+    size_t kd = (size_t)P * (size_t)(P - 1) / 2, cap = DIST_MAX_VALUES / kd > 0 ? DIST_MAX_VALUES / kd : 1;
+    uint64_t st = tv ? BB_STREAM_DIST_TV : BB_STREAM_DIST_W2;
+    if (!rc) rc = picks_cap(&pa, cap, in->seed, st + 0xFFFFu, ctx);
+    if (!rc) rc = picks_cap(&pb, cap, in->seed, st + 0xFFFEu, ctx);
     if (!rc) rc = dist_set(in->samples, &pa, P, D, &a, ctx);
     if (!rc) rc = dist_set(in->reference, &pb, P, D, &b, ctx);
     bb_hgrid g;
