@@ -30,7 +30,7 @@ const char *const bb_amber_term_names[BB_AMBER_TERM_COUNT] = {"bond", "angle", "
 void bb_amber_free(bb_amber *ff) {
     if (!ff) return;
     void *bufs[] = {ff->bond_ij, ff->bond_k, ff->bond_r0, ff->angle_ijk, ff->angle_k, ff->angle_t0,
-                    ff->tors_ijkl, ff->tors_k, ff->tors_phase, ff->tors_cos0, ff->tors_sin0, ff->tors_n, ff->pair_ij, ff->pair_a12,
+                    ff->tors_ijkl, ff->tors_k, ff->tors_phase, ff->tors_cos0, ff->tors_sin0, ff->tors_n, ff->tgroup_first, ff->pair_ij, ff->pair_a12,
                     ff->pair_b6, ff->pair_qq, ff->pair_gbqq, ff->p14_ij, ff->p14_a12, ff->p14_b6,
                     ff->p14_qq, ff->charge, ff->sigma, ff->epsilon, ff->gb_or, ff->gb_sr, ff->gb_rad,
                     ff->gb_self, ff->gb_sa};
@@ -60,6 +60,7 @@ static int alloc_all(bb_amber *ff) {
     ff->tors_cos0 = malloc(nt * sizeof(double));
     ff->tors_sin0 = malloc(nt * sizeof(double));
     ff->tors_n = malloc(nt * sizeof(int));
+    ff->tgroup_first = malloc((nt + 1) * sizeof(int));
     ff->pair_ij = malloc(2 * (P + 1) * sizeof(int));
     ff->pair_a12 = calloc(P + 1, sizeof(double));
     ff->pair_b6 = calloc(P + 1, sizeof(double));
@@ -78,7 +79,7 @@ static int alloc_all(bb_amber *ff) {
     ff->gb_self = calloc(N, sizeof(double));
     ff->gb_sa = calloc(N, sizeof(double));
     return ff->bond_ij && ff->bond_k && ff->bond_r0 && ff->angle_ijk && ff->angle_k && ff->angle_t0 &&
-           ff->tors_ijkl && ff->tors_k && ff->tors_phase && ff->tors_cos0 && ff->tors_sin0 && ff->tors_n && ff->pair_ij && ff->pair_a12 &&
+           ff->tors_ijkl && ff->tors_k && ff->tors_phase && ff->tors_cos0 && ff->tors_sin0 && ff->tgroup_first && ff->tors_n && ff->pair_ij && ff->pair_a12 &&
            ff->pair_b6 && ff->pair_qq && ff->pair_gbqq && ff->p14_ij && ff->p14_a12 && ff->p14_b6 &&
            ff->p14_qq && ff->charge && ff->sigma && ff->epsilon && ff->gb_or && ff->gb_sr && ff->gb_rad &&
            ff->gb_self && ff->gb_sa;
@@ -223,6 +224,13 @@ int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_optio
             n14++;
         }
     }
+
+    /* Group consecutive torsion terms acting on the same four atoms (order kept). */
+    ff->ntgroup = 0;
+    for (int d = 0; d < ff->ntors; d++)
+        if (d == 0 || memcmp(ff->tors_ijkl + 4 * d, ff->tors_ijkl + 4 * (d - 1), 4 * sizeof(int)) != 0)
+            ff->tgroup_first[ff->ntgroup++] = d;
+    ff->tgroup_first[ff->ntgroup] = ff->ntors;
 
     /* Exclusions (1-4 pairs are excluded from the plain pair sum too). */
     size_t e = 0;

@@ -69,6 +69,8 @@ typedef struct bb_amber {
     double *tors_k, *tors_phase; /* kJ/mol, rad */
     double *tors_cos0, *tors_sin0; /* cos φ₀, sin φ₀ */
     int *tors_n;
+    int ntgroup;        /* runs of consecutive torsion terms on the same four atoms */
+    int *tgroup_first;  /* [ntgroup + 1] first term of each run */
     int *pair_ij;      /* [2·npair], every i < j */
     double *pair_a12, *pair_b6; /* 4εσ¹², 4εσ⁶ (0 for excluded pairs) */
     double *pair_qq;   /* ke·qᵢqⱼ (0 for excluded pairs) */

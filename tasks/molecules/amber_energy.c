@@ -75,17 +75,20 @@ static double bonded(const bb_amber *ff, const double *x, double *g, double *ter
         if (g && cn > 0.0) {
             /* dθ/du = −(v − (u·v)u/|u|²)/|u×v|, dθ/dv likewise */
             double uu = u[0] * u[0] + u[1] * u[1] + u[2] * u[2], vv = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
-            double f = ff->angle_k[a] * dth / cn;
+            double f = ff->angle_k[a] * dth / cn, du = dot / uu, dv = dot / vv;
             for (int k = 0; k < 3; k++) {
-                double gu = -f * (v[k] - dot * u[k] / uu), gv = -f * (u[k] - dot * v[k] / vv);
+                double gu = -f * (v[k] - du * u[k]), gv = -f * (u[k] - dv * v[k]);
                 g[3 * i + k] += gu;
                 g[3 * l + k] += gv;
                 g[3 * j + k] -= gu + gv;
             }
         }
     }
-    for (int t = 0; t < ff->ntors; t++) {
-        const int *q = ff->tors_ijkl + 4 * t;
+    /* Torsions: the terms of one atom quadruplet (consecutive in the prmtop: multi-periodicity
+     * dihedrals) share the geometry, computed once per group. */
+    for (int tg = 0; tg < ff->ntgroup; tg++) {
+        const int t0 = ff->tgroup_first[tg], t1 = ff->tgroup_first[tg + 1];
+        const int *q = ff->tors_ijkl + 4 * t0;
         double F[3], G[3], H[3];
         for (int k = 0; k < 3; k++) {
             F[k] = x[3 * q[0] + k] - x[3 * q[1] + k];
@@ -100,35 +103,38 @@ static double bonded(const bb_amber *ff, const double *x, double *g, double *ter
          * cos(nφ − φ₀) comes from the Chebyshev recurrence on (cos φ, sin φ): no atan2/sincos. */
         double BxA[3] = {B[1] * A[2] - B[2] * A[1], B[2] * A[0] - B[0] * A[2], B[0] * A[1] - B[1] * A[0]};
         double AB = sqrt(A2 * B2);
-        double c1, s1;
-        if (AB > 0.0 && Gn > 0.0) {
-            c1 = (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]) / AB;
-            s1 = (BxA[0] * G[0] + BxA[1] * G[1] + BxA[2] * G[2]) / (Gn * AB);
-        } else { /* collinear atoms: φ undefined, take φ = 0 (finite energy, no gradient below) */
-            c1 = 1.0;
-            s1 = 0.0;
+        int ok = AB > 0.0 && Gn > 0.0;
+        double c1 = 1.0, s1 = 0.0; /* collinear atoms: φ undefined, take φ = 0 (finite energy, no gradient) */
+        if (ok) {
+            double iAB = 1.0 / AB;
+            c1 = (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]) * iAB;
+            s1 = (BxA[0] * G[0] + BxA[1] * G[1] + BxA[2] * G[2]) * iAB / Gn;
         }
-        double cn = c1, sn = s1;
-        for (int m = 1; m < ff->tors_n[t]; m++) {
-            double c2 = cn * c1 - sn * s1;
-            sn = sn * c1 + cn * s1;
-            cn = c2;
+        double dEdphi = 0.0;
+        for (int t = t0; t < t1; t++) {
+            double cn = c1, sn = s1;
+            for (int m = 1; m < ff->tors_n[t]; m++) {
+                double c2 = cn * c1 - sn * s1;
+                sn = sn * c1 + cn * s1;
+                cn = c2;
+            }
+            double cos_arg = cn * ff->tors_cos0[t] + sn * ff->tors_sin0[t]; /* cos(nφ − φ₀) */
+            double sin_arg = sn * ff->tors_cos0[t] - cn * ff->tors_sin0[t]; /* sin(nφ − φ₀) */
+            et += ff->tors_k[t] * (1.0 + cos_arg);
+            dEdphi -= ff->tors_k[t] * ff->tors_n[t] * sin_arg;
         }
-        double cos_arg = cn * ff->tors_cos0[t] + sn * ff->tors_sin0[t]; /* cos(nφ − φ₀) */
-        double sin_arg = sn * ff->tors_cos0[t] - cn * ff->tors_sin0[t]; /* sin(nφ − φ₀) */
-        et += ff->tors_k[t] * (1.0 + cos_arg);
-        if (g && A2 > 0.0 && B2 > 0.0 && Gn > 0.0) {
-            double dEdphi = -ff->tors_k[t] * ff->tors_n[t] * sin_arg;
+        if (g && ok) {
             double FG = F[0] * G[0] + F[1] * G[1] + F[2] * G[2], HG = H[0] * G[0] + H[1] * G[1] + H[2] * G[2];
+            double iA2 = 1.0 / A2, iB2 = 1.0 / B2, iG = 1.0 / Gn;
+            double ca = dEdphi * Gn * iA2, cb = dEdphi * Gn * iB2;
+            double cja = dEdphi * FG * iA2 * iG, cjb = dEdphi * HG * iB2 * iG;
             for (int k = 0; k < 3; k++) {
-                double gi = -Gn / A2 * A[k];
-                double gl = Gn / B2 * B[k];
-                double gj = Gn / A2 * A[k] + FG / (A2 * Gn) * A[k] - HG / (B2 * Gn) * B[k];
-                double gk = -gi - gj - gl;
-                g[3 * q[0] + k] += dEdphi * gi;
-                g[3 * q[1] + k] += dEdphi * gj;
-                g[3 * q[2] + k] += dEdphi * gk;
-                g[3 * q[3] + k] += dEdphi * gl;
+                double gi = -ca * A[k], gl = cb * B[k];
+                double gj = ca * A[k] + cja * A[k] - cjb * B[k];
+                g[3 * q[0] + k] += gi;
+                g[3 * q[1] + k] += gj;
+                g[3 * q[2] + k] += -gi - gj - gl;
+                g[3 * q[3] + k] += gl;
             }
         }
     }
