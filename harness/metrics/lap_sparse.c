@@ -104,7 +104,7 @@ int bb_lap_solve_fast(int n, const double *C, int *x, double *cost, bb_ctx *ctx)
     int *y = malloc(nn * sizeof *y), *free_rows = malloc(nn * sizeof *free_rows), *pred = malloc(nn * sizeof *pred);
     int *cols = malloc(nn * sizeof *cols), *adj = malloc(nn * (size_t)K * sizeof *adj), *deg = malloc(nn * sizeof *deg);
     int *scanned = malloc(nn * sizeof *scanned);
-    double *v = malloc(nn * sizeof *v), *d = malloc(nn * sizeof *d);
+    double *v = malloc(nn * sizeof *v), *d = malloc(2 * nn * sizeof *d);
     char *unique = malloc(nn), *done = calloc(nn, 1);
     hnode *heap = malloc((nn * (size_t)K + 1) * sizeof *heap);
     int rc = BB_OK;

@@ -135,7 +135,7 @@ int bb_lap_solve_ws(int n, const double *C, int *x, double *cost, void *ws);
  * transfer (returns the number of free rows, listed in free_rows; OUT x, y (−1: free),
  * column potentials v; unique[n] scratch), and shortest augmenting paths for the given
  * free rows on a state where every assigned row i is tight, C[i][x_i] − v[x_i] =
- * min_j (C[i][j] − v[j]) (pred, cols [n] ints and d [n] doubles scratch). */
+ * min_j (C[i][j] − v[j]) (pred, cols [n] ints and d [2n] doubles scratch). */
 int bb_lap_init(int n, const double *C, int *free_rows, int *x, int *y, double *v, char *unique);
 void bb_lap_augment(int n, const double *C, int nfree, const int *free_rows, int *x, int *y, double *v, int *pred,
                     int *cols, double *d);
