@@ -314,7 +314,8 @@ typedef struct bb_tica {
     double *timescales; /* [k_out] −lag / ln|λ| */
 } bb_tica;
 /* Fit on a trajectory F [T][k] at lag (deeptime's symmetrised estimator, see tica.c);
- * eps: rank cut on C00's eigenvalues (1e-6); at most max_dim components. */
+ * eps: rank cut on C00's eigenvalues (1e-6); at most max_dim components. *out is
+ * overwritten (free a previous model first); after a failure it is empty. */
 int bb_tica_fit(size_t T, int k, const double *F, int lag, double eps, int max_dim, bb_tica *out, bb_ctx *ctx);
 /* Y [n][n_comp] = (F − μ) R (times λ per component when kinetic_map). */
 int bb_tica_project(const bb_tica *m, size_t n, const double *F, int n_comp, int kinetic_map, double *Y, bb_ctx *ctx);
