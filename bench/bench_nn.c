@@ -66,24 +66,34 @@ static double peak_rss_mb(void)
         }                                                                                     \
     } while (0)
 
-/* EGNN training steps/s (float32); arena peak in MiB via *arena_mb. */
-static double bench_egnn(int L, int H, int B, int steps, double *arena_mb)
+#define MAX_SHARDS 8
+
+/* EGNN training steps/s (float32); arena peak in MiB (all shards) via *arena_mb.
+ * shards > 1: the batch is split into that many fixed parts, each with its own graph
+ * and gradient buffer, processed in an OpenMP loop (data parallel; ops inside run
+ * serially), buffers summed in shard order. */
+static double bench_egnn(int L, int H, int B, int steps, int shards, double *arena_mb)
 {
     enum { P = 13, D = 3 };
     bb_ctx c = {0};
     bb_nn_params ps;
     bb_nn_egnn net;
-    bb_nn_egnn_graph eg;
+    bb_nn_egnn_graph eg[MAX_SHARDS];
     bb_nn_adam opt;
-    bb_nn_graph *g;
+    bb_nn_graph *g[MAX_SHARDS];
+    void *buf[MAX_SHARDS];
+    const int Bs = B / shards;
     bb_nn_params_init(&ps, BB_NN_F32);
     bb_nn_egnn_config cfg = {.n_particles = P, .dim = D, .hidden = H, .n_layers = L, .t_dim = 32,
                              .normalize = 1, .act = BB_NN_ACT_SILU, .out = BB_NN_EGNN_VECTOR};
     CHECK(bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c));
     CHECK(bb_nn_params_alloc(&ps, 1, &c));
-    CHECK(bb_nn_egnn_graph_init(&eg, B, P, &c));
     CHECK(bb_nn_adam_init(&opt, &ps, 0.9, 0.999, 1e-8, 0.0, 0, &c));
-    CHECK(bb_nn_graph_init(&g, 0, &c));
+    for (int s = 0; s < shards; s++) {
+        CHECK(bb_nn_egnn_graph_init(&eg[s], Bs, P, &c));
+        CHECK(bb_nn_graph_init(&g[s], 0, &c));
+        buf[s] = malloc(sizeof(float) * ps.total);
+    }
     double *x = malloc(sizeof(double) * B * P * D), *y = malloc(sizeof(double) * B * P * D);
     double *t = malloc(sizeof(double) * B);
     bb_rng r;
@@ -93,31 +103,49 @@ static double bench_egnn(int L, int H, int B, int steps, double *arena_mb)
     for (int b = 0; b < B; b++)
         t[b] = bb_rng_uniform(&r);
     double t0 = 0, c0 = 0;
-    for (int s = 0; s < steps + 2; s++) {
-        if (s == 2) {
+    for (int st = 0; st < steps + 2; st++) {
+        if (st == 2) {
             /* steps 0-1 warm up: step 0 sizes the arena, step 1 first-touches the single
              * block that replaces its blocks; from step 2 on nothing is allocated */
             t0 = now();
             c0 = cpu_now();
         }
-        bb_nn_graph_reset(g);
-        bb_nn_tensor *xt = bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, P * D}, x);
-        bb_nn_tensor *yt = bb_nn_remove_com(g, bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, P * D}, y), P, D);
-        bb_nn_tensor *tt = bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, 1}, t);
-        bb_nn_tensor *loss = bb_nn_mse(g, bb_nn_egnn_fwd(g, &ps, &net, &eg, xt, tt), yt);
+        int fail = 0;
+#pragma omp parallel for schedule(static, 1) if (shards > 1) reduction(| : fail)
+        for (int s = 0; s < shards; s++) {
+            bb_nn_graph *gs = g[s];
+            const size_t off = (size_t)s * Bs * P * D;
+            bb_nn_graph_reset(gs);
+            bb_nn_tensor *xt = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, P * D}, x + off);
+            bb_nn_tensor *yt = bb_nn_remove_com(gs, bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, P * D}, y + off), P, D);
+            bb_nn_tensor *tt = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 1}, t + (size_t)s * Bs);
+            bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_mse(gs, bb_nn_egnn_fwd(gs, &ps, &net, &eg[s], xt, tt), yt),
+                                             (double)Bs / B, 0.0);
+            memset(buf[s], 0, sizeof(float) * ps.total);
+            fail |= bb_nn_backward_to(gs, loss, &ps, buf[s]) < 0;
+        }
+        if (fail) {
+            fprintf(stderr, "bench_nn: egnn step failed\n");
+            exit(1);
+        }
         bb_nn_params_zero_grad(&ps);
-        CHECK(bb_nn_backward(g, loss));
+        for (int s = 0; s < shards; s++)
+            bb_nn_params_add_grad(&ps, buf[s]);
         CHECK(bb_nn_adam_step(&opt, &ps, 1e-4, &c));
     }
     double sps = steps / (now() - t0);
     g_cpu_per_step = (cpu_now() - c0) / steps;
-    *arena_mb = (double)bb_nn_graph_bytes_peak(g) / (1024.0 * 1024.0);
+    *arena_mb = 0;
+    for (int s = 0; s < shards; s++) {
+        *arena_mb += (double)bb_nn_graph_bytes_peak(g[s]) / (1024.0 * 1024.0);
+        bb_nn_graph_free(g[s]);
+        bb_nn_egnn_graph_free(&eg[s]);
+        free(buf[s]);
+    }
     free(x);
     free(y);
     free(t);
-    bb_nn_graph_free(g);
     bb_nn_adam_free(&opt);
-    bb_nn_egnn_graph_free(&eg);
     bb_nn_params_free(&ps);
     return sps;
 }
@@ -132,8 +160,9 @@ static bb_nn_tensor *gmm_energy(bb_nn_graph *g, bb_nn_tensor *x, bb_nn_tensor *m
     return bb_nn_scale(g, bb_nn_logsumexp_cols(g, logits), -1.0, 0.0);
 }
 
-/* PIS training steps/s (float32, batch B, 100 Euler-Maruyama steps). */
-static double bench_pis(int B, int steps, double *arena_mb)
+/* PIS training steps/s (float32, batch B, 100 Euler-Maruyama steps); shards as for
+ * bench_egnn. */
+static double bench_pis(int B, int steps, int shards, double *arena_mb)
 {
     enum { K = 100 };
     const double T = 5.0, dt = T / K, sigma = sqrt(0.2), s = log1p(exp(1.0));
@@ -141,12 +170,17 @@ static double bench_pis(int B, int steps, double *arena_mb)
     bb_nn_params ps;
     bb_nn_fourier_mlp net;
     bb_nn_adam opt;
-    bb_nn_graph *g;
+    bb_nn_graph *g[MAX_SHARDS];
+    void *buf[MAX_SHARDS];
+    const int Bs = B / shards;
     bb_nn_params_init(&ps, BB_NN_F32);
     CHECK(bb_nn_fourier_mlp_init(&net, &ps, "pis", 2, 2, 64, 2, &c));
     CHECK(bb_nn_params_alloc(&ps, 1, &c));
     CHECK(bb_nn_adam_init(&opt, &ps, 0.9, 0.999, 1e-8, 0.0, 0, &c));
-    CHECK(bb_nn_graph_init(&g, 0, &c));
+    for (int sh = 0; sh < shards; sh++) {
+        CHECK(bb_nn_graph_init(&g[sh], 0, &c));
+        buf[sh] = malloc(sizeof(float) * ps.total);
+    }
     double *noise = malloc(sizeof(double) * K * B * 2), mu[80];
     bb_rng r;
     bb_rng_init(&r, 1, 1);
@@ -159,31 +193,49 @@ static double bench_pis(int B, int steps, double *arena_mb)
             t0 = now();
             c0 = cpu_now();
         }
-        bb_nn_graph_reset(g);
-        bb_nn_tensor *mut = bb_nn_from(g, BB_NN_F32, 3, (const int64_t[]){1, 40, 2}, mu);
-        bb_nn_tensor *x = bb_nn_zeros(g, BB_NN_F32, 2, (const int64_t[]){B, 2});
-        bb_nn_tensor *cost = NULL;
-        for (int k = 0; k < K; k++) {
-            bb_nn_tensor *tk = bb_nn_full(g, BB_NN_F32, 2, (const int64_t[]){1, 1}, k * dt);
-            bb_nn_tensor *u = bb_nn_fourier_mlp_fwd(g, &ps, &net, tk, x);
-            bb_nn_tensor *e = bb_nn_scale(g, bb_nn_sum_cols(g, bb_nn_mul(g, u, u)), 0.5 * dt, 0.0);
-            cost = cost ? bb_nn_add(g, cost, e) : e;
-            bb_nn_tensor *xi = bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, 2}, noise + (size_t)k * B * 2);
-            x = bb_nn_add(g, bb_nn_add(g, x, bb_nn_scale(g, u, sigma * dt, 0.0)),
-                          bb_nn_scale(g, xi, sigma * sqrt(dt), 0.0));
+        int fail = 0;
+#pragma omp parallel for schedule(static, 1) if (shards > 1) reduction(| : fail)
+        for (int sh = 0; sh < shards; sh++) {
+            bb_nn_graph *gs = g[sh];
+            bb_nn_graph_reset(gs);
+            bb_nn_tensor *mut = bb_nn_from(gs, BB_NN_F32, 3, (const int64_t[]){1, 40, 2}, mu);
+            bb_nn_tensor *x = bb_nn_zeros(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 2});
+            bb_nn_tensor *cost = NULL;
+            for (int k = 0; k < K; k++) {
+                bb_nn_tensor *tk = bb_nn_full(gs, BB_NN_F32, 2, (const int64_t[]){1, 1}, k * dt);
+                bb_nn_tensor *u = bb_nn_fourier_mlp_fwd(gs, &ps, &net, tk, x);
+                bb_nn_tensor *e = bb_nn_scale(gs, bb_nn_sum_cols(gs, bb_nn_mul(gs, u, u)), 0.5 * dt, 0.0);
+                cost = cost ? bb_nn_add(gs, cost, e) : e;
+                bb_nn_tensor *xi = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 2},
+                                              noise + ((size_t)k * B + (size_t)sh * Bs) * 2);
+                x = bb_nn_add(gs, bb_nn_add(gs, x, bb_nn_scale(gs, u, sigma * dt, 0.0)),
+                              bb_nn_scale(gs, xi, sigma * sqrt(dt), 0.0));
+            }
+            bb_nn_tensor *logn = bb_nn_scale(gs, bb_nn_sum_cols(gs, bb_nn_mul(gs, x, x)),
+                                             -1.0 / (2 * sigma * sigma * T), -log(2 * M_PI * sigma * sigma * T));
+            bb_nn_tensor *tot = bb_nn_add(gs, bb_nn_add(gs, cost, gmm_energy(gs, x, mut, s)), logn);
+            bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_sum(gs, tot), 1.0 / B, 0.0);
+            memset(buf[sh], 0, sizeof(float) * ps.total);
+            fail |= bb_nn_backward_to(gs, loss, &ps, buf[sh]) < 0;
         }
-        bb_nn_tensor *logn = bb_nn_scale(g, bb_nn_sum_cols(g, bb_nn_mul(g, x, x)),
-                                         -1.0 / (2 * sigma * sigma * T), -log(2 * M_PI * sigma * sigma * T));
-        bb_nn_tensor *loss = bb_nn_mean(g, bb_nn_add(g, bb_nn_add(g, cost, gmm_energy(g, x, mut, s)), logn));
+        if (fail) {
+            fprintf(stderr, "bench_nn: pis step failed\n");
+            exit(1);
+        }
         bb_nn_params_zero_grad(&ps);
-        CHECK(bb_nn_backward(g, loss));
+        for (int sh = 0; sh < shards; sh++)
+            bb_nn_params_add_grad(&ps, buf[sh]);
         CHECK(bb_nn_adam_step(&opt, &ps, 5e-3, &c));
     }
     double sps = steps / (now() - t0);
     g_cpu_per_step = (cpu_now() - c0) / steps;
-    *arena_mb = (double)bb_nn_graph_bytes_peak(g) / (1024.0 * 1024.0);
+    *arena_mb = 0;
+    for (int sh = 0; sh < shards; sh++) {
+        *arena_mb += (double)bb_nn_graph_bytes_peak(g[sh]) / (1024.0 * 1024.0);
+        bb_nn_graph_free(g[sh]);
+        free(buf[sh]);
+    }
     free(noise);
-    bb_nn_graph_free(g);
     bb_nn_adam_free(&opt);
     bb_nn_params_free(&ps);
     return sps;
@@ -259,40 +311,48 @@ int main(int argc, char **argv)
         if (cs < 'a' || cs > 'c')
             continue;
         const int k = cs - 'a';
-        double arena = 0, t0 = now(), sps = 0, by_threads[2] = {0, 0}, cpu[2] = {0, 0};
+        /* modes: 1 thread; all threads with parallel ops; all threads, one shard each */
+        double arena = 0, t0 = now(), sps = 0, by_mode[3] = {0, 0, 0}, cpu[3] = {0, 0, 0};
         const char *name = cs == 'a' ? "egnn_5x128_lj13_b512"
                          : cs == 'b' ? "egnn_3x32_lj13_b512" : "pis_fouriermlp64x2_gmm40_b300_em100";
+        const char *mode_name[3] = {"1 thread", "threads over ops", "threads over batch shards"};
         const int maxthr = omp_get_max_threads();
-        for (int ti = 0; ti < (maxthr > 1 ? 2 : 1); ti++) {
-            omp_set_num_threads(ti == 0 ? 1 : maxthr);
-            double v;
+        for (int mi = 0; mi < (maxthr > 1 ? 3 : 1); mi++) {
+            omp_set_num_threads(mi == 0 ? 1 : maxthr);
+            const int shards = mi == 2 ? (maxthr < MAX_SHARDS ? maxthr : MAX_SHARDS) : 1;
+            double v, am = 0;
             if (cs == 'a')
-                v = bench_egnn(5, 128, 512, steps[k], &arena);
+                v = bench_egnn(5, 128, 512, steps[k], shards, &am);
             else if (cs == 'b')
-                v = bench_egnn(3, 32, 512, steps[k], &arena);
+                v = bench_egnn(3, 32, 512, steps[k], shards, &am);
             else
-                v = bench_pis(300, steps[k], &arena);
-            by_threads[ti] = v;
-            cpu[ti] = g_cpu_per_step;
+                v = bench_pis(300, steps[k], shards, &am);
+            if (mi == 0)
+                arena = am;
+            by_mode[mi] = v;
+            cpu[mi] = g_cpu_per_step;
             sps = v > sps ? v : sps;
-            fprintf(stderr, "bench_nn: %s boltzbench %d thread(s) %.4g steps/s (%.3g CPU s/step)\n",
-                    name, ti == 0 ? 1 : maxthr, v, g_cpu_per_step);
+            fprintf(stderr, "bench_nn: %s boltzbench %s: %.4g steps/s (%.3g CPU s/step, arena %.0f MiB)\n",
+                    name, mode_name[mi], v, g_cpu_per_step, am);
         }
         omp_set_num_threads(maxthr);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", name);
         cJSON_AddNumberToObject(o, "steps", steps[k]);
         cJSON_AddNumberToObject(o, "boltzbench_steps_per_s", sps);
-        cJSON_AddNumberToObject(o, "boltzbench_steps_per_s_1_thread", by_threads[0]);
+        cJSON_AddNumberToObject(o, "boltzbench_steps_per_s_1_thread", by_mode[0]);
         cJSON_AddNumberToObject(o, "boltzbench_cpu_s_per_step_1_thread", cpu[0]);
         if (maxthr > 1) {
             cJSON_AddNumberToObject(o, "boltzbench_threads", maxthr);
-            cJSON_AddNumberToObject(o, "boltzbench_steps_per_s_all_threads", by_threads[1]);
-            cJSON_AddNumberToObject(o, "boltzbench_cpu_s_per_step_all_threads", cpu[1]);
+            cJSON_AddNumberToObject(o, "boltzbench_steps_per_s_threads_over_ops", by_mode[1]);
+            cJSON_AddNumberToObject(o, "boltzbench_cpu_s_per_step_threads_over_ops", cpu[1]);
+            cJSON_AddNumberToObject(o, "boltzbench_steps_per_s_threads_over_shards", by_mode[2]);
+            cJSON_AddNumberToObject(o, "boltzbench_cpu_s_per_step_threads_over_shards", cpu[2]);
         }
         if (cs == 'c')
             cJSON_AddNumberToObject(o, "boltzbench_trajectories_per_s", 300 * sps);
-        cJSON_AddNumberToObject(o, "boltzbench_arena_peak_mib", arena);
+        /* arena of the 1-thread run (shards add their own) */
+        cJSON_AddNumberToObject(o, "boltzbench_arena_peak_mib_1_thread", arena);
         cJSON_AddNumberToObject(o, "wall_s", now() - t0);
         fprintf(stderr, "bench_nn: %s boltzbench best %.4g steps/s (arena %.0f MiB)\n", name, sps, arena);
         if (torch) {

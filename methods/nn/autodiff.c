@@ -142,12 +142,14 @@ int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn
     return bb_nn_graph_status(g, NULL);
 }
 
-int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss)
+/* Backward to parameters; gradients of group ps (if given) go to `redirect`. */
+static int backward_params(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *redirect)
 {
     nn_gradmap gm;
     int rc = sweep(g, &gm, loss, NULL, 0, NULL, 1, 0);
     if (rc < 0)
         return rc;
+    const size_t es = ps ? bb_nn_dtype_size(ps->dtype) : 0;
     for (int i = 0; i < gm.n; i++) {
         bb_nn_tensor *t = nn_tape_at(g, i), *gt = gm.grad[i];
         if (t->op != BB_NN_OP_NONE || !t->grad_dst || !gt)
@@ -157,8 +159,12 @@ int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss)
             NN_FAIL(g, BB_EINTERNAL, "nn backward: gradient dtype differs from parameter");
             break;
         }
+        void *dst = t->grad_dst;
+        if (ps && ps->grad && (char *)dst >= (char *)ps->grad &&
+            (char *)dst < (char *)ps->grad + ps->total * es)
+            dst = (char *)redirect + ((char *)dst - (char *)ps->grad);
         NN_DISPATCH(t->dtype, {
-            real *d = t->grad_dst;
+            real *d = dst;
             const real *s = gt->data;
             _Pragma("omp parallel for schedule(static) if (n > NN_PAR_MIN)")
             for (int64_t k = 0; k < n; k++)
@@ -166,4 +172,18 @@ int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss)
         });
     }
     return bb_nn_graph_status(g, NULL);
+}
+
+int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss)
+{
+    return backward_params(g, loss, NULL, NULL);
+}
+
+int bb_nn_backward_to(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *grad)
+{
+    if (!ps || !grad) {
+        NN_FAIL(g, BB_EINVAL, "nn backward_to: NULL parameter group or buffer");
+        return bb_nn_graph_status(g, NULL);
+    }
+    return backward_params(g, loss, ps, grad);
 }

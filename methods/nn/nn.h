@@ -168,6 +168,7 @@ struct bb_nn_tensor {            /* fields are private by convention; use access
 };
 
 typedef struct bb_nn_graph bb_nn_graph;
+typedef struct bb_nn_params bb_nn_params; /* a parameter group, defined below */
 
 /* Create a graph with an arena of `bytes` (0: 1 MiB; grows as needed). */
 int bb_nn_graph_init(bb_nn_graph **out, size_t bytes, bb_ctx *ctx);
@@ -271,6 +272,14 @@ int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n,
  * add (+=) the gradients into their parameter groups' gradient storage. */
 int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss);
 
+/* As bb_nn_backward, but the gradients of the parameters of group ps are added into
+ * grad[0 .. ps->total) (ps's dtype) instead of ps->grad; leaves of other groups still
+ * go to their own storage. Data-parallel training: split a batch into fixed shards,
+ * one graph and one buffer per shard (e.g. one OpenMP thread each; nn ops inside a
+ * parallel region run serially), then add the buffers into ps->grad in shard order
+ * (bb_nn_params_add_grad) — the same result on any thread count. */
+int bb_nn_backward_to(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *grad);
+
 /* ------------------------------------------------------------------ parameters */
 typedef enum bb_nn_init {
     BB_NN_INIT_ZEROS,
@@ -292,7 +301,7 @@ typedef struct bb_nn_param_info {
 
 /* A parameter group: named tensors declared by layers, then one allocation for
  * values, one for gradients. Declaring after bb_nn_params_alloc is an error. */
-typedef struct bb_nn_params {
+struct bb_nn_params {
     bb_nn_dtype dtype;
     int n, cap;
     bb_nn_param_info *info;
@@ -300,7 +309,7 @@ typedef struct bb_nn_params {
     void *data;            /* [total] values */
     void *grad;            /* [total] gradients */
     int allocated;
-} bb_nn_params;
+};
 
 void bb_nn_params_init(bb_nn_params *ps, bb_nn_dtype dt);
 /* Declare a parameter; returns its index (>= 0) or a negative status. */
@@ -321,6 +330,8 @@ int bb_nn_params_find(const bb_nn_params *ps, const char *name);
 /* Copy values of parameter k to / from doubles (n elements). */
 void bb_nn_params_get(const bb_nn_params *ps, int k, double *out);
 void bb_nn_params_set(bb_nn_params *ps, int k, const double *in);
+/* ps->grad += grad (a buffer of ps->total values filled by bb_nn_backward_to). */
+void bb_nn_params_add_grad(bb_nn_params *ps, const void *grad);
 /* Euclidean norm of all gradients (accumulated in double). */
 double bb_nn_params_grad_norm(const bb_nn_params *ps);
 

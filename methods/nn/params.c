@@ -180,6 +180,16 @@ void bb_nn_params_set(bb_nn_params *ps, int k, const double *in)
     });
 }
 
+void bb_nn_params_add_grad(bb_nn_params *ps, const void *grad)
+{
+    NN_DISPATCH(ps->dtype, {
+        real *d = ps->grad;
+        const real *s = grad;
+        for (size_t i = 0; i < ps->total; i++)
+            d[i] += s[i];
+    });
+}
+
 double bb_nn_params_grad_norm(const bb_nn_params *ps)
 {
     double s = 0.0;

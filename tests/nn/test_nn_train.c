@@ -220,6 +220,73 @@ static void test_same_seed_gives_identical_parameters_on_1_and_2_threads(void **
     free(b);
 }
 
+/* Gradient of an MSE over 12 rows of an MLP, whole batch vs 3 shards of 4 rows with
+ * bb_nn_backward_to; shards in an OpenMP loop on 1 and 2 threads must agree bitwise. */
+static void shard_grad(int shards, int threads, double *out, size_t *n_out)
+{
+    enum { B = 12 };
+    bb_ctx c = {0};
+    bb_nn_params ps;
+    bb_nn_mlp net;
+    bb_nn_params_init(&ps, BB_NN_F64);
+    int sizes[3] = {3, 9, 2};
+    assert_int_equal(bb_nn_mlp_init(&net, &ps, "net", 3, sizes, BB_NN_ACT_GELU, &c), BB_OK);
+    assert_int_equal(bb_nn_params_alloc(&ps, 5, &c), BB_OK);
+    double x[B * 3], y[B * 2];
+    for (int i = 0; i < B * 3; i++)
+        x[i] = sin(2.385 * i);
+    for (int i = 0; i < B * 2; i++)
+        y[i] = cos(1.7 * i);
+    double *buf = calloc((size_t)shards * ps.total, sizeof(double));
+    const int Bs = B / shards;
+    int fail = 0;
+    omp_set_num_threads(threads);
+#pragma omp parallel for schedule(static, 1) reduction(| : fail)
+    for (int s = 0; s < shards; s++) {
+        bb_ctx cs = {0};
+        bb_nn_graph *g;
+        if (bb_nn_graph_init(&g, 0, &cs) < 0) {
+            fail = 1;
+            continue;
+        }
+        bb_nn_tensor *xt = bb_nn_from(g, BB_NN_F64, 2, (const int64_t[]){Bs, 3}, x + s * Bs * 3);
+        bb_nn_tensor *yt = bb_nn_from(g, BB_NN_F64, 2, (const int64_t[]){Bs, 2}, y + s * Bs * 2);
+        bb_nn_tensor *l = bb_nn_scale(g, bb_nn_mse(g, bb_nn_mlp_fwd(g, &ps, &net, xt), yt), (double)Bs / B, 0.0);
+        fail |= bb_nn_backward_to(g, l, &ps, buf + (size_t)s * ps.total) < 0;
+        bb_nn_graph_free(g);
+    }
+    assert_int_equal(fail, 0);
+    bb_nn_params_zero_grad(&ps);
+    for (int s = 0; s < shards; s++)
+        bb_nn_params_add_grad(&ps, buf + (size_t)s * ps.total);
+    memcpy(out, ps.grad, sizeof(double) * ps.total);
+    *n_out = ps.total;
+    free(buf);
+    bb_nn_params_free(&ps);
+}
+
+static void test_sharded_backward_equals_whole_batch_and_is_thread_independent(void **state)
+{
+    (void)state;
+    double whole[512], s1[512], s2[512];
+    size_t n;
+    shard_grad(1, 1, whole, &n);
+    assert_true(n < 512);
+    shard_grad(3, 1, s1, &n);
+    shard_grad(3, 2, s2, &n);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++)
+        worst = fmax(worst, fabs(s1[i] - whole[i]) / (1e-12 + fabs(whole[i])));
+    printf("sharded (3 x 4 rows) vs whole-batch gradient: max rel diff %.3g (tol 1e-12)\n", worst);
+    assert_true(worst < 1e-12);
+    assert_memory_equal(s1, s2, sizeof(double) * n);
+    bb_ctx c = {0};
+    bb_nn_graph *g;
+    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    assert_int_equal(bb_nn_backward_to(g, bb_nn_zeros(g, BB_NN_F64, 1, (const int64_t[]){1}), NULL, NULL), BB_EINVAL);
+    bb_nn_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_clipping_schedule_and_ema_have_their_closed_forms),
         cmocka_unit_test(test_mlp_learns_a_tiny_regression),
         cmocka_unit_test(test_same_seed_gives_identical_parameters_on_1_and_2_threads),
+        cmocka_unit_test(test_sharded_backward_equals_whole_batch_and_is_thread_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
