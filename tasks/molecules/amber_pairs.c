@@ -5,9 +5,8 @@
  * Born integrals; Born radii; GB pair energy and ∂E/∂B; chain rule and forces), but looping
  * "for each atom i, for j > i" so every inner loop runs over contiguous j with per-pair
  * parameters at contiguous pair indices, and written branch-free (selects instead of ifs) so
- * `#pragma omp simd` turns it into packed arithmetic; the log and exp calls are moved to plain
- * loops of their own between the vector loops (glibc has no vector variants without
- * -ffast-math). Vectorised for the baseline ISA (SSE2: 2 lanes). Sums are
+ * `#pragma omp simd` turns it into packed arithmetic; log and exp come from vmath.h (branch-free,
+ * ~2 ulp; glibc has no vector variants without -ffast-math), each in a loop of its own. Vectorised for the baseline ISA (SSE2: 2 lanes). Sums are
  * reduced in a fixed lane order, so results are deterministic and independent of threads; they
  * differ from the reference kernel by rounding only (tests/molecules/test_amber_energy.c checks
  * 1e-9 relative agreement). What it is not: bonded terms or 1-4 pairs (amber_energy.c).
@@ -19,6 +18,8 @@
  * vectorisation. That changes no result (IEEE sqrt is correctly rounded either way); the project
  * never uses -ffast-math. */
 #include "tasks/molecules/amber_pairs.h"
+
+#include "tasks/molecules/vmath.h"
 
 #include <math.h>
 #include <string.h>
@@ -97,10 +98,11 @@ void bb_amber_pairs(const bb_amber *ff, const double *x, double *grad, double *t
         }
     }
     if (gb) {
-        /* Pass 1c: logarithms (scalar libm). */
+        /* Pass 1c: logarithms (vector, vmath.h; L/U is in (0, 1]). */
+#pragma omp simd
         for (int p = 0; p < P; p++) {
-            LGI[p] = log(LGI[p]);
-            LGJ[p] = log(LGJ[p]);
+            LGI[p] = bb_vlog(LGI[p]);
+            LGJ[p] = bb_vlog(LGJ[p]);
         }
         /* Pass 1d: Born integrals and their r-derivatives (vector). */
         for (int i = 0, p0 = 0; i < N - 1; p0 += N - 1 - i, i++) {
@@ -154,10 +156,12 @@ void bb_amber_pairs(const bb_amber *ff, const double *x, double *grad, double *t
 #pragma omp simd
             for (int j = i + 1; j < N; j++) {
                 const int p = p0 + (j - i - 1);
-                EX[p] = -0.25 * R[p] * R[p] * iBi * iBn[j];
+                double y = -0.25 * R[p] * R[p] * iBi * iBn[j];
+                EX[p] = y < -708.0 ? -708.0 : y; /* e^−708 ≈ 3e−308: negligible next to r² in f² */
             }
         }
-        for (int p = 0; p < P; p++) EX[p] = exp(EX[p]);
+#pragma omp simd
+        for (int p = 0; p < P; p++) EX[p] = bb_vexp(EX[p]);
         for (int i = 0, p0 = 0; i < N - 1; p0 += N - 1 - i, i++) {
             const double Bi = Bn[i];
 #pragma omp simd
