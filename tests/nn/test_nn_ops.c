@@ -181,7 +181,7 @@ static void test_vectorised_float_silu_and_gelu_match_double_reference(void **st
     bb_nn_tensor *out[4] = {bb_nn_unary(g, xf, BB_NN_FN_SILU, 0), bb_nn_unary(g, xf, BB_NN_FN_SILU, 1),
                             bb_nn_unary_mul(g, gf, xf, BB_NN_FN_SILU, 0), bb_nn_unary_mul(g, gf, xf, BB_NN_FN_SILU, 1)};
     double worst = 0, wg = 0;
-    for (int k = 0; k < 4; k++) { /* GELU: x Phi(x), Phi + x phi, error relative to the terms */
+    for (int k = 0; k < 4; k++) { /* GELU: x Phi(x), Phi + x phi */
         bb_nn_tensor *o = k < 2 ? bb_nn_unary(g, xf, BB_NN_FN_GELU, k) : bb_nn_unary_mul(g, gf, xf, BB_NN_FN_GELU, k - 2);
         for (int i = 0; i < N; i++) {
             double xi = (double)(float)x[i], P = 0.5 * erfc(-xi / sqrt(2.0)), p = exp(-0.5 * xi * xi) / sqrt(2 * M_PI);
@@ -190,12 +190,15 @@ static void test_vectorised_float_silu_and_gelu_match_double_reference(void **st
                 r *= gy[i];
                 scale *= gy[i];
             }
-            if (scale > 1e-30)
-                wg = fmax(wg, fabs(bb_nn_get(o, i) - r) / scale);
+            /* erf is accurate to 1.5e-7 absolute (as PyTorch's float GELU), so the
+             * allowance has a |x| 1.5e-7 part besides float rounding of the terms */
+            double allow = 1.5e-7 * (1.0 + fabs(xi)) * (k >= 2 ? gy[i] : 1.0) + 2e-6 * scale;
+            wg = fmax(wg, fabs(bb_nn_get(o, i) - r) / allow);
         }
     }
-    printf("float32 gelu/gelu' (vectorised erfc) max error / term size over [-95, 95]: %.3g (tol 2e-6)\n", wg);
-    assert_true(wg < 2e-6);
+    printf("float32 gelu/gelu' (vectorised A&S erf) max error / (1.5e-7 (1+|x|) + 2e-6 terms) "
+           "over [-95, 95]: %.3g (must be <= 1)\n", wg);
+    assert_true(wg <= 1.0);
     for (int k = 0; k < 4; k++)
         for (int i = 0; i < N; i++) {
             double xi = (double)(float)x[i], s = 1.0 / (1.0 + exp(-xi));
