@@ -6,7 +6,8 @@
  * "for each atom i, for j > i" so every inner loop runs over contiguous j with per-pair
  * parameters at contiguous pair indices, and written branch-free (selects instead of ifs) so
  * `#pragma omp simd` turns it into packed arithmetic; log and exp come from vmath.h (branch-free,
- * ~2 ulp; glibc has no vector variants without -ffast-math), each in a loop of its own. Vectorised for the baseline ISA (SSE2: 2 lanes). Sums are
+ * ~2 ulp; glibc has no vector variants without -ffast-math), each in a loop of its own. Built
+ * as AVX2 and SSE2 clones chosen by the CPU at load time. Vectorised for the baseline ISA (SSE2: 2 lanes). Sums are
  * reduced in a fixed lane order, so results are deterministic and independent of threads; they
  * differ from the reference kernel by rounding only (tests/molecules/test_amber_energy.c checks
  * 1e-9 relative agreement). What it is not: bonded terms or 1-4 pairs (amber_energy.c).
@@ -31,6 +32,11 @@ size_t bb_amber_pairs_work_size(const bb_amber *ff) {
     return 20 * (size_t)ff->npair + 9 * (size_t)ff->natom + 8;
 }
 
+/* AVX2 and baseline (SSE2) clones, picked once at load time by the CPU (GCC ifunc). Lane counts
+ * differ, so sums may differ in the last bits between machines, never between runs or threads. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 void bb_amber_pairs(const bb_amber *ff, const double *x, double *grad, double *terms, double *work) {
     const int N = ff->natom, P = ff->npair, gb = ff->obc1;
     const double rc = ff->cutoff > 0.0 ? ff->cutoff : INFINITY, irc = ff->cutoff > 0.0 ? 1.0 / ff->cutoff : 0.0;
