@@ -18,6 +18,10 @@ static const bb_task_defaults mala_task_defaults[] = {
     {"dw4", "{\"step_size\": 0.01}"},
     {"lj13", "{\"step_size\": 0.0005}"},
     {"lj55", "{\"step_size\": 0.0002}"},
+    /* peptides: positions in nm, stiff bonds to hydrogens; h seeds the burn-in adaptation */
+    {"aldp-fab", "{\"step_size\": 2e-6, \"n_chains\": 32}"},
+    {"aldp-pita", "{\"step_size\": 2e-6, \"n_chains\": 32}"},
+    {"al3-pita", "{\"step_size\": 2e-6, \"n_chains\": 32}"},
     {NULL, NULL},
 };
 

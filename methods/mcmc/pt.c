@@ -24,6 +24,11 @@ static const bb_task_defaults pt_task_defaults[] = {
     {"dw4", "{\"step_size\": 0.01, \"t_max\": 5, \"n_temps\": 5}"},
     {"lj13", "{\"step_size\": 0.0005, \"t_max\": 4, \"n_temps\": 6}"},
     {"lj55", "{\"step_size\": 0.0002, \"t_max\": 4, \"n_temps\": 8}"},
+    /* PITA's peptide ladders (K): ALDP 300, 555.52, 755.95, 1200; AL3 adds 408.24 —
+     * as multipliers of the task temperature (300 K by default) */
+    {"aldp-fab", "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
+    {"aldp-pita", "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
+    {"al3-pita", "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.3608, 1.8517333333333332, 2.5198333333333336, 4]}"},
     {NULL, NULL},
 };
 
