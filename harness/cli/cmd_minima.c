@@ -257,7 +257,18 @@ int bb_cmd_minima(int argc, char **argv) {
     int64_t evals = 0;
     if (resume) {
         bb_minima_free(&cat);
-        if (bb_minima_read(path, t, &cat, NULL, &ctx)) goto fail;
+        bb_minima loaded;
+        if (bb_minima_read(path, t, &loaded, NULL, &ctx)) goto fail;
+        /* deduplicate the loaded catalogue again (with the current, possibly more
+         * thorough alignment); counts of merged minima add up */
+        bb_minima_init(&cat, t);
+        for (size_t k = 0; k < loaded.n; k++)
+            if (bb_minima_add(&cat, loaded.x + k * dof, loaded.u[k], loaded.count[k], utol, rtol, ws, NULL, NULL, &ctx)) {
+                bb_minima_free(&loaded);
+                goto fail;
+            }
+        if (!quiet && cat.n != loaded.n) fprintf(stderr, "minima: %zu duplicates merged on resume\n", loaded.n - cat.n);
+        bb_minima_free(&loaded);
         if (load_state(spath, &st, t, cur, ucur, &ctx)) goto fail;
         evals = st.evals;
         if (!quiet) fprintf(stderr, "minima: resumed %s at step %lld with %zu minima\n", path, st.steps_done, cat.n);

@@ -14,6 +14,10 @@
  * map (only proper ones unless reflections are allowed), each until the permutation
  * stops changing or max_iter rounds, keeping the lowest cost. This is a heuristic
  * upper bound on the true minimum (it is exact when it reaches the global basin).
+ * Principal axes are arbitrary for symmetric clusters (the icosahedron is a spherical
+ * top), so with opts->robust_sq > 0 a cost still above robust_sq triggers further
+ * starts from frames built on matching atom pairs (pair_frames) — used where a missed
+ * match matters most: deduplicating minima.
  */
 #include <lapacke.h>
 #include <math.h>
@@ -224,6 +228,85 @@ static int alternate(bb_align_ws *w, const bb_align_opts *o, double *R, double *
     return BB_OK;
 }
 
+/* Orthonormal frame (rows e1, e2, e3) from two vectors: e1 ∥ a, e2 ⟂ e1 in span(a, b). */
+static int frame2(const double *a, const double *b, double F[9]) {
+    double na = sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
+    if (!(na > 1e-12)) return 0;
+    for (int k = 0; k < 3; k++) F[k] = a[k] / na;
+    double d = b[0] * F[0] + b[1] * F[1] + b[2] * F[2], e[3], ne = 0.0;
+    for (int k = 0; k < 3; k++) {
+        e[k] = b[k] - d * F[k];
+        ne += e[k] * e[k];
+    }
+    ne = sqrt(ne);
+    if (!(ne > 1e-6 * (1.0 + na))) return 0;
+    for (int k = 0; k < 3; k++) F[3 + k] = e[k] / ne;
+    F[6] = F[1] * F[5] - F[2] * F[4];
+    F[7] = F[2] * F[3] - F[0] * F[5];
+    F[8] = F[0] * F[4] - F[1] * F[3];
+    return 1;
+}
+
+/* x's frame: atom a farthest from the centroid, atom b maximising |x_a × x_b|. Each y
+ * pair (c, d) whose radii and separation match (a, b) within PAIR_TOL gives a start
+ * R0 = Fxᵀ Fy (and its mirror image when reflections are allowed). Stops as soon as
+ * the cost drops to robust_sq. */
+#define PAIR_TOL 0.25
+static int pair_frames(bb_align_ws *w, const bb_align_opts *o, double *best) {
+    int P = w->P;
+    const double *xc = w->xc, *yc = w->yc;
+    int a = 0, b = -1;
+    double ra = -1.0, cb = -1.0;
+    for (int i = 0; i < P; i++) {
+        double r = sqrt(xc[3 * i] * xc[3 * i] + xc[3 * i + 1] * xc[3 * i + 1] + xc[3 * i + 2] * xc[3 * i + 2]);
+        if (r > ra) ra = r, a = i;
+    }
+    for (int i = 0; i < P; i++) {
+        if (i == a) continue;
+        const double *u = xc + 3 * a, *v = xc + 3 * i;
+        double c0 = u[1] * v[2] - u[2] * v[1], c1 = u[2] * v[0] - u[0] * v[2], c2 = u[0] * v[1] - u[1] * v[0];
+        double cr = c0 * c0 + c1 * c1 + c2 * c2;
+        if (cr > cb) cb = cr, b = i;
+    }
+    double Fx[9];
+    if (b < 0 || !frame2(xc + 3 * a, xc + 3 * b, Fx)) return BB_OK;
+    double rb = sqrt(xc[3 * b] * xc[3 * b] + xc[3 * b + 1] * xc[3 * b + 1] + xc[3 * b + 2] * xc[3 * b + 2]), dab = 0.0;
+    for (int k = 0; k < 3; k++) dab += (xc[3 * a + k] - xc[3 * b + k]) * (xc[3 * a + k] - xc[3 * b + k]);
+    dab = sqrt(dab);
+    for (int c = 0; c < P; c++) {
+        const double *yc_c = yc + 3 * c;
+        double rc_ = sqrt(yc_c[0] * yc_c[0] + yc_c[1] * yc_c[1] + yc_c[2] * yc_c[2]);
+        if (fabs(rc_ - ra) > PAIR_TOL) continue;
+        for (int d = 0; d < P; d++) {
+            if (d == c) continue;
+            const double *yd = yc + 3 * d;
+            double rd = sqrt(yd[0] * yd[0] + yd[1] * yd[1] + yd[2] * yd[2]), dcd = 0.0;
+            for (int k = 0; k < 3; k++) dcd += (yc_c[k] - yd[k]) * (yc_c[k] - yd[k]);
+            if (fabs(rd - rb) > PAIR_TOL || fabs(sqrt(dcd) - dab) > PAIR_TOL) continue;
+            double Fy[9];
+            if (!frame2(yc_c, yd, Fy)) continue;
+            for (int mirror = 0; mirror <= o->reflections; mirror++) {
+                /* R = Fxᵀ diag(1, 1, ±1) Fy maps y's frame rows onto x's */
+                double R[9], sq;
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++) {
+                        double v = 0.0;
+                        for (int k = 0; k < 3; k++) v += Fx[3 * k + i] * (k == 2 && mirror ? -1.0 : 1.0) * Fy[3 * k + j];
+                        R[3 * i + j] = v;
+                    }
+                int rc = alternate(w, o, R, &sq);
+                if (rc) return rc;
+                if (sq < *best) {
+                    *best = sq;
+                    memcpy(w->best, w->prev, (size_t)P * sizeof(int));
+                }
+                if (*best <= o->robust_sq) return BB_OK;
+            }
+        }
+    }
+    return BB_OK;
+}
+
 int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_align_ws *w,
                   double *sqdist, int *perm_out) {
     int P = w->P, D = w->D;
@@ -272,6 +355,13 @@ int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_a
                 memcpy(w->best, w->prev, (size_t)P * sizeof(int));
             }
         }
+    }
+    /* Robust pass (D = 3, opts->robust_sq > 0): when the starts above leave the cost
+     * above robust_sq, try frames built on atom pairs, which do not depend on the
+     * principal axes (degenerate for symmetric clusters such as the icosahedron). */
+    if (D == 3 && P > o->exhaustive_max_p && o->robust_sq > 0.0 && best > o->robust_sq) {
+        rc = pair_frames(w, o, &best);
+        if (rc) return rc;
     }
     *sqdist = best;
     if (perm_out) memcpy(perm_out, w->best, (size_t)P * sizeof(int));

@@ -306,7 +306,7 @@ static int ot_metric(const bb_eval_input *in, cJSON *out, int eq, bb_ctx *ctx) {
             !(in->task->flags & BB_TASK_ROTATION_INV))
             return BB_OK;
     }
-    bb_align_opts opts = {1, 7, 20};
+    bb_align_opts opts = {1, 7, 20, 0.0};
     size_t nmax = eq ? (P > 20 ? EQ_W2_NMAX_LARGE_P : EQ_W2_NMAX) : X_W2_NMAX;
     uint64_t stream = eq ? BB_STREAM_EQ_X_W2 : BB_STREAM_X_W2;
     picks pa, pb;

@@ -186,6 +186,8 @@ typedef struct bb_align_opts {
     int reflections;      /* 1: minimise over O(D) (rotations and reflections); 0: SO(D) */
     int exhaustive_max_p; /* P <= this: all P! permutations are tried (exact) */
     int max_iter;         /* alternating Hungarian <-> Kabsch rounds per start (>= 1) */
+    double robust_sq;     /* > 0 (D = 3): if the cost stays above this, also try atom-pair
+                             frames until it drops to it (0: off) */
 } bb_align_opts;
 
 /* Per-thread scratch of bb_align_perm (one allocation per thread, never in hot loops). */
@@ -251,8 +253,10 @@ typedef struct bb_min_dist {
 } bb_min_dist;
 int bb_min_dist_init(bb_min_dist *md, const bb_task *t, bb_ctx *ctx);
 /* RMSD = sqrt(min Σ_i ‖x_i − R y_σ(i)‖² / P) (aligned) or ‖x − y‖/√P; ws from
- * bb_align_ws_alloc(P, D) when aligned (else may be NULL). */
-int bb_min_rmsd(const bb_min_dist *md, const double *x, const double *y, bb_align_ws *ws, double *rmsd);
+ * bb_align_ws_alloc(P, D) when aligned (else may be NULL). robust > 0: if the RMSD
+ * found stays above `robust`, the alignment also tries atom-pair frames (align.c). */
+int bb_min_rmsd(const bb_min_dist *md, const double *x, const double *y, bb_align_ws *ws, double robust,
+                double *rmsd);
 
 /* Distinct minima sorted by energy, with a hit count per minimum. */
 typedef struct bb_minima {

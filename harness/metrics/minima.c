@@ -15,7 +15,10 @@
  * reflections (rotation), particle permutations σ (permutation), via align.c; a task
  * with none of these flags uses the plain Euclidean distance / √P.
  *
- * Deduplication: two minima are the same when |Δu| ≤ utol and RMSD ≤ rtol.
+ * Deduplication: two minima are the same when |Δu| ≤ utol and RMSD ≤ rtol; there the
+ * alignment runs its robust pass (atom-pair frames, align.c) until the RMSD is ≤ rtol,
+ * since principal axes are arbitrary for symmetric minima. Coverage uses the robust
+ * pass for pairs whose radial lower bound is ≤ 0.25 (the headline δ).
  * Coverage uses an exact branch-and-bound: the RMSD is bounded below by the RMSD of
  * the sorted distances-to-centroid (‖a − b‖ ≥ |‖a‖ − ‖b‖|, sorted matching is optimal
  * in 1-D), so pairs whose bound exceeds the current best are never aligned.
@@ -32,6 +35,7 @@
 /* ---- relaxation --------------------------------------------------------------- */
 
 #define RELAX_RESTARTS 3
+#define ROBUST_COV_DELTA 0.25 /* the headline δ of minima_recall */
 
 typedef struct {
     const bb_task *task;
@@ -140,10 +144,13 @@ int bb_min_dist_init(bb_min_dist *md, const bb_task *t, bb_ctx *ctx) {
     (void)ctx;
 }
 
-int bb_min_rmsd(const bb_min_dist *md, const double *x, const double *y, bb_align_ws *ws, double *rmsd) {
+int bb_min_rmsd(const bb_min_dist *md, const double *x, const double *y, bb_align_ws *ws, double robust,
+                double *rmsd) {
     double sq = 0.0;
     if (md->aligned) {
-        int rc = bb_align_perm(&md->opts, x, y, ws, &sq, NULL);
+        bb_align_opts o = md->opts;
+        o.robust_sq = robust > 0.0 ? robust * robust * md->P : 0.0;
+        int rc = bb_align_perm(&o, x, y, ws, &sq, NULL);
         if (rc) return rc;
     } else {
         for (int k = 0; k < md->dof; k++) sq += (x[k] - y[k]) * (x[k] - y[k]);
@@ -206,7 +213,7 @@ int bb_minima_add(bb_minima *m, const double *x, double u, int64_t count, double
     }
     for (size_t k = lo; k < m->n && m->u[k] <= u + utol; k++) {
         double r;
-        int rc = bb_min_rmsd(&m->md, m->x + k * (size_t)m->dof, x, ws, &r);
+        int rc = bb_min_rmsd(&m->md, m->x + k * (size_t)m->dof, x, ws, rtol, &r);
         if (rc) return BB_ERR(ctx, rc, "minima: alignment failed");
         if (r <= rtol) {
             m->count[k] += count;
@@ -285,7 +292,9 @@ static int min_rmsd_all(const bb_min_dist *md, size_t na, const double *A, const
             for (size_t k = 0; k < nb; k++) {
                 if (cs[k].lb >= b) break;
                 double r;
-                if (bb_min_rmsd(md, A + i * md->dof, B + cs[k].j * md->dof, ws, &r)) {
+                /* robust alignment where the radial bound allows a match within δ = 0.25 */
+                double robust = cs[k].lb <= ROBUST_COV_DELTA ? ROBUST_COV_DELTA : 0.0;
+                if (bb_min_rmsd(md, A + i * md->dof, B + cs[k].j * md->dof, ws, robust, &r)) {
 #pragma omp atomic write
                     fail = BB_EINTERNAL;
                     break;

@@ -236,8 +236,78 @@ static void perturbed_icosahedron_relaxes_to_the_lj13_global_minimum(void **stat
     assert_int_equal(bb_minima_add(&m, y, u + 1e-9, 1, 1e-3, 0.05, ws, &is_new, NULL, &c), BB_OK);
     assert_false(is_new);
     assert_int_equal(m.count[0], 2);
-    bb_align_ws_free(ws);
+    /* The icosahedron's principal axes are degenerate: random rotations/permutations of
+     * it must still be recognised (robust pass), in every trial. */
+    bb_min_dist md;
+    bb_min_dist_init(&md, t, &c);
+    int plain_ok = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        double q[4], qs = 0.0, R[9], z[39];
+        for (int k2 = 0; k2 < 4; k2++) {
+            q[k2] = bb_rng_normal(&r);
+            qs += q[k2] * q[k2];
+        }
+        qs = sqrt(qs);
+        double a = q[0] / qs, b = q[1] / qs, cc = q[2] / qs, d = q[3] / qs;
+        double M[9] = {a * a + b * b - cc * cc - d * d, 2 * (b * cc - a * d), 2 * (b * d + a * cc),
+                       2 * (b * cc + a * d), a * a - b * b + cc * cc - d * d, 2 * (cc * d - a * b),
+                       2 * (b * d - a * cc), 2 * (cc * d + a * b), a * a - b * b - cc * cc + d * d};
+        memcpy(R, M, sizeof M);
+        for (int p = 0; p < 13; p++) {
+            int src = (p * 5 + trial) % 13;
+            for (int i = 0; i < 3; i++) {
+                z[p * 3 + i] = 0.0;
+                for (int j = 0; j < 3; j++) z[p * 3 + i] += R[i * 3 + j] * x[src * 3 + j];
+            }
+        }
+        double rr, rp;
+        assert_int_equal(bb_align_ws_alloc(13, 3, &ws, &c), BB_OK);
+        assert_int_equal(bb_min_rmsd(&md, x, z, ws, 0.05, &rr), BB_OK);
+        assert_int_equal(bb_min_rmsd(&md, x, z, ws, 0.0, &rp), BB_OK);
+        bb_align_ws_free(ws);
+        plain_ok += rp <= 0.05;
+        if (rr > 1e-6) {
+            printf("  trial %d: robust RMSD %.3g\n", trial, rr);
+            fail();
+        }
+    }
+    printf("  icosahedron copies recognised: robust 40/40, principal-axes starts alone %d/40\n", plain_ok);
     bb_minima_free(&m);
+    bb_task_free(t);
+}
+
+/* Regression: the first LJ-13 catalogue build stored the icosahedron twice — two
+ * orientations whose principal-axes alignment ended at RMSD 0.48. Those two exact
+ * configurations are kept here; the robust pass must merge them. */
+static void symmetric_minima_that_defeat_principal_axes_are_merged(void **state) {
+    (void)state;
+    bb_task *t = NULL;
+    bb_ctx c = {0};
+    if (bb_task_create("lj13-phys", NULL, &t, &c) != BB_OK) {
+        printf("skip: task lj13-phys unavailable (%s)\n", c.msg);
+        skip();
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/metrics/data/icosahedra_pair.json.gz", BB_SOURCE_DIR);
+    bb_minima m;
+    assert_int_equal(bb_minima_read(path, t, &m, NULL, &c), BB_OK);
+    assert_int_equal(m.n, 2);
+    bb_align_ws *ws = NULL;
+    assert_int_equal(bb_align_ws_alloc(13, 3, &ws, &c), BB_OK);
+    double plain, robust;
+    assert_int_equal(bb_min_rmsd(&m.md, m.x, m.x + 39, ws, 0.0, &plain), BB_OK);
+    assert_int_equal(bb_min_rmsd(&m.md, m.x, m.x + 39, ws, 0.05, &robust), BB_OK);
+    printf("  principal-axes starts: RMSD %.4f; with atom-pair frames: %.3g\n", plain, robust);
+    assert_true(robust < 1e-6);
+    bb_minima merged;
+    bb_minima_init(&merged, t);
+    for (size_t k = 0; k < 2; k++)
+        assert_int_equal(bb_minima_add(&merged, m.x + 39 * k, m.u[k], 1, 1e-3, 0.05, ws, NULL, NULL, &c), BB_OK);
+    assert_int_equal(merged.n, 1);
+    assert_int_equal(merged.count[0], 2);
+    bb_minima_free(&merged);
+    bb_minima_free(&m);
+    bb_align_ws_free(ws);
     bb_task_free(t);
 }
 
@@ -246,6 +316,7 @@ int main(void) {
         cmocka_unit_test(relaxation_finds_the_four_toy_minima),
         cmocka_unit_test(recall_and_precision_on_the_toy_catalogue),
         cmocka_unit_test(perturbed_icosahedron_relaxes_to_the_lj13_global_minimum),
+        cmocka_unit_test(symmetric_minima_that_defeat_principal_axes_are_merged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -337,7 +337,7 @@ static void permutation_alignment_matches_brute_force_for_5_atoms(void **state) 
                     i++;
                 }
             }
-            bb_align_opts ex = {refl, 8, 20}, he = {refl, 0, 20};
+            bb_align_opts ex = {refl, 8, 20, 0.0}, he = {refl, 0, 20, 0.0};
             double s_ex, s_he;
             int pe[5];
             assert_int_equal(bb_align_perm(&ex, x, y, ws, &s_ex, pe), BB_OK);
