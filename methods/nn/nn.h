@@ -165,6 +165,7 @@ struct bb_nn_tensor {            /* fields are private by convention; use access
     int id;                      /* position on the tape, -1 if not recorded */
     int requires_grad;
     void *grad_dst;              /* parameter leaves: gradient storage (+=) */
+    void *aux;                   /* op cache for backward (float GELU: Phi(x)), or NULL */
 };
 
 typedef struct bb_nn_graph bb_nn_graph;

@@ -31,6 +31,10 @@
 void nn_vec_silu_f32(const float *g, const float *x, float *y, int64_t n, int order);
 /* vec.c: y = [g *] gelu^(order)(x) (exact GELU), order 0 or 1, float32, vectorised. */
 void nn_vec_gelu_f32(const float *g, const float *x, float *y, int64_t n, int order);
+/* vec.c: forward GELU keeping P = Phi(x); backward g * (P + x phi(x)) from the kept P.
+ * Both agree with nn_vec_gelu_f32 orders 0 and 1 to the last bit. */
+void nn_vec_gelu_keep_f32(const float *x, float *y, float *P, int64_t n);
+void nn_vec_gelu_grad_f32(const float *g, const float *x, const float *P, float *y, int64_t n);
 #define NN_VEC_CHUNK 16384 /* elements per parallel chunk of a vectorised kernel */
 
 /* Arena allocation, 64-byte aligned; NULL (and an error recorded) on failure. */

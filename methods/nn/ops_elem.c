@@ -292,7 +292,19 @@ static bb_nn_tensor *unary_impl(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *
     if (a->dtype == BB_NN_F32) {
         const float *x = a->data, *gv = gy ? gy->data : NULL;
         float *y = t->data;
-        if ((fn == BB_NN_FN_SILU || fn == BB_NN_FN_GELU) && order <= 1) {
+        if (fn == BB_NN_FN_GELU && order == 0 && !gv && nn_grad_mode(g) && a->requires_grad) {
+            /* keep Phi(x) for the backward (one exp instead of exp + division + poly) */
+            float *P = nn_alloc(g, sizeof(float) * (size_t)n);
+            if (!P)
+                return NULL;
+            const int64_t nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+            for (int64_t ch = 0; ch < nch; ch++) {
+                const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
+                nn_vec_gelu_keep_f32(x + i0, y + i0, P + i0, m);
+            }
+            t->aux = P;
+        } else if ((fn == BB_NN_FN_SILU || fn == BB_NN_FN_GELU) && order <= 1) {
             vec_f32(fn == BB_NN_FN_GELU, gv, x, y, n, order);
         } else if (gv) {
 #pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
@@ -336,6 +348,31 @@ bb_nn_tensor *bb_nn_unary_mul(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *x,
     return unary_impl(g, gy, x, fn, order);
 }
 
+/* gy * gelu'(x) from the Phi(x) kept by the forward node t (float32): recorded as the
+ * UNARY_MUL node it equals, so it differentiates like one. */
+static bb_nn_tensor *gelu_grad_kept(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *t)
+{
+    bb_nn_tensor *a = t->src[0];
+    if (!gy || nn_failed(g))
+        return NULL;
+    if (gy->dtype != BB_NN_F32 || !nn_same_shape(gy, a))
+        return bb_nn_unary_mul(g, gy, a, BB_NN_FN_GELU, 1);
+    bb_nn_tensor *o = nn_new(g, a->dtype, a->ndim, a->ne);
+    if (!o)
+        return NULL;
+    const int64_t n = o->n, nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
+    const float *gv = gy->data, *x = a->data, *P = t->aux;
+    float *y = o->data;
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
+        nn_vec_gelu_grad_f32(gv + i0, x + i0, P + i0, y + i0, m);
+    }
+    o->ip[0] = BB_NN_FN_GELU;
+    o->ip[1] = 1;
+    return nn_record(g, o, BB_NN_OP_UNARY_MUL, gy, a, NULL, NULL);
+}
+
 bb_nn_tensor *bb_nn_silu(bb_nn_graph *g, bb_nn_tensor *a) { return bb_nn_unary(g, a, BB_NN_FN_SILU, 0); }
 bb_nn_tensor *bb_nn_gelu(bb_nn_graph *g, bb_nn_tensor *a) { return bb_nn_unary(g, a, BB_NN_FN_GELU, 0); }
 bb_nn_tensor *bb_nn_tanh(bb_nn_graph *g, bb_nn_tensor *a) { return bb_nn_unary(g, a, BB_NN_FN_TANH, 0); }
@@ -377,7 +414,10 @@ void nn_backward_elem(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_ten
         nn_acc(g, gm, a, bb_nn_scale(g, gy, t->fp[0], 0.0));
         break;
     case BB_NN_OP_UNARY: /* y = f^(k)(a): ga = gy * f^(k+1)(a) */
-        nn_acc(g, gm, a, bb_nn_unary_mul(g, gy, a, (bb_nn_fn)t->ip[0], t->ip[1] + 1));
+        if (t->aux) /* float GELU kept Phi(a) */
+            nn_acc(g, gm, a, gelu_grad_kept(g, gy, t));
+        else
+            nn_acc(g, gm, a, bb_nn_unary_mul(g, gy, a, (bb_nn_fn)t->ip[0], t->ip[1] + 1));
         break;
     case BB_NN_OP_UNARY_MUL: /* y = a * f^(k)(b): ga = gy * f^(k)(b), gb = (gy * a) * f^(k+1)(b) */
         if (nn_needs(gm, a))

@@ -122,3 +122,32 @@ nn_vec_gelu_f32(const float *restrict g, const float *restrict x, float *restric
         }
     }
 }
+
+/* Forward GELU that also keeps Phi(x) for the backward: y = x Phi(x), P = Phi(x). */
+__attribute__((target_clones("avx2", "default"))) void
+nn_vec_gelu_keep_f32(const float *restrict x, float *restrict y, float *restrict P, int64_t n)
+{
+    float Pi, p;
+#pragma omp simd private(Pi, p)
+    for (int64_t i = 0; i < n; i++) {
+        vphi(x[i], &Pi, &p);
+        y[i] = x[i] * Pi;
+        P[i] = Pi;
+    }
+}
+
+/* Backward of GELU from the kept Phi: y = g (P + x phi(x)), phi(x) = exp(-x^2/2)/sqrt(2 pi);
+ * one exp, no division. Same clamping as vphi. */
+__attribute__((target_clones("avx2", "default"))) void
+nn_vec_gelu_grad_f32(const float *restrict g, const float *restrict x, const float *restrict P,
+                     float *restrict y, int64_t n)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) {
+        const float xi = x[i];
+        const int big = xi > 12.0f || xi < -12.0f;
+        const float xc = big ? 0.0f : xi;
+        const float p = 0.39894228040143268f * vexpf(-0.5f * xc * xc);
+        y[i] = g[i] * (big ? P[i] : P[i] + xi * p);
+    }
+}

@@ -181,8 +181,11 @@ static void test_vectorised_float_silu_and_gelu_match_double_reference(void **st
     bb_nn_tensor *out[4] = {bb_nn_unary(g, xf, BB_NN_FN_SILU, 0), bb_nn_unary(g, xf, BB_NN_FN_SILU, 1),
                             bb_nn_unary_mul(g, gf, xf, BB_NN_FN_SILU, 0), bb_nn_unary_mul(g, gf, xf, BB_NN_FN_SILU, 1)};
     double worst = 0, wg = 0;
+    bb_nn_tensor *out_gelu1 = NULL;
     for (int k = 0; k < 4; k++) { /* GELU: x Phi(x), Phi + x phi */
         bb_nn_tensor *o = k < 2 ? bb_nn_unary(g, xf, BB_NN_FN_GELU, k) : bb_nn_unary_mul(g, gf, xf, BB_NN_FN_GELU, k - 2);
+        if (k == 3)
+            out_gelu1 = o;
         for (int i = 0; i < N; i++) {
             double xi = (double)(float)x[i], P = 0.5 * erfc(-xi / sqrt(2.0)), p = exp(-0.5 * xi * xi) / sqrt(2 * M_PI);
             double r = (k % 2 == 0) ? xi * P : P + xi * p, scale = (k % 2 == 0) ? fabs(xi) * P : P + fabs(xi) * p;
@@ -196,6 +199,12 @@ static void test_vectorised_float_silu_and_gelu_match_double_reference(void **st
             wg = fmax(wg, fabs(bb_nn_get(o, i) - r) / allow);
         }
     }
+    /* the backward of a float GELU uses the Phi kept by the forward: same bits as the
+     * generic gy * gelu'(x) */
+    bb_nn_tensor *xi = bb_nn_input(g, BB_NN_F32, 1, (const int64_t[]){N}, x), *gx;
+    bb_nn_tensor *yv = bb_nn_sum(g, bb_nn_mul(g, bb_nn_gelu(g, xi), gf));
+    assert_int_equal(bb_nn_grad(g, yv, NULL, 1, &xi, &gx, 0), BB_OK);
+    assert_memory_equal(gx->data, out_gelu1->data, sizeof(float) * N);
     printf("float32 gelu/gelu' (vectorised A&S erf) max error / (1.5e-7 (1+|x|) + 2e-6 terms) "
            "over [-95, 95]: %.3g (must be <= 1)\n", wg);
     assert_true(wg <= 1.0);
