@@ -175,9 +175,9 @@ int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, b
     }
     for (int k = 0; k < ps->n; k++) {
         const bb_nn_param_info *p = &ps->info[k];
-        uint32_t nl, nd;
+        uint32_t nl = 0, nd = 0;
         char name[sizeof p->name];
-        int64_t ne[BB_NN_MAX_DIMS];
+        int64_t ne[BB_NN_MAX_DIMS] = {0, 0, 0, 0};
         if (!get(&r, &nl, 4) || nl >= sizeof name || !get(&r, name, nl)) {
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: truncated parameter table", path);
             goto out;

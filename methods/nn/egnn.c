@@ -28,11 +28,13 @@ int bb_nn_egnn_init(bb_nn_egnn *net, bb_nn_params *ps, const char *name,
     int rc;
     net->h0 = -1;
     if (T > 0) {
-        snprintf(nm, sizeof nm, "%s.embed", name);
+        if (snprintf(nm, sizeof nm, "%s.embed", name) >= (int)sizeof nm)
+            return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
         if ((rc = bb_nn_linear_init(&net->embed, ps, nm, T, H, 1, ctx)) < 0)
             return rc;
     } else {
-        snprintf(nm, sizeof nm, "%s.h0", name);
+        if (snprintf(nm, sizeof nm, "%s.h0", name) >= (int)sizeof nm)
+            return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
         if ((net->h0 = bb_nn_params_add(ps, nm, 2, (const int64_t[]){1, H}, BB_NN_INIT_NORMAL,
                                          1.0, ctx)) < 0)
             return net->h0;
@@ -44,7 +46,8 @@ int bb_nn_egnn_init(bb_nn_egnn *net, bb_nn_params *ps, const char *name,
             {&L->x1, "coord1", H, H, 1}, {&L->x2, "coord2", H, 1, 0},
             {&L->n1, "node1", 2 * H, H, 1}, {&L->n2, "node2", H, H, 1}};
         for (int k = 0; k < 6; k++) {
-            snprintf(nm, sizeof nm, "%s.%d.%s", name, l, spec[k].sfx);
+            if (snprintf(nm, sizeof nm, "%s.%d.%s", name, l, spec[k].sfx) >= (int)sizeof nm)
+                return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
             if ((rc = bb_nn_linear_init(spec[k].lin, ps, nm, spec[k].in, spec[k].out,
                                         spec[k].bias, ctx)) < 0)
                 return rc;
@@ -53,10 +56,12 @@ int bb_nn_egnn_init(bb_nn_egnn *net, bb_nn_params *ps, const char *name,
         ps->info[L->x2.w].a = 0.001 * sqrt(6.0 / (double)(H + 1));
     }
     if (cfg->out == BB_NN_EGNN_SCALAR) {
-        snprintf(nm, sizeof nm, "%s.out1", name);
+        if (snprintf(nm, sizeof nm, "%s.out1", name) >= (int)sizeof nm)
+            return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
         if ((rc = bb_nn_linear_init(&net->o1, ps, nm, H, H, 1, ctx)) < 0)
             return rc;
-        snprintf(nm, sizeof nm, "%s.out2", name);
+        if (snprintf(nm, sizeof nm, "%s.out2", name) >= (int)sizeof nm)
+            return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
         if ((rc = bb_nn_linear_init(&net->o2, ps, nm, H, 1, 1, ctx)) < 0)
             return rc;
     }

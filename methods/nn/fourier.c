@@ -22,24 +22,30 @@ int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *n
     f->n_layers = n_layers;
     char nm[128];
     int rc;
-    snprintf(nm, sizeof nm, "%s.timestep_phase", name);
+    if (snprintf(nm, sizeof nm, "%s.timestep_phase", name) >= (int)sizeof nm)
+        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
     if ((f->phase = bb_nn_params_add(ps, nm, 2, (const int64_t[]){1, channels}, BB_NN_INIT_NORMAL, 1.0, ctx)) < 0)
         return f->phase;
-    snprintf(nm, sizeof nm, "%s.input_embed", name);
+    if (snprintf(nm, sizeof nm, "%s.input_embed", name) >= (int)sizeof nm)
+        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
     if ((rc = bb_nn_linear_init(&f->embed_in, ps, nm, in, channels, 1, ctx)) < 0)
         return rc;
-    snprintf(nm, sizeof nm, "%s.timestep_embed.0", name);
+    if (snprintf(nm, sizeof nm, "%s.timestep_embed.0", name) >= (int)sizeof nm)
+        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
     if ((rc = bb_nn_linear_init(&f->t1, ps, nm, 2 * channels, channels, 1, ctx)) < 0)
         return rc;
-    snprintf(nm, sizeof nm, "%s.timestep_embed.2", name);
+    if (snprintf(nm, sizeof nm, "%s.timestep_embed.2", name) >= (int)sizeof nm)
+        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
     if ((rc = bb_nn_linear_init(&f->t2, ps, nm, channels, channels, 1, ctx)) < 0)
         return rc;
     for (int l = 0; l < n_layers; l++) {
-        snprintf(nm, sizeof nm, "%s.layers.%d", name, l);
+        if (snprintf(nm, sizeof nm, "%s.layers.%d", name, l) >= (int)sizeof nm)
+            return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
         if ((rc = bb_nn_linear_init(&f->hidden[l], ps, nm, channels, channels, 1, ctx)) < 0)
             return rc;
     }
-    snprintf(nm, sizeof nm, "%s.layers.out", name);
+    if (snprintf(nm, sizeof nm, "%s.layers.out", name) >= (int)sizeof nm)
+        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
     if ((rc = bb_nn_linear_init(&f->last, ps, nm, channels, out, 1, ctx)) < 0)
         return rc;
     ps->info[f->last.w].init = BB_NN_INIT_ZEROS; /* zero_init = True */

@@ -35,12 +35,14 @@ int bb_nn_linear_init(bb_nn_linear *l, bb_nn_params *ps, const char *name, int i
     if (in < 1 || out < 1)
         return BB_ERR(ctx, BB_EINVAL, "nn linear %s: sizes %d -> %d", name, in, out);
     double bound = 1.0 / sqrt((double)in); /* kaiming_uniform(a=sqrt 5) == U(+-1/sqrt(in)) */
-    snprintf(nm, sizeof nm, "%s.weight", name);
+    if (snprintf(nm, sizeof nm, "%s.weight", name) >= (int)sizeof nm)
+        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
     l->w = bb_nn_params_add(ps, nm, 2, (const int64_t[]){in, out}, BB_NN_INIT_UNIFORM, bound, ctx);
     if (l->w < 0)
         return l->w;
     if (bias) {
-        snprintf(nm, sizeof nm, "%s.bias", name);
+        if (snprintf(nm, sizeof nm, "%s.bias", name) >= (int)sizeof nm)
+            return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
         l->b = bb_nn_params_add(ps, nm, 2, (const int64_t[]){1, out}, BB_NN_INIT_UNIFORM, bound, ctx);
         if (l->b < 0)
             return l->b;
@@ -78,7 +80,8 @@ int bb_nn_mlp_init(bb_nn_mlp *m, bb_nn_params *ps, const char *name, int n_sizes
     m->act = act;
     for (int i = 0; i < m->n_layers; i++) {
         char nm[128];
-        snprintf(nm, sizeof nm, "%s.%d", name, i);
+        if (snprintf(nm, sizeof nm, "%s.%d", name, i) >= (int)sizeof nm)
+            return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
         int rc = bb_nn_linear_init(&m->lin[i], ps, nm, sizes[i], sizes[i + 1], 1, ctx);
         if (rc < 0)
             return rc;
