@@ -98,6 +98,14 @@ static int get_array(const cJSON *o, const char *field, size_t n, double **out, 
     return BB_OK;
 }
 
+/* Bin edges must be finite and strictly increasing. */
+static int check_edges(const double *e, size_t n, const char *path, const char *what, const char *field, bb_ctx *ctx) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(e[i]) || (i && !(e[i] > e[i - 1])))
+            return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s[%zu]: edges must be finite and increasing", path, what, field, i);
+    return BB_OK;
+}
+
 static const cJSON *metric_entry(const bb_rset_run *r, const char *name) {
     return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->report, "metrics"), name);
 }
@@ -262,6 +270,7 @@ static int plot_energy(const bb_rset *rs, const bb_agg *a, size_t t, bb_plot_set
         size_t ne = 0;
         rc = get_array(h, "bin_edges", 0, &edges, &ne, r->path, "metrics.energy_histogram", ctx);
         if (!rc && ne < 2) rc = BB_ERR(ctx, BB_EFORMAT, "%s: metrics.energy_histogram.bin_edges: fewer than 2 edges", r->path);
+        if (!rc) rc = check_edges(edges, ne, r->path, "metrics.energy_histogram", "bin_edges", ctx);
         if (!rc && nb && ne - 1 != nb)
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: metrics.energy_histogram: %zu bins, other methods of %s have %zu",
                         r->path, ne - 1, a->tasks[t], nb);
@@ -344,6 +353,8 @@ static int grid_of(const cJSON *h, grid2d *g, const char *path, const char *what
         rc = get_array(h, "x_edges", 0, &g->xe, &n1, path, what, ctx);
         if (!rc) rc = get_array(h, "y_edges", 0, &g->ye, &n2, path, what, ctx);
         if (!rc && (n1 < 2 || n2 < 2)) rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: fewer than 2 edges", path, what);
+        if (!rc) rc = check_edges(g->xe, n1, path, what, "x_edges", ctx);
+        if (!rc) rc = check_edges(g->ye, n2, path, what, "y_edges", ctx);
         g->nx = n1 - 1, g->ny = n2 - 1;
     } else {
         const cJSON *nb = cJSON_GetObjectItemCaseSensitive(h, "n_bins");
