@@ -255,13 +255,37 @@ static void step_points(const double *edges, const double *d, size_t nb, double 
     }
 }
 
+/* Energy histograms are stored finely (the metric's grid); for display, groups of
+ * f = ceil(nb / BB_PLOT_MAX_BINS) adjacent bins are merged, in place, into their
+ * width-weighted mean density (exact: the merged bin's probability mass is kept).
+ * d[i] may be NULL. Returns the number of display bins. */
+#define BB_PLOT_MAX_BINS 50
+
+static size_t merge_bins(double *edges, size_t nb, double *d1, double *d2) {
+    size_t f = (nb + BB_PLOT_MAX_BINS - 1) / BB_PLOT_MAX_BINS, nd = (nb + f - 1) / f;
+    if (f <= 1) return nb;
+    double *ds[2] = {d1, d2};
+    for (int q = 0; q < 2; q++) {
+        if (!ds[q]) continue;
+        for (size_t j = 0; j < nd; j++) {
+            size_t i0 = j * f, i1 = i0 + f < nb ? i0 + f : nb;
+            double mass = 0.0;
+            for (size_t i = i0; i < i1; i++) mass += ds[q][i] * (edges[i + 1] - edges[i]);
+            ds[q][j] = mass / (edges[i1] - edges[i0]);
+        }
+    }
+    for (size_t j = 1; j < nd; j++) edges[j] = edges[j * f];
+    edges[nd] = edges[nb];
+    return nd;
+}
+
 static int plot_energy(const bb_rset *rs, const bb_agg *a, size_t t, bb_plot_set *ps, const bb_rset_run **tmp,
                        bb_ctx *ctx) {
     size_t nk = a->n_methods;
     bb_svg_series *s = calloc(nk + 1, sizeof *s);
     double **bufs = calloc(2 * (nk + 1), sizeof *bufs);
     int rc = (!s || !bufs) ? BB_ERR(ctx, BB_ENOMEM, "plot: out of memory") : BB_OK;
-    size_t ns = 1, nb = 0;
+    size_t ns = 1, nb = 0, nd = 0;
     for (size_t k = 0; !rc && k < nk; k++) {
         const bb_rset_run *r = rep_run(rs, a->tasks[t], a->methods[k], tmp);
         const cJSON *h = r ? metric_entry(r, "energy_histogram") : NULL;
@@ -280,21 +304,22 @@ static int plot_energy(const bb_rset *rs, const bb_agg *a, size_t t, bb_plot_set
             rc = get_array(h, "density_reference", ne - 1, &dr, NULL, r->path, "metrics.energy_histogram", ctx);
         if (!rc) {
             nb = ne - 1;
+            nd = merge_bins(edges, nb, ds, dr);
             if (dr) {
-                bufs[0] = malloc(2 * nb * sizeof(double)), bufs[1] = malloc(2 * nb * sizeof(double));
+                bufs[0] = malloc(2 * nd * sizeof(double)), bufs[1] = malloc(2 * nd * sizeof(double));
                 if (!bufs[0] || !bufs[1]) rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
                 else {
-                    step_points(edges, dr, nb, bufs[0], bufs[1]);
-                    s[0] = (bb_svg_series){"reference", bufs[0], bufs[1], 2 * nb, -1, 1, 0};
+                    step_points(edges, dr, nd, bufs[0], bufs[1]);
+                    s[0] = (bb_svg_series){"reference", bufs[0], bufs[1], 2 * nd, -1, 1, 0};
                 }
             }
             if (!rc && ds) {
-                double *x = malloc(2 * nb * sizeof *x), *y = malloc(2 * nb * sizeof *y);
+                double *x = malloc(2 * nd * sizeof *x), *y = malloc(2 * nd * sizeof *y);
                 bufs[2 * ns] = x, bufs[2 * ns + 1] = y;
                 if (!x || !y) rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
                 else {
-                    step_points(edges, ds, nb, x, y);
-                    s[ns] = (bb_svg_series){a->methods[k], x, y, 2 * nb, (int)k, 0, 0};
+                    step_points(edges, ds, nd, x, y);
+                    s[ns] = (bb_svg_series){a->methods[k], x, y, 2 * nd, (int)k, 0, 0};
                     ns++;
                 }
             }
@@ -302,10 +327,12 @@ static int plot_energy(const bb_rset *rs, const bb_agg *a, size_t t, bb_plot_set
         free(edges), free(ds), free(dr);
     }
     if (!rc && s[0].n) {
-        char title[256], name[256];
+        char title[256], name[256], xlabel[160];
         snprintf(title, sizeof title, "%s: energy histogram, samples vs reference", a->tasks[t]);
         safe_name(name, sizeof name, "energy", a->tasks[t], NULL);
-        bb_svg_plot p = {title, "reduced energy u = E/kT", "density", 0, 0};
+        if (nd < nb) snprintf(xlabel, sizeof xlabel, "reduced energy u = E/kT (%zu bins shown as %zu)", nb, nd);
+        else snprintf(xlabel, sizeof xlabel, "reduced energy u = E/kT");
+        bb_svg_plot p = {title, xlabel, "density", 0, 0};
         plot_buf pb;
         rc = buf_open(&pb, ctx);
         if (!rc) rc = buf_close(&pb, bb_svg_lines(pb.fp, &p, s, ns, ctx), ps, name, a->tasks[t], title, ctx);

@@ -212,6 +212,52 @@ static void tica_layout_with_ranges_and_nested_rows_is_plotted_transposed(void *
     free(dir);
 }
 
+static void fine_energy_histograms_are_merged_for_display_keeping_mass(void **state) {
+    (void)state;
+    char *dir = fx_tempdir();
+    /* 120 bins of width 0.5 on [0, 60]: samples alternate 0/1, reference is flat 0.5.
+     * Merged by 3 into 40 bins: groups (0,1,0) -> 1/3 and (1,0,1) -> 2/3. */
+    cJSON *r = cJSON_CreateObject();
+    cJSON *e = cJSON_CreateArray(), *ds = cJSON_CreateArray(), *dr = cJSON_CreateArray();
+    for (int i = 0; i <= 120; i++) cJSON_AddItemToArray(e, cJSON_CreateNumber(0.5 * i));
+    for (int i = 0; i < 120; i++) {
+        cJSON_AddItemToArray(ds, cJSON_CreateNumber(i % 2));
+        cJSON_AddItemToArray(dr, cJSON_CreateNumber(0.5));
+    }
+    char *ej = cJSON_PrintUnformatted(e), *dsj = cJSON_PrintUnformatted(ds), *drj = cJSON_PrintUnformatted(dr);
+    char *rep = malloc(16384);
+    snprintf(rep, 16384,
+             "{\"schema\":\"boltzbench.report/1\",\"status\":\"ok\",\"config_sha256\":\"ef\","
+             "\"harness\":{\"version\":\"0.1.0\",\"git_commit\":\"x\"},\"task\":{\"id\":\"dw4@1\"},"
+             "\"method\":{\"name\":\"mala\",\"version\":1},\"seed\":0,\"budget\":{\"limit\":100,\"used\":100},"
+             "\"metrics\":{\"energy_histogram\":{\"value\":null,\"kind\":\"histogram\",\"bin_edges\":%s,"
+             "\"density_samples\":%s,\"density_reference\":%s}}}",
+             ej, dsj, drj);
+    assert_int_equal(fx_write_text(dir, "r.json", rep), 0);
+    cJSON_free(ej), cJSON_free(dsj), cJSON_free(drj);
+    cJSON_Delete(e), cJSON_Delete(ds), cJSON_Delete(dr), cJSON_Delete(r);
+    free(rep);
+    bb_ctx ctx = {0};
+    bb_rset rs;
+    bb_agg a;
+    bb_plot_set ps;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_OK);
+    assert_int_equal(ps.n, 1);
+    const char *svg = ps.p[0].svg;
+    assert_non_null(strstr(svg, "(120 bins shown as 40)"));
+    assert_int_equal(fx_count(svg, " L"), 2 * (2 * 40 - 1)); /* reference + samples, 80 points each */
+    /* y axis: data [1/3, 2/3] padded 5% -> [0.31667, 0.68333] on 328..34; 1/3 -> 314.64, 2/3 -> 47.36;
+     * first two merged bins: x 0..1.5 and 1.5..3 on a [-3, 63] axis over 78..470 */
+    assert_non_null(strstr(svg, "M95.82 314.64 L104.73 314.64 L104.73 47.36 L113.64 47.36"));
+    bb_plots_free(&ps);
+    bb_agg_free(&a);
+    bb_rset_free(&rs);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 static void malformed_plot_data_is_an_error_naming_the_file(void **state) {
     (void)state;
     char *dir = fx_tempdir();
@@ -282,6 +328,7 @@ int main(void) {
         cmocka_unit_test(heat_maps_share_one_colour_scale_and_refuse_bad_grids),
         cmocka_unit_test(plots_are_built_from_anytime_histogram_and_2d_entries),
         cmocka_unit_test(tica_layout_with_ranges_and_nested_rows_is_plotted_transposed),
+        cmocka_unit_test(fine_energy_histograms_are_merged_for_display_keeping_mass),
         cmocka_unit_test(malformed_plot_data_is_an_error_naming_the_file),
         cmocka_unit_test(report_printer_shows_config_budget_metrics_and_anytime),
     };
