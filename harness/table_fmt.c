@@ -206,13 +206,11 @@ static void tex_escape(FILE *fp, const char *s) {
 }
 
 static void tex_cell(FILE *fp, const bb_agg_cell *c) {
+    /* bold inside math mode: \\textbf does not reach digits typeset in $...$ */
+    const char *b0 = c->best ? "\\mathbf{" : "", *b1 = c->best ? "}" : "";
     if (!c->present || c->st.n == 0) fprintf(fp, "--");
-    else {
-        if (c->best) fprintf(fp, "\\textbf{");
-        if (c->st.n < 2) fprintf(fp, "$%.4g$ ($n{=}1$)", c->st.mean);
-        else fprintf(fp, "$%.4g \\pm %.2g$", c->st.mean, c->st.half);
-        if (c->best) fprintf(fp, "}");
-    }
+    else if (c->st.n < 2) fprintf(fp, "$%s%.4g%s$ ($n{=}1$)", b0, c->st.mean, b1);
+    else fprintf(fp, "$%s%.4g \\pm %.2g%s$", b0, c->st.mean, c->st.half, b1);
     if (c->n_failed) fprintf(fp, "$^{\\dagger%zu}$", c->n_failed);
 }
 

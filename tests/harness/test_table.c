@@ -160,7 +160,8 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     assert_non_null(strstr(csv, "dw4@1,mala@1,energy_w2,0,10000,3,0.83333333333333337,"));
     assert_non_null(strstr(csv, ",1,1,0.1.0,")); /* mala 1e5: n_failed 1, best 1 */
     char *tex = render(&rs, &a, BB_TABLE_LATEX);
-    assert_non_null(strstr(tex, "\\textbf{$0.375 \\pm 0.31$}"));
+    assert_non_null(strstr(tex, "$\\mathbf{0.375 \\pm 0.31}$"));
+    assert_non_null(strstr(tex, "$0.35 \\pm 0.12$"));
     assert_non_null(strstr(tex, "energy\\_w2"));
     assert_int_equal(fx_count(tex, "\\begin{table}"), 2);
     /* deterministic bytes */
