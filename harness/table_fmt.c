@@ -206,7 +206,7 @@ static void tex_escape(FILE *fp, const char *s) {
 }
 
 static void tex_cell(FILE *fp, const bb_agg_cell *c) {
-    /* bold inside math mode: \\textbf does not reach digits typeset in $...$ */
+    /* bold inside math mode: \textbf does not reach digits typeset in $...$ */
     const char *b0 = c->best ? "\\mathbf{" : "", *b1 = c->best ? "}" : "";
     if (!c->present || c->st.n == 0) fprintf(fp, "--");
     else if (c->st.n < 2) fprintf(fp, "$%s%.4g%s$ ($n{=}1$)", b0, c->st.mean, b1);
