@@ -7,10 +7,12 @@
 
 extern const bb_method bb_method_mala;
 extern const bb_method bb_method_pt;
+extern const bb_method bb_method_adjoint_sampling;
 
 const bb_method *const bb_methods[] = {
     &bb_method_mala,
     &bb_method_pt,
+    &bb_method_adjoint_sampling,
     NULL,
 };
 

@@ -1,0 +1,103 @@
+/* as.h — internals of Adjoint Sampling shared by its files (and its tests): the
+ * resolved configuration, the controller network, simulation of the controlled SDE,
+ * one reciprocal-adjoint-matching step, and the resumable training state.
+ *
+ * Parametrisation (see README.md): the network outputs s(x, t) ≈ −∇g(X_1) (g(x) =
+ * u(x) + log p_1^base(x), u the reduced energy), the control is u_t = σ_t s and the
+ * controlled SDE is dX = σ_t² s dt + σ_t dB from X_0 = 0. Not part of the public API.
+ */
+#ifndef BB_AS_H
+#define BB_AS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "methods/common/replay.h"
+#include "methods/nn/nn.h"
+#include "methods/sde/sde.h"
+
+typedef struct as_config {
+    int use_egnn;           /* 1: EGNN controller, 0: MLP */
+    int hidden, layers, t_dim;
+    double sigma_min, sigma_max;
+    int n_steps;            /* Euler–Maruyama steps on [0, 1] */
+    int batch;              /* new trajectories (energy evaluations) per outer iteration */
+    int buffer;             /* replay capacity (rows) */
+    int inner_steps;        /* gradient steps per outer iteration */
+    int train_batch;        /* rows per gradient step */
+    double lr, max_grad_norm, max_score_norm;
+    double out_scale;       /* s = out_scale * network output (keeps EGNN coordinates O(1)) */
+    bb_sde_space sp;
+} as_config;
+
+/* Random streams (harness/rng.h: method-internal ids below 0x4000_0000). */
+#define AS_STREAM_SIM 0x00000001ull        /* + outer: trajectories of outer iteration */
+#define AS_STREAM_TRAIN 0x01000000ull      /* + outer: buffer draws, t, bridge noise */
+#define AS_STREAM_FINAL 0x02000000ull      /* final samples */
+#define AS_STREAM_ANYTIME 0x03000000ull    /* + index: anytime-checkpoint samples */
+
+typedef struct bb_params bb_params;
+typedef struct bb_task bb_task;
+/* Resolved parameters -> configuration for `task` (BB_EINVAL naming the parameter). */
+int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c, bb_ctx *ctx);
+
+typedef struct as_model {
+    as_config cfg;
+    bb_sde_schedule sch;
+    bb_nn_params ps;
+    bb_nn_egnn egnn;
+    bb_nn_mlp mlp;
+    bb_nn_egnn_graph eg_sim, eg_train;   /* EGNN graphs for cfg.batch and cfg.train_batch rows */
+    bb_nn_graph *g;
+    bb_nn_adam opt;
+    double h21;            /* h²(1): variance of the base marginal at t = 1 */
+    double *xbuf, *tbuf, *sbuf; /* scratch [max(batch, train_batch)][dof] / [..] */
+    double *rows;          /* [train_batch][2 dof] buffer draws */
+} as_model;
+
+/* Build the network (parameters seeded from `seed`), the optimizer and scratch. On
+ * failure everything is released. Free with as_model_free (NULL-safe). */
+int as_model_init(as_model *m, const as_config *cfg, uint64_t seed, bb_ctx *ctx);
+void as_model_free(as_model *m);
+
+/* s(x, t) for n <= cfg.batch rows: x[n][dof], common time t -> s[n][dof] (no tape). */
+int as_model_score(as_model *m, size_t n, const double *x, double t, double *s, bb_ctx *ctx);
+
+/* Simulate n trajectories of the controlled SDE from X_0 = 0 with noise from rng
+ * (consumed in a fixed order), in chunks of cfg.batch rows: x1[n][dof] OUT. When
+ * lw != NULL, lw[n] OUT = −(Σ_k ½|ũ_k|² + ũ_k·z_k), the Girsanov part of the
+ * log importance weight (ũ_k = σ_k² s dt / σ_k, the drift increment over the noise std;
+ * exact for the discretised base process). Costs no energy evaluations. */
+int as_simulate(as_model *m, size_t n, bb_rng *rng, double *x1, double *lw, bb_ctx *ctx);
+
+/* log density of the base marginal at t = 1 (N(0, h²(1)) on the noise subspace). */
+double as_log_pbase(const as_model *m, const double *x);
+
+/* Make a buffer row [x1 | target] from x1 and ∇u(x1): target = −clip(∇u − x1/h²(1))
+ * (per-particle norm clip at max_score_norm), COM removed for COM-free spaces. */
+void as_make_row(const as_model *m, const double *x1, const double *grad, double *row);
+
+/* One reciprocal adjoint matching step on cfg.train_batch rows drawn from rb:
+ * t ~ U(0,1), X_t from the base bridge given X_0 = 0 and X_1, loss = mean over
+ * particles of |s(X_t, t) − target|², Adam step. loss OUT. */
+int as_train_step(as_model *m, const bb_replay *rb, bb_rng *rng, double *loss, bb_ctx *ctx);
+
+/* Training progress saved in the state file. */
+typedef struct as_progress {
+    int64_t outer;        /* outer iterations completed */
+    int64_t evals;        /* energy evaluations spent by the method so far */
+    size_t n_curve, cap_curve;
+    double *curve;        /* [n_curve][4]: outer, evals, mean loss, wall seconds */
+} as_progress;
+int as_progress_add(as_progress *pr, double loss, double wall, bb_ctx *ctx);
+void as_progress_free(as_progress *pr);
+
+/* Write / read the whole training state (network, Adam moments, replay buffer,
+ * progress) atomically to / from `path`. read checks the state belongs to this
+ * configuration and seed (BB_EFORMAT naming the path otherwise). */
+int as_state_save(const char *path, const as_model *m, const bb_replay *rb,
+                  const as_progress *pr, uint64_t seed, bb_ctx *ctx);
+int as_state_load(const char *path, as_model *m, bb_replay *rb, as_progress *pr,
+                  uint64_t seed, bb_ctx *ctx);
+
+#endif
