@@ -9,9 +9,10 @@ MLP), written the usual PyTorch way, in two modes:
               times training steps (forward + backward + Adam) like bench/bench_nn.c.
               Thread settings are chosen by the caller through the environment
               (OPENBLAS_NUM_THREADS) and --torch-threads.
-  crosscheck: python3 bench_nn_torch.py crosscheck --in w.json --out r.json
+  crosscheck: python3 bench_nn_torch.py crosscheck --in w.json --out r.json [--in ... --out ...]
               loads weights and inputs exported by tests/nn/test_nn_torch.c, returns the
-              outputs and the gradients w.r.t. inputs and weights (float64).
+              outputs and the gradients w.r.t. inputs and weights (float64); several
+              pairs in one call share one torch import.
 
 Linear weights are exchanged as boltzbench stores them, [in, out] = PyTorch's weight
 transposed. This is an optional cross-check tool, never part of the product.
@@ -197,13 +198,20 @@ def bench(args):
     res = {"case": args.case, "steps": args.steps, "seconds": sec, "steps_per_s": args.steps / sec,
            "cpu_s_per_step": cpu / args.steps,
            "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "batch": B}
-    with open(args.out, "w") as f:
+    with open(args.out[0], "w") as f:
         json.dump(res, f)
 
 
 def crosscheck(args):
+    if len(args.inp or []) != len(args.out):
+        raise SystemExit("crosscheck: give one --out per --in")
+    for inp, out in zip(args.inp, args.out):
+        crosscheck_one(inp, out)
+
+
+def crosscheck_one(inp, outp):
     torch.set_default_dtype(torch.float64)
-    with open(args.inp) as f:
+    with open(inp) as f:
         spec = json.load(f)
     kind = spec["model"]
     W = {k: torch.tensor(v["data"], dtype=torch.float64).reshape(v["shape"]) for k, v in spec["params"].items()}
@@ -262,7 +270,7 @@ def crosscheck(args):
         nm, is_w = name_of[id(p)]
         gp = torch.zeros_like(p) if gp is None else gp
         out["gparams"][nm] = (gp.T if is_w else gp).reshape(-1).tolist()
-    with open(args.out, "w") as f:
+    with open(outp, "w") as f:
         json.dump(out, f)
 
 
@@ -273,8 +281,8 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--batch", type=int, default=0)
     ap.add_argument("--torch-threads", type=int, default=0)
-    ap.add_argument("--in", dest="inp")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--in", dest="inp", action="append")
+    ap.add_argument("--out", action="append", required=True)
     args = ap.parse_args()
     (bench if args.mode == "bench" else crosscheck)(args)
 

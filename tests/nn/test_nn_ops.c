@@ -356,6 +356,98 @@ static void test_arena_does_not_malloc_in_steady_state(void **state)
     bb_nn_graph_free(g);
 }
 
+static void test_grad_mode_detach_seed_and_accessors_behave_as_documented(void **state)
+{
+    (void)state;
+    bb_ctx c = {0};
+    bb_nn_graph *g;
+    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    assert_int_equal(bb_nn_dtype_size(BB_NN_F32), 4);
+    assert_int_equal(bb_nn_dtype_size(BB_NN_F64), 8);
+    double xv[6] = {0.5, -1.25, 2.385, 0.75, -0.3, 1.1};
+    bb_nn_tensor *x = bb_nn_input(g, BB_NN_F64, 3, (const int64_t[]){1, 2, 3}, xv);
+    assert_int_equal(bb_nn_rows(x), 2);
+    assert_int_equal(bb_nn_cols(x), 3);
+    int len0 = bb_nn_graph_tape_len(g);
+    assert_int_equal(len0, 1); /* the input leaf */
+    /* grad mode off: nothing is recorded, results are constants */
+    assert_int_equal(bb_nn_graph_set_grad(g, 0), 1);
+    bb_nn_tensor *y0 = bb_nn_mul(g, x, x);
+    assert_int_equal(bb_nn_graph_tape_len(g), len0);
+    assert_int_equal(y0->requires_grad, 0);
+    assert_int_equal(bb_nn_graph_set_grad(g, 1), 0);
+    /* detach: y = x * detach(x) has gradient detach(x) = x (not 2x) */
+    bb_nn_tensor *y = bb_nn_sum(g, bb_nn_mul(g, x, bb_nn_detach(g, x))), *gx;
+    assert_int_equal(bb_nn_grad(g, y, NULL, 1, &x, &gx, 0), BB_OK);
+    for (int i = 0; i < 6; i++)
+        assert_true(bb_nn_get(gx, i) == xv[i]);
+    /* vector-Jacobian product with a seed: d/dx sum(seed * x^2) = 2 seed x */
+    bb_nn_tensor *sq = bb_nn_mul(g, x, x);
+    bb_nn_tensor *seed = bb_nn_full(g, BB_NN_F64, 3, (const int64_t[]){1, 2, 3}, -0.5);
+    assert_int_equal(bb_nn_grad(g, sq, seed, 1, &x, &gx, 0), BB_OK);
+    for (int i = 0; i < 6; i++)
+        assert_true(bb_nn_get(gx, i) == -xv[i]);
+    /* a non-scalar y without a seed is refused */
+    assert_int_equal(bb_nn_grad(g, sq, NULL, 1, &x, &gx, 0), BB_EINVAL);
+    assert_int_equal(bb_nn_graph_status(g, &c), BB_EINVAL);
+    assert_non_null(strstr(c.msg, "seed"));
+    bb_nn_graph_reset(g);
+    /* y independent of x: zero gradient */
+    x = bb_nn_input(g, BB_NN_F64, 1, (const int64_t[]){3}, xv);
+    bb_nn_tensor *k = bb_nn_sum(g, bb_nn_full(g, BB_NN_F64, 1, (const int64_t[]){3}, 2.0));
+    assert_int_equal(bb_nn_grad(g, k, NULL, 1, &x, &gx, 0), BB_OK);
+    for (int i = 0; i < 3; i++)
+        assert_true(bb_nn_get(gx, i) == 0.0);
+    bb_nn_graph_free(g);
+    /* params_find */
+    bb_nn_params ps;
+    bb_nn_params_init(&ps, BB_NN_F32);
+    assert_int_equal(bb_nn_params_add(&ps, "a.weight", 2, (const int64_t[]){2, 3}, BB_NN_INIT_ZEROS, 0, &c), 0);
+    assert_int_equal(bb_nn_params_add(&ps, "a.bias", 1, (const int64_t[]){3}, BB_NN_INIT_ZEROS, 0, &c), 1);
+    assert_int_equal(bb_nn_params_add(&ps, "a.bias", 1, (const int64_t[]){3}, BB_NN_INIT_ZEROS, 0, &c), BB_EINVAL);
+    assert_int_equal(bb_nn_params_find(&ps, "a.bias"), 1);
+    assert_int_equal(bb_nn_params_find(&ps, "b"), -1);
+    bb_nn_params_free(&ps);
+}
+
+/* Exact divergence of a linear map through D vector-Jacobian products (the Hutchinson
+ * building block): sum_i e_i^T J e_i = trace(W). */
+static void test_vjp_divergence_of_a_linear_map_is_its_trace(void **state)
+{
+    (void)state;
+    enum { D = 5, B = 3 };
+    bb_ctx c = {0};
+    bb_nn_params ps;
+    bb_nn_linear lin;
+    bb_nn_params_init(&ps, BB_NN_F64);
+    assert_int_equal(bb_nn_linear_init(&lin, &ps, "lin", D, D, 1, &c), BB_OK);
+    assert_int_equal(bb_nn_params_alloc(&ps, 9, &c), BB_OK);
+    double W[D * D], tr = 0, xv[B * D];
+    bb_nn_params_get(&ps, lin.w, W);
+    for (int i = 0; i < D; i++)
+        tr += W[i * D + i];
+    for (int i = 0; i < B * D; i++)
+        xv[i] = sin(1.3 * i);
+    bb_nn_graph *g;
+    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    bb_nn_tensor *x = bb_nn_input(g, BB_NN_F64, 2, (const int64_t[]){B, D}, xv);
+    bb_nn_tensor *y = bb_nn_linear_fwd(g, &ps, &lin, x);
+    double div[B] = {0};
+    for (int i = 0; i < D; i++) {
+        double e[B * D] = {0};
+        for (int b = 0; b < B; b++)
+            e[b * D + i] = 1.0;
+        bb_nn_tensor *gx, *seed = bb_nn_from(g, BB_NN_F64, 2, (const int64_t[]){B, D}, e);
+        assert_int_equal(bb_nn_grad(g, y, seed, 1, &x, &gx, 0), BB_OK);
+        for (int b = 0; b < B; b++)
+            div[b] += bb_nn_get(gx, b * D + i);
+    }
+    for (int b = 0; b < B; b++)
+        assert_true(fabs(div[b] - tr) < 1e-14);
+    bb_nn_graph_free(g);
+    bb_nn_params_free(&ps);
+}
+
 static void test_index_rejects_out_of_range_entries(void **state)
 {
     (void)state;
@@ -383,6 +475,8 @@ int main(void)
         cmocka_unit_test(test_forward_values_match_closed_forms),
         cmocka_unit_test(test_arena_does_not_malloc_in_steady_state),
         cmocka_unit_test(test_index_rejects_out_of_range_entries),
+        cmocka_unit_test(test_grad_mode_detach_seed_and_accessors_behave_as_documented),
+        cmocka_unit_test(test_vjp_divergence_of_a_linear_map_is_its_trace),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bb_nn_index_free(&IX);

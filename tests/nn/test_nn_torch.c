@@ -71,61 +71,73 @@ typedef struct xcase {
     int B;
 } xcase;
 
-static int run_case(const xcase *xc)
-{
-    bb_ctx c = {0};
+/* phase 0: build the model, compute the C side, write the spec to din;
+ * phase 1: (after python ran) compare with dout. State kept in `st`. */
+typedef struct xstate {
     bb_nn_params ps;
     bb_nn_mlp mlp;
     bb_nn_egnn egnn;
     bb_nn_egnn_graph eg;
-    memset(&eg, 0, sizeof eg);
-    bb_nn_params_init(&ps, BB_NN_F64);
+    bb_nn_graph *g;
+    int64_t nx, ny;
+    double *x, *gx, *yv, *proj, t[64], gt[64];
+    char din[128], dout[128];
+} xstate;
+
+static void run_export(const xcase *xc, xstate *st, int idx)
+{
+    bb_ctx c = {0};
+    memset(st, 0, sizeof *st);
+    bb_nn_params_init(&st->ps, BB_NN_F64);
     const int is_egnn = !strcmp(xc->model, "egnn"), B = xc->B;
     int sizes[4] = {3, 16, 16, 2};
     int64_t xs[2], ts[2] = {B, 1};
     if (is_egnn) {
-        assert_int_equal(bb_nn_egnn_init(&egnn, &ps, "egnn", &xc->ecfg, &c), BB_OK);
-        assert_int_equal(bb_nn_egnn_graph_init(&eg, B, xc->ecfg.n_particles, &c), BB_OK);
+        assert_int_equal(bb_nn_egnn_init(&st->egnn, &st->ps, "egnn", &xc->ecfg, &c), BB_OK);
+        assert_int_equal(bb_nn_egnn_graph_init(&st->eg, B, xc->ecfg.n_particles, &c), BB_OK);
         xs[0] = B;
         xs[1] = xc->ecfg.n_particles * xc->ecfg.dim;
     } else {
-        assert_int_equal(bb_nn_mlp_init(&mlp, &ps, "mlp", 4, sizes, BB_NN_ACT_SILU, &c), BB_OK);
+        assert_int_equal(bb_nn_mlp_init(&st->mlp, &st->ps, "mlp", 4, sizes, BB_NN_ACT_SILU, &c), BB_OK);
         xs[0] = B;
         xs[1] = 3;
     }
-    assert_int_equal(bb_nn_params_alloc(&ps, 2385, &c), BB_OK);
+    assert_int_equal(bb_nn_params_alloc(&st->ps, 2385, &c), BB_OK);
     bb_rng r;
     bb_rng_init(&r, 99, 3);
     if (is_egnn) /* larger coordinate weights than the 0.001-gain init, so x-paths count */
-        for (int k = 0; k < ps.n; k++)
-            if (strstr(ps.info[k].name, "coord2")) {
-                double *w = malloc(sizeof(double) * ps.info[k].n);
-                fill(&r, w, (int64_t)ps.info[k].n, 0.3);
-                bb_nn_params_set(&ps, k, w);
+        for (int k = 0; k < st->ps.n; k++)
+            if (strstr(st->ps.info[k].name, "coord2")) {
+                double *w = malloc(sizeof(double) * st->ps.info[k].n);
+                fill(&r, w, (int64_t)st->ps.info[k].n, 0.3);
+                bb_nn_params_set(&st->ps, k, w);
                 free(w);
             }
     const int64_t nx = xs[0] * xs[1];
-    double *x = malloc(sizeof(double) * (size_t)nx), t[64];
+    double *x = st->x = malloc(sizeof(double) * (size_t)nx), *t = st->t;
+    st->nx = nx;
     fill(&r, x, nx, 1.1);
     for (int b = 0; b < B; b++)
         t[b] = bb_rng_uniform(&r);
     /* C side */
-    bb_nn_graph *g;
-    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    assert_int_equal(bb_nn_graph_init(&st->g, 0, &c), BB_OK);
+    bb_nn_graph *g = st->g;
     bb_nn_tensor *xt = bb_nn_input(g, BB_NN_F64, 2, xs, x), *tt = bb_nn_input(g, BB_NN_F64, 2, ts, t);
-    bb_nn_tensor *y = is_egnn ? bb_nn_egnn_fwd(g, &ps, &egnn, &eg, xt, xc->ecfg.t_dim ? tt : NULL)
-                              : bb_nn_mlp_fwd(g, &ps, &mlp, xt);
+    bb_nn_tensor *y = is_egnn ? bb_nn_egnn_fwd(g, &st->ps, &st->egnn, &st->eg, xt, xc->ecfg.t_dim ? tt : NULL)
+                              : bb_nn_mlp_fwd(g, &st->ps, &st->mlp, xt);
     assert_non_null(y);
-    double *proj = malloc(sizeof(double) * (size_t)y->n), *yv = malloc(sizeof(double) * (size_t)y->n);
+    double *proj = st->proj = malloc(sizeof(double) * (size_t)y->n);
+    double *yv = st->yv = malloc(sizeof(double) * (size_t)y->n);
+    st->ny = y->n;
     fill(&r, proj, y->n, 1.0);
     bb_nn_to_double(y, yv);
     bb_nn_tensor *s = bb_nn_sum(g, bb_nn_mul(g, y, bb_nn_from(g, BB_NN_F64, y->ndim, y->ne, proj)));
     bb_nn_tensor *in[2] = {xt, tt}, *gin[2];
     assert_int_equal(bb_nn_grad(g, s, NULL, 2, in, gin, 0), BB_OK);
-    double *gx = malloc(sizeof(double) * (size_t)nx), gt[64];
+    double *gx = st->gx = malloc(sizeof(double) * (size_t)nx);
     bb_nn_to_double(gin[0], gx);
-    bb_nn_to_double(gin[1], gt);
-    bb_nn_params_zero_grad(&ps);
+    bb_nn_to_double(gin[1], st->gt);
+    bb_nn_params_zero_grad(&st->ps);
     assert_int_equal(bb_nn_backward(g, s), BB_OK);
     /* export */
     cJSON *spec = cJSON_CreateObject();
@@ -145,39 +157,43 @@ static int run_case(const xcase *xc)
             cJSON_AddItemToArray(sz, cJSON_CreateNumber(sizes[i]));
     }
     cJSON *pj = cJSON_AddObjectToObject(spec, "params");
-    for (int k = 0; k < ps.n; k++) {
-        cJSON *o = cJSON_AddObjectToObject(pj, ps.info[k].name);
+    for (int k = 0; k < st->ps.n; k++) {
+        cJSON *o = cJSON_AddObjectToObject(pj, st->ps.info[k].name);
         cJSON *sh = cJSON_AddArrayToObject(o, "shape");
-        for (int d = 0; d < ps.info[k].ndim; d++)
-            cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)ps.info[k].ne[d]));
-        cJSON_AddItemToObject(o, "data", darray((const double *)ps.data + ps.info[k].off, (int64_t)ps.info[k].n));
+        for (int d = 0; d < st->ps.info[k].ndim; d++)
+            cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)st->ps.info[k].ne[d]));
+        cJSON_AddItemToObject(o, "data", darray((const double *)st->ps.data + st->ps.info[k].off, (int64_t)st->ps.info[k].n));
     }
     cJSON_AddItemToObject(spec, "x", darray(x, nx));
     cJSON_AddItemToObject(spec, "x_shape", darray((double[]){(double)xs[0], (double)xs[1]}, 2));
     cJSON_AddItemToObject(spec, "t", darray(t, B));
     cJSON_AddItemToObject(spec, "t_shape", darray((double[]){(double)B, 1}, 2));
     cJSON_AddItemToObject(spec, "proj", darray(proj, y->n));
-    char din[128], dout[128], cmd[1024];
-    snprintf(din, sizeof din, "/tmp/bb_nn_xcheck_in.%d.json", (int)getpid());
-    snprintf(dout, sizeof dout, "/tmp/bb_nn_xcheck_out.%d.json", (int)getpid());
-    assert_int_equal(bb_json_write_file(din, spec, &c), BB_OK);
+    snprintf(st->din, sizeof st->din, "/tmp/bb_nn_xcheck_in.%d.%d.json", (int)getpid(), idx);
+    snprintf(st->dout, sizeof st->dout, "/tmp/bb_nn_xcheck_out.%d.%d.json", (int)getpid(), idx);
+    assert_int_equal(bb_json_write_file(st->din, spec, &c), BB_OK);
     cJSON_Delete(spec);
-    snprintf(cmd, sizeof cmd, PYTHON " '%s/bench/bench_nn_torch.py' crosscheck --in '%s' --out '%s'",
-             BB_SOURCE_DIR, din, dout);
-    int rc = system(cmd);
-    unlink(din);
-    assert_int_equal(rc, 0);
+}
+
+static int run_compare(const xcase *xc, xstate *st)
+{
+    bb_ctx c = {0};
+    const int is_egnn = !strcmp(xc->model, "egnn"), B = xc->B;
+    bb_nn_params *ps = &st->ps;
+    const int64_t nx = st->nx;
+    unlink(st->din);
+    const char *dout = st->dout;
     cJSON *res = NULL;
     assert_int_equal(bb_json_read_file(dout, 1 << 26, &res, &c), BB_OK);
     unlink(dout);
-    double dy = rel_diff(yv, cJSON_GetObjectItem(res, "y"), y->n);
-    double dgx = rel_diff(gx, cJSON_GetObjectItem(res, "gx"), nx);
-    double dgt = is_egnn && xc->ecfg.t_dim ? rel_diff(gt, cJSON_GetObjectItem(res, "gt"), B) : 0.0;
+    double dy = rel_diff(st->yv, cJSON_GetObjectItem(res, "y"), st->ny);
+    double dgx = rel_diff(st->gx, cJSON_GetObjectItem(res, "gx"), nx);
+    double dgt = is_egnn && xc->ecfg.t_dim ? rel_diff(st->gt, cJSON_GetObjectItem(res, "gt"), B) : 0.0;
     double dgp = 0;
     cJSON *gp = cJSON_GetObjectItem(res, "gparams");
-    for (int k = 0; k < ps.n; k++) {
-        cJSON *a = cJSON_GetObjectItem(gp, ps.info[k].name);
-        double d = a ? rel_diff((const double *)ps.grad + ps.info[k].off, a, (int64_t)ps.info[k].n) : INFINITY;
+    for (int k = 0; k < ps->n; k++) {
+        cJSON *a = cJSON_GetObjectItem(gp, ps->info[k].name);
+        double d = a ? rel_diff((const double *)ps->grad + ps->info[k].off, a, (int64_t)ps->info[k].n) : INFINITY;
         dgp = fmax(dgp, d);
     }
     int ok = dy < 1e-5 && dgx < 1e-5 && dgt < 1e-5 && dgp < 1e-5;
@@ -186,13 +202,13 @@ static int run_case(const xcase *xc)
     printf("%s torch cross-check %-12s max rel diff: y %.2g, d/dx %.2g, d/dt %.2g, d/dW %.2g (tol 1e-5)\n",
            ok ? "PASS" : "FAIL", name, dy, dgx, dgt, dgp);
     cJSON_Delete(res);
-    free(x);
-    free(gx);
-    free(proj);
-    free(yv);
-    bb_nn_graph_free(g);
-    bb_nn_egnn_graph_free(&eg);
-    bb_nn_params_free(&ps);
+    free(st->x);
+    free(st->gx);
+    free(st->proj);
+    free(st->yv);
+    bb_nn_graph_free(st->g);
+    bb_nn_egnn_graph_free(&st->eg);
+    bb_nn_params_free(ps);
     return ok;
 }
 
@@ -212,9 +228,18 @@ static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state)
                                            .t_dim = 8, .normalize = 0, .act = BB_NN_ACT_SILU,
                                            .out = BB_NN_EGNN_SCALAR}},
     };
+    xstate st[3];
+    char cmd[2048];
+    int k = snprintf(cmd, sizeof cmd, PYTHON " '%s/bench/bench_nn_torch.py' crosscheck", BB_SOURCE_DIR);
+    for (int i = 0; i < 3; i++) {
+        run_export(&cases[i], &st[i], i);
+        k += snprintf(cmd + k, sizeof cmd - (size_t)k, " --in '%s' --out '%s'", st[i].din, st[i].dout);
+    }
+    assert_true(k < (int)sizeof cmd);
+    assert_int_equal(system(cmd), 0); /* one torch import for all cases */
     int ok = 1;
     for (int i = 0; i < 3; i++)
-        ok &= run_case(&cases[i]);
+        ok &= run_compare(&cases[i], &st[i]);
     assert_true(ok);
 }
 
