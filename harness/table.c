@@ -162,10 +162,11 @@ int bb_agg_build(const bb_rset *rs, bb_agg *a, bb_ctx *ctx) {
             if (metric_value(r->report, m->string) && add_str(&a->metrics, &a->n_metrics, m->string)) rc = BB_ENOMEM;
     }
     if (rc) goto fail;
-    qsort(a->tasks, a->n_tasks, sizeof *a->tasks, cmp_str);
-    qsort(a->methods, a->n_methods, sizeof *a->methods, cmp_str);
-    qsort(a->metrics, a->n_metrics, sizeof *a->metrics, cmp_str);
-    qsort(a->budgets, a->n_budgets, sizeof *a->budgets, cmp_i64);
+    /* qsort's base must not be NULL, even for zero items (a set may have no scalar metric) */
+    if (a->n_tasks) qsort(a->tasks, a->n_tasks, sizeof *a->tasks, cmp_str);
+    if (a->n_methods) qsort(a->methods, a->n_methods, sizeof *a->methods, cmp_str);
+    if (a->n_metrics) qsort(a->metrics, a->n_metrics, sizeof *a->metrics, cmp_str);
+    if (a->n_budgets) qsort(a->budgets, a->n_budgets, sizeof *a->budgets, cmp_i64);
     size_t nm = a->n_metrics ? a->n_metrics : 1;
     a->higher_is_better = calloc(nm, sizeof *a->higher_is_better);
     a->known = calloc(nm, sizeof *a->known);
