@@ -45,13 +45,13 @@ static const bb_param_spec as_params[] = {
 /* Quick-suite defaults: sized so budget 1e5 finishes well within 2 minutes on 2 cores
  * (README.md, "Deviations"); paper settings through parameters. */
 static const bb_task_defaults as_task_defaults[] = {
-    {"gmm40", "{\"sigma_max\": 30, \"hidden\": 128, \"layers\": 3, \"n_steps\": 100, \"lr\": 0.001, "
-              "\"inner_steps\": 20, \"max_score_norm\": 1000}"},
-    {"dw4", "{\"sigma_max\": 1.5, \"hidden\": 32, \"layers\": 3, \"n_steps\": 50, \"lr\": 0.001, "
-            "\"batch_size\": 256, \"train_batch\": 128, \"inner_steps\": 20, \"max_outer\": 25}"},
-    {"lj13", "{\"sigma_max\": 2, \"hidden\": 16, \"layers\": 2, \"n_steps\": 50, \"lr\": 0.001, "
+    {"gmm40", "{\"sigma_max\": 20, \"hidden\": 128, \"layers\": 3, \"n_steps\": 200, \"lr\": 0.0003, "
+              "\"inner_steps\": 20, \"max_score_norm\": 10, \"max_outer\": 60}"},
+    {"dw4", "{\"sigma_max\": 1.5, \"hidden\": 32, \"layers\": 3, \"n_steps\": 50, \"lr\": 0.001, \"out_scale\": 10, "
+            "\"batch_size\": 256, \"train_batch\": 128, \"inner_steps\": 20, \"max_outer\": 40}"},
+    {"lj13", "{\"sigma_max\": 2, \"hidden\": 16, \"layers\": 2, \"n_steps\": 50, \"lr\": 0.001, \"out_scale\": 10, "
              "\"batch_size\": 128, \"train_batch\": 128, \"inner_steps\": 20, \"max_outer\": 15}"},
-    {"lj55", "{\"sigma_max\": 2, \"hidden\": 16, \"layers\": 2, \"n_steps\": 50, \"lr\": 0.001, "
+    {"lj55", "{\"sigma_max\": 2, \"hidden\": 16, \"layers\": 2, \"n_steps\": 50, \"lr\": 0.001, \"out_scale\": 10, "
              "\"batch_size\": 64, \"train_batch\": 32, \"inner_steps\": 10, \"max_outer\": 5}"},
     {NULL, NULL},
 };
