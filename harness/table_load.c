@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,6 +74,16 @@ int bb_rset_add_file(bb_rset *rs, const char *path, bb_ctx *ctx) {
     } else if (strcmp(rs->harness_commit, hc ? hc : "unknown") != 0) {
         snprintf(rs->harness_commit, sizeof rs->harness_commit, "mixed");
     }
+    /* range-check before the integer conversions (out-of-range float->int is undefined) */
+    double limit = num_at(r, "budget", "limit", -1), seed = num_at(r, "seed", NULL, -1);
+    if (!(limit >= 0 && limit <= 9007199254740992.0 && limit == floor(limit))) {
+        cJSON_Delete(r);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: budget.limit: not an integer in [0, 2^53]", path);
+    }
+    if (!(seed >= 0 && seed < 18446744073709551616.0 && seed == floor(seed))) {
+        cJSON_Delete(r);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: seed: not an integer in [0, 2^64)", path);
+    }
     if (rs->n >= MAX_FILES) {
         cJSON_Delete(r);
         return BB_ERR(ctx, BB_ENOMEM, "%s: more than %d reports in one set", path, MAX_FILES);
@@ -92,8 +103,8 @@ int bb_rset_add_file(bb_rset *rs, const char *path, bb_ctx *ctx) {
     run->report = r;
     key_of(cJSON_GetObjectItemCaseSensitive(r, "task"), "id", run->task, sizeof run->task);
     key_of(cJSON_GetObjectItemCaseSensitive(r, "method"), "name", run->method, sizeof run->method);
-    run->budget = (int64_t)num_at(r, "budget", "limit", 0);
-    run->seed = (uint64_t)num_at(r, "seed", NULL, 0);
+    run->budget = (int64_t)limit;
+    run->seed = (uint64_t)seed;
     const char *st = str_at(r, "status", NULL);
     run->ok = st && strcmp(st, "ok") == 0;
     run->config_sha256 = str_at(r, "config_sha256", NULL);

@@ -253,6 +253,21 @@ static void corrupt_or_missing_reports_fail_with_the_file_name(void **state) {
     bb_ctx_clear(&ctx);
     assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_EFORMAT);
     assert_non_null(strstr(ctx.msg, "broken.json: field 'config_sha256'"));
+    /* numbers out of range for the integer keys */
+    static const char *const bad_nums[] = {
+        "{\"schema\":\"boltzbench.report/1\",\"status\":\"ok\",\"config_sha256\":\"a\",\"harness\":{\"version\":"
+        "\"0.1.0\"},\"task\":{\"id\":\"dw4\"},\"method\":{\"name\":\"m\"},\"seed\":0,\"budget\":{\"limit\":1e300,"
+        "\"used\":1},\"metrics\":{}}",
+        "{\"schema\":\"boltzbench.report/1\",\"status\":\"ok\",\"config_sha256\":\"a\",\"harness\":{\"version\":"
+        "\"0.1.0\"},\"task\":{\"id\":\"dw4\"},\"method\":{\"name\":\"m\"},\"seed\":-2.5,\"budget\":{\"limit\":10,"
+        "\"used\":1},\"metrics\":{}}"};
+    const char *const want[] = {"broken.json: budget.limit: not an integer", "broken.json: seed: not an integer"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(fx_write_text(dir, "broken.json", bad_nums[i]), 0);
+        bb_ctx_clear(&ctx);
+        assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_EFORMAT);
+        assert_non_null(strstr(ctx.msg, want[i]));
+    }
     /* the subcommand: exit 1, one line naming the file */
     char *argv[] = {"table", dir, NULL};
     assert_int_equal(bb_cmd_table(2, argv), 1);
