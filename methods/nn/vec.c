@@ -4,8 +4,8 @@
  *
  * expf is the Cephes single-precision routine (Cody-Waite reduction, degree-6
  * polynomial, max rel. error ~1.7e-7 in SiLU, i.e. ~1.5 ulp) written so GCC vectorises
- * it; erf in GELU is Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7, as PyTorch); each function is cloned for AVX2 and baseline x86-64 (target_clones, picked at
- * load time). No FMA contraction (-ffp-contract=off) and IEEE semantics throughout,
+ * it; erf in GELU is Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7, as PyTorch); each function is cloned for AVX-512F, AVX2 and baseline x86-64 (target_clones,
+ * picked at load time; tests/nn/test_nn_vec_clones checks they agree bitwise). No FMA contraction (-ffp-contract=off) and IEEE semantics throughout,
  * so both clones give identical bits. This file is compiled with -O3
  * -fno-trapping-math (methods/nn/CMakeLists.txt), which lets GCC if-convert the range
  * clamps; neither flag changes results. Not here: float64 paths (ops_elem.c, libm).
@@ -38,7 +38,7 @@ static inline float vexpf(float x)
 }
 
 /* y = silu^(order)(x) (order 0 or 1), optionally times g (g may be NULL). */
-__attribute__((target_clones("avx2", "default"))) void
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
 nn_vec_silu_f32(const float *restrict g, const float *restrict x, float *restrict y, int64_t n,
                 int order)
 {
@@ -91,7 +91,7 @@ static inline void vphi(float x0, float *P, float *p)
 
 /* y = gelu^(order)(x) (order 0: x Phi(x); 1: Phi(x) + x phi(x)), optionally times g.
  * One loop per case: a NULL test inside the loop defeats the vectoriser. */
-__attribute__((target_clones("avx2", "default"))) void
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
 nn_vec_gelu_f32(const float *restrict g, const float *restrict x, float *restrict y, int64_t n,
                 int order)
 {
@@ -124,7 +124,7 @@ nn_vec_gelu_f32(const float *restrict g, const float *restrict x, float *restric
 }
 
 /* Forward GELU that also keeps Phi(x) for the backward: y = x Phi(x), P = Phi(x). */
-__attribute__((target_clones("avx2", "default"))) void
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
 nn_vec_gelu_keep_f32(const float *restrict x, float *restrict y, float *restrict P, int64_t n)
 {
     float Pi, p;
@@ -138,7 +138,7 @@ nn_vec_gelu_keep_f32(const float *restrict x, float *restrict y, float *restrict
 
 /* Backward of GELU from the kept Phi: y = g (P + x phi(x)), phi(x) = exp(-x^2/2)/sqrt(2 pi);
  * one exp, no division. Same clamping as vphi. */
-__attribute__((target_clones("avx2", "default"))) void
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
 nn_vec_gelu_grad_f32(const float *restrict g, const float *restrict x, const float *restrict P,
                      float *restrict y, int64_t n)
 {
