@@ -30,7 +30,7 @@ const char *const bb_amber_term_names[BB_AMBER_TERM_COUNT] = {"bond", "angle", "
 void bb_amber_free(bb_amber *ff) {
     if (!ff) return;
     void *bufs[] = {ff->bond_ij, ff->bond_k, ff->bond_r0, ff->angle_ijk, ff->angle_k, ff->angle_t0,
-                    ff->tors_ijkl, ff->tors_k, ff->tors_phase, ff->tors_cos0, ff->tors_sin0, ff->tors_n, ff->tgroup_first, ff->pair_ij, ff->pair_a12,
+                    ff->tors_ijkl, ff->tors_k, ff->tors_phase, ff->tors_cos0, ff->tors_sin0, ff->tors_n, ff->tgroup_first, ff->tors_onehot, ff->pair_ij, ff->pair_a12,
                     ff->pair_b6, ff->pair_qq, ff->pair_gbqq, ff->p14_ij, ff->p14_a12, ff->p14_b6,
                     ff->p14_qq, ff->charge, ff->sigma, ff->epsilon, ff->gb_or, ff->gb_sr, ff->gb_rad,
                     ff->gb_self, ff->gb_sa};
@@ -40,7 +40,8 @@ void bb_amber_free(bb_amber *ff) {
 
 size_t bb_amber_work_size(const bb_amber *ff) {
     /* reference kernel, per pair: dx dy dz r dI_i/dr dI_j/dr f_scalar; per atom: I B dB/dI dE/dB 1/B */
-    size_t ref = 7 * (size_t)ff->npair + 5 * (size_t)ff->natom, fast = bb_amber_pairs_work_size(ff);
+    size_t ref = 7 * (size_t)ff->npair + 5 * (size_t)ff->natom;
+    size_t fast = bb_amber_pairs_work_size(ff) + 22 * (size_t)ff->ntors;
     return ref > fast ? ref : fast;
 }
 
@@ -61,6 +62,7 @@ static int alloc_all(bb_amber *ff) {
     ff->tors_sin0 = malloc(nt * sizeof(double));
     ff->tors_n = malloc(nt * sizeof(int));
     ff->tgroup_first = malloc((nt + 1) * sizeof(int));
+    ff->tors_onehot = calloc(6 * nt, sizeof(double));
     ff->pair_ij = malloc(2 * (P + 1) * sizeof(int));
     ff->pair_a12 = calloc(P + 1, sizeof(double));
     ff->pair_b6 = calloc(P + 1, sizeof(double));
@@ -79,7 +81,7 @@ static int alloc_all(bb_amber *ff) {
     ff->gb_self = calloc(N, sizeof(double));
     ff->gb_sa = calloc(N, sizeof(double));
     return ff->bond_ij && ff->bond_k && ff->bond_r0 && ff->angle_ijk && ff->angle_k && ff->angle_t0 &&
-           ff->tors_ijkl && ff->tors_k && ff->tors_phase && ff->tors_cos0 && ff->tors_sin0 && ff->tgroup_first && ff->tors_n && ff->pair_ij && ff->pair_a12 &&
+           ff->tors_ijkl && ff->tors_k && ff->tors_phase && ff->tors_cos0 && ff->tors_sin0 && ff->tgroup_first && ff->tors_onehot && ff->tors_n && ff->pair_ij && ff->pair_a12 &&
            ff->pair_b6 && ff->pair_qq && ff->pair_gbqq && ff->p14_ij && ff->p14_a12 && ff->p14_b6 &&
            ff->p14_qq && ff->charge && ff->sigma && ff->epsilon && ff->gb_or && ff->gb_sr && ff->gb_rad &&
            ff->gb_self && ff->gb_sa;
@@ -231,6 +233,9 @@ int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_optio
         if (d == 0 || memcmp(ff->tors_ijkl + 4 * d, ff->tors_ijkl + 4 * (d - 1), 4 * sizeof(int)) != 0)
             ff->tgroup_first[ff->ntgroup++] = d;
     ff->tgroup_first[ff->ntgroup] = ff->ntors;
+
+    ff->torsions_simd = bb_amber_torsions_ok(ff);
+    for (int d = 0; ff->torsions_simd && d < ff->ntors; d++) ff->tors_onehot[(size_t)(ff->tors_n[d] - 1) * (size_t)ff->ntors + (size_t)d] = 1.0;
 
     /* Exclusions (1-4 pairs are excluded from the plain pair sum too). */
     size_t e = 0;

@@ -69,6 +69,8 @@ typedef struct bb_amber {
     double *tors_k, *tors_phase; /* kJ/mol, rad */
     double *tors_cos0, *tors_sin0; /* cos φ₀, sin φ₀ */
     int *tors_n;
+    int torsions_simd;  /* 1: vectorised torsion kernel usable (all periodicities 1..6) */
+    double *tors_onehot; /* [6][ntors]: row n−1 of each term is 1, the rest 0 */
     int ntgroup;        /* runs of consecutive torsion terms on the same four atoms */
     int *tgroup_first;  /* [ntgroup + 1] first term of each run */
     int *pair_ij;      /* [2·npair], every i < j */

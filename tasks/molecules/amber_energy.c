@@ -43,7 +43,9 @@ static inline double born_integral(double r, double ir, double orr, double sr, d
     return 0.5 * g;
 }
 
-static double bonded(const bb_amber *ff, const double *x, double *g, double *terms) {
+/* Bonds, angles and torsions; twork (12·ntors doubles) selects the vectorised torsion kernel,
+ * NULL the scalar grouped loop (the reference). */
+static double bonded(const bb_amber *ff, const double *x, double *g, double *terms, double *twork) {
     double eb = 0.0, ea = 0.0, et = 0.0;
     for (int b = 0; b < ff->nbond; b++) {
         int i = ff->bond_ij[2 * b], j = ff->bond_ij[2 * b + 1];
@@ -83,6 +85,10 @@ static double bonded(const bb_amber *ff, const double *x, double *g, double *ter
                 g[3 * j + k] -= gu + gv;
             }
         }
+    }
+    if (twork) {
+        et = bb_amber_torsions(ff, x, g, twork);
+        goto done;
     }
     /* Torsions: the terms of one atom quadruplet (consecutive in the prmtop: multi-periodicity
      * dihedrals) share the geometry, computed once per group. */
@@ -138,6 +144,7 @@ static double bonded(const bb_amber *ff, const double *x, double *g, double *ter
             }
         }
     }
+done:
     terms[BB_AMBER_TERM_BOND] = eb;
     terms[BB_AMBER_TERM_ANGLE] = ea;
     terms[BB_AMBER_TERM_TORSION] = et;
@@ -271,10 +278,11 @@ static void nonbonded_reference(const bb_amber *ff, const double *x, double *gra
 }
 
 /* 1-4 pairs, bonded terms, total, and the non-finite → +INFINITY rule. */
-static double finish(const bb_amber *ff, const double *x, double *grad, double *terms, double *terms_out) {
+static double finish(const bb_amber *ff, const double *x, double *grad, double *terms, double *terms_out,
+                     double *twork) {
     const int N = ff->natom;
     pairs14(ff, x, grad, &terms[BB_AMBER_TERM_LJ], &terms[BB_AMBER_TERM_COULOMB]);
-    double e = bonded(ff, x, grad, terms);
+    double e = bonded(ff, x, grad, terms, twork);
     for (int k = BB_AMBER_TERM_LJ; k < BB_AMBER_TERM_COUNT; k++) e += terms[k];
 
     int ok = isfinite(e);
@@ -297,14 +305,15 @@ double bb_amber_energy_reference(const bb_amber *ff, const double *x, double *gr
     double terms[BB_AMBER_TERM_COUNT] = {0};
     if (grad) memset(grad, 0, 3 * (size_t)ff->natom * sizeof *grad);
     nonbonded_reference(ff, x, grad, terms, work);
-    return finish(ff, x, grad, terms, terms_out);
+    return finish(ff, x, grad, terms, terms_out, NULL);
 }
 
 double bb_amber_energy(const bb_amber *ff, const double *x, double *grad, double *terms_out, double *work) {
     double terms[BB_AMBER_TERM_COUNT] = {0};
     if (grad) memset(grad, 0, 3 * (size_t)ff->natom * sizeof *grad);
     bb_amber_pairs(ff, x, grad, terms, work);
-    return finish(ff, x, grad, terms, terms_out);
+    double *twork = ff->torsions_simd ? work + bb_amber_pairs_work_size(ff) : NULL;
+    return finish(ff, x, grad, terms, terms_out, twork);
 }
 
 int bb_amber_energy_batch(const bb_amber *ff, size_t n, const double *x, double *e, double *grad, bb_ctx *ctx) {

@@ -10,4 +10,9 @@ size_t bb_amber_pairs_work_size(const bb_amber *ff);
  * terms[GB_POL], terms[GB_SA_ACE]); grad (may be NULL) is added to, not overwritten. */
 void bb_amber_pairs(const bb_amber *ff, const double *x, double *grad, double *terms, double *work);
 
+/* Torsion energy (kJ/mol) by the vectorised per-term kernel (amber_torsions.c); grad (may be
+ * NULL) is added to; work: 22·ntors doubles. Only when bb_amber_torsions_ok (periodicities ≤ 6). */
+int bb_amber_torsions_ok(const bb_amber *ff);
+double bb_amber_torsions(const bb_amber *ff, const double *x, double *grad, double *work);
+
 #endif
