@@ -4,11 +4,13 @@
  *
  * expf is the Cephes single-precision routine (Cody-Waite reduction, degree-6
  * polynomial, max rel. error ~1.7e-7 in SiLU, i.e. ~1.5 ulp) written so GCC vectorises
- * it; erf in GELU is Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7, as PyTorch); each function is cloned for AVX-512F, AVX2 and baseline x86-64 (target_clones,
- * picked at load time; tests/nn/test_nn_vec_clones checks they agree bitwise). No FMA contraction (-ffp-contract=off) and IEEE semantics throughout,
- * so both clones give identical bits. This file is compiled with -O3
- * -fno-trapping-math (methods/nn/CMakeLists.txt), which lets GCC if-convert the range
- * clamps; neither flag changes results. Not here: float64 paths (ops_elem.c, libm).
+ * it; erf in GELU is Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7, as PyTorch).
+ * Each function is cloned for AVX-512F, AVX2 and baseline x86-64 (target_clones, picked
+ * at load time). No FMA contraction (-ffp-contract=off) and IEEE semantics throughout,
+ * so all clones give identical bits (tests/nn/test_nn_vec_clones). This file is
+ * compiled with -O3 -fno-trapping-math (methods/nn/CMakeLists.txt), which lets GCC
+ * if-convert the range clamps; neither flag changes results. Not here: float64 paths
+ * (ops_elem.c, libm).
  */
 #include <stdint.h>
 
