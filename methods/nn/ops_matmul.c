@@ -14,7 +14,7 @@
 
 #include "methods/nn/nn_internal.h"
 
-#define NN_GEMM_ROWS 256 /* output rows per block of a split product */
+#define NN_GEMM_ROWS 2048 /* output rows per block of a split product */
 
 /* C [M,N] = op(A) op(B) + beta C; A is [M,K] (or [K,M] if ta). Rows of C are split
  * into fixed blocks; a block of rows of op(A) starts at row m0 of A, or column m0 of
