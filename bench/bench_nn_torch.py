@@ -20,6 +20,7 @@ transposed. This is an optional cross-check tool, never part of the product.
 import argparse
 import json
 import math
+import resource
 import sys
 import time
 
@@ -197,7 +198,8 @@ def bench(args):
     sec, cpu = time.perf_counter() - t0, time.process_time() - c0
     res = {"case": args.case, "steps": args.steps, "seconds": sec, "steps_per_s": args.steps / sec,
            "cpu_s_per_step": cpu / args.steps,
-           "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "batch": B}
+           "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "batch": B,
+           "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
     with open(args.out[0], "w") as f:
         json.dump(res, f)
 
