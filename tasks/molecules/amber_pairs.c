@@ -4,20 +4,19 @@
  * What it is: the same formulas and pass structure as the reference (distances, LJ/Coulomb and
  * Born integrals; Born radii; GB pair energy and ∂E/∂B; chain rule and forces), but looping
  * "for each atom i, for j > i" so every inner loop runs over contiguous j with per-pair
- * parameters at contiguous pair indices, and written branch-free (selects instead of ifs) so
+ * parameters at contiguous pair indices, and written branch-free (0/1 masks instead of ifs) so
  * `#pragma omp simd` turns it into packed arithmetic; log and exp come from vmath.h (branch-free,
- * ~2 ulp; glibc has no vector variants without -ffast-math), each in a loop of its own. Built
- * as AVX2 and SSE2 clones chosen by the CPU at load time. Vectorised for the baseline ISA (SSE2: 2 lanes). Sums are
- * reduced in a fixed lane order, so results are deterministic and independent of threads; they
- * differ from the reference kernel by rounding only (tests/molecules/test_amber_energy.c checks
- * 1e-9 relative agreement). What it is not: bonded terms or 1-4 pairs (amber_energy.c).
- */
-/* sqrt must not set errno here, or its error path blocks vectorisation; this changes no result
- * (IEEE sqrt is exact-rounded either way), unlike -ffast-math, which the project never uses. */
-
-/* Compiled with -fno-math-errno (tasks/CMakeLists.txt): sqrt's errno path would otherwise block
+ * ~2 ulp; glibc has no vector variants without -ffast-math). Built as AVX2 and SSE2 clones chosen
+ * by the CPU at load time. Sums are reduced in a fixed lane order, so results are deterministic
+ * and independent of threads; they differ from the reference kernel by rounding only
+ * (tests/molecules/test_amber_energy.c checks 1e-12 relative). Masks multiply: a pair at r = 0
+ * gives NaN → +INFINITY (bb_amber_energy's rule) even when excluded, where the reference stays
+ * finite. What it is not: bonded terms or 1-4 pairs (amber_energy.c, amber_torsions.c).
+ *
+ * Compiled with -fno-math-errno (tasks/CMakeLists.txt): sqrt's errno path would otherwise block
  * vectorisation. That changes no result (IEEE sqrt is correctly rounded either way); the project
- * never uses -ffast-math. */
+ * never uses -ffast-math.
+ */
 #include "tasks/molecules/amber_pairs.h"
 
 #include "tasks/molecules/vmath.h"
