@@ -195,6 +195,11 @@ int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_optio
         ff->tors_cos0[d] = cos(top->dih_phase[t]);
         ff->tors_sin0[d] = sin(top->dih_phase[t]);
         double per = top->dih_period[t];
+        if (!(per > -1.0 && per < 100.5)) { /* checked before the conversion, which would overflow */
+            rc = BB_ERR(ctx, BB_EUNSUPPORTED, "%s: %%FLAG DIHEDRAL_PERIODICITY: entry %d: periodicity %g outside [0, 100]",
+                        name, t + 1, per);
+            goto out;
+        }
         ff->tors_n[d] = (int)(0.5 + per); /* OpenMM: int(0.5 + periodicity) */
         if (ff->tors_n[d] < 1 && ff->tors_k[d] != 0.0) {
             rc = BB_ERR(ctx, BB_EUNSUPPORTED, "%s: %%FLAG DIHEDRAL_PERIODICITY: entry %d: periodicity %g", name, t + 1,
