@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <omp.h>
 
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
@@ -164,11 +165,58 @@ static void x_w2_ignores_zero_weights_and_rejected_configurations(void **state) 
     bb_samples_free(&r);
 }
 
+/* Same seed, 1 or 2 threads: the whole metric object must be byte-identical (every
+ * metric with CIs, weighted samples, rejected configurations, 13 particles so the
+ * multi-start alignment and the sparse assignment path are used). */
+static void all_metrics_are_identical_on_1_and_2_threads(void **state) {
+    (void)state;
+    int P = 13, D = 3, dof = 39;
+    size_t n = 140; /* >= 128: the sparse assignment path */
+    bb_task t = fake_task(P, D);
+    bb_samples s, r;
+    assert_int_equal(bb_samples_alloc(&s, n, (size_t)dof, 1), BB_OK);
+    assert_int_equal(bb_samples_alloc(&r, n, (size_t)dof, 0), BB_OK);
+    double *us = malloc(n * sizeof *us), *ur = malloc(n * sizeof *ur);
+    bb_rng g;
+    bb_rng_init(&g, 91, 1);
+    for (size_t i = 0; i < n * (size_t)dof; i++) {
+        s.x[i] = bb_rng_normal(&g);
+        r.x[i] = 1.1 * bb_rng_normal(&g);
+    }
+    for (size_t i = 0; i < n; i++) {
+        s.logw[i] = 0.3 * bb_rng_normal(&g);
+        us[i] = bb_rng_normal(&g);
+        ur[i] = 0.5 + bb_rng_normal(&g);
+    }
+    us[7] = INFINITY;
+    bb_eval_input in = {&t, &s, us, &r, ur, 12345, 1};
+    char *txt[2];
+    for (int th = 1; th <= 2; th++) {
+        omp_set_num_threads(th);
+        cJSON *out = cJSON_CreateObject();
+        bb_ctx c = {0};
+        assert_int_equal(bb_metrics_compute(&in, 0, out, &c), BB_OK);
+        txt[th - 1] = cJSON_PrintUnformatted(out);
+        cJSON_Delete(out);
+    }
+    printf("  %zu bytes of metrics, identical: %s\n", strlen(txt[0]), strcmp(txt[0], txt[1]) == 0 ? "yes" : "NO");
+    assert_string_equal(txt[0], txt[1]);
+    assert_non_null(strstr(txt[0], "\"eq_x_w2\""));
+    assert_non_null(strstr(txt[0], "\"sinkhorn\""));
+    free(txt[0]);
+    free(txt[1]);
+    free(us);
+    free(ur);
+    bb_samples_free(&s);
+    bb_samples_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(distance_metrics_match_hand_values),
         cmocka_unit_test(eq_x_w2_is_zero_for_symmetry_copies),
         cmocka_unit_test(x_w2_ignores_zero_weights_and_rejected_configurations),
+        cmocka_unit_test(all_metrics_are_identical_on_1_and_2_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
