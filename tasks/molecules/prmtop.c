@@ -262,6 +262,11 @@ static int get_section(parser *ps, const char *name, size_t count, char want, in
         if (optional) return BB_OK;
         return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: missing", ps->name, name);
     }
+    /* The section's lines can hold at most nlines·per_line values: refuse a larger declared count
+     * before allocating for it (a hostile POINTERS block cannot make us allocate gigabytes). */
+    if (count > s->nlines * (size_t)s->per_line)
+        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: %zu values expected, the section holds at most %zu",
+                      ps->name, name, s->flag_line, count, s->nlines * (size_t)s->per_line);
     size_t elem = want == 'a' ? 5 : want == 'i' ? sizeof(int) : sizeof(double);
     void *buf = calloc(count ? count : 1, elem);
     if (!buf) return BB_ERR(ps->ctx, BB_ENOMEM, "%s: %%FLAG %s: out of memory", ps->name, name);
