@@ -236,6 +236,7 @@ static void perturbed_icosahedron_relaxes_to_the_lj13_global_minimum(void **stat
     assert_int_equal(bb_minima_add(&m, y, u + 1e-9, 1, 1e-3, 0.05, ws, &is_new, NULL, &c), BB_OK);
     assert_false(is_new);
     assert_int_equal(m.count[0], 2);
+    bb_align_ws_free(ws);
     /* The icosahedron's principal axes are degenerate: random rotations/permutations of
      * it must still be recognised (robust pass), in every trial. */
     bb_min_dist md;
