@@ -168,8 +168,20 @@ int as_simulate(as_model *m, size_t n, bb_rng *rng, double *x1, double *lw, bb_c
             rc = as_model_score(m, nc, xc, t, s, ctx);
             if (rc)
                 goto out;
-            for (size_t q = 0; q < nc * dof; q++)
-                s[q] *= g * g; /* drift b = σ_t² s */
+            /* s regresses clipped targets, so its exact minimiser has per-particle norm
+             * <= max_score_norm: projecting onto that ball can only reduce the error, and
+             * it keeps an early, poorly fitted network from blowing up the stiff drift
+             * g(t)² s at small t */
+            const int P = c->sp.P, D = c->sp.D;
+            for (size_t q = 0; q < nc * (size_t)P; q++) {
+                double nn = 0.0;
+                for (int d = 0; d < D; d++)
+                    nn += s[q * D + d] * s[q * D + d];
+                nn = sqrt(nn);
+                const double f = nn > c->max_score_norm ? c->max_score_norm / nn : 1.0;
+                for (int d = 0; d < D; d++)
+                    s[q * D + d] *= f * g * g; /* drift b = σ_t² s */
+            }
             bb_sde_em_step(&m->sch, &c->sp, nc, t, dt, s, rng, xc, lw ? z : NULL);
             if (lw) {
                 /* ũ = b dt / σ_k; log dP^u/dP^base += ½|ũ|² + ũ·z over the step */
