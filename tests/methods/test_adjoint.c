@@ -2,7 +2,8 @@
  * defaults, the budget spent in batches (last one shrunk, never exceeded), bit-identical
  * samples on 1 and 2 threads, a killed-and-resumed run equal bit for bit to an
  * uninterrupted one, the adjoint target and its clipping by hand, Girsanov weights with
- * E[dP^base/dP^u] = 1, and log Z of a Gaussian from the importance weights. */
+ * E[dP^base/dP^u] = 1, the simulated control's projection, and log Z of a Gaussian from
+ * the importance weights. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,6 +250,39 @@ static void girsanov_weights_undo_the_control(void **state)
     as_model_free(&m);
 }
 
+/* A huge output (bias 1e6 along x) is projected to norm max_score_norm = 2.385, so the
+ * drift is exactly 2.385 g(t_k)² along x and E[X_1,x] = 2.385 Σ_k g(t_k)² Δt (5 SE). */
+static void simulated_control_is_bounded_by_the_target_clip(void **state)
+{
+    (void)state;
+    as_config cfg = {.use_egnn = 0, .hidden = 8, .layers = 1, .t_dim = 4, .sigma_min = 1e-3, .sigma_max = 1.0,
+                     .n_steps = 10, .batch = 200, .buffer = 4, .inner_steps = 1, .train_batch = 4, .lr = 1e-3,
+                     .max_grad_norm = 0, .max_score_norm = 2.385, .out_scale = 1, .sp = {1, 3, 0}};
+    as_model m;
+    bb_ctx c = {0};
+    assert_int_equal(as_model_init(&m, &cfg, 2, &c), BB_OK);
+    const bb_nn_linear *lo = &m.mlp.lin[m.mlp.n_layers - 1];
+    double b[3] = {1e6, 0.0, 0.0};
+    bb_nn_params_set(&m.ps, lo->b, b);
+    const size_t n = 2000;
+    double *x = malloc(n * 3 * sizeof(double));
+    bb_rng r;
+    bb_rng_init(&r, 1, 3);
+    assert_int_equal(as_simulate(&m, n, &r, x, NULL, &c), BB_OK);
+    double want = 0, mean = 0;
+    for (int k = 0; k < 10; k++) {
+        double g = bb_sde_g(&m.sch, k / 10.0);
+        want += 2.385 * g * g * 0.1;
+    }
+    for (size_t i = 0; i < n; i++)
+        mean += x[3 * i] / n;
+    double se = sqrt(bb_sde_h2(&m.sch, 1.0) / n);
+    print_message("E[X1,x] %.4f, want %.4f (se %.4f)\n", mean, want, se);
+    assert_true(fabs(mean - want) < 5 * se);
+    free(x);
+    as_model_free(&m);
+}
+
 /* test-gauss3 (u = ½ Σ x²/s², Z = (2π)^{3/2} Π s): log Z from the returned log-weights
  * within 5 delta-method standard errors; the budget covers training plus the n energies. */
 static void importance_weights_estimate_log_z_of_a_gaussian(void **state)
@@ -296,6 +330,7 @@ int main(void)
         cmocka_unit_test(resumed_run_matches_uninterrupted_bitwise),
         cmocka_unit_test(adjoint_target_is_clipped_per_particle_and_centred),
         cmocka_unit_test(girsanov_weights_undo_the_control),
+        cmocka_unit_test(simulated_control_is_bounded_by_the_target_clip),
         cmocka_unit_test(importance_weights_estimate_log_z_of_a_gaussian),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
