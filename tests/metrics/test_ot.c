@@ -170,6 +170,12 @@ static void exact_ot_of_a_permuted_copy_is_zero(void **state) {
     double mean;
     assert_int_equal(bb_ot_assign_mean((int)n, C, &mean, &c), BB_OK);
     assert_true(mean > 0.0 && mean <= (double)d / (double)n);
+    /* the matched-pairs CI: same mean, interval around sqrt(mean) */
+    double mean2, cim[2];
+    assert_int_equal(bb_ot_assign_mean_ci((int)n, C, 200, 5, 0x50060000u, &mean2, cim, &c), BB_OK);
+    CHECK_CLOSE(mean2, mean, 1e-15);
+    assert_true(cim[0] <= sqrt(mean) && sqrt(mean) <= cim[1]);
+    assert_int_equal(bb_ot_assign_mean_ci((int)n, C, 1, 5, 0, &mean2, cim, &c), BB_EINVAL);
     /* bootstrap of a fixed cost matrix: same on 1 and 2 threads, brackets the value */
     double ci2[2];
     omp_set_num_threads(1);
