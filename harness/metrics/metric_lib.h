@@ -338,6 +338,11 @@ const bb_tica_task_spec *bb_tica_spec_for(const bb_task *t);
  * tica_histogram to out (skipped without reference or with too short a reference). */
 int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, cJSON *out, bb_ctx *ctx);
 
+/* Direction of a report entry (1: higher is better) — the family's flag unless the
+ * entry is listed otherwise (amr_* lower, minima_* higher, ...). bb_metrics_compute
+ * writes it into every scalar entry as "higher_is_better". */
+int bb_metric_higher_is_better(const char *entry, const bb_metric *family);
+
 /* ---- JSON output ------------------------------------------------------------ */
 
 /* Add {name: {"value": v, "n_samples": n, "ci95": [lo, hi] (if ci), "definition": def}}

@@ -68,13 +68,33 @@ int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_c
         const bb_metric *m = bb_metrics[i];
         if (cheap_only && !m->cheap) continue;
         if (m->needs_reference && !in->reference) continue;
+        cJSON *last = out->child;
+        while (last && last->next) last = last->next;
         int rc = m->compute(in, out, ctx);
         if (rc) {
             bb_ctx_prefix(ctx, "metric %s", m->name);
             return rc;
         }
+        /* every scalar entry says which way is better (for compare and tables) */
+        for (cJSON *e = last ? last->next : out->child; e; e = e->next) {
+            if (cJSON_GetObjectItem(e, "kind") || cJSON_GetObjectItem(e, "higher_is_better")) continue;
+            if (!cJSON_AddBoolToObject(e, "higher_is_better", bb_metric_higher_is_better(e->string, m)))
+                return BB_ERR(ctx, BB_ENOMEM, "metric %s: out of memory", m->name);
+        }
     }
     return BB_OK;
+}
+
+int bb_metric_higher_is_better(const char *entry, const bb_metric *family) {
+    /* entries of a family whose direction differs from the family's own */
+    static const char *const lower[] = {"amr_recall", "amr_precision", "tica_w2_ic1", "tica_w2_ic2", NULL};
+    static const char *const higher[] = {"minima_recall", "minima_precision", "minima_distinct",
+                                         "minima_global_found", "log_z", "ess_fraction", NULL};
+    for (size_t k = 0; entry && lower[k]; k++)
+        if (!strcmp(entry, lower[k])) return 0;
+    for (size_t k = 0; entry && higher[k]; k++)
+        if (!strcmp(entry, higher[k])) return 1;
+    return family ? family->higher_is_better : 0;
 }
 
 cJSON *bb_metric_entry(cJSON *out, const char *name, double value, size_t n_samples,

@@ -253,7 +253,13 @@ static void energy_metrics_write_the_documented_schema(void **state) {
         assert_int_equal(cJSON_GetObjectItem(o, "n_samples")->valueint, (int)n - 2);
         assert_int_equal(cJSON_GetObjectItem(o, "n_rejected")->valueint, 2);
         assert_non_null(cJSON_GetObjectItem(o, "definition"));
+        assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "higher_is_better")));
     }
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "energy_histogram"), "higher_is_better"));
+    assert_int_equal(bb_metric_higher_is_better("amr_recall", bb_metric_find("minima_recall")), 0);
+    assert_int_equal(bb_metric_higher_is_better("minima_precision", bb_metric_find("minima_recall")), 1);
+    assert_int_equal(bb_metric_higher_is_better("log_z", NULL), 1);
+    assert_int_equal(bb_metric_higher_is_better("x_w2", bb_metric_find("x_w2")), 0);
     /* The value is the library's weighted W2 of the finite energies. */
     bb_wset a;
     size_t rej;
