@@ -222,6 +222,53 @@ static void molecule_api_exposes_atoms_residues_masses_and_dihedrals(void **stat
     }
 }
 
+/* Signed volume (N−CA)·((C−CA)×(CB−CA)): positive for L-alanine (../shared/reference/molecules). */
+static double chirality(const double *x, int n, int ca, int c, int cb) {
+    double u[3], v[3], w[3];
+    for (int k = 0; k < 3; k++) {
+        u[k] = x[3 * n + k] - x[3 * ca + k];
+        v[k] = x[3 * c + k] - x[3 * ca + k];
+        w[k] = x[3 * cb + k] - x[3 * ca + k];
+    }
+    return u[0] * (v[1] * w[2] - v[2] * w[1]) + u[1] * (v[2] * w[0] - v[0] * w[2]) + u[2] * (v[0] * w[1] - v[1] * w[0]);
+}
+
+/* The tasks' structures are all-L (the OpenMM ala_ala_ala.pdb that AL3 started from has D residues
+ * 2 and 3). The shipped AL3 minima catalogue is NOT: all 46 entries are L-D-D (made from the
+ * uncorrected geometry), so it describes a diastereomer and must not be used as AL3's minima. */
+static void structures_are_all_l_and_the_al3_catalogue_is_not(void **state) {
+    (void)state;
+    bb_rng r;
+    bb_rng_init(&r, 1, 0);
+    bb_ctx c = {0};
+    double x[99];
+    bb_task *t = make("aldp-fab", NULL);
+    assert_int_equal(bb_task_initial(t, 1, &r, x, &c), BB_OK);
+    assert_true(chirality(x, 6, 8, 14, 10) > 0.0);
+    bb_task_free(t);
+    t = make("aldp-pita", NULL);
+    assert_int_equal(bb_task_initial(t, 1, &r, x, &c), BB_OK);
+    assert_true(chirality(x, 6, 8, 14, 10) > 0.0);
+    bb_task_free(t);
+    t = make("al3-pita", NULL);
+    assert_int_equal(bb_task_initial(t, 1, &r, x, &c), BB_OK);
+    assert_true(chirality(x, 0, 4, 10, 6) > 0.0 && chirality(x, 12, 14, 20, 16) > 0.0 &&
+                chirality(x, 22, 24, 30, 26) > 0.0);
+    bb_task_free(t);
+    cJSON *mins = mt_read_json("minima-al3-ff14sb-obc1-cut2nm.json");
+    const cJSON *e;
+    int n_ldd = 0, n = 0;
+    cJSON_ArrayForEach(e, mins) {
+        mt_rows(cJSON_GetObjectItem(e, "x_nm"), 33, x);
+        n_ldd += chirality(x, 0, 4, 10, 6) > 0.0 && chirality(x, 12, 14, 20, 16) < 0.0 &&
+                 chirality(x, 22, 24, 30, 26) < 0.0;
+        n++;
+    }
+    printf("AL3 minima catalogue: %d of %d entries are L-D-D (not the all-L task molecule)\n", n_ldd, n);
+    assert_int_equal(n_ldd, n);
+    cJSON_Delete(mins);
+}
+
 static void initial_is_a_thermal_cloud_around_the_minimum_and_deterministic(void **state) {
     (void)state;
     const char *ids[] = {"aldp-fab", "aldp-pita", "al3-pita"};
@@ -318,6 +365,7 @@ int main(void) {
         cmocka_unit_test(tasks_are_registered_with_versions_units_and_parameters),
         cmocka_unit_test(reduced_energies_match_openmm_references),
         cmocka_unit_test(molecule_api_exposes_atoms_residues_masses_and_dihedrals),
+        cmocka_unit_test(structures_are_all_l_and_the_al3_catalogue_is_not),
         cmocka_unit_test(initial_is_a_thermal_cloud_around_the_minimum_and_deterministic),
         cmocka_unit_test(nan_input_names_the_configuration_and_threads_do_not_change_results),
         cmocka_unit_test(relax_reaches_a_minimum_from_a_perturbed_structure),
