@@ -10,7 +10,7 @@ BUILD_PKGS="build-essential cmake pkg-config libopenblas-dev liblapacke-dev libc
 zlib1g-dev libcjson-dev libcmocka-dev libssl-dev liblbfgs-dev"
 # clang + its runtime: libFuzzer targets (label fuzz)
 TEST_PKGS="clang libclang-rt-14-dev"
-EXTRA_PKGS="python3-numpy python3-pot python3-simtk python3-torch chromium"
+EXTRA_PKGS="python3-numpy python3-pot python3-simtk libopenmm-plugins python3-torch chromium"
 
 want="$BUILD_PKGS $TEST_PKGS"
 [ "${1:-}" = "--extra" ] && want="$want $EXTRA_PKGS"
