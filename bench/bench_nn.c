@@ -68,6 +68,22 @@ static double peak_rss_mb(void)
 
 #define MAX_SHARDS 8
 
+/* One EGNN shard: forward, loss scaled by its share of the batch, backward into buf. */
+static int egnn_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_egnn *net,
+                      const bb_nn_egnn_graph *egs, const double *x, const double *y, const double *t,
+                      int s, int Bs, int B, int P, int D, void *buf)
+{
+    const size_t off = (size_t)s * Bs * P * D;
+    bb_nn_graph_reset(gs);
+    bb_nn_tensor *xt = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, P * D}, x + off);
+    bb_nn_tensor *yt = bb_nn_remove_com(gs, bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, P * D}, y + off), P, D);
+    bb_nn_tensor *tt = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 1}, t + (size_t)s * Bs);
+    bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_mse(gs, bb_nn_egnn_fwd(gs, ps, net, egs, xt, tt), yt),
+                                     (double)Bs / B, 0.0);
+    memset(buf, 0, sizeof(float) * ps->total);
+    return bb_nn_backward_to(gs, loss, ps, buf);
+}
+
 /* EGNN training steps/s (float32); arena peak in MiB (all shards) via *arena_mb.
  * shards > 1: the batch is split into that many fixed parts, each with its own graph
  * and gradient buffer, processed in an OpenMP loop (data parallel; ops inside run
@@ -111,18 +127,12 @@ static double bench_egnn(int L, int H, int B, int steps, int shards, double *are
             c0 = cpu_now();
         }
         int fail = 0;
-#pragma omp parallel for schedule(static, 1) if (shards > 1) reduction(| : fail)
-        for (int s = 0; s < shards; s++) {
-            bb_nn_graph *gs = g[s];
-            const size_t off = (size_t)s * Bs * P * D;
-            bb_nn_graph_reset(gs);
-            bb_nn_tensor *xt = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, P * D}, x + off);
-            bb_nn_tensor *yt = bb_nn_remove_com(gs, bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, P * D}, y + off), P, D);
-            bb_nn_tensor *tt = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 1}, t + (size_t)s * Bs);
-            bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_mse(gs, bb_nn_egnn_fwd(gs, &ps, &net, &eg[s], xt, tt), yt),
-                                             (double)Bs / B, 0.0);
-            memset(buf[s], 0, sizeof(float) * ps.total);
-            fail |= bb_nn_backward_to(gs, loss, &ps, buf[s]) < 0;
+        if (shards > 1) { /* threads over shards; ops inside run serially */
+#pragma omp parallel for schedule(static, 1) reduction(| : fail)
+            for (int s = 0; s < shards; s++)
+                fail |= egnn_shard(g[s], &ps, &net, &eg[s], x, y, t, s, Bs, B, P, D, buf[s]) < 0;
+        } else { /* no enclosing region, so ops can use all threads */
+            fail = egnn_shard(g[0], &ps, &net, &eg[0], x, y, t, 0, Bs, B, P, D, buf[0]) < 0;
         }
         if (fail) {
             fprintf(stderr, "bench_nn: egnn step failed\n");
@@ -160,12 +170,40 @@ static bb_nn_tensor *gmm_energy(bb_nn_graph *g, bb_nn_tensor *x, bb_nn_tensor *m
     return bb_nn_scale(g, bb_nn_logsumexp_cols(g, logits), -1.0, 0.0);
 }
 
+/* One PIS shard: Bs trajectories of 100 Euler-Maruyama steps, path-KL loss scaled by
+ * its share of the batch, backward into buf. */
+static int pis_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_fourier_mlp *net,
+                     const double *mu, const double *noise, int sh, int Bs, int B, void *buf)
+{
+    enum { K = 100 };
+    const double T = 5.0, dt = T / K, sigma = sqrt(0.2), s = log1p(exp(1.0));
+    bb_nn_graph_reset(gs);
+    bb_nn_tensor *mut = bb_nn_from(gs, BB_NN_F32, 3, (const int64_t[]){1, 40, 2}, mu);
+    bb_nn_tensor *x = bb_nn_zeros(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 2});
+    bb_nn_tensor *cost = NULL;
+    for (int k = 0; k < K; k++) {
+        bb_nn_tensor *tk = bb_nn_full(gs, BB_NN_F32, 2, (const int64_t[]){1, 1}, k * dt);
+        bb_nn_tensor *u = bb_nn_fourier_mlp_fwd(gs, ps, net, tk, x);
+        bb_nn_tensor *e = bb_nn_scale(gs, bb_nn_sum_cols(gs, bb_nn_mul(gs, u, u)), 0.5 * dt, 0.0);
+        cost = cost ? bb_nn_add(gs, cost, e) : e;
+        bb_nn_tensor *xi = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 2},
+                                      noise + ((size_t)k * B + (size_t)sh * Bs) * 2);
+        x = bb_nn_add(gs, bb_nn_add(gs, x, bb_nn_scale(gs, u, sigma * dt, 0.0)),
+                      bb_nn_scale(gs, xi, sigma * sqrt(dt), 0.0));
+    }
+    bb_nn_tensor *logn = bb_nn_scale(gs, bb_nn_sum_cols(gs, bb_nn_mul(gs, x, x)),
+                                     -1.0 / (2 * sigma * sigma * T), -log(2 * M_PI * sigma * sigma * T));
+    bb_nn_tensor *tot = bb_nn_add(gs, bb_nn_add(gs, cost, gmm_energy(gs, x, mut, s)), logn);
+    bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_sum(gs, tot), 1.0 / B, 0.0);
+    memset(buf, 0, sizeof(float) * ps->total);
+    return bb_nn_backward_to(gs, loss, ps, buf);
+}
+
 /* PIS training steps/s (float32, batch B, 100 Euler-Maruyama steps); shards as for
  * bench_egnn. */
 static double bench_pis(int B, int steps, int shards, double *arena_mb)
 {
     enum { K = 100 };
-    const double T = 5.0, dt = T / K, sigma = sqrt(0.2), s = log1p(exp(1.0));
     bb_ctx c = {0};
     bb_nn_params ps;
     bb_nn_fourier_mlp net;
@@ -194,29 +232,12 @@ static double bench_pis(int B, int steps, int shards, double *arena_mb)
             c0 = cpu_now();
         }
         int fail = 0;
-#pragma omp parallel for schedule(static, 1) if (shards > 1) reduction(| : fail)
-        for (int sh = 0; sh < shards; sh++) {
-            bb_nn_graph *gs = g[sh];
-            bb_nn_graph_reset(gs);
-            bb_nn_tensor *mut = bb_nn_from(gs, BB_NN_F32, 3, (const int64_t[]){1, 40, 2}, mu);
-            bb_nn_tensor *x = bb_nn_zeros(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 2});
-            bb_nn_tensor *cost = NULL;
-            for (int k = 0; k < K; k++) {
-                bb_nn_tensor *tk = bb_nn_full(gs, BB_NN_F32, 2, (const int64_t[]){1, 1}, k * dt);
-                bb_nn_tensor *u = bb_nn_fourier_mlp_fwd(gs, &ps, &net, tk, x);
-                bb_nn_tensor *e = bb_nn_scale(gs, bb_nn_sum_cols(gs, bb_nn_mul(gs, u, u)), 0.5 * dt, 0.0);
-                cost = cost ? bb_nn_add(gs, cost, e) : e;
-                bb_nn_tensor *xi = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 2},
-                                              noise + ((size_t)k * B + (size_t)sh * Bs) * 2);
-                x = bb_nn_add(gs, bb_nn_add(gs, x, bb_nn_scale(gs, u, sigma * dt, 0.0)),
-                              bb_nn_scale(gs, xi, sigma * sqrt(dt), 0.0));
-            }
-            bb_nn_tensor *logn = bb_nn_scale(gs, bb_nn_sum_cols(gs, bb_nn_mul(gs, x, x)),
-                                             -1.0 / (2 * sigma * sigma * T), -log(2 * M_PI * sigma * sigma * T));
-            bb_nn_tensor *tot = bb_nn_add(gs, bb_nn_add(gs, cost, gmm_energy(gs, x, mut, s)), logn);
-            bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_sum(gs, tot), 1.0 / B, 0.0);
-            memset(buf[sh], 0, sizeof(float) * ps.total);
-            fail |= bb_nn_backward_to(gs, loss, &ps, buf[sh]) < 0;
+        if (shards > 1) { /* threads over shards; ops inside run serially */
+#pragma omp parallel for schedule(static, 1) reduction(| : fail)
+            for (int sh = 0; sh < shards; sh++)
+                fail |= pis_shard(g[sh], &ps, &net, mu, noise, sh, Bs, B, buf[sh]) < 0;
+        } else {
+            fail = pis_shard(g[0], &ps, &net, mu, noise, 0, Bs, B, buf[0]) < 0;
         }
         if (fail) {
             fprintf(stderr, "bench_nn: pis step failed\n");

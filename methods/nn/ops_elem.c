@@ -59,10 +59,8 @@ void nn_bstrides(const bb_nn_tensor *t, const int64_t o[4], int64_t s[4])
 
 enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV };
 
-/* Same-shape loop (a directive cannot sit inside NN_DISPATCH's argument: _Pragma). */
-#define NN_FLAT(EXPR)                                                                         \
-    _Pragma("omp parallel for schedule(static) if (n > NN_PAR_MIN)")                          \
-    for (int64_t i = 0; i < n; i++) py[i] = (EXPR);
+/* Same-shape loop. */
+#define NN_FLAT(EXPR) NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), py[i] = (EXPR);)
 
 static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int kind,
                             bb_nn_op op)
@@ -94,16 +92,15 @@ static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, in
         if (same) {
             const int64_t n = t->n;
             switch (kind) {
-            case BIN_ADD: NN_FLAT(pa[i] + pb[i]) break;
-            case BIN_SUB: NN_FLAT(pa[i] - pb[i]) break;
-            case BIN_MUL: NN_FLAT(pa[i] * pb[i]) break;
-            default: NN_FLAT(pa[i] / pb[i]) break;
+            case BIN_ADD: NN_FLAT(pa[i] + pb[i]); break;
+            case BIN_SUB: NN_FLAT(pa[i] - pb[i]); break;
+            case BIN_MUL: NN_FLAT(pa[i] * pb[i]); break;
+            default: NN_FLAT(pa[i] / pb[i]); break;
             }
         } else {
             const int64_t sa3 = sa[3], sb3 = sb[3];
             const int64_t ntot = t->n;
-            _Pragma("omp parallel for schedule(static) if (ntot > NN_PAR_MIN)")
-            for (int64_t r = 0; r < R; r++) {
+            NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++),
                 int64_t i2 = r % o4[2], i1 = (r / o4[2]) % o4[1], i0 = r / (o4[2] * o4[1]);
                 const real *ra = pa + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
                 const real *rb = pb + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
@@ -114,7 +111,7 @@ static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, in
                 case BIN_MUL: for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] * rb[c * sb3]; break;
                 default: for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] / rb[c * sb3]; break;
                 }
-            }
+            );
         }
     });
     return nn_record(g, t, op, a, b, NULL, NULL);
@@ -149,9 +146,9 @@ bb_nn_tensor *bb_nn_scale(bb_nn_graph *g, bb_nn_tensor *a, double s, double c)
         const real *pa = a->data;
         real *py = t->data;
         const real rs = (real)s, rc = (real)c;
-        _Pragma("omp parallel for schedule(static) if (n > NN_PAR_MIN)")
-        for (int64_t i = 0; i < n; i++)
-            py[i] = rs * pa[i] + rc;
+        NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
+py[i] = rs * pa[i] + rc;
+        );
     });
     t->fp[0] = s;
     t->fp[1] = c;
@@ -260,14 +257,13 @@ NN_UNARY_BODY(double, exp, tanh, erf, log, sqrt, sin, cos)
 static void vec_f32(int gelu, const float *g, const float *x, float *y, int64_t n, int order)
 {
     const int64_t nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-    for (int64_t ch = 0; ch < nch; ch++) {
+    NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++),
         const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
         if (gelu)
             nn_vec_gelu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
         else
             nn_vec_silu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
-    }
+    );
 }
 
 /* y = [gy *] f^(order)(a) */
@@ -298,34 +294,33 @@ static bb_nn_tensor *unary_impl(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *
             if (!P)
                 return NULL;
             const int64_t nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-            for (int64_t ch = 0; ch < nch; ch++) {
+            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++),
                 const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
                 nn_vec_gelu_keep_f32(x + i0, y + i0, P + i0, m);
-            }
+            );
             t->aux = P;
         } else if ((fn == BB_NN_FN_SILU || fn == BB_NN_FN_GELU) && order <= 1) {
             vec_f32(fn == BB_NN_FN_GELU, gv, x, y, n, order);
         } else if (gv) {
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-            for (int64_t i = 0; i < n; i++)
-                y[i] = gv[i] * unary_float(f, order, x[i]);
+NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
+y[i] = gv[i] * unary_float(f, order, x[i]);
+);
         } else {
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-            for (int64_t i = 0; i < n; i++)
-                y[i] = unary_float(f, order, x[i]);
+NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
+y[i] = unary_float(f, order, x[i]);
+);
         }
     } else {
         const double *x = a->data, *gv = gy ? gy->data : NULL;
         double *y = t->data;
         if (gv) {
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-            for (int64_t i = 0; i < n; i++)
-                y[i] = gv[i] * unary_double(f, order, x[i]);
+NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
+y[i] = gv[i] * unary_double(f, order, x[i]);
+);
         } else {
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-            for (int64_t i = 0; i < n; i++)
-                y[i] = unary_double(f, order, x[i]);
+NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
+y[i] = unary_double(f, order, x[i]);
+);
         }
     }
     t->ip[0] = f;
@@ -363,11 +358,10 @@ static bb_nn_tensor *gelu_grad_kept(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tens
     const int64_t n = o->n, nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
     const float *gv = gy->data, *x = a->data, *P = t->aux;
     float *y = o->data;
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-    for (int64_t ch = 0; ch < nch; ch++) {
+    NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++),
         const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
         nn_vec_gelu_grad_f32(gv + i0, x + i0, P + i0, y + i0, m);
-    }
+    );
     o->ip[0] = BB_NN_FN_GELU;
     o->ip[1] = 1;
     return nn_record(g, o, BB_NN_OP_UNARY_MUL, gy, a, NULL, NULL);

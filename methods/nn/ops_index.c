@@ -81,9 +81,9 @@ bb_nn_tensor *bb_nn_gather(bb_nn_graph *g, bb_nn_tensor *x, const bb_nn_index *i
     NN_DISPATCH(x->dtype, {
         const real *px = x->data;
         real *py = t->data;
-        _Pragma("omp parallel for schedule(static) if (ntot > NN_PAR_MIN)")
-        for (int64_t e = 0; e < E; e++)
-            memcpy(py + e * C, px + (int64_t)id[e] * C, sizeof(real) * (size_t)C);
+        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t e = 0; e < E; e++),
+memcpy(py + e * C, px + (int64_t)id[e] * C, sizeof(real) * (size_t)C);
+        );
     });
     t->ix[0] = ix;
     return nn_record(g, t, BB_NN_OP_GATHER, x, NULL, NULL, NULL);
@@ -102,8 +102,7 @@ bb_nn_tensor *bb_nn_scatter(bb_nn_graph *g, bb_nn_tensor *y, const bb_nn_index *
     NN_DISPATCH(y->dtype, {
         const real *py = y->data;
         real *po = t->data;
-        _Pragma("omp parallel for schedule(static) if (ntot > NN_PAR_MIN)")
-        for (int64_t n = 0; n < N; n++) {
+        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t n = 0; n < N; n++),
             real *o = po + n * C;
             for (int64_t c = 0; c < C; c++)
                 o[c] = 0;
@@ -112,7 +111,7 @@ bb_nn_tensor *bb_nn_scatter(bb_nn_graph *g, bb_nn_tensor *y, const bb_nn_index *
                 for (int64_t c = 0; c < C; c++)
                     o[c] += r[c];
             }
-        }
+        );
     });
     t->ix[0] = ix;
     return nn_record(g, t, BB_NN_OP_SCATTER, y, NULL, NULL, NULL);
@@ -143,8 +142,7 @@ bb_nn_tensor *bb_nn_pair_add(bb_nn_graph *g, bb_nn_tensor *A, bb_nn_tensor *B, c
         const real *pa = A->data, *pb = B->data;
         const real *pd = d ? d->data : NULL, *pw = w ? w->data : NULL;
         real *py = t->data;
-        _Pragma("omp parallel for schedule(static) if (ntot > NN_PAR_MIN)")
-        for (int64_t e = 0; e < E; e++) {
+        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t e = 0; e < E; e++),
             const real *ra = pa + (int64_t)ii[e] * H, *rb = pb + (int64_t)jj[e] * H;
             real *ry = py + e * H;
             if (pd) {
@@ -155,7 +153,7 @@ bb_nn_tensor *bb_nn_pair_add(bb_nn_graph *g, bb_nn_tensor *A, bb_nn_tensor *B, c
                 for (int64_t h = 0; h < H; h++)
                     ry[h] = ra[h] + rb[h];
             }
-        }
+        );
     });
     t->ix[0] = ixi;
     t->ix[1] = ixj;

@@ -26,8 +26,7 @@ static void gemm(bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K
     const size_t es = bb_nn_dtype_size(dt);
     const int64_t nblk = (M + NN_GEMM_ROWS - 1) / NN_GEMM_ROWS;
     const int par = nblk > 1 && (double)M * (double)N * (double)K > 4e6;
-#pragma omp parallel for schedule(static) if (par)
-    for (int64_t blk = 0; blk < nblk; blk++) {
+    NN_PAR_FOR(par, for (int64_t blk = 0; blk < nblk; blk++),
         const int64_t m0 = blk * NN_GEMM_ROWS, mb = M - m0 < NN_GEMM_ROWS ? M - m0 : NN_GEMM_ROWS;
         const char *a = (const char *)A + (size_t)(ta ? m0 : m0 * K) * es;
         char *c = (char *)C + (size_t)(m0 * N) * es;
@@ -39,7 +38,7 @@ static void gemm(bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K
             cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
                         tb ? CblasTrans : CblasNoTrans, (int)mb, (int)N, (int)K, 1.0,
                         (const double *)a, lda, B, ldb, beta, (double *)c, ldc);
-    }
+    );
 }
 
 bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb,

@@ -57,8 +57,7 @@ bb_nn_tensor *bb_nn_sum_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int6
             if (!part)
                 return NULL;
             const int64_t nn_ = a->n;
-            _Pragma("omp parallel for schedule(static) if (nn_ > NN_PAR_MIN)")
-            for (int ch = 0; ch < NN_RED_CHUNKS; ch++) {
+            NN_PAR_FOR(nn_ > NN_PAR_MIN, for (int ch = 0; ch < NN_RED_CHUNKS; ch++),
                 double *p = part + ch * W;
                 for (int64_t c = 0; c < W; c++)
                     p[c] = 0.0;
@@ -70,7 +69,7 @@ bb_nn_tensor *bb_nn_sum_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int6
                     else
                         for (int64_t c = 0; c < C; c++) p[c] += xr[c];
                 }
-            }
+            );
             for (int64_t c = 0; c < W; c++) {
                 double s = 0.0;
                 for (int ch = 0; ch < NN_RED_CHUNKS; ch++)
@@ -79,13 +78,12 @@ bb_nn_tensor *bb_nn_sum_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int6
             }
         } else if (last_only) { /* [R, C] -> [R, 1] */
             const int64_t nn_ = a->n;
-            _Pragma("omp parallel for schedule(static) if (nn_ > NN_PAR_MIN)")
-            for (int64_t r = 0; r < R; r++) {
+            NN_PAR_FOR(nn_ > NN_PAR_MIN, for (int64_t r = 0; r < R; r++),
                 double s = 0.0;
                 for (int64_t c = 0; c < C; c++)
                     s += x[r * C + c];
                 y[r] = (real)s;
-            }
+            );
         } else { /* general: one sequential pass, double accumulators */
             double *acc = nn_alloc(g, sizeof(double) * (size_t)t->n);
             if (!acc)
@@ -120,13 +118,12 @@ bb_nn_tensor *bb_nn_broadcast_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, cons
     NN_DISPATCH(a->dtype, {
         const real *x = a->data;
         real *y = t->data;
-        _Pragma("omp parallel for schedule(static) if (ntot > NN_PAR_MIN)")
-        for (int64_t r = 0; r < R; r++) {
+        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++),
             int64_t i2 = r % o4[2], i1 = (r / o4[2]) % o4[1], i0 = r / (o4[2] * o4[1]);
             const real *xr = x + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
             for (int64_t c = 0; c < C; c++)
                 y[r * C + c] = xr[c * sa[3]];
-        }
+        );
     });
     return nn_record(g, t, BB_NN_OP_BROADCAST_TO, a, NULL, NULL, NULL);
 }
@@ -203,13 +200,12 @@ bb_nn_tensor *bb_nn_permute(bb_nn_graph *g, bb_nn_tensor *a, const int perm[4])
     NN_DISPATCH(a->dtype, {
         const real *x = a->data;
         real *y = t->data;
-        _Pragma("omp parallel for schedule(static) if (ntot > NN_PAR_MIN)")
-        for (int64_t r = 0; r < R; r++) {
+        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++),
             int64_t j2 = r % o4[2], j1 = (r / o4[2]) % o4[1], j0 = r / (o4[2] * o4[1]);
             const real *xr = x + j0 * s0 + j1 * s1 + j2 * s2;
             for (int64_t c = 0; c < o4[3]; c++)
                 y[r * o4[3] + c] = xr[c * s3];
-        }
+        );
     });
     for (int k = 0; k < 4; k++)
         t->ip[k] = perm[k];
@@ -225,9 +221,9 @@ static void copy_cols(bb_nn_dtype dt, const void *a, int64_t ka, int64_t a0, voi
     NN_DISPATCH(dt, {
         const real *x = a;
         real *o = y;
-        _Pragma("omp parallel for schedule(static) if (ntot > NN_PAR_MIN)")
-        for (int64_t r = 0; r < R; r++)
-            memcpy(o + r * ky + c0, x + r * ka + a0, sizeof(real) * (size_t)w);
+        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++),
+memcpy(o + r * ky + c0, x + r * ka + a0, sizeof(real) * (size_t)w);
+        );
     });
 }
 

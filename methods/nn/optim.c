@@ -56,8 +56,7 @@ int bb_nn_adam_step(bb_nn_adam *o, bb_nn_params *ps, double lr, bb_ctx *ctx)
     NN_DISPATCH(ps->dtype, {
         real *p = ps->data;
         const real *gr = ps->grad;
-        _Pragma("omp parallel for schedule(static) if (n > NN_PAR_MIN)")
-        for (int64_t i = 0; i < n; i++) {
+        NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
             double pi = (double)p[i], gi = (double)gr[i];
             if (dec)
                 pi -= lr * wd * pi;
@@ -67,7 +66,7 @@ int bb_nn_adam_step(bb_nn_adam *o, bb_nn_params *ps, double lr, bb_ctx *ctx)
             v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
             pi -= step * m[i] / (sqrt(v[i]) / sc2 + eps);
             p[i] = (real)pi;
-        }
+        );
     });
     return BB_OK;
 }
