@@ -42,6 +42,8 @@ typedef struct run_state {
     int64_t evaluator_evals;
     uint64_t seed;
     double metrics_wall;
+    const char *const *metrics;
+    size_t n_metrics;
 } run_state;
 
 /* Energies (uncounted) of a sample set; +INFINITY stays, errors are returned. */
@@ -73,7 +75,7 @@ static int score(run_state *st, const bb_samples *s, int cheap_only, cJSON *out,
         .seed = st->seed,
         .with_ci = !cheap_only,
     };
-    rc = bb_metrics_compute(&in, cheap_only, out, ctx);
+    rc = bb_metrics_compute_only(&in, cheap_only, st->metrics, st->n_metrics, out, ctx);
     free(u);
     st->metrics_wall += now_s() - t0;
     return rc;
@@ -132,6 +134,15 @@ cJSON *bb_run_config_object(const bb_run_config *cfg, bb_ctx *ctx) {
     cJSON_AddNumberToObject(out, "budget", (double)cfg->budget);
     cJSON_AddNumberToObject(out, "seed", (double)cfg->seed);
     cJSON_AddNumberToObject(out, "n_samples", (double)(cfg->n_samples ? cfg->n_samples : BB_RUN_DEFAULT_SAMPLES));
+    if (cfg->metrics) {
+        if (bb_metrics_select(cfg->metrics, cfg->n_metrics, ctx)) {
+            cJSON_Delete(out);
+            out = NULL;
+            goto done;
+        }
+        cJSON *ms = cJSON_AddArrayToObject(out, "metrics");
+        for (size_t k = 0; k < cfg->n_metrics; k++) cJSON_AddItemToArray(ms, cJSON_CreateString(cfg->metrics[k]));
+    }
 done:
     bb_task_free(task);
     return out;
@@ -158,6 +169,8 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     run_state st;
     memset(&st, 0, sizeof st);
     st.seed = cfg->seed;
+    st.metrics = cfg->metrics;
+    st.n_metrics = cfg->n_metrics;
     bb_samples samples = {0};
     cJSON *report = NULL;
     int rc = BB_OK, method_rc = BB_OK;

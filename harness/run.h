@@ -39,6 +39,8 @@ typedef struct bb_run_config {
     const char *out_path;         /* report path (required) */
     const char *samples_path;     /* optional: also write the final samples as .npy */
     FILE *progress;               /* NULL = quiet */
+    const char *const *metrics;   /* metric names to compute (NULL: every applicable metric) */
+    size_t n_metrics;
     const char *state_path;       /* resumable methods keep their training state here (NULL: none) */
     int resume;                   /* 1: continue from state_path when it exists */
 } bb_run_config;

@@ -12,7 +12,7 @@
 #include "methods/method.h"
 
 enum { O_HELP, O_TASK, O_METHOD, O_BUDGET, O_SEED, O_OUT, O_PARAM, O_CONFIG, O_TASK_PARAM, O_SAMPLES,
-       O_SAVE, O_THREADS, O_QUIET, O_RESUME };
+       O_SAVE, O_THREADS, O_QUIET, O_RESUME, O_METRICS };
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     [O_TASK] = {"task", 't', "TASK", "task id, e.g. lj13 or lj13@1 (see 'boltzbench tasks')"},
@@ -28,6 +28,7 @@ static const bb_opt opts[] = {
     [O_THREADS] = {"threads", 'j', "N", "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
     [O_QUIET] = {"quiet", 'q', NULL, "no progress display"},
     [O_RESUME] = {"resume", 0, NULL, "continue a killed run from its state file <out>.state (same result as uninterrupted)"},
+    [O_METRICS] = {"metrics", 0, "LIST", "comma-separated metrics to compute (default: all that apply)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -59,6 +60,9 @@ int bb_cmd_run(int argc, char **argv) {
     const char *kvs[256];
     size_t n_kv = 0;
     int have_budget = 0;
+    static char metric_buf[4096];
+    static char *metric_names[64];
+    size_t n_metric_names = 0;
     bb_opt_init(&it, argc, argv);
     for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (id) {
@@ -103,6 +107,17 @@ int bb_cmd_run(int argc, char **argv) {
             break;
         case O_QUIET: quiet = 1; break;
         case O_RESUME: cfg.resume = 1; break;
+        case O_METRICS: {
+            snprintf(metric_buf, sizeof metric_buf, "%s", it.arg);
+            n_metric_names = 0;
+            char *save = NULL;
+            for (char *tok = strtok_r(metric_buf, ",", &save); tok && n_metric_names < 64; tok = strtok_r(NULL, ",", &save))
+                metric_names[n_metric_names++] = tok;
+            if (n_metric_names == 0) { bb_cli_error("--metrics: empty list"); goto out; }
+            cfg.metrics = (const char *const *)metric_names;
+            cfg.n_metrics = n_metric_names;
+            break;
+        }
         case BB_OPT_POSITIONAL:
             bb_cli_error("run: unexpected argument '%s' (see --help)", it.positional);
             goto out;

@@ -19,6 +19,8 @@ static const bb_cli_cmd commands[] = {
     {"table", bb_cmd_table, "aggregate reports into task x method tables (md, csv, latex, html with plots)"},
     {"compare", bb_cmd_compare, "compare new reports with a baseline under tolerances (CI regression gate)"},
     {"report", bb_cmd_report, "pretty-print one run report"},
+    {"eval", bb_cmd_eval, "score externally produced samples (.npy) with the same metrics and report schema"},
+    {"minima", bb_cmd_minima, "build a task's catalogue of local minima by basin hopping (resumable)"},
     {"fetch", bb_cmd_fetch, "download and verify datasets into the cache (resumable, mirrors, offline mode)"},
     {"datasets", bb_cmd_datasets, "list the datasets of the manifest with cache and hash status"},
     {"cache", bb_cmd_cache, "print the cache directory or clean it"},

@@ -55,7 +55,26 @@ const bb_metric *bb_metric_find(const char *name) {
     return NULL;
 }
 
+static int selected(const char *name, const char *const *names, size_t n_names) {
+    if (!names) return 1;
+    for (size_t k = 0; k < n_names; k++)
+        if (strcmp(names[k], name) == 0) return 1;
+    return 0;
+}
+
+int bb_metrics_select(const char *const *names, size_t n_names, bb_ctx *ctx) {
+    for (size_t k = 0; k < n_names; k++)
+        if (!bb_metric_find(names[k]))
+            return BB_ERR(ctx, BB_ENOTFOUND, "metrics: unknown metric '%s' (see docs/metrics.md)", names[k]);
+    return BB_OK;
+}
+
 int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_ctx *ctx) {
+    return bb_metrics_compute_only(in, cheap_only, NULL, 0, out, ctx);
+}
+
+int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char *const *names, size_t n_names,
+                            cJSON *out, bb_ctx *ctx) {
     if (!in || !in->samples || !out || !cJSON_IsObject(out))
         return BB_ERR(ctx, BB_EINVAL, "metrics: need an input with samples and an output object");
     if (in->reference && in->reference->dof != in->samples->dof)
@@ -68,6 +87,7 @@ int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_c
         const bb_metric *m = bb_metrics[i];
         if (cheap_only && !m->cheap) continue;
         if (m->needs_reference && !in->reference) continue;
+        if (!selected(m->name, names, n_names)) continue;
         cJSON *last = out->child;
         while (last && last->next) last = last->next;
         int rc = m->compute(in, out, ctx);

@@ -47,5 +47,10 @@ const bb_metric *bb_metric_find(const char *name);
 /* Compute every applicable metric (cheap_only: only those marked cheap) into the
  * object `out`. Metrics needing a reference are skipped when in->reference is NULL. */
 int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_ctx *ctx);
+/* Same, restricted to the registry metrics named in names[0..n_names) (names == NULL: all). */
+int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char *const *names, size_t n_names,
+                            cJSON *out, bb_ctx *ctx);
+/* BB_ENOTFOUND naming the first name that is not a registered metric. */
+int bb_metrics_select(const char *const *names, size_t n_names, bb_ctx *ctx);
 
 #endif

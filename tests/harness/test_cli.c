@@ -44,7 +44,8 @@ static void one_line_error(const char *what) {
 
 static void every_subcommand_has_help(void **state) {
     (void)state;
-    const char *cmds[] = {"tasks", "methods", "run", "suite", "version"};
+    const char *cmds[] = {"tasks", "methods", "run", "suite", "version", "reference", "eval", "minima",
+                          "fetch", "datasets", "cache", "table", "compare", "report"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char a[64];
         snprintf(a, sizeof a, "%s --help", cmds[i]);
@@ -99,6 +100,8 @@ static void bad_input_gives_one_line_and_no_file(void **state) {
     one_line_error("/nonexistent-dir/r.json");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000"), 2);
     one_line_error("--out");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --metrics energy_w9"), 1);
+    one_line_error("'energy_w9'");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --bogus"), 2);
     one_line_error("--bogus");
     snprintf(p, sizeof p, "%s/r.json", dir);
