@@ -80,7 +80,7 @@ static void put_canon(sbuf *b, const cJSON *j) {
         if (n && !items) { b->oom = 1; return; }
         n = 0;
         for (const cJSON *c = j->child; c; c = c->next) items[n++] = c;
-        qsort(items, n, sizeof *items, cmp_items);
+        if (n > 1) qsort(items, n, sizeof *items, cmp_items);
         sb_puts(b, "{");
         for (size_t i = 0; i < n; i++) {
             if (i) sb_puts(b, ",");
