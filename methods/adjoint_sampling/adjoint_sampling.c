@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <omp.h>
 
 #include "methods/adjoint_sampling/as.h"
 #include "methods/method.h"
@@ -34,6 +35,7 @@ static const bb_param_spec as_params[] = {
     {"max_grad_norm", BB_PARAM_DOUBLE, "100", 0, 1e30, "clip the global gradient norm (0: off)"},
     {"max_score_norm", BB_PARAM_DOUBLE, "50", 1e-12, 1e30, "clip the per-particle norm of the adjoint target (authors' default 50)"},
     {"out_scale", BB_PARAM_DOUBLE, "1", 1e-9, 1e9, "controller output scale: s = out_scale * network (network outputs stay O(1))"},
+    {"nn_threads", BB_PARAM_INT, "1", 0, 1024, "OpenMP threads for the network (0: the run's); energies use the run's threads. Results do not depend on it"},
     {"max_outer", BB_PARAM_INT, "0", 0, 1000000000, "stop training after this many outer iterations (0: when the budget is spent)"},
     {"importance_weights", BB_PARAM_BOOL, "false", 0, 0, "return path-space log-weights (costs n_samples evaluations, reserved up front)"},
     {"anytime_samples", BB_PARAM_INT, "500", 1, 100000000, "samples drawn for each anytime checkpoint (final samples: --samples)"},
@@ -164,6 +166,11 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
     const int64_t max_outer = bb_params_int(p, "max_outer");
     const int64_t stop_after = bb_params_int(p, "stop_after_outer");
     const int64_t anytime_n = bb_params_int(p, "anytime_samples");
+    /* the network's ops are small: on a shared 2-core machine, OpenMP regions per op
+     * cost more than they gain (README), so the network runs on nn_threads and the
+     * oracle and evaluator on the run's threads; results are thread-independent */
+    const int run_threads = omp_get_max_threads();
+    const int nn_threads = bb_params_int(p, "nn_threads") > 0 ? (int)bb_params_int(p, "nn_threads") : run_threads;
     const double ckpt_s = 60.0 * bb_params_double(p, "checkpoint_minutes");
     const int64_t limit = bb_oracle_limit(o);
     const int64_t reserve = weighted ? (int64_t)env->n_samples : 0;
@@ -196,6 +203,7 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
 
     const double t0 = wall_now();
     double last_save = t0;
+    omp_set_num_threads(nn_threads);
     int stopped_by = 0, n_anytime = 0;
     for (;;) {
         if (max_outer > 0 && pr.outer >= max_outer) {
@@ -215,7 +223,9 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
         rc = as_simulate(&m, nb, &rng, x1, NULL, ctx);
         if (rc)
             goto out;
+        omp_set_num_threads(run_threads);
         rc = bb_oracle_eval(o, nb, x1, u, grad, ctx);
+        omp_set_num_threads(nn_threads);
         if (rc == BB_EBUDGET) {
             bb_ctx_clear(ctx);
             rc = BB_OK;
@@ -251,8 +261,10 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
             bb_samples cs;
             memset(&cs, 0, sizeof cs);
             rc = draw_samples(&m, (size_t)anytime_n, env->seed, AS_STREAM_ANYTIME + (uint64_t)n_anytime++, 0, &cs, ctx);
+            omp_set_num_threads(run_threads);
             if (!rc)
                 rc = bb_oracle_checkpoint(o, &cs, ctx);
+            omp_set_num_threads(nn_threads);
             bb_samples_free(&cs);
             if (rc)
                 goto out;
@@ -283,6 +295,7 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
             rc = BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate %zu energies", env->n_samples);
             goto out;
         }
+        omp_set_num_threads(run_threads);
         rc = bb_oracle_eval(o, env->n_samples, out->x, uf, NULL, ctx);
         if (rc == BB_OK) {
             double mx = -INFINITY;
@@ -312,6 +325,7 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
     }
     add_info(env, &m, &pr, stopped_by, lz, ess, weighted && out->logw);
 out:
+    omp_set_num_threads(run_threads);
     free(x1);
     free(u);
     free(grad);

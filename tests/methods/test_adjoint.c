@@ -120,11 +120,13 @@ static void same_seed_gives_identical_samples_on_1_and_2_threads(void **state)
 {
     (void)state;
     fixture a, b;
+    /* run threads and network threads both 1, then both 2 */
     int nt = omp_get_max_threads();
     omp_set_num_threads(1);
-    assert_int_equal(run(&a, NULL, "dw4", "{" SMALL_DW4 "}", 96, 40, 5, NULL, 0), BB_OK);
+    assert_int_equal(run(&a, NULL, "dw4", "{" SMALL_DW4 ", \"nn_threads\": 1}", 96, 40, 5, NULL, 0), BB_OK);
     omp_set_num_threads(2);
-    assert_int_equal(run(&b, NULL, "dw4", "{" SMALL_DW4 "}", 96, 40, 5, NULL, 0), BB_OK);
+    assert_int_equal(run(&b, NULL, "dw4", "{" SMALL_DW4 ", \"nn_threads\": 2}", 96, 40, 5, NULL, 0), BB_OK);
+    assert_int_equal(omp_get_max_threads(), 2); /* the method restores the run's threads */
     omp_set_num_threads(nt);
     assert_int_equal(a.s.n, b.s.n);
     assert_memory_equal(a.s.x, b.s.x, a.s.n * a.s.dof * sizeof(double));
