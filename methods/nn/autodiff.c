@@ -15,7 +15,8 @@
 struct nn_gradmap {
     int n;                 /* tape length when the sweep started */
     bb_nn_tensor **grad;   /* [n] gradient of each node, NULL = zero */
-    unsigned char *rel;    /* [n] node depends on a target */
+    unsigned char *rel;    /* [n] node depends on a target (bit 0); is a target (bit 1) */
+    int recycle;           /* no create_graph: release each gradient once consumed */
 };
 
 static int needs(const nn_gradmap *gm, const bb_nn_tensor *s)
@@ -43,7 +44,20 @@ void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *con
         contrib = bb_nn_reshape(g, contrib, src->ndim, src->ne);
     }
     bb_nn_tensor **slot = &gm->grad[src->id];
-    *slot = *slot ? bb_nn_add(g, *slot, contrib) : contrib;
+    if (!*slot) {
+        *slot = contrib;
+        if (gm->recycle)
+            nn_buf_ref(contrib);
+        return;
+    }
+    bb_nn_tensor *old = *slot;
+    *slot = bb_nn_add(g, old, contrib);
+    if (gm->recycle) { /* the slot now holds the sum: old and contrib may be dead */
+        nn_buf_ref(*slot);
+        nn_buf_unref(g, old);
+        nn_buf_ref(contrib);
+        nn_buf_unref(g, contrib);
+    }
 }
 
 static void node_backward(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy)
@@ -88,7 +102,7 @@ static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *
                     "parameter)", k);
             return bb_nn_graph_status(g, NULL);
         }
-        gm->rel[xs[k]->id] = 1;
+        gm->rel[xs[k]->id] = 3; /* depends on itself, and is a target: never released */
     }
     for (int i = 0; i < gm->n; i++) {
         bb_nn_tensor *t = nn_tape_at(g, i);
@@ -116,12 +130,25 @@ static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *
         gy = bb_nn_full(g, y->dtype, y->ndim, y->ne, 1.0);
     }
     int prev = bb_nn_graph_set_grad(g, create_graph);
+    /* Without create_graph nothing of the sweep is recorded, so a gradient is dead once
+     * its node has been processed: its buffer is recycled (memory ~ live gradients,
+     * not all of them). With create_graph every gradient may be differentiated later. */
+    gm->recycle = !create_graph;
+    nn_recycle(g, gm->recycle);
     gm->grad[y->id] = gy;
+    if (gm->recycle)
+        nn_buf_ref(gy);
     for (int i = y->id; i >= 0 && !nn_failed(g); i--) {
         bb_nn_tensor *t = nn_tape_at(g, i);
-        if (gm->grad[i] && gm->rel[i])
+        if (gm->grad[i] && gm->rel[i]) {
             node_backward(g, gm, t, gm->grad[i]);
+            if (gm->recycle && t->op != BB_NN_OP_NONE && !(gm->rel[i] & 2)) {
+                nn_buf_unref(g, gm->grad[i]);
+                gm->grad[i] = NULL;
+            }
+        }
     }
+    nn_recycle(g, 0);
     bb_nn_graph_set_grad(g, prev);
     return bb_nn_graph_status(g, NULL);
 }

@@ -166,6 +166,7 @@ struct bb_nn_tensor {            /* fields are private by convention; use access
     int requires_grad;
     void *grad_dst;              /* parameter leaves: gradient storage (+=) */
     void *aux;                   /* op cache for backward (float GELU: Phi(x)), or NULL */
+    void *buf;                   /* recyclable-buffer record (backward sweeps), or NULL */
 };
 
 typedef struct bb_nn_graph bb_nn_graph;

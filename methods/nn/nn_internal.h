@@ -66,6 +66,14 @@ bb_nn_tensor *nn_view(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int64_t *
  * when grad mode is on and a source requires a gradient). Returns t. */
 bb_nn_tensor *nn_record(bb_nn_graph *g, bb_nn_tensor *t, bb_nn_op op, bb_nn_tensor *s0,
                         bb_nn_tensor *s1, bb_nn_tensor *s2, bb_nn_tensor *s3);
+/* Buffer recycling inside a backward sweep without create_graph: tensors created while
+ * it is on get a reference-counted buffer record; a buffer whose count drops to zero
+ * goes to a free list that later tensors of the same byte size reuse. Slots of the
+ * gradient map hold the references (see autodiff.c). */
+void nn_recycle(bb_nn_graph *g, int on);
+void nn_buf_ref(bb_nn_tensor *t);
+void nn_buf_unref(bb_nn_graph *g, bb_nn_tensor *t);
+
 /* Push a leaf that requires a gradient. */
 bb_nn_tensor *nn_leaf(bb_nn_graph *g, bb_nn_tensor *t);
 int nn_grad_mode(const bb_nn_graph *g);

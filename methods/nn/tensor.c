@@ -32,8 +32,18 @@ typedef struct nn_block {
     unsigned char *base; /* aligned start */
 } nn_block;
 
+typedef struct nn_buf {
+    void *data;
+    size_t bytes;
+    int refs;
+    int free;
+    struct nn_buf *next; /* free list */
+} nn_buf;
+
 struct bb_nn_graph {
     nn_block *blk;       /* newest block */
+    int recycle;         /* backward sweep without create_graph: buffers are recycled */
+    nn_buf *free_list;
     size_t used_total;   /* bytes handed out since reset */
     size_t peak;         /* high-water of used_total */
     int64_t mallocs;
@@ -110,6 +120,8 @@ void bb_nn_graph_reset(bb_nn_graph *g)
     }
     g->blk->used = 0;
     g->used_total = 0;
+    g->recycle = 0;
+    g->free_list = NULL;
     g->n_tape = 0;
     g->grad_on = 1;
     bb_ctx_clear(&g->err);
@@ -236,8 +248,53 @@ bb_nn_tensor *nn_new(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *sh
     bb_nn_tensor *t = header(g, dt, ndim, shape);
     if (!t)
         return NULL;
-    t->data = nn_alloc(g, (size_t)t->n * bb_nn_dtype_size(dt));
-    return t->data ? t : NULL;
+    const size_t bytes = (size_t)t->n * bb_nn_dtype_size(dt);
+    if (!g->recycle) {
+        t->data = nn_alloc(g, bytes);
+        return t->data ? t : NULL;
+    }
+    for (nn_buf **pp = &g->free_list; *pp; pp = &(*pp)->next) /* exact size, first fit */
+        if ((*pp)->bytes == bytes) {
+            nn_buf *b = *pp;
+            *pp = b->next;
+            b->next = NULL;
+            b->free = 0;
+            b->refs = 0;
+            t->data = b->data;
+            t->buf = b;
+            return t;
+        }
+    nn_buf *b = nn_alloc(g, sizeof *b);
+    t->data = b ? nn_alloc(g, bytes) : NULL;
+    if (!t->data)
+        return NULL;
+    memset(b, 0, sizeof *b);
+    b->data = t->data;
+    b->bytes = bytes;
+    t->buf = b;
+    return t;
+}
+
+void nn_recycle(bb_nn_graph *g, int on) { g->recycle = on != 0; }
+
+void nn_buf_ref(bb_nn_tensor *t)
+{
+    if (t && t->buf)
+        ((nn_buf *)t->buf)->refs++;
+}
+
+void nn_buf_unref(bb_nn_graph *g, bb_nn_tensor *t)
+{
+    if (!t || !t->buf)
+        return;
+    nn_buf *b = t->buf;
+    if (b->refs > 0)
+        b->refs--;
+    if (b->refs == 0 && !b->free && g->recycle) {
+        b->free = 1;
+        b->next = g->free_list;
+        g->free_list = b;
+    }
 }
 
 bb_nn_tensor *nn_view(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int64_t *shape)
@@ -246,6 +303,7 @@ bb_nn_tensor *nn_view(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int64_t *
     if (!t)
         return NULL;
     t->data = a->data;
+    t->buf = a->buf; /* a view shares its source's buffer record */
     return t;
 }
 
