@@ -59,6 +59,18 @@ int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n, b
     return BB_OK;
 }
 
+int bb_oracle_restore(bb_oracle *o, int64_t used, int64_t with_grad, bb_ctx *ctx) {
+    if (atomic_load(&o->used) != 0)
+        return BB_ERR(ctx, BB_EINVAL, "resume: the oracle has already counted evaluations");
+    if (used < 0 || with_grad < 0 || with_grad > used || used > o->limit)
+        return BB_ERR(ctx, BB_EINVAL, "resume: %lld evaluations (%lld with gradient) do not fit the budget of %lld",
+                      (long long)used, (long long)with_grad, (long long)o->limit);
+    atomic_store(&o->used, used);
+    atomic_store(&o->with_grad, with_grad);
+    while (o->ckpt_next < o->n_ckpt && o->ckpt_at[o->ckpt_next] <= used) o->ckpt_next++;
+    return BB_OK;
+}
+
 const bb_task *bb_oracle_task(const bb_oracle *o) { return o->task; }
 int64_t bb_oracle_limit(const bb_oracle *o) { return o->limit; }
 int64_t bb_oracle_used(const bb_oracle *o) { return atomic_load(&o->used); }

@@ -50,6 +50,12 @@ int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n,
  * BB_EBUDGET: refused, nothing counted. BB_ENAN: a NaN in x or in the result. */
 int bb_oracle_eval(bb_oracle *o, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx);
 
+/* Resume: a method restarted from its saved state declares the evaluations it had already
+ * spent (used, of which with_grad with gradients), so the budget and the report stay exact.
+ * Allowed only before the first evaluation of this oracle; 0 <= with_grad <= used <= limit.
+ * Checkpoints at or below `used` were served before the restart and are skipped. */
+int bb_oracle_restore(bb_oracle *o, int64_t used, int64_t with_grad, bb_ctx *ctx);
+
 const bb_task *bb_oracle_task(const bb_oracle *o);
 int64_t bb_oracle_limit(const bb_oracle *o);
 int64_t bb_oracle_used(const bb_oracle *o);          /* all evaluations */

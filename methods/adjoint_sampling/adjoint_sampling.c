@@ -198,6 +198,10 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
             rc = as_state_load(env->state_path, &m, &rb, &pr, env->seed, ctx);
             if (rc)
                 goto out;
+            /* training evaluations (all with gradients) spent before the restart */
+            rc = bb_oracle_restore(o, pr.evals, pr.evals, ctx);
+            if (rc)
+                goto out;
         }
     }
 

@@ -168,6 +168,34 @@ static void checkpoints_fire_once_when_their_fraction_is_crossed(void **state) {
     bb_task_free(t);
 }
 
+static void restore_sets_the_counts_and_skips_served_checkpoints(void **state) {
+    (void)state;
+    bb_ctx c = {0};
+    bb_task *t;
+    assert_int_equal(bb_task_create_from_type(&bb_test_gauss, NULL, &t, &c), BB_OK);
+    bb_oracle *o;
+    assert_int_equal(bb_oracle_create(t, 1000, &o, &c), BB_OK);
+    const double fr[3] = {1e-2, 0.5, 1};
+    ck_log l = {0};
+    assert_int_equal(bb_oracle_set_checkpoints(o, fr, 3, on_ck, &l, &c), BB_OK);
+    assert_int_equal(bb_oracle_restore(o, 1001, 0, &c), BB_EINVAL);
+    assert_int_equal(bb_oracle_restore(o, 10, 11, &c), BB_EINVAL);
+    assert_int_equal(bb_oracle_restore(o, 600, 400, &c), BB_OK);
+    assert_int_equal(bb_oracle_used(o), 600);
+    assert_int_equal(bb_oracle_used_with_grad(o), 400);
+    assert_int_equal(bb_oracle_remaining(o), 400);
+    assert_false(bb_oracle_checkpoint_due(o)); /* 1e-2 and 0.5 were served before the restart */
+    double x[3] = {0}, u[1];
+    bb_samples s = {.n = 1, .dof = 3, .x = x};
+    assert_int_equal(bb_oracle_checkpoint_final(o, &s, &c), BB_OK);
+    assert_int_equal(l.calls, 1);
+    assert_true(l.fr[0] == 1.0);
+    assert_int_equal(bb_oracle_eval(o, 1, x, u, NULL, &c), BB_OK);
+    assert_int_equal(bb_oracle_restore(o, 0, 0, &c), BB_EINVAL); /* only before any evaluation */
+    bb_oracle_free(o);
+    bb_task_free(t);
+}
+
 static void non_positive_budget_is_refused(void **state) {
     (void)state;
     bb_ctx c = {0};
@@ -185,6 +213,7 @@ int main(void) {
         cmocka_unit_test(nan_energy_is_an_error_and_nan_input_names_the_configuration),
         cmocka_unit_test(infinite_energy_counts_as_rejected_with_zero_gradient),
         cmocka_unit_test(checkpoints_fire_once_when_their_fraction_is_crossed),
+        cmocka_unit_test(restore_sets_the_counts_and_skips_served_checkpoints),
         cmocka_unit_test(non_positive_budget_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
