@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness/jsonutil.h"
+#include "tasks/task.h"
 
 #ifndef BB_GIT_COMMIT
 #define BB_GIT_COMMIT "unknown"
@@ -22,6 +23,33 @@ cJSON *bb_report_new(void) {
     cJSON_AddStringToObject(h, "version", BB_VERSION_STRING);
     cJSON_AddStringToObject(h, "git_commit", BB_GIT_COMMIT);
     return r;
+}
+
+void bb_report_add_task(cJSON *r, const bb_task *t, const cJSON *task_params) {
+    cJSON *o = cJSON_AddObjectToObject(r, "task");
+    cJSON_AddStringToObject(o, "id", t->id);
+    cJSON_AddStringToObject(o, "name", t->type->name);
+    cJSON_AddNumberToObject(o, "version", t->type->version);
+    cJSON_AddItemToObject(o, "params", task_params ? cJSON_Duplicate(task_params, 1) : cJSON_CreateObject());
+    cJSON_AddNumberToObject(o, "kT", t->kT);
+    cJSON_AddStringToObject(o, "kT_unit", t->type->kT_unit ? t->type->kT_unit : "reduced");
+    cJSON_AddNumberToObject(o, "n_particles", t->n_particles);
+    cJSON_AddNumberToObject(o, "dim", t->dim);
+    cJSON *f = cJSON_AddArrayToObject(o, "flags");
+    static const char *const names[] = {"translation_invariant", "rotation_invariant", "permutation_invariant", "com_free"};
+    for (unsigned b = 0; b < 4; b++)
+        if (t->flags & (1u << b)) cJSON_AddItemToArray(f, cJSON_CreateString(names[b]));
+}
+
+void bb_report_add_dataset(cJSON *ds, const char *role, const char *id, const char *sha, const char *source,
+                           size_t n) {
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "role", role);
+    cJSON_AddStringToObject(d, "id", id);
+    cJSON_AddStringToObject(d, "sha256", sha);
+    cJSON_AddStringToObject(d, "source", source);
+    cJSON_AddNumberToObject(d, "n_samples", (double)n);
+    cJSON_AddItemToArray(ds, d);
 }
 
 void bb_report_add_host(cJSON *report) {

@@ -148,22 +148,6 @@ done:
     return out;
 }
 
-static void add_task_block(cJSON *r, const bb_task *t, const cJSON *task_params) {
-    cJSON *o = cJSON_AddObjectToObject(r, "task");
-    cJSON_AddStringToObject(o, "id", t->id);
-    cJSON_AddStringToObject(o, "name", t->type->name);
-    cJSON_AddNumberToObject(o, "version", t->type->version);
-    cJSON_AddItemToObject(o, "params", task_params ? cJSON_Duplicate(task_params, 1) : cJSON_CreateObject());
-    cJSON_AddNumberToObject(o, "kT", t->kT);
-    cJSON_AddStringToObject(o, "kT_unit", t->type->kT_unit ? t->type->kT_unit : "reduced");
-    cJSON_AddNumberToObject(o, "n_particles", t->n_particles);
-    cJSON_AddNumberToObject(o, "dim", t->dim);
-    cJSON *f = cJSON_AddArrayToObject(o, "flags");
-    static const char *const names[] = {"translation_invariant", "rotation_invariant", "permutation_invariant", "com_free"};
-    for (unsigned b = 0; b < 4; b++)
-        if (t->flags & (1u << b)) cJSON_AddItemToArray(f, cJSON_CreateString(names[b]));
-}
-
 int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     if (report_out) *report_out = NULL;
     run_state st;
@@ -246,7 +230,7 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     if (method_rc) cJSON_AddStringToObject(report, "error", method_err);
     else cJSON_AddNullToObject(report, "error");
     cJSON_AddStringToObject(report, "config_sha256", st.config_sha);
-    add_task_block(report, st.task, cfg->task_params);
+    bb_report_add_task(report, st.task, cfg->task_params);
     cJSON *mo = cJSON_AddObjectToObject(report, "method");
     cJSON_AddStringToObject(mo, "name", st.method->name);
     cJSON_AddNumberToObject(mo, "version", st.method->version);
@@ -264,13 +248,7 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     cJSON_AddNumberToObject(b, "rejected", (double)bb_oracle_rejected(st.oracle));
     cJSON *ds = cJSON_AddArrayToObject(report, "datasets");
     if (st.have_ref) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "role", "reference");
-        cJSON_AddStringToObject(d, "id", st.ref.dataset_id);
-        cJSON_AddStringToObject(d, "sha256", st.ref.sha256);
-        cJSON_AddStringToObject(d, "source", st.ref.source);
-        cJSON_AddNumberToObject(d, "n_samples", (double)st.ref.samples.n);
-        cJSON_AddItemToArray(ds, d);
+        bb_report_add_dataset(ds, "reference", st.ref.dataset_id, st.ref.sha256, st.ref.source, st.ref.samples.n);
     } else {
         cJSON_AddStringToObject(report, "note", refctx.msg[0] ? refctx.msg : "no reference set for this task");
     }

@@ -48,32 +48,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void add_task_block(cJSON *r, const bb_task *t) {
-    cJSON *o = cJSON_AddObjectToObject(r, "task");
-    cJSON_AddStringToObject(o, "id", t->id);
-    cJSON_AddStringToObject(o, "name", t->type->name);
-    cJSON_AddNumberToObject(o, "version", t->type->version);
-    cJSON_AddItemToObject(o, "params", cJSON_CreateObject());
-    cJSON_AddNumberToObject(o, "kT", t->kT);
-    cJSON_AddStringToObject(o, "kT_unit", t->type->kT_unit ? t->type->kT_unit : "reduced");
-    cJSON_AddNumberToObject(o, "n_particles", t->n_particles);
-    cJSON_AddNumberToObject(o, "dim", t->dim);
-    cJSON *f = cJSON_AddArrayToObject(o, "flags");
-    static const char *const names[] = {"translation_invariant", "rotation_invariant", "permutation_invariant", "com_free"};
-    for (unsigned b = 0; b < 4; b++)
-        if (t->flags & (1u << b)) cJSON_AddItemToArray(f, cJSON_CreateString(names[b]));
-}
-
-static void add_dataset(cJSON *ds, const char *role, const char *id, const char *sha, const char *source, size_t n) {
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "role", role);
-    cJSON_AddStringToObject(d, "id", id);
-    cJSON_AddStringToObject(d, "sha256", sha);
-    cJSON_AddStringToObject(d, "source", source);
-    cJSON_AddNumberToObject(d, "n_samples", (double)n);
-    cJSON_AddItemToArray(ds, d);
-}
-
 int bb_cmd_eval(int argc, char **argv) {
     bb_ctx ctx = {0};
     bb_opt_iter it;
@@ -195,7 +169,7 @@ int bb_cmd_eval(int argc, char **argv) {
     char csha[65];
     bb_json_sha256(cfg, csha);
     cJSON_AddStringToObject(report, "config_sha256", csha);
-    add_task_block(report, t);
+    bb_report_add_task(report, t, NULL);
     cJSON *mo = cJSON_AddObjectToObject(report, "method");
     cJSON_AddStringToObject(mo, "name", "external");
     cJSON_AddNumberToObject(mo, "version", 0);
@@ -220,8 +194,8 @@ int bb_cmd_eval(int argc, char **argv) {
     cJSON_AddNumberToObject(b, "rejected", (double)rejected);
     cJSON_AddStringToObject(b, "note", "external samples: the evaluations spent producing them are unknown");
     cJSON *ds = cJSON_AddArrayToObject(report, "datasets");
-    add_dataset(ds, "samples", xpath, xsha, xpath, s.n);
-    if (have_ref) add_dataset(ds, "reference", ref.dataset_id, ref.sha256, ref.source, ref.samples.n);
+    bb_report_add_dataset(ds, "samples", xpath, xsha, xpath, s.n);
+    if (have_ref) bb_report_add_dataset(ds, "reference", ref.dataset_id, ref.sha256, ref.source, ref.samples.n);
     if (note) cJSON_AddStringToObject(report, "note", note);
     cJSON_AddItemToObject(report, "metrics", metrics);
     metrics = NULL;
