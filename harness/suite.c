@@ -187,6 +187,7 @@ int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, 
         bb_ctx_clear(ctx);
         if (log) fprintf(log, "[%zu/%zu] %s %s budget %lld seed %llu%s\n", i + 1, s->n_runs, r->task, r->method,
                          (long long)r->budget, (unsigned long long)r->seed, skipped ? ": done before, skipped" : "");
+        if (log) fflush(log);
         if (!skipped) {
             bb_run_config c;
             to_config(r, &c);
@@ -215,6 +216,7 @@ int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, 
                         (unsigned long long)r->seed, "-", "-", "-", "-", "no report");
             }
             cJSON_Delete(rep);
+            fflush(table);
         }
     }
     return BB_OK;
