@@ -65,8 +65,10 @@
  *    bb_nn_graph_status(), which copies the message into the caller's bb_ctx.
  *  - Memory: every tensor of a step lives in the graph's arena, freed by reset. After
  *    the first step the arena is one block of the high-water size, so a steady-state
- *    training step does no malloc. Parameters and optimizer state live outside it in
- *    one allocation per parameter group (bb_nn_params).
+ *    training step does no malloc. A backward sweep without create_graph recycles each
+ *    gradient buffer once consumed (reference counted), so a step needs the forward
+ *    activations plus the live gradients only. Parameters and optimizer state live
+ *    outside the arena in one allocation per parameter group (bb_nn_params).
  *  - Threads and determinism: one thread pool. bb_nn_graph_init sets OpenBLAS to one
  *    thread (process-wide) and the library splits large products into fixed blocks of
  *    output rows under OpenMP; elementwise ops and reductions use OpenMP with fixed
