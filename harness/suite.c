@@ -172,7 +172,7 @@ static double metric_value(const cJSON *rep, const char *name) {
 int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, size_t *n_failed, bb_ctx *ctx) {
     *n_failed = 0;
     char dir[4096];
-    if (table) fprintf(table, "\n%-12s %-8s %10s %5s %10s %7s %12s %10s  %s\n", "task", "method", "budget", "seed",
+    if (table) fprintf(table, "\n%-12s %-16s %10s %5s %10s %7s %12s %10s  %s\n", "task", "method", "budget", "seed",
                        "evals", "samples", "energy_w2", "wall_s", "status");
     for (size_t i = 0; i < s->n_runs; i++) {
         const bb_suite_run *r = &s->runs[i];
@@ -205,14 +205,17 @@ int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, 
                 const cJSON *b = cJSON_GetObjectItemCaseSensitive(rep, "budget");
                 const cJSON *tm = cJSON_GetObjectItemCaseSensitive(rep, "timing");
                 const cJSON *w = cJSON_GetObjectItemCaseSensitive(tm, "wall_s");
-                fprintf(table, "%-12s %-8s %10lld %5llu %10.0f %7.0f %12.4g %10.2f  %s\n", r->task, r->method,
+                double w2 = metric_value(rep, "energy_w2");
+                char w2s[32] = "-"; /* no reference set for the task */
+                if (!isnan(w2)) snprintf(w2s, sizeof w2s, "%.4g", w2);
+                fprintf(table, "%-12s %-16s %10lld %5llu %10.0f %7.0f %12s %10.2f  %s\n", r->task, r->method,
                         (long long)r->budget, (unsigned long long)r->seed,
                         cJSON_GetObjectItemCaseSensitive(b, "used")->valuedouble,
-                        cJSON_GetObjectItemCaseSensitive(rep, "n_samples")->valuedouble, metric_value(rep, "energy_w2"),
+                        cJSON_GetObjectItemCaseSensitive(rep, "n_samples")->valuedouble, w2s,
                         cJSON_IsNumber(w) ? w->valuedouble : NAN,
                         cJSON_GetObjectItemCaseSensitive(rep, "status")->valuestring);
             } else {
-                fprintf(table, "%-12s %-8s %10lld %5llu %10s %7s %12s %10s  %s\n", r->task, r->method, (long long)r->budget,
+                fprintf(table, "%-12s %-16s %10lld %5llu %10s %7s %12s %10s  %s\n", r->task, r->method, (long long)r->budget,
                         (unsigned long long)r->seed, "-", "-", "-", "-", "no report");
             }
             cJSON_Delete(rep);
