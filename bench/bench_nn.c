@@ -7,6 +7,8 @@
  *   (c) PIS: Fourier MLP (64 channels, 2 layers) on GMM-40, batch 300, 100 Euler-Maruyama
  *       steps, backprop through the path, path-KL loss (without the grad-log-density
  *       input); timed as trajectories per second too
+ *   (d) PITA-style energy network: EGNN 5 x 128 with a scalar head, LJ-13, batch 512,
+ *       loss on the score -grad_x U (double backward); not run by default (--cases abcd)
  * Each case runs float32 in boltzbench, then bench/bench_nn_torch.py in three thread
  * settings (torch default; OPENBLAS_NUM_THREADS=1; that and torch.set_num_threads(1))
  * unless --no-torch; the best PyTorch setting is the reference for the ratio. The C
@@ -16,7 +18,7 @@
  * itself with OMP_WAIT_POLICY=passive (the PyTorch runs inherit it); the JSON records it.
  *
  * usage: bench_nn [--out bench_nn.json] [--cases abc] [--steps-a 3] [--steps-b 10]
- *                 [--steps-c 10] [--no-torch] [--python /usr/bin/python3]
+ *                 [--steps-c 10] [--steps-d 2] [--no-torch] [--python /usr/bin/python3]
  */
 #include <cblas.h>
 #include <math.h>
@@ -74,12 +76,20 @@ static int egnn_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_egnn 
                       int s, int Bs, int B, int P, int D, void *buf)
 {
     const size_t off = (size_t)s * Bs * P * D;
+    const int64_t shp[2] = {Bs, P * D};
     bb_nn_graph_reset(gs);
-    bb_nn_tensor *xt = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, P * D}, x + off);
-    bb_nn_tensor *yt = bb_nn_remove_com(gs, bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, P * D}, y + off), P, D);
+    bb_nn_tensor *xt = net->cfg.out == BB_NN_EGNN_SCALAR ? bb_nn_input(gs, BB_NN_F32, 2, shp, x + off)
+                                                         : bb_nn_from(gs, BB_NN_F32, 2, shp, x + off);
+    bb_nn_tensor *yt = bb_nn_remove_com(gs, bb_nn_from(gs, BB_NN_F32, 2, shp, y + off), P, D);
     bb_nn_tensor *tt = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 1}, t + (size_t)s * Bs);
-    bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_mse(gs, bb_nn_egnn_fwd(gs, ps, net, egs, xt, tt), yt),
-                                     (double)Bs / B, 0.0);
+    bb_nn_tensor *out = bb_nn_egnn_fwd(gs, ps, net, egs, xt, tt);
+    if (net->cfg.out == BB_NN_EGNN_SCALAR) { /* PITA: the score -grad_x U enters the loss */
+        bb_nn_tensor *gx;
+        if (bb_nn_grad(gs, bb_nn_sum(gs, out), NULL, 1, &xt, &gx, 1) < 0)
+            return -1;
+        out = bb_nn_scale(gs, gx, -1.0, 0.0);
+    }
+    bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_mse(gs, out, yt), (double)Bs / B, 0.0);
     memset(buf, 0, sizeof(float) * ps->total);
     return bb_nn_backward_to(gs, loss, ps, buf);
 }
@@ -88,7 +98,7 @@ static int egnn_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_egnn 
  * shards > 1: the batch is split into that many fixed parts, each with its own graph
  * and gradient buffer, processed in an OpenMP loop (data parallel; ops inside run
  * serially), buffers summed in shard order. */
-static double bench_egnn(int L, int H, int B, int steps, int shards, double *arena_mb)
+static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar, double *arena_mb)
 {
     enum { P = 13, D = 3 };
     bb_ctx c = {0};
@@ -101,7 +111,8 @@ static double bench_egnn(int L, int H, int B, int steps, int shards, double *are
     const int Bs = B / shards;
     bb_nn_params_init(&ps, BB_NN_F32);
     bb_nn_egnn_config cfg = {.n_particles = P, .dim = D, .hidden = H, .n_layers = L, .t_dim = 32,
-                             .normalize = 1, .act = BB_NN_ACT_SILU, .out = BB_NN_EGNN_VECTOR};
+                             .normalize = 1, .act = BB_NN_ACT_SILU,
+                             .out = scalar ? BB_NN_EGNN_SCALAR : BB_NN_EGNN_VECTOR};
     CHECK(bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c));
     CHECK(bb_nn_params_alloc(&ps, 1, &c));
     CHECK(bb_nn_adam_init(&opt, &ps, 0.9, 0.999, 1e-8, 0.0, 0, &c));
@@ -297,18 +308,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_nn: cannot re-execute with OMP_WAIT_POLICY=passive; continuing\n");
     }
     const char *out = "bench_nn.json", *cases = "abc", *python = "/usr/bin/python3";
-    int steps[3] = {3, 10, 10}, torch = 1;
+    int steps[4] = {3, 10, 10, 2}, torch = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--cases") && i + 1 < argc) cases = argv[++i];
         else if (!strcmp(argv[i], "--steps-a") && i + 1 < argc) steps[0] = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--steps-b") && i + 1 < argc) steps[1] = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--steps-c") && i + 1 < argc) steps[2] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps-d") && i + 1 < argc) steps[3] = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-torch")) torch = 0;
         else if (!strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
         else {
             fprintf(stderr, "usage: bench_nn [--out f.json] [--cases abc] [--steps-a n] [--steps-b n] "
-                            "[--steps-c n] [--no-torch] [--python path]\n");
+                            "[--steps-c n] [--steps-d n] [--no-torch] [--python path]\n");
             return 2;
         }
     }
@@ -329,13 +341,15 @@ int main(int argc, char **argv)
     cJSON *arr = cJSON_AddArrayToObject(root, "cases");
     for (const char *p = cases; *p; p++) {
         const char cs = *p;
-        if (cs < 'a' || cs > 'c')
+        if (cs < 'a' || cs > 'd')
             continue;
         const int k = cs - 'a';
         /* modes: 1 thread; all threads with parallel ops; all threads, one shard each */
         double arena = 0, t0 = now(), sps = 0, by_mode[3] = {0, 0, 0}, cpu[3] = {0, 0, 0};
         const char *name = cs == 'a' ? "egnn_5x128_lj13_b512"
-                         : cs == 'b' ? "egnn_3x32_lj13_b512" : "pis_fouriermlp64x2_gmm40_b300_em100";
+                         : cs == 'b' ? "egnn_3x32_lj13_b512"
+                         : cs == 'c' ? "pis_fouriermlp64x2_gmm40_b300_em100"
+                                     : "egnn_energy_5x128_double_backward_lj13_b512";
         const char *mode_name[3] = {"1 thread", "threads over ops", "threads over batch shards"};
         const int maxthr = omp_get_max_threads();
         for (int mi = 0; mi < (maxthr > 1 ? 3 : 1); mi++) {
@@ -343,9 +357,11 @@ int main(int argc, char **argv)
             const int shards = mi == 2 ? (maxthr < MAX_SHARDS ? maxthr : MAX_SHARDS) : 1;
             double v, am = 0;
             if (cs == 'a')
-                v = bench_egnn(5, 128, 512, steps[k], shards, &am);
+                v = bench_egnn(5, 128, 512, steps[k], shards, 0, &am);
             else if (cs == 'b')
-                v = bench_egnn(3, 32, 512, steps[k], shards, &am);
+                v = bench_egnn(3, 32, 512, steps[k], shards, 0, &am);
+            else if (cs == 'd')
+                v = bench_egnn(5, 128, 512, steps[k], shards, 1, &am);
             else
                 v = bench_pis(300, steps[k], shards, &am);
             if (mi == 0)
@@ -378,7 +394,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_nn: %s boltzbench best %.4g steps/s (arena %.0f MiB)\n", name, sps, arena);
         if (torch) {
             cJSON *tj = cJSON_AddObjectToObject(o, "torch");
-            int tsteps = steps[k] < 2 ? 1 : steps[k] / (cs == 'a' ? 1 : 2);
+            int tsteps = steps[k] < 2 ? 1 : steps[k] / (cs == 'a' || cs == 'd' ? 1 : 2);
             double best = -1, v;
             v = run_torch(python, script, cs, tsteps, "", 0, tj);
             best = v > best ? v : best;

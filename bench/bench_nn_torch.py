@@ -163,10 +163,10 @@ def bench(args):
     torch.manual_seed(0)
     dt = torch.float32
     torch.set_default_dtype(dt)
-    if args.case in ("a", "b"):
-        H, L = (128, 5) if args.case == "a" else (32, 3)
+    if args.case in ("a", "b", "d"):
+        H, L = (32, 3) if args.case == "b" else (128, 5)
         B, P, D = args.batch or 512, 13, 3
-        net = EGNN(P, D, H, L, 32)
+        net = EGNN(P, D, H, L, 32, scalar=args.case == "d")
         x = torch.randn(B, P * D)
         t = torch.rand(B, 1)
         y = torch.randn(B, P * D)
@@ -175,7 +175,12 @@ def bench(args):
 
         def step():
             opt.zero_grad()
-            loss = ((net(x, t) - y) ** 2).mean()
+            if args.case == "d":  # PITA: the score -grad_x U enters the loss
+                xg = x.detach().requires_grad_(True)
+                score = -torch.autograd.grad(net(xg, t).sum(), xg, create_graph=True)[0]
+                loss = ((score - y) ** 2).mean()
+            else:
+                loss = ((net(x, t) - y) ** 2).mean()
             loss.backward()
             opt.step()
     else:
