@@ -183,7 +183,7 @@ int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, 
             int rc = bb_mkdir_p(dir, ctx);
             if (rc) return rc;
         }
-        int skipped = already_done(r, ctx);
+        int skipped = !s->rerun && already_done(r, ctx);
         bb_ctx_clear(ctx);
         if (log) fprintf(log, "[%zu/%zu] %s %s budget %lld seed %llu%s\n", i + 1, s->n_runs, r->task, r->method,
                          (long long)r->budget, (unsigned long long)r->seed, skipped ? ": done before, skipped" : "");

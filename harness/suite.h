@@ -33,6 +33,7 @@ typedef struct bb_suite_run {
 
 typedef struct bb_suite {
     char name[128];
+    int rerun;          /* 1: run every run even when a finished report exists (default 0) */
     bb_suite_run *runs;
     size_t n_runs;
 } bb_suite;
@@ -44,7 +45,7 @@ int bb_suite_locate(const char *name, char *path, size_t path_len, bb_ctx *ctx);
 int bb_suite_load(const char *path, const char *out_dir, bb_suite *out, bb_ctx *ctx);
 void bb_suite_free(bb_suite *s);
 
-/* Run every run (skipping finished ones); prints progress lines to `log` (may be NULL)
+/* Run every run (skipping finished ones unless s->rerun); prints progress lines to `log` (may be NULL)
  * and the summary table to `table` (may be NULL). *n_failed counts failed runs.
  * Returns BB_OK when the suite was processed (even with failed runs). */
 int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, size_t *n_failed, bb_ctx *ctx);

@@ -7,13 +7,14 @@
 #include "harness/cli/cli.h"
 #include "harness/suite.h"
 
-enum { O_HELP, O_OUT, O_THREADS, O_LIST, O_QUIET };
+enum { O_HELP, O_OUT, O_THREADS, O_LIST, O_QUIET, O_RERUN };
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     [O_OUT] = {"out", 'o', "DIR", "report directory (default results/NAME)"},
     [O_THREADS] = {"threads", 'j', "N", "OpenMP threads"},
     [O_LIST] = {"list", 'l', NULL, "only list the runs of the suite"},
     [O_QUIET] = {"quiet", 'q', NULL, "no progress display"},
+    [O_RERUN] = {"rerun", 0, NULL, "run every run again, replacing finished reports"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -21,7 +22,7 @@ int bb_cmd_suite(int argc, char **argv) {
     bb_ctx ctx = {0};
     bb_opt_iter it;
     const char *name = NULL, *out = NULL;
-    int list = 0, quiet = 0;
+    int list = 0, quiet = 0, rerun = 0;
     long long v;
     bb_opt_init(&it, argc, argv);
     for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
@@ -31,7 +32,8 @@ int bb_cmd_suite(int argc, char **argv) {
                         "Run the suite harness/suites/NAME.json (or a suite file path): every task x method x\n"
                         "budget x seed it lists, one report each under DIR/<task>/<method>-b<budget>-s<seed>.json.\n"
                         "Finished runs (same configuration hash, status ok) are skipped, so an interrupted suite\n"
-                        "resumes. Prints a summary table. Exit status 1 if any run failed.",
+                        "resumes; --rerun runs them all again. Prints a summary table. Exit status 1 if any\n"
+                        "run failed.",
                         opts);
             return 0;
         case O_OUT: out = it.arg; break;
@@ -41,6 +43,7 @@ int bb_cmd_suite(int argc, char **argv) {
             break;
         case O_LIST: list = 1; break;
         case O_QUIET: quiet = 1; break;
+        case O_RERUN: rerun = 1; break;
         case BB_OPT_POSITIONAL:
             if (name) { bb_cli_error("suite: one NAME only"); return 2; }
             name = it.positional;
@@ -61,6 +64,7 @@ int bb_cmd_suite(int argc, char **argv) {
         out = dir;
     }
     if (bb_suite_load(path, out, &s, &ctx)) { bb_cli_error("%s", ctx.msg); return 1; }
+    s.rerun = rerun;
     if (list) {
         for (size_t i = 0; i < s.n_runs; i++) printf("%s\n", s.runs[i].out_path);
         bb_suite_free(&s);

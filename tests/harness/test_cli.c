@@ -119,6 +119,30 @@ static void run_writes_a_report(void **state) {
     assert_non_null(strstr(outbuf, "ok.json"));
 }
 
+static void suite_resumes_by_config_hash_and_reruns_on_request(void **state) {
+    (void)state;
+    char p[400];
+    snprintf(p, sizeof p, "%s/tiny.json", dir);
+    FILE *f = fopen(p, "w");
+    fputs("{\"name\": \"tiny\", \"n_samples\": 50, \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"],"
+          " \"budgets\": [3000], \"seeds\": [0, 1], \"params\": {\"mala\": {\"n_chains\": 10}}}]}", f);
+    fclose(f);
+    assert_int_equal(bb("suite tiny.json --out tinyout"), 0);
+    assert_null(strstr(outbuf, "skipped"));
+    snprintf(p, sizeof p, "%s/tinyout/dw4/mala-b3000-s1.json", dir);
+    assert_int_equal(access(p, F_OK), 0);
+    assert_int_equal(bb("suite tiny.json --out tinyout"), 0);
+    assert_non_null(strstr(outbuf, "[2/2] dw4 mala budget 3000 seed 1: done before, skipped"));
+    assert_int_equal(bb("suite tiny.json --out tinyout --rerun"), 0);
+    assert_null(strstr(outbuf, "skipped"));
+    snprintf(p, sizeof p, "%s/bad-suite.json", dir);
+    f = fopen(p, "w");
+    fputs("{\"name\": \"bad\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [0], \"seeds\": [0]}]}", f);
+    fclose(f);
+    assert_int_equal(bb("suite bad-suite.json --out tinyout"), 1);
+    one_line_error("runs[0].budgets");
+}
+
 static int setup(void **state) {
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/bb_test_cli_XXXXXX");
@@ -137,6 +161,7 @@ int main(void) {
         cmocka_unit_test(every_subcommand_has_help),
         cmocka_unit_test(bad_input_gives_one_line_and_no_file),
         cmocka_unit_test(run_writes_a_report),
+        cmocka_unit_test(suite_resumes_by_config_hash_and_reruns_on_request),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
