@@ -23,6 +23,21 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+void bb_bootstrap_percentile_ci(double *vals, int n_boot, double ci[2]) {
+    /* Replicates whose statistic is undefined (e.g. all weight resampled away)
+     * are dropped; the CI needs at least half of them. */
+    size_t m = 0;
+    for (int r = 0; r < n_boot; r++)
+        if (isfinite(vals[r])) vals[m++] = vals[r];
+    if (m == 0 || m < (size_t)n_boot / 2) {
+        ci[0] = ci[1] = NAN;
+        return;
+    }
+    qsort(vals, m, sizeof *vals, cmp_double);
+    ci[0] = bb_quantile_sorted(vals, m, 0.025);
+    ci[1] = bb_quantile_sorted(vals, m, 0.975);
+}
+
 double bb_quantile_sorted(const double *x, size_t n, double q) {
     if (n == 1) return x[0];
     double h = q * (double)(n - 1);
@@ -98,18 +113,7 @@ int bb_bootstrap2(const bb_wset *a, const bb_wset *b, int resample_b, bb_stat2_f
         }
     }
     if (!rc) {
-        /* Replicates whose statistic is undefined (e.g. all weight resampled away)
-         * are dropped; the CI needs at least half of them. */
-        size_t m = 0;
-        for (int r = 0; r < n_boot; r++)
-            if (isfinite(vals[r])) vals[m++] = vals[r];
-        if (m < (size_t)n_boot / 2) {
-            ci[0] = ci[1] = NAN;
-        } else {
-            qsort(vals, m, sizeof *vals, cmp_double);
-            ci[0] = bb_quantile_sorted(vals, m, 0.025);
-            ci[1] = bb_quantile_sorted(vals, m, 0.975);
-        }
+        bb_bootstrap_percentile_ci(vals, n_boot, ci);
     }
     free(vals);
     free(codes);

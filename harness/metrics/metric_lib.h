@@ -85,6 +85,9 @@ typedef int (*bb_stat2_fn)(const bb_wset *a, const bb_wset *b, void *user, doubl
 int bb_bootstrap2(const bb_wset *a, const bb_wset *b, int resample_b, bb_stat2_fn fn, void *user,
                   int n_boot, uint64_t seed, uint64_t stream_base, double ci[2], bb_ctx *ctx);
 
+/* Percentile 95% interval from n_boot replicate values (reordered in place): non-finite
+ * replicates are dropped, and the interval is NaN unless at least half remain. */
+void bb_bootstrap_percentile_ci(double *vals, int n_boot, double ci[2]);
 /* Linear-interpolated quantile q in [0,1] of sorted x[n] (n > 0). */
 double bb_quantile_sorted(const double *x, size_t n, double q);
 

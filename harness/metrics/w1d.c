@@ -114,11 +114,6 @@ static int cmp_vi(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static int cmp_dbl(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Sorted (value, item) pairs of a set. */
 static vi *sorted_items(const bb_wset *s) {
     size_t k = s->k ? s->k : 1, nv = s->n * k;
@@ -204,16 +199,7 @@ int bb_w1d_bootstrap(const bb_wset *a, const bb_wset *b, double p, int n_boot, u
         free(vals);
         return BB_ERR(ctx, BB_ENOMEM, "w1d bootstrap: out of memory");
     }
-    size_t m = 0;
-    for (int r = 0; r < n_boot; r++)
-        if (isfinite(vals[r])) vals[m++] = vals[r];
-    if (m < (size_t)n_boot / 2) {
-        ci[0] = ci[1] = NAN;
-    } else {
-        qsort(vals, m, sizeof *vals, cmp_dbl);
-        ci[0] = bb_quantile_sorted(vals, m, 0.025);
-        ci[1] = bb_quantile_sorted(vals, m, 0.975);
-    }
+    bb_bootstrap_percentile_ci(vals, n_boot, ci);
     free(vals);
     return BB_OK;
 }
