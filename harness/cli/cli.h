@@ -42,6 +42,12 @@ int bb_opt_next(bb_opt_iter *it, const bb_opt *table, bb_ctx *ctx);
 /* "Usage: boltzbench <usage>\n\n<summary>\n\nOptions:\n  -x, --name ARG  doc\n" */
 void bb_opt_help(FILE *fp, const char *usage, const char *summary, const bb_opt *table);
 
+/* Parse the options of a subcommand whose only option is --help and which takes at most
+ * one positional argument (`tasks [TASK]`, `methods [METHOD]`). Returns -1 to go on (with
+ * *positional set or NULL), else the exit code to return (0 after --help, 2 on a usage error). */
+int bb_opt_help_and_one(int argc, char **argv, const char *usage, const char *summary, const char *what,
+                        const char **positional);
+
 /* Print "boltzbench: <msg>" (one line) to stderr. */
 void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a positive/non-negative integer option value; error names the option. */

@@ -4,25 +4,12 @@
 #include "harness/cli/cli.h"
 #include "methods/method.h"
 
-static const bb_opt opts[] = {
-    {"help", 'h', NULL, "show this help"},
-    {NULL, 0, NULL, NULL},
-};
-
 int bb_cmd_methods(int argc, char **argv) {
-    bb_opt_iter it;
-    bb_ctx ctx = {0};
     const char *which = NULL;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        if (id == 0) {
-            bb_opt_help(stdout, "methods [METHOD]", "List the samplers, or show METHOD's parameters with defaults and per-task defaults.", opts);
-            return 0;
-        }
-        if (id == BB_OPT_POSITIONAL && !which) { which = it.positional; continue; }
-        bb_cli_error("%s", id == BB_OPT_POSITIONAL ? "methods: at most one METHOD" : ctx.msg);
-        return 2;
-    }
+    int rc = bb_opt_help_and_one(argc, argv, "methods [METHOD]",
+                                 "List the samplers, or show METHOD's parameters with defaults and per-task defaults.",
+                                 "METHOD", &which);
+    if (rc >= 0) return rc;
     if (which) {
         const bb_method *m = bb_method_find(which);
         if (!m) {

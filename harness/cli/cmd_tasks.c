@@ -5,25 +5,11 @@
 #include "harness/cli/cli.h"
 #include "tasks/task.h"
 
-static const bb_opt opts[] = {
-    {"help", 'h', NULL, "show this help"},
-    {NULL, 0, NULL, NULL},
-};
-
 int bb_cmd_tasks(int argc, char **argv) {
-    bb_opt_iter it;
-    bb_ctx ctx = {0};
     const char *which = NULL;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        if (id == 0) {
-            bb_opt_help(stdout, "tasks [TASK]", "List the tasks, or describe TASK (name or name@version) in full.", opts);
-            return 0;
-        }
-        if (id == BB_OPT_POSITIONAL && !which) { which = it.positional; continue; }
-        bb_cli_error("%s", id == BB_OPT_POSITIONAL ? "tasks: at most one TASK" : ctx.msg);
-        return 2;
-    }
+    int rc = bb_opt_help_and_one(argc, argv, "tasks [TASK]",
+                                 "List the tasks, or describe TASK (name or name@version) in full.", "TASK", &which);
+    if (rc >= 0) return rc;
     if (which) {
         const bb_task_type *t = bb_task_type_find(which);
         if (!t) {

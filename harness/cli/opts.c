@@ -73,6 +73,32 @@ void bb_opt_help(FILE *fp, const char *usage, const char *summary, const bb_opt 
     }
 }
 
+int bb_opt_help_and_one(int argc, char **argv, const char *usage, const char *summary, const char *what,
+                        const char **positional) {
+    static const bb_opt opts[] = {
+        {"help", 'h', NULL, "show this help"},
+        {NULL, 0, NULL, NULL},
+    };
+    bb_opt_iter it;
+    bb_ctx ctx = {0};
+    *positional = NULL;
+    bb_opt_init(&it, argc, argv);
+    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
+        if (id == 0) {
+            bb_opt_help(stdout, usage, summary, opts);
+            return 0;
+        }
+        if (id == BB_OPT_POSITIONAL && !*positional) {
+            *positional = it.positional;
+            continue;
+        }
+        if (id == BB_OPT_POSITIONAL) bb_cli_error("%s: at most one %s", argv[0], what);
+        else bb_cli_error("%s", ctx.msg);
+        return 2;
+    }
+    return -1;
+}
+
 void bb_cli_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
