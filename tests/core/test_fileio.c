@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/tmpdir.h"
 #include "harness/fileio.h"
 #include "harness/jsonutil.h"
 
@@ -87,15 +88,12 @@ static void sha256_matches_fips_vectors(void **state) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/bb_test_fileio_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return bb_test_mkdtemp(dir, sizeof dir, "bb_test_fileio");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return bb_test_rmtree(dir);
 }
 
 int main(void) {

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/tmpdir.h"
+
 static char dir[256];
 static char err[8192];
 static char outbuf[65536];
@@ -145,15 +147,12 @@ static void suite_resumes_by_config_hash_and_reruns_on_request(void **state) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/bb_test_cli_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return bb_test_mkdtemp(dir, sizeof dir, "bb_test_cli");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return bb_test_rmtree(dir);
 }
 
 int main(void) {

@@ -16,6 +16,8 @@
 #include "harness/run.h"
 #include "tests/testutil.h"
 
+#include "tests/tmpdir.h"
+
 static char dir[256];
 
 static void path(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", dir, name); }
@@ -158,15 +160,12 @@ static void configuration_errors_write_nothing(void **state) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/bb_test_run_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return bb_test_mkdtemp(dir, sizeof dir, "bb_test_run");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return bb_test_rmtree(dir);
 }
 
 int main(void) {
