@@ -147,19 +147,23 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     bb_ctx mc = {0};
     int rc = bb_manifest_load(NULL, &m, &mc);
     if (rc && rc != BB_ENOTFOUND) return BB_ERR(ctx, rc, "%s", mc.msg);
+    /* No cache directory (no HOME, XDG_CACHE_HOME or BOLTZBENCH_CACHE) only rules out the
+     * cached sources: committed and exact reference sets still load. */
     char cache[4096];
-    if ((rc = bb_cache_dir(cache, sizeof cache, ctx))) goto out;
+    bb_ctx cc = {0};
+    int have_cache = bb_cache_dir(cache, sizeof cache, &cc) == BB_OK;
+    if (!have_cache) snprintf(cache, sizeof cache, "no cache directory: %.200s", cc.msg);
     const bb_dataset *d = pick(&m, task);
     const char *want = task->type->reference_dataset;
     if (d) snprintf(out->dataset_id, sizeof out->dataset_id, "%s@%d", d->id, d->version);
     else if (want) snprintf(out->dataset_id, sizeof out->dataset_id, "%s", want);
     rc = 0;
     if (d) rc = try_committed(d, out, ctx);
-    if (d && rc == 0) rc = try_fetched(d, cache, out, ctx);
-    if (rc == 0 && d) rc = try_generated(out->dataset_id, cache, out, ctx);
-    if (rc == 0 && d) rc = try_generated(d->id, cache, out, ctx);
-    if (rc == 0 && !d && want) rc = try_generated(want, cache, out, ctx);
-    if (rc == 0) { /* the conventional id of `boltzbench reference --task T` */
+    if (have_cache && d && rc == 0) rc = try_fetched(d, cache, out, ctx);
+    if (have_cache && rc == 0 && d) rc = try_generated(out->dataset_id, cache, out, ctx);
+    if (have_cache && rc == 0 && d) rc = try_generated(d->id, cache, out, ctx);
+    if (have_cache && rc == 0 && !d && want) rc = try_generated(want, cache, out, ctx);
+    if (have_cache && rc == 0) { /* the conventional id of `boltzbench reference --task T` */
         char gid[128];
         snprintf(gid, sizeof gid, "%s%s", task->type->name, BB_REFERENCE_GENERATED_SUFFIX);
         rc = try_generated(gid, cache, out, ctx);

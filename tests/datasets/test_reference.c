@@ -266,6 +266,40 @@ static void gunzip_limits_and_corruption(void **state) {
     assert_int_equal(bb_gunzip_file("/nonexistent.gz", 10, &buf, &len, &c), BB_ENOTFOUND);
 }
 
+/* Without any cache directory (no BOLTZBENCH_CACHE, XDG_CACHE_HOME or HOME, as in some CI
+ * environments) committed and exact reference sets still load. */
+static void committed_sets_load_without_a_cache_directory(void **state) {
+    (void)state;
+    char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    char *xdg = getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+    unsetenv("BOLTZBENCH_CACHE");
+    unsetenv("XDG_CACHE_HOME");
+    unsetenv("HOME");
+    const char *ids[] = {"dw4", "gmm40"};
+    for (int k = 0; k < 2; k++) {
+        bb_task *t = task(ids[k]);
+        bb_reference r;
+        bb_ctx c = {0};
+        int rc = bb_reference_load(t, 0, &r, &c);
+        if (rc) fprintf(stderr, "%s\n", c.msg);
+        assert_int_equal(rc, BB_OK);
+        assert_int_equal(r.samples.n, 10000);
+        bb_reference_free(&r);
+        bb_task_free(t);
+    }
+    /* a task whose set would come from the cache says so, naming the missing directory */
+    bb_task *t = task("lj55");
+    bb_reference r;
+    bb_ctx c = {0};
+    assert_int_equal(bb_reference_load(t, 0, &r, &c), BB_ENOTFOUND);
+    assert_non_null(strstr(c.msg, "no cache directory"));
+    bb_task_free(t);
+    if (home) setenv("HOME", home, 1);
+    if (xdg) setenv("XDG_CACHE_HOME", xdg, 1);
+    free(home);
+    free(xdg);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
@@ -274,6 +308,7 @@ int main(void) {
         T(a_fetched_file_in_the_cache_is_used_and_rehashed),
         T(generated_sets_round_trip_through_the_cache),
         T(gunzip_limits_and_corruption),
+        T(committed_sets_load_without_a_cache_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
