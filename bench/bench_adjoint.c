@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 #include "methods/adjoint_sampling/as.h"
 #include "methods/method.h"
 #include "tasks/task.h"

@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/jsonutil.h"
-#include "harness/rng.h"
+#include "harness/core/jsonutil.h"
+#include "harness/core/rng.h"
 #include "tasks/task.h"
 
 #define TRIALS 3

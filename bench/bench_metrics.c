@@ -22,10 +22,10 @@
 #include <unistd.h>
 
 #include "datasets/npy.h"
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tasks/task.h"
 
 #ifndef BB_SOURCE_DIR

@@ -32,8 +32,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/jsonutil.h"
-#include "harness/rng.h"
+#include "harness/core/jsonutil.h"
+#include "harness/core/rng.h"
 #include "methods/nn/nn.h"
 
 static double now(void)

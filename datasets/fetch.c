@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 const char *const bb_cache_state_names[BB_CACHE_STATE_COUNT] = {
     "absent", "partial", "verified", "unverified", "corrupt"};

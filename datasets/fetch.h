@@ -26,7 +26,7 @@
 #include <stdio.h>
 
 #include "datasets/manifest.h"
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 typedef struct bb_fetch_opts {
     const char *cache_dir;   /* NULL: bb_cache_dir() */

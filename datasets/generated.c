@@ -8,8 +8,8 @@
 
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
-#include "harness/fileio.h"
-#include "harness/jsonutil.h"
+#include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
 
 static int valid_id(const char *id) {
     if (!id || !*id || strlen(id) > 128 || id[0] == '.') return 0;

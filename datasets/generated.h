@@ -16,8 +16,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/bb.h"
-#include "harness/samples.h"
+#include "harness/core/bb.h"
+#include "harness/core/samples.h"
 
 /* Store unweighted samples s under `id` ([A-Za-z0-9._@-]+) in the cache (bb_cache_dir).
  * provenance (may be NULL) is copied, not taken. Errors name the id or the file. */

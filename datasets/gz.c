@@ -6,7 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 int bb_gunzip_file(const char *path, size_t max_bytes, unsigned char **out, size_t *out_len, bb_ctx *ctx) {
     *out = NULL;

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 /* Decompress `path` (gzip, possibly multi-member) into a malloc'ed buffer (caller frees).
  * More than max_bytes of output is BB_ENOMEM (decompression stops there: no gzip bomb);

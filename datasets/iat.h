@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 #define BB_IAT_WINDOW_C 5.0
 

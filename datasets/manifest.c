@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 
 #ifndef BB_SOURCE_DIR
 #define BB_SOURCE_DIR "."

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 #define BB_MANIFEST_MAX_URLS 8
 #define BB_MANIFEST_MAX_ALIASES 4

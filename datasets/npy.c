@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 _Static_assert(sizeof(double) == 8 && sizeof(float) == 4, "IEEE-754 binary32/64 expected");
 

@@ -11,7 +11,7 @@
  *
  * Writing produces a version 1.0 file, dtype '<f8', C order, header padded to a
  * multiple of 64 bytes (numpy >= 1.x layout), written atomically (temp + fsync +
- * rename, harness/fileio.h).
+ * rename, harness/core/fileio.h).
  *
  * Not here: .npz archives (datasets/npz.h), memory mapping, pickled objects.
  *
@@ -26,8 +26,8 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
-#include "harness/samples.h"
+#include "harness/core/bb.h"
+#include "harness/core/samples.h"
 
 #define BB_NPY_MAX_DIM 32
 /* Headers longer than this are refused (numpy itself limits them to 10000 bytes

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 void bb_npz_free(bb_npz *z) {
     if (!z) return;

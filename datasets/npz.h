@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #include "datasets/npy.h"
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 #define BB_NPZ_MAX_MEMBERS 4096
 

@@ -21,7 +21,7 @@
 #include "datasets/gz.h"
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 #ifndef BB_SOURCE_DIR
 #define BB_SOURCE_DIR "."

@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/bb.h"
-#include "harness/samples.h"
+#include "harness/core/bb.h"
+#include "harness/core/samples.h"
 #include "tasks/task.h"
 
 #define BB_REFERENCE_GENERATED_SUFFIX "-reference"
@@ -39,7 +39,7 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
 void bb_reference_free(bb_reference *r); /* NULL-safe */
 
 /* Exact i.i.d. samples of a task with sample_exact: n draws from stream `stream` of
- * generator `seed` (Philox, harness/rng.h), COM removed for COM_FREE tasks. The
+ * generator `seed` (Philox, harness/core/rng.h), COM removed for COM_FREE tasks. The
  * committed gmm40-exact set is exactly this with the manifest's seed and stream.
  * BB_EUNSUPPORTED if the task cannot draw exact samples. */
 int bb_reference_exact(const bb_task *task, size_t n, uint64_t seed, uint64_t stream,

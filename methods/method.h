@@ -11,7 +11,7 @@
  *   - When bb_oracle_eval returns BB_EBUDGET the method stops spending, draws its
  *     final samples and returns BB_OK: running out of budget is the normal end.
  *   - Between steps it calls bb_oracle_checkpoint() when bb_oracle_checkpoint_due().
- *   - Randomness only from bb_rng streams seeded with env->seed (see harness/rng.h),
+ *   - Randomness only from bb_rng streams seeded with env->seed (see harness/core/rng.h),
  *     with independent streams per chain/replica so results do not depend on threads.
  *   - Diagnostics (acceptance rates, step sizes, training curve) go into env->info.
  *   - On error: return the status with env->ctx set; *out may hold partial samples,
@@ -23,10 +23,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness/bb.h"
-#include "harness/oracle.h"
-#include "harness/params.h"
-#include "harness/samples.h"
+#include "harness/core/bb.h"
+#include "harness/oracle/oracle.h"
+#include "harness/core/params.h"
+#include "harness/core/samples.h"
 
 typedef struct cJSON cJSON;
 

@@ -3,7 +3,7 @@
  * What it is: the normalised mixture density p(x) = (1/40) Σ_k N(x; μ_k, s² I) with
  * s = softplus(1) = log(1 + e) = 1.3132616875182228 and means μ_k drawn once,
  * uniformly in [−40, 40]², by boltzbench's Philox RNG (seed 40, stream 0x7000_0000,
- * the task-owned stream range of harness/rng.h; per component: x then y, each
+ * the task-owned stream range of harness/core/rng.h; per component: x then y, each
  * −40 + 80·bb_rng_uniform). The draw is stored below as a literal table, so the task
  * never depends on the RNG code staying the same; tests/tasks/test_gmm.c regenerates
  * it and checks that the table matches bit for bit. The reduced energy is

@@ -35,7 +35,7 @@
 #include "tasks/lj_kernels.h"
 #include "tasks/task.h"
 
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* task.c — task registry lookup, instance lifetime and shared helpers (see task.h). */
 #include "tasks/task.h"
 
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -30,8 +30,8 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
-#include "harness/rng.h"
+#include "harness/core/bb.h"
+#include "harness/core/rng.h"
 
 typedef struct cJSON cJSON;
 typedef struct bb_task bb_task;

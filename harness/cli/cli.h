@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 typedef struct bb_opt {
     const char *name;     /* long name without dashes; NULL terminates */

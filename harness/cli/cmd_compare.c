@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "harness/cli/cli.h"
-#include "harness/compare.h"
+#include "harness/report/compare.h"
 
 enum { O_HELP, O_TOL, O_VERBOSE };
 static const bb_opt opts[] = {

@@ -20,10 +20,10 @@
 #include "datasets/npy.h"
 #include "datasets/reference.h"
 #include "harness/cli/cli.h"
-#include "harness/fileio.h"
-#include "harness/jsonutil.h"
+#include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
 #include "harness/metrics/metrics.h"
-#include "harness/report.h"
+#include "harness/report/report.h"
 #include "tasks/task.h"
 
 #define EVAL_MAX_BYTES ((size_t)4 << 30)

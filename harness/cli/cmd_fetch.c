@@ -9,7 +9,7 @@
 #include "datasets/fetch.h"
 #include "datasets/manifest.h"
 #include "harness/cli/cli.h"
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 enum { O_HELP, O_OFFLINE, O_TRUST, O_MIRROR, O_CACHE, O_MANIFEST, O_CONNECT, O_STALL, O_TIMEOUT, O_RETRIES, O_ALL, O_QUIET };
 static const bb_opt opts[] = {

@@ -25,10 +25,10 @@
 #include <time.h>
 
 #include "harness/cli/cli.h"
-#include "harness/fileio.h"
-#include "harness/jsonutil.h"
+#include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
 #include "harness/metrics/metric_lib.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tasks/task.h"
 
 #define STREAM_BH UINT64_C(0x41000000)

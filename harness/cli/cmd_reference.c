@@ -14,7 +14,7 @@
 #include "datasets/iat.h"
 #include "datasets/reference.h"
 #include "harness/cli/cli.h"
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 #include "methods/method.h"
 #include "tasks/task.h"
 

@@ -3,8 +3,8 @@
 #include <stdio.h>
 
 #include "harness/cli/cli.h"
-#include "harness/report.h"
-#include "harness/table.h"
+#include "harness/report/report.h"
+#include "harness/report/table.h"
 
 enum { O_HELP };
 static const bb_opt opts[] = {

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "harness/cli/cli.h"
-#include "harness/jsonutil.h"
-#include "harness/run.h"
+#include "harness/core/jsonutil.h"
+#include "harness/run/run.h"
 #include "methods/method.h"
 
 enum { O_HELP, O_TASK, O_METHOD, O_BUDGET, O_SEED, O_OUT, O_PARAM, O_CONFIG, O_TASK_PARAM, O_SAMPLES,

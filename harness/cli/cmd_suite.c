@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "harness/cli/cli.h"
-#include "harness/suite.h"
+#include "harness/run/suite.h"
 
 enum { O_HELP, O_OUT, O_THREADS, O_LIST, O_QUIET, O_RERUN };
 static const bb_opt opts[] = {

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 
 #include "harness/cli/cli.h"
-#include "harness/fileio.h"
-#include "harness/plot.h"
-#include "harness/table.h"
+#include "harness/core/fileio.h"
+#include "harness/report/plot.h"
+#include "harness/report/table.h"
 
 enum { O_HELP, O_FORMAT, O_OUT, O_SVG };
 static const bb_opt opts[] = {

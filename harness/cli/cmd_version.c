@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "harness/cli/cli.h"
-#include "harness/report.h"
+#include "harness/report/report.h"
 
 static const bb_opt opts[] = {
     {"help", 'h', NULL, "show this help"},

@@ -18,14 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/bb.h"
-#include "harness/samples.h"
+#include "harness/core/bb.h"
+#include "harness/core/samples.h"
 #include "tasks/task.h"
 #include "harness/metrics/metrics.h"
 
 typedef struct cJSON cJSON;
 
-/* RNG stream ids of the metric families (harness/rng.h: 0x5000_0000+ is metrics).
+/* RNG stream ids of the metric families (harness/core/rng.h: 0x5000_0000+ is metrics).
  * Bootstrap replicate b of a metric uses stream (base + 2b) for the samples and
  * (base + 2b + 1) for the reference; subsampling uses base + 0xFFFF. */
 #define BB_STREAM_ENERGY_W2 UINT64_C(0x50010000)

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/bb.h"
-#include "harness/samples.h"
+#include "harness/core/bb.h"
+#include "harness/core/samples.h"
 #include "tasks/task.h"
 
 typedef struct cJSON cJSON;

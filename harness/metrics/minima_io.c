@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include <zlib.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 #include "harness/metrics/metric_lib.h"
 
 #define CATALOGUE_MAX_GZ (64u << 20)   /* compressed bytes */

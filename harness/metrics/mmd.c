@@ -18,10 +18,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 
 #define MMD_NMAX 1000
 #define MMD_MEDIAN_N 1000

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "harness/metrics/metric_lib.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 
 static int cmp_double(const void *a, const void *b);
 

@@ -19,7 +19,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 
 #include "harness/metrics/metric_lib.h"
 

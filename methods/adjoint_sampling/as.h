@@ -30,7 +30,7 @@ typedef struct as_config {
     bb_sde_space sp;
 } as_config;
 
-/* Random streams (harness/rng.h: method-internal ids below 0x4000_0000). */
+/* Random streams (harness/core/rng.h: method-internal ids below 0x4000_0000). */
 #define AS_STREAM_SIM 0x00000001ull        /* + outer: trajectories of outer iteration */
 #define AS_STREAM_TRAIN 0x01000000ull      /* + outer: buffer draws, t, bridge noise */
 #define AS_STREAM_FINAL 0x02000000ull      /* final samples */

@@ -1,13 +1,13 @@
 /* state.c — the resumable training state of Adjoint Sampling: network weights, Adam
  * moments and step count, the replay buffer and the training curve, in one binary
- * file written atomically (harness/fileio.h). Restoring it and continuing gives the
+ * file written atomically (harness/core/fileio.h). Restoring it and continuing gives the
  * same result bit for bit as an uninterrupted run, because every random stream is
  * derived from (seed, outer iteration) and nothing else carries over. It is not a
  * portable model format (native endianness; the nn core owns model checkpoints). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 #include "methods/adjoint_sampling/as.h"
 
 static const char STATE_MAGIC[8] = "BBASST1";

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "harness/bb.h"
-#include "harness/rng.h"
+#include "harness/core/bb.h"
+#include "harness/core/rng.h"
 
 typedef struct bb_replay {
     size_t capacity;  /* rows */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/jsonutil.h"
-#include "harness/rng.h"
+#include "harness/core/jsonutil.h"
+#include "harness/core/rng.h"
 
 #define SWAP_STREAM_BASE 0x10000000ull
 #define ADAPT_GAIN 0.1

@@ -1,6 +1,6 @@
 /* checkpoint.c — save / load a parameter group with optional Adam and EMA state in a
  * versioned binary format with a magic, a byte-order mark and a zlib crc32 trailer
- * (layout in nn.h). Writes are atomic (harness/fileio.h).
+ * (layout in nn.h). Writes are atomic (harness/core/fileio.h).
  *
  * Loading checks, in order: size, magic, version, byte order, crc, dtype, parameter
  * count, then each parameter's name and shape, and names the first mismatch (llm.c's
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 #include "methods/nn/nn_internal.h"
 
 static const char MAGIC[8] = {'B', 'B', 'N', 'N', 'C', 'K', 'P', 'T'};

@@ -86,7 +86,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 /* ------------------------------------------------------------------ tensors */
 
@@ -519,7 +519,7 @@ void bb_nn_ema_swap(bb_nn_ema *e, bb_nn_params *ps);
 void bb_nn_ema_free(bb_nn_ema *e);
 
 /* ------------------------------------------------------------------ checkpoints */
-/* Versioned binary checkpoint (little-endian), written atomically (harness/fileio.h):
+/* Versioned binary checkpoint (little-endian), written atomically (harness/core/fileio.h):
  *   "BBNNCKPT" | u32 version (1) | u32 byte-order mark 0x01020304 | u32 dtype |
  *   u32 n_params | u32 flags (1 Adam, 2 EMA) | u64 total | per parameter: u32 name
  *   length, name, u32 ndim, i64 ne[4] | values | [Adam: i64 t, f64 b1 b2 eps wd,

@@ -3,7 +3,7 @@
  * graph leaves point straight into that storage.
  *
  * Initialisation is seeded: parameter k draws from Philox stream 0x6000_0000 + k of
- * the seed (harness/rng.h), so adding a layer at the end does not change the others.
+ * the seed (harness/core/rng.h), so adding a layer at the end does not change the others.
  * Not here: optimizer state (optim.c), files (checkpoint.c).
  */
 #include <math.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "methods/nn/nn_internal.h"
 
 #define NN_PARAM_STREAM 0x60000000ull

@@ -25,8 +25,8 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
-#include "harness/rng.h"
+#include "harness/core/bb.h"
+#include "harness/core/rng.h"
 
 typedef enum bb_sde_schedule_kind {
     BB_SDE_SCHEDULE_CONSTANT,

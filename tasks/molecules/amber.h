@@ -31,7 +31,7 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 #include "tasks/molecules/prmtop.h"
 
 #define BB_AMBER_KE_COULOMB 138.935456 /* ONE_4PI_EPS0 of NonbondedForce, OpenMM 7.7 */

@@ -1,7 +1,7 @@
 /* embedded.c — join the embedded lines of a data file and verify them (see embedded.h). */
 #include "tasks/molecules/embedded.h"
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 typedef struct bb_embedded_file {
     const char *name;          /* file name in tasks/molecules/data/ */

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 typedef struct bb_task bb_task;
 typedef struct bb_prmtop bb_prmtop;

@@ -14,7 +14,7 @@
  */
 #include "tasks/task.h"
 
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 #include "tasks/molecules/amber.h"
 #include "tasks/molecules/embedded.h"
 #include "tasks/molecules/molecule.h"

@@ -11,7 +11,7 @@
  */
 #include "tasks/molecules/prmtop.h"
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "harness/bb.h"
+#include "harness/core/bb.h"
 
 /* Size limits applied while parsing (hostile files cannot exhaust memory). */
 #define BB_PRMTOP_MAX_BYTES ((size_t)64 << 20) /* whole file */

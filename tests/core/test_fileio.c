@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "tests/tmpdir.h"
-#include "harness/fileio.h"
-#include "harness/jsonutil.h"
+#include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
 
 static char dir[256];
 

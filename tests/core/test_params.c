@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/jsonutil.h"
-#include "harness/params.h"
+#include "harness/core/jsonutil.h"
+#include "harness/core/params.h"
 
 static const bb_param_spec spec[] = {
     {"n_chains", BB_PARAM_INT, "128", 1, 1000, "chains"},

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 
 static void philox_matches_random123_known_answers(void **state) {
     (void)state;

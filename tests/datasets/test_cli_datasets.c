@@ -17,7 +17,7 @@
 #include "datasets/gz.h"
 #include "datasets/manifest.h"
 #include "harness/cli/cli.h"
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 #include "httpd.h"
 
 

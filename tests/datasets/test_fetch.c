@@ -23,7 +23,7 @@
 
 #include "datasets/fetch.h"
 #include "datasets/npy.h"
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 #include "httpd.h"
 
 #define SHARED_DEM BB_SOURCE_DIR "/../shared/datasets/jarridrb-DEM/data"

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "datasets/iat.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 
 static double *ar1(double phi, size_t n, uint64_t seed) {
     double *x = malloc(n * sizeof *x);

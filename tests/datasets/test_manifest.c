@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "datasets/manifest.h"
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 #define MANIFEST BB_SOURCE_DIR "/datasets/manifest.json"
 

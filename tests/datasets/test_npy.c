@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "datasets/npy.h"
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 #define FIX BB_SOURCE_DIR "/tests/datasets/fixtures/"
 #define LIMIT ((size_t)1 << 20)

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "datasets/npz.h"
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 
 #define FIX BB_SOURCE_DIR "/tests/datasets/fixtures/"
 #define LIMIT ((size_t)1 << 20)

@@ -22,8 +22,8 @@
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
 #include "datasets/reference.h"
-#include "harness/fileio.h"
-#include "harness/jsonutil.h"
+#include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
 
 #define REF BB_SOURCE_DIR "/datasets/reference/"
 

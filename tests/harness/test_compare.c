@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "harness/cli/cli.h"
-#include "harness/compare.h"
+#include "harness/report/compare.h"
 #include "test_table_fixtures.h"
 
 static void verdicts_follow_direction_and_the_larger_of_abs_and_rel(void **state) {

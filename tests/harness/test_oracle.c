@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/oracle.h"
+#include "harness/oracle/oracle.h"
 #include "tests/testutil.h"
 
 static void budget_is_never_exceeded_by_one_evaluation(void **state) {

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/jsonutil.h"
-#include "harness/report.h"
-#include "harness/run.h"
+#include "harness/core/jsonutil.h"
+#include "harness/report/report.h"
+#include "harness/run/run.h"
 #include "tests/testutil.h"
 
 #include "tests/tmpdir.h"

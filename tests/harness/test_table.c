@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "harness/cli/cli.h"
-#include "harness/table.h"
+#include "harness/report/table.h"
 #include "test_table_fixtures.h"
 
 static void t_quantiles_match_the_tables_and_the_expansion_beyond_30(void **state) {

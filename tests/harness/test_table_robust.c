@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/compare.h"
-#include "harness/fileio.h"
-#include "harness/jsonutil.h"
-#include "harness/plot.h"
-#include "harness/table.h"
+#include "harness/report/compare.h"
+#include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
+#include "harness/report/plot.h"
+#include "harness/report/table.h"
 #include "test_table_fixtures.h"
 
 enum { MUT_STRING, MUT_NULL, MUT_ARRAY, MUT_OBJECT, MUT_HUGE, MUT_NEG, MUT_REMOVE, MUT_COUNT };

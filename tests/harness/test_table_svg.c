@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/plot.h"
-#include "harness/report.h"
-#include "harness/svg.h"
-#include "harness/table.h"
+#include "harness/report/plot.h"
+#include "harness/report/report.h"
+#include "harness/report/svg.h"
+#include "harness/report/table.h"
 #include "test_table_fixtures.h"
 
 static void scales_map_linear_log_and_reversed_axes(void **state) {

@@ -18,10 +18,10 @@
 
 #include "datasets/npy.h"
 #include "harness/cli/cli.h"
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 #include "harness/metrics/metric_lib.h"
-#include "harness/report.h"
-#include "harness/rng.h"
+#include "harness/report/report.h"
+#include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
 static char dir[] = "/tmp/bbclimXXXXXX";

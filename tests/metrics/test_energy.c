@@ -15,7 +15,7 @@
 
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
 /* Unequal sizes, worked by hand: a = {0, 1}, b = {0, 0.5, 1.5}; the quantile

@@ -14,7 +14,7 @@
 
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
 static bb_task fake_task(int P, int D) {

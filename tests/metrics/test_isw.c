@@ -14,7 +14,7 @@
 
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
 /* Target u(x) = ‖x‖²/(2σ²) in d = 3 dims, Z = (2πσ²)^{3/2}; proposal q = N(0, s² I).

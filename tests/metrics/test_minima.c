@@ -14,10 +14,10 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
 /* u(x, y) = (x² − 1)² + (y² − 1)² + 0.3 x + 0.1 y: four minima near (±1, ±1) with

@@ -13,7 +13,7 @@
 #include <omp.h>
 
 #include "harness/metrics/metric_lib.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
 /* Minimum over all n! permutations (Heap's algorithm). */

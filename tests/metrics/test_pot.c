@@ -16,7 +16,7 @@
 
 #include "datasets/npy.h"
 #include "harness/metrics/metric_lib.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
 static int have_pot(void) {

@@ -14,7 +14,7 @@
 
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
 /* a-b-c-d with b = 0, c = ẑ, a = x̂, d = ŷ + ẑ: looking along b→c, a is turned +90°

@@ -7,7 +7,7 @@
 
 #include "tests/molecules/moltest.h"
 
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tests/molecules/moltest.h"
 
 #include <math.h>

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "harness/jsonutil.h"
-#include "harness/rng.h"
+#include "harness/core/jsonutil.h"
+#include "harness/core/rng.h"
 #include "tasks/task.h"
 #include "tests/molecules/moltest.h"
 

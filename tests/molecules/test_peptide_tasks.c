@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "harness/fileio.h"
-#include "harness/jsonutil.h"
-#include "harness/rng.h"
+#include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
+#include "harness/core/rng.h"
 #include "tasks/molecules/embedded.h"
 #include "tasks/molecules/molecule.h"
 #include "tasks/molecules/relax.h"

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 #include "tests/molecules/moltest.h"
 
 #include <math.h>

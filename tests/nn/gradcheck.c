@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tests/nn/gradcheck.h"
 
 bb_nn_tensor *gc_weights(bb_nn_graph *g, int ndim, const int64_t *shape, uint64_t salt)

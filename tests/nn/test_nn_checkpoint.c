@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "harness/fileio.h"
+#include "harness/core/fileio.h"
 #include "methods/nn/nn.h"
 
 typedef struct model {

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "methods/nn/nn.h"
 #include "tests/nn/gradcheck.h"
 

@@ -15,8 +15,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "harness/jsonutil.h"
-#include "harness/rng.h"
+#include "harness/core/jsonutil.h"
+#include "harness/core/rng.h"
 #include "methods/nn/nn.h"
 
 #define PYTHON "/usr/bin/python3"

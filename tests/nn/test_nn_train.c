@@ -14,7 +14,7 @@
 #include <cblas.h>
 #include <cmocka.h>
 
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "methods/nn/nn.h"
 
 static void test_adam_and_adamw_follow_the_torch_update(void **state)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tasks/task.h"
 
 /* Smallest pair distance of one configuration (P particles in D dims). */

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 #include "tasks/task.h"
 #include "tests/tasks/tasks_testutil.h"
 

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/jsonutil.h"
+#include "harness/core/jsonutil.h"
 #include "tasks/lj_kernels.h"
 #include "tasks/task.h"
 #include "tests/tasks/tasks_testutil.h"

@@ -1,0 +1,42 @@
+/* fileio.h — atomic file writes, whole-file reads with a size limit, SHA-256 helpers.
+ *
+ * Every file boltzbench produces (reports, tables, cached datasets, checkpoints) is
+ * written to "<path>.tmp.<pid>.<n>" in the same directory, fsync'ed, then renamed
+ * over <path>, and the directory is fsync'ed: readers see the old file or the whole
+ * new one, never a half-written one. On failure the temp file is removed.
+ */
+#ifndef BB_FILEIO_H
+#define BB_FILEIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "harness/core/bb.h"
+
+/* Write `len` bytes to `path` atomically. Errors name the path. */
+int bb_write_file_atomic(const char *path, const void *data, size_t len, bb_ctx *ctx);
+
+/* Streamed variant: bb_atomic_open gives a FILE* on a temp file next to `path`;
+ * bb_atomic_commit flushes, fsyncs, closes and renames; bb_atomic_abort closes and
+ * removes the temp file. Exactly one of commit/abort must be called. */
+typedef struct bb_atomic_file {
+    FILE *fp;
+    char path[4096];
+    char tmp[4096];
+} bb_atomic_file;
+int bb_atomic_open(bb_atomic_file *af, const char *path, bb_ctx *ctx);
+int bb_atomic_commit(bb_atomic_file *af, bb_ctx *ctx);
+void bb_atomic_abort(bb_atomic_file *af);
+
+/* Read a whole file into a NUL-terminated malloc'ed buffer (caller frees).
+ * Refuses files larger than max_bytes with BB_ENOMEM naming the file. */
+int bb_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len, bb_ctx *ctx);
+
+/* Create a directory and its parents (mode 0755); existing directories are fine. */
+int bb_mkdir_p(const char *path, bb_ctx *ctx);
+
+/* SHA-256 (OpenSSL EVP) of a buffer / of a file, as 64 lowercase hex chars + NUL. */
+void bb_sha256_hex(const void *data, size_t len, char out[65]);
+int bb_sha256_file(const char *path, char out[65], bb_ctx *ctx);
+
+#endif

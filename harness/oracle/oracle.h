@@ -1,0 +1,74 @@
+/* oracle.h — the counting, budgeted energy oracle: the only door from a method to a task.
+ *
+ * Every configuration evaluated counts as one energy evaluation, with or without a
+ * gradient (both tallies are kept and reported). A call that would take the count
+ * past the budget is refused as a whole with BB_EBUDGET — nothing is evaluated or
+ * counted — so a method can never exceed its budget by even one evaluation. The
+ * method must then finish with what it has (BB_EBUDGET is not a fault). Use
+ * bb_oracle_remaining() to shrink a final batch instead of losing it.
+ *
+ * Non-finite results: +INFINITY (a configuration the task cannot represent) is
+ * returned to the method and counted as `rejected`; a NaN energy or gradient is an
+ * error (BB_ENAN naming the configuration), the evaluations still count.
+ *
+ * Anytime checkpoints: the harness registers budget fractions (e.g. 1e-3 … 1) and a
+ * callback. When the used count crosses a fraction, bb_oracle_checkpoint_due()
+ * turns true; the method, between its steps, hands its current samples to
+ * bb_oracle_checkpoint(), which scores them through the callback (the callback's
+ * cost is the evaluator's, never charged to the budget).
+ *
+ * Evaluation is parallel over configurations (OpenMP, fixed chunking) and the
+ * results do not depend on the thread count. Counters are atomic, so a method may
+ * call bb_oracle_eval from several threads.
+ */
+#ifndef BB_ORACLE_H
+#define BB_ORACLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/core/bb.h"
+#include "harness/core/samples.h"
+#include "tasks/task.h"
+
+typedef struct bb_oracle bb_oracle;
+
+/* Score the samples of a checkpoint. `fraction` is the registered budget fraction,
+ * `evals_used` the count when it was served. Return BB_OK or an error to abort. */
+typedef int (*bb_checkpoint_fn)(void *user, double fraction, int64_t evals_used,
+                                const bb_samples *samples, bb_ctx *ctx);
+
+/* budget > 0. The oracle keeps a pointer to task (caller keeps it alive). */
+int bb_oracle_create(const bb_task *task, int64_t budget, bb_oracle **out, bb_ctx *ctx);
+void bb_oracle_free(bb_oracle *o); /* NULL-safe */
+
+/* Register checkpoint fractions (each in (0, 1], strictly increasing, at most 32). */
+int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n,
+                              bb_checkpoint_fn fn, void *user, bb_ctx *ctx);
+
+/* Evaluate reduced energies u[n] (and ∇u into grad[n][dof] when grad != NULL).
+ * BB_EBUDGET: refused, nothing counted. BB_ENAN: a NaN in x or in the result. */
+int bb_oracle_eval(bb_oracle *o, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx);
+
+/* Resume: a method restarted from its saved state declares the evaluations it had already
+ * spent (used, of which with_grad with gradients), so the budget and the report stay exact.
+ * Allowed only before the first evaluation of this oracle; 0 <= with_grad <= used <= limit.
+ * Checkpoints at or below `used` were served before the restart and are skipped. */
+int bb_oracle_restore(bb_oracle *o, int64_t used, int64_t with_grad, bb_ctx *ctx);
+
+const bb_task *bb_oracle_task(const bb_oracle *o);
+int64_t bb_oracle_limit(const bb_oracle *o);
+int64_t bb_oracle_used(const bb_oracle *o);          /* all evaluations */
+int64_t bb_oracle_used_with_grad(const bb_oracle *o);
+int64_t bb_oracle_used_energy_only(const bb_oracle *o);
+int64_t bb_oracle_rejected(const bb_oracle *o);      /* +INFINITY results */
+int64_t bb_oracle_remaining(const bb_oracle *o);
+
+/* 1 if a registered fraction has been crossed and not yet served. */
+int bb_oracle_checkpoint_due(const bb_oracle *o);
+/* Serve every crossed, unserved fraction with these samples. */
+int bb_oracle_checkpoint(bb_oracle *o, const bb_samples *s, bb_ctx *ctx);
+/* Serve all remaining fractions (used at the end of a run with the final samples). */
+int bb_oracle_checkpoint_final(bb_oracle *o, const bb_samples *s, bb_ctx *ctx);
+
+#endif

@@ -1,0 +1,226 @@
+/* suite.c — suite files, expansion, resumable execution, summary table (see suite.h). */
+#include "harness/run/suite.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
+#include "harness/report/report.h"
+#include "harness/run/run.h"
+#include "methods/method.h"
+#include "tasks/task.h"
+
+#ifndef BB_SOURCE_DIR
+#define BB_SOURCE_DIR "."
+#endif
+
+static int file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int bb_suite_locate(const char *name, char *path, size_t len, bb_ctx *ctx) {
+    if (file_exists(name)) {
+        snprintf(path, len, "%s", name);
+        return BB_OK;
+    }
+    const char *roots[2] = {getenv("BOLTZBENCH_SOURCE_DIR"), BB_SOURCE_DIR};
+    for (int i = 0; i < 2; i++) {
+        if (!roots[i] || !*roots[i]) continue;
+        snprintf(path, len, "%s/harness/suites/%s.json", roots[i], name);
+        if (file_exists(path)) return BB_OK;
+    }
+    return BB_ERR(ctx, BB_ENOTFOUND, "suite '%s': no such suite file (looked for harness/suites/%s.json)", name, name);
+}
+
+static int str_list(const cJSON *a, const char *field, const char *path, size_t gi, bb_ctx *ctx) {
+    if (!cJSON_IsArray(a) || !a->child)
+        return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s: expected a non-empty list", path, gi, field);
+    for (const cJSON *c = a->child; c; c = c->next)
+        if (!cJSON_IsString(c)) return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s: expected strings", path, gi, field);
+    return BB_OK;
+}
+
+static int num_list(const cJSON *a, const char *field, const char *path, size_t gi, double min, bb_ctx *ctx) {
+    if (!cJSON_IsArray(a) || !a->child)
+        return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s: expected a non-empty list", path, gi, field);
+    for (const cJSON *c = a->child; c; c = c->next)
+        if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < min)
+            return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s: expected integers >= %g", path, gi, field, min);
+    return BB_OK;
+}
+
+int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ctx) {
+    memset(s, 0, sizeof *s);
+    cJSON *j = NULL;
+    int rc = bb_json_read_file(path, (size_t)4 << 20, &j, ctx);
+    if (rc) return rc;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    const cJSON *groups = cJSON_GetObjectItemCaseSensitive(j, "runs");
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(j, "n_samples");
+    if (!cJSON_IsString(name)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'name' missing or not a string", path); goto out; }
+    if (!cJSON_IsArray(groups)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'runs' missing or not a list", path); goto out; }
+    if (ns && (!cJSON_IsNumber(ns) || ns->valuedouble < 1)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'n_samples' must be a positive integer", path); goto out; }
+    snprintf(s->name, sizeof s->name, "%s", name->valuestring);
+    size_t gi = 0, cap = 0;
+    for (const cJSON *g = groups->child; g; g = g->next, gi++) {
+        const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(g, "tasks");
+        const cJSON *methods = cJSON_GetObjectItemCaseSensitive(g, "methods");
+        const cJSON *budgets = cJSON_GetObjectItemCaseSensitive(g, "budgets");
+        const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(g, "seeds");
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(g, "params");
+        const cJSON *tparams = cJSON_GetObjectItemCaseSensitive(g, "task_params");
+        int all = cJSON_IsString(methods) && strcmp(methods->valuestring, "all") == 0;
+        if ((rc = str_list(tasks, "tasks", path, gi, ctx))) goto out;
+        if (!all && (rc = str_list(methods, "methods", path, gi, ctx))) goto out;
+        if ((rc = num_list(budgets, "budgets", path, gi, 1, ctx))) goto out;
+        if ((rc = num_list(seeds, "seeds", path, gi, 0, ctx))) goto out;
+        if (params && !cJSON_IsObject(params)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].params: expected an object", path, gi); goto out; }
+        if (tparams && !cJSON_IsObject(tparams)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].task_params: expected an object", path, gi); goto out; }
+        for (const cJSON *t = tasks->child; t; t = t->next) {
+            if (!bb_task_type_find(t->valuestring)) { rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: runs[%zu].tasks: unknown task '%s'", path, gi, t->valuestring); goto out; }
+            size_t n_methods = 0;
+            if (all) while (bb_methods[n_methods]) n_methods++;
+            else n_methods = (size_t)cJSON_GetArraySize(methods);
+            for (size_t mi = 0; mi < n_methods; mi++) {
+                const char *mname = all ? bb_methods[mi]->name : cJSON_GetArrayItem(methods, (int)mi)->valuestring;
+                if (!bb_method_find(mname)) { rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: runs[%zu].methods: unknown method '%s'", path, gi, mname); goto out; }
+                for (const cJSON *b = budgets->child; b; b = b->next)
+                    for (const cJSON *sd = seeds->child; sd; sd = sd->next) {
+                        if (s->n_runs == cap) {
+                            cap = cap ? 2 * cap : 16;
+                            bb_suite_run *r = realloc(s->runs, cap * sizeof *r);
+                            if (!r) { rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path); goto out; }
+                            s->runs = r;
+                        }
+                        bb_suite_run *r = &s->runs[s->n_runs++];
+                        memset(r, 0, sizeof *r);
+                        snprintf(r->task, sizeof r->task, "%s", t->valuestring);
+                        snprintf(r->method, sizeof r->method, "%s", mname);
+                        r->budget = (int64_t)b->valuedouble;
+                        r->seed = (uint64_t)sd->valuedouble;
+                        r->n_samples = ns ? (size_t)ns->valuedouble : 0;
+                        const cJSON *mp = params ? cJSON_GetObjectItemCaseSensitive(params, mname) : NULL;
+                        r->params = mp ? cJSON_Duplicate(mp, 1) : NULL;
+                        r->task_params = tparams ? cJSON_Duplicate(tparams, 1) : NULL;
+                        snprintf(r->out_path, sizeof r->out_path, "%s/%s/%s-b%lld-s%llu.json", out_dir, t->valuestring,
+                                 mname, (long long)r->budget, (unsigned long long)r->seed);
+                    }
+            }
+        }
+    }
+out:
+    cJSON_Delete(j);
+    if (rc) bb_suite_free(s);
+    return rc;
+}
+
+void bb_suite_free(bb_suite *s) {
+    if (!s) return;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        cJSON_Delete(s->runs[i].params);
+        cJSON_Delete(s->runs[i].task_params);
+    }
+    free(s->runs);
+    s->runs = NULL;
+    s->n_runs = 0;
+}
+
+static void to_config(const bb_suite_run *r, bb_run_config *c) {
+    memset(c, 0, sizeof *c);
+    c->task_id = r->task;
+    c->task_params = r->task_params;
+    c->method = r->method;
+    c->method_params = r->params;
+    c->budget = r->budget;
+    c->seed = r->seed;
+    c->n_samples = r->n_samples;
+    c->out_path = r->out_path;
+}
+
+/* 1 if a finished report with the same configuration hash already exists. */
+static int already_done(const bb_suite_run *r, bb_ctx *ctx) {
+    if (!file_exists(r->out_path)) return 0;
+    bb_run_config c;
+    to_config(r, &c);
+    cJSON *conf = bb_run_config_object(&c, ctx);
+    if (!conf) return 0;
+    char sha[65];
+    bb_json_sha256(conf, sha);
+    cJSON_Delete(conf);
+    cJSON *rep = NULL;
+    bb_ctx local = {0};
+    if (bb_report_read(r->out_path, &rep, &local)) return 0;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(rep, "status");
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(rep, "config_sha256");
+    int done = cJSON_IsString(st) && !strcmp(st->valuestring, "ok") && cJSON_IsString(h) && !strcmp(h->valuestring, sha);
+    cJSON_Delete(rep);
+    return done;
+}
+
+static double metric_value(const cJSON *rep, const char *name) {
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rep, "metrics"), name);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "value");
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, size_t *n_failed, bb_ctx *ctx) {
+    *n_failed = 0;
+    char dir[4096];
+    if (table) fprintf(table, "\n%-12s %-16s %10s %5s %10s %7s %12s %10s  %s\n", "task", "method", "budget", "seed",
+                       "evals", "samples", "energy_w2", "wall_s", "status");
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const bb_suite_run *r = &s->runs[i];
+        snprintf(dir, sizeof dir, "%s", r->out_path);
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            *slash = '\0';
+            int rc = bb_mkdir_p(dir, ctx);
+            if (rc) return rc;
+        }
+        int skipped = !s->rerun && already_done(r, ctx);
+        bb_ctx_clear(ctx);
+        if (log) fprintf(log, "[%zu/%zu] %s %s budget %lld seed %llu%s\n", i + 1, s->n_runs, r->task, r->method,
+                         (long long)r->budget, (unsigned long long)r->seed, skipped ? ": done before, skipped" : "");
+        if (log) fflush(log);
+        if (!skipped) {
+            bb_run_config c;
+            to_config(r, &c);
+            c.progress = progress;
+            bb_ctx rctx = {0};
+            if (bb_run(&c, NULL, &rctx)) {
+                (*n_failed)++;
+                if (log) fprintf(log, "  failed: %s\n", rctx.msg);
+            }
+        }
+        cJSON *rep = NULL;
+        bb_ctx local = {0};
+        if (table) {
+            if (bb_report_read(r->out_path, &rep, &local) == BB_OK) {
+                const cJSON *b = cJSON_GetObjectItemCaseSensitive(rep, "budget");
+                const cJSON *tm = cJSON_GetObjectItemCaseSensitive(rep, "timing");
+                const cJSON *w = cJSON_GetObjectItemCaseSensitive(tm, "wall_s");
+                double w2 = metric_value(rep, "energy_w2");
+                char w2s[32] = "-"; /* no reference set for the task */
+                if (!isnan(w2)) snprintf(w2s, sizeof w2s, "%.4g", w2);
+                fprintf(table, "%-12s %-16s %10lld %5llu %10.0f %7.0f %12s %10.2f  %s\n", r->task, r->method,
+                        (long long)r->budget, (unsigned long long)r->seed,
+                        cJSON_GetObjectItemCaseSensitive(b, "used")->valuedouble,
+                        cJSON_GetObjectItemCaseSensitive(rep, "n_samples")->valuedouble, w2s,
+                        cJSON_IsNumber(w) ? w->valuedouble : NAN,
+                        cJSON_GetObjectItemCaseSensitive(rep, "status")->valuestring);
+            } else {
+                fprintf(table, "%-12s %-16s %10lld %5llu %10s %7s %12s %10s  %s\n", r->task, r->method, (long long)r->budget,
+                        (unsigned long long)r->seed, "-", "-", "-", "-", "no report");
+            }
+            cJSON_Delete(rep);
+            fflush(table);
+        }
+    }
+    return BB_OK;
+}

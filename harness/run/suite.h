@@ -1,0 +1,53 @@
+/* suite.h — named, committed sets of runs (harness/suites/NAME.json) and their runner.
+ *
+ * Suite file:
+ *   {"name": "quick", "description": "...", "n_samples": 1000,
+ *    "runs": [{"tasks": ["dw4", ...], "methods": ["mala", ...] | "all",
+ *              "budgets": [1e4, 1e5], "seeds": [0, 1],
+ *              "params": {"<method>": {<method params>}},   (optional)
+ *              "task_params": {<task params>}}]}             (optional)
+ * Each group expands to tasks × methods × budgets × seeds runs. A run's report goes to
+ * <out_dir>/<task>/<method>-b<budget>-s<seed>.json. Resumable: a run whose report exists,
+ * is valid, has status "ok" and carries the same config_sha256 is skipped.
+ */
+#ifndef BB_SUITE_H
+#define BB_SUITE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "harness/core/bb.h"
+
+typedef struct cJSON cJSON;
+
+typedef struct bb_suite_run {
+    char task[64];
+    char method[64];
+    int64_t budget;
+    uint64_t seed;
+    size_t n_samples;
+    cJSON *params;      /* method params (owned) or NULL */
+    cJSON *task_params; /* owned or NULL */
+    char out_path[4096];
+} bb_suite_run;
+
+typedef struct bb_suite {
+    char name[128];
+    int rerun;          /* 1: run every run even when a finished report exists (default 0) */
+    bb_suite_run *runs;
+    size_t n_runs;
+} bb_suite;
+
+/* Find a suite file: NAME.json path as given if it exists, else harness/suites/NAME.json
+ * under $BOLTZBENCH_SOURCE_DIR or the source tree this binary was built from. */
+int bb_suite_locate(const char *name, char *path, size_t path_len, bb_ctx *ctx);
+/* Parse and expand; out_dir is where reports go. Errors name the file and field. */
+int bb_suite_load(const char *path, const char *out_dir, bb_suite *out, bb_ctx *ctx);
+void bb_suite_free(bb_suite *s);
+
+/* Run every run (skipping finished ones unless s->rerun); prints progress lines to `log` (may be NULL)
+ * and the summary table to `table` (may be NULL). *n_failed counts failed runs.
+ * Returns BB_OK when the suite was processed (even with failed runs). */
+int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, size_t *n_failed, bb_ctx *ctx);
+
+#endif
