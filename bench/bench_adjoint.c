@@ -28,15 +28,13 @@
 
 #define TRIALS 3
 
-static double now(void)
-{
+static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int bench_task(const char *id, cJSON *res, bb_ctx *c)
-{
+static int bench_task(const char *id, cJSON *res, bb_ctx *c) {
     bb_task *t = NULL;
     bb_params p = {0};
     as_model m;
@@ -45,22 +43,17 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c)
     memset(&rb, 0, sizeof rb);
     double *x = NULL, *u = NULL, *g = NULL, *row = NULL;
     int rc = bb_task_create(id, NULL, &t, c);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     const bb_method *meth = bb_method_find("adjoint_sampling");
     cJSON *td = cJSON_Parse(bb_method_task_defaults(meth, t->type->name));
     rc = bb_params_resolve(meth->params, "adjoint_sampling", td, NULL, &p, c);
     cJSON_Delete(td);
     as_config cfg;
-    if (!rc)
-        rc = as_config_from_params(&p, t, &cfg, c);
-    if (!rc)
-        rc = as_model_init(&m, &cfg, 1, c);
+    if (!rc) rc = as_config_from_params(&p, t, &cfg, c);
+    if (!rc) rc = as_model_init(&m, &cfg, 1, c);
     const size_t dof = (size_t)t->dof, B = (size_t)cfg.batch;
-    if (!rc)
-        rc = bb_replay_init(&rb, (size_t)cfg.buffer, 2 * dof, c);
-    if (rc)
-        goto out;
+    if (!rc) rc = bb_replay_init(&rb, (size_t)cfg.buffer, 2 * dof, c);
+    if (rc) goto out;
     x = malloc(B * dof * sizeof(double));
     g = malloc(B * dof * sizeof(double));
     u = malloc(B * sizeof(double));
@@ -79,8 +72,7 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c)
             double t0 = now();
             rc = as_simulate(&m, B, &r, x, NULL, c);
             double t1 = now();
-            if (t1 - t0 < best_sim)
-                best_sim = t1 - t0;
+            if (t1 - t0 < best_sim) best_sim = t1 - t0;
             if (!rc && rb.count == 0) {
                 rc = bb_task_energy_parallel(t, B, x, u, g, c);
                 for (size_t i = 0; i < B && !rc; i++)
@@ -91,14 +83,11 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c)
             }
             double l;
             t0 = now();
-            for (int s = 0; s < steps && !rc; s++)
-                rc = as_train_step(&m, &rb, &r, &l, c);
+            for (int s = 0; s < steps && !rc; s++) rc = as_train_step(&m, &rb, &r, &l, c);
             t1 = now();
-            if ((t1 - t0) / steps < best_train)
-                best_train = (t1 - t0) / steps;
+            if ((t1 - t0) / steps < best_train) best_train = (t1 - t0) / steps;
         }
-        if (rc)
-            break;
+        if (rc) break;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "task", t->id);
         cJSON_AddStringToObject(e, "controller", cfg.use_egnn ? "egnn" : "mlp");
@@ -113,8 +102,7 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c)
         cJSON_AddNumberToObject(e, "train_rows_per_s", cfg.train_batch / best_train);
         cJSON_AddItemToArray(res, e);
         printf("%-8s %-4s threads %d: %9.1f trajectories/s (%d steps), %8.2f train steps/s (batch %d)\n", t->id,
-               cfg.use_egnn ? "egnn" : "mlp", threads, B / best_sim, cfg.n_steps, 1.0 / best_train,
-               cfg.train_batch);
+               cfg.use_egnn ? "egnn" : "mlp", threads, B / best_sim, cfg.n_steps, 1.0 / best_train, cfg.train_batch);
     }
 out:
     free(x);
@@ -128,8 +116,7 @@ out:
     return rc;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "bench_adjoint.json";
     const char *only = argc > 2 ? argv[2] : NULL;
     bb_ctx c = {0};
@@ -138,15 +125,14 @@ int main(int argc, char **argv)
     gethostname(host, sizeof host - 1);
     cJSON_AddStringToObject(root, "schema", "boltzbench.bench_adjoint/1");
     cJSON_AddStringToObject(root, "host", host);
-    cJSON_AddStringToObject(root, "note", "Adjoint Sampling per-task defaults; best of 3 trials; simulate = "
-                                          "controlled SDE from X_0 = 0, train = one reciprocal adjoint matching step");
+    cJSON_AddStringToObject(root, "note",
+                            "Adjoint Sampling per-task defaults; best of 3 trials; simulate = "
+                            "controlled SDE from X_0 = 0, train = one reciprocal adjoint matching step");
     const char *tasks[] = {"gmm40", "dw4", "lj13"};
     int rc = BB_OK;
     for (int i = 0; i < 3 && !rc; i++)
-        if (!only || strstr(tasks[i], only))
-            rc = bench_task(tasks[i], res, &c);
-    if (!rc)
-        rc = bb_json_write_file(path, root, &c);
+        if (!only || strstr(tasks[i], only)) rc = bench_task(tasks[i], res, &c);
+    if (!rc) rc = bb_json_write_file(path, root, &c);
     cJSON_Delete(root);
     if (rc) {
         fprintf(stderr, "bench_adjoint: %s\n", c.msg);

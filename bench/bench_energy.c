@@ -35,9 +35,9 @@
 #include "harness/core/rng.h"
 #include "tasks/task.h"
 
-#define TRIALS 3
+#define TRIALS        3
 #define PAIRED_TRIALS 5
-#define MIN_SECONDS 0.2
+#define MIN_SECONDS   0.2
 
 static const size_t batches[] = {1, 64, 1024};
 #define N_BATCHES (sizeof batches / sizeof *batches)
@@ -96,13 +96,11 @@ typedef struct job {
 
 static int run_once(const job *j, bb_ctx *c) {
     switch (j->mode) {
-    case MODE_KERNEL:
-        return j->t->type->energy(j->t, j->n, j->x, j->u, j->g, c);
-    case MODE_PARALLEL:
-        return bb_task_energy_parallel(j->t, j->n, j->x, j->u, j->g, c);
-    case MODE_REF:
-        for (size_t i = 0; i < j->n; i++) j->u[i] = ref_lj(j->P, j->x + i * j->dof, j->g + i * j->dof);
-        return BB_OK;
+        case MODE_KERNEL: return j->t->type->energy(j->t, j->n, j->x, j->u, j->g, c);
+        case MODE_PARALLEL: return bb_task_energy_parallel(j->t, j->n, j->x, j->u, j->g, c);
+        case MODE_REF:
+            for (size_t i = 0; i < j->n; i++) j->u[i] = ref_lj(j->P, j->x + i * j->dof, j->g + i * j->dof);
+            return BB_OK;
     }
     return BB_EINTERNAL;
 }
@@ -240,8 +238,10 @@ int main(int argc, char **argv) {
         bb_task_free(t);
     }
     if (!rc) rc = bb_json_write_file(path, root, &c);
-    if (rc) fprintf(stderr, "bench_energy: %s\n", c.msg);
-    else printf("wrote %s\n", path);
+    if (rc)
+        fprintf(stderr, "bench_energy: %s\n", c.msg);
+    else
+        printf("wrote %s\n", path);
     cJSON_Delete(root);
     free(x);
     free(g);

@@ -66,14 +66,15 @@ static double pot_emd2(const double *A, const double *B, size_t n, size_t d, dou
     if (bb_npy_write(pa, A, 2, shape, &c) || bb_npy_write(pb, B, 2, shape, &c)) return NAN;
     FILE *fp = fopen(py, "w");
     if (!fp) return NAN;
-    fprintf(fp,
-            "import sys, time\nimport numpy as np\nimport ot\n"
-            "A = np.load(sys.argv[1]); B = np.load(sys.argv[2])\n"
-            "M = ot.dist(A, B)\nw = np.full(len(A), 1.0 / len(A))\n"
-            "best = 1e9\nfor _ in range(3):\n    t = time.perf_counter(); v = ot.emd2(w, w, M, numItermax=10000000); best = min(best, time.perf_counter() - t)\n"
-            "w1 = np.full(1000, 1.0 / 1000)\n"
-            "t = time.perf_counter(); s = ot.sinkhorn2(w1, w1, M[:1000, :1000] / M[:1000, :1000].max(), 0.05); ts = time.perf_counter() - t\n"
-            "print(repr(float(v)), best, repr(float(np.asarray(s).ravel()[0]) * M[:1000, :1000].max()), ts)\n");
+    fprintf(fp, "import sys, time\nimport numpy as np\nimport ot\n"
+                "A = np.load(sys.argv[1]); B = np.load(sys.argv[2])\n"
+                "M = ot.dist(A, B)\nw = np.full(len(A), 1.0 / len(A))\n"
+                "best = 1e9\nfor _ in range(3):\n    t = time.perf_counter(); v = ot.emd2(w, w, M, "
+                "numItermax=10000000); best = min(best, time.perf_counter() - t)\n"
+                "w1 = np.full(1000, 1.0 / 1000)\n"
+                "t = time.perf_counter(); s = ot.sinkhorn2(w1, w1, M[:1000, :1000] / M[:1000, :1000].max(), 0.05); ts "
+                "= time.perf_counter() - t\n"
+                "print(repr(float(v)), best, repr(float(np.asarray(s).ravel()[0]) * M[:1000, :1000].max()), ts)\n");
     fclose(fp);
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %s > %s 2>/dev/null", py, pa, pb, outp);
     int rc = system(cmd);
@@ -132,7 +133,8 @@ int main(int argc, char **argv) {
         bb_rng_init(&r, 1, 0x50ff0000u);
         for (size_t i = 0; i < n; i++) {
             size_t j = (size_t)bb_rng_below(&r, ref.n);
-            for (size_t k = 0; k < ref.dof; k++) s.x[i * ref.dof + k] = ref.x[j * ref.dof + k] + 0.05 * bb_rng_normal(&r);
+            for (size_t k = 0; k < ref.dof; k++)
+                s.x[i * ref.dof + k] = ref.x[j * ref.dof + k] + 0.05 * bb_rng_normal(&r);
         }
         double *us = malloc(n * sizeof *us);
         if (!us || bb_task_energy_parallel(t, n, s.x, us, NULL, &c)) return 1;

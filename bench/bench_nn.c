@@ -36,15 +36,13 @@
 #include "harness/core/rng.h"
 #include "methods/nn/nn.h"
 
-static double now(void)
-{
+static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static double cpu_now(void)
-{
+static double cpu_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -53,28 +51,26 @@ static double cpu_now(void)
 /* CPU seconds per step of the last timed case (machines are shared: wall time is noisy). */
 static double g_cpu_per_step;
 
-static double peak_rss_mb(void)
-{
+static double peak_rss_mb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss / 1024.0;
 }
 
-#define CHECK(x)                                                                              \
-    do {                                                                                      \
-        if ((x) < 0) {                                                                        \
-            fprintf(stderr, "bench_nn: %s\n", c.msg);                                         \
-            exit(1);                                                                          \
-        }                                                                                     \
+#define CHECK(x)                                                                                                       \
+    do {                                                                                                               \
+        if ((x) < 0) {                                                                                                 \
+            fprintf(stderr, "bench_nn: %s\n", c.msg);                                                                  \
+            exit(1);                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 #define MAX_SHARDS 8
 
 /* One EGNN shard: forward, loss scaled by its share of the batch, backward into buf. */
-static int egnn_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_egnn *net,
-                      const bb_nn_egnn_graph *egs, const double *x, const double *y, const double *t,
-                      int s, int Bs, int B, int P, int D, void *buf)
-{
+static int egnn_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_egnn *net, const bb_nn_egnn_graph *egs,
+                      const double *x, const double *y, const double *t, int s, int Bs, int B, int P, int D,
+                      void *buf) {
     const size_t off = (size_t)s * Bs * P * D;
     const int64_t shp[2] = {Bs, P * D};
     bb_nn_graph_reset(gs);
@@ -85,8 +81,7 @@ static int egnn_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_egnn 
     bb_nn_tensor *out = bb_nn_egnn_fwd(gs, ps, net, egs, xt, tt);
     if (net->cfg.out == BB_NN_EGNN_SCALAR) { /* PITA: the score -grad_x U enters the loss */
         bb_nn_tensor *gx;
-        if (bb_nn_grad(gs, bb_nn_sum(gs, out), NULL, 1, &xt, &gx, 1) < 0)
-            return -1;
+        if (bb_nn_grad(gs, bb_nn_sum(gs, out), NULL, 1, &xt, &gx, 1) < 0) return -1;
         out = bb_nn_scale(gs, gx, -1.0, 0.0);
     }
     bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_mse(gs, out, yt), (double)Bs / B, 0.0);
@@ -98,8 +93,7 @@ static int egnn_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_egnn 
  * shards > 1: the batch is split into that many fixed parts, each with its own graph
  * and gradient buffer, processed in an OpenMP loop (data parallel; ops inside run
  * serially), buffers summed in shard order. */
-static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar, double *arena_mb)
-{
+static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar, double *arena_mb) {
     enum { P = 13, D = 3 };
     bb_ctx c = {0};
     bb_nn_params ps;
@@ -110,8 +104,13 @@ static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar,
     void *buf[MAX_SHARDS];
     const int Bs = B / shards;
     bb_nn_params_init(&ps, BB_NN_F32);
-    bb_nn_egnn_config cfg = {.n_particles = P, .dim = D, .hidden = H, .n_layers = L, .t_dim = 32,
-                             .normalize = 1, .act = BB_NN_ACT_SILU,
+    bb_nn_egnn_config cfg = {.n_particles = P,
+                             .dim = D,
+                             .hidden = H,
+                             .n_layers = L,
+                             .t_dim = 32,
+                             .normalize = 1,
+                             .act = BB_NN_ACT_SILU,
                              .out = scalar ? BB_NN_EGNN_SCALAR : BB_NN_EGNN_VECTOR};
     CHECK(bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c));
     CHECK(bb_nn_params_alloc(&ps, 1, &c));
@@ -127,8 +126,7 @@ static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar,
     bb_rng_init(&r, 1, 0);
     bb_rng_normal_fill(&r, (size_t)B * P * D, x);
     bb_rng_normal_fill(&r, (size_t)B * P * D, y);
-    for (int b = 0; b < B; b++)
-        t[b] = bb_rng_uniform(&r);
+    for (int b = 0; b < B; b++) t[b] = bb_rng_uniform(&r);
     double t0 = 0, c0 = 0;
     for (int st = 0; st < steps + 2; st++) {
         if (st == 2) {
@@ -150,8 +148,7 @@ static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar,
             exit(1);
         }
         bb_nn_params_zero_grad(&ps);
-        for (int s = 0; s < shards; s++)
-            bb_nn_params_add_grad(&ps, buf[s]);
+        for (int s = 0; s < shards; s++) bb_nn_params_add_grad(&ps, buf[s]);
         CHECK(bb_nn_adam_step(&opt, &ps, 1e-4, &c));
     }
     double sps = steps / (now() - t0);
@@ -172,8 +169,7 @@ static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar,
 }
 
 /* GMM-40 energy U(x) = -log sum_k 1/40 N(x; mu_k, s^2 I), x [B,2] -> [B,1]. */
-static bb_nn_tensor *gmm_energy(bb_nn_graph *g, bb_nn_tensor *x, bb_nn_tensor *mu, double s)
-{
+static bb_nn_tensor *gmm_energy(bb_nn_graph *g, bb_nn_tensor *x, bb_nn_tensor *mu, double s) {
     const int64_t B = x->ne[0];
     bb_nn_tensor *d = bb_nn_sub(g, bb_nn_reshape(g, x, 3, (const int64_t[]){B, 1, 2}), mu); /* [B,40,2] */
     bb_nn_tensor *d2 = bb_nn_reshape(g, bb_nn_sum_cols(g, bb_nn_mul(g, d, d)), 2, (const int64_t[]){B, 40});
@@ -183,9 +179,8 @@ static bb_nn_tensor *gmm_energy(bb_nn_graph *g, bb_nn_tensor *x, bb_nn_tensor *m
 
 /* One PIS shard: Bs trajectories of 100 Euler-Maruyama steps, path-KL loss scaled by
  * its share of the batch, backward into buf. */
-static int pis_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_fourier_mlp *net,
-                     const double *mu, const double *noise, int sh, int Bs, int B, void *buf)
-{
+static int pis_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_fourier_mlp *net, const double *mu,
+                     const double *noise, int sh, int Bs, int B, void *buf) {
     enum { K = 100 };
     const double T = 5.0, dt = T / K, sigma = sqrt(0.2), s = log1p(exp(1.0));
     bb_nn_graph_reset(gs);
@@ -197,13 +192,13 @@ static int pis_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_fourie
         bb_nn_tensor *u = bb_nn_fourier_mlp_fwd(gs, ps, net, tk, x);
         bb_nn_tensor *e = bb_nn_scale(gs, bb_nn_sum_cols(gs, bb_nn_mul(gs, u, u)), 0.5 * dt, 0.0);
         cost = cost ? bb_nn_add(gs, cost, e) : e;
-        bb_nn_tensor *xi = bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 2},
-                                      noise + ((size_t)k * B + (size_t)sh * Bs) * 2);
+        bb_nn_tensor *xi =
+            bb_nn_from(gs, BB_NN_F32, 2, (const int64_t[]){Bs, 2}, noise + ((size_t)k * B + (size_t)sh * Bs) * 2);
         x = bb_nn_add(gs, bb_nn_add(gs, x, bb_nn_scale(gs, u, sigma * dt, 0.0)),
                       bb_nn_scale(gs, xi, sigma * sqrt(dt), 0.0));
     }
-    bb_nn_tensor *logn = bb_nn_scale(gs, bb_nn_sum_cols(gs, bb_nn_mul(gs, x, x)),
-                                     -1.0 / (2 * sigma * sigma * T), -log(2 * M_PI * sigma * sigma * T));
+    bb_nn_tensor *logn = bb_nn_scale(gs, bb_nn_sum_cols(gs, bb_nn_mul(gs, x, x)), -1.0 / (2 * sigma * sigma * T),
+                                     -log(2 * M_PI * sigma * sigma * T));
     bb_nn_tensor *tot = bb_nn_add(gs, bb_nn_add(gs, cost, gmm_energy(gs, x, mut, s)), logn);
     bb_nn_tensor *loss = bb_nn_scale(gs, bb_nn_sum(gs, tot), 1.0 / B, 0.0);
     memset(buf, 0, sizeof(float) * ps->total);
@@ -212,8 +207,7 @@ static int pis_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_fourie
 
 /* PIS training steps/s (float32, batch B, 100 Euler-Maruyama steps); shards as for
  * bench_egnn. */
-static double bench_pis(int B, int steps, int shards, double *arena_mb)
-{
+static double bench_pis(int B, int steps, int shards, double *arena_mb) {
     enum { K = 100 };
     bb_ctx c = {0};
     bb_nn_params ps;
@@ -234,8 +228,7 @@ static double bench_pis(int B, int steps, int shards, double *arena_mb)
     bb_rng r;
     bb_rng_init(&r, 1, 1);
     bb_rng_normal_fill(&r, (size_t)K * B * 2, noise);
-    for (int i = 0; i < 80; i++)
-        mu[i] = 80.0 * bb_rng_uniform(&r) - 40.0;
+    for (int i = 0; i < 80; i++) mu[i] = 80.0 * bb_rng_uniform(&r) - 40.0;
     double t0 = 0, c0 = 0;
     for (int st = 0; st < steps + 2; st++) {
         if (st == 2) { /* two warm-up steps, as for EGNN */
@@ -245,8 +238,7 @@ static double bench_pis(int B, int steps, int shards, double *arena_mb)
         int fail = 0;
         if (shards > 1) { /* threads over shards; ops inside run serially */
 #pragma omp parallel for schedule(static, 1) reduction(| : fail)
-            for (int sh = 0; sh < shards; sh++)
-                fail |= pis_shard(g[sh], &ps, &net, mu, noise, sh, Bs, B, buf[sh]) < 0;
+            for (int sh = 0; sh < shards; sh++) fail |= pis_shard(g[sh], &ps, &net, mu, noise, sh, Bs, B, buf[sh]) < 0;
         } else {
             fail = pis_shard(g[0], &ps, &net, mu, noise, 0, Bs, B, buf[0]) < 0;
         }
@@ -255,8 +247,7 @@ static double bench_pis(int B, int steps, int shards, double *arena_mb)
             exit(1);
         }
         bb_nn_params_zero_grad(&ps);
-        for (int sh = 0; sh < shards; sh++)
-            bb_nn_params_add_grad(&ps, buf[sh]);
+        for (int sh = 0; sh < shards; sh++) bb_nn_params_add_grad(&ps, buf[sh]);
         CHECK(bb_nn_adam_step(&opt, &ps, 5e-3, &c));
     }
     double sps = steps / (now() - t0);
@@ -274,13 +265,12 @@ static double bench_pis(int B, int steps, int shards, double *arena_mb)
 }
 
 /* Run the PyTorch side in one thread setting; returns steps/s or -1 (reason printed). */
-static double run_torch(const char *python, const char *script, char cs, int steps,
-                        const char *env, int torch_threads, cJSON *into)
-{
+static double run_torch(const char *python, const char *script, char cs, int steps, const char *env, int torch_threads,
+                        cJSON *into) {
     char out[256], cmd[2048];
     snprintf(out, sizeof out, "/tmp/bench_nn_torch.%d.%c.json", (int)getpid(), cs);
-    snprintf(cmd, sizeof cmd, "%s %s '%s' bench --case %c --steps %d --torch-threads %d --out '%s'",
-             env, python, script, cs, steps, torch_threads, out);
+    snprintf(cmd, sizeof cmd, "%s %s '%s' bench --case %c --steps %d --torch-threads %d --out '%s'", env, python,
+             script, cs, steps, torch_threads, out);
     fprintf(stderr, "bench_nn: %s\n", cmd);
     if (system(cmd) != 0) {
         fprintf(stderr, "bench_nn: PyTorch side failed (is python3-torch installed?)\n");
@@ -300,8 +290,7 @@ static double run_torch(const char *python, const char *script, char cs, int ste
     return sps;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (!getenv("OMP_WAIT_POLICY")) { /* must be set before libgomp starts: re-exec */
         setenv("OMP_WAIT_POLICY", "passive", 1);
         execv("/proc/self/exe", argv);
@@ -310,14 +299,22 @@ int main(int argc, char **argv)
     const char *out = "bench_nn.json", *cases = "abc", *python = "/usr/bin/python3";
     int steps[4] = {3, 10, 10, 2}, torch = 1;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--cases") && i + 1 < argc) cases = argv[++i];
-        else if (!strcmp(argv[i], "--steps-a") && i + 1 < argc) steps[0] = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--steps-b") && i + 1 < argc) steps[1] = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--steps-c") && i + 1 < argc) steps[2] = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--steps-d") && i + 1 < argc) steps[3] = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--no-torch")) torch = 0;
-        else if (!strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
+        if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            out = argv[++i];
+        else if (!strcmp(argv[i], "--cases") && i + 1 < argc)
+            cases = argv[++i];
+        else if (!strcmp(argv[i], "--steps-a") && i + 1 < argc)
+            steps[0] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps-b") && i + 1 < argc)
+            steps[1] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps-c") && i + 1 < argc)
+            steps[2] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps-d") && i + 1 < argc)
+            steps[3] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-torch"))
+            torch = 0;
+        else if (!strcmp(argv[i], "--python") && i + 1 < argc)
+            python = argv[++i];
         else {
             fprintf(stderr, "usage: bench_nn [--out f.json] [--cases abc] [--steps-a n] [--steps-b n] "
                             "[--steps-c n] [--steps-d n] [--no-torch] [--python path]\n");
@@ -341,15 +338,14 @@ int main(int argc, char **argv)
     cJSON *arr = cJSON_AddArrayToObject(root, "cases");
     for (const char *p = cases; *p; p++) {
         const char cs = *p;
-        if (cs < 'a' || cs > 'd')
-            continue;
+        if (cs < 'a' || cs > 'd') continue;
         const int k = cs - 'a';
         /* modes: 1 thread; all threads with parallel ops; all threads, one shard each */
         double arena = 0, t0 = now(), sps = 0, by_mode[3] = {0, 0, 0}, cpu[3] = {0, 0, 0};
-        const char *name = cs == 'a' ? "egnn_5x128_lj13_b512"
-                         : cs == 'b' ? "egnn_3x32_lj13_b512"
-                         : cs == 'c' ? "pis_fouriermlp64x2_gmm40_b300_em100"
-                                     : "egnn_energy_5x128_double_backward_lj13_b512";
+        const char *name = cs == 'a'   ? "egnn_5x128_lj13_b512"
+                           : cs == 'b' ? "egnn_3x32_lj13_b512"
+                           : cs == 'c' ? "pis_fouriermlp64x2_gmm40_b300_em100"
+                                       : "egnn_energy_5x128_double_backward_lj13_b512";
         const char *mode_name[3] = {"1 thread", "threads over ops", "threads over batch shards"};
         const int maxthr = omp_get_max_threads();
         for (int mi = 0; mi < (maxthr > 1 ? 3 : 1); mi++) {
@@ -364,13 +360,12 @@ int main(int argc, char **argv)
                 v = bench_egnn(5, 128, 512, steps[k], shards, 1, &am);
             else
                 v = bench_pis(300, steps[k], shards, &am);
-            if (mi == 0)
-                arena = am;
+            if (mi == 0) arena = am;
             by_mode[mi] = v;
             cpu[mi] = g_cpu_per_step;
             sps = v > sps ? v : sps;
-            fprintf(stderr, "bench_nn: %s boltzbench %s: %.4g steps/s (%.3g CPU s/step, arena %.0f MiB)\n",
-                    name, mode_name[mi], v, g_cpu_per_step, am);
+            fprintf(stderr, "bench_nn: %s boltzbench %s: %.4g steps/s (%.3g CPU s/step, arena %.0f MiB)\n", name,
+                    mode_name[mi], v, g_cpu_per_step, am);
         }
         omp_set_num_threads(maxthr);
         cJSON *o = cJSON_CreateObject();
@@ -386,8 +381,7 @@ int main(int argc, char **argv)
             cJSON_AddNumberToObject(o, "boltzbench_steps_per_s_threads_over_shards", by_mode[2]);
             cJSON_AddNumberToObject(o, "boltzbench_cpu_s_per_step_threads_over_shards", cpu[2]);
         }
-        if (cs == 'c')
-            cJSON_AddNumberToObject(o, "boltzbench_trajectories_per_s", 300 * sps);
+        if (cs == 'c') cJSON_AddNumberToObject(o, "boltzbench_trajectories_per_s", 300 * sps);
         /* arena of the 1-thread run (shards add their own) */
         cJSON_AddNumberToObject(o, "boltzbench_arena_peak_mib_1_thread", arena);
         cJSON_AddNumberToObject(o, "wall_s", now() - t0);

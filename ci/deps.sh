@@ -8,8 +8,8 @@ set -euo pipefail
 
 BUILD_PKGS="build-essential cmake pkg-config libopenblas-dev liblapacke-dev libcurl4-openssl-dev
 zlib1g-dev libcjson-dev libcmocka-dev libssl-dev liblbfgs-dev"
-# clang + its runtime: libFuzzer targets (label fuzz)
-TEST_PKGS="clang libclang-rt-14-dev"
+# clang + its runtime: libFuzzer targets (label fuzz); clang-format: the style check
+TEST_PKGS="clang libclang-rt-14-dev clang-format"
 EXTRA_PKGS="python3-numpy python3-pot python3-simtk libopenmm-plugins python3-torch chromium"
 
 want="$BUILD_PKGS $TEST_PKGS"

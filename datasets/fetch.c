@@ -22,8 +22,8 @@
 
 #include "harness/core/fileio.h"
 
-const char *const bb_cache_state_names[BB_CACHE_STATE_COUNT] = {
-    "absent", "partial", "verified", "unverified", "corrupt"};
+const char *const bb_cache_state_names[BB_CACHE_STATE_COUNT] = {"absent", "partial", "verified", "unverified",
+                                                                "corrupt"};
 _Static_assert(BB_CACHE_STATE_COUNT == 5, "bb_cache_state_names must list every state");
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -56,8 +56,7 @@ static long long now_ms(void) {
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 static long long file_size(const char *p) {
@@ -69,14 +68,14 @@ static long long file_size(const char *p) {
 
 typedef struct xfer {
     FILE *fp;
-    long long start;        /* bytes already in the .part when the attempt began */
-    long long written;      /* bytes written by this attempt */
-    long long expected;     /* total file size or -1 */
-    int restarted;          /* the server ignored the Range request: file truncated */
-    int oversize;           /* more bytes than the manifest's size */
+    long long start;    /* bytes already in the .part when the attempt began */
+    long long written;  /* bytes written by this attempt */
+    long long expected; /* total file size or -1 */
+    int restarted;      /* the server ignored the Range request: file truncated */
+    int oversize;       /* more bytes than the manifest's size */
     int stalled;
     int io_error;
-    long long last_ms;      /* time of the last progress in bytes */
+    long long last_ms; /* time of the last progress in bytes */
     long long last_draw_ms;
     curl_off_t last_now;
     long stall_ms;
@@ -131,8 +130,7 @@ static void draw_bar(xfer *x, long long done, long long total, int final) {
     fflush(x->progress);
 }
 
-static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow) {
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
     (void)ultotal;
     (void)ulnow;
     xfer *x = user;
@@ -151,8 +149,8 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
 
 /* One attempt at url → part. Returns BB_OK, or an error with *transient set when a retry
  * of the same URL may help. */
-static int attempt(const char *url, const char *part, long long expected, const bb_fetch_opts *o,
-                   const char *label, int *transient, bb_ctx *ctx) {
+static int attempt(const char *url, const char *part, long long expected, const bb_fetch_opts *o, const char *label,
+                   int *transient, bb_ctx *ctx) {
     *transient = 0;
     long long have = file_size(part);
     if (have < 0) have = 0;
@@ -169,8 +167,14 @@ static int attempt(const char *url, const char *part, long long expected, const 
         return BB_ERR(ctx, BB_ENOMEM, "%s: curl_easy_init failed", url);
     }
     char errbuf[CURL_ERROR_SIZE] = "";
-    xfer x = {.fp = fp, .start = have, .expected = expected, .stall_ms = o->stall_timeout_ms,
-              .curl = c, .progress = o->progress, .label = label, .last_ms = now_ms(),
+    xfer x = {.fp = fp,
+              .start = have,
+              .expected = expected,
+              .stall_ms = o->stall_timeout_ms,
+              .curl = c,
+              .progress = o->progress,
+              .label = label,
+              .last_ms = now_ms(),
               .last_now = -1};
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -223,26 +227,23 @@ static int attempt(const char *url, const char *part, long long expected, const 
         return BB_ERR(ctx, BB_ENET, "%s: HTTP %ld", url, code);
     }
     switch (cr) {
-    case CURLE_OPERATION_TIMEDOUT:
-        *transient = 1;
-        return BB_ERR(ctx, BB_ETIMEOUT, "%s: timed out (%s)", url, errbuf[0] ? errbuf : curl_easy_strerror(cr));
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SSL_CONNECT_ERROR:
-        *transient = 1;
-        break;
-    case CURLE_RANGE_ERROR:
-        unlink(part); /* cannot continue this .part: start over */
-        *transient = 1;
-        break;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        if (o->offline)
-            return BB_ERR(ctx, BB_EOFFLINE, "%s: offline mode forbids the network", url);
-        break;
-    default: break;
+        case CURLE_OPERATION_TIMEDOUT:
+            *transient = 1;
+            return BB_ERR(ctx, BB_ETIMEOUT, "%s: timed out (%s)", url, errbuf[0] ? errbuf : curl_easy_strerror(cr));
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_SSL_CONNECT_ERROR: *transient = 1; break;
+        case CURLE_RANGE_ERROR:
+            unlink(part); /* cannot continue this .part: start over */
+            *transient = 1;
+            break;
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            if (o->offline) return BB_ERR(ctx, BB_EOFFLINE, "%s: offline mode forbids the network", url);
+            break;
+        default: break;
     }
     return BB_ERR(ctx, BB_ENET, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cr));
 }
@@ -254,10 +255,11 @@ static int file_url(const char *path, char *out, size_t cap) {
     static const char hex[] = "0123456789ABCDEF";
     size_t k = (size_t)snprintf(out, cap, "file://");
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                    *p == '/' || *p == '-' || *p == '_' || *p == '.' || *p == '~' || *p == '@';
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '/' ||
+                    *p == '-' || *p == '_' || *p == '.' || *p == '~' || *p == '@';
         if (k + 4 >= cap) return -1;
-        if (plain) out[k++] = (char)*p;
+        if (plain)
+            out[k++] = (char)*p;
         else {
             out[k++] = '%';
             out[k++] = hex[*p >> 4];
@@ -283,8 +285,7 @@ static int list_sources(const bb_dataset *d, const bb_fetch_opts *o, char urls[]
         snprintf(cand[nc++], sizeof cand[0], "%s/%s", m, d->file);
         for (int u = 0; u < d->n_urls; u++) {
             const char *s = strstr(d->urls[u], "://");
-            if (s && strncmp(d->urls[u], "file://", 7) != 0)
-                snprintf(cand[nc++], sizeof cand[0], "%s/%s", m, s + 3);
+            if (s && strncmp(d->urls[u], "file://", 7) != 0) snprintf(cand[nc++], sizeof cand[0], "%s/%s", m, s + 3);
         }
         for (int k = 0; k < nc; k++) {
             struct stat st;
@@ -312,8 +313,8 @@ static int verify_file(const bb_dataset *d, const char *path, char got[65], bb_c
     return BB_OK;
 }
 
-int bb_dataset_cache_state(const bb_dataset *d, const char *cache, bb_cache_state *state,
-                           long long *bytes, bb_ctx *ctx) {
+int bb_dataset_cache_state(const bb_dataset *d, const char *cache, bb_cache_state *state, long long *bytes,
+                           bb_ctx *ctx) {
     *state = BB_CACHE_ABSENT;
     *bytes = 0;
     char path[4096], part[4200], got[65];
@@ -332,9 +333,12 @@ int bb_dataset_cache_state(const bb_dataset *d, const char *cache, bb_cache_stat
     *bytes = sz;
     bb_ctx tmp = {0};
     rc = verify_file(d, path, got, &tmp);
-    if (rc == BB_EHASH) *state = BB_CACHE_CORRUPT;
-    else if (rc) return BB_ERR(ctx, rc, "%s", tmp.msg);
-    else *state = d->has_sha256 ? BB_CACHE_VERIFIED : BB_CACHE_UNVERIFIED;
+    if (rc == BB_EHASH)
+        *state = BB_CACHE_CORRUPT;
+    else if (rc)
+        return BB_ERR(ctx, rc, "%s", tmp.msg);
+    else
+        *state = d->has_sha256 ? BB_CACHE_VERIFIED : BB_CACHE_UNVERIFIED;
     return BB_OK;
 }
 
@@ -351,21 +355,26 @@ static void append(char *buf, size_t cap, const char *s) {
     buf[l + n] = '\0';
 }
 
-int bb_fetch_dataset(const bb_dataset *d, const bb_fetch_opts *o, char *path_out, size_t cap,
-                     bb_ctx *ctx) {
+int bb_fetch_dataset(const bb_dataset *d, const bb_fetch_opts *o, char *path_out, size_t cap, bb_ctx *ctx) {
     if (path_out && cap) path_out[0] = '\0';
     if (d->generated && d->n_urls == 0)
-        return BB_ERR(ctx, BB_EINVAL, "%s: generated locally, nothing to download "
-                      "(committed copy or `boltzbench reference`)", d->id);
+        return BB_ERR(ctx, BB_EINVAL,
+                      "%s: generated locally, nothing to download "
+                      "(committed copy or `boltzbench reference`)",
+                      d->id);
     if (!d->has_sha256 && !o->trust_unverified)
-        return BB_ERR(ctx, BB_EHASH, "%s: the manifest has no sha256 for this file; refusing to fetch "
-                      "unverified data (pass --trust-unverified to accept it)", d->id);
+        return BB_ERR(ctx, BB_EHASH,
+                      "%s: the manifest has no sha256 for this file; refusing to fetch "
+                      "unverified data (pass --trust-unverified to accept it)",
+                      d->id);
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK) return BB_ERR(ctx, BB_ENET, "libcurl: global init failed");
     char cache[4096], dir[4096], path[4096], part[4200], lockp[4200], got[65];
     int rc;
-    if (o->cache_dir) snprintf(cache, sizeof cache, "%s", o->cache_dir);
-    else if ((rc = bb_cache_dir(cache, sizeof cache, ctx))) return rc;
+    if (o->cache_dir)
+        snprintf(cache, sizeof cache, "%s", o->cache_dir);
+    else if ((rc = bb_cache_dir(cache, sizeof cache, ctx)))
+        return rc;
     if ((rc = bb_dataset_dir(cache, d, dir, sizeof dir, ctx))) return rc;
     if ((rc = bb_dataset_path(cache, d, path, sizeof path, ctx))) return rc;
     snprintf(part, sizeof part, "%s.part", path);
@@ -433,10 +442,11 @@ int bb_fetch_dataset(const bb_dataset *d, const bb_fetch_opts *o, char *path_out
     }
     if (file_size(part) == 0) unlink(part); /* keep a .part only when it holds bytes to resume */
     if (tried == 0) {
-        rc = o->offline
-                 ? BB_ERR(ctx, BB_EOFFLINE, "%s: not in the cache (%s) and offline mode forbids the "
-                          "network; set BOLTZBENCH_MIRROR to a local copy or go online", d->id, path)
-                 : BB_ERR(ctx, BB_ENOTFOUND, "%s: no source to fetch from", d->id);
+        rc = o->offline ? BB_ERR(ctx, BB_EOFFLINE,
+                                 "%s: not in the cache (%s) and offline mode forbids the "
+                                 "network; set BOLTZBENCH_MIRROR to a local copy or go online",
+                                 d->id, path)
+                        : BB_ERR(ctx, BB_ENOTFOUND, "%s: no source to fetch from", d->id);
     } else {
         BB_ERR(ctx, rc, "%s: %s", d->id, failures);
     }

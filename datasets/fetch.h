@@ -49,8 +49,7 @@ void bb_fetch_opts_init(bb_fetch_opts *o);
 int bb_fetch_progress_wanted(FILE *fp);
 
 /* Fetch (or find) dataset d; on success path_out holds the cached file's path. */
-int bb_fetch_dataset(const bb_dataset *d, const bb_fetch_opts *o, char *path_out, size_t cap,
-                     bb_ctx *ctx);
+int bb_fetch_dataset(const bb_dataset *d, const bb_fetch_opts *o, char *path_out, size_t cap, bb_ctx *ctx);
 
 /* Cache state of a dataset (no network). */
 typedef enum bb_cache_state {
@@ -64,7 +63,7 @@ typedef enum bb_cache_state {
 extern const char *const bb_cache_state_names[BB_CACHE_STATE_COUNT]; /* "absent", ... */
 
 /* State and byte size (file or .part; 0 if absent) of d in `cache`. */
-int bb_dataset_cache_state(const bb_dataset *d, const char *cache, bb_cache_state *state,
-                           long long *bytes, bb_ctx *ctx);
+int bb_dataset_cache_state(const bb_dataset *d, const char *cache, bb_cache_state *state, long long *bytes,
+                           bb_ctx *ctx);
 
 #endif

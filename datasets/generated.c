@@ -20,10 +20,8 @@ static int valid_id(const char *id) {
 
 int bb_dataset_store_generated(const char *id, const bb_samples *s, const cJSON *provenance, bb_ctx *ctx) {
     if (!valid_id(id)) return BB_ERR(ctx, BB_EINVAL, "generated set id '%s': use [A-Za-z0-9._@-]", id ? id : "(null)");
-    if (!s || !s->x || s->n == 0 || s->dof == 0)
-        return BB_ERR(ctx, BB_EINVAL, "%s: no samples to store", id);
-    if (s->logw)
-        return BB_ERR(ctx, BB_EINVAL, "%s: reference sets are unweighted (resample first)", id);
+    if (!s || !s->x || s->n == 0 || s->dof == 0) return BB_ERR(ctx, BB_EINVAL, "%s: no samples to store", id);
+    if (s->logw) return BB_ERR(ctx, BB_EINVAL, "%s: reference sets are unweighted (resample first)", id);
     char cache[4096], npy[4400], js[4400], sha[65];
     int rc = bb_cache_dir(cache, sizeof cache, ctx);
     if (rc) return rc;
@@ -53,8 +51,8 @@ int bb_dataset_store_generated(const char *id, const bb_samples *s, const cJSON 
     return rc;
 }
 
-int bb_generated_load(const char *cache, const char *id, size_t max_bytes, bb_samples *out,
-                      char sha256_out[65], bb_ctx *ctx) {
+int bb_generated_load(const char *cache, const char *id, size_t max_bytes, bb_samples *out, char sha256_out[65],
+                      bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
     if (!valid_id(id)) return BB_ERR(ctx, BB_EINVAL, "generated set id '%s': use [A-Za-z0-9._@-]", id ? id : "(null)");
     char npy[4400], js[4400], sha[65];

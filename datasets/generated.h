@@ -25,7 +25,7 @@ int bb_dataset_store_generated(const char *id, const bb_samples *s, const cJSON 
 
 /* Load a stored set: BB_ENOTFOUND if absent (no .json), BB_EHASH if the .npy does not
  * match the sidecar's sha256. sha256_out (may be NULL) receives the verified hash. */
-int bb_generated_load(const char *cache, const char *id, size_t max_bytes, bb_samples *out,
-                      char sha256_out[65], bb_ctx *ctx);
+int bb_generated_load(const char *cache, const char *id, size_t max_bytes, bb_samples *out, char sha256_out[65],
+                      bb_ctx *ctx);
 
 #endif

@@ -27,8 +27,10 @@ int bb_energy_iat(const double *series, size_t n, double *tau, double *ess, bb_c
             *tau = t;
             *ess = (double)n / t;
             if (!(t > 0.0))
-                return BB_ERR(ctx, BB_EINVAL, "iat: estimate %.3g is not positive (anticorrelated "
-                              "or too short series)", t);
+                return BB_ERR(ctx, BB_EINVAL,
+                              "iat: estimate %.3g is not positive (anticorrelated "
+                              "or too short series)",
+                              t);
             return BB_OK;
         }
     }
@@ -36,5 +38,6 @@ int bb_energy_iat(const double *series, size_t n, double *tau, double *ess, bb_c
     *ess = (double)n / t;
     return BB_ERR(ctx, BB_EINVAL,
                   "iat: series of %zu values too short for the automatic window (tau ~ %.3g); "
-                  "run longer", n, t);
+                  "run longer",
+                  n, t);
 }

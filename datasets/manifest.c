@@ -38,20 +38,17 @@ void bb_manifest_free(bb_manifest *m) {
     m->n = 0;
 }
 
-static int copy_str(const cJSON *obj, const char *key, char *out, size_t cap, int required,
-                    const char *path, size_t idx, bb_ctx *ctx) {
+static int copy_str(const cJSON *obj, const char *key, char *out, size_t cap, int required, const char *path,
+                    size_t idx, bb_ctx *ctx) {
     const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
     out[0] = '\0';
     if (!j || cJSON_IsNull(j)) {
-        if (required)
-            return BB_ERR(ctx, BB_EFORMAT, "%s: datasets[%zu].%s: missing", path, idx, key);
+        if (required) return BB_ERR(ctx, BB_EFORMAT, "%s: datasets[%zu].%s: missing", path, idx, key);
         return BB_OK;
     }
-    if (!cJSON_IsString(j))
-        return BB_ERR(ctx, BB_EFORMAT, "%s: datasets[%zu].%s: not a string", path, idx, key);
+    if (!cJSON_IsString(j)) return BB_ERR(ctx, BB_EFORMAT, "%s: datasets[%zu].%s: not a string", path, idx, key);
     if (strlen(j->valuestring) >= cap)
-        return BB_ERR(ctx, BB_EFORMAT, "%s: datasets[%zu].%s: longer than %zu characters", path,
-                      idx, key, cap - 1);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: datasets[%zu].%s: longer than %zu characters", path, idx, key, cap - 1);
     memcpy(out, j->valuestring, strlen(j->valuestring) + 1);
     return BB_OK;
 }
@@ -92,8 +89,8 @@ static int parse_entry(const cJSON *e, size_t i, const char *path, bb_dataset *d
         if (!cJSON_IsString(u) || strlen(u->valuestring) >= sizeof d->urls[0] ||
             (strncmp(u->valuestring, "https://", 8) != 0 && strncmp(u->valuestring, "http://", 7) != 0 &&
              strncmp(u->valuestring, "file://", 7) != 0))
-            return BB_ERR(ctx, BB_EFORMAT, "%s: %s: urls[%d]: not an http(s):// or file:// URL", path,
-                          d->id, d->n_urls);
+            return BB_ERR(ctx, BB_EFORMAT, "%s: %s: urls[%d]: not an http(s):// or file:// URL", path, d->id,
+                          d->n_urls);
         snprintf(d->urls[d->n_urls++], sizeof d->urls[0], "%s", u->valuestring);
     }
     const cJSON *al = cJSON_GetObjectItemCaseSensitive(e, "aliases"), *a;
@@ -135,18 +132,15 @@ static int parse_entry(const cJSON *e, size_t i, const char *path, bb_dataset *d
     if ((rc = copy_str(e, "dtype", d->dtype, sizeof d->dtype, 0, path, i, ctx))) return rc;
     if ((rc = copy_str(e, "units", d->units, sizeof d->units, 0, path, i, ctx))) return rc;
     if ((rc = copy_str(e, "task", d->task, sizeof d->task, 1, path, i, ctx))) return rc;
-    if ((rc = copy_str(e, "energy_convention", d->energy_convention, sizeof d->energy_convention, 0,
-                       path, i, ctx)))
+    if ((rc = copy_str(e, "energy_convention", d->energy_convention, sizeof d->energy_convention, 0, path, i, ctx)))
         return rc;
     if ((rc = copy_str(e, "license", d->license, sizeof d->license, 0, path, i, ctx))) return rc;
     if ((rc = copy_str(e, "citation", d->citation, sizeof d->citation, 0, path, i, ctx))) return rc;
     d->com_removed_on_load = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "com_removed_on_load"));
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(e, "committed");
     if (cm) {
-        if ((rc = copy_str(cm, "path", d->committed_path, sizeof d->committed_path, 1, path, i, ctx)))
-            return rc;
-        if ((rc = copy_str(cm, "format", d->committed_format, sizeof d->committed_format, 1, path, i, ctx)))
-            return rc;
+        if ((rc = copy_str(cm, "path", d->committed_path, sizeof d->committed_path, 1, path, i, ctx))) return rc;
+        if ((rc = copy_str(cm, "format", d->committed_format, sizeof d->committed_format, 1, path, i, ctx))) return rc;
         if (strcmp(d->committed_format, "npy.gz") != 0)
             return BB_ERR(ctx, BB_EFORMAT, "%s: %s: committed.format: '%s' (npy.gz only)", path, d->id,
                           d->committed_format);
@@ -199,8 +193,7 @@ int bb_manifest_load(const char *path, bb_manifest *out, bb_ctx *ctx) {
         if (rc) goto out;
         for (size_t k = 0; k < i; k++)
             if (strcmp(out->d[k].id, out->d[i].id) == 0 && out->d[k].version == out->d[i].version) {
-                rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s@%d: listed twice", path, out->d[i].id,
-                            out->d[i].version);
+                rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s@%d: listed twice", path, out->d[i].id, out->d[i].version);
                 goto out;
             }
         i++;
@@ -239,10 +232,14 @@ const bb_dataset *bb_manifest_find(const bb_manifest *m, const char *id) {
 int bb_cache_dir(char *out, size_t cap, bb_ctx *ctx) {
     const char *c = getenv("BOLTZBENCH_CACHE"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
     int n;
-    if (c && *c) n = snprintf(out, cap, "%s", c);
-    else if (x && *x) n = snprintf(out, cap, "%s/boltzbench", x);
-    else if (h && *h) n = snprintf(out, cap, "%s/.cache/boltzbench", h);
-    else return BB_ERR(ctx, BB_EINVAL, "cache: set BOLTZBENCH_CACHE (no XDG_CACHE_HOME or HOME)");
+    if (c && *c)
+        n = snprintf(out, cap, "%s", c);
+    else if (x && *x)
+        n = snprintf(out, cap, "%s/boltzbench", x);
+    else if (h && *h)
+        n = snprintf(out, cap, "%s/.cache/boltzbench", h);
+    else
+        return BB_ERR(ctx, BB_EINVAL, "cache: set BOLTZBENCH_CACHE (no XDG_CACHE_HOME or HOME)");
     if (n < 0 || (size_t)n >= cap) return BB_ERR(ctx, BB_EINVAL, "cache: directory path too long");
     while (n > 1 && out[n - 1] == '/') out[--n] = '\0';
     return BB_OK;

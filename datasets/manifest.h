@@ -21,33 +21,33 @@
 
 #include "harness/core/bb.h"
 
-#define BB_MANIFEST_MAX_URLS 8
+#define BB_MANIFEST_MAX_URLS    8
 #define BB_MANIFEST_MAX_ALIASES 4
 
 typedef struct bb_dataset {
-    char id[64];                 /* "dw4-idem-test" */
-    int version;                 /* 1 */
-    char file[128];              /* file name in the cache ("test_split_DW4.npy") */
+    char id[64];    /* "dw4-idem-test" */
+    int version;    /* 1 */
+    char file[128]; /* file name in the cache ("test_split_DW4.npy") */
     int n_urls;
     char urls[BB_MANIFEST_MAX_URLS][512]; /* mirrors, tried in order */
     int n_aliases;
     char aliases[BB_MANIFEST_MAX_ALIASES][64]; /* other names accepted by lookups */
-    int has_sha256;              /* 0 when the manifest says "sha256": null */
-    char sha256[65];             /* lowercase hex of the file bytes */
-    long long bytes;             /* file size, -1 if unknown */
-    char format[16];             /* "npy", "npz", "files" */
-    int ndim;                    /* 0 if the shape is unknown */
+    int has_sha256;                            /* 0 when the manifest says "sha256": null */
+    char sha256[65];                           /* lowercase hex of the file bytes */
+    long long bytes;                           /* file size, -1 if unknown */
+    char format[16];                           /* "npy", "npz", "files" */
+    int ndim;                                  /* 0 if the shape is unknown */
     size_t shape[4];
-    char dtype[16];              /* "<f4", "" if unknown */
+    char dtype[16]; /* "<f4", "" if unknown */
     char units[64];
-    char task[32];               /* task name the set belongs to ("dw4") */
+    char task[32]; /* task name the set belongs to ("dw4") */
     char energy_convention[512];
-    char license[64];            /* "" if unknown */
+    char license[64]; /* "" if unknown */
     char citation[512];
-    int com_removed_on_load;     /* 1: loaders remove the centre of mass */
-    char committed_path[256];    /* repository-relative compressed copy, "" if none */
-    char committed_format[16];   /* "npy.gz" */
-    int generated;               /* 1: produced locally (recipe below), no download */
+    int com_removed_on_load;   /* 1: loaders remove the centre of mass */
+    char committed_path[256];  /* repository-relative compressed copy, "" if none */
+    char committed_format[16]; /* "npy.gz" */
+    int generated;             /* 1: produced locally (recipe below), no download */
     unsigned long long gen_seed;
     unsigned long long gen_stream;
     size_t gen_n;

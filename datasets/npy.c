@@ -27,8 +27,8 @@ void bb_array_free(bb_array *a) {
 /* ---------------------------------------------------------------- header -- */
 
 typedef struct npy_header {
-    char kind;          /* 'f', 'i', 'u', 'b' */
-    int size;           /* bytes per element */
+    char kind; /* 'f', 'i', 'u', 'b' */
+    int size;  /* bytes per element */
     int big_endian;
     int fortran;
     int ndim;
@@ -42,8 +42,7 @@ typedef struct tok {
 } tok;
 
 static void skip_ws(tok *t) {
-    while (t->p < t->end && (*t->p == ' ' || *t->p == '\t' || *t->p == '\n' || *t->p == '\r'))
-        t->p++;
+    while (t->p < t->end && (*t->p == ' ' || *t->p == '\t' || *t->p == '\n' || *t->p == '\r')) t->p++;
 }
 
 static int expect_char(tok *t, char c) {
@@ -107,11 +106,11 @@ static int parse_descr(const char *d, npy_header *h) {
 
 static int dtype_supported(const npy_header *h) {
     switch (h->kind) {
-    case 'f': return h->size == 4 || h->size == 8;
-    case 'i':
-    case 'u': return h->size == 1 || h->size == 2 || h->size == 4 || h->size == 8;
-    case 'b': return h->size == 1;
-    default: return 0;
+        case 'f': return h->size == 4 || h->size == 8;
+        case 'i':
+        case 'u': return h->size == 1 || h->size == 2 || h->size == 4 || h->size == 8;
+        case 'b': return h->size == 1;
+        default: return 0;
     }
 }
 
@@ -129,8 +128,8 @@ static int parse_dict(const char *text, size_t len, const char *what, npy_header
             char d[16];
             skip_ws(&t);
             if (t.p < t.end && *t.p == '[')
-                return BB_ERR(ctx, BB_EUNSUPPORTED,
-                              "%s: structured dtype not supported (plain numeric arrays only)", what);
+                return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: structured dtype not supported (plain numeric arrays only)",
+                              what);
             if (!parse_str(&t, d, sizeof d) || !parse_descr(d, h))
                 return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: malformed 'descr'", what);
             have_descr = 1;
@@ -147,38 +146,35 @@ static int parse_dict(const char *text, size_t len, const char *what, npy_header
             }
             have_fortran = 1;
         } else if (strcmp(key, "shape") == 0) {
-            if (!expect_char(&t, '('))
-                return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: 'shape' is not a tuple", what);
+            if (!expect_char(&t, '(')) return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: 'shape' is not a tuple", what);
             h->ndim = 0;
             for (;;) {
                 if (expect_char(&t, ')')) break;
                 size_t v;
                 if (h->ndim >= BB_NPY_MAX_DIM)
-                    return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: more than %d dimensions", what,
-                                  BB_NPY_MAX_DIM);
-                if (!parse_size(&t, &v))
-                    return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: malformed 'shape'", what);
+                    return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: more than %d dimensions", what, BB_NPY_MAX_DIM);
+                if (!parse_size(&t, &v)) return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: malformed 'shape'", what);
                 h->shape[h->ndim++] = v;
                 if (expect_char(&t, ')')) break;
-                if (!expect_char(&t, ','))
-                    return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: malformed 'shape'", what);
+                if (!expect_char(&t, ',')) return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: malformed 'shape'", what);
             }
             have_shape = 1;
         } else {
             return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: unknown key '%s'", what, key);
         }
         if (expect_char(&t, '}')) break;
-        if (!expect_char(&t, ','))
-            return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: expected ',' or '}'", what);
+        if (!expect_char(&t, ',')) return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: expected ',' or '}'", what);
     }
     skip_ws(&t);
     if (t.p != t.end) return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: junk after the dict", what);
     if (!have_descr || !have_fortran || !have_shape)
         return BB_ERR(ctx, BB_EFORMAT, "%s: npy header: missing %s", what,
-                      !have_descr ? "'descr'" : !have_fortran ? "'fortran_order'" : "'shape'");
+                      !have_descr     ? "'descr'"
+                      : !have_fortran ? "'fortran_order'"
+                                      : "'shape'");
     if (!dtype_supported(h))
-        return BB_ERR(ctx, BB_EUNSUPPORTED,
-                      "%s: dtype '%s' not supported (float32/64, int, uint, bool only)", what, h->descr);
+        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: dtype '%s' not supported (float32/64, int, uint, bool only)", what,
+                      h->descr);
     h->n = 1;
     for (int k = 0; k < h->ndim; k++) {
         if (h->shape[k] && h->n > SIZE_MAX / h->shape[k])
@@ -189,8 +185,8 @@ static int parse_dict(const char *text, size_t len, const char *what, npy_header
 }
 
 /* Parse the preamble + header of buf[0..len): fills h and the data offset. */
-static int parse_preamble(const unsigned char *buf, size_t len, const char *what, size_t *hlen_out,
-                          size_t *pre_out, bb_ctx *ctx) {
+static int parse_preamble(const unsigned char *buf, size_t len, const char *what, size_t *hlen_out, size_t *pre_out,
+                          bb_ctx *ctx) {
     if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0)
         return BB_ERR(ctx, BB_EFORMAT, "%s: not an npy file (bad magic)", what);
     int major = buf[6];
@@ -203,30 +199,29 @@ static int parse_preamble(const unsigned char *buf, size_t len, const char *what
         pre = 12;
         hlen = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
     } else {
-        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: npy format version %d.%d not supported (1.0-3.0)",
-                      what, major, buf[7]);
+        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: npy format version %d.%d not supported (1.0-3.0)", what, major,
+                      buf[7]);
     }
     if (buf[7] != 0)
-        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: npy format version %d.%d not supported (1.0-3.0)",
-                      what, major, buf[7]);
+        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: npy format version %d.%d not supported (1.0-3.0)", what, major,
+                      buf[7]);
     if (hlen > BB_NPY_MAX_HEADER)
-        return BB_ERR(ctx, BB_EFORMAT, "%s: npy header of %zu bytes exceeds the %d-byte limit", what,
-                      hlen, BB_NPY_MAX_HEADER);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: npy header of %zu bytes exceeds the %d-byte limit", what, hlen,
+                      BB_NPY_MAX_HEADER);
     *hlen_out = hlen;
     *pre_out = pre;
     return BB_OK;
 }
 
-static int parse_header(const unsigned char *hdr, size_t hlen, const char *what, size_t max_bytes,
-                        npy_header *h, bb_ctx *ctx) {
+static int parse_header(const unsigned char *hdr, size_t hlen, const char *what, size_t max_bytes, npy_header *h,
+                        bb_ctx *ctx) {
     memset(h, 0, sizeof *h);
     for (size_t k = 0; k < hlen; k++)
         if (hdr[k] == 0) return BB_ERR(ctx, BB_EFORMAT, "%s: NUL byte in npy header", what);
     int rc = parse_dict((const char *)hdr, hlen, what, h, ctx);
     if (rc) return rc;
     if (h->n > max_bytes / 8)
-        return BB_ERR(ctx, BB_ENOMEM, "%s: array of %zu elements exceeds the %zu-byte limit", what,
-                      h->n, max_bytes);
+        return BB_ERR(ctx, BB_ENOMEM, "%s: array of %zu elements exceeds the %zu-byte limit", what, h->n, max_bytes);
     return BB_OK;
 }
 
@@ -244,31 +239,31 @@ static uint64_t load_uint(const unsigned char *p, int size, int big) {
 static double elem_to_double(const unsigned char *p, const npy_header *h) {
     uint64_t u = load_uint(p, h->size, h->big_endian);
     switch (h->kind) {
-    case 'f':
-        if (h->size == 4) {
-            uint32_t u32 = (uint32_t)u;
-            float f;
-            memcpy(&f, &u32, 4);
-            return (double)f;
-        } else {
-            double d;
-            memcpy(&d, &u, 8);
-            return d;
+        case 'f':
+            if (h->size == 4) {
+                uint32_t u32 = (uint32_t)u;
+                float f;
+                memcpy(&f, &u32, 4);
+                return (double)f;
+            } else {
+                double d;
+                memcpy(&d, &u, 8);
+                return d;
+            }
+        case 'i': {
+            int shift = 64 - 8 * h->size;
+            /* sign-extend without implementation-defined shifts of negative values */
+            uint64_t sign = (uint64_t)1 << (8 * h->size - 1);
+            if (shift == 0) {
+                int64_t s;
+                memcpy(&s, &u, 8);
+                return (double)s;
+            }
+            if (u & sign) return -(double)((sign << 1) - u);
+            return (double)u;
         }
-    case 'i': {
-        int shift = 64 - 8 * h->size;
-        /* sign-extend without implementation-defined shifts of negative values */
-        uint64_t sign = (uint64_t)1 << (8 * h->size - 1);
-        if (shift == 0) {
-            int64_t s;
-            memcpy(&s, &u, 8);
-            return (double)s;
-        }
-        if (u & sign) return -(double)((sign << 1) - u);
-        return (double)u;
-    }
-    case 'u': return (double)u;
-    default: return u ? 1.0 : 0.0; /* 'b' */
+        case 'u': return (double)u;
+        default: return u ? 1.0 : 0.0; /* 'b' */
     }
 }
 
@@ -298,8 +293,7 @@ static void convert(const unsigned char *raw, const npy_header *h, double *out) 
     }
 }
 
-static int fill_array(const npy_header *h, const unsigned char *raw, bb_array *out, bb_ctx *ctx,
-                      const char *what) {
+static int fill_array(const npy_header *h, const unsigned char *raw, bb_array *out, bb_ctx *ctx, const char *what) {
     double *data = malloc((h->n ? h->n : 1) * sizeof *data);
     if (!data) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory for %zu elements", what, h->n);
     convert(raw, h, data);
@@ -313,8 +307,7 @@ static int fill_array(const npy_header *h, const unsigned char *raw, bb_array *o
 
 /* ----------------------------------------------------------------- read -- */
 
-int bb_npy_parse(const void *buf, size_t len, const char *what, size_t max_bytes, bb_array *out,
-                 bb_ctx *ctx) {
+int bb_npy_parse(const void *buf, size_t len, const char *what, size_t max_bytes, bb_array *out, bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
     const unsigned char *b = buf;
     size_t hlen, pre;
@@ -326,11 +319,9 @@ int bb_npy_parse(const void *buf, size_t len, const char *what, size_t max_bytes
     if (rc) return rc;
     size_t off = pre + hlen, need = h.n * (size_t)h.size; /* n ≤ max_bytes/8: no overflow */
     if (len - off < need)
-        return BB_ERR(ctx, BB_EFORMAT, "%s: truncated data: %zu of %zu bytes present", what,
-                      len - off, need);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: truncated data: %zu of %zu bytes present", what, len - off, need);
     if (len - off > need)
-        return BB_ERR(ctx, BB_EFORMAT, "%s: %zu unexpected bytes after the array data", what,
-                      len - off - need);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %zu unexpected bytes after the array data", what, len - off - need);
     return fill_array(&h, b + off, out, ctx, what);
 }
 
@@ -340,9 +331,7 @@ int bb_npy_read(const char *path, size_t max_bytes, bb_array *out, bb_ctx *ctx) 
     unsigned char *hdr = NULL, *raw = NULL;
     int rc = BB_OK;
     FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return BB_ERR(ctx, errno == ENOENT ? BB_ENOTFOUND : BB_EIO, "%s: cannot open: %s", path,
-                      strerror(errno));
+    if (!fp) return BB_ERR(ctx, errno == ENOENT ? BB_ENOTFOUND : BB_EIO, "%s: cannot open: %s", path, strerror(errno));
     size_t got = fread(pre_buf, 1, 12, fp), hlen, pre;
     rc = parse_preamble(pre_buf, got, path, &hlen, &pre, ctx);
     if (rc) goto out;
@@ -371,8 +360,7 @@ int bb_npy_read(const char *path, size_t max_bytes, bb_array *out, bb_ctx *ctx) 
     size_t have = fread(raw, 1, need, fp);
     if (have != need) {
         rc = ferror(fp) ? BB_ERR(ctx, BB_EIO, "%s: read error", path)
-                        : BB_ERR(ctx, BB_EFORMAT, "%s: truncated data: %zu of %zu bytes present",
-                                 path, have, need);
+                        : BB_ERR(ctx, BB_EFORMAT, "%s: truncated data: %zu of %zu bytes present", path, have, need);
         goto out;
     }
     if (fgetc(fp) != EOF) {
@@ -408,8 +396,8 @@ int bb_npy_read_samples(const char *path, size_t max_bytes, bb_samples *out, bb_
 
 /* ---------------------------------------------------------------- write -- */
 
-int bb_npy_encode(const double *data, int ndim, const size_t *shape, unsigned char **out,
-                  size_t *out_len, bb_ctx *ctx) {
+int bb_npy_encode(const double *data, int ndim, const size_t *shape, unsigned char **out, size_t *out_len,
+                  bb_ctx *ctx) {
     *out = NULL;
     *out_len = 0;
     if (ndim < 0 || ndim > BB_NPY_MAX_DIM)

@@ -35,11 +35,11 @@
 #define BB_NPY_MAX_HEADER 65536
 
 typedef struct bb_array {
-    int ndim;                      /* 0 for a scalar */
-    size_t shape[BB_NPY_MAX_DIM];  /* shape[0..ndim-1] */
-    size_t n;                      /* number of elements (product of shape; 1 for a scalar) */
-    double *data;                  /* [n] float64, row-major (C order), owned; never NULL after success */
-    char dtype[8];                 /* descr of the file, e.g. "<f4" (information only) */
+    int ndim;                     /* 0 for a scalar */
+    size_t shape[BB_NPY_MAX_DIM]; /* shape[0..ndim-1] */
+    size_t n;                     /* number of elements (product of shape; 1 for a scalar) */
+    double *data;                 /* [n] float64, row-major (C order), owned; never NULL after success */
+    char dtype[8];                /* descr of the file, e.g. "<f4" (information only) */
 } bb_array;
 
 /* Free data and zero the struct; NULL-safe. */
@@ -51,8 +51,7 @@ int bb_npy_read(const char *path, size_t max_bytes, bb_array *out, bb_ctx *ctx);
 
 /* Parse an in-memory .npy image of `len` bytes; `what` names it in errors (a file or
  * an npz member). Same limits and conversions as bb_npy_read. */
-int bb_npy_parse(const void *buf, size_t len, const char *what, size_t max_bytes, bb_array *out,
-                 bb_ctx *ctx);
+int bb_npy_parse(const void *buf, size_t len, const char *what, size_t max_bytes, bb_array *out, bb_ctx *ctx);
 
 /* Read a .npy whose first axis indexes configurations into samples: n = shape[0],
  * dof = product of the other axes (a 1-D array gives dof = 1). Unweighted. */
@@ -60,8 +59,7 @@ int bb_npy_read_samples(const char *path, size_t max_bytes, bb_samples *out, bb_
 
 /* Encode float64 data [prod(shape)] of `ndim` dims (0..BB_NPY_MAX_DIM) as a v1.0 .npy
  * image in a malloc'ed buffer (caller frees *out). */
-int bb_npy_encode(const double *data, int ndim, const size_t *shape, unsigned char **out,
-                  size_t *out_len, bb_ctx *ctx);
+int bb_npy_encode(const double *data, int ndim, const size_t *shape, unsigned char **out, size_t *out_len, bb_ctx *ctx);
 
 /* Write data as `path` atomically ('<f8', C order). Errors name the path; on failure the
  * old file, if any, is untouched. */

@@ -53,12 +53,11 @@ static void wr32(unsigned char *p, uint32_t v) {
 
 /* Inflate raw deflate data src[0..clen) into exactly usize bytes at dst (capacity usize+1,
  * so output beyond the declared size is detected without inflating further). */
-static int inflate_member(const unsigned char *src, size_t clen, unsigned char *dst, size_t usize,
-                          const char *what, const char *member, bb_ctx *ctx) {
+static int inflate_member(const unsigned char *src, size_t clen, unsigned char *dst, size_t usize, const char *what,
+                          const char *member, bb_ctx *ctx) {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
-        return BB_ERR(ctx, BB_ENOMEM, "%s: %s: zlib init failed", what, member);
+    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) return BB_ERR(ctx, BB_ENOMEM, "%s: %s: zlib init failed", what, member);
     size_t in_done = 0, out_done = 0, cap = usize + 1;
     int zrc = Z_OK, rc = BB_OK;
     while (zrc != Z_STREAM_END) {
@@ -72,8 +71,7 @@ static int inflate_member(const unsigned char *src, size_t clen, unsigned char *
         in_done += in_chunk - zs.avail_in;
         out_done += out_chunk - zs.avail_out;
         if (out_done > usize) {
-            rc = BB_ERR(ctx, BB_EFORMAT,
-                        "%s: %s: inflates beyond its declared size of %zu bytes (zip bomb?)", what,
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: inflates beyond its declared size of %zu bytes (zip bomb?)", what,
                         member, usize);
             break;
         }
@@ -90,8 +88,7 @@ static int inflate_member(const unsigned char *src, size_t clen, unsigned char *
     }
     inflateEnd(&zs);
     if (rc == BB_OK && out_done != usize)
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: inflated to %zu bytes, declared %zu", what, member,
-                    out_done, usize);
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: inflated to %zu bytes, declared %zu", what, member, out_done, usize);
     return rc;
 }
 
@@ -102,10 +99,9 @@ typedef struct cd_entry {
 } cd_entry;
 
 /* Parse one central directory header at p (avail bytes); advances *used. */
-static int parse_cd_entry(const unsigned char *p, size_t avail, cd_entry *e, size_t *used,
-                          const char *what, bb_ctx *ctx) {
-    if (avail < 46 || rd32(p) != 0x02014b50u)
-        return BB_ERR(ctx, BB_EFORMAT, "%s: corrupt zip central directory", what);
+static int parse_cd_entry(const unsigned char *p, size_t avail, cd_entry *e, size_t *used, const char *what,
+                          bb_ctx *ctx) {
+    if (avail < 46 || rd32(p) != 0x02014b50u) return BB_ERR(ctx, BB_EFORMAT, "%s: corrupt zip central directory", what);
     e->flags = rd16(p + 8);
     e->method = rd16(p + 10);
     e->crc = rd32(p + 16);
@@ -114,14 +110,12 @@ static int parse_cd_entry(const unsigned char *p, size_t avail, cd_entry *e, siz
     size_t nlen = rd16(p + 28), xlen = rd16(p + 30), clen = rd16(p + 32);
     uint32_t disk = rd16(p + 34);
     e->offset = rd32(p + 42);
-    if (avail - 46 < nlen + xlen + clen)
-        return BB_ERR(ctx, BB_EFORMAT, "%s: corrupt zip central directory", what);
+    if (avail - 46 < nlen + xlen + clen) return BB_ERR(ctx, BB_EFORMAT, "%s: corrupt zip central directory", what);
     if (nlen == 0 || nlen >= sizeof e->name)
         return BB_ERR(ctx, BB_EFORMAT, "%s: zip member name of %zu bytes", what, nlen);
     memcpy(e->name, p + 46, nlen);
     e->name[nlen] = '\0';
-    if (memchr(e->name, '\0', nlen))
-        return BB_ERR(ctx, BB_EFORMAT, "%s: NUL byte in a zip member name", what);
+    if (memchr(e->name, '\0', nlen)) return BB_ERR(ctx, BB_EFORMAT, "%s: NUL byte in a zip member name", what);
     /* ZIP64 extra: the fields that are 0xFFFFFFFF appear in order usize, csize, offset. */
     const unsigned char *x = p + 46 + nlen, *xend = x + xlen;
     while (xend - x >= 4) {
@@ -153,8 +147,8 @@ static int parse_cd_entry(const unsigned char *p, size_t avail, cd_entry *e, siz
 }
 
 /* Locate the central directory: offset and entry count. */
-static int find_cd(const unsigned char *b, size_t len, const char *what, uint64_t *cd_off,
-                   uint64_t *cd_size, uint64_t *count, bb_ctx *ctx) {
+static int find_cd(const unsigned char *b, size_t len, const char *what, uint64_t *cd_off, uint64_t *cd_size,
+                   uint64_t *count, bb_ctx *ctx) {
     if (len < 22) return BB_ERR(ctx, BB_EFORMAT, "%s: not a zip archive (too short)", what);
     size_t lo = len > 22 + 65535 ? len - 22 - 65535 : 0;
     size_t pos = len - 22 + 1;
@@ -185,22 +179,23 @@ static int find_cd(const unsigned char *b, size_t len, const char *what, uint64_
     if (*cd_off > len || *cd_size > len - *cd_off)
         return BB_ERR(ctx, BB_EFORMAT, "%s: central directory outside the file", what);
     if (*count > BB_NPZ_MAX_MEMBERS)
-        return BB_ERR(ctx, BB_ENOMEM, "%s: %llu members exceed the limit of %d", what,
-                      (unsigned long long)*count, BB_NPZ_MAX_MEMBERS);
+        return BB_ERR(ctx, BB_ENOMEM, "%s: %llu members exceed the limit of %d", what, (unsigned long long)*count,
+                      BB_NPZ_MAX_MEMBERS);
     return BB_OK;
 }
 
-static int read_member(const unsigned char *b, size_t len, const cd_entry *e, const char *what,
-                       size_t max_bytes, bb_array *arr, bb_ctx *ctx) {
+static int read_member(const unsigned char *b, size_t len, const cd_entry *e, const char *what, size_t max_bytes,
+                       bb_array *arr, bb_ctx *ctx) {
     if (e->flags & 1u)
-        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: %s: encrypted zip members are not supported", what,
-                      e->name);
+        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: %s: encrypted zip members are not supported", what, e->name);
     if (e->method != 0 && e->method != 8)
-        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: %s: zip compression method %u not supported "
-                      "(stored or deflate only)", what, e->name, (unsigned)e->method);
+        return BB_ERR(ctx, BB_EUNSUPPORTED,
+                      "%s: %s: zip compression method %u not supported "
+                      "(stored or deflate only)",
+                      what, e->name, (unsigned)e->method);
     if (e->usize > max_bytes)
-        return BB_ERR(ctx, BB_ENOMEM, "%s: %s: declared size %llu exceeds the %zu-byte limit", what,
-                      e->name, (unsigned long long)e->usize, max_bytes);
+        return BB_ERR(ctx, BB_ENOMEM, "%s: %s: declared size %llu exceeds the %zu-byte limit", what, e->name,
+                      (unsigned long long)e->usize, max_bytes);
     if (e->offset > len || len - e->offset < 30 || rd32(b + e->offset) != 0x04034b50u)
         return BB_ERR(ctx, BB_EFORMAT, "%s: %s: corrupt local file header", what, e->name);
     const unsigned char *lh = b + e->offset;
@@ -235,8 +230,7 @@ static int read_member(const unsigned char *b, size_t len, const cd_entry *e, co
     return rc;
 }
 
-int bb_npz_parse(const void *buf, size_t len, const char *what, size_t max_bytes, bb_npz *out,
-                 bb_ctx *ctx) {
+int bb_npz_parse(const void *buf, size_t len, const char *what, size_t max_bytes, bb_npz *out, bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
     const unsigned char *b = buf;
     uint64_t cd_off = 0, cd_size = 0, count = 0;
@@ -299,8 +293,8 @@ int bb_npz_read(const char *path, size_t max_bytes, bb_npz *out, bb_ctx *ctx) {
 
 /* ----------------------------------------------------------------- write -- */
 
-static int deflate_buf(const unsigned char *src, size_t len, unsigned char **out, size_t *olen,
-                       bb_ctx *ctx, const char *path) {
+static int deflate_buf(const unsigned char *src, size_t len, unsigned char **out, size_t *olen, bb_ctx *ctx,
+                       const char *path) {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     if (deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
@@ -330,10 +324,9 @@ static int deflate_buf(const unsigned char *src, size_t len, unsigned char **out
     return BB_OK;
 }
 
-int bb_npz_write(const char *path, size_t n, const char *const *names, const bb_array *arrays,
-                 int deflate_members, bb_ctx *ctx) {
-    if (n > BB_NPZ_MAX_MEMBERS || n > 0xffff)
-        return BB_ERR(ctx, BB_EINVAL, "%s: too many members (%zu)", path, n);
+int bb_npz_write(const char *path, size_t n, const char *const *names, const bb_array *arrays, int deflate_members,
+                 bb_ctx *ctx) {
+    if (n > BB_NPZ_MAX_MEMBERS || n > 0xffff) return BB_ERR(ctx, BB_EINVAL, "%s: too many members (%zu)", path, n);
     bb_atomic_file af;
     unsigned char *cd = NULL;
     size_t cd_len = 0, cd_cap = 0;
@@ -373,7 +366,8 @@ int bb_npz_write(const char *path, size_t n, const char *const *names, const bb_
             if (cd_len + 46 + (size_t)nl > cd_cap) {
                 size_t nc = (cd_cap + 46 + (size_t)nl) * 2;
                 unsigned char *t = realloc(cd, nc);
-                if (!t) rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+                if (!t)
+                    rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
                 else {
                     cd = t;
                     cd_cap = nc;

@@ -26,9 +26,9 @@
 #define BB_NPZ_MAX_MEMBERS 4096
 
 typedef struct bb_npz {
-    size_t n;          /* number of arrays */
-    char **names;      /* [n] member names without ".npy" ("a" for "a.npy"), owned */
-    bb_array *arrays;  /* [n], owned */
+    size_t n;         /* number of arrays */
+    char **names;     /* [n] member names without ".npy" ("a" for "a.npy"), owned */
+    bb_array *arrays; /* [n], owned */
 } bb_npz;
 
 /* Free everything and zero the struct; NULL-safe. */
@@ -39,15 +39,14 @@ void bb_npz_free(bb_npz *z);
 int bb_npz_read(const char *path, size_t max_bytes, bb_npz *out, bb_ctx *ctx);
 
 /* Same for an in-memory archive; `what` names it in errors. */
-int bb_npz_parse(const void *buf, size_t len, const char *what, size_t max_bytes, bb_npz *out,
-                 bb_ctx *ctx);
+int bb_npz_parse(const void *buf, size_t len, const char *what, size_t max_bytes, bb_npz *out, bb_ctx *ctx);
 
 /* The array called `name` (without ".npy"), or NULL. */
 const bb_array *bb_npz_get(const bb_npz *z, const char *name);
 
 /* Write n arrays under the given names (".npy" appended) to `path`, atomically.
  * deflate: 0 = stored, 1 = deflated (zlib level 6). */
-int bb_npz_write(const char *path, size_t n, const char *const *names, const bb_array *arrays,
-                 int deflate, bb_ctx *ctx);
+int bb_npz_write(const char *path, size_t n, const char *const *names, const bb_array *arrays, int deflate,
+                 bb_ctx *ctx);
 
 #endif

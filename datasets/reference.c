@@ -27,10 +27,10 @@
 #define BB_SOURCE_DIR "."
 #endif
 
-#define REF_MAX_BYTES ((size_t)1 << 31)
-#define EXACT_DEFAULT_SEED 20240401u
+#define REF_MAX_BYTES        ((size_t)1 << 31)
+#define EXACT_DEFAULT_SEED   20240401u
 #define EXACT_DEFAULT_STREAM 0x40000000u
-#define EXACT_DEFAULT_N 10000u
+#define EXACT_DEFAULT_N      10000u
 
 void bb_reference_free(bb_reference *r) {
     if (!r) return;
@@ -38,11 +38,9 @@ void bb_reference_free(bb_reference *r) {
     memset(r, 0, sizeof *r);
 }
 
-int bb_reference_exact(const bb_task *task, size_t n, uint64_t seed, uint64_t stream,
-                       bb_samples *out, bb_ctx *ctx) {
+int bb_reference_exact(const bb_task *task, size_t n, uint64_t seed, uint64_t stream, bb_samples *out, bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
-    if (!task->type->sample_exact)
-        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: task cannot draw exact samples", task->id);
+    if (!task->type->sample_exact) return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: task cannot draw exact samples", task->id);
     if (n == 0) return BB_ERR(ctx, BB_EINVAL, "%s: exact samples: n must be positive", task->id);
     if (bb_samples_alloc(out, n, (size_t)task->dof, 0))
         return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory for %zu exact samples", task->id, n);
@@ -58,11 +56,10 @@ int bb_reference_exact(const bb_task *task, size_t n, uint64_t seed, uint64_t st
 }
 
 /* Hash buf against want (if non-NULL), then parse it as an N × … npy into samples. */
-static int samples_from_npy(const unsigned char *buf, size_t len, const char *what, const char *want,
-                            bb_samples *out, char sha[65], bb_ctx *ctx) {
+static int samples_from_npy(const unsigned char *buf, size_t len, const char *what, const char *want, bb_samples *out,
+                            char sha[65], bb_ctx *ctx) {
     bb_sha256_hex(buf, len, sha);
-    if (want && strcmp(sha, want) != 0)
-        return BB_ERR(ctx, BB_EHASH, "%s: sha256 %s, expected %s", what, sha, want);
+    if (want && strcmp(sha, want) != 0) return BB_ERR(ctx, BB_EHASH, "%s: sha256 %s, expected %s", what, sha, want);
     bb_array a;
     int rc = bb_npy_parse(buf, len, what, REF_MAX_BYTES, &a, ctx);
     if (rc) return rc;
@@ -123,8 +120,8 @@ static int try_fetched(const bb_dataset *d, const char *cache, bb_reference *out
     char *buf;
     size_t len;
     if ((rc = bb_read_file(path, REF_MAX_BYTES, &buf, &len, ctx))) return rc;
-    rc = samples_from_npy((const unsigned char *)buf, len, path, d->has_sha256 ? d->sha256 : NULL,
-                          &out->samples, out->sha256, ctx);
+    rc = samples_from_npy((const unsigned char *)buf, len, path, d->has_sha256 ? d->sha256 : NULL, &out->samples,
+                          out->sha256, ctx);
     free(buf);
     if (rc) return rc;
     snprintf(out->source, sizeof out->source, "cache %.300s (fetched%s; licence: %.60s)", path,
@@ -155,8 +152,10 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     if (!have_cache) snprintf(cache, sizeof cache, "no cache directory: %.200s", cc.msg);
     const bb_dataset *d = pick(&m, task);
     const char *want = task->type->reference_dataset;
-    if (d) snprintf(out->dataset_id, sizeof out->dataset_id, "%s@%d", d->id, d->version);
-    else if (want) snprintf(out->dataset_id, sizeof out->dataset_id, "%s", want);
+    if (d)
+        snprintf(out->dataset_id, sizeof out->dataset_id, "%s@%d", d->id, d->version);
+    else if (want)
+        snprintf(out->dataset_id, sizeof out->dataset_id, "%s", want);
     rc = 0;
     if (d) rc = try_committed(d, out, ctx);
     if (have_cache && d && rc == 0) rc = try_fetched(d, cache, out, ctx);
@@ -190,24 +189,27 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     }
     if (rc == 0) {
         if (d && !d->generated && d->n_urls)
-            rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: reference set %s@%d is not in the cache (%.200s); "
+            rc = BB_ERR(ctx, BB_ENOTFOUND,
+                        "%s: reference set %s@%d is not in the cache (%.200s); "
                         "HINT: run `boltzbench fetch %s%s` or generate one with `boltzbench reference "
-                        "--task %s --n N`", task->id, d->id, d->version, cache, d->id,
-                        d->has_sha256 ? "" : " --trust-unverified", task->type->name);
+                        "--task %s --n N`",
+                        task->id, d->id, d->version, cache, d->id, d->has_sha256 ? "" : " --trust-unverified",
+                        task->type->name);
         else
-            rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: no reference set%s%s; HINT: run `boltzbench reference "
-                        "--task %s --n N`", task->id, want ? " named " : "", want ? want : "", task->type->name);
+            rc = BB_ERR(ctx, BB_ENOTFOUND,
+                        "%s: no reference set%s%s; HINT: run `boltzbench reference "
+                        "--task %s --n N`",
+                        task->id, want ? " named " : "", want ? want : "", task->type->name);
         goto out;
     }
     if (rc < 0) goto out;
     rc = BB_OK;
     if (out->samples.dof != (size_t)task->dof) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: reference set has %zu degrees of freedom, task %s has %d",
-                    out->dataset_id, out->samples.dof, task->id, task->dof);
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: reference set has %zu degrees of freedom, task %s has %d", out->dataset_id,
+                    out->samples.dof, task->id, task->dof);
         goto out;
     }
-    if (task->flags & BB_TASK_COM_FREE)
-        bb_remove_com(out->samples.n, task->n_particles, task->dim, out->samples.x);
+    if (task->flags & BB_TASK_COM_FREE) bb_remove_com(out->samples.n, task->n_particles, task->dim, out->samples.x);
     if (max_n && max_n < out->samples.n) bb_samples_truncate(&out->samples, max_n);
 out:
     bb_manifest_free(&m);

@@ -33,24 +33,24 @@ typedef struct cJSON cJSON;
 typedef struct bb_run_env {
     bb_oracle *oracle;
     uint64_t seed;
-    size_t n_samples;         /* number of final samples wanted */
-    const char *state_path;   /* where a resumable method keeps its checkpoint (NULL: none) */
-    int resume;               /* 1: continue from state_path if present */
-    FILE *progress;           /* progress display (stderr on a TTY) or NULL when quiet */
-    cJSON *info;              /* object for diagnostics, owned by the harness */
+    size_t n_samples;       /* number of final samples wanted */
+    const char *state_path; /* where a resumable method keeps its checkpoint (NULL: none) */
+    int resume;             /* 1: continue from state_path if present */
+    FILE *progress;         /* progress display (stderr on a TTY) or NULL when quiet */
+    cJSON *info;            /* object for diagnostics, owned by the harness */
     bb_ctx *ctx;
 } bb_run_env;
 
 typedef struct bb_task_defaults {
-    const char *task;   /* task name without version, NULL terminates */
-    const char *json;   /* JSON object text of overrides, e.g. "{\"step_size\": 0.01}" */
+    const char *task; /* task name without version, NULL terminates */
+    const char *json; /* JSON object text of overrides, e.g. "{\"step_size\": 0.01}" */
 } bb_task_defaults;
 
 typedef struct bb_method {
     const char *name;
     int version;
     const char *description;
-    const bb_param_spec *params;          /* NULL-name terminated */
+    const bb_param_spec *params;           /* NULL-name terminated */
     const bb_task_defaults *task_defaults; /* NULL-task terminated, may be NULL */
     int (*run)(bb_run_env *env, const bb_params *p, bb_samples *out);
 } bb_method;

@@ -20,12 +20,12 @@
 
 #include <math.h>
 
-#define DW_P 4
-#define DW_D 2
-#define DW_A 0.0
-#define DW_B (-4.0)
-#define DW_C 0.9
-#define DW_D0 4.0
+#define DW_P   4
+#define DW_D   2
+#define DW_A   0.0
+#define DW_B   (-4.0)
+#define DW_C   0.9
+#define DW_D0  4.0
 #define DW_TAU 1.0
 
 static int dw_energy(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx) {
@@ -69,12 +69,11 @@ static int dw_energy(const bb_task *t, size_t n, const double *x, double *u, dou
 const bb_task_type bb_task_dw4 = {
     .name = "dw4",
     .version = 1,
-    .description =
-        "DW-4 (EACF/iDEM): 4 particles in 2-D, u = sum_{i<j} [0.9 (d_ij - 4)^4 - 4 (d_ij - 4)^2] "
-        "(a=0, b=-4, c=0.9, d0=4, tau=1); kT = 1 (reduced units). Invariant under translation, "
-        "rotation and permutation; samples are centre-of-mass free. Initial distribution "
-        "N(0, 2^2 I) with the centre of mass removed. Coincident particles have a finite energy "
-        "(166.4 per pair) and a zero gradient contribution from that pair.",
+    .description = "DW-4 (EACF/iDEM): 4 particles in 2-D, u = sum_{i<j} [0.9 (d_ij - 4)^4 - 4 (d_ij - 4)^2] "
+                   "(a=0, b=-4, c=0.9, d0=4, tau=1); kT = 1 (reduced units). Invariant under translation, "
+                   "rotation and permutation; samples are centre-of-mass free. Initial distribution "
+                   "N(0, 2^2 I) with the centre of mass removed. Coincident particles have a finite energy "
+                   "(166.4 per pair) and a zero gradient contribution from that pair.",
     .n_particles = DW_P,
     .dim = DW_D,
     .kT = 1.0,

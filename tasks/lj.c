@@ -56,8 +56,8 @@ typedef struct lj_state {
  * coordinate is the only error. kT = 1 (every task but a phys task given another kT)
  * leaves the kernel's result as it is. g is always the lane's gradient (scratch when the
  * caller wants none), so u is the same with or without a gradient request. */
-static int lj_finish(int P, double kT, size_t idx, const double *x, int flagged,
-                     double e, double *u, double *g, const char *id, bb_ctx *ctx) {
+static int lj_finish(int P, double kT, size_t idx, const double *x, int flagged, double e, double *u, double *g,
+                     const char *id, bb_ctx *ctx) {
     const int dof = 3 * P;
     if (!flagged) {
         int finite = 1;
@@ -85,8 +85,8 @@ static int lj_finish(int P, double kT, size_t idx, const double *x, int flagged,
 
 #define LJ_STACK_P 64
 
-static int lj_energy(const bb_task *t, const bb_lj_form *c, double kT, size_t n, const double *x,
-                     double *u, double *grad, bb_ctx *ctx) {
+static int lj_energy(const bb_task *t, const bb_lj_form *c, double kT, size_t n, const double *x, double *u,
+                     double *grad, bb_ctx *ctx) {
     const int P = t->n_particles;
     const size_t dof = (size_t)P * 3;
     double stack_work[2 * LJ_STACK_P * 3 * BB_LJ_LANES];
@@ -160,7 +160,7 @@ static int lj_phys_init(bb_task *t, const cJSON *params, bb_ctx *ctx) {
  * starts a chain with two particles nearly on top of each other (energies of 1e10 and
  * gradients no MCMC step size can handle). Deterministic given the RNG stream. */
 #define LJ_INIT_DENSITY 0.8
-#define LJ_INIT_DMIN 0.9
+#define LJ_INIT_DMIN    0.9
 static int lj_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx) {
     (void)ctx;
     int P = t->n_particles;
@@ -196,12 +196,12 @@ static int lj_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx
 const bb_task_type bb_task_lj13 = {
     .name = "lj13",
     .version = 1,
-    .description =
-        "LJ-13, iDEM/PITA/Adjoint Sampling convention: 13 particles in 3-D, u = sum over ordered "
-        "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
-        "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
-        "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
-        "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. Overlapping particles: +inf.",
+    .description = "LJ-13, iDEM/PITA/Adjoint Sampling convention: 13 particles in 3-D, u = sum over ordered "
+                   "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
+                   "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
+                   "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
+                   "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. "
+                   "Overlapping particles: +inf.",
     .n_particles = 13,
     .dim = 3,
     .kT = 1.0,
@@ -217,12 +217,12 @@ const bb_task_type bb_task_lj13 = {
 const bb_task_type bb_task_lj55 = {
     .name = "lj55",
     .version = 1,
-    .description =
-        "LJ-55, iDEM/PITA/Adjoint Sampling convention: 55 particles in 3-D, u = sum over ordered "
-        "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
-        "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
-        "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
-        "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. Overlapping particles: +inf.",
+    .description = "LJ-55, iDEM/PITA/Adjoint Sampling convention: 55 particles in 3-D, u = sum over ordered "
+                   "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
+                   "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
+                   "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
+                   "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. "
+                   "Overlapping particles: +inf.",
     .n_particles = 55,
     .dim = 3,
     .kT = 1.0,
@@ -238,14 +238,14 @@ const bb_task_type bb_task_lj55 = {
 const bb_task_type bb_task_lj13_phys = {
     .name = "lj13-phys",
     .version = 1,
-    .description =
-        "LJ-13, physical convention (Cambridge Cluster Database): 13 particles in 3-D, "
-        "E = 4 eps sum_{i<j} [(sigma/r)^12 - (sigma/r)^6] + W, eps = sigma = 1, u = E/kT with "
-        "kT = 1 eps by default (parameter {\"kT\": value}). W = sum_i 0.5 k (|x_i - x_com| - R_c)^2 "
-        "beyond R_c = 2.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
-        "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
-        "-44.326801, icosahedron). Invariant under translation, rotation, permutation; "
-        "centre-of-mass free. Initial configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. Overlap: +inf.",
+    .description = "LJ-13, physical convention (Cambridge Cluster Database): 13 particles in 3-D, "
+                   "E = 4 eps sum_{i<j} [(sigma/r)^12 - (sigma/r)^6] + W, eps = sigma = 1, u = E/kT with "
+                   "kT = 1 eps by default (parameter {\"kT\": value}). W = sum_i 0.5 k (|x_i - x_com| - R_c)^2 "
+                   "beyond R_c = 2.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
+                   "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
+                   "-44.326801, icosahedron). Invariant under translation, rotation, permutation; "
+                   "centre-of-mass free. Initial configurations: random sequential addition in a ball (density 0.8, "
+                   "min distance 0.9), COM removed. Overlap: +inf.",
     .n_particles = 13,
     .dim = 3,
     .kT = 1.0,
@@ -262,14 +262,14 @@ const bb_task_type bb_task_lj13_phys = {
 const bb_task_type bb_task_lj55_phys = {
     .name = "lj55-phys",
     .version = 1,
-    .description =
-        "LJ-55, physical convention (Cambridge Cluster Database): 55 particles in 3-D, "
-        "E = 4 eps sum_{i<j} [(sigma/r)^12 - (sigma/r)^6] + W, eps = sigma = 1, u = E/kT with "
-        "kT = 1 eps by default (parameter {\"kT\": value}). W = sum_i 0.5 k (|x_i - x_com| - R_c)^2 "
-        "beyond R_c = 3.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
-        "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
-        "-279.248470, Mackay icosahedron). Invariant under translation, rotation, permutation; "
-        "centre-of-mass free. Initial configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. Overlap: +inf.",
+    .description = "LJ-55, physical convention (Cambridge Cluster Database): 55 particles in 3-D, "
+                   "E = 4 eps sum_{i<j} [(sigma/r)^12 - (sigma/r)^6] + W, eps = sigma = 1, u = E/kT with "
+                   "kT = 1 eps by default (parameter {\"kT\": value}). W = sum_i 0.5 k (|x_i - x_com| - R_c)^2 "
+                   "beyond R_c = 3.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
+                   "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
+                   "-279.248470, Mackay icosahedron). Invariant under translation, rotation, permutation; "
+                   "centre-of-mass free. Initial configurations: random sequential addition in a ball (density 0.8, "
+                   "min distance 0.9), COM removed. Overlap: +inf.",
     .n_particles = 55,
     .dim = 3,
     .kT = 1.0,

@@ -100,8 +100,8 @@ int bb_lj_pairs_ref(int P, const double *x, const bb_lj_form *f, double *e, doub
     return lj_plain(P, x, 1, f, e, g);
 }
 
-int bb_lj_pairs_x4_portable(int P, const double *const x[L], const bb_lj_form *f, double e[L],
-                            double *const g[L], double *work) {
+int bb_lj_pairs_x4_portable(int P, const double *const x[L], const bb_lj_form *f, double e[L], double *const g[L],
+                            double *work) {
     double *X = work, *G = work + (size_t)P * 3 * L;
     for (int k = 0; k < 3 * P; k++)
         for (int l = 0; l < L; l++) X[k * L + l] = x[l][k];
@@ -182,15 +182,15 @@ BB_AVX2 static __m256d lj_confine_avx2(int P, const bb_lj_form *fm, const double
 
 /* One pair (rows i, j) in four lanes: returns the force factor f (∂e/∂(x_i − x_j) =
  * f·(x_i − x_j)) and accumulates the energy sums and the overlap probe. */
-#define LJ_PAIR(dx, dy, dz, f)                                                                     \
-    do {                                                                                           \
-        __m256d r2_ = _mm256_fmadd_pd(dz, dz, _mm256_fmadd_pd(dy, dy, _mm256_mul_pd(dx, dx)));     \
-        r2min = _mm256_min_pd(r2min, r2_);                                                         \
-        __m256d s_ = _mm256_div_pd(one, r2_);                                                      \
-        __m256d s3_ = _mm256_mul_pd(_mm256_mul_pd(s_, s_), s_);                                    \
-        e3 = _mm256_add_pd(e3, s3_);                                                               \
-        e6 = _mm256_fmadd_pd(s3_, s3_, e6);                                                        \
-        f = _mm256_mul_pd(_mm256_mul_pd(s_, s3_), _mm256_fnmadd_pd(vA12, s3_, vB6));               \
+#define LJ_PAIR(dx, dy, dz, f)                                                                                         \
+    do {                                                                                                               \
+        __m256d r2_ = _mm256_fmadd_pd(dz, dz, _mm256_fmadd_pd(dy, dy, _mm256_mul_pd(dx, dx)));                         \
+        r2min = _mm256_min_pd(r2min, r2_);                                                                             \
+        __m256d s_ = _mm256_div_pd(one, r2_);                                                                          \
+        __m256d s3_ = _mm256_mul_pd(_mm256_mul_pd(s_, s_), s_);                                                        \
+        e3 = _mm256_add_pd(e3, s3_);                                                                                   \
+        e6 = _mm256_fmadd_pd(s3_, s3_, e6);                                                                            \
+        f = _mm256_mul_pd(_mm256_mul_pd(s_, s3_), _mm256_fnmadd_pd(vA12, s3_, vB6));                                   \
     } while (0)
 
 /* All pairs in four lanes. Rows are taken two at a time (i, i+1): each particle j > i+1
@@ -249,8 +249,8 @@ BB_AVX2 static int lj_lanes_avx2(int P, const bb_lj_form *fm, double e[L], const
 }
 
 /* Transpose in (4×4 blocks, scalar tail), run the lanes, transpose out. */
-BB_AVX2 static int lj_x4_avx2(int P, const double *const x[L], const bb_lj_form *fm, double e[L],
-                              double *const g[L], double *work) {
+BB_AVX2 static int lj_x4_avx2(int P, const double *const x[L], const bb_lj_form *fm, double e[L], double *const g[L],
+                              double *work) {
     const int dof = 3 * P, d4 = dof & ~3;
     double *X = work, *G = work + (size_t)dof * L;
     for (int k = 0; k < d4; k += 4) {

@@ -52,8 +52,8 @@ static inline long bb_lj_work_size(int P) { return 2L * P * 3 * BB_LJ_LANES; }
 
 /* The lanes in portable C, whatever the CPU (what bb_lj_pairs_x4 runs without
  * AVX2/FMA); exposed so tests cover it on every machine. */
-int bb_lj_pairs_x4_portable(int P, const double *const x[BB_LJ_LANES], const bb_lj_form *f,
-                            double e[BB_LJ_LANES], double *const g[BB_LJ_LANES], double *work);
+int bb_lj_pairs_x4_portable(int P, const double *const x[BB_LJ_LANES], const bb_lj_form *f, double e[BB_LJ_LANES],
+                            double *const g[BB_LJ_LANES], double *work);
 
 /* 1 if bb_lj_pairs_x4 runs its AVX2/FMA path on this CPU. */
 int bb_lj_simd_available(void);

@@ -7,19 +7,11 @@ extern const bb_task_type bb_task_lj13;
 extern const bb_task_type bb_task_lj55;
 extern const bb_task_type bb_task_lj13_phys;
 extern const bb_task_type bb_task_lj55_phys;
-extern const bb_task_type bb_task_aldp_fab;  /* tasks/molecules/peptide_tasks.c */
+extern const bb_task_type bb_task_aldp_fab; /* tasks/molecules/peptide_tasks.c */
 extern const bb_task_type bb_task_aldp_pita;
 extern const bb_task_type bb_task_al3_pita;
 
 const bb_task_type *const bb_task_types[] = {
-    &bb_task_gmm40,
-    &bb_task_dw4,
-    &bb_task_lj13,
-    &bb_task_lj55,
-    &bb_task_lj13_phys,
-    &bb_task_lj55_phys,
-    &bb_task_aldp_fab,
-    &bb_task_aldp_pita,
-    &bb_task_al3_pita,
-    NULL,
+    &bb_task_gmm40,     &bb_task_dw4,      &bb_task_lj13,      &bb_task_lj55,     &bb_task_lj13_phys,
+    &bb_task_lj55_phys, &bb_task_aldp_fab, &bb_task_aldp_pita, &bb_task_al3_pita, NULL,
 };

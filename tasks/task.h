@@ -44,16 +44,16 @@ enum bb_task_flags {
 };
 
 typedef struct bb_task_type {
-    const char *name;        /* "lj13" */
-    int version;             /* 1 */
-    const char *description; /* one paragraph: formula, convention, units, source paper */
-    int n_particles;         /* P (0 if set by init from a topology) */
-    int dim;                 /* D */
-    double kT;               /* temperature in the task's energy unit (1 for reduced tasks) */
-    const char *kT_unit;     /* "reduced", "kJ/mol", ... */
-    const char *length_unit; /* "reduced (r_m = 1)", "nm", ... */
-    unsigned flags;          /* bb_task_flags */
-    double init_scale;       /* std of the default initial distribution N(0, s² I) (COM removed if COM_FREE) */
+    const char *name;              /* "lj13" */
+    int version;                   /* 1 */
+    const char *description;       /* one paragraph: formula, convention, units, source paper */
+    int n_particles;               /* P (0 if set by init from a topology) */
+    int dim;                       /* D */
+    double kT;                     /* temperature in the task's energy unit (1 for reduced tasks) */
+    const char *kT_unit;           /* "reduced", "kJ/mol", ... */
+    const char *length_unit;       /* "reduced (r_m = 1)", "nm", ... */
+    unsigned flags;                /* bb_task_flags */
+    double init_scale;             /* std of the default initial distribution N(0, s² I) (COM removed if COM_FREE) */
     const char *reference_dataset; /* dataset id of the reference samples, or NULL */
     const char *minima_catalogue;  /* dataset id of the known-minima catalogue, or NULL */
     size_t state_size;             /* bytes of per-instance state (0 = none) */
@@ -75,13 +75,13 @@ typedef struct bb_task_type {
 /* A task instance. Fields are read-only for everyone but the task's own file. */
 struct bb_task {
     const bb_task_type *type;
-    char id[64];        /* "lj13@1" */
-    int n_particles;    /* P */
-    int dim;            /* D */
-    int dof;            /* P × D */
+    char id[64];     /* "lj13@1" */
+    int n_particles; /* P */
+    int dim;         /* D */
+    int dof;         /* P × D */
     double kT;
     unsigned flags;
-    void *state;        /* type->state_size bytes, zeroed, owned by the instance */
+    void *state; /* type->state_size bytes, zeroed, owned by the instance */
 };
 
 /* Registry (tasks/registry.c): NULL-terminated array of all task types. */
@@ -107,7 +107,7 @@ int bb_task_energy_parallel(const bb_task *t, size_t n, const double *x, double 
 int bb_task_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx);
 
 /* Helpers shared by the particle tasks. */
-void bb_remove_com(size_t n, int n_particles, int dim, double *x);        /* per configuration */
+void bb_remove_com(size_t n, int n_particles, int dim, double *x);            /* per configuration */
 void bb_project_com_free_grad(size_t n, int n_particles, int dim, double *g); /* same as remove_com */
 
 #endif

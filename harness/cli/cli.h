@@ -25,14 +25,14 @@ typedef struct bb_opt {
 typedef struct bb_opt_iter {
     int argc;
     char **argv;
-    int i;              /* next argv index */
-    const char *arg;    /* argument of the last option (NULL for flags) */
+    int i;                  /* next argv index */
+    const char *arg;        /* argument of the last option (NULL for flags) */
     const char *positional; /* set when the item is a positional argument (id = BB_OPT_POSITIONAL) */
 } bb_opt_iter;
 
-#define BB_OPT_END (-1)
+#define BB_OPT_END        (-1)
 #define BB_OPT_POSITIONAL (-2)
-#define BB_OPT_ERROR (-3)
+#define BB_OPT_ERROR      (-3)
 
 void bb_opt_init(bb_opt_iter *it, int argc, char **argv); /* starts after argv[0] */
 /* Next option: its index in `table`, BB_OPT_POSITIONAL, BB_OPT_END, or BB_OPT_ERROR
@@ -60,9 +60,9 @@ int bb_cmd_run(int argc, char **argv);
 int bb_cmd_suite(int argc, char **argv);
 int bb_cmd_version(int argc, char **argv);
 int bb_cmd_reference(int argc, char **argv);
-int bb_cmd_table(int argc, char **argv);   /* cmd_table.c: leaderboard tables + plots */
-int bb_cmd_compare(int argc, char **argv); /* cmd_compare.c: CI regression gate */
-int bb_cmd_report(int argc, char **argv);  /* cmd_report.c: pretty-print one report */
+int bb_cmd_table(int argc, char **argv);    /* cmd_table.c: leaderboard tables + plots */
+int bb_cmd_compare(int argc, char **argv);  /* cmd_compare.c: CI regression gate */
+int bb_cmd_report(int argc, char **argv);   /* cmd_report.c: pretty-print one report */
 int bb_cmd_fetch(int argc, char **argv);    /* cmd_fetch.c: download manifest datasets into the cache */
 int bb_cmd_datasets(int argc, char **argv); /* cmd_datasets.c: list datasets and their cache state */
 int bb_cmd_cache(int argc, char **argv);    /* cmd_cache.c: print or clean the cache directory */

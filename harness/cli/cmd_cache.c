@@ -10,7 +10,8 @@
 enum { O_HELP, O_CACHE };
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_CACHE] = {"cache", 0, "DIR", "cache directory (default $BOLTZBENCH_CACHE, $XDG_CACHE_HOME/boltzbench, ~/.cache/boltzbench)"},
+    [O_CACHE] = {"cache", 0, "DIR",
+                 "cache directory (default $BOLTZBENCH_CACHE, $XDG_CACHE_HOME/boltzbench, ~/.cache/boltzbench)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -27,8 +28,10 @@ int bb_cmd_cache(int argc, char **argv) {
                         opts);
             return 0;
         }
-        if (id == O_CACHE) cache_opt = it.arg;
-        else if (id == BB_OPT_POSITIONAL && !action) action = it.positional;
+        if (id == O_CACHE)
+            cache_opt = it.arg;
+        else if (id == BB_OPT_POSITIONAL && !action)
+            action = it.positional;
         else {
             bb_cli_error("%s", id == BB_OPT_POSITIONAL ? "cache: one action only (path or clean)" : ctx.msg);
             return 2;
@@ -39,7 +42,8 @@ int bb_cmd_cache(int argc, char **argv) {
         return 2;
     }
     char cache[4096];
-    if (cache_opt) snprintf(cache, sizeof cache, "%s", cache_opt);
+    if (cache_opt)
+        snprintf(cache, sizeof cache, "%s", cache_opt);
     else if (bb_cache_dir(cache, sizeof cache, &ctx)) {
         bb_cli_error("%s", ctx.msg);
         return 1;

@@ -22,28 +22,37 @@ int bb_cmd_compare(int argc, char **argv) {
     bb_opt_init(&it, argc, argv);
     for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (id) {
-        case O_HELP:
-            bb_opt_help(stdout, "compare BASELINE_DIR NEW_DIR [--tolerances FILE] [--verbose]",
-                        "Match the runs of NEW_DIR to those of BASELINE_DIR by configuration hash and compare\n"
-                        "every scalar metric: a change in the worse direction (from the metric registry) beyond\n"
-                        "max(abs, rel*|baseline|) is a regression. Prints a diff table; exit status 1 on any\n"
-                        "regression, missing run or metric, failed run or version mismatch.",
-                        opts);
-            return 0;
-        case O_TOL: tol_path = it.arg; break;
-        case O_VERBOSE: verbose = 1; break;
-        case BB_OPT_POSITIONAL:
-            if (nd == 2) { bb_cli_error("compare: exactly two directories (BASELINE_DIR NEW_DIR)"); return 2; }
-            dirs[nd++] = it.positional;
-            break;
-        default: bb_cli_error("%s", ctx.msg); return 2;
+            case O_HELP:
+                bb_opt_help(stdout, "compare BASELINE_DIR NEW_DIR [--tolerances FILE] [--verbose]",
+                            "Match the runs of NEW_DIR to those of BASELINE_DIR by configuration hash and compare\n"
+                            "every scalar metric: a change in the worse direction (from the metric registry) beyond\n"
+                            "max(abs, rel*|baseline|) is a regression. Prints a diff table; exit status 1 on any\n"
+                            "regression, missing run or metric, failed run or version mismatch.",
+                            opts);
+                return 0;
+            case O_TOL: tol_path = it.arg; break;
+            case O_VERBOSE: verbose = 1; break;
+            case BB_OPT_POSITIONAL:
+                if (nd == 2) {
+                    bb_cli_error("compare: exactly two directories (BASELINE_DIR NEW_DIR)");
+                    return 2;
+                }
+                dirs[nd++] = it.positional;
+                break;
+            default: bb_cli_error("%s", ctx.msg); return 2;
         }
     }
-    if (nd != 2) { bb_cli_error("compare: BASELINE_DIR and NEW_DIR required"); return 2; }
+    if (nd != 2) {
+        bb_cli_error("compare: BASELINE_DIR and NEW_DIR required");
+        return 2;
+    }
     bb_tolerances tol;
     bb_rset base, fresh = {0};
     bb_cmp_summary sum;
-    if (bb_tolerances_load(tol_path, &tol, &ctx)) { bb_cli_error("%s", ctx.msg); return 1; }
+    if (bb_tolerances_load(tol_path, &tol, &ctx)) {
+        bb_cli_error("%s", ctx.msg);
+        return 1;
+    }
     int rc = bb_rset_load_dir(dirs[0], &base, &ctx);
     if (!rc) rc = bb_rset_load_dir(dirs[1], &fresh, &ctx);
     if (!rc) rc = bb_compare_sets(&base, &fresh, &tol, stdout, verbose, &sum, &ctx);
@@ -51,7 +60,13 @@ int bb_cmd_compare(int argc, char **argv) {
     bb_rset_free(&base);
     bb_rset_free(&fresh);
     bb_tolerances_free(&tol);
-    if (rc) { bb_cli_error("%s", ctx.msg); return 1; }
-    if (bb_compare_failed(&sum)) { bb_cli_error("compare: %s differs from %s beyond tolerance (see table above)", dirs[1], dirs[0]); return 1; }
+    if (rc) {
+        bb_cli_error("%s", ctx.msg);
+        return 1;
+    }
+    if (bb_compare_failed(&sum)) {
+        bb_cli_error("compare: %s differs from %s beyond tolerance (see table above)", dirs[1], dirs[0]);
+        return 1;
+    }
     return 0;
 }

@@ -10,17 +10,23 @@
 enum { O_HELP, O_CACHE, O_MANIFEST };
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_CACHE] = {"cache", 0, "DIR", "cache directory (default $BOLTZBENCH_CACHE, $XDG_CACHE_HOME/boltzbench, ~/.cache/boltzbench)"},
+    [O_CACHE] = {"cache", 0, "DIR",
+                 "cache directory (default $BOLTZBENCH_CACHE, $XDG_CACHE_HOME/boltzbench, ~/.cache/boltzbench)"},
     [O_MANIFEST] = {"manifest", 0, "FILE", "manifest to use (default datasets/manifest.json or $BOLTZBENCH_MANIFEST)"},
     {NULL, 0, NULL, NULL},
 };
 
 static void human(long long b, char *out, size_t cap) {
-    if (b < 0) snprintf(out, cap, "?");
-    else if (b < 1000) snprintf(out, cap, "%lld B", b);
-    else if (b < 1000000) snprintf(out, cap, "%.1f kB", (double)b / 1e3);
-    else if (b < 1000000000) snprintf(out, cap, "%.1f MB", (double)b / 1e6);
-    else snprintf(out, cap, "%.2f GB", (double)b / 1e9);
+    if (b < 0)
+        snprintf(out, cap, "?");
+    else if (b < 1000)
+        snprintf(out, cap, "%lld B", b);
+    else if (b < 1000000)
+        snprintf(out, cap, "%.1f kB", (double)b / 1e3);
+    else if (b < 1000000000)
+        snprintf(out, cap, "%.1f MB", (double)b / 1e6);
+    else
+        snprintf(out, cap, "%.2f GB", (double)b / 1e9);
 }
 
 int bb_cmd_datasets(int argc, char **argv) {
@@ -36,15 +42,18 @@ int bb_cmd_datasets(int argc, char **argv) {
                         opts);
             return 0;
         }
-        if (id == O_CACHE) cache_opt = it.arg;
-        else if (id == O_MANIFEST) manifest = it.arg;
+        if (id == O_CACHE)
+            cache_opt = it.arg;
+        else if (id == O_MANIFEST)
+            manifest = it.arg;
         else {
             bb_cli_error("%s", id == BB_OPT_POSITIONAL ? "datasets: takes no arguments" : ctx.msg);
             return 2;
         }
     }
     char cache[4096];
-    if (cache_opt) snprintf(cache, sizeof cache, "%s", cache_opt);
+    if (cache_opt)
+        snprintf(cache, sizeof cache, "%s", cache_opt);
     else if (bb_cache_dir(cache, sizeof cache, &ctx)) {
         bb_cli_error("%s", ctx.msg);
         return 1;

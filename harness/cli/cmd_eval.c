@@ -57,27 +57,38 @@ int bb_cmd_eval(int argc, char **argv) {
     bb_opt_init(&it, argc, argv);
     for (int oid; (oid = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (oid) {
-        case O_HELP:
-            bb_opt_help(stdout, "eval --task TASK --samples FILE.npy [--log-weights W.npy] [--out REPORT.json]",
-                        "Score samples produced outside boltzbench with the metric suite (same code and\n"
-                        "definitions as 'boltzbench run') and write a boltzbench.report/1 report with\n"
-                        "method \"external\". Energies are evaluated here (uncounted).",
-                        opts);
-            return 0;
-        case O_TASK: task_id = it.arg; break;
-        case O_SAMPLES: xpath = it.arg; break;
-        case O_LOGW: wpath = it.arg; break;
-        case O_OUT: out = it.arg; break;
-        case O_REF: rpath = it.arg; break;
-        case O_SEED: if (bb_cli_parse_i64("--seed", it.arg, 0, &seed)) return 2; break;
-        case O_NOCI: with_ci = 0; break;
-        case O_THREADS: if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) return 2; omp_set_num_threads((int)v); break;
-        case BB_OPT_POSITIONAL: bb_cli_error("eval: unexpected argument '%s'", it.positional); return 2;
-        default: bb_cli_error("%s", ctx.msg); return 2;
+            case O_HELP:
+                bb_opt_help(stdout, "eval --task TASK --samples FILE.npy [--log-weights W.npy] [--out REPORT.json]",
+                            "Score samples produced outside boltzbench with the metric suite (same code and\n"
+                            "definitions as 'boltzbench run') and write a boltzbench.report/1 report with\n"
+                            "method \"external\". Energies are evaluated here (uncounted).",
+                            opts);
+                return 0;
+            case O_TASK: task_id = it.arg; break;
+            case O_SAMPLES: xpath = it.arg; break;
+            case O_LOGW: wpath = it.arg; break;
+            case O_OUT: out = it.arg; break;
+            case O_REF: rpath = it.arg; break;
+            case O_SEED:
+                if (bb_cli_parse_i64("--seed", it.arg, 0, &seed)) return 2;
+                break;
+            case O_NOCI: with_ci = 0; break;
+            case O_THREADS:
+                if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) return 2;
+                omp_set_num_threads((int)v);
+                break;
+            case BB_OPT_POSITIONAL: bb_cli_error("eval: unexpected argument '%s'", it.positional); return 2;
+            default: bb_cli_error("%s", ctx.msg); return 2;
         }
     }
-    if (!task_id) { bb_cli_error("--task: required"); return 2; }
-    if (!xpath) { bb_cli_error("--samples: required (an .npy file with N configurations)"); return 2; }
+    if (!task_id) {
+        bb_cli_error("--task: required");
+        return 2;
+    }
+    if (!xpath) {
+        bb_cli_error("--samples: required (an .npy file with N configurations)");
+        return 2;
+    }
     double t0 = now_s();
     bb_task *t = NULL;
     bb_samples s = {0};
@@ -121,7 +132,8 @@ int bb_cmd_eval(int argc, char **argv) {
     if (rpath) {
         if (bb_npy_read_samples(rpath, EVAL_MAX_BYTES, &ref.samples, &ctx)) goto fail;
         if (ref.samples.dof != s.dof) {
-            BB_ERR(&ctx, BB_EINVAL, "%s: %zu values per configuration, samples have %zu", rpath, ref.samples.dof, s.dof);
+            BB_ERR(&ctx, BB_EINVAL, "%s: %zu values per configuration, samples have %zu", rpath, ref.samples.dof,
+                   s.dof);
             goto fail;
         }
         if (bb_sha256_file(rpath, ref.sha256, &ctx)) goto fail;
@@ -135,12 +147,21 @@ int bb_cmd_eval(int argc, char **argv) {
     }
     int64_t evals = 0;
     us = malloc(s.n * sizeof *us);
-    if (!us) { BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory"); goto fail; }
-    if (bb_task_energy_parallel(t, s.n, s.x, us, NULL, &ctx)) { bb_ctx_prefix(&ctx, "%s", xpath); goto fail; }
+    if (!us) {
+        BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory");
+        goto fail;
+    }
+    if (bb_task_energy_parallel(t, s.n, s.x, us, NULL, &ctx)) {
+        bb_ctx_prefix(&ctx, "%s", xpath);
+        goto fail;
+    }
     evals += (int64_t)s.n;
     if (have_ref) {
         ur = malloc((ref.samples.n ? ref.samples.n : 1) * sizeof *ur);
-        if (!ur) { BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory"); goto fail; }
+        if (!ur) {
+            BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory");
+            goto fail;
+        }
         if (bb_task_energy_parallel(t, ref.samples.n, ref.samples.x, ur, NULL, &ctx)) {
             bb_ctx_prefix(&ctx, "reference %s", ref.dataset_id);
             goto fail;
@@ -151,13 +172,21 @@ int bb_cmd_eval(int argc, char **argv) {
     for (size_t i = 0; i < s.n; i++) rejected += us[i] == INFINITY;
     double tm = now_s();
     metrics = cJSON_CreateObject();
-    bb_eval_input in = {.task = t, .samples = &s, .u_samples = us, .reference = have_ref ? &ref.samples : NULL,
-                        .u_reference = have_ref ? ur : NULL, .seed = (uint64_t)seed, .with_ci = with_ci};
+    bb_eval_input in = {.task = t,
+                        .samples = &s,
+                        .u_samples = us,
+                        .reference = have_ref ? &ref.samples : NULL,
+                        .u_reference = have_ref ? ur : NULL,
+                        .seed = (uint64_t)seed,
+                        .with_ci = with_ci};
     if (!metrics || bb_metrics_compute(&in, 0, metrics, &ctx)) goto fail;
     tm = now_s() - tm;
 
     report = bb_report_new();
-    if (!report) { BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory"); goto fail; }
+    if (!report) {
+        BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory");
+        goto fail;
+    }
     cJSON_AddStringToObject(report, "status", "ok");
     cJSON_AddNullToObject(report, "error");
     cJSON *cfg = cJSON_CreateObject();
@@ -212,7 +241,10 @@ int bb_cmd_eval(int argc, char **argv) {
         if (bb_report_write(out, report, &ctx)) goto fail;
     } else {
         char *text = cJSON_Print(report);
-        if (!text) { BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory"); goto fail; }
+        if (!text) {
+            BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory");
+            goto fail;
+        }
         printf("%s\n", text);
         free(text);
     }

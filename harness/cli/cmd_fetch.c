@@ -11,16 +11,33 @@
 #include "harness/cli/cli.h"
 #include "harness/core/fileio.h"
 
-enum { O_HELP, O_OFFLINE, O_TRUST, O_MIRROR, O_CACHE, O_MANIFEST, O_CONNECT, O_STALL, O_TIMEOUT, O_RETRIES, O_ALL, O_QUIET };
+enum {
+    O_HELP,
+    O_OFFLINE,
+    O_TRUST,
+    O_MIRROR,
+    O_CACHE,
+    O_MANIFEST,
+    O_CONNECT,
+    O_STALL,
+    O_TIMEOUT,
+    O_RETRIES,
+    O_ALL,
+    O_QUIET
+};
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_OFFLINE] = {"offline", 0, NULL, "never use the network (also BOLTZBENCH_OFFLINE=1); file:// and --mirror still work"},
-    [O_TRUST] = {"trust-unverified", 0, NULL, "accept datasets whose manifest sha256 is null (hash printed, not checked)"},
+    [O_OFFLINE] = {"offline", 0, NULL,
+                   "never use the network (also BOLTZBENCH_OFFLINE=1); file:// and --mirror still work"},
+    [O_TRUST] = {"trust-unverified", 0, NULL,
+                 "accept datasets whose manifest sha256 is null (hash printed, not checked)"},
     [O_MIRROR] = {"mirror", 0, "DIR", "local mirror directory tried first (also BOLTZBENCH_MIRROR)"},
-    [O_CACHE] = {"cache", 0, "DIR", "cache directory (default $BOLTZBENCH_CACHE, $XDG_CACHE_HOME/boltzbench, ~/.cache/boltzbench)"},
+    [O_CACHE] = {"cache", 0, "DIR",
+                 "cache directory (default $BOLTZBENCH_CACHE, $XDG_CACHE_HOME/boltzbench, ~/.cache/boltzbench)"},
     [O_MANIFEST] = {"manifest", 0, "FILE", "manifest to use (default datasets/manifest.json or $BOLTZBENCH_MANIFEST)"},
     [O_CONNECT] = {"connect-timeout", 0, "MS", "connection timeout in milliseconds (default 15000)"},
-    [O_STALL] = {"stall-timeout", 0, "MS", "abort a transfer after this many milliseconds without data (default 30000)"},
+    [O_STALL] = {"stall-timeout", 0, "MS",
+                 "abort a transfer after this many milliseconds without data (default 30000)"},
     [O_TIMEOUT] = {"timeout", 0, "MS", "give up an attempt after this many milliseconds in total (default: no limit)"},
     [O_RETRIES] = {"retries", 0, "N", "retries per URL on transient errors, with exponential backoff (default 3)"},
     [O_ALL] = {"all", 0, NULL, "fetch every downloadable dataset with a known sha256"},
@@ -45,41 +62,44 @@ int bb_cmd_fetch(int argc, char **argv) {
     bb_opt_init(&it, argc, argv);
     for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (id) {
-        case O_HELP:
-            bb_opt_help(stdout, "fetch [OPTIONS] ID...",
-                        "Download datasets of the manifest into the cache, resuming partial downloads and\n"
-                        "verifying size and sha256 before they are moved into place.",
-                        opts);
-            free(ids);
-            return 0;
-        case O_OFFLINE: fo.offline = 1; break;
-        case O_TRUST: fo.trust_unverified = 1; break;
-        case O_MIRROR: fo.mirror_dir = it.arg; break;
-        case O_CACHE: fo.cache_dir = it.arg; break;
-        case O_MANIFEST: manifest = it.arg; break;
-        case O_ALL: all = 1; break;
-        case O_QUIET: quiet = 1; break;
-        case O_CONNECT:
-        case O_STALL:
-        case O_TIMEOUT:
-        case O_RETRIES:
-            snprintf(optname, sizeof optname, "--%s", opts[id].name);
-            if (bb_cli_parse_i64(optname, it.arg, id == O_RETRIES ? 0 : 1, &v) ||
-                v > 1000000000) {
-                if (v > 1000000000) bb_cli_error("%s: %lld is too large", optname, v);
+            case O_HELP:
+                bb_opt_help(stdout, "fetch [OPTIONS] ID...",
+                            "Download datasets of the manifest into the cache, resuming partial downloads and\n"
+                            "verifying size and sha256 before they are moved into place.",
+                            opts);
+                free(ids);
+                return 0;
+            case O_OFFLINE: fo.offline = 1; break;
+            case O_TRUST: fo.trust_unverified = 1; break;
+            case O_MIRROR: fo.mirror_dir = it.arg; break;
+            case O_CACHE: fo.cache_dir = it.arg; break;
+            case O_MANIFEST: manifest = it.arg; break;
+            case O_ALL: all = 1; break;
+            case O_QUIET: quiet = 1; break;
+            case O_CONNECT:
+            case O_STALL:
+            case O_TIMEOUT:
+            case O_RETRIES:
+                snprintf(optname, sizeof optname, "--%s", opts[id].name);
+                if (bb_cli_parse_i64(optname, it.arg, id == O_RETRIES ? 0 : 1, &v) || v > 1000000000) {
+                    if (v > 1000000000) bb_cli_error("%s: %lld is too large", optname, v);
+                    free(ids);
+                    return 2;
+                }
+                if (id == O_CONNECT)
+                    fo.connect_timeout_ms = (long)v;
+                else if (id == O_STALL)
+                    fo.stall_timeout_ms = (long)v;
+                else if (id == O_TIMEOUT)
+                    fo.total_timeout_ms = (long)v;
+                else
+                    fo.max_attempts = (int)v + 1;
+                break;
+            case BB_OPT_POSITIONAL: ids[n_ids++] = it.positional; break;
+            default:
+                bb_cli_error("%s", ctx.msg);
                 free(ids);
                 return 2;
-            }
-            if (id == O_CONNECT) fo.connect_timeout_ms = (long)v;
-            else if (id == O_STALL) fo.stall_timeout_ms = (long)v;
-            else if (id == O_TIMEOUT) fo.total_timeout_ms = (long)v;
-            else fo.max_attempts = (int)v + 1;
-            break;
-        case BB_OPT_POSITIONAL: ids[n_ids++] = it.positional; break;
-        default:
-            bb_cli_error("%s", ctx.msg);
-            free(ids);
-            return 2;
         }
     }
     if (!n_ids && !all) {
@@ -117,8 +137,8 @@ int bb_cmd_fetch(int argc, char **argv) {
             char sha[65] = "?";
             bb_ctx hc = {0};
             (void)bb_sha256_file(path, sha, &hc); /* for pinning it in the manifest */
-            printf("%s@%d: %s (UNVERIFIED: the manifest has no sha256; this file's is %s)\n", d->id,
-                   d->version, path, sha);
+            printf("%s@%d: %s (UNVERIFIED: the manifest has no sha256; this file's is %s)\n", d->id, d->version, path,
+                   sha);
         }
     }
     bb_manifest_free(&m);

@@ -24,6 +24,7 @@ int bb_cmd_methods(int argc, char **argv) {
         }
         return 0;
     }
-    for (size_t i = 0; bb_methods[i]; i++) printf("%-10s v%d  %.100s\n", bb_methods[i]->name, bb_methods[i]->version, bb_methods[i]->description);
+    for (size_t i = 0; bb_methods[i]; i++)
+        printf("%-10s v%d  %.100s\n", bb_methods[i]->name, bb_methods[i]->version, bb_methods[i]->description);
     return 0;
 }

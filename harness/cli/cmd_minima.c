@@ -33,18 +33,36 @@
 
 #define STREAM_BH UINT64_C(0x41000000)
 
-enum { O_HELP, O_TASK, O_OUT, O_SEED, O_STEPS, O_WALKERS, O_TEMP, O_STEP, O_RESTART, O_TIME, O_RESUME,
-       O_EVERY, O_UTOL, O_RTOL, O_THREADS, O_QUIET };
+enum {
+    O_HELP,
+    O_TASK,
+    O_OUT,
+    O_SEED,
+    O_STEPS,
+    O_WALKERS,
+    O_TEMP,
+    O_STEP,
+    O_RESTART,
+    O_TIME,
+    O_RESUME,
+    O_EVERY,
+    O_UTOL,
+    O_RTOL,
+    O_THREADS,
+    O_QUIET
+};
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     [O_TASK] = {"task", 't', "TASK", "task id (e.g. lj13-phys)"},
     [O_OUT] = {"out", 'o', "PATH", "catalogue file (default datasets/minima/<task id>.json.gz)"},
     [O_SEED] = {"seed", 's', "N", "seed (default 0)"},
-    [O_STEPS] = {"steps", 'n', "N", "total basin-hopping steps over all walkers, rounded up to whole rounds (default 200000)"},
+    [O_STEPS] = {"steps", 'n', "N",
+                 "total basin-hopping steps over all walkers, rounded up to whole rounds (default 200000)"},
     [O_WALKERS] = {"walkers", 'w', "N", "walkers advanced per round (default 16)"},
     [O_TEMP] = {"temperature", 'T', "X", "Metropolis temperature in reduced-energy units (default 0.8)"},
     [O_STEP] = {"step", 0, "X", "maximal displacement per coordinate, task length unit (default 0.4)"},
-    [O_RESTART] = {"restart", 0, "P", "probability of restarting a walker from the initial distribution (default 0.02)"},
+    [O_RESTART] = {"restart", 0, "P",
+                   "probability of restarting a walker from the initial distribution (default 0.02)"},
     [O_TIME] = {"time-limit", 0, "SEC", "stop after this many wall-clock seconds (state is saved)"},
     [O_RESUME] = {"resume", 'r', NULL, "continue from <out>.state and the catalogue at <out>"},
     [O_EVERY] = {"checkpoint-every", 0, "N", "rounds between catalogue/state saves (default 200)"},
@@ -124,7 +142,8 @@ static int load_state(const char *path, bh_state *st, const bb_task *t, double *
         cJSON_GetArraySize(w) != st->walkers ||
         (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "seed")) != st->seed) {
         cJSON_Delete(j);
-        return BB_ERR(ctx, BB_EFORMAT, "%s: state is for another task, seed or walker count (HINT: rerun without --resume)", path);
+        return BB_ERR(ctx, BB_EFORMAT,
+                      "%s: state is for another task, seed or walker count (HINT: rerun without --resume)", path);
     }
     st->rounds = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "rounds"));
     st->steps_done = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "steps_done"));
@@ -195,35 +214,67 @@ int bb_cmd_minima(int argc, char **argv) {
     bb_opt_init(&it, argc, argv);
     for (int oid; (oid = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (oid) {
-        case O_HELP:
-            bb_opt_help(stdout, "minima --task TASK [--out PATH] [--steps N] [--seed S] [--resume]",
-                        "Build TASK's catalogue of distinct local minima by seeded, resumable basin hopping\n"
-                        "with the L-BFGS relaxation and symmetry-aware deduplication of the minima metric.\n"
-                        "Writes a gzip JSON catalogue (schema boltzbench.minima/1) with its provenance and a\n"
-                        "state file <out>.state for --resume.",
-                        opts);
-            return 0;
-        case O_TASK: task_id = it.arg; break;
-        case O_OUT: out = it.arg; break;
-        case O_SEED: if (bb_cli_parse_i64("--seed", it.arg, 0, &seed)) return 2; break;
-        case O_STEPS: if (bb_cli_parse_i64("--steps", it.arg, 1, &steps)) return 2; break;
-        case O_WALKERS: if (bb_cli_parse_i64("--walkers", it.arg, 1, &walkers)) return 2; break;
-        case O_EVERY: if (bb_cli_parse_i64("--checkpoint-every", it.arg, 1, &every)) return 2; break;
-        case O_TEMP: if (parse_double("--temperature", it.arg, 1e-12, &temp)) return 2; break;
-        case O_STEP: if (parse_double("--step", it.arg, 1e-12, &step)) return 2; break;
-        case O_RESTART: if (parse_double("--restart", it.arg, 0.0, &restart) || restart > 1.0) { bb_cli_error("--restart: must be in [0, 1]"); return 2; } break;
-        case O_TIME: if (parse_double("--time-limit", it.arg, 0.0, &tlimit)) return 2; break;
-        case O_UTOL: if (parse_double("--utol", it.arg, 0.0, &utol)) return 2; break;
-        case O_RTOL: if (parse_double("--rtol", it.arg, 0.0, &rtol)) return 2; break;
-        case O_RESUME: resume = 1; break;
-        case O_THREADS: if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) return 2; omp_set_num_threads((int)v); break;
-        case O_QUIET: quiet = 1; break;
-        case BB_OPT_POSITIONAL: bb_cli_error("minima: unexpected argument '%s'", it.positional); return 2;
-        default: bb_cli_error("%s", ctx.msg); return 2;
+            case O_HELP:
+                bb_opt_help(stdout, "minima --task TASK [--out PATH] [--steps N] [--seed S] [--resume]",
+                            "Build TASK's catalogue of distinct local minima by seeded, resumable basin hopping\n"
+                            "with the L-BFGS relaxation and symmetry-aware deduplication of the minima metric.\n"
+                            "Writes a gzip JSON catalogue (schema boltzbench.minima/1) with its provenance and a\n"
+                            "state file <out>.state for --resume.",
+                            opts);
+                return 0;
+            case O_TASK: task_id = it.arg; break;
+            case O_OUT: out = it.arg; break;
+            case O_SEED:
+                if (bb_cli_parse_i64("--seed", it.arg, 0, &seed)) return 2;
+                break;
+            case O_STEPS:
+                if (bb_cli_parse_i64("--steps", it.arg, 1, &steps)) return 2;
+                break;
+            case O_WALKERS:
+                if (bb_cli_parse_i64("--walkers", it.arg, 1, &walkers)) return 2;
+                break;
+            case O_EVERY:
+                if (bb_cli_parse_i64("--checkpoint-every", it.arg, 1, &every)) return 2;
+                break;
+            case O_TEMP:
+                if (parse_double("--temperature", it.arg, 1e-12, &temp)) return 2;
+                break;
+            case O_STEP:
+                if (parse_double("--step", it.arg, 1e-12, &step)) return 2;
+                break;
+            case O_RESTART:
+                if (parse_double("--restart", it.arg, 0.0, &restart) || restart > 1.0) {
+                    bb_cli_error("--restart: must be in [0, 1]");
+                    return 2;
+                }
+                break;
+            case O_TIME:
+                if (parse_double("--time-limit", it.arg, 0.0, &tlimit)) return 2;
+                break;
+            case O_UTOL:
+                if (parse_double("--utol", it.arg, 0.0, &utol)) return 2;
+                break;
+            case O_RTOL:
+                if (parse_double("--rtol", it.arg, 0.0, &rtol)) return 2;
+                break;
+            case O_RESUME: resume = 1; break;
+            case O_THREADS:
+                if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) return 2;
+                omp_set_num_threads((int)v);
+                break;
+            case O_QUIET: quiet = 1; break;
+            case BB_OPT_POSITIONAL: bb_cli_error("minima: unexpected argument '%s'", it.positional); return 2;
+            default: bb_cli_error("%s", ctx.msg); return 2;
         }
     }
-    if (!task_id) { bb_cli_error("--task: required (e.g. --task lj13-phys)"); return 2; }
-    if (walkers > 4096) { bb_cli_error("--walkers: at most 4096"); return 2; }
+    if (!task_id) {
+        bb_cli_error("--task: required (e.g. --task lj13-phys)");
+        return 2;
+    }
+    if (walkers > 4096) {
+        bb_cli_error("--walkers: at most 4096");
+        return 2;
+    }
     steps = (steps + walkers - 1) / walkers * walkers; /* whole rounds */
     bb_task *t = NULL;
     bb_minima cat;
@@ -249,7 +300,12 @@ int bb_cmd_minima(int argc, char **argv) {
         BB_ERR(&ctx, BB_ENOMEM, "minima: out of memory");
         goto fail;
     }
-    bh_state st = {.seed = seed, .temperature = temp, .step = step, .restart = restart, .utol = utol, .rtol = rtol,
+    bh_state st = {.seed = seed,
+                   .temperature = temp,
+                   .step = step,
+                   .restart = restart,
+                   .utol = utol,
+                   .rtol = rtol,
                    .walkers = (int)walkers};
     bb_relax_opts ro = {1e-6, 20000};
     bb_minima_init(&cat, t);
@@ -263,7 +319,8 @@ int bb_cmd_minima(int argc, char **argv) {
          * thorough alignment); counts of merged minima add up */
         bb_minima_init(&cat, t);
         for (size_t k = 0; k < loaded.n; k++)
-            if (bb_minima_add(&cat, loaded.x + k * dof, loaded.u[k], loaded.count[k], utol, rtol, ws, NULL, NULL, &ctx)) {
+            if (bb_minima_add(&cat, loaded.x + k * dof, loaded.u[k], loaded.count[k], utol, rtol, ws, NULL, NULL,
+                              &ctx)) {
                 bb_minima_free(&loaded);
                 goto fail;
             }
@@ -281,7 +338,8 @@ int bb_cmd_minima(int argc, char **argv) {
         }
         if (bb_relax(t, W, cur, ucur, status, &evals, &ro, &ctx)) goto fail;
         for (size_t k = 0; k < W; k++)
-            if (status[k] == BB_RELAX_CONVERGED && bb_minima_add(&cat, cur + k * dof, ucur[k], 1, utol, rtol, ws, NULL, NULL, &ctx))
+            if (status[k] == BB_RELAX_CONVERGED &&
+                bb_minima_add(&cat, cur + k * dof, ucur[k], 1, utol, rtol, ws, NULL, NULL, &ctx))
                 goto fail;
     }
     double w0 = wall_now(), c0 = cpu_now(), wbase = st.wall_s, cbase = st.cpu_s;
@@ -326,7 +384,10 @@ int bb_cmd_minima(int argc, char **argv) {
         if (st.rounds % every == 0 || st.steps_done >= steps || stop) {
             cJSON_Delete(prov);
             prov = provenance(&st, t, &ro, &cat);
-            if (!prov) { BB_ERR(&ctx, BB_ENOMEM, "minima: out of memory"); goto fail; }
+            if (!prov) {
+                BB_ERR(&ctx, BB_ENOMEM, "minima: out of memory");
+                goto fail;
+            }
             if (bb_minima_write(path, &cat, t->id, utol, rtol, prov, &ctx)) goto fail;
             if (save_state(spath, &st, t, cur, ucur, &ctx)) goto fail;
             if (!quiet)

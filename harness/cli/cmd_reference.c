@@ -55,7 +55,9 @@ static void energy_statistics(const double *u, size_t n, size_t ladders, cJSON *
     cJSON_AddNumberToObject(prov, "energy_iat_max", tau_max);
     cJSON_AddNumberToObject(prov, "energy_ess", ess);
     cJSON_AddNumberToObject(prov, "chains_with_unreliable_iat", (double)bad);
-    cJSON_AddStringToObject(prov, "iat_method", "Sokal automatic window c=5 per chain on the thinned lambda=1 energy trace; ESS = sum over chains of n_chain/max(tau, 1)");
+    cJSON_AddStringToObject(prov, "iat_method",
+                            "Sokal automatic window c=5 per chain on the thinned lambda=1 energy trace; ESS = sum over "
+                            "chains of n_chain/max(tau, 1)");
 }
 
 int bb_cmd_reference(int argc, char **argv) {
@@ -69,31 +71,46 @@ int bb_cmd_reference(int argc, char **argv) {
     bb_opt_init(&it, argc, argv);
     for (int oid; (oid = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (oid) {
-        case O_HELP:
-            bb_opt_help(stdout, "reference --task TASK [--n N] [--budget B] [--seed S] [--param k=v]",
-                        "Generate a reference set for TASK with a long parallel-tempering run (method pt,\n"
-                        "its per-task defaults, overridable with --param) and store it in the dataset cache\n"
-                        "as <id>.npy + <id>.json (provenance: sampler, parameters, seed, evaluations,\n"
-                        "energy autocorrelation time and ESS). Reports then use it as the task's reference\n"
-                        "set when no committed or fetched set exists.",
-                        opts);
-            return 0;
-        case O_TASK: task_id = it.arg; break;
-        case O_N: if (bb_cli_parse_i64("--n", it.arg, 2, &n)) return 2; break;
-        case O_BUDGET: if (bb_cli_parse_i64("--budget", it.arg, 1, &budget)) return 2; break;
-        case O_SEED: if (bb_cli_parse_i64("--seed", it.arg, 0, &seed)) return 2; break;
-        case O_ID: id = it.arg; break;
-        case O_PARAM:
-            if (n_kv == 64) { bb_cli_error("--param: too many"); return 2; }
-            kvs[n_kv++] = it.arg;
-            break;
-        case O_THREADS: if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) return 2; omp_set_num_threads((int)v); break;
-        case O_QUIET: quiet = 1; break;
-        case BB_OPT_POSITIONAL: bb_cli_error("reference: unexpected argument '%s'", it.positional); return 2;
-        default: bb_cli_error("%s", ctx.msg); return 2;
+            case O_HELP:
+                bb_opt_help(stdout, "reference --task TASK [--n N] [--budget B] [--seed S] [--param k=v]",
+                            "Generate a reference set for TASK with a long parallel-tempering run (method pt,\n"
+                            "its per-task defaults, overridable with --param) and store it in the dataset cache\n"
+                            "as <id>.npy + <id>.json (provenance: sampler, parameters, seed, evaluations,\n"
+                            "energy autocorrelation time and ESS). Reports then use it as the task's reference\n"
+                            "set when no committed or fetched set exists.",
+                            opts);
+                return 0;
+            case O_TASK: task_id = it.arg; break;
+            case O_N:
+                if (bb_cli_parse_i64("--n", it.arg, 2, &n)) return 2;
+                break;
+            case O_BUDGET:
+                if (bb_cli_parse_i64("--budget", it.arg, 1, &budget)) return 2;
+                break;
+            case O_SEED:
+                if (bb_cli_parse_i64("--seed", it.arg, 0, &seed)) return 2;
+                break;
+            case O_ID: id = it.arg; break;
+            case O_PARAM:
+                if (n_kv == 64) {
+                    bb_cli_error("--param: too many");
+                    return 2;
+                }
+                kvs[n_kv++] = it.arg;
+                break;
+            case O_THREADS:
+                if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) return 2;
+                omp_set_num_threads((int)v);
+                break;
+            case O_QUIET: quiet = 1; break;
+            case BB_OPT_POSITIONAL: bb_cli_error("reference: unexpected argument '%s'", it.positional); return 2;
+            default: bb_cli_error("%s", ctx.msg); return 2;
         }
     }
-    if (!task_id) { bb_cli_error("--task: required"); return 2; }
+    if (!task_id) {
+        bb_cli_error("--task: required");
+        return 2;
+    }
     if (!budget) budget = 2000 * n;
     bb_task *t = NULL;
     bb_oracle *o = NULL;
@@ -107,13 +124,23 @@ int bb_cmd_reference(int argc, char **argv) {
     snprintf(gid, sizeof gid, "%s", id ? id : "");
     if (!id) snprintf(gid, sizeof gid, "%s%s", t->type->name, BB_REFERENCE_GENERATED_SUFFIX);
     for (size_t i = 0; i < n_kv; i++)
-        if (bb_params_parse_kv(m->params, "method pt", kvs[i], user, &ctx)) { ret = 2; goto fail; }
+        if (bb_params_parse_kv(m->params, "method pt", kvs[i], user, &ctx)) {
+            ret = 2;
+            goto fail;
+        }
     const char *tdj = bb_method_task_defaults(m, t->type->name);
     if (tdj && bb_json_parse(tdj, "task defaults", &td, &ctx)) goto fail;
-    if (bb_params_resolve(m->params, "method pt", td, user, &p, &ctx)) { ret = 2; goto fail; }
+    if (bb_params_resolve(m->params, "method pt", td, user, &p, &ctx)) {
+        ret = 2;
+        goto fail;
+    }
     if (bb_oracle_create(t, budget, &o, &ctx)) goto fail;
     const char *ci = getenv("CI");
-    bb_run_env env = {.oracle = o, .seed = (uint64_t)seed, .n_samples = (size_t)n, .info = info, .ctx = &ctx,
+    bb_run_env env = {.oracle = o,
+                      .seed = (uint64_t)seed,
+                      .n_samples = (size_t)n,
+                      .info = info,
+                      .ctx = &ctx,
                       .progress = (!quiet && isatty(fileno(stderr)) && !(ci && *ci)) ? stderr : NULL};
     if (m->run(&env, &p, &s)) goto fail;
     if (s.n < (size_t)n) {

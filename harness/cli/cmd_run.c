@@ -11,8 +11,23 @@
 #include "harness/run/run.h"
 #include "methods/method.h"
 
-enum { O_HELP, O_TASK, O_METHOD, O_BUDGET, O_SEED, O_OUT, O_PARAM, O_CONFIG, O_TASK_PARAM, O_SAMPLES,
-       O_SAVE, O_THREADS, O_QUIET, O_RESUME, O_METRICS };
+enum {
+    O_HELP,
+    O_TASK,
+    O_METHOD,
+    O_BUDGET,
+    O_SEED,
+    O_OUT,
+    O_PARAM,
+    O_CONFIG,
+    O_TASK_PARAM,
+    O_SAMPLES,
+    O_SAVE,
+    O_THREADS,
+    O_QUIET,
+    O_RESUME,
+    O_METRICS
+};
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     [O_TASK] = {"task", 't', "TASK", "task id, e.g. lj13 or lj13@1 (see 'boltzbench tasks')"},
@@ -27,7 +42,8 @@ static const bb_opt opts[] = {
     [O_SAVE] = {"save-samples", 0, "FILE", "also write the final samples as .npy"},
     [O_THREADS] = {"threads", 'j', "N", "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
     [O_QUIET] = {"quiet", 'q', NULL, "no progress display"},
-    [O_RESUME] = {"resume", 0, NULL, "continue a killed run from its state file <out>.state (same result as uninterrupted)"},
+    [O_RESUME] = {"resume", 0, NULL,
+                  "continue a killed run from its state file <out>.state (same result as uninterrupted)"},
     [O_METRICS] = {"metrics", 0, "LIST", "comma-separated metrics to compute (default: all that apply)"},
     {NULL, 0, NULL, NULL},
 };
@@ -44,8 +60,10 @@ static int add_task_param(cJSON *obj, const char *kv) {
     char *end = NULL;
     double v = strtod(eq + 1, &end);
     cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    if (end != eq + 1 && *end == '\0') cJSON_AddNumberToObject(obj, key, v);
-    else cJSON_AddStringToObject(obj, key, eq + 1);
+    if (end != eq + 1 && *end == '\0')
+        cJSON_AddNumberToObject(obj, key, v);
+    else
+        cJSON_AddStringToObject(obj, key, eq + 1);
     return 0;
 }
 
@@ -66,70 +84,85 @@ int bb_cmd_run(int argc, char **argv) {
     bb_opt_init(&it, argc, argv);
     for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (id) {
-        case O_HELP:
-            bb_opt_help(stdout, "run --task TASK --method METHOD --budget N --out FILE [options]",
-                        "Run METHOD on TASK under a hard budget of N energy evaluations (gradient calls count\n"
-                        "too), score the final samples against the task's reference set and write a\n"
-                        "boltzbench.report/1 JSON report. Parameter precedence: defaults < per-task\n"
-                        "defaults < --config < --param. Exit status: 0 ok, 1 run failed (a report with\n"
-                        "status \"failed\" is still written when the method started), 2 usage error.",
-                        opts);
-            ret = 0;
-            goto out;
-        case O_TASK: cfg.task_id = it.arg; break;
-        case O_METHOD: cfg.method = it.arg; break;
-        case O_BUDGET:
-            if (bb_cli_parse_i64("--budget", it.arg, 1, &v)) goto out;
-            cfg.budget = v;
-            have_budget = 1;
-            break;
-        case O_SEED:
-            if (bb_cli_parse_i64("--seed", it.arg, 0, &v)) goto out;
-            cfg.seed = (uint64_t)v;
-            break;
-        case O_OUT: cfg.out_path = it.arg; break;
-        case O_PARAM:
-            if (n_kv == sizeof kvs / sizeof *kvs) { bb_cli_error("--param: too many"); goto out; }
-            kvs[n_kv++] = it.arg;
-            break;
-        case O_CONFIG: config_path = it.arg; break;
-        case O_TASK_PARAM:
-            if (add_task_param(task_params, it.arg)) goto out;
-            break;
-        case O_SAMPLES:
-            if (bb_cli_parse_i64("--samples", it.arg, 1, &v)) goto out;
-            cfg.n_samples = (size_t)v;
-            break;
-        case O_SAVE: cfg.samples_path = it.arg; break;
-        case O_THREADS:
-            if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) goto out;
-            omp_set_num_threads((int)v);
-            break;
-        case O_QUIET: quiet = 1; break;
-        case O_RESUME: cfg.resume = 1; break;
-        case O_METRICS: {
-            snprintf(metric_buf, sizeof metric_buf, "%s", it.arg);
-            n_metric_names = 0;
-            char *save = NULL;
-            for (char *tok = strtok_r(metric_buf, ",", &save); tok && n_metric_names < 64; tok = strtok_r(NULL, ",", &save))
-                metric_names[n_metric_names++] = tok;
-            if (n_metric_names == 0) { bb_cli_error("--metrics: empty list"); goto out; }
-            cfg.metrics = (const char *const *)metric_names;
-            cfg.n_metrics = n_metric_names;
-            break;
-        }
-        case BB_OPT_POSITIONAL:
-            bb_cli_error("run: unexpected argument '%s' (see --help)", it.positional);
-            goto out;
-        default:
-            bb_cli_error("%s", ctx.msg);
-            goto out;
+            case O_HELP:
+                bb_opt_help(stdout, "run --task TASK --method METHOD --budget N --out FILE [options]",
+                            "Run METHOD on TASK under a hard budget of N energy evaluations (gradient calls count\n"
+                            "too), score the final samples against the task's reference set and write a\n"
+                            "boltzbench.report/1 JSON report. Parameter precedence: defaults < per-task\n"
+                            "defaults < --config < --param. Exit status: 0 ok, 1 run failed (a report with\n"
+                            "status \"failed\" is still written when the method started), 2 usage error.",
+                            opts);
+                ret = 0;
+                goto out;
+            case O_TASK: cfg.task_id = it.arg; break;
+            case O_METHOD: cfg.method = it.arg; break;
+            case O_BUDGET:
+                if (bb_cli_parse_i64("--budget", it.arg, 1, &v)) goto out;
+                cfg.budget = v;
+                have_budget = 1;
+                break;
+            case O_SEED:
+                if (bb_cli_parse_i64("--seed", it.arg, 0, &v)) goto out;
+                cfg.seed = (uint64_t)v;
+                break;
+            case O_OUT: cfg.out_path = it.arg; break;
+            case O_PARAM:
+                if (n_kv == sizeof kvs / sizeof *kvs) {
+                    bb_cli_error("--param: too many");
+                    goto out;
+                }
+                kvs[n_kv++] = it.arg;
+                break;
+            case O_CONFIG: config_path = it.arg; break;
+            case O_TASK_PARAM:
+                if (add_task_param(task_params, it.arg)) goto out;
+                break;
+            case O_SAMPLES:
+                if (bb_cli_parse_i64("--samples", it.arg, 1, &v)) goto out;
+                cfg.n_samples = (size_t)v;
+                break;
+            case O_SAVE: cfg.samples_path = it.arg; break;
+            case O_THREADS:
+                if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) goto out;
+                omp_set_num_threads((int)v);
+                break;
+            case O_QUIET: quiet = 1; break;
+            case O_RESUME: cfg.resume = 1; break;
+            case O_METRICS: {
+                snprintf(metric_buf, sizeof metric_buf, "%s", it.arg);
+                n_metric_names = 0;
+                char *save = NULL;
+                for (char *tok = strtok_r(metric_buf, ",", &save); tok && n_metric_names < 64;
+                     tok = strtok_r(NULL, ",", &save))
+                    metric_names[n_metric_names++] = tok;
+                if (n_metric_names == 0) {
+                    bb_cli_error("--metrics: empty list");
+                    goto out;
+                }
+                cfg.metrics = (const char *const *)metric_names;
+                cfg.n_metrics = n_metric_names;
+                break;
+            }
+            case BB_OPT_POSITIONAL: bb_cli_error("run: unexpected argument '%s' (see --help)", it.positional); goto out;
+            default: bb_cli_error("%s", ctx.msg); goto out;
         }
     }
-    if (!cfg.task_id) { bb_cli_error("--task: required (see 'boltzbench tasks')"); goto out; }
-    if (!cfg.method) { bb_cli_error("--method: required (see 'boltzbench methods')"); goto out; }
-    if (!have_budget) { bb_cli_error("--budget: required (energy evaluations, > 0)"); goto out; }
-    if (!cfg.out_path) { bb_cli_error("--out: required (report path)"); goto out; }
+    if (!cfg.task_id) {
+        bb_cli_error("--task: required (see 'boltzbench tasks')");
+        goto out;
+    }
+    if (!cfg.method) {
+        bb_cli_error("--method: required (see 'boltzbench methods')");
+        goto out;
+    }
+    if (!have_budget) {
+        bb_cli_error("--budget: required (energy evaluations, > 0)");
+        goto out;
+    }
+    if (!cfg.out_path) {
+        bb_cli_error("--out: required (report path)");
+        goto out;
+    }
     const bb_method *m = bb_method_find(cfg.method);
     if (!m) {
         bb_cli_error("method '%s': unknown method (see 'boltzbench methods')", cfg.method);

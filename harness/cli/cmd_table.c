@@ -25,28 +25,37 @@ int bb_cmd_table(int argc, char **argv) {
     bb_opt_init(&it, argc, argv);
     for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (id) {
-        case O_HELP:
-            bb_opt_help(stdout, "table DIR [--format md|csv|latex|html] [--out FILE] [--svg-dir DIR]",
-                        "Aggregate every report (*.json, recursively) under DIR into one table per task and\n"
-                        "metric: rows are methods, columns are energy-evaluation budgets, cells are the mean over\n"
-                        "seeds +- the half-width of the t-based 95% CI (one seed: the value and n=1); the best\n"
-                        "cell of each column is marked. Reports of different harness versions are refused.\n"
-                        "The html format adds anytime curves and energy histograms (inline SVG).",
-                        opts);
-            return 0;
-        case O_FORMAT:
-            if (bb_table_format_parse(it.arg, &fmt, &ctx)) { bb_cli_error("%s", ctx.msg); return 2; }
-            break;
-        case O_OUT: out = it.arg; break;
-        case O_SVG: svg_dir = it.arg; break;
-        case BB_OPT_POSITIONAL:
-            if (dir) { bb_cli_error("table: one DIR only"); return 2; }
-            dir = it.positional;
-            break;
-        default: bb_cli_error("%s", ctx.msg); return 2;
+            case O_HELP:
+                bb_opt_help(stdout, "table DIR [--format md|csv|latex|html] [--out FILE] [--svg-dir DIR]",
+                            "Aggregate every report (*.json, recursively) under DIR into one table per task and\n"
+                            "metric: rows are methods, columns are energy-evaluation budgets, cells are the mean over\n"
+                            "seeds +- the half-width of the t-based 95% CI (one seed: the value and n=1); the best\n"
+                            "cell of each column is marked. Reports of different harness versions are refused.\n"
+                            "The html format adds anytime curves and energy histograms (inline SVG).",
+                            opts);
+                return 0;
+            case O_FORMAT:
+                if (bb_table_format_parse(it.arg, &fmt, &ctx)) {
+                    bb_cli_error("%s", ctx.msg);
+                    return 2;
+                }
+                break;
+            case O_OUT: out = it.arg; break;
+            case O_SVG: svg_dir = it.arg; break;
+            case BB_OPT_POSITIONAL:
+                if (dir) {
+                    bb_cli_error("table: one DIR only");
+                    return 2;
+                }
+                dir = it.positional;
+                break;
+            default: bb_cli_error("%s", ctx.msg); return 2;
         }
     }
-    if (!dir) { bb_cli_error("table: DIR required (e.g. results/quick)"); return 2; }
+    if (!dir) {
+        bb_cli_error("table: DIR required (e.g. results/quick)");
+        return 2;
+    }
     bb_rset rs;
     bb_agg agg = {0};
     bb_plot_set ps = {0};
@@ -61,7 +70,8 @@ int bb_cmd_table(int argc, char **argv) {
     if (!rc) rc = bb_table_write(fp, &rs, &agg, fmt, &ctx);
     if (fp && fclose(fp) != 0 && !rc) rc = BB_ERR(&ctx, BB_EIO, "table: write error");
     if (!rc) {
-        if (out) rc = bb_write_file_atomic(out, mem, len, &ctx);
+        if (out)
+            rc = bb_write_file_atomic(out, mem, len, &ctx);
         else if (fwrite(mem, 1, len, stdout) != len || fflush(stdout) != 0)
             rc = BB_ERR(&ctx, BB_EIO, "standard output: write error");
     }
@@ -69,6 +79,9 @@ int bb_cmd_table(int argc, char **argv) {
     bb_plots_free(&ps);
     bb_agg_free(&agg);
     bb_rset_free(&rs);
-    if (rc) { bb_cli_error("%s", ctx.msg); return 1; }
+    if (rc) {
+        bb_cli_error("%s", ctx.msg);
+        return 1;
+    }
     return 0;
 }

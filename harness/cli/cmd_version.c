@@ -25,7 +25,7 @@ int bb_cmd_version(int argc, char **argv) {
 #ifndef BB_GIT_COMMIT
 #define BB_GIT_COMMIT "unknown"
 #endif
-    printf("boltzbench %s\nreport schema %s\ngit commit %s\nOpenMP threads %d\n", BB_VERSION_STRING,
-           BB_REPORT_SCHEMA, BB_GIT_COMMIT, omp_get_max_threads());
+    printf("boltzbench %s\nreport schema %s\ngit commit %s\nOpenMP threads %d\n", BB_VERSION_STRING, BB_REPORT_SCHEMA,
+           BB_GIT_COMMIT, omp_get_max_threads());
     return 0;
 }

@@ -46,8 +46,10 @@ int bb_opt_next(bb_opt_iter *it, const bb_opt *table, bb_ctx *ctx) {
         return BB_OPT_ERROR;
     }
     if (table[idx].arg_name) {
-        if (inline_arg) it->arg = inline_arg;
-        else if (it->i < it->argc) it->arg = it->argv[it->i++];
+        if (inline_arg)
+            it->arg = inline_arg;
+        else if (it->i < it->argc)
+            it->arg = it->argv[it->i++];
         else {
             BB_ERR(ctx, BB_EINVAL, "%s: missing %s", a, table[idx].arg_name);
             return BB_OPT_ERROR;
@@ -92,8 +94,10 @@ int bb_opt_help_and_one(int argc, char **argv, const char *usage, const char *su
             *positional = it.positional;
             continue;
         }
-        if (id == BB_OPT_POSITIONAL) bb_cli_error("%s: at most one %s", argv[0], what);
-        else bb_cli_error("%s", ctx.msg);
+        if (id == BB_OPT_POSITIONAL)
+            bb_cli_error("%s: at most one %s", argv[0], what);
+        else
+            bb_cli_error("%s", ctx.msg);
         return 2;
     }
     return -1;

@@ -21,18 +21,18 @@
 
 typedef enum bb_status {
     BB_OK = 0,
-    BB_EINVAL = -1,     /* invalid argument, config value or CLI option */
-    BB_ENOMEM = -2,     /* allocation failed or a declared size exceeds a limit */
-    BB_EIO = -3,        /* file system error (open, read, write, rename, fsync) */
-    BB_EFORMAT = -4,    /* malformed file (JSON, npy, npz, prmtop, report) */
-    BB_EBUDGET = -5,    /* energy-evaluation budget exhausted: finish gracefully */
-    BB_ENAN = -6,       /* NaN energy or gradient, or NaN input */
-    BB_ENET = -7,       /* network transfer failed (HTTP error, connection refused) */
-    BB_EHASH = -8,      /* size or SHA-256 mismatch */
-    BB_ENOTFOUND = -9,  /* unknown id (task, method, dataset, metric) or missing file */
-    BB_EOFFLINE = -10,  /* offline mode forbids the network */
-    BB_ETIMEOUT = -11,  /* transfer stalled or timed out */
-    BB_EINTERNAL = -12, /* invariant violated (a bug) */
+    BB_EINVAL = -1,       /* invalid argument, config value or CLI option */
+    BB_ENOMEM = -2,       /* allocation failed or a declared size exceeds a limit */
+    BB_EIO = -3,          /* file system error (open, read, write, rename, fsync) */
+    BB_EFORMAT = -4,      /* malformed file (JSON, npy, npz, prmtop, report) */
+    BB_EBUDGET = -5,      /* energy-evaluation budget exhausted: finish gracefully */
+    BB_ENAN = -6,         /* NaN energy or gradient, or NaN input */
+    BB_ENET = -7,         /* network transfer failed (HTTP error, connection refused) */
+    BB_EHASH = -8,        /* size or SHA-256 mismatch */
+    BB_ENOTFOUND = -9,    /* unknown id (task, method, dataset, metric) or missing file */
+    BB_EOFFLINE = -10,    /* offline mode forbids the network */
+    BB_ETIMEOUT = -11,    /* transfer stalled or timed out */
+    BB_EINTERNAL = -12,   /* invariant violated (a bug) */
     BB_EUNSUPPORTED = -13 /* valid input that this build does not handle (dtype, format) */
 } bb_status;
 
@@ -45,10 +45,10 @@ const char *bb_status_name(int status);
  * (bb_ctx c = {0};). A failing function sets it once with the innermost, most
  * specific message; callers may prefix context with bb_ctx_prefix(). */
 typedef struct bb_ctx {
-    int code;          /* last status set, BB_OK when clean */
-    const char *file;  /* source location that raised it (for debugging) */
+    int code;         /* last status set, BB_OK when clean */
+    const char *file; /* source location that raised it (for debugging) */
     int line;
-    char msg[1024];    /* "<file or field>: <what>" */
+    char msg[1024]; /* "<file or field>: <what>" */
 } bb_ctx;
 
 /* Record an error; returns `code` so callers can `return BB_ERR(ctx, ...)`.
@@ -65,11 +65,11 @@ void bb_ctx_clear(bb_ctx *ctx);
  * builds, evaluate to the condition in release builds so callers can recover. */
 #ifdef NDEBUG
 #define BB_ALWAYS(x) (x)
-#define BB_NEVER(x) (x)
+#define BB_NEVER(x)  (x)
 #else
 #include <assert.h>
 #define BB_ALWAYS(x) ((x) ? 1 : (assert(0 && #x), 0))
-#define BB_NEVER(x) ((x) ? (assert(0 && #x), 1) : 0)
+#define BB_NEVER(x)  ((x) ? (assert(0 && #x), 1) : 0)
 #endif
 
 #endif /* BB_H */

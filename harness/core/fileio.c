@@ -26,11 +26,9 @@ static void fsync_dir_of(const char *path) {
 
 int bb_atomic_open(bb_atomic_file *af, const char *path, bb_ctx *ctx) {
     af->fp = NULL;
-    if (strlen(path) + 40 >= sizeof af->path)
-        return BB_ERR(ctx, BB_EINVAL, "%s: path too long", path);
+    if (strlen(path) + 40 >= sizeof af->path) return BB_ERR(ctx, BB_EINVAL, "%s: path too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
-    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld.%u", path, (long)getpid(),
-             atomic_fetch_add(&tmp_counter, 1u));
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1u));
     int fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return BB_ERR(ctx, BB_EIO, "%s: cannot create file: %s", path, strerror(errno));
     af->fp = fdopen(fd, "wb");
@@ -49,8 +47,7 @@ int bb_atomic_commit(bb_atomic_file *af, bb_ctx *ctx) {
     if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
         rc = BB_ERR(ctx, BB_EIO, "%s: write failed: %s", af->path, strerror(errno));
     }
-    if (fclose(af->fp) != 0 && rc == BB_OK)
-        rc = BB_ERR(ctx, BB_EIO, "%s: close failed: %s", af->path, strerror(errno));
+    if (fclose(af->fp) != 0 && rc == BB_OK) rc = BB_ERR(ctx, BB_EIO, "%s: close failed: %s", af->path, strerror(errno));
     af->fp = NULL;
     if (rc == BB_OK && rename(af->tmp, af->path) != 0)
         rc = BB_ERR(ctx, BB_EIO, "%s: rename failed: %s", af->path, strerror(errno));
@@ -86,8 +83,7 @@ int bb_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len
     *out = NULL;
     if (out_len) *out_len = 0;
     FILE *fp = fopen(path, "rb");
-    if (!fp) return BB_ERR(ctx, errno == ENOENT ? BB_ENOTFOUND : BB_EIO, "%s: cannot open: %s", path,
-                           strerror(errno));
+    if (!fp) return BB_ERR(ctx, errno == ENOENT ? BB_ENOTFOUND : BB_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(fp);
@@ -95,8 +91,7 @@ int bb_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len
     }
     if ((size_t)st.st_size > max_bytes) {
         fclose(fp);
-        return BB_ERR(ctx, BB_ENOMEM, "%s: file is %lld bytes, limit is %zu", path,
-                      (long long)st.st_size, max_bytes);
+        return BB_ERR(ctx, BB_ENOMEM, "%s: file is %lld bytes, limit is %zu", path, (long long)st.st_size, max_bytes);
     }
     size_t n = (size_t)st.st_size;
     char *buf = malloc(n + 1);
@@ -131,8 +126,7 @@ int bb_mkdir_p(const char *path, bb_ctx *ctx) {
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
         return BB_ERR(ctx, BB_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
     struct stat st;
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-        return BB_ERR(ctx, BB_EIO, "%s: not a directory", buf);
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return BB_ERR(ctx, BB_EIO, "%s: not a directory", buf);
     return BB_OK;
 }
 
@@ -155,8 +149,7 @@ void bb_sha256_hex(const void *data, size_t len, char out[65]) {
 int bb_sha256_file(const char *path, char out[65], bb_ctx *ctx) {
     out[0] = '\0';
     FILE *fp = fopen(path, "rb");
-    if (!fp) return BB_ERR(ctx, errno == ENOENT ? BB_ENOTFOUND : BB_EIO, "%s: cannot open: %s", path,
-                           strerror(errno));
+    if (!fp) return BB_ERR(ctx, errno == ENOENT ? BB_ENOTFOUND : BB_EIO, "%s: cannot open: %s", path, strerror(errno));
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
         EVP_MD_CTX_free(md);

@@ -8,9 +8,7 @@
 
 #include "harness/core/fileio.h"
 
-int bb_json_is_empty_object(const cJSON *j) {
-    return !j || (cJSON_IsObject(j) && j->child == NULL);
-}
+int bb_json_is_empty_object(const cJSON *j) { return !j || (cJSON_IsObject(j) && j->child == NULL); }
 
 int bb_json_parse(const char *text, const char *what, cJSON **out, bb_ctx *ctx) {
     const char *end = NULL;
@@ -37,7 +35,11 @@ int bb_json_read_file(const char *path, size_t max_bytes, cJSON **out, bb_ctx *c
 
 /* --- canonical form --------------------------------------------------------- */
 
-typedef struct { char *p; size_t len, cap; int oom; } sbuf;
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sbuf;
 
 static void sb_put(sbuf *b, const char *s, size_t n) {
     if (b->oom) return;
@@ -45,7 +47,10 @@ static void sb_put(sbuf *b, const char *s, size_t n) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1) cap *= 2;
         char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
         b->p = p;
         b->cap = cap;
     }
@@ -59,9 +64,15 @@ static void put_string(sbuf *b, const char *s) {
     sb_puts(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
-        if (*p == '"' || *p == '\\') { esc[0] = '\\'; esc[1] = (char)*p; sb_put(b, esc, 2); }
-        else if (*p < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", *p); sb_puts(b, esc); }
-        else sb_put(b, (const char *)p, 1);
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*p;
+            sb_put(b, esc, 2);
+        } else if (*p < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            sb_puts(b, esc);
+        } else
+            sb_put(b, (const char *)p, 1);
     }
     sb_puts(b, "\"");
 }
@@ -77,7 +88,10 @@ static void put_canon(sbuf *b, const cJSON *j) {
         size_t n = 0;
         for (const cJSON *c = j->child; c; c = c->next) n++;
         const cJSON **items = n ? malloc(n * sizeof *items) : NULL;
-        if (n && !items) { b->oom = 1; return; }
+        if (n && !items) {
+            b->oom = 1;
+            return;
+        }
         n = 0;
         for (const cJSON *c = j->child; c; c = c->next) items[n++] = c;
         if (n > 1) qsort(items, n, sizeof *items, cmp_items);
@@ -101,9 +115,15 @@ static void put_canon(sbuf *b, const cJSON *j) {
         put_string(b, j->valuestring);
     } else if (cJSON_IsNumber(j)) {
         double v = j->valuedouble;
-        if (!isfinite(v)) sb_puts(b, "null");
-        else if (v == floor(v) && fabs(v) < 9007199254740992.0) { snprintf(num, sizeof num, "%.0f", v); sb_puts(b, num); }
-        else { snprintf(num, sizeof num, "%.17g", v); sb_puts(b, num); }
+        if (!isfinite(v))
+            sb_puts(b, "null");
+        else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+            snprintf(num, sizeof num, "%.0f", v);
+            sb_puts(b, num);
+        } else {
+            snprintf(num, sizeof num, "%.17g", v);
+            sb_puts(b, num);
+        }
     } else if (cJSON_IsTrue(j)) {
         sb_puts(b, "true");
     } else if (cJSON_IsFalse(j)) {
@@ -116,8 +136,14 @@ static void put_canon(sbuf *b, const cJSON *j) {
 char *bb_json_canonical(const cJSON *j) {
     sbuf b = {0};
     put_canon(&b, j);
-    if (b.oom) { free(b.p); return NULL; }
-    if (!b.p) { b.p = malloc(1); if (b.p) b.p[0] = '\0'; }
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    if (!b.p) {
+        b.p = malloc(1);
+        if (b.p) b.p[0] = '\0';
+    }
     return b.p;
 }
 
@@ -132,7 +158,10 @@ int bb_json_write_file(const char *path, const cJSON *j, bb_ctx *ctx) {
     if (!s) return BB_ERR(ctx, BB_ENOMEM, "%s: cannot serialise JSON", path);
     size_t n = strlen(s);
     char *t = realloc(s, n + 2);
-    if (!t) { free(s); return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path); }
+    if (!t) {
+        free(s);
+        return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+    }
     t[n] = '\n';
     t[n + 1] = '\0';
     int rc = bb_write_file_atomic(path, t, n + 1, ctx);

@@ -29,11 +29,11 @@ typedef enum bb_param_type {
 extern const char *const BB_PARAM_TYPE_NAME[BB_PARAM_TYPE_COUNT];
 
 typedef struct bb_param_spec {
-    const char *name;   /* NULL terminates a table */
+    const char *name; /* NULL terminates a table */
     bb_param_type type;
-    const char *def;    /* default as JSON text: "0.01", "true", "\"rw\"", "[4,3,2]" */
-    double min, max;    /* inclusive bounds for numbers / list items (min > max: unbounded) */
-    const char *doc;    /* one line */
+    const char *def; /* default as JSON text: "0.01", "true", "\"rw\"", "[4,3,2]" */
+    double min, max; /* inclusive bounds for numbers / list items (min > max: unbounded) */
+    const char *doc; /* one line */
 } bb_param_spec;
 
 typedef struct bb_params {
@@ -42,14 +42,13 @@ typedef struct bb_params {
 
 /* Resolve. `owner` names the method in errors ("method mala"). task_defaults and
  * user may be NULL. On failure out->values is NULL. */
-int bb_params_resolve(const bb_param_spec *spec, const char *owner, const cJSON *task_defaults,
-                      const cJSON *user, bb_params *out, bb_ctx *ctx);
+int bb_params_resolve(const bb_param_spec *spec, const char *owner, const cJSON *task_defaults, const cJSON *user,
+                      bb_params *out, bb_ctx *ctx);
 void bb_params_free(bb_params *p);
 
 /* Parse "key=value" into obj[key] typed per spec (lists: "1,2,3" or "[1,2,3]").
  * Unknown key or unparsable value → error naming the key. */
-int bb_params_parse_kv(const bb_param_spec *spec, const char *owner, const char *kv, cJSON *obj,
-                       bb_ctx *ctx);
+int bb_params_parse_kv(const bb_param_spec *spec, const char *owner, const char *kv, cJSON *obj, bb_ctx *ctx);
 
 /* Accessors on resolved params (the name must be in the spec; programming errors abort
  * in debug builds and return 0 in release). */

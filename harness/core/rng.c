@@ -25,11 +25,17 @@ void bb_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out
         uint32_t n1 = lo1;
         uint32_t n2 = hi0 ^ c3 ^ k1;
         uint32_t n3 = lo0;
-        c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+        c0 = n0;
+        c1 = n1;
+        c2 = n2;
+        c3 = n3;
         k0 += PHILOX_W0;
         k1 += PHILOX_W1;
     }
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
 }
 
 void bb_rng_init(bb_rng *r, uint64_t seed, uint64_t stream) {

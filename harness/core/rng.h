@@ -26,10 +26,10 @@
 
 typedef struct bb_rng {
     uint32_t key[2];
-    uint32_t ctr[4];   /* ctr[0..1] block counter, ctr[2..3] stream id */
-    uint32_t buf[4];   /* current output block */
-    int idx;           /* next unused word of buf (4 = empty) */
-    int has_spare;     /* Box–Muller keeps its second normal */
+    uint32_t ctr[4]; /* ctr[0..1] block counter, ctr[2..3] stream id */
+    uint32_t buf[4]; /* current output block */
+    int idx;         /* next unused word of buf (4 = empty) */
+    int has_spare;   /* Box–Muller keeps its second normal */
     double spare;
 } bb_rng;
 

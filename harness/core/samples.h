@@ -9,10 +9,10 @@
 #include <stddef.h>
 
 typedef struct bb_samples {
-    size_t n;      /* N configurations */
-    size_t dof;    /* P particles × D dimensions */
-    double *x;     /* [N][dof], owned */
-    double *logw;  /* [N] or NULL (equal weights), owned */
+    size_t n;     /* N configurations */
+    size_t dof;   /* P particles × D dimensions */
+    double *x;    /* [N][dof], owned */
+    double *logw; /* [N] or NULL (equal weights), owned */
 } bb_samples;
 
 /* Allocate n × dof (zeroed) and, if weighted, n log-weights (zero). On failure

@@ -35,7 +35,8 @@ struct bb_align_ws {
 
 int bb_align_ws_alloc(int P, int D, bb_align_ws **out, bb_ctx *ctx) {
     *out = NULL;
-    if (P < 1 || D < 1 || D > 3) return BB_ERR(ctx, BB_EINVAL, "align: need P >= 1 and 1 <= D <= 3 (got P=%d, D=%d)", P, D);
+    if (P < 1 || D < 1 || D > 3)
+        return BB_ERR(ctx, BB_EINVAL, "align: need P >= 1 and 1 <= D <= 3 (got P=%d, D=%d)", P, D);
     bb_align_ws *w = calloc(1, sizeof *w);
     if (!w) return BB_ERR(ctx, BB_ENOMEM, "align: out of memory");
     size_t pd = (size_t)P * D;
@@ -51,8 +52,8 @@ int bb_align_ws_alloc(int P, int D, bb_align_ws **out, bb_ctx *ctx) {
     w->heap_c = malloc((size_t)P * sizeof(int));
     w->heap_p = malloc((size_t)P * sizeof(int));
     w->lapws = malloc(bb_lap_ws_size(P));
-    if (!w->xc || !w->yc || !w->yp || !w->cost || !w->perm || !w->prev || !w->best || !w->heap_c ||
-        !w->heap_p || !w->lapws) {
+    if (!w->xc || !w->yc || !w->yp || !w->cost || !w->perm || !w->prev || !w->best || !w->heap_c || !w->heap_p ||
+        !w->lapws) {
         bb_align_ws_free(w);
         return BB_ERR(ctx, BB_ENOMEM, "align: out of memory for P = %d", P);
     }
@@ -98,8 +99,8 @@ static double residual(int P, int D, const double *x, const double *y, const int
     return s;
 }
 
-int bb_kabsch(int P, int D, const double *x, const double *y, const int *perm, int reflections,
-              double *R, double *sqdist) {
+int bb_kabsch(int P, int D, const double *x, const double *y, const int *perm, int reflections, double *R,
+              double *sqdist) {
     double H[9] = {0};
     for (int i = 0; i < P; i++) {
         const double *yi = y + (size_t)(perm ? perm[i] : i) * D;
@@ -291,7 +292,8 @@ static int pair_frames(bb_align_ws *w, const bb_align_opts *o, double *best) {
                 for (int i = 0; i < 3; i++)
                     for (int j = 0; j < 3; j++) {
                         double v = 0.0;
-                        for (int k = 0; k < 3; k++) v += Fx[3 * k + i] * (k == 2 && mirror ? -1.0 : 1.0) * Fy[3 * k + j];
+                        for (int k = 0; k < 3; k++)
+                            v += Fx[3 * k + i] * (k == 2 && mirror ? -1.0 : 1.0) * Fy[3 * k + j];
                         R[3 * i + j] = v;
                     }
                 int rc = alternate(w, o, R, &sq);
@@ -307,8 +309,8 @@ static int pair_frames(bb_align_ws *w, const bb_align_opts *o, double *best) {
     return BB_OK;
 }
 
-int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_align_ws *w,
-                  double *sqdist, int *perm_out) {
+int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_align_ws *w, double *sqdist,
+                  int *perm_out) {
     int P = w->P, D = w->D;
     bb_center(P, D, x, w->xc);
     bb_center(P, D, y, w->yc);

@@ -70,8 +70,8 @@ static int alloc_like(const bb_wset *src, bb_wset *dst) {
     return BB_OK;
 }
 
-int bb_bootstrap2(const bb_wset *a, const bb_wset *b, int resample_b, bb_stat2_fn fn, void *user,
-                  int n_boot, uint64_t seed, uint64_t stream_base, double ci[2], bb_ctx *ctx) {
+int bb_bootstrap2(const bb_wset *a, const bb_wset *b, int resample_b, bb_stat2_fn fn, void *user, int n_boot,
+                  uint64_t seed, uint64_t stream_base, double ci[2], bb_ctx *ctx) {
     if (n_boot < 2) return BB_ERR(ctx, BB_EINVAL, "bootstrap: n_boot must be >= 2 (got %d)", n_boot);
     if (a->n == 0) return BB_ERR(ctx, BB_EINVAL, "bootstrap: empty sample set");
     double *vals = malloc((size_t)n_boot * sizeof *vals);

@@ -23,27 +23,27 @@
 
 #define ENERGY_NBINS 200
 
-#define DEF_ENERGY_W2                                                                              \
-    "energy_w2 = W2 between the 1-D distributions of reduced energies u = E/kT of the samples "  \
-    "(importance-weighted if log-weights are given) and of the reference set: sqrt of the exact " \
-    "optimal-transport cost with squared distance, computed by sorting (quantile coupling). "     \
-    "Configurations with u = +inf are excluded and counted in n_rejected. iDEM/BNEM 'E-W2' = "     \
-    "energy_w2^2; PITA and Adjoint Sampling 'energy W2' = energy_w2. ci95: percentile bootstrap, " \
+#define DEF_ENERGY_W2                                                                                                  \
+    "energy_w2 = W2 between the 1-D distributions of reduced energies u = E/kT of the samples "                        \
+    "(importance-weighted if log-weights are given) and of the reference set: sqrt of the exact "                      \
+    "optimal-transport cost with squared distance, computed by sorting (quantile coupling). "                          \
+    "Configurations with u = +inf are excluded and counted in n_rejected. iDEM/BNEM 'E-W2' = "                         \
+    "energy_w2^2; PITA and Adjoint Sampling 'energy W2' = energy_w2. ci95: percentile bootstrap, "                     \
     "200 resamples of both sets, seeded."
-#define DEF_ENERGY_W1                                                                              \
-    "energy_w1 = W1 (exact 1-D optimal transport with |.| cost, by sorting) between the reduced-"  \
-    "energy distributions of the samples (weighted if log-weights are given) and of the "          \
-    "reference set; u = +inf excluded and counted in n_rejected. ci95: percentile bootstrap, 200 " \
+#define DEF_ENERGY_W1                                                                                                  \
+    "energy_w1 = W1 (exact 1-D optimal transport with |.| cost, by sorting) between the reduced-"                      \
+    "energy distributions of the samples (weighted if log-weights are given) and of the "                              \
+    "reference set; u = +inf excluded and counted in n_rejected. ci95: percentile bootstrap, 200 "                     \
     "resamples of both sets, seeded."
-#define DEF_ENERGY_TV                                                                              \
-    "energy_tv = 1/2 sum_c |p_c - q_c| over a fixed grid of 200 equal-width bins spanning the "   \
-    "reference's [min, max] reduced energy plus one underflow and one overflow cell (sample mass " \
-    "outside the reference range counts there); samples weighted if log-weights are given; u = "   \
-    "+inf excluded and counted in n_rejected. ci95: percentile bootstrap, 200 resamples of both "  \
+#define DEF_ENERGY_TV                                                                                                  \
+    "energy_tv = 1/2 sum_c |p_c - q_c| over a fixed grid of 200 equal-width bins spanning the "                        \
+    "reference's [min, max] reduced energy plus one underflow and one overflow cell (sample mass "                     \
+    "outside the reference range counts there); samples weighted if log-weights are given; u = "                       \
+    "+inf excluded and counted in n_rejected. ci95: percentile bootstrap, 200 resamples of both "                      \
     "sets, seeded (grid fixed from the full reference)."
-#define DEF_ENERGY_HIST                                                                            \
-    "energy_histogram: densities of the reduced energies of the samples (weighted) and of the "   \
-    "reference on 200 equal-width bins spanning the reference's [min, max]; sample mass below and " \
+#define DEF_ENERGY_HIST                                                                                                \
+    "energy_histogram: densities of the reduced energies of the samples (weighted) and of the "                        \
+    "reference on 200 equal-width bins spanning the reference's [min, max]; sample mass below and "                    \
     "above that range in underflow_samples / overflow_samples. For plots; value is null."
 
 /* The two energy sets of an evaluation; returns 1 (skip) when inputs are missing. */
@@ -59,11 +59,11 @@ static int esets_load(const bb_eval_input *in, esets *e, int *skip, bb_ctx *ctx)
         *skip = 1;
         return BB_OK;
     }
-    int rc = bb_wset_energies(in->samples->n, in->u_samples, in->samples->logw, "sample energies",
-                              &e->a, &e->rej_a, ctx);
+    int rc =
+        bb_wset_energies(in->samples->n, in->u_samples, in->samples->logw, "sample energies", &e->a, &e->rej_a, ctx);
     if (!rc)
-        rc = bb_wset_energies(in->reference->n, in->u_reference, in->reference->logw,
-                              "reference energies", &e->b, &e->rej_b, ctx);
+        rc = bb_wset_energies(in->reference->n, in->u_reference, in->reference->logw, "reference energies", &e->b,
+                              &e->rej_b, ctx);
     return rc;
 }
 
@@ -109,8 +109,8 @@ static int stat_tv(const bb_wset *a, const bb_wset *b, void *user, double *out, 
 }
 
 /* Shared driver of the three scalar energy metrics. */
-static int energy_scalar(const bb_eval_input *in, cJSON *out, const char *name, const char *def,
-                         bb_stat2_fn fn, uint64_t stream, int tv, bb_ctx *ctx) {
+static int energy_scalar(const bb_eval_input *in, cJSON *out, const char *name, const char *def, bb_stat2_fn fn,
+                         uint64_t stream, int tv, bb_ctx *ctx) {
     esets e;
     int skip;
     int rc = esets_load(in, &e, &skip, ctx);
@@ -230,5 +230,4 @@ static int energy_hist_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx)
 const bb_metric bb_metric_energy_w2 = {"energy_w2", DEF_ENERGY_W2, 0, 1, 1, energy_w2_compute};
 const bb_metric bb_metric_energy_w1 = {"energy_w1", DEF_ENERGY_W1, 0, 1, 1, energy_w1_compute};
 const bb_metric bb_metric_energy_tv = {"energy_tv", DEF_ENERGY_TV, 0, 1, 1, energy_tv_compute};
-const bb_metric bb_metric_energy_histogram = {"energy_histogram", DEF_ENERGY_HIST, 0, 1, 1,
-                                              energy_hist_compute};
+const bb_metric bb_metric_energy_histogram = {"energy_histogram", DEF_ENERGY_HIST, 0, 1, 1, energy_hist_compute};

@@ -25,45 +25,45 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 
-#define DIST_NBINS 200
-#define DIST_BOOT_N 50
-#define DIST_MAX_VALUES 2000000 /* distances per side; configurations subsampled beyond */
-#define X_W2_NMAX 2000
-#define EQ_W2_NMAX 200
+#define DIST_NBINS         200
+#define DIST_BOOT_N        50
+#define DIST_MAX_VALUES    2000000 /* distances per side; configurations subsampled beyond */
+#define X_W2_NMAX          2000
+#define EQ_W2_NMAX         200
 #define EQ_W2_NMAX_LARGE_P 100 /* P > 20 (LJ-55): each pair alignment costs ~P² more */
-#define OT_BOOT_N 200
+#define OT_BOOT_N          200
 
-#define DEF_DIST_W2                                                                                \
-    "dist_w2 = W2 (exact 1-D optimal transport with squared cost, by sorting) between the "       \
-    "flattened multisets of all P(P-1)/2 interparticle distances of every sample configuration "   \
-    "(each distance carries its configuration's importance weight) and of every reference "       \
-    "configuration; configurations with u = +inf excluded (n_rejected); at most 2e6 distances per "  \
-    "side (seeded subsample of configurations beyond). ci95: percentile bootstrap over "           \
+#define DEF_DIST_W2                                                                                                    \
+    "dist_w2 = W2 (exact 1-D optimal transport with squared cost, by sorting) between the "                            \
+    "flattened multisets of all P(P-1)/2 interparticle distances of every sample configuration "                       \
+    "(each distance carries its configuration's importance weight) and of every reference "                            \
+    "configuration; configurations with u = +inf excluded (n_rejected); at most 2e6 distances per "                    \
+    "side (seeded subsample of configurations beyond). ci95: percentile bootstrap over "                               \
     "configurations, 200 resamples of both sets, seeded."
-#define DEF_DIST_TV                                                                                \
-    "dist_tv = 1/2 sum_c |p_c - q_c| of the flattened interparticle-distance histograms on 200 "  \
-    "equal-width bins spanning the reference's [min, max] distance plus underflow/overflow cells; " \
+#define DEF_DIST_TV                                                                                                    \
+    "dist_tv = 1/2 sum_c |p_c - q_c| of the flattened interparticle-distance histograms on 200 "                       \
+    "equal-width bins spanning the reference's [min, max] distance plus underflow/overflow cells; "                    \
     "weights and exclusions as dist_w2. ci95: bootstrap over configurations, 50 resamples."
-#define DEF_X_W2                                                                                   \
-    "x_w2 = sqrt of the exact optimal-transport cost (Jonker-Volgenant assignment, squared "       \
-    "Euclidean cost, no alignment) between equally weighted sets of n_samples sample and "         \
-    "reference configurations, each configuration centred (centroid removed) for translation-"    \
-    "invariant tasks, raw otherwise; weighted samples are first resampled (systematic); at most "  \
-    "2000 per side (seeded subsample without replacement; sizes equalised). iDEM 'x-W2'/'rawW2'. " \
-    "floor_ref_vs_ref: the same on two disjoint reference halves of floor_n configurations. "      \
-    "ci95: 200 bootstrap resamples of the n optimally matched pair costs, assignment held fixed "\
+#define DEF_X_W2                                                                                                       \
+    "x_w2 = sqrt of the exact optimal-transport cost (Jonker-Volgenant assignment, squared "                           \
+    "Euclidean cost, no alignment) between equally weighted sets of n_samples sample and "                             \
+    "reference configurations, each configuration centred (centroid removed) for translation-"                         \
+    "invariant tasks, raw otherwise; weighted samples are first resampled (systematic); at most "                      \
+    "2000 per side (seeded subsample without replacement; sizes equalised). iDEM 'x-W2'/'rawW2'. "                     \
+    "floor_ref_vs_ref: the same on two disjoint reference halves of floor_n configurations. "                          \
+    "ci95: 200 bootstrap resamples of the n optimally matched pair costs, assignment held fixed "                      \
     "(cheap and centred; ignores re-matching, so it understates the spread)."
-#define DEF_EQ_X_W2                                                                                \
-    "eq_x_w2 = sqrt of the exact optimal-transport cost (Jonker-Volgenant) between equally "      \
-    "weighted sample and reference sets whose pair cost is min over particle permutations (only " \
-    "if the task is permutation invariant) and orthogonal maps R (rotations AND reflections, no " \
-    "det fix) of sum_i |x_i - R y_perm(i)|^2 on centred configurations. Pair alignment: all P! "   \
-    "permutations with Kabsch when P <= 7 (exact); otherwise alternating Hungarian <-> Kabsch "    \
-    "(<= 20 rounds) from 1 + 2^D starts (identity and the principal-axes frame with every sign "  \
-    "choice), best kept (an upper bound). At most 200 per side (100 if P > 20; seeded subsample). "\
-    "Weighted "                                                                                   \
-    "samples resampled (systematic). floor_ref_vs_ref on disjoint reference halves. ci95: 200 "    \
-    "bootstrap resamples of the matched pair costs, assignment held fixed. Adjoint Sampling's geo-W2 is "  \
+#define DEF_EQ_X_W2                                                                                                    \
+    "eq_x_w2 = sqrt of the exact optimal-transport cost (Jonker-Volgenant) between equally "                           \
+    "weighted sample and reference sets whose pair cost is min over particle permutations (only "                      \
+    "if the task is permutation invariant) and orthogonal maps R (rotations AND reflections, no "                      \
+    "det fix) of sum_i |x_i - R y_perm(i)|^2 on centred configurations. Pair alignment: all P! "                       \
+    "permutations with Kabsch when P <= 7 (exact); otherwise alternating Hungarian <-> Kabsch "                        \
+    "(<= 20 rounds) from 1 + 2^D starts (identity and the principal-axes frame with every sign "                       \
+    "choice), best kept (an upper bound). At most 200 per side (100 if P > 20; seeded subsample). "                    \
+    "Weighted "                                                                                                        \
+    "samples resampled (systematic). floor_ref_vs_ref on disjoint reference halves. ci95: 200 "                        \
+    "bootstrap resamples of the matched pair costs, assignment held fixed. Adjoint Sampling's geo-W2 is "              \
     "the same quantity under its own alignment procedure (comparable only under equal procedure)."
 
 /* The particle geometry of the task, or 0 when the metrics do not apply. */
@@ -128,7 +128,7 @@ static int picks_cap(picks *p, size_t max, uint64_t seed, uint64_t stream, bb_ct
     size_t *sel = malloc(max * sizeof *sel), *idx = malloc(max * sizeof *idx);
     double *w = p->w ? malloc(max * sizeof *w) : NULL;
     int rc = (!sel || !idx || (p->w && !w)) ? BB_ERR(ctx, BB_ENOMEM, "distances: out of memory")
-                                           : bb_subsample_indices(p->n, max, NULL, seed, stream, sel, ctx);
+                                            : bb_subsample_indices(p->n, max, NULL, seed, stream, sel, ctx);
     if (!rc) {
         for (size_t i = 0; i < max; i++) {
             idx[i] = p->idx[sel[i]];
@@ -216,8 +216,7 @@ static int dist_metric(const bb_eval_input *in, cJSON *out, int tv, bb_ctx *ctx)
         rc = tv ? bb_bootstrap2(&a, &b, 1, fn, &g, DIST_BOOT_N, in->seed, BB_STREAM_DIST_TV, ci, ctx)
                 : bb_w1d_bootstrap(&a, &b, 2.0, BB_BOOT_N, in->seed, BB_STREAM_DIST_W2, ci, ctx);
     if (!rc) {
-        cJSON *o = bb_metric_entry(out, name, v, a.n, in->with_ci && ok ? ci : NULL,
-                                   tv ? DEF_DIST_TV : DEF_DIST_W2);
+        cJSON *o = bb_metric_entry(out, name, v, a.n, in->with_ci && ok ? ci : NULL, tv ? DEF_DIST_TV : DEF_DIST_W2);
         if (!o) {
             rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", name);
         } else {
@@ -234,13 +233,9 @@ static int dist_metric(const bb_eval_input *in, cJSON *out, int tv, bb_ctx *ctx)
     return rc;
 }
 
-static int dist_w2_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return dist_metric(in, out, 0, ctx);
-}
+static int dist_w2_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) { return dist_metric(in, out, 0, ctx); }
 
-static int dist_tv_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return dist_metric(in, out, 1, ctx);
-}
+static int dist_tv_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) { return dist_metric(in, out, 1, ctx); }
 
 /* ---- exact OT in configuration space -------------------------------------------- */
 
@@ -264,8 +259,8 @@ typedef struct {
 } eqcost;
 
 /* Pair-cost matrix: squared Euclidean (eq == NULL) or aligned (eq != NULL). */
-static int cost_matrix(size_t n, size_t dof, const double *A, const double *B, const eqcost *eq,
-                       double *C, bb_ctx *ctx) {
+static int cost_matrix(size_t n, size_t dof, const double *A, const double *B, const eqcost *eq, double *C,
+                       bb_ctx *ctx) {
     if (!eq) return bb_sqdist_matrix(n, n, dof, A, B, C, ctx);
     int fail = 0;
 #pragma omp parallel
@@ -376,8 +371,8 @@ static int ot_metric(const bb_eval_input *in, cJSON *out, int eq, bb_ctx *ctx) {
         if (!rc) rc = bb_ot_assign_mean((int)nf, C, &floor2, ctx);
     }
     if (!rc) {
-        cJSON *o = bb_metric_entry(out, name, sqrt(fmax(v2, 0.0)), n, in->with_ci ? ci : NULL,
-                                   eq ? DEF_EQ_X_W2 : DEF_X_W2);
+        cJSON *o =
+            bb_metric_entry(out, name, sqrt(fmax(v2, 0.0)), n, in->with_ci ? ci : NULL, eq ? DEF_EQ_X_W2 : DEF_X_W2);
         if (!o) {
             rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", name);
         } else {
@@ -400,13 +395,9 @@ out:
     return rc;
 }
 
-static int x_w2_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return ot_metric(in, out, 0, ctx);
-}
+static int x_w2_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) { return ot_metric(in, out, 0, ctx); }
 
-static int eq_x_w2_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return ot_metric(in, out, 1, ctx);
-}
+static int eq_x_w2_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) { return ot_metric(in, out, 1, ctx); }
 
 const bb_metric bb_metric_dist_w2 = {"dist_w2", DEF_DIST_W2, 0, 1, 1, dist_w2_compute};
 const bb_metric bb_metric_dist_tv = {"dist_tv", DEF_DIST_TV, 0, 1, 1, dist_tv_compute};

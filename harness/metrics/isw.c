@@ -20,14 +20,14 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 
-#define DEF_LOG_Z                                                                                  \
-    "log_z = log((1/N) sum_i exp(logw_i)) (log-mean-exp, computed stably) over all N samples, "    \
-    "with the method's log-weights logw = -u(x) - log q(x) taken as given (rejected samples "     \
-    "count in N with their weight, normally 0). An estimate of log Z, Z = integral exp(-u(x)) dx " \
+#define DEF_LOG_Z                                                                                                      \
+    "log_z = log((1/N) sum_i exp(logw_i)) (log-mean-exp, computed stably) over all N samples, "                        \
+    "with the method's log-weights logw = -u(x) - log q(x) taken as given (rejected samples "                          \
+    "count in N with their weight, normally 0). An estimate of log Z, Z = integral exp(-u(x)) dx "                     \
     "in the task's reduced units. ci95: percentile bootstrap, 200 resamples, seeded."
-#define DEF_ESS                                                                                    \
-    "ess_fraction = (sum_i w_i)^2 / (N sum_i w_i^2) with w_i = exp(logw_i) over all N samples "   \
-    "(Kish's effective sample size divided by N, in (0, 1]). ci95: percentile bootstrap, 200 "     \
+#define DEF_ESS                                                                                                        \
+    "ess_fraction = (sum_i w_i)^2 / (N sum_i w_i^2) with w_i = exp(logw_i) over all N samples "                        \
+    "(Kish's effective sample size divided by N, in (0, 1]). ci95: percentile bootstrap, 200 "                         \
     "resamples, seeded."
 
 int bb_log_mean_exp(size_t n, const double *logw, double *out) {
@@ -96,13 +96,9 @@ static int isw_metric(const bb_eval_input *in, cJSON *out, int ess, bb_ctx *ctx)
     return BB_OK;
 }
 
-static int log_z_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return isw_metric(in, out, 0, ctx);
-}
+static int log_z_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) { return isw_metric(in, out, 0, ctx); }
 
-static int ess_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return isw_metric(in, out, 1, ctx);
-}
+static int ess_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) { return isw_metric(in, out, 1, ctx); }
 
 const bb_metric bb_metric_log_z = {"log_z", DEF_LOG_Z, 1, 0, 1, log_z_compute};
 const bb_metric bb_metric_ess_fraction = {"ess_fraction", DEF_ESS, 1, 0, 1, ess_compute};

@@ -179,8 +179,8 @@ static int scan(int n, const double *C, int *plo, int *phi, int *cols, double *d
 
 /* Shortest augmenting path from free row start_i; updates v; returns the free
  * column reached (pred[] holds the path). cols, dp, vp: n-element scratch. */
-static int find_path(int n, const double *C, int start_i, const int *y, double *v, int *pred, int *cols,
-                     double *dp, double *vp) {
+static int find_path(int n, const double *C, int start_i, const int *y, double *v, int *pred, int *cols, double *dp,
+                     double *vp) {
     int lo = 0, hi = 0, final_j = -1, n_ready = 0;
     const double *ci = C + (size_t)start_i * n;
     for (int j = 0; j < n; j++) {

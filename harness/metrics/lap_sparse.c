@@ -25,7 +25,7 @@
 
 #include "harness/metrics/metric_lib.h"
 
-#define LAP_SPARSE_K 24
+#define LAP_SPARSE_K     24
 #define LAP_SPARSE_MIN_N 128
 
 typedef struct {

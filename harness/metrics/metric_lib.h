@@ -31,16 +31,16 @@ typedef struct cJSON cJSON;
 #define BB_STREAM_ENERGY_W2 UINT64_C(0x50010000)
 #define BB_STREAM_ENERGY_W1 UINT64_C(0x50020000)
 #define BB_STREAM_ENERGY_TV UINT64_C(0x50030000)
-#define BB_STREAM_DIST_W2 UINT64_C(0x50040000)
-#define BB_STREAM_DIST_TV UINT64_C(0x50050000)
-#define BB_STREAM_X_W2 UINT64_C(0x50060000)
-#define BB_STREAM_EQ_X_W2 UINT64_C(0x50070000)
-#define BB_STREAM_LOG_Z UINT64_C(0x50080000)
-#define BB_STREAM_ESS UINT64_C(0x50090000)
-#define BB_STREAM_MMD UINT64_C(0x500A0000)
-#define BB_STREAM_SINKHORN UINT64_C(0x500B0000)
-#define BB_STREAM_TICA UINT64_C(0x500C0000)
-#define BB_STREAM_MINIMA UINT64_C(0x500D0000)
+#define BB_STREAM_DIST_W2   UINT64_C(0x50040000)
+#define BB_STREAM_DIST_TV   UINT64_C(0x50050000)
+#define BB_STREAM_X_W2      UINT64_C(0x50060000)
+#define BB_STREAM_EQ_X_W2   UINT64_C(0x50070000)
+#define BB_STREAM_LOG_Z     UINT64_C(0x50080000)
+#define BB_STREAM_ESS       UINT64_C(0x50090000)
+#define BB_STREAM_MMD       UINT64_C(0x500A0000)
+#define BB_STREAM_SINKHORN  UINT64_C(0x500B0000)
+#define BB_STREAM_TICA      UINT64_C(0x500C0000)
+#define BB_STREAM_MINIMA    UINT64_C(0x500D0000)
 
 /* Number of bootstrap resamples for the CI of cheap (1-D) metrics. */
 #define BB_BOOT_N 200
@@ -50,10 +50,10 @@ typedef struct cJSON cJSON;
 /* N items of K values each, with optional per-item weights. Owns v and w when
  * built by the functions below (free with bb_wset_free). */
 typedef struct bb_wset {
-    size_t n;   /* N items */
-    size_t k;   /* K values per item */
-    double *v;  /* [N][K] */
-    double *w;  /* [N] non-negative weights, or NULL (equal) */
+    size_t n;  /* N items */
+    size_t k;  /* K values per item */
+    double *v; /* [N][K] */
+    double *w; /* [N] non-negative weights, or NULL (equal) */
 } bb_wset;
 
 void bb_wset_free(bb_wset *s); /* NULL-safe; zeroes the struct */
@@ -65,8 +65,8 @@ int bb_weights_from_log(size_t n, const double *logw, double **w, const char *wh
 
 /* Build the energy set of a sample: items with u = +INFINITY are excluded and counted
  * in *n_rejected; NaN or −INFINITY energies are errors naming `what`. logw may be NULL. */
-int bb_wset_energies(size_t n, const double *u, const double *logw, const char *what,
-                     bb_wset *out, size_t *n_rejected, bb_ctx *ctx);
+int bb_wset_energies(size_t n, const double *u, const double *logw, const char *what, bb_wset *out, size_t *n_rejected,
+                     bb_ctx *ctx);
 
 /* Kish effective sample size (Σw)²/Σw² of a weight vector (N if w == NULL). */
 double bb_kish_ess(size_t n, const double *w);
@@ -82,8 +82,8 @@ typedef int (*bb_stat2_fn)(const bb_wset *a, const bb_wset *b, void *user, doubl
  * ci = [q2.5, q97.5] (linear interpolation, numpy's default). Replicates run in
  * parallel (OpenMP, one replicate per iteration), so the result is independent of
  * the thread count. */
-int bb_bootstrap2(const bb_wset *a, const bb_wset *b, int resample_b, bb_stat2_fn fn, void *user,
-                  int n_boot, uint64_t seed, uint64_t stream_base, double ci[2], bb_ctx *ctx);
+int bb_bootstrap2(const bb_wset *a, const bb_wset *b, int resample_b, bb_stat2_fn fn, void *user, int n_boot,
+                  uint64_t seed, uint64_t stream_base, double ci[2], bb_ctx *ctx);
 
 /* Percentile 95% interval from n_boot replicate values (reordered in place): non-finite
  * replicates are dropped, and the interval is NaN unless at least half remain. */
@@ -96,8 +96,8 @@ double bb_quantile_sorted(const double *x, size_t n, double q);
 /* W_p^p between the weighted empirical distributions of a[na] and b[nb] (weights wa,
  * wb may be NULL = equal; normalised internally), computed exactly by sorting and
  * merging the quantile functions: ∫₀¹ |F_a⁻¹(t) − F_b⁻¹(t)|^p dt. p ≥ 1. */
-int bb_w1d_pow(size_t na, const double *a, const double *wa, size_t nb, const double *b,
-               const double *wb, double p, double *out, bb_ctx *ctx);
+int bb_w1d_pow(size_t na, const double *a, const double *wa, size_t nb, const double *b, const double *wb, double p,
+               double *out, bb_ctx *ctx);
 
 /* Same on weighted sets: every value of item i carries weight w_i / K. */
 int bb_wset_w1d_pow(const bb_wset *a, const bb_wset *b, double p, double *out, bb_ctx *ctx);
@@ -151,13 +151,11 @@ int bb_lap_solve_fast(int n, const double *C, int *x, double *cost, bb_ctx *ctx)
 /* ---- exact OT between equal-size sets (ot_exact.c) --------------------------- */
 
 /* C[i][j] = ‖A_i − B_j‖² for A [n][d], B [m][d]; OUT C [n][m] (caller-allocated). */
-int bb_sqdist_matrix(size_t n, size_t m, size_t d, const double *A, const double *B, double *C,
-                     bb_ctx *ctx);
+int bb_sqdist_matrix(size_t n, size_t m, size_t d, const double *A, const double *B, double *C, bb_ctx *ctx);
 /* Seeded choice of k of n items (stream `stream` of seed). w == NULL: without
  * replacement (first k of a Fisher–Yates shuffle; k <= n). w != NULL: systematic
  * resampling proportional to w (k may exceed n). OUT idx[k]. */
-int bb_subsample_indices(size_t n, size_t k, const double *w, uint64_t seed, uint64_t stream,
-                         size_t *idx, bb_ctx *ctx);
+int bb_subsample_indices(size_t n, size_t k, const double *w, uint64_t seed, uint64_t stream, size_t *idx, bb_ctx *ctx);
 /* Exact min_σ (1/n) Σ_i C[i][σ(i)] for a dense n × n cost. */
 int bb_ot_assign_mean(int n, const double *C, double *mean, bb_ctx *ctx);
 /* Exact W2² between equally weighted A [n][d] and B [n][d] (squared Euclidean cost). */
@@ -170,8 +168,8 @@ int bb_ot_assign_mean_ci(int n, const double *C, int n_boot, uint64_t seed, uint
                          double ci[2], bb_ctx *ctx);
 /* Percentile bootstrap 95% CI of sqrt(assignment mean) of a fixed n × n cost matrix:
  * replicate r resamples rows (stream base + 2r) and columns (base + 2r + 1). */
-int bb_ot_bootstrap_sqrt(int n, const double *C, int n_boot, uint64_t seed, uint64_t stream_base,
-                         double ci[2], bb_ctx *ctx);
+int bb_ot_bootstrap_sqrt(int n, const double *C, int n_boot, uint64_t seed, uint64_t stream_base, double ci[2],
+                         bb_ctx *ctx);
 
 /* ---- rigid and permutational alignment (align.c) ---------------------------- */
 
@@ -182,8 +180,8 @@ void bb_center(int P, int D, const double *x, double *out);
  * centred x, y (σ = perm, NULL: identity). reflections = 0 restricts R to proper
  * rotations (det fix). OUT sqdist (may be NULL): the minimal sum. D ∈ {1, 2, 3}.
  * Returns BB_EINTERNAL only if LAPACK's SVD fails. */
-int bb_kabsch(int P, int D, const double *x, const double *y, const int *perm, int reflections,
-              double *R, double *sqdist);
+int bb_kabsch(int P, int D, const double *x, const double *y, const int *perm, int reflections, double *R,
+              double *sqdist);
 
 typedef struct bb_align_opts {
     int reflections;      /* 1: minimise over O(D) (rotations and reflections); 0: SO(D) */
@@ -202,8 +200,7 @@ void bb_align_ws_free(bb_align_ws *ws); /* NULL-safe */
  * the centred configurations (P × D, sizes from ws). Exact for P <= exhaustive_max_p,
  * otherwise the multi-start alternating heuristic described in align.c (an upper
  * bound). OUT sqdist; OUT perm (may be NULL): σ. RMSD = sqrt(sqdist / P). */
-int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_align_ws *ws,
-                  double *sqdist, int *perm);
+int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_align_ws *ws, double *sqdist, int *perm);
 
 /* ---- point clouds for distribution metrics (points.c) ----------------------- */
 
@@ -211,9 +208,8 @@ int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_a
  * counted in *n_rejected (u may be NULL), a seeded subsample without replacement
  * (stream `stream`) when more than nmax remain, each configuration centred when task
  * (may be NULL) is translation invariant with P >= 2, weights from s->logw. */
-int bb_points_load(const bb_samples *s, const double *u, const bb_task *task, size_t nmax,
-                   uint64_t seed, uint64_t stream, const char *what, bb_wset *out,
-                   size_t *n_rejected, bb_ctx *ctx);
+int bb_points_load(const bb_samples *s, const double *u, const bb_task *task, size_t nmax, uint64_t seed,
+                   uint64_t stream, const char *what, bb_wset *out, size_t *n_rejected, bb_ctx *ctx);
 
 /* ---- importance sampling, kernels, entropic OT (isw.c, mmd.c, sinkhorn.c) ---- */
 
@@ -223,13 +219,13 @@ int bb_log_mean_exp(size_t n, const double *logw, double *out);
 /* Median of the squared distances over the n(n−1)/2 distinct pairs of X [n][d]. */
 int bb_median_sqdist(size_t n, size_t d, const double *X, double *h2, bb_ctx *ctx);
 /* Weighted V-statistic MMD² with kernel exp(−‖x − y‖²/(2 h2)); wx, wy may be NULL. */
-int bb_mmd2_v(size_t n, size_t m, size_t d, const double *X, const double *wx, const double *Y,
-              const double *wy, double h2, double *out, bb_ctx *ctx);
+int bb_mmd2_v(size_t n, size_t m, size_t d, const double *X, const double *wx, const double *Y, const double *wy,
+              double h2, double *out, bb_ctx *ctx);
 /* Sinkhorn–Knopp on cost C [n][m] scaled by max(C), regularisation reg, marginals a, b
  * (each summing to 1). OUT cost = Σ P_ij C_ij (unscaled C); iters and err (final
  * column-marginal L2 error) may be NULL. */
-int bb_sinkhorn(size_t n, size_t m, const double *C, const double *a, const double *b, double reg,
-                int max_iter, double stop, double *cost, int *iters, double *err, bb_ctx *ctx);
+int bb_sinkhorn(size_t n, size_t m, const double *C, const double *a, const double *b, double reg, int max_iter,
+                double stop, double *cost, int *iters, double *err, bb_ctx *ctx);
 
 /* ---- minima: relaxation, deduplication, coverage (minima.c) ------------------- */
 
@@ -245,21 +241,20 @@ enum { BB_RELAX_CONVERGED = 0, BB_RELAX_NOT_CONVERGED = 1, BB_RELAX_REJECTED = 2
  * with infinite energy, left unchanged), status[n] (BB_RELAX_*). *n_evals is
  * INCREMENTED by the number of energy(+gradient) evaluations (the evaluator's cost).
  * Errors of the energy (NaN) are returned with ctx set. */
-int bb_relax(const bb_task *t, size_t n, double *x, double *u, int *status, int64_t *n_evals,
-             const bb_relax_opts *o, bb_ctx *ctx);
+int bb_relax(const bb_task *t, size_t n, double *x, double *u, int *status, int64_t *n_evals, const bb_relax_opts *o,
+             bb_ctx *ctx);
 
 /* How minima of a task are compared (from its invariance flags). */
 typedef struct bb_min_dist {
     int P, D, dof;
-    int aligned;       /* 1: centroid, orthogonal map and permutation removed (align.c) */
+    int aligned; /* 1: centroid, orthogonal map and permutation removed (align.c) */
     bb_align_opts opts;
 } bb_min_dist;
 int bb_min_dist_init(bb_min_dist *md, const bb_task *t, bb_ctx *ctx);
 /* RMSD = sqrt(min Σ_i ‖x_i − R y_σ(i)‖² / P) (aligned) or ‖x − y‖/√P; ws from
  * bb_align_ws_alloc(P, D) when aligned (else may be NULL). robust > 0: if the RMSD
  * found stays above `robust`, the alignment also tries atom-pair frames (align.c). */
-int bb_min_rmsd(const bb_min_dist *md, const double *x, const double *y, bb_align_ws *ws, double robust,
-                double *rmsd);
+int bb_min_rmsd(const bb_min_dist *md, const double *x, const double *y, bb_align_ws *ws, double robust, double *rmsd);
 
 /* Distinct minima sorted by energy, with a hit count per minimum. */
 typedef struct bb_minima {
@@ -274,16 +269,16 @@ void bb_minima_init(bb_minima *m, const bb_task *t);
 void bb_minima_free(bb_minima *m); /* NULL-safe */
 /* Add a minimum: merged into an existing one when |Δu| <= utol and RMSD <= rtol
  * (its count grows by `count`), else inserted. OUT is_new, index (may be NULL). */
-int bb_minima_add(bb_minima *m, const double *x, double u, int64_t count, double utol, double rtol,
-                  bb_align_ws *ws, int *is_new, size_t *index, bb_ctx *ctx);
+int bb_minima_add(bb_minima *m, const double *x, double u, int64_t count, double utol, double rtol, bb_align_ws *ws,
+                  int *is_new, size_t *index, bb_ctx *ctx);
 /* Coverage between generated minima (weighted by count) and reference minima:
  * OUT cov_r[k] = fraction of references with min RMSD <= deltas[k] (COV-R),
  * cov_p[k] = count-weighted fraction of generated with min RMSD <= deltas[k] (COV-P),
  * amr_r / amr_p = mean min RMSD; min_r [ref->n] / min_p [gen->n] (may be NULL).
  * *n_aligned (may be NULL) is incremented by the alignments performed. */
-int bb_minima_coverage(const bb_minima *gen, const bb_minima *ref, size_t nd, const double *deltas,
-                       double *cov_r, double *cov_p, double *amr_r, double *amr_p, double *min_r,
-                       double *min_p, int64_t *n_aligned, bb_ctx *ctx);
+int bb_minima_coverage(const bb_minima *gen, const bb_minima *ref, size_t nd, const double *deltas, double *cov_r,
+                       double *cov_p, double *amr_r, double *amr_p, double *min_r, double *min_p, int64_t *n_aligned,
+                       bb_ctx *ctx);
 
 /* Catalogue file (minima_io.c): gzip JSON "boltzbench.minima/1", written atomically.
  * provenance (may be NULL) is copied. bb_minima_read initialises m for task t; OUT
@@ -304,9 +299,9 @@ int bb_minima_catalogue_path(const bb_task *t, char *out, size_t len);
 /* Molecular features: distances of atom pairs, then (sin, cos) of dihedral quadruples. */
 typedef struct bb_feature_spec {
     int n_pairs;
-    const int *pairs;  /* [n_pairs][2] atom indices */
+    const int *pairs; /* [n_pairs][2] atom indices */
     int n_dihedrals;
-    const int *quads;  /* [n_dihedrals][4] atom indices (D = 3) */
+    const int *quads; /* [n_dihedrals][4] atom indices (D = 3) */
 } bb_feature_spec;
 int bb_features_dim(const bb_feature_spec *f); /* n_pairs + 2 n_dihedrals */
 /* F [n][dim(f)] from configurations x [n][n_atoms·dim]. */
@@ -331,7 +326,7 @@ void bb_tica_free(bb_tica *m); /* NULL-safe */
 /* What a task provides for the TICA metric: features and lag (reference set in
  * trajectory order). */
 typedef struct bb_tica_task_spec {
-    const char *task;     /* task name ("aldp-pita") */
+    const char *task; /* task name ("aldp-pita") */
     bb_feature_spec features;
     int lag;
 } bb_tica_task_spec;
@@ -351,7 +346,7 @@ int bb_metric_higher_is_better(const char *entry, const bb_metric *family);
 /* Add {name: {"value": v, "n_samples": n, "ci95": [lo, hi] (if ci), "definition": def}}
  * to out and return the new object (for metric-specific fields), or NULL when out of
  * memory. Non-finite values become null. */
-cJSON *bb_metric_entry(cJSON *out, const char *name, double value, size_t n_samples,
-                       const double *ci, const char *definition);
+cJSON *bb_metric_entry(cJSON *out, const char *name, double value, size_t n_samples, const double *ci,
+                       const char *definition);
 
 #endif

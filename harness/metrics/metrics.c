@@ -108,8 +108,8 @@ int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char 
 int bb_metric_higher_is_better(const char *entry, const bb_metric *family) {
     /* entries of a family whose direction differs from the family's own */
     static const char *const lower[] = {"amr_recall", "amr_precision", "tica_w2_ic1", "tica_w2_ic2", NULL};
-    static const char *const higher[] = {"minima_recall", "minima_precision", "minima_distinct",
-                                         "minima_global_found", "log_z", "ess_fraction", NULL};
+    static const char *const higher[] = {
+        "minima_recall", "minima_precision", "minima_distinct", "minima_global_found", "log_z", "ess_fraction", NULL};
     for (size_t k = 0; entry && lower[k]; k++)
         if (!strcmp(entry, lower[k])) return 0;
     for (size_t k = 0; entry && higher[k]; k++)
@@ -117,8 +117,8 @@ int bb_metric_higher_is_better(const char *entry, const bb_metric *family) {
     return family ? family->higher_is_better : 0;
 }
 
-cJSON *bb_metric_entry(cJSON *out, const char *name, double value, size_t n_samples,
-                       const double *ci, const char *definition) {
+cJSON *bb_metric_entry(cJSON *out, const char *name, double value, size_t n_samples, const double *ci,
+                       const char *definition) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     int ok = bb_json_add_number(o, "value", value) != NULL;

@@ -31,11 +31,11 @@ typedef struct bb_eval_input {
 } bb_eval_input;
 
 typedef struct bb_metric {
-    const char *name;        /* "energy_w2" */
-    const char *definition;  /* exact definition, copied into reports */
-    int higher_is_better;    /* direction for compare/leaderboard */
-    int needs_reference;     /* 1: skipped (with a note) when no reference set */
-    int cheap;               /* 1: run at every anytime checkpoint */
+    const char *name;       /* "energy_w2" */
+    const char *definition; /* exact definition, copied into reports */
+    int higher_is_better;   /* direction for compare/leaderboard */
+    int needs_reference;    /* 1: skipped (with a note) when no reference set */
+    int cheap;              /* 1: run at every anytime checkpoint */
     /* Add {name: {"value": v, "n_samples": n, "ci95": [lo, hi]?, ...}} entries to out.
      * A family may add several related names at once. */
     int (*compute)(const bb_eval_input *in, cJSON *out, bb_ctx *ctx);

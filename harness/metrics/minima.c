@@ -34,7 +34,7 @@
 
 /* ---- relaxation --------------------------------------------------------------- */
 
-#define RELAX_RESTARTS 3
+#define RELAX_RESTARTS   3
 #define ROBUST_COV_DELTA 0.25 /* the headline δ of minima_recall */
 
 typedef struct {
@@ -60,8 +60,8 @@ static lbfgsfloatval_t relax_eval(void *instance, const lbfgsfloatval_t *x, lbfg
     return u;
 }
 
-int bb_relax(const bb_task *t, size_t n, double *x, double *u, int *status, int64_t *n_evals,
-             const bb_relax_opts *o, bb_ctx *ctx) {
+int bb_relax(const bb_task *t, size_t n, double *x, double *u, int *status, int64_t *n_evals, const bb_relax_opts *o,
+             bb_ctx *ctx) {
     int dof = t->dof;
     int64_t total = 0;
     int fail = 0;
@@ -144,8 +144,7 @@ int bb_min_dist_init(bb_min_dist *md, const bb_task *t, bb_ctx *ctx) {
     (void)ctx;
 }
 
-int bb_min_rmsd(const bb_min_dist *md, const double *x, const double *y, bb_align_ws *ws, double robust,
-                double *rmsd) {
+int bb_min_rmsd(const bb_min_dist *md, const double *x, const double *y, bb_align_ws *ws, double robust, double *rmsd) {
     double sq = 0.0;
     if (md->aligned) {
         bb_align_opts o = md->opts;
@@ -200,8 +199,8 @@ void bb_minima_free(bb_minima *m) {
     memset(m, 0, sizeof *m);
 }
 
-int bb_minima_add(bb_minima *m, const double *x, double u, int64_t count, double utol, double rtol,
-                  bb_align_ws *ws, int *is_new, size_t *index, bb_ctx *ctx) {
+int bb_minima_add(bb_minima *m, const double *x, double u, int64_t count, double utol, double rtol, bb_align_ws *ws,
+                  int *is_new, size_t *index, bb_ctx *ctx) {
     /* entries are kept sorted by u: compare only with |Δu| <= utol */
     size_t lo = 0, hi = m->n;
     while (lo < hi) {
@@ -267,8 +266,8 @@ static int cmp_cand(const void *a, const void *b) {
 }
 
 /* best[i] = min_j RMSD(A_i, B_j), exact, by branch and bound on the signature bound. */
-static int min_rmsd_all(const bb_min_dist *md, size_t na, const double *A, const double *sa, size_t nb,
-                        const double *B, const double *sb, double *best, int64_t *n_aligned) {
+static int min_rmsd_all(const bb_min_dist *md, size_t na, const double *A, const double *sa, size_t nb, const double *B,
+                        const double *sb, double *best, int64_t *n_aligned) {
     int fail = 0;
     int64_t aligned = 0;
 #pragma omp parallel reduction(+ : aligned)
@@ -311,9 +310,9 @@ static int min_rmsd_all(const bb_min_dist *md, size_t na, const double *A, const
     return fail;
 }
 
-int bb_minima_coverage(const bb_minima *gen, const bb_minima *ref, size_t nd, const double *deltas,
-                       double *cov_r, double *cov_p, double *amr_r, double *amr_p, double *min_r,
-                       double *min_p, int64_t *n_aligned, bb_ctx *ctx) {
+int bb_minima_coverage(const bb_minima *gen, const bb_minima *ref, size_t nd, const double *deltas, double *cov_r,
+                       double *cov_p, double *amr_r, double *amr_p, double *min_r, double *min_p, int64_t *n_aligned,
+                       bb_ctx *ctx) {
     if (ref->n == 0 || gen->n == 0) return BB_ERR(ctx, BB_EINVAL, "coverage: empty minima set");
     const bb_min_dist *md = &ref->md;
     size_t P = (size_t)(md->P > 0 ? md->P : 1);

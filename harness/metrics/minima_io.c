@@ -19,7 +19,7 @@
 #include "harness/core/fileio.h"
 #include "harness/metrics/metric_lib.h"
 
-#define CATALOGUE_MAX_GZ (64u << 20)   /* compressed bytes */
+#define CATALOGUE_MAX_GZ   (64u << 20)  /* compressed bytes */
 #define CATALOGUE_MAX_JSON (512u << 20) /* decompressed bytes */
 
 cJSON *bb_json_exact_number(double v) {
@@ -132,8 +132,7 @@ int bb_minima_write(const char *path, const bb_minima *m, const char *task_id, d
         cJSON *xs = bb_json_exact_doubles(m->x + k * (size_t)m->dof, m->dof), *uj = bb_json_exact_number(m->u[k]);
         ok = uj && cJSON_AddItemToObject(o, "u", uj);
         if (!ok) cJSON_Delete(uj);
-        ok = ok && xs &&
-             cJSON_AddNumberToObject(o, "count", (double)m->count[k]) && cJSON_AddItemToObject(o, "x", xs);
+        ok = ok && xs && cJSON_AddNumberToObject(o, "count", (double)m->count[k]) && cJSON_AddItemToObject(o, "x", xs);
         if (!ok) cJSON_Delete(xs); /* not attached: AddItemToObject is the last step */
     }
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
@@ -165,7 +164,8 @@ int bb_minima_read(const char *path, const bb_task *t, bb_minima *m, cJSON **met
     cJSON *schema = cJSON_GetObjectItem(root, "schema"), *arr = cJSON_GetObjectItem(root, "minima");
     if (!cJSON_IsString(schema) || strcmp(schema->valuestring, "boltzbench.minima/1") != 0) {
         cJSON_Delete(root);
-        return BB_ERR(ctx, BB_EFORMAT, "%s: schema is not boltzbench.minima/1 (HINT: rebuild with 'boltzbench minima')", path);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: schema is not boltzbench.minima/1 (HINT: rebuild with 'boltzbench minima')",
+                      path);
     }
     if (!cJSON_IsArray(arr)) {
         cJSON_Delete(root);
@@ -183,10 +183,12 @@ int bb_minima_read(const char *path, const bb_task *t, bb_minima *m, cJSON **met
     m->cap = n ? n : 1;
     cJSON *it;
     cJSON_ArrayForEach(it, arr) {
-        cJSON *u = cJSON_GetObjectItem(it, "u"), *c = cJSON_GetObjectItem(it, "count"), *x = cJSON_GetObjectItem(it, "x");
+        cJSON *u = cJSON_GetObjectItem(it, "u"), *c = cJSON_GetObjectItem(it, "count"),
+              *x = cJSON_GetObjectItem(it, "x");
         if (!cJSON_IsNumber(u) || !cJSON_IsArray(x) || cJSON_GetArraySize(x) != m->dof ||
             (k > 0 && u->valuedouble < m->u[k - 1])) {
-            rc = BB_ERR(ctx, BB_EFORMAT, "%s: minima[%zu]: need 'u' (ascending) and 'x' with %d numbers", path, k, m->dof);
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: minima[%zu]: need 'u' (ascending) and 'x' with %d numbers", path, k,
+                        m->dof);
             break;
         }
         m->u[k] = u->valuedouble;

@@ -29,32 +29,33 @@
 #define BB_SOURCE_DIR "."
 #endif
 
-#define MINIMA_NREF_MAX 512
-#define MINIMA_ND 21 /* δ = 0, 0.125, …, 2.5 */
-#define MINIMA_HEADLINE_K 2 /* δ = 0.25 */
+#define MINIMA_NREF_MAX   512
+#define MINIMA_ND         21 /* δ = 0, 0.125, …, 2.5 */
+#define MINIMA_HEADLINE_K 2  /* δ = 0.25 */
 
-#define DEF_MINIMA_COMMON                                                                          \
-    "Generated minima: 2 x n_reference samples (seeded; systematic resampling by weight; u = +inf " \
-    "excluded) relaxed by L-BFGS (liblbfgs, converged when max|grad u| <= 1e-4) under the task's "  \
-    "energy, deduplicated (|du| <= utol and RMSD <= rtol of the catalogue). References: the <= 512 " \
-    "lowest catalogue minima. RMSD = sqrt(min over centroid shift, rotations+reflections and "      \
+#define DEF_MINIMA_COMMON                                                                                              \
+    "Generated minima: 2 x n_reference samples (seeded; systematic resampling by weight; u = +inf "                    \
+    "excluded) relaxed by L-BFGS (liblbfgs, converged when max|grad u| <= 1e-4) under the task's "                     \
+    "energy, deduplicated (|du| <= utol and RMSD <= rtol of the catalogue). References: the <= 512 "                   \
+    "lowest catalogue minima. RMSD = sqrt(min over centroid shift, rotations+reflections and "                         \
     "particle permutations of mean squared particle displacement), in the task's length unit."
-#define DEF_MINIMA_RECALL                                                                          \
-    "minima_recall = COV-R(delta) = fraction of reference minima with a generated minimum within " \
+#define DEF_MINIMA_RECALL                                                                                              \
+    "minima_recall = COV-R(delta) = fraction of reference minima with a generated minimum within "                     \
     "RMSD delta; value at delta = 0.25, curve over delta = 0, 0.125, ..., 2.5. " DEF_MINIMA_COMMON
-#define DEF_MINIMA_PRECISION                                                                       \
-    "minima_precision = COV-P(delta) = fraction of relaxed generated samples (with multiplicity) "  \
-    "whose minimum lies within RMSD delta of a reference minimum; value at delta = 0.25, curve "    \
+#define DEF_MINIMA_PRECISION                                                                                           \
+    "minima_precision = COV-P(delta) = fraction of relaxed generated samples (with multiplicity) "                     \
+    "whose minimum lies within RMSD delta of a reference minimum; value at delta = 0.25, curve "                       \
     "over the same grid. " DEF_MINIMA_COMMON
-#define DEF_AMR_RECALL                                                                             \
-    "amr_recall = AMR-R = mean over reference minima of the RMSD to the nearest generated "       \
+#define DEF_AMR_RECALL                                                                                                 \
+    "amr_recall = AMR-R = mean over reference minima of the RMSD to the nearest generated "                            \
     "minimum. " DEF_MINIMA_COMMON
-#define DEF_AMR_PRECISION                                                                          \
-    "amr_precision = AMR-P = mean over relaxed generated samples (with multiplicity) of the RMSD " \
+#define DEF_AMR_PRECISION                                                                                              \
+    "amr_precision = AMR-P = mean over relaxed generated samples (with multiplicity) of the RMSD "                     \
     "to the nearest reference minimum. " DEF_MINIMA_COMMON
-#define DEF_MINIMA_DISTINCT "minima_distinct = number of distinct minima among the relaxed generated samples. " DEF_MINIMA_COMMON
-#define DEF_MINIMA_GLOBAL                                                                          \
-    "minima_global_found = 1 if a generated minimum is within rtol RMSD of the catalogue's "       \
+#define DEF_MINIMA_DISTINCT                                                                                            \
+    "minima_distinct = number of distinct minima among the relaxed generated samples. " DEF_MINIMA_COMMON
+#define DEF_MINIMA_GLOBAL                                                                                              \
+    "minima_global_found = 1 if a generated minimum is within rtol RMSD of the catalogue's "                           \
     "lowest-energy minimum, else 0. " DEF_MINIMA_COMMON
 
 int bb_minima_catalogue_path(const bb_task *t, char *out, size_t len) {
@@ -64,8 +65,8 @@ int bb_minima_catalogue_path(const bb_task *t, char *out, size_t len) {
     return (w > 0 && (size_t)w < len) ? BB_OK : BB_EINVAL;
 }
 
-static cJSON *curve_entry(cJSON *out, const char *name, const double *deltas, const double *cov,
-                          size_t n_samples, const char *def) {
+static cJSON *curve_entry(cJSON *out, const char *name, const double *deltas, const double *cov, size_t n_samples,
+                          const char *def) {
     cJSON *o = bb_metric_entry(out, name, cov[MINIMA_HEADLINE_K], n_samples, NULL, def);
     if (!o) return NULL;
     cJSON *d = cJSON_CreateDoubleArray(deltas, MINIMA_ND), *c = cJSON_CreateDoubleArray(cov, MINIMA_ND);
@@ -176,19 +177,20 @@ static int minima_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
             rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory");
             goto out;
         }
-        rc = bb_minima_coverage(&gen, &cat, MINIMA_ND, deltas, cov_r, cov_p, &amr_r, &amr_p, min_r, NULL,
-                                &aligned, ctx);
+        rc =
+            bb_minima_coverage(&gen, &cat, MINIMA_ND, deltas, cov_r, cov_p, &amr_r, &amr_p, min_r, NULL, &aligned, ctx);
         min_r0 = min_r[0];
         free(min_r);
         if (rc) goto out;
     } else {
         for (int k = 0; k < MINIMA_ND; k++) cov_r[k] = cov_p[k] = 0.0;
     }
-    int ok = curve_entry(out, "minima_recall", deltas, cov_r, nrel, DEF_MINIMA_RECALL) != NULL &&
-             curve_entry(out, "minima_precision", deltas, cov_p, nrel, DEF_MINIMA_PRECISION) != NULL &&
-             bb_metric_entry(out, "amr_recall", amr_r, nrel, NULL, DEF_AMR_RECALL) != NULL &&
-             bb_metric_entry(out, "amr_precision", amr_p, nrel, NULL, DEF_AMR_PRECISION) != NULL &&
-             bb_metric_entry(out, "minima_global_found", min_r0 <= rtol ? 1.0 : 0.0, nrel, NULL, DEF_MINIMA_GLOBAL) != NULL;
+    int ok =
+        curve_entry(out, "minima_recall", deltas, cov_r, nrel, DEF_MINIMA_RECALL) != NULL &&
+        curve_entry(out, "minima_precision", deltas, cov_p, nrel, DEF_MINIMA_PRECISION) != NULL &&
+        bb_metric_entry(out, "amr_recall", amr_r, nrel, NULL, DEF_AMR_RECALL) != NULL &&
+        bb_metric_entry(out, "amr_precision", amr_p, nrel, NULL, DEF_AMR_PRECISION) != NULL &&
+        bb_metric_entry(out, "minima_global_found", min_r0 <= rtol ? 1.0 : 0.0, nrel, NULL, DEF_MINIMA_GLOBAL) != NULL;
     cJSON *o = ok ? bb_metric_entry(out, "minima_distinct", (double)gen.n, nrel, NULL, DEF_MINIMA_DISTINCT) : NULL;
     if (o) {
         cJSON_AddNumberToObject(o, "n_reference", (double)nref);

@@ -23,16 +23,16 @@
 #include "harness/metrics/metrics.h"
 #include "harness/core/rng.h"
 
-#define MMD_NMAX 1000
+#define MMD_NMAX     1000
 #define MMD_MEDIAN_N 1000
-#define MMD_BOOT_N 100
+#define MMD_BOOT_N   100
 
-#define DEF_MMD                                                                                    \
-    "mmd = sqrt of the weighted V-statistic MMD^2 with the Gaussian kernel exp(-|x-y|^2/(2h^2)), " \
-    "h^2 = median squared distance over distinct pairs of the first 1000 pooled points (median "   \
-    "heuristic); samples importance-weighted if log-weights are given, reference uniform; at most " \
-    "1000 configurations per side (seeded subsample without replacement), u = +inf excluded "      \
-    "(n_rejected), centred coordinates for translation-invariant tasks, no alignment. ci95: 100 "   \
+#define DEF_MMD                                                                                                        \
+    "mmd = sqrt of the weighted V-statistic MMD^2 with the Gaussian kernel exp(-|x-y|^2/(2h^2)), "                     \
+    "h^2 = median squared distance over distinct pairs of the first 1000 pooled points (median "                       \
+    "heuristic); samples importance-weighted if log-weights are given, reference uniform; at most "                    \
+    "1000 configurations per side (seeded subsample without replacement), u = +inf excluded "                          \
+    "(n_rejected), centred coordinates for translation-invariant tasks, no alignment. ci95: 100 "                      \
     "bootstrap resamples (multinomial counts on both sides), seeded."
 
 static int cmp_double(const void *a, const void *b) {
@@ -62,8 +62,8 @@ int bb_median_sqdist(size_t n, size_t d, const double *X, double *h2, bb_ctx *ct
 }
 
 /* K[i][j] = exp(−‖x_i − y_j‖²/(2h²)) into a caller-allocated n × m array. */
-static int kernel_matrix(size_t n, size_t m, size_t d, const double *X, const double *Y, double h2,
-                         double *K, bb_ctx *ctx) {
+static int kernel_matrix(size_t n, size_t m, size_t d, const double *X, const double *Y, double h2, double *K,
+                         bb_ctx *ctx) {
     int rc = bb_sqdist_matrix(n, m, d, X, Y, K, ctx);
     if (rc) return rc;
     double f = -0.5 / h2;
@@ -92,11 +92,11 @@ static void normalise(size_t n, double *p) {
     for (size_t i = 0; i < n; i++) p[i] /= s;
 }
 
-int bb_mmd2_v(size_t n, size_t m, size_t d, const double *X, const double *wx, const double *Y,
-              const double *wy, double h2, double *out, bb_ctx *ctx) {
+int bb_mmd2_v(size_t n, size_t m, size_t d, const double *X, const double *wx, const double *Y, const double *wy,
+              double h2, double *out, bb_ctx *ctx) {
     if (n == 0 || m == 0) return BB_ERR(ctx, BB_EINVAL, "mmd: empty set");
-    double *Kxx = malloc(n * n * sizeof *Kxx), *Kxy = malloc(n * m * sizeof *Kxy),
-           *Kyy = malloc(m * m * sizeof *Kyy), *a = malloc(n * sizeof *a), *b = malloc(m * sizeof *b);
+    double *Kxx = malloc(n * n * sizeof *Kxx), *Kxy = malloc(n * m * sizeof *Kxy), *Kyy = malloc(m * m * sizeof *Kyy),
+           *a = malloc(n * sizeof *a), *b = malloc(m * sizeof *b);
     int rc = BB_OK;
     if (!Kxx || !Kxy || !Kyy || !a || !b) {
         rc = BB_ERR(ctx, BB_ENOMEM, "mmd: out of memory for %zu x %zu", n, m);
@@ -123,11 +123,11 @@ static int mmd_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
     bb_wset A = {0}, B = {0};
     size_t rej_a, rej_b;
     double *pool = NULL, *Kxx = NULL, *Kxy = NULL, *Kyy = NULL, *a = NULL, *b = NULL, *vals = NULL;
-    int rc = bb_points_load(in->samples, in->u_samples, in->task, MMD_NMAX, in->seed,
-                            BB_STREAM_MMD + 0xFFFFu, "samples", &A, &rej_a, ctx);
+    int rc = bb_points_load(in->samples, in->u_samples, in->task, MMD_NMAX, in->seed, BB_STREAM_MMD + 0xFFFFu,
+                            "samples", &A, &rej_a, ctx);
     if (!rc)
-        rc = bb_points_load(in->reference, in->u_reference, in->task, MMD_NMAX, in->seed,
-                            BB_STREAM_MMD + 0xFFFEu, "reference", &B, &rej_b, ctx);
+        rc = bb_points_load(in->reference, in->u_reference, in->task, MMD_NMAX, in->seed, BB_STREAM_MMD + 0xFFFEu,
+                            "reference", &B, &rej_b, ctx);
     if (rc) goto out;
     size_t n = A.n, m = B.n, d = A.k;
     double massA = 0.0;

@@ -17,8 +17,7 @@
 
 static int cmp_double(const void *a, const void *b);
 
-int bb_sqdist_matrix(size_t n, size_t m, size_t d, const double *A, const double *B, double *C,
-                     bb_ctx *ctx) {
+int bb_sqdist_matrix(size_t n, size_t m, size_t d, const double *A, const double *B, double *C, bb_ctx *ctx) {
     /* Bᵀ ([d][m]) so the inner loop runs over j contiguously and vectorises; each
      * entry is Σ_k (a_ik − b_jk)² summed in k order: exact differences, no
      * ‖a‖² + ‖b‖² − 2a·b cancellation, identical on any thread count. */
@@ -66,8 +65,8 @@ int bb_sqdist_matrix(size_t n, size_t m, size_t d, const double *A, const double
     return BB_OK;
 }
 
-int bb_subsample_indices(size_t n, size_t k, const double *w, uint64_t seed, uint64_t stream,
-                         size_t *idx, bb_ctx *ctx) {
+int bb_subsample_indices(size_t n, size_t k, const double *w, uint64_t seed, uint64_t stream, size_t *idx,
+                         bb_ctx *ctx) {
     if (k > n && !w) return BB_ERR(ctx, BB_EINVAL, "subsample: %zu items requested from %zu", k, n);
     if (n == 0 || k == 0) return k ? BB_ERR(ctx, BB_EINVAL, "subsample: empty set") : BB_OK;
     bb_rng r;
@@ -127,7 +126,7 @@ int bb_ot_assign_mean_ci(int n, const double *C, int n_boot, uint64_t seed, uint
     if (!rc) {
         *mean = cost / n;
         for (int i = 0; i < n; i++) pc[i] = C[(size_t)i * n + x[i]];
-        /* resample the matched pairs (assignment held fixed) */
+            /* resample the matched pairs (assignment held fixed) */
 #pragma omp parallel for schedule(static)
         for (int r = 0; r < n_boot; r++) {
             bb_rng g;
@@ -161,8 +160,8 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-int bb_ot_bootstrap_sqrt(int n, const double *C, int n_boot, uint64_t seed, uint64_t stream_base,
-                         double ci[2], bb_ctx *ctx) {
+int bb_ot_bootstrap_sqrt(int n, const double *C, int n_boot, uint64_t seed, uint64_t stream_base, double ci[2],
+                         bb_ctx *ctx) {
     if (n < 1 || n_boot < 2) return BB_ERR(ctx, BB_EINVAL, "OT bootstrap: need n >= 1 and n_boot >= 2");
     double *vals = malloc((size_t)n_boot * sizeof *vals);
     int *codes = calloc((size_t)n_boot, sizeof *codes);

@@ -13,9 +13,8 @@
 #include "harness/metrics/metric_lib.h"
 #include "tasks/task.h"
 
-int bb_points_load(const bb_samples *s, const double *u, const bb_task *task, size_t nmax,
-                   uint64_t seed, uint64_t stream, const char *what, bb_wset *out,
-                   size_t *n_rejected, bb_ctx *ctx) {
+int bb_points_load(const bb_samples *s, const double *u, const bb_task *task, size_t nmax, uint64_t seed,
+                   uint64_t stream, const char *what, bb_wset *out, size_t *n_rejected, bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
     *n_rejected = 0;
     double *w = NULL;

@@ -23,26 +23,27 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 
-#define SK_NMAX 1000
-#define SK_REG 0.05
+#define SK_NMAX    1000
+#define SK_REG     0.05
 #define SK_MAXITER 1000
-#define SK_STOP 1e-9
+#define SK_STOP    1e-9
 
-#define DEF_SINKHORN                                                                               \
-    "sinkhorn = sqrt(sum_ij P_ij C_ij), C = squared Euclidean distance between configurations "    \
-    "(centred for translation-invariant tasks, no alignment), P = Sinkhorn-Knopp plan for cost "    \
-    "C/max(C) with entropic regularisation eps = 0.05 (POT sinkhorn2 convention), marginals: "     \
-    "samples' normalised importance weights (uniform if none) and uniform reference; <= 1000 "     \
-    "iterations, stop when the column-marginal L2 error < 1e-9 (checked every 10). At most 1000 "   \
-    "configurations per side (seeded subsample), u = +inf excluded (n_rejected). No ci95 (each "   \
+#define DEF_SINKHORN                                                                                                   \
+    "sinkhorn = sqrt(sum_ij P_ij C_ij), C = squared Euclidean distance between configurations "                        \
+    "(centred for translation-invariant tasks, no alignment), P = Sinkhorn-Knopp plan for cost "                       \
+    "C/max(C) with entropic regularisation eps = 0.05 (POT sinkhorn2 convention), marginals: "                         \
+    "samples' normalised importance weights (uniform if none) and uniform reference; <= 1000 "                         \
+    "iterations, stop when the column-marginal L2 error < 1e-9 (checked every 10). At most 1000 "                      \
+    "configurations per side (seeded subsample), u = +inf excluded (n_rejected). No ci95 (each "                       \
     "resample would need a new Sinkhorn solve)."
 
-int bb_sinkhorn(size_t n, size_t m, const double *C, const double *a, const double *b, double reg,
-                int max_iter, double stop, double *cost, int *iters, double *err_out, bb_ctx *ctx) {
+int bb_sinkhorn(size_t n, size_t m, const double *C, const double *a, const double *b, double reg, int max_iter,
+                double stop, double *cost, int *iters, double *err_out, bb_ctx *ctx) {
     if (n == 0 || m == 0 || !(reg > 0.0)) return BB_ERR(ctx, BB_EINVAL, "sinkhorn: empty set or reg <= 0");
     double cmax = 0.0;
     for (size_t k = 0; k < n * m; k++) {
-        if (!isfinite(C[k]) || C[k] < 0.0) return BB_ERR(ctx, BB_EINVAL, "sinkhorn: cost %zu is negative or not finite", k);
+        if (!isfinite(C[k]) || C[k] < 0.0)
+            return BB_ERR(ctx, BB_EINVAL, "sinkhorn: cost %zu is negative or not finite", k);
         if (C[k] > cmax) cmax = C[k];
     }
     if (cmax == 0.0) cmax = 1.0;
@@ -125,11 +126,11 @@ static int sinkhorn_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
     bb_wset A = {0}, B = {0};
     size_t rej_a, rej_b;
     double *C = NULL, *a = NULL, *b = NULL;
-    int rc = bb_points_load(in->samples, in->u_samples, in->task, SK_NMAX, in->seed,
-                            BB_STREAM_SINKHORN + 0xFFFFu, "samples", &A, &rej_a, ctx);
+    int rc = bb_points_load(in->samples, in->u_samples, in->task, SK_NMAX, in->seed, BB_STREAM_SINKHORN + 0xFFFFu,
+                            "samples", &A, &rej_a, ctx);
     if (!rc)
-        rc = bb_points_load(in->reference, in->u_reference, in->task, SK_NMAX, in->seed,
-                            BB_STREAM_SINKHORN + 0xFFFEu, "reference", &B, &rej_b, ctx);
+        rc = bb_points_load(in->reference, in->u_reference, in->task, SK_NMAX, in->seed, BB_STREAM_SINKHORN + 0xFFFEu,
+                            "reference", &B, &rej_b, ctx);
     if (rc) goto out;
     size_t n = A.n, m = B.n;
     double sa = 0.0;

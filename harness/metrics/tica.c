@@ -22,9 +22,7 @@
 
 #include "harness/metrics/metric_lib.h"
 
-int bb_features_dim(const bb_feature_spec *f) {
-    return f->n_pairs + 2 * f->n_dihedrals;
-}
+int bb_features_dim(const bb_feature_spec *f) { return f->n_pairs + 2 * f->n_dihedrals; }
 
 /* IUPAC dihedral of a-b-c-d in (−π, π]: atan2(|b2| b1·(b2×b3), (b1×b2)·(b2×b3)),
  * b1 = b − a, b2 = c − b, b3 = d − c (as MDTraj / Blondel & Karplus). */
@@ -51,9 +49,11 @@ int bb_features_compute(const bb_feature_spec *f, int n_atoms, int dim, size_t n
                         bb_ctx *ctx) {
     int k = bb_features_dim(f);
     for (int p = 0; p < 2 * f->n_pairs; p++)
-        if (f->pairs[p] < 0 || f->pairs[p] >= n_atoms) return BB_ERR(ctx, BB_EINVAL, "features: pair atom %d out of range", f->pairs[p]);
+        if (f->pairs[p] < 0 || f->pairs[p] >= n_atoms)
+            return BB_ERR(ctx, BB_EINVAL, "features: pair atom %d out of range", f->pairs[p]);
     for (int q = 0; q < 4 * f->n_dihedrals; q++)
-        if (f->quads[q] < 0 || f->quads[q] >= n_atoms) return BB_ERR(ctx, BB_EINVAL, "features: dihedral atom %d out of range", f->quads[q]);
+        if (f->quads[q] < 0 || f->quads[q] >= n_atoms)
+            return BB_ERR(ctx, BB_EINVAL, "features: dihedral atom %d out of range", f->quads[q]);
     if (f->n_dihedrals && dim != 3) return BB_ERR(ctx, BB_EINVAL, "features: dihedrals need D = 3 (got %d)", dim);
     size_t dof = (size_t)n_atoms * dim;
     for (size_t i = 0; i < n; i++) {
@@ -86,7 +86,8 @@ void bb_tica_free(bb_tica *m) {
 
 int bb_tica_fit(size_t T, int k, const double *F, int lag, double eps, int max_dim, bb_tica *out, bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
-    if (lag < 1 || (size_t)lag >= T) return BB_ERR(ctx, BB_EINVAL, "tica: lag %d needs a trajectory longer than the lag (T = %zu)", lag, T);
+    if (lag < 1 || (size_t)lag >= T)
+        return BB_ERR(ctx, BB_EINVAL, "tica: lag %d needs a trajectory longer than the lag (T = %zu)", lag, T);
     if (k < 1) return BB_ERR(ctx, BB_EINVAL, "tica: no features");
     size_t N = T - (size_t)lag, kk = (size_t)k;
     double *mu = calloc(kk, sizeof *mu), *C0 = calloc(kk * kk, sizeof *C0), *Ct = calloc(kk * kk, sizeof *Ct);
@@ -134,7 +135,8 @@ int bb_tica_fit(size_t T, int k, const double *F, int lag, double eps, int max_d
         goto out;
     }
     /* Ct_trans = Lᵀ C0t L  (r × r) */
-    double *tmp = malloc(kk * (size_t)r * sizeof *tmp), *Tr = malloc((size_t)r * r * sizeof *Tr), *ev = malloc((size_t)r * sizeof *ev);
+    double *tmp = malloc(kk * (size_t)r * sizeof *tmp), *Tr = malloc((size_t)r * r * sizeof *Tr),
+           *ev = malloc((size_t)r * sizeof *ev);
     if (!tmp || !Tr || !ev) {
         free(tmp);
         free(Tr);

@@ -24,21 +24,21 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 
-#define TICA_NMAX 1000
-#define TICA_HBINS 50
+#define TICA_NMAX      1000
+#define TICA_HBINS     50
 #define TICA_OT_BOOT_N 200
 
-#define DEF_TICA_W2                                                                                \
-    "tica_w2 = sqrt of the exact OT cost (squared Euclidean, Jonker-Volgenant) between sample and " \
-    "reference projections on the first two TICA components (kinetic-map scaled); TICA fitted on " \
-    "the reference set as a trajectory at the task's lag with deeptime's symmetrised estimator "    \
-    "(eps = 1e-6 rank cut, <= 40 dims); <= 1000 per side (seeded subsample; weighted samples "      \
+#define DEF_TICA_W2                                                                                                    \
+    "tica_w2 = sqrt of the exact OT cost (squared Euclidean, Jonker-Volgenant) between sample and "                    \
+    "reference projections on the first two TICA components (kinetic-map scaled); TICA fitted on "                     \
+    "the reference set as a trajectory at the task's lag with deeptime's symmetrised estimator "                       \
+    "(eps = 1e-6 rank cut, <= 40 dims); <= 1000 per side (seeded subsample; weighted samples "                         \
     "resampled systematically); u = +inf excluded. ci95: 200 resamples of the matched pair costs (assignment fixed)."
-#define DEF_TICA_W2_IC                                                                             \
-    "tica_w2_ic<k> = exact 1-D W2 (by sorting, importance-weighted) between sample and reference " \
+#define DEF_TICA_W2_IC                                                                                                 \
+    "tica_w2_ic<k> = exact 1-D W2 (by sorting, importance-weighted) between sample and reference "                     \
     "projections on TICA component k (same fit as tica_w2). ci95: 200 bootstrap resamples."
-#define DEF_TICA_HIST                                                                              \
-    "tica_histogram: 2-D densities of sample (weighted) and reference projections on TICA "       \
+#define DEF_TICA_HIST                                                                                                  \
+    "tica_histogram: 2-D densities of sample (weighted) and reference projections on TICA "                            \
     "components 1-2, 50 x 50 bins spanning the reference's range; value null (for plots)."
 
 /* Tasks that provide TICA features. Empty until the peptide tasks land; a row is
@@ -106,8 +106,11 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     if (rc) goto out;
     int nc = model.k_out < 2 ? model.k_out : 2;
     /* samples (u = +inf excluded), all of them, with weights */
-    rc = bb_points_load(in->samples, in->u_samples, NULL, (size_t)-1, in->seed, BB_STREAM_TICA + 0xFFFFu, "samples", &pa, &rej, ctx);
-    if (!rc) rc = bb_points_load(R, in->u_reference, NULL, (size_t)-1, in->seed, BB_STREAM_TICA + 0xFFFEu, "reference", &pr, &rej_r, ctx);
+    rc = bb_points_load(in->samples, in->u_samples, NULL, (size_t)-1, in->seed, BB_STREAM_TICA + 0xFFFFu, "samples",
+                        &pa, &rej, ctx);
+    if (!rc)
+        rc = bb_points_load(R, in->u_reference, NULL, (size_t)-1, in->seed, BB_STREAM_TICA + 0xFFFEu, "reference", &pr,
+                            &rej_r, ctx);
     if (rc) goto out;
     Fs = malloc((pa.n ? pa.n : 1) * (size_t)k * sizeof *Fs);
     double *Fr2 = realloc(Fr, (pr.n ? pr.n : 1) * (size_t)k * sizeof *Fr);
@@ -140,9 +143,12 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
         bb_wset a = {pa.n, 1, c1, pa.w}, b = {pr.n, 1, c1 + pa.n, NULL};
         double v, ci[2] = {NAN, NAN};
         rc = stat_w2_1d(&a, &b, NULL, &v, ctx);
-        if (!rc && in->with_ci) rc = bb_w1d_bootstrap(&a, &b, 2.0, BB_BOOT_N, in->seed, BB_STREAM_TICA + 0x1000u * (uint64_t)(c + 1), ci, ctx);
+        if (!rc && in->with_ci)
+            rc = bb_w1d_bootstrap(&a, &b, 2.0, BB_BOOT_N, in->seed, BB_STREAM_TICA + 0x1000u * (uint64_t)(c + 1), ci,
+                                  ctx);
         if (rc) goto out;
-        if (!bb_metric_entry(out, c == 0 ? "tica_w2_ic1" : "tica_w2_ic2", v, pa.n, in->with_ci ? ci : NULL, DEF_TICA_W2_IC)) {
+        if (!bb_metric_entry(out, c == 0 ? "tica_w2_ic1" : "tica_w2_ic2", v, pa.n, in->with_ci ? ci : NULL,
+                             DEF_TICA_W2_IC)) {
             rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
             goto out;
         }

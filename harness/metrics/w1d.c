@@ -27,8 +27,7 @@ static int cmp_vw(const void *a, const void *b) {
 }
 
 /* Sorted (value, cumulative weight) pairs with the last cumulative set to exactly 1. */
-static int prepare(size_t n, const double *x, const double *w, size_t k, const char *what,
-                   vw **out, bb_ctx *ctx) {
+static int prepare(size_t n, const double *x, const double *w, size_t k, const char *what, vw **out, bb_ctx *ctx) {
     *out = NULL;
     vw *p = malloc((n ? n : 1) * sizeof *p);
     if (!p) return BB_ERR(ctx, BB_ENOMEM, "w1d: out of memory for %zu values", n);
@@ -62,8 +61,8 @@ static int prepare(size_t n, const double *x, const double *w, size_t k, const c
     return BB_OK;
 }
 
-static int w1d_core(size_t na, const double *a, const double *wa, size_t ka, size_t nb,
-                    const double *b, const double *wb, size_t kb, double p, double *out, bb_ctx *ctx) {
+static int w1d_core(size_t na, const double *a, const double *wa, size_t ka, size_t nb, const double *b,
+                    const double *wb, size_t kb, double p, double *out, bb_ctx *ctx) {
     if (!(p >= 1.0)) return BB_ERR(ctx, BB_EINVAL, "w1d: p must be >= 1 (got %g)", p);
     vw *A = NULL, *B = NULL;
     int rc = prepare(na, a, wa, ka, "first set", &A, ctx);
@@ -90,16 +89,15 @@ static int w1d_core(size_t na, const double *a, const double *wa, size_t ka, siz
     return BB_OK;
 }
 
-int bb_w1d_pow(size_t na, const double *a, const double *wa, size_t nb, const double *b,
-               const double *wb, double p, double *out, bb_ctx *ctx) {
+int bb_w1d_pow(size_t na, const double *a, const double *wa, size_t nb, const double *b, const double *wb, double p,
+               double *out, bb_ctx *ctx) {
     return w1d_core(na, a, wa, 1, nb, b, wb, 1, p, out, ctx);
 }
 
 int bb_wset_w1d_pow(const bb_wset *a, const bb_wset *b, double p, double *out, bb_ctx *ctx) {
     /* Item weight w_i spread evenly over its K values: w_i / K each; the common
      * factor 1/K cancels in the normalisation, so w_i is used per value. */
-    return w1d_core(a->n * a->k, a->v, a->w, a->k ? a->k : 1, b->n * b->k, b->v, b->w,
-                    b->k ? b->k : 1, p, out, ctx);
+    return w1d_core(a->n * a->k, a->v, a->w, a->k ? a->k : 1, b->n * b->k, b->v, b->w, b->k ? b->k : 1, p, out, ctx);
 }
 
 /* ---- bootstrap that sorts once ---------------------------------------------------- */

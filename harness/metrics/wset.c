@@ -24,8 +24,7 @@ int bb_weights_from_log(size_t n, const double *logw, double **w, const char *wh
     double mx = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         if (isnan(logw[i]) || logw[i] == INFINITY)
-            return BB_ERR(ctx, BB_ENAN, "%s: log-weight %zu is %s", what, i,
-                          isnan(logw[i]) ? "NaN" : "+inf");
+            return BB_ERR(ctx, BB_ENAN, "%s: log-weight %zu is %s", what, i, isnan(logw[i]) ? "NaN" : "+inf");
         if (logw[i] > mx) mx = logw[i];
     }
     double *out = malloc((n ? n : 1) * sizeof *out);
@@ -35,8 +34,8 @@ int bb_weights_from_log(size_t n, const double *logw, double **w, const char *wh
     return BB_OK;
 }
 
-int bb_wset_energies(size_t n, const double *u, const double *logw, const char *what,
-                     bb_wset *out, size_t *n_rejected, bb_ctx *ctx) {
+int bb_wset_energies(size_t n, const double *u, const double *logw, const char *what, bb_wset *out, size_t *n_rejected,
+                     bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
     *n_rejected = 0;
     double *w = NULL;

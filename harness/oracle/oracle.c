@@ -24,7 +24,9 @@ struct bb_oracle {
 
 int bb_oracle_create(const bb_task *task, int64_t budget, bb_oracle **out, bb_ctx *ctx) {
     *out = NULL;
-    if (budget <= 0) return BB_ERR(ctx, BB_EINVAL, "budget: must be a positive number of energy evaluations (got %lld)", (long long)budget);
+    if (budget <= 0)
+        return BB_ERR(ctx, BB_EINVAL, "budget: must be a positive number of energy evaluations (got %lld)",
+                      (long long)budget);
     bb_oracle *o = calloc(1, sizeof *o);
     if (!o) return BB_ERR(ctx, BB_ENOMEM, "oracle: out of memory");
     o->task = task;
@@ -38,8 +40,8 @@ int bb_oracle_create(const bb_task *task, int64_t budget, bb_oracle **out, bb_ct
 
 void bb_oracle_free(bb_oracle *o) { free(o); }
 
-int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n, bb_checkpoint_fn fn,
-                              void *user, bb_ctx *ctx) {
+int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n, bb_checkpoint_fn fn, void *user,
+                              bb_ctx *ctx) {
     if (n > BB_ORACLE_MAX_CKPT) return BB_ERR(ctx, BB_EINVAL, "checkpoints: at most %d fractions", BB_ORACLE_MAX_CKPT);
     for (size_t k = 0; k < n; k++) {
         if (!(fractions[k] > 0.0 && fractions[k] <= 1.0))
@@ -60,8 +62,7 @@ int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n, b
 }
 
 int bb_oracle_restore(bb_oracle *o, int64_t used, int64_t with_grad, bb_ctx *ctx) {
-    if (atomic_load(&o->used) != 0)
-        return BB_ERR(ctx, BB_EINVAL, "resume: the oracle has already counted evaluations");
+    if (atomic_load(&o->used) != 0) return BB_ERR(ctx, BB_EINVAL, "resume: the oracle has already counted evaluations");
     if (used < 0 || with_grad < 0 || with_grad > used || used > o->limit)
         return BB_ERR(ctx, BB_EINVAL, "resume: %lld evaluations (%lld with gradient) do not fit the budget of %lld",
                       (long long)used, (long long)with_grad, (long long)o->limit);
@@ -75,9 +76,7 @@ const bb_task *bb_oracle_task(const bb_oracle *o) { return o->task; }
 int64_t bb_oracle_limit(const bb_oracle *o) { return o->limit; }
 int64_t bb_oracle_used(const bb_oracle *o) { return atomic_load(&o->used); }
 int64_t bb_oracle_used_with_grad(const bb_oracle *o) { return atomic_load(&o->with_grad); }
-int64_t bb_oracle_used_energy_only(const bb_oracle *o) {
-    return atomic_load(&o->used) - atomic_load(&o->with_grad);
-}
+int64_t bb_oracle_used_energy_only(const bb_oracle *o) { return atomic_load(&o->used) - atomic_load(&o->with_grad); }
 int64_t bb_oracle_rejected(const bb_oracle *o) { return atomic_load(&o->rejected); }
 int64_t bb_oracle_remaining(const bb_oracle *o) { return o->limit - atomic_load(&o->used); }
 
@@ -103,7 +102,8 @@ int bb_oracle_eval(bb_oracle *o, size_t n, const double *x, double *u, double *g
         if (grad && !isinf(u[i]))
             for (size_t k = 0; k < dof; k++)
                 if (!isfinite(grad[i * dof + k]))
-                    return BB_ERR(ctx, BB_ENAN, "task %s: gradient is not finite at configuration %zu of the batch", t->id, i);
+                    return BB_ERR(ctx, BB_ENAN, "task %s: gradient is not finite at configuration %zu of the batch",
+                                  t->id, i);
         if (isinf(u[i])) {
             if (u[i] < 0)
                 return BB_ERR(ctx, BB_ENAN, "task %s: energy is -inf at configuration %zu of the batch", t->id, i);

@@ -35,16 +35,16 @@ typedef struct bb_oracle bb_oracle;
 
 /* Score the samples of a checkpoint. `fraction` is the registered budget fraction,
  * `evals_used` the count when it was served. Return BB_OK or an error to abort. */
-typedef int (*bb_checkpoint_fn)(void *user, double fraction, int64_t evals_used,
-                                const bb_samples *samples, bb_ctx *ctx);
+typedef int (*bb_checkpoint_fn)(void *user, double fraction, int64_t evals_used, const bb_samples *samples,
+                                bb_ctx *ctx);
 
 /* budget > 0. The oracle keeps a pointer to task (caller keeps it alive). */
 int bb_oracle_create(const bb_task *task, int64_t budget, bb_oracle **out, bb_ctx *ctx);
 void bb_oracle_free(bb_oracle *o); /* NULL-safe */
 
 /* Register checkpoint fractions (each in (0, 1], strictly increasing, at most 32). */
-int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n,
-                              bb_checkpoint_fn fn, void *user, bb_ctx *ctx);
+int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n, bb_checkpoint_fn fn, void *user,
+                              bb_ctx *ctx);
 
 /* Evaluate reduced energies u[n] (and ∇u into grad[n][dof] when grad != NULL).
  * BB_EBUDGET: refused, nothing counted. BB_ENAN: a NaN in x or in the result. */
@@ -58,10 +58,10 @@ int bb_oracle_restore(bb_oracle *o, int64_t used, int64_t with_grad, bb_ctx *ctx
 
 const bb_task *bb_oracle_task(const bb_oracle *o);
 int64_t bb_oracle_limit(const bb_oracle *o);
-int64_t bb_oracle_used(const bb_oracle *o);          /* all evaluations */
+int64_t bb_oracle_used(const bb_oracle *o); /* all evaluations */
 int64_t bb_oracle_used_with_grad(const bb_oracle *o);
 int64_t bb_oracle_used_energy_only(const bb_oracle *o);
-int64_t bb_oracle_rejected(const bb_oracle *o);      /* +INFINITY results */
+int64_t bb_oracle_rejected(const bb_oracle *o); /* +INFINITY results */
 int64_t bb_oracle_remaining(const bb_oracle *o);
 
 /* 1 if a registered fraction has been crossed and not yet served. */

@@ -15,8 +15,8 @@
 #include "harness/core/jsonutil.h"
 #include "harness/metrics/metrics.h"
 
-const char *const bb_cmp_verdict_names[BB_CMP_VERDICT_COUNT] = {"same", "better", "worse (within tol)",
-                                                               "REGRESSION", "MISSING"};
+const char *const bb_cmp_verdict_names[BB_CMP_VERDICT_COUNT] = {"same", "better", "worse (within tol)", "REGRESSION",
+                                                                "MISSING"};
 
 _Static_assert(sizeof bb_cmp_verdict_names / sizeof *bb_cmp_verdict_names == BB_CMP_VERDICT_COUNT,
                "one name per bb_cmp_verdict");
@@ -32,7 +32,8 @@ void bb_tolerances_free(bb_tolerances *t) {
 }
 
 static int parse_tol(const cJSON *o, const char *path, const char *what, bb_tol *out, bb_ctx *ctx) {
-    if (!cJSON_IsObject(o)) return BB_ERR(ctx, BB_EFORMAT, "%s: %s: expected an object {\"abs\": x, \"rel\": y}", path, what);
+    if (!cJSON_IsObject(o))
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s: expected an object {\"abs\": x, \"rel\": y}", path, what);
     out->abs = out->rel = 0.0;
     for (const cJSON *c = o->child; c; c = c->next) {
         double *dst = !strcmp(c->string, "abs") ? &out->abs : !strcmp(c->string, "rel") ? &out->rel : NULL;
@@ -49,38 +50,65 @@ int bb_tolerances_load(const char *path, bb_tolerances *t, bb_ctx *ctx) {
     cJSON *j = NULL;
     int rc = bb_json_read_file(path, (size_t)1 << 20, &j, ctx);
     if (rc) return rc;
-    if (!cJSON_IsObject(j)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: not a JSON object", path); goto out; }
+    if (!cJSON_IsObject(j)) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: not a JSON object", path);
+        goto out;
+    }
     for (const cJSON *c = j->child; c && !rc; c = c->next)
         if (strcmp(c->string, "default") && strcmp(c->string, "metrics") && strcmp(c->string, "ignore") &&
             strcmp(c->string, "comment"))
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: unknown field (default, metrics, ignore, comment)", path, c->string);
     if (rc) goto out;
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "default");
-    if (!d) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'default' missing", path); goto out; }
+    if (!d) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'default' missing", path);
+        goto out;
+    }
     if ((rc = parse_tol(d, path, "default", &t->deflt, ctx))) goto out;
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(j, "metrics");
-    if (ms && !cJSON_IsObject(ms)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: metrics: expected an object", path); goto out; }
+    if (ms && !cJSON_IsObject(ms)) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: metrics: expected an object", path);
+        goto out;
+    }
     size_t n = 0;
     for (const cJSON *c = ms ? ms->child : NULL; c; c = c->next) n++;
     t->names = calloc(n ? n : 1, sizeof *t->names);
     t->tols = calloc(n ? n : 1, sizeof *t->tols);
-    if (!t->names || !t->tols) { rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path); goto out; }
+    if (!t->names || !t->tols) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
     for (const cJSON *c = ms ? ms->child : NULL; c; c = c->next) {
         char what[160];
         snprintf(what, sizeof what, "metrics.%s", c->string);
         if ((rc = parse_tol(c, path, what, &t->tols[t->n], ctx))) goto out;
-        if (!(t->names[t->n] = strdup(c->string))) { rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path); goto out; }
+        if (!(t->names[t->n] = strdup(c->string))) {
+            rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
         t->n++;
     }
     const cJSON *ig = cJSON_GetObjectItemCaseSensitive(j, "ignore");
     if (ig) {
-        if (!cJSON_IsArray(ig)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: ignore: expected a list of metric names", path); goto out; }
+        if (!cJSON_IsArray(ig)) {
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: ignore: expected a list of metric names", path);
+            goto out;
+        }
         size_t ni = (size_t)cJSON_GetArraySize(ig);
         t->ignore = calloc(ni ? ni : 1, sizeof *t->ignore);
-        if (!t->ignore) { rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path); goto out; }
+        if (!t->ignore) {
+            rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
         for (const cJSON *c = ig->child; c; c = c->next) {
-            if (!cJSON_IsString(c)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: ignore: expected strings", path); goto out; }
-            if (!(t->ignore[t->n_ignore] = strdup(c->valuestring))) { rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path); goto out; }
+            if (!cJSON_IsString(c)) {
+                rc = BB_ERR(ctx, BB_EFORMAT, "%s: ignore: expected strings", path);
+                goto out;
+            }
+            if (!(t->ignore[t->n_ignore] = strdup(c->valuestring))) {
+                rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+                goto out;
+            }
             t->n_ignore++;
         }
     }

@@ -25,13 +25,13 @@
 #include "harness/report/table.h"
 
 typedef struct bb_tol {
-    double abs;  /* >= 0 */
-    double rel;  /* >= 0, relative to |base| */
+    double abs; /* >= 0 */
+    double rel; /* >= 0, relative to |base| */
 } bb_tol;
 
 typedef struct bb_tolerances {
     bb_tol deflt;
-    char **names;   /* per-metric overrides */
+    char **names; /* per-metric overrides */
     bb_tol *tols;
     size_t n;
     char **ignore;
@@ -62,7 +62,7 @@ bb_cmp_verdict bb_compare_value(double base, double new_value, int higher_is_bet
 typedef struct bb_cmp_summary {
     size_t runs_compared;
     size_t metrics_compared;
-    size_t regressions;      /* metric regressions */
+    size_t regressions; /* metric regressions */
     size_t missing_metrics;
     size_t missing_runs;
     size_t failed_runs;

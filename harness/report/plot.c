@@ -78,16 +78,18 @@ static int get_array(const cJSON *o, const char *field, size_t n, double **out, 
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, field);
     int len = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : -1;
     if (n && (size_t)len != n)
-        return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s: expected a list of %zu numbers (one per bin), got %d", path,
-                      what, field, n, len);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s: expected a list of %zu numbers (one per bin), got %d", path, what,
+                      field, n, len);
     if (len < 1 || len > MAX_BINS)
         return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s: expected a list of 1 to %d numbers", path, what, field, MAX_BINS);
     double *v = malloc((size_t)len * sizeof *v);
     if (!v) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
     size_t i = 0;
     for (const cJSON *c = a->child; c; c = c->next, i++) {
-        if (cJSON_IsNumber(c)) v[i] = c->valuedouble;
-        else if (cJSON_IsNull(c)) v[i] = NAN;
+        if (cJSON_IsNumber(c))
+            v[i] = c->valuedouble;
+        else if (cJSON_IsNull(c))
+            v[i] = NAN;
         else {
             free(v);
             return BB_ERR(ctx, BB_EFORMAT, "%s: %s.%s[%zu]: not a number", path, what, field, i);
@@ -198,7 +200,10 @@ static int plot_anytime(const bb_rset *rs, const bb_agg *a, size_t t, const char
         double *x = malloc(((size_t)np + 1) * sizeof *x), *y = malloc(((size_t)np + 1) * sizeof *y);
         double *bx = malloc((nb + 1) * sizeof *bx), *by = malloc((nb + 1) * sizeof *by);
         bufs[4 * k] = x, bufs[4 * k + 1] = y, bufs[4 * k + 2] = bx, bufs[4 * k + 3] = by;
-        if (!x || !y || !bx || !by) { rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory"); break; }
+        if (!x || !y || !bx || !by) {
+            rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+            break;
+        }
         int i = 0;
         size_t n_line = 0;
         for (const cJSON *pt = np ? at0->child : NULL; pt; pt = pt->next, i++) {
@@ -293,7 +298,8 @@ static int plot_energy(const bb_rset *rs, const bb_agg *a, size_t t, bb_plot_set
         double *edges = NULL, *ds = NULL, *dr = NULL;
         size_t ne = 0;
         rc = get_array(h, "bin_edges", 0, &edges, &ne, r->path, "metrics.energy_histogram", ctx);
-        if (!rc && ne < 2) rc = BB_ERR(ctx, BB_EFORMAT, "%s: metrics.energy_histogram.bin_edges: fewer than 2 edges", r->path);
+        if (!rc && ne < 2)
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: metrics.energy_histogram.bin_edges: fewer than 2 edges", r->path);
         if (!rc) rc = check_edges(edges, ne, r->path, "metrics.energy_histogram", "bin_edges", ctx);
         if (!rc && nb && ne - 1 != nb)
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: metrics.energy_histogram: %zu bins, other methods of %s have %zu",
@@ -307,7 +313,8 @@ static int plot_energy(const bb_rset *rs, const bb_agg *a, size_t t, bb_plot_set
             nd = merge_bins(edges, nb, ds, dr);
             if (dr) {
                 bufs[0] = malloc(2 * nd * sizeof(double)), bufs[1] = malloc(2 * nd * sizeof(double));
-                if (!bufs[0] || !bufs[1]) rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+                if (!bufs[0] || !bufs[1])
+                    rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
                 else {
                     step_points(edges, dr, nd, bufs[0], bufs[1]);
                     s[0] = (bb_svg_series){"reference", bufs[0], bufs[1], 2 * nd, -1, 1, 0};
@@ -316,7 +323,8 @@ static int plot_energy(const bb_rset *rs, const bb_agg *a, size_t t, bb_plot_set
             if (!rc && ds) {
                 double *x = malloc(2 * nd * sizeof *x), *y = malloc(2 * nd * sizeof *y);
                 bufs[2 * ns] = x, bufs[2 * ns + 1] = y;
-                if (!x || !y) rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
+                if (!x || !y)
+                    rc = BB_ERR(ctx, BB_ENOMEM, "plot: out of memory");
                 else {
                     step_points(edges, ds, nd, x, y);
                     s[ns] = (bb_svg_series){a->methods[k], x, y, 2 * nd, (int)k, 0, 0};
@@ -330,8 +338,10 @@ static int plot_energy(const bb_rset *rs, const bb_agg *a, size_t t, bb_plot_set
         char title[256], name[256], xlabel[160];
         snprintf(title, sizeof title, "%s: energy histogram, samples vs reference", a->tasks[t]);
         safe_name(name, sizeof name, "energy", a->tasks[t], NULL);
-        if (nd < nb) snprintf(xlabel, sizeof xlabel, "reduced energy u = E/kT (%zu bins shown as %zu)", nb, nd);
-        else snprintf(xlabel, sizeof xlabel, "reduced energy u = E/kT");
+        if (nd < nb)
+            snprintf(xlabel, sizeof xlabel, "reduced energy u = E/kT (%zu bins shown as %zu)", nb, nd);
+        else
+            snprintf(xlabel, sizeof xlabel, "reduced energy u = E/kT");
         bb_svg_plot p = {title, xlabel, "density", 0, 0};
         plot_buf pb;
         rc = buf_open(&pb, ctx);
@@ -358,8 +368,8 @@ typedef struct grid2d {
     int nested;
 } grid2d;
 
-static int uniform_edges(const cJSON *h, const char *field, size_t n, double **out, const char *path,
-                         const char *what, bb_ctx *ctx) {
+static int uniform_edges(const cJSON *h, const char *field, size_t n, double **out, const char *path, const char *what,
+                         bb_ctx *ctx) {
     double *r = NULL;
     int rc = get_array(h, field, 2, &r, NULL, path, what, ctx);
     if (!rc && !(isfinite(r[0]) && isfinite(r[1]) && r[0] < r[1]))
@@ -385,8 +395,10 @@ static int grid_of(const cJSON *h, grid2d *g, const char *path, const char *what
         g->nx = n1 - 1, g->ny = n2 - 1;
     } else {
         const cJSON *nb = cJSON_GetObjectItemCaseSensitive(h, "n_bins");
-        if (!cJSON_IsNumber(nb) || nb->valuedouble < 1 || nb->valuedouble > 512 || nb->valuedouble != floor(nb->valuedouble))
-            return BB_ERR(ctx, BB_EFORMAT, "%s: %s: needs x_edges/y_edges or range_ic1/range_ic2/n_bins (1..512)", path, what);
+        if (!cJSON_IsNumber(nb) || nb->valuedouble < 1 || nb->valuedouble > 512 ||
+            nb->valuedouble != floor(nb->valuedouble))
+            return BB_ERR(ctx, BB_EFORMAT, "%s: %s: needs x_edges/y_edges or range_ic1/range_ic2/n_bins (1..512)", path,
+                          what);
         g->nx = g->ny = (size_t)nb->valuedouble;
         g->nested = 1;
         rc = uniform_edges(h, "range_ic1", g->nx, &g->xe, path, what, ctx);
@@ -397,8 +409,8 @@ static int grid_of(const cJSON *h, grid2d *g, const char *path, const char *what
 }
 
 /* Density field as flat [ny*nx] (row = y bin). */
-static int dens_of(const cJSON *h, const char *field, const grid2d *g, double **out, const char *path,
-                   const char *what, bb_ctx *ctx) {
+static int dens_of(const cJSON *h, const char *field, const grid2d *g, double **out, const char *path, const char *what,
+                   bb_ctx *ctx) {
     if (!g->nested) return get_array(h, field, g->nx * g->ny, out, NULL, path, what, ctx);
     *out = NULL;
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(h, field);

@@ -34,10 +34,10 @@
 #include "harness/report/table.h"
 
 typedef struct bb_plot {
-    char name[256];  /* file name, e.g. "anytime-dw4-1-energy_w2.svg" */
-    char task[96];   /* task key the plot belongs to */
+    char name[256]; /* file name, e.g. "anytime-dw4-1-energy_w2.svg" */
+    char task[96];  /* task key the plot belongs to */
     char title[256];
-    char *svg;       /* <svg> element text (owned), NUL-terminated */
+    char *svg; /* <svg> element text (owned), NUL-terminated */
     size_t len;
 } bb_plot;
 

@@ -36,13 +36,13 @@ void bb_report_add_task(cJSON *r, const bb_task *t, const cJSON *task_params) {
     cJSON_AddNumberToObject(o, "n_particles", t->n_particles);
     cJSON_AddNumberToObject(o, "dim", t->dim);
     cJSON *f = cJSON_AddArrayToObject(o, "flags");
-    static const char *const names[] = {"translation_invariant", "rotation_invariant", "permutation_invariant", "com_free"};
+    static const char *const names[] = {"translation_invariant", "rotation_invariant", "permutation_invariant",
+                                        "com_free"};
     for (unsigned b = 0; b < 4; b++)
         if (t->flags & (1u << b)) cJSON_AddItemToArray(f, cJSON_CreateString(names[b]));
 }
 
-void bb_report_add_dataset(cJSON *ds, const char *role, const char *id, const char *sha, const char *source,
-                           size_t n) {
+void bb_report_add_dataset(cJSON *ds, const char *role, const char *id, const char *sha, const char *source, size_t n) {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "role", role);
     cJSON_AddStringToObject(d, "id", id);
@@ -78,8 +78,8 @@ int bb_report_write(const char *path, const cJSON *report, bb_ctx *ctx) {
     return bb_json_write_file(path, report, ctx);
 }
 
-static int need(const cJSON *obj, const char *field, int (*is)(const cJSON *), const char *type,
-                const char *what, bb_ctx *ctx) {
+static int need(const cJSON *obj, const char *field, int (*is)(const cJSON *), const char *type, const char *what,
+                bb_ctx *ctx) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
     if (!v || !is(v)) return BB_ERR(ctx, BB_EFORMAT, "%s: field '%s' missing or not %s", what, field, type);
     return BB_OK;
@@ -91,8 +91,8 @@ int bb_report_validate(const cJSON *r, const char *what, bb_ctx *ctx) {
     if (!cJSON_IsString(schema))
         return BB_ERR(ctx, BB_EFORMAT, "%s: field 'schema' missing (not a boltzbench report?)", what);
     if (strcmp(schema->valuestring, BB_REPORT_SCHEMA) != 0)
-        return BB_ERR(ctx, BB_EFORMAT, "%s: schema '%s' is not '%s' (written by another boltzbench version?)",
-                      what, schema->valuestring, BB_REPORT_SCHEMA);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: schema '%s' is not '%s' (written by another boltzbench version?)", what,
+                      schema->valuestring, BB_REPORT_SCHEMA);
     int rc;
     if ((rc = need(r, "status", cJSON_IsString, "a string", what, ctx))) return rc;
     if ((rc = need(r, "config_sha256", cJSON_IsString, "a string", what, ctx))) return rc;
@@ -103,7 +103,10 @@ int bb_report_validate(const cJSON *r, const char *what, bb_ctx *ctx) {
     if ((rc = need(r, "metrics", cJSON_IsObject, "an object", what, ctx))) return rc;
     if ((rc = need(r, "seed", cJSON_IsNumber, "a number", what, ctx))) return rc;
     const cJSON *task = cJSON_GetObjectItemCaseSensitive(r, "task");
-    if ((rc = need(task, "id", cJSON_IsString, "a string", what, ctx))) { bb_ctx_prefix(ctx, "task"); return rc; }
+    if ((rc = need(task, "id", cJSON_IsString, "a string", what, ctx))) {
+        bb_ctx_prefix(ctx, "task");
+        return rc;
+    }
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(r, "method");
     if ((rc = need(method, "name", cJSON_IsString, "a string", what, ctx))) return rc;
     const cJSON *budget = cJSON_GetObjectItemCaseSensitive(r, "budget");
@@ -111,8 +114,7 @@ int bb_report_validate(const cJSON *r, const char *what, bb_ctx *ctx) {
     if ((rc = need(budget, "used", cJSON_IsNumber, "a number", what, ctx))) return rc;
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(r, "metrics");
     for (const cJSON *m = metrics->child; m; m = m->next) {
-        if (!cJSON_IsObject(m))
-            return BB_ERR(ctx, BB_EFORMAT, "%s: metrics.%s: not an object", what, m->string);
+        if (!cJSON_IsObject(m)) return BB_ERR(ctx, BB_EFORMAT, "%s: metrics.%s: not an object", what, m->string);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "value");
         if (v && !cJSON_IsNumber(v) && !cJSON_IsNull(v))
             return BB_ERR(ctx, BB_EFORMAT, "%s: metrics.%s.value: not a number", what, m->string);

@@ -28,7 +28,7 @@
 typedef struct cJSON cJSON;
 typedef struct bb_task bb_task;
 
-#define BB_REPORT_SCHEMA "boltzbench.report/1"
+#define BB_REPORT_SCHEMA    "boltzbench.report/1"
 #define BB_REPORT_MAX_BYTES ((size_t)256 << 20)
 
 /* New report object with schema, harness version and git commit filled in. */
@@ -36,8 +36,8 @@ cJSON *bb_report_new(void);
 /* Add the "task" block (id, name, version, params, kT, kT_unit, n_particles, dim, flags). */
 void bb_report_add_task(cJSON *report, const bb_task *t, const cJSON *task_params);
 /* Append {role, id, sha256, source, n_samples} to a "datasets" array. */
-void bb_report_add_dataset(cJSON *datasets, const char *role, const char *id, const char *sha256,
-                           const char *source, size_t n_samples);
+void bb_report_add_dataset(cJSON *datasets, const char *role, const char *id, const char *sha256, const char *source,
+                           size_t n_samples);
 /* Add the volatile host block (hostname, OpenMP threads, uname). */
 void bb_report_add_host(cJSON *report);
 /* Remove the volatile fields (timing, host) in place: what must be bit-identical

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 
 /* Layout of a line plot (pixels). */
-#define W 640
-#define H 380
-#define ML 78  /* left margin: y tick labels + y label */
-#define MR 170 /* right margin: legend */
-#define MT 34  /* top: title */
-#define MB 52  /* bottom: x tick labels + x label */
+#define W         640
+#define H         380
+#define ML        78  /* left margin: y tick labels + y label */
+#define MR        170 /* right margin: legend */
+#define MT        34  /* top: title */
+#define MB        52  /* bottom: x tick labels + x label */
 #define MAX_TICKS 32
 
 static const char *const palette[] = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
@@ -29,12 +29,12 @@ const char *bb_svg_color(int i) {
 void bb_svg_escape(FILE *fp, const char *s) {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", fp); break;
-        case '<': fputs("&lt;", fp); break;
-        case '>': fputs("&gt;", fp); break;
-        case '"': fputs("&quot;", fp); break;
-        case '\'': fputs("&#39;", fp); break;
-        default: fputc(*s, fp);
+            case '&': fputs("&amp;", fp); break;
+            case '<': fputs("&lt;", fp); break;
+            case '>': fputs("&gt;", fp); break;
+            case '"': fputs("&quot;", fp); break;
+            case '\'': fputs("&#39;", fp); break;
+            default: fputc(*s, fp);
         }
     }
 }
@@ -50,7 +50,8 @@ int bb_svg_axis(double dmin, double dmax, int log, double *lo, double *hi, doubl
                 bb_ctx *ctx) {
     *n = 0;
     if (!isfinite(dmin) || !isfinite(dmax) || dmin > dmax || (log && dmin <= 0))
-        return BB_ERR(ctx, BB_EINVAL, "plot axis: invalid data range [%g, %g]%s", dmin, dmax, log ? " on a log axis" : "");
+        return BB_ERR(ctx, BB_EINVAL, "plot axis: invalid data range [%g, %g]%s", dmin, dmax,
+                      log ? " on a log axis" : "");
     if (log) {
         double a = floor(log10(dmin)), b = ceil(log10(dmax));
         if (b <= a) b = a + 1;
@@ -83,8 +84,10 @@ static void text(FILE *fp, double x, double y, const char *anchor, int size, con
 }
 
 static void tick_label(double v, int log, char *buf, size_t len) {
-    if (log) snprintf(buf, len, "1e%d", (int)lround(log10(v)));
-    else snprintf(buf, len, "%g", v);
+    if (log)
+        snprintf(buf, len, "1e%d", (int)lround(log10(v)));
+    else
+        snprintf(buf, len, "%g", v);
 }
 
 /* Frame, ticks, grid, labels and title of a plot area [x0,x1] × [y1,y0]. */
@@ -133,8 +136,9 @@ int bb_svg_lines(FILE *fp, const bb_svg_plot *p, const bb_svg_series *s, size_t 
     int rc = bb_svg_axis(xmin, xmax, p->logx, &sx.lo, &sx.hi, xt, 10, &nxt, ctx);
     if (!rc) rc = bb_svg_axis(ymin, ymax, p->logy, &sy.lo, &sy.hi, yt, 10, &nyt, ctx);
     if (rc) return rc;
-    fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                "font-family=\"sans-serif\" class=\"bb-plot\">\n<title>",
+    fprintf(fp,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+            "font-family=\"sans-serif\" class=\"bb-plot\">\n<title>",
             W, H, W, H);
     bb_svg_escape(fp, p->title);
     fputs("</title>\n", fp);
@@ -145,7 +149,9 @@ int bb_svg_lines(FILE *fp, const bb_svg_plot *p, const bb_svg_series *s, size_t 
         if (s[k].markers) {
             for (size_t i = 0; i < s[k].n; i++)
                 if (plottable(p, s[k].x[i], s[k].y[i]))
-                    fprintf(fp, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+                    fprintf(fp,
+                            "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"none\" stroke=\"%s\" "
+                            "stroke-width=\"1.5\"/>\n",
                             bb_svg_map(&sx, s[k].x[i]), bb_svg_map(&sy, s[k].y[i]), col);
         } else {
             fprintf(fp, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\"%s d=\"", col,
@@ -165,11 +171,12 @@ int bb_svg_lines(FILE *fp, const bb_svg_plot *p, const bb_svg_series *s, size_t 
         if (!s[k].label) continue; /* no legend entry */
         double ly = MT + 14 + 18.0 * (double)(nleg++), lx = W - MR + 12;
         if (s[k].markers)
-            fprintf(fp, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+            fprintf(fp,
+                    "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
                     lx + 11, ly - 4, col);
         else
-            fprintf(fp, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n", lx,
-                    ly - 4, lx + 22, ly - 4, col, s[k].dashed ? " stroke-dasharray=\"5 3\"" : "");
+            fprintf(fp, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+                    lx, ly - 4, lx + 22, ly - 4, col, s[k].dashed ? " stroke-dasharray=\"5 3\"" : "");
         text(fp, lx + 28, ly, "start", 11, NULL, s[k].label);
     }
     fputs("</svg>\n", fp);
@@ -177,8 +184,8 @@ int bb_svg_lines(FILE *fp, const bb_svg_plot *p, const bb_svg_series *s, size_t 
 }
 
 int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char *ylabel, size_t nx, size_t ny,
-                    const double *xe, const double *ye, const double *const *dens, const char *const *labels,
-                    size_t np, bb_ctx *ctx) {
+                    const double *xe, const double *ye, const double *const *dens, const char *const *labels, size_t np,
+                    bb_ctx *ctx) {
     if (nx == 0 || ny == 0 || np == 0 || nx > 512 || ny > 512 || np > 16)
         return BB_ERR(ctx, BB_EINVAL, "heat map '%s': grid %zu x %zu with %zu panels not supported", title, nx, ny, np);
     for (size_t i = 0; i < nx; i++)
@@ -191,8 +198,9 @@ int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char 
             if (isfinite(dens[p][c])) vmax = fmax(vmax, dens[p][c]);
     const double side = 220.0, gap = 40.0, ml = 60.0, mt = 46.0;
     double width = ml + (double)np * (side + gap), height = mt + side + 50.0;
-    fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-                "font-family=\"sans-serif\" class=\"bb-plot\">\n<title>",
+    fprintf(fp,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+            "font-family=\"sans-serif\" class=\"bb-plot\">\n<title>",
             width, height, width, height);
     bb_svg_escape(fp, title);
     fputs("</title>\n", fp);
@@ -216,8 +224,8 @@ int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char 
                     fprintf(fp, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"rgb(%d,%d,%d)\"/>\n",
                             x0, y0, x1 - x0, y1 - y0, r, g, b);
             }
-        fprintf(fp, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" stroke=\"#444444\"/>\n", ox,
-                mt, side, side);
+        fprintf(fp, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" stroke=\"#444444\"/>\n",
+                ox, mt, side, side);
         snprintf(buf, sizeof buf, "%g", xe[0]);
         text(fp, ox, mt + side + 14, "start", 10, NULL, buf);
         snprintf(buf, sizeof buf, "%g", xe[nx]);
@@ -228,8 +236,10 @@ int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char 
             text(fp, ox - 4, mt + side, "end", 10, NULL, buf);
             snprintf(buf, sizeof buf, "%g", ye[ny]);
             text(fp, ox - 4, mt + 10, "end", 10, NULL, buf);
-            fprintf(fp, "<text x=\"14\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"11\" transform=\"rotate(-90 14 %.2f)\">",
-                    mt + side / 2, mt + side / 2);
+            fprintf(
+                fp,
+                "<text x=\"14\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"11\" transform=\"rotate(-90 14 %.2f)\">",
+                mt + side / 2, mt + side / 2);
             bb_svg_escape(fp, ylabel);
             fputs("</text>\n", fp);
         }

@@ -39,17 +39,17 @@ typedef struct bb_svg_series {
     const double *x;   /* [n] */
     const double *y;   /* [n]; non-finite values break the line */
     size_t n;
-    int color;         /* palette index (mod palette size); -1 = black */
-    int dashed;        /* 1: dashed line */
-    int markers;       /* 1: circles at the points, no line */
+    int color;   /* palette index (mod palette size); -1 = black */
+    int dashed;  /* 1: dashed line */
+    int markers; /* 1: circles at the points, no line */
 } bb_svg_series;
 
 typedef struct bb_svg_plot {
     const char *title;
     const char *xlabel;
     const char *ylabel;
-    int logx;          /* 1: log10 x axis */
-    int logy;          /* 1: log10 y axis */
+    int logx; /* 1: log10 x axis */
+    int logy; /* 1: log10 y axis */
 } bb_svg_plot;
 
 /* Write one <svg> element (no XML prolog, so it can be inlined in HTML) with every
@@ -60,8 +60,8 @@ int bb_svg_lines(FILE *fp, const bb_svg_plot *p, const bb_svg_series *s, size_t 
  * density in cell [x_edges[i], x_edges[i+1]) × [y_edges[j], y_edges[j+1]); one
  * shared colour scale (white = 0 to dark blue = the largest value of all panels). */
 int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char *ylabel, size_t nx, size_t ny,
-                    const double *x_edges, const double *y_edges, const double *const *dens,
-                    const char *const *labels, size_t npanels, bb_ctx *ctx);
+                    const double *x_edges, const double *y_edges, const double *const *dens, const char *const *labels,
+                    size_t npanels, bb_ctx *ctx);
 
 /* XML-escape text (&, <, >, ", '). */
 void bb_svg_escape(FILE *fp, const char *s);

@@ -16,10 +16,9 @@
 
 /* t_{0.975, df} for df = 1..30 (standard tables, 8 significant digits). */
 static const double t975_table[30] = {
-    12.706205, 4.3026527, 3.1824463, 2.7764451, 2.5705818, 2.4469119, 2.3646243, 2.3060041,
-    2.2621572, 2.2281389, 2.2009852, 2.1788128, 2.1603687, 2.1447867, 2.1314495, 2.1199053,
-    2.1098156, 2.1009220, 2.0930241, 2.0859634, 2.0796138, 2.0738731, 2.0686576, 2.0638986,
-    2.0595386, 2.0555294, 2.0518305, 2.0484071, 2.0452296, 2.0422725,
+    12.706205, 4.3026527, 3.1824463, 2.7764451, 2.5705818, 2.4469119, 2.3646243, 2.3060041, 2.2621572, 2.2281389,
+    2.2009852, 2.1788128, 2.1603687, 2.1447867, 2.1314495, 2.1199053, 2.1098156, 2.1009220, 2.0930241, 2.0859634,
+    2.0796138, 2.0738731, 2.0686576, 2.0638986, 2.0595386, 2.0555294, 2.0518305, 2.0484071, 2.0452296, 2.0422725,
 };
 
 double bb_t975(int df) {
@@ -55,9 +54,7 @@ int bb_stat_compute(const double *x, size_t n, bb_stat *out, bb_ctx *ctx) {
 
 /* ---- sorted unique string / integer sets ---------------------------------- */
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -173,7 +170,10 @@ int bb_agg_build(const bb_rset *rs, bb_agg *a, bb_ctx *ctx) {
     size_t ncell = a->n_tasks * a->n_metrics * a->n_methods * a->n_budgets;
     a->cells = calloc(ncell ? ncell : 1, sizeof *a->cells);
     vals = malloc((rs->n ? rs->n : 1) * sizeof *vals);
-    if (!a->higher_is_better || !a->known || !a->cells || !vals) { rc = BB_ENOMEM; goto fail; }
+    if (!a->higher_is_better || !a->known || !a->cells || !vals) {
+        rc = BB_ENOMEM;
+        goto fail;
+    }
     for (size_t m = 0; m < a->n_metrics; m++) {
         const bb_metric *def = bb_metric_find(a->metrics[m]);
         a->known[m] = def != NULL;
@@ -190,8 +190,10 @@ int bb_agg_build(const bb_rset *rs, bb_agg *a, bb_ctx *ctx) {
             /* a cell exists when the run reports the metric (or failed): metrics that do
              * not apply to a task (no reference set, no minima) leave no empty tables */
             bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
-            if (!r->ok) c->present = 1, c->n_failed++;
-            else if (cJSON_GetObjectItemCaseSensitive(ms, a->metrics[m])) c->present = 1;
+            if (!r->ok)
+                c->present = 1, c->n_failed++;
+            else if (cJSON_GetObjectItemCaseSensitive(ms, a->metrics[m]))
+                c->present = 1;
         }
     }
     for (size_t t = 0; t < a->n_tasks; t++)

@@ -40,18 +40,18 @@ typedef struct cJSON cJSON;
 /* ---- a set of reports ------------------------------------------------------ */
 
 typedef struct bb_rset_run {
-    char *path;            /* file the report came from */
-    cJSON *report;         /* validated report (owned) */
-    char task[96];         /* "dw4@1" */
-    char method[96];       /* "mala@1" */
-    int64_t budget;        /* budget.limit (energy evaluations) */
+    char *path;      /* file the report came from */
+    cJSON *report;   /* validated report (owned) */
+    char task[96];   /* "dw4@1" */
+    char method[96]; /* "mala@1" */
+    int64_t budget;  /* budget.limit (energy evaluations) */
     uint64_t seed;
-    int ok;                /* status == "ok" */
+    int ok;                    /* status == "ok" */
     const char *config_sha256; /* points into report */
 } bb_rset_run;
 
 typedef struct bb_rset {
-    bb_rset_run *runs;     /* sorted by path */
+    bb_rset_run *runs; /* sorted by path */
     size_t n;
     char harness_version[64]; /* common harness.version */
     char harness_commit[64];  /* harness.git_commit of the first run ("mixed" if they differ) */
@@ -77,8 +77,8 @@ double bb_t975(int df);
 typedef struct bb_stat {
     size_t n;
     double mean;
-    double sd;    /* sample sd (n − 1), NAN when n < 2 */
-    double half;  /* t-based 95% CI half-width, NAN when n < 2 */
+    double sd;   /* sample sd (n − 1), NAN when n < 2 */
+    double half; /* t-based 95% CI half-width, NAN when n < 2 */
 } bb_stat;
 
 /* Mean, sd and CI half-width of x[0..n) (accumulated in double, two-pass).
@@ -88,20 +88,24 @@ int bb_stat_compute(const double *x, size_t n, bb_stat *out, bb_ctx *ctx);
 /* ---- aggregation ----------------------------------------------------------- */
 
 typedef struct bb_agg_cell {
-    bb_stat st;       /* over the ok runs that report a finite value */
-    size_t n_failed;  /* runs with status "failed" (excluded from st) */
-    int best;         /* 1: best mean of its (task, metric, budget) column */
-    int present;      /* 1: a run of (task, method, budget) reports this metric, or failed */
+    bb_stat st;      /* over the ok runs that report a finite value */
+    size_t n_failed; /* runs with status "failed" (excluded from st) */
+    int best;        /* 1: best mean of its (task, metric, budget) column */
+    int present;     /* 1: a run of (task, method, budget) reports this metric, or failed */
 } bb_agg_cell;
 
 typedef struct bb_agg {
-    char **tasks;   size_t n_tasks;    /* sorted */
-    char **methods; size_t n_methods;  /* sorted */
-    char **metrics; size_t n_metrics;  /* sorted; only names with a numeric value */
-    int *higher_is_better;             /* [n_metrics] */
-    int *known;                        /* [n_metrics] 1: found in the registry */
-    int64_t *budgets; size_t n_budgets; /* ascending, union over tasks */
-    bb_agg_cell *cells;                /* [task][metric][method][budget] */
+    char **tasks;
+    size_t n_tasks; /* sorted */
+    char **methods;
+    size_t n_methods; /* sorted */
+    char **metrics;
+    size_t n_metrics;      /* sorted; only names with a numeric value */
+    int *higher_is_better; /* [n_metrics] */
+    int *known;            /* [n_metrics] 1: found in the registry */
+    int64_t *budgets;
+    size_t n_budgets;   /* ascending, union over tasks */
+    bb_agg_cell *cells; /* [task][metric][method][budget] */
 } bb_agg;
 
 /* Aggregate a report set. Cells with no run reporting the metric have present = 0. */

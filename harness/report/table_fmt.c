@@ -28,9 +28,12 @@ int bb_table_format_parse(const char *s, bb_table_format *out, bb_ctx *ctx) {
 }
 
 void bb_table_cell_text(const bb_agg_cell *c, char *buf, size_t len) {
-    if (!c->present || c->st.n == 0) snprintf(buf, len, "—");
-    else if (c->st.n < 2) snprintf(buf, len, "%.4g (n=1)", c->st.mean);
-    else snprintf(buf, len, "%.4g ± %.2g", c->st.mean, c->st.half);
+    if (!c->present || c->st.n == 0)
+        snprintf(buf, len, "—");
+    else if (c->st.n < 2)
+        snprintf(buf, len, "%.4g (n=1)", c->st.mean);
+    else
+        snprintf(buf, len, "%.4g ± %.2g", c->st.mean, c->st.half);
 }
 
 /* "1e4" for powers of ten, the integer otherwise. */
@@ -106,8 +109,9 @@ static void md_overview(FILE *fp, const bb_agg *a, size_t t) {
 }
 
 static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
-    fprintf(fp, "# boltzbench leaderboard\n\n%zu reports, harness %s (commit %.12s). "
-                "Cells: mean over seeds ± t-based 95%% CI half-width; **bold** = best in its column.\n",
+    fprintf(fp,
+            "# boltzbench leaderboard\n\n%zu reports, harness %s (commit %.12s). "
+            "Cells: mean over seeds ± t-based 95%% CI half-width; **bold** = best in its column.\n",
             rs->n, rs->harness_version, rs->harness_commit);
     char buf[256], cap[1024];
     for (size_t t = 0; t < a->n_tasks; t++) {
@@ -151,8 +155,10 @@ static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
 }
 
 static void csv_num(FILE *fp, double v) {
-    if (isfinite(v)) fprintf(fp, ",%.17g", v);
-    else fprintf(fp, ",");
+    if (isfinite(v))
+        fprintf(fp, ",%.17g", v);
+    else
+        fprintf(fp, ",");
 }
 
 /* RFC 4180 field: quoted (with doubled quotes) only when it holds , " or a newline. */
@@ -196,11 +202,17 @@ static void write_csv(FILE *fp, const bb_rset *rs, const bb_agg *a) {
 static void tex_escape(FILE *fp, const char *s) {
     for (; *s; s++) {
         switch (*s) {
-        case '_': case '%': case '&': case '#': case '$': case '{': case '}': fprintf(fp, "\\%c", *s); break;
-        case '\\': fprintf(fp, "\\textbackslash{}"); break;
-        case '^': fprintf(fp, "\\^{}"); break;
-        case '~': fprintf(fp, "\\~{}"); break;
-        default: fputc(*s, fp);
+            case '_':
+            case '%':
+            case '&':
+            case '#':
+            case '$':
+            case '{':
+            case '}': fprintf(fp, "\\%c", *s); break;
+            case '\\': fprintf(fp, "\\textbackslash{}"); break;
+            case '^': fprintf(fp, "\\^{}"); break;
+            case '~': fprintf(fp, "\\~{}"); break;
+            default: fputc(*s, fp);
         }
     }
 }
@@ -208,9 +220,12 @@ static void tex_escape(FILE *fp, const char *s) {
 static void tex_cell(FILE *fp, const bb_agg_cell *c) {
     /* bold inside math mode: \textbf does not reach digits typeset in $...$ */
     const char *b0 = c->best ? "\\mathbf{" : "", *b1 = c->best ? "}" : "";
-    if (!c->present || c->st.n == 0) fprintf(fp, "--");
-    else if (c->st.n < 2) fprintf(fp, "$%s%.4g%s$ ($n{=}1$)", b0, c->st.mean, b1);
-    else fprintf(fp, "$%s%.4g \\pm %.2g%s$", b0, c->st.mean, c->st.half, b1);
+    if (!c->present || c->st.n == 0)
+        fprintf(fp, "--");
+    else if (c->st.n < 2)
+        fprintf(fp, "$%s%.4g%s$ ($n{=}1$)", b0, c->st.mean, b1);
+    else
+        fprintf(fp, "$%s%.4g \\pm %.2g%s$", b0, c->st.mean, c->st.half, b1);
     if (c->n_failed) fprintf(fp, "$^{\\dagger%zu}$", c->n_failed);
 }
 
@@ -227,9 +242,10 @@ static void write_latex(FILE *fp, const bb_rset *rs, const bb_agg *a) {
             tex_escape(fp, a->tasks[t]);
             fprintf(fp, ", ");
             tex_escape(fp, a->metrics[m]);
-            fprintf(fp, " (%s is better%s): mean over seeds $\\pm$ half-width of the t-based 95\\%% CI "
-                        "($t_{0.975,n-1}\\,s/\\sqrt{n}$; one seed: value and $n{=}1$). Columns: energy-evaluation "
-                        "budget. Best per column in bold; $\\dagger$: failed runs excluded. Harness ",
+            fprintf(fp,
+                    " (%s is better%s): mean over seeds $\\pm$ half-width of the t-based 95\\%% CI "
+                    "($t_{0.975,n-1}\\,s/\\sqrt{n}$; one seed: value and $n{=}1$). Columns: energy-evaluation "
+                    "budget. Best per column in bold; $\\dagger$: failed runs excluded. Harness ",
                     a->higher_is_better[m] ? "higher" : "lower", a->known[m] ? "" : "; unknown metric, assumed");
             tex_escape(fp, rs->harness_version);
             fprintf(fp, " (commit \\texttt{%.12s}).}\n\\begin{tabular}{l", rs->harness_commit);
@@ -255,14 +271,13 @@ static void write_latex(FILE *fp, const bb_rset *rs, const bb_agg *a) {
         }
 }
 
-
 int bb_table_write(FILE *fp, const bb_rset *rs, const bb_agg *a, bb_table_format fmt, bb_ctx *ctx) {
     switch (fmt) {
-    case BB_TABLE_MD: write_md(fp, rs, a); break;
-    case BB_TABLE_CSV: write_csv(fp, rs, a); break;
-    case BB_TABLE_LATEX: write_latex(fp, rs, a); break;
-    case BB_TABLE_HTML: return bb_table_html(fp, rs, a, ctx);
-    default: return BB_ERR(ctx, BB_EINVAL, "table: unknown format %d", (int)fmt);
+        case BB_TABLE_MD: write_md(fp, rs, a); break;
+        case BB_TABLE_CSV: write_csv(fp, rs, a); break;
+        case BB_TABLE_LATEX: write_latex(fp, rs, a); break;
+        case BB_TABLE_HTML: return bb_table_html(fp, rs, a, ctx);
+        default: return BB_ERR(ctx, BB_EINVAL, "table: unknown format %d", (int)fmt);
     }
     if (ferror(fp)) return BB_ERR(ctx, BB_EIO, "table: write error");
     return BB_OK;

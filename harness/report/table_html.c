@@ -26,8 +26,10 @@ static void budget_head(FILE *fp, int64_t b) {
     int64_t p = 1000;
     int e = 3;
     while (p < b && p <= INT64_MAX / 10) p *= 10, e++;
-    if (p == b) fprintf(fp, "<th>10<sup>%d</sup> evals</th>", e);
-    else fprintf(fp, "<th>%lld evals</th>", (long long)b);
+    if (p == b)
+        fprintf(fp, "<th>10<sup>%d</sup> evals</th>", e);
+    else
+        fprintf(fp, "<th>%lld evals</th>", (long long)b);
 }
 
 static void task_tables(FILE *fp, const bb_rset *rs, const bb_agg *a, size_t t) {
@@ -44,7 +46,8 @@ static void task_tables(FILE *fp, const bb_rset *rs, const bb_agg *a, size_t t) 
         bb_svg_escape(fp, a->tasks[t]);
         fprintf(fp, ", ");
         bb_svg_escape(fp, a->metrics[m]);
-        fprintf(fp, ": mean over seeds &plusmn; half-width of the t-based 95%% CI (t<sub>0.975,n&minus;1</sub>&middot;sd/&radic;n; "
+        fprintf(fp, ": mean over seeds &plusmn; half-width of the t-based 95%% CI "
+                    "(t<sub>0.975,n&minus;1</sub>&middot;sd/&radic;n; "
                     "one seed: value and n=1). Columns: energy-evaluation budget. Best per column in bold; "
                     "&dagger;: failed runs excluded. Harness ");
         bb_svg_escape(fp, rs->harness_version);
@@ -88,8 +91,9 @@ static void overview_table(FILE *fp, const bb_rset *rs, const bb_agg *a, size_t 
     char buf[128];
     fprintf(fp, "<table class=\"bb-overview\">\n<caption>");
     bb_svg_escape(fp, a->tasks[t]);
-    fprintf(fp, " at %lld energy evaluations: mean over seeds &plusmn; t-based 95%% CI half-width (one seed: n=1); "
-                "&darr; lower is better, &uarr; higher is better; best per column in bold. Harness ",
+    fprintf(fp,
+            " at %lld energy evaluations: mean over seeds &plusmn; t-based 95%% CI half-width (one seed: n=1); "
+            "&darr; lower is better, &uarr; higher is better; best per column in bold. Harness ",
             (long long)a->budgets[b]);
     bb_svg_escape(fp, rs->harness_version);
     fprintf(fp, " (commit %.12s).</caption>\n<tr><th>method</th>", rs->harness_commit);
@@ -128,14 +132,16 @@ int bb_table_html(FILE *fp, const bb_rset *rs, const bb_agg *a, bb_ctx *ctx) {
     bb_plot_set ps;
     int rc = bb_plots_build(rs, a, &ps, ctx);
     if (rc) return rc;
-    fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                "<title>boltzbench leaderboard</title>\n<style>%s</style>\n</head>\n<body>\n"
-                "<h1>boltzbench leaderboard</h1>\n<p class=\"note\">%zu reports; harness ",
+    fprintf(fp,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<title>boltzbench leaderboard</title>\n<style>%s</style>\n</head>\n<body>\n"
+            "<h1>boltzbench leaderboard</h1>\n<p class=\"note\">%zu reports; harness ",
             css, rs->n);
     bb_svg_escape(fp, rs->harness_version);
-    fprintf(fp, " (commit %.12s). Cells: mean over seeds &plusmn; t-based 95%% CI half-width; best per "
-                "column in bold. Plots: metric vs energy evaluations (anytime curve of the largest budget, "
-                "circles: final value at each budget), energy histograms of samples vs reference.</p>\n",
+    fprintf(fp,
+            " (commit %.12s). Cells: mean over seeds &plusmn; t-based 95%% CI half-width; best per "
+            "column in bold. Plots: metric vs energy evaluations (anytime curve of the largest budget, "
+            "circles: final value at each budget), energy histograms of samples vs reference.</p>\n",
             rs->harness_commit);
     for (size_t t = 0; t < a->n_tasks; t++) {
         fprintf(fp, "<section class=\"bb-task\" id=\"task-");

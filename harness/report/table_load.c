@@ -47,8 +47,10 @@ static void key_of(const cJSON *obj, const char *idfield, char *out, size_t len)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, idfield);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "version");
     const char *s = cJSON_IsString(id) ? id->valuestring : "?";
-    if (strchr(s, '@') || !cJSON_IsNumber(v)) snprintf(out, len, "%s", s);
-    else snprintf(out, len, "%s@%d", s, (int)v->valuedouble);
+    if (strchr(s, '@') || !cJSON_IsNumber(v))
+        snprintf(out, len, "%s", s);
+    else
+        snprintf(out, len, "%s@%d", s, (int)v->valuedouble);
 }
 
 int bb_rset_add_file(bb_rset *rs, const char *path, bb_ctx *ctx) {
@@ -147,12 +149,17 @@ static int walk(const char *dir, int depth, path_list *l, bb_ctx *ctx) {
         if (e->d_name[0] == '.') continue;
         size_t len = strlen(dir) + strlen(e->d_name) + 2;
         char *full = malloc(len);
-        if (!full) { rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", dir); break; }
+        if (!full) {
+            rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", dir);
+            break;
+        }
         snprintf(full, len, "%s/%s", dir, e->d_name);
         struct stat st;
         if (lstat(full, &st) == 0) {
-            if (S_ISDIR(st.st_mode)) rc = walk(full, depth + 1, l, ctx);
-            else if (S_ISREG(st.st_mode) && ends_with(e->d_name, ".json")) rc = push_path(l, dir, e->d_name, ctx);
+            if (S_ISDIR(st.st_mode))
+                rc = walk(full, depth + 1, l, ctx);
+            else if (S_ISREG(st.st_mode) && ends_with(e->d_name, ".json"))
+                rc = push_path(l, dir, e->d_name, ctx);
         }
         free(full);
     }
@@ -160,15 +167,12 @@ static int walk(const char *dir, int depth, path_list *l, bb_ctx *ctx) {
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int bb_rset_load_dir(const char *dir, bb_rset *out, bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return BB_ERR(ctx, BB_ENOTFOUND, "%s: no such directory", dir);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return BB_ERR(ctx, BB_ENOTFOUND, "%s: no such directory", dir);
     path_list l = {0};
     int rc = walk(dir, 0, &l, ctx);
     if (!rc && l.n == 0) rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: no report (*.json) found", dir);

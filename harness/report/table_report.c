@@ -12,9 +12,7 @@
 #include "harness/metrics/metrics.h"
 #include "harness/report/table.h"
 
-static const cJSON *get(const cJSON *o, const char *k) {
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
+static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
 static const char *str(const cJSON *o, const char *k, const char *dflt) {
     const cJSON *v = get(o, k);
@@ -36,14 +34,16 @@ int bb_report_print(FILE *fp, const cJSON *r, bb_ctx *ctx) {
     const cJSON *h = get(r, "harness");
     const char *tid = str(task, "id", "?");
     char tkey[160];
-    if (strchr(tid, '@') || !isfinite(num(task, "version"))) snprintf(tkey, sizeof tkey, "%s", tid);
-    else snprintf(tkey, sizeof tkey, "%s@%g", tid, num(task, "version"));
+    if (strchr(tid, '@') || !isfinite(num(task, "version")))
+        snprintf(tkey, sizeof tkey, "%s", tid);
+    else
+        snprintf(tkey, sizeof tkey, "%s@%g", tid, num(task, "version"));
     fprintf(fp, "%s on %s, seed %.0f — status %s\n", str(method, "name", "?"), tkey, num(r, "seed"),
             str(r, "status", "?"));
     const char *err = str(r, "error", NULL);
     if (err) fprintf(fp, "  error: %s\n", err);
-    fprintf(fp, "  %-14s %s (commit %.12s), schema %s\n", "harness", str(h, "version", "?"),
-            str(h, "git_commit", "?"), str(r, "schema", "?"));
+    fprintf(fp, "  %-14s %s (commit %.12s), schema %s\n", "harness", str(h, "version", "?"), str(h, "git_commit", "?"),
+            str(r, "schema", "?"));
     fprintf(fp, "  %-14s %s\n", "config sha256", str(r, "config_sha256", "?"));
     fprintf(fp, "  %-14s %s v%g, params sha256 %.16s…\n", "method", str(method, "name", "?"), num(method, "version"),
             str(method, "params_sha256", "?"));
@@ -99,8 +99,10 @@ int bb_report_print(FILE *fp, const cJSON *r, bb_ctx *ctx) {
             for (const cJSON *m = cJSON_IsObject(m0) ? m0->child : NULL; m; m = m->next) {
                 if (!cJSON_IsNumber(get(m, "value"))) continue;
                 double v = num(get(get(pt, "metrics"), m->string), "value");
-                if (isfinite(v)) fprintf(fp, " %14.6g", v);
-                else fprintf(fp, " %14s", "-");
+                if (isfinite(v))
+                    fprintf(fp, " %14.6g", v);
+                else
+                    fprintf(fp, " %14s", "-");
             }
             const char *e = str(pt, "error", NULL);
             if (e) fprintf(fp, "  (%s)", e);

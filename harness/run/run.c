@@ -107,11 +107,13 @@ cJSON *bb_run_config_object(const bb_run_config *cfg, bb_ctx *ctx) {
     cJSON *out = NULL;
     const bb_method *m = bb_method_find(cfg->method);
     if (!m) {
-        BB_ERR(ctx, BB_ENOTFOUND, "method '%s': unknown method (see 'boltzbench methods')", cfg->method ? cfg->method : "(null)");
+        BB_ERR(ctx, BB_ENOTFOUND, "method '%s': unknown method (see 'boltzbench methods')",
+               cfg->method ? cfg->method : "(null)");
         goto done;
     }
     if (cfg->budget <= 0) {
-        BB_ERR(ctx, BB_EINVAL, "budget: must be a positive number of energy evaluations (got %lld)", (long long)cfg->budget);
+        BB_ERR(ctx, BB_EINVAL, "budget: must be a positive number of energy evaluations (got %lld)",
+               (long long)cfg->budget);
         goto done;
     }
     cJSON *td = NULL;
@@ -125,7 +127,8 @@ cJSON *bb_run_config_object(const bb_run_config *cfg, bb_ctx *ctx) {
     if (rc) goto done;
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "task", task->id);
-    cJSON_AddItemToObject(out, "task_params", cfg->task_params ? cJSON_Duplicate(cfg->task_params, 1) : cJSON_CreateObject());
+    cJSON_AddItemToObject(out, "task_params",
+                          cfg->task_params ? cJSON_Duplicate(cfg->task_params, 1) : cJSON_CreateObject());
     char mid[128];
     snprintf(mid, sizeof mid, "%s@%d", m->name, m->version);
     cJSON_AddStringToObject(out, "method", mid);
@@ -208,7 +211,7 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     double t_method = now_s();
     method_rc = st.method->run(&env, &st.params, &samples);
     t_method = now_s() - t_method - st.metrics_wall; /* checkpoint scoring is not the method's time */
-    if (method_rc == BB_EBUDGET) method_rc = BB_OK; /* running out is the normal end */
+    if (method_rc == BB_EBUDGET) method_rc = BB_OK;  /* running out is the normal end */
     if (method_rc) snprintf(method_err, sizeof method_err, "%s", mctx.msg);
 
     /* Final anytime points with the final samples, then the full metric set. */
@@ -222,13 +225,16 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         }
     } else if (!method_rc) {
         method_rc = BB_EINVAL;
-        snprintf(method_err, sizeof method_err, "method %s: returned no samples (budget too small for one sweep?)", st.method->name);
+        snprintf(method_err, sizeof method_err, "method %s: returned no samples (budget too small for one sweep?)",
+                 st.method->name);
     }
 
     /* Assemble the report in schema order. */
     cJSON_AddStringToObject(report, "status", method_rc ? "failed" : "ok");
-    if (method_rc) cJSON_AddStringToObject(report, "error", method_err);
-    else cJSON_AddNullToObject(report, "error");
+    if (method_rc)
+        cJSON_AddStringToObject(report, "error", method_err);
+    else
+        cJSON_AddNullToObject(report, "error");
     cJSON_AddStringToObject(report, "config_sha256", st.config_sha);
     bb_report_add_task(report, st.task, cfg->task_params);
     cJSON *mo = cJSON_AddObjectToObject(report, "method");

@@ -25,24 +25,24 @@ typedef struct cJSON cJSON;
 #define BB_RUN_DEFAULT_SAMPLES 2000
 
 typedef struct bb_run_config {
-    const char *task_id;          /* "lj13" or "lj13@1" */
+    const char *task_id;                  /* "lj13" or "lj13@1" */
     const struct bb_task_type *task_type; /* optional: use this type instead of looking up task_id
                                              (tests, out-of-tree tasks) */
-    const cJSON *task_params;     /* task parameters object or NULL */
-    const char *method;           /* "mala" */
-    const cJSON *method_params;   /* user parameters (config file merged with --param), or NULL */
-    int64_t budget;               /* energy evaluations, > 0 */
+    const cJSON *task_params;             /* task parameters object or NULL */
+    const char *method;                   /* "mala" */
+    const cJSON *method_params;           /* user parameters (config file merged with --param), or NULL */
+    int64_t budget;                       /* energy evaluations, > 0 */
     uint64_t seed;
-    size_t n_samples;             /* final samples scored (0 = BB_RUN_DEFAULT_SAMPLES) */
-    const double *checkpoints;    /* budget fractions, NULL = default 1e-3, 1e-2, 1e-1, 1 */
+    size_t n_samples;          /* final samples scored (0 = BB_RUN_DEFAULT_SAMPLES) */
+    const double *checkpoints; /* budget fractions, NULL = default 1e-3, 1e-2, 1e-1, 1 */
     size_t n_checkpoints;
-    const char *out_path;         /* report path (required) */
-    const char *samples_path;     /* optional: also write the final samples as .npy */
-    FILE *progress;               /* NULL = quiet */
-    const char *const *metrics;   /* metric names to compute (NULL: every applicable metric) */
+    const char *out_path;       /* report path (required) */
+    const char *samples_path;   /* optional: also write the final samples as .npy */
+    FILE *progress;             /* NULL = quiet */
+    const char *const *metrics; /* metric names to compute (NULL: every applicable metric) */
     size_t n_metrics;
-    const char *state_path;       /* resumable methods keep their training state here (NULL: none) */
-    int resume;                   /* 1: continue from state_path when it exists */
+    const char *state_path; /* resumable methods keep their training state here (NULL: none) */
+    int resume;             /* 1: continue from state_path when it exists */
 } bb_run_config;
 
 /* Canonical configuration object of a run (task, task params, method, fully resolved

@@ -63,9 +63,18 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
     const cJSON *groups = cJSON_GetObjectItemCaseSensitive(j, "runs");
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(j, "n_samples");
-    if (!cJSON_IsString(name)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'name' missing or not a string", path); goto out; }
-    if (!cJSON_IsArray(groups)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'runs' missing or not a list", path); goto out; }
-    if (ns && (!cJSON_IsNumber(ns) || ns->valuedouble < 1)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'n_samples' must be a positive integer", path); goto out; }
+    if (!cJSON_IsString(name)) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'name' missing or not a string", path);
+        goto out;
+    }
+    if (!cJSON_IsArray(groups)) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'runs' missing or not a list", path);
+        goto out;
+    }
+    if (ns && (!cJSON_IsNumber(ns) || ns->valuedouble < 1)) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'n_samples' must be a positive integer", path);
+        goto out;
+    }
     snprintf(s->name, sizeof s->name, "%s", name->valuestring);
     size_t gi = 0, cap = 0;
     for (const cJSON *g = groups->child; g; g = g->next, gi++) {
@@ -80,22 +89,39 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
         if (!all && (rc = str_list(methods, "methods", path, gi, ctx))) goto out;
         if ((rc = num_list(budgets, "budgets", path, gi, 1, ctx))) goto out;
         if ((rc = num_list(seeds, "seeds", path, gi, 0, ctx))) goto out;
-        if (params && !cJSON_IsObject(params)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].params: expected an object", path, gi); goto out; }
-        if (tparams && !cJSON_IsObject(tparams)) { rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].task_params: expected an object", path, gi); goto out; }
+        if (params && !cJSON_IsObject(params)) {
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].params: expected an object", path, gi);
+            goto out;
+        }
+        if (tparams && !cJSON_IsObject(tparams)) {
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].task_params: expected an object", path, gi);
+            goto out;
+        }
         for (const cJSON *t = tasks->child; t; t = t->next) {
-            if (!bb_task_type_find(t->valuestring)) { rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: runs[%zu].tasks: unknown task '%s'", path, gi, t->valuestring); goto out; }
+            if (!bb_task_type_find(t->valuestring)) {
+                rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: runs[%zu].tasks: unknown task '%s'", path, gi, t->valuestring);
+                goto out;
+            }
             size_t n_methods = 0;
-            if (all) while (bb_methods[n_methods]) n_methods++;
-            else n_methods = (size_t)cJSON_GetArraySize(methods);
+            if (all)
+                while (bb_methods[n_methods]) n_methods++;
+            else
+                n_methods = (size_t)cJSON_GetArraySize(methods);
             for (size_t mi = 0; mi < n_methods; mi++) {
                 const char *mname = all ? bb_methods[mi]->name : cJSON_GetArrayItem(methods, (int)mi)->valuestring;
-                if (!bb_method_find(mname)) { rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: runs[%zu].methods: unknown method '%s'", path, gi, mname); goto out; }
+                if (!bb_method_find(mname)) {
+                    rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: runs[%zu].methods: unknown method '%s'", path, gi, mname);
+                    goto out;
+                }
                 for (const cJSON *b = budgets->child; b; b = b->next)
                     for (const cJSON *sd = seeds->child; sd; sd = sd->next) {
                         if (s->n_runs == cap) {
                             cap = cap ? 2 * cap : 16;
                             bb_suite_run *r = realloc(s->runs, cap * sizeof *r);
-                            if (!r) { rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path); goto out; }
+                            if (!r) {
+                                rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+                                goto out;
+                            }
                             s->runs = r;
                         }
                         bb_suite_run *r = &s->runs[s->n_runs++];
@@ -158,7 +184,8 @@ static int already_done(const bb_suite_run *r, bb_ctx *ctx) {
     if (bb_report_read(r->out_path, &rep, &local)) return 0;
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(rep, "status");
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(rep, "config_sha256");
-    int done = cJSON_IsString(st) && !strcmp(st->valuestring, "ok") && cJSON_IsString(h) && !strcmp(h->valuestring, sha);
+    int done =
+        cJSON_IsString(st) && !strcmp(st->valuestring, "ok") && cJSON_IsString(h) && !strcmp(h->valuestring, sha);
     cJSON_Delete(rep);
     return done;
 }
@@ -172,8 +199,9 @@ static double metric_value(const cJSON *rep, const char *name) {
 int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, size_t *n_failed, bb_ctx *ctx) {
     *n_failed = 0;
     char dir[4096];
-    if (table) fprintf(table, "\n%-12s %-16s %10s %5s %10s %7s %12s %10s  %s\n", "task", "method", "budget", "seed",
-                       "evals", "samples", "energy_w2", "wall_s", "status");
+    if (table)
+        fprintf(table, "\n%-12s %-16s %10s %5s %10s %7s %12s %10s  %s\n", "task", "method", "budget", "seed", "evals",
+                "samples", "energy_w2", "wall_s", "status");
     for (size_t i = 0; i < s->n_runs; i++) {
         const bb_suite_run *r = &s->runs[i];
         snprintf(dir, sizeof dir, "%s", r->out_path);
@@ -185,8 +213,9 @@ int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, 
         }
         int skipped = !s->rerun && already_done(r, ctx);
         bb_ctx_clear(ctx);
-        if (log) fprintf(log, "[%zu/%zu] %s %s budget %lld seed %llu%s\n", i + 1, s->n_runs, r->task, r->method,
-                         (long long)r->budget, (unsigned long long)r->seed, skipped ? ": done before, skipped" : "");
+        if (log)
+            fprintf(log, "[%zu/%zu] %s %s budget %lld seed %llu%s\n", i + 1, s->n_runs, r->task, r->method,
+                    (long long)r->budget, (unsigned long long)r->seed, skipped ? ": done before, skipped" : "");
         if (log) fflush(log);
         if (!skipped) {
             bb_run_config c;
@@ -215,8 +244,8 @@ int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, 
                         cJSON_IsNumber(w) ? w->valuedouble : NAN,
                         cJSON_GetObjectItemCaseSensitive(rep, "status")->valuestring);
             } else {
-                fprintf(table, "%-12s %-16s %10lld %5llu %10s %7s %12s %10s  %s\n", r->task, r->method, (long long)r->budget,
-                        (unsigned long long)r->seed, "-", "-", "-", "-", "no report");
+                fprintf(table, "%-12s %-16s %10lld %5llu %10s %7s %12s %10s  %s\n", r->task, r->method,
+                        (long long)r->budget, (unsigned long long)r->seed, "-", "-", "-", "-", "no report");
             }
             cJSON_Delete(rep);
             fflush(table);

@@ -33,7 +33,7 @@ typedef struct bb_suite_run {
 
 typedef struct bb_suite {
     char name[128];
-    int rerun;          /* 1: run every run even when a finished report exists (default 0) */
+    int rerun; /* 1: run every run even when a finished report exists (default 0) */
     bb_suite_run *runs;
     size_t n_runs;
 } bb_suite;

@@ -27,20 +27,29 @@ static const bb_param_spec as_params[] = {
     {"sigma_min", BB_PARAM_DOUBLE, "0.001", 1e-12, 1e6, "geometric noise schedule: σmin (paper 1e-3)"},
     {"sigma_max", BB_PARAM_DOUBLE, "2", 1e-9, 1e6, "geometric noise schedule: σmax (paper 1.5 DW-4, 2 LJ)"},
     {"n_steps", BB_PARAM_INT, "100", 2, 100000, "Euler–Maruyama steps on [0, 1] (paper 200–1000)"},
-    {"batch_size", BB_PARAM_INT, "512", 1, 1000000, "new trajectories = energy evaluations per outer iteration (paper 512)"},
+    {"batch_size", BB_PARAM_INT, "512", 1, 1000000,
+     "new trajectories = energy evaluations per outer iteration (paper 512)"},
     {"buffer_size", BB_PARAM_INT, "10000", 1, 10000000, "replay buffer capacity (paper 10000)"},
     {"inner_steps", BB_PARAM_INT, "100", 1, 1000000, "gradient steps per outer iteration (paper 100)"},
     {"train_batch", BB_PARAM_INT, "256", 1, 1000000, "buffer rows per gradient step"},
     {"lr", BB_PARAM_DOUBLE, "0.0001", 0, 10, "Adam learning rate (paper 1e-4)"},
     {"max_grad_norm", BB_PARAM_DOUBLE, "100", 0, 1e30, "clip the global gradient norm (0: off)"},
-    {"max_score_norm", BB_PARAM_DOUBLE, "50", 1e-12, 1e30, "clip the per-particle norm of the adjoint target (authors' default 50)"},
-    {"out_scale", BB_PARAM_DOUBLE, "1", 1e-9, 1e9, "controller output scale: s = out_scale * network (network outputs stay O(1))"},
-    {"nn_threads", BB_PARAM_INT, "1", 0, 1024, "OpenMP threads for the network (0: the run's); energies use the run's threads. Results do not depend on it"},
-    {"max_outer", BB_PARAM_INT, "0", 0, 1000000000, "stop training after this many outer iterations (0: when the budget is spent)"},
-    {"importance_weights", BB_PARAM_BOOL, "false", 0, 0, "return path-space log-weights (costs n_samples evaluations, reserved up front)"},
-    {"anytime_samples", BB_PARAM_INT, "500", 1, 100000000, "samples drawn for each anytime checkpoint (final samples: --samples)"},
-    {"checkpoint_minutes", BB_PARAM_DOUBLE, "10", 0, 1e9, "save the training state every this many minutes (0: every outer iteration)"},
-    {"stop_after_outer", BB_PARAM_INT, "0", 0, 1000000000, "test hook: save the state and stop after this outer iteration (0: off)"},
+    {"max_score_norm", BB_PARAM_DOUBLE, "50", 1e-12, 1e30,
+     "clip the per-particle norm of the adjoint target (authors' default 50)"},
+    {"out_scale", BB_PARAM_DOUBLE, "1", 1e-9, 1e9,
+     "controller output scale: s = out_scale * network (network outputs stay O(1))"},
+    {"nn_threads", BB_PARAM_INT, "1", 0, 1024,
+     "OpenMP threads for the network (0: the run's); energies use the run's threads. Results do not depend on it"},
+    {"max_outer", BB_PARAM_INT, "0", 0, 1000000000,
+     "stop training after this many outer iterations (0: when the budget is spent)"},
+    {"importance_weights", BB_PARAM_BOOL, "false", 0, 0,
+     "return path-space log-weights (costs n_samples evaluations, reserved up front)"},
+    {"anytime_samples", BB_PARAM_INT, "500", 1, 100000000,
+     "samples drawn for each anytime checkpoint (final samples: --samples)"},
+    {"checkpoint_minutes", BB_PARAM_DOUBLE, "10", 0, 1e9,
+     "save the training state every this many minutes (0: every outer iteration)"},
+    {"stop_after_outer", BB_PARAM_INT, "0", 0, 1000000000,
+     "test hook: save the state and stop after this outer iteration (0: off)"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -58,15 +67,13 @@ static const bb_task_defaults as_task_defaults[] = {
     {NULL, NULL},
 };
 
-static double wall_now(void)
-{
+static double wall_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c, bb_ctx *ctx)
-{
+int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c, bb_ctx *ctx) {
     memset(c, 0, sizeof *c);
     const char *net = bb_params_str(p, "network");
     if (strcmp(net, "egnn") == 0)
@@ -76,14 +83,14 @@ int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c,
     else if (strcmp(net, "auto") == 0)
         c->use_egnn = task->n_particles > 1;
     else
-        return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'network': '%s' is not egnn, mlp or auto", net);
+        return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'network': '%s' is not egnn, mlp or auto",
+                      net);
     if (c->use_egnn && task->n_particles < 2)
         return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'network': egnn needs at least 2 particles");
     c->hidden = (int)bb_params_int(p, "hidden");
     c->layers = (int)bb_params_int(p, "layers");
     c->t_dim = (int)bb_params_int(p, "t_dim");
-    if (c->t_dim % 2)
-        return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 't_dim': must be even");
+    if (c->t_dim % 2) return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 't_dim': must be even");
     c->sigma_min = bb_params_double(p, "sigma_min");
     c->sigma_max = bb_params_double(p, "sigma_max");
     if (!(c->sigma_max > c->sigma_min))
@@ -106,9 +113,8 @@ int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c,
 
 /* Draw n samples from the current controller with stream `stream` into s (allocated
  * here); lw (Girsanov part) only when weighted. */
-static int draw_samples(as_model *m, size_t n, uint64_t seed, uint64_t stream, int weighted,
-                        bb_samples *s, bb_ctx *ctx)
-{
+static int draw_samples(as_model *m, size_t n, uint64_t seed, uint64_t stream, int weighted, bb_samples *s,
+                        bb_ctx *ctx) {
     const size_t dof = (size_t)m->cfg.sp.P * (size_t)m->cfg.sp.D;
     if (bb_samples_alloc(s, n, dof, weighted))
         return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate %zu samples", n);
@@ -117,11 +123,9 @@ static int draw_samples(as_model *m, size_t n, uint64_t seed, uint64_t stream, i
     return as_simulate(m, n, &rng, s->x, weighted ? s->logw : NULL, ctx);
 }
 
-static void add_info(bb_run_env *env, const as_model *m, const as_progress *pr, int stopped_by,
-                     double lz, double ess, int weighted)
-{
-    if (!env->info)
-        return;
+static void add_info(bb_run_env *env, const as_model *m, const as_progress *pr, int stopped_by, double lz, double ess,
+                     int weighted) {
+    if (!env->info) return;
     cJSON *info = env->info;
     cJSON_AddStringToObject(info, "controller", m->cfg.use_egnn ? "egnn" : "mlp");
     cJSON_AddNumberToObject(info, "parameters", (double)m->ps.total);
@@ -144,8 +148,7 @@ static void add_info(bb_run_env *env, const as_model *m, const as_progress *pr, 
     }
 }
 
-static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
-{
+static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out) {
     bb_ctx *ctx = env->ctx;
     bb_oracle *o = env->oracle;
     const bb_task *task = bb_oracle_task(o);
@@ -159,8 +162,7 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
     memset(out, 0, sizeof *out);
     double *x1 = NULL, *u = NULL, *grad = NULL, *row = NULL;
     int rc = as_config_from_params(p, task, &cfg, ctx);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     const size_t dof = (size_t)task->dof, B = (size_t)cfg.batch;
     const int weighted = bb_params_bool(p, "importance_weights");
     const int64_t max_outer = bb_params_int(p, "max_outer");
@@ -175,14 +177,13 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
     const int64_t limit = bb_oracle_limit(o);
     const int64_t reserve = weighted ? (int64_t)env->n_samples : 0;
     if (weighted && reserve >= limit)
-        return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: importance_weights needs n_samples (%zu) < budget (%lld)",
+        return BB_ERR(ctx, BB_EINVAL,
+                      "method adjoint_sampling: importance_weights needs n_samples (%zu) < budget (%lld)",
                       env->n_samples, (long long)limit);
 
     rc = as_model_init(&m, &cfg, env->seed, ctx);
-    if (!rc)
-        rc = bb_replay_init(&rb, (size_t)cfg.buffer, 2 * dof, ctx);
-    if (rc)
-        goto out;
+    if (!rc) rc = bb_replay_init(&rb, (size_t)cfg.buffer, 2 * dof, ctx);
+    if (rc) goto out;
     x1 = malloc(B * dof * sizeof(double));
     grad = malloc(B * dof * sizeof(double));
     u = malloc(B * sizeof(double));
@@ -196,12 +197,10 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
         if (probe) {
             fclose(probe);
             rc = as_state_load(env->state_path, &m, &rb, &pr, env->seed, ctx);
-            if (rc)
-                goto out;
+            if (rc) goto out;
             /* training evaluations (all with gradients) spent before the restart */
             rc = bb_oracle_restore(o, pr.evals, pr.evals, ctx);
-            if (rc)
-                goto out;
+            if (rc) goto out;
         }
     }
 
@@ -217,16 +216,13 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
         /* the method's own count (survives resume) and the oracle's both bound the batch */
         int64_t avail = limit - reserve - pr.evals;
         int64_t orem = bb_oracle_remaining(o) - reserve;
-        if (orem < avail)
-            avail = orem;
-        if (avail <= 0)
-            break;
+        if (orem < avail) avail = orem;
+        if (avail <= 0) break;
         const size_t nb = (size_t)avail < B ? (size_t)avail : B;
         bb_rng rng;
         bb_rng_init(&rng, env->seed, AS_STREAM_SIM + (uint64_t)pr.outer);
         rc = as_simulate(&m, nb, &rng, x1, NULL, ctx);
-        if (rc)
-            goto out;
+        if (rc) goto out;
         omp_set_num_threads(run_threads);
         rc = bb_oracle_eval(o, nb, x1, u, grad, ctx);
         omp_set_num_threads(nn_threads);
@@ -235,12 +231,10 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
             rc = BB_OK;
             break;
         }
-        if (rc)
-            goto out;
+        if (rc) goto out;
         pr.evals += (int64_t)nb;
         for (size_t r = 0; r < nb; r++) {
-            if (!isfinite(u[r]))
-                continue; /* +INFINITY (overlap): no usable gradient, counted but not stored */
+            if (!isfinite(u[r])) continue; /* +INFINITY (overlap): no usable gradient, counted but not stored */
             as_make_row(&m, x1 + r * dof, grad + r * dof, row);
             bb_replay_push(&rb, 1, row);
         }
@@ -249,15 +243,13 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
         for (int k = 0; k < cfg.inner_steps && rb.count > 0; k++) {
             double l;
             rc = as_train_step(&m, &rb, &rng, &l, ctx);
-            if (rc)
-                goto out;
+            if (rc) goto out;
             lsum += l;
         }
         pr.outer++;
         const double lmean = lsum / cfg.inner_steps;
         rc = as_progress_add(&pr, lmean, wall_now() - t0, ctx);
-        if (rc)
-            goto out;
+        if (rc) goto out;
         if (env->progress)
             fprintf(env->progress, "\r  outer %lld  evaluations %lld/%lld  loss %.4g", (long long)pr.outer,
                     (long long)pr.evals, (long long)limit, lmean);
@@ -266,18 +258,15 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
             memset(&cs, 0, sizeof cs);
             rc = draw_samples(&m, (size_t)anytime_n, env->seed, AS_STREAM_ANYTIME + (uint64_t)n_anytime++, 0, &cs, ctx);
             omp_set_num_threads(run_threads);
-            if (!rc)
-                rc = bb_oracle_checkpoint(o, &cs, ctx);
+            if (!rc) rc = bb_oracle_checkpoint(o, &cs, ctx);
             omp_set_num_threads(nn_threads);
             bb_samples_free(&cs);
-            if (rc)
-                goto out;
+            if (rc) goto out;
         }
         const int stop_now = stop_after > 0 && pr.outer == stop_after;
         if (env->state_path && (stop_now || wall_now() - last_save >= ckpt_s)) {
             rc = as_state_save(env->state_path, &m, &rb, &pr, env->seed, ctx);
-            if (rc)
-                goto out;
+            if (rc) goto out;
             last_save = wall_now();
         }
         if (stop_now) {
@@ -285,13 +274,11 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
             break;
         }
     }
-    if (env->progress)
-        fputc('\n', env->progress);
+    if (env->progress) fputc('\n', env->progress);
 
     /* final samples: free of charge, except the energies importance weights need */
     rc = draw_samples(&m, env->n_samples, env->seed, AS_STREAM_FINAL, weighted, out, ctx);
-    if (rc)
-        goto out;
+    if (rc) goto out;
     double lz = NAN, ess = NAN;
     if (weighted) {
         double *uf = malloc(env->n_samples * sizeof(double));
@@ -305,8 +292,7 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
             double mx = -INFINITY;
             for (size_t i = 0; i < env->n_samples; i++) {
                 out->logw[i] += -uf[i] - as_log_pbase(&m, out->x + i * dof);
-                if (out->logw[i] > mx)
-                    mx = out->logw[i];
+                if (out->logw[i] > mx) mx = out->logw[i];
             }
             double s1 = 0.0, s2 = 0.0;
             for (size_t i = 0; i < env->n_samples && isfinite(mx); i++) {
@@ -324,8 +310,7 @@ static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out)
             out->logw = NULL;
         }
         free(uf);
-        if (rc)
-            goto out;
+        if (rc) goto out;
     }
     add_info(env, &m, &pr, stopped_by, lz, ess, weighted && out->logw);
 out:

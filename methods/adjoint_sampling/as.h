@@ -17,24 +17,24 @@
 #include "methods/sde/sde.h"
 
 typedef struct as_config {
-    int use_egnn;           /* 1: EGNN controller, 0: MLP */
+    int use_egnn; /* 1: EGNN controller, 0: MLP */
     int hidden, layers, t_dim;
     double sigma_min, sigma_max;
-    int n_steps;            /* Euler–Maruyama steps on [0, 1] */
-    int batch;              /* new trajectories (energy evaluations) per outer iteration */
-    int buffer;             /* replay capacity (rows) */
-    int inner_steps;        /* gradient steps per outer iteration */
-    int train_batch;        /* rows per gradient step */
+    int n_steps;     /* Euler–Maruyama steps on [0, 1] */
+    int batch;       /* new trajectories (energy evaluations) per outer iteration */
+    int buffer;      /* replay capacity (rows) */
+    int inner_steps; /* gradient steps per outer iteration */
+    int train_batch; /* rows per gradient step */
     double lr, max_grad_norm, max_score_norm;
-    double out_scale;       /* s = out_scale * network output (keeps EGNN coordinates O(1)) */
+    double out_scale; /* s = out_scale * network output (keeps EGNN coordinates O(1)) */
     bb_sde_space sp;
 } as_config;
 
 /* Random streams (harness/core/rng.h: method-internal ids below 0x4000_0000). */
-#define AS_STREAM_SIM 0x00000001ull        /* + outer: trajectories of outer iteration */
-#define AS_STREAM_TRAIN 0x01000000ull      /* + outer: buffer draws, t, bridge noise */
-#define AS_STREAM_FINAL 0x02000000ull      /* final samples */
-#define AS_STREAM_ANYTIME 0x03000000ull    /* + index: anytime-checkpoint samples */
+#define AS_STREAM_SIM     0x00000001ull /* + outer: trajectories of outer iteration */
+#define AS_STREAM_TRAIN   0x01000000ull /* + outer: buffer draws, t, bridge noise */
+#define AS_STREAM_FINAL   0x02000000ull /* final samples */
+#define AS_STREAM_ANYTIME 0x03000000ull /* + index: anytime-checkpoint samples */
 
 typedef struct bb_params bb_params;
 typedef struct bb_task bb_task;
@@ -47,12 +47,12 @@ typedef struct as_model {
     bb_nn_params ps;
     bb_nn_egnn egnn;
     bb_nn_mlp mlp;
-    bb_nn_egnn_graph eg_sim, eg_train;   /* EGNN graphs for cfg.batch and cfg.train_batch rows */
+    bb_nn_egnn_graph eg_sim, eg_train; /* EGNN graphs for cfg.batch and cfg.train_batch rows */
     bb_nn_graph *g;
     bb_nn_adam opt;
-    double h21;            /* h²(1): variance of the base marginal at t = 1 */
+    double h21;                 /* h²(1): variance of the base marginal at t = 1 */
     double *xbuf, *tbuf, *sbuf; /* scratch [max(batch, train_batch)][dof] / [..] */
-    double *rows;          /* [train_batch][2 dof] buffer draws */
+    double *rows;               /* [train_batch][2 dof] buffer draws */
 } as_model;
 
 /* Build the network (parameters seeded from `seed`), the optimizer and scratch. On
@@ -84,10 +84,10 @@ int as_train_step(as_model *m, const bb_replay *rb, bb_rng *rng, double *loss, b
 
 /* Training progress saved in the state file. */
 typedef struct as_progress {
-    int64_t outer;        /* outer iterations completed */
-    int64_t evals;        /* energy evaluations spent by the method so far */
+    int64_t outer; /* outer iterations completed */
+    int64_t evals; /* energy evaluations spent by the method so far */
     size_t n_curve, cap_curve;
-    double *curve;        /* [n_curve][4]: outer, evals, mean loss, wall seconds */
+    double *curve; /* [n_curve][4]: outer, evals, mean loss, wall seconds */
 } as_progress;
 int as_progress_add(as_progress *pr, double loss, double wall, bb_ctx *ctx);
 void as_progress_free(as_progress *pr);
@@ -95,9 +95,8 @@ void as_progress_free(as_progress *pr);
 /* Write / read the whole training state (network, Adam moments, replay buffer,
  * progress) atomically to / from `path`. read checks the state belongs to this
  * configuration and seed (BB_EFORMAT naming the path otherwise). */
-int as_state_save(const char *path, const as_model *m, const bb_replay *rb,
-                  const as_progress *pr, uint64_t seed, bb_ctx *ctx);
-int as_state_load(const char *path, as_model *m, bb_replay *rb, as_progress *pr,
-                  uint64_t seed, bb_ctx *ctx);
+int as_state_save(const char *path, const as_model *m, const bb_replay *rb, const as_progress *pr, uint64_t seed,
+                  bb_ctx *ctx);
+int as_state_load(const char *path, as_model *m, bb_replay *rb, as_progress *pr, uint64_t seed, bb_ctx *ctx);
 
 #endif

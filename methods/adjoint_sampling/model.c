@@ -12,25 +12,26 @@
 
 static size_t dof_of(const as_config *c) { return (size_t)c->sp.P * (size_t)c->sp.D; }
 
-int as_model_init(as_model *m, const as_config *cfg, uint64_t seed, bb_ctx *ctx)
-{
+int as_model_init(as_model *m, const as_config *cfg, uint64_t seed, bb_ctx *ctx) {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
     const size_t dof = dof_of(cfg);
     int rc = bb_sde_schedule_geometric(&m->sch, cfg->sigma_min, cfg->sigma_max, ctx);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     m->h21 = bb_sde_h2(&m->sch, 1.0);
     bb_nn_params_init(&m->ps, BB_NN_F32);
     if (cfg->use_egnn) {
-        bb_nn_egnn_config ec = {.n_particles = cfg->sp.P, .dim = cfg->sp.D, .hidden = cfg->hidden,
-                                .n_layers = cfg->layers, .t_dim = cfg->t_dim, .normalize = 1,
-                                .act = BB_NN_ACT_SILU, .out = BB_NN_EGNN_VECTOR};
+        bb_nn_egnn_config ec = {.n_particles = cfg->sp.P,
+                                .dim = cfg->sp.D,
+                                .hidden = cfg->hidden,
+                                .n_layers = cfg->layers,
+                                .t_dim = cfg->t_dim,
+                                .normalize = 1,
+                                .act = BB_NN_ACT_SILU,
+                                .out = BB_NN_EGNN_VECTOR};
         rc = bb_nn_egnn_init(&m->egnn, &m->ps, "egnn", &ec, ctx);
-        if (!rc)
-            rc = bb_nn_egnn_graph_init(&m->eg_sim, cfg->batch, cfg->sp.P, ctx);
-        if (!rc)
-            rc = bb_nn_egnn_graph_init(&m->eg_train, cfg->train_batch, cfg->sp.P, ctx);
+        if (!rc) rc = bb_nn_egnn_graph_init(&m->eg_sim, cfg->batch, cfg->sp.P, ctx);
+        if (!rc) rc = bb_nn_egnn_graph_init(&m->eg_train, cfg->train_batch, cfg->sp.P, ctx);
     } else {
         int sizes[BB_NN_MLP_MAX_LAYERS + 1];
         if (cfg->layers + 2 > BB_NN_MLP_MAX_LAYERS + 1) {
@@ -38,13 +39,11 @@ int as_model_init(as_model *m, const as_config *cfg, uint64_t seed, bb_ctx *ctx)
             goto out;
         }
         sizes[0] = (int)dof + cfg->t_dim;
-        for (int l = 1; l <= cfg->layers; l++)
-            sizes[l] = cfg->hidden;
+        for (int l = 1; l <= cfg->layers; l++) sizes[l] = cfg->hidden;
         sizes[cfg->layers + 1] = (int)dof;
         rc = bb_nn_mlp_init(&m->mlp, &m->ps, "mlp", cfg->layers + 2, sizes, BB_NN_ACT_SILU, ctx);
     }
-    if (!rc)
-        rc = bb_nn_params_alloc(&m->ps, seed, ctx);
+    if (!rc) rc = bb_nn_params_alloc(&m->ps, seed, ctx);
     if (!rc && !cfg->use_egnn) {
         /* zero output layer: the untrained controller is the base process (u = 0), as the
          * EGNN's near-zero coordinate head gives; a random O(1) output times σ_t² would
@@ -56,16 +55,12 @@ int as_model_init(as_model *m, const as_config *cfg, uint64_t seed, bb_ctx *ctx)
             goto out;
         }
         bb_nn_params_set(&m->ps, lo->w, zero);
-        if (lo->b >= 0)
-            bb_nn_params_set(&m->ps, lo->b, zero);
+        if (lo->b >= 0) bb_nn_params_set(&m->ps, lo->b, zero);
         free(zero);
     }
-    if (!rc)
-        rc = bb_nn_adam_init(&m->opt, &m->ps, 0.9, 0.999, 1e-8, 0.0, 0, ctx);
-    if (!rc)
-        rc = bb_nn_graph_init(&m->g, 0, ctx);
-    if (rc)
-        goto out;
+    if (!rc) rc = bb_nn_adam_init(&m->opt, &m->ps, 0.9, 0.999, 1e-8, 0.0, 0, ctx);
+    if (!rc) rc = bb_nn_graph_init(&m->g, 0, ctx);
+    if (rc) goto out;
     size_t rows = (size_t)(cfg->batch > cfg->train_batch ? cfg->batch : cfg->train_batch);
     m->xbuf = calloc(rows * dof, sizeof(double));
     m->sbuf = calloc(rows * dof, sizeof(double));
@@ -74,15 +69,12 @@ int as_model_init(as_model *m, const as_config *cfg, uint64_t seed, bb_ctx *ctx)
     if (!m->xbuf || !m->sbuf || !m->tbuf || !m->rows)
         rc = BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate scratch for %zu rows", rows);
 out:
-    if (rc)
-        as_model_free(m);
+    if (rc) as_model_free(m);
     return rc;
 }
 
-void as_model_free(as_model *m)
-{
-    if (!m)
-        return;
+void as_model_free(as_model *m) {
+    if (!m) return;
     bb_nn_graph_free(m->g);
     bb_nn_adam_free(&m->opt);
     bb_nn_egnn_graph_free(&m->eg_sim);
@@ -96,47 +88,37 @@ void as_model_free(as_model *m)
 }
 
 /* Forward s(x, t) on B rows already in tensors x [B, dof] and t [B, 1]. */
-static bb_nn_tensor *as_fwd(as_model *m, const bb_nn_egnn_graph *eg, bb_nn_tensor *x,
-                            bb_nn_tensor *t)
-{
+static bb_nn_tensor *as_fwd(as_model *m, const bb_nn_egnn_graph *eg, bb_nn_tensor *x, bb_nn_tensor *t) {
     bb_nn_graph *g = m->g;
-    if (m->cfg.use_egnn)
-        return bb_nn_scale(g, bb_nn_egnn_fwd(g, &m->ps, &m->egnn, eg, x, t), m->cfg.out_scale, 0.0);
+    if (m->cfg.use_egnn) return bb_nn_scale(g, bb_nn_egnn_fwd(g, &m->ps, &m->egnn, eg, x, t), m->cfg.out_scale, 0.0);
     /* MLP: positions in units of the base scale, time as in the EGNN (1000 t) */
     bb_nn_tensor *xs = bb_nn_scale(g, x, 1.0 / m->cfg.sigma_max, 0.0);
     bb_nn_tensor *te = bb_nn_time_embed_sin(g, bb_nn_scale(g, t, 1000.0, 0.0), m->cfg.t_dim, 10000.0);
-    return bb_nn_scale(g, bb_nn_mlp_fwd(g, &m->ps, &m->mlp, bb_nn_concat_cols(g, xs, te)),
-                       m->cfg.out_scale, 0.0);
+    return bb_nn_scale(g, bb_nn_mlp_fwd(g, &m->ps, &m->mlp, bb_nn_concat_cols(g, xs, te)), m->cfg.out_scale, 0.0);
 }
 
 /* Exposed to train.c through this translation unit only via as_train_step; keep the
  * forward in one place. */
 bb_nn_tensor *as_forward_rows(as_model *m, int train, int64_t B, const double *x, const double *t);
-bb_nn_tensor *as_forward_rows(as_model *m, int train, int64_t B, const double *x, const double *t)
-{
+bb_nn_tensor *as_forward_rows(as_model *m, int train, int64_t B, const double *x, const double *t) {
     const int64_t dof = (int64_t)dof_of(&m->cfg);
     bb_nn_tensor *xt = bb_nn_from(m->g, BB_NN_F32, 2, (const int64_t[]){B, dof}, x);
     bb_nn_tensor *tt = bb_nn_from(m->g, BB_NN_F32, 2, (const int64_t[]){B, 1}, t);
     return as_fwd(m, train ? &m->eg_train : &m->eg_sim, xt, tt);
 }
 
-int as_model_score(as_model *m, size_t n, const double *x, double t, double *s, bb_ctx *ctx)
-{
+int as_model_score(as_model *m, size_t n, const double *x, double t, double *s, bb_ctx *ctx) {
     const size_t dof = dof_of(&m->cfg), B = (size_t)m->cfg.batch;
-    if (n > B)
-        return BB_ERR(ctx, BB_EINTERNAL, "adjoint_sampling: %zu rows exceed the batch of %zu", n, B);
+    if (n > B) return BB_ERR(ctx, BB_EINTERNAL, "adjoint_sampling: %zu rows exceed the batch of %zu", n, B);
     /* pad to the graph's B rows with zeros (their outputs are discarded) */
-    if (x != m->xbuf)
-        memcpy(m->xbuf, x, n * dof * sizeof(double));
+    if (x != m->xbuf) memcpy(m->xbuf, x, n * dof * sizeof(double));
     memset(m->xbuf + n * dof, 0, (B - n) * dof * sizeof(double));
-    for (size_t r = 0; r < B; r++)
-        m->tbuf[r] = t;
+    for (size_t r = 0; r < B; r++) m->tbuf[r] = t;
     bb_nn_graph_reset(m->g);
     bb_nn_graph_set_grad(m->g, 0);
     bb_nn_tensor *out = as_forward_rows(m, 0, (int64_t)B, m->xbuf, m->tbuf);
     int rc = bb_nn_graph_status(m->g, ctx);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     bb_nn_to_double(out, m->sbuf);
     memcpy(s, m->sbuf, n * dof * sizeof(double));
     for (size_t k = 0; k < n * dof; k++)
@@ -145,8 +127,7 @@ int as_model_score(as_model *m, size_t n, const double *x, double t, double *s, 
     return BB_OK;
 }
 
-int as_simulate(as_model *m, size_t n, bb_rng *rng, double *x1, double *lw, bb_ctx *ctx)
-{
+int as_simulate(as_model *m, size_t n, bb_rng *rng, double *x1, double *lw, bb_ctx *ctx) {
     const as_config *c = &m->cfg;
     const size_t dof = dof_of(c), B = (size_t)c->batch;
     const double dt = 1.0 / c->n_steps;
@@ -160,14 +141,12 @@ int as_simulate(as_model *m, size_t n, bb_rng *rng, double *x1, double *lw, bb_c
     for (size_t r0 = 0; r0 < n; r0 += B) {
         const size_t nc = n - r0 < B ? n - r0 : B;
         memset(xc, 0, nc * dof * sizeof(double));
-        if (lw)
-            memset(lw + r0, 0, nc * sizeof(double));
+        if (lw) memset(lw + r0, 0, nc * sizeof(double));
         for (int k = 0; k < c->n_steps; k++) {
             const double t = k * dt, g = bb_sde_g(&m->sch, t);
             const double sk = bb_sde_step_std(&m->sch, t, dt);
             rc = as_model_score(m, nc, xc, t, s, ctx);
-            if (rc)
-                goto out;
+            if (rc) goto out;
             /* s regresses clipped targets, so its exact minimiser has per-particle norm
              * <= max_score_norm: projecting onto that ball can only reduce the error, and
              * it keeps an early, poorly fitted network from blowing up the stiff drift
@@ -175,12 +154,10 @@ int as_simulate(as_model *m, size_t n, bb_rng *rng, double *x1, double *lw, bb_c
             const int P = c->sp.P, D = c->sp.D;
             for (size_t q = 0; q < nc * (size_t)P; q++) {
                 double nn = 0.0;
-                for (int d = 0; d < D; d++)
-                    nn += s[q * D + d] * s[q * D + d];
+                for (int d = 0; d < D; d++) nn += s[q * D + d] * s[q * D + d];
                 nn = sqrt(nn);
                 const double f = nn > c->max_score_norm ? c->max_score_norm / nn : 1.0;
-                for (int d = 0; d < D; d++)
-                    s[q * D + d] *= f * g * g; /* drift b = σ_t² s */
+                for (int d = 0; d < D; d++) s[q * D + d] *= f * g * g; /* drift b = σ_t² s */
             }
             bb_sde_em_step(&m->sch, &c->sp, nc, t, dt, s, rng, xc, lw ? z : NULL);
             if (lw) {
@@ -205,38 +182,30 @@ out:
     return rc;
 }
 
-double as_log_pbase(const as_model *m, const double *x)
-{
+double as_log_pbase(const as_model *m, const double *x) {
     const size_t dof = dof_of(&m->cfg);
     const int d = bb_sde_space_dim(&m->cfg.sp);
     double q = 0.0;
-    for (size_t k = 0; k < dof; k++)
-        q += x[k] * x[k];
+    for (size_t k = 0; k < dof; k++) q += x[k] * x[k];
     return -0.5 * q / m->h21 - 0.5 * d * log(2.0 * M_PI * m->h21);
 }
 
-void as_make_row(const as_model *m, const double *x1, const double *grad, double *row)
-{
+void as_make_row(const as_model *m, const double *x1, const double *grad, double *row) {
     const as_config *c = &m->cfg;
     const int P = c->sp.P, D = c->sp.D;
     const size_t dof = dof_of(c);
     double *tg = row + dof;
     memcpy(row, x1, dof * sizeof(double));
-    for (size_t k = 0; k < dof; k++)
-        tg[k] = grad[k] - x1[k] / m->h21; /* ∇g = ∇u + ∇ log p_1^base */
+    for (size_t k = 0; k < dof; k++) tg[k] = grad[k] - x1[k] / m->h21; /* ∇g = ∇u + ∇ log p_1^base */
     /* clip per particle (the whole vector when P = 1), as the authors' Clipper */
     for (int i = 0; i < P; i++) {
         double nn = 0.0;
-        for (int d = 0; d < D; d++)
-            nn += tg[i * D + d] * tg[i * D + d];
+        for (int d = 0; d < D; d++) nn += tg[i * D + d] * tg[i * D + d];
         nn = sqrt(nn);
         double f = c->max_score_norm / (nn + 1e-6);
         if (f < 1.0)
-            for (int d = 0; d < D; d++)
-                tg[i * D + d] *= f;
+            for (int d = 0; d < D; d++) tg[i * D + d] *= f;
     }
-    if (c->sp.com_free)
-        bb_remove_com(1, P, D, tg);
-    for (size_t k = 0; k < dof; k++)
-        tg[k] = -tg[k];
+    if (c->sp.com_free) bb_remove_com(1, P, D, tg);
+    for (size_t k = 0; k < dof; k++) tg[k] = -tg[k];
 }

@@ -12,13 +12,11 @@
 
 static const char STATE_MAGIC[8] = "BBASST1";
 
-int as_progress_add(as_progress *pr, double loss, double wall, bb_ctx *ctx)
-{
+int as_progress_add(as_progress *pr, double loss, double wall, bb_ctx *ctx) {
     if (pr->n_curve == pr->cap_curve) {
         size_t cap = pr->cap_curve ? 2 * pr->cap_curve : 64;
         double *c = realloc(pr->curve, cap * 4 * sizeof(double));
-        if (!c)
-            return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot grow the training curve");
+        if (!c) return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot grow the training curve");
         pr->curve = c;
         pr->cap_curve = cap;
     }
@@ -31,17 +29,14 @@ int as_progress_add(as_progress *pr, double loss, double wall, bb_ctx *ctx)
     return BB_OK;
 }
 
-void as_progress_free(as_progress *pr)
-{
-    if (!pr)
-        return;
+void as_progress_free(as_progress *pr) {
+    if (!pr) return;
     free(pr->curve);
     memset(pr, 0, sizeof *pr);
 }
 
 /* header: seed, dof, parameters, replay capacity and width, batch, SDE steps */
-static void state_header(const as_model *m, const bb_replay *rb, uint64_t seed, uint64_t h[7])
-{
+static void state_header(const as_model *m, const bb_replay *rb, uint64_t seed, uint64_t h[7]) {
     h[0] = seed;
     h[1] = (uint64_t)m->cfg.sp.P * (uint64_t)m->cfg.sp.D;
     h[2] = m->ps.total;
@@ -51,13 +46,11 @@ static void state_header(const as_model *m, const bb_replay *rb, uint64_t seed, 
     h[6] = (uint64_t)m->cfg.n_steps;
 }
 
-int as_state_save(const char *path, const as_model *m, const bb_replay *rb,
-                  const as_progress *pr, uint64_t seed, bb_ctx *ctx)
-{
+int as_state_save(const char *path, const as_model *m, const bb_replay *rb, const as_progress *pr, uint64_t seed,
+                  bb_ctx *ctx) {
     bb_atomic_file af;
     int rc = bb_atomic_open(&af, path, ctx);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     uint64_t h[7];
     state_header(m, rb, seed, h);
     int64_t pv[3] = {pr->outer, pr->evals, (int64_t)pr->n_curve};
@@ -80,12 +73,9 @@ int as_state_save(const char *path, const as_model *m, const bb_replay *rb,
     return bb_atomic_commit(&af, ctx);
 }
 
-int as_state_load(const char *path, as_model *m, bb_replay *rb, as_progress *pr,
-                  uint64_t seed, bb_ctx *ctx)
-{
+int as_state_load(const char *path, as_model *m, bb_replay *rb, as_progress *pr, uint64_t seed, bb_ctx *ctx) {
     FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return BB_ERR(ctx, BB_ENOTFOUND, "%s: cannot open the training state", path);
+    if (!fp) return BB_ERR(ctx, BB_ENOTFOUND, "%s: cannot open the training state", path);
     char magic[8];
     uint64_t h[7], want[7];
     int64_t pv[3];
@@ -98,7 +88,8 @@ int as_state_load(const char *path, as_model *m, bb_replay *rb, as_progress *pr,
     if (fread(h, sizeof h, 1, fp) != 1 || memcmp(h, want, sizeof h) != 0) {
         rc = BB_ERR(ctx, BB_EFORMAT,
                     "%s: state was written with another seed, task or configuration (seed, dof, "
-                    "network size, buffer, batch or n_steps differ)", path);
+                    "network size, buffer, batch or n_steps differ)",
+                    path);
         goto out;
     }
     if (fread(pv, sizeof pv, 1, fp) != 1 || pv[0] < 0 || pv[1] < 0 || pv[2] < 0 || pv[2] > (1 << 26)) {
@@ -121,8 +112,7 @@ int as_state_load(const char *path, as_model *m, bb_replay *rb, as_progress *pr,
         }
     }
     size_t esz = bb_nn_dtype_size(m->ps.dtype);
-    if (fread(m->ps.data, esz, m->ps.total, fp) != m->ps.total ||
-        fread(&m->opt.t, sizeof m->opt.t, 1, fp) != 1 ||
+    if (fread(m->ps.data, esz, m->ps.total, fp) != m->ps.total || fread(&m->opt.t, sizeof m->opt.t, 1, fp) != 1 ||
         fread(m->opt.m, sizeof(double), 2 * m->opt.n, fp) != 2 * m->opt.n) {
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: truncated network or optimizer state", path);
         goto out;

@@ -12,14 +12,12 @@
 
 bb_nn_tensor *as_forward_rows(as_model *m, int train, int64_t B, const double *x, const double *t);
 
-int as_train_step(as_model *m, const bb_replay *rb, bb_rng *rng, double *loss, bb_ctx *ctx)
-{
+int as_train_step(as_model *m, const bb_replay *rb, bb_rng *rng, double *loss, bb_ctx *ctx) {
     const as_config *c = &m->cfg;
     const size_t dof = (size_t)c->sp.P * (size_t)c->sp.D, B = (size_t)c->train_batch;
     *loss = NAN;
     int rc = bb_replay_sample(rb, B, rng, m->rows, NULL, ctx);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     /* split rows into x1 (kept in sbuf) and targets (kept in rows' second half order) */
     for (size_t r = 0; r < B; r++) {
         memcpy(m->sbuf + r * dof, m->rows + r * 2 * dof, dof * sizeof(double));
@@ -35,15 +33,11 @@ int as_train_step(as_model *m, const bb_replay *rb, bb_rng *rng, double *loss, b
     /* mean over particles of the squared error summed over spatial dims */
     bb_nn_tensor *l = bb_nn_scale(m->g, bb_nn_mse(m->g, s, y), (double)c->sp.D, 0.0);
     rc = bb_nn_graph_status(m->g, ctx);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     bb_nn_params_zero_grad(&m->ps);
-    if (bb_nn_backward(m->g, l) < 0)
-        return bb_nn_graph_status(m->g, ctx);
+    if (bb_nn_backward(m->g, l) < 0) return bb_nn_graph_status(m->g, ctx);
     *loss = bb_nn_get(l, 0);
-    if (!isfinite(*loss))
-        return BB_ERR(ctx, BB_ENAN, "adjoint_sampling: training loss is not finite");
-    if (c->max_grad_norm > 0)
-        bb_nn_clip_grad_norm(&m->ps, c->max_grad_norm);
+    if (!isfinite(*loss)) return BB_ERR(ctx, BB_ENAN, "adjoint_sampling: training loss is not finite");
+    if (c->max_grad_norm > 0) bb_nn_clip_grad_norm(&m->ps, c->max_grad_norm);
     return bb_nn_adam_step(&m->opt, &m->ps, c->lr, ctx);
 }

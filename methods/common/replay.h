@@ -17,11 +17,11 @@
 #include "harness/core/rng.h"
 
 typedef struct bb_replay {
-    size_t capacity;  /* rows */
-    size_t width;     /* doubles per row */
-    size_t count;     /* rows held (<= capacity) */
-    size_t head;      /* slot of the next push */
-    double *data;     /* [capacity][width], owned */
+    size_t capacity; /* rows */
+    size_t width;    /* doubles per row */
+    size_t count;    /* rows held (<= capacity) */
+    size_t head;     /* slot of the next push */
+    double *data;    /* [capacity][width], owned */
 } bb_replay;
 
 /* Allocate an empty buffer; capacity, width >= 1 and capacity*width below 2^31 doubles.
@@ -34,8 +34,7 @@ void bb_replay_push(bb_replay *rb, size_t n, const double *rows);
 const double *bb_replay_row(const bb_replay *rb, size_t i);
 /* Draw n rows uniformly with replacement into out[n][width]; idx[n] (may be NULL)
  * receives the age-order index of each. BB_EINVAL if the buffer is empty. */
-int bb_replay_sample(const bb_replay *rb, size_t n, bb_rng *rng, double *out, size_t *idx,
-                     bb_ctx *ctx);
+int bb_replay_sample(const bb_replay *rb, size_t n, bb_rng *rng, double *out, size_t *idx, bb_ctx *ctx);
 /* Binary dump / restore (magic "BBRPLY1", capacity, width, count, rows in age order).
  * read: rb must be initialised with the same capacity and width; on error rb is
  * unchanged in shape and the message names `what`. */

@@ -11,27 +11,39 @@
 #include "harness/core/rng.h"
 
 #define SWAP_STREAM_BASE 0x10000000ull
-#define ADAPT_GAIN 0.1
+#define ADAPT_GAIN       0.1
 
 typedef struct chains {
     size_t L, K, C, dof;
-    double *x, *u, *g;     /* current states [C][dof], energies [C], gradients [C][dof] */
-    double *y, *uy, *gy;   /* proposals */
-    double *h;             /* step size per chain [C] (adapted per chain during burn-in) */
-    unsigned char *acc;    /* accepted flag of the last sweep [C] */
-    bb_rng *rng;           /* [C] */
-    bb_rng *swap_rng;      /* [L] */
-    double *gather;        /* [L][dof] λ = 1 states for checkpoints */
+    double *x, *u, *g;   /* current states [C][dof], energies [C], gradients [C][dof] */
+    double *y, *uy, *gy; /* proposals */
+    double *h;           /* step size per chain [C] (adapted per chain during burn-in) */
+    unsigned char *acc;  /* accepted flag of the last sweep [C] */
+    bb_rng *rng;         /* [C] */
+    bb_rng *swap_rng;    /* [L] */
+    double *gather;      /* [L][dof] λ = 1 states for checkpoints */
 } chains;
 
 static void chains_free(chains *c) {
-    free(c->x); free(c->u); free(c->g); free(c->y); free(c->uy); free(c->gy);
-    free(c->h); free(c->acc); free(c->rng); free(c->swap_rng); free(c->gather);
+    free(c->x);
+    free(c->u);
+    free(c->g);
+    free(c->y);
+    free(c->uy);
+    free(c->gy);
+    free(c->h);
+    free(c->acc);
+    free(c->rng);
+    free(c->swap_rng);
+    free(c->gather);
 }
 
 static int chains_alloc(chains *c, size_t L, size_t K, size_t dof) {
     memset(c, 0, sizeof *c);
-    c->L = L; c->K = K; c->C = L * K; c->dof = dof;
+    c->L = L;
+    c->K = K;
+    c->C = L * K;
+    c->dof = dof;
     size_t C = c->C;
     c->x = malloc(C * dof * sizeof(double));
     c->g = calloc(C * dof, sizeof(double));
@@ -44,8 +56,8 @@ static int chains_alloc(chains *c, size_t L, size_t K, size_t dof) {
     c->rng = malloc(C * sizeof(bb_rng));
     c->swap_rng = malloc(L * sizeof(bb_rng));
     c->gather = malloc(L * dof * sizeof(double));
-    if (!c->x || !c->g || !c->y || !c->gy || !c->u || !c->uy || !c->h || !c->acc || !c->rng ||
-        !c->swap_rng || !c->gather) {
+    if (!c->x || !c->g || !c->y || !c->gy || !c->u || !c->uy || !c->h || !c->acc || !c->rng || !c->swap_rng ||
+        !c->gather) {
         chains_free(c);
         return BB_ENOMEM;
     }
@@ -78,8 +90,7 @@ static void propose(chains *c, const bb_task *t, const bb_mcmc_config *cfg) {
 }
 
 /* log q(to | from) for MALA up to a constant shared by both directions. */
-static double log_q(const double *to, const double *from, const double *g_from, double h, double lam,
-                    size_t dof) {
+static double log_q(const double *to, const double *from, const double *g_from, double h, double lam, size_t dof) {
     double s = 0.0;
     for (size_t d = 0; d < dof; d++) {
         double r = to[d] - from[d] + h * g_from[d] / lam;
@@ -96,8 +107,10 @@ static void accept(chains *c, const bb_mcmc_config *cfg) {
         double lam = cfg->temps[k], h = c->h[i];
         double ux = c->u[i], uy = c->uy[i];
         double logr;
-        if (!isfinite(uy)) logr = -INFINITY;
-        else if (!isfinite(ux)) logr = INFINITY;
+        if (!isfinite(uy))
+            logr = -INFINITY;
+        else if (!isfinite(ux))
+            logr = INFINITY;
         else {
             logr = -(uy - ux) / lam;
             if (cfg->move == BB_MCMC_MALA)
@@ -118,10 +131,16 @@ static void accept(chains *c, const bb_mcmc_config *cfg) {
 static void swap_slots(chains *c, size_t a, size_t b) {
     size_t dof = c->dof;
     for (size_t d = 0; d < dof; d++) {
-        double t = c->x[a * dof + d]; c->x[a * dof + d] = c->x[b * dof + d]; c->x[b * dof + d] = t;
-        t = c->g[a * dof + d]; c->g[a * dof + d] = c->g[b * dof + d]; c->g[b * dof + d] = t;
+        double t = c->x[a * dof + d];
+        c->x[a * dof + d] = c->x[b * dof + d];
+        c->x[b * dof + d] = t;
+        t = c->g[a * dof + d];
+        c->g[a * dof + d] = c->g[b * dof + d];
+        c->g[b * dof + d] = t;
     }
-    double t = c->u[a]; c->u[a] = c->u[b]; c->u[b] = t;
+    double t = c->u[a];
+    c->u[a] = c->u[b];
+    c->u[b] = t;
 }
 
 /* DEO swaps: even pairs (0,1),(2,3)… on even rounds, odd pairs on odd rounds. */
@@ -131,8 +150,10 @@ static void swap_round(chains *c, const bb_mcmc_config *cfg, size_t round, doubl
             size_t a = l * c->K + k, b = a + 1;
             double ua = c->u[a], ub = c->u[b];
             double logr = (1.0 / cfg->temps[k] - 1.0 / cfg->temps[k + 1]) * (ua - ub);
-            if (!isfinite(ua) && isfinite(ub)) logr = INFINITY;
-            else if (!isfinite(ub) || isnan(logr)) logr = -INFINITY;
+            if (!isfinite(ua) && isfinite(ub))
+                logr = INFINITY;
+            else if (!isfinite(ub) || isnan(logr))
+                logr = -INFINITY;
             double v = bb_rng_uniform(&c->swap_rng[l]);
             tried[k] += 1.0;
             if (logr >= 0.0 || log(v) < logr) {
@@ -182,7 +203,8 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
     size_t L = cfg->n_ladders, K = cfg->n_temps, dof = (size_t)t->dof;
     int with_grad = cfg->move == BB_MCMC_MALA;
     if (L == 0 || K == 0 || K > 64) return BB_ERR(ctx, BB_EINVAL, "n_chains/n_temps: out of range");
-    if (cfg->temps[0] != 1.0) return BB_ERR(ctx, BB_EINVAL, "temperatures: the first must be 1 (got %g)", cfg->temps[0]);
+    if (cfg->temps[0] != 1.0)
+        return BB_ERR(ctx, BB_EINVAL, "temperatures: the first must be 1 (got %g)", cfg->temps[0]);
     for (size_t k = 1; k < K; k++)
         if (!(cfg->temps[k] > cfg->temps[k - 1]))
             return BB_ERR(ctx, BB_EINVAL, "temperatures: must increase strictly (entry %zu)", k);
@@ -190,7 +212,9 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
     int64_t budget = bb_oracle_remaining(o);
     int64_t rounds = budget / (int64_t)C;
     if (rounds < 2)
-        return BB_ERR(ctx, BB_EINVAL, "budget: %lld evaluations cannot pay for two sweeps of %zu chains (raise --budget or lower n_chains/n_temps)",
+        return BB_ERR(ctx, BB_EINVAL,
+                      "budget: %lld evaluations cannot pay for two sweeps of %zu chains (raise --budget or lower "
+                      "n_chains/n_temps)",
                       (long long)budget, C);
     int64_t sweeps = rounds - 1;
     int64_t burn = (int64_t)floor(cfg->burnin_fraction * (double)sweeps);
@@ -203,7 +227,8 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
     if (chains_alloc(&c, L, K, dof)) return BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory for %zu chains", C);
     double *rec = malloc(L * per_ladder * dof * sizeof(double));
     size_t rec_first = 0, rec_n = 0; /* all ladders record together: entries [rec_first, rec_first + rec_n) */
-    double *acc_prod = calloc(K, sizeof(double)), *tried = calloc(K, sizeof(double)), *taken = calloc(K, sizeof(double));
+    double *acc_prod = calloc(K, sizeof(double)), *tried = calloc(K, sizeof(double)),
+           *taken = calloc(K, sizeof(double));
     int rc = BB_OK;
     int64_t sweeps_done = 0;
     if (!rec || !acc_prod || !tried || !taken) {
@@ -233,7 +258,11 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
         }
         propose(&c, t, cfg);
         rc = eval(o, &c, 1, with_grad, ctx);
-        if (rc == BB_EBUDGET) { rc = BB_OK; bb_ctx_clear(ctx); break; }
+        if (rc == BB_EBUDGET) {
+            rc = BB_OK;
+            bb_ctx_clear(ctx);
+            break;
+        }
         if (rc) break; /* e.g. NaN energy: keep what was recorded, report the error */
         accept(&c, cfg);
         sweeps_done++;
@@ -255,8 +284,8 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
         if (K > 1 && cfg->swap_interval > 0 && (s + 1) % (int64_t)cfg->swap_interval == 0)
             swap_round(&c, cfg, (size_t)((s + 1) / (int64_t)cfg->swap_interval), tried, taken);
         if (env->progress && (s % 64 == 0 || s + 1 == sweeps))
-            fprintf(env->progress, "\r  sweep %lld/%lld  evaluations %lld/%lld", (long long)s + 1,
-                    (long long)sweeps, (long long)bb_oracle_used(o), (long long)bb_oracle_limit(o));
+            fprintf(env->progress, "\r  sweep %lld/%lld  evaluations %lld/%lld", (long long)s + 1, (long long)sweeps,
+                    (long long)bb_oracle_used(o), (long long)bb_oracle_limit(o));
     }
     if (env->progress) fputc('\n', env->progress);
 
@@ -288,7 +317,8 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
         for (size_t k = 0; k < K; k++) {
             cJSON_AddItemToArray(ts, cJSON_CreateNumber(cfg->temps[k]));
             cJSON_AddItemToArray(hs, cJSON_CreateNumber(median_step(&c, k)));
-            cJSON_AddItemToArray(ar, cJSON_CreateNumber(prod_done > 0 ? acc_prod[k] / ((double)prod_done * (double)L) : 0.0));
+            cJSON_AddItemToArray(
+                ar, cJSON_CreateNumber(prod_done > 0 ? acc_prod[k] / ((double)prod_done * (double)L) : 0.0));
         }
         if (K > 1) {
             cJSON *sw = cJSON_AddArrayToObject(info, "swap_acceptance");
@@ -297,7 +327,10 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
         }
     }
 out:
-    free(rec); free(acc_prod); free(tried); free(taken);
+    free(rec);
+    free(acc_prod);
+    free(tried);
+    free(taken);
     chains_free(&c);
     return rc;
 }

@@ -44,15 +44,15 @@
 typedef enum bb_mcmc_move { BB_MCMC_MALA, BB_MCMC_RW, BB_MCMC_MOVE_COUNT } bb_mcmc_move;
 
 typedef struct bb_mcmc_config {
-    size_t n_ladders;         /* L: independent chains (per temperature) */
-    size_t n_temps;           /* K */
-    double temps[64];         /* λ_1 = 1 < … < λ_K (reduced temperature multipliers) */
+    size_t n_ladders; /* L: independent chains (per temperature) */
+    size_t n_temps;   /* K */
+    double temps[64]; /* λ_1 = 1 < … < λ_K (reduced temperature multipliers) */
     bb_mcmc_move move;
-    double step_size;         /* initial h at λ = 1 */
-    double target_accept;     /* acceptance targeted during burn-in */
-    double burnin_fraction;   /* of the evaluation rounds */
-    size_t swap_interval;     /* sweeps between swap rounds (pt) */
-    double init_scale;        /* > 0: override the task's initial spread (0 = task default) */
+    double step_size;       /* initial h at λ = 1 */
+    double target_accept;   /* acceptance targeted during burn-in */
+    double burnin_fraction; /* of the evaluation rounds */
+    size_t swap_interval;   /* sweeps between swap rounds (pt) */
+    double init_scale;      /* > 0: override the task's initial spread (0 = task default) */
 } bb_mcmc_config;
 
 /* Run the chains and fill `out` with up to env->n_samples samples at λ = 1.

@@ -11,7 +11,8 @@ static const bb_param_spec pt_params[] = {
     {"t_max", BB_PARAM_DOUBLE, "10", 1.000001, 1e9, "highest temperature multiplier of the geometric ladder"},
     {"temperatures", BB_PARAM_DOUBLE_LIST, "[0]", 0, 1e9, "explicit ladder (first must be 1); [0] = geometric"},
     {"move", BB_PARAM_STRING, "\"mala\"", 1, 0, "move within a replica: mala or rw"},
-    {"step_size", BB_PARAM_DOUBLE, "0.001", 1e-12, 1e6, "initial step at temperature 1 (scaled by λ; adapted in burn-in)"},
+    {"step_size", BB_PARAM_DOUBLE, "0.001", 1e-12, 1e6,
+     "initial step at temperature 1 (scaled by λ; adapted in burn-in)"},
     {"target_accept", BB_PARAM_DOUBLE, "0", 0, 0.99, "acceptance targeted in burn-in (0 = 0.574 mala, 0.234 rw)"},
     {"burnin_fraction", BB_PARAM_DOUBLE, "0.5", 0, 0.99, "fraction of the budget spent on burn-in (discarded)"},
     {"swap_interval", BB_PARAM_INT, "1", 1, 1000000, "sweeps between replica-exchange rounds"},
@@ -26,9 +27,12 @@ static const bb_task_defaults pt_task_defaults[] = {
     {"lj55", "{\"step_size\": 0.0002, \"t_max\": 4, \"n_temps\": 8}"},
     /* PITA's peptide ladders (K): ALDP 300, 555.52, 755.95, 1200; AL3 adds 408.24 —
      * as multipliers of the task temperature (300 K by default) */
-    {"aldp-fab", "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
-    {"aldp-pita", "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
-    {"al3-pita", "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.3608, 1.8517333333333332, 2.5198333333333336, 4]}"},
+    {"aldp-fab",
+     "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
+    {"aldp-pita",
+     "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
+    {"al3-pita", "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.3608, 1.8517333333333332, "
+                 "2.5198333333333336, 4]}"},
     {NULL, NULL},
 };
 
@@ -46,9 +50,12 @@ static int pt_run(bb_run_env *env, const bb_params *p, bb_samples *out) {
         memcpy(cfg.temps, list, n_list * sizeof(double));
     }
     const char *move = bb_params_str(p, "move");
-    if (strcmp(move, "mala") == 0) cfg.move = BB_MCMC_MALA;
-    else if (strcmp(move, "rw") == 0) cfg.move = BB_MCMC_RW;
-    else return BB_ERR(env->ctx, BB_EINVAL, "method pt: parameter 'move': '%s' is not mala or rw", move);
+    if (strcmp(move, "mala") == 0)
+        cfg.move = BB_MCMC_MALA;
+    else if (strcmp(move, "rw") == 0)
+        cfg.move = BB_MCMC_RW;
+    else
+        return BB_ERR(env->ctx, BB_EINVAL, "method pt: parameter 'move': '%s' is not mala or rw", move);
     cfg.n_ladders = (size_t)bb_params_int(p, "n_chains");
     cfg.step_size = bb_params_double(p, "step_size");
     cfg.target_accept = bb_params_double(p, "target_accept");

@@ -13,23 +13,20 @@
 #include "methods/nn/nn_internal.h"
 
 struct nn_gradmap {
-    int n;                 /* tape length when the sweep started */
-    bb_nn_tensor **grad;   /* [n] gradient of each node, NULL = zero */
-    unsigned char *rel;    /* [n] node depends on a target (bit 0); is a target (bit 1) */
-    int recycle;           /* no create_graph: release each gradient once consumed */
+    int n;               /* tape length when the sweep started */
+    bb_nn_tensor **grad; /* [n] gradient of each node, NULL = zero */
+    unsigned char *rel;  /* [n] node depends on a target (bit 0); is a target (bit 1) */
+    int recycle;         /* no create_graph: release each gradient once consumed */
 };
 
-static int needs(const nn_gradmap *gm, const bb_nn_tensor *s)
-{
+static int needs(const nn_gradmap *gm, const bb_nn_tensor *s) {
     return s && s->requires_grad && s->id >= 0 && s->id < gm->n && gm->rel[s->id];
 }
 
 int nn_needs(const nn_gradmap *gm, const bb_nn_tensor *s) { return needs(gm, s); }
 
-void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *contrib)
-{
-    if (!needs(gm, src))
-        return;
+void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *contrib) {
+    if (!needs(gm, src)) return;
     if (!contrib) {
         NN_FAIL(g, BB_EINTERNAL, "nn backward: missing gradient contribution");
         return;
@@ -37,8 +34,8 @@ void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *con
     if (!nn_same_shape(src, contrib)) {
         if (src->n != contrib->n) {
             char a[64], b[64];
-            NN_FAIL(g, BB_EINTERNAL, "nn backward: gradient %s for tensor %s",
-                    nn_shape_str(contrib, a, 64), nn_shape_str(src, b, 64));
+            NN_FAIL(g, BB_EINTERNAL, "nn backward: gradient %s for tensor %s", nn_shape_str(contrib, a, 64),
+                    nn_shape_str(src, b, 64));
             return;
         }
         contrib = bb_nn_reshape(g, contrib, src->ndim, src->ne);
@@ -46,8 +43,7 @@ void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *con
     bb_nn_tensor **slot = &gm->grad[src->id];
     if (!*slot) {
         *slot = contrib;
-        if (gm->recycle)
-            nn_buf_ref(contrib);
+        if (gm->recycle) nn_buf_ref(contrib);
         return;
     }
     bb_nn_tensor *old = *slot;
@@ -60,57 +56,56 @@ void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *con
     }
 }
 
-static void node_backward(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy)
-{
+static void node_backward(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy) {
     switch (t->op) {
-    case BB_NN_OP_ADD: case BB_NN_OP_SUB: case BB_NN_OP_MUL: case BB_NN_OP_DIV:
-    case BB_NN_OP_SCALE: case BB_NN_OP_UNARY: case BB_NN_OP_UNARY_MUL:
-        nn_backward_elem(g, gm, t, gy);
-        break;
-    case BB_NN_OP_MATMUL:
-        nn_backward_matmul(g, gm, t, gy);
-        break;
-    case BB_NN_OP_SUM_TO: case BB_NN_OP_BROADCAST_TO: case BB_NN_OP_RESHAPE:
-    case BB_NN_OP_PERMUTE: case BB_NN_OP_CONCAT: case BB_NN_OP_SLICE: case BB_NN_OP_PAD:
-        nn_backward_shape(g, gm, t, gy);
-        break;
-    case BB_NN_OP_GATHER: case BB_NN_OP_SCATTER: case BB_NN_OP_PAIR_ADD:
-        nn_backward_index(g, gm, t, gy);
-        break;
-    case BB_NN_OP_NONE:
-    case BB_NN_OP_COUNT:
-        break;
+        case BB_NN_OP_ADD:
+        case BB_NN_OP_SUB:
+        case BB_NN_OP_MUL:
+        case BB_NN_OP_DIV:
+        case BB_NN_OP_SCALE:
+        case BB_NN_OP_UNARY:
+        case BB_NN_OP_UNARY_MUL: nn_backward_elem(g, gm, t, gy); break;
+        case BB_NN_OP_MATMUL: nn_backward_matmul(g, gm, t, gy); break;
+        case BB_NN_OP_SUM_TO:
+        case BB_NN_OP_BROADCAST_TO:
+        case BB_NN_OP_RESHAPE:
+        case BB_NN_OP_PERMUTE:
+        case BB_NN_OP_CONCAT:
+        case BB_NN_OP_SLICE:
+        case BB_NN_OP_PAD: nn_backward_shape(g, gm, t, gy); break;
+        case BB_NN_OP_GATHER:
+        case BB_NN_OP_SCATTER:
+        case BB_NN_OP_PAIR_ADD: nn_backward_index(g, gm, t, gy); break;
+        case BB_NN_OP_NONE:
+        case BB_NN_OP_COUNT: break;
     }
 }
 
 /* Mark targets, propagate relevance forward, seed y, sweep backward. */
-static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *seed, int n,
-                 bb_nn_tensor *const *xs, int params, int create_graph)
-{
-    if (!y || nn_failed(g))
-        return nn_failed(g) ? bb_nn_graph_status(g, NULL) : BB_EINVAL;
+static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn_tensor *const *xs,
+                 int params, int create_graph) {
+    if (!y || nn_failed(g)) return nn_failed(g) ? bb_nn_graph_status(g, NULL) : BB_EINVAL;
     gm->n = bb_nn_graph_tape_len(g);
     gm->grad = nn_alloc(g, sizeof(bb_nn_tensor *) * (size_t)(gm->n + 1));
     gm->rel = nn_alloc(g, (size_t)gm->n + 1);
-    if (!gm->grad || !gm->rel)
-        return bb_nn_graph_status(g, NULL);
+    if (!gm->grad || !gm->rel) return bb_nn_graph_status(g, NULL);
     memset(gm->grad, 0, sizeof(bb_nn_tensor *) * (size_t)(gm->n + 1));
     memset(gm->rel, 0, (size_t)gm->n + 1);
     for (int k = 0; k < n; k++) {
         if (!xs[k] || xs[k]->id < 0 || xs[k]->id >= gm->n) {
-            NN_FAIL(g, BB_EINVAL, "nn grad: tensor %d is not recorded (use bb_nn_input or a "
-                    "parameter)", k);
+            NN_FAIL(g, BB_EINVAL,
+                    "nn grad: tensor %d is not recorded (use bb_nn_input or a "
+                    "parameter)",
+                    k);
             return bb_nn_graph_status(g, NULL);
         }
         gm->rel[xs[k]->id] = 3; /* depends on itself, and is a target: never released */
     }
     for (int i = 0; i < gm->n; i++) {
         bb_nn_tensor *t = nn_tape_at(g, i);
-        if (params && t->op == BB_NN_OP_NONE && t->grad_dst)
-            gm->rel[i] = 1;
+        if (params && t->op == BB_NN_OP_NONE && t->grad_dst) gm->rel[i] = 1;
         for (int s = 0; s < 4 && !gm->rel[i]; s++)
-            if (t->src[s] && t->src[s]->requires_grad && t->src[s]->id >= 0 && gm->rel[t->src[s]->id])
-                gm->rel[i] = 1;
+            if (t->src[s] && t->src[s]->requires_grad && t->src[s]->id >= 0 && gm->rel[t->src[s]->id]) gm->rel[i] = 1;
     }
     if (!y->requires_grad || y->id < 0 || !gm->rel[y->id])
         return BB_OK; /* y does not depend on the targets: all gradients are zero */
@@ -123,8 +118,10 @@ static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *
         gy = seed;
     } else {
         if (y->n != 1) {
-            NN_FAIL(g, BB_EINVAL, "nn grad: y has %lld elements; pass a seed for a "
-                    "vector-Jacobian product", (long long)y->n);
+            NN_FAIL(g, BB_EINVAL,
+                    "nn grad: y has %lld elements; pass a seed for a "
+                    "vector-Jacobian product",
+                    (long long)y->n);
             return bb_nn_graph_status(g, NULL);
         }
         gy = bb_nn_full(g, y->dtype, y->ndim, y->ne, 1.0);
@@ -136,8 +133,7 @@ static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *
     gm->recycle = !create_graph;
     nn_recycle(g, gm->recycle);
     gm->grad[y->id] = gy;
-    if (gm->recycle)
-        nn_buf_ref(gy);
+    if (gm->recycle) nn_buf_ref(gy);
     for (int i = y->id; i >= 0 && !nn_failed(g); i--) {
         bb_nn_tensor *t = nn_tape_at(g, i);
         if (gm->grad[i] && gm->rel[i]) {
@@ -153,15 +149,12 @@ static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *
     return bb_nn_graph_status(g, NULL);
 }
 
-int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn_tensor *const *xs,
-               bb_nn_tensor **gx, int create_graph)
-{
-    for (int k = 0; k < n; k++)
-        gx[k] = NULL;
+int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn_tensor *const *xs, bb_nn_tensor **gx,
+               int create_graph) {
+    for (int k = 0; k < n; k++) gx[k] = NULL;
     nn_gradmap gm;
     int rc = sweep(g, &gm, y, seed, n, xs, 0, create_graph);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     for (int k = 0; k < n; k++) {
         bb_nn_tensor *gk = gm.grad[xs[k]->id];
         gx[k] = gk ? gk : bb_nn_zeros(g, xs[k]->dtype, xs[k]->ndim, xs[k]->ne);
@@ -170,44 +163,34 @@ int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn
 }
 
 /* Backward to parameters; gradients of group ps (if given) go to `redirect`. */
-static int backward_params(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *redirect)
-{
+static int backward_params(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *redirect) {
     nn_gradmap gm;
     int rc = sweep(g, &gm, loss, NULL, 0, NULL, 1, 0);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     const size_t es = ps ? bb_nn_dtype_size(ps->dtype) : 0;
     for (int i = 0; i < gm.n; i++) {
         bb_nn_tensor *t = nn_tape_at(g, i), *gt = gm.grad[i];
-        if (t->op != BB_NN_OP_NONE || !t->grad_dst || !gt)
-            continue;
+        if (t->op != BB_NN_OP_NONE || !t->grad_dst || !gt) continue;
         const int64_t n = t->n;
         if (gt->dtype != t->dtype) {
             NN_FAIL(g, BB_EINTERNAL, "nn backward: gradient dtype differs from parameter");
             break;
         }
         void *dst = t->grad_dst;
-        if (ps && ps->grad && (char *)dst >= (char *)ps->grad &&
-            (char *)dst < (char *)ps->grad + ps->total * es)
+        if (ps && ps->grad && (char *)dst >= (char *)ps->grad && (char *)dst < (char *)ps->grad + ps->total * es)
             dst = (char *)redirect + ((char *)dst - (char *)ps->grad);
         NN_DISPATCH(t->dtype, {
             real *d = dst;
             const real *s = gt->data;
-            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t k = 0; k < n; k++),
-d[k] += s[k];
-            );
+            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t k = 0; k < n; k++), d[k] += s[k];);
         });
     }
     return bb_nn_graph_status(g, NULL);
 }
 
-int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss)
-{
-    return backward_params(g, loss, NULL, NULL);
-}
+int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss) { return backward_params(g, loss, NULL, NULL); }
 
-int bb_nn_backward_to(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *grad)
-{
+int bb_nn_backward_to(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *grad) {
     if (!ps || !grad) {
         NN_FAIL(g, BB_EINVAL, "nn backward_to: NULL parameter group or buffer");
         return bb_nn_graph_status(g, NULL);

@@ -16,7 +16,7 @@
 #include "methods/nn/nn_internal.h"
 
 static const char MAGIC[8] = {'B', 'B', 'N', 'N', 'C', 'K', 'P', 'T'};
-#define CKPT_BOM 0x01020304u
+#define CKPT_BOM       0x01020304u
 #define CKPT_MAX_BYTES ((size_t)1 << 36)
 
 typedef struct wbuf {
@@ -25,14 +25,11 @@ typedef struct wbuf {
     int oom;
 } wbuf;
 
-static void put(wbuf *b, const void *src, size_t n)
-{
-    if (b->oom)
-        return;
+static void put(wbuf *b, const void *src, size_t n) {
+    if (b->oom) return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
+        while (cap < b->len + n) cap *= 2;
         unsigned char *np = realloc(b->p, cap);
         if (!np) {
             b->oom = 1;
@@ -45,8 +42,7 @@ static void put(wbuf *b, const void *src, size_t n)
     b->len += n;
 }
 /* zlib crc32 over a buffer of any length (crc32 takes uInt lengths). */
-static uint32_t crc_all(const unsigned char *p, size_t len)
-{
+static uint32_t crc_all(const unsigned char *p, size_t len) {
     uLong crc = crc32(0L, Z_NULL, 0);
     for (size_t off = 0; off < len;) {
         size_t n = len - off > ((size_t)1 << 30) ? ((size_t)1 << 30) : len - off;
@@ -60,11 +56,9 @@ static void put_u32(wbuf *b, uint32_t v) { put(b, &v, 4); }
 static void put_i64(wbuf *b, int64_t v) { put(b, &v, 8); }
 static void put_f64(wbuf *b, double v) { put(b, &v, 8); }
 
-int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_adam *opt,
-                          const bb_nn_ema *ema, bb_ctx *ctx)
-{
-    if (!ps->allocated)
-        return BB_ERR(ctx, BB_EINVAL, "%s: parameter group not allocated", path);
+int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema,
+                          bb_ctx *ctx) {
+    if (!ps->allocated) return BB_ERR(ctx, BB_EINVAL, "%s: parameter group not allocated", path);
     if ((opt && opt->n != ps->total) || (ema && ema->n != ps->total))
         return BB_ERR(ctx, BB_EINVAL, "%s: optimizer or EMA state does not match the parameters", path);
     wbuf b = {0};
@@ -81,8 +75,7 @@ int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_
         put_u32(&b, len);
         put(&b, p->name, len);
         put_u32(&b, (uint32_t)p->ndim);
-        for (int i = 0; i < BB_NN_MAX_DIMS; i++)
-            put_i64(&b, p->ne[i]);
+        for (int i = 0; i < BB_NN_MAX_DIMS; i++) put_i64(&b, p->ne[i]);
     }
     put(&b, ps->data, ps->total * bb_nn_dtype_size(ps->dtype));
     if (opt) {
@@ -114,23 +107,18 @@ typedef struct rbuf {
     size_t len, off;
 } rbuf;
 
-static int get(rbuf *r, void *dst, size_t n)
-{
-    if (r->len - r->off < n)
-        return 0;
+static int get(rbuf *r, void *dst, size_t n) {
+    if (r->len - r->off < n) return 0;
     memcpy(dst, r->p + r->off, n);
     r->off += n;
     return 1;
 }
 
-int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, bb_nn_ema *ema,
-                          bb_ctx *ctx)
-{
+int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, bb_nn_ema *ema, bb_ctx *ctx) {
     char *data = NULL;
     size_t len = 0;
     int rc = bb_read_file(path, CKPT_MAX_BYTES, &data, &len, ctx);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     rbuf r = {(const unsigned char *)data, len, 0};
     char magic[8];
     uint32_t version = 0, bom = 0, dtype = 0, n = 0, flags = 0, crc_file = 0;
@@ -142,9 +130,10 @@ int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, b
     get(&r, &version, 4);
     get(&r, &bom, 4);
     if (version != BB_NN_CKPT_VERSION) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: checkpoint version %u, this build reads %d "
-                    "(HINT: re-save it with the matching boltzbench)", path, version,
-                    BB_NN_CKPT_VERSION);
+        rc = BB_ERR(ctx, BB_EFORMAT,
+                    "%s: checkpoint version %u, this build reads %d "
+                    "(HINT: re-save it with the matching boltzbench)",
+                    path, version, BB_NN_CKPT_VERSION);
         goto out;
     }
     if (bom != CKPT_BOM) {
@@ -162,15 +151,17 @@ int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, b
     get(&r, &flags, 4);
     get(&r, &total, 8);
     if (dtype != (uint32_t)ps->dtype) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: architecture mismatch: file holds %s parameters, the "
-                    "network is %s", path, dtype < BB_NN_DTYPE_COUNT ? BB_NN_DTYPE_NAME[dtype] : "?",
-                    BB_NN_DTYPE_NAME[ps->dtype]);
+        rc = BB_ERR(ctx, BB_EFORMAT,
+                    "%s: architecture mismatch: file holds %s parameters, the "
+                    "network is %s",
+                    path, dtype < BB_NN_DTYPE_COUNT ? BB_NN_DTYPE_NAME[dtype] : "?", BB_NN_DTYPE_NAME[ps->dtype]);
         goto out;
     }
     if (n != (uint32_t)ps->n || total != (int64_t)ps->total) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: architecture mismatch: file has %u parameters "
-                    "(%lld values), the network %d (%zu values)", path, n, (long long)total,
-                    ps->n, ps->total);
+        rc = BB_ERR(ctx, BB_EFORMAT,
+                    "%s: architecture mismatch: file has %u parameters "
+                    "(%lld values), the network %d (%zu values)",
+                    path, n, (long long)total, ps->n, ps->total);
         goto out;
     }
     for (int k = 0; k < ps->n; k++) {
@@ -184,14 +175,13 @@ int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, b
         }
         name[nl] = '\0';
         int shape_ok = get(&r, &nd, 4) && nd == (uint32_t)p->ndim;
-        for (int i = 0; i < BB_NN_MAX_DIMS; i++)
-            shape_ok &= get(&r, &ne[i], 8) && ne[i] == p->ne[i];
+        for (int i = 0; i < BB_NN_MAX_DIMS; i++) shape_ok &= get(&r, &ne[i], 8) && ne[i] == p->ne[i];
         if (strcmp(name, p->name) != 0 || !shape_ok) {
-            rc = BB_ERR(ctx, BB_EFORMAT, "%s: architecture mismatch at parameter %d: file has "
-                        "'%s' [%lld,%lld,%lld,%lld], the network '%s' [%lld,%lld,%lld,%lld]", path,
-                        k, name, (long long)ne[0], (long long)ne[1], (long long)ne[2],
-                        (long long)ne[3], p->name, (long long)p->ne[0], (long long)p->ne[1],
-                        (long long)p->ne[2], (long long)p->ne[3]);
+            rc = BB_ERR(ctx, BB_EFORMAT,
+                        "%s: architecture mismatch at parameter %d: file has "
+                        "'%s' [%lld,%lld,%lld,%lld], the network '%s' [%lld,%lld,%lld,%lld]",
+                        path, k, name, (long long)ne[0], (long long)ne[1], (long long)ne[2], (long long)ne[3], p->name,
+                        (long long)p->ne[0], (long long)p->ne[1], (long long)p->ne[2], (long long)p->ne[3]);
             goto out;
         }
     }
@@ -229,8 +219,7 @@ int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, b
         goto out;
     }
     if ((opt && !mv) || (ema && !sh)) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: no %s state in this checkpoint", path,
-                    opt && !mv ? "Adam" : "EMA");
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: no %s state in this checkpoint", path, opt && !mv ? "Adam" : "EMA");
         goto out;
     }
     if ((opt && opt->n != ps->total) || (ema && ema->n != ps->total)) {

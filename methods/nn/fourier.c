@@ -9,13 +9,12 @@
 
 #include "methods/nn/nn_internal.h"
 
-int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *name, int in, int out,
-                           int channels, int n_layers, bb_ctx *ctx)
-{
+int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *name, int in, int out, int channels,
+                           int n_layers, bb_ctx *ctx) {
     memset(f, 0, sizeof *f);
     if (in < 1 || out < 1 || channels < 1 || n_layers < 0 || n_layers > BB_NN_FOURIER_MAX_LAYERS)
-        return BB_ERR(ctx, BB_EINVAL, "nn fourier mlp %s: in %d out %d channels %d layers %d", name,
-                      in, out, channels, n_layers);
+        return BB_ERR(ctx, BB_EINVAL, "nn fourier mlp %s: in %d out %d channels %d layers %d", name, in, out, channels,
+                      n_layers);
     f->in = in;
     f->out = out;
     f->channels = channels;
@@ -28,42 +27,34 @@ int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *n
         return f->phase;
     if (snprintf(nm, sizeof nm, "%s.input_embed", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&f->embed_in, ps, nm, in, channels, 1, ctx)) < 0)
-        return rc;
+    if ((rc = bb_nn_linear_init(&f->embed_in, ps, nm, in, channels, 1, ctx)) < 0) return rc;
     if (snprintf(nm, sizeof nm, "%s.timestep_embed.0", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&f->t1, ps, nm, 2 * channels, channels, 1, ctx)) < 0)
-        return rc;
+    if ((rc = bb_nn_linear_init(&f->t1, ps, nm, 2 * channels, channels, 1, ctx)) < 0) return rc;
     if (snprintf(nm, sizeof nm, "%s.timestep_embed.2", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&f->t2, ps, nm, channels, channels, 1, ctx)) < 0)
-        return rc;
+    if ((rc = bb_nn_linear_init(&f->t2, ps, nm, channels, channels, 1, ctx)) < 0) return rc;
     for (int l = 0; l < n_layers; l++) {
         if (snprintf(nm, sizeof nm, "%s.layers.%d", name, l) >= (int)sizeof nm)
             return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-        if ((rc = bb_nn_linear_init(&f->hidden[l], ps, nm, channels, channels, 1, ctx)) < 0)
-            return rc;
+        if ((rc = bb_nn_linear_init(&f->hidden[l], ps, nm, channels, channels, 1, ctx)) < 0) return rc;
     }
     if (snprintf(nm, sizeof nm, "%s.layers.out", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&f->last, ps, nm, channels, out, 1, ctx)) < 0)
-        return rc;
+    if ((rc = bb_nn_linear_init(&f->last, ps, nm, channels, out, 1, ctx)) < 0) return rc;
     ps->info[f->last.w].init = BB_NN_INIT_ZEROS; /* zero_init = True */
     ps->info[f->last.b].init = BB_NN_INIT_ZEROS;
     return BB_OK;
 }
 
-bb_nn_tensor *bb_nn_fourier_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_fourier_mlp *f,
-                                    bb_nn_tensor *t, bb_nn_tensor *x)
-{
-    if (!t || !x || nn_failed(g))
-        return NULL;
+bb_nn_tensor *bb_nn_fourier_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_fourier_mlp *f, bb_nn_tensor *t,
+                                    bb_nn_tensor *x) {
+    if (!t || !x || nn_failed(g)) return NULL;
     if (t->ndim != 2 || bb_nn_cols(t) != 1 || (t->ne[0] != 1 && t->ne[0] != bb_nn_rows(x)))
         return NN_FAIL(g, BB_EINVAL, "nn fourier mlp: t must be [B,1] or [1,1]");
     const int C = f->channels;
     bb_nn_tensor *coeff = nn_new(g, t->dtype, 2, (const int64_t[]){1, C});
-    if (!coeff)
-        return NULL;
+    if (!coeff) return NULL;
     for (int k = 0; k < C; k++) { /* torch.linspace(0.1, 100, C) */
         double v = C > 1 ? 0.1 + (100.0 - 0.1) * (double)k / (double)(C - 1) : 0.1;
         if (t->dtype == BB_NN_F32)
@@ -72,11 +63,10 @@ bb_nn_tensor *bb_nn_fourier_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, cons
             ((double *)coeff->data)[k] = v;
     }
     bb_nn_tensor *arg = bb_nn_add(g, bb_nn_mul(g, t, coeff), bb_nn_param(g, ps, f->phase)); /* [B|1, C] */
-    bb_nn_tensor *emb = bb_nn_concat_cols(g, bb_nn_unary(g, arg, BB_NN_FN_SIN, 0),
-                                          bb_nn_unary(g, arg, BB_NN_FN_COS, 0));
+    bb_nn_tensor *emb =
+        bb_nn_concat_cols(g, bb_nn_unary(g, arg, BB_NN_FN_SIN, 0), bb_nn_unary(g, arg, BB_NN_FN_COS, 0));
     emb = bb_nn_linear_fwd(g, ps, &f->t2, bb_nn_gelu(g, bb_nn_linear_fwd(g, ps, &f->t1, emb)));
     bb_nn_tensor *h = bb_nn_gelu(g, bb_nn_add(g, bb_nn_linear_fwd(g, ps, &f->embed_in, x), emb));
-    for (int l = 0; l < f->n_layers; l++)
-        h = bb_nn_gelu(g, bb_nn_linear_fwd(g, ps, &f->hidden[l], h));
+    for (int l = 0; l < f->n_layers; l++) h = bb_nn_gelu(g, bb_nn_linear_fwd(g, ps, &f->hidden[l], h));
     return bb_nn_linear_fwd(g, ps, &f->last, h);
 }

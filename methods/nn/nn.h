@@ -97,42 +97,42 @@ size_t bb_nn_dtype_size(bb_nn_dtype dt);
 #define BB_NN_MAX_DIMS 4
 
 typedef enum bb_nn_op {
-    BB_NN_OP_NONE,        /* leaf: input, constant or parameter */
-    BB_NN_OP_ADD,         /* a + b, broadcasting */
-    BB_NN_OP_SUB,         /* a - b, broadcasting */
-    BB_NN_OP_MUL,         /* a * b, broadcasting */
-    BB_NN_OP_DIV,         /* a / b, broadcasting */
-    BB_NN_OP_SCALE,       /* s * a + c */
-    BB_NN_OP_UNARY,       /* k-th derivative of an elementwise function */
-    BB_NN_OP_UNARY_MUL,   /* g * f^(k)(x): the fused backward of UNARY */
-    BB_NN_OP_MATMUL,      /* op(a) op(b) (+ bias row), 2-D or batched 3-D */
-    BB_NN_OP_SUM_TO,      /* sum over broadcast dims down to a shape */
-    BB_NN_OP_BROADCAST_TO,/* repeat along size-1 dims up to a shape */
-    BB_NN_OP_RESHAPE,     /* same data, new shape */
-    BB_NN_OP_PERMUTE,     /* 4-D axis permutation (copy) */
-    BB_NN_OP_CONCAT,      /* [a | b] along cols */
-    BB_NN_OP_SLICE,       /* cols [c0, c1) */
-    BB_NN_OP_PAD,         /* cols placed at c0 of a zero tensor of `total` cols */
-    BB_NN_OP_GATHER,      /* out[e] = x[idx[e]] (rows) */
-    BB_NN_OP_SCATTER,     /* out[n] = sum_{e: idx[e]=n} y[e] (rows) */
-    BB_NN_OP_PAIR_ADD,    /* out[e] = A[I[e]] + B[J[e]] (+ d[e] * w) */
+    BB_NN_OP_NONE,         /* leaf: input, constant or parameter */
+    BB_NN_OP_ADD,          /* a + b, broadcasting */
+    BB_NN_OP_SUB,          /* a - b, broadcasting */
+    BB_NN_OP_MUL,          /* a * b, broadcasting */
+    BB_NN_OP_DIV,          /* a / b, broadcasting */
+    BB_NN_OP_SCALE,        /* s * a + c */
+    BB_NN_OP_UNARY,        /* k-th derivative of an elementwise function */
+    BB_NN_OP_UNARY_MUL,    /* g * f^(k)(x): the fused backward of UNARY */
+    BB_NN_OP_MATMUL,       /* op(a) op(b) (+ bias row), 2-D or batched 3-D */
+    BB_NN_OP_SUM_TO,       /* sum over broadcast dims down to a shape */
+    BB_NN_OP_BROADCAST_TO, /* repeat along size-1 dims up to a shape */
+    BB_NN_OP_RESHAPE,      /* same data, new shape */
+    BB_NN_OP_PERMUTE,      /* 4-D axis permutation (copy) */
+    BB_NN_OP_CONCAT,       /* [a | b] along cols */
+    BB_NN_OP_SLICE,        /* cols [c0, c1) */
+    BB_NN_OP_PAD,          /* cols placed at c0 of a zero tensor of `total` cols */
+    BB_NN_OP_GATHER,       /* out[e] = x[idx[e]] (rows) */
+    BB_NN_OP_SCATTER,      /* out[n] = sum_{e: idx[e]=n} y[e] (rows) */
+    BB_NN_OP_PAIR_ADD,     /* out[e] = A[I[e]] + B[J[e]] (+ d[e] * w) */
     BB_NN_OP_COUNT
 } bb_nn_op;
 extern const char *const BB_NN_OP_NAME[BB_NN_OP_COUNT];
 
 /* Elementwise functions for bb_nn_unary. */
 typedef enum bb_nn_fn {
-    BB_NN_FN_SILU,     /* x * sigmoid(x) */
+    BB_NN_FN_SILU, /* x * sigmoid(x) */
     BB_NN_FN_TANH,
-    BB_NN_FN_GELU,     /* exact: x * Phi(x) (PyTorch nn.GELU() default) */
+    BB_NN_FN_GELU, /* exact: x * Phi(x) (PyTorch nn.GELU() default) */
     BB_NN_FN_SIGMOID,
     BB_NN_FN_EXP,
     BB_NN_FN_LOG,
     BB_NN_FN_SQRT,
     BB_NN_FN_SIN,
     BB_NN_FN_COS,
-    BB_NN_FN_SQUARE,   /* x^2 */
-    BB_NN_FN_RECIP,    /* 1/x */
+    BB_NN_FN_SQUARE, /* x^2 */
+    BB_NN_FN_RECIP,  /* 1/x */
     BB_NN_FN_COUNT
 } bb_nn_fn;
 extern const char *const BB_NN_FN_NAME[BB_NN_FN_COUNT];
@@ -141,34 +141,33 @@ extern const char *const BB_NN_FN_NAME[BB_NN_FN_COUNT];
 /* Index of a gather/scatter: E entries idx[e] in [0, N). The CSR inverse (entries of
  * each target n, in increasing e) makes scatter parallel and deterministic. */
 typedef struct bb_nn_index {
-    int64_t n_src;   /* E */
-    int64_t n_dst;   /* N */
-    int32_t *idx;    /* [E] */
-    int64_t *offs;   /* [N+1] CSR offsets into perm */
-    int32_t *perm;   /* [E] entries grouped by target */
+    int64_t n_src; /* E */
+    int64_t n_dst; /* N */
+    int32_t *idx;  /* [E] */
+    int64_t *offs; /* [N+1] CSR offsets into perm */
+    int32_t *perm; /* [E] entries grouped by target */
 } bb_nn_index;
 /* Build from idx[E] (copied). On failure *ix is zeroed. Free with bb_nn_index_free. */
-int bb_nn_index_init(bb_nn_index *ix, int64_t n_src, int64_t n_dst, const int32_t *idx,
-                     bb_ctx *ctx);
+int bb_nn_index_init(bb_nn_index *ix, int64_t n_src, int64_t n_dst, const int32_t *idx, bb_ctx *ctx);
 void bb_nn_index_free(bb_nn_index *ix);
 
 typedef struct bb_nn_tensor bb_nn_tensor;
-struct bb_nn_tensor {            /* fields are private by convention; use accessors */
+struct bb_nn_tensor { /* fields are private by convention; use accessors */
     bb_nn_dtype dtype;
     int ndim;
     int64_t ne[BB_NN_MAX_DIMS];
-    int64_t n;                   /* number of elements */
-    void *data;                  /* arena memory, or parameter storage for params */
+    int64_t n;  /* number of elements */
+    void *data; /* arena memory, or parameter storage for params */
     bb_nn_op op;
     bb_nn_tensor *src[4];
-    int32_t ip[4];               /* integer op parameters */
-    double fp[2];                /* real op parameters */
-    const bb_nn_index *ix[2];    /* gather/scatter/pair indices (not owned) */
-    int id;                      /* position on the tape, -1 if not recorded */
+    int32_t ip[4];            /* integer op parameters */
+    double fp[2];             /* real op parameters */
+    const bb_nn_index *ix[2]; /* gather/scatter/pair indices (not owned) */
+    int id;                   /* position on the tape, -1 if not recorded */
     int requires_grad;
-    void *grad_dst;              /* parameter leaves: gradient storage (+=) */
-    void *aux;                   /* op cache for backward (float GELU: Phi(x)), or NULL */
-    void *buf;                   /* recyclable-buffer record (backward sweeps), or NULL */
+    void *grad_dst; /* parameter leaves: gradient storage (+=) */
+    void *aux;      /* op cache for backward (float GELU: Phi(x)), or NULL */
+    void *buf;      /* recyclable-buffer record (backward sweeps), or NULL */
 };
 
 typedef struct bb_nn_graph bb_nn_graph;
@@ -194,14 +193,11 @@ int bb_nn_graph_tape_len(const bb_nn_graph *g);
 /* Zero-filled tensor. */
 bb_nn_tensor *bb_nn_zeros(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape);
 /* Tensor filled from `src` (n doubles, converted to dt). A constant. */
-bb_nn_tensor *bb_nn_from(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape,
-                         const double *src);
+bb_nn_tensor *bb_nn_from(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape, const double *src);
 /* Same as bb_nn_from, but a leaf that can be differentiated against (bb_nn_grad). */
-bb_nn_tensor *bb_nn_input(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape,
-                          const double *src);
+bb_nn_tensor *bb_nn_input(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape, const double *src);
 /* Tensor of shape `shape` filled with v. */
-bb_nn_tensor *bb_nn_full(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape,
-                         double v);
+bb_nn_tensor *bb_nn_full(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *shape, double v);
 /* A constant copy (no gradient flows through it). */
 bb_nn_tensor *bb_nn_detach(bb_nn_graph *g, bb_nn_tensor *a);
 /* Element i as double; copy all elements as doubles into out[n]. */
@@ -221,22 +217,19 @@ bb_nn_tensor *bb_nn_scale(bb_nn_graph *g, bb_nn_tensor *a, double s, double c);
 /* order-th derivative of fn applied elementwise (order 0: the function). */
 bb_nn_tensor *bb_nn_unary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_fn fn, int order);
 /* gy * f^(order)(x), one pass (what the backward of bb_nn_unary records); same shapes. */
-bb_nn_tensor *bb_nn_unary_mul(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *x, bb_nn_fn fn,
-                              int order);
+bb_nn_tensor *bb_nn_unary_mul(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *x, bb_nn_fn fn, int order);
 bb_nn_tensor *bb_nn_silu(bb_nn_graph *g, bb_nn_tensor *a);
 bb_nn_tensor *bb_nn_gelu(bb_nn_graph *g, bb_nn_tensor *a);
 bb_nn_tensor *bb_nn_tanh(bb_nn_graph *g, bb_nn_tensor *a);
 /* C = op(A) op(B) (+ bias), op = transpose if the flag is set.
  * A [M,K] (or [K,M] if ta), B [K,N] (or [N,K] if tb), bias [N] / [1,N] or NULL -> C [M,N].
  * 3-D: A [Bt,M,K], B [Bt,K,N] -> [Bt,M,N] (bias not allowed). */
-bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb,
-                           bb_nn_tensor *bias);
+bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb, bb_nn_tensor *bias);
 /* Sum over the dims where `shape` is 1 (numpy-broadcast inverse). */
 bb_nn_tensor *bb_nn_sum_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int64_t *shape);
-bb_nn_tensor *bb_nn_broadcast_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim,
-                                 const int64_t *shape);
-bb_nn_tensor *bb_nn_sum(bb_nn_graph *g, bb_nn_tensor *a);   /* -> [1] */
-bb_nn_tensor *bb_nn_mean(bb_nn_graph *g, bb_nn_tensor *a);  /* -> [1] */
+bb_nn_tensor *bb_nn_broadcast_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int64_t *shape);
+bb_nn_tensor *bb_nn_sum(bb_nn_graph *g, bb_nn_tensor *a);  /* -> [1] */
+bb_nn_tensor *bb_nn_mean(bb_nn_graph *g, bb_nn_tensor *a); /* -> [1] */
 /* Sum / mean over the last dim, keeping it as size 1: [.., C] -> [.., 1]. */
 bb_nn_tensor *bb_nn_sum_cols(bb_nn_graph *g, bb_nn_tensor *a);
 bb_nn_tensor *bb_nn_mean_cols(bb_nn_graph *g, bb_nn_tensor *a);
@@ -255,12 +248,11 @@ bb_nn_tensor *bb_nn_gather(bb_nn_graph *g, bb_nn_tensor *x, const bb_nn_index *i
 bb_nn_tensor *bb_nn_scatter(bb_nn_graph *g, bb_nn_tensor *y, const bb_nn_index *ix);
 /* Fused edge term: out[e] = A[I[e]] + B[J[e]] + d[e] * w. A, B [N,H]; d [E,1] and
  * w [1,H] may both be NULL. ixi and ixj (I and J) must have the same E and N. */
-bb_nn_tensor *bb_nn_pair_add(bb_nn_graph *g, bb_nn_tensor *A, bb_nn_tensor *B,
-                             const bb_nn_index *ixi, const bb_nn_index *ixj, bb_nn_tensor *d,
-                             bb_nn_tensor *w);
+bb_nn_tensor *bb_nn_pair_add(bb_nn_graph *g, bb_nn_tensor *A, bb_nn_tensor *B, const bb_nn_index *ixi,
+                             const bb_nn_index *ixj, bb_nn_tensor *d, bb_nn_tensor *w);
 /* Composite ops (built from the above, so twice differentiable). */
 bb_nn_tensor *bb_nn_softmax_cols(bb_nn_graph *g, bb_nn_tensor *a);
-bb_nn_tensor *bb_nn_logsumexp_cols(bb_nn_graph *g, bb_nn_tensor *a); /* [..,C]->[..,1] */
+bb_nn_tensor *bb_nn_logsumexp_cols(bb_nn_graph *g, bb_nn_tensor *a);       /* [..,C]->[..,1] */
 bb_nn_tensor *bb_nn_mse(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b); /* mean sq. */
 
 /* ------------------------------------------------------------------ autodiff */
@@ -270,8 +262,8 @@ bb_nn_tensor *bb_nn_mse(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b); /* me
  * create_graph = 1 records the backward pass itself, so gx can be differentiated
  * again (PyTorch create_graph=True); 0 gives constants (cheaper). Vector-Jacobian
  * products (Hutchinson divergence) pass a seed. */
-int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n,
-               bb_nn_tensor *const *xs, bb_nn_tensor **gx, int create_graph);
+int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn_tensor *const *xs, bb_nn_tensor **gx,
+               int create_graph);
 /* Backpropagate a one-element loss to every parameter leaf recorded on the tape and
  * add (+=) the gradients into their parameter groups' gradient storage. */
 int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss);
@@ -287,9 +279,9 @@ int bb_nn_backward_to(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps
 /* ------------------------------------------------------------------ parameters */
 typedef enum bb_nn_init {
     BB_NN_INIT_ZEROS,
-    BB_NN_INIT_UNIFORM,   /* U(-a, a) */
-    BB_NN_INIT_NORMAL,    /* N(0, a^2) */
-    BB_NN_INIT_CONST,     /* all a */
+    BB_NN_INIT_UNIFORM, /* U(-a, a) */
+    BB_NN_INIT_NORMAL,  /* N(0, a^2) */
+    BB_NN_INIT_CONST,   /* all a */
     BB_NN_INIT_COUNT
 } bb_nn_init;
 
@@ -297,7 +289,7 @@ typedef struct bb_nn_param_info {
     char name[96];
     int ndim;
     int64_t ne[BB_NN_MAX_DIMS];
-    size_t off;           /* element offset into data / grad */
+    size_t off; /* element offset into data / grad */
     size_t n;
     bb_nn_init init;
     double a;
@@ -309,16 +301,16 @@ struct bb_nn_params {
     bb_nn_dtype dtype;
     int n, cap;
     bb_nn_param_info *info;
-    size_t total;          /* elements */
-    void *data;            /* [total] values */
-    void *grad;            /* [total] gradients */
+    size_t total; /* elements */
+    void *data;   /* [total] values */
+    void *grad;   /* [total] gradients */
     int allocated;
 };
 
 void bb_nn_params_init(bb_nn_params *ps, bb_nn_dtype dt);
 /* Declare a parameter; returns its index (>= 0) or a negative status. */
-int bb_nn_params_add(bb_nn_params *ps, const char *name, int ndim, const int64_t *shape,
-                     bb_nn_init init, double a, bb_ctx *ctx);
+int bb_nn_params_add(bb_nn_params *ps, const char *name, int ndim, const int64_t *shape, bb_nn_init init, double a,
+                     bb_ctx *ctx);
 /* Allocate storage and initialise every parameter from its rule with the Philox
  * stream 0x6000_0000 + index of `seed`. Gradients start at zero. */
 int bb_nn_params_alloc(bb_nn_params *ps, uint64_t seed, bb_ctx *ctx);
@@ -327,8 +319,7 @@ void bb_nn_params_zero_grad(bb_nn_params *ps);
 /* Leaf tensor of parameter k in graph g (shares storage; gradient goes to ps->grad).
  * rows [r0, r1) of a 2-D parameter: bb_nn_param_rows (a contiguous block). */
 bb_nn_tensor *bb_nn_param(bb_nn_graph *g, const bb_nn_params *ps, int k);
-bb_nn_tensor *bb_nn_param_rows(bb_nn_graph *g, const bb_nn_params *ps, int k, int64_t r0,
-                               int64_t r1);
+bb_nn_tensor *bb_nn_param_rows(bb_nn_graph *g, const bb_nn_params *ps, int k, int64_t r0, int64_t r1);
 /* Find by name; -1 if absent. */
 int bb_nn_params_find(const bb_nn_params *ps, const char *name);
 /* Copy values of parameter k to / from doubles (n elements). */
@@ -340,9 +331,7 @@ void bb_nn_params_add_grad(bb_nn_params *ps, const void *grad);
 double bb_nn_params_grad_norm(const bb_nn_params *ps);
 
 /* ------------------------------------------------------------------ layers */
-typedef enum bb_nn_act {
-    BB_NN_ACT_NONE, BB_NN_ACT_SILU, BB_NN_ACT_GELU, BB_NN_ACT_TANH, BB_NN_ACT_COUNT
-} bb_nn_act;
+typedef enum bb_nn_act { BB_NN_ACT_NONE, BB_NN_ACT_SILU, BB_NN_ACT_GELU, BB_NN_ACT_TANH, BB_NN_ACT_COUNT } bb_nn_act;
 extern const char *const BB_NN_ACT_NAME[BB_NN_ACT_COUNT];
 bb_nn_tensor *bb_nn_act_apply(bb_nn_graph *g, bb_nn_tensor *x, bb_nn_act act);
 
@@ -350,13 +339,11 @@ bb_nn_tensor *bb_nn_act_apply(bb_nn_graph *g, bb_nn_tensor *x, bb_nn_act act);
  * default init: W, b ~ U(-1/sqrt(in), 1/sqrt(in)). */
 typedef struct bb_nn_linear {
     int in, out;
-    int w, b;        /* parameter indices (b = -1 without bias) */
+    int w, b; /* parameter indices (b = -1 without bias) */
 } bb_nn_linear;
-int bb_nn_linear_init(bb_nn_linear *l, bb_nn_params *ps, const char *name, int in, int out,
-                      int bias, bb_ctx *ctx);
+int bb_nn_linear_init(bb_nn_linear *l, bb_nn_params *ps, const char *name, int in, int out, int bias, bb_ctx *ctx);
 /* x [R, in] -> [R, out] */
-bb_nn_tensor *bb_nn_linear_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_linear *l,
-                               bb_nn_tensor *x);
+bb_nn_tensor *bb_nn_linear_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_linear *l, bb_nn_tensor *x);
 
 #define BB_NN_MLP_MAX_LAYERS 16
 /* MLP: sizes[0] -> ... -> sizes[n_sizes-1], activation between layers, none after. */
@@ -365,15 +352,13 @@ typedef struct bb_nn_mlp {
     bb_nn_act act;
     bb_nn_linear lin[BB_NN_MLP_MAX_LAYERS];
 } bb_nn_mlp;
-int bb_nn_mlp_init(bb_nn_mlp *m, bb_nn_params *ps, const char *name, int n_sizes,
-                   const int *sizes, bb_nn_act act, bb_ctx *ctx);
-bb_nn_tensor *bb_nn_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_mlp *m,
-                            bb_nn_tensor *x);
+int bb_nn_mlp_init(bb_nn_mlp *m, bb_nn_params *ps, const char *name, int n_sizes, const int *sizes, bb_nn_act act,
+                   bb_ctx *ctx);
+bb_nn_tensor *bb_nn_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_mlp *m, bb_nn_tensor *x);
 
 /* Sinusoidal time embedding (transformer style, no parameters): t [B,1] ->
  * [B, dim] = [sin(t w_k) | cos(t w_k)], w_k = max_period^(-k/(dim/2)), k < dim/2. */
-bb_nn_tensor *bb_nn_time_embed_sin(bb_nn_graph *g, bb_nn_tensor *t, int dim,
-                                   double max_period);
+bb_nn_tensor *bb_nn_time_embed_sin(bb_nn_graph *g, bb_nn_tensor *t, int dim, double max_period);
 
 /* LayerNorm over the last dim (PyTorch nn.LayerNorm): y = (x - mean) / sqrt(var + eps)
  * * gamma + beta, biased variance; gamma = 1, beta = 0 at init. */
@@ -382,10 +367,8 @@ typedef struct bb_nn_layernorm {
     double eps;
     int gamma, beta;
 } bb_nn_layernorm;
-int bb_nn_layernorm_init(bb_nn_layernorm *ln, bb_nn_params *ps, const char *name, int dim,
-                         double eps, bb_ctx *ctx);
-bb_nn_tensor *bb_nn_layernorm_fwd(bb_nn_graph *g, const bb_nn_params *ps,
-                                  const bb_nn_layernorm *ln, bb_nn_tensor *x);
+int bb_nn_layernorm_init(bb_nn_layernorm *ln, bb_nn_params *ps, const char *name, int dim, double eps, bb_ctx *ctx);
+bb_nn_tensor *bb_nn_layernorm_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_layernorm *ln, bb_nn_tensor *x);
 
 /* Pre-LayerNorm transformer block for short sequences (peptide-size, T ~ 10..100):
  *   x = x + Wo MHA(LN1(x)),  x = x + W2 gelu(W1 LN2(x))  (MLP width 4C).
@@ -396,14 +379,12 @@ typedef struct bb_nn_transformer {
     bb_nn_layernorm ln1, ln2;
     bb_nn_linear qkv, out, fc1, fc2;
 } bb_nn_transformer;
-int bb_nn_transformer_init(bb_nn_transformer *tb, bb_nn_params *ps, const char *name, int dim,
-                           int heads, bb_ctx *ctx);
+int bb_nn_transformer_init(bb_nn_transformer *tb, bb_nn_params *ps, const char *name, int dim, int heads, bb_ctx *ctx);
 /* x [B, T, C] -> [B, T, C] */
-bb_nn_tensor *bb_nn_transformer_fwd(bb_nn_graph *g, const bb_nn_params *ps,
-                                    const bb_nn_transformer *tb, bb_nn_tensor *x);
+bb_nn_tensor *bb_nn_transformer_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_transformer *tb,
+                                    bb_nn_tensor *x);
 /* Multi-head self-attention core alone: q, k, v [B, T, C] -> [B, T, C]. */
-bb_nn_tensor *bb_nn_attention(bb_nn_graph *g, bb_nn_tensor *q, bb_nn_tensor *k, bb_nn_tensor *v,
-                              int heads);
+bb_nn_tensor *bb_nn_attention(bb_nn_graph *g, bb_nn_tensor *q, bb_nn_tensor *k, bb_nn_tensor *v, int heads);
 
 /* Fourier MLP of PIS (Zhang & Chen 2022, FourierMLP in their code):
  *   e(t) = W_t2 gelu(W_t1 [sin(c t + phi), cos(c t + phi)] + b) + b,  c = linspace(0.1,100,C)
@@ -413,16 +394,16 @@ bb_nn_tensor *bb_nn_attention(bb_nn_graph *g, bb_nn_tensor *q, bb_nn_tensor *k, 
 #define BB_NN_FOURIER_MAX_LAYERS 8
 typedef struct bb_nn_fourier_mlp {
     int in, out, channels, n_layers;
-    int phase;                 /* [1, C] parameter */
+    int phase; /* [1, C] parameter */
     bb_nn_linear embed_in, t1, t2;
     bb_nn_linear hidden[BB_NN_FOURIER_MAX_LAYERS];
     bb_nn_linear last;
 } bb_nn_fourier_mlp;
-int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *name, int in,
-                           int out, int channels, int n_layers, bb_ctx *ctx);
+int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *name, int in, int out, int channels,
+                           int n_layers, bb_ctx *ctx);
 /* t [B,1] or [1,1], x [B, in] -> [B, out] */
-bb_nn_tensor *bb_nn_fourier_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps,
-                                    const bb_nn_fourier_mlp *f, bb_nn_tensor *t, bb_nn_tensor *x);
+bb_nn_tensor *bb_nn_fourier_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_fourier_mlp *f, bb_nn_tensor *t,
+                                    bb_nn_tensor *x);
 
 /* ------------------------------------------------------------------ EGNN */
 /* E(n)-equivariant GNN (Satorras, Hoogeboom, Welling 2021) on fully connected graphs of
@@ -435,19 +416,19 @@ bb_nn_tensor *bb_nn_fourier_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps,
  * and the vector output have their centre of mass removed. h starts as a linear map of
  * the sinusoidal embedding of 1000 t (or a learned vector without time). */
 typedef enum bb_nn_egnn_out {
-    BB_NN_EGNN_VECTOR,  /* [B, P*D]: x_L - x_0, centre of mass removed (equivariant) */
-    BB_NN_EGNN_SCALAR,  /* [B, 1]: sum_i MLP(h_i) (invariant; an energy) */
+    BB_NN_EGNN_VECTOR, /* [B, P*D]: x_L - x_0, centre of mass removed (equivariant) */
+    BB_NN_EGNN_SCALAR, /* [B, 1]: sum_i MLP(h_i) (invariant; an energy) */
     BB_NN_EGNN_OUT_COUNT
 } bb_nn_egnn_out;
 
 typedef struct bb_nn_egnn_config {
-    int n_particles;     /* P */
-    int dim;             /* D */
-    int hidden;          /* H */
+    int n_particles; /* P */
+    int dim;         /* D */
+    int hidden;      /* H */
     int n_layers;
-    int t_dim;           /* width of the time embedding; 0: no time input */
-    int normalize;       /* 1: divide x_i - x_j by (|x_i - x_j| + 1) */
-    bb_nn_act act;       /* SiLU in the paper */
+    int t_dim;     /* width of the time embedding; 0: no time input */
+    int normalize; /* 1: divide x_i - x_j by (|x_i - x_j| + 1) */
+    bb_nn_act act; /* SiLU in the paper */
     bb_nn_egnn_out out;
 } bb_nn_egnn_config;
 
@@ -458,27 +439,26 @@ typedef struct bb_nn_egnn_layer {
 
 typedef struct bb_nn_egnn {
     bb_nn_egnn_config cfg;
-    bb_nn_linear embed;       /* t_dim -> H (t_dim > 0) */
-    int h0;                   /* learned [1,H] start (t_dim == 0) */
+    bb_nn_linear embed; /* t_dim -> H (t_dim > 0) */
+    int h0;             /* learned [1,H] start (t_dim == 0) */
     bb_nn_egnn_layer layer[BB_NN_EGNN_MAX_LAYERS];
-    bb_nn_linear o1, o2;      /* scalar head */
+    bb_nn_linear o1, o2; /* scalar head */
 } bb_nn_egnn;
 
 /* Edge and batch indices of B fully connected configurations of P particles:
  * edge e = (b, i, j != i) in that order, E = B P (P-1). Keep one per batch size. */
 typedef struct bb_nn_egnn_graph {
     int64_t B, P, E;
-    bb_nn_index src, dst;     /* edge -> node i, edge -> node j */
-    bb_nn_index batch;        /* node -> configuration */
+    bb_nn_index src, dst; /* edge -> node i, edge -> node j */
+    bb_nn_index batch;    /* node -> configuration */
 } bb_nn_egnn_graph;
 
-int bb_nn_egnn_init(bb_nn_egnn *net, bb_nn_params *ps, const char *name,
-                    const bb_nn_egnn_config *cfg, bb_ctx *ctx);
+int bb_nn_egnn_init(bb_nn_egnn *net, bb_nn_params *ps, const char *name, const bb_nn_egnn_config *cfg, bb_ctx *ctx);
 int bb_nn_egnn_graph_init(bb_nn_egnn_graph *eg, int64_t B, int64_t P, bb_ctx *ctx);
 void bb_nn_egnn_graph_free(bb_nn_egnn_graph *eg);
 /* x [B, P*D], t [B,1] (NULL iff t_dim == 0) -> [B, P*D] or [B, 1] (cfg.out). */
-bb_nn_tensor *bb_nn_egnn_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_egnn *net,
-                             const bb_nn_egnn_graph *eg, bb_nn_tensor *x, bb_nn_tensor *t);
+bb_nn_tensor *bb_nn_egnn_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_egnn *net, const bb_nn_egnn_graph *eg,
+                             bb_nn_tensor *x, bb_nn_tensor *t);
 /* Remove the centre of mass: x [B, P*D] -> x - mean over particles. */
 bb_nn_tensor *bb_nn_remove_com(bb_nn_graph *g, bb_nn_tensor *x, int P, int D);
 
@@ -489,13 +469,13 @@ bb_nn_tensor *bb_nn_remove_com(bb_nn_graph *g, bb_nn_tensor *x, int P, int D);
  * (Adam) or applied as p -= lr wd p before the step (AdamW). State in double. */
 typedef struct bb_nn_adam {
     double beta1, beta2, eps, weight_decay;
-    int decoupled;            /* 1: AdamW */
-    int64_t t;                /* steps taken */
+    int decoupled; /* 1: AdamW */
+    int64_t t;     /* steps taken */
     size_t n;
-    double *m, *v;            /* one allocation: [2n] */
+    double *m, *v; /* one allocation: [2n] */
 } bb_nn_adam;
-int bb_nn_adam_init(bb_nn_adam *o, const bb_nn_params *ps, double beta1,
-                    double beta2, double eps, double weight_decay, int decoupled, bb_ctx *ctx);
+int bb_nn_adam_init(bb_nn_adam *o, const bb_nn_params *ps, double beta1, double beta2, double eps, double weight_decay,
+                    int decoupled, bb_ctx *ctx);
 /* One step with learning rate lr on ps->grad (gradients are not cleared). */
 int bb_nn_adam_step(bb_nn_adam *o, bb_nn_params *ps, double lr, bb_ctx *ctx);
 void bb_nn_adam_free(bb_nn_adam *o);
@@ -530,9 +510,8 @@ void bb_nn_ema_free(bb_nn_ema *e);
  * mismatch with a message naming the first difference; on failure ps, opt and ema are
  * unchanged. */
 #define BB_NN_CKPT_VERSION 1
-int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_adam *opt,
-                          const bb_nn_ema *ema, bb_ctx *ctx);
-int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, bb_nn_ema *ema,
+int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema,
                           bb_ctx *ctx);
+int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, bb_nn_ema *ema, bb_ctx *ctx);
 
 #endif /* BB_NN_H */

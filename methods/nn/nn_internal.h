@@ -19,25 +19,25 @@
  * loop: entering an OpenMP region costs ~0.7 us even with if(0) (measured), which is
  * most of a small op (PIS: 15k ops of [300,64] per step). Both forms give the same
  * results (each iteration is independent). `header` is the `for (...)` part. */
-#define NN_PAR_FOR(cond, header, ...)                                                         \
-    do {                                                                                      \
-        if (cond) {                                                                           \
-            _Pragma("omp parallel for schedule(static)") header { __VA_ARGS__ }                \
-        } else {                                                                              \
-            header { __VA_ARGS__ }                                                            \
-        }                                                                                     \
+#define NN_PAR_FOR(cond, header, ...)                                                                                  \
+    do {                                                                                                               \
+        if (cond) {                                                                                                    \
+            _Pragma("omp parallel for schedule(static)") header { __VA_ARGS__ }                                        \
+        } else {                                                                                                       \
+            header { __VA_ARGS__ }                                                                                     \
+        }                                                                                                              \
     } while (0)
 
 /* Run BODY once with `real` = float or double according to dt. */
-#define NN_DISPATCH(dt, ...)                                                                  \
-    do {                                                                                      \
-        if ((dt) == BB_NN_F32) {                                                              \
-            typedef float real;                                                               \
-            __VA_ARGS__                                                                       \
-        } else {                                                                              \
-            typedef double real;                                                              \
-            __VA_ARGS__                                                                       \
-        }                                                                                     \
+#define NN_DISPATCH(dt, ...)                                                                                           \
+    do {                                                                                                               \
+        if ((dt) == BB_NN_F32) {                                                                                       \
+            typedef float real;                                                                                        \
+            __VA_ARGS__                                                                                                \
+        } else {                                                                                                       \
+            typedef double real;                                                                                       \
+            __VA_ARGS__                                                                                                \
+        }                                                                                                              \
     } while (0)
 
 /* vec.c: y = [g *] silu^(order)(x), order 0 or 1, float32, vectorised (g may be NULL). */
@@ -64,8 +64,8 @@ bb_nn_tensor *nn_new(bb_nn_graph *g, bb_nn_dtype dt, int ndim, const int64_t *sh
 bb_nn_tensor *nn_view(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int64_t *shape);
 /* Record t as the result of `op` on srcs (sets requires_grad and pushes it on the tape
  * when grad mode is on and a source requires a gradient). Returns t. */
-bb_nn_tensor *nn_record(bb_nn_graph *g, bb_nn_tensor *t, bb_nn_op op, bb_nn_tensor *s0,
-                        bb_nn_tensor *s1, bb_nn_tensor *s2, bb_nn_tensor *s3);
+bb_nn_tensor *nn_record(bb_nn_graph *g, bb_nn_tensor *t, bb_nn_op op, bb_nn_tensor *s0, bb_nn_tensor *s1,
+                        bb_nn_tensor *s2, bb_nn_tensor *s3);
 /* Buffer recycling inside a backward sweep without create_graph: tensors created while
  * it is on get a reference-counted buffer record; a buffer whose count drops to zero
  * goes to a free list that later tensors of the same byte size reuse. Slots of the
@@ -79,8 +79,7 @@ bb_nn_tensor *nn_leaf(bb_nn_graph *g, bb_nn_tensor *t);
 int nn_grad_mode(const bb_nn_graph *g);
 bb_nn_tensor *nn_tape_at(const bb_nn_graph *g, int i);
 int nn_same_shape(const bb_nn_tensor *a, const bb_nn_tensor *b);
-int nn_check_dtype(bb_nn_graph *g, const char *op, const bb_nn_tensor *a,
-                   const bb_nn_tensor *b);
+int nn_check_dtype(bb_nn_graph *g, const char *op, const bb_nn_tensor *a, const bb_nn_tensor *b);
 /* Shape as text "[7,1,5,3]" into buf. */
 const char *nn_shape_str(const bb_nn_tensor *t, char *buf, size_t len);
 

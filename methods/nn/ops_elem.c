@@ -11,43 +11,36 @@
 
 #include "methods/nn/nn_internal.h"
 
-const char *const BB_NN_FN_NAME[BB_NN_FN_COUNT] = {"silu", "tanh", "gelu", "sigmoid", "exp",
-                                                  "log",  "sqrt", "sin",  "cos",     "square",
-                                                  "recip"};
+const char *const BB_NN_FN_NAME[BB_NN_FN_COUNT] = {"silu", "tanh", "gelu", "sigmoid", "exp",  "log",
+                                                   "sqrt", "sin",  "cos",  "square",  "recip"};
 _Static_assert(sizeof(BB_NN_FN_NAME) / sizeof(BB_NN_FN_NAME[0]) == BB_NN_FN_COUNT,
                "BB_NN_FN_NAME must name every function");
 
 /* ------------------------------------------------------------ broadcasting */
 
 /* Right-align a's shape to 4 dims. */
-void nn_pad4(const bb_nn_tensor *t, int64_t p[4])
-{
+void nn_pad4(const bb_nn_tensor *t, int64_t p[4]) {
     int off = 4 - t->ndim;
-    for (int i = 0; i < 4; i++)
-        p[i] = i < off ? 1 : t->ne[i - off];
+    for (int i = 0; i < 4; i++) p[i] = i < off ? 1 : t->ne[i - off];
 }
 
 /* Broadcast output shape; 0 if incompatible. */
-static int bcast(const bb_nn_tensor *a, const bb_nn_tensor *b, int *ndim, int64_t out[4])
-{
+static int bcast(const bb_nn_tensor *a, const bb_nn_tensor *b, int *ndim, int64_t out[4]) {
     int64_t pa[4], pb[4];
     nn_pad4(a, pa);
     nn_pad4(b, pb);
     *ndim = a->ndim > b->ndim ? a->ndim : b->ndim;
     int64_t full[4];
     for (int i = 0; i < 4; i++) {
-        if (pa[i] != pb[i] && pa[i] != 1 && pb[i] != 1)
-            return 0;
+        if (pa[i] != pb[i] && pa[i] != 1 && pb[i] != 1) return 0;
         full[i] = pa[i] > pb[i] ? pa[i] : pb[i];
     }
-    for (int i = 0; i < *ndim; i++)
-        out[i] = full[4 - *ndim + i];
+    for (int i = 0; i < *ndim; i++) out[i] = full[4 - *ndim + i];
     return 1;
 }
 
 /* Element strides of t inside a 4-D broadcast of shape o (0 along broadcast dims). */
-void nn_bstrides(const bb_nn_tensor *t, const int64_t o[4], int64_t s[4])
-{
+void nn_bstrides(const bb_nn_tensor *t, const int64_t o[4], int64_t s[4]) {
     int64_t p[4];
     nn_pad4(t, p);
     int64_t st = 1;
@@ -62,23 +55,18 @@ enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV };
 /* Same-shape loop. */
 #define NN_FLAT(EXPR) NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), py[i] = (EXPR);)
 
-static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int kind,
-                            bb_nn_op op)
-{
-    if (!a || !b || nn_failed(g))
-        return NULL;
-    if (!nn_check_dtype(g, BB_NN_OP_NAME[op], a, b))
-        return NULL;
+static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int kind, bb_nn_op op) {
+    if (!a || !b || nn_failed(g)) return NULL;
+    if (!nn_check_dtype(g, BB_NN_OP_NAME[op], a, b)) return NULL;
     int nd;
     int64_t shp[4];
     if (!bcast(a, b, &nd, shp)) {
         char sa[64], sb[64];
-        return NN_FAIL(g, BB_EINVAL, "nn %s: shapes %s and %s do not broadcast",
-                       BB_NN_OP_NAME[op], nn_shape_str(a, sa, 64), nn_shape_str(b, sb, 64));
+        return NN_FAIL(g, BB_EINVAL, "nn %s: shapes %s and %s do not broadcast", BB_NN_OP_NAME[op],
+                       nn_shape_str(a, sa, 64), nn_shape_str(b, sb, 64));
     }
     bb_nn_tensor *t = nn_new(g, a->dtype, nd, shp);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     int64_t o4[4];
     nn_pad4(t, o4);
     int64_t sa[4], sb[4];
@@ -92,63 +80,60 @@ static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, in
         if (same) {
             const int64_t n = t->n;
             switch (kind) {
-            case BIN_ADD: NN_FLAT(pa[i] + pb[i]); break;
-            case BIN_SUB: NN_FLAT(pa[i] - pb[i]); break;
-            case BIN_MUL: NN_FLAT(pa[i] * pb[i]); break;
-            default: NN_FLAT(pa[i] / pb[i]); break;
+                case BIN_ADD: NN_FLAT(pa[i] + pb[i]); break;
+                case BIN_SUB: NN_FLAT(pa[i] - pb[i]); break;
+                case BIN_MUL: NN_FLAT(pa[i] * pb[i]); break;
+                default: NN_FLAT(pa[i] / pb[i]); break;
             }
         } else {
             const int64_t sa3 = sa[3], sb3 = sb[3];
             const int64_t ntot = t->n;
-            NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++),
-                int64_t i2 = r % o4[2], i1 = (r / o4[2]) % o4[1], i0 = r / (o4[2] * o4[1]);
+            NN_PAR_FOR(
+                ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++), int64_t i2 = r % o4[2], i1 = (r / o4[2]) % o4[1],
+                i0 = r / (o4[2] * o4[1]);
                 const real *ra = pa + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
-                const real *rb = pb + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
-                real *ry = py + r * C;
-                switch (kind) {
-                case BIN_ADD: for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] + rb[c * sb3]; break;
-                case BIN_SUB: for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] - rb[c * sb3]; break;
-                case BIN_MUL: for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] * rb[c * sb3]; break;
-                default: for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] / rb[c * sb3]; break;
-                }
-            );
+                const real *rb = pb + i0 * sb[0] + i1 * sb[1] + i2 * sb[2]; real *ry = py + r * C; switch (kind) {
+                    case BIN_ADD:
+                        for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] + rb[c * sb3];
+                        break;
+                    case BIN_SUB:
+                        for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] - rb[c * sb3];
+                        break;
+                    case BIN_MUL:
+                        for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] * rb[c * sb3];
+                        break;
+                    default:
+                        for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] / rb[c * sb3];
+                        break;
+                });
         }
     });
     return nn_record(g, t, op, a, b, NULL, NULL);
 }
 
-bb_nn_tensor *bb_nn_add(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b)
-{
+bb_nn_tensor *bb_nn_add(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b) {
     return binary(g, a, b, BIN_ADD, BB_NN_OP_ADD);
 }
-bb_nn_tensor *bb_nn_sub(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b)
-{
+bb_nn_tensor *bb_nn_sub(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b) {
     return binary(g, a, b, BIN_SUB, BB_NN_OP_SUB);
 }
-bb_nn_tensor *bb_nn_mul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b)
-{
+bb_nn_tensor *bb_nn_mul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b) {
     return binary(g, a, b, BIN_MUL, BB_NN_OP_MUL);
 }
-bb_nn_tensor *bb_nn_div(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b)
-{
+bb_nn_tensor *bb_nn_div(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b) {
     return binary(g, a, b, BIN_DIV, BB_NN_OP_DIV);
 }
 
-bb_nn_tensor *bb_nn_scale(bb_nn_graph *g, bb_nn_tensor *a, double s, double c)
-{
-    if (!a || nn_failed(g))
-        return NULL;
+bb_nn_tensor *bb_nn_scale(bb_nn_graph *g, bb_nn_tensor *a, double s, double c) {
+    if (!a || nn_failed(g)) return NULL;
     bb_nn_tensor *t = nn_new(g, a->dtype, a->ndim, a->ne);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     const int64_t n = t->n;
     NN_DISPATCH(t->dtype, {
         const real *pa = a->data;
         real *py = t->data;
         const real rs = (real)s, rc = (real)c;
-        NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
-py[i] = rs * pa[i] + rc;
-        );
+        NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), py[i] = rs * pa[i] + rc;);
     });
     t->fp[0] = s;
     t->fp[1] = c;
@@ -159,94 +144,92 @@ py[i] = rs * pa[i] + rc;
 
 /* The order-th derivative of fn at x, in the precision of `real` (float math for
  * float: expf etc. through the type-generic macros below). */
-#define NN_UNARY_BODY(real, EXP, TANH, ERF, LOG, SQRT, SIN, COS)                              \
-    static inline real unary_##real(int fn, int order, real x)                                \
-    {                                                                                         \
-        switch (fn) {                                                                         \
-        case BB_NN_FN_SILU: {                                                                 \
-            real s = (real)1 / ((real)1 + EXP(-x)), d = s * ((real)1 - s);                    \
-            switch (order) {                                                                  \
-            case 0: return x * s;                                                             \
-            case 1: return s * ((real)1 + x * ((real)1 - s));                                 \
-            case 2: return d * ((real)2 + x * ((real)1 - 2 * s));                             \
-            default: return d * (((real)1 - 2 * s) * ((real)3 + x * ((real)1 - 2 * s)) -     \
-                                 2 * x * d);                                                  \
-            }                                                                                 \
-        }                                                                                     \
-        case BB_NN_FN_TANH: {                                                                 \
-            real t = TANH(x), u = (real)1 - t * t;                                            \
-            switch (order) {                                                                  \
-            case 0: return t;                                                                 \
-            case 1: return u;                                                                 \
-            case 2: return -2 * t * u;                                                        \
-            default: return -2 * u * ((real)1 - 3 * t * t);                                   \
-            }                                                                                 \
-        }                                                                                     \
-        case BB_NN_FN_GELU: {                                                                 \
-            real P = (real)0.5 * ((real)1 + ERF(x * (real)0.70710678118654752440));           \
-            real p = (real)0.39894228040143267794 * EXP((real)-0.5 * x * x);                  \
-            switch (order) {                                                                  \
-            case 0: return x * P;                                                             \
-            case 1: return P + x * p;                                                         \
-            case 2: return p * ((real)2 - x * x);                                             \
-            default: return x * p * (x * x - (real)4);                                        \
-            }                                                                                 \
-        }                                                                                     \
-        case BB_NN_FN_SIGMOID: {                                                              \
-            real s = (real)1 / ((real)1 + EXP(-x)), d = s * ((real)1 - s);                    \
-            switch (order) {                                                                  \
-            case 0: return s;                                                                 \
-            case 1: return d;                                                                 \
-            case 2: return d * ((real)1 - 2 * s);                                             \
-            default: return d * ((real)1 - 6 * s + 6 * s * s);                                \
-            }                                                                                 \
-        }                                                                                     \
-        case BB_NN_FN_EXP: return EXP(x);                                                     \
-        case BB_NN_FN_LOG:                                                                    \
-            switch (order) {                                                                  \
-            case 0: return LOG(x);                                                            \
-            case 1: return (real)1 / x;                                                       \
-            case 2: return (real)-1 / (x * x);                                                \
-            default: return (real)2 / (x * x * x);                                            \
-            }                                                                                 \
-        case BB_NN_FN_SQRT: {                                                                 \
-            real r = SQRT(x);                                                                 \
-            switch (order) {                                                                  \
-            case 0: return r;                                                                 \
-            case 1: return (real)0.5 / r;                                                     \
-            case 2: return (real)-0.25 / (x * r);                                             \
-            default: return (real)0.375 / (x * x * r);                                       \
-            }                                                                                 \
-        }                                                                                     \
-        case BB_NN_FN_SIN:                                                                    \
-            switch (order) {                                                                  \
-            case 0: return SIN(x);                                                            \
-            case 1: return COS(x);                                                            \
-            case 2: return -SIN(x);                                                           \
-            default: return -COS(x);                                                          \
-            }                                                                                 \
-        case BB_NN_FN_COS:                                                                    \
-            switch (order) {                                                                  \
-            case 0: return COS(x);                                                            \
-            case 1: return -SIN(x);                                                           \
-            case 2: return -COS(x);                                                           \
-            default: return SIN(x);                                                           \
-            }                                                                                 \
-        case BB_NN_FN_SQUARE:                                                                 \
-            switch (order) {                                                                  \
-            case 0: return x * x;                                                             \
-            case 1: return 2 * x;                                                             \
-            case 2: return (real)2;                                                           \
-            default: return (real)0;                                                          \
-            }                                                                                 \
-        default: /* BB_NN_FN_RECIP */                                                         \
-            switch (order) {                                                                  \
-            case 0: return (real)1 / x;                                                       \
-            case 1: return (real)-1 / (x * x);                                                \
-            case 2: return (real)2 / (x * x * x);                                             \
-            default: return (real)-6 / (x * x * x * x);                                       \
-            }                                                                                 \
-        }                                                                                     \
+#define NN_UNARY_BODY(real, EXP, TANH, ERF, LOG, SQRT, SIN, COS)                                                       \
+    static inline real unary_##real(int fn, int order, real x) {                                                       \
+        switch (fn) {                                                                                                  \
+            case BB_NN_FN_SILU: {                                                                                      \
+                real s = (real)1 / ((real)1 + EXP(-x)), d = s * ((real)1 - s);                                         \
+                switch (order) {                                                                                       \
+                    case 0: return x * s;                                                                              \
+                    case 1: return s * ((real)1 + x * ((real)1 - s));                                                  \
+                    case 2: return d * ((real)2 + x * ((real)1 - 2 * s));                                              \
+                    default: return d * (((real)1 - 2 * s) * ((real)3 + x * ((real)1 - 2 * s)) - 2 * x * d);           \
+                }                                                                                                      \
+            }                                                                                                          \
+            case BB_NN_FN_TANH: {                                                                                      \
+                real t = TANH(x), u = (real)1 - t * t;                                                                 \
+                switch (order) {                                                                                       \
+                    case 0: return t;                                                                                  \
+                    case 1: return u;                                                                                  \
+                    case 2: return -2 * t * u;                                                                         \
+                    default: return -2 * u * ((real)1 - 3 * t * t);                                                    \
+                }                                                                                                      \
+            }                                                                                                          \
+            case BB_NN_FN_GELU: {                                                                                      \
+                real P = (real)0.5 * ((real)1 + ERF(x * (real)0.70710678118654752440));                                \
+                real p = (real)0.39894228040143267794 * EXP((real)-0.5 * x * x);                                       \
+                switch (order) {                                                                                       \
+                    case 0: return x * P;                                                                              \
+                    case 1: return P + x * p;                                                                          \
+                    case 2: return p * ((real)2 - x * x);                                                              \
+                    default: return x * p * (x * x - (real)4);                                                         \
+                }                                                                                                      \
+            }                                                                                                          \
+            case BB_NN_FN_SIGMOID: {                                                                                   \
+                real s = (real)1 / ((real)1 + EXP(-x)), d = s * ((real)1 - s);                                         \
+                switch (order) {                                                                                       \
+                    case 0: return s;                                                                                  \
+                    case 1: return d;                                                                                  \
+                    case 2: return d * ((real)1 - 2 * s);                                                              \
+                    default: return d * ((real)1 - 6 * s + 6 * s * s);                                                 \
+                }                                                                                                      \
+            }                                                                                                          \
+            case BB_NN_FN_EXP: return EXP(x);                                                                          \
+            case BB_NN_FN_LOG:                                                                                         \
+                switch (order) {                                                                                       \
+                    case 0: return LOG(x);                                                                             \
+                    case 1: return (real)1 / x;                                                                        \
+                    case 2: return (real)-1 / (x * x);                                                                 \
+                    default: return (real)2 / (x * x * x);                                                             \
+                }                                                                                                      \
+            case BB_NN_FN_SQRT: {                                                                                      \
+                real r = SQRT(x);                                                                                      \
+                switch (order) {                                                                                       \
+                    case 0: return r;                                                                                  \
+                    case 1: return (real)0.5 / r;                                                                      \
+                    case 2: return (real)-0.25 / (x * r);                                                              \
+                    default: return (real)0.375 / (x * x * r);                                                         \
+                }                                                                                                      \
+            }                                                                                                          \
+            case BB_NN_FN_SIN:                                                                                         \
+                switch (order) {                                                                                       \
+                    case 0: return SIN(x);                                                                             \
+                    case 1: return COS(x);                                                                             \
+                    case 2: return -SIN(x);                                                                            \
+                    default: return -COS(x);                                                                           \
+                }                                                                                                      \
+            case BB_NN_FN_COS:                                                                                         \
+                switch (order) {                                                                                       \
+                    case 0: return COS(x);                                                                             \
+                    case 1: return -SIN(x);                                                                            \
+                    case 2: return -COS(x);                                                                            \
+                    default: return SIN(x);                                                                            \
+                }                                                                                                      \
+            case BB_NN_FN_SQUARE:                                                                                      \
+                switch (order) {                                                                                       \
+                    case 0: return x * x;                                                                              \
+                    case 1: return 2 * x;                                                                              \
+                    case 2: return (real)2;                                                                            \
+                    default: return (real)0;                                                                           \
+                }                                                                                                      \
+            default: /* BB_NN_FN_RECIP */                                                                              \
+                switch (order) {                                                                                       \
+                    case 0: return (real)1 / x;                                                                        \
+                    case 1: return (real)-1 / (x * x);                                                                 \
+                    case 2: return (real)2 / (x * x * x);                                                              \
+                    default: return (real)-6 / (x * x * x * x);                                                        \
+                }                                                                                                      \
+        }                                                                                                              \
     }
 NN_UNARY_BODY(float, expf, tanhf, erff, logf, sqrtf, sinf, cosf)
 NN_UNARY_BODY(double, exp, tanh, erf, log, sqrt, sin, cos)
@@ -254,35 +237,25 @@ NN_UNARY_BODY(double, exp, tanh, erf, log, sqrt, sin, cos)
 /* Float SiLU / GELU and first derivatives (optionally times g) through the vectorised
  * kernels, in fixed
  * chunks of NN_VEC_CHUNK elements. */
-static void vec_f32(int gelu, const float *g, const float *x, float *y, int64_t n, int order)
-{
+static void vec_f32(int gelu, const float *g, const float *x, float *y, int64_t n, int order) {
     const int64_t nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
-    NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++),
-        const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
-        if (gelu)
-            nn_vec_gelu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
-        else
-            nn_vec_silu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
-    );
+    NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++), const int64_t i0 = ch * NN_VEC_CHUNK,
+               m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
+               if (gelu) nn_vec_gelu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
+               else nn_vec_silu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order););
 }
 
 /* y = [gy *] f^(order)(a) */
-static bb_nn_tensor *unary_impl(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *a, bb_nn_fn fn,
-                                int order)
-{
-    if (!a || nn_failed(g))
-        return NULL;
-    if ((int)fn < 0 || fn >= BB_NN_FN_COUNT)
-        return NN_FAIL(g, BB_EINVAL, "nn unary: unknown function %d", (int)fn);
+static bb_nn_tensor *unary_impl(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *a, bb_nn_fn fn, int order) {
+    if (!a || nn_failed(g)) return NULL;
+    if ((int)fn < 0 || fn >= BB_NN_FN_COUNT) return NN_FAIL(g, BB_EINVAL, "nn unary: unknown function %d", (int)fn);
     if (order < 0 || order > BB_NN_FN_MAX_ORDER)
-        return NN_FAIL(g, BB_EUNSUPPORTED,
-                       "nn unary: derivative of order %d of %s (at most %d is implemented)",
-                       order, BB_NN_FN_NAME[fn], BB_NN_FN_MAX_ORDER);
+        return NN_FAIL(g, BB_EUNSUPPORTED, "nn unary: derivative of order %d of %s (at most %d is implemented)", order,
+                       BB_NN_FN_NAME[fn], BB_NN_FN_MAX_ORDER);
     if (gy && (!nn_check_dtype(g, "unary_mul", gy, a) || !nn_same_shape(gy, a)))
         return NN_FAIL(g, BB_EINVAL, "nn unary_mul: gradient and input shapes differ");
     bb_nn_tensor *t = nn_new(g, a->dtype, a->ndim, a->ne);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     const int64_t n = t->n;
     const int f = (int)fn;
     if (a->dtype == BB_NN_F32) {
@@ -291,77 +264,57 @@ static bb_nn_tensor *unary_impl(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *
         if (fn == BB_NN_FN_GELU && order == 0 && !gv && nn_grad_mode(g) && a->requires_grad) {
             /* keep Phi(x) for the backward (one exp instead of exp + division + poly) */
             float *P = nn_alloc(g, sizeof(float) * (size_t)n);
-            if (!P)
-                return NULL;
+            if (!P) return NULL;
             const int64_t nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
-            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++),
-                const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
-                nn_vec_gelu_keep_f32(x + i0, y + i0, P + i0, m);
-            );
+            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++), const int64_t i0 = ch * NN_VEC_CHUNK,
+                       m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
+                       nn_vec_gelu_keep_f32(x + i0, y + i0, P + i0, m););
             t->aux = P;
         } else if ((fn == BB_NN_FN_SILU || fn == BB_NN_FN_GELU) && order <= 1) {
             vec_f32(fn == BB_NN_FN_GELU, gv, x, y, n, order);
         } else if (gv) {
-NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
-y[i] = gv[i] * unary_float(f, order, x[i]);
-);
+            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), y[i] = gv[i] * unary_float(f, order, x[i]););
         } else {
-NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
-y[i] = unary_float(f, order, x[i]);
-);
+            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), y[i] = unary_float(f, order, x[i]););
         }
     } else {
         const double *x = a->data, *gv = gy ? gy->data : NULL;
         double *y = t->data;
         if (gv) {
-NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
-y[i] = gv[i] * unary_double(f, order, x[i]);
-);
+            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), y[i] = gv[i] * unary_double(f, order, x[i]););
         } else {
-NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
-y[i] = unary_double(f, order, x[i]);
-);
+            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), y[i] = unary_double(f, order, x[i]););
         }
     }
     t->ip[0] = f;
     t->ip[1] = order;
-    if (gy)
-        return nn_record(g, t, BB_NN_OP_UNARY_MUL, gy, a, NULL, NULL);
+    if (gy) return nn_record(g, t, BB_NN_OP_UNARY_MUL, gy, a, NULL, NULL);
     return nn_record(g, t, BB_NN_OP_UNARY, a, NULL, NULL, NULL);
 }
 
-bb_nn_tensor *bb_nn_unary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_fn fn, int order)
-{
+bb_nn_tensor *bb_nn_unary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_fn fn, int order) {
     return unary_impl(g, NULL, a, fn, order);
 }
 
-bb_nn_tensor *bb_nn_unary_mul(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *x, bb_nn_fn fn,
-                              int order)
-{
-    if (!gy)
-        return NULL;
+bb_nn_tensor *bb_nn_unary_mul(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *x, bb_nn_fn fn, int order) {
+    if (!gy) return NULL;
     return unary_impl(g, gy, x, fn, order);
 }
 
 /* gy * gelu'(x) from the Phi(x) kept by the forward node t (float32): recorded as the
  * UNARY_MUL node it equals, so it differentiates like one. */
-static bb_nn_tensor *gelu_grad_kept(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *t)
-{
+static bb_nn_tensor *gelu_grad_kept(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *t) {
     bb_nn_tensor *a = t->src[0];
-    if (!gy || nn_failed(g))
-        return NULL;
-    if (gy->dtype != BB_NN_F32 || !nn_same_shape(gy, a))
-        return bb_nn_unary_mul(g, gy, a, BB_NN_FN_GELU, 1);
+    if (!gy || nn_failed(g)) return NULL;
+    if (gy->dtype != BB_NN_F32 || !nn_same_shape(gy, a)) return bb_nn_unary_mul(g, gy, a, BB_NN_FN_GELU, 1);
     bb_nn_tensor *o = nn_new(g, a->dtype, a->ndim, a->ne);
-    if (!o)
-        return NULL;
+    if (!o) return NULL;
     const int64_t n = o->n, nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
     const float *gv = gy->data, *x = a->data, *P = t->aux;
     float *y = o->data;
-    NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++),
-        const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
-        nn_vec_gelu_grad_f32(gv + i0, x + i0, P + i0, y + i0, m);
-    );
+    NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++), const int64_t i0 = ch * NN_VEC_CHUNK,
+               m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
+               nn_vec_gelu_grad_f32(gv + i0, x + i0, P + i0, y + i0, m););
     o->ip[0] = BB_NN_FN_GELU;
     o->ip[1] = 1;
     return nn_record(g, o, BB_NN_OP_UNARY_MUL, gy, a, NULL, NULL);
@@ -374,52 +327,45 @@ bb_nn_tensor *bb_nn_tanh(bb_nn_graph *g, bb_nn_tensor *a) { return bb_nn_unary(g
 /* ------------------------------------------------------------ backward */
 
 /* sum_to a's shape, or gy itself when the shapes agree. */
-static bb_nn_tensor *reduce_like(bb_nn_graph *g, bb_nn_tensor *gy, const bb_nn_tensor *a)
-{
-    if (!gy || nn_same_shape(gy, a))
-        return gy;
+static bb_nn_tensor *reduce_like(bb_nn_graph *g, bb_nn_tensor *gy, const bb_nn_tensor *a) {
+    if (!gy || nn_same_shape(gy, a)) return gy;
     return bb_nn_sum_to(g, gy, a->ndim, a->ne);
 }
 
-void nn_backward_elem(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy)
-{
+void nn_backward_elem(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy) {
     bb_nn_tensor *a = t->src[0], *b = t->src[1];
     switch (t->op) {
-    case BB_NN_OP_ADD: /* y = a + b */
-        if (nn_needs(gm, a)) nn_acc(g, gm, a, reduce_like(g, gy, a));
-        if (nn_needs(gm, b)) nn_acc(g, gm, b, reduce_like(g, gy, b));
-        break;
-    case BB_NN_OP_SUB: /* y = a - b */
-        if (nn_needs(gm, a)) nn_acc(g, gm, a, reduce_like(g, gy, a));
-        if (nn_needs(gm, b)) nn_acc(g, gm, b, reduce_like(g, bb_nn_scale(g, gy, -1.0, 0.0), b));
-        break;
-    case BB_NN_OP_MUL: /* y = a * b */
-        if (nn_needs(gm, a)) nn_acc(g, gm, a, reduce_like(g, bb_nn_mul(g, gy, b), a));
-        if (nn_needs(gm, b)) nn_acc(g, gm, b, reduce_like(g, bb_nn_mul(g, gy, a), b));
-        break;
-    case BB_NN_OP_DIV: /* y = a / b: ga = gy / b, gb = -gy * y / b */
-        if (nn_needs(gm, a)) nn_acc(g, gm, a, reduce_like(g, bb_nn_div(g, gy, b), a));
-        if (nn_needs(gm, b)) {
-            bb_nn_tensor *q = bb_nn_div(g, bb_nn_mul(g, gy, t), b);
-            nn_acc(g, gm, b, reduce_like(g, bb_nn_scale(g, q, -1.0, 0.0), b));
-        }
-        break;
-    case BB_NN_OP_SCALE: /* y = s a + c */
-        nn_acc(g, gm, a, bb_nn_scale(g, gy, t->fp[0], 0.0));
-        break;
-    case BB_NN_OP_UNARY: /* y = f^(k)(a): ga = gy * f^(k+1)(a) */
-        if (t->aux) /* float GELU kept Phi(a) */
-            nn_acc(g, gm, a, gelu_grad_kept(g, gy, t));
-        else
-            nn_acc(g, gm, a, bb_nn_unary_mul(g, gy, a, (bb_nn_fn)t->ip[0], t->ip[1] + 1));
-        break;
-    case BB_NN_OP_UNARY_MUL: /* y = a * f^(k)(b): ga = gy * f^(k)(b), gb = (gy * a) * f^(k+1)(b) */
-        if (nn_needs(gm, a))
-            nn_acc(g, gm, a, bb_nn_unary_mul(g, gy, b, (bb_nn_fn)t->ip[0], t->ip[1]));
-        if (nn_needs(gm, b))
-            nn_acc(g, gm, b, bb_nn_unary_mul(g, bb_nn_mul(g, gy, a), b, (bb_nn_fn)t->ip[0], t->ip[1] + 1));
-        break;
-    default:
-        NN_FAIL(g, BB_EINTERNAL, "nn backward: op %s is not elementwise", BB_NN_OP_NAME[t->op]);
+        case BB_NN_OP_ADD: /* y = a + b */
+            if (nn_needs(gm, a)) nn_acc(g, gm, a, reduce_like(g, gy, a));
+            if (nn_needs(gm, b)) nn_acc(g, gm, b, reduce_like(g, gy, b));
+            break;
+        case BB_NN_OP_SUB: /* y = a - b */
+            if (nn_needs(gm, a)) nn_acc(g, gm, a, reduce_like(g, gy, a));
+            if (nn_needs(gm, b)) nn_acc(g, gm, b, reduce_like(g, bb_nn_scale(g, gy, -1.0, 0.0), b));
+            break;
+        case BB_NN_OP_MUL: /* y = a * b */
+            if (nn_needs(gm, a)) nn_acc(g, gm, a, reduce_like(g, bb_nn_mul(g, gy, b), a));
+            if (nn_needs(gm, b)) nn_acc(g, gm, b, reduce_like(g, bb_nn_mul(g, gy, a), b));
+            break;
+        case BB_NN_OP_DIV: /* y = a / b: ga = gy / b, gb = -gy * y / b */
+            if (nn_needs(gm, a)) nn_acc(g, gm, a, reduce_like(g, bb_nn_div(g, gy, b), a));
+            if (nn_needs(gm, b)) {
+                bb_nn_tensor *q = bb_nn_div(g, bb_nn_mul(g, gy, t), b);
+                nn_acc(g, gm, b, reduce_like(g, bb_nn_scale(g, q, -1.0, 0.0), b));
+            }
+            break;
+        case BB_NN_OP_SCALE: /* y = s a + c */ nn_acc(g, gm, a, bb_nn_scale(g, gy, t->fp[0], 0.0)); break;
+        case BB_NN_OP_UNARY: /* y = f^(k)(a): ga = gy * f^(k+1)(a) */
+            if (t->aux)      /* float GELU kept Phi(a) */
+                nn_acc(g, gm, a, gelu_grad_kept(g, gy, t));
+            else
+                nn_acc(g, gm, a, bb_nn_unary_mul(g, gy, a, (bb_nn_fn)t->ip[0], t->ip[1] + 1));
+            break;
+        case BB_NN_OP_UNARY_MUL: /* y = a * f^(k)(b): ga = gy * f^(k)(b), gb = (gy * a) * f^(k+1)(b) */
+            if (nn_needs(gm, a)) nn_acc(g, gm, a, bb_nn_unary_mul(g, gy, b, (bb_nn_fn)t->ip[0], t->ip[1]));
+            if (nn_needs(gm, b))
+                nn_acc(g, gm, b, bb_nn_unary_mul(g, bb_nn_mul(g, gy, a), b, (bb_nn_fn)t->ip[0], t->ip[1] + 1));
+            break;
+        default: NN_FAIL(g, BB_EINTERNAL, "nn backward: op %s is not elementwise", BB_NN_OP_NAME[t->op]);
     }
 }

@@ -19,60 +19,49 @@
 /* C [M,N] = op(A) op(B) + beta C; A is [M,K] (or [K,M] if ta). Rows of C are split
  * into fixed blocks; a block of rows of op(A) starts at row m0 of A, or column m0 of
  * A^T (same leading dimension either way). */
-static void gemm(bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const void *A,
-                 const void *B, double beta, void *C)
-{
+static void gemm(bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const void *A, const void *B,
+                 double beta, void *C) {
     const int lda = (int)(ta ? M : K), ldb = (int)(tb ? K : N), ldc = (int)N;
     const size_t es = bb_nn_dtype_size(dt);
     const int64_t nblk = (M + NN_GEMM_ROWS - 1) / NN_GEMM_ROWS;
     const int par = nblk > 1 && (double)M * (double)N * (double)K > 4e6;
-    NN_PAR_FOR(par, for (int64_t blk = 0; blk < nblk; blk++),
-        const int64_t m0 = blk * NN_GEMM_ROWS, mb = M - m0 < NN_GEMM_ROWS ? M - m0 : NN_GEMM_ROWS;
-        const char *a = (const char *)A + (size_t)(ta ? m0 : m0 * K) * es;
-        char *c = (char *)C + (size_t)(m0 * N) * es;
-        if (dt == BB_NN_F32)
-            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-                        tb ? CblasTrans : CblasNoTrans, (int)mb, (int)N, (int)K, 1.0f,
-                        (const float *)a, lda, B, ldb, (float)beta, (float *)c, ldc);
-        else
-            cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-                        tb ? CblasTrans : CblasNoTrans, (int)mb, (int)N, (int)K, 1.0,
-                        (const double *)a, lda, B, ldb, beta, (double *)c, ldc);
-    );
+    NN_PAR_FOR(par, for (int64_t blk = 0; blk < nblk; blk++), const int64_t m0 = blk * NN_GEMM_ROWS,
+               mb = M - m0 < NN_GEMM_ROWS ? M - m0 : NN_GEMM_ROWS;
+               const char *a = (const char *)A + (size_t)(ta ? m0 : m0 * K) * es;
+               char *c = (char *)C + (size_t)(m0 * N) * es; if (dt == BB_NN_F32)
+                   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb,
+                               (int)N, (int)K, 1.0f, (const float *)a, lda, B, ldb, (float)beta, (float *)c, ldc);
+               else cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb,
+                                (int)N, (int)K, 1.0, (const double *)a, lda, B, ldb, beta, (double *)c, ldc););
 }
 
-bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb,
-                           bb_nn_tensor *bias)
-{
-    if (!a || !b || nn_failed(g) || !nn_check_dtype(g, "matmul", a, b))
-        return NULL;
+bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb, bb_nn_tensor *bias) {
+    if (!a || !b || nn_failed(g) || !nn_check_dtype(g, "matmul", a, b)) return NULL;
     char sa[64], sb[64];
     if (a->ndim != b->ndim || a->ndim < 2 || a->ndim > 3 || (a->ndim == 3 && a->ne[0] != b->ne[0]))
-        return NN_FAIL(g, BB_EINVAL, "nn matmul: ranks of %s and %s (need 2-D, or 3-D with equal "
-                       "batch)", nn_shape_str(a, sa, 64), nn_shape_str(b, sb, 64));
+        return NN_FAIL(g, BB_EINVAL,
+                       "nn matmul: ranks of %s and %s (need 2-D, or 3-D with equal "
+                       "batch)",
+                       nn_shape_str(a, sa, 64), nn_shape_str(b, sb, 64));
     const int o = a->ndim - 2;
     const int64_t Bt = o ? a->ne[0] : 1;
     const int64_t M = ta ? a->ne[o + 1] : a->ne[o], K = ta ? a->ne[o] : a->ne[o + 1];
     const int64_t Kb = tb ? b->ne[o + 1] : b->ne[o], N = tb ? b->ne[o] : b->ne[o + 1];
     if (K != Kb)
-        return NN_FAIL(g, BB_EINVAL, "nn matmul: inner dims of %s%s and %s%s differ",
-                       nn_shape_str(a, sa, 64), ta ? "^T" : "", nn_shape_str(b, sb, 64),
-                       tb ? "^T" : "");
+        return NN_FAIL(g, BB_EINVAL, "nn matmul: inner dims of %s%s and %s%s differ", nn_shape_str(a, sa, 64),
+                       ta ? "^T" : "", nn_shape_str(b, sb, 64), tb ? "^T" : "");
     if (bias) {
-        if (!nn_check_dtype(g, "matmul bias", a, bias))
-            return NULL;
+        if (!nn_check_dtype(g, "matmul bias", a, bias)) return NULL;
         if (o || bias->n != N || bb_nn_cols(bias) != N)
             return NN_FAIL(g, BB_EINVAL, "nn matmul: bias %s does not match %lld output cols",
                            nn_shape_str(bias, sa, 64), (long long)N);
     }
     int64_t shp[3] = {Bt, M, N};
     bb_nn_tensor *t = nn_new(g, a->dtype, a->ndim, o ? shp : shp + 1);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     const size_t es = bb_nn_dtype_size(a->dtype);
     if (bias) {
-        for (int64_t r = 0; r < M; r++)
-            memcpy((char *)t->data + (size_t)(r * N) * es, bias->data, (size_t)N * es);
+        for (int64_t r = 0; r < M; r++) memcpy((char *)t->data + (size_t)(r * N) * es, bias->data, (size_t)N * es);
     }
     for (int64_t k = 0; k < Bt; k++)
         gemm(a->dtype, ta, tb, M, N, K, (const char *)a->data + (size_t)(k * M * K) * es,
@@ -84,8 +73,7 @@ bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int
 }
 
 /* C = op(A) op(B) + bias. Each case: gA and gB as products of gC with the other factor. */
-void nn_backward_matmul(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy)
-{
+void nn_backward_matmul(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy) {
     bb_nn_tensor *a = t->src[0], *b = t->src[1], *bias = t->src[2];
     const int ta = t->ip[0], tb = t->ip[1];
     if (nn_needs(gm, a)) {
@@ -108,6 +96,5 @@ void nn_backward_matmul(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_t
                     : bb_nn_matmul(g, gy, a, 1, 0, NULL); /* C = A B^T:   gB = gC^T A */
         nn_acc(g, gm, b, gb);
     }
-    if (nn_needs(gm, bias))
-        nn_acc(g, gm, bias, bb_nn_sum_to(g, gy, bias->ndim, bias->ne));
+    if (nn_needs(gm, bias)) nn_acc(g, gm, bias, bb_nn_sum_to(g, gy, bias->ndim, bias->ne));
 }

@@ -10,14 +10,11 @@
 
 #include "methods/nn/nn_internal.h"
 
-int bb_nn_layernorm_init(bb_nn_layernorm *ln, bb_nn_params *ps, const char *name, int dim,
-                         double eps, bb_ctx *ctx)
-{
+int bb_nn_layernorm_init(bb_nn_layernorm *ln, bb_nn_params *ps, const char *name, int dim, double eps, bb_ctx *ctx) {
     char nm[128];
     ln->dim = dim;
     ln->eps = eps;
-    if (dim < 1 || !(eps > 0))
-        return BB_ERR(ctx, BB_EINVAL, "nn layernorm %s: dim %d, eps %g", name, dim, eps);
+    if (dim < 1 || !(eps > 0)) return BB_ERR(ctx, BB_EINVAL, "nn layernorm %s: dim %d, eps %g", name, dim, eps);
     if (snprintf(nm, sizeof nm, "%s.weight", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
     if ((ln->gamma = bb_nn_params_add(ps, nm, 2, (const int64_t[]){1, dim}, BB_NN_INIT_CONST, 1.0, ctx)) < 0)
@@ -29,87 +26,71 @@ int bb_nn_layernorm_init(bb_nn_layernorm *ln, bb_nn_params *ps, const char *name
     return BB_OK;
 }
 
-bb_nn_tensor *bb_nn_layernorm_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_layernorm *ln,
-                                  bb_nn_tensor *x)
-{
-    if (!x || nn_failed(g))
-        return NULL;
+bb_nn_tensor *bb_nn_layernorm_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_layernorm *ln, bb_nn_tensor *x) {
+    if (!x || nn_failed(g)) return NULL;
     if (bb_nn_cols(x) != ln->dim)
-        return NN_FAIL(g, BB_EINVAL, "nn layernorm: input has %lld cols, expected %d",
-                       (long long)bb_nn_cols(x), ln->dim);
+        return NN_FAIL(g, BB_EINVAL, "nn layernorm: input has %lld cols, expected %d", (long long)bb_nn_cols(x),
+                       ln->dim);
     bb_nn_tensor *xc = bb_nn_sub(g, x, bb_nn_mean_cols(g, x));
     bb_nn_tensor *var = bb_nn_mean_cols(g, bb_nn_mul(g, xc, xc));
-    bb_nn_tensor *rstd = bb_nn_unary(g, bb_nn_unary(g, bb_nn_scale(g, var, 1.0, ln->eps),
-                                                    BB_NN_FN_SQRT, 0), BB_NN_FN_RECIP, 0);
+    bb_nn_tensor *rstd =
+        bb_nn_unary(g, bb_nn_unary(g, bb_nn_scale(g, var, 1.0, ln->eps), BB_NN_FN_SQRT, 0), BB_NN_FN_RECIP, 0);
     bb_nn_tensor *y = bb_nn_mul(g, xc, rstd);
     return bb_nn_add(g, bb_nn_mul(g, y, bb_nn_param(g, ps, ln->gamma)), bb_nn_param(g, ps, ln->beta));
 }
 
-bb_nn_tensor *bb_nn_attention(bb_nn_graph *g, bb_nn_tensor *q, bb_nn_tensor *k, bb_nn_tensor *v,
-                              int heads)
-{
-    if (!q || !k || !v || nn_failed(g))
-        return NULL;
-    if (q->ndim != 3 || !nn_same_shape(q, k) || !nn_same_shape(q, v) || heads < 1 ||
-        q->ne[2] % heads)
-        return NN_FAIL(g, BB_EINVAL, "nn attention: q, k, v must be equal [B,T,C] with C "
-                       "divisible by %d heads", heads);
+bb_nn_tensor *bb_nn_attention(bb_nn_graph *g, bb_nn_tensor *q, bb_nn_tensor *k, bb_nn_tensor *v, int heads) {
+    if (!q || !k || !v || nn_failed(g)) return NULL;
+    if (q->ndim != 3 || !nn_same_shape(q, k) || !nn_same_shape(q, v) || heads < 1 || q->ne[2] % heads)
+        return NN_FAIL(g, BB_EINVAL,
+                       "nn attention: q, k, v must be equal [B,T,C] with C "
+                       "divisible by %d heads",
+                       heads);
     const int64_t B = q->ne[0], T = q->ne[1], C = q->ne[2], dh = C / heads;
     const int to_heads[4] = {0, 2, 1, 3}; /* [B,T,H,dh] -> [B,H,T,dh] (self-inverse) */
     bb_nn_tensor *qkv[3] = {q, k, v};
     for (int i = 0; i < 3; i++) {
         bb_nn_tensor *r = bb_nn_reshape(g, qkv[i], 4, (const int64_t[]){B, T, heads, dh});
-        qkv[i] = bb_nn_reshape(g, bb_nn_permute(g, r, to_heads), 3,
-                               (const int64_t[]){B * heads, T, dh});
+        qkv[i] = bb_nn_reshape(g, bb_nn_permute(g, r, to_heads), 3, (const int64_t[]){B * heads, T, dh});
     }
-    bb_nn_tensor *s = bb_nn_scale(g, bb_nn_matmul(g, qkv[0], qkv[1], 0, 1, NULL),
-                                  1.0 / sqrt((double)dh), 0.0); /* [BH, T, T] */
-    bb_nn_tensor *o = bb_nn_matmul(g, bb_nn_softmax_cols(g, s), qkv[2], 0, 0, NULL); /* [BH,T,dh] */
+    bb_nn_tensor *s =
+        bb_nn_scale(g, bb_nn_matmul(g, qkv[0], qkv[1], 0, 1, NULL), 1.0 / sqrt((double)dh), 0.0); /* [BH, T, T] */
+    bb_nn_tensor *o = bb_nn_matmul(g, bb_nn_softmax_cols(g, s), qkv[2], 0, 0, NULL);              /* [BH,T,dh] */
     o = bb_nn_permute(g, bb_nn_reshape(g, o, 4, (const int64_t[]){B, heads, T, dh}), to_heads);
     return bb_nn_reshape(g, o, 3, (const int64_t[]){B, T, C});
 }
 
-int bb_nn_transformer_init(bb_nn_transformer *tb, bb_nn_params *ps, const char *name, int dim,
-                           int heads, bb_ctx *ctx)
-{
+int bb_nn_transformer_init(bb_nn_transformer *tb, bb_nn_params *ps, const char *name, int dim, int heads, bb_ctx *ctx) {
     memset(tb, 0, sizeof *tb);
     if (dim < 1 || heads < 1 || dim % heads)
-        return BB_ERR(ctx, BB_EINVAL, "nn transformer %s: dim %d not divisible by %d heads", name,
-                      dim, heads);
+        return BB_ERR(ctx, BB_EINVAL, "nn transformer %s: dim %d not divisible by %d heads", name, dim, heads);
     tb->dim = dim;
     tb->heads = heads;
     char nm[128];
     int rc;
     if (snprintf(nm, sizeof nm, "%s.ln1", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_layernorm_init(&tb->ln1, ps, nm, dim, 1e-5, ctx)) < 0)
-        return rc;
+    if ((rc = bb_nn_layernorm_init(&tb->ln1, ps, nm, dim, 1e-5, ctx)) < 0) return rc;
     if (snprintf(nm, sizeof nm, "%s.qkv", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&tb->qkv, ps, nm, dim, 3 * dim, 1, ctx)) < 0)
-        return rc;
+    if ((rc = bb_nn_linear_init(&tb->qkv, ps, nm, dim, 3 * dim, 1, ctx)) < 0) return rc;
     if (snprintf(nm, sizeof nm, "%s.proj", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&tb->out, ps, nm, dim, dim, 1, ctx)) < 0)
-        return rc;
+    if ((rc = bb_nn_linear_init(&tb->out, ps, nm, dim, dim, 1, ctx)) < 0) return rc;
     if (snprintf(nm, sizeof nm, "%s.ln2", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_layernorm_init(&tb->ln2, ps, nm, dim, 1e-5, ctx)) < 0)
-        return rc;
+    if ((rc = bb_nn_layernorm_init(&tb->ln2, ps, nm, dim, 1e-5, ctx)) < 0) return rc;
     if (snprintf(nm, sizeof nm, "%s.fc1", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&tb->fc1, ps, nm, dim, 4 * dim, 1, ctx)) < 0)
-        return rc;
+    if ((rc = bb_nn_linear_init(&tb->fc1, ps, nm, dim, 4 * dim, 1, ctx)) < 0) return rc;
     if (snprintf(nm, sizeof nm, "%s.fc2", name) >= (int)sizeof nm)
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
     return bb_nn_linear_init(&tb->fc2, ps, nm, 4 * dim, dim, 1, ctx);
 }
 
-bb_nn_tensor *bb_nn_transformer_fwd(bb_nn_graph *g, const bb_nn_params *ps,
-                                    const bb_nn_transformer *tb, bb_nn_tensor *x)
-{
-    if (!x || nn_failed(g))
-        return NULL;
+bb_nn_tensor *bb_nn_transformer_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_transformer *tb,
+                                    bb_nn_tensor *x) {
+    if (!x || nn_failed(g)) return NULL;
     if (x->ndim != 3 || x->ne[2] != tb->dim)
         return NN_FAIL(g, BB_EINVAL, "nn transformer: input must be [B, T, %d]", tb->dim);
     const int64_t C = tb->dim;

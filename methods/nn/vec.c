@@ -16,8 +16,7 @@
 
 #include "methods/nn/nn_internal.h"
 
-static inline float vexpf(float x)
-{
+static inline float vexpf(float x) {
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
     const float t = x * 1.44269504088896341f;
@@ -41,17 +40,13 @@ static inline float vexpf(float x)
 
 /* y = silu^(order)(x) (order 0 or 1), optionally times g (g may be NULL). */
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
-nn_vec_silu_f32(const float *restrict g, const float *restrict x, float *restrict y, int64_t n,
-                int order)
-{
+nn_vec_silu_f32(const float *restrict g, const float *restrict x, float *restrict y, int64_t n, int order) {
     if (order == 0 && !g) {
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++)
-            y[i] = x[i] / (1.0f + vexpf(-x[i]));
+        for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + vexpf(-x[i]));
     } else if (order == 0) {
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++)
-            y[i] = g[i] * (x[i] / (1.0f + vexpf(-x[i])));
+        for (int64_t i = 0; i < n; i++) y[i] = g[i] * (x[i] / (1.0f + vexpf(-x[i])));
     } else if (!g) {
 #pragma omp simd
         for (int64_t i = 0; i < n; i++) {
@@ -71,8 +66,7 @@ nn_vec_silu_f32(const float *restrict g, const float *restrict x, float *restric
  * Stegun 7.1.26 (|error| <= 1.5e-7 absolute, the accuracy of PyTorch's vectorised float
  * erf): erf(z) = 1 - t (a1 + t (a2 + ... a5)) exp(-z^2), t = 1 / (1 + p z), z = |x|/sqrt 2,
  * and exp(-z^2) = exp(-x^2/2) also gives phi: one exp and one division per element. */
-static inline void vphi(float x0, float *P, float *p)
-{
+static inline void vphi(float x0, float *P, float *p) {
     /* beyond |x| = 12 Phi is 0 or 1 and phi 0 to float precision; clamping first keeps
      * every intermediate normal (denormals cost ~100 cycles; PIS inputs reach |x| ~ 40) */
     const int big = x0 > 12.0f || x0 < -12.0f;
@@ -94,9 +88,7 @@ static inline void vphi(float x0, float *P, float *p)
 /* y = gelu^(order)(x) (order 0: x Phi(x); 1: Phi(x) + x phi(x)), optionally times g.
  * One loop per case: a NULL test inside the loop defeats the vectoriser. */
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
-nn_vec_gelu_f32(const float *restrict g, const float *restrict x, float *restrict y, int64_t n,
-                int order)
-{
+nn_vec_gelu_f32(const float *restrict g, const float *restrict x, float *restrict y, int64_t n, int order) {
     float P, p;
     if (order == 0 && !g) {
 #pragma omp simd private(P, p)
@@ -127,8 +119,7 @@ nn_vec_gelu_f32(const float *restrict g, const float *restrict x, float *restric
 
 /* Forward GELU that also keeps Phi(x) for the backward: y = x Phi(x), P = Phi(x). */
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
-nn_vec_gelu_keep_f32(const float *restrict x, float *restrict y, float *restrict P, int64_t n)
-{
+nn_vec_gelu_keep_f32(const float *restrict x, float *restrict y, float *restrict P, int64_t n) {
     float Pi, p;
 #pragma omp simd private(Pi, p)
     for (int64_t i = 0; i < n; i++) {
@@ -140,10 +131,10 @@ nn_vec_gelu_keep_f32(const float *restrict x, float *restrict y, float *restrict
 
 /* Backward of GELU from the kept Phi: y = g (P + x phi(x)), phi(x) = exp(-x^2/2)/sqrt(2 pi);
  * one exp, no division. Same clamping as vphi. */
-__attribute__((target_clones("avx512f", "avx2", "default"))) void
-nn_vec_gelu_grad_f32(const float *restrict g, const float *restrict x, const float *restrict P,
-                     float *restrict y, int64_t n)
-{
+__attribute__((target_clones("avx512f", "avx2", "default"))) void nn_vec_gelu_grad_f32(const float *restrict g,
+                                                                                       const float *restrict x,
+                                                                                       const float *restrict P,
+                                                                                       float *restrict y, int64_t n) {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
         const float xi = x[i];

@@ -5,37 +5,27 @@
 
 #include "methods/sde/sde.h"
 
-int bb_sde_space_dim(const bb_sde_space *sp)
-{
-    return (sp->com_free ? sp->P - 1 : sp->P) * sp->D;
-}
+int bb_sde_space_dim(const bb_sde_space *sp) { return (sp->com_free ? sp->P - 1 : sp->P) * sp->D; }
 
 /* Subtract the per-dimension mean over particles from one row. */
-static void centre_row(int P, int D, double *x)
-{
+static void centre_row(int P, int D, double *x) {
     for (int d = 0; d < D; d++) {
         double m = 0.0;
-        for (int i = 0; i < P; i++)
-            m += x[i * D + d];
+        for (int i = 0; i < P; i++) m += x[i * D + d];
         m /= P;
-        for (int i = 0; i < P; i++)
-            x[i * D + d] -= m;
+        for (int i = 0; i < P; i++) x[i * D + d] -= m;
     }
 }
 
-void bb_sde_noise(const bb_sde_space *sp, size_t n, bb_rng *rng, double *z)
-{
+void bb_sde_noise(const bb_sde_space *sp, size_t n, bb_rng *rng, double *z) {
     const size_t dof = (size_t)sp->P * (size_t)sp->D;
     bb_rng_normal_fill(rng, n * dof, z);
     if (sp->com_free)
-        for (size_t r = 0; r < n; r++)
-            centre_row(sp->P, sp->D, z + r * dof);
+        for (size_t r = 0; r < n; r++) centre_row(sp->P, sp->D, z + r * dof);
 }
 
-void bb_sde_bridge_sample(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n,
-                          const double *x0, const double *x1, const double *t, bb_rng *rng,
-                          double *xt)
-{
+void bb_sde_bridge_sample(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, const double *x0,
+                          const double *x1, const double *t, bb_rng *rng, double *xt) {
     const size_t dof = (size_t)sp->P * (size_t)sp->D;
     const double h21 = bb_sde_h2(s, 1.0);
     bb_sde_noise(sp, n, rng, xt); /* xt holds the noise, then the sample */

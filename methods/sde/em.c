@@ -5,9 +5,8 @@
 
 #include "methods/sde/sde.h"
 
-void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t,
-                    double dt, const double *b, bb_rng *rng, double *x, double *z_out)
-{
+void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t, double dt, const double *b,
+                    bb_rng *rng, double *x, double *z_out) {
     const size_t dof = (size_t)sp->P * (size_t)sp->D;
     /* exact std of the base increment over [t, t+dt]: √(h²(t+dt) − h²(t)), so the
      * discrete base process has exactly the marginals and bridges of the continuous one */
@@ -16,8 +15,7 @@ void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, 
         double *xr = x + r * dof;
         for (size_t k = 0; k < dof; k++) {
             double z = bb_rng_normal(rng);
-            if (z_out)
-                z_out[r * dof + k] = z;
+            if (z_out) z_out[r * dof + k] = z;
             xr[k] += (b ? b[r * dof + k] * dt : 0.0) + gs * z;
         }
         if (sp->com_free) {
@@ -27,15 +25,13 @@ void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, 
                 double m = 0.0, mz = 0.0;
                 for (int i = 0; i < sp->P; i++) {
                     m += xr[i * sp->D + d];
-                    if (z_out)
-                        mz += z_out[r * dof + (size_t)(i * sp->D + d)];
+                    if (z_out) mz += z_out[r * dof + (size_t)(i * sp->D + d)];
                 }
                 m /= sp->P;
                 mz /= sp->P;
                 for (int i = 0; i < sp->P; i++) {
                     xr[i * sp->D + d] -= m;
-                    if (z_out)
-                        z_out[r * dof + (size_t)(i * sp->D + d)] -= mz;
+                    if (z_out) z_out[r * dof + (size_t)(i * sp->D + d)] -= mz;
                 }
             }
         }

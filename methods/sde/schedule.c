@@ -10,8 +10,7 @@ const char *const BB_SDE_SCHEDULE_NAME[BB_SDE_SCHEDULE_COUNT] = {"constant", "ge
 _Static_assert(sizeof BB_SDE_SCHEDULE_NAME / sizeof BB_SDE_SCHEDULE_NAME[0] == BB_SDE_SCHEDULE_COUNT,
                "schedule name table");
 
-int bb_sde_schedule_geometric(bb_sde_schedule *s, double sigma_min, double sigma_max, bb_ctx *ctx)
-{
+int bb_sde_schedule_geometric(bb_sde_schedule *s, double sigma_min, double sigma_max, bb_ctx *ctx) {
     if (!(sigma_min > 0.0) || !isfinite(sigma_min))
         return BB_ERR(ctx, BB_EINVAL, "sigma_min: must be positive and finite (got %g)", sigma_min);
     if (!(sigma_max > sigma_min) || !isfinite(sigma_max))
@@ -22,8 +21,7 @@ int bb_sde_schedule_geometric(bb_sde_schedule *s, double sigma_min, double sigma
     return BB_OK;
 }
 
-int bb_sde_schedule_constant(bb_sde_schedule *s, double sigma, bb_ctx *ctx)
-{
+int bb_sde_schedule_constant(bb_sde_schedule *s, double sigma, bb_ctx *ctx) {
     if (!(sigma > 0.0) || !isfinite(sigma))
         return BB_ERR(ctx, BB_EINVAL, "sigma: must be positive and finite (got %g)", sigma);
     s->kind = BB_SDE_SCHEDULE_CONSTANT;
@@ -32,32 +30,25 @@ int bb_sde_schedule_constant(bb_sde_schedule *s, double sigma, bb_ctx *ctx)
     return BB_OK;
 }
 
-int bb_sde_schedule_kind_find(const char *name)
-{
+int bb_sde_schedule_kind_find(const char *name) {
     for (int k = 0; name && k < BB_SDE_SCHEDULE_COUNT; k++)
-        if (strcmp(name, BB_SDE_SCHEDULE_NAME[k]) == 0)
-            return k;
+        if (strcmp(name, BB_SDE_SCHEDULE_NAME[k]) == 0) return k;
     return -1;
 }
 
-double bb_sde_g(const bb_sde_schedule *s, double t)
-{
-    if (s->kind == BB_SDE_SCHEDULE_CONSTANT)
-        return s->sigma_max;
+double bb_sde_g(const bb_sde_schedule *s, double t) {
+    if (s->kind == BB_SDE_SCHEDULE_CONSTANT) return s->sigma_max;
     const double lr = log(s->sigma_max / s->sigma_min);
     return s->sigma_min * exp((1.0 - t) * lr) * sqrt(2.0 * lr);
 }
 
-double bb_sde_h2(const bb_sde_schedule *s, double t)
-{
-    if (s->kind == BB_SDE_SCHEDULE_CONSTANT)
-        return s->sigma_max * s->sigma_max * t;
+double bb_sde_h2(const bb_sde_schedule *s, double t) {
+    if (s->kind == BB_SDE_SCHEDULE_CONSTANT) return s->sigma_max * s->sigma_max * t;
     const double lr = log(s->sigma_max / s->sigma_min);
     /* σmax² (1 − r^(−2t)) written with expm1 so small t keeps its precision */
     return -s->sigma_max * s->sigma_max * expm1(-2.0 * t * lr);
 }
 
-double bb_sde_step_std(const bb_sde_schedule *s, double t, double dt)
-{
+double bb_sde_step_std(const bb_sde_schedule *s, double t, double dt) {
     return sqrt(fmax(bb_sde_h2(s, t + dt) - bb_sde_h2(s, t), 0.0));
 }

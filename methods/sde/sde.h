@@ -37,8 +37,8 @@ extern const char *const BB_SDE_SCHEDULE_NAME[BB_SDE_SCHEDULE_COUNT];
 
 typedef struct bb_sde_schedule {
     bb_sde_schedule_kind kind;
-    double sigma_min;   /* geometric: g at t = 1 is sigma_min √(2 ln r) */
-    double sigma_max;   /* geometric: h(1) ≈ sigma_max; constant: σ */
+    double sigma_min; /* geometric: g at t = 1 is sigma_min √(2 ln r) */
+    double sigma_max; /* geometric: h(1) ≈ sigma_max; constant: σ */
 } bb_sde_schedule;
 
 /* Geometric schedule; 0 < sigma_min < sigma_max, else BB_EINVAL naming the field. */
@@ -70,9 +70,8 @@ void bb_sde_noise(const bb_sde_space *sp, size_t n, bb_rng *rng, double *z);
 
 /* Sample X_t of the base bridge for n rows: x0[n][dof] (NULL: X_0 = 0), x1[n][dof],
  * t[n] in [0, 1] -> xt[n][dof]. t = 0 gives x0, t = 1 gives x1. */
-void bb_sde_bridge_sample(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n,
-                          const double *x0, const double *x1, const double *t, bb_rng *rng,
-                          double *xt);
+void bb_sde_bridge_sample(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, const double *x0,
+                          const double *x1, const double *t, bb_rng *rng, double *xt);
 
 /* One Euler–Maruyama step of dX = b dt + g(t) dB over [t, t + dt] for n rows:
  * x[n][dof] += b[n][dof] dt + σ_k z with σ_k = √(h²(t+dt) − h²(t)) (the exact std of
@@ -80,7 +79,7 @@ void bb_sde_bridge_sample(const bb_sde_schedule *s, const bb_sde_space *sp, size
  * N(0, h²(1)) for any step count), z = the standard normals used
  * (written to z_out[n][dof] when not NULL, e.g. for Girsanov weights). b may be NULL
  * (no drift). com_free: x is re-centred after the step (guards rounding drift). */
-void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t,
-                    double dt, const double *b, bb_rng *rng, double *x, double *z_out);
+void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t, double dt, const double *b,
+                    bb_rng *rng, double *x, double *z_out);
 
 #endif

@@ -17,23 +17,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const bb_amber_term_names[BB_AMBER_TERM_COUNT] = {"bond", "angle", "torsion", "lj",
+const char *const bb_amber_term_names[BB_AMBER_TERM_COUNT] = {"bond",    "angle",  "torsion",  "lj",
                                                               "coulomb", "gb_pol", "gb_sa_ace"};
 
-#define KCAL 4.184
-#define AMBER_CHARGE 18.2223
-#define OBC_OFFSET 0.009
+#define KCAL               4.184
+#define AMBER_CHARGE       18.2223
+#define OBC_OFFSET         0.009
 #define SOLVENT_DIELECTRIC 78.5
-#define ACE_COEF 28.3919551
-#define ACE_PROBE 0.14
+#define ACE_COEF           28.3919551
+#define ACE_PROBE          0.14
 
 void bb_amber_free(bb_amber *ff) {
     if (!ff) return;
-    void *bufs[] = {ff->bond_ij, ff->bond_k, ff->bond_r0, ff->angle_ijk, ff->angle_k, ff->angle_t0,
-                    ff->tors_ijkl, ff->tors_k, ff->tors_phase, ff->tors_cos0, ff->tors_sin0, ff->tors_n, ff->tgroup_first, ff->tors_onehot, ff->pair_ij, ff->pair_a12,
-                    ff->pair_b6, ff->pair_qq, ff->pair_gbqq, ff->p14_ij, ff->p14_a12, ff->p14_b6,
-                    ff->p14_qq, ff->charge, ff->sigma, ff->epsilon, ff->gb_or, ff->gb_sr, ff->gb_rad,
-                    ff->gb_self, ff->gb_sa};
+    void *bufs[] = {ff->bond_ij,      ff->bond_k,      ff->bond_r0,    ff->angle_ijk, ff->angle_k,   ff->angle_t0,
+                    ff->tors_ijkl,    ff->tors_k,      ff->tors_phase, ff->tors_cos0, ff->tors_sin0, ff->tors_n,
+                    ff->tgroup_first, ff->tors_onehot, ff->pair_ij,    ff->pair_a12,  ff->pair_b6,   ff->pair_qq,
+                    ff->pair_gbqq,    ff->p14_ij,      ff->p14_a12,    ff->p14_b6,    ff->p14_qq,    ff->charge,
+                    ff->sigma,        ff->epsilon,     ff->gb_or,      ff->gb_sr,     ff->gb_rad,    ff->gb_self,
+                    ff->gb_sa};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(ff);
 }
@@ -80,11 +81,11 @@ static int alloc_all(bb_amber *ff) {
     ff->gb_rad = calloc(N, sizeof(double));
     ff->gb_self = calloc(N, sizeof(double));
     ff->gb_sa = calloc(N, sizeof(double));
-    return ff->bond_ij && ff->bond_k && ff->bond_r0 && ff->angle_ijk && ff->angle_k && ff->angle_t0 &&
-           ff->tors_ijkl && ff->tors_k && ff->tors_phase && ff->tors_cos0 && ff->tors_sin0 && ff->tgroup_first && ff->tors_onehot && ff->tors_n && ff->pair_ij && ff->pair_a12 &&
-           ff->pair_b6 && ff->pair_qq && ff->pair_gbqq && ff->p14_ij && ff->p14_a12 && ff->p14_b6 &&
-           ff->p14_qq && ff->charge && ff->sigma && ff->epsilon && ff->gb_or && ff->gb_sr && ff->gb_rad &&
-           ff->gb_self && ff->gb_sa;
+    return ff->bond_ij && ff->bond_k && ff->bond_r0 && ff->angle_ijk && ff->angle_k && ff->angle_t0 && ff->tors_ijkl &&
+           ff->tors_k && ff->tors_phase && ff->tors_cos0 && ff->tors_sin0 && ff->tgroup_first && ff->tors_onehot &&
+           ff->tors_n && ff->pair_ij && ff->pair_a12 && ff->pair_b6 && ff->pair_qq && ff->pair_gbqq && ff->p14_ij &&
+           ff->p14_a12 && ff->p14_b6 && ff->p14_qq && ff->charge && ff->sigma && ff->epsilon && ff->gb_or &&
+           ff->gb_sr && ff->gb_rad && ff->gb_self && ff->gb_sa;
 }
 
 /* Per-type half r_min (nm) and ε (kJ/mol) from the diagonal of the A/B tables. */
@@ -100,8 +101,7 @@ static void type_params(const bb_prmtop *top, int type, double *rhalf, double *e
     *eps = e * KCAL;
 }
 
-int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_options *opt, bb_amber **out,
-                    bb_ctx *ctx) {
+int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_options *opt, bb_amber **out, bb_ctx *ctx) {
     *out = NULL;
     if (!name) name = "(prmtop)";
     if (!top || !opt) return BB_ERR(ctx, BB_EINVAL, "%s: no topology or options", name);
@@ -196,8 +196,8 @@ int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_optio
         ff->tors_sin0[d] = sin(top->dih_phase[t]);
         double per = top->dih_period[t];
         if (!(per > -1.0 && per < 100.5)) { /* checked before the conversion, which would overflow */
-            rc = BB_ERR(ctx, BB_EUNSUPPORTED, "%s: %%FLAG DIHEDRAL_PERIODICITY: entry %d: periodicity %g outside [0, 100]",
-                        name, t + 1, per);
+            rc = BB_ERR(ctx, BB_EUNSUPPORTED,
+                        "%s: %%FLAG DIHEDRAL_PERIODICITY: entry %d: periodicity %g outside [0, 100]", name, t + 1, per);
             goto out;
         }
         ff->tors_n[d] = (int)(0.5 + per); /* OpenMM: int(0.5 + periodicity) */
@@ -216,7 +216,8 @@ int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_optio
             }
             int lo = i < l ? i : l, hi = i < l ? l : i;
             if (lo == hi || excl[(size_t)lo * (size_t)N + (size_t)hi] == 2) {
-                rc = BB_ERR(ctx, BB_EFORMAT, "%s: %%FLAG DIHEDRALS_*: 1-4 pair %d-%d listed twice", name, lo + 1, hi + 1);
+                rc = BB_ERR(ctx, BB_EFORMAT, "%s: %%FLAG DIHEDRALS_*: 1-4 pair %d-%d listed twice", name, lo + 1,
+                            hi + 1);
                 goto out;
             }
             excl[(size_t)lo * (size_t)N + (size_t)hi] = 2;
@@ -240,7 +241,8 @@ int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_optio
     ff->tgroup_first[ff->ntgroup] = ff->ntors;
 
     ff->torsions_simd = bb_amber_torsions_ok(ff);
-    for (int d = 0; ff->torsions_simd && d < ff->ntors; d++) ff->tors_onehot[(size_t)(ff->tors_n[d] - 1) * (size_t)ff->ntors + (size_t)d] = 1.0;
+    for (int d = 0; ff->torsions_simd && d < ff->ntors; d++)
+        ff->tors_onehot[(size_t)(ff->tors_n[d] - 1) * (size_t)ff->ntors + (size_t)d] = 1.0;
 
     /* Exclusions (1-4 pairs are excluded from the plain pair sum too). */
     size_t e = 0;

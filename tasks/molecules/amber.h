@@ -35,8 +35,8 @@
 #include "tasks/molecules/prmtop.h"
 
 #define BB_AMBER_KE_COULOMB 138.935456 /* ONE_4PI_EPS0 of NonbondedForce, OpenMM 7.7 */
-#define BB_AMBER_KE_GB 138.935485      /* constant in OpenMM's customgbforces expressions */
-#define BB_AMBER_MAX_ATOMS 2000
+#define BB_AMBER_KE_GB      138.935485 /* constant in OpenMM's customgbforces expressions */
+#define BB_AMBER_MAX_ATOMS  2000
 
 typedef enum bb_amber_term {
     BB_AMBER_TERM_BOND,
@@ -61,34 +61,33 @@ typedef struct bb_amber {
     int natom, obc1;
     double cutoff; /* nm, 0 = none */
     int nbond, nangle, ntors, npair, n14;
-    int *bond_ij;      /* [2·nbond] */
-    double *bond_k, *bond_r0; /* kJ/mol/nm², nm */
-    int *angle_ijk;    /* [3·nangle] */
-    double *angle_k, *angle_t0; /* kJ/mol/rad², rad */
-    int *tors_ijkl;    /* [4·ntors] */
-    double *tors_k, *tors_phase; /* kJ/mol, rad */
+    int *bond_ij;                  /* [2·nbond] */
+    double *bond_k, *bond_r0;      /* kJ/mol/nm², nm */
+    int *angle_ijk;                /* [3·nangle] */
+    double *angle_k, *angle_t0;    /* kJ/mol/rad², rad */
+    int *tors_ijkl;                /* [4·ntors] */
+    double *tors_k, *tors_phase;   /* kJ/mol, rad */
     double *tors_cos0, *tors_sin0; /* cos φ₀, sin φ₀ */
     int *tors_n;
-    int torsions_simd;  /* 1: vectorised torsion kernel usable (all periodicities 1..6) */
-    double *tors_onehot; /* [6][ntors]: row n−1 of each term is 1, the rest 0 */
-    int ntgroup;        /* runs of consecutive torsion terms on the same four atoms */
-    int *tgroup_first;  /* [ntgroup + 1] first term of each run */
-    int *pair_ij;      /* [2·npair], every i < j */
+    int torsions_simd;          /* 1: vectorised torsion kernel usable (all periodicities 1..6) */
+    double *tors_onehot;        /* [6][ntors]: row n−1 of each term is 1, the rest 0 */
+    int ntgroup;                /* runs of consecutive torsion terms on the same four atoms */
+    int *tgroup_first;          /* [ntgroup + 1] first term of each run */
+    int *pair_ij;               /* [2·npair], every i < j */
     double *pair_a12, *pair_b6; /* 4εσ¹², 4εσ⁶ (0 for excluded pairs) */
-    double *pair_qq;   /* ke·qᵢqⱼ (0 for excluded pairs) */
-    double *pair_gbqq; /* −ke'(1 − 1/78.5)qᵢqⱼ (all pairs) */
-    int *p14_ij;       /* [2·n14] */
+    double *pair_qq;            /* ke·qᵢqⱼ (0 for excluded pairs) */
+    double *pair_gbqq;          /* −ke'(1 − 1/78.5)qᵢqⱼ (all pairs) */
+    int *p14_ij;                /* [2·n14] */
     double *p14_a12, *p14_b6, *p14_qq;
     double *charge, *sigma, *epsilon; /* per atom: e, nm, kJ/mol (OpenMM NonbondedForce values) */
-    double *gb_or, *gb_sr, *gb_rad; /* ρ̃ = ρ − 0.009, s·ρ̃, ρ (nm) */
-    double *gb_self;   /* −½ke'(1 − 1/78.5)qᵢ² */
-    double *gb_sa;     /* 28.3919551(ρ + 0.14)² ρ⁶ */
+    double *gb_or, *gb_sr, *gb_rad;   /* ρ̃ = ρ − 0.009, s·ρ̃, ρ (nm) */
+    double *gb_self;                  /* −½ke'(1 − 1/78.5)qᵢ² */
+    double *gb_sa;                    /* 28.3919551(ρ + 0.14)² ρ⁶ */
 } bb_amber;
 
 /* Build the force field from a topology. On failure *out is NULL and ctx names the prmtop
  * (`name`) and the flag. The topology is not referenced afterwards. */
-int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_options *opt, bb_amber **out,
-                    bb_ctx *ctx);
+int bb_amber_create(const bb_prmtop *top, const char *name, const bb_amber_options *opt, bb_amber **out, bb_ctx *ctx);
 void bb_amber_free(bb_amber *ff); /* NULL-safe */
 
 /* Doubles of scratch space bb_amber_energy needs (one workspace per thread). */

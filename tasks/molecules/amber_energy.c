@@ -179,7 +179,7 @@ static void pairs14(const bb_amber *ff, const double *x, double *g, double *elj,
 static void nonbonded_reference(const bb_amber *ff, const double *x, double *grad, double *terms, double *work) {
     const int N = ff->natom, P = ff->npair;
     const double rc = ff->cutoff, irc = rc > 0.0 ? 1.0 / rc : 0.0;
-    double *pd = work;            /* [P][4] dx dy dz r */
+    double *pd = work;                /* [P][4] dx dy dz r */
     double *pdI = pd + 4 * (size_t)P; /* [P][2] dIᵢ/dr, dIⱼ/dr */
     double *pf = pdI + 2 * (size_t)P; /* [P] (dE/dr)/r */
     double *I = pf + P, *Bn = I + N, *dBdI = Bn + N, *dEdB = dBdI + N, *iBn = dEdB + N;
@@ -300,8 +300,7 @@ static double finish(const bb_amber *ff, const double *x, double *grad, double *
     return e;
 }
 
-double bb_amber_energy_reference(const bb_amber *ff, const double *x, double *grad, double *terms_out,
-                                 double *work) {
+double bb_amber_energy_reference(const bb_amber *ff, const double *x, double *grad, double *terms_out, double *work) {
     double terms[BB_AMBER_TERM_COUNT] = {0};
     if (grad) memset(grad, 0, 3 * (size_t)ff->natom * sizeof *grad);
     nonbonded_reference(ff, x, grad, terms, work);
@@ -324,8 +323,7 @@ int bb_amber_energy_batch(const bb_amber *ff, size_t n, const double *x, double 
                 return BB_ERR(ctx, BB_ENAN, "configuration %zu: NaN coordinate (atom %zu)", c, k / 3 + 1);
     double *work = malloc((bb_amber_work_size(ff) + 1) * sizeof *work);
     if (!work) return BB_ERR(ctx, BB_ENOMEM, "amber energy: out of memory");
-    for (size_t c = 0; c < n; c++)
-        e[c] = bb_amber_energy(ff, x + c * dof, grad ? grad + c * dof : NULL, NULL, work);
+    for (size_t c = 0; c < n; c++) e[c] = bb_amber_energy(ff, x + c * dof, grad ? grad + c * dof : NULL, NULL, work);
     free(work);
     return BB_OK;
 }

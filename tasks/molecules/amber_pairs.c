@@ -27,9 +27,7 @@
 #define OBC_ALPHA 0.8
 #define OBC_GAMMA 2.909125
 
-size_t bb_amber_pairs_work_size(const bb_amber *ff) {
-    return 20 * (size_t)ff->npair + 9 * (size_t)ff->natom + 8;
-}
+size_t bb_amber_pairs_work_size(const bb_amber *ff) { return 20 * (size_t)ff->npair + 9 * (size_t)ff->natom + 8; }
 
 /* AVX2 and baseline (SSE2) clones, picked once at load time by the CPU (GCC ifunc). Lane counts
  * differ, so sums may differ in the last bits between machines, never between runs or threads. */

@@ -24,12 +24,13 @@ int bb_amber_torsions_ok(const bb_amber *ff) {
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-double bb_amber_torsions(const bb_amber *ff, const double *x, double *g, double *work) {
+double
+bb_amber_torsions(const bb_amber *ff, const double *x, double *g, double *work) {
     const int nt = ff->ntors;
     const int *q = ff->tors_ijkl;
     const double *kk = ff->tors_k, *c0 = ff->tors_cos0, *s0 = ff->tors_sin0;
     const double *oh = ff->tors_onehot;
-    double *TW = work;               /* [nt][12]: gradient pieces of atoms i, j, k, l */
+    double *TW = work;                  /* [nt][12]: gradient pieces of atoms i, j, k, l */
     double *V = work + 12 * (size_t)nt; /* [9][nt]: bond vectors F, G, H (gathered, SoA), then [nt] */
     for (int t = 0; t < nt; t++) {
         const int a = q[4 * t], b = q[4 * t + 1], c = q[4 * t + 2], d = q[4 * t + 3];

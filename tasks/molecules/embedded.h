@@ -13,12 +13,12 @@
 #include "harness/core/bb.h"
 
 typedef struct bb_embedded_file {
-    const char *name;          /* file name in tasks/molecules/data/ */
-    const char *sha256;        /* of the original bytes */
-    const char *const *lines;  /* lines without their '\n' */
+    const char *name;         /* file name in tasks/molecules/data/ */
+    const char *sha256;       /* of the original bytes */
+    const char *const *lines; /* lines without their '\n' */
     size_t nlines;
-    size_t nbytes;             /* size of the original file */
-    int final_newline;         /* 1 if the file ends with '\n' */
+    size_t nbytes;     /* size of the original file */
+    int final_newline; /* 1 if the file ends with '\n' */
 } bb_embedded_file;
 
 extern const bb_embedded_file bb_embedded_aldp_ff96_mbondi2_prmtop;

@@ -372,7 +372,12 @@ static const char *const al3_ff14sb_mbondi2_prmtop_lines[] = {
     "       0",
 };
 const bb_embedded_file bb_embedded_al3_ff14sb_mbondi2_prmtop = {
-    "al3-ff14sb-mbondi2.prmtop", "723968fc47f864be8ac96fcc1b1488bdbca7ed1c68facb6c9687d242c0b148a2", al3_ff14sb_mbondi2_prmtop_lines, 367, 22837, 1,
+    "al3-ff14sb-mbondi2.prmtop",
+    "723968fc47f864be8ac96fcc1b1488bdbca7ed1c68facb6c9687d242c0b148a2",
+    al3_ff14sb_mbondi2_prmtop_lines,
+    367,
+    22837,
+    1,
 };
 
 static const char *const al3_ff14sb_mbondi2_inpcrd_lines[] = {
@@ -397,5 +402,10 @@ static const char *const al3_ff14sb_mbondi2_inpcrd_lines[] = {
     "   9.1040000   5.7370000   0.5590000",
 };
 const bb_embedded_file bb_embedded_al3_ff14sb_mbondi2_inpcrd = {
-    "al3-ff14sb-mbondi2.inpcrd", "de55f028306c825ac4eecc022122984809c2ab3d48d06cb2aef74f5ddbaede74", al3_ff14sb_mbondi2_inpcrd_lines, 19, 1227, 1,
+    "al3-ff14sb-mbondi2.inpcrd",
+    "de55f028306c825ac4eecc022122984809c2ab3d48d06cb2aef74f5ddbaede74",
+    al3_ff14sb_mbondi2_inpcrd_lines,
+    19,
+    1227,
+    1,
 };

@@ -286,7 +286,12 @@ static const char *const aldp_ff14sb_mbondi2_prmtop_lines[] = {
     "       0",
 };
 const bb_embedded_file bb_embedded_aldp_ff14sb_mbondi2_prmtop = {
-    "aldp-ff14sb-mbondi2.prmtop", "8fbed3931e5bb96120644b8d8183a764424354bfac17f7afc936d3a23a0d2ed9", aldp_ff14sb_mbondi2_prmtop_lines, 281, 15403, 1,
+    "aldp-ff14sb-mbondi2.prmtop",
+    "8fbed3931e5bb96120644b8d8183a764424354bfac17f7afc936d3a23a0d2ed9",
+    aldp_ff14sb_mbondi2_prmtop_lines,
+    281,
+    15403,
+    1,
 };
 
 static const char *const aldp_ff14sb_mbondi2_inpcrd_lines[] = {
@@ -305,5 +310,10 @@ static const char *const aldp_ff14sb_mbondi2_inpcrd_lines[] = {
     "   6.3600000   8.6480000   0.8900000   6.3600000   8.6480000  -0.8900000",
 };
 const bb_embedded_file bb_embedded_aldp_ff14sb_mbondi2_inpcrd = {
-    "aldp-ff14sb-mbondi2.inpcrd", "57a61076a160e20e9e62725890d3d9a25bc828193eb6c0e2b239e22bcd17bfe9", aldp_ff14sb_mbondi2_inpcrd_lines, 13, 825, 1,
+    "aldp-ff14sb-mbondi2.inpcrd",
+    "57a61076a160e20e9e62725890d3d9a25bc828193eb6c0e2b239e22bcd17bfe9",
+    aldp_ff14sb_mbondi2_inpcrd_lines,
+    13,
+    825,
+    1,
 };

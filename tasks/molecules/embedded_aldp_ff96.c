@@ -228,7 +228,12 @@ static const char *const aldp_ff96_mbondi2_prmtop_lines[] = {
     "  8.50000000E-01  8.50000000E-01",
 };
 const bb_embedded_file bb_embedded_aldp_ff96_mbondi2_prmtop = {
-    "aldp-ff96-mbondi2.prmtop", "2ce81216c7e18fd4d354fac44e22ba3843d89e297884bd6389a4cd57c74ecf6e", aldp_ff96_mbondi2_prmtop_lines, 223, 16363, 1,
+    "aldp-ff96-mbondi2.prmtop",
+    "2ce81216c7e18fd4d354fac44e22ba3843d89e297884bd6389a4cd57c74ecf6e",
+    aldp_ff96_mbondi2_prmtop_lines,
+    223,
+    16363,
+    1,
 };
 
 static const char *const aldp_ff96_mbondi2_crd_lines[] = {
@@ -247,5 +252,10 @@ static const char *const aldp_ff96_mbondi2_crd_lines[] = {
     "   6.3597984   8.6477313   0.8898283   6.3597900   8.6477354  -0.8898187",
 };
 const bb_embedded_file bb_embedded_aldp_ff96_mbondi2_crd = {
-    "aldp-ff96-mbondi2.crd", "b8a151fd35b909de52b7f50b09f4a0c9fc5221d0b423c6a9ec3133bf867c4954", aldp_ff96_mbondi2_crd_lines, 13, 814, 1,
+    "aldp-ff96-mbondi2.crd",
+    "b8a151fd35b909de52b7f50b09f4a0c9fc5221d0b423c6a9ec3133bf867c4954",
+    aldp_ff96_mbondi2_crd_lines,
+    13,
+    814,
+    1,
 };

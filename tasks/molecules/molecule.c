@@ -116,9 +116,9 @@ int bb_molecule_store_init(bb_molecule_store *s, const bb_prmtop *top, const cha
         if (n >= 0 && ca >= 0 && c >= 0 && nn >= 0) add_dih(s, BB_DIHEDRAL_PSI, r, n, ca, c, nn);
         if (ca >= 0 && c >= 0 && nn >= 0 && can >= 0) add_dih(s, BB_DIHEDRAL_OMEGA, r, ca, c, nn, can);
     }
-    s->mol.atom_name = (const char (*)[5])s->atom_name;
+    s->mol.atom_name = (const char(*)[5])s->atom_name;
     s->mol.atom_residue = s->atom_residue;
-    s->mol.res_name = (const char (*)[5])s->res_name;
+    s->mol.res_name = (const char(*)[5])s->res_name;
     s->mol.mass = s->mass;
     s->mol.charge = s->charge;
     s->mol.dihedral = s->dihedral;

@@ -25,13 +25,18 @@
 typedef struct bb_task bb_task;
 typedef struct bb_prmtop bb_prmtop;
 
-typedef enum bb_dihedral_kind { BB_DIHEDRAL_PHI, BB_DIHEDRAL_PSI, BB_DIHEDRAL_OMEGA, BB_DIHEDRAL_KIND_COUNT } bb_dihedral_kind;
+typedef enum bb_dihedral_kind {
+    BB_DIHEDRAL_PHI,
+    BB_DIHEDRAL_PSI,
+    BB_DIHEDRAL_OMEGA,
+    BB_DIHEDRAL_KIND_COUNT
+} bb_dihedral_kind;
 
 typedef struct bb_dihedral_def {
-    char name[16];         /* "phi2" */
+    char name[16]; /* "phi2" */
     bb_dihedral_kind kind;
-    int residue;           /* 1-based residue number in the name */
-    int atoms[4];          /* 0-based atom indices */
+    int residue;  /* 1-based residue number in the name */
+    int atoms[4]; /* 0-based atom indices */
 } bb_dihedral_def;
 
 typedef struct bb_molecule {
@@ -44,7 +49,7 @@ typedef struct bb_molecule {
     int ndihedral;
     const bb_dihedral_def *dihedral; /* backbone φ, ψ, ω in residue order */
     int nbackbone;
-    const int *backbone;        /* heavy backbone atoms (N, CA/CH3, C) in order, 0-based */
+    const int *backbone; /* heavy backbone atoms (N, CA/CH3, C) in order, 0-based */
 } bb_molecule;
 
 /* The molecule of a task, or NULL if the task is not molecular. */

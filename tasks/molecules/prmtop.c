@@ -27,11 +27,11 @@ typedef struct line_span {
 
 typedef struct section {
     char name[40];
-    char type;       /* 'a' string, 'i' integer, 'e' real */
+    char type; /* 'a' string, 'i' integer, 'e' real */
     int per_line, width;
-    size_t first;    /* index of first data line */
-    size_t nlines;   /* data lines */
-    size_t flag_line;/* 1-based line of the %FLAG (old style: first data line) */
+    size_t first;     /* index of first data line */
+    size_t nlines;    /* data lines */
+    size_t flag_line; /* 1-based line of the %FLAG (old style: first data line) */
 } section;
 
 typedef struct parser {
@@ -100,10 +100,14 @@ static int parse_format(const char *s, size_t len, char *type, int *per_line, in
     if (!have) count = 1;
     if (i >= len) return -1;
     char c = (char)tolower((unsigned char)s[i++]);
-    if (c == 'a') *type = 'a';
-    else if (c == 'i') *type = 'i';
-    else if (c == 'e' || c == 'f' || c == 'd' || c == 'g') *type = 'e';
-    else return -1;
+    if (c == 'a')
+        *type = 'a';
+    else if (c == 'i')
+        *type = 'i';
+    else if (c == 'e' || c == 'f' || c == 'd' || c == 'g')
+        *type = 'e';
+    else
+        return -1;
     long w = 0;
     have = 0;
     while (i < len && isdigit((unsigned char)s[i]) && w < 100000) {
@@ -143,8 +147,7 @@ static int scan_new_style(parser *ps) {
                 i++;
                 continue;
             }
-            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: line %zu: data outside any %%FLAG section", ps->name,
-                          i + 1);
+            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: line %zu: data outside any %%FLAG section", ps->name, i + 1);
         }
         section s;
         memset(&s, 0, sizeof s);
@@ -159,20 +162,19 @@ static int scan_new_style(parser *ps) {
         i++;
         while (i < ps->nlines && starts_with(&ps->lines[i], "%COMMENT")) i++;
         if (i >= ps->nlines || !starts_with(&ps->lines[i], "%FORMAT"))
-            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: missing %%FORMAT line", ps->name,
-                          s.name, i < ps->nlines ? i + 1 : ps->nlines);
+            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: missing %%FORMAT line", ps->name, s.name,
+                          i < ps->nlines ? i + 1 : ps->nlines);
         if (parse_format(ps->lines[i].p + 7, ps->lines[i].len - 7, &s.type, &s.per_line, &s.width))
-            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: unreadable %%FORMAT '%.*s'", ps->name,
-                          s.name, i + 1, (int)(ps->lines[i].len > 60 ? 60 : ps->lines[i].len),
-                          ps->lines[i].p);
+            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: unreadable %%FORMAT '%.*s'", ps->name, s.name,
+                          i + 1, (int)(ps->lines[i].len > 60 ? 60 : ps->lines[i].len), ps->lines[i].p);
         i++;
         s.first = i;
         while (i < ps->nlines && !(ps->lines[i].len > 0 && ps->lines[i].p[0] == '%')) i++;
         s.nlines = i - s.first;
         for (size_t k = 0; k < ps->nsecs; k++)
             if (strcmp(ps->secs[k].name, s.name) == 0)
-                return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: flag appears twice", ps->name,
-                              s.name, s.flag_line);
+                return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: flag appears twice", ps->name, s.name,
+                              s.flag_line);
         int rc = add_section(ps, &s, &cap);
         if (rc) return rc;
     }
@@ -198,8 +200,8 @@ static const char *label(const section *s, char buf[64]) {
 static int read_values(parser *ps, const section *s, size_t count, char want, void *out) {
     char lb[64];
     if (s->type != want && !(want == 'e' && s->type == 'i'))
-        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: format type '%c' where '%c' is expected",
-                      ps->name, label(s, lb), s->flag_line, s->type, want);
+        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: format type '%c' where '%c' is expected", ps->name,
+                      label(s, lb), s->flag_line, s->type, want);
     size_t k = 0;
     char buf[1100];
     for (size_t li = 0; li < s->nlines; li++) {
@@ -209,14 +211,14 @@ static int read_values(parser *ps, const section *s, size_t count, char want, vo
         if (nf > (size_t)s->per_line) nf = (size_t)s->per_line;
         for (size_t f = 0; f < nf; f++) {
             if (k >= count)
-                return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: more values than the %zu expected",
-                              ps->name, label(s, lb), s->first + li + 1, count);
+                return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: more values than the %zu expected", ps->name,
+                              label(s, lb), s->first + li + 1, count);
             size_t off = f * (size_t)s->width;
             size_t w = ll - off < (size_t)s->width ? ll - off : (size_t)s->width;
             memcpy(buf, l->p + off, w);
             buf[w] = '\0';
             if (want == 'a') {
-                char (*names)[5] = out;
+                char(*names)[5] = out;
                 size_t n = w < 4 ? w : 4;
                 memcpy(names[k], buf, n);
                 names[k][n] = '\0';
@@ -232,8 +234,8 @@ static int read_values(parser *ps, const section *s, size_t count, char want, vo
                 long v = strtol(p, &end, 10);
                 while (end && *end == ' ') end++;
                 if (end == p || *end || errno || v < -2147483647L || v > 2147483647L)
-                    return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: bad integer '%s'", ps->name,
-                                  label(s, lb), s->first + li + 1, buf);
+                    return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: bad integer '%s'", ps->name, label(s, lb),
+                                  s->first + li + 1, buf);
                 ((int *)out)[k++] = (int)v;
             } else {
                 for (char *q = p; *q; q++)
@@ -241,15 +243,15 @@ static int read_values(parser *ps, const section *s, size_t count, char want, vo
                 double v = strtod(p, &end);
                 while (end && *end == ' ') end++;
                 if (end == p || *end || !isfinite(v))
-                    return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: bad number '%s'", ps->name,
-                                  label(s, lb), s->first + li + 1, buf);
+                    return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: bad number '%s'", ps->name, label(s, lb),
+                                  s->first + li + 1, buf);
                 ((double *)out)[k++] = v;
             }
         }
     }
     if (k != count)
-        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: %zu values where %zu are expected%s",
-                      ps->name, label(s, lb), s->flag_line, k, count,
+        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %s: line %zu: %zu values where %zu are expected%s", ps->name,
+                      label(s, lb), s->flag_line, k, count,
                       s->first + s->nlines >= ps->nlines ? " (file truncated?)" : "");
     return BB_OK;
 }
@@ -265,8 +267,9 @@ static int get_section(parser *ps, const char *name, size_t count, char want, in
     /* The section's lines can hold at most nlines·per_line values: refuse a larger declared count
      * before allocating for it (a hostile POINTERS block cannot make us allocate gigabytes). */
     if (count > s->nlines * (size_t)s->per_line)
-        return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: %zu values expected, the section holds at most %zu",
-                      ps->name, name, s->flag_line, count, s->nlines * (size_t)s->per_line);
+        return BB_ERR(ps->ctx, BB_EFORMAT,
+                      "%s: %%FLAG %s: line %zu: %zu values expected, the section holds at most %zu", ps->name, name,
+                      s->flag_line, count, s->nlines * (size_t)s->per_line);
     size_t elem = want == 'a' ? 5 : want == 'i' ? sizeof(int) : sizeof(double);
     void *buf = calloc(count ? count : 1, elem);
     if (!buf) return BB_ERR(ps->ctx, BB_ENOMEM, "%s: %%FLAG %s: out of memory", ps->name, name);
@@ -283,22 +286,56 @@ static int get_section(parser *ps, const char *name, size_t count, char want, in
 
 /* AMBER 6 section order (after the title line and 30+ POINTERS in 12I6). `cnt` is an index
  * into the derived-count table filled by old_counts(). */
-enum { C_NATOM, C_NTYPES2, C_NRES, C_NUMBND, C_NUMANG, C_NPTRA, C_NATYP, C_NLJ, C_BH, C_BA, C_TH,
-       C_TA, C_PH, C_PA, C_NEXT, C_NPHB, C_COUNT };
-static const struct { const char *name; char type; int per_line, width, cnt; } OLD_ORDER[] = {
-    {"ATOM_NAME", 'a', 20, 4, C_NATOM},          {"CHARGE", 'e', 5, 16, C_NATOM},
-    {"MASS", 'e', 5, 16, C_NATOM},               {"ATOM_TYPE_INDEX", 'i', 12, 6, C_NATOM},
-    {"NUMBER_EXCLUDED_ATOMS", 'i', 12, 6, C_NATOM}, {"NONBONDED_PARM_INDEX", 'i', 12, 6, C_NTYPES2},
-    {"RESIDUE_LABEL", 'a', 20, 4, C_NRES},       {"RESIDUE_POINTER", 'i', 12, 6, C_NRES},
-    {"BOND_FORCE_CONSTANT", 'e', 5, 16, C_NUMBND}, {"BOND_EQUIL_VALUE", 'e', 5, 16, C_NUMBND},
-    {"ANGLE_FORCE_CONSTANT", 'e', 5, 16, C_NUMANG}, {"ANGLE_EQUIL_VALUE", 'e', 5, 16, C_NUMANG},
-    {"DIHEDRAL_FORCE_CONSTANT", 'e', 5, 16, C_NPTRA}, {"DIHEDRAL_PERIODICITY", 'e', 5, 16, C_NPTRA},
-    {"DIHEDRAL_PHASE", 'e', 5, 16, C_NPTRA},     {"SOLTY", 'e', 5, 16, C_NATYP},
-    {"LENNARD_JONES_ACOEF", 'e', 5, 16, C_NLJ},  {"LENNARD_JONES_BCOEF", 'e', 5, 16, C_NLJ},
-    {"BONDS_INC_HYDROGEN", 'i', 12, 6, C_BH},    {"BONDS_WITHOUT_HYDROGEN", 'i', 12, 6, C_BA},
-    {"ANGLES_INC_HYDROGEN", 'i', 12, 6, C_TH},   {"ANGLES_WITHOUT_HYDROGEN", 'i', 12, 6, C_TA},
-    {"DIHEDRALS_INC_HYDROGEN", 'i', 12, 6, C_PH}, {"DIHEDRALS_WITHOUT_HYDROGEN", 'i', 12, 6, C_PA},
-    {"EXCLUDED_ATOMS_LIST", 'i', 12, 6, C_NEXT}, {"HBOND_ACOEF", 'e', 5, 16, C_NPHB},
+enum {
+    C_NATOM,
+    C_NTYPES2,
+    C_NRES,
+    C_NUMBND,
+    C_NUMANG,
+    C_NPTRA,
+    C_NATYP,
+    C_NLJ,
+    C_BH,
+    C_BA,
+    C_TH,
+    C_TA,
+    C_PH,
+    C_PA,
+    C_NEXT,
+    C_NPHB,
+    C_COUNT
+};
+static const struct {
+    const char *name;
+    char type;
+    int per_line, width, cnt;
+} OLD_ORDER[] = {
+    {"ATOM_NAME", 'a', 20, 4, C_NATOM},
+    {"CHARGE", 'e', 5, 16, C_NATOM},
+    {"MASS", 'e', 5, 16, C_NATOM},
+    {"ATOM_TYPE_INDEX", 'i', 12, 6, C_NATOM},
+    {"NUMBER_EXCLUDED_ATOMS", 'i', 12, 6, C_NATOM},
+    {"NONBONDED_PARM_INDEX", 'i', 12, 6, C_NTYPES2},
+    {"RESIDUE_LABEL", 'a', 20, 4, C_NRES},
+    {"RESIDUE_POINTER", 'i', 12, 6, C_NRES},
+    {"BOND_FORCE_CONSTANT", 'e', 5, 16, C_NUMBND},
+    {"BOND_EQUIL_VALUE", 'e', 5, 16, C_NUMBND},
+    {"ANGLE_FORCE_CONSTANT", 'e', 5, 16, C_NUMANG},
+    {"ANGLE_EQUIL_VALUE", 'e', 5, 16, C_NUMANG},
+    {"DIHEDRAL_FORCE_CONSTANT", 'e', 5, 16, C_NPTRA},
+    {"DIHEDRAL_PERIODICITY", 'e', 5, 16, C_NPTRA},
+    {"DIHEDRAL_PHASE", 'e', 5, 16, C_NPTRA},
+    {"SOLTY", 'e', 5, 16, C_NATYP},
+    {"LENNARD_JONES_ACOEF", 'e', 5, 16, C_NLJ},
+    {"LENNARD_JONES_BCOEF", 'e', 5, 16, C_NLJ},
+    {"BONDS_INC_HYDROGEN", 'i', 12, 6, C_BH},
+    {"BONDS_WITHOUT_HYDROGEN", 'i', 12, 6, C_BA},
+    {"ANGLES_INC_HYDROGEN", 'i', 12, 6, C_TH},
+    {"ANGLES_WITHOUT_HYDROGEN", 'i', 12, 6, C_TA},
+    {"DIHEDRALS_INC_HYDROGEN", 'i', 12, 6, C_PH},
+    {"DIHEDRALS_WITHOUT_HYDROGEN", 'i', 12, 6, C_PA},
+    {"EXCLUDED_ATOMS_LIST", 'i', 12, 6, C_NEXT},
+    {"HBOND_ACOEF", 'e', 5, 16, C_NPHB},
     {"HBOND_BCOEF", 'e', 5, 16, C_NPHB},
 };
 
@@ -333,8 +370,8 @@ static int scan_old_style(parser *ps, const int *ptr) {
         s.first = line;
         s.flag_line = line + 1;
         if (line + s.nlines > ps->nlines)
-            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: file truncated (old-style layout)",
-                          ps->name, s.name, ps->nlines);
+            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: line %zu: file truncated (old-style layout)", ps->name,
+                          s.name, ps->nlines);
         line += s.nlines;
         int rc = add_section(ps, &s, &cap);
         if (rc) return rc;
@@ -347,8 +384,8 @@ static int scan_old_style(parser *ps, const int *ptr) {
 static int check_range(parser *ps, const char *flag, const int *v, size_t n, long lo, long hi) {
     for (size_t i = 0; i < n; i++)
         if (v[i] < lo || v[i] > hi)
-            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: value %d (entry %zu) outside [%ld, %ld]", ps->name,
-                          flag, v[i], i + 1, lo, hi);
+            return BB_ERR(ps->ctx, BB_EFORMAT, "%s: %%FLAG %s: value %d (entry %zu) outside [%ld, %ld]", ps->name, flag,
+                          v[i], i + 1, lo, hi);
     return BB_OK;
 }
 
@@ -373,21 +410,21 @@ static int check_list(parser *ps, const char *flag, const int *v, int n, int str
 
 void bb_prmtop_free(bb_prmtop *p) {
     if (!p) return;
-    void *bufs[] = {p->atom_name, p->res_label, p->res_pointer, p->charge, p->mass, p->atom_type_index,
-                    p->nb_parm_index, p->lj_acoef, p->lj_bcoef, p->bond_k, p->bond_r0, p->angle_k,
-                    p->angle_t0, p->dih_k, p->dih_period, p->dih_phase, p->scee, p->scnb, p->bonds_h,
-                    p->bonds_a, p->angles_h, p->angles_a, p->dih_h, p->dih_a, p->num_excluded, p->excluded,
-                    p->radii, p->screen};
+    void *bufs[] = {p->atom_name,     p->res_label, p->res_pointer, p->charge,    p->mass,    p->atom_type_index,
+                    p->nb_parm_index, p->lj_acoef,  p->lj_bcoef,    p->bond_k,    p->bond_r0, p->angle_k,
+                    p->angle_t0,      p->dih_k,     p->dih_period,  p->dih_phase, p->scee,    p->scnb,
+                    p->bonds_h,       p->bonds_a,   p->angles_h,    p->angles_a,  p->dih_h,   p->dih_a,
+                    p->num_excluded,  p->excluded,  p->radii,       p->screen};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(p);
 }
 
-#define GET(flag, count, type, opt, dst)                                                    \
-    do {                                                                                    \
-        void *tmp_;                                                                         \
-        rc = get_section(&ps, flag, (size_t)(count), type, opt, &tmp_);                     \
-        if (rc) goto out;                                                                   \
-        dst = tmp_;                                                                         \
+#define GET(flag, count, type, opt, dst)                                                                               \
+    do {                                                                                                               \
+        void *tmp_;                                                                                                    \
+        rc = get_section(&ps, flag, (size_t)(count), type, opt, &tmp_);                                                \
+        if (rc) goto out;                                                                                              \
+        dst = tmp_;                                                                                                    \
     } while (0)
 
 int bb_prmtop_parse(const char *text, size_t len, const char *name, bb_prmtop **out, bb_ctx *ctx) {
@@ -398,7 +435,8 @@ int bb_prmtop_parse(const char *text, size_t len, const char *name, bb_prmtop **
     double *hb_a = NULL, *hb_b = NULL;
     int rc = BB_OK;
     if (!text) return BB_ERR(ctx, BB_EINVAL, "%s: no text", ps.name);
-    if (len > BB_PRMTOP_MAX_BYTES) return BB_ERR(ctx, BB_ENOMEM, "%s: larger than %zu bytes", ps.name, BB_PRMTOP_MAX_BYTES);
+    if (len > BB_PRMTOP_MAX_BYTES)
+        return BB_ERR(ctx, BB_ENOMEM, "%s: larger than %zu bytes", ps.name, BB_PRMTOP_MAX_BYTES);
     rc = split_lines(&ps, text, len);
     if (rc) goto out;
     p = calloc(1, sizeof *p);
@@ -451,16 +489,17 @@ int bb_prmtop_parse(const char *text, size_t len, const char *name, bb_prmtop **
         }
         size_t n = ps.lines[0].len < 80 ? ps.lines[0].len : 80;
         memcpy(p->title, ps.lines[0].p, n);
-        section s = {.name = "POINTERS", .type = 'i', .per_line = 12, .width = 6, .first = 1, .nlines = 3,
-                     .flag_line = 2};
+        section s = {
+            .name = "POINTERS", .type = 'i', .per_line = 12, .width = 6, .first = 1, .nlines = 3, .flag_line = 2};
         size_t have = 0;
         for (size_t li = 1; li < 4; li++) {
             size_t nf = (eff_len(&ps.lines[li]) + 5) / 6;
             have += nf > 12 ? 12 : nf;
         }
         if (have < 30) {
-            rc = BB_ERR(ctx, BB_EFORMAT, "%s: %%FLAG POINTERS: line 2: %zu values, at least 30 expected (old-style layout)",
-                        ps.name, have);
+            rc = BB_ERR(ctx, BB_EFORMAT,
+                        "%s: %%FLAG POINTERS: line 2: %zu values, at least 30 expected (old-style layout)", ps.name,
+                        have);
             goto out;
         }
         ptr = calloc(36, sizeof *ptr);
@@ -539,12 +578,22 @@ int bb_prmtop_parse(const char *text, size_t len, const char *name, bb_prmtop **
     {
         /* required: sections every AMBER 7+ writer (LEaP, ParmEd) emits, old-style files end at HBOND */
         int req = new_style;
-        const struct { const char *flag; size_t count; char type; int required; } more[] = {
-            {"SOLTY", (size_t)ptr[18], 'e', req},      {"HBOND_ACOEF", (size_t)ptr[19], 'e', req},
-            {"HBOND_BCOEF", (size_t)ptr[19], 'e', req}, {"HBCUT", (size_t)ptr[19], 'e', req},
-            {"AMBER_ATOM_TYPE", N, 'a', req},          {"TREE_CHAIN_CLASSIFICATION", N, 'a', req},
-            {"JOIN_ARRAY", N, 'i', req},               {"IROTAT", N, 'i', req},
-            {"ATOMIC_NUMBER", N, 'i', 0},              {"RADIUS_SET", 1, 'a', 0},
+        const struct {
+            const char *flag;
+            size_t count;
+            char type;
+            int required;
+        } more[] = {
+            {"SOLTY", (size_t)ptr[18], 'e', req},
+            {"HBOND_ACOEF", (size_t)ptr[19], 'e', req},
+            {"HBOND_BCOEF", (size_t)ptr[19], 'e', req},
+            {"HBCUT", (size_t)ptr[19], 'e', req},
+            {"AMBER_ATOM_TYPE", N, 'a', req},
+            {"TREE_CHAIN_CLASSIFICATION", N, 'a', req},
+            {"JOIN_ARRAY", N, 'i', req},
+            {"IROTAT", N, 'i', req},
+            {"ATOMIC_NUMBER", N, 'i', 0},
+            {"RADIUS_SET", 1, 'a', 0},
         };
         for (size_t k = 0; k < sizeof more / sizeof more[0]; k++) {
             void *tmp = NULL;
@@ -580,8 +629,8 @@ int bb_prmtop_parse(const char *text, size_t len, const char *name, bb_prmtop **
     long sum = 0;
     for (size_t i = 0; i < N; i++) sum += p->num_excluded[i];
     if (sum != p->next) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: %%FLAG NUMBER_EXCLUDED_ATOMS: sums to %ld, POINTERS NEXT is %d", ps.name,
-                    sum, p->next);
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: %%FLAG NUMBER_EXCLUDED_ATOMS: sums to %ld, POINTERS NEXT is %d", ps.name, sum,
+                    p->next);
         goto out;
     }
     if ((rc = check_list(&ps, "BONDS_INC_HYDROGEN", p->bonds_h, p->nbonh, 3, p->natom, p->numbnd))) goto out;
@@ -641,8 +690,8 @@ int bb_inpcrd_parse(const char *text, size_t len, const char *name, int natom, d
     size_t need = 3 * (size_t)natom;
     s.nlines = (need + 5) / 6;
     if (s.first + s.nlines > ps.nlines) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: line %zu: file truncated: %zu coordinate lines expected", ps.name,
-                    ps.nlines, s.nlines);
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: line %zu: file truncated: %zu coordinate lines expected", ps.name, ps.nlines,
+                    s.nlines);
         goto out;
     }
     rc = read_values(&ps, &s, need, 'e', x_nm);

@@ -57,7 +57,7 @@ static inline double bb_vlog(double x) {
 /* exp(x), −708 ≤ x ≤ 0 (the caller clamps). */
 static inline double bb_vexp(double x) {
     double t = x * 1.4426950408889634 + 6755399441055744.0; /* 1.5·2^52: rounds x/ln 2 */
-    uint64_t kb = bb_d2bits(t);                              /* low bits hold k (two's complement) */
+    uint64_t kb = bb_d2bits(t);                             /* low bits hold k (two's complement) */
     double k = t - 6755399441055744.0;
     double r = x - k * BB_LN2_HI - k * BB_LN2_LO;
     double p = 1.0 / 479001600.0;

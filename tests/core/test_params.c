@@ -59,7 +59,11 @@ static void unknown_key_and_wrong_type_name_the_key(void **state) {
     assert_non_null(strstr(c.msg, "outside"));
     cJSON *u5 = cJSON_Parse("[1]");
     assert_int_equal(bb_params_resolve(spec, "method x", NULL, u5, &p, &c), BB_EINVAL);
-    cJSON_Delete(u1); cJSON_Delete(u2); cJSON_Delete(u3); cJSON_Delete(u4); cJSON_Delete(u5);
+    cJSON_Delete(u1);
+    cJSON_Delete(u2);
+    cJSON_Delete(u3);
+    cJSON_Delete(u4);
+    cJSON_Delete(u5);
 }
 
 static void key_value_strings_are_typed_by_the_spec(void **state) {

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define MAX_ROUTES 32
-#define MAX_CONNS 256
+#define MAX_CONNS  256
 
 typedef struct route {
     char path[256];
@@ -57,8 +57,7 @@ static void send_all(int fd, const void *buf, size_t len) {
 
 static void reply_status(int fd, int code, const char *text) {
     char hdr[256];
-    int n = snprintf(hdr, sizeof hdr,
-                     "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", code,
+    int n = snprintf(hdr, sizeof hdr, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", code,
                      text, strlen(text), text);
     send_all(fd, hdr, (size_t)n);
 }
@@ -117,7 +116,8 @@ static void *serve(void *arg) {
         char hdr[256];
         int n = snprintf(hdr, sizeof hdr,
                          "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */%zu\r\n"
-                         "Content-Length: 0\r\nConnection: close\r\n\r\n", len);
+                         "Content-Length: 0\r\nConnection: close\r\n\r\n",
+                         len);
         send_all(c->fd, hdr, (size_t)n);
         goto out;
     }
@@ -127,11 +127,13 @@ static void *serve(void *arg) {
     if (start > 0)
         n = snprintf(hdr, sizeof hdr,
                      "HTTP/1.1 206 Partial Content\r\nContent-Length: %zu\r\nContent-Range: bytes "
-                     "%lld-%zu/%zu\r\nConnection: close\r\n\r\n", rest, start, len - 1, len);
+                     "%lld-%zu/%zu\r\nConnection: close\r\n\r\n",
+                     rest, start, len - 1, len);
     else
         n = snprintf(hdr, sizeof hdr,
                      "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nAccept-Ranges: bytes\r\n"
-                     "Connection: close\r\n\r\n", rest);
+                     "Connection: close\r\n\r\n",
+                     rest);
     send_all(c->fd, hdr, (size_t)n);
     const unsigned char *p = body + start;
     if (mode == HTTPD_TRUNCATE) {

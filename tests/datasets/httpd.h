@@ -17,9 +17,9 @@ typedef enum httpd_mode {
     HTTPD_TRUNCATE, /* full Content-Length, half of the body, then close */
     HTTPD_404,
     HTTPD_500,
-    HTTPD_WRONG,    /* same length, one byte in every 97 flipped */
-    HTTPD_STALL,    /* headers and a quarter of the body, then silence */
-    HTTPD_NORANGE   /* answers Range requests with 200 and the whole body */
+    HTTPD_WRONG,  /* same length, one byte in every 97 flipped */
+    HTTPD_STALL,  /* headers and a quarter of the body, then silence */
+    HTTPD_NORANGE /* answers Range requests with 200 and the whole body */
 } httpd_mode;
 
 typedef struct httpd httpd;

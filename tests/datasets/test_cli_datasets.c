@@ -20,7 +20,6 @@
 #include "harness/core/fileio.h"
 #include "httpd.h"
 
-
 static char out_txt[1 << 16], err_txt[1 << 16];
 static char tmp[64];
 
@@ -129,13 +128,13 @@ static void fetch_offline_from_a_mirror_then_list_and_clean(void **state) {
     bb_ctx c = {0};
     unsigned char *buf;
     size_t len;
-    assert_int_equal(bb_gunzip_file(BB_SOURCE_DIR "/datasets/reference/dw4-idem-test.npy.gz", 1 << 22, &buf,
-                                    &len, &c), BB_OK);
+    assert_int_equal(bb_gunzip_file(BB_SOURCE_DIR "/datasets/reference/dw4-idem-test.npy.gz", 1 << 22, &buf, &len, &c),
+                     BB_OK);
     assert_int_equal(bb_mkdir_p(mirror, &c), BB_OK);
     assert_int_equal(bb_write_file_atomic(file, buf, len, &c), BB_OK);
     free(buf);
-    assert_int_equal(run(bb_cmd_fetch, "fetch", "--offline", "--mirror", mirror, "--cache", cache,
-                         "dw4-idem-test", NULL), 0);
+    assert_int_equal(
+        run(bb_cmd_fetch, "fetch", "--offline", "--mirror", mirror, "--cache", cache, "dw4-idem-test", NULL), 0);
     assert_non_null(strstr(out_txt, "dw4-idem-test@1:"));
     assert_non_null(strstr(out_txt, "sha256 verified"));
     assert_string_equal(err_txt, "");
@@ -152,8 +151,9 @@ static void fetch_offline_from_a_mirror_then_list_and_clean(void **state) {
     char lj[200];
     snprintf(lj, sizeof lj, "%s/train_split_LJ13-1000.npy", mirror);
     assert_int_equal(bb_write_file_atomic(lj, "not really npy", 14, &c), BB_OK);
-    assert_int_equal(run(bb_cmd_fetch, "fetch", "--offline", "--trust-unverified", "--mirror", mirror, "--cache",
-                         cache, "lj13-idem-train", NULL), 0);
+    assert_int_equal(run(bb_cmd_fetch, "fetch", "--offline", "--trust-unverified", "--mirror", mirror, "--cache", cache,
+                         "lj13-idem-train", NULL),
+                     0);
     char sha[65], want_sha[100];
     bb_sha256_hex("not really npy", 14, sha);
     snprintf(want_sha, sizeof want_sha, "this file's is %s", sha);
@@ -218,7 +218,8 @@ static void http_errors_are_one_line_naming_the_url_and_leave_nothing(void **sta
     /* a stalled server with the timeout options */
     httpd_route(h, "/t.npy", ten, sizeof ten, HTTPD_STALL, -1);
     assert_int_equal(run(bb_cmd_fetch, "fetch", "--manifest", manifest, "--cache", cache, "--stall-timeout", "300",
-                         "--retries", "0", "toy", NULL), 1);
+                         "--retries", "0", "toy", NULL),
+                     1);
     assert_int_equal(lines(err_txt), 1);
     assert_non_null(strstr(err_txt, "stalled"));
     assert_int_equal(run(bb_cmd_fetch, "fetch", "--timeout", "0", "toy", NULL), 2);

@@ -36,8 +36,8 @@ static void ar1_tau_matches_one_plus_phi_over_one_minus_phi(void **state) {
         double tau, ess, want = (1 + phis[k]) / (1 - phis[k]);
         bb_ctx c = {0};
         assert_int_equal(bb_energy_iat(x, n, &tau, &ess, &c), BB_OK);
-        printf("phi %.1f: tau %.4f (exact %.4f, rel. err %.4f), ess %.0f\n", phis[k], tau, want,
-               fabs(tau / want - 1), ess);
+        printf("phi %.1f: tau %.4f (exact %.4f, rel. err %.4f), ess %.0f\n", phis[k], tau, want, fabs(tau / want - 1),
+               ess);
         assert_true(fabs(tau / want - 1) < tol[k]);
         assert_true(fabs(ess * tau - (double)n) < 1e-6 * (double)n);
         free(x);

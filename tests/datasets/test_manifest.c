@@ -83,14 +83,16 @@ static int load_text(const char *json, bb_ctx *c) {
     close(fd);
     bb_manifest m;
     int rc = bb_manifest_load(path, &m, c);
-    if (rc == BB_OK) bb_manifest_free(&m);
-    else assert_null(m.d);
+    if (rc == BB_OK)
+        bb_manifest_free(&m);
+    else
+        assert_null(m.d);
     unlink(path);
     return rc;
 }
 
-#define ENTRY(extra) \
-    "{\"schema\":\"boltzbench.manifest/1\",\"datasets\":[{\"id\":\"a\",\"version\":1,\"file\":\"a.npy\"," \
+#define ENTRY(extra)                                                                                                   \
+    "{\"schema\":\"boltzbench.manifest/1\",\"datasets\":[{\"id\":\"a\",\"version\":1,\"file\":\"a.npy\","              \
     "\"urls\":[\"https://x/a.npy\"],\"format\":\"npy\",\"task\":\"dw4\"" extra "}]}"
 
 static void malformed_manifests_name_the_field(void **state) {

@@ -16,7 +16,7 @@
 #include "datasets/npy.h"
 #include "harness/core/fileio.h"
 
-#define FIX BB_SOURCE_DIR "/tests/datasets/fixtures/"
+#define FIX   BB_SOURCE_DIR "/tests/datasets/fixtures/"
 #define LIMIT ((size_t)1 << 20)
 
 static double v(size_t k) { return (double)((37 * k) % 101) * 0.3 - 11.7; }
@@ -193,8 +193,10 @@ static void write_then_read_round_trips_odd_shapes(void **state) {
 static int parse_mem(const void *b, size_t len, size_t limit, bb_ctx *c) {
     bb_array a;
     int rc = bb_npy_parse(b, len, "mem.npy", limit, &a, c);
-    if (rc == BB_OK) bb_array_free(&a);
-    else assert_null(a.data);
+    if (rc == BB_OK)
+        bb_array_free(&a);
+    else
+        assert_null(a.data);
     return rc;
 }
 
@@ -261,9 +263,7 @@ static void malformed_headers_and_truncated_data_give_clear_errors(void **state)
     n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), } junk", 16);
     assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_EFORMAT);
     /* shape whose product overflows size_t, and one just above the limit */
-    n = make_image(img,
-                   "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }",
-                   0);
+    n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }", 0);
     assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_ENOMEM);
     n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }", 0);
     assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_EFORMAT);

@@ -17,7 +17,7 @@
 #include "datasets/npz.h"
 #include "harness/core/fileio.h"
 
-#define FIX BB_SOURCE_DIR "/tests/datasets/fixtures/"
+#define FIX   BB_SOURCE_DIR "/tests/datasets/fixtures/"
 #define LIMIT ((size_t)1 << 20)
 
 static double v(size_t k) { return (double)((37 * k) % 101) * 0.3 - 11.7; }
@@ -56,9 +56,7 @@ static void numpy_savez_stored_and_compressed_archives_load(void **state) {
     bb_npz_free(NULL);
 }
 
-static int numpy_available(void) {
-    return system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0;
-}
+static int numpy_available(void) { return system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0; }
 
 static void our_archives_round_trip_and_numpy_reads_them(void **state) {
     (void)state;
@@ -123,8 +121,7 @@ static char *load(const char *name, size_t *len) {
 static size_t find_sig(const char *b, size_t len, uint32_t sig, size_t from) {
     for (size_t i = from; i + 4 <= len; i++) {
         const unsigned char *p = (const unsigned char *)b + i;
-        if (((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24) == sig)
-            return i;
+        if (((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24) == sig) return i;
     }
     fail_msg("signature not found");
     return 0;
@@ -137,8 +134,10 @@ static void put32(char *p, uint32_t x) {
 static int parse(const char *b, size_t len, size_t limit, bb_ctx *c) {
     bb_npz z;
     int rc = bb_npz_parse(b, len, "t.npz", limit, &z, c);
-    if (rc == BB_OK) bb_npz_free(&z);
-    else assert_int_equal(z.n, 0);
+    if (rc == BB_OK)
+        bb_npz_free(&z);
+    else
+        assert_int_equal(z.n, 0);
     return rc;
 }
 

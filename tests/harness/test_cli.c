@@ -46,8 +46,8 @@ static void one_line_error(const char *what) {
 
 static void every_subcommand_has_help(void **state) {
     (void)state;
-    const char *cmds[] = {"tasks", "methods", "run", "suite", "version", "reference", "eval", "minima",
-                          "fetch", "datasets", "cache", "table", "compare", "report"};
+    const char *cmds[] = {"tasks",  "methods", "run",      "suite", "version", "reference", "eval",
+                          "minima", "fetch",   "datasets", "cache", "table",   "compare",   "report"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char a[64];
         snprintf(a, sizeof a, "%s --help", cmds[i]);
@@ -114,7 +114,8 @@ static void bad_input_gives_one_line_and_no_file(void **state) {
 
 static void run_writes_a_report(void **state) {
     (void)state;
-    assert_int_equal(bb("run --task dw4 --method mala --budget 5000 --seed 1 --samples 100 --out ok.json --param n_chains=10"), 0);
+    assert_int_equal(
+        bb("run --task dw4 --method mala --budget 5000 --seed 1 --samples 100 --out ok.json --param n_chains=10"), 0);
     char p[400];
     snprintf(p, sizeof p, "%s/ok.json", dir);
     assert_int_equal(access(p, F_OK), 0);
@@ -127,7 +128,8 @@ static void suite_resumes_by_config_hash_and_reruns_on_request(void **state) {
     snprintf(p, sizeof p, "%s/tiny.json", dir);
     FILE *f = fopen(p, "w");
     fputs("{\"name\": \"tiny\", \"n_samples\": 50, \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"],"
-          " \"budgets\": [3000], \"seeds\": [0, 1], \"params\": {\"mala\": {\"n_chains\": 10}}}]}", f);
+          " \"budgets\": [3000], \"seeds\": [0, 1], \"params\": {\"mala\": {\"n_chains\": 10}}}]}",
+          f);
     fclose(f);
     assert_int_equal(bb("suite tiny.json --out tinyout"), 0);
     assert_null(strstr(outbuf, "skipped"));
@@ -139,7 +141,9 @@ static void suite_resumes_by_config_hash_and_reruns_on_request(void **state) {
     assert_null(strstr(outbuf, "skipped"));
     snprintf(p, sizeof p, "%s/bad-suite.json", dir);
     f = fopen(p, "w");
-    fputs("{\"name\": \"bad\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [0], \"seeds\": [0]}]}", f);
+    fputs("{\"name\": \"bad\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [0], \"seeds\": "
+          "[0]}]}",
+          f);
     fclose(f);
     assert_int_equal(bb("suite bad-suite.json --out tinyout"), 1);
     one_line_error("runs[0].budgets");

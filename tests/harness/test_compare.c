@@ -24,7 +24,7 @@ static void verdicts_follow_direction_and_the_larger_of_abs_and_rel(void **state
     assert_int_equal(bb_compare_value(1.0, 1.0, 0, t), BB_CMP_SAME);
     assert_int_equal(bb_compare_value(1.0, 1.04, 0, t), BB_CMP_WORSE_WITHIN);
     assert_int_equal(bb_compare_value(1.0, 1.06, 0, t), BB_CMP_REGRESSION);
-    assert_int_equal(bb_compare_value(-2.0, -1.92, 0, t), BB_CMP_WORSE_WITHIN); /* rel uses |base| */
+    assert_int_equal(bb_compare_value(-2.0, -1.92, 0, t), BB_CMP_WORSE_WITHIN);   /* rel uses |base| */
     assert_int_equal(bb_compare_value(0.001, 0.0019, 0, t), BB_CMP_WORSE_WITHIN); /* abs dominates */
     assert_int_equal(bb_compare_value(0.001, 0.0021, 0, t), BB_CMP_REGRESSION);
     assert_int_equal(bb_compare_value(1.0, 0.9, 1, t), BB_CMP_REGRESSION); /* higher is better */
@@ -56,8 +56,12 @@ static void tolerance_file_is_validated_and_overrides_the_default(void **state) 
     bb_tolerances_free(&t);
     bb_tolerances_free(NULL);
     free(p);
-    const char *bad[] = {"{\"metrics\": {}}", "{\"default\": {\"abs\": -1}}", "{\"default\": {\"abs\": 1, \"tol\": 2}}",
-                         "{\"default\": {}, \"metric\": {}}", "{\"default\": {}, \"ignore\": [1]}", "[1]"};
+    const char *bad[] = {"{\"metrics\": {}}",
+                         "{\"default\": {\"abs\": -1}}",
+                         "{\"default\": {\"abs\": 1, \"tol\": 2}}",
+                         "{\"default\": {}, \"metric\": {}}",
+                         "{\"default\": {}, \"ignore\": [1]}",
+                         "[1]"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         p = tol_file(dir, bad[i]);
         bb_ctx_clear(&ctx);
@@ -166,7 +170,8 @@ static void compare_command_exit_status_covers_pass_regression_corruption_and_sc
     write_set(nd, 1.0, 0, 0, 0, 0, NULL);
     assert_int_equal(fx_write_text(nd, "dw4/corrupt.json", "{\"schema\": \"boltzbench.report/1\", "), 0);
     assert_int_equal(bb_cmd_compare(5, ok), 1);
-    assert_int_equal(fx_write_text(nd, "dw4/corrupt.json", "{\"schema\": \"boltzbench.report/2\", \"status\": \"ok\"}"), 0);
+    assert_int_equal(fx_write_text(nd, "dw4/corrupt.json", "{\"schema\": \"boltzbench.report/2\", \"status\": \"ok\"}"),
+                     0);
     assert_int_equal(bb_cmd_compare(5, ok), 1);
     char *usage[] = {"compare", bd, NULL};
     assert_int_equal(bb_cmd_compare(2, usage), 2);

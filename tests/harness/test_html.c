@@ -47,8 +47,8 @@ static void page_is_self_contained_with_tables_and_plots(void **state) {
     char *html = fx_slurp(page);
     assert_non_null(html);
     assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
-    assert_int_equal(fx_count(html, "<table class=\"bb-table\">"), 4); /* 2 tasks × 2 metrics */
-    assert_int_equal(fx_count(html, "<svg "), 2 * 4); /* per task: 2 anytime, energy, 2-D */
+    assert_int_equal(fx_count(html, "<table class=\"bb-table\">"), 4);     /* 2 tasks × 2 metrics */
+    assert_int_equal(fx_count(html, "<svg "), 2 * 4);                      /* per task: 2 anytime, energy, 2-D */
     assert_int_equal(fx_count(html, "class=\"best\""), 2 * 2 * 2 + 2 * 2); /* + overview at 1e5 */
     assert_null(strstr(html, "<script"));
     assert_null(strstr(html, "src="));
@@ -117,7 +117,7 @@ static void page_renders_in_headless_chromium(void **state) {
     fclose(fp);
     assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
     printf("screenshot: %ld bytes\n", size);
-    assert_true(size > 20000); /* a blank page compresses to a few kB */
+    assert_true(size > 20000);                            /* a blank page compresses to a few kB */
     const char *keep = getenv("BB_TEST_KEEP_SCREENSHOT"); /* for looking at it */
     if (keep && *keep) {
         char cmd[9000];

@@ -102,7 +102,8 @@ static void nan_energy_is_an_error_and_nan_input_names_the_configuration(void **
 }
 
 static int inf_energy(const bb_task *t, size_t n, const double *x, double *u, double *g, bb_ctx *ctx) {
-    (void)t; (void)ctx;
+    (void)t;
+    (void)ctx;
     for (size_t i = 0; i < n; i++) {
         u[i] = x[i] < 0 ? INFINITY : x[i];
         if (g) g[i] = 1.0;
@@ -127,7 +128,12 @@ static void infinite_energy_counts_as_rejected_with_zero_gradient(void **state) 
     bb_task_free(t);
 }
 
-typedef struct { int calls; double fr[8]; int64_t ev[8]; size_t n[8]; } ck_log;
+typedef struct {
+    int calls;
+    double fr[8];
+    int64_t ev[8];
+    size_t n[8];
+} ck_log;
 static int on_ck(void *user, double f, int64_t evals, const bb_samples *s, bb_ctx *ctx) {
     (void)ctx;
     ck_log *l = user;

@@ -34,8 +34,13 @@ static void dw4_mala_report_has_every_schema_field(void **state) {
     char out[512];
     path(out, sizeof out, "dw4.json");
     cJSON *params = cJSON_Parse("{\"n_chains\": 16}");
-    bb_run_config cfg = {.task_id = "dw4", .method = "mala", .method_params = params, .budget = 20000,
-                         .seed = 3, .n_samples = 200, .out_path = out};
+    bb_run_config cfg = {.task_id = "dw4",
+                         .method = "mala",
+                         .method_params = params,
+                         .budget = 20000,
+                         .seed = 3,
+                         .n_samples = 200,
+                         .out_path = out};
     bb_ctx c = {0};
     cJSON *rep = NULL;
     assert_int_equal(bb_run(&cfg, &rep, &c), BB_OK);
@@ -90,8 +95,13 @@ static void same_seed_gives_identical_reports_on_one_and_two_threads(void **stat
     /* the metrics' own thread-independence is tested in tests/metrics; here the cheap ones keep
      * three LJ-13 runs fast, and x_w2 (exact assignment) still exercises OpenMP */
     static const char *const metrics[] = {"energy_w2", "energy_histogram", "x_w2", "dist_tv"};
-    bb_run_config cfg = {.task_id = "lj13", .method = "pt", .budget = 30000, .seed = 5, .n_samples = 100,
-                         .metrics = metrics, .n_metrics = 4};
+    bb_run_config cfg = {.task_id = "lj13",
+                         .method = "pt",
+                         .budget = 30000,
+                         .seed = 5,
+                         .n_samples = 100,
+                         .metrics = metrics,
+                         .n_metrics = 4};
     bb_ctx c = {0};
     omp_set_num_threads(1);
     cfg.out_path = a;
@@ -108,7 +118,9 @@ static void same_seed_gives_identical_reports_on_one_and_two_threads(void **stat
     cJSON_Delete(ra);
     assert_string_equal(sa, sb);
     assert_true(strcmp(sa, sd) != 0);
-    free(sa); free(sb); free(sd);
+    free(sa);
+    free(sb);
+    free(sd);
 }
 
 static void nan_energy_marks_the_run_failed_and_keeps_the_report(void **state) {
@@ -116,8 +128,13 @@ static void nan_energy_marks_the_run_failed_and_keeps_the_report(void **state) {
     char out[512];
     path(out, sizeof out, "nan.json");
     cJSON *params = cJSON_Parse("{\"n_chains\": 8, \"step_size\": 2.0, \"burnin_fraction\": 0}");
-    bb_run_config cfg = {.task_type = &bb_test_nan, .method = "mala", .method_params = params,
-                         .budget = 100000, .seed = 1, .n_samples = 64, .out_path = out};
+    bb_run_config cfg = {.task_type = &bb_test_nan,
+                         .method = "mala",
+                         .method_params = params,
+                         .budget = 100000,
+                         .seed = 1,
+                         .n_samples = 64,
+                         .out_path = out};
     bb_ctx c = {0};
     assert_int_equal(bb_run(&cfg, NULL, &c), BB_ENAN);
     assert_non_null(strstr(c.msg, "NaN"));

@@ -94,8 +94,8 @@ static void aggregation_gives_means_intervals_best_marks_and_excludes_failed_run
     assert_true(fabs(c->st.mean - 0.8333333333333334) < 1e-14);
     assert_true(fabs(c->st.half - 0.9486457584348663) < 1e-5);
     assert_false(c->best);
-    assert_true(bb_agg_at(&a, 0, 0, 1, 0)->best);  /* pt 0.375 < 0.833 */
-    c = bb_agg_at(&a, 0, 0, 0, 1);                 /* mala, 1e5: 0.1875, failed run excluded */
+    assert_true(bb_agg_at(&a, 0, 0, 1, 0)->best); /* pt 0.375 < 0.833 */
+    c = bb_agg_at(&a, 0, 0, 0, 1);                /* mala, 1e5: 0.1875, failed run excluded */
     assert_int_equal(c->st.n, 3);
     assert_int_equal(c->n_failed, 1);
     assert_true(fabs(c->st.mean - 0.1875) < 1e-15);

@@ -79,8 +79,10 @@ int fx_write(const char *dir, const fx_run *fr) {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "schema", "boltzbench.report/1");
     cJSON_AddStringToObject(r, "status", fr->failed ? "failed" : "ok");
-    if (fr->failed) cJSON_AddStringToObject(r, "error", "synthetic failure");
-    else cJSON_AddNullToObject(r, "error");
+    if (fr->failed)
+        cJSON_AddStringToObject(r, "error", "synthetic failure");
+    else
+        cJSON_AddNullToObject(r, "error");
     cJSON *h = cJSON_AddObjectToObject(r, "harness");
     cJSON_AddStringToObject(h, "version", fr->harness_version ? fr->harness_version : "0.1.0");
     cJSON_AddStringToObject(h, "git_commit", "0123456789abcdef0123456789abcdef01234567");

@@ -13,16 +13,16 @@ typedef struct fx_metric {
 } fx_metric;
 
 typedef struct fx_run {
-    const char *task;     /* "dw4" */
+    const char *task; /* "dw4" */
     int task_version;
-    const char *method;   /* "mala" */
+    const char *method; /* "mala" */
     int64_t budget;
     uint64_t seed;
-    int failed;           /* status "failed" */
+    int failed;                  /* status "failed" */
     const char *harness_version; /* NULL = "0.1.0" */
     const fx_metric *metrics;    /* scalar metrics */
     size_t n_metrics;
-    int with_plots;       /* add anytime points, energy_histogram and a histogram2d entry */
+    int with_plots; /* add anytime points, energy_histogram and a histogram2d entry */
 } fx_run;
 
 /* Make a fresh temp directory (mkdtemp) under TMPDIR; returns a malloc'ed path. */

@@ -116,11 +116,12 @@ static void every_mutated_report_is_handled_or_refused_with_its_name(void **stat
             if (mut == MUT_REMOVE) {
                 cJSON_Delete(cJSON_DetachItemViaPointer(parent, node));
             } else {
-                cJSON *rep = mut == MUT_STRING ? cJSON_CreateString("x") :
-                             mut == MUT_NULL   ? cJSON_CreateNull() :
-                             mut == MUT_ARRAY  ? cJSON_CreateArray() :
-                             mut == MUT_OBJECT ? cJSON_CreateObject() :
-                             mut == MUT_HUGE   ? cJSON_CreateNumber(1e308) : cJSON_CreateNumber(-3.5);
+                cJSON *rep = mut == MUT_STRING   ? cJSON_CreateString("x")
+                             : mut == MUT_NULL   ? cJSON_CreateNull()
+                             : mut == MUT_ARRAY  ? cJSON_CreateArray()
+                             : mut == MUT_OBJECT ? cJSON_CreateObject()
+                             : mut == MUT_HUGE   ? cJSON_CreateNumber(1e308)
+                                                 : cJSON_CreateNumber(-3.5);
                 assert_true(cJSON_ReplaceItemViaPointer(parent, node, rep));
             }
             char *text = cJSON_Print(dup);

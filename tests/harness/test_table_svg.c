@@ -106,10 +106,11 @@ static void heat_maps_share_one_colour_scale_and_refuse_bad_grids(void **state) 
     bb_ctx ctx = {0};
     assert_int_equal(bb_svg_heatmaps(fp, "t", "x", "y", 3, 2, xe, ye, d, labels, 2, &ctx), BB_OK);
     fclose(fp);
-    assert_int_equal(fx_count(mem, "<rect"), 5 + 6 + 2); /* non-zero cells + 2 frames */
+    assert_int_equal(fx_count(mem, "<rect"), 5 + 6 + 2);          /* non-zero cells + 2 frames */
     assert_int_equal(fx_count(mem, "fill=\"rgb(8,48,107)\""), 1); /* only the maximum (0.3) */
     /* cell (i=2, j=0) = 0.3 spans x 60+2*220/3.. and y 156..266 (y bin 0 is the lower half) */
-    assert_non_null(strstr(mem, "<rect x=\"206.67\" y=\"156.00\" width=\"73.33\" height=\"110.00\" fill=\"rgb(8,48,107)\"/>"));
+    assert_non_null(
+        strstr(mem, "<rect x=\"206.67\" y=\"156.00\" width=\"73.33\" height=\"110.00\" fill=\"rgb(8,48,107)\"/>"));
     free(mem);
     const double bad[4] = {0, 2, 1, 3};
     fp = open_memstream(&mem, &len);
@@ -193,7 +194,8 @@ static void tica_layout_with_ranges_and_nested_rows_is_plotted_transposed(void *
     /* samples: only [x bin 0][y bin 1] (x 0..1, y 12..14) = the upper-left quarter of the
      * second panel (x from 60+260 = 320, y from the top 46), at the maximum colour; a
      * transposition would put it lower right (430, 156) */
-    assert_non_null(strstr(svg, "<rect x=\"320.00\" y=\"46.00\" width=\"110.00\" height=\"110.00\" fill=\"rgb(8,48,107)\"/>"));
+    assert_non_null(
+        strstr(svg, "<rect x=\"320.00\" y=\"46.00\" width=\"110.00\" height=\"110.00\" fill=\"rgb(8,48,107)\"/>"));
     assert_int_equal(fx_count(svg, "<rect"), 4 + 1 + 2);
     bb_plots_free(&ps);
     bb_agg_free(&a);

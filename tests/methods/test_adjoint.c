@@ -20,16 +20,23 @@
 #include "methods/method.h"
 #include "tests/testutil.h"
 
-#define SMALL_GAUSS "\"hidden\": 16, \"layers\": 2, \"n_steps\": 20, \"batch_size\": 64, " \
-                    "\"train_batch\": 32, \"inner_steps\": 5, \"sigma_max\": 3, \"lr\": 0.001"
-#define SMALL_DW4 "\"hidden\": 8, \"layers\": 2, \"n_steps\": 10, \"batch_size\": 16, \"t_dim\": 8, " \
-                  "\"train_batch\": 16, \"inner_steps\": 3, \"sigma_max\": 1.5, \"lr\": 0.001, \"out_scale\": 10"
+#define SMALL_GAUSS                                                                                                    \
+    "\"hidden\": 16, \"layers\": 2, \"n_steps\": 20, \"batch_size\": 64, "                                             \
+    "\"train_batch\": 32, \"inner_steps\": 5, \"sigma_max\": 3, \"lr\": 0.001"
+#define SMALL_DW4                                                                                                      \
+    "\"hidden\": 8, \"layers\": 2, \"n_steps\": 10, \"batch_size\": 16, \"t_dim\": 8, "                                \
+    "\"train_batch\": 16, \"inner_steps\": 3, \"sigma_max\": 1.5, \"lr\": 0.001, \"out_scale\": 10"
 
-typedef struct { bb_task *t; bb_oracle *o; bb_samples s; cJSON *info; bb_ctx c; } fixture;
+typedef struct {
+    bb_task *t;
+    bb_oracle *o;
+    bb_samples s;
+    cJSON *info;
+    bb_ctx c;
+} fixture;
 
-static int run(fixture *f, const bb_task_type *tt, const char *task_id, const char *params_json,
-               int64_t budget, size_t n, uint64_t seed, const char *state, int resume)
-{
+static int run(fixture *f, const bb_task_type *tt, const char *task_id, const char *params_json, int64_t budget,
+               size_t n, uint64_t seed, const char *state, int resume) {
     memset(f, 0, sizeof *f);
     if (tt)
         assert_int_equal(bb_task_create_from_type(tt, NULL, &f->t, &f->c), BB_OK);
@@ -44,30 +51,32 @@ static int run(fixture *f, const bb_task_type *tt, const char *task_id, const ch
     assert_int_equal(bb_params_resolve(m->params, "adjoint_sampling", NULL, user, &p, &f->c), BB_OK);
     cJSON_Delete(user);
     f->info = cJSON_CreateObject();
-    bb_run_env env = {.oracle = f->o, .seed = seed, .n_samples = n, .info = f->info, .ctx = &f->c,
-                      .state_path = state, .resume = resume};
+    bb_run_env env = {.oracle = f->o,
+                      .seed = seed,
+                      .n_samples = n,
+                      .info = f->info,
+                      .ctx = &f->c,
+                      .state_path = state,
+                      .resume = resume};
     int rc = m->run(&env, &p, &f->s);
     bb_params_free(&p);
     return rc;
 }
 
-static void done(fixture *f)
-{
+static void done(fixture *f) {
     bb_samples_free(&f->s);
     cJSON_Delete(f->info);
     bb_oracle_free(f->o);
     bb_task_free(f->t);
 }
 
-static double info_num(const fixture *f, const char *k)
-{
+static double info_num(const fixture *f, const char *k) {
     cJSON *v = cJSON_GetObjectItem(f->info, k);
     assert_true(cJSON_IsNumber(v));
     return v->valuedouble;
 }
 
-static void method_is_registered_with_defaults_for_every_quick_task(void **state)
-{
+static void method_is_registered_with_defaults_for_every_quick_task(void **state) {
     (void)state;
     const bb_method *m = bb_method_find("adjoint_sampling");
     assert_non_null(m);
@@ -88,8 +97,7 @@ static void method_is_registered_with_defaults_for_every_quick_task(void **state
 }
 
 /* budget 1000 with batches of 64: 15 full batches and one of 40; with max_outer = 3 only 192. */
-static void budget_is_spent_in_batches_and_never_exceeded(void **state)
-{
+static void budget_is_spent_in_batches_and_never_exceeded(void **state) {
     (void)state;
     fixture f;
     assert_int_equal(run(&f, &bb_test_gauss, NULL, "{" SMALL_GAUSS "}", 1000, 100, 3, NULL, 0), BB_OK);
@@ -103,8 +111,7 @@ static void budget_is_spent_in_batches_and_never_exceeded(void **state)
     assert_true(cJSON_GetArrayItem(curve, 15)->valuedouble == 1000.0);
     assert_int_equal(f.s.n, 100);
     assert_null(f.s.logw);
-    for (size_t i = 0; i < 300; i++)
-        assert_true(isfinite(f.s.x[i]));
+    for (size_t i = 0; i < 300; i++) assert_true(isfinite(f.s.x[i]));
     done(&f);
     assert_int_equal(run(&f, &bb_test_gauss, NULL, "{" SMALL_GAUSS ", \"max_outer\": 3}", 1000, 10, 3, NULL, 0), BB_OK);
     assert_int_equal(bb_oracle_used(f.o), 192);
@@ -116,8 +123,7 @@ static void budget_is_spent_in_batches_and_never_exceeded(void **state)
     done(&f);
 }
 
-static void same_seed_gives_identical_samples_on_1_and_2_threads(void **state)
-{
+static void same_seed_gives_identical_samples_on_1_and_2_threads(void **state) {
     (void)state;
     fixture a, b;
     /* run threads and network threads both 1, then both 2 */
@@ -134,8 +140,7 @@ static void same_seed_gives_identical_samples_on_1_and_2_threads(void **state)
     for (size_t i = 0; i < a.s.n; i++)
         for (int d = 0; d < 2; d++) {
             double m = 0;
-            for (int p = 0; p < 4; p++)
-                m += a.s.x[i * 8 + p * 2 + d];
+            for (int p = 0; p < 4; p++) m += a.s.x[i * 8 + p * 2 + d];
             assert_true(fabs(m) < 1e-9);
         }
     done(&a);
@@ -144,15 +149,15 @@ static void same_seed_gives_identical_samples_on_1_and_2_threads(void **state)
 
 /* Stop after 2 of 6 outer iterations (state saved), resume, and compare with a run that
  * was never interrupted: samples and the training curve's losses are bit-identical. */
-static void resumed_run_matches_uninterrupted_bitwise(void **state)
-{
+static void resumed_run_matches_uninterrupted_bitwise(void **state) {
     (void)state;
     char path[256];
     snprintf(path, sizeof path, "%s/test_adjoint_%d.state", P_tmpdir, (int)getpid());
     unlink(path);
     fixture a, b, c;
-    assert_int_equal(run(&a, NULL, "dw4", "{" SMALL_DW4 ", \"stop_after_outer\": 2, \"checkpoint_minutes\": 1e6}",
-                         96, 30, 9, path, 0), BB_OK);
+    assert_int_equal(run(&a, NULL, "dw4", "{" SMALL_DW4 ", \"stop_after_outer\": 2, \"checkpoint_minutes\": 1e6}", 96,
+                         30, 9, path, 0),
+                     BB_OK);
     assert_int_equal(bb_oracle_used(a.o), 32);
     assert_string_equal(cJSON_GetObjectItem(a.info, "stopped_by")->valuestring, "stop_after_outer");
     assert_int_equal(access(path, R_OK), 0);
@@ -183,12 +188,24 @@ static void resumed_run_matches_uninterrupted_bitwise(void **state)
 
 /* as_make_row: target = −clip(∇u − x1/h²(1)) per particle, COM removed. Two particles in
  * 2-D, σmax 2 (h²(1) = 4(1 − 1e-6/4)), max_score_norm 3. */
-static void adjoint_target_is_clipped_per_particle_and_centred(void **state)
-{
+static void adjoint_target_is_clipped_per_particle_and_centred(void **state) {
     (void)state;
-    as_config cfg = {.use_egnn = 1, .hidden = 4, .layers = 1, .t_dim = 4, .sigma_min = 1e-3, .sigma_max = 2,
-                     .n_steps = 2, .batch = 2, .buffer = 4, .inner_steps = 1, .train_batch = 2, .lr = 1e-3,
-                     .max_grad_norm = 0, .max_score_norm = 3, .out_scale = 1, .sp = {2, 2, 1}};
+    as_config cfg = {.use_egnn = 1,
+                     .hidden = 4,
+                     .layers = 1,
+                     .t_dim = 4,
+                     .sigma_min = 1e-3,
+                     .sigma_max = 2,
+                     .n_steps = 2,
+                     .batch = 2,
+                     .buffer = 4,
+                     .inner_steps = 1,
+                     .train_batch = 2,
+                     .lr = 1e-3,
+                     .max_grad_norm = 0,
+                     .max_score_norm = 3,
+                     .out_scale = 1,
+                     .sp = {2, 2, 1}};
     as_model m;
     bb_ctx c = {0};
     assert_int_equal(as_model_init(&m, &cfg, 1, &c), BB_OK);
@@ -204,8 +221,7 @@ static void adjoint_target_is_clipped_per_particle_and_centred(void **state)
     double m0 = 0.5 * (a0 + b0), m1 = 0.5 * (a1 + b1);
     double want[4] = {-(a0 - m0), -(a1 - m1), -(b0 - m0), -(b1 - m1)};
     assert_memory_equal(row, x1, sizeof x1);
-    for (int k = 0; k < 4; k++)
-        assert_true(fabs(row[4 + k] - want[k]) < 1e-14);
+    for (int k = 0; k < 4; k++) assert_true(fabs(row[4 + k] - want[k]) < 1e-14);
     as_model_free(&m);
     as_model_free(&m);
     as_model_free(NULL);
@@ -213,12 +229,24 @@ static void adjoint_target_is_clipped_per_particle_and_centred(void **state)
 
 /* With a non-zero control (random output layer), exp(lw) has mean 1 (E_u[dP^base/dP^u])
  * within 5 standard errors, and the weighted E|X_1|² recovers the base value 3 h²(1). */
-static void girsanov_weights_undo_the_control(void **state)
-{
+static void girsanov_weights_undo_the_control(void **state) {
     (void)state;
-    as_config cfg = {.use_egnn = 0, .hidden = 16, .layers = 2, .t_dim = 8, .sigma_min = 1e-3, .sigma_max = 1.0,
-                     .n_steps = 25, .batch = 500, .buffer = 4, .inner_steps = 1, .train_batch = 4, .lr = 1e-3,
-                     .max_grad_norm = 0, .max_score_norm = 50, .out_scale = 1, .sp = {1, 3, 0}};
+    as_config cfg = {.use_egnn = 0,
+                     .hidden = 16,
+                     .layers = 2,
+                     .t_dim = 8,
+                     .sigma_min = 1e-3,
+                     .sigma_max = 1.0,
+                     .n_steps = 25,
+                     .batch = 500,
+                     .buffer = 4,
+                     .inner_steps = 1,
+                     .train_batch = 4,
+                     .lr = 1e-3,
+                     .max_grad_norm = 0,
+                     .max_score_norm = 50,
+                     .out_scale = 1,
+                     .sp = {1, 3, 0}};
     as_model m;
     bb_ctx c = {0};
     assert_int_equal(as_model_init(&m, &cfg, 2, &c), BB_OK);
@@ -226,8 +254,7 @@ static void girsanov_weights_undo_the_control(void **state)
     double w[16 * 3], b[3] = {0.4, -0.3, 0.2};
     bb_rng r;
     bb_rng_init(&r, 1, 1);
-    for (int k = 0; k < 48; k++)
-        w[k] = 0.3 * bb_rng_normal(&r);
+    for (int k = 0; k < 48; k++) w[k] = 0.3 * bb_rng_normal(&r);
     bb_nn_params_set(&m.ps, lo->w, w);
     bb_nn_params_set(&m.ps, lo->b, b);
     const size_t n = 8000;
@@ -257,12 +284,24 @@ static void girsanov_weights_undo_the_control(void **state)
 
 /* A huge output (bias 1e6 along x) is projected to norm max_score_norm = 2.385, so the
  * drift is exactly 2.385 g(t_k)² along x and E[X_1,x] = 2.385 Σ_k g(t_k)² Δt (5 SE). */
-static void simulated_control_is_bounded_by_the_target_clip(void **state)
-{
+static void simulated_control_is_bounded_by_the_target_clip(void **state) {
     (void)state;
-    as_config cfg = {.use_egnn = 0, .hidden = 8, .layers = 1, .t_dim = 4, .sigma_min = 1e-3, .sigma_max = 1.0,
-                     .n_steps = 10, .batch = 200, .buffer = 4, .inner_steps = 1, .train_batch = 4, .lr = 1e-3,
-                     .max_grad_norm = 0, .max_score_norm = 2.385, .out_scale = 1, .sp = {1, 3, 0}};
+    as_config cfg = {.use_egnn = 0,
+                     .hidden = 8,
+                     .layers = 1,
+                     .t_dim = 4,
+                     .sigma_min = 1e-3,
+                     .sigma_max = 1.0,
+                     .n_steps = 10,
+                     .batch = 200,
+                     .buffer = 4,
+                     .inner_steps = 1,
+                     .train_batch = 4,
+                     .lr = 1e-3,
+                     .max_grad_norm = 0,
+                     .max_score_norm = 2.385,
+                     .out_scale = 1,
+                     .sp = {1, 3, 0}};
     as_model m;
     bb_ctx c = {0};
     assert_int_equal(as_model_init(&m, &cfg, 2, &c), BB_OK);
@@ -279,8 +318,7 @@ static void simulated_control_is_bounded_by_the_target_clip(void **state)
         double g = bb_sde_g(&m.sch, k / 10.0);
         want += 2.385 * g * g * 0.1;
     }
-    for (size_t i = 0; i < n; i++)
-        mean += x[3 * i] / n;
+    for (size_t i = 0; i < n; i++) mean += x[3 * i] / n;
     double se = sqrt(bb_sde_h2(&m.sch, 1.0) / n);
     print_message("E[X1,x] %.4f, want %.4f (se %.4f)\n", mean, want, se);
     assert_true(fabs(mean - want) < 5 * se);
@@ -290,19 +328,18 @@ static void simulated_control_is_bounded_by_the_target_clip(void **state)
 
 /* test-gauss3 (u = ½ Σ x²/s², Z = (2π)^{3/2} Π s): log Z from the returned log-weights
  * within 5 delta-method standard errors; the budget covers training plus the n energies. */
-static void importance_weights_estimate_log_z_of_a_gaussian(void **state)
-{
+static void importance_weights_estimate_log_z_of_a_gaussian(void **state) {
     (void)state;
     fixture f;
     const size_t n = 4000;
-    assert_int_equal(run(&f, &bb_test_gauss, NULL, "{" SMALL_GAUSS ", \"importance_weights\": true}", 4000 + 640,
-                         n, 4, NULL, 0), BB_OK);
+    assert_int_equal(
+        run(&f, &bb_test_gauss, NULL, "{" SMALL_GAUSS ", \"importance_weights\": true}", 4000 + 640, n, 4, NULL, 0),
+        BB_OK);
     assert_int_equal(bb_oracle_used(f.o), 4640);
     assert_int_equal((int)info_num(&f, "evaluations_training"), 640);
     assert_non_null(f.s.logw);
     double mx = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        mx = fmax(mx, f.s.logw[i]);
+    for (size_t i = 0; i < n; i++) mx = fmax(mx, f.s.logw[i]);
     double s1 = 0, s2 = 0;
     for (size_t i = 0; i < n; i++) {
         double w = exp(f.s.logw[i] - mx);
@@ -311,8 +348,7 @@ static void importance_weights_estimate_log_z_of_a_gaussian(void **state)
     }
     double lz = mx + log(s1 / n), rel_se = sqrt((s2 / n) / ((s1 / n) * (s1 / n)) - 1.0) / sqrt((double)n);
     double exact = 1.5 * log(2 * M_PI);
-    for (int d = 0; d < 3; d++)
-        exact += log(bb_test_gauss_s[d]);
+    for (int d = 0; d < 3; d++) exact += log(bb_test_gauss_s[d]);
     print_message("log Z %.4f (exact %.4f, se %.4f), ess_fraction %.3f\n", lz, exact, rel_se,
                   info_num(&f, "ess_fraction"));
     assert_true(fabs(lz - info_num(&f, "log_z")) < 1e-9);
@@ -326,8 +362,7 @@ static void importance_weights_estimate_log_z_of_a_gaussian(void **state)
     done(&f);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(method_is_registered_with_defaults_for_every_quick_task),
         cmocka_unit_test(budget_is_spent_in_batches_and_never_exceeded),

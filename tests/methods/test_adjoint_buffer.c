@@ -12,15 +12,12 @@
 
 #include "methods/common/replay.h"
 
-static void fill(double *rows, size_t n, size_t w, double base)
-{
+static void fill(double *rows, size_t n, size_t w, double base) {
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < w; k++)
-            rows[i * w + k] = base + i + 0.125 * k;
+        for (size_t k = 0; k < w; k++) rows[i * w + k] = base + i + 0.125 * k;
 }
 
-static void buffer_keeps_the_newest_rows_in_age_order(void **state)
-{
+static void buffer_keeps_the_newest_rows_in_age_order(void **state) {
     (void)state;
     bb_replay rb;
     bb_ctx c = {0};
@@ -39,8 +36,7 @@ static void buffer_keeps_the_newest_rows_in_age_order(void **state)
         assert_true(bb_replay_row(&rb, i)[0] == want[i] && bb_replay_row(&rb, i)[1] == want[i] + 0.125);
     fill(rows, 8, 3, 30.0); /* more than the capacity at once: only the last 5 survive */
     bb_replay_push(&rb, 8, rows);
-    for (size_t i = 0; i < 5; i++)
-        assert_true(bb_replay_row(&rb, i)[0] == 33.0 + i);
+    for (size_t i = 0; i < 5; i++) assert_true(bb_replay_row(&rb, i)[0] == 33.0 + i);
     bb_replay_free(&rb);
     bb_replay_free(&rb); /* idempotent */
     bb_replay_free(NULL);
@@ -49,8 +45,7 @@ static void buffer_keeps_the_newest_rows_in_age_order(void **state)
 }
 
 /* 40000 draws from 8 rows: each count within 5 sigma of the binomial mean 5000. */
-static void draws_are_uniform_and_report_their_rows(void **state)
-{
+static void draws_are_uniform_and_report_their_rows(void **state) {
     (void)state;
     bb_replay rb;
     bb_ctx c = {0};
@@ -77,8 +72,7 @@ static void draws_are_uniform_and_report_their_rows(void **state)
     bb_replay_free(&rb);
 }
 
-static void dump_and_restore_are_bit_exact_and_checked(void **state)
-{
+static void dump_and_restore_are_bit_exact_and_checked(void **state) {
     (void)state;
     bb_replay a, b, wrong;
     bb_ctx c = {0};
@@ -128,8 +122,7 @@ static void dump_and_restore_are_bit_exact_and_checked(void **state)
     bb_replay_free(&wrong);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buffer_keeps_the_newest_rows_in_age_order),
         cmocka_unit_test(draws_are_uniform_and_report_their_rows),

@@ -28,16 +28,17 @@
 #include "methods/method.h"
 
 #define N_SAMPLES 2000
-#define BUDGET 100000
+#define BUDGET    100000
 
 const double *bb_gmm40_means(void); /* tasks/gmm.c */
 
 static int g_lj13 = 0;
 
-typedef struct scores { double e_w2, d_w2, cover; } scores;
+typedef struct scores {
+    double e_w2, d_w2, cover;
+} scores;
 
-static double metric(const char *name, const bb_eval_input *in)
-{
+static double metric(const char *name, const bb_eval_input *in) {
     const bb_metric *m = bb_metric_find(name);
     assert_non_null(m);
     cJSON *out = cJSON_CreateObject();
@@ -46,8 +47,7 @@ static double metric(const char *name, const bb_eval_input *in)
     if (m->compute(in, out, &c) == BB_OK) {
         cJSON *e = cJSON_GetObjectItem(out, name);
         cJSON *val = e ? cJSON_GetObjectItem(e, "value") : NULL;
-        if (cJSON_IsNumber(val))
-            v = val->valuedouble;
+        if (cJSON_IsNumber(val)) v = val->valuedouble;
     } else {
         print_message("%s: %s\n", name, c.msg);
     }
@@ -56,8 +56,7 @@ static double metric(const char *name, const bb_eval_input *in)
 }
 
 /* Fraction of the 40 GMM means with a sample within 2 std (2 x 1.3133). */
-static double gmm_cover(const bb_samples *s)
-{
+static double gmm_cover(const bb_samples *s) {
     const double *mu = bb_gmm40_means();
     int hit = 0;
     for (int k = 0; k < 40; k++)
@@ -71,13 +70,17 @@ static double gmm_cover(const bb_samples *s)
     return hit / 40.0;
 }
 
-static scores score(const bb_task *t, const bb_samples *s, const bb_reference *ref, const double *uref)
-{
+static scores score(const bb_task *t, const bb_samples *s, const bb_reference *ref, const double *uref) {
     bb_ctx c = {0};
     double *u = malloc(s->n * sizeof(double));
     assert_int_equal(bb_task_energy_parallel(t, s->n, s->x, u, NULL, &c), BB_OK);
-    bb_eval_input in = {.task = t, .samples = s, .u_samples = u, .reference = &ref->samples,
-                        .u_reference = uref, .seed = 1, .with_ci = 0};
+    bb_eval_input in = {.task = t,
+                        .samples = s,
+                        .u_samples = u,
+                        .reference = &ref->samples,
+                        .u_reference = uref,
+                        .seed = 1,
+                        .with_ci = 0};
     scores r = {metric("energy_w2", &in), NAN, NAN};
     if (t->n_particles > 1)
         r.d_w2 = metric("dist_w2", &in);
@@ -87,8 +90,7 @@ static scores score(const bb_task *t, const bb_samples *s, const bb_reference *r
     return r;
 }
 
-static int run_method(const char *method, bb_task *t, uint64_t seed, bb_samples *out, double *secs)
-{
+static int run_method(const char *method, bb_task *t, uint64_t seed, bb_samples *out, double *secs) {
     bb_ctx c = {0};
     bb_oracle *o = NULL;
     assert_int_equal(bb_oracle_create(t, BUDGET, &o, &c), BB_OK);
@@ -104,18 +106,16 @@ static int run_method(const char *method, bb_task *t, uint64_t seed, bb_samples 
     int rc = m->run(&env, &p, out);
     clock_gettime(CLOCK_MONOTONIC, &b);
     *secs = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
-    if (rc)
-        print_message("%s: %s\n", method, c.msg);
-    print_message("%s on %s: %lld evaluations of %d, %.1f s\n", method, t->id, (long long)bb_oracle_used(o),
-                  BUDGET, *secs);
+    if (rc) print_message("%s: %s\n", method, c.msg);
+    print_message("%s on %s: %lld evaluations of %d, %.1f s\n", method, t->id, (long long)bb_oracle_used(o), BUDGET,
+                  *secs);
     bb_params_free(&p);
     bb_oracle_free(o);
     return rc;
 }
 
 /* The untrained controller: same configuration and seed, final-sample stream. */
-static void untrained(bb_task *t, uint64_t seed, bb_samples *out)
-{
+static void untrained(bb_task *t, uint64_t seed, bb_samples *out) {
     bb_ctx c = {0};
     const bb_method *m = bb_method_find("adjoint_sampling");
     cJSON *td = cJSON_Parse(bb_method_task_defaults(m, t->type->name));
@@ -134,8 +134,7 @@ static void untrained(bb_task *t, uint64_t seed, bb_samples *out)
     bb_params_free(&p);
 }
 
-static void learns_on(const char *task_id)
-{
+static void learns_on(const char *task_id) {
     bb_ctx c = {0};
     bb_task *t = NULL;
     assert_int_equal(bb_task_create(task_id, NULL, &t, &c), BB_OK);
@@ -155,12 +154,14 @@ static void learns_on(const char *task_id)
     assert_int_equal(run_method("adjoint_sampling", t, 0, &s1, &secs), BB_OK);
     assert_int_equal(run_method("pt", t, 0, &spt, &secs_pt), BB_OK);
     scores a = score(t, &s0, &ref, uref), b = score(t, &s1, &ref, uref), p = score(t, &spt, &ref, uref);
-    print_message("%-6s %-22s energy_w2 %9.4f  dist_w2 %8.4f  mode_cover %.3f\n", task_id, "untrained AS", a.e_w2, a.d_w2, a.cover);
-    print_message("%-6s %-22s energy_w2 %9.4f  dist_w2 %8.4f  mode_cover %.3f  (%.1f s)\n", task_id, "trained AS", b.e_w2, b.d_w2, b.cover, secs);
-    print_message("%-6s %-22s energy_w2 %9.4f  dist_w2 %8.4f  mode_cover %.3f  (%.1f s)\n", task_id, "pt (same budget)", p.e_w2, p.d_w2, p.cover, secs_pt);
+    print_message("%-6s %-22s energy_w2 %9.4f  dist_w2 %8.4f  mode_cover %.3f\n", task_id, "untrained AS", a.e_w2,
+                  a.d_w2, a.cover);
+    print_message("%-6s %-22s energy_w2 %9.4f  dist_w2 %8.4f  mode_cover %.3f  (%.1f s)\n", task_id, "trained AS",
+                  b.e_w2, b.d_w2, b.cover, secs);
+    print_message("%-6s %-22s energy_w2 %9.4f  dist_w2 %8.4f  mode_cover %.3f  (%.1f s)\n", task_id, "pt (same budget)",
+                  p.e_w2, p.d_w2, p.cover, secs_pt);
     assert_true(b.e_w2 < 0.5 * a.e_w2);
-    if (t->n_particles > 1)
-        assert_true(b.d_w2 < a.d_w2);
+    if (t->n_particles > 1) assert_true(b.d_w2 < a.d_w2);
     bb_samples_free(&s0);
     bb_samples_free(&s1);
     bb_samples_free(&spt);
@@ -169,10 +170,15 @@ static void learns_on(const char *task_id)
     bb_task_free(t);
 }
 
-static void trained_sampler_beats_untrained_on_gmm40(void **state) { (void)state; learns_on("gmm40"); }
-static void trained_sampler_beats_untrained_on_dw4(void **state) { (void)state; learns_on("dw4"); }
-static void trained_sampler_beats_untrained_on_lj13(void **state)
-{
+static void trained_sampler_beats_untrained_on_gmm40(void **state) {
+    (void)state;
+    learns_on("gmm40");
+}
+static void trained_sampler_beats_untrained_on_dw4(void **state) {
+    (void)state;
+    learns_on("dw4");
+}
+static void trained_sampler_beats_untrained_on_lj13(void **state) {
     (void)state;
     if (!g_lj13) {
         print_message("SKIP lj13: pass the argument lj13 (several minutes on 2 cores)\n");
@@ -181,11 +187,9 @@ static void trained_sampler_beats_untrained_on_lj13(void **state)
     learns_on("lj13");
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "lj13") == 0)
-            g_lj13 = 1;
+        if (strcmp(argv[i], "lj13") == 0) g_lj13 = 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trained_sampler_beats_untrained_on_gmm40),
         cmocka_unit_test(trained_sampler_beats_untrained_on_dw4),

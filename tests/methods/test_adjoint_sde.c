@@ -13,8 +13,7 @@
 #include "methods/sde/sde.h"
 
 /* Composite Simpson on [0, t] with 2000 panels of g². */
-static double simpson_g2(const bb_sde_schedule *s, double t)
-{
+static double simpson_g2(const bb_sde_schedule *s, double t) {
     const int n = 2000;
     double h = t / n, acc = 0.0;
     for (int i = 0; i <= n; i++) {
@@ -24,8 +23,7 @@ static double simpson_g2(const bb_sde_schedule *s, double t)
     return acc * h / 3.0;
 }
 
-static void h2_is_the_integral_of_g_squared(void **state)
-{
+static void h2_is_the_integral_of_g_squared(void **state) {
     (void)state;
     bb_sde_schedule s;
     bb_ctx c = {0};
@@ -47,8 +45,7 @@ static void h2_is_the_integral_of_g_squared(void **state)
     assert_true(bb_sde_g(&s, 0.7) == 2.385);
 }
 
-static void schedules_reject_bad_sigmas_and_names_resolve(void **state)
-{
+static void schedules_reject_bad_sigmas_and_names_resolve(void **state) {
     (void)state;
     bb_sde_schedule s;
     bb_ctx c = {0};
@@ -65,8 +62,7 @@ static void schedules_reject_bad_sigmas_and_names_resolve(void **state)
 
 /* Bridge at t = 0.37 from X_0 = 0 to X_1 = (2.385, −1.1): mean κ x1, variance h²(t)(1−κ);
  * 20000 rows, tolerance 5 standard errors. t = 1 gives x1, t = 0 gives x0. */
-static void bridge_has_the_gaussian_bridge_moments(void **state)
-{
+static void bridge_has_the_gaussian_bridge_moments(void **state) {
     (void)state;
     bb_sde_schedule s;
     bb_sde_schedule_geometric(&s, 1e-3, 2.0, NULL);
@@ -85,15 +81,12 @@ static void bridge_has_the_gaussian_bridge_moments(void **state)
     double k = bb_sde_h2(&s, 0.37) / bb_sde_h2(&s, 1.0), v = bb_sde_h2(&s, 0.37) * (1 - k);
     for (int d = 0; d < 2; d++) {
         double m = 0, q = 0;
-        for (size_t i = 0; i < n; i++)
-            m += xt[2 * i + d];
+        for (size_t i = 0; i < n; i++) m += xt[2 * i + d];
         m /= n;
-        for (size_t i = 0; i < n; i++)
-            q += (xt[2 * i + d] - m) * (xt[2 * i + d] - m);
+        for (size_t i = 0; i < n; i++) q += (xt[2 * i + d] - m) * (xt[2 * i + d] - m);
         q /= n - 1;
         double want = k * x1[d];
-        print_message("dim %d: mean %.5f (want %.5f, se %.5f) var %.5f (want %.5f)\n", d, m, want,
-                      sqrt(v / n), q, v);
+        print_message("dim %d: mean %.5f (want %.5f, se %.5f) var %.5f (want %.5f)\n", d, m, want, sqrt(v / n), q, v);
         assert_true(fabs(m - want) < 5 * sqrt(v / n));
         assert_true(fabs(q - v) < 5 * v * sqrt(2.0 / n));
     }
@@ -109,8 +102,7 @@ static void bridge_has_the_gaussian_bridge_moments(void **state)
 
 /* 10 Euler–Maruyama steps of the drift-free base from 0: Var X_1 = h²(1) and
  * E[X_t X_1] = h²(t) (so the bridge used in training matches the simulated process). */
-static void base_process_has_exact_marginal_and_covariance(void **state)
-{
+static void base_process_has_exact_marginal_and_covariance(void **state) {
     (void)state;
     bb_sde_schedule s;
     bb_sde_schedule_geometric(&s, 1e-3, 1.5, NULL);
@@ -122,8 +114,7 @@ static void base_process_has_exact_marginal_and_covariance(void **state)
     bb_rng_init(&r, 11, 2);
     for (int k = 0; k < K; k++) {
         bb_sde_em_step(&s, &sp, n, k / (double)K, 1.0 / K, NULL, &r, x, NULL);
-        if (k + 1 == k3)
-            memcpy(x3, x, n * sizeof(double));
+        if (k + 1 == k3) memcpy(x3, x, n * sizeof(double));
     }
     double v1 = 0, c31 = 0;
     for (size_t i = 0; i < n; i++) {
@@ -142,8 +133,7 @@ static void base_process_has_exact_marginal_and_covariance(void **state)
 }
 
 /* COM-free noise: every row sums to zero per dimension; per-coordinate variance (P−1)/P. */
-static void com_free_noise_is_centred_with_projected_variance(void **state)
-{
+static void com_free_noise_is_centred_with_projected_variance(void **state) {
     (void)state;
     bb_sde_space sp = {.P = 4, .D = 2, .com_free = 1};
     assert_int_equal(bb_sde_space_dim(&sp), 6);
@@ -159,8 +149,7 @@ static void com_free_noise_is_centred_with_projected_variance(void **state)
     for (size_t i = 0; i < n; i++) {
         for (int d = 0; d < 2; d++) {
             double m = 0;
-            for (int p = 0; p < 4; p++)
-                m += z[i * 8 + p * 2 + d];
+            for (int p = 0; p < 4; p++) m += z[i * 8 + p * 2 + d];
             assert_true(fabs(m) < 1e-12);
         }
         q += z[i * 8] * z[i * 8];
@@ -173,8 +162,7 @@ static void com_free_noise_is_centred_with_projected_variance(void **state)
 
 /* One step with drift b moves x by exactly b dt + σ_k z with the z it reports, and in the
  * COM-free space the reported z and the new x are centred. */
-static void em_step_moves_by_drift_plus_reported_noise(void **state)
-{
+static void em_step_moves_by_drift_plus_reported_noise(void **state) {
     (void)state;
     bb_sde_schedule s;
     bb_sde_schedule_geometric(&s, 1e-3, 2.0, NULL);
@@ -182,8 +170,7 @@ static void em_step_moves_by_drift_plus_reported_noise(void **state)
     double x[12] = {0.1, -0.2, 0.3, 0.05, -0.4, 0.15, 1.0, 2.0, -1.5, 0.5, 0.5, -2.5};
     double x_old[12], b[12], z[12];
     /* centre the start, drift centred */
-    for (int i = 0; i < 12; i++)
-        b[i] = 0.7 * (i % 3) - 0.3 * (i % 2);
+    for (int i = 0; i < 12; i++) b[i] = 0.7 * (i % 3) - 0.3 * (i % 2);
     for (int r = 0; r < 2; r++)
         for (int d = 0; d < 2; d++) {
             double m = 0, mb = 0;
@@ -202,8 +189,7 @@ static void em_step_moves_by_drift_plus_reported_noise(void **state)
     const double t = 0.41, dt = 0.02, sk = bb_sde_step_std(&s, t, dt);
     bb_sde_em_step(&s, &sp, 2, t, dt, b, &r, x, z);
     double maxerr = 0;
-    for (int i = 0; i < 12; i++)
-        maxerr = fmax(maxerr, fabs(x[i] - x_old[i] - b[i] * dt - sk * z[i]));
+    for (int i = 0; i < 12; i++) maxerr = fmax(maxerr, fabs(x[i] - x_old[i] - b[i] * dt - sk * z[i]));
     print_message("max |dx - b dt - sigma z| = %.3g\n", maxerr);
     assert_true(maxerr < 1e-14);
     for (int rr = 0; rr < 2; rr++)
@@ -217,8 +203,7 @@ static void em_step_moves_by_drift_plus_reported_noise(void **state)
         }
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(h2_is_the_integral_of_g_squared),
         cmocka_unit_test(schedules_reject_bad_sigmas_and_names_resolve),

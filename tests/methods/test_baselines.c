@@ -18,8 +18,8 @@
 
 static int slow_mode;
 
-static void sample(const char *task, const char *method, const char *params, int64_t budget, size_t n,
-                   bb_samples *out, bb_task **t_out) {
+static void sample(const char *task, const char *method, const char *params, int64_t budget, size_t n, bb_samples *out,
+                   bb_task **t_out) {
     bb_ctx c = {0};
     bb_task *t;
     assert_int_equal(bb_task_create(task, NULL, &t, &c), BB_OK);
@@ -60,7 +60,11 @@ static int modes_found(const bb_task *t, const bb_samples *s) {
         int close = 0;
         for (int k = 0; k < nm; k++)
             if (hypot(ex[2 * i] - mean[k][0], ex[2 * i + 1] - mean[k][1]) < 6.0) close = 1;
-        if (!close) { mean[nm][0] = ex[2 * i]; mean[nm][1] = ex[2 * i + 1]; nm++; }
+        if (!close) {
+            mean[nm][0] = ex[2 * i];
+            mean[nm][1] = ex[2 * i + 1];
+            nm++;
+        }
     }
     free(ex);
     assert_int_equal(nm, M);
@@ -70,7 +74,10 @@ static int modes_found(const bb_task *t, const bb_samples *s) {
         double bd = 1e300;
         for (int k = 0; k < nm; k++) {
             double d = hypot(s->x[2 * i] - mean[k][0], s->x[2 * i + 1] - mean[k][1]);
-            if (d < bd) { bd = d; best = k; }
+            if (d < bd) {
+                bd = d;
+                best = k;
+            }
         }
         if (best >= 0 && bd < 6.0) covered[best] = 1;
     }
@@ -89,8 +96,10 @@ static void pt_finds_more_gmm40_modes_than_mala_under_the_same_budget(void **sta
     int fa = modes_found(ta, &a), fb = modes_found(tb, &b);
     print_message("GMM-40 modes found with 2e5 evaluations: mala %d, pt %d\n", fa, fb);
     assert_true(fb > fa);
-    bb_samples_free(&a); bb_samples_free(&b);
-    bb_task_free(ta); bb_task_free(tb);
+    bb_samples_free(&a);
+    bb_samples_free(&b);
+    bb_task_free(ta);
+    bb_task_free(tb);
 }
 
 static double mean_energy(const bb_task *t, const bb_samples *s, double *sd) {

@@ -13,10 +13,16 @@
 #include "methods/mcmc/engine.h"
 #include "tests/testutil.h"
 
-typedef struct { bb_task *t; bb_oracle *o; bb_samples s; cJSON *info; bb_ctx c; } fixture;
+typedef struct {
+    bb_task *t;
+    bb_oracle *o;
+    bb_samples s;
+    cJSON *info;
+    bb_ctx c;
+} fixture;
 
-static int run(fixture *f, const bb_task_type *tt, const char *method, const char *params_json,
-               int64_t budget, size_t n, uint64_t seed) {
+static int run(fixture *f, const bb_task_type *tt, const char *method, const char *params_json, int64_t budget,
+               size_t n, uint64_t seed) {
     memset(f, 0, sizeof *f);
     assert_int_equal(bb_task_create_from_type(tt, NULL, &f->t, &f->c), BB_OK);
     assert_int_equal(bb_oracle_create(f->t, budget, &f->o, &f->c), BB_OK);
@@ -45,7 +51,8 @@ static void done(fixture *f) {
 static void mala_samples_a_gaussian_with_exact_moments(void **state) {
     (void)state;
     fixture f;
-    assert_int_equal(run(&f, &bb_test_gauss, "mala", "{\"n_chains\": 64, \"step_size\": 0.1}", 400000, 4000, 11), BB_OK);
+    assert_int_equal(run(&f, &bb_test_gauss, "mala", "{\"n_chains\": 64, \"step_size\": 0.1}", 400000, 4000, 11),
+                     BB_OK);
     assert_int_equal(f.s.n, 4000);
     assert_true(bb_oracle_used(f.o) <= 400000);
     for (int d = 0; d < 3; d++) {
@@ -115,7 +122,8 @@ static void budget_below_two_sweeps_is_a_named_error(void **state) {
 static void nan_energy_ends_the_run_with_an_error(void **state) {
     (void)state;
     fixture f;
-    int rc = run(&f, &bb_test_nan, "mala", "{\"n_chains\": 8, \"step_size\": 2.0, \"burnin_fraction\": 0.0}", 100000, 64, 1);
+    int rc =
+        run(&f, &bb_test_nan, "mala", "{\"n_chains\": 8, \"step_size\": 2.0, \"burnin_fraction\": 0.0}", 100000, 64, 1);
     assert_int_equal(rc, BB_ENAN);
     assert_non_null(strstr(f.c.msg, "NaN"));
     done(&f);

@@ -59,7 +59,8 @@ static void eval_writes_an_external_report(void **state) {
     assert_int_equal(bb_npy_write(xs, x, 2, shape, &c), BB_OK);
     assert_int_equal(bb_npy_write(rs, r, 2, shape, &c), BB_OK);
     assert_int_equal(bb_npy_write(ws, lw, 1, shape, &c), BB_OK);
-    char *argv[] = {"eval", "--task", "dw4", "--samples", xs, "--log-weights", ws, "--reference", rs, "--out", out, NULL};
+    char *argv[] = {"eval", "--task",      "dw4", "--samples", xs,  "--log-weights",
+                    ws,     "--reference", rs,    "--out",     out, NULL};
     assert_int_equal(bb_cmd_eval(11, argv), 0);
     cJSON *rep = NULL;
     assert_int_equal(bb_report_read(out, &rep, &c), BB_OK);
@@ -88,11 +89,14 @@ static void minima_builder_resumes_bit_exactly(void **state) {
     char a[512], b[512];
     snprintf(a, sizeof a, "%s/a.json.gz", dir);
     snprintf(b, sizeof b, "%s/b.json.gz", dir);
-    char *run_a[] = {"minima", "--task", "lj13-phys", "--out", a, "--steps", "64", "--walkers", "8", "-q", "--seed", "3", NULL};
+    char *run_a[] = {"minima",    "--task", "lj13-phys", "--out",  a,   "--steps", "64",
+                     "--walkers", "8",      "-q",        "--seed", "3", NULL};
     assert_int_equal(bb_cmd_minima(12, run_a), 0);
-    char *run_b1[] = {"minima", "--task", "lj13-phys", "--out", b, "--steps", "32", "--walkers", "8", "-q", "--seed", "3", NULL};
+    char *run_b1[] = {"minima",    "--task", "lj13-phys", "--out",  b,   "--steps", "32",
+                      "--walkers", "8",      "-q",        "--seed", "3", NULL};
     assert_int_equal(bb_cmd_minima(12, run_b1), 0);
-    char *run_b2[] = {"minima", "--task", "lj13-phys", "--out", b, "--steps", "64", "--walkers", "8", "-q", "--seed", "3", "--resume", NULL};
+    char *run_b2[] = {"minima",    "--task", "lj13-phys", "--out",  b,   "--steps",  "64",
+                      "--walkers", "8",      "-q",        "--seed", "3", "--resume", NULL};
     assert_int_equal(bb_cmd_minima(13, run_b2), 0);
     bb_ctx c = {0};
     bb_task *t = NULL;

@@ -266,8 +266,7 @@ static void energy_metrics_write_the_documented_schema(void **state) {
     assert_int_equal(bb_wset_energies(n, us, s.logw, "u", &a, &rej, &c), BB_OK);
     double w2;
     assert_int_equal(bb_w1d_pow(a.n, a.v, a.w, n, ur, NULL, 2.0, &w2, &c), BB_OK);
-    CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "energy_w2"), "value")->valuedouble,
-                sqrt(w2), 1e-12);
+    CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "energy_w2"), "value")->valuedouble, sqrt(w2), 1e-12);
     bb_wset_free(&a);
     cJSON *h = cJSON_GetObjectItem(out, "energy_histogram");
     assert_non_null(h);

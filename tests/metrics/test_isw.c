@@ -123,7 +123,8 @@ static void sinkhorn_approaches_exact_ot_and_meets_marginals(void **state) {
     assert_int_equal(bb_ot_assign_mean((int)n, C, &exact, &c), BB_OK);
     assert_int_equal(bb_sinkhorn(n, n, C, a, b, 0.05, 1000, 1e-9, &ent, &it, &err, &c), BB_OK);
     assert_int_equal(bb_sinkhorn(n, n, C, a, b, 0.002, 20000, 1e-9, &ent_small, NULL, NULL, &c), BB_OK);
-    printf("  exact %.5f  sinkhorn(0.05) %.5f (%d it, err %.2g)  sinkhorn(0.002) %.5f\n", exact, ent, it, err, ent_small);
+    printf("  exact %.5f  sinkhorn(0.05) %.5f (%d it, err %.2g)  sinkhorn(0.002) %.5f\n", exact, ent, it, err,
+           ent_small);
     assert_true(ent >= exact - 1e-12 && ent_small >= exact - 1e-9);
     assert_true(ent_small <= ent);
     CHECK_CLOSE(ent_small, exact, 0.02 * exact);

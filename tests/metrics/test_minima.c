@@ -37,8 +37,8 @@ static int toy_energy(const bb_task *t, size_t n, const double *x, double *u, do
     return BB_OK;
 }
 
-static const bb_task_type toy_type = {.name = "toy2d", .version = 1, .n_particles = 1, .dim = 2,
-                                      .kT = 1.0, .energy = toy_energy};
+static const bb_task_type toy_type = {
+    .name = "toy2d", .version = 1, .n_particles = 1, .dim = 2, .kT = 1.0, .energy = toy_energy};
 
 static bb_task toy_task(void) {
     bb_task t;
@@ -74,7 +74,8 @@ static void relaxation_finds_the_four_toy_minima(void **state) {
     bb_minima m;
     bb_minima_init(&m, &t);
     for (size_t i = 0; i < n; i++) {
-        if (st[i] != BB_RELAX_CONVERGED) printf("  start %zu: status %d at (%.17g, %.17g)\n", i, st[i], x[2 * i], x[2 * i + 1]);
+        if (st[i] != BB_RELAX_CONVERGED)
+            printf("  start %zu: status %d at (%.17g, %.17g)\n", i, st[i], x[2 * i], x[2 * i + 1]);
         assert_int_equal(st[i], BB_RELAX_CONVERGED);
         assert_int_equal(bb_minima_add(&m, x + 2 * i, u[i], 1, 1e-8, 1e-4, NULL, NULL, NULL, &c), BB_OK);
     }
@@ -163,7 +164,9 @@ static void recall_and_precision_on_the_toy_catalogue(void **state) {
                 0.5 * (xr - xl) / sqrt(1.0) * 1.0, 1e-4);
     CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "minima_distinct"), "value")->valuedouble, 2.0, 0.0);
     CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "minima_global_found"), "value")->valuedouble, 1.0, 0.0);
-    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "minima_distinct"), "evaluator_energy_evals")->valuedouble > 16); /* 2 × 4 relaxations */
+    assert_true(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(out, "minima_distinct"), "evaluator_energy_evals")->valuedouble >
+        16); /* 2 × 4 relaxations */
     cJSON_Delete(out);
     remove(path);
     bb_samples_free(&s);
@@ -250,9 +253,10 @@ static void perturbed_icosahedron_relaxes_to_the_lj13_global_minimum(void **stat
         }
         qs = sqrt(qs);
         double a = q[0] / qs, b = q[1] / qs, cc = q[2] / qs, d = q[3] / qs;
-        double M[9] = {a * a + b * b - cc * cc - d * d, 2 * (b * cc - a * d), 2 * (b * d + a * cc),
-                       2 * (b * cc + a * d), a * a - b * b + cc * cc - d * d, 2 * (cc * d - a * b),
-                       2 * (b * d - a * cc), 2 * (cc * d + a * b), a * a - b * b - cc * cc + d * d};
+        double M[9] = {
+            a * a + b * b - cc * cc - d * d, 2 * (b * cc - a * d), 2 * (b * d + a * cc), 2 * (b * cc + a * d),
+            a * a - b * b + cc * cc - d * d, 2 * (cc * d - a * b), 2 * (b * d - a * cc), 2 * (cc * d + a * b),
+            a * a - b * b - cc * cc + d * d};
         memcpy(R, M, sizeof M);
         for (int p = 0; p < 13; p++) {
             int src = (p * 5 + trial) % 13;

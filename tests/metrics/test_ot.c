@@ -104,7 +104,9 @@ static void fast_assignment_matches_the_dense_solver(void **state) {
                 for (size_t q = 0; q < (size_t)n * n; q++) C[q] = (double)bb_rng_below(&r, 5);
             if (kind == 4) /* each row's cheap columns are shared: optimum far from candidates */
                 for (int i = 0; i < n; i++)
-                    for (int j = 0; j < n; j++) C[(size_t)i * n + j] = (j < 30 ? 0.0 : 10.0) + 0.001 * bb_rng_uniform(&r) + (double)((i * 7 + j * 13) % n) * 1e-4;
+                    for (int j = 0; j < n; j++)
+                        C[(size_t)i * n + j] =
+                            (j < 30 ? 0.0 : 10.0) + 0.001 * bb_rng_uniform(&r) + (double)((i * 7 + j * 13) % n) * 1e-4;
             double c1, c2;
             assert_int_equal(bb_lap_solve(n, C, x1, &c1, &c), BB_OK);
             assert_int_equal(bb_lap_solve_fast(n, C, x2, &c2, &c), BB_OK);
@@ -125,7 +127,8 @@ static void fast_assignment_matches_the_dense_solver(void **state) {
             free(x1);
             free(x2);
         }
-    printf("  %d problems (n = 130..611; 39-D, 2-D, 1-D duplicates, integer ties, adversarial): fast = dense optimum\n", checked);
+    printf("  %d problems (n = 130..611; 39-D, 2-D, 1-D duplicates, integer ties, adversarial): fast = dense optimum\n",
+           checked);
 }
 
 /* 1-D squared cost: the optimal assignment is the sorted coupling, so the assignment
@@ -223,9 +226,9 @@ static void random_rotation(bb_rng *r, double R[9]) {
     s = sqrt(s);
     for (int k = 0; k < 4; k++) q[k] /= s;
     double a = q[0], b = q[1], c = q[2], d = q[3];
-    double M[9] = {a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c),
-                   2 * (b * c + a * d), a * a - b * b + c * c - d * d, 2 * (c * d - a * b),
-                   2 * (b * d - a * c), 2 * (c * d + a * b), a * a - b * b - c * c + d * d};
+    double M[9] = {a * a + b * b - c * c - d * d, 2 * (b * c - a * d),           2 * (b * d + a * c),
+                   2 * (b * c + a * d),           a * a - b * b + c * c - d * d, 2 * (c * d - a * b),
+                   2 * (b * d - a * c),           2 * (c * d + a * b),           a * a - b * b - c * c + d * d};
     memcpy(R, M, sizeof M);
 }
 
@@ -274,8 +277,8 @@ static void kabsch_is_optimal_and_respects_the_det_fix(void **state) {
     CHECK_CLOSE(sq, 0.0, 1e-20);
     double sq_rot;
     assert_int_equal(bb_kabsch(P, 3, x, y, NULL, 0, R, &sq_rot), BB_OK);
-    double det = R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) +
-                 R[2] * (R[3] * R[7] - R[4] * R[6]);
+    double det =
+        R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) + R[2] * (R[3] * R[7] - R[4] * R[6]);
     CHECK_CLOSE(det, 1.0, 1e-12);
     assert_true(sq_rot > 0.1);
     /* 2-D closed form: an exact rotation by 2.385 rad and a mirror image */

@@ -64,7 +64,8 @@ static void tica_recovers_the_slow_mode_of_a_linear_process(void **state) {
     double x[3] = {0, 0, 0};
     for (size_t t = 0; t < T; t++) {
         double y[3];
-        for (int i = 0; i < 3; i++) y[i] = A[i * 3] * x[0] + A[i * 3 + 1] * x[1] + A[i * 3 + 2] * x[2] + bb_rng_normal(&r);
+        for (int i = 0; i < 3; i++)
+            y[i] = A[i * 3] * x[0] + A[i * 3 + 1] * x[1] + A[i * 3 + 2] * x[2] + bb_rng_normal(&r);
         memcpy(x, y, sizeof x);
         for (int i = 0; i < 3; i++) F[t * 3 + (size_t)i] = x[i] + 2.385; /* an offset the mean must remove */
     }
@@ -133,7 +134,8 @@ static void tica_metric_is_zero_for_the_reference_itself(void **state) {
     assert_non_null(o);
     CHECK_CLOSE(cJSON_GetObjectItem(o, "value")->valuedouble, 0.0, 1e-12);
     CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2_ic1"), "value")->valuedouble, 0.0, 1e-12);
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_histogram"), "density_reference")), 50);
+    assert_int_equal(
+        cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_histogram"), "density_reference")), 50);
     cJSON_Delete(out);
     for (size_t i = 0; i < n * 12; i++) s.x[i] *= 1.3;
     out = cJSON_CreateObject();

@@ -114,7 +114,7 @@ void mt_pt_positions(const char *file, size_t n, double *x) {
         if (p + 30 + nlen > len) break;
         const char *name = (const char *)buf + p + 30;
         if (nlen < 7 || memcmp(name + nlen - 7, "/data/0", 7) != 0) continue;
-        assert_int_equal(method, 0); /* stored */
+        assert_int_equal(method, 0);                /* stored */
         assert_true(csize == 24 * n || csize == 0); /* 0: sizes in a data descriptor */
         size_t off = p + 30 + nlen + xlen;
         assert_true(off + csize <= len);

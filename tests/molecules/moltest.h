@@ -23,8 +23,6 @@ void mt_rows(const cJSON *arr, size_t n, double *out);
 /* Force-field setup of a case of reference-energies.json by name (prmtop file, obc1, cutoff). */
 void mt_case_setup(const char *case_name, const char **prmtop, int *obc1, double *cutoff);
 
-
-
 /* Positions (nm) from the ATOM/HETATM records of a PDB file (Å, columns 31-54). */
 void mt_pdb_positions(const char *file, size_t n, double *x);
 /* Positions (nm) from a torch .pt zip whose entry "<dir>/data/0" holds n·3 stored float64. */

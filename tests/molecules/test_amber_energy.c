@@ -90,8 +90,8 @@ static void forces_match_the_openmm_test_suite_file(void **state) {
     (void)state;
     cJSON *ref = mt_read_json("reference-energies.json");
     const cJSON *c, *want = NULL;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(ref, "cases"))
-        if (strcmp(cJSON_GetObjectItem(c, "name")->valuestring, "openmm_test_OBC1_NonPeriodic") == 0) want = c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(ref, "cases")) if (strcmp(cJSON_GetObjectItem(c, "name")->valuestring,
+                                                                        "openmm_test_OBC1_NonPeriodic") == 0) want = c;
     assert_non_null(want);
     bb_amber *ff = mt_load_ff("aldp-ff96-mbondi2.prmtop", 1, 1.0);
     double x[66], g[66], f[66];
@@ -201,12 +201,16 @@ static void analytic_gradient_matches_central_differences(void **state) {
  * perturbed structures of every setup incl. short cutoffs: equal up to rounding. */
 static void vectorised_kernel_matches_the_reference_kernel(void **state) {
     (void)state;
-    const struct { const char *prmtop; int obc1; double cutoff; } set[] = {
-        {"aldp-ff96-mbondi2.prmtop", 1, 0.0}, {"aldp-ff96-mbondi2.prmtop", 0, 0.0},
-        {"aldp-ff96-mbondi2.prmtop", 1, 0.5}, {"aldp-ff14sb-mbondi2.prmtop", 1, 2.0},
+    const struct {
+        const char *prmtop;
+        int obc1;
+        double cutoff;
+    } set[] = {
+        {"aldp-ff96-mbondi2.prmtop", 1, 0.0},  {"aldp-ff96-mbondi2.prmtop", 0, 0.0},
+        {"aldp-ff96-mbondi2.prmtop", 1, 0.5},  {"aldp-ff14sb-mbondi2.prmtop", 1, 2.0},
         {"al3-ff14sb-mbondi2.prmtop", 1, 2.0}, {"al3-ff14sb-mbondi2.prmtop", 1, 0.7},
     };
-    const char *crd[] = {"aldp-ff96-mbondi2.crd", "aldp-ff96-mbondi2.crd", "aldp-ff96-mbondi2.crd",
+    const char *crd[] = {"aldp-ff96-mbondi2.crd",      "aldp-ff96-mbondi2.crd",     "aldp-ff96-mbondi2.crd",
                          "aldp-ff14sb-mbondi2.inpcrd", "al3-ff14sb-mbondi2.inpcrd", "al3-ff14sb-mbondi2.inpcrd"};
     bb_rng rng;
     bb_rng_init(&rng, 77, 0);
@@ -224,8 +228,10 @@ static void vectorised_kernel_matches_the_reference_kernel(void **state) {
             double gn = 0.0;
             for (int i = 0; i < 3 * N; i++) gn = gn > fabs(g2[i]) ? gn : fabs(g2[i]);
             worst_e = worst_e > fabs(e1 - e2) / (1.0 + fabs(e2)) ? worst_e : fabs(e1 - e2) / (1.0 + fabs(e2));
-            for (int i = 0; i < 3 * N; i++) worst_g = worst_g > fabs(g1[i] - g2[i]) / gn ? worst_g : fabs(g1[i] - g2[i]) / gn;
-            for (int t = 0; t < BB_AMBER_TERM_COUNT; t++) assert_true(fabs(t1[t] - t2[t]) <= 1e-9 * (1.0 + fabs(t2[t])));
+            for (int i = 0; i < 3 * N; i++)
+                worst_g = worst_g > fabs(g1[i] - g2[i]) / gn ? worst_g : fabs(g1[i] - g2[i]) / gn;
+            for (int t = 0; t < BB_AMBER_TERM_COUNT; t++)
+                assert_true(fabs(t1[t] - t2[t]) <= 1e-9 * (1.0 + fabs(t2[t])));
         }
         printf("%s obc1=%d cutoff=%.1f: max rel |dE| %.1e, max rel |dg| %.1e\n", set[k].prmtop, set[k].obc1,
                set[k].cutoff, worst_e, worst_g);
@@ -301,7 +307,11 @@ static double polish(const bb_amber *ff, double *y, int D, double tol, double *g
  * energy change below 1e-3 kJ/mol: the stored point is a minimum of our energy up to rounding. */
 static void every_catalogued_minimum_has_near_zero_force(void **state) {
     (void)state;
-    const struct { const char *json, *prmtop; double cutoff; int natom; } cat[] = {
+    const struct {
+        const char *json, *prmtop;
+        double cutoff;
+        int natom;
+    } cat[] = {
         {"minima-aldp-ff96-obc1-nocutoff.json", "aldp-ff96-mbondi2.prmtop", 0.0, 22},
         {"minima-aldp-ff14sb-obc1-cut2nm.json", "aldp-ff14sb-mbondi2.prmtop", 2.0, 22},
         {"minima-al3-ff14sb-obc1-cut2nm.json", "al3-ff14sb-mbondi2.prmtop", 2.0, 33},
@@ -324,7 +334,9 @@ static void every_catalogued_minimum_has_near_zero_force(void **state) {
             memcpy(y, x, sizeof y);
             double e1 = polish(ff, y, D, 0.001, &gmax), dx = 0.0;
             for (int i = 0; i < D; i++) dx = dx > fabs(y[i] - x[i]) ? dx : fabs(y[i] - x[i]);
-            if (gmax >= 0.01) printf("  entry %d: max|F| %.3g after polishing (stored max_abs_grad %.3g)\n", n, gmax, cJSON_GetObjectItem(m, "max_abs_grad_kJmol_nm")->valuedouble);
+            if (gmax >= 0.01)
+                printf("  entry %d: max|F| %.3g after polishing (stored max_abs_grad %.3g)\n", n, gmax,
+                       cJSON_GetObjectItem(m, "max_abs_grad_kJmol_nm")->valuedouble);
             worst = worst > gmax ? worst : gmax;
             worst_dx = worst_dx > dx ? worst_dx : dx;
             worst_dp = worst_dp > fabs(e1 - e) ? worst_dp : fabs(e1 - e);

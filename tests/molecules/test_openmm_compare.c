@@ -57,7 +57,8 @@ static void compare(const char *task, const char *params, const char *const *set
     write_rows(ef, u, n, 1, t->kT);  /* kJ/mol */
     write_rows(gf, g, n, D, -t->kT); /* forces, kJ/mol/nm */
     for (; *setups; setups++) {
-        snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/molecules/openmm_compare.py %s %s/tests/molecules/data %s %s %s",
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 %s/tests/molecules/openmm_compare.py %s %s/tests/molecules/data %s %s %s",
                  BB_SOURCE_DIR, *setups, BB_SOURCE_DIR, xf, ef, gf);
         fflush(stdout);
         int rc = system(cmd);
@@ -89,7 +90,8 @@ static void aldp_pita_matches_openmm_and_pitas_forcefield_route(void **state) {
         skip();
     }
     compare("aldp-pita", NULL, (const char *const[]){"pita-aldp", "pita-aldp-forcefield", NULL}, 2);
-    compare("aldp-pita", "{\"temperature\": 1200}", (const char *const[]){"pita-aldp", "pita-aldp-forcefield", NULL}, 3);
+    compare("aldp-pita", "{\"temperature\": 1200}", (const char *const[]){"pita-aldp", "pita-aldp-forcefield", NULL},
+            3);
 }
 
 static void al3_pita_matches_openmm_on_200_thermal_configurations(void **state) {

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define R_KJ 0.00831446261815324
-#define DEG (180.0 / 3.14159265358979323846)
+#define DEG  (180.0 / 3.14159265358979323846)
 
 static bb_task *make(const char *id, const char *params) {
     bb_ctx c = {0};
@@ -41,9 +41,9 @@ static bb_task *make(const char *id, const char *params) {
 
 static void embedded_topologies_equal_the_committed_data_files(void **state) {
     (void)state;
-    const bb_embedded_file *files[] = {&bb_embedded_aldp_ff96_mbondi2_prmtop, &bb_embedded_aldp_ff96_mbondi2_crd,
+    const bb_embedded_file *files[] = {&bb_embedded_aldp_ff96_mbondi2_prmtop,   &bb_embedded_aldp_ff96_mbondi2_crd,
                                        &bb_embedded_aldp_ff14sb_mbondi2_prmtop, &bb_embedded_aldp_ff14sb_mbondi2_inpcrd,
-                                       &bb_embedded_al3_ff14sb_mbondi2_prmtop, &bb_embedded_al3_ff14sb_mbondi2_inpcrd};
+                                       &bb_embedded_al3_ff14sb_mbondi2_prmtop,  &bb_embedded_al3_ff14sb_mbondi2_inpcrd};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         bb_ctx c = {0};
         char *emb = NULL, *disk = NULL;
@@ -114,7 +114,10 @@ static void tasks_are_registered_with_versions_units_and_parameters(void **state
 
 static void reduced_energies_match_openmm_references(void **state) {
     (void)state;
-    struct { const char *task, *params, *ref; double T; } cases[] = {
+    struct {
+        const char *task, *params, *ref;
+        double T;
+    } cases[] = {
         {"aldp-fab", NULL, "aldp_ff96_obc1_nocutoff@crd", 300.0},
         {"aldp-pita", NULL, "aldp_ff14sb_obc1_cutoffnp2nm@crd[prmtop-route]", 300.0},
         {"aldp-pita", "{\"temperature\": 555.52}", "aldp_ff14sb_obc1_cutoffnp2nm@crd[prmtop-route]", 555.52},
@@ -124,8 +127,8 @@ static void reduced_energies_match_openmm_references(void **state) {
     for (int k = 0; k < 4; k++) {
         bb_task *t = make(cases[k].task, cases[k].params);
         const cJSON *c, *want = NULL;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItem(ref, "cases"))
-            if (strcmp(cJSON_GetObjectItem(c, "name")->valuestring, cases[k].ref) == 0) want = c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(ref, "cases")) if (strcmp(cJSON_GetObjectItem(c, "name")->valuestring,
+                                                                            cases[k].ref) == 0) want = c;
         assert_non_null(want);
         double x[99], g[99], f[99], u;
         mt_rows(cJSON_GetObjectItem(want, "positions_nm"), (size_t)t->n_particles, x);
@@ -135,8 +138,7 @@ static void reduced_energies_match_openmm_references(void **state) {
         double kT = R_KJ * cases[k].T, E = cJSON_GetObjectItem(want, "E_kJmol")->valuedouble;
         printf("%s T=%.2f: u %.8f, E/RT %.8f\n", t->id, cases[k].T, u, E / kT);
         assert_true(fabs(u - E / kT) < 1e-4 / kT);
-        if (cases[k].T == 300.0)
-            assert_true(fabs(u - cJSON_GetObjectItem(want, "u_300K")->valuedouble) < 1e-4 / kT);
+        if (cases[k].T == 300.0) assert_true(fabs(u - cJSON_GetObjectItem(want, "u_300K")->valuedouble) < 1e-4 / kT);
         for (int i = 0; i < t->dof; i++) assert_true(fabs(-g[i] * kT - f[i]) < 1e-3);
         bb_task_free(t);
     }
@@ -260,8 +262,8 @@ static void structures_are_all_l_and_the_al3_catalogue_is_not(void **state) {
     int n_ldd = 0, n = 0;
     cJSON_ArrayForEach(e, mins) {
         mt_rows(cJSON_GetObjectItem(e, "x_nm"), 33, x);
-        n_ldd += chirality(x, 0, 4, 10, 6) > 0.0 && chirality(x, 12, 14, 20, 16) < 0.0 &&
-                 chirality(x, 22, 24, 30, 26) < 0.0;
+        n_ldd +=
+            chirality(x, 0, 4, 10, 6) > 0.0 && chirality(x, 12, 14, 20, 16) < 0.0 && chirality(x, 22, 24, 30, 26) < 0.0;
         n++;
     }
     printf("AL3 minima catalogue: %d of %d entries are L-D-D (not the all-L task molecule)\n", n_ldd, n);
@@ -297,8 +299,8 @@ static void initial_is_a_thermal_cloud_around_the_minimum_and_deterministic(void
             for (size_t d = 0; d < D; d++) ctr[d] += x[i * D + d] / (double)n;
         assert_int_equal(bb_task_energy(t, 1, ctr, &umin, g, &c), BB_OK);
         double expect = 0.5 * ((double)D - 6.0);
-        printf("%s T=%.0f K: <u> - u(centre) = %.2f (harmonic equipartition %.1f)\n", t->id, t->kT / R_KJ,
-               mean - umin, expect);
+        printf("%s T=%.0f K: <u> - u(centre) = %.2f (harmonic equipartition %.1f)\n", t->id, t->kT / R_KJ, mean - umin,
+               expect);
         assert_true(mean - umin > 0.6 * expect && mean - umin < 1.4 * expect);
         free(ctr);
         free(x);

@@ -207,7 +207,8 @@ static void malformed_topologies_give_one_clear_error(void **state) {
     b = malloc(len);
     memcpy(b, t, cut);
     memcpy(b + cut, cl, len - cut - cl_len);
-    expect_error(b, len - cl_len, BB_EFORMAT, (const char *const[]){"%FLAG CHARGE", "line", "22 values expected", NULL});
+    expect_error(b, len - cl_len, BB_EFORMAT,
+                 (const char *const[]){"%FLAG CHARGE", "line", "22 values expected", NULL});
     free(b);
     /* bad number */
     b = edit(t, len, "1.20000000E+00", "1.2000000XE+00", &l2);

@@ -21,14 +21,14 @@ typedef struct gc_case {
     int n_in;
     int ndim[GC_MAX_IN];
     int64_t shape[GC_MAX_IN][4];
-    double lo, hi;        /* inputs drawn uniformly in [lo, hi] (0,0: [-1.7, 1.9]) */
-    double eps;           /* finite-difference step */
+    double lo, hi;            /* inputs drawn uniformly in [lo, hi] (0,0: [-1.7, 1.9]) */
+    double eps;               /* finite-difference step */
     double eps_in[GC_MAX_IN]; /* per-input step overriding eps when > 0 (fast inputs) */
-    double tol1, tol2;    /* max |analytic - fd| / (1 + |fd|) for first / second order */
-    int skip_second;      /* 1: check first order only */
-    bb_nn_params *ps;     /* optional float64 parameter group used by fn: d/dtheta of f and
+    double tol1, tol2;        /* max |analytic - fd| / (1 + |fd|) for first / second order */
+    int skip_second;          /* 1: check first order only */
+    bb_nn_params *ps;         /* optional float64 parameter group used by fn: d/dtheta of f and
                              of s = sum <grad_x f, v> (the PITA case) are checked too */
-    int n_param_checks;   /* how many parameters (spread over the group) to check */
+    int n_param_checks;       /* how many parameters (spread over the group) to check */
 } gc_case;
 
 /* Returns 0 on pass; prints one line per order with the largest difference. */

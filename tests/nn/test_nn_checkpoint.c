@@ -21,8 +21,7 @@ typedef struct model {
     bb_nn_ema ema;
 } model;
 
-static void model_init(model *m, int hidden, uint64_t seed)
-{
+static void model_init(model *m, int hidden, uint64_t seed) {
     bb_ctx c = {0};
     bb_nn_params_init(&m->ps, BB_NN_F32);
     int sizes[3] = {3, hidden, 2};
@@ -32,15 +31,13 @@ static void model_init(model *m, int hidden, uint64_t seed)
     assert_int_equal(bb_nn_ema_init(&m->ema, &m->ps, 0.95, &c), BB_OK);
 }
 
-static void model_free(model *m)
-{
+static void model_free(model *m) {
     bb_nn_adam_free(&m->opt);
     bb_nn_ema_free(&m->ema);
     bb_nn_params_free(&m->ps);
 }
 
-static void train_a_little(model *m)
-{
+static void train_a_little(model *m) {
     bb_ctx c = {0};
     bb_nn_graph *g;
     assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
@@ -59,8 +56,7 @@ static void train_a_little(model *m)
 
 static char dir[64];
 
-static void test_checkpoint_round_trips_parameters_adam_and_ema_exactly(void **state)
-{
+static void test_checkpoint_round_trips_parameters_adam_and_ema_exactly(void **state) {
     (void)state;
     bb_ctx c = {0};
     model a, b;
@@ -85,8 +81,7 @@ static void test_checkpoint_round_trips_parameters_adam_and_ema_exactly(void **s
     model_free(&a);
 }
 
-static void test_checkpoint_refuses_mismatches_with_clear_errors(void **state)
-{
+static void test_checkpoint_refuses_mismatches_with_clear_errors(void **state) {
     (void)state;
     bb_ctx c = {0};
     model a, b;
@@ -133,11 +128,9 @@ static void test_checkpoint_refuses_mismatches_with_clear_errors(void **state)
     model_free(&a);
 }
 
-int main(void)
-{
+int main(void) {
     snprintf(dir, sizeof dir, "/tmp/bb_nn_ckpt_XXXXXX");
-    if (!mkdtemp(dir))
-        return 1;
+    if (!mkdtemp(dir)) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checkpoint_round_trips_parameters_adam_and_ema_exactly),
         cmocka_unit_test(test_checkpoint_refuses_mismatches_with_clear_errors),
@@ -145,7 +138,6 @@ int main(void)
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        rc = rc ? rc : 1;
+    if (system(cmd) != 0) rc = rc ? rc : 1;
     return rc;
 }

@@ -28,57 +28,47 @@ typedef struct layer_ud {
     bb_nn_egnn_graph eg;
 } layer_ud;
 
-static bb_nn_tensor *f_linear(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_linear(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     layer_ud *L = u;
     bb_nn_tensor *y = bb_nn_linear_fwd(g, &L->ps, &L->lin, x[0]);
     return gc_project(g, bb_nn_mul(g, y, y), 40);
 }
-static bb_nn_tensor *f_mlp(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_mlp(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     layer_ud *L = u;
     return gc_project(g, bb_nn_mlp_fwd(g, &L->ps, &L->mlp, x[0]), 41);
 }
-static bb_nn_tensor *f_egnn(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_egnn(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     layer_ud *L = u;
-    bb_nn_tensor *y = bb_nn_egnn_fwd(g, &L->ps, &L->egnn, &L->eg, x[0],
-                                     L->egnn.cfg.t_dim ? x[1] : NULL);
+    bb_nn_tensor *y = bb_nn_egnn_fwd(g, &L->ps, &L->egnn, &L->eg, x[0], L->egnn.cfg.t_dim ? x[1] : NULL);
     return gc_project(g, y, 42);
 }
 
-static bb_nn_tensor *f_layernorm(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_layernorm(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     layer_ud *L = u;
     return gc_project(g, bb_nn_layernorm_fwd(g, &L->ps, &L->ln, x[0]), 43);
 }
-static bb_nn_tensor *f_transformer(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_transformer(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     layer_ud *L = u;
     return gc_project(g, bb_nn_transformer_fwd(g, &L->ps, &L->tb, x[0]), 44);
 }
-static bb_nn_tensor *f_fourier(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_fourier(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     layer_ud *L = u;
     return gc_project(g, bb_nn_fourier_mlp_fwd(g, &L->ps, &L->fm, x[0], x[1]), 45);
 }
 
 /* Overwrite every parameter with N(0, s^2) draws (so zero/one inits do not hide terms). */
-static void randomise(bb_nn_params *ps, double s, uint64_t seed)
-{
+static void randomise(bb_nn_params *ps, double s, uint64_t seed) {
     bb_rng r;
     bb_rng_init(&r, seed, 9);
     for (int k = 0; k < ps->n; k++) {
         double *v = malloc(sizeof(double) * ps->info[k].n);
-        for (size_t i = 0; i < ps->info[k].n; i++)
-            v[i] = s * bb_rng_normal(&r);
+        for (size_t i = 0; i < ps->info[k].n; i++) v[i] = s * bb_rng_normal(&r);
         bb_nn_params_set(ps, k, v);
         free(v);
     }
 }
 
-static void test_layernorm_transformer_and_fourier_mlp_match_finite_differences(void **state)
-{
+static void test_layernorm_transformer_and_fourier_mlp_match_finite_differences(void **state) {
     (void)state;
     bb_ctx c = {0};
     int fail = 0;
@@ -90,24 +80,47 @@ static void test_layernorm_transformer_and_fourier_mlp_match_finite_differences(
     assert_int_equal(bb_nn_params_alloc(&L.ps, 2385, &c), BB_OK);
     randomise(&L.ps, 0.5, 3);
     gc_case cases[] = {
-        {.name = "layernorm 7 on 3x1x5x7", .fn = f_layernorm, .ud = &L, .n_in = 1, .ndim = {4},
-         .shape = {{3, 1, 5, 7}}, .eps = 1e-3, .tol1 = 1e-7, .tol2 = 1e-6, .ps = &L.ps,
+        {.name = "layernorm 7 on 3x1x5x7",
+         .fn = f_layernorm,
+         .ud = &L,
+         .n_in = 1,
+         .ndim = {4},
+         .shape = {{3, 1, 5, 7}},
+         .eps = 1e-3,
+         .tol1 = 1e-7,
+         .tol2 = 1e-6,
+         .ps = &L.ps,
          .n_param_checks = 14},
-        {.name = "transformer C8 H2 on 2x5x8", .fn = f_transformer, .ud = &L, .n_in = 1,
-         .ndim = {3}, .shape = {{2, 5, 8}}, .eps = 1e-3, .tol1 = 1e-7, .tol2 = 1e-6, .ps = &L.ps,
+        {.name = "transformer C8 H2 on 2x5x8",
+         .fn = f_transformer,
+         .ud = &L,
+         .n_in = 1,
+         .ndim = {3},
+         .shape = {{2, 5, 8}},
+         .eps = 1e-3,
+         .tol1 = 1e-7,
+         .tol2 = 1e-6,
+         .ps = &L.ps,
          .n_param_checks = 64},
-        {.name = "fourier mlp (PIS) 2->6x2->2", .fn = f_fourier, .ud = &L, .n_in = 2,
-         .ndim = {2, 2}, .shape = {{3, 1}, {3, 2}}, .eps = 1e-3, .eps_in = {1e-5, 0},
-         .tol1 = 1e-7, .tol2 = 1e-6, .ps = &L.ps, .n_param_checks = 64},
+        {.name = "fourier mlp (PIS) 2->6x2->2",
+         .fn = f_fourier,
+         .ud = &L,
+         .n_in = 2,
+         .ndim = {2, 2},
+         .shape = {{3, 1}, {3, 2}},
+         .eps = 1e-3,
+         .eps_in = {1e-5, 0},
+         .tol1 = 1e-7,
+         .tol2 = 1e-6,
+         .ps = &L.ps,
+         .n_param_checks = 64},
     };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
-        fail |= gc_run(&cases[k], 700 + k);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) fail |= gc_run(&cases[k], 700 + k);
     bb_nn_params_free(&L.ps);
     assert_int_equal(fail, 0);
 }
 
-static void test_linear_and_mlp_derivatives_match_finite_differences(void **state)
-{
+static void test_linear_and_mlp_derivatives_match_finite_differences(void **state) {
     (void)state;
     bb_ctx c = {0};
     int fail = 0;
@@ -120,14 +133,30 @@ static void test_linear_and_mlp_derivatives_match_finite_differences(void **stat
         assert_int_equal(bb_nn_params_alloc(&L.ps, 2385, &c), BB_OK);
         char name[64];
         snprintf(name, sizeof name, "mlp 5-7-6-2 %s on 7x1x5", BB_NN_ACT_NAME[act]);
-        gc_case cm = {.name = name, .fn = f_mlp, .ud = &L, .n_in = 1, .ndim = {3},
-                      .shape = {{7, 1, 5}}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-7, .ps = &L.ps,
+        gc_case cm = {.name = name,
+                      .fn = f_mlp,
+                      .ud = &L,
+                      .n_in = 1,
+                      .ndim = {3},
+                      .shape = {{7, 1, 5}},
+                      .eps = 1e-3,
+                      .tol1 = 1e-8,
+                      .tol2 = 1e-7,
+                      .ps = &L.ps,
                       .n_param_checks = 40};
         fail |= gc_run(&cm, 500 + (uint64_t)act);
         if (act == BB_NN_ACT_SILU) {
-            gc_case cl = {.name = "linear 5->3 (squared)", .fn = f_linear, .ud = &L, .n_in = 1,
-                          .ndim = {2}, .shape = {{7, 5}}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-7,
-                          .ps = &L.ps, .n_param_checks = 18};
+            gc_case cl = {.name = "linear 5->3 (squared)",
+                          .fn = f_linear,
+                          .ud = &L,
+                          .n_in = 1,
+                          .ndim = {2},
+                          .shape = {{7, 5}},
+                          .eps = 1e-3,
+                          .tol1 = 1e-8,
+                          .tol2 = 1e-7,
+                          .ps = &L.ps,
+                          .n_param_checks = 18};
             fail |= gc_run(&cl, 499);
         }
         bb_nn_params_free(&L.ps);
@@ -135,16 +164,19 @@ static void test_linear_and_mlp_derivatives_match_finite_differences(void **stat
     assert_int_equal(fail, 0);
 }
 
-static void test_egnn_derivatives_match_finite_differences(void **state)
-{
+static void test_egnn_derivatives_match_finite_differences(void **state) {
     (void)state;
     bb_ctx c = {0};
     int fail = 0;
     for (int variant = 0; variant < 3; variant++) {
         layer_ud L;
         bb_nn_params_init(&L.ps, BB_NN_F64);
-        bb_nn_egnn_config cfg = {.n_particles = 4, .dim = 3, .hidden = 6, .n_layers = 2,
-                                 .t_dim = variant == 1 ? 0 : 4, .normalize = variant != 2,
+        bb_nn_egnn_config cfg = {.n_particles = 4,
+                                 .dim = 3,
+                                 .hidden = 6,
+                                 .n_layers = 2,
+                                 .t_dim = variant == 1 ? 0 : 4,
+                                 .normalize = variant != 2,
                                  .act = BB_NN_ACT_SILU,
                                  .out = variant == 0 ? BB_NN_EGNN_VECTOR : BB_NN_EGNN_SCALAR};
         assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "egnn", &cfg, &c), BB_OK);
@@ -154,15 +186,22 @@ static void test_egnn_derivatives_match_finite_differences(void **state)
         for (int k = 0; k < L.ps.n; k++)
             if (strstr(L.ps.info[k].name, "coord2")) {
                 double w[6];
-                for (int i = 0; i < 6; i++)
-                    w[i] = 0.3 * (i % 2 ? 1 : -1) + 0.05 * i;
+                for (int i = 0; i < 6; i++) w[i] = 0.3 * (i % 2 ? 1 : -1) + 0.05 * i;
                 bb_nn_params_set(&L.ps, k, w);
             }
         assert_int_equal(bb_nn_egnn_graph_init(&L.eg, 2, 4, &c), BB_OK);
         const char *names[3] = {"egnn vector (t, normalize)", "egnn scalar (no t)", "egnn scalar (t, raw diff)"};
-        gc_case ce = {.name = names[variant], .fn = f_egnn, .ud = &L, .n_in = cfg.t_dim ? 2 : 1,
-                      .ndim = {2, 2}, .shape = {{2, 12}, {2, 1}}, .eps = 1e-4, .tol1 = 1e-7,
-                      .tol2 = 1e-6, .ps = &L.ps, .n_param_checks = 48};
+        gc_case ce = {.name = names[variant],
+                      .fn = f_egnn,
+                      .ud = &L,
+                      .n_in = cfg.t_dim ? 2 : 1,
+                      .ndim = {2, 2},
+                      .shape = {{2, 12}, {2, 1}},
+                      .eps = 1e-4,
+                      .tol1 = 1e-7,
+                      .tol2 = 1e-6,
+                      .ps = &L.ps,
+                      .n_param_checks = 48};
         ce.eps_in[1] = 2e-6; /* t enters as sin(1000 t w): a smaller step for t */
         fail |= gc_run(&ce, 600 + (uint64_t)variant);
         bb_nn_egnn_graph_free(&L.eg);
@@ -172,33 +211,25 @@ static void test_egnn_derivatives_match_finite_differences(void **state)
 }
 
 /* Random rotation (QR of a Gaussian matrix via Gram-Schmidt, det +1). */
-static void rotation3(bb_rng *r, double Q[9])
-{
-    for (int i = 0; i < 9; i++)
-        Q[i] = bb_rng_normal(r);
+static void rotation3(bb_rng *r, double Q[9]) {
+    for (int i = 0; i < 9; i++) Q[i] = bb_rng_normal(r);
     for (int i = 0; i < 3; i++) {
         for (int j = 0; j < i; j++) {
             double d = 0;
-            for (int k = 0; k < 3; k++)
-                d += Q[i * 3 + k] * Q[j * 3 + k];
-            for (int k = 0; k < 3; k++)
-                Q[i * 3 + k] -= d * Q[j * 3 + k];
+            for (int k = 0; k < 3; k++) d += Q[i * 3 + k] * Q[j * 3 + k];
+            for (int k = 0; k < 3; k++) Q[i * 3 + k] -= d * Q[j * 3 + k];
         }
         double n = 0;
-        for (int k = 0; k < 3; k++)
-            n += Q[i * 3 + k] * Q[i * 3 + k];
-        for (int k = 0; k < 3; k++)
-            Q[i * 3 + k] /= sqrt(n);
+        for (int k = 0; k < 3; k++) n += Q[i * 3 + k] * Q[i * 3 + k];
+        for (int k = 0; k < 3; k++) Q[i * 3 + k] /= sqrt(n);
     }
-    double det = Q[0] * (Q[4] * Q[8] - Q[5] * Q[7]) - Q[1] * (Q[3] * Q[8] - Q[5] * Q[6]) +
-                 Q[2] * (Q[3] * Q[7] - Q[4] * Q[6]);
+    double det =
+        Q[0] * (Q[4] * Q[8] - Q[5] * Q[7]) - Q[1] * (Q[3] * Q[8] - Q[5] * Q[6]) + Q[2] * (Q[3] * Q[7] - Q[4] * Q[6]);
     if (det < 0)
-        for (int k = 0; k < 3; k++)
-            Q[k] = -Q[k];
+        for (int k = 0; k < 3; k++) Q[k] = -Q[k];
 }
 
-static void run_egnn(layer_ud *L, const double *x, const double *t, double *out, int64_t n_out)
-{
+static void run_egnn(layer_ud *L, const double *x, const double *t, double *out, int64_t n_out) {
     bb_ctx c = {0};
     bb_nn_graph *g;
     assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
@@ -212,8 +243,7 @@ static void run_egnn(layer_ud *L, const double *x, const double *t, double *out,
     bb_nn_graph_free(g);
 }
 
-static void test_egnn_is_rotation_translation_and_permutation_equivariant(void **state)
-{
+static void test_egnn_is_rotation_translation_and_permutation_equivariant(void **state) {
     (void)state;
     enum { B = 3, P = 7 };
     bb_ctx c = {0};
@@ -222,32 +252,34 @@ static void test_egnn_is_rotation_translation_and_permutation_equivariant(void *
     for (int out = 0; out < 2; out++) {
         layer_ud L;
         bb_nn_params_init(&L.ps, BB_NN_F64);
-        bb_nn_egnn_config cfg = {.n_particles = P, .dim = 3, .hidden = 16, .n_layers = 3, .t_dim = 8,
-                                 .normalize = 1, .act = BB_NN_ACT_SILU, .out = (bb_nn_egnn_out)out};
+        bb_nn_egnn_config cfg = {.n_particles = P,
+                                 .dim = 3,
+                                 .hidden = 16,
+                                 .n_layers = 3,
+                                 .t_dim = 8,
+                                 .normalize = 1,
+                                 .act = BB_NN_ACT_SILU,
+                                 .out = (bb_nn_egnn_out)out};
         assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "e", &cfg, &c), BB_OK);
         assert_int_equal(bb_nn_params_alloc(&L.ps, 77, &c), BB_OK);
         for (int k = 0; k < L.ps.n; k++) /* make coordinate updates large */
             if (strstr(L.ps.info[k].name, "coord2")) {
                 double w[16];
-                for (int i = 0; i < 16; i++)
-                    w[i] = 0.4 * bb_rng_normal(&r);
+                for (int i = 0; i < 16; i++) w[i] = 0.4 * bb_rng_normal(&r);
                 bb_nn_params_set(&L.ps, k, w);
             }
         assert_int_equal(bb_nn_egnn_graph_init(&L.eg, B, P, &c), BB_OK);
         double x[B * P * 3], x2[B * P * 3], t[B] = {0.1, 0.55, 0.93}, Q[9], sh[3];
-        for (int i = 0; i < B * P * 3; i++)
-            x[i] = 1.3 * bb_rng_normal(&r);
+        for (int i = 0; i < B * P * 3; i++) x[i] = 1.3 * bb_rng_normal(&r);
         rotation3(&r, Q);
-        for (int k = 0; k < 3; k++)
-            sh[k] = 5.0 * bb_rng_normal(&r);
+        for (int k = 0; k < 3; k++) sh[k] = 5.0 * bb_rng_normal(&r);
         int perm[P] = {3, 0, 6, 2, 5, 1, 4};
         /* x2[b, i] = Q x[b, perm[i]] + shift */
         for (int b = 0; b < B; b++)
             for (int i = 0; i < P; i++)
                 for (int k = 0; k < 3; k++) {
                     double s = sh[k];
-                    for (int l = 0; l < 3; l++)
-                        s += Q[k * 3 + l] * x[(b * P + perm[i]) * 3 + l];
+                    for (int l = 0; l < 3; l++) s += Q[k * 3 + l] * x[(b * P + perm[i]) * 3 + l];
                     x2[(b * P + i) * 3 + k] = s;
                 }
         int64_t n_out = out == 0 ? B * P * 3 : B;
@@ -259,8 +291,7 @@ static void test_egnn_is_rotation_translation_and_permutation_equivariant(void *
                 for (int i = 0; i < P; i++)
                     for (int k = 0; k < 3; k++) {
                         double e = 0;
-                        for (int l = 0; l < 3; l++)
-                            e += Q[k * 3 + l] * y[(b * P + perm[i]) * 3 + l];
+                        for (int l = 0; l < 3; l++) e += Q[k * 3 + l] * y[(b * P + perm[i]) * 3 + l];
                         worst = fmax(worst, fabs(e - y2[(b * P + i) * 3 + k]));
                         scale = fmax(scale, fabs(e));
                     }
@@ -282,23 +313,26 @@ static void test_egnn_is_rotation_translation_and_permutation_equivariant(void *
 /* Gradient of an EGNN loss w.r.t. x (a sweep through every EGNN op), with create_graph
  * = 0 (buffers recycled during the sweep) and = 1 (nothing recycled): same bits, less
  * memory. */
-static void test_recycled_backward_gives_identical_gradients_with_less_memory(void **state)
-{
+static void test_recycled_backward_gives_identical_gradients_with_less_memory(void **state) {
     (void)state;
     enum { B = 6, P = 5 };
     bb_ctx c = {0};
     layer_ud L;
     bb_nn_params_init(&L.ps, BB_NN_F32);
-    bb_nn_egnn_config cfg = {.n_particles = P, .dim = 3, .hidden = 16, .n_layers = 3, .t_dim = 8,
-                             .normalize = 1, .act = BB_NN_ACT_SILU, .out = BB_NN_EGNN_VECTOR};
+    bb_nn_egnn_config cfg = {.n_particles = P,
+                             .dim = 3,
+                             .hidden = 16,
+                             .n_layers = 3,
+                             .t_dim = 8,
+                             .normalize = 1,
+                             .act = BB_NN_ACT_SILU,
+                             .out = BB_NN_EGNN_VECTOR};
     assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "e", &cfg, &c), BB_OK);
     assert_int_equal(bb_nn_params_alloc(&L.ps, 3, &c), BB_OK);
     assert_int_equal(bb_nn_egnn_graph_init(&L.eg, B, P, &c), BB_OK);
     double x[B * P * 3], t[B];
-    for (int i = 0; i < B * P * 3; i++)
-        x[i] = sin(0.7 * i + 0.3);
-    for (int b = 0; b < B; b++)
-        t[b] = 0.1 + 0.15 * b;
+    for (int i = 0; i < B * P * 3; i++) x[i] = sin(0.7 * i + 0.3);
+    for (int b = 0; b < B; b++) t[b] = 0.1 + 0.15 * b;
     float *gx[2];
     size_t peak[2];
     for (int cg = 0; cg < 2; cg++) {
@@ -325,16 +359,14 @@ static void test_recycled_backward_gives_identical_gradients_with_less_memory(vo
     bb_nn_params_free(&L.ps);
 }
 
-static void test_egnn_rejects_mismatched_inputs(void **state)
-{
+static void test_egnn_rejects_mismatched_inputs(void **state) {
     (void)state;
     bb_ctx c = {0};
     layer_ud L;
     bb_nn_params_init(&L.ps, BB_NN_F64);
     bb_nn_egnn_config bad = {.n_particles = 1, .dim = 3, .hidden = 4, .n_layers = 1};
     assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "e", &bad, &c), BB_EINVAL);
-    bb_nn_egnn_config cfg = {.n_particles = 3, .dim = 2, .hidden = 4, .n_layers = 1, .t_dim = 2,
-                             .act = BB_NN_ACT_SILU};
+    bb_nn_egnn_config cfg = {.n_particles = 3, .dim = 2, .hidden = 4, .n_layers = 1, .t_dim = 2, .act = BB_NN_ACT_SILU};
     assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "e", &cfg, &c), BB_OK);
     assert_int_equal(bb_nn_params_alloc(&L.ps, 1, &c), BB_OK);
     assert_int_equal(bb_nn_egnn_graph_init(&L.eg, 2, 3, &c), BB_OK);
@@ -349,8 +381,7 @@ static void test_egnn_rejects_mismatched_inputs(void **state)
     bb_nn_params_free(&L.ps);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linear_and_mlp_derivatives_match_finite_differences),
         cmocka_unit_test(test_egnn_derivatives_match_finite_differences),

@@ -14,104 +14,110 @@
 #include "methods/nn/nn.h"
 #include "tests/nn/gradcheck.h"
 
-#define S4(a, b, c, d) {a, b, c, d}
+#define S4(a, b, c, d)                                                                                                 \
+    { a, b, c, d }
 
-static bb_nn_tensor *f_add(bb_nn_graph *g, bb_nn_tensor **x, void *u) { (void)u; return gc_project(g, bb_nn_add(g, x[0], x[1]), 1); }
-static bb_nn_tensor *f_sub(bb_nn_graph *g, bb_nn_tensor **x, void *u) { (void)u; return gc_project(g, bb_nn_sub(g, x[0], x[1]), 2); }
-static bb_nn_tensor *f_mul(bb_nn_graph *g, bb_nn_tensor **x, void *u) { (void)u; return gc_project(g, bb_nn_mul(g, x[0], x[1]), 3); }
-static bb_nn_tensor *f_div(bb_nn_graph *g, bb_nn_tensor **x, void *u) { (void)u; return gc_project(g, bb_nn_div(g, x[0], x[1]), 4); }
-static bb_nn_tensor *f_scale(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_add(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
+    (void)u;
+    return gc_project(g, bb_nn_add(g, x[0], x[1]), 1);
+}
+static bb_nn_tensor *f_sub(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
+    (void)u;
+    return gc_project(g, bb_nn_sub(g, x[0], x[1]), 2);
+}
+static bb_nn_tensor *f_mul(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
+    (void)u;
+    return gc_project(g, bb_nn_mul(g, x[0], x[1]), 3);
+}
+static bb_nn_tensor *f_div(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
+    (void)u;
+    return gc_project(g, bb_nn_div(g, x[0], x[1]), 4);
+}
+static bb_nn_tensor *f_scale(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     bb_nn_tensor *y = bb_nn_scale(g, x[0], -2.385, 0.7);
     return gc_project(g, bb_nn_mul(g, y, y), 5);
 }
-static bb_nn_tensor *f_unary(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_unary(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     return gc_project(g, bb_nn_unary(g, x[0], (bb_nn_fn)(intptr_t)u, 0), 6);
 }
-static bb_nn_tensor *f_unary_d1(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_unary_d1(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     return gc_project(g, bb_nn_unary(g, x[0], (bb_nn_fn)(intptr_t)u, 1), 7);
 }
-static bb_nn_tensor *f_unary_mul(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_unary_mul(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     return gc_project(g, bb_nn_unary_mul(g, x[0], x[1], (bb_nn_fn)(intptr_t)u, 1), 21);
 }
-static bb_nn_tensor *f_mm(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_mm(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     int f = (int)(intptr_t)u;
     return gc_project(g, bb_nn_matmul(g, x[0], x[1], f & 1, (f >> 1) & 1, NULL), 8);
 }
-static bb_nn_tensor *f_mm_bias(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_mm_bias(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     bb_nn_tensor *y = bb_nn_matmul(g, x[0], x[1], 0, 0, x[2]);
     return gc_project(g, bb_nn_mul(g, y, y), 9);
 }
-static bb_nn_tensor *f_sum_to(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_sum_to(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     const int64_t *shp = u;
     bb_nn_tensor *y = bb_nn_sum_to(g, bb_nn_mul(g, x[0], x[0]), 4, shp);
     return gc_project(g, y, 10);
 }
-static bb_nn_tensor *f_bcast(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_bcast(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     bb_nn_tensor *y = bb_nn_broadcast_to(g, x[0], 4, (const int64_t[]){7, 1, 5, 3});
     return gc_project(g, bb_nn_mul(g, y, y), 11);
 }
-static bb_nn_tensor *f_perm(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_perm(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     bb_nn_tensor *y = bb_nn_permute(g, x[0], (const int[]){2, 0, 3, 1});
     y = bb_nn_reshape(g, y, 2, (const int64_t[]){15, 7});
     return gc_project(g, bb_nn_mul(g, y, bb_nn_silu(g, y)), 12);
 }
-static bb_nn_tensor *f_cat(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_cat(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
-    bb_nn_tensor *y = bb_nn_concat_cols(g, x[0], x[1]);           /* [5, 7] */
+    bb_nn_tensor *y = bb_nn_concat_cols(g, x[0], x[1]);                      /* [5, 7] */
     bb_nn_tensor *z = bb_nn_pad_cols(g, bb_nn_slice_cols(g, y, 1, 6), 2, 8); /* [5, 8] */
     return gc_project(g, bb_nn_mul(g, z, z), 13);
 }
 static bb_nn_index IX; /* 11 entries into 4 rows */
 static bb_nn_index IY;
-static bb_nn_tensor *f_gather(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_gather(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     bb_nn_tensor *y = bb_nn_gather(g, x[0], &IX);
     return gc_project(g, bb_nn_mul(g, y, y), 14);
 }
-static bb_nn_tensor *f_scatter(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_scatter(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     bb_nn_tensor *y = bb_nn_scatter(g, x[0], &IX);
     return gc_project(g, bb_nn_mul(g, y, y), 15);
 }
-static bb_nn_tensor *f_pair(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_pair(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     bb_nn_tensor *y = bb_nn_pair_add(g, x[0], x[1], &IX, &IY, x[2], x[3]);
     return gc_project(g, bb_nn_silu(g, y), 16);
 }
-static bb_nn_tensor *f_softmax(bb_nn_graph *g, bb_nn_tensor **x, void *u) { (void)u; return gc_project(g, bb_nn_softmax_cols(g, x[0]), 17); }
-static bb_nn_tensor *f_lse(bb_nn_graph *g, bb_nn_tensor **x, void *u) { (void)u; return gc_project(g, bb_nn_logsumexp_cols(g, x[0]), 18); }
-static bb_nn_tensor *f_mse(bb_nn_graph *g, bb_nn_tensor **x, void *u) { (void)u; return bb_nn_mse(g, x[0], x[1]); }
-static bb_nn_tensor *f_mean_cols(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_softmax(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
+    (void)u;
+    return gc_project(g, bb_nn_softmax_cols(g, x[0]), 17);
+}
+static bb_nn_tensor *f_lse(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
+    (void)u;
+    return gc_project(g, bb_nn_logsumexp_cols(g, x[0]), 18);
+}
+static bb_nn_tensor *f_mse(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
+    (void)u;
+    return bb_nn_mse(g, x[0], x[1]);
+}
+static bb_nn_tensor *f_mean_cols(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     bb_nn_tensor *m = bb_nn_mean_cols(g, x[0]);
     return gc_project(g, bb_nn_mul(g, m, m), 19);
 }
-static bb_nn_tensor *f_tembed(bb_nn_graph *g, bb_nn_tensor **x, void *u)
-{
+static bb_nn_tensor *f_tembed(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     return gc_project(g, bb_nn_time_embed_sin(g, x[0], 6, 100.0), 20);
 }
 
-static void test_binary_ops_broadcast_and_match_finite_differences(void **state)
-{
+static void test_binary_ops_broadcast_and_match_finite_differences(void **state) {
     (void)state;
     int fail = 0;
     gc_fn fns[4] = {f_add, f_sub, f_mul, f_div};
@@ -126,26 +132,40 @@ static void test_binary_ops_broadcast_and_match_finite_differences(void **state)
         c.ndim[1] = nb[k];
         memcpy(c.shape[0], sa[k], sizeof sa[k]);
         memcpy(c.shape[1], sb[k], sizeof sb[k]);
-        if (k == 3) { c.lo = 0.6; c.hi = 2.1; }
+        if (k == 3) {
+            c.lo = 0.6;
+            c.hi = 2.1;
+        }
         fail |= gc_run(&c, 11 + k);
     }
-    gc_case c = {.name = "scale", .fn = f_scale, .n_in = 1, .ndim = {4}, .shape = {S4(7, 1, 5, 3)},
-                 .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-8};
+    gc_case c = {.name = "scale",
+                 .fn = f_scale,
+                 .n_in = 1,
+                 .ndim = {4},
+                 .shape = {S4(7, 1, 5, 3)},
+                 .eps = 1e-3,
+                 .tol1 = 1e-8,
+                 .tol2 = 1e-8};
     fail |= gc_run(&c, 3);
     assert_int_equal(fail, 0);
 }
 
-static void test_unary_functions_and_their_derivatives_match_finite_differences(void **state)
-{
+static void test_unary_functions_and_their_derivatives_match_finite_differences(void **state) {
     (void)state;
     int fail = 0;
     for (int fn = 0; fn < BB_NN_FN_COUNT; fn++) {
         for (int d = 0; d < 2; d++) {
             char name[64];
             snprintf(name, sizeof name, "%s%s 7x1x5x3", BB_NN_FN_NAME[fn], d ? "'" : "");
-            gc_case c = {.name = name, .fn = d ? f_unary_d1 : f_unary, .ud = (void *)(intptr_t)fn,
-                         .n_in = 1, .ndim = {4}, .shape = {S4(7, 1, 5, 3)}, .eps = 1e-3,
-                         .tol1 = 1e-7, .tol2 = 1e-6};
+            gc_case c = {.name = name,
+                         .fn = d ? f_unary_d1 : f_unary,
+                         .ud = (void *)(intptr_t)fn,
+                         .n_in = 1,
+                         .ndim = {4},
+                         .shape = {S4(7, 1, 5, 3)},
+                         .eps = 1e-3,
+                         .tol1 = 1e-7,
+                         .tol2 = 1e-6};
             if (fn == BB_NN_FN_LOG || fn == BB_NN_FN_SQRT || fn == BB_NN_FN_RECIP) {
                 c.lo = 0.7;
                 c.hi = 2.3;
@@ -156,16 +176,23 @@ static void test_unary_functions_and_their_derivatives_match_finite_differences(
     for (int fn = 0; fn < BB_NN_FN_COUNT; fn += 2) {
         char name[64];
         snprintf(name, sizeof name, "g * %s' 7x1x5x3", BB_NN_FN_NAME[fn]);
-        gc_case c = {.name = name, .fn = f_unary_mul, .ud = (void *)(intptr_t)fn, .n_in = 2,
-                     .ndim = {4, 4}, .shape = {S4(7, 1, 5, 3), S4(7, 1, 5, 3)}, .eps = 1e-3,
-                     .tol1 = 1e-7, .tol2 = 1e-6, .lo = 0.6, .hi = 2.2};
+        gc_case c = {.name = name,
+                     .fn = f_unary_mul,
+                     .ud = (void *)(intptr_t)fn,
+                     .n_in = 2,
+                     .ndim = {4, 4},
+                     .shape = {S4(7, 1, 5, 3), S4(7, 1, 5, 3)},
+                     .eps = 1e-3,
+                     .tol1 = 1e-7,
+                     .tol2 = 1e-6,
+                     .lo = 0.6,
+                     .hi = 2.2};
         fail |= gc_run(&c, 150 + (uint64_t)fn);
     }
     assert_int_equal(fail, 0);
 }
 
-static void test_vectorised_float_silu_and_gelu_match_double_reference(void **state)
-{
+static void test_vectorised_float_silu_and_gelu_match_double_reference(void **state) {
     (void)state;
     enum { N = 100003 };
     bb_ctx c = {0};
@@ -183,9 +210,9 @@ static void test_vectorised_float_silu_and_gelu_match_double_reference(void **st
     double worst = 0, wg = 0;
     bb_nn_tensor *out_gelu1 = NULL;
     for (int k = 0; k < 4; k++) { /* GELU: x Phi(x), Phi + x phi */
-        bb_nn_tensor *o = k < 2 ? bb_nn_unary(g, xf, BB_NN_FN_GELU, k) : bb_nn_unary_mul(g, gf, xf, BB_NN_FN_GELU, k - 2);
-        if (k == 3)
-            out_gelu1 = o;
+        bb_nn_tensor *o =
+            k < 2 ? bb_nn_unary(g, xf, BB_NN_FN_GELU, k) : bb_nn_unary_mul(g, gf, xf, BB_NN_FN_GELU, k - 2);
+        if (k == 3) out_gelu1 = o;
         for (int i = 0; i < N; i++) {
             double xi = (double)(float)x[i], P = 0.5 * erfc(-xi / sqrt(2.0)), p = exp(-0.5 * xi * xi) / sqrt(2 * M_PI);
             double r = (k % 2 == 0) ? xi * P : P + xi * p, scale = (k % 2 == 0) ? fabs(xi) * P : P + fabs(xi) * p;
@@ -206,7 +233,8 @@ static void test_vectorised_float_silu_and_gelu_match_double_reference(void **st
     assert_int_equal(bb_nn_grad(g, yv, NULL, 1, &xi, &gx, 0), BB_OK);
     assert_memory_equal(gx->data, out_gelu1->data, sizeof(float) * N);
     printf("float32 gelu/gelu' (vectorised A&S erf) max error / (1.5e-7 (1+|x|) + 2e-6 terms) "
-           "over [-95, 95]: %.3g (must be <= 1)\n", wg);
+           "over [-95, 95]: %.3g (must be <= 1)\n",
+           wg);
     assert_true(wg <= 1.0);
     for (int k = 0; k < 4; k++)
         for (int i = 0; i < N; i++) {
@@ -219,83 +247,171 @@ static void test_vectorised_float_silu_and_gelu_match_double_reference(void **st
                 scale *= gy[i];
             }
             double e = fabs(bb_nn_get(out[k], i) - r) / scale;
-            if (scale > 1e-30 && e > worst)
-                worst = e;
+            if (scale > 1e-30 && e > worst) worst = e;
         }
-    printf("float32 silu/silu' (vectorised expf) max error / term size over [-95, 95]: %.3g (tol 2e-6 = 16 float eps: a chain of ~6 rounded float ops)\n", worst);
+    printf("float32 silu/silu' (vectorised expf) max error / term size over [-95, 95]: %.3g (tol 2e-6 = 16 float eps: "
+           "a chain of ~6 rounded float ops)\n",
+           worst);
     assert_true(worst < 2e-6);
     bb_nn_graph_free(g);
 }
 
-static void test_matmul_in_all_transpose_cases_matches_finite_differences(void **state)
-{
+static void test_matmul_in_all_transpose_cases_matches_finite_differences(void **state) {
     (void)state;
     int fail = 0;
     for (int f = 0; f < 4; f++) {
         int ta = f & 1, tb = (f >> 1) & 1;
         char name[64];
         snprintf(name, sizeof name, "matmul %s%s 7x5 @ 5x3", ta ? "T" : "N", tb ? "T" : "N");
-        gc_case c = {.name = name, .fn = f_mm, .ud = (void *)(intptr_t)f, .n_in = 2,
-                     .ndim = {2, 2}, .eps = 1e-3, .tol1 = 1e-9, .tol2 = 1e-8};
-        c.shape[0][0] = ta ? 5 : 7; c.shape[0][1] = ta ? 7 : 5;
-        c.shape[1][0] = tb ? 3 : 5; c.shape[1][1] = tb ? 5 : 3;
+        gc_case c = {.name = name,
+                     .fn = f_mm,
+                     .ud = (void *)(intptr_t)f,
+                     .n_in = 2,
+                     .ndim = {2, 2},
+                     .eps = 1e-3,
+                     .tol1 = 1e-9,
+                     .tol2 = 1e-8};
+        c.shape[0][0] = ta ? 5 : 7;
+        c.shape[0][1] = ta ? 7 : 5;
+        c.shape[1][0] = tb ? 3 : 5;
+        c.shape[1][1] = tb ? 5 : 3;
         fail |= gc_run(&c, 200 + (uint64_t)f);
     }
-    gc_case b3 = {.name = "matmul batched 2x7x5 @ 2x5x3", .fn = f_mm, .ud = (void *)(intptr_t)0,
-                  .n_in = 2, .ndim = {3, 3}, .shape = {S4(2, 7, 5, 1), S4(2, 5, 3, 1)},
-                  .eps = 1e-3, .tol1 = 1e-9, .tol2 = 1e-8};
+    gc_case b3 = {.name = "matmul batched 2x7x5 @ 2x5x3",
+                  .fn = f_mm,
+                  .ud = (void *)(intptr_t)0,
+                  .n_in = 2,
+                  .ndim = {3, 3},
+                  .shape = {S4(2, 7, 5, 1), S4(2, 5, 3, 1)},
+                  .eps = 1e-3,
+                  .tol1 = 1e-9,
+                  .tol2 = 1e-8};
     fail |= gc_run(&b3, 210);
-    gc_case bb = {.name = "matmul + bias (squared)", .fn = f_mm_bias, .n_in = 3, .ndim = {2, 2, 2},
-                  .shape = {S4(7, 5, 1, 1), S4(5, 3, 1, 1), S4(1, 3, 1, 1)}, .eps = 1e-3,
-                  .tol1 = 1e-8, .tol2 = 1e-7};
+    gc_case bb = {.name = "matmul + bias (squared)",
+                  .fn = f_mm_bias,
+                  .n_in = 3,
+                  .ndim = {2, 2, 2},
+                  .shape = {S4(7, 5, 1, 1), S4(5, 3, 1, 1), S4(1, 3, 1, 1)},
+                  .eps = 1e-3,
+                  .tol1 = 1e-8,
+                  .tol2 = 1e-7};
     fail |= gc_run(&bb, 211);
     assert_int_equal(fail, 0);
 }
 
-static void test_reductions_and_data_movement_match_finite_differences(void **state)
-{
+static void test_reductions_and_data_movement_match_finite_differences(void **state) {
     (void)state;
     int fail = 0;
     static const int64_t targets[4][4] = {S4(1, 1, 1, 1), S4(1, 1, 1, 3), S4(7, 1, 5, 1), S4(7, 1, 1, 3)};
     const char *names[4] = {"sum_to 7x1x5x3 -> 1", "sum_to -> 1x1x1x3 (rows)", "sum_to -> 7x1x5x1 (cols)",
                             "sum_to -> 7x1x1x3 (general)"};
     for (int k = 0; k < 4; k++) {
-        gc_case c = {.name = names[k], .fn = f_sum_to, .ud = (void *)targets[k], .n_in = 1,
-                     .ndim = {4}, .shape = {S4(7, 1, 5, 3)}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-8};
+        gc_case c = {.name = names[k],
+                     .fn = f_sum_to,
+                     .ud = (void *)targets[k],
+                     .n_in = 1,
+                     .ndim = {4},
+                     .shape = {S4(7, 1, 5, 3)},
+                     .eps = 1e-3,
+                     .tol1 = 1e-8,
+                     .tol2 = 1e-8};
         fail |= gc_run(&c, 300 + (uint64_t)k);
     }
     gc_case cases[] = {
-        {.name = "broadcast_to 1x1x5x1 -> 7x1x5x3", .fn = f_bcast, .n_in = 1, .ndim = {4},
-         .shape = {S4(1, 1, 5, 1)}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-8},
-        {.name = "permute+reshape 7x1x5x3", .fn = f_perm, .n_in = 1, .ndim = {4},
-         .shape = {S4(7, 1, 5, 3)}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-7},
-        {.name = "concat/slice/pad 5x3|5x4", .fn = f_cat, .n_in = 2, .ndim = {2, 2},
-         .shape = {S4(5, 3, 1, 1), S4(5, 4, 1, 1)}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-8},
-        {.name = "gather 4x3 -> 11x3", .fn = f_gather, .n_in = 1, .ndim = {2},
-         .shape = {S4(4, 3, 1, 1)}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-8},
-        {.name = "scatter 11x3 -> 4x3", .fn = f_scatter, .n_in = 1, .ndim = {2},
-         .shape = {S4(11, 3, 1, 1)}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-8},
-        {.name = "pair_add (A,B,d,w)", .fn = f_pair, .n_in = 4, .ndim = {2, 2, 2, 2},
+        {.name = "broadcast_to 1x1x5x1 -> 7x1x5x3",
+         .fn = f_bcast,
+         .n_in = 1,
+         .ndim = {4},
+         .shape = {S4(1, 1, 5, 1)},
+         .eps = 1e-3,
+         .tol1 = 1e-8,
+         .tol2 = 1e-8},
+        {.name = "permute+reshape 7x1x5x3",
+         .fn = f_perm,
+         .n_in = 1,
+         .ndim = {4},
+         .shape = {S4(7, 1, 5, 3)},
+         .eps = 1e-3,
+         .tol1 = 1e-8,
+         .tol2 = 1e-7},
+        {.name = "concat/slice/pad 5x3|5x4",
+         .fn = f_cat,
+         .n_in = 2,
+         .ndim = {2, 2},
+         .shape = {S4(5, 3, 1, 1), S4(5, 4, 1, 1)},
+         .eps = 1e-3,
+         .tol1 = 1e-8,
+         .tol2 = 1e-8},
+        {.name = "gather 4x3 -> 11x3",
+         .fn = f_gather,
+         .n_in = 1,
+         .ndim = {2},
+         .shape = {S4(4, 3, 1, 1)},
+         .eps = 1e-3,
+         .tol1 = 1e-8,
+         .tol2 = 1e-8},
+        {.name = "scatter 11x3 -> 4x3",
+         .fn = f_scatter,
+         .n_in = 1,
+         .ndim = {2},
+         .shape = {S4(11, 3, 1, 1)},
+         .eps = 1e-3,
+         .tol1 = 1e-8,
+         .tol2 = 1e-8},
+        {.name = "pair_add (A,B,d,w)",
+         .fn = f_pair,
+         .n_in = 4,
+         .ndim = {2, 2, 2, 2},
          .shape = {S4(4, 3, 1, 1), S4(4, 3, 1, 1), S4(11, 1, 1, 1), S4(1, 3, 1, 1)},
-         .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-7},
-        {.name = "softmax 5x7", .fn = f_softmax, .n_in = 1, .ndim = {2},
-         .shape = {S4(5, 7, 1, 1)}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-7},
-        {.name = "logsumexp 5x7", .fn = f_lse, .n_in = 1, .ndim = {2},
-         .shape = {S4(5, 7, 1, 1)}, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-7},
-        {.name = "mse 7x1x5x3", .fn = f_mse, .n_in = 2, .ndim = {4, 4},
-         .shape = {S4(7, 1, 5, 3), S4(7, 1, 5, 3)}, .eps = 1e-3, .tol1 = 1e-9, .tol2 = 1e-9},
-        {.name = "mean_cols 7x1x5x3", .fn = f_mean_cols, .n_in = 1, .ndim = {4},
-         .shape = {S4(7, 1, 5, 3)}, .eps = 1e-3, .tol1 = 1e-9, .tol2 = 1e-9},
-        {.name = "time_embed_sin 5x1 -> 5x6", .fn = f_tembed, .n_in = 1, .ndim = {2},
-         .shape = {S4(5, 1, 1, 1)}, .eps = 1e-4, .tol1 = 1e-7, .tol2 = 1e-6},
+         .eps = 1e-3,
+         .tol1 = 1e-8,
+         .tol2 = 1e-7},
+        {.name = "softmax 5x7",
+         .fn = f_softmax,
+         .n_in = 1,
+         .ndim = {2},
+         .shape = {S4(5, 7, 1, 1)},
+         .eps = 1e-3,
+         .tol1 = 1e-8,
+         .tol2 = 1e-7},
+        {.name = "logsumexp 5x7",
+         .fn = f_lse,
+         .n_in = 1,
+         .ndim = {2},
+         .shape = {S4(5, 7, 1, 1)},
+         .eps = 1e-3,
+         .tol1 = 1e-8,
+         .tol2 = 1e-7},
+        {.name = "mse 7x1x5x3",
+         .fn = f_mse,
+         .n_in = 2,
+         .ndim = {4, 4},
+         .shape = {S4(7, 1, 5, 3), S4(7, 1, 5, 3)},
+         .eps = 1e-3,
+         .tol1 = 1e-9,
+         .tol2 = 1e-9},
+        {.name = "mean_cols 7x1x5x3",
+         .fn = f_mean_cols,
+         .n_in = 1,
+         .ndim = {4},
+         .shape = {S4(7, 1, 5, 3)},
+         .eps = 1e-3,
+         .tol1 = 1e-9,
+         .tol2 = 1e-9},
+        {.name = "time_embed_sin 5x1 -> 5x6",
+         .fn = f_tembed,
+         .n_in = 1,
+         .ndim = {2},
+         .shape = {S4(5, 1, 1, 1)},
+         .eps = 1e-4,
+         .tol1 = 1e-7,
+         .tol2 = 1e-6},
     };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
-        fail |= gc_run(&cases[k], 320 + k);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) fail |= gc_run(&cases[k], 320 + k);
     assert_int_equal(fail, 0);
 }
 
-static void test_forward_values_match_closed_forms(void **state)
-{
+static void test_forward_values_match_closed_forms(void **state) {
     (void)state;
     bb_ctx c = {0};
     bb_nn_graph *g;
@@ -304,7 +420,8 @@ static void test_forward_values_match_closed_forms(void **state)
         double xa[6] = {0.5, -1.25, 2.0, 3.5, -0.75, 1.5};
         bb_nn_tensor *a = bb_nn_from(g, (bb_nn_dtype)dt, 2, (const int64_t[]){2, 3}, xa);
         bb_nn_tensor *b = bb_nn_from(g, (bb_nn_dtype)dt, 2, (const int64_t[]){3, 2}, xa);
-        bb_nn_tensor *m = bb_nn_matmul(g, a, b, 0, 0, NULL); /* [[0.5,-1.25,2],[3.5,-.75,1.5]] @ [[.5,-1.25],[2,3.5],[-.75,1.5]] */
+        bb_nn_tensor *m =
+            bb_nn_matmul(g, a, b, 0, 0, NULL); /* [[0.5,-1.25,2],[3.5,-.75,1.5]] @ [[.5,-1.25],[2,3.5],[-.75,1.5]] */
         assert_non_null(m);
         double tol = dt ? 1e-15 : 1e-6;
         assert_true(fabs(bb_nn_get(m, 0) - (0.25 - 2.5 - 1.5)) < tol);
@@ -334,8 +451,7 @@ static void test_forward_values_match_closed_forms(void **state)
     bb_nn_graph_free(NULL);
 }
 
-static void test_arena_does_not_malloc_in_steady_state(void **state)
-{
+static void test_arena_does_not_malloc_in_steady_state(void **state) {
     (void)state;
     bb_ctx c = {0};
     bb_nn_graph *g;
@@ -343,12 +459,12 @@ static void test_arena_does_not_malloc_in_steady_state(void **state)
     int64_t after_first = 0;
     for (int step = 0; step < 5; step++) {
         bb_nn_graph_reset(g);
-        bb_nn_tensor *x = bb_nn_input(g, BB_NN_F64, 2, (const int64_t[]){64, 33}, NULL == g ? NULL : (double[64 * 33]){0});
+        bb_nn_tensor *x =
+            bb_nn_input(g, BB_NN_F64, 2, (const int64_t[]){64, 33}, NULL == g ? NULL : (double[64 * 33]){0});
         bb_nn_tensor *y = bb_nn_sum(g, bb_nn_silu(g, bb_nn_matmul(g, x, x, 1, 0, NULL)));
         bb_nn_tensor *gx;
         assert_int_equal(bb_nn_grad(g, y, NULL, 1, &x, &gx, 1), BB_OK);
-        if (step == 1)
-            after_first = bb_nn_graph_mallocs(g);
+        if (step == 1) after_first = bb_nn_graph_mallocs(g);
     }
     assert_true(after_first > 0);
     assert_int_equal(bb_nn_graph_mallocs(g), after_first);
@@ -356,8 +472,7 @@ static void test_arena_does_not_malloc_in_steady_state(void **state)
     bb_nn_graph_free(g);
 }
 
-static void test_grad_mode_detach_seed_and_accessors_behave_as_documented(void **state)
-{
+static void test_grad_mode_detach_seed_and_accessors_behave_as_documented(void **state) {
     (void)state;
     bb_ctx c = {0};
     bb_nn_graph *g;
@@ -379,14 +494,12 @@ static void test_grad_mode_detach_seed_and_accessors_behave_as_documented(void *
     /* detach: y = x * detach(x) has gradient detach(x) = x (not 2x) */
     bb_nn_tensor *y = bb_nn_sum(g, bb_nn_mul(g, x, bb_nn_detach(g, x))), *gx;
     assert_int_equal(bb_nn_grad(g, y, NULL, 1, &x, &gx, 0), BB_OK);
-    for (int i = 0; i < 6; i++)
-        assert_true(bb_nn_get(gx, i) == xv[i]);
+    for (int i = 0; i < 6; i++) assert_true(bb_nn_get(gx, i) == xv[i]);
     /* vector-Jacobian product with a seed: d/dx sum(seed * x^2) = 2 seed x */
     bb_nn_tensor *sq = bb_nn_mul(g, x, x);
     bb_nn_tensor *seed = bb_nn_full(g, BB_NN_F64, 3, (const int64_t[]){1, 2, 3}, -0.5);
     assert_int_equal(bb_nn_grad(g, sq, seed, 1, &x, &gx, 0), BB_OK);
-    for (int i = 0; i < 6; i++)
-        assert_true(bb_nn_get(gx, i) == -xv[i]);
+    for (int i = 0; i < 6; i++) assert_true(bb_nn_get(gx, i) == -xv[i]);
     /* a non-scalar y without a seed is refused */
     assert_int_equal(bb_nn_grad(g, sq, NULL, 1, &x, &gx, 0), BB_EINVAL);
     assert_int_equal(bb_nn_graph_status(g, &c), BB_EINVAL);
@@ -396,8 +509,7 @@ static void test_grad_mode_detach_seed_and_accessors_behave_as_documented(void *
     x = bb_nn_input(g, BB_NN_F64, 1, (const int64_t[]){3}, xv);
     bb_nn_tensor *k = bb_nn_sum(g, bb_nn_full(g, BB_NN_F64, 1, (const int64_t[]){3}, 2.0));
     assert_int_equal(bb_nn_grad(g, k, NULL, 1, &x, &gx, 0), BB_OK);
-    for (int i = 0; i < 3; i++)
-        assert_true(bb_nn_get(gx, i) == 0.0);
+    for (int i = 0; i < 3; i++) assert_true(bb_nn_get(gx, i) == 0.0);
     bb_nn_graph_free(g);
     /* params_find */
     bb_nn_params ps;
@@ -412,8 +524,7 @@ static void test_grad_mode_detach_seed_and_accessors_behave_as_documented(void *
 
 /* Exact divergence of a linear map through D vector-Jacobian products (the Hutchinson
  * building block): sum_i e_i^T J e_i = trace(W). */
-static void test_vjp_divergence_of_a_linear_map_is_its_trace(void **state)
-{
+static void test_vjp_divergence_of_a_linear_map_is_its_trace(void **state) {
     (void)state;
     enum { D = 5, B = 3 };
     bb_ctx c = {0};
@@ -424,10 +535,8 @@ static void test_vjp_divergence_of_a_linear_map_is_its_trace(void **state)
     assert_int_equal(bb_nn_params_alloc(&ps, 9, &c), BB_OK);
     double W[D * D], tr = 0, xv[B * D];
     bb_nn_params_get(&ps, lin.w, W);
-    for (int i = 0; i < D; i++)
-        tr += W[i * D + i];
-    for (int i = 0; i < B * D; i++)
-        xv[i] = sin(1.3 * i);
+    for (int i = 0; i < D; i++) tr += W[i * D + i];
+    for (int i = 0; i < B * D; i++) xv[i] = sin(1.3 * i);
     bb_nn_graph *g;
     assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
     bb_nn_tensor *x = bb_nn_input(g, BB_NN_F64, 2, (const int64_t[]){B, D}, xv);
@@ -435,21 +544,17 @@ static void test_vjp_divergence_of_a_linear_map_is_its_trace(void **state)
     double div[B] = {0};
     for (int i = 0; i < D; i++) {
         double e[B * D] = {0};
-        for (int b = 0; b < B; b++)
-            e[b * D + i] = 1.0;
+        for (int b = 0; b < B; b++) e[b * D + i] = 1.0;
         bb_nn_tensor *gx, *seed = bb_nn_from(g, BB_NN_F64, 2, (const int64_t[]){B, D}, e);
         assert_int_equal(bb_nn_grad(g, y, seed, 1, &x, &gx, 0), BB_OK);
-        for (int b = 0; b < B; b++)
-            div[b] += bb_nn_get(gx, b * D + i);
+        for (int b = 0; b < B; b++) div[b] += bb_nn_get(gx, b * D + i);
     }
-    for (int b = 0; b < B; b++)
-        assert_true(fabs(div[b] - tr) < 1e-14);
+    for (int b = 0; b < B; b++) assert_true(fabs(div[b] - tr) < 1e-14);
     bb_nn_graph_free(g);
     bb_nn_params_free(&ps);
 }
 
-static void test_index_rejects_out_of_range_entries(void **state)
-{
+static void test_index_rejects_out_of_range_entries(void **state) {
     (void)state;
     bb_ctx c = {0};
     bb_nn_index ix;
@@ -460,12 +565,10 @@ static void test_index_rejects_out_of_range_entries(void **state)
     bb_nn_index_free(NULL);
 }
 
-int main(void)
-{
+int main(void) {
     bb_ctx c = {0};
     int32_t ix[11] = {0, 3, 1, 1, 2, 0, 3, 3, 2, 1, 0}, iy[11] = {2, 2, 0, 3, 1, 1, 0, 2, 3, 0, 1};
-    if (bb_nn_index_init(&IX, 11, 4, ix, &c) < 0 || bb_nn_index_init(&IY, 11, 4, iy, &c) < 0)
-        return 1;
+    if (bb_nn_index_init(&IX, 11, 4, ix, &c) < 0 || bb_nn_index_init(&IY, 11, 4, iy, &c) < 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_binary_ops_broadcast_and_match_finite_differences),
         cmocka_unit_test(test_unary_functions_and_their_derivatives_match_finite_differences),

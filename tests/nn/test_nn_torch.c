@@ -21,8 +21,7 @@
 
 #define PYTHON "/usr/bin/python3"
 
-static int have_torch(void)
-{
+static int have_torch(void) {
     if (access(PYTHON, X_OK) != 0) {
         printf("skip: %s not found\n", PYTHON);
         return 0;
@@ -34,31 +33,24 @@ static int have_torch(void)
     return 1;
 }
 
-static cJSON *darray(const double *v, int64_t n)
-{
+static cJSON *darray(const double *v, int64_t n) {
     cJSON *a = cJSON_CreateArray();
-    for (int64_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+    for (int64_t i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
     return a;
 }
 
-static void fill(bb_rng *r, double *v, int64_t n, double s)
-{
-    for (int64_t i = 0; i < n; i++)
-        v[i] = s * bb_rng_normal(r);
+static void fill(bb_rng *r, double *v, int64_t n, double s) {
+    for (int64_t i = 0; i < n; i++) v[i] = s * bb_rng_normal(r);
 }
 
 /* Largest |a - b| / (|b| + 1e-3 max|b|) over n values (relative with a floor). */
-static double rel_diff(const double *a, const cJSON *b, int64_t n)
-{
+static double rel_diff(const double *a, const cJSON *b, int64_t n) {
     double mx = 0, worst = 0;
     const cJSON *it;
     int64_t k = 0;
     cJSON_ArrayForEach(it, b) mx = fmax(mx, fabs(it->valuedouble));
-    cJSON_ArrayForEach(it, b)
-    {
-        if (k >= n)
-            return INFINITY;
+    cJSON_ArrayForEach(it, b) {
+        if (k >= n) return INFINITY;
         worst = fmax(worst, fabs(a[k] - it->valuedouble) / (fabs(it->valuedouble) + 1e-3 * mx + 1e-300));
         k++;
     }
@@ -66,7 +58,7 @@ static double rel_diff(const double *a, const cJSON *b, int64_t n)
 }
 
 typedef struct xcase {
-    const char *model;      /* "mlp" or "egnn" */
+    const char *model; /* "mlp" or "egnn" */
     bb_nn_egnn_config ecfg;
     int B;
 } xcase;
@@ -84,8 +76,7 @@ typedef struct xstate {
     char din[128], dout[128];
 } xstate;
 
-static void run_export(const xcase *xc, xstate *st, int idx)
-{
+static void run_export(const xcase *xc, xstate *st, int idx) {
     bb_ctx c = {0};
     memset(st, 0, sizeof *st);
     bb_nn_params_init(&st->ps, BB_NN_F64);
@@ -117,8 +108,7 @@ static void run_export(const xcase *xc, xstate *st, int idx)
     double *x = st->x = malloc(sizeof(double) * (size_t)nx), *t = st->t;
     st->nx = nx;
     fill(&r, x, nx, 1.1);
-    for (int b = 0; b < B; b++)
-        t[b] = bb_rng_uniform(&r);
+    for (int b = 0; b < B; b++) t[b] = bb_rng_uniform(&r);
     /* C side */
     assert_int_equal(bb_nn_graph_init(&st->g, 0, &c), BB_OK);
     bb_nn_graph *g = st->g;
@@ -153,8 +143,7 @@ static void run_export(const xcase *xc, xstate *st, int idx)
         cJSON_AddNumberToObject(cfg, "scalar", xc->ecfg.out == BB_NN_EGNN_SCALAR);
     } else {
         cJSON *sz = cJSON_AddArrayToObject(cfg, "sizes");
-        for (int i = 0; i < 4; i++)
-            cJSON_AddItemToArray(sz, cJSON_CreateNumber(sizes[i]));
+        for (int i = 0; i < 4; i++) cJSON_AddItemToArray(sz, cJSON_CreateNumber(sizes[i]));
     }
     cJSON *pj = cJSON_AddObjectToObject(spec, "params");
     for (int k = 0; k < st->ps.n; k++) {
@@ -162,7 +151,8 @@ static void run_export(const xcase *xc, xstate *st, int idx)
         cJSON *sh = cJSON_AddArrayToObject(o, "shape");
         for (int d = 0; d < st->ps.info[k].ndim; d++)
             cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)st->ps.info[k].ne[d]));
-        cJSON_AddItemToObject(o, "data", darray((const double *)st->ps.data + st->ps.info[k].off, (int64_t)st->ps.info[k].n));
+        cJSON_AddItemToObject(o, "data",
+                              darray((const double *)st->ps.data + st->ps.info[k].off, (int64_t)st->ps.info[k].n));
     }
     cJSON_AddItemToObject(spec, "x", darray(x, nx));
     cJSON_AddItemToObject(spec, "x_shape", darray((double[]){(double)xs[0], (double)xs[1]}, 2));
@@ -175,8 +165,7 @@ static void run_export(const xcase *xc, xstate *st, int idx)
     cJSON_Delete(spec);
 }
 
-static int run_compare(const xcase *xc, xstate *st)
-{
+static int run_compare(const xcase *xc, xstate *st) {
     bb_ctx c = {0};
     const int is_egnn = !strcmp(xc->model, "egnn"), B = xc->B;
     bb_nn_params *ps = &st->ps;
@@ -212,8 +201,7 @@ static int run_compare(const xcase *xc, xstate *st)
     return ok;
 }
 
-static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state)
-{
+static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state) {
     (void)state;
     if (!have_torch()) {
         skip();
@@ -221,12 +209,26 @@ static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state)
     }
     xcase cases[3] = {
         {.model = "mlp", .B = 7},
-        {.model = "egnn", .B = 3, .ecfg = {.n_particles = 5, .dim = 3, .hidden = 16, .n_layers = 2,
-                                           .t_dim = 8, .normalize = 1, .act = BB_NN_ACT_SILU,
-                                           .out = BB_NN_EGNN_VECTOR}},
-        {.model = "egnn", .B = 2, .ecfg = {.n_particles = 4, .dim = 2, .hidden = 12, .n_layers = 3,
-                                           .t_dim = 8, .normalize = 0, .act = BB_NN_ACT_SILU,
-                                           .out = BB_NN_EGNN_SCALAR}},
+        {.model = "egnn",
+         .B = 3,
+         .ecfg = {.n_particles = 5,
+                  .dim = 3,
+                  .hidden = 16,
+                  .n_layers = 2,
+                  .t_dim = 8,
+                  .normalize = 1,
+                  .act = BB_NN_ACT_SILU,
+                  .out = BB_NN_EGNN_VECTOR}},
+        {.model = "egnn",
+         .B = 2,
+         .ecfg = {.n_particles = 4,
+                  .dim = 2,
+                  .hidden = 12,
+                  .n_layers = 3,
+                  .t_dim = 8,
+                  .normalize = 0,
+                  .act = BB_NN_ACT_SILU,
+                  .out = BB_NN_EGNN_SCALAR}},
     };
     xstate st[3];
     char cmd[2048];
@@ -238,13 +240,11 @@ static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state)
     assert_true(k < (int)sizeof cmd);
     assert_int_equal(system(cmd), 0); /* one torch import for all cases */
     int ok = 1;
-    for (int i = 0; i < 3; i++)
-        ok &= run_compare(&cases[i], &st[i]);
+    for (int i = 0; i < 3; i++) ok &= run_compare(&cases[i], &st[i]);
     assert_true(ok);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mlp_and_egnn_match_pytorch_outputs_and_gradients),
     };

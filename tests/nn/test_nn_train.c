@@ -17,8 +17,7 @@
 #include "harness/core/rng.h"
 #include "methods/nn/nn.h"
 
-static void test_adam_and_adamw_follow_the_torch_update(void **state)
-{
+static void test_adam_and_adamw_follow_the_torch_update(void **state) {
     (void)state;
     bb_ctx c = {0};
     for (int dec = 0; dec < 2; dec++) {
@@ -32,8 +31,7 @@ static void test_adam_and_adamw_follow_the_torch_update(void **state)
         double p[3] = {0.75, 0.75, 0.75}, m[3] = {0}, v[3] = {0};
         for (int t = 1; t <= 3; t++) {
             double *gr = ps.grad;
-            for (int i = 0; i < 3; i++)
-                gr[i] = 2.385 * (i + 1) * (t % 2 ? 1 : -0.5) * p[i];
+            for (int i = 0; i < 3; i++) gr[i] = 2.385 * (i + 1) * (t % 2 ? 1 : -0.5) * p[i];
             for (int i = 0; i < 3; i++) { /* torch.optim.Adam / AdamW, written out */
                 double gi = gr[i];
                 if (dec)
@@ -46,8 +44,7 @@ static void test_adam_and_adamw_follow_the_torch_update(void **state)
                 p[i] -= lr * mh / (sqrt(vh) + eps);
             }
             assert_int_equal(bb_nn_adam_step(&opt, &ps, lr, &c), BB_OK);
-            for (int i = 0; i < 3; i++)
-                assert_true(fabs(((double *)ps.data)[i] - p[i]) < 1e-14);
+            for (int i = 0; i < 3; i++) assert_true(fabs(((double *)ps.data)[i] - p[i]) < 1e-14);
         }
         bb_nn_adam_free(&opt);
         bb_nn_params_free(&ps);
@@ -56,8 +53,7 @@ static void test_adam_and_adamw_follow_the_torch_update(void **state)
     bb_nn_params_free(NULL);
 }
 
-static void test_clipping_schedule_and_ema_have_their_closed_forms(void **state)
-{
+static void test_clipping_schedule_and_ema_have_their_closed_forms(void **state) {
     (void)state;
     bb_ctx c = {0};
     bb_nn_params ps;
@@ -65,7 +61,10 @@ static void test_clipping_schedule_and_ema_have_their_closed_forms(void **state)
     assert_true(bb_nn_params_add(&ps, "a", 2, (const int64_t[]){2, 2}, BB_NN_INIT_CONST, 1.5, &c) >= 0);
     assert_int_equal(bb_nn_params_alloc(&ps, 1, &c), BB_OK);
     float *gr = ps.grad;
-    gr[0] = 3; gr[1] = 4; gr[2] = 0; gr[3] = 12; /* norm 13 */
+    gr[0] = 3;
+    gr[1] = 4;
+    gr[2] = 0;
+    gr[3] = 12; /* norm 13 */
     double n = bb_nn_clip_grad_norm(&ps, 6.5);
     assert_true(fabs(n - 13.0) < 1e-6);
     assert_true(fabs(bb_nn_params_grad_norm(&ps) - 6.5) < 1e-5);
@@ -97,8 +96,7 @@ static void test_clipping_schedule_and_ema_have_their_closed_forms(void **state)
     bb_nn_params_free(&ps);
 }
 
-static void test_mlp_learns_a_tiny_regression(void **state)
-{
+static void test_mlp_learns_a_tiny_regression(void **state) {
     (void)state;
     enum { B = 64 };
     bb_ctx c = {0};
@@ -126,11 +124,11 @@ static void test_mlp_learns_a_tiny_regression(void **state)
         assert_int_equal(bb_nn_backward(g, l), BB_OK);
         assert_int_equal(bb_nn_adam_step(&opt, &ps, bb_nn_lr_schedule(step, 1e-2, 50, 1500, 1e-4), &c), BB_OK);
         loss = bb_nn_get(l, 0);
-        if (step == 0)
-            loss0 = loss;
+        if (step == 0) loss0 = loss;
     }
     printf("tiny regression sin(2x) on [-2,2], MLP 1-32-32-1 tanh, Adam 1500 steps: "
-           "loss %.3g -> %.3g (must be < 2e-3)\n", loss0, loss);
+           "loss %.3g -> %.3g (must be < 2e-3)\n",
+           loss0, loss);
     assert_true(loss < 2e-3);
     bb_nn_graph_free(g);
     bb_nn_adam_free(&opt);
@@ -139,8 +137,7 @@ static void test_mlp_learns_a_tiny_regression(void **state)
 
 /* 100 EGNN training steps (flow-matching-like regression onto a fixed field), float32;
  * returns the final parameters (caller frees). */
-static float *train_egnn(int threads)
-{
+static float *train_egnn(int threads) {
     enum { B = 32, P = 13, D = 3 }; /* E = 4992 edges: elementwise ops and GEMMs run in parallel */
     omp_set_num_threads(threads);
     openblas_set_num_threads(threads);
@@ -151,8 +148,14 @@ static float *train_egnn(int threads)
     bb_nn_adam opt;
     bb_nn_graph *g;
     bb_nn_params_init(&ps, BB_NN_F32);
-    bb_nn_egnn_config cfg = {.n_particles = P, .dim = D, .hidden = 32, .n_layers = 2, .t_dim = 8,
-                             .normalize = 1, .act = BB_NN_ACT_SILU, .out = BB_NN_EGNN_VECTOR};
+    bb_nn_egnn_config cfg = {.n_particles = P,
+                             .dim = D,
+                             .hidden = 32,
+                             .n_layers = 2,
+                             .t_dim = 8,
+                             .normalize = 1,
+                             .act = BB_NN_ACT_SILU,
+                             .out = BB_NN_EGNN_VECTOR};
     assert_int_equal(bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c), BB_OK);
     assert_int_equal(bb_nn_params_alloc(&ps, 42, &c), BB_OK);
     assert_int_equal(bb_nn_egnn_graph_init(&eg, B, P, &c), BB_OK);
@@ -163,10 +166,8 @@ static float *train_egnn(int threads)
         bb_rng r;
         bb_rng_init(&r, 7, (uint64_t)step);
         bb_rng_normal_fill(&r, B * P * D, x);
-        for (int i = 0; i < B * P * D; i++)
-            y[i] = -0.5 * x[i];
-        for (int b = 0; b < B; b++)
-            t[b] = bb_rng_uniform(&r);
+        for (int i = 0; i < B * P * D; i++) y[i] = -0.5 * x[i];
+        for (int b = 0; b < B; b++) t[b] = bb_rng_uniform(&r);
         bb_nn_graph_reset(g);
         bb_nn_tensor *xt = bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, P * D}, x);
         bb_nn_tensor *yt = bb_nn_remove_com(g, bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, P * D}, y), P, D);
@@ -188,15 +189,20 @@ static float *train_egnn(int threads)
     return out;
 }
 
-static void test_same_seed_gives_identical_parameters_on_1_and_2_threads(void **state)
-{
+static void test_same_seed_gives_identical_parameters_on_1_and_2_threads(void **state) {
     (void)state;
     bb_ctx c = {0};
     bb_nn_params ps;
     bb_nn_egnn net;
     bb_nn_params_init(&ps, BB_NN_F32);
-    bb_nn_egnn_config cfg = {.n_particles = 13, .dim = 3, .hidden = 32, .n_layers = 2, .t_dim = 8,
-                             .normalize = 1, .act = BB_NN_ACT_SILU, .out = BB_NN_EGNN_VECTOR};
+    bb_nn_egnn_config cfg = {.n_particles = 13,
+                             .dim = 3,
+                             .hidden = 32,
+                             .n_layers = 2,
+                             .t_dim = 8,
+                             .normalize = 1,
+                             .act = BB_NN_ACT_SILU,
+                             .out = BB_NN_EGNN_VECTOR};
     assert_int_equal(bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c), BB_OK);
     size_t n = ps.total;
     bb_nn_params_free(&ps);
@@ -209,10 +215,10 @@ static void test_same_seed_gives_identical_parameters_on_1_and_2_threads(void **
     bb_nn_params_init(&ps, BB_NN_F32);
     assert_int_equal(bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c), BB_OK);
     assert_int_equal(bb_nn_params_alloc(&ps, 42, &c), BB_OK);
-    for (size_t i = 0; i < n; i++)
-        moved += ((float *)ps.data)[i] != a[i];
+    for (size_t i = 0; i < n; i++) moved += ((float *)ps.data)[i] != a[i];
     printf("determinism: %zu of %zu parameters differ between 1 and 2 threads (must be 0); "
-           "%zu moved in training\n", diff, n, moved);
+           "%zu moved in training\n",
+           diff, n, moved);
     assert_int_equal(diff, 0);
     assert_true(moved > n / 2);
     bb_nn_params_free(&ps);
@@ -222,8 +228,7 @@ static void test_same_seed_gives_identical_parameters_on_1_and_2_threads(void **
 
 /* Gradient of an MSE over 12 rows of an MLP, whole batch vs 3 shards of 4 rows with
  * bb_nn_backward_to; shards in an OpenMP loop on 1 and 2 threads must agree bitwise. */
-static void shard_grad(int shards, int threads, double *out, size_t *n_out)
-{
+static void shard_grad(int shards, int threads, double *out, size_t *n_out) {
     enum { B = 12 };
     bb_ctx c = {0};
     bb_nn_params ps;
@@ -233,10 +238,8 @@ static void shard_grad(int shards, int threads, double *out, size_t *n_out)
     assert_int_equal(bb_nn_mlp_init(&net, &ps, "net", 3, sizes, BB_NN_ACT_GELU, &c), BB_OK);
     assert_int_equal(bb_nn_params_alloc(&ps, 5, &c), BB_OK);
     double x[B * 3], y[B * 2];
-    for (int i = 0; i < B * 3; i++)
-        x[i] = sin(2.385 * i);
-    for (int i = 0; i < B * 2; i++)
-        y[i] = cos(1.7 * i);
+    for (int i = 0; i < B * 3; i++) x[i] = sin(2.385 * i);
+    for (int i = 0; i < B * 2; i++) y[i] = cos(1.7 * i);
     double *buf = calloc((size_t)shards * ps.total, sizeof(double));
     const int Bs = B / shards;
     int fail = 0;
@@ -257,16 +260,14 @@ static void shard_grad(int shards, int threads, double *out, size_t *n_out)
     }
     assert_int_equal(fail, 0);
     bb_nn_params_zero_grad(&ps);
-    for (int s = 0; s < shards; s++)
-        bb_nn_params_add_grad(&ps, buf + (size_t)s * ps.total);
+    for (int s = 0; s < shards; s++) bb_nn_params_add_grad(&ps, buf + (size_t)s * ps.total);
     memcpy(out, ps.grad, sizeof(double) * ps.total);
     *n_out = ps.total;
     free(buf);
     bb_nn_params_free(&ps);
 }
 
-static void test_sharded_backward_equals_whole_batch_and_is_thread_independent(void **state)
-{
+static void test_sharded_backward_equals_whole_batch_and_is_thread_independent(void **state) {
     (void)state;
     double whole[512], s1[512], s2[512];
     size_t n;
@@ -275,8 +276,7 @@ static void test_sharded_backward_equals_whole_batch_and_is_thread_independent(v
     shard_grad(3, 1, s1, &n);
     shard_grad(3, 2, s2, &n);
     double worst = 0;
-    for (size_t i = 0; i < n; i++)
-        worst = fmax(worst, fabs(s1[i] - whole[i]) / (1e-12 + fabs(whole[i])));
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(s1[i] - whole[i]) / (1e-12 + fabs(whole[i])));
     printf("sharded (3 x 4 rows) vs whole-batch gradient: max rel diff %.3g (tol 1e-12)\n", worst);
     assert_true(worst < 1e-12);
     assert_memory_equal(s1, s2, sizeof(double) * n);
@@ -287,8 +287,7 @@ static void test_sharded_backward_equals_whole_batch_and_is_thread_independent(v
     bb_nn_graph_free(g);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adam_and_adamw_follow_the_torch_update),
         cmocka_unit_test(test_clipping_schedule_and_ema_have_their_closed_forms),

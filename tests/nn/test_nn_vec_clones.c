@@ -25,12 +25,14 @@ typedef void (*grad_fn)(const float *, const float *, const float *, float *, in
 extern void keep_512(const float *, float *, float *, int64_t) __asm__("nn_vec_gelu_keep_f32.avx512f");
 extern void keep_256(const float *, float *, float *, int64_t) __asm__("nn_vec_gelu_keep_f32.avx2");
 extern void keep_def(const float *, float *, float *, int64_t) __asm__("nn_vec_gelu_keep_f32.default");
-extern void grad_512(const float *, const float *, const float *, float *, int64_t) __asm__("nn_vec_gelu_grad_f32.avx512f");
-extern void grad_256(const float *, const float *, const float *, float *, int64_t) __asm__("nn_vec_gelu_grad_f32.avx2");
-extern void grad_def(const float *, const float *, const float *, float *, int64_t) __asm__("nn_vec_gelu_grad_f32.default");
+extern void grad_512(const float *, const float *, const float *, float *,
+                     int64_t) __asm__("nn_vec_gelu_grad_f32.avx512f");
+extern void grad_256(const float *, const float *, const float *, float *,
+                     int64_t) __asm__("nn_vec_gelu_grad_f32.avx2");
+extern void grad_def(const float *, const float *, const float *, float *,
+                     int64_t) __asm__("nn_vec_gelu_grad_f32.default");
 
-static void test_kernel_clones_give_identical_bits(void **state)
-{
+static void test_kernel_clones_give_identical_bits(void **state) {
     (void)state;
     if (!__builtin_cpu_supports("avx2")) {
         printf("skip: this CPU has no AVX2, only the baseline clone can run\n");
@@ -81,8 +83,7 @@ static void test_kernel_clones_give_identical_bits(void **state)
            has512 ? "" : " (no AVX-512F on this CPU)");
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_clones_give_identical_bits),
     };

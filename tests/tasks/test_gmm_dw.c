@@ -105,8 +105,10 @@ static void gmm_exact_samples_follow_the_density(void **state) {
     long outside = 0;
     for (int i = 0; i < NS; i++) {
         int a = (int)floor((x[2 * i] - lo) / w), b = (int)floor((x[2 * i + 1] - lo) / w);
-        if (a < 0 || b < 0 || a >= NBIN || b >= NBIN) outside++;
-        else count[a][b]++;
+        if (a < 0 || b < 0 || a >= NBIN || b >= NBIN)
+            outside++;
+        else
+            count[a][b]++;
     }
     double worst = 0.0, pts[2 * SUB], u[SUB];
     for (int a = 0; a < NBIN; a++)

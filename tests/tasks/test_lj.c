@@ -299,7 +299,11 @@ static void relax(bb_task *t, double *x, double *e, double *gnorm) {
 
 static void the_icosahedron_and_mackay_icosahedron_are_the_known_global_minima(void **state) {
     (void)state;
-    const struct { const char *id; int P; double e; } cases[] = {
+    const struct {
+        const char *id;
+        int P;
+        double e;
+    } cases[] = {
         {"lj13-phys", 13, -44.326801}, /* Cambridge Cluster Database */
         {"lj55-phys", 55, -279.248470},
     };
@@ -396,8 +400,10 @@ static void the_physical_tasks_take_a_temperature_and_reject_other_parameters(vo
     t3->type->energy(t3, 1, x, &u3, g3, &c);
     assert_true(tu_rel(u3, u1 / 0.4) < 1e-15);
     for (int k = 0; k < 39; k++) assert_true(fabs(g3[k] - g1[k] / 0.4) <= 1e-15 * fmax(1.0, fabs(g3[k])));
-    const char *bad[][2] = {{"lj13-phys", "{\"kT\": -1}"}, {"lj13-phys", "{\"kT\": \"hot\"}"},
-                            {"lj55-phys", "{\"temperature\": 1}"}, {"lj13", "{\"kT\": 2}"}};
+    const char *bad[][2] = {{"lj13-phys", "{\"kT\": -1}"},
+                            {"lj13-phys", "{\"kT\": \"hot\"}"},
+                            {"lj55-phys", "{\"temperature\": 1}"},
+                            {"lj13", "{\"kT\": 2}"}};
     for (int i = 0; i < 4; i++) {
         cJSON *j = cJSON_Parse(bad[i][1]);
         bb_task *t = NULL;
@@ -418,12 +424,13 @@ static void overlapping_particles_give_infinity_and_a_zero_gradient(void **state
     for (int ti = 0; ti < 4; ti++) {
         bb_task *t = make(ids[ti], NULL);
         size_t dof = (size_t)t->dof;
-        double *x = malloc(5 * dof * sizeof *x), *g = malloc(5 * dof * sizeof *g), u[5], u1, *g1 = malloc(dof * sizeof *g1);
+        double *x = malloc(5 * dof * sizeof *x), *g = malloc(5 * dof * sizeof *g), u[5], u1,
+               *g1 = malloc(dof * sizeof *g1);
         tu_random_configs(t, 5, 0x500 + ti, 0.9, x);
-        memcpy(x + 1 * dof + 9, x + 1 * dof + 3, 3 * sizeof *x);      /* particles 1 and 3 coincide */
-        memcpy(x + 3 * dof + 6, x + 3 * dof + 12, 3 * sizeof *x);     /* 2 and 4 almost: r = 1e-30 */
+        memcpy(x + 1 * dof + 9, x + 1 * dof + 3, 3 * sizeof *x);  /* particles 1 and 3 coincide */
+        memcpy(x + 3 * dof + 6, x + 3 * dof + 12, 3 * sizeof *x); /* 2 and 4 almost: r = 1e-30 */
         x[3 * dof + 6] += 1e-30;
-        memcpy(x + 4 * dof + 6, x + 4 * dof + 12, 3 * sizeof *x);     /* r = 1e-200: r² underflows */
+        memcpy(x + 4 * dof + 6, x + 4 * dof + 12, 3 * sizeof *x); /* r = 1e-200: r² underflows */
         x[4 * dof + 6] += 1e-200 * fmax(1.0, fabs(x[4 * dof + 6]));
         bb_ctx c = {0};
         assert_int_equal(bb_task_energy(t, 5, x, u, g, &c), BB_OK);

@@ -168,7 +168,8 @@ static void declared_invariances_hold(void **state) {
                 assert_true(tu_rel(v, u[i]) < 1e-10);
                 for (int d = 0; d < D; d++) { /* ∇u ⟂ rigid shifts */
                     double s = 0.0, gm = 1.0;
-                    for (int p = 0; p < P; p++) s += g[i * dof + p * D + d], gm = fmax(gm, fabs(g[i * dof + p * D + d]));
+                    for (int p = 0; p < P; p++)
+                        s += g[i * dof + p * D + d], gm = fmax(gm, fabs(g[i * dof + p * D + d]));
                     assert_true(fabs(s) / gm < 1e-10 * P);
                 }
                 checked |= 1;
