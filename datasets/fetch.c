@@ -344,6 +344,29 @@ int bb_dataset_cache_state(const bb_dataset *d, const char *cache, bb_cache_stat
 
 /* ---------------------------------------------------------------- fetch -- */
 
+/* A cached file that fails verification: rename it to <path>.corrupt (replacing an older
+ * one) so the evidence survives but the name is free for a fresh copy; one note line. */
+static int move_aside(const bb_dataset *d, const char *path, FILE *notes, bb_ctx *ctx) {
+    char aside[4300], why[128];
+    long long sz = file_size(path);
+    if (d->bytes >= 0 && sz != d->bytes)
+        snprintf(why, sizeof why, "size %lld bytes, expected %lld", sz, d->bytes);
+    else
+        snprintf(why, sizeof why, "sha256 mismatch");
+    snprintf(aside, sizeof aside, "%s.corrupt", path);
+    if (rename(path, aside) != 0) {
+        if (unlink(path) != 0 && errno != ENOENT)
+            return BB_ERR(ctx, BB_EIO, "%s: %s and cannot be removed: %s", path, why, strerror(errno));
+        if (notes) fprintf(notes, "boltzbench: %s: %s, removed; fetching again\n", path, why);
+        return BB_OK;
+    }
+    if (notes) {
+        fprintf(notes, "boltzbench: %s: %s, moved aside to %s; fetching again\n", path, why, aside);
+        fflush(notes);
+    }
+    return BB_OK;
+}
+
 static void append(char *buf, size_t cap, const char *s) {
     size_t l = strlen(buf), n = strlen(s);
     if (l && l + 2 < cap) {
@@ -393,7 +416,7 @@ int bb_fetch_dataset(const bb_dataset *d, const bb_fetch_opts *o, char *path_out
     if (file_size(path) >= 0) {
         bb_ctx vc = {0};
         if (verify_file(d, path, got, &vc) == BB_OK) goto done;
-        unlink(path); /* corrupt cache entry: fetch again */
+        if ((rc = move_aside(d, path, o->notes, ctx))) goto out; /* corrupt cache entry: fetch again */
     }
     char urls[MAX_SOURCES][1024];
     int n = list_sources(d, o, urls), tried = 0;

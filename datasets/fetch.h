@@ -12,12 +12,16 @@
  *     ones (404, 403, missing file) move on to the next source at once;
  *   - the finished .part is checked for size and sha256 (OpenSSL EVP) and renamed into
  *     place atomically; wrong bytes are deleted, never kept;
+ *   - a file already in the cache is verified again under the lock; one that fails (corrupt or
+ *     truncated) is moved aside to "<file>.corrupt" (kept for inspection, replacing an older
+ *     one) and fetched again, with a one-line note to opts.notes;
  *   - offline mode (opts.offline, BOLTZBENCH_OFFLINE=1) allows only file:// URLs and the
  *     mirror directory: libcurl is restricted to the file protocol, http(s) URLs are skipped;
  *   - a dataset whose sha256 is null in the manifest is refused unless trust_unverified.
  *
  * Errors name the dataset and every URL tried ("dw4-idem-test: http://h/x.npy: HTTP 404").
- * Library code: it prints nothing except the optional progress bar to opts.progress.
+ * Library code: it prints nothing except the optional progress bar to opts.progress and the
+ * optional notes to opts.notes.
  * Not here: parsing the manifest (manifest.h), reading the arrays (npy.h, npz.h).
  */
 #ifndef BB_FETCH_H
@@ -39,6 +43,8 @@ typedef struct bb_fetch_opts {
     int max_attempts;        /* per URL, >= 1 (default 4) */
     long backoff_ms;         /* delay before the first retry, doubled for each next one (default 1000) */
     FILE *progress;          /* progress bar destination, NULL = quiet (default) */
+    FILE *notes;             /* one-line notes ("boltzbench: <path>: sha256 mismatch, moved aside to
+                                <path>.corrupt; fetching again"), NULL = quiet (default) */
 } bb_fetch_opts;
 
 /* Defaults, then the environment: BOLTZBENCH_OFFLINE=1 sets offline, BOLTZBENCH_MIRROR sets

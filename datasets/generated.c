@@ -71,9 +71,12 @@ int bb_generated_load(const char *cache, const char *id, size_t max_bytes, bb_sa
     /* hash and parse the same bytes: no window between check and use */
     char *buf;
     size_t len;
-    if ((rc = bb_read_file(npy, max_bytes + ((size_t)1 << 16), &buf, &len, ctx))) {
+    bb_ctx fc = {0};
+    if ((rc = bb_read_file(npy, max_bytes + ((size_t)1 << 16), &buf, &len, &fc))) {
         cJSON_Delete(j);
-        return rc;
+        if (rc == BB_ENOTFOUND) /* the sidecar says the set is complete: its data is gone */
+            return BB_ERR(ctx, BB_EIO, "%s: missing, but %s says the set is complete", npy, js);
+        return BB_ERR(ctx, rc, "%s", fc.msg);
     }
     bb_sha256_hex(buf, len, sha);
     if (strcmp(sha, want->valuestring) != 0) {
@@ -82,6 +85,8 @@ int bb_generated_load(const char *cache, const char *id, size_t max_bytes, bb_sa
         free(buf);
         return rc;
     }
+    const cJSON *jn = cJSON_GetObjectItemCaseSensitive(j, "n"), *jd = cJSON_GetObjectItemCaseSensitive(j, "dof");
+    double want_n = cJSON_IsNumber(jn) ? jn->valuedouble : -1, want_dof = cJSON_IsNumber(jd) ? jd->valuedouble : -1;
     cJSON_Delete(j);
     bb_array a;
     rc = bb_npy_parse(buf, len, npy, max_bytes, &a, ctx);
@@ -90,6 +95,11 @@ int bb_generated_load(const char *cache, const char *id, size_t max_bytes, bb_sa
     if (a.ndim != 2) {
         bb_array_free(&a);
         return BB_ERR(ctx, BB_EFORMAT, "%s: expected a 2-D array [N][dof]", npy);
+    }
+    if ((double)a.shape[0] != want_n || (double)a.shape[1] != want_dof) {
+        bb_array_free(&a);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: shape [%zu][%zu], but %s records n %.0f, dof %.0f", npy, a.shape[0],
+                      a.shape[1], js, want_n, want_dof);
     }
     out->n = a.shape[0];
     out->dof = a.shape[1];

@@ -23,8 +23,11 @@
  * provenance (may be NULL) is copied, not taken. Errors name the id or the file. */
 int bb_dataset_store_generated(const char *id, const bb_samples *s, const cJSON *provenance, bb_ctx *ctx);
 
-/* Load a stored set: BB_ENOTFOUND if absent (no .json), BB_EHASH if the .npy does not
- * match the sidecar's sha256. sha256_out (may be NULL) receives the verified hash. */
+/* Load a stored set: BB_ENOTFOUND if absent (no .json); BB_EIO if the sidecar is there but
+ * the .npy is not; BB_EHASH if the .npy does not match the sidecar's sha256 (a corrupt or
+ * truncated file: nothing can fetch it again, so it stays an error until regenerated);
+ * BB_EFORMAT if its shape differs from the sidecar's n and dof. sha256_out (may be NULL)
+ * receives the verified hash. */
 int bb_generated_load(const char *cache, const char *id, size_t max_bytes, bb_samples *out, char sha256_out[65],
                       bb_ctx *ctx);
 

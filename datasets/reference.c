@@ -2,21 +2,26 @@
  *
  * Order: (1) committed copy datasets/reference/<id>.npy.gz — decompressed, its sha256 must
  * equal the manifest's (for the iDEM sets that is the upstream file's hash: the bytes are
- * unchanged); (2) a fetched file in the cache, re-hashed at load; (3) a generated set in
+ * unchanged); (2) a fetched file in the cache, size-checked and re-hashed at every load, and
+ * when that fails moved aside and fetched again (try_fetched); (3) a generated set in
  * the cache (<cache>/<id>.npy + sidecar, generated.h); (4) exact samples when the task has
  * sample_exact, with the manifest's seed and stream (defaults below otherwise). A hash
  * mismatch is an error, never a silent fall-through to the next source.
  * Afterwards: dof must equal the task's; COM_FREE tasks get the centre of mass removed
  * per configuration (as the iDEM code does on load); at most max_n rows are kept.
- * Not here: fetching (fetch.h) and running samplers to generate sets.
+ * Only the "task declares no reference set" outcome is BB_ENOTFOUND (reference.h).
+ * Not here: the transfer itself (fetch.h) and running samplers to generate sets.
  */
 #include "datasets/reference.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "datasets/fetch.h"
 #include "datasets/generated.h"
 #include "datasets/gz.h"
 #include "datasets/manifest.h"
@@ -94,36 +99,81 @@ static int try_committed(const bb_dataset *d, bb_reference *out, bb_ctx *ctx) {
     if (!d->committed_path[0]) return 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", source_dir(), d->committed_path);
-    if (access(path, R_OK) != 0) return 0;
+    if (access(path, F_OK) != 0) return 0;
     if (!d->has_sha256)
         return BB_ERR(ctx, BB_EFORMAT, "%s: committed copy %s has no sha256 in the manifest", d->id, path);
     unsigned char *buf;
     size_t len;
-    int rc = bb_gunzip_file(path, REF_MAX_BYTES, &buf, &len, ctx);
-    if (rc) return rc;
-    rc = samples_from_npy(buf, len, path, d->sha256, &out->samples, out->sha256, ctx);
-    free(buf);
-    if (rc) return rc;
+    bb_ctx lc = {0};
+    int rc = bb_gunzip_file(path, REF_MAX_BYTES, &buf, &len, &lc);
+    if (rc == BB_OK) {
+        rc = samples_from_npy(buf, len, path, d->sha256, &out->samples, out->sha256, &lc);
+        free(buf);
+    }
+    if (rc) /* a damaged copy in the source tree is an error, never a fall-through to the cache */
+        return BB_ERR(ctx, rc == BB_ENOTFOUND ? BB_EIO : rc, "%s; HINT: restore it with `git checkout -- %s`", lc.msg,
+                      d->committed_path);
     snprintf(out->source, sizeof out->source, "committed %.300s (licence: %.60s)", d->committed_path,
              d->license[0] ? d->license : "see datasets/README.md");
     return 1;
 }
 
+/* Read the cached file of d and check it against the manifest: size first (a truncated
+ * file is caught without reading it), then the sha256 of the very bytes that are parsed.
+ * BB_EHASH when it is corrupt. */
+static int load_cached(const bb_dataset *d, const char *path, bb_reference *out, bb_ctx *ctx) {
+    struct stat st;
+    if (stat(path, &st) != 0) return BB_ERR(ctx, BB_EIO, "%s: cannot stat: %s", path, strerror(errno));
+    if (d->bytes >= 0 && (long long)st.st_size != d->bytes)
+        return BB_ERR(ctx, BB_EHASH, "%s: size %lld bytes, expected %lld", path, (long long)st.st_size, d->bytes);
+    char *buf;
+    size_t len;
+    int rc = bb_read_file(path, REF_MAX_BYTES, &buf, &len, ctx);
+    if (rc == BB_ENOTFOUND) rc = ctx->code = BB_EIO; /* it was there a moment ago */
+    if (rc) return rc;
+    rc = samples_from_npy((const unsigned char *)buf, len, path, d->has_sha256 ? d->sha256 : NULL, &out->samples,
+                          out->sha256, ctx);
+    free(buf);
+    return rc;
+}
+
+/* A fetched file in the cache, verified at every load. A corrupt or truncated one is moved
+ * aside and fetched again (bb_fetch_dataset re-verifies under its lock, renames the bad
+ * file to <file>.corrupt and prints the one-line note on stderr); the fresh copy is then
+ * loaded and verified like any other. */
 static int try_fetched(const bb_dataset *d, const char *cache, bb_reference *out, bb_ctx *ctx) {
     if (d->generated || d->n_urls == 0) return 0;
     char path[4096];
     int rc = bb_dataset_path(cache, d, path, sizeof path, ctx);
     if (rc) return rc;
-    if (access(path, R_OK) != 0) return 0;
-    if (strcmp(d->format, "npy") != 0)
-        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: format '%s' cannot be a reference set (npy only)", d->id, d->format);
-    char *buf;
-    size_t len;
-    if ((rc = bb_read_file(path, REF_MAX_BYTES, &buf, &len, ctx))) return rc;
-    rc = samples_from_npy((const unsigned char *)buf, len, path, d->has_sha256 ? d->sha256 : NULL, &out->samples,
-                          out->sha256, ctx);
-    free(buf);
-    if (rc) return rc;
+    if (access(path, F_OK) != 0) return 0;
+    bb_ctx lc = {0};
+    rc = load_cached(d, path, out, &lc);
+    if (rc == BB_EHASH) {
+        bb_samples_free(&out->samples);
+        bb_fetch_opts o;
+        bb_fetch_opts_init(&o);
+        o.cache_dir = cache;
+        o.notes = stderr;
+        o.trust_unverified = !d->has_sha256; /* only a size check failed: the user accepted this file before */
+        bb_ctx fc = {0};
+        char got[4096];
+        rc = bb_fetch_dataset(d, &o, got, sizeof got, &fc);
+        if (rc) {
+            if (rc == BB_ENOTFOUND) rc = BB_ENET;
+            return BB_ERR(ctx, rc, "%s; fetching it again failed: %s", lc.msg, fc.msg);
+        }
+        bb_ctx_clear(&lc);
+        rc = load_cached(d, path, out, &lc);
+    }
+    if (rc) {
+        if (rc == BB_EFORMAT && !d->has_sha256)
+            return BB_ERR(ctx, rc,
+                          "%s (unverified: the manifest has no sha256); HINT: remove it and run `boltzbench fetch %s "
+                          "--trust-unverified`",
+                          lc.msg, d->id);
+        return BB_ERR(ctx, rc, "%s", lc.msg);
+    }
     snprintf(out->source, sizeof out->source, "cache %.300s (fetched%s; licence: %.60s)", path,
              d->has_sha256 ? ", sha256 verified" : ", UNVERIFIED", d->license[0] ? d->license : "unknown");
     return 1;
@@ -142,8 +192,8 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     memset(out, 0, sizeof *out);
     bb_manifest m = {0};
     bb_ctx mc = {0};
-    int rc = bb_manifest_load(NULL, &m, &mc);
-    if (rc && rc != BB_ENOTFOUND) return BB_ERR(ctx, rc, "%s", mc.msg);
+    int mrc = bb_manifest_load(NULL, &m, &mc), rc, declares_none = 0;
+    if (mrc && mrc != BB_ENOTFOUND) return BB_ERR(ctx, mrc, "%s", mc.msg);
     /* No cache directory (no HOME, XDG_CACHE_HOME or BOLTZBENCH_CACHE) only rules out the
      * cached sources: committed and exact reference sets still load. */
     char cache[4096];
@@ -152,13 +202,16 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     if (!have_cache) snprintf(cache, sizeof cache, "no cache directory: %.200s", cc.msg);
     const bb_dataset *d = pick(&m, task);
     const char *want = task->type->reference_dataset;
+    /* Only an npy file is a sample set; a task that names a whole-dataset archive ("files")
+     * declares no reference set this harness can load. */
+    int sample_set = d && strcmp(d->format, "npy") == 0;
     if (d)
         snprintf(out->dataset_id, sizeof out->dataset_id, "%s@%d", d->id, d->version);
     else if (want)
         snprintf(out->dataset_id, sizeof out->dataset_id, "%s", want);
     rc = 0;
-    if (d) rc = try_committed(d, out, ctx);
-    if (have_cache && d && rc == 0) rc = try_fetched(d, cache, out, ctx);
+    if (sample_set) rc = try_committed(d, out, ctx);
+    if (have_cache && sample_set && rc == 0) rc = try_fetched(d, cache, out, ctx);
     if (have_cache && rc == 0 && d) rc = try_generated(out->dataset_id, cache, out, ctx);
     if (have_cache && rc == 0 && d) rc = try_generated(d->id, cache, out, ctx);
     if (have_cache && rc == 0 && !d && want) rc = try_generated(want, cache, out, ctx);
@@ -188,18 +241,34 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
         }
     }
     if (rc == 0) {
-        if (d && !d->generated && d->n_urls)
-            rc = BB_ERR(ctx, BB_ENOTFOUND,
+        /* Nothing loaded. Only "the task declares no reference set" is BB_ENOTFOUND; a set
+         * that is declared but absent here is a failure of its own (reference.h). */
+        if (sample_set && !d->generated && d->n_urls)
+            rc = BB_ERR(ctx, BB_EIO,
                         "%s: reference set %s@%d is not in the cache (%.200s); "
                         "HINT: run `boltzbench fetch %s%s` or generate one with `boltzbench reference "
                         "--task %s --n N`",
                         task->id, d->id, d->version, cache, d->id, d->has_sha256 ? "" : " --trust-unverified",
                         task->type->name);
-        else
-            rc = BB_ERR(ctx, BB_ENOTFOUND,
-                        "%s: no reference set%s%s; HINT: run `boltzbench reference "
-                        "--task %s --n N`",
-                        task->id, want ? " named " : "", want ? want : "", task->type->name);
+        else if (sample_set)
+            rc = BB_ERR(ctx, BB_EIO, "%s: reference set %s@%d: committed copy %s/%s is missing", task->id, d->id,
+                        d->version, source_dir(), d->committed_path[0] ? d->committed_path : "(none)");
+        else if (want && !d && mrc)
+            rc = BB_ERR(ctx, BB_EIO, "%s: reference set %s: %s", task->id, want, mc.msg);
+        else if (want && !d)
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: reference set %s is not in the manifest %s", task->id, want,
+                        bb_manifest_default_path());
+        else {
+            declares_none = 1;
+            if (d)
+                rc = BB_ERR(ctx, BB_ENOTFOUND,
+                            "%s: no reference set (%s@%d is a '%s' dataset, not npy samples); HINT: run `boltzbench "
+                            "reference --task %s --n N`",
+                            task->id, d->id, d->version, d->format, task->type->name);
+            else
+                rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: no reference set; HINT: run `boltzbench reference --task %s --n N`",
+                            task->id, task->type->name);
+        }
         goto out;
     }
     if (rc < 0) goto out;
@@ -212,6 +281,10 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     if (task->flags & BB_TASK_COM_FREE) bb_remove_com(out->samples.n, task->n_particles, task->dim, out->samples.x);
     if (max_n && max_n < out->samples.n) bb_samples_truncate(&out->samples, max_n);
 out:
+    if (rc == BB_ENOTFOUND && !declares_none) { /* e.g. a file that vanished while being read */
+        rc = BB_EIO;
+        if (ctx) ctx->code = rc;
+    }
     bb_manifest_free(&m);
     if (rc) bb_reference_free(out);
     return rc;

@@ -140,10 +140,16 @@ int bb_cmd_eval(int argc, char **argv) {
         snprintf(ref.dataset_id, sizeof ref.dataset_id, "file:%s", rpath);
         snprintf(ref.source, sizeof ref.source, "%s (given with --reference)", rpath);
         have_ref = 1;
-    } else if (bb_reference_load(t, 0, &ref, &refctx) == BB_OK) {
-        have_ref = 1;
     } else {
-        note = refctx.msg[0] ? refctx.msg : "no reference set for this task";
+        int rrc = bb_reference_load(t, 0, &ref, &refctx);
+        if (rrc == BB_OK) {
+            have_ref = 1;
+        } else if (rrc != BB_ENOTFOUND) { /* declared but corrupt, truncated or unfetchable: never score without it */
+            BB_ERR(&ctx, rrc, "%s", refctx.msg);
+            goto fail;
+        } else {
+            note = refctx.msg[0] ? refctx.msg : "no reference set for this task";
+        }
     }
     int64_t evals = 0;
     us = malloc(s.n * sizeof *us);

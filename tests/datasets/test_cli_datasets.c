@@ -1,7 +1,9 @@
 /* test_cli_datasets.c — the `fetch`, `datasets` and `cache` subcommands, run in a child
  * process with stdout/stderr captured: help, usage errors (exit 2), one-line errors naming
  * the dataset or URL (exit 1) with nothing left in the cache, offline fetch from a mirror
- * directory, listing states, cache path/clean. Uses a loopback server for the HTTP error. */
+ * directory, listing states, cache path/clean. Uses a loopback server for the HTTP error.
+ * `eval` with a corrupt cached reference set: repaired from the mirror (a note on stderr),
+ * or a one-line error naming the file and exit 1 when it cannot be fetched again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 
 #include "datasets/gz.h"
 #include "datasets/manifest.h"
+#include "datasets/npy.h"
 #include "harness/cli/cli.h"
 #include "harness/core/fileio.h"
 #include "httpd.h"
@@ -229,12 +232,85 @@ static void http_errors_are_one_line_naming_the_url_and_leave_nothing(void **sta
     httpd_stop(h);
 }
 
+/* eval must not score without a reference set that the task declares but that is broken:
+ * the old code threw the loader's error away and wrote an "ok" report with empty metrics. */
+static void eval_repairs_a_corrupt_cached_reference_or_fails_naming_it(void **state) {
+    (void)state;
+    char cache[128], mirror[128], nosrc[128], dir[200], cached[256], x[128], out[128], want[1024];
+    snprintf(cache, sizeof cache, "%s/cache", tmp);
+    snprintf(mirror, sizeof mirror, "%s/mirror", tmp);
+    snprintf(nosrc, sizeof nosrc, "%s/nosrc", tmp);
+    snprintf(dir, sizeof dir, "%s/dw4-idem-test@1", cache);
+    snprintf(cached, sizeof cached, "%s/test_split_DW4.npy", dir);
+    snprintf(x, sizeof x, "%s/x.npy", tmp);
+    snprintf(out, sizeof out, "%s/r.json", tmp);
+    bb_ctx c = {0};
+    unsigned char *good;
+    size_t len;
+    assert_int_equal(bb_gunzip_file(BB_SOURCE_DIR "/datasets/reference/dw4-idem-test.npy.gz", 1 << 22, &good, &len, &c),
+                     BB_OK);
+    unsigned char *bad = malloc(len);
+    memcpy(bad, good, len);
+    bad[len / 2] ^= 0x40;
+    assert_int_equal(bb_mkdir_p(dir, &c), BB_OK);
+    assert_int_equal(bb_mkdir_p(nosrc, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(cached, bad, len, &c), BB_OK);
+    double xs[20 * 8];
+    for (int k = 0; k < 20 * 8; k++) xs[k] = 0.7 * (double)(k % 9) - 2.0 + 0.01 * (double)k;
+    size_t shape[2] = {20, 8};
+    assert_int_equal(bb_npy_write(x, xs, 2, shape, &c), BB_OK);
+    setenv("BOLTZBENCH_CACHE", cache, 1);
+    setenv("BOLTZBENCH_SOURCE_DIR", nosrc, 1); /* hide the committed copy: the cache is used */
+    setenv("BOLTZBENCH_OFFLINE", "1", 1);
+    /* nowhere to fetch it from: exit 1, the last line names the file, no report */
+    assert_int_equal(run(bb_cmd_eval, "eval", "--task", "dw4", "--samples", x, "--out", out, NULL), 1);
+    printf("%s", err_txt);
+
+    snprintf(want, sizeof want, "boltzbench: %s: sha256 ", cached);
+    assert_true(lines(err_txt) >= 1);
+    const char *last = err_txt + strlen(err_txt) - 1; /* the error is the last line (after the note) */
+    while (last > err_txt && last[-1] != '\n') last--;
+    assert_memory_equal(last, want, strlen(want));
+    assert_non_null(strstr(last, "fetching it again failed"));
+    assert_int_equal(access(out, F_OK), -1);
+    /* declared but absent now (moved aside): still an error, not "no reference set" */
+    assert_int_equal(run(bb_cmd_eval, "eval", "--task", "dw4", "--samples", x, "--out", out, NULL), 1);
+    assert_int_equal(lines(err_txt), 1);
+    assert_non_null(strstr(err_txt, "not in the cache"));
+    assert_int_equal(access(out, F_OK), -1);
+    /* with a mirror holding the good bytes it is fetched again, noted, and eval scores */
+    snprintf(want, sizeof want, "%s/test_split_DW4.npy", mirror);
+    assert_int_equal(bb_mkdir_p(mirror, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(want, good, len, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(cached, bad, len, &c), BB_OK);
+    setenv("BOLTZBENCH_MIRROR", mirror, 1);
+    int rc = run(bb_cmd_eval, "eval", "--task", "dw4", "--samples", x, "--out", out, NULL);
+    printf("%s", err_txt);
+    assert_int_equal(rc, 0);
+    assert_int_equal(lines(err_txt), 1);
+    snprintf(want, sizeof want, "boltzbench: %s: sha256 mismatch, moved aside to %s.corrupt; fetching again\n", cached,
+             cached);
+    assert_string_equal(err_txt, want);
+    char *rep;
+    size_t rlen;
+    assert_int_equal(bb_read_file(out, 1 << 22, &rep, &rlen, &c), BB_OK);
+    assert_non_null(strstr(rep, "\"energy_w2\""));
+    free(rep);
+    unsetenv("BOLTZBENCH_MIRROR");
+    unsetenv("BOLTZBENCH_OFFLINE");
+    unsetenv("BOLTZBENCH_CACHE");
+    setenv("BOLTZBENCH_SOURCE_DIR", BB_SOURCE_DIR, 1);
+    free(good);
+    free(bad);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(help_and_usage_errors),
         T(fetch_offline_from_a_mirror_then_list_and_clean),
         T(http_errors_are_one_line_naming_the_url_and_leave_nothing),
+        T(eval_repairs_a_corrupt_cached_reference_or_fails_naming_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,15 +119,31 @@ static void a_plain_download_is_verified_and_renamed_into_the_cache(void **state
     int hits = httpd_hits(f->h, "/toy.npy");
     assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
     assert_int_equal(httpd_hits(f->h, "/toy.npy"), hits);
-    /* a corrupted cache entry is detected and fetched again */
+    /* a corrupted cache entry is detected, moved aside (kept for inspection) and fetched again */
     FILE *fp = fopen(path, "r+b");
     fputc('Z', fp);
     fclose(fp);
     assert_int_equal(bb_dataset_cache_state(&f->d, f->cache, &st, &by, &c), BB_OK);
     assert_int_equal(st, BB_CACHE_CORRUPT);
+    char *notes = NULL;
+    size_t nlen = 0;
+    f->o.notes = open_memstream(&notes, &nlen);
     assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fclose(f->o.notes);
+    f->o.notes = NULL;
     assert_int_equal(httpd_hits(f->h, "/toy.npy"), hits + 1);
     assert_cached_ok(f, path);
+    char aside[4200], note[9000];
+    snprintf(aside, sizeof aside, "%s.corrupt", path);
+    snprintf(note, sizeof note, "boltzbench: %s: sha256 mismatch, moved aside to %s; fetching again\n", path, aside);
+    assert_string_equal(notes, note);
+    free(notes);
+    char *old;
+    size_t olen;
+    assert_int_equal(bb_read_file(aside, 1 << 20, &old, &olen, &c), BB_OK);
+    assert_int_equal(olen, f->len);
+    assert_int_equal(old[0], 'Z');
+    free(old);
 }
 
 static void a_truncated_transfer_resumes_with_range_and_hashes_right(void **state) {
