@@ -1,6 +1,9 @@
 /* cmd_compare.c — `boltzbench compare BASELINE NEW`: the CI regression gate. Exit 0
  * when every baseline run is reproduced within tolerance, 1 otherwise (regression,
- * missing run or metric, failed run, version mismatch, unreadable report). */
+ * missing run or metric, failed run, version mismatch, unreadable report, a report with
+ * status other than "ok" or empty metrics). The reports are read before the tolerance
+ * file, so an error names the report; the default tolerance file is found in the source
+ * tree (bb_tolerances_default_path), not the current directory. */
 #include <stdio.h>
 
 #include "harness/cli/cli.h"
@@ -9,7 +12,8 @@
 enum { O_HELP, O_TOL, O_VERBOSE };
 static const bb_opt opts[] = {
     [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_TOL] = {"tolerances", 't', "FILE", "per-metric tolerances (default ci/tolerances.json)"},
+    [O_TOL] = {"tolerances", 't', "FILE",
+               "per-metric tolerances (default ci/tolerances.json of the source tree or $BOLTZBENCH_SOURCE_DIR)"},
     [O_VERBOSE] = {"verbose", 'v', NULL, "print every compared metric, not only the changed ones"},
     {NULL, 0, NULL, NULL},
 };
@@ -17,7 +21,8 @@ static const bb_opt opts[] = {
 int bb_cmd_compare(int argc, char **argv) {
     bb_ctx ctx = {0};
     bb_opt_iter it;
-    const char *dirs[2] = {NULL, NULL}, *tol_path = "ci/tolerances.json";
+    const char *dirs[2] = {NULL, NULL}, *tol_path = NULL;
+    char tol_default[4096];
     int nd = 0, verbose = 0;
     bb_opt_init(&it, argc, argv);
     for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
@@ -27,7 +32,8 @@ int bb_cmd_compare(int argc, char **argv) {
                             "Match the runs of NEW_DIR to those of BASELINE_DIR by configuration hash and compare\n"
                             "every scalar metric: a change in the worse direction (from the metric registry) beyond\n"
                             "max(abs, rel*|baseline|) is a regression. Prints a diff table; exit status 1 on any\n"
-                            "regression, missing run or metric, failed run or version mismatch.",
+                            "regression, missing run or metric, failed run, version mismatch, or a report (in\n"
+                            "either directory) whose status is not \"ok\" or whose metrics are empty.",
                             opts);
                 return 0;
             case O_TOL: tol_path = it.arg; break;
@@ -46,15 +52,14 @@ int bb_cmd_compare(int argc, char **argv) {
         bb_cli_error("compare: BASELINE_DIR and NEW_DIR required");
         return 2;
     }
-    bb_tolerances tol;
+    if (!tol_path) tol_path = bb_tolerances_default_path(tol_default, sizeof tol_default);
+    bb_tolerances tol = {0};
     bb_rset base, fresh = {0};
     bb_cmp_summary sum;
-    if (bb_tolerances_load(tol_path, &tol, &ctx)) {
-        bb_cli_error("%s", ctx.msg);
-        return 1;
-    }
+    /* reports first: a missing or truncated report is the error to show */
     int rc = bb_rset_load_dir(dirs[0], &base, &ctx);
     if (!rc) rc = bb_rset_load_dir(dirs[1], &fresh, &ctx);
+    if (!rc) rc = bb_tolerances_load(tol_path, &tol, &ctx);
     if (!rc) rc = bb_compare_sets(&base, &fresh, &tol, stdout, verbose, &sum, &ctx);
     fflush(stdout);
     bb_rset_free(&base);
@@ -62,6 +67,10 @@ int bb_cmd_compare(int argc, char **argv) {
     bb_tolerances_free(&tol);
     if (rc) {
         bb_cli_error("%s", ctx.msg);
+        return 1;
+    }
+    if (sum.unusable_reports) {
+        bb_cli_error("%s", sum.first_unusable);
         return 1;
     }
     if (bb_compare_failed(&sum)) {

@@ -15,6 +15,10 @@
 #include "harness/core/jsonutil.h"
 #include "harness/metrics/metrics.h"
 
+#ifndef BB_SOURCE_DIR
+#define BB_SOURCE_DIR "."
+#endif
+
 const char *const bb_cmp_verdict_names[BB_CMP_VERDICT_COUNT] = {"same", "better", "worse (within tol)", "REGRESSION",
                                                                 "MISSING"};
 
@@ -43,6 +47,13 @@ static int parse_tol(const cJSON *o, const char *path, const char *what, bb_tol 
         *dst = c->valuedouble;
     }
     return BB_OK;
+}
+
+const char *bb_tolerances_default_path(char *buf, size_t cap) {
+    const char *root = getenv("BOLTZBENCH_SOURCE_DIR");
+    if (!root || !*root) root = BB_SOURCE_DIR;
+    snprintf(buf, cap, "%s/ci/tolerances.json", root);
+    return buf;
 }
 
 int bb_tolerances_load(const char *path, bb_tolerances *t, bb_ctx *ctx) {
@@ -140,7 +151,44 @@ bb_cmp_verdict bb_compare_value(double base, double v, int higher, bb_tol tol) {
 }
 
 int bb_compare_failed(const bb_cmp_summary *s) {
-    return s->regressions || s->missing_metrics || s->missing_runs || s->failed_runs || s->version_mismatches;
+    return s->regressions || s->missing_metrics || s->missing_runs || s->failed_runs || s->version_mismatches ||
+           s->unusable_reports;
+}
+
+static void run_label(const bb_rset_run *r, char *buf, size_t len);
+
+/* 1 and a reason when a report cannot take part in the gate: it did not finish ("ok") or
+ * it scored nothing (empty metrics, e.g. a reference set that was silently skipped). */
+static int unusable(const bb_rset_run *r, char *why, size_t cap) {
+    if (!r->ok) {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(r->report, "status");
+        const char *err = bb_rset_run_error(r);
+        snprintf(why, cap, "status \"%.40s\", not \"ok\"%s%.300s%s", cJSON_IsString(st) ? st->valuestring : "?",
+                 err[0] ? " (error: " : "", err, err[0] ? ")" : "");
+        return 1;
+    }
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(r->report, "metrics");
+    if (!cJSON_IsObject(m) || !m->child) {
+        snprintf(why, cap, "metrics: empty, nothing to compare");
+        return 1;
+    }
+    return 0;
+}
+
+static void check_reports(const bb_rset *rs, const char *which, FILE *out, bb_cmp_summary *s) {
+    char why[512], label[256], verdict[800];
+    for (size_t i = 0; i < rs->n; i++) {
+        const bb_rset_run *r = &rs->runs[i];
+        if (!unusable(r, why, sizeof why)) continue;
+        if (s->unusable_reports++ == 0)
+            snprintf(s->first_unusable, sizeof s->first_unusable, "%.500s: %.400s; compare cannot pass on it", r->path,
+                     why);
+        if (out) {
+            run_label(r, label, sizeof label);
+            snprintf(verdict, sizeof verdict, "UNUSABLE %.10s report %.200s: %.400s", which, r->path, why);
+            fprintf(out, "%-40s %s\n", label, verdict);
+        }
+    }
 }
 
 static const bb_rset_run *find_run(const bb_rset *rs, const char *sha) {
@@ -178,6 +226,8 @@ int bb_compare_sets(const bb_rset *base, const bb_rset *fresh, const bb_toleranc
     memset(s, 0, sizeof *s);
     char label[256];
     if (out) fprintf(out, ROW_FMT, "run", "metric", "baseline", "new", "delta", "tolerance", "verdict");
+    check_reports(base, "baseline", out, s);
+    check_reports(fresh, "new", out, s);
     if (strcmp(base->harness_version, fresh->harness_version) != 0) {
         s->version_mismatches++;
         if (out)
@@ -242,9 +292,10 @@ int bb_compare_sets(const bb_rset *base, const bb_rset *fresh, const bb_toleranc
     if (out)
         fprintf(out,
                 "\n%zu runs compared, %zu metrics: %zu regression(s), %zu missing metric(s), %zu missing run(s), "
-                "%zu failed run(s), %zu version mismatch(es), %zu improvement(s), %zu new run(s) -> %s\n",
+                "%zu failed run(s), %zu version mismatch(es), %zu unusable report(s), %zu improvement(s), %zu new "
+                "run(s) -> %s\n",
                 s->runs_compared, s->metrics_compared, s->regressions, s->missing_metrics, s->missing_runs,
-                s->failed_runs, s->version_mismatches, s->improvements, s->new_runs,
+                s->failed_runs, s->version_mismatches, s->unusable_reports, s->improvements, s->new_runs,
                 bb_compare_failed(s) ? "FAIL" : "PASS");
     return BB_OK;
 }

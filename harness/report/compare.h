@@ -12,8 +12,11 @@
  * report). Per run: "MISSING RUN" (baseline run absent in NEW), "FAILED" (new run
  * status failed while the baseline was ok), "VERSION" (task, method or harness
  * version differs: the baseline must be regenerated), "new run" (only in NEW; not
- * a failure). Direction comes from the metric registry; unknown names are taken as
- * lower-is-better and noted. Metrics without a numeric value (plot data) are skipped.
+ * a failure). Per report, in either set: "UNUSABLE" when its status is not "ok" or its
+ * metrics object is empty — a report that scored nothing can never pass the gate, even
+ * against a baseline that scored nothing either. Direction comes from the metric
+ * registry; unknown names are taken as lower-is-better and noted. Metrics without a
+ * numeric value (plot data) are skipped.
  */
 #ifndef BB_COMPARE_H
 #define BB_COMPARE_H
@@ -37,6 +40,11 @@ typedef struct bb_tolerances {
     char **ignore;
     size_t n_ignore;
 } bb_tolerances;
+
+/* Path of the default tolerance file: ci/tolerances.json under $BOLTZBENCH_SOURCE_DIR,
+ * else under the source tree this binary was built from (BB_SOURCE_DIR) — never relative
+ * to the current directory. Written into buf (cap bytes); returns buf. */
+const char *bb_tolerances_default_path(char *buf, size_t cap);
 
 /* Load and validate (non-negative finite numbers, known fields only). */
 int bb_tolerances_load(const char *path, bb_tolerances *out, bb_ctx *ctx);
@@ -69,6 +77,8 @@ typedef struct bb_cmp_summary {
     size_t version_mismatches;
     size_t new_runs;
     size_t improvements;
+    size_t unusable_reports;   /* reports (either set) with status != "ok" or empty metrics */
+    char first_unusable[1024]; /* "<report path>: <why>" of the first of them, "" if none */
 } bb_cmp_summary;
 
 /* Compare two loaded sets; print the diff table to `out` (may be NULL). All rows are
@@ -77,7 +87,7 @@ typedef struct bb_cmp_summary {
 int bb_compare_sets(const bb_rset *base, const bb_rset *fresh, const bb_tolerances *tol, FILE *out, int verbose,
                     bb_cmp_summary *sum, bb_ctx *ctx);
 /* 1 if the summary means the gate fails (regression, missing run or metric, failed
- * run, version mismatch). */
+ * run, version mismatch, unusable report). */
 int bb_compare_failed(const bb_cmp_summary *s);
 
 #endif

@@ -2,7 +2,10 @@
  * with absolute/relative tolerances, the tolerance file, and whole-directory
  * comparisons (improvement, worse within and beyond tolerance, missing metric,
  * missing/failed/new run, harness version mismatch, corrupt report, wrong schema)
- * through the library and the `compare` subcommand's exit status. */
+ * through the library and the `compare` subcommand's exit status; reports that scored
+ * nothing (empty metrics) or did not finish fail the gate with one line naming them; the
+ * default tolerance file comes from the source tree, whatever the current directory, and
+ * a broken report is what the error names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness/cli/cli.h"
 #include "harness/report/compare.h"
@@ -182,12 +187,175 @@ static void compare_command_exit_status_covers_pass_regression_corruption_and_sc
     free(bd), free(nd), free(td);
 }
 
+/* Run `compare` in-process with stderr captured into cerr; returns the exit status. */
+static char cerr[8192];
+static int compare_capturing_stderr(int argc, char **argv) {
+    char *dir = fx_tempdir(), p[4200];
+    snprintf(p, sizeof p, "%s/stderr.txt", dir);
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    dup2(fileno(f), 2);
+    int rc = bb_cmd_compare(argc, argv);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(f);
+    f = fopen(p, "r");
+    size_t n = fread(cerr, 1, sizeof cerr - 1, f);
+    cerr[n] = '\0';
+    fclose(f);
+    fx_rmtree(dir);
+    free(dir);
+    printf("compare exit %d, stderr: %s", rc, cerr);
+    return rc;
+}
+
+static int one_line(const char *s) {
+    const char *nl = strchr(s, '\n');
+    return nl && nl[1] == '\0';
+}
+
+/* dw4 mala + pt and gmm40 mala (seed 0); pt's metrics and status are set by the caller. */
+static void write_runs(const char *dir, size_t pt_metrics, int pt_failed, int extra_failed) {
+    fx_metric m[2] = {{"energy_w2", 1.0}, {"zz_custom", 3.0}};
+    fx_run a = {"dw4", 1, "mala", 1000, 0, 0, NULL, m, 2, 0};
+    fx_run b = {"dw4", 1, "pt", 1000, 0, pt_failed, NULL, m, pt_metrics, 0};
+    fx_run c = {"gmm40", 1, "mala", 1000, 0, 0, NULL, m, 2, 0};
+    fx_run d = {"gmm40", 1, "mala", 1000, 1, 1, NULL, m, 2, 0};
+    assert_int_equal(fx_write(dir, &a), 0);
+    assert_int_equal(fx_write(dir, &b), 0);
+    assert_int_equal(fx_write(dir, &c), 0);
+    if (extra_failed) assert_int_equal(fx_write(dir, &d), 0);
+}
+
+/* Each case passed the old gate: both sides agree, so nothing "changed" — but a report
+ * that scored nothing or did not finish proves nothing, and the gate must say so. */
+static void reports_that_scored_nothing_or_did_not_finish_fail_the_gate(void **state) {
+    (void)state;
+    struct {
+        const char *name;
+        size_t pt_metrics;
+        int pt_failed, extra_failed;
+        const char *file, *why;
+        int unusable;
+    } cases[] = {
+        {"empty metrics on both sides", 0, 0, 0, "dw4/pt-b1000-s0.json", "metrics: empty", 2},
+        {"failed on both sides", 2, 1, 0, "dw4/pt-b1000-s0.json", "status \"failed\", not \"ok\"", 2},
+        {"a new run that failed", 2, 0, 1, "gmm40/mala-b1000-s1.json", "status \"failed\"", 1},
+    };
+    char *td = fx_tempdir();
+    char *tp = tol_file(td, "{\"default\": {\"abs\": 0, \"rel\": 0.05}}");
+    bb_tolerances tol = {{1e-9, 0.05}, NULL, NULL, 0, NULL, 0};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *bd = fx_tempdir(), *nd = fx_tempdir();
+        write_runs(bd, cases[i].pt_metrics, cases[i].pt_failed, 0);
+        write_runs(nd, cases[i].pt_metrics, cases[i].pt_failed, cases[i].extra_failed);
+        bb_ctx ctx = {0};
+        bb_rset base, fresh;
+        assert_int_equal(bb_rset_load_dir(bd, &base, &ctx), BB_OK);
+        assert_int_equal(bb_rset_load_dir(nd, &fresh, &ctx), BB_OK);
+        char *mem = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&mem, &len);
+        bb_cmp_summary s;
+        assert_int_equal(bb_compare_sets(&base, &fresh, &tol, fp, 0, &s, &ctx), BB_OK);
+        fclose(fp);
+        printf("--- %s\n%s", cases[i].name, mem);
+        assert_int_equal(s.regressions + s.missing_metrics + s.missing_runs + s.version_mismatches, 0);
+        assert_int_equal(s.unusable_reports, cases[i].unusable);
+        assert_true(bb_compare_failed(&s));
+        assert_non_null(strstr(mem, "UNUSABLE"));
+        assert_non_null(strstr(mem, "-> FAIL"));
+        free(mem);
+        bb_rset_free(&base);
+        bb_rset_free(&fresh);
+        /* the command: exit 1 and one line naming the report file */
+        char *argv[] = {"compare", bd, nd, "--tolerances", tp, NULL};
+        assert_int_equal(compare_capturing_stderr(5, argv), 1);
+        assert_true(one_line(cerr));
+        char want[4400];
+        snprintf(want, sizeof want, "boltzbench: %s/%s: %s", cases[i].unusable == 2 ? bd : nd, cases[i].file,
+                 cases[i].why);
+        assert_memory_equal(cerr, want, strlen(want));
+        fx_rmtree(bd), fx_rmtree(nd);
+        free(bd), free(nd);
+    }
+    free(tp);
+    fx_rmtree(td);
+    free(td);
+}
+
+/* The default tolerances come from the source tree (BB_SOURCE_DIR, or $BOLTZBENCH_SOURCE_DIR),
+ * not the current directory; and with a broken report the error names the report. */
+static void compare_finds_its_tolerances_from_any_directory_and_names_a_broken_report(void **state) {
+    (void)state;
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    const char *env = getenv("BOLTZBENCH_SOURCE_DIR");
+    char *saved_env = env ? strdup(env) : NULL;
+    char *elsewhere = fx_tempdir(), *bd = fx_tempdir(), *nd = fx_tempdir(), *src = fx_tempdir();
+    write_runs(bd, 2, 0, 0);
+    write_runs(nd, 2, 0, 0);
+    assert_int_equal(chdir(elsewhere), 0); /* no ci/tolerances.json here */
+    char *argv[] = {"compare", bd, nd, NULL};
+    /* the build's source tree */
+    unsetenv("BOLTZBENCH_SOURCE_DIR");
+    assert_int_equal(compare_capturing_stderr(3, argv), 0);
+    assert_string_equal(cerr, "");
+    /* $BOLTZBENCH_SOURCE_DIR wins: a strict file there turns a 4% change into a regression */
+    char ci[4200];
+    snprintf(ci, sizeof ci, "%s/ci", src);
+    assert_int_equal(mkdir(ci, 0755), 0);
+    assert_int_equal(fx_write_text(src, "ci/tolerances.json", "{\"default\": {\"abs\": 0, \"rel\": 0.01}}"), 0);
+    fx_metric worse[2] = {{"energy_w2", 1.04}, {"zz_custom", 3.0}};
+    fx_run a = {"dw4", 1, "mala", 1000, 0, 0, NULL, worse, 2, 0};
+    assert_int_equal(fx_write(nd, &a), 0);
+    setenv("BOLTZBENCH_SOURCE_DIR", src, 1);
+    assert_int_equal(compare_capturing_stderr(3, argv), 1);
+    assert_non_null(strstr(cerr, "beyond tolerance"));
+    unsetenv("BOLTZBENCH_SOURCE_DIR"); /* ci/tolerances.json of the tree: rel 0.25 */
+    assert_int_equal(compare_capturing_stderr(3, argv), 0);
+    /* no tolerance file to be found and a truncated report: the report is named */
+    char *nosrc = fx_tempdir();
+    setenv("BOLTZBENCH_SOURCE_DIR", nosrc, 1);
+    assert_int_equal(fx_write_text(nd, "dw4/truncated.json", "{\"schema\": \"boltzbench.report/1\", \"sta"), 0);
+    assert_int_equal(compare_capturing_stderr(3, argv), 1);
+    assert_true(one_line(cerr));
+    assert_non_null(strstr(cerr, "truncated.json"));
+    assert_null(strstr(cerr, "tolerances"));
+    /* a missing report directory is named too */
+    char *missing[] = {"compare", bd, "/nonexistent/reports", NULL};
+    assert_int_equal(compare_capturing_stderr(3, missing), 1);
+    assert_true(one_line(cerr));
+    assert_non_null(strstr(cerr, "/nonexistent/reports"));
+    assert_null(strstr(cerr, "tolerances"));
+    /* good reports and no tolerance file: now that is the error, with the path looked at */
+    char p[4200];
+    snprintf(p, sizeof p, "%s/dw4/truncated.json", nd);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(compare_capturing_stderr(3, argv), 1);
+    snprintf(p, sizeof p, "%s/ci/tolerances.json", nosrc);
+    assert_non_null(strstr(cerr, p));
+    assert_int_equal(chdir(cwd), 0);
+    if (saved_env)
+        setenv("BOLTZBENCH_SOURCE_DIR", saved_env, 1);
+    else
+        unsetenv("BOLTZBENCH_SOURCE_DIR");
+    free(saved_env);
+    fx_rmtree(elsewhere), fx_rmtree(bd), fx_rmtree(nd), fx_rmtree(src), fx_rmtree(nosrc);
+    free(elsewhere), free(bd), free(nd), free(src), free(nosrc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(verdicts_follow_direction_and_the_larger_of_abs_and_rel),
         cmocka_unit_test(tolerance_file_is_validated_and_overrides_the_default),
         cmocka_unit_test(directory_comparisons_pass_or_fail_as_the_gate_should),
         cmocka_unit_test(compare_command_exit_status_covers_pass_regression_corruption_and_schema),
+        cmocka_unit_test(reports_that_scored_nothing_or_did_not_finish_fail_the_gate),
+        cmocka_unit_test(compare_finds_its_tolerances_from_any_directory_and_names_a_broken_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
