@@ -45,9 +45,7 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c) {
     int rc = bb_task_create(id, NULL, &t, c);
     if (rc) return rc;
     const bb_method *meth = bb_method_find("adjoint_sampling");
-    cJSON *td = cJSON_Parse(bb_method_task_defaults(meth, t->type->name));
-    rc = bb_params_resolve(meth->params, "adjoint_sampling", td, NULL, &p, c);
-    cJSON_Delete(td);
+    rc = bb_method_resolve_params(meth, t->type->name, NULL, NULL, &p, c);
     as_config cfg;
     if (!rc) rc = as_config_from_params(&p, t, &cfg, c);
     if (!rc) rc = as_model_init(&m, &cfg, 1, c);

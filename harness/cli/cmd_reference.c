@@ -15,6 +15,7 @@
 #include "datasets/reference.h"
 #include "harness/cli/cli.h"
 #include "harness/core/jsonutil.h"
+#include "harness/run/driver.h"
 #include "methods/method.h"
 #include "tasks/task.h"
 
@@ -128,21 +129,14 @@ int bb_cmd_reference(int argc, char **argv) {
             ret = 2;
             goto fail;
         }
-    const char *tdj = bb_method_task_defaults(m, t->type->name);
-    if (tdj && bb_json_parse(tdj, "task defaults", &td, &ctx)) goto fail;
-    if (bb_params_resolve(m->params, "method pt", td, user, &p, &ctx)) {
+    if (bb_method_resolve_params(m, t->type->name, NULL, user, &p, &ctx)) {
         ret = 2;
         goto fail;
     }
     if (bb_oracle_create(t, budget, &o, &ctx)) goto fail;
     const char *ci = getenv("CI");
-    bb_run_env env = {.oracle = o,
-                      .seed = (uint64_t)seed,
-                      .n_samples = (size_t)n,
-                      .info = info,
-                      .ctx = &ctx,
-                      .progress = (!quiet && isatty(fileno(stderr)) && !(ci && *ci)) ? stderr : NULL};
-    if (m->run(&env, &p, &s)) goto fail;
+    FILE *progress = (!quiet && isatty(fileno(stderr)) && !(ci && *ci)) ? stderr : NULL;
+    if (bb_driver_run_plain(m, &p, o, (uint64_t)seed, (size_t)n, &s, info, progress, &ctx)) goto fail;
     if (s.n < (size_t)n) {
         bb_cli_error("reference %s: the run produced %zu of %lld samples (raise --budget)", gid, s.n, n);
         goto out;

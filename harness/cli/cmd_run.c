@@ -182,15 +182,14 @@ int bb_cmd_run(int argc, char **argv) {
             ret = 1;
             goto out;
         }
-        cJSON_Delete(user);
-        user = cJSON_Duplicate(file_params, 1);
     }
     for (size_t i = 0; i < n_kv; i++)
         if (bb_params_parse_kv(m->params, owner, kvs[i], user, &ctx)) {
             bb_cli_error("%s", ctx.msg);
             goto out;
         }
-    cfg.method_params = user;
+    cfg.method_config = file_params;
+    cfg.method_overrides = user;
     char state_path[4096];
     snprintf(state_path, sizeof state_path, "%s.state", cfg.out_path);
     cfg.state_path = state_path;

@@ -6,11 +6,12 @@
 #include <string.h>
 
 static const char *const BB_STATUS_NAME[BB_STATUS_COUNT] = {
-    "BB_OK",   "BB_EINVAL", "BB_ENOMEM",    "BB_EIO",      "BB_EFORMAT",  "BB_EBUDGET",   "BB_ENAN",
-    "BB_ENET", "BB_EHASH",  "BB_ENOTFOUND", "BB_EOFFLINE", "BB_ETIMEOUT", "BB_EINTERNAL", "BB_EUNSUPPORTED",
+    "BB_OK",       "BB_EINVAL",   "BB_ENOMEM",    "BB_EIO",          "BB_EFORMAT",
+    "BB_EBUDGET",  "BB_ENAN",     "BB_ENET",      "BB_EHASH",        "BB_ENOTFOUND",
+    "BB_EOFFLINE", "BB_ETIMEOUT", "BB_EINTERNAL", "BB_EUNSUPPORTED", "BB_EINTERRUPTED",
 };
 _Static_assert(sizeof BB_STATUS_NAME / sizeof BB_STATUS_NAME[0] == BB_STATUS_COUNT, "every bb_status needs a name");
-_Static_assert(-BB_EUNSUPPORTED == BB_STATUS_COUNT - 1, "BB_STATUS_COUNT out of date");
+_Static_assert(-BB_EINTERRUPTED == BB_STATUS_COUNT - 1, "BB_STATUS_COUNT out of date");
 
 const char *bb_status_name(int status) {
     if (status > 0 || -status >= BB_STATUS_COUNT) return "BB_E?";

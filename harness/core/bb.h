@@ -21,22 +21,23 @@
 
 typedef enum bb_status {
     BB_OK = 0,
-    BB_EINVAL = -1,       /* invalid argument, config value or CLI option */
-    BB_ENOMEM = -2,       /* allocation failed or a declared size exceeds a limit */
-    BB_EIO = -3,          /* file system error (open, read, write, rename, fsync) */
-    BB_EFORMAT = -4,      /* malformed file (JSON, npy, npz, prmtop, report) */
-    BB_EBUDGET = -5,      /* energy-evaluation budget exhausted: finish gracefully */
-    BB_ENAN = -6,         /* NaN energy or gradient, or NaN input */
-    BB_ENET = -7,         /* network transfer failed (HTTP error, connection refused) */
-    BB_EHASH = -8,        /* size or SHA-256 mismatch */
-    BB_ENOTFOUND = -9,    /* unknown id (task, method, dataset, metric) or missing file */
-    BB_EOFFLINE = -10,    /* offline mode forbids the network */
-    BB_ETIMEOUT = -11,    /* transfer stalled or timed out */
-    BB_EINTERNAL = -12,   /* invariant violated (a bug) */
-    BB_EUNSUPPORTED = -13 /* valid input that this build does not handle (dtype, format) */
+    BB_EINVAL = -1,        /* invalid argument, config value or CLI option */
+    BB_ENOMEM = -2,        /* allocation failed or a declared size exceeds a limit */
+    BB_EIO = -3,           /* file system error (open, read, write, rename, fsync) */
+    BB_EFORMAT = -4,       /* malformed file (JSON, npy, npz, prmtop, report) */
+    BB_EBUDGET = -5,       /* energy-evaluation budget exhausted: finish gracefully */
+    BB_ENAN = -6,          /* NaN energy or gradient, or NaN input */
+    BB_ENET = -7,          /* network transfer failed (HTTP error, connection refused) */
+    BB_EHASH = -8,         /* size or SHA-256 mismatch */
+    BB_ENOTFOUND = -9,     /* unknown id (task, method, dataset, metric) or missing file */
+    BB_EOFFLINE = -10,     /* offline mode forbids the network */
+    BB_ETIMEOUT = -11,     /* transfer stalled or timed out */
+    BB_EINTERNAL = -12,    /* invariant violated (a bug) */
+    BB_EUNSUPPORTED = -13, /* valid input that this build does not handle (dtype, format) */
+    BB_EINTERRUPTED = -14  /* the user interrupted the run (SIGINT/SIGTERM); its report says so */
 } bb_status;
 
-#define BB_STATUS_COUNT 14
+#define BB_STATUS_COUNT 15
 
 /* Name of a status ("BB_EBUDGET"); never NULL. */
 const char *bb_status_name(int status);

@@ -18,6 +18,7 @@ struct bb_oracle {
     double ckpt_frac[BB_ORACLE_MAX_CKPT];
     int64_t ckpt_at[BB_ORACLE_MAX_CKPT]; /* evaluation count at which fraction k is due */
     size_t ckpt_next;                    /* first unserved checkpoint */
+    int64_t reserved;                    /* set aside by bb_oracle_reserve */
     bb_checkpoint_fn ckpt_fn;
     void *ckpt_user;
 };
@@ -61,14 +62,39 @@ int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n, b
     return BB_OK;
 }
 
-int bb_oracle_restore(bb_oracle *o, int64_t used, int64_t with_grad, bb_ctx *ctx) {
+int bb_oracle_reserve(bb_oracle *o, int64_t n, bb_ctx *ctx) {
+    int64_t free_now = o->limit - atomic_load(&o->used) - o->reserved;
+    if (n < 0 || n > free_now)
+        return BB_ERR(ctx, BB_EINVAL, "budget: cannot reserve %lld evaluations, %lld are left", (long long)n,
+                      (long long)free_now);
+    o->reserved += n;
+    return BB_OK;
+}
+
+void bb_oracle_release(bb_oracle *o) { o->reserved = 0; }
+
+void bb_oracle_get_counts(const bb_oracle *o, bb_oracle_counts *c) {
+    c->used = atomic_load(&o->used);
+    c->with_grad = atomic_load(&o->with_grad);
+    c->rejected = atomic_load(&o->rejected);
+    c->reserved = o->reserved;
+    c->checkpoints_served = (int64_t)o->ckpt_next;
+}
+
+int bb_oracle_set_counts(bb_oracle *o, const bb_oracle_counts *c, bb_ctx *ctx) {
     if (atomic_load(&o->used) != 0) return BB_ERR(ctx, BB_EINVAL, "resume: the oracle has already counted evaluations");
-    if (used < 0 || with_grad < 0 || with_grad > used || used > o->limit)
-        return BB_ERR(ctx, BB_EINVAL, "resume: %lld evaluations (%lld with gradient) do not fit the budget of %lld",
-                      (long long)used, (long long)with_grad, (long long)o->limit);
-    atomic_store(&o->used, used);
-    atomic_store(&o->with_grad, with_grad);
-    while (o->ckpt_next < o->n_ckpt && o->ckpt_at[o->ckpt_next] <= used) o->ckpt_next++;
+    if (c->used < 0 || c->with_grad < 0 || c->with_grad > c->used || c->rejected < 0 || c->rejected > c->used ||
+        c->reserved < 0 || c->used + c->reserved > o->limit || c->checkpoints_served < 0 ||
+        c->checkpoints_served > (int64_t)o->n_ckpt)
+        return BB_ERR(
+            ctx, BB_EINVAL,
+            "resume: saved counts (%lld used, %lld with gradient, %lld reserved) do not fit the budget of %lld",
+            (long long)c->used, (long long)c->with_grad, (long long)c->reserved, (long long)o->limit);
+    atomic_store(&o->used, c->used);
+    atomic_store(&o->with_grad, c->with_grad);
+    atomic_store(&o->rejected, c->rejected);
+    o->reserved = c->reserved;
+    o->ckpt_next = (size_t)c->checkpoints_served;
     return BB_OK;
 }
 
@@ -78,7 +104,7 @@ int64_t bb_oracle_used(const bb_oracle *o) { return atomic_load(&o->used); }
 int64_t bb_oracle_used_with_grad(const bb_oracle *o) { return atomic_load(&o->with_grad); }
 int64_t bb_oracle_used_energy_only(const bb_oracle *o) { return atomic_load(&o->used) - atomic_load(&o->with_grad); }
 int64_t bb_oracle_rejected(const bb_oracle *o) { return atomic_load(&o->rejected); }
-int64_t bb_oracle_remaining(const bb_oracle *o) { return o->limit - atomic_load(&o->used); }
+int64_t bb_oracle_remaining(const bb_oracle *o) { return o->limit - atomic_load(&o->used) - o->reserved; }
 
 int bb_oracle_eval(bb_oracle *o, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx) {
     if (n == 0) return BB_OK;
@@ -87,7 +113,7 @@ int bb_oracle_eval(bb_oracle *o, size_t n, const double *x, double *u, double *g
     /* Reserve n evaluations atomically; refuse the whole call if they do not fit. */
     int64_t cur = atomic_load(&o->used);
     do {
-        if ((int64_t)n > o->limit - cur)
+        if ((int64_t)n > o->limit - o->reserved - cur)
             return BB_ERR(ctx, BB_EBUDGET, "budget: %lld of %lld energy evaluations used, %zu more refused",
                           (long long)cur, (long long)o->limit, n);
     } while (!atomic_compare_exchange_weak(&o->used, &cur, cur + (int64_t)n));

@@ -50,19 +50,31 @@ int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n, b
  * BB_EBUDGET: refused, nothing counted. BB_ENAN: a NaN in x or in the result. */
 int bb_oracle_eval(bb_oracle *o, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx);
 
-/* Resume: a method restarted from its saved state declares the evaluations it had already
- * spent (used, of which with_grad with gradients), so the budget and the report stay exact.
- * Allowed only before the first evaluation of this oracle; 0 <= with_grad <= used <= limit.
- * Checkpoints at or below `used` were served before the restart and are skipped. */
-int bb_oracle_restore(bb_oracle *o, int64_t used, int64_t with_grad, bb_ctx *ctx);
+/* Reservation: set aside n evaluations that ordinary calls cannot take (e.g. the energies
+ * importance weights of the final samples will need), so a method plans with
+ * bb_oracle_remaining() and never has to patch counts later. One reservation at a time;
+ * 0 <= n <= remaining. bb_oracle_release() makes the reserved evaluations available again
+ * (call it right before spending them). */
+int bb_oracle_reserve(bb_oracle *o, int64_t n, bb_ctx *ctx);
+void bb_oracle_release(bb_oracle *o);
+
+/* The oracle's counters and served checkpoints, as the run driver saves and restores them
+ * with a method's state (harness/run/driver.h). set: only before the first evaluation; the
+ * counts must fit the budget. */
+typedef struct bb_oracle_counts {
+    int64_t used, with_grad, rejected, reserved;
+    int64_t checkpoints_served; /* registered fractions already served */
+} bb_oracle_counts;
+void bb_oracle_get_counts(const bb_oracle *o, bb_oracle_counts *c);
+int bb_oracle_set_counts(bb_oracle *o, const bb_oracle_counts *c, bb_ctx *ctx);
 
 const bb_task *bb_oracle_task(const bb_oracle *o);
 int64_t bb_oracle_limit(const bb_oracle *o);
 int64_t bb_oracle_used(const bb_oracle *o); /* all evaluations */
 int64_t bb_oracle_used_with_grad(const bb_oracle *o);
 int64_t bb_oracle_used_energy_only(const bb_oracle *o);
-int64_t bb_oracle_rejected(const bb_oracle *o); /* +INFINITY results */
-int64_t bb_oracle_remaining(const bb_oracle *o);
+int64_t bb_oracle_rejected(const bb_oracle *o);  /* +INFINITY results */
+int64_t bb_oracle_remaining(const bb_oracle *o); /* limit - used - reserved */
 
 /* 1 if a registered fraction has been crossed and not yet served. */
 int bb_oracle_checkpoint_due(const bb_oracle *o);

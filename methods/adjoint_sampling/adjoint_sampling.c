@@ -1,17 +1,17 @@
 /* adjoint_sampling.c — the Adjoint Sampling method (Havens, Chen et al. 2025,
  * "Adjoint Sampling: Highly Scalable Diffusion Samplers via Adjoint Matching"):
- * parameters, per-task defaults and the outer loop. One outer iteration simulates
+ * parameters, per-task defaults and the step-wise method. One step (outer iteration) simulates
  * `batch_size` trajectories of the controlled SDE (no energy calls), evaluates u and
  * ∇u at their end points through the oracle (batch_size evaluations), pushes
  * (X_1, target) rows into a FIFO replay buffer and takes `inner_steps` reciprocal
  * adjoint matching steps. Training stops when the budget (minus what importance
  * weights need) is spent or after max_outer iterations; final samples come from the
  * trained SDE at zero cost. The network, SDE and loss live in model.c / train.c,
- * the resumable state in state.c; see README.md for equations and defaults. */
+ * the resumable state in state.c; the loop, checkpoints and resume are the driver's
+ * (harness/run/driver.h). See README.md for equations and defaults. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <omp.h>
@@ -46,10 +46,6 @@ static const bb_param_spec as_params[] = {
      "return path-space log-weights (costs n_samples evaluations, reserved up front)"},
     {"anytime_samples", BB_PARAM_INT, "500", 1, 100000000,
      "samples drawn for each anytime checkpoint (final samples: --samples)"},
-    {"checkpoint_minutes", BB_PARAM_DOUBLE, "10", 0, 1e9,
-     "save the training state every this many minutes (0: every outer iteration)"},
-    {"stop_after_outer", BB_PARAM_INT, "0", 0, 1000000000,
-     "test hook: save the state and stop after this outer iteration (0: off)"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -66,12 +62,6 @@ static const bb_task_defaults as_task_defaults[] = {
              "\"batch_size\": 64, \"train_batch\": 32, \"inner_steps\": 10, \"max_outer\": 5}"},
     {NULL, NULL},
 };
-
-static double wall_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c, bb_ctx *ctx) {
     memset(c, 0, sizeof *c);
@@ -111,218 +101,218 @@ int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c,
     return BB_OK;
 }
 
-/* Draw n samples from the current controller with stream `stream` into s (allocated
- * here); lw (Girsanov part) only when weighted. */
-static int draw_samples(as_model *m, size_t n, uint64_t seed, uint64_t stream, int weighted, bb_samples *s,
-                        bb_ctx *ctx) {
-    const size_t dof = (size_t)m->cfg.sp.P * (size_t)m->cfg.sp.D;
-    if (bb_samples_alloc(s, n, dof, weighted))
-        return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate %zu samples", n);
-    bb_rng rng;
-    bb_rng_init(&rng, seed, stream);
-    return as_simulate(m, n, &rng, s->x, weighted ? s->logw : NULL, ctx);
-}
-
-static void add_info(bb_run_env *env, const as_model *m, const as_progress *pr, int stopped_by, double lz, double ess,
-                     int weighted) {
-    if (!env->info) return;
-    cJSON *info = env->info;
-    cJSON_AddStringToObject(info, "controller", m->cfg.use_egnn ? "egnn" : "mlp");
-    cJSON_AddNumberToObject(info, "parameters", (double)m->ps.total);
-    cJSON_AddNumberToObject(info, "outer_iterations", (double)pr->outer);
-    cJSON_AddNumberToObject(info, "gradient_steps", (double)m->opt.t);
-    cJSON_AddNumberToObject(info, "evaluations_training", (double)pr->evals);
-    cJSON_AddNumberToObject(info, "h2_at_1", m->h21);
-    static const char *why[] = {"budget", "max_outer", "stop_after_outer"};
-    cJSON_AddStringToObject(info, "stopped_by", why[stopped_by]);
-    if (weighted) {
-        cJSON_AddNumberToObject(info, "log_z", lz);
-        cJSON_AddNumberToObject(info, "ess_fraction", ess);
-    }
-    cJSON *curve = cJSON_AddObjectToObject(info, "training_curve");
-    const char *names[4] = {"outer", "evaluations", "loss", "wall_s"};
-    for (int k = 0; k < 4; k++) {
-        cJSON *a = cJSON_AddArrayToObject(curve, names[k]);
-        for (size_t i = 0; i < pr->n_curve; i++)
-            cJSON_AddItemToArray(a, cJSON_CreateNumber(pr->curve[i * 4 + (size_t)k]));
-    }
-}
-
-static int as_run(bb_run_env *env, const bb_params *p, bb_samples *out) {
-    bb_ctx *ctx = env->ctx;
-    bb_oracle *o = env->oracle;
-    const bb_task *task = bb_oracle_task(o);
+/* The method's state between driver steps (methods/method.h). */
+typedef struct as_state {
     as_config cfg;
     as_model m;
     bb_replay rb;
-    as_progress pr;
-    memset(&m, 0, sizeof m);
-    memset(&rb, 0, sizeof rb);
-    memset(&pr, 0, sizeof pr);
-    memset(out, 0, sizeof *out);
-    double *x1 = NULL, *u = NULL, *grad = NULL, *row = NULL;
-    int rc = as_config_from_params(p, task, &cfg, ctx);
+    bb_oracle *o;
+    uint64_t seed;
+    size_t n_samples, dof;
+    int weighted;
+    int64_t max_outer, anytime_n;
+    int nn_threads, run_threads;
+    int64_t outer;          /* outer iterations completed */
+    int64_t evals_training; /* evaluations spent by training (all with gradients) */
+    double log_z, ess;      /* importance-weight diagnostics of the final samples */
+    int have_weights;
+    double *x1, *u, *grad, *row; /* batch scratch */
+} as_state;
+
+static void as_free(void *state) {
+    as_state *a = state;
+    if (!a) return;
+    free(a->x1);
+    free(a->u);
+    free(a->grad);
+    free(a->row);
+    bb_replay_free(&a->rb);
+    as_model_free(&a->m);
+    free(a);
+}
+
+/* the network's ops are small: on a shared 2-core machine, OpenMP regions per op cost more
+ * than they gain (README), so the network runs on nn_threads and the oracle on the run's
+ * threads; results are thread-independent */
+static void on_network(const as_state *a) { omp_set_num_threads(a->nn_threads); }
+static void on_energies(const as_state *a) { omp_set_num_threads(a->run_threads); }
+
+static int as_init(const bb_method_env *env, const bb_params *p, void **state, bb_ctx *ctx) {
+    *state = NULL;
+    bb_oracle *o = env->oracle;
+    const bb_task *task = bb_oracle_task(o);
+    as_state *a = calloc(1, sizeof *a);
+    if (!a) return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: out of memory");
+    int rc = as_config_from_params(p, task, &a->cfg, ctx);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    a->o = o;
+    a->seed = env->seed;
+    a->n_samples = env->n_samples;
+    a->dof = (size_t)task->dof;
+    a->weighted = bb_params_bool(p, "importance_weights");
+    a->max_outer = bb_params_int(p, "max_outer");
+    a->anytime_n = bb_params_int(p, "anytime_samples");
+    a->run_threads = env->threads;
+    a->nn_threads = bb_params_int(p, "nn_threads") > 0 ? (int)bb_params_int(p, "nn_threads") : env->threads;
+    a->log_z = a->ess = NAN;
+    const size_t B = (size_t)a->cfg.batch, dof = a->dof;
+    if (a->weighted) {
+        /* the final samples' energies, set aside so training cannot spend them */
+        if ((int64_t)env->n_samples >= bb_oracle_remaining(o)) {
+            free(a);
+            return BB_ERR(ctx, BB_EINVAL,
+                          "method adjoint_sampling: importance_weights needs n_samples (%zu) < budget (%lld)",
+                          env->n_samples, (long long)bb_oracle_remaining(o));
+        }
+        if ((rc = bb_oracle_reserve(o, (int64_t)env->n_samples, ctx))) {
+            free(a);
+            return rc;
+        }
+    }
+    rc = as_model_init(&a->m, &a->cfg, env->seed, ctx);
+    if (!rc) rc = bb_replay_init(&a->rb, (size_t)a->cfg.buffer, 2 * dof, ctx);
+    if (rc) {
+        as_free(a);
+        return rc;
+    }
+    a->x1 = malloc(B * dof * sizeof(double));
+    a->grad = malloc(B * dof * sizeof(double));
+    a->u = malloc(B * sizeof(double));
+    a->row = malloc(2 * dof * sizeof(double));
+    if (!a->x1 || !a->grad || !a->u || !a->row) {
+        as_free(a);
+        return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate a batch of %zu", B);
+    }
+    *state = a;
+    return BB_OK;
+}
+
+/* One outer iteration: simulate, evaluate end points, push, train. */
+static int as_step(void *state, bb_step_info *info, bb_ctx *ctx) {
+    as_state *a = state;
+    as_model *m = &a->m;
+    const size_t dof = a->dof, B = (size_t)a->cfg.batch;
+    if (a->max_outer > 0 && a->outer >= a->max_outer) {
+        info->stop = BB_STOP_MAX_STEPS;
+        return BB_OK;
+    }
+    int64_t avail = bb_oracle_remaining(a->o); /* the importance-weight reserve is excluded */
+    if (avail <= 0) {
+        info->stop = BB_STOP_BUDGET;
+        return BB_OK;
+    }
+    const size_t nb = (size_t)avail < B ? (size_t)avail : B;
+    bb_rng rng;
+    bb_rng_init(&rng, a->seed, AS_STREAM_SIM + (uint64_t)a->outer);
+    on_network(a);
+    int rc = as_simulate(m, nb, &rng, a->x1, NULL, ctx);
     if (rc) return rc;
-    const size_t dof = (size_t)task->dof, B = (size_t)cfg.batch;
-    const int weighted = bb_params_bool(p, "importance_weights");
-    const int64_t max_outer = bb_params_int(p, "max_outer");
-    const int64_t stop_after = bb_params_int(p, "stop_after_outer");
-    const int64_t anytime_n = bb_params_int(p, "anytime_samples");
-    /* the network's ops are small: on a shared 2-core machine, OpenMP regions per op
-     * cost more than they gain (README), so the network runs on nn_threads and the
-     * oracle and evaluator on the run's threads; results are thread-independent */
-    const int run_threads = omp_get_max_threads();
-    const int nn_threads = bb_params_int(p, "nn_threads") > 0 ? (int)bb_params_int(p, "nn_threads") : run_threads;
-    const double ckpt_s = 60.0 * bb_params_double(p, "checkpoint_minutes");
-    const int64_t limit = bb_oracle_limit(o);
-    const int64_t reserve = weighted ? (int64_t)env->n_samples : 0;
-    if (weighted && reserve >= limit)
-        return BB_ERR(ctx, BB_EINVAL,
-                      "method adjoint_sampling: importance_weights needs n_samples (%zu) < budget (%lld)",
-                      env->n_samples, (long long)limit);
+    on_energies(a);
+    rc = bb_oracle_eval(a->o, nb, a->x1, a->u, a->grad, ctx);
+    on_network(a);
+    if (rc) return rc; /* BB_EBUDGET: the driver ends the run */
+    a->evals_training += (int64_t)nb;
+    for (size_t r = 0; r < nb; r++) {
+        if (!isfinite(a->u[r])) continue; /* +INFINITY (overlap): no usable gradient, counted but not stored */
+        as_make_row(m, a->x1 + r * dof, a->grad + r * dof, a->row);
+        bb_replay_push(&a->rb, 1, a->row);
+    }
+    double lsum = 0.0;
+    bb_rng_init(&rng, a->seed, AS_STREAM_TRAIN + (uint64_t)a->outer);
+    for (int k = 0; k < a->cfg.inner_steps && a->rb.count > 0; k++) {
+        double l;
+        rc = as_train_step(m, &a->rb, &rng, &l, ctx);
+        if (rc) return rc;
+        lsum += l;
+    }
+    on_energies(a);
+    a->outer++;
+    info->has_loss = 1;
+    info->loss = lsum / a->cfg.inner_steps;
+    snprintf(info->status, sizeof info->status, "outer %lld  loss %.4g", (long long)a->outer, info->loss);
+    return BB_OK;
+}
 
-    rc = as_model_init(&m, &cfg, env->seed, ctx);
-    if (!rc) rc = bb_replay_init(&rb, (size_t)cfg.buffer, 2 * dof, ctx);
-    if (rc) goto out;
-    x1 = malloc(B * dof * sizeof(double));
-    grad = malloc(B * dof * sizeof(double));
-    u = malloc(B * sizeof(double));
-    row = malloc(2 * dof * sizeof(double));
-    if (!x1 || !grad || !u || !row) {
-        rc = BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate a batch of %zu", B);
-        goto out;
-    }
-    if (env->resume && env->state_path) {
-        FILE *probe = fopen(env->state_path, "rb");
-        if (probe) {
-            fclose(probe);
-            rc = as_state_load(env->state_path, &m, &rb, &pr, env->seed, ctx);
-            if (rc) goto out;
-            /* training evaluations (all with gradients) spent before the restart */
-            rc = bb_oracle_restore(o, pr.evals, pr.evals, ctx);
-            if (rc) goto out;
-        }
-    }
-
-    const double t0 = wall_now();
-    double last_save = t0;
-    omp_set_num_threads(nn_threads);
-    int stopped_by = 0, n_anytime = 0;
-    for (;;) {
-        if (max_outer > 0 && pr.outer >= max_outer) {
-            stopped_by = 1;
-            break;
-        }
-        /* the method's own count (survives resume) and the oracle's both bound the batch */
-        int64_t avail = limit - reserve - pr.evals;
-        int64_t orem = bb_oracle_remaining(o) - reserve;
-        if (orem < avail) avail = orem;
-        if (avail <= 0) break;
-        const size_t nb = (size_t)avail < B ? (size_t)avail : B;
-        bb_rng rng;
-        bb_rng_init(&rng, env->seed, AS_STREAM_SIM + (uint64_t)pr.outer);
-        rc = as_simulate(&m, nb, &rng, x1, NULL, ctx);
-        if (rc) goto out;
-        omp_set_num_threads(run_threads);
-        rc = bb_oracle_eval(o, nb, x1, u, grad, ctx);
-        omp_set_num_threads(nn_threads);
-        if (rc == BB_EBUDGET) {
-            bb_ctx_clear(ctx);
-            rc = BB_OK;
-            break;
-        }
-        if (rc) goto out;
-        pr.evals += (int64_t)nb;
-        for (size_t r = 0; r < nb; r++) {
-            if (!isfinite(u[r])) continue; /* +INFINITY (overlap): no usable gradient, counted but not stored */
-            as_make_row(&m, x1 + r * dof, grad + r * dof, row);
-            bb_replay_push(&rb, 1, row);
-        }
-        double lsum = 0.0;
-        bb_rng_init(&rng, env->seed, AS_STREAM_TRAIN + (uint64_t)pr.outer);
-        for (int k = 0; k < cfg.inner_steps && rb.count > 0; k++) {
-            double l;
-            rc = as_train_step(&m, &rb, &rng, &l, ctx);
-            if (rc) goto out;
-            lsum += l;
-        }
-        pr.outer++;
-        const double lmean = lsum / cfg.inner_steps;
-        rc = as_progress_add(&pr, lmean, wall_now() - t0, ctx);
-        if (rc) goto out;
-        if (env->progress)
-            fprintf(env->progress, "\r  outer %lld  evaluations %lld/%lld  loss %.4g", (long long)pr.outer,
-                    (long long)pr.evals, (long long)limit, lmean);
-        if (bb_oracle_checkpoint_due(o)) {
-            bb_samples cs;
-            memset(&cs, 0, sizeof cs);
-            rc = draw_samples(&m, (size_t)anytime_n, env->seed, AS_STREAM_ANYTIME + (uint64_t)n_anytime++, 0, &cs, ctx);
-            omp_set_num_threads(run_threads);
-            if (!rc) rc = bb_oracle_checkpoint(o, &cs, ctx);
-            omp_set_num_threads(nn_threads);
-            bb_samples_free(&cs);
-            if (rc) goto out;
-        }
-        const int stop_now = stop_after > 0 && pr.outer == stop_after;
-        if (env->state_path && (stop_now || wall_now() - last_save >= ckpt_s)) {
-            rc = as_state_save(env->state_path, &m, &rb, &pr, env->seed, ctx);
-            if (rc) goto out;
-            last_save = wall_now();
-        }
-        if (stop_now) {
-            stopped_by = 2;
-            break;
-        }
-    }
-    if (env->progress) fputc('\n', env->progress);
-
-    /* final samples: free of charge, except the energies importance weights need */
-    rc = draw_samples(&m, env->n_samples, env->seed, AS_STREAM_FINAL, weighted, out, ctx);
-    if (rc) goto out;
-    double lz = NAN, ess = NAN;
-    if (weighted) {
-        double *uf = malloc(env->n_samples * sizeof(double));
-        if (!uf) {
-            rc = BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate %zu energies", env->n_samples);
-            goto out;
-        }
-        omp_set_num_threads(run_threads);
-        rc = bb_oracle_eval(o, env->n_samples, out->x, uf, NULL, ctx);
-        if (rc == BB_OK) {
-            double mx = -INFINITY;
-            for (size_t i = 0; i < env->n_samples; i++) {
-                out->logw[i] += -uf[i] - as_log_pbase(&m, out->x + i * dof);
-                if (out->logw[i] > mx) mx = out->logw[i];
-            }
-            double s1 = 0.0, s2 = 0.0;
-            for (size_t i = 0; i < env->n_samples && isfinite(mx); i++) {
-                double w = exp(out->logw[i] - mx);
-                s1 += w;
-                s2 += w * w;
-            }
-            lz = mx + log(s1 / (double)env->n_samples);
-            ess = s1 * s1 / (s2 * (double)env->n_samples);
-        } else if (rc == BB_EBUDGET) {
-            /* the reserve was taken by someone else: return unweighted samples */
-            bb_ctx_clear(ctx);
-            rc = BB_OK;
-            free(out->logw);
-            out->logw = NULL;
-        }
-        free(uf);
-        if (rc) goto out;
-    }
-    add_info(env, &m, &pr, stopped_by, lz, ess, weighted && out->logw);
-out:
-    omp_set_num_threads(run_threads);
-    free(x1);
-    free(u);
-    free(grad);
-    free(row);
-    bb_replay_free(&rb);
-    as_progress_free(&pr);
-    as_model_free(&m);
+/* n samples from the current controller with stream `stream`; lw (Girsanov part) only
+ * when weighted. Costs no energy evaluations. */
+static int draw_samples(as_state *a, size_t n, uint64_t stream, int weighted, bb_samples *s, bb_ctx *ctx) {
+    if (bb_samples_alloc(s, n, a->dof, weighted))
+        return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate %zu samples", n);
+    bb_rng rng;
+    bb_rng_init(&rng, a->seed, stream);
+    on_network(a);
+    int rc = as_simulate(&a->m, n, &rng, s->x, weighted ? s->logw : NULL, ctx);
+    on_energies(a);
     return rc;
+}
+
+static int as_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx) {
+    as_state *a = state;
+    return draw_samples(a, (size_t)a->anytime_n, AS_STREAM_ANYTIME + (uint64_t)k, 0, out, ctx);
+}
+
+/* Final samples: free of charge, except the energies importance weights need (reserved). */
+static int as_draw(void *state, bb_samples *out, bb_ctx *ctx) {
+    as_state *a = state;
+    const size_t n = a->n_samples;
+    int rc = draw_samples(a, n, AS_STREAM_FINAL, a->weighted, out, ctx);
+    if (rc || !a->weighted) return rc;
+    double *uf = malloc((n ? n : 1) * sizeof(double));
+    if (!uf) return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate %zu energies", n);
+    bb_oracle_release(a->o);
+    rc = bb_oracle_eval(a->o, n, out->x, uf, NULL, ctx);
+    if (rc == BB_OK) {
+        double mx = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            out->logw[i] += -uf[i] - as_log_pbase(&a->m, out->x + i * a->dof);
+            if (out->logw[i] > mx) mx = out->logw[i];
+        }
+        double s1 = 0.0, s2 = 0.0;
+        for (size_t i = 0; i < n && isfinite(mx); i++) {
+            double w = exp(out->logw[i] - mx);
+            s1 += w;
+            s2 += w * w;
+        }
+        a->log_z = mx + log(s1 / (double)n);
+        a->ess = s1 * s1 / (s2 * (double)n);
+        a->have_weights = 1;
+    } else if (rc == BB_EBUDGET) {
+        /* the reserve was taken by someone else: return unweighted samples */
+        bb_ctx_clear(ctx);
+        rc = BB_OK;
+        free(out->logw);
+        out->logw = NULL;
+    }
+    free(uf);
+    return rc;
+}
+
+static void as_describe(const void *state, cJSON *info) {
+    const as_state *a = state;
+    const as_model *m = &a->m;
+    cJSON_AddStringToObject(info, "controller", m->cfg.use_egnn ? "egnn" : "mlp");
+    cJSON_AddNumberToObject(info, "parameters", (double)m->ps.total);
+    cJSON_AddNumberToObject(info, "outer_iterations", (double)a->outer);
+    cJSON_AddNumberToObject(info, "gradient_steps", (double)m->opt.t);
+    cJSON_AddNumberToObject(info, "evaluations_training", (double)a->evals_training);
+    cJSON_AddNumberToObject(info, "h2_at_1", m->h21);
+    if (a->have_weights) {
+        cJSON_AddNumberToObject(info, "log_z", a->log_z);
+        cJSON_AddNumberToObject(info, "ess_fraction", a->ess);
+    }
+}
+
+static int as_save(const void *state, FILE *fp, bb_ctx *ctx) {
+    const as_state *a = state;
+    return as_state_write(fp, &a->m, &a->rb, a->outer, a->evals_training, ctx);
+}
+
+static int as_load(void *state, FILE *fp, bb_ctx *ctx) {
+    as_state *a = state;
+    return as_state_read(fp, &a->m, &a->rb, &a->outer, &a->evals_training, ctx);
 }
 
 const bb_method bb_method_adjoint_sampling = {
@@ -334,5 +324,12 @@ const bb_method bb_method_adjoint_sampling = {
                    "control (EGNN for particle systems) on base-bridge samples; optional path-space weights.",
     .params = as_params,
     .task_defaults = as_task_defaults,
-    .run = as_run,
+    .init = as_init,
+    .step = as_step,
+    .snapshot = as_snapshot,
+    .draw = as_draw,
+    .save = as_save,
+    .load = as_load,
+    .describe = as_describe,
+    .free = as_free,
 };

@@ -82,21 +82,10 @@ void as_make_row(const as_model *m, const double *x1, const double *grad, double
  * particles of |s(X_t, t) − target|², Adam step. loss OUT. */
 int as_train_step(as_model *m, const bb_replay *rb, bb_rng *rng, double *loss, bb_ctx *ctx);
 
-/* Training progress saved in the state file. */
-typedef struct as_progress {
-    int64_t outer; /* outer iterations completed */
-    int64_t evals; /* energy evaluations spent by the method so far */
-    size_t n_curve, cap_curve;
-    double *curve; /* [n_curve][4]: outer, evals, mean loss, wall seconds */
-} as_progress;
-int as_progress_add(as_progress *pr, double loss, double wall, bb_ctx *ctx);
-void as_progress_free(as_progress *pr);
-
-/* Write / read the whole training state (network, Adam moments, replay buffer,
- * progress) atomically to / from `path`. read checks the state belongs to this
- * configuration and seed (BB_EFORMAT naming the path otherwise). */
-int as_state_save(const char *path, const as_model *m, const bb_replay *rb, const as_progress *pr, uint64_t seed,
-                  bb_ctx *ctx);
-int as_state_load(const char *path, as_model *m, bb_replay *rb, as_progress *pr, uint64_t seed, bb_ctx *ctx);
+/* The resumable state (network + Adam in the nn checkpoint format, replay buffer, outer
+ * iterations and training evaluations) into / from the driver's state stream; read checks
+ * the network's architecture and the buffer's shape (BB_EFORMAT otherwise). */
+int as_state_write(FILE *fp, const as_model *m, const bb_replay *rb, int64_t outer, int64_t evals, bb_ctx *ctx);
+int as_state_read(FILE *fp, as_model *m, bb_replay *rb, int64_t *outer, int64_t *evals, bb_ctx *ctx);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "harness/core/jsonutil.h"
 #include "harness/core/rng.h"
+#include "methods/common/stateio.h"
 
 #define SWAP_STREAM_BASE 0x10000000ull
 #define ADAPT_GAIN       0.1
@@ -186,22 +187,39 @@ static double median_step(const chains *c, size_t k) {
     return m;
 }
 
-static const bb_samples *gather_cold(chains *c, bb_samples *view) {
-    for (size_t l = 0; l < c->L; l++)
-        memcpy(c->gather + l * c->dof, c->x + (l * c->K) * c->dof, c->dof * sizeof(double));
-    view->n = c->L;
-    view->dof = c->dof;
-    view->x = c->gather;
-    view->logw = NULL;
-    return view;
+/* The engine's state between steps (methods/method.h): chains, plan, recorded samples. */
+typedef struct mcmc_state {
+    bb_mcmc_config cfg;
+    bb_oracle *o;
+    const bb_task *t;
+    size_t n_samples;
+    int with_grad;
+    chains c;
+    int64_t sweeps, burn, prod, thin; /* plan */
+    size_t per_ladder;
+    int64_t next; /* -1: initial evaluation pending; else the next sweep index */
+    int64_t sweeps_done;
+    double *rec;                      /* [L][per_ladder][dof] recorded λ = 1 states */
+    size_t rec_first, rec_n;          /* all ladders record together: entries [rec_first, rec_first + rec_n) */
+    double *acc_prod, *tried, *taken; /* [K] */
+} mcmc_state;
+
+void bb_mcmc_free(void *state) {
+    mcmc_state *m = state;
+    if (!m) return;
+    chains_free(&m->c);
+    free(m->rec);
+    free(m->acc_prod);
+    free(m->tried);
+    free(m->taken);
+    free(m);
 }
 
-int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
-    bb_ctx *ctx = env->ctx;
+int bb_mcmc_init(const bb_method_env *env, const bb_mcmc_config *cfg, void **state, bb_ctx *ctx) {
+    *state = NULL;
     bb_oracle *o = env->oracle;
     const bb_task *t = bb_oracle_task(o);
     size_t L = cfg->n_ladders, K = cfg->n_temps, dof = (size_t)t->dof;
-    int with_grad = cfg->move == BB_MCMC_MALA;
     if (L == 0 || K == 0 || K > 64) return BB_ERR(ctx, BB_EINVAL, "n_chains/n_temps: out of range");
     if (cfg->temps[0] != 1.0)
         return BB_ERR(ctx, BB_EINVAL, "temperatures: the first must be 1 (got %g)", cfg->temps[0]);
@@ -216,121 +234,203 @@ int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out) {
                       "budget: %lld evaluations cannot pay for two sweeps of %zu chains (raise --budget or lower "
                       "n_chains/n_temps)",
                       (long long)budget, C);
-    int64_t sweeps = rounds - 1;
-    int64_t burn = (int64_t)floor(cfg->burnin_fraction * (double)sweeps);
-    int64_t prod = sweeps - burn;
-    size_t per_ladder = (env->n_samples + L - 1) / L;
-    int64_t thin = prod / (int64_t)per_ladder;
-    if (thin < 1) thin = 1;
-
-    chains c;
-    if (chains_alloc(&c, L, K, dof)) return BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory for %zu chains", C);
-    double *rec = malloc(L * per_ladder * dof * sizeof(double));
-    size_t rec_first = 0, rec_n = 0; /* all ladders record together: entries [rec_first, rec_first + rec_n) */
-    double *acc_prod = calloc(K, sizeof(double)), *tried = calloc(K, sizeof(double)),
-           *taken = calloc(K, sizeof(double));
-    int rc = BB_OK;
-    int64_t sweeps_done = 0;
-    if (!rec || !acc_prod || !tried || !taken) {
-        rc = BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory for %zu recorded samples", L * per_ladder);
-        goto out;
+    mcmc_state *m = calloc(1, sizeof *m);
+    if (!m) return BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory");
+    m->cfg = *cfg;
+    m->o = o;
+    m->t = t;
+    m->n_samples = env->n_samples;
+    m->with_grad = cfg->move == BB_MCMC_MALA;
+    m->sweeps = rounds - 1;
+    m->burn = (int64_t)floor(cfg->burnin_fraction * (double)m->sweeps);
+    m->prod = m->sweeps - m->burn;
+    m->per_ladder = (env->n_samples + L - 1) / L;
+    m->thin = m->prod / (int64_t)m->per_ladder;
+    if (m->thin < 1) m->thin = 1;
+    m->next = -1;
+    if (chains_alloc(&m->c, L, K, dof)) {
+        free(m);
+        return BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory for %zu chains", C);
     }
-    for (size_t i = 0; i < C; i++) bb_rng_init(&c.rng[i], env->seed, i);
-    for (size_t l = 0; l < L; l++) bb_rng_init(&c.swap_rng[l], env->seed, SWAP_STREAM_BASE + l);
-    for (size_t i = 0; i < C; i++) c.h[i] = cfg->step_size * cfg->temps[i % K];
-    for (size_t i = 0; i < C && rc == BB_OK; i++) {
+    m->rec = malloc(L * m->per_ladder * dof * sizeof(double));
+    m->acc_prod = calloc(K, sizeof(double));
+    m->tried = calloc(K, sizeof(double));
+    m->taken = calloc(K, sizeof(double));
+    if (!m->rec || !m->acc_prod || !m->tried || !m->taken) {
+        size_t n_rec = L * m->per_ladder;
+        bb_mcmc_free(m);
+        return BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory for %zu recorded samples", n_rec);
+    }
+    chains *c = &m->c;
+    for (size_t i = 0; i < C; i++) bb_rng_init(&c->rng[i], env->seed, i);
+    for (size_t l = 0; l < L; l++) bb_rng_init(&c->swap_rng[l], env->seed, SWAP_STREAM_BASE + l);
+    for (size_t i = 0; i < C; i++) c->h[i] = cfg->step_size * cfg->temps[i % K];
+    for (size_t i = 0; i < C; i++) {
         if (cfg->init_scale > 0.0) {
-            draw_noise(&c.rng[i], t, c.x + i * dof);
-            for (size_t d = 0; d < dof; d++) c.x[i * dof + d] *= cfg->init_scale;
+            draw_noise(&c->rng[i], t, c->x + i * dof);
+            for (size_t d = 0; d < dof; d++) c->x[i * dof + d] *= cfg->init_scale;
         } else {
-            rc = bb_task_initial(t, 1, &c.rng[i], c.x + i * dof, ctx);
-        }
-    }
-    if (rc) goto out;
-    rc = eval(o, &c, 0, with_grad, ctx);
-    if (rc) goto out;
-
-    bb_samples view;
-    for (int64_t s = 0; s < sweeps; s++) {
-        if (bb_oracle_checkpoint_due(o)) {
-            rc = bb_oracle_checkpoint(o, gather_cold(&c, &view), ctx);
-            if (rc) break;
-        }
-        propose(&c, t, cfg);
-        rc = eval(o, &c, 1, with_grad, ctx);
-        if (rc == BB_EBUDGET) {
-            rc = BB_OK;
-            bb_ctx_clear(ctx);
-            break;
-        }
-        if (rc) break; /* e.g. NaN energy: keep what was recorded, report the error */
-        accept(&c, cfg);
-        sweeps_done++;
-        if (s < burn) {
-            /* per-chain Robbins–Monro on log h with a constant gain: a chain started in a
-             * stiff region (overlapping particles) shrinks its own step until it moves */
-            for (size_t i = 0; i < C; i++) c.h[i] *= exp(ADAPT_GAIN * ((double)c.acc[i] - cfg->target_accept));
-        } else {
-            for (size_t i = 0; i < C; i++) acc_prod[i % K] += c.acc[i];
-            int64_t p = s - burn, from_end = prod - 1 - p;
-            if (from_end % thin == 0 && from_end / thin < (int64_t)per_ladder) {
-                size_t j = per_ladder - 1 - (size_t)(from_end / thin);
-                if (rec_n == 0) rec_first = j;
-                rec_n++;
-                for (size_t l = 0; l < L; l++)
-                    memcpy(rec + (l * per_ladder + j) * dof, c.x + (l * K) * dof, dof * sizeof(double));
+            int rc = bb_task_initial(t, 1, &c->rng[i], c->x + i * dof, ctx);
+            if (rc) {
+                bb_mcmc_free(m);
+                return rc;
             }
         }
-        if (K > 1 && cfg->swap_interval > 0 && (s + 1) % (int64_t)cfg->swap_interval == 0)
-            swap_round(&c, cfg, (size_t)((s + 1) / (int64_t)cfg->swap_interval), tried, taken);
-        if (env->progress && (s % 64 == 0 || s + 1 == sweeps))
-            fprintf(env->progress, "\r  sweep %lld/%lld  evaluations %lld/%lld", (long long)s + 1, (long long)sweeps,
-                    (long long)bb_oracle_used(o), (long long)bb_oracle_limit(o));
     }
-    if (env->progress) fputc('\n', env->progress);
+    *state = m;
+    return BB_OK;
+}
 
-    /* Output: ladder-major; a ladder stopped early keeps the entries it filled (the last ones).
-     * Also on error (rc != BB_OK), so the harness can score and keep what was computed. */
-    int run_rc = rc;
-    size_t total = L * rec_n;
-    if (total > env->n_samples) total = env->n_samples;
-    if (bb_samples_alloc(out, total, dof, 0)) {
-        rc = BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory for %zu samples", total);
-        goto out;
+int bb_mcmc_step(void *state, bb_step_info *info, bb_ctx *ctx) {
+    mcmc_state *m = state;
+    chains *c = &m->c;
+    const bb_mcmc_config *cfg = &m->cfg;
+    if (m->next < 0) { /* the first step evaluates the initial states */
+        int rc = eval(m->o, c, 0, m->with_grad, ctx);
+        if (rc) return rc;
+        m->next = 0;
+        snprintf(info->status, sizeof info->status, "initial states evaluated");
+        return BB_OK;
     }
-    rc = run_rc;
+    if (m->next >= m->sweeps) { /* finished (a resumed, completed run) */
+        info->stop = BB_STOP_BUDGET;
+        return BB_OK;
+    }
+    int64_t s = m->next;
+    size_t C = c->C, K = c->K, L = c->L, dof = c->dof;
+    propose(c, m->t, cfg);
+    int rc = eval(m->o, c, 1, m->with_grad, ctx);
+    if (rc) return rc; /* BB_EBUDGET: the driver ends the run; NaN: keep what was recorded */
+    accept(c, cfg);
+    m->sweeps_done++;
+    if (s < m->burn) {
+        /* per-chain Robbins–Monro on log h with a constant gain: a chain started in a
+         * stiff region (overlapping particles) shrinks its own step until it moves */
+        for (size_t i = 0; i < C; i++) c->h[i] *= exp(ADAPT_GAIN * ((double)c->acc[i] - cfg->target_accept));
+    } else {
+        for (size_t i = 0; i < C; i++) m->acc_prod[i % K] += c->acc[i];
+        int64_t p = s - m->burn, from_end = m->prod - 1 - p;
+        if (from_end % m->thin == 0 && from_end / m->thin < (int64_t)m->per_ladder) {
+            size_t j = m->per_ladder - 1 - (size_t)(from_end / m->thin);
+            if (m->rec_n == 0) m->rec_first = j;
+            m->rec_n++;
+            for (size_t l = 0; l < L; l++)
+                memcpy(m->rec + (l * m->per_ladder + j) * dof, c->x + (l * K) * dof, dof * sizeof(double));
+        }
+    }
+    if (K > 1 && cfg->swap_interval > 0 && (s + 1) % (int64_t)cfg->swap_interval == 0)
+        swap_round(c, cfg, (size_t)((s + 1) / (int64_t)cfg->swap_interval), m->tried, m->taken);
+    m->next = s + 1;
+    snprintf(info->status, sizeof info->status, "sweep %lld/%lld%s", (long long)m->next, (long long)m->sweeps,
+             s < m->burn ? " (burn-in)" : "");
+    /* the planned sweeps spend the budget: what is left cannot pay for another sweep */
+    if (m->next == m->sweeps) info->stop = BB_STOP_BUDGET;
+    return BB_OK;
+}
+
+int bb_mcmc_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx) {
+    (void)k;
+    mcmc_state *m = state;
+    chains *c = &m->c;
+    if (bb_samples_alloc(out, c->L, c->dof, 0)) return BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory for a snapshot");
+    for (size_t l = 0; l < c->L; l++) memcpy(out->x + l * c->dof, c->x + (l * c->K) * c->dof, c->dof * sizeof(double));
+    return BB_OK;
+}
+
+/* Output: ladder-major; a ladder stopped early keeps the entries it filled (the last ones). */
+int bb_mcmc_draw(void *state, bb_samples *out, bb_ctx *ctx) {
+    mcmc_state *m = state;
+    size_t L = m->c.L, dof = m->c.dof;
+    size_t total = L * m->rec_n;
+    if (total > m->n_samples) total = m->n_samples;
+    if (bb_samples_alloc(out, total, dof, 0))
+        return BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory for %zu samples", total);
     size_t w = 0;
     for (size_t l = 0; l < L && w < total; l++)
-        for (size_t j = rec_first; j < rec_first + rec_n && w < total; j++, w++)
-            memcpy(out->x + w * dof, rec + (l * per_ladder + j) * dof, dof * sizeof(double));
+        for (size_t j = m->rec_first; j < m->rec_first + m->rec_n && w < total; j++, w++)
+            memcpy(out->x + w * dof, m->rec + (l * m->per_ladder + j) * dof, dof * sizeof(double));
+    return BB_OK;
+}
 
-    if (env->info) {
-        cJSON *info = env->info;
-        cJSON_AddNumberToObject(info, "chains", (double)C);
-        cJSON_AddNumberToObject(info, "sweeps", (double)sweeps_done);
-        cJSON_AddNumberToObject(info, "burnin_sweeps", (double)burn);
-        cJSON_AddNumberToObject(info, "thin", (double)thin);
-        cJSON *ts = cJSON_AddArrayToObject(info, "temperatures");
-        cJSON *hs = cJSON_AddArrayToObject(info, "step_sizes_median");
-        cJSON *ar = cJSON_AddArrayToObject(info, "acceptance");
-        int64_t prod_done = sweeps_done - burn;
-        for (size_t k = 0; k < K; k++) {
-            cJSON_AddItemToArray(ts, cJSON_CreateNumber(cfg->temps[k]));
-            cJSON_AddItemToArray(hs, cJSON_CreateNumber(median_step(&c, k)));
-            cJSON_AddItemToArray(
-                ar, cJSON_CreateNumber(prod_done > 0 ? acc_prod[k] / ((double)prod_done * (double)L) : 0.0));
-        }
-        if (K > 1) {
-            cJSON *sw = cJSON_AddArrayToObject(info, "swap_acceptance");
-            for (size_t k = 0; k + 1 < K; k++)
-                cJSON_AddItemToArray(sw, cJSON_CreateNumber(tried[k] > 0 ? taken[k] / tried[k] : 0.0));
-        }
+void bb_mcmc_describe(const void *state, cJSON *info) {
+    const mcmc_state *m = state;
+    const chains *c = &m->c;
+    size_t K = c->K, L = c->L;
+    cJSON_AddNumberToObject(info, "chains", (double)c->C);
+    cJSON_AddNumberToObject(info, "sweeps", (double)m->sweeps_done);
+    cJSON_AddNumberToObject(info, "burnin_sweeps", (double)m->burn);
+    cJSON_AddNumberToObject(info, "thin", (double)m->thin);
+    cJSON *ts = cJSON_AddArrayToObject(info, "temperatures");
+    cJSON *hs = cJSON_AddArrayToObject(info, "step_sizes_median");
+    cJSON *ar = cJSON_AddArrayToObject(info, "acceptance");
+    int64_t prod_done = m->sweeps_done - m->burn;
+    for (size_t k = 0; k < K; k++) {
+        cJSON_AddItemToArray(ts, cJSON_CreateNumber(m->cfg.temps[k]));
+        cJSON_AddItemToArray(hs, cJSON_CreateNumber(median_step(c, k)));
+        cJSON_AddItemToArray(
+            ar, cJSON_CreateNumber(prod_done > 0 ? m->acc_prod[k] / ((double)prod_done * (double)L) : 0.0));
     }
-out:
-    free(rec);
-    free(acc_prod);
-    free(tried);
-    free(taken);
-    chains_free(&c);
-    return rc;
+    if (K > 1) {
+        cJSON *sw = cJSON_AddArrayToObject(info, "swap_acceptance");
+        for (size_t k = 0; k + 1 < K; k++)
+            cJSON_AddItemToArray(sw, cJSON_CreateNumber(m->tried[k] > 0 ? m->taken[k] / m->tried[k] : 0.0));
+    }
+}
+
+/* State: plan shape, progress, chains (states, energies, gradients, steps, RNGs), recorded
+ * samples and statistics. Proposals are scratch and are not saved. */
+static void shape_of(const mcmc_state *m, uint64_t sh[6]) {
+    sh[0] = m->c.L;
+    sh[1] = m->c.K;
+    sh[2] = m->c.dof;
+    sh[3] = m->per_ladder;
+    sh[4] = (uint64_t)m->sweeps;
+    sh[5] = (uint64_t)m->thin;
+}
+
+int bb_mcmc_save(const void *state, FILE *fp, bb_ctx *ctx) {
+    const mcmc_state *m = state;
+    const chains *c = &m->c;
+    size_t C = c->C, L = c->L, K = c->K, dof = c->dof;
+    uint64_t sh[6];
+    shape_of(m, sh);
+    int64_t prog[2] = {m->next, m->sweeps_done};
+    uint64_t rec[2] = {m->rec_first, m->rec_n};
+    int ok = bb_state_put_shape(fp, sh, 6) && bb_state_put(fp, prog, sizeof prog, 1) &&
+             bb_state_put(fp, rec, sizeof rec, 1) && bb_state_put(fp, c->x, sizeof(double), C * dof) &&
+             bb_state_put(fp, c->u, sizeof(double), C) && bb_state_put(fp, c->g, sizeof(double), C * dof) &&
+             bb_state_put(fp, c->h, sizeof(double), C) && bb_state_put(fp, c->acc, 1, C) &&
+             bb_state_put(fp, c->rng, sizeof(bb_rng), C) && bb_state_put(fp, c->swap_rng, sizeof(bb_rng), L) &&
+             bb_state_put(fp, m->rec, sizeof(double), L * m->per_ladder * dof) &&
+             bb_state_put(fp, m->acc_prod, sizeof(double), K) && bb_state_put(fp, m->tried, sizeof(double), K) &&
+             bb_state_put(fp, m->taken, sizeof(double), K);
+    return ok ? BB_OK : BB_ERR(ctx, BB_EIO, "mcmc: cannot write the chain state");
+}
+
+int bb_mcmc_load(void *state, FILE *fp, bb_ctx *ctx) {
+    mcmc_state *m = state;
+    chains *c = &m->c;
+    size_t C = c->C, L = c->L, K = c->K, dof = c->dof;
+    uint64_t sh[6];
+    shape_of(m, sh);
+    if (!bb_state_check_shape(fp, sh, 6))
+        return BB_ERR(ctx, BB_EFORMAT, "mcmc: the saved chains have another shape (chains, temperatures, plan)");
+    int64_t prog[2];
+    uint64_t rec[2];
+    int ok = bb_state_get(fp, prog, sizeof prog, 1) && bb_state_get(fp, rec, sizeof rec, 1) &&
+             bb_state_get(fp, c->x, sizeof(double), C * dof) && bb_state_get(fp, c->u, sizeof(double), C) &&
+             bb_state_get(fp, c->g, sizeof(double), C * dof) && bb_state_get(fp, c->h, sizeof(double), C) &&
+             bb_state_get(fp, c->acc, 1, C) && bb_state_get(fp, c->rng, sizeof(bb_rng), C) &&
+             bb_state_get(fp, c->swap_rng, sizeof(bb_rng), L) &&
+             bb_state_get(fp, m->rec, sizeof(double), L * m->per_ladder * dof) &&
+             bb_state_get(fp, m->acc_prod, sizeof(double), K) && bb_state_get(fp, m->tried, sizeof(double), K) &&
+             bb_state_get(fp, m->taken, sizeof(double), K);
+    if (!ok) return BB_ERR(ctx, BB_EFORMAT, "mcmc: truncated chain state");
+    if (prog[0] < -1 || prog[0] > m->sweeps || prog[1] < 0 || prog[1] > m->sweeps || rec[0] + rec[1] > m->per_ladder)
+        return BB_ERR(ctx, BB_EFORMAT, "mcmc: corrupt progress in the chain state");
+    m->next = prog[0];
+    m->sweeps_done = prog[1];
+    m->rec_first = (size_t)rec[0];
+    m->rec_n = (size_t)rec[1];
+    return BB_OK;
 }

@@ -29,7 +29,8 @@
  * are thinned so that each ladder contributes ⌈n_samples / L⌉ samples from the end of
  * its chain. Output order is ladder-major ([ladder][time]), so per-chain autocorrelation
  * can be measured on the output. If the oracle refuses (budget taken by someone else,
- * or B < 2C) the run ends and returns the samples it has.
+ * or B < 2C) the run ends and returns the samples it has. The state (chains, RNG streams,
+ * recorded samples) is saved and restored whole, so a resumed run is bit-identical.
  *
  * Randomness: ladder l, temperature k uses RNG stream (l·K + k); swaps of ladder l use
  * stream 0x1000_0000 + l. Results do not depend on the number of threads.
@@ -55,10 +56,25 @@ typedef struct bb_mcmc_config {
     double init_scale;      /* > 0: override the task's initial spread (0 = task default) */
 } bb_mcmc_config;
 
-/* Run the chains and fill `out` with up to env->n_samples samples at λ = 1.
- * Diagnostics (acceptance per temperature, final step sizes, swap acceptance,
- * rounds) are added to env->info. */
-int bb_mcmc_run(bb_run_env *env, const bb_mcmc_config *cfg, bb_samples *out);
+/* The engine as a step-wise method (methods/method.h). One step evaluates the initial
+ * states (the first) or makes one sweep; the step that completes the planned sweeps reports
+ * stop reason "budget". draw returns up to env->n_samples samples at λ = 1 (what was
+ * recorded, also after an error); describe adds acceptance per temperature, final step
+ * sizes, swap acceptance and sweep counts. mala.c and pt.c translate their parameters
+ * into a bb_mcmc_config and call bb_mcmc_init; the other entries are shared. */
+int bb_mcmc_init(const bb_method_env *env, const bb_mcmc_config *cfg, void **state, bb_ctx *ctx);
+int bb_mcmc_step(void *state, bb_step_info *info, bb_ctx *ctx);
+int bb_mcmc_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx);
+int bb_mcmc_draw(void *state, bb_samples *out, bb_ctx *ctx);
+int bb_mcmc_save(const void *state, FILE *fp, bb_ctx *ctx);
+int bb_mcmc_load(void *state, FILE *fp, bb_ctx *ctx);
+void bb_mcmc_describe(const void *state, cJSON *info);
+void bb_mcmc_free(void *state);
+
+/* The shared entries, for a method table: `.init = my_init, BB_MCMC_METHOD_ENTRIES`. */
+#define BB_MCMC_METHOD_ENTRIES                                                                                         \
+    .step = bb_mcmc_step, .snapshot = bb_mcmc_snapshot, .draw = bb_mcmc_draw, .save = bb_mcmc_save,                    \
+    .load = bb_mcmc_load, .describe = bb_mcmc_describe, .free = bb_mcmc_free
 
 /* Geometric ladder λ_k = t_max^{k/(K−1)}, k = 0..K−1 (K = 1 gives {1}). */
 void bb_mcmc_geometric_ladder(size_t k, double t_max, double *temps);

@@ -25,7 +25,7 @@ static const bb_task_defaults mala_task_defaults[] = {
     {NULL, NULL},
 };
 
-static int mala_run(bb_run_env *env, const bb_params *p, bb_samples *out) {
+static int mala_init(const bb_method_env *env, const bb_params *p, void **state, bb_ctx *ctx) {
     bb_mcmc_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.n_ladders = (size_t)bb_params_int(p, "n_chains");
@@ -36,7 +36,7 @@ static int mala_run(bb_run_env *env, const bb_params *p, bb_samples *out) {
     cfg.target_accept = bb_params_double(p, "target_accept");
     cfg.burnin_fraction = bb_params_double(p, "burnin_fraction");
     cfg.init_scale = bb_params_double(p, "init_scale");
-    return bb_mcmc_run(env, &cfg, out);
+    return bb_mcmc_init(env, &cfg, state, ctx);
 }
 
 const bb_method bb_method_mala = {
@@ -47,5 +47,6 @@ const bb_method bb_method_mala = {
                    "production part of every chain.",
     .params = mala_params,
     .task_defaults = mala_task_defaults,
-    .run = mala_run,
+    .init = mala_init,
+    BB_MCMC_METHOD_ENTRIES,
 };

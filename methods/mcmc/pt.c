@@ -36,12 +36,12 @@ static const bb_task_defaults pt_task_defaults[] = {
     {NULL, NULL},
 };
 
-static int pt_run(bb_run_env *env, const bb_params *p, bb_samples *out) {
+static int pt_init(const bb_method_env *env, const bb_params *p, void **state, bb_ctx *ctx) {
     bb_mcmc_config cfg;
     memset(&cfg, 0, sizeof cfg);
     double list[64];
     size_t n_list = bb_params_doubles(p, "temperatures", list, 64);
-    if (n_list > 64) return BB_ERR(env->ctx, BB_EINVAL, "method pt: parameter 'temperatures': at most 64 entries");
+    if (n_list > 64) return BB_ERR(ctx, BB_EINVAL, "method pt: parameter 'temperatures': at most 64 entries");
     if (n_list == 1 && list[0] == 0.0) {
         cfg.n_temps = (size_t)bb_params_int(p, "n_temps");
         bb_mcmc_geometric_ladder(cfg.n_temps, bb_params_double(p, "t_max"), cfg.temps);
@@ -55,7 +55,7 @@ static int pt_run(bb_run_env *env, const bb_params *p, bb_samples *out) {
     else if (strcmp(move, "rw") == 0)
         cfg.move = BB_MCMC_RW;
     else
-        return BB_ERR(env->ctx, BB_EINVAL, "method pt: parameter 'move': '%s' is not mala or rw", move);
+        return BB_ERR(ctx, BB_EINVAL, "method pt: parameter 'move': '%s' is not mala or rw", move);
     cfg.n_ladders = (size_t)bb_params_int(p, "n_chains");
     cfg.step_size = bb_params_double(p, "step_size");
     cfg.target_accept = bb_params_double(p, "target_accept");
@@ -63,7 +63,7 @@ static int pt_run(bb_run_env *env, const bb_params *p, bb_samples *out) {
     cfg.burnin_fraction = bb_params_double(p, "burnin_fraction");
     cfg.swap_interval = (size_t)bb_params_int(p, "swap_interval");
     cfg.init_scale = bb_params_double(p, "init_scale");
-    return bb_mcmc_run(env, &cfg, out);
+    return bb_mcmc_init(env, &cfg, state, ctx);
 }
 
 const bb_method bb_method_pt = {
@@ -74,5 +74,6 @@ const bb_method bb_method_pt = {
                    "deterministic even/odd replica-exchange swaps; samples from the λ = 1 replicas.",
     .params = pt_params,
     .task_defaults = pt_task_defaults,
-    .run = pt_run,
+    .init = pt_init,
+    BB_MCMC_METHOD_ENTRIES,
 };

@@ -56,8 +56,10 @@ static void put_u32(wbuf *b, uint32_t v) { put(b, &v, 4); }
 static void put_i64(wbuf *b, int64_t v) { put(b, &v, 8); }
 static void put_f64(wbuf *b, double v) { put(b, &v, 8); }
 
-int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema,
-                          bb_ctx *ctx) {
+int bb_nn_checkpoint_encode(const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema, const char *path,
+                            unsigned char **buf, size_t *len, bb_ctx *ctx) {
+    *buf = NULL;
+    *len = 0;
     if (!ps->allocated) return BB_ERR(ctx, BB_EINVAL, "%s: parameter group not allocated", path);
     if ((opt && opt->n != ps->total) || (ema && ema->n != ps->total))
         return BB_ERR(ctx, BB_EINVAL, "%s: optimizer or EMA state does not match the parameters", path);
@@ -93,12 +95,23 @@ int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_
         put(&b, ema->shadow, sizeof(double) * ema->n);
     }
     put_u32(&b, b.oom ? 0u : crc_all(b.p, b.len));
-    int rc;
-    if (b.oom)
-        rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory building the checkpoint", path);
-    else
-        rc = bb_write_file_atomic(path, b.p, b.len, ctx);
-    free(b.p);
+    if (b.oom) {
+        free(b.p);
+        return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory building the checkpoint", path);
+    }
+    *buf = b.p;
+    *len = b.len;
+    return BB_OK;
+}
+
+int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema,
+                          bb_ctx *ctx) {
+    unsigned char *buf;
+    size_t len;
+    int rc = bb_nn_checkpoint_encode(ps, opt, ema, path, &buf, &len, ctx);
+    if (rc) return rc;
+    rc = bb_write_file_atomic(path, buf, len, ctx);
+    free(buf);
     return rc;
 }
 
@@ -119,6 +132,15 @@ int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, b
     size_t len = 0;
     int rc = bb_read_file(path, CKPT_MAX_BYTES, &data, &len, ctx);
     if (rc < 0) return rc;
+    rc = bb_nn_checkpoint_decode(data, len, path, ps, opt, ema, ctx);
+    free(data);
+    return rc;
+}
+
+int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn_params *ps, bb_nn_adam *opt,
+                            bb_nn_ema *ema, bb_ctx *ctx) {
+    const char *data = buf;
+    int rc;
     rbuf r = {(const unsigned char *)data, len, 0};
     char magic[8];
     uint32_t version = 0, bom = 0, dtype = 0, n = 0, flags = 0, crc_file = 0;
@@ -243,6 +265,5 @@ int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, b
     }
     rc = BB_OK;
 out:
-    free(data);
     return rc;
 }

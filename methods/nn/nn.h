@@ -513,5 +513,12 @@ void bb_nn_ema_free(bb_nn_ema *e);
 int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema,
                           bb_ctx *ctx);
 int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, bb_nn_ema *ema, bb_ctx *ctx);
+/* The same format in memory, for checkpoints embedded in another file (a run's state):
+ * encode allocates *buf (caller frees); decode checks exactly as load does. `path` names
+ * the container in messages. */
+int bb_nn_checkpoint_encode(const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema, const char *path,
+                            unsigned char **buf, size_t *len, bb_ctx *ctx);
+int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn_params *ps, bb_nn_adam *opt,
+                            bb_nn_ema *ema, bb_ctx *ctx);
 
 #endif /* BB_NN_H */

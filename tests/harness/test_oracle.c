@@ -174,7 +174,7 @@ static void checkpoints_fire_once_when_their_fraction_is_crossed(void **state) {
     bb_task_free(t);
 }
 
-static void restore_sets_the_counts_and_skips_served_checkpoints(void **state) {
+static void set_counts_restores_the_counts_and_served_checkpoints(void **state) {
     (void)state;
     bb_ctx c = {0};
     bb_task *t;
@@ -184,12 +184,21 @@ static void restore_sets_the_counts_and_skips_served_checkpoints(void **state) {
     const double fr[3] = {1e-2, 0.5, 1};
     ck_log l = {0};
     assert_int_equal(bb_oracle_set_checkpoints(o, fr, 3, on_ck, &l, &c), BB_OK);
-    assert_int_equal(bb_oracle_restore(o, 1001, 0, &c), BB_EINVAL);
-    assert_int_equal(bb_oracle_restore(o, 10, 11, &c), BB_EINVAL);
-    assert_int_equal(bb_oracle_restore(o, 600, 400, &c), BB_OK);
+    bb_oracle_counts bad1 = {.used = 1001}, bad2 = {.used = 10, .with_grad = 11}, bad3 = {.used = 900, .reserved = 101};
+    bb_oracle_counts bad4 = {.used = 10, .checkpoints_served = 4};
+    assert_int_equal(bb_oracle_set_counts(o, &bad1, &c), BB_EINVAL);
+    assert_int_equal(bb_oracle_set_counts(o, &bad2, &c), BB_EINVAL);
+    assert_int_equal(bb_oracle_set_counts(o, &bad3, &c), BB_EINVAL);
+    assert_int_equal(bb_oracle_set_counts(o, &bad4, &c), BB_EINVAL);
+    bb_oracle_counts ok = {.used = 600, .with_grad = 400, .rejected = 3, .reserved = 100, .checkpoints_served = 2};
+    assert_int_equal(bb_oracle_set_counts(o, &ok, &c), BB_OK);
     assert_int_equal(bb_oracle_used(o), 600);
     assert_int_equal(bb_oracle_used_with_grad(o), 400);
-    assert_int_equal(bb_oracle_remaining(o), 400);
+    assert_int_equal(bb_oracle_rejected(o), 3);
+    assert_int_equal(bb_oracle_remaining(o), 300);
+    bb_oracle_counts back;
+    bb_oracle_get_counts(o, &back);
+    assert_memory_equal(&back, &ok, sizeof ok);
     assert_false(bb_oracle_checkpoint_due(o)); /* 1e-2 and 0.5 were served before the restart */
     double x[3] = {0}, u[1];
     bb_samples s = {.n = 1, .dof = 3, .x = x};
@@ -197,7 +206,30 @@ static void restore_sets_the_counts_and_skips_served_checkpoints(void **state) {
     assert_int_equal(l.calls, 1);
     assert_true(l.fr[0] == 1.0);
     assert_int_equal(bb_oracle_eval(o, 1, x, u, NULL, &c), BB_OK);
-    assert_int_equal(bb_oracle_restore(o, 0, 0, &c), BB_EINVAL); /* only before any evaluation */
+    assert_int_equal(bb_oracle_set_counts(o, &ok, &c), BB_EINVAL); /* only before any evaluation */
+    bb_oracle_free(o);
+    bb_task_free(t);
+}
+
+static void reserved_evaluations_are_refused_until_released(void **state) {
+    (void)state;
+    bb_ctx c = {0};
+    bb_task *t;
+    assert_int_equal(bb_task_create_from_type(&bb_test_gauss, NULL, &t, &c), BB_OK);
+    bb_oracle *o;
+    assert_int_equal(bb_oracle_create(t, 10, &o, &c), BB_OK);
+    assert_int_equal(bb_oracle_reserve(o, 11, &c), BB_EINVAL);
+    assert_int_equal(bb_oracle_reserve(o, 4, &c), BB_OK);
+    assert_int_equal(bb_oracle_remaining(o), 6);
+    double x[3 * 10] = {0}, u[10];
+    assert_int_equal(bb_oracle_eval(o, 7, x, u, NULL, &c), BB_EBUDGET);
+    assert_int_equal(bb_oracle_used(o), 0);
+    assert_int_equal(bb_oracle_eval(o, 6, x, u, NULL, &c), BB_OK);
+    assert_int_equal(bb_oracle_eval(o, 1, x, u, NULL, &c), BB_EBUDGET);
+    bb_oracle_release(o);
+    assert_int_equal(bb_oracle_remaining(o), 4);
+    assert_int_equal(bb_oracle_eval(o, 4, x, u, NULL, &c), BB_OK);
+    assert_int_equal(bb_oracle_used(o), 10);
     bb_oracle_free(o);
     bb_task_free(t);
 }
@@ -219,7 +251,8 @@ int main(void) {
         cmocka_unit_test(nan_energy_is_an_error_and_nan_input_names_the_configuration),
         cmocka_unit_test(infinite_energy_counts_as_rejected_with_zero_gradient),
         cmocka_unit_test(checkpoints_fire_once_when_their_fraction_is_crossed),
-        cmocka_unit_test(restore_sets_the_counts_and_skips_served_checkpoints),
+        cmocka_unit_test(set_counts_restores_the_counts_and_served_checkpoints),
+        cmocka_unit_test(reserved_evaluations_are_refused_until_released),
         cmocka_unit_test(non_positive_budget_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,7 +36,7 @@ static void dw4_mala_report_has_every_schema_field(void **state) {
     cJSON *params = cJSON_Parse("{\"n_chains\": 16}");
     bb_run_config cfg = {.task_id = "dw4",
                          .method = "mala",
-                         .method_params = params,
+                         .method_config = params,
                          .budget = 20000,
                          .seed = 3,
                          .n_samples = 200,
@@ -130,7 +130,7 @@ static void nan_energy_marks_the_run_failed_and_keeps_the_report(void **state) {
     cJSON *params = cJSON_Parse("{\"n_chains\": 8, \"step_size\": 2.0, \"burnin_fraction\": 0}");
     bb_run_config cfg = {.task_type = &bb_test_nan,
                          .method = "mala",
-                         .method_params = params,
+                         .method_config = params,
                          .budget = 100000,
                          .seed = 1,
                          .n_samples = 64,
@@ -164,11 +164,11 @@ static void configuration_errors_write_nothing(void **state) {
     assert_non_null(strstr(c.msg, "budget"));
     cfg.budget = 1000;
     cJSON *bad = cJSON_Parse("{\"n_chain\": 4}");
-    cfg.method_params = bad;
+    cfg.method_config = bad;
     assert_int_equal(bb_run(&cfg, NULL, &c), BB_EINVAL);
     assert_non_null(strstr(c.msg, "'n_chain'"));
     cJSON_Delete(bad);
-    cfg.method_params = NULL;
+    cfg.method_config = NULL;
     cfg.out_path = "/nonexistent-dir/r.json";
     assert_int_equal(bb_run(&cfg, NULL, &c), BB_EIO);
     assert_non_null(strstr(c.msg, "/nonexistent-dir/r.json"));

@@ -1,6 +1,6 @@
 /* test_adjoint.c — Adjoint Sampling end to end on small problems: registry and per-task
  * defaults, the budget spent in batches (last one shrunk, never exceeded), bit-identical
- * samples on 1 and 2 threads, a killed-and-resumed run equal bit for bit to an
+ * samples on 1 and 2 threads, a killed (SIGKILL) and resumed run equal bit for bit to an
  * uninterrupted one, the adjoint target and its clipping by hand, Girsanov weights with
  * E[dP^base/dP^u] = 1, the simulated control's projection, and log Z of a Gaussian from
  * the importance weights. */
@@ -14,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "methods/adjoint_sampling/as.h"
+#include "harness/run/driver.h"
 #include "methods/method.h"
 #include "tests/testutil.h"
 
@@ -32,11 +35,14 @@ typedef struct {
     bb_oracle *o;
     bb_samples s;
     cJSON *info;
+    bb_driver_result res;
     bb_ctx c;
 } fixture;
 
-static int run(fixture *f, const bb_task_type *tt, const char *task_id, const char *params_json, int64_t budget,
-               size_t n, uint64_t seed, const char *state, int resume) {
+/* Run through the driver (harness/run/driver.h). state/resume: the driver's state file and
+ * resume mode; kill_after > 0 saves the state every step and SIGKILLs after that step. */
+static int run_opts(fixture *f, const bb_task_type *tt, const char *task_id, const char *params_json, int64_t budget,
+                    size_t n, uint64_t seed, const char *state, int resume, int64_t kill_after) {
     memset(f, 0, sizeof *f);
     if (tt)
         assert_int_equal(bb_task_create_from_type(tt, NULL, &f->t, &f->c), BB_OK);
@@ -48,24 +54,36 @@ static int run(fixture *f, const bb_task_type *tt, const char *task_id, const ch
     cJSON *user = cJSON_Parse(params_json);
     assert_non_null(user);
     bb_params p;
-    assert_int_equal(bb_params_resolve(m->params, "adjoint_sampling", NULL, user, &p, &f->c), BB_OK);
+    int rc = bb_method_resolve_params(m, f->t->type->name, NULL, user, &p, &f->c);
     cJSON_Delete(user);
+    if (rc) return rc;
     f->info = cJSON_CreateObject();
-    bb_run_env env = {.oracle = f->o,
-                      .seed = seed,
-                      .n_samples = n,
-                      .info = f->info,
-                      .ctx = &f->c,
-                      .state_path = state,
-                      .resume = resume};
-    int rc = m->run(&env, &p, &f->s);
+    bb_driver_config cfg = {
+        .method = m,
+        .params = &p,
+        .env = {.oracle = f->o, .seed = seed, .n_samples = n, .threads = omp_get_max_threads()},
+        .config_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        .state_path = state,
+        .resume = (bb_resume_mode)resume,
+        .checkpoint_steps = kill_after > 0 ? 1 : 0,
+        .checkpoint_seconds = 1e9,
+        .kill_after_steps = kill_after,
+    };
+    rc = bb_driver_run(&cfg, &f->s, f->info, &f->res, &f->c);
+    if (rc == BB_OK && f->res.method_rc) rc = BB_ERR(&f->c, f->res.method_rc, "%s", f->res.method_err);
     bb_params_free(&p);
     return rc;
+}
+
+static int run(fixture *f, const bb_task_type *tt, const char *task_id, const char *params_json, int64_t budget,
+               size_t n, uint64_t seed, const char *state, int resume) {
+    return run_opts(f, tt, task_id, params_json, budget, n, seed, state, resume, 0);
 }
 
 static void done(fixture *f) {
     bb_samples_free(&f->s);
     cJSON_Delete(f->info);
+    bb_driver_result_free(&f->res);
     bb_oracle_free(f->o);
     bb_task_free(f->t);
 }
@@ -85,14 +103,11 @@ static void method_is_registered_with_defaults_for_every_quick_task(void **state
     for (int i = 0; i < 4; i++) {
         const char *d = bb_method_task_defaults(m, tasks[i]);
         assert_non_null(d);
-        cJSON *td = cJSON_Parse(d);
-        assert_non_null(td);
         bb_params p;
         bb_ctx c = {0};
-        assert_int_equal(bb_params_resolve(m->params, "adjoint_sampling", td, NULL, &p, &c), BB_OK);
+        assert_int_equal(bb_method_resolve_params(m, tasks[i], NULL, NULL, &p, &c), BB_OK);
         assert_true(bb_params_double(&p, "sigma_max") > bb_params_double(&p, "sigma_min"));
         bb_params_free(&p);
-        cJSON_Delete(td);
     }
 }
 
@@ -105,8 +120,9 @@ static void budget_is_spent_in_batches_and_never_exceeded(void **state) {
     assert_int_equal(bb_oracle_used_with_grad(f.o), 1000);
     assert_int_equal((int)info_num(&f, "outer_iterations"), 16);
     assert_int_equal((int)info_num(&f, "gradient_steps"), 16 * 5);
-    assert_string_equal(cJSON_GetObjectItem(f.info, "stopped_by")->valuestring, "budget");
-    cJSON *curve = cJSON_GetObjectItem(cJSON_GetObjectItem(f.info, "training_curve"), "evaluations");
+    assert_int_equal(f.res.stopped_by, BB_STOP_BUDGET);
+    assert_int_equal(f.res.steps, 16);
+    cJSON *curve = cJSON_GetObjectItem(f.res.curve, "evaluations");
     assert_int_equal(cJSON_GetArraySize(curve), 16);
     assert_true(cJSON_GetArrayItem(curve, 15)->valuedouble == 1000.0);
     assert_int_equal(f.s.n, 100);
@@ -115,7 +131,7 @@ static void budget_is_spent_in_batches_and_never_exceeded(void **state) {
     done(&f);
     assert_int_equal(run(&f, &bb_test_gauss, NULL, "{" SMALL_GAUSS ", \"max_outer\": 3}", 1000, 10, 3, NULL, 0), BB_OK);
     assert_int_equal(bb_oracle_used(f.o), 192);
-    assert_string_equal(cJSON_GetObjectItem(f.info, "stopped_by")->valuestring, "max_outer");
+    assert_int_equal(f.res.stopped_by, BB_STOP_MAX_STEPS);
     done(&f);
     /* a bad parameter is named */
     assert_int_equal(run(&f, &bb_test_gauss, NULL, "{\"network\": \"cnn\"}", 1000, 10, 3, NULL, 0), BB_EINVAL);
@@ -132,7 +148,6 @@ static void same_seed_gives_identical_samples_on_1_and_2_threads(void **state) {
     assert_int_equal(run(&a, NULL, "dw4", "{" SMALL_DW4 ", \"nn_threads\": 1}", 96, 40, 5, NULL, 0), BB_OK);
     omp_set_num_threads(2);
     assert_int_equal(run(&b, NULL, "dw4", "{" SMALL_DW4 ", \"nn_threads\": 2}", 96, 40, 5, NULL, 0), BB_OK);
-    assert_int_equal(omp_get_max_threads(), 2); /* the method restores the run's threads */
     omp_set_num_threads(nt);
     assert_int_equal(a.s.n, b.s.n);
     assert_memory_equal(a.s.x, b.s.x, a.s.n * a.s.dof * sizeof(double));
@@ -147,42 +162,42 @@ static void same_seed_gives_identical_samples_on_1_and_2_threads(void **state) {
     done(&b);
 }
 
-/* Stop after 2 of 6 outer iterations (state saved), resume, and compare with a run that
- * was never interrupted: samples and the training curve's losses are bit-identical. */
-static void resumed_run_matches_uninterrupted_bitwise(void **state) {
+/* Kill (SIGKILL, in a child process) after 2 of 6 outer iterations with the state saved
+ * every step, resume, and compare with a run that was never interrupted: samples, counts
+ * and the training curve's losses are bit-identical. */
+static void killed_and_resumed_run_matches_uninterrupted_bitwise(void **state) {
     (void)state;
     char path[256];
     snprintf(path, sizeof path, "%s/test_adjoint_%d.state", P_tmpdir, (int)getpid());
     unlink(path);
-    fixture a, b, c;
-    assert_int_equal(run(&a, NULL, "dw4", "{" SMALL_DW4 ", \"stop_after_outer\": 2, \"checkpoint_minutes\": 1e6}", 96,
-                         30, 9, path, 0),
-                     BB_OK);
-    assert_int_equal(bb_oracle_used(a.o), 32);
-    assert_string_equal(cJSON_GetObjectItem(a.info, "stopped_by")->valuestring, "stop_after_outer");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        fixture a;
+        run_opts(&a, NULL, "dw4", "{" SMALL_DW4 "}", 96, 30, 9, path, 0, 2);
+        _exit(3); /* not reached: killed after step 2 */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     assert_int_equal(access(path, R_OK), 0);
-    assert_int_equal(run(&b, NULL, "dw4", "{" SMALL_DW4 "}", 96, 30, 9, path, 1), BB_OK);
+    fixture b, c;
+    assert_int_equal(run(&b, NULL, "dw4", "{" SMALL_DW4 "}", 96, 30, 9, path, BB_RESUME_REQUIRED), BB_OK);
     assert_int_equal(run(&c, NULL, "dw4", "{" SMALL_DW4 "}", 96, 30, 9, NULL, 0), BB_OK);
-    /* the resumed oracle starts from the 32 spent before the kill (bb_oracle_restore), so the
-     * resumed run reports the same totals as the uninterrupted one */
+    assert_int_equal(b.res.resumed, 1);
     assert_int_equal(bb_oracle_used(b.o), 96);
     assert_int_equal(bb_oracle_used_with_grad(b.o), bb_oracle_used_with_grad(c.o));
     assert_int_equal((int)info_num(&b, "outer_iterations"), 6);
     assert_int_equal((int)info_num(&b, "evaluations_training"), 96);
     assert_memory_equal(b.s.x, c.s.x, c.s.n * c.s.dof * sizeof(double));
-    cJSON *lb = cJSON_GetObjectItem(cJSON_GetObjectItem(b.info, "training_curve"), "loss");
-    cJSON *lc = cJSON_GetObjectItem(cJSON_GetObjectItem(c.info, "training_curve"), "loss");
+    cJSON *lb = cJSON_GetObjectItem(b.res.curve, "loss");
+    cJSON *lc = cJSON_GetObjectItem(c.res.curve, "loss");
     assert_int_equal(cJSON_GetArraySize(lb), 6);
     for (int i = 0; i < 6; i++)
         assert_true(cJSON_GetArrayItem(lb, i)->valuedouble == cJSON_GetArrayItem(lc, i)->valuedouble);
-    done(&a);
+    assert_int_equal(access(path, F_OK), -1); /* removed after the normal end */
     done(&b);
     done(&c);
-    /* a state from another seed is refused, naming the file */
-    fixture d;
-    assert_int_equal(run(&d, NULL, "dw4", "{" SMALL_DW4 "}", 96, 30, 10, path, 1), BB_EFORMAT);
-    assert_non_null(strstr(d.c.msg, path));
-    done(&d);
     unlink(path);
 }
 
@@ -367,7 +382,7 @@ int main(void) {
         cmocka_unit_test(method_is_registered_with_defaults_for_every_quick_task),
         cmocka_unit_test(budget_is_spent_in_batches_and_never_exceeded),
         cmocka_unit_test(same_seed_gives_identical_samples_on_1_and_2_threads),
-        cmocka_unit_test(resumed_run_matches_uninterrupted_bitwise),
+        cmocka_unit_test(killed_and_resumed_run_matches_uninterrupted_bitwise),
         cmocka_unit_test(adjoint_target_is_clipped_per_particle_and_centred),
         cmocka_unit_test(girsanov_weights_undo_the_control),
         cmocka_unit_test(simulated_control_is_bounded_by_the_target_clip),

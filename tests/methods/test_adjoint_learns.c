@@ -25,6 +25,7 @@
 #include "datasets/reference.h"
 #include "harness/metrics/metrics.h"
 #include "methods/adjoint_sampling/as.h"
+#include "harness/run/driver.h"
 #include "methods/method.h"
 
 #define N_SAMPLES 2000
@@ -96,14 +97,11 @@ static int run_method(const char *method, bb_task *t, uint64_t seed, bb_samples 
     assert_int_equal(bb_oracle_create(t, BUDGET, &o, &c), BB_OK);
     const bb_method *m = bb_method_find(method);
     assert_non_null(m);
-    cJSON *td = cJSON_Parse(bb_method_task_defaults(m, t->type->name));
     bb_params p;
-    assert_int_equal(bb_params_resolve(m->params, method, td, NULL, &p, &c), BB_OK);
-    cJSON_Delete(td);
-    bb_run_env env = {.oracle = o, .seed = seed, .n_samples = N_SAMPLES, .ctx = &c};
+    assert_int_equal(bb_method_resolve_params(m, t->type->name, NULL, NULL, &p, &c), BB_OK);
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    int rc = m->run(&env, &p, out);
+    int rc = bb_driver_run_plain(m, &p, o, seed, N_SAMPLES, out, NULL, NULL, &c);
     clock_gettime(CLOCK_MONOTONIC, &b);
     *secs = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
     if (rc) print_message("%s: %s\n", method, c.msg);
@@ -118,10 +116,8 @@ static int run_method(const char *method, bb_task *t, uint64_t seed, bb_samples 
 static void untrained(bb_task *t, uint64_t seed, bb_samples *out) {
     bb_ctx c = {0};
     const bb_method *m = bb_method_find("adjoint_sampling");
-    cJSON *td = cJSON_Parse(bb_method_task_defaults(m, t->type->name));
     bb_params p;
-    assert_int_equal(bb_params_resolve(m->params, "adjoint_sampling", td, NULL, &p, &c), BB_OK);
-    cJSON_Delete(td);
+    assert_int_equal(bb_method_resolve_params(m, t->type->name, NULL, NULL, &p, &c), BB_OK);
     as_config cfg;
     assert_int_equal(as_config_from_params(&p, t, &cfg, &c), BB_OK);
     as_model mod;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/run/driver.h"
 #include "methods/method.h"
 #include "tasks/task.h"
 
@@ -26,18 +27,14 @@ static void sample(const char *task, const char *method, const char *params, int
     bb_oracle *o;
     assert_int_equal(bb_oracle_create(t, budget, &o, &c), BB_OK);
     const bb_method *m = bb_method_find(method);
-    cJSON *td = NULL, *user = cJSON_Parse(params);
-    const char *tdj = bb_method_task_defaults(m, t->type->name);
-    if (tdj) td = cJSON_Parse(tdj);
+    cJSON *user = cJSON_Parse(params);
     bb_params p;
-    assert_int_equal(bb_params_resolve(m->params, method, td, user, &p, &c), BB_OK);
-    bb_run_env env = {.oracle = o, .seed = 1, .n_samples = n, .ctx = &c};
-    int rc = m->run(&env, &p, out);
+    assert_int_equal(bb_method_resolve_params(m, t->type->name, NULL, user, &p, &c), BB_OK);
+    int rc = bb_driver_run_plain(m, &p, o, 1, n, out, NULL, NULL, &c);
     if (rc) print_message("%s\n", c.msg);
     assert_int_equal(rc, BB_OK);
     assert_true(bb_oracle_used(o) <= budget);
     bb_params_free(&p);
-    cJSON_Delete(td);
     cJSON_Delete(user);
     bb_oracle_free(o);
     *t_out = t;

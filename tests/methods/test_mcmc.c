@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/run/driver.h"
 #include "methods/mcmc/engine.h"
 #include "tests/testutil.h"
 
@@ -30,11 +31,10 @@ static int run(fixture *f, const bb_task_type *tt, const char *method, const cha
     assert_non_null(m);
     cJSON *user = cJSON_Parse(params_json);
     bb_params p;
-    assert_int_equal(bb_params_resolve(m->params, method, NULL, user, &p, &f->c), BB_OK);
+    assert_int_equal(bb_method_resolve_params(m, NULL, NULL, user, &p, &f->c), BB_OK);
     cJSON_Delete(user);
     f->info = cJSON_CreateObject();
-    bb_run_env env = {.oracle = f->o, .seed = seed, .n_samples = n, .info = f->info, .ctx = &f->c};
-    int rc = m->run(&env, &p, &f->s);
+    int rc = bb_driver_run_plain(m, &p, f->o, seed, n, &f->s, f->info, NULL, &f->c);
     bb_params_free(&p);
     return rc;
 }

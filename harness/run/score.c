@@ -1,0 +1,78 @@
+/* score.c — scoring sample sets (see score.h). */
+#include "harness/run/score.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness/metrics/metrics.h"
+
+static double wall_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Uncounted energies of a sample set; +INFINITY stays, errors are returned. */
+static int energies(const bb_task *t, const bb_samples *x, double **u_out, bb_ctx *ctx) {
+    *u_out = NULL;
+    double *u = malloc((x->n ? x->n : 1) * sizeof *u);
+    if (!u) return BB_ERR(ctx, BB_ENOMEM, "evaluator: out of memory for %zu energies", x->n);
+    int rc = bb_task_energy_parallel(t, x->n, x->x, u, NULL, ctx);
+    if (rc) {
+        free(u);
+        return rc;
+    }
+    *u_out = u;
+    return BB_OK;
+}
+
+int bb_scorer_init(bb_scorer *s, const bb_task *task, const bb_samples *reference, uint64_t seed,
+                   const char *const *metrics, size_t n_metrics, bb_ctx *ctx) {
+    memset(s, 0, sizeof *s);
+    s->task = task;
+    s->seed = seed;
+    s->metrics = metrics;
+    s->n_metrics = n_metrics;
+    if (metrics) {
+        int rc = bb_metrics_select(metrics, n_metrics, ctx);
+        if (rc) return rc;
+    }
+    if (!reference) return BB_OK;
+    double t0 = wall_s();
+    int rc = energies(task, reference, &s->u_reference, ctx);
+    if (rc) return rc;
+    s->reference = reference;
+    s->reference_evals = (int64_t)reference->n;
+    s->wall_s += wall_s() - t0;
+    return BB_OK;
+}
+
+int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *out, bb_ctx *ctx) {
+    double t0 = wall_s();
+    double *u = NULL;
+    int rc = energies(s->task, x, &u, ctx);
+    if (rc) return rc;
+    s->scoring_evals += (int64_t)x->n;
+    bb_eval_input in = {
+        .task = s->task,
+        .samples = x,
+        .u_samples = u,
+        .reference = s->reference,
+        .u_reference = s->u_reference,
+        .seed = s->seed,
+        .with_ci = !cheap_only,
+    };
+    rc = bb_metrics_compute_only(&in, cheap_only, s->metrics, s->n_metrics, out, ctx);
+    /* WIRE: reference-free statistics (harness/metrics) when there is no reference */
+    free(u);
+    s->wall_s += wall_s() - t0;
+    return rc;
+}
+
+void bb_scorer_free(bb_scorer *s) {
+    if (!s) return;
+    free(s->u_reference);
+    s->u_reference = NULL;
+}

@@ -1,0 +1,41 @@
+/* score.h — scoring sample sets: the one path `run` (final samples and anytime points)
+ * and `eval` (external samples) share.
+ *
+ * A scorer holds the task, the optional reference set with its reduced energies (computed
+ * once, at init) and the metric selection. Each call evaluates the samples' energies (the
+ * evaluator's cost, never charged to a budget), then computes the metric suite. Without a
+ * reference set, the full score adds the reference-free statistics (energy mean, std,
+ * quantiles, non-finite fraction, minimum; harness/metrics/metrics.h).
+ */
+#ifndef BB_SCORE_H
+#define BB_SCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/core/bb.h"
+#include "harness/core/samples.h"
+#include "tasks/task.h"
+
+typedef struct cJSON cJSON;
+
+typedef struct bb_scorer {
+    const bb_task *task;
+    const bb_samples *reference; /* NULL: none */
+    double *u_reference;         /* owned */
+    uint64_t seed;
+    const char *const *metrics; /* selection (NULL: all that apply) */
+    size_t n_metrics;
+    int64_t reference_evals; /* energies of the reference set */
+    int64_t scoring_evals;   /* energies of the scored sample sets */
+    double wall_s;           /* time spent scoring */
+} bb_scorer;
+
+/* reference may be NULL; it must outlive the scorer. Evaluates the reference energies. */
+int bb_scorer_init(bb_scorer *s, const bb_task *task, const bb_samples *reference, uint64_t seed,
+                   const char *const *metrics, size_t n_metrics, bb_ctx *ctx);
+/* Metrics of `x` into the object `out` (cheap_only: the anytime subset, no bootstrap CIs). */
+int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *out, bb_ctx *ctx);
+void bb_scorer_free(bb_scorer *s); /* NULL-safe */
+
+#endif
