@@ -55,11 +55,40 @@ static int num_list(const cJSON *a, const char *field, const char *path, size_t 
     return BB_OK;
 }
 
+/* Every key of object o must be one of `known` (NULL-terminated); a misspelt key would
+ * otherwise be dropped silently, as method configs refuse too. where: "" or "runs[3]". */
+static int known_keys(const cJSON *o, const char *const *known, const char *path, const char *where, bb_ctx *ctx) {
+    for (const cJSON *c = o->child; c; c = c->next) {
+        int ok = 0;
+        for (const char *const *k = known; *k && !ok; k++) ok = strcmp(c->string, *k) == 0;
+        if (ok) continue;
+        char list[256] = "";
+        for (const char *const *k = known; *k; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k == known ? "" : ", ", *k);
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s%sunknown key '%.100s' (known: %s)", path, where, *where ? ": " : "",
+                      c->string, list);
+    }
+    return BB_OK;
+}
+
+static const char *const suite_keys[] = {"name", "description", "n_samples", "runs", NULL};
+static const char *const group_keys[] = {"tasks", "methods", "budgets", "seeds", "params", "task_params", NULL};
+
 int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ctx) {
     memset(s, 0, sizeof *s);
     cJSON *j = NULL;
     int rc = bb_json_read_file(path, (size_t)4 << 20, &j, ctx);
     if (rc) return rc;
+    if (!cJSON_IsObject(j)) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: not a JSON object", path);
+        goto out;
+    }
+    if ((rc = known_keys(j, suite_keys, path, "", ctx))) goto out;
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(j, "description");
+    if (desc && !cJSON_IsString(desc)) {
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'description' must be a string", path);
+        goto out;
+    }
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
     const cJSON *groups = cJSON_GetObjectItemCaseSensitive(j, "runs");
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(j, "n_samples");
@@ -78,6 +107,13 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
     snprintf(s->name, sizeof s->name, "%s", name->valuestring);
     size_t gi = 0, cap = 0;
     for (const cJSON *g = groups->child; g; g = g->next, gi++) {
+        char where[32];
+        snprintf(where, sizeof where, "runs[%zu]", gi);
+        if (!cJSON_IsObject(g)) {
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s: expected an object", path, where);
+            goto out;
+        }
+        if ((rc = known_keys(g, group_keys, path, where, ctx))) goto out;
         const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(g, "tasks");
         const cJSON *methods = cJSON_GetObjectItemCaseSensitive(g, "methods");
         const cJSON *budgets = cJSON_GetObjectItemCaseSensitive(g, "budgets");
@@ -92,6 +128,21 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
         if (params && !cJSON_IsObject(params)) {
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].params: expected an object", path, gi);
             goto out;
+        }
+        /* params is keyed by method: one that is not run by this group would be ignored */
+        for (const cJSON *pm = params ? params->child : NULL; pm; pm = pm->next) {
+            int used = all ? bb_method_find(pm->string) != NULL : 0;
+            for (const cJSON *m = all ? NULL : methods->child; m && !used; m = m->next)
+                used = strcmp(m->valuestring, pm->string) == 0;
+            if (!used) {
+                rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].params: unknown key '%.100s' (not a method of this group)",
+                            path, gi, pm->string);
+                goto out;
+            }
+            if (!cJSON_IsObject(pm)) {
+                rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].params.%.100s: expected an object", path, gi, pm->string);
+                goto out;
+            }
         }
         if (tparams && !cJSON_IsObject(tparams)) {
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].task_params: expected an object", path, gi);

@@ -1,0 +1,114 @@
+/* test_suite.c — suite files (harness/run/suite.c) are parsed strictly: an unknown key at
+ * the top level, inside a `runs` entry or among a group's per-method `params` is refused
+ * with one line naming the file and the key, as method configs are; the committed suites
+ * (harness/suites/) still load. Parsing only: nothing is run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/core/fileio.h"
+#include "harness/run/suite.h"
+#include "tests/tmpdir.h"
+
+static char dir[256];
+
+static int setup(void **state) {
+    (void)state;
+    return bb_test_mkdtemp(dir, sizeof dir, "bb_test_suite");
+}
+
+static int teardown(void **state) {
+    (void)state;
+    return bb_test_rmtree(dir);
+}
+
+/* Write `text` as <dir>/s.json, load it; returns the status, message in *ctx. */
+static int load_text(const char *text, bb_suite *s, bb_ctx *ctx, char *path, size_t cap) {
+    snprintf(path, cap, "%s/s.json", dir);
+    bb_ctx w = {0};
+    assert_int_equal(bb_write_file_atomic(path, text, strlen(text), &w), BB_OK);
+    bb_ctx_clear(ctx);
+    int rc = bb_suite_load(path, "out", s, ctx);
+    if (rc) printf("%s\n", ctx->msg);
+    return rc;
+}
+
+#define GROUP "\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [1000], \"seeds\": [0]"
+
+static void unknown_keys_are_refused_naming_the_file_and_the_key(void **state) {
+    (void)state;
+    bb_suite s;
+    bb_ctx ctx = {0};
+    char path[300];
+    /* the good form loads (and every optional key is accepted) */
+    assert_int_equal(load_text("{\"name\": \"t\", \"description\": \"d\", \"n_samples\": 10, \"runs\": [{" GROUP
+                               ", \"params\": {\"mala\": {\"n_chains\": 4}}, \"task_params\": {}}]}",
+                               &s, &ctx, path, sizeof path),
+                     BB_OK);
+    assert_int_equal(s.n_runs, 1);
+    bb_suite_free(&s);
+    struct {
+        const char *text, *where;
+    } bad[] = {
+        {"{\"name\": \"t\", \"bogus\": 1, \"runs\": [{" GROUP "}]}", ": unknown key 'bogus'"},
+        {"{\"name\": \"t\", \"run\": [], \"runs\": [{" GROUP "}]}", ": unknown key 'run'"},
+        {"{\"name\": \"t\", \"runs\": [{" GROUP ", \"bogus\": 1}]}", ": runs[0]: unknown key 'bogus'"},
+        {"{\"name\": \"t\", \"runs\": [{" GROUP "}, {" GROUP ", \"seed\": [1]}]}", ": runs[1]: unknown key 'seed'"},
+        {"{\"name\": \"t\", \"runs\": [{" GROUP ", \"params\": {\"pt\": {\"n_temps\": 4}}}]}",
+         ": runs[0].params: unknown key 'pt'"},
+        {"{\"name\": \"t\", \"runs\": [{" GROUP ", \"params\": {\"mala\": 3}}]}",
+         ": runs[0].params.mala: expected an object"},
+        {"{\"name\": \"t\", \"description\": 5, \"runs\": [{" GROUP "}]}", ": field 'description'"},
+        {"{\"name\": \"t\", \"runs\": [3]}", ": runs[0]: expected an object"},
+        {"[1, 2]", ": not a JSON object"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(load_text(bad[i].text, &s, &ctx, path, sizeof path), BB_EFORMAT);
+        char want[400];
+        snprintf(want, sizeof want, "%s%s", path, bad[i].where);
+        assert_memory_equal(ctx.msg, want, strlen(want)); /* "<file>: <where>: <what>" */
+        assert_null(strchr(ctx.msg, '\n'));
+        assert_null(s.runs);
+        assert_int_equal(s.n_runs, 0);
+    }
+    /* with "methods": "all", params may name any registered method, and only those */
+    assert_int_equal(load_text("{\"name\": \"t\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": \"all\", \"budgets\": "
+                               "[1000], \"seeds\": [0], \"params\": {\"pt\": {}}}]}",
+                               &s, &ctx, path, sizeof path),
+                     BB_OK);
+    bb_suite_free(&s);
+    assert_int_equal(load_text("{\"name\": \"t\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": \"all\", \"budgets\": "
+                               "[1000], \"seeds\": [0], \"params\": {\"nosuchmethod\": {}}}]}",
+                               &s, &ctx, path, sizeof path),
+                     BB_EFORMAT);
+    assert_non_null(strstr(ctx.msg, "'nosuchmethod'"));
+}
+
+static void the_committed_suites_load(void **state) {
+    (void)state;
+    const char *names[] = {"quick", "standard"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[4096];
+        bb_ctx ctx = {0};
+        bb_suite s;
+        assert_int_equal(bb_suite_locate(names[i], path, sizeof path, &ctx), BB_OK);
+        int rc = bb_suite_load(path, "out", &s, &ctx);
+        if (rc) printf("%s\n", ctx.msg);
+        assert_int_equal(rc, BB_OK);
+        assert_true(s.n_runs > 0);
+        bb_suite_free(&s);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(unknown_keys_are_refused_naming_the_file_and_the_key, setup, teardown),
+        cmocka_unit_test(the_committed_suites_load),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
