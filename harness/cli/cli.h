@@ -11,6 +11,7 @@
 #ifndef BB_CLI_H
 #define BB_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "harness/core/bb.h"
@@ -52,6 +53,12 @@ int bb_opt_help_and_one(int argc, char **argv, const char *usage, const char *su
 void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a positive/non-negative integer option value; error names the option. */
 int bb_cli_parse_i64(const char *opt, const char *s, long long min, long long *out);
+
+/* Catch SIGINT/SIGTERM (interrupt.c): the returned flag turns 1 at the first signal; a
+ * second signal kills the process. For bb_run_config.interrupt. */
+const volatile sig_atomic_t *bb_cli_catch_interrupts(void);
+/* Exit status of a command whose run was interrupted (128 + SIGINT, as shells report it). */
+#define BB_EXIT_INTERRUPTED 130
 
 /* Subcommands (one file each). */
 int bb_cmd_tasks(int argc, char **argv);

@@ -26,6 +26,11 @@ enum {
     O_THREADS,
     O_QUIET,
     O_RESUME,
+    O_RESUME_OR_START,
+    O_KEEP_STATE,
+    O_CKPT_MINUTES,
+    O_CKPT_STEPS,
+    O_KILL_AFTER,
     O_METRICS
 };
 static const bb_opt opts[] = {
@@ -43,7 +48,13 @@ static const bb_opt opts[] = {
     [O_THREADS] = {"threads", 'j', "N", "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
     [O_QUIET] = {"quiet", 'q', NULL, "no progress display"},
     [O_RESUME] = {"resume", 0, NULL,
-                  "continue a killed run from its state file <out>.state (same result as uninterrupted)"},
+                  "continue a killed or interrupted run from its state file <out>.state (same report as "
+                  "uninterrupted); an error when there is no state"},
+    [O_RESUME_OR_START] = {"resume-or-start", 0, NULL, "like --resume, but start afresh when there is no state file"},
+    [O_KEEP_STATE] = {"keep-state", 0, NULL, "keep <out>.state after the run ends (it is removed by default)"},
+    [O_CKPT_MINUTES] = {"checkpoint-minutes", 0, "M", "save the run state every M minutes (default 10; 0: every step)"},
+    [O_CKPT_STEPS] = {"checkpoint-steps", 0, "N", "save the run state every N steps instead (deterministic)"},
+    [O_KILL_AFTER] = {"debug-kill-after-steps", 0, "N", "testing: SIGKILL the process after step N (and its save)"},
     [O_METRICS] = {"metrics", 0, "LIST", "comma-separated metrics to compute (default: all that apply)"},
     {NULL, 0, NULL, NULL},
 };
@@ -70,7 +81,7 @@ static int add_task_param(cJSON *obj, const char *kv) {
 int bb_cmd_run(int argc, char **argv) {
     bb_ctx ctx = {0};
     bb_opt_iter it;
-    bb_run_config cfg = {0};
+    bb_run_config cfg = {.checkpoint_minutes = -1.0};
     const char *config_path = NULL;
     long long v;
     int ret = 2, quiet = 0;
@@ -78,8 +89,8 @@ int bb_cmd_run(int argc, char **argv) {
     const char *kvs[256];
     size_t n_kv = 0;
     int have_budget = 0;
-    static char metric_buf[4096];
-    static char *metric_names[64];
+    char metric_buf[4096];
+    char *metric_names[64];
     size_t n_metric_names = 0;
     bb_opt_init(&it, argc, argv);
     for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
@@ -89,8 +100,12 @@ int bb_cmd_run(int argc, char **argv) {
                             "Run METHOD on TASK under a hard budget of N energy evaluations (gradient calls count\n"
                             "too), score the final samples against the task's reference set and write a\n"
                             "boltzbench.report/1 JSON report. Parameter precedence: defaults < per-task\n"
-                            "defaults < --config < --param. Exit status: 0 ok, 1 run failed (a report with\n"
-                            "status \"failed\" is still written when the method started), 2 usage error.",
+                            "defaults < --config < --param. The run keeps its state in <out>.state while it\n"
+                            "runs (removed at the end unless --keep-state). Ctrl-C ends it at the next step\n"
+                            "with its samples scored and its report written (status \"interrupted\"; continue\n"
+                            "it with --resume). Exit status: 0 ok, 1 run failed (a report with status\n"
+                            "\"failed\" is still written when the method started), 2 usage error, 130\n"
+                            "interrupted.",
                             opts);
                 ret = 0;
                 goto out;
@@ -124,10 +139,31 @@ int bb_cmd_run(int argc, char **argv) {
             case O_SAVE: cfg.samples_path = it.arg; break;
             case O_THREADS:
                 if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) goto out;
-                omp_set_num_threads((int)v);
+                omp_set_num_threads((int)v); /* the program's top decides the threads */
+                cfg.threads = (int)v;
                 break;
             case O_QUIET: quiet = 1; break;
             case O_RESUME: cfg.resume = 1; break;
+            case O_RESUME_OR_START: cfg.resume = 2; break;
+            case O_KEEP_STATE: cfg.keep_state = 1; break;
+            case O_CKPT_MINUTES: {
+                char *end = NULL;
+                double mins = strtod(it.arg, &end);
+                if (end == it.arg || *end || !(mins >= 0.0)) {
+                    bb_cli_error("--checkpoint-minutes: '%s' is not a non-negative number", it.arg);
+                    goto out;
+                }
+                cfg.checkpoint_minutes = mins;
+                break;
+            }
+            case O_CKPT_STEPS:
+                if (bb_cli_parse_i64("--checkpoint-steps", it.arg, 1, &v)) goto out;
+                cfg.checkpoint_steps = v;
+                break;
+            case O_KILL_AFTER:
+                if (bb_cli_parse_i64("--debug-kill-after-steps", it.arg, 1, &v)) goto out;
+                cfg.kill_after_steps = v;
+                break;
             case O_METRICS: {
                 snprintf(metric_buf, sizeof metric_buf, "%s", it.arg);
                 n_metric_names = 0;
@@ -196,10 +232,12 @@ int bb_cmd_run(int argc, char **argv) {
     cfg.task_params = task_params->child ? task_params : NULL;
     const char *ci = getenv("CI");
     if (!quiet && isatty(fileno(stderr)) && !(ci && *ci)) cfg.progress = stderr;
+    cfg.interrupt = bb_cli_catch_interrupts();
     cJSON *report = NULL;
-    if (bb_run(&cfg, &report, &ctx)) {
+    int rc = bb_run(&cfg, &report, &ctx);
+    if (rc) {
         bb_cli_error("%s", ctx.msg);
-        ret = 1;
+        ret = rc == BB_EINTERRUPTED ? BB_EXIT_INTERRUPTED : 1;
         goto out;
     }
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(report, "metrics");

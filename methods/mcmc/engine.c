@@ -228,12 +228,7 @@ int bb_mcmc_init(const bb_method_env *env, const bb_mcmc_config *cfg, void **sta
             return BB_ERR(ctx, BB_EINVAL, "temperatures: must increase strictly (entry %zu)", k);
     size_t C = L * K;
     int64_t budget = bb_oracle_remaining(o);
-    int64_t rounds = budget / (int64_t)C;
-    if (rounds < 2)
-        return BB_ERR(ctx, BB_EINVAL,
-                      "budget: %lld evaluations cannot pay for two sweeps of %zu chains (raise --budget or lower "
-                      "n_chains/n_temps)",
-                      (long long)budget, C);
+    int64_t rounds = budget / (int64_t)C; /* < 2: no production sweep; draw returns the current states */
     mcmc_state *m = calloc(1, sizeof *m);
     if (!m) return BB_ERR(ctx, BB_ENOMEM, "mcmc: out of memory");
     m->cfg = *cfg;
@@ -241,7 +236,7 @@ int bb_mcmc_init(const bb_method_env *env, const bb_mcmc_config *cfg, void **sta
     m->t = t;
     m->n_samples = env->n_samples;
     m->with_grad = cfg->move == BB_MCMC_MALA;
-    m->sweeps = rounds - 1;
+    m->sweeps = rounds > 1 ? rounds - 1 : 0;
     m->burn = (int64_t)floor(cfg->burnin_fraction * (double)m->sweeps);
     m->prod = m->sweeps - m->burn;
     m->per_ladder = (env->n_samples + L - 1) / L;
@@ -337,10 +332,17 @@ int bb_mcmc_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx) {
     return BB_OK;
 }
 
-/* Output: ladder-major; a ladder stopped early keeps the entries it filled (the last ones). */
+/* Output: ladder-major; a ladder stopped early keeps the entries it filled (the last ones).
+ * When nothing was recorded (interrupted in burn-in, or a budget too small for production
+ * sweeps) the current λ = 1 states are the samples: the method finishes with what it has. */
 int bb_mcmc_draw(void *state, bb_samples *out, bb_ctx *ctx) {
     mcmc_state *m = state;
     size_t L = m->c.L, dof = m->c.dof;
+    if (m->rec_n == 0) {
+        int rc = bb_mcmc_snapshot(state, 0, out, ctx);
+        if (rc == BB_OK && out->n > m->n_samples) bb_samples_truncate(out, m->n_samples);
+        return rc;
+    }
     size_t total = L * m->rec_n;
     if (total > m->n_samples) total = m->n_samples;
     if (bb_samples_alloc(out, total, dof, 0))

@@ -28,8 +28,9 @@
  * ⌊burnin_fraction · S⌋ sweeps are burn-in. The remaining P sweeps of the λ = 1 chains
  * are thinned so that each ladder contributes ⌈n_samples / L⌉ samples from the end of
  * its chain. Output order is ladder-major ([ladder][time]), so per-chain autocorrelation
- * can be measured on the output. If the oracle refuses (budget taken by someone else,
- * or B < 2C) the run ends and returns the samples it has. The state (chains, RNG streams,
+ * can be measured on the output. If the oracle refuses (budget taken by someone else)
+ * or B < 2C (no production sweep) the run ends with the samples it has: the recorded
+ * ones, else the current λ = 1 states. The state (chains, RNG streams,
  * recorded samples) is saved and restored whole, so a resumed run is bit-identical.
  *
  * Randomness: ladder l, temperature k uses RNG stream (l·K + k); swaps of ladder l use
