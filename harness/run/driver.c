@@ -144,7 +144,10 @@ int bb_driver_run(const bb_driver_config *cfg, bb_samples *out, cJSON *info, bb_
         }
         bb_step_info si;
         memset(&si, 0, sizeof si);
+        int64_t used_before = bb_oracle_used(cfg->env.oracle);
         int src = m->step(ms, &si, &mctx);
+        int64_t spent = bb_oracle_used(cfg->env.oracle) - used_before;
+        if (spent > st.max_step_evals) st.max_step_evals = spent;
         if (src == BB_EBUDGET) {
             bb_ctx_clear(&mctx);
             res->stopped_by = BB_STOP_BUDGET;
@@ -199,6 +202,7 @@ int bb_driver_run(const bb_driver_config *cfg, bb_samples *out, cJSON *info, bb_
     if (info && m->describe) m->describe(ms, info);
     res->steps = st.steps;
     res->resumed = (int)st.resumed;
+    res->max_step_evals = st.max_step_evals;
     curve_to_json(&st, res);
     int ended_normally = res->stopped_by != BB_STOP_ERROR && res->stopped_by != BB_STOP_INTERRUPTED;
     if (ended_normally && cfg->state_path && !cfg->keep_state && unlink(cfg->state_path) != 0 && errno != ENOENT) {

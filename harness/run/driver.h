@@ -54,12 +54,13 @@ typedef struct bb_driver_config {
 typedef struct bb_driver_result {
     int started; /* the method was initialised: a report should be written */
     bb_stop_reason stopped_by;
-    int64_t steps;         /* steps that did work, including those before a resume */
-    int resumed;           /* how often this run was resumed */
-    cJSON *curve;          /* {"step": [], "evaluations": [], "loss": []}, or NULL (no step reported a loss) */
-    cJSON *curve_wall;     /* wall seconds of each curve entry (volatile: report timing), or NULL */
-    int method_rc;         /* status of the step/draw that failed (0 if none) */
-    char method_err[1024]; /* its message */
+    int64_t steps;          /* steps that did work, including those before a resume */
+    int resumed;            /* how often this run was resumed */
+    int64_t max_step_evals; /* most evaluations one step spent (a stop for "budget" leaves fewer unspent) */
+    cJSON *curve;           /* {"step": [], "evaluations": [], "loss": []}, or NULL (no step reported a loss) */
+    cJSON *curve_wall;      /* wall seconds of each curve entry (volatile: report timing), or NULL */
+    int method_rc;          /* status of the step/draw that failed (0 if none) */
+    char method_err[1024];  /* its message */
 } bb_driver_result;
 
 /* Run the method to a stop. Returns BB_OK when the method ran (whatever its stop reason,

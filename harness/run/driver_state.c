@@ -65,7 +65,7 @@ int bb_run_state_write(const char *path, const bb_run_state *s, const bb_method 
                         s->counts.rejected,
                         s->counts.reserved,
                         s->counts.checkpoints_served,
-                        0,
+                        s->max_step_evals,
                         0};
     double elapsed = s->elapsed_s;
     fwrite(MAGIC, 1, 8, fp);
@@ -169,6 +169,7 @@ int bb_run_state_read(const char *path, const char *config_sha256, const bb_meth
     s->counts.rejected = nums[5];
     s->counts.reserved = nums[6];
     s->counts.checkpoints_served = nums[7];
+    s->max_step_evals = nums[8];
     s->elapsed_s = elapsed;
     if (s->steps < 0 || s->snapshots < 0 || s->resumed < 0) goto out;
     if (ledger_len) {

@@ -2,7 +2,8 @@
  *
  * Layout (native endianness; not a portable format, a resume file for the same build):
  *   "BBRUNST1" | u32 version | char config_sha256[64] | u64 len + method name | u32 method version
- *   | i64 steps, snapshots, resumed, used, with_grad, rejected, reserved, checkpoints_served, 0, 0
+ *   | i64 steps, snapshots, resumed, used, with_grad, rejected, reserved, checkpoints_served,
+ *     max_step_evals, 0
  *   | f64 elapsed seconds | u64 len + ledger JSON | u64 n + curve [n][step, evals, loss, wall]
  *   | u64 len + method bytes (method->save) | u32 crc32 of everything before it
  * Written atomically; read checks the crc, the version, the method and the configuration.
@@ -20,7 +21,7 @@ typedef struct cJSON cJSON;
 
 typedef struct bb_run_state {
     char config_sha256[65];
-    int64_t steps, snapshots, resumed;
+    int64_t steps, snapshots, resumed, max_step_evals;
     bb_oracle_counts counts;
     double elapsed_s;
     cJSON *ledger; /* owned */

@@ -156,6 +156,7 @@ static void add_budget_block(cJSON *report, const bb_oracle *o, const bb_driver_
     cJSON *d = cJSON_AddObjectToObject(report, "driver");
     cJSON_AddStringToObject(d, "stopped_by", bb_stop_reason_name(dr->stopped_by));
     cJSON_AddNumberToObject(d, "steps", (double)dr->steps);
+    cJSON_AddNumberToObject(d, "max_step_evals", (double)dr->max_step_evals);
     cJSON_AddNumberToObject(d, "resumed", dr->resumed);
 }
 
