@@ -213,7 +213,7 @@ static void to_config(const bb_suite_run *r, bb_run_config *c) {
     c->task_id = r->task;
     c->task_params = r->task_params;
     c->method = r->method;
-    c->method_params = r->params;
+    c->method_config = r->params;
     c->budget = r->budget;
     c->seed = r->seed;
     c->n_samples = r->n_samples;
