@@ -1,21 +1,73 @@
-/* cmd_methods.c — `boltzbench methods`: list samplers, or one with its parameters. */
+/* cmd_methods.c — `boltzbench methods`: list samplers, or one with its parameters, or the
+ * parameters a run of it on a task would use (resolved through bb_method_resolve_params). */
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "harness/cli/cli.h"
 #include "methods/method.h"
+#include "tasks/task.h"
+
+enum { O_HELP, O_TASK };
+static const bb_opt opts[] = {
+    [O_HELP] = {"help", 'h', NULL, "show this help"},
+    [O_TASK] = {"task", 't', "TASK", "print the parameters a run on TASK uses (defaults < per-task defaults)"},
+    {NULL, 0, NULL, NULL},
+};
+
+/* The resolved parameters of `m` on `task_id`, as a JSON object (what a run's report holds). */
+static int print_resolved(const bb_method *m, const char *task_id) {
+    bb_ctx ctx = {0};
+    bb_task *t = NULL;
+    bb_params p = {0};
+    if (bb_task_create(task_id, NULL, &t, &ctx) || bb_method_resolve_params(m, t->type->name, NULL, NULL, &p, &ctx)) {
+        bb_cli_error("%s", ctx.msg);
+        bb_task_free(t);
+        return 1;
+    }
+    char *s = cJSON_Print(p.values);
+    printf("%s@%d on %s:\n%s\n", m->name, m->version, t->id, s ? s : "{}");
+    free(s);
+    bb_params_free(&p);
+    bb_task_free(t);
+    return 0;
+}
 
 int bb_cmd_methods(int argc, char **argv) {
-    const char *which = NULL;
-    int rc = bb_opt_help_and_one(argc, argv, "methods [METHOD]",
-                                 "List the samplers, or show METHOD's parameters with defaults and per-task defaults.",
-                                 "METHOD", &which);
-    if (rc >= 0) return rc;
+    const char *which = NULL, *task = NULL;
+    bb_ctx ctx = {0};
+    bb_opt_iter it;
+    bb_opt_init(&it, argc, argv);
+    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
+        switch (id) {
+            case O_HELP:
+                bb_opt_help(stdout, "methods [METHOD] [--task TASK]",
+                            "List the samplers, or show METHOD's parameters with defaults and per-task defaults;\n"
+                            "with --task, the parameters a run of METHOD on TASK would use.",
+                            opts);
+                return 0;
+            case O_TASK: task = it.arg; break;
+            case BB_OPT_POSITIONAL:
+                if (which) {
+                    bb_cli_error("methods: unexpected argument '%s' (see --help)", it.positional);
+                    return 2;
+                }
+                which = it.positional;
+                break;
+            default: bb_cli_error("%s", ctx.msg); return 2;
+        }
+    }
+    if (task && !which) {
+        bb_cli_error("--task: needs a METHOD (boltzbench methods METHOD --task TASK)");
+        return 2;
+    }
     if (which) {
         const bb_method *m = bb_method_find(which);
         if (!m) {
             bb_cli_error("method '%s': unknown method (see 'boltzbench methods')", which);
             return 1;
         }
+        if (task) return print_resolved(m, task);
         printf("%s@%d\n\n%s\n\nParameters:\n", m->name, m->version, m->description);
         bb_params_print_help(m->params, stdout);
         if (m->task_defaults && m->task_defaults->task) {

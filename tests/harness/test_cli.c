@@ -63,6 +63,12 @@ static void every_subcommand_has_help(void **state) {
     assert_non_null(strstr(outbuf, "pt"));
     assert_int_equal(bb("methods pt"), 0);
     assert_non_null(strstr(outbuf, "t_max"));
+    /* resolved for a task: the per-task defaults win over the defaults (dw4: t_max 5, not 10) */
+    assert_int_equal(bb("methods pt --task dw4"), 0);
+    assert_non_null(strstr(outbuf, "pt@1 on dw4@1"));
+    assert_non_null(strstr(outbuf, "\"t_max\":\t5"));
+    assert_int_equal(bb("methods --task dw4"), 2);
+    assert_int_equal(bb("methods pt --task nope"), 1);
 }
 
 static void bad_input_gives_one_line_and_no_file(void **state) {
