@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,4 +220,15 @@ fail:
     bb_agg_free(a);
     if (rc == BB_ENOMEM) return BB_ERR(ctx, BB_ENOMEM, "table: out of memory");
     return rc;
+}
+
+/* The one text of a cell, shared by every format (md/csv/latex in table_fmt.c, html in
+ * table_html.c), so the formats depend on this file and not on each other. */
+void bb_table_cell_text(const bb_agg_cell *c, char *buf, size_t len) {
+    if (!c->present || c->st.n == 0)
+        snprintf(buf, len, "—");
+    else if (c->st.n < 2)
+        snprintf(buf, len, "%.4g (n=1)", c->st.mean);
+    else
+        snprintf(buf, len, "%.4g ± %.2g", c->st.mean, c->st.half);
 }

@@ -27,15 +27,6 @@ int bb_table_format_parse(const char *s, bb_table_format *out, bb_ctx *ctx) {
     return BB_ERR(ctx, BB_EINVAL, "--format: '%s' is not one of md, csv, latex, html", s ? s : "(null)");
 }
 
-void bb_table_cell_text(const bb_agg_cell *c, char *buf, size_t len) {
-    if (!c->present || c->st.n == 0)
-        snprintf(buf, len, "—");
-    else if (c->st.n < 2)
-        snprintf(buf, len, "%.4g (n=1)", c->st.mean);
-    else
-        snprintf(buf, len, "%.4g ± %.2g", c->st.mean, c->st.half);
-}
-
 /* "1e4" for powers of ten, the integer otherwise. */
 static void budget_text(int64_t b, char *buf, size_t len) {
     int64_t p = 1;
