@@ -1,32 +1,15 @@
 /* cmd_eval.c — `boltzbench eval --task T --samples x.npy [--log-weights w.npy]
- * [--out report.json]`: score samples produced outside boltzbench with the same metric
- * code (bb_metrics_compute, with bootstrap CIs) and write the same report schema as
- * `boltzbench run` ("boltzbench.report/1") with method "external".
- *
- * The samples file holds N configurations along its first axis (N × dof, or N × P × D);
- * log-weights, when given, are N natural-log importance weights (−u(x) − log q(x)).
- * Energies are evaluated here (uncounted; reported under evaluator.energy_evals). The
- * budget block is zero: the cost of producing external samples is unknown to us.
- * Not a sampler run: no anytime curve, no method parameters beyond the input files.
- */
+ * [--out report.json]`: score samples produced outside boltzbench; parsing and printing
+ * only, the work is bb_eval (harness/run/eval.h), which scores through the same scorer as
+ * `boltzbench run`. */
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
-#include "datasets/npy.h"
-#include "datasets/reference.h"
 #include "harness/cli/cli.h"
-#include "harness/core/fileio.h"
-#include "harness/core/jsonutil.h"
-#include "harness/metrics/metrics.h"
 #include "harness/report/report.h"
-#include "tasks/task.h"
-
-#define EVAL_MAX_BYTES ((size_t)4 << 30)
+#include "harness/run/eval.h"
 
 enum { O_HELP, O_TASK, O_SAMPLES, O_LOGW, O_OUT, O_SEED, O_REF, O_NOCI, O_THREADS };
 static const bb_opt opts[] = {
@@ -42,18 +25,12 @@ static const bb_opt opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int bb_cmd_eval(int argc, char **argv) {
     bb_ctx ctx = {0};
     bb_opt_iter it;
     const char *task_id = NULL, *xpath = NULL, *wpath = NULL, *out = NULL, *rpath = NULL;
     long long seed = 0, v;
-    int with_ci = 1, ret = 1;
+    int with_ci = 1, ret = 0;
     bb_opt_init(&it, argc, argv);
     for (int oid; (oid = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
         switch (oid) {
@@ -61,7 +38,9 @@ int bb_cmd_eval(int argc, char **argv) {
                 bb_opt_help(stdout, "eval --task TASK --samples FILE.npy [--log-weights W.npy] [--out REPORT.json]",
                             "Score samples produced outside boltzbench with the metric suite (same code and\n"
                             "definitions as 'boltzbench run') and write a boltzbench.report/1 report with\n"
-                            "method \"external\". Energies are evaluated here (uncounted).",
+                            "method \"external\". Energies are evaluated here (uncounted). A task without\n"
+                            "a reference set gets reference-free statistics (energy mean, std, quantiles,\n"
+                            "non-finite fraction, minimum).",
                             opts);
                 return 0;
             case O_TASK: task_id = it.arg; break;
@@ -89,183 +68,29 @@ int bb_cmd_eval(int argc, char **argv) {
         bb_cli_error("--samples: required (an .npy file with N configurations)");
         return 2;
     }
-    double t0 = now_s();
-    bb_task *t = NULL;
-    bb_samples s = {0};
-    bb_array w = {0};
-    bb_reference ref;
-    memset(&ref, 0, sizeof ref);
-    int have_ref = 0;
-    double *us = NULL, *ur = NULL;
-    cJSON *report = NULL, *metrics = NULL;
-    char xsha[65], wsha[65] = "";
-    const char *note = NULL;
-    bb_ctx refctx = {0};
-    if (bb_task_create(task_id, NULL, &t, &ctx)) goto fail;
-    if (bb_npy_read_samples(xpath, EVAL_MAX_BYTES, &s, &ctx)) goto fail;
-    if (s.dof != (size_t)t->dof) {
-        BB_ERR(&ctx, BB_EINVAL, "%s: %zu values per configuration, task %s needs %d (P=%d x D=%d)", xpath, s.dof, t->id,
-               t->dof, t->n_particles, t->dim);
-        goto fail;
+    bb_eval_config cfg = {.task_id = task_id,
+                          .samples_path = xpath,
+                          .log_weights_path = wpath,
+                          .reference_path = rpath,
+                          .seed = (uint64_t)seed,
+                          .with_ci = with_ci};
+    cJSON *report = NULL;
+    if (bb_eval(&cfg, &report, &ctx)) {
+        bb_cli_error("%s", ctx.msg);
+        return 1;
     }
-    if (s.n == 0) {
-        BB_ERR(&ctx, BB_EINVAL, "%s: no configurations", xpath);
-        goto fail;
-    }
-    if (bb_sha256_file(xpath, xsha, &ctx)) goto fail;
-    if (wpath) {
-        if (bb_npy_read(wpath, EVAL_MAX_BYTES, &w, &ctx)) goto fail;
-        if (w.n != s.n) {
-            BB_ERR(&ctx, BB_EINVAL, "%s: %zu log-weights for %zu samples", wpath, w.n, s.n);
-            goto fail;
-        }
-        for (size_t i = 0; i < w.n; i++)
-            if (isnan(w.data[i]) || w.data[i] == INFINITY) {
-                BB_ERR(&ctx, BB_ENAN, "%s: log-weight %zu is %s", wpath, i, isnan(w.data[i]) ? "NaN" : "+inf");
-                goto fail;
-            }
-        s.logw = w.data; /* handed over: s owns it now */
-        w.data = NULL;
-        if (bb_sha256_file(wpath, wsha, &ctx)) goto fail;
-    }
-    /* reference: --reference file, else the task's own set (metrics needing one are skipped without) */
-    if (rpath) {
-        if (bb_npy_read_samples(rpath, EVAL_MAX_BYTES, &ref.samples, &ctx)) goto fail;
-        if (ref.samples.dof != s.dof) {
-            BB_ERR(&ctx, BB_EINVAL, "%s: %zu values per configuration, samples have %zu", rpath, ref.samples.dof,
-                   s.dof);
-            goto fail;
-        }
-        if (bb_sha256_file(rpath, ref.sha256, &ctx)) goto fail;
-        snprintf(ref.dataset_id, sizeof ref.dataset_id, "file:%s", rpath);
-        snprintf(ref.source, sizeof ref.source, "%s (given with --reference)", rpath);
-        have_ref = 1;
-    } else {
-        int rrc = bb_reference_load(t, 0, &ref, &refctx);
-        if (rrc == BB_OK) {
-            have_ref = 1;
-        } else if (rrc != BB_ENOTFOUND) { /* declared but corrupt, truncated or unfetchable: never score without it */
-            BB_ERR(&ctx, rrc, "%s", refctx.msg);
-            goto fail;
-        } else {
-            note = refctx.msg[0] ? refctx.msg : "no reference set for this task";
-        }
-    }
-    int64_t evals = 0;
-    us = malloc(s.n * sizeof *us);
-    if (!us) {
-        BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory");
-        goto fail;
-    }
-    if (bb_task_energy_parallel(t, s.n, s.x, us, NULL, &ctx)) {
-        bb_ctx_prefix(&ctx, "%s", xpath);
-        goto fail;
-    }
-    evals += (int64_t)s.n;
-    if (have_ref) {
-        ur = malloc((ref.samples.n ? ref.samples.n : 1) * sizeof *ur);
-        if (!ur) {
-            BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory");
-            goto fail;
-        }
-        if (bb_task_energy_parallel(t, ref.samples.n, ref.samples.x, ur, NULL, &ctx)) {
-            bb_ctx_prefix(&ctx, "reference %s", ref.dataset_id);
-            goto fail;
-        }
-        evals += (int64_t)ref.samples.n;
-    }
-    size_t rejected = 0;
-    for (size_t i = 0; i < s.n; i++) rejected += us[i] == INFINITY;
-    double tm = now_s();
-    metrics = cJSON_CreateObject();
-    bb_eval_input in = {.task = t,
-                        .samples = &s,
-                        .u_samples = us,
-                        .reference = have_ref ? &ref.samples : NULL,
-                        .u_reference = have_ref ? ur : NULL,
-                        .seed = (uint64_t)seed,
-                        .with_ci = with_ci};
-    if (!metrics || bb_metrics_compute(&in, 0, metrics, &ctx)) goto fail;
-    tm = now_s() - tm;
-
-    report = bb_report_new();
-    if (!report) {
-        BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory");
-        goto fail;
-    }
-    cJSON_AddStringToObject(report, "status", "ok");
-    cJSON_AddNullToObject(report, "error");
-    cJSON *cfg = cJSON_CreateObject();
-    cJSON_AddStringToObject(cfg, "task", t->id);
-    cJSON_AddStringToObject(cfg, "method", "external");
-    cJSON_AddStringToObject(cfg, "samples_sha256", xsha);
-    if (wpath) cJSON_AddStringToObject(cfg, "log_weights_sha256", wsha);
-    cJSON_AddNumberToObject(cfg, "seed", (double)seed);
-    char csha[65];
-    bb_json_sha256(cfg, csha);
-    cJSON_AddStringToObject(report, "config_sha256", csha);
-    bb_report_add_task(report, t, NULL);
-    cJSON *mo = cJSON_AddObjectToObject(report, "method");
-    cJSON_AddStringToObject(mo, "name", "external");
-    cJSON_AddNumberToObject(mo, "version", 0);
-    cJSON *mp = cJSON_AddObjectToObject(mo, "params");
-    cJSON_AddStringToObject(mp, "samples", xpath);
-    cJSON_AddStringToObject(mp, "samples_sha256", xsha);
-    if (wpath) {
-        cJSON_AddStringToObject(mp, "log_weights", wpath);
-        cJSON_AddStringToObject(mp, "log_weights_sha256", wsha);
-    }
-    char psha[65];
-    bb_json_sha256(mp, psha);
-    cJSON_AddStringToObject(mo, "params_sha256", psha);
-    cJSON_Delete(cfg);
-    cJSON_AddNumberToObject(report, "seed", (double)seed);
-    cJSON_AddNumberToObject(report, "n_samples", (double)s.n);
-    cJSON *b = cJSON_AddObjectToObject(report, "budget");
-    cJSON_AddNumberToObject(b, "limit", 0);
-    cJSON_AddNumberToObject(b, "used", 0);
-    cJSON_AddNumberToObject(b, "with_grad", 0);
-    cJSON_AddNumberToObject(b, "energy_only", 0);
-    cJSON_AddNumberToObject(b, "rejected", (double)rejected);
-    cJSON_AddStringToObject(b, "note", "external samples: the evaluations spent producing them are unknown");
-    cJSON *ds = cJSON_AddArrayToObject(report, "datasets");
-    bb_report_add_dataset(ds, "samples", xpath, xsha, xpath, s.n);
-    if (have_ref) bb_report_add_dataset(ds, "reference", ref.dataset_id, ref.sha256, ref.source, ref.samples.n);
-    if (note) cJSON_AddStringToObject(report, "note", note);
-    cJSON_AddItemToObject(report, "metrics", metrics);
-    metrics = NULL;
-    cJSON_AddItemToObject(report, "anytime", cJSON_CreateArray());
-    cJSON_AddItemToObject(report, "method_info", cJSON_CreateObject());
-    cJSON *ev = cJSON_AddObjectToObject(report, "evaluator");
-    cJSON_AddNumberToObject(ev, "energy_evals", (double)evals);
-    cJSON *tmo = cJSON_AddObjectToObject(report, "timing");
-    cJSON_AddNumberToObject(tmo, "wall_s", now_s() - t0);
-    cJSON_AddNumberToObject(tmo, "metrics_wall_s", tm);
-    bb_report_add_host(report);
-    if (bb_report_validate(report, "eval report", &ctx)) goto fail;
     if (out) {
-        if (bb_report_write(out, report, &ctx)) goto fail;
+        if (bb_report_write(out, report, &ctx)) ret = 1;
     } else {
         char *text = cJSON_Print(report);
-        if (!text) {
+        if (text)
+            printf("%s\n", text);
+        else
             BB_ERR(&ctx, BB_ENOMEM, "eval: out of memory");
-            goto fail;
-        }
-        printf("%s\n", text);
+        ret = text ? 0 : 1;
         free(text);
     }
-    ret = 0;
-    goto out;
-fail:
-    bb_cli_error("%s", ctx.msg);
-out:
+    if (ret) bb_cli_error("%s", ctx.msg);
     cJSON_Delete(report);
-    cJSON_Delete(metrics);
-    free(us);
-    free(ur);
-    bb_array_free(&w);
-    bb_samples_free(&s);
-    bb_reference_free(&ref);
-    bb_task_free(t);
     return ret;
 }

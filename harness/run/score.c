@@ -2,6 +2,7 @@
 #include "harness/run/score.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +36,7 @@ int bb_scorer_init(bb_scorer *s, const bb_task *task, const bb_samples *referenc
     s->seed = seed;
     s->metrics = metrics;
     s->n_metrics = n_metrics;
+    s->with_ci = 1;
     if (metrics) {
         int rc = bb_metrics_select(metrics, n_metrics, ctx);
         if (rc) return rc;
@@ -55,6 +57,8 @@ int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *ou
     int rc = energies(s->task, x, &u, ctx);
     if (rc) return rc;
     s->scoring_evals += (int64_t)x->n;
+    s->rejected = 0;
+    for (size_t i = 0; i < x->n; i++) s->rejected += u[i] == INFINITY;
     bb_eval_input in = {
         .task = s->task,
         .samples = x,
@@ -62,7 +66,7 @@ int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *ou
         .reference = s->reference,
         .u_reference = s->u_reference,
         .seed = s->seed,
-        .with_ci = !cheap_only,
+        .with_ci = !cheap_only && s->with_ci,
     };
     rc = bb_metrics_compute_only(&in, cheap_only, s->metrics, s->n_metrics, out, ctx);
     /* WIRE: reference-free statistics (harness/metrics) when there is no reference */

@@ -28,13 +28,16 @@ typedef struct bb_scorer {
     size_t n_metrics;
     int64_t reference_evals; /* energies of the reference set */
     int64_t scoring_evals;   /* energies of the scored sample sets */
+    int64_t rejected;        /* +inf energies among the last scored set */
+    int with_ci;             /* full scores carry bootstrap CIs (default 1) */
     double wall_s;           /* time spent scoring */
 } bb_scorer;
 
 /* reference may be NULL; it must outlive the scorer. Evaluates the reference energies. */
 int bb_scorer_init(bb_scorer *s, const bb_task *task, const bb_samples *reference, uint64_t seed,
                    const char *const *metrics, size_t n_metrics, bb_ctx *ctx);
-/* Metrics of `x` into the object `out` (cheap_only: the anytime subset, no bootstrap CIs). */
+/* Metrics of `x` into the object `out` (cheap_only: the anytime subset, no bootstrap CIs;
+ * otherwise every applicable metric, with CIs when with_ci). */
 int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *out, bb_ctx *ctx);
 void bb_scorer_free(bb_scorer *s); /* NULL-safe */
 
