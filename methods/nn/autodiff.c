@@ -2,8 +2,8 @@
  * vector-Jacobian product with respect to chosen tensors, optionally differentiable)
  * and bb_nn_backward (accumulate d loss / d parameters into parameter storage).
  *
- * Backward rules live beside their forward ops (ops_*.c) and are written with forward
- * ops. With create_graph the sweep runs in grad mode, so the gradient tensors are
+ * The backward rules and gradient accumulation live in grad.c, written with forward ops
+ * (ops_*.c). With create_graph the sweep runs in grad mode, so the gradient tensors are
  * recorded on the tape like any other result and a later sweep differentiates them
  * (ggml_compute_backward; PyTorch create_graph=True). Only nodes that depend on a
  * requested tensor are visited. This file owns no kernels.
@@ -11,75 +11,6 @@
 #include <string.h>
 
 #include "methods/nn/nn_internal.h"
-
-struct nn_gradmap {
-    int n;               /* tape length when the sweep started */
-    bb_nn_tensor **grad; /* [n] gradient of each node, NULL = zero */
-    unsigned char *rel;  /* [n] node depends on a target (bit 0); is a target (bit 1) */
-    int recycle;         /* no create_graph: release each gradient once consumed */
-};
-
-static int needs(const nn_gradmap *gm, const bb_nn_tensor *s) {
-    return s && s->requires_grad && s->id >= 0 && s->id < gm->n && gm->rel[s->id];
-}
-
-int nn_needs(const nn_gradmap *gm, const bb_nn_tensor *s) { return needs(gm, s); }
-
-void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *contrib) {
-    if (!needs(gm, src)) return;
-    if (!contrib) {
-        NN_FAIL(g, BB_EINTERNAL, "nn backward: missing gradient contribution");
-        return;
-    }
-    if (!nn_same_shape(src, contrib)) {
-        if (src->n != contrib->n) {
-            char a[64], b[64];
-            NN_FAIL(g, BB_EINTERNAL, "nn backward: gradient %s for tensor %s", nn_shape_str(contrib, a, 64),
-                    nn_shape_str(src, b, 64));
-            return;
-        }
-        contrib = bb_nn_reshape(g, contrib, src->ndim, src->ne);
-    }
-    bb_nn_tensor **slot = &gm->grad[src->id];
-    if (!*slot) {
-        *slot = contrib;
-        if (gm->recycle) nn_buf_ref(contrib);
-        return;
-    }
-    bb_nn_tensor *old = *slot;
-    *slot = bb_nn_add(g, old, contrib);
-    if (gm->recycle) { /* the slot now holds the sum: old and contrib may be dead */
-        nn_buf_ref(*slot);
-        nn_buf_unref(g, old);
-        nn_buf_ref(contrib);
-        nn_buf_unref(g, contrib);
-    }
-}
-
-static void node_backward(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy) {
-    switch (t->op) {
-        case BB_NN_OP_ADD:
-        case BB_NN_OP_SUB:
-        case BB_NN_OP_MUL:
-        case BB_NN_OP_DIV:
-        case BB_NN_OP_SCALE:
-        case BB_NN_OP_UNARY:
-        case BB_NN_OP_UNARY_MUL: nn_backward_elem(g, gm, t, gy); break;
-        case BB_NN_OP_MATMUL: nn_backward_matmul(g, gm, t, gy); break;
-        case BB_NN_OP_SUM_TO:
-        case BB_NN_OP_BROADCAST_TO:
-        case BB_NN_OP_RESHAPE:
-        case BB_NN_OP_PERMUTE:
-        case BB_NN_OP_CONCAT:
-        case BB_NN_OP_SLICE:
-        case BB_NN_OP_PAD: nn_backward_shape(g, gm, t, gy); break;
-        case BB_NN_OP_GATHER:
-        case BB_NN_OP_SCATTER:
-        case BB_NN_OP_PAIR_ADD: nn_backward_index(g, gm, t, gy); break;
-        case BB_NN_OP_NONE:
-        case BB_NN_OP_COUNT: break;
-    }
-}
 
 /* Mark targets, propagate relevance forward, seed y, sweep backward. */
 static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn_tensor *const *xs,
@@ -137,7 +68,7 @@ static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *
     for (int i = y->id; i >= 0 && !nn_failed(g); i--) {
         bb_nn_tensor *t = nn_tape_at(g, i);
         if (gm->grad[i] && gm->rel[i]) {
-            node_backward(g, gm, t, gm->grad[i]);
+            nn_backward_node(g, gm, t, gm->grad[i]);
             if (gm->recycle && t->op != BB_NN_OP_NONE && !(gm->rel[i] & 2)) {
                 nn_buf_unref(g, gm->grad[i]);
                 gm->grad[i] = NULL;

@@ -89,8 +89,16 @@ void nn_pad4(const bb_nn_tensor *t, int64_t p[4]);
 void nn_bstrides(const bb_nn_tensor *t, const int64_t o[4], int64_t s[4]);
 
 /* Backward rule of one node: given the gradient gy of t, add the contributions to its
- * sources via acc(g, grads, src, contribution). Implemented per op file. */
+ * sources via nn_acc(g, grads, src, contribution). All rules live in grad.c. */
 typedef struct nn_gradmap nn_gradmap;
+/* Gradients of one backward sweep (autodiff.c fills it, grad.c accumulates into it). */
+struct nn_gradmap {
+    int n;               /* tape length when the sweep started */
+    bb_nn_tensor **grad; /* [n] gradient of each node, NULL = zero */
+    unsigned char *rel;  /* [n] node depends on a target (bit 0); is a target (bit 1) */
+    int recycle;         /* no create_graph: release each gradient once consumed */
+};
+
 void nn_acc(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *src, bb_nn_tensor *contrib);
 /* 1 if the sweep needs the gradient of s (s depends on a requested tensor). */
 int nn_needs(const nn_gradmap *gm, const bb_nn_tensor *s);
@@ -98,5 +106,7 @@ void nn_backward_elem(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_ten
 void nn_backward_shape(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy);
 void nn_backward_matmul(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy);
 void nn_backward_index(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy);
+/* The rule of t's op (grad.c). */
+void nn_backward_node(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy);
 
 #endif

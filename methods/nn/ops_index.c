@@ -131,32 +131,3 @@ bb_nn_tensor *bb_nn_pair_add(bb_nn_graph *g, bb_nn_tensor *A, bb_nn_tensor *B, c
     t->ix[1] = ixj;
     return nn_record(g, t, BB_NN_OP_PAIR_ADD, A, B, d, w);
 }
-
-void nn_backward_index(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy) {
-    bb_nn_tensor *a = t->src[0];
-    switch (t->op) {
-        case BB_NN_OP_GATHER: /* y[e] = x[I[e]]: gx = scatter(gy) */
-            nn_acc(g, gm, a, bb_nn_scatter(g, gy, t->ix[0]));
-            break;
-        case BB_NN_OP_SCATTER: /* y[n] = sum_{I[e]=n} x[e]: gx = gather(gy) */
-            nn_acc(g, gm, a, bb_nn_gather(g, gy, t->ix[0]));
-            break;
-        case BB_NN_OP_PAIR_ADD: { /* y = A[I] + B[J] + d w */
-            bb_nn_tensor *B = t->src[1], *d = t->src[2], *w = t->src[3];
-            if (nn_needs(gm, a)) nn_acc(g, gm, a, bb_nn_scatter(g, gy, t->ix[0]));
-            if (nn_needs(gm, B)) nn_acc(g, gm, B, bb_nn_scatter(g, gy, t->ix[1]));
-            if (nn_needs(gm, d)) /* gd [E,1] = gy [E,H] w^T */
-                nn_acc(g, gm, d,
-                       bb_nn_reshape(
-                           g, bb_nn_matmul(g, gy, bb_nn_reshape(g, w, 2, (const int64_t[]){1, w->n}), 0, 1, NULL),
-                           d->ndim, d->ne));
-            if (nn_needs(gm, w)) /* gw [1,H] = d^T gy */
-                nn_acc(g, gm, w,
-                       bb_nn_reshape(
-                           g, bb_nn_matmul(g, bb_nn_reshape(g, d, 2, (const int64_t[]){d->n, 1}), gy, 1, 0, NULL),
-                           w->ndim, w->ne));
-            break;
-        }
-        default: NN_FAIL(g, BB_EINTERNAL, "nn backward: op %s is not an index op", BB_NN_OP_NAME[t->op]);
-    }
-}

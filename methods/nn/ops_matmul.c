@@ -71,30 +71,3 @@ bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int
     t->ip[1] = tb;
     return nn_record(g, t, BB_NN_OP_MATMUL, a, b, bias, NULL);
 }
-
-/* C = op(A) op(B) + bias. Each case: gA and gB as products of gC with the other factor. */
-void nn_backward_matmul(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy) {
-    bb_nn_tensor *a = t->src[0], *b = t->src[1], *bias = t->src[2];
-    const int ta = t->ip[0], tb = t->ip[1];
-    if (nn_needs(gm, a)) {
-        bb_nn_tensor *ga;
-        if (!ta)
-            ga = tb ? bb_nn_matmul(g, gy, b, 0, 0, NULL)  /* C = A B^T: gA = gC B */
-                    : bb_nn_matmul(g, gy, b, 0, 1, NULL); /* C = A B:   gA = gC B^T */
-        else
-            ga = tb ? bb_nn_matmul(g, b, gy, 1, 1, NULL)  /* C = A^T B^T: gA = B^T gC^T */
-                    : bb_nn_matmul(g, b, gy, 0, 1, NULL); /* C = A^T B:   gA = B gC^T */
-        nn_acc(g, gm, a, ga);
-    }
-    if (nn_needs(gm, b)) {
-        bb_nn_tensor *gb;
-        if (!tb)
-            gb = ta ? bb_nn_matmul(g, a, gy, 0, 0, NULL)  /* C = A^T B: gB = A gC */
-                    : bb_nn_matmul(g, a, gy, 1, 0, NULL); /* C = A B:   gB = A^T gC */
-        else
-            gb = ta ? bb_nn_matmul(g, gy, a, 1, 1, NULL)  /* C = A^T B^T: gB = gC^T A^T */
-                    : bb_nn_matmul(g, gy, a, 1, 0, NULL); /* C = A B^T:   gB = gC^T A */
-        nn_acc(g, gm, b, gb);
-    }
-    if (nn_needs(gm, bias)) nn_acc(g, gm, bias, bb_nn_sum_to(g, gy, bias->ndim, bias->ne));
-}

@@ -270,29 +270,3 @@ bb_nn_tensor *bb_nn_mse(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b) {
     bb_nn_tensor *d = bb_nn_sub(g, a, b);
     return bb_nn_mean(g, bb_nn_mul(g, d, d));
 }
-
-/* ------------------------------------------------------------ backward */
-
-void nn_backward_shape(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *t, bb_nn_tensor *gy) {
-    bb_nn_tensor *a = t->src[0];
-    switch (t->op) {
-        case BB_NN_OP_SUM_TO: nn_acc(g, gm, a, bb_nn_broadcast_to(g, gy, a->ndim, a->ne)); break;
-        case BB_NN_OP_BROADCAST_TO: nn_acc(g, gm, a, bb_nn_sum_to(g, gy, a->ndim, a->ne)); break;
-        case BB_NN_OP_RESHAPE: nn_acc(g, gm, a, bb_nn_reshape(g, gy, a->ndim, a->ne)); break;
-        case BB_NN_OP_PERMUTE: {
-            int inv[4];
-            for (int k = 0; k < 4; k++) inv[t->ip[k]] = k;
-            nn_acc(g, gm, a, bb_nn_permute(g, gy, inv));
-            break;
-        }
-        case BB_NN_OP_CONCAT: {
-            int64_t ka = bb_nn_cols(a), kb = bb_nn_cols(t->src[1]);
-            if (nn_needs(gm, a)) nn_acc(g, gm, a, bb_nn_slice_cols(g, gy, 0, ka));
-            if (nn_needs(gm, t->src[1])) nn_acc(g, gm, t->src[1], bb_nn_slice_cols(g, gy, ka, ka + kb));
-            break;
-        }
-        case BB_NN_OP_SLICE: nn_acc(g, gm, a, bb_nn_pad_cols(g, gy, t->ip[0], bb_nn_cols(a))); break;
-        case BB_NN_OP_PAD: nn_acc(g, gm, a, bb_nn_slice_cols(g, gy, t->ip[0], t->ip[0] + bb_nn_cols(a))); break;
-        default: NN_FAIL(g, BB_EINTERNAL, "nn backward: op %s is not a shape op", BB_NN_OP_NAME[t->op]);
-    }
-}
