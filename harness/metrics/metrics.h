@@ -50,6 +50,13 @@ int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_c
 /* Same, restricted to the registry metrics named in names[0..n_names) (names == NULL: all). */
 int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char *const *names, size_t n_names,
                             cJSON *out, bb_ctx *ctx);
+/* Reference-free statistics of reduced energies u[n] (harness/metrics/reference_free.c), for
+ * tasks without a reference set: energy_mean, energy_std (finite values), energy_q05,
+ * energy_q25, energy_median, energy_q75, energy_q95, energy_min, energy_inf_fraction,
+ * energy_nan_fraction; each entry like the other metrics (value, n_samples, definition,
+ * higher_is_better = false: descriptive, no direction). */
+int bb_metrics_reference_free(const double *u, size_t n, cJSON *out, bb_ctx *ctx);
+
 /* BB_ENOTFOUND naming the first name that is not a registered metric. */
 int bb_metrics_select(const char *const *names, size_t n_names, bb_ctx *ctx);
 

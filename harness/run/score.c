@@ -69,7 +69,7 @@ int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *ou
         .with_ci = !cheap_only && s->with_ci,
     };
     rc = bb_metrics_compute_only(&in, cheap_only, s->metrics, s->n_metrics, out, ctx);
-    /* WIRE: reference-free statistics (harness/metrics) when there is no reference */
+    if (rc == BB_OK && !cheap_only && !s->reference && !s->metrics) rc = bb_metrics_reference_free(u, x->n, out, ctx);
     free(u);
     s->wall_s += wall_s() - t0;
     return rc;

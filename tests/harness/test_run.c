@@ -146,6 +146,42 @@ static void nan_energy_marks_the_run_failed_and_keeps_the_report(void **state) {
     cJSON_Delete(r);
 }
 
+/* A task without a reference set is scored with reference-free statistics (not an empty,
+ * silently "ok" metrics object); selecting only reference metrics there fails the run. */
+static void a_task_without_reference_gets_reference_free_statistics(void **state) {
+    (void)state;
+    char out[512];
+    path(out, sizeof out, "noref.json");
+    cJSON *params = cJSON_Parse("{\"n_chains\": 8}");
+    bb_run_config cfg = {.task_type = &bb_test_gauss,
+                         .method = "mala",
+                         .method_config = params,
+                         .budget = 4000,
+                         .seed = 2,
+                         .n_samples = 100,
+                         .out_path = out};
+    bb_ctx c = {0};
+    assert_int_equal(bb_run(&cfg, NULL, &c), BB_OK);
+    cJSON *r = read_report(out);
+    assert_string_equal(cJSON_GetObjectItem(r, "status")->valuestring, "ok");
+    const cJSON *m = cJSON_GetObjectItem(r, "metrics");
+    /* u = ½ Σ x²/s² in 3-D: E[u] = 3/2 at equilibrium; 100 correlated samples, loose band */
+    double mean = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "energy_mean"), "value")->valuedouble;
+    assert_true(mean > 0.5 && mean < 3.0);
+    assert_non_null(cJSON_GetObjectItem(m, "energy_q95"));
+    assert_non_null(cJSON_GetObjectItem(r, "note"));
+    cJSON_Delete(r);
+    const char *only_ref[] = {"energy_w2"};
+    cfg.metrics = only_ref;
+    cfg.n_metrics = 1;
+    assert_int_equal(bb_run(&cfg, NULL, &c), BB_ENOTFOUND);
+    r = read_report(out);
+    assert_string_equal(cJSON_GetObjectItem(r, "status")->valuestring, "failed");
+    assert_non_null(strstr(cJSON_GetObjectItem(r, "error")->valuestring, "no metric"));
+    cJSON_Delete(r);
+    cJSON_Delete(params);
+}
+
 static void configuration_errors_write_nothing(void **state) {
     (void)state;
     char out[512];
@@ -190,6 +226,7 @@ int main(void) {
         cmocka_unit_test(dw4_mala_report_has_every_schema_field),
         cmocka_unit_test(same_seed_gives_identical_reports_on_one_and_two_threads),
         cmocka_unit_test(nan_energy_marks_the_run_failed_and_keeps_the_report),
+        cmocka_unit_test(a_task_without_reference_gets_reference_free_statistics),
         cmocka_unit_test(configuration_errors_write_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
