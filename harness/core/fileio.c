@@ -1,6 +1,8 @@
 /* fileio.c — see fileio.h. */
 #include "harness/core/fileio.h"
 
+#include <zlib.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -168,4 +170,15 @@ int bb_sha256_file(const char *path, char out[65], bb_ctx *ctx) {
     if (err) return BB_ERR(ctx, BB_EIO, "%s: read error", path);
     hex(d, dl, out);
     return BB_OK;
+}
+
+uint32_t bb_crc32(const void *data, size_t len) {
+    const unsigned char *p = data;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (size_t off = 0; off < len;) {
+        size_t n = len - off > ((size_t)1 << 30) ? ((size_t)1 << 30) : len - off;
+        crc = crc32(crc, p + off, (uInt)n);
+        off += n;
+    }
+    return (uint32_t)crc;
 }

@@ -9,6 +9,7 @@
 #define BB_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "harness/core/bb.h"
@@ -37,6 +38,9 @@ int bb_mkdir_p(const char *path, bb_ctx *ctx);
 
 /* SHA-256 (OpenSSL EVP) of a buffer / of a file, as 64 lowercase hex chars + NUL. */
 void bb_sha256_hex(const void *data, size_t len, char out[65]);
+/* zlib's crc32 over a buffer of any length (zlib takes uInt lengths): the trailer of the
+ * binary state and checkpoint files. */
+uint32_t bb_crc32(const void *data, size_t len);
 int bb_sha256_file(const char *path, char out[65], bb_ctx *ctx);
 
 #endif

@@ -4,23 +4,12 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "harness/core/fileio.h"
 
 static const char MAGIC[8] = {'B', 'B', 'R', 'U', 'N', 'S', 'T', '1'};
 #define STATE_VERSION   1u
 #define STATE_MAX_BYTES ((size_t)1 << 36)
-
-static uint32_t crc_all(const unsigned char *p, size_t len) {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (size_t off = 0; off < len;) {
-        size_t n = len - off > ((size_t)1 << 30) ? ((size_t)1 << 30) : len - off;
-        crc = crc32(crc, p + off, (uInt)n);
-        off += n;
-    }
-    return (uint32_t)crc;
-}
 
 void bb_run_state_free(bb_run_state *s) {
     if (!s) return;
@@ -92,7 +81,7 @@ int bb_run_state_write(const char *path, const bb_run_state *s, const bb_method 
     bb_atomic_file af;
     rc = bb_atomic_open(&af, path, ctx);
     if (rc == BB_OK) {
-        uint32_t crc = crc_all((const unsigned char *)buf, len);
+        uint32_t crc = bb_crc32((const unsigned char *)buf, len);
         if (fwrite(buf, 1, len, af.fp) != len || fwrite(&crc, 4, 1, af.fp) != 1) {
             bb_atomic_abort(&af);
             rc = BB_ERR(ctx, BB_EIO, "%s: cannot write the run state", path);
@@ -133,7 +122,7 @@ int bb_run_state_read(const char *path, const char *config_sha256, const bb_meth
         goto out;
     }
     memcpy(&crc, data + len - 4, 4);
-    if (crc_all((const unsigned char *)data, len - 4) != crc) {
+    if (bb_crc32((const unsigned char *)data, len - 4) != crc) {
         rc = BB_ERR(ctx, BB_EHASH,
                     "%s: crc32 mismatch: the run state is corrupt or truncated (delete it to start afresh)", path);
         goto out;

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "harness/core/fileio.h"
 #include "methods/nn/nn_internal.h"
@@ -40,16 +39,6 @@ static void put(wbuf *b, const void *src, size_t n) {
     }
     memcpy(b->p + b->len, src, n);
     b->len += n;
-}
-/* zlib crc32 over a buffer of any length (crc32 takes uInt lengths). */
-static uint32_t crc_all(const unsigned char *p, size_t len) {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (size_t off = 0; off < len;) {
-        size_t n = len - off > ((size_t)1 << 30) ? ((size_t)1 << 30) : len - off;
-        crc = crc32(crc, p + off, (uInt)n);
-        off += n;
-    }
-    return (uint32_t)crc;
 }
 
 static void put_u32(wbuf *b, uint32_t v) { put(b, &v, 4); }
@@ -94,7 +83,7 @@ int bb_nn_checkpoint_encode(const bb_nn_params *ps, const bb_nn_adam *opt, const
         put_f64(&b, ema->decay);
         put(&b, ema->shadow, sizeof(double) * ema->n);
     }
-    put_u32(&b, b.oom ? 0u : crc_all(b.p, b.len));
+    put_u32(&b, b.oom ? 0u : bb_crc32(b.p, b.len));
     if (b.oom) {
         free(b.p);
         return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory building the checkpoint", path);
@@ -163,7 +152,7 @@ int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn
         goto out;
     }
     memcpy(&crc_file, data + len - 4, 4);
-    if (crc_all((const unsigned char *)data, len - 4) != crc_file) {
+    if (bb_crc32((const unsigned char *)data, len - 4) != crc_file) {
         rc = BB_ERR(ctx, BB_EHASH, "%s: crc32 mismatch (file corrupted or truncated)", path);
         goto out;
     }

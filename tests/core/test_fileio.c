@@ -96,11 +96,19 @@ static int teardown(void **state) {
     return bb_test_rmtree(dir);
 }
 
+/* The CRC-32 check value of "123456789" is cbf43926 (ISO-HDLC, zlib's crc32); empty = 0. */
+static void crc32_matches_the_check_value(void **state) {
+    (void)state;
+    assert_int_equal(bb_crc32("123456789", 9), 0xcbf43926u);
+    assert_int_equal(bb_crc32("", 0), 0u);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(atomic_write_replaces_whole_file_and_leaves_no_temp),
         cmocka_unit_test(unwritable_directory_and_limits_give_named_errors),
         cmocka_unit_test(sha256_matches_fips_vectors),
+        cmocka_unit_test(crc32_matches_the_check_value),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
