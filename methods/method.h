@@ -103,7 +103,9 @@ typedef struct bb_method {
 
 extern const bb_method *const bb_methods[]; /* NULL-terminated registry (methods/registry.c) */
 const bb_method *bb_method_find(const char *name);
-/* Per-task default overrides for a method (JSON object text, NULL if none). */
+/* The first per-task default entry of a method for a task (JSON object text, NULL if none).
+ * A table may hold several entries for one task (e.g. rows shared by two methods, then the
+ * method's own); bb_method_resolve_params applies all of them in table order. */
 const char *bb_method_task_defaults(const bb_method *m, const char *task_name);
 
 /* The one parameter path: defaults < the method's per-task defaults for `task_name` <

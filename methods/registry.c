@@ -45,9 +45,26 @@ int bb_method_resolve_params(const bb_method *m, const char *task_name, const cJ
     snprintf(owner, sizeof owner, "method %s", m->name);
     if ((config && !cJSON_IsObject(config)) || (overrides && !cJSON_IsObject(overrides)))
         return BB_ERR(ctx, BB_EINVAL, "%s: parameters must be a JSON object", owner);
+    /* every entry for this task, in table order (shared rows first, the method's own after) */
     cJSON *td = NULL;
-    const char *tdj = bb_method_task_defaults(m, task_name);
-    if (tdj && bb_json_parse(tdj, "task defaults", &td, ctx)) return ctx && ctx->code ? ctx->code : BB_EINTERNAL;
+    for (const bb_task_defaults *d = m->task_defaults; d && d->task && task_name; d++) {
+        if (strcmp(d->task, task_name) != 0) continue;
+        cJSON *one = NULL;
+        if (bb_json_parse(d->json, "task defaults", &one, ctx)) {
+            cJSON_Delete(td);
+            return ctx && ctx->code ? ctx->code : BB_EINTERNAL;
+        }
+        if (!td) {
+            td = one;
+            continue;
+        }
+        while (one->child) {
+            cJSON *c = cJSON_DetachItemViaPointer(one, one->child);
+            cJSON_DeleteItemFromObjectCaseSensitive(td, c->string);
+            cJSON_AddItemToObject(td, c->string, c);
+        }
+        cJSON_Delete(one);
+    }
     /* config < overrides: one user object with the overrides replacing config keys */
     cJSON *user = config ? cJSON_Duplicate(config, 1) : cJSON_CreateObject();
     int rc = user ? BB_OK : BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", owner);

@@ -182,3 +182,10 @@ uint32_t bb_crc32(const void *data, size_t len) {
     }
     return (uint32_t)crc;
 }
+
+int bb_bytes_get(bb_bytes *r, void *dst, size_t n) {
+    if (r->len - r->off < n) return 0;
+    memcpy(dst, r->p + r->off, n);
+    r->off += n;
+    return 1;
+}

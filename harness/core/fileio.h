@@ -41,6 +41,14 @@ void bb_sha256_hex(const void *data, size_t len, char out[65]);
 /* zlib's crc32 over a buffer of any length (zlib takes uInt lengths): the trailer of the
  * binary state and checkpoint files. */
 uint32_t bb_crc32(const void *data, size_t len);
+
+/* A bounded cursor over bytes in memory, for parsing binary files read whole. */
+typedef struct bb_bytes {
+    const unsigned char *p;
+    size_t len, off;
+} bb_bytes;
+/* Copy the next n bytes to dst and advance: 1, or 0 (nothing copied) when fewer remain. */
+int bb_bytes_get(bb_bytes *r, void *dst, size_t n);
 int bb_sha256_file(const char *path, char out[65], bb_ctx *ctx);
 
 #endif

@@ -93,31 +93,19 @@ int bb_run_state_write(const char *path, const bb_run_state *s, const bb_method 
     return rc;
 }
 
-typedef struct rd {
-    const unsigned char *p;
-    size_t len, off;
-} rd;
-
-static int get(rd *r, void *dst, size_t n) {
-    if (r->len - r->off < n) return 0;
-    memcpy(dst, r->p + r->off, n);
-    r->off += n;
-    return 1;
-}
-
 int bb_run_state_read(const char *path, const char *config_sha256, const bb_method *m, bb_run_state *s, bb_ctx *ctx) {
     memset(s, 0, sizeof *s);
     char *data = NULL;
     size_t len = 0;
     int rc = bb_read_file(path, STATE_MAX_BYTES, &data, &len, ctx);
     if (rc < 0) return rc;
-    rd r = {(const unsigned char *)data, len, 0};
+    bb_bytes r = {(const unsigned char *)data, len, 0};
     char magic[8], sha[65] = {0}, name[128] = {0};
     uint32_t ver = 0, mver = 0, crc = 0;
     uint64_t name_len = 0, ledger_len = 0, n_curve = 0, method_len = 0;
     int64_t nums[10];
     rc = BB_ERR(ctx, BB_EFORMAT, "%s: truncated or corrupt run state (delete it to start afresh)", path);
-    if (len < 12 || !get(&r, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
+    if (len < 12 || !bb_bytes_get(&r, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: not a boltzbench run state (bad magic)", path);
         goto out;
     }
@@ -128,12 +116,12 @@ int bb_run_state_read(const char *path, const char *config_sha256, const bb_meth
         goto out;
     }
     r.len = len - 4;
-    if (!get(&r, &ver, 4) || ver != STATE_VERSION) {
+    if (!bb_bytes_get(&r, &ver, 4) || ver != STATE_VERSION) {
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: run state version %u, this build reads %u", path, ver, STATE_VERSION);
         goto out;
     }
-    if (!get(&r, sha, 64) || !get(&r, &name_len, 8) || name_len >= sizeof name || !get(&r, name, (size_t)name_len) ||
-        !get(&r, &mver, 4))
+    if (!bb_bytes_get(&r, sha, 64) || !bb_bytes_get(&r, &name_len, 8) || name_len >= sizeof name ||
+        !bb_bytes_get(&r, name, (size_t)name_len) || !bb_bytes_get(&r, &mver, 4))
         goto out;
     if (strcmp(name, m->name) != 0 || mver != (uint32_t)m->version) {
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: state of method %s@%u, this run is %s@%d", path, name, mver, m->name,
@@ -148,7 +136,8 @@ int bb_run_state_read(const char *path, const char *config_sha256, const bb_meth
         goto out;
     }
     double elapsed;
-    if (!get(&r, nums, sizeof nums) || !get(&r, &elapsed, 8) || !get(&r, &ledger_len, 8) || ledger_len > r.len - r.off)
+    if (!bb_bytes_get(&r, nums, sizeof nums) || !bb_bytes_get(&r, &elapsed, 8) || !bb_bytes_get(&r, &ledger_len, 8) ||
+        ledger_len > r.len - r.off)
         goto out;
     s->steps = nums[0];
     s->snapshots = nums[1];
@@ -166,13 +155,13 @@ int bb_run_state_read(const char *path, const char *config_sha256, const bb_meth
         if (!s->ledger) goto out;
         r.off += (size_t)ledger_len;
     }
-    if (!get(&r, &n_curve, 8) || n_curve > (r.len - r.off) / (4 * sizeof(double))) goto out;
+    if (!bb_bytes_get(&r, &n_curve, 8) || n_curve > (r.len - r.off) / (4 * sizeof(double))) goto out;
     if (n_curve) {
         s->curve = malloc((size_t)n_curve * 4 * sizeof(double));
-        if (!s->curve || !get(&r, s->curve, (size_t)n_curve * 4 * sizeof(double))) goto out;
+        if (!s->curve || !bb_bytes_get(&r, s->curve, (size_t)n_curve * 4 * sizeof(double))) goto out;
         s->n_curve = s->cap_curve = (size_t)n_curve;
     }
-    if (!get(&r, &method_len, 8) || method_len != r.len - r.off) goto out;
+    if (!bb_bytes_get(&r, &method_len, 8) || method_len != r.len - r.off) goto out;
     s->method_len = (size_t)method_len;
     s->method_bytes = malloc(s->method_len ? s->method_len : 1);
     if (!s->method_bytes) {

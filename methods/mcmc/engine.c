@@ -65,6 +65,13 @@ static int chains_alloc(chains *c, size_t L, size_t K, size_t dof) {
     return BB_OK;
 }
 
+void bb_mcmc_config_shared(bb_mcmc_config *cfg, const bb_params *p) {
+    cfg->n_ladders = (size_t)bb_params_int(p, "n_chains");
+    cfg->step_size = bb_params_double(p, "step_size");
+    cfg->burnin_fraction = bb_params_double(p, "burnin_fraction");
+    cfg->init_scale = bb_params_double(p, "init_scale");
+}
+
 void bb_mcmc_geometric_ladder(size_t k, double t_max, double *temps) {
     for (size_t i = 0; i < k; i++) temps[i] = k == 1 ? 1.0 : pow(t_max, (double)i / (double)(k - 1));
 }

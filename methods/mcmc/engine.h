@@ -77,6 +77,24 @@ void bb_mcmc_free(void *state);
     .step = bb_mcmc_step, .snapshot = bb_mcmc_snapshot, .draw = bb_mcmc_draw, .save = bb_mcmc_save,                    \
     .load = bb_mcmc_load, .describe = bb_mcmc_describe, .free = bb_mcmc_free
 
+/* Parameters and per-task defaults mala and pt share, defined once. */
+#define BB_MCMC_PARAM_BURNIN_INIT                                                                                      \
+    {"burnin_fraction", BB_PARAM_DOUBLE, "0.5", 0, 0.99, "fraction of the budget spent on burn-in (discarded)"}, {     \
+        "init_scale", BB_PARAM_DOUBLE, "0", 0, 1e6, "std of the initial states (0 = the task's default)"               \
+    }
+/* Initial step sizes at temperature 1 (adapted in burn-in): peptides have positions in nm and
+ * stiff bonds to hydrogens. */
+#define BB_MCMC_TASK_STEPS                                                                                             \
+    {"gmm40", "{\"step_size\": 0.5}"}, {"dw4", "{\"step_size\": 0.01}"}, {"lj13", "{\"step_size\": 0.0005}"},          \
+        {"lj55", "{\"step_size\": 0.0002}"}, {"aldp-fab", "{\"step_size\": 2e-6}"},                                    \
+        {"aldp-pita", "{\"step_size\": 2e-6}"}, {                                                                      \
+        "al3-pita", "{\"step_size\": 2e-6}"                                                                            \
+    }
+
+/* The parameters every MCMC method has: n_chains (ladders), step_size, burnin_fraction,
+ * init_scale. */
+void bb_mcmc_config_shared(bb_mcmc_config *cfg, const bb_params *p);
+
 /* Geometric ladder λ_k = t_max^{k/(K−1)}, k = 0..K−1 (K = 1 gives {1}). */
 void bb_mcmc_geometric_ladder(size_t k, double t_max, double *temps);
 

@@ -20,19 +20,18 @@ static const bb_param_spec pt_params[] = {
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
+/* the shared step sizes, then each task's ladder */
 static const bb_task_defaults pt_task_defaults[] = {
-    {"gmm40", "{\"step_size\": 0.5, \"t_max\": 300, \"n_temps\": 10}"},
-    {"dw4", "{\"step_size\": 0.01, \"t_max\": 5, \"n_temps\": 5}"},
-    {"lj13", "{\"step_size\": 0.0005, \"t_max\": 4, \"n_temps\": 6}"},
-    {"lj55", "{\"step_size\": 0.0002, \"t_max\": 4, \"n_temps\": 8}"},
+    BB_MCMC_TASK_STEPS,
+    {"gmm40", "{\"t_max\": 300, \"n_temps\": 10}"},
+    {"dw4", "{\"t_max\": 5, \"n_temps\": 5}"},
+    {"lj13", "{\"t_max\": 4, \"n_temps\": 6}"},
+    {"lj55", "{\"t_max\": 4, \"n_temps\": 8}"},
     /* PITA's peptide ladders (K): ALDP 300, 555.52, 755.95, 1200; AL3 adds 408.24 —
      * as multipliers of the task temperature (300 K by default) */
-    {"aldp-fab",
-     "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
-    {"aldp-pita",
-     "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
-    {"al3-pita", "{\"step_size\": 2e-6, \"n_chains\": 16, \"temperatures\": [1, 1.3608, 1.8517333333333332, "
-                 "2.5198333333333336, 4]}"},
+    {"aldp-fab", "{\"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
+    {"aldp-pita", "{\"n_chains\": 16, \"temperatures\": [1, 1.8517333333333332, 2.5198333333333336, 4]}"},
+    {"al3-pita", "{\"n_chains\": 16, \"temperatures\": [1, 1.3608, 1.8517333333333332, 2.5198333333333336, 4]}"},
     {NULL, NULL},
 };
 
@@ -56,13 +55,10 @@ static int pt_init(const bb_method_env *env, const bb_params *p, void **state, b
         cfg.move = BB_MCMC_RW;
     else
         return BB_ERR(ctx, BB_EINVAL, "method pt: parameter 'move': '%s' is not mala or rw", move);
-    cfg.n_ladders = (size_t)bb_params_int(p, "n_chains");
-    cfg.step_size = bb_params_double(p, "step_size");
+    bb_mcmc_config_shared(&cfg, p);
     cfg.target_accept = bb_params_double(p, "target_accept");
     if (cfg.target_accept == 0.0) cfg.target_accept = cfg.move == BB_MCMC_MALA ? 0.574 : 0.234;
-    cfg.burnin_fraction = bb_params_double(p, "burnin_fraction");
     cfg.swap_interval = (size_t)bb_params_int(p, "swap_interval");
-    cfg.init_scale = bb_params_double(p, "init_scale");
     return bb_mcmc_init(env, &cfg, state, ctx);
 }
 

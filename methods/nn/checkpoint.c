@@ -104,18 +104,6 @@ int bb_nn_checkpoint_save(const char *path, const bb_nn_params *ps, const bb_nn_
     return rc;
 }
 
-typedef struct rbuf {
-    const unsigned char *p;
-    size_t len, off;
-} rbuf;
-
-static int get(rbuf *r, void *dst, size_t n) {
-    if (r->len - r->off < n) return 0;
-    memcpy(dst, r->p + r->off, n);
-    r->off += n;
-    return 1;
-}
-
 int bb_nn_checkpoint_load(const char *path, bb_nn_params *ps, bb_nn_adam *opt, bb_nn_ema *ema, bb_ctx *ctx) {
     char *data = NULL;
     size_t len = 0;
@@ -130,16 +118,16 @@ int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn
                             bb_nn_ema *ema, bb_ctx *ctx) {
     const char *data = buf;
     int rc;
-    rbuf r = {(const unsigned char *)data, len, 0};
+    bb_bytes r = {(const unsigned char *)data, len, 0};
     char magic[8];
     uint32_t version = 0, bom = 0, dtype = 0, n = 0, flags = 0, crc_file = 0;
     int64_t total = 0;
-    if (len < 8 + 4 * 6 + 8 + 4 || !get(&r, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
+    if (len < 8 + 4 * 6 + 8 + 4 || !bb_bytes_get(&r, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: not a boltzbench nn checkpoint (bad magic)", path);
         goto out;
     }
-    get(&r, &version, 4);
-    get(&r, &bom, 4);
+    bb_bytes_get(&r, &version, 4);
+    bb_bytes_get(&r, &bom, 4);
     if (version != BB_NN_CKPT_VERSION) {
         rc = BB_ERR(ctx, BB_EFORMAT,
                     "%s: checkpoint version %u, this build reads %d "
@@ -157,10 +145,10 @@ int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn
         goto out;
     }
     r.len = len - 4;
-    get(&r, &dtype, 4);
-    get(&r, &n, 4);
-    get(&r, &flags, 4);
-    get(&r, &total, 8);
+    bb_bytes_get(&r, &dtype, 4);
+    bb_bytes_get(&r, &n, 4);
+    bb_bytes_get(&r, &flags, 4);
+    bb_bytes_get(&r, &total, 8);
     if (dtype != (uint32_t)ps->dtype) {
         rc = BB_ERR(ctx, BB_EFORMAT,
                     "%s: architecture mismatch: file holds %s parameters, the "
@@ -180,13 +168,13 @@ int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn
         uint32_t nl = 0, nd = 0;
         char name[sizeof p->name];
         int64_t ne[BB_NN_MAX_DIMS] = {0, 0, 0, 0};
-        if (!get(&r, &nl, 4) || nl >= sizeof name || !get(&r, name, nl)) {
+        if (!bb_bytes_get(&r, &nl, 4) || nl >= sizeof name || !bb_bytes_get(&r, name, nl)) {
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: truncated parameter table", path);
             goto out;
         }
         name[nl] = '\0';
-        int shape_ok = get(&r, &nd, 4) && nd == (uint32_t)p->ndim;
-        for (int i = 0; i < BB_NN_MAX_DIMS; i++) shape_ok &= get(&r, &ne[i], 8) && ne[i] == p->ne[i];
+        int shape_ok = bb_bytes_get(&r, &nd, 4) && nd == (uint32_t)p->ndim;
+        for (int i = 0; i < BB_NN_MAX_DIMS; i++) shape_ok &= bb_bytes_get(&r, &ne[i], 8) && ne[i] == p->ne[i];
         if (strcmp(name, p->name) != 0 || !shape_ok) {
             rc = BB_ERR(ctx, BB_EFORMAT,
                         "%s: architecture mismatch at parameter %d: file has "
@@ -210,7 +198,8 @@ int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn
     const unsigned char *mv = NULL, *sh = NULL;
     const size_t dbytes = sizeof(double) * ps->total;
     if (flags & 1u) {
-        if (!get(&r, &t, 8) || !get(&r, hp, 32) || !get(&r, &dec, 4) || r.len - r.off < 2 * dbytes) {
+        if (!bb_bytes_get(&r, &t, 8) || !bb_bytes_get(&r, hp, 32) || !bb_bytes_get(&r, &dec, 4) ||
+            r.len - r.off < 2 * dbytes) {
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: truncated Adam state", path);
             goto out;
         }
@@ -218,7 +207,7 @@ int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn
         r.off += 2 * dbytes;
     }
     if (flags & 2u) {
-        if (!get(&r, &decay, 8) || r.len - r.off < dbytes) {
+        if (!bb_bytes_get(&r, &decay, 8) || r.len - r.off < dbytes) {
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: truncated EMA state", path);
             goto out;
         }

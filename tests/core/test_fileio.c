@@ -103,12 +103,27 @@ static void crc32_matches_the_check_value(void **state) {
     assert_int_equal(bb_crc32("", 0), 0u);
 }
 
+static void bytes_reader_never_reads_past_the_end(void **state) {
+    (void)state;
+    const unsigned char data[5] = {1, 2, 3, 4, 5};
+    bb_bytes r = {data, sizeof data, 0};
+    unsigned char out[4] = {0};
+    assert_int_equal(bb_bytes_get(&r, out, 3), 1);
+    assert_int_equal(out[2], 3);
+    assert_int_equal(bb_bytes_get(&r, out, 3), 0); /* only 2 left: nothing copied, nothing consumed */
+    assert_int_equal(r.off, 3);
+    assert_int_equal(bb_bytes_get(&r, out, 2), 1);
+    assert_int_equal(out[1], 5);
+    assert_int_equal(bb_bytes_get(&r, out, 0), 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(atomic_write_replaces_whole_file_and_leaves_no_temp),
         cmocka_unit_test(unwritable_directory_and_limits_give_named_errors),
         cmocka_unit_test(sha256_matches_fips_vectors),
         cmocka_unit_test(crc32_matches_the_check_value),
+        cmocka_unit_test(bytes_reader_never_reads_past_the_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
