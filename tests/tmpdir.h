@@ -19,4 +19,29 @@ static inline int bb_test_rmtree(const char *dir) {
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Point the dataset cache into dir (<dir>/cache) and forbid the network: tests that score
+ * against the committed reference sets never depend on the user's cache. */
+static inline void bb_test_isolated_cache(const char *dir) {
+    char cache[600];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("BOLTZBENCH_CACHE", cache, 1);
+    setenv("BOLTZBENCH_OFFLINE", "1", 1);
+}
+
+/* The cmocka group setup/teardown of a test program with one scratch directory:
+ * `static char dir[256]`, setup() makes /tmp/<prefix>_XXXXXX then runs the statement(s)
+ * given (e.g. bb_test_isolated_cache(dir), or (void)0), teardown() removes it. */
+#define BB_TEST_TMPDIR_GROUP(dir, prefix, ...)                                                                         \
+    static char dir[256];                                                                                              \
+    static int setup(void **state) {                                                                                   \
+        (void)state;                                                                                                   \
+        if (bb_test_mkdtemp(dir, sizeof dir, prefix)) return -1;                                                       \
+        __VA_ARGS__;                                                                                                   \
+        return 0;                                                                                                      \
+    }                                                                                                                  \
+    static int teardown(void **state) {                                                                                \
+        (void)state;                                                                                                   \
+        return bb_test_rmtree(dir);                                                                                    \
+    }
+
 #endif

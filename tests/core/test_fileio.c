@@ -13,7 +13,7 @@
 #include "harness/core/fileio.h"
 #include "harness/core/jsonutil.h"
 
-static char dir[256];
+BB_TEST_TMPDIR_GROUP(dir, "bb_test_fileio", (void)0)
 
 static int count_entries(const char *d) {
     DIR *dp = opendir(d);
@@ -84,16 +84,6 @@ static void sha256_matches_fips_vectors(void **state) {
     assert_int_equal(bb_write_file_atomic(p, "abc", 3, &c), BB_OK);
     assert_int_equal(bb_sha256_file(p, h, &c), BB_OK);
     assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
-static int setup(void **state) {
-    (void)state;
-    return bb_test_mkdtemp(dir, sizeof dir, "bb_test_fileio");
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return bb_test_rmtree(dir);
 }
 
 /* The CRC-32 check value of "123456789" is cbf43926 (ISO-HDLC, zlib's crc32); empty = 0. */

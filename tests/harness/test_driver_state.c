@@ -14,7 +14,8 @@
 #include "harness/run/driver_state.h"
 #include "tests/tmpdir.h"
 
-static char dir[256], path[300];
+static char path[300];
+BB_TEST_TMPDIR_GROUP(dir, "bb_driver_state", snprintf(path, sizeof path, "%s/run.state", dir))
 static const char *SHA_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 static const char *SHA_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
@@ -105,18 +106,6 @@ static void corruption_truncation_and_strangers_are_refused_naming_the_file(void
     assert_int_not_equal(bb_run_state_read(path, SHA_A, &toy, &s, &c), BB_OK);
     assert_non_null(strstr(c.msg, path));
     free(data);
-}
-
-static int setup(void **state) {
-    (void)state;
-    if (bb_test_mkdtemp(dir, sizeof dir, "bb_driver_state")) return -1;
-    snprintf(path, sizeof path, "%s/run.state", dir);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return bb_test_rmtree(dir);
 }
 
 int main(void) {

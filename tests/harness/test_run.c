@@ -18,7 +18,7 @@
 
 #include "tests/tmpdir.h"
 
-static char dir[256];
+BB_TEST_TMPDIR_GROUP(dir, "bb_test_run", (void)0)
 
 static void path(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", dir, name); }
 
@@ -209,16 +209,6 @@ static void configuration_errors_write_nothing(void **state) {
     assert_int_equal(bb_run(&cfg, NULL, &c), BB_EIO);
     assert_non_null(strstr(c.msg, "/nonexistent-dir/r.json"));
     assert_int_equal(access(out, F_OK), -1);
-}
-
-static int setup(void **state) {
-    (void)state;
-    return bb_test_mkdtemp(dir, sizeof dir, "bb_test_run");
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return bb_test_rmtree(dir);
 }
 
 int main(void) {

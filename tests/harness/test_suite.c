@@ -15,17 +15,7 @@
 #include "harness/run/suite.h"
 #include "tests/tmpdir.h"
 
-static char dir[256];
-
-static int setup(void **state) {
-    (void)state;
-    return bb_test_mkdtemp(dir, sizeof dir, "bb_test_suite");
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return bb_test_rmtree(dir);
-}
+BB_TEST_TMPDIR_GROUP(dir, "bb_test_suite", (void)0)
 
 /* Write `text` as <dir>/s.json, load it; returns the status, message in *ctx. */
 static int load_text(const char *text, bb_suite *s, bb_ctx *ctx, char *path, size_t cap) {

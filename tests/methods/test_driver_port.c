@@ -24,9 +24,10 @@
 
 #include "harness/report/report.h"
 #include "harness/run/run.h"
+#include "tests/testjson.h"
 #include "tests/tmpdir.h"
 
-static char dir[256];
+BB_TEST_TMPDIR_GROUP(dir, "bb_driver_port", bb_test_isolated_cache(dir))
 
 typedef struct port_case {
     const char *fixture, *task, *method, *params;
@@ -46,41 +47,6 @@ static const port_case cases[] = {
      3000, 2, 400},
 };
 
-static int json_diff(const cJSON *a, const cJSON *b, char *buf, size_t n) {
-    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
-        for (const cJSON *x = a->child; x; x = x->next) {
-            const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
-            size_t len = strlen(buf);
-            snprintf(buf + len, n - len, "/%s", x->string);
-            if (!y || json_diff(x, y, buf, n)) return 1;
-            buf[len] = '\0';
-        }
-        for (const cJSON *y = b->child; y; y = y->next)
-            if (!cJSON_GetObjectItemCaseSensitive(a, y->string)) {
-                size_t len = strlen(buf);
-                snprintf(buf + len, n - len, "/%s (only in the new report)", y->string);
-                return 1;
-            }
-        return 0;
-    }
-    if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b)) return 1;
-        int i = 0;
-        for (const cJSON *x = a->child, *y = b->child; x; x = x->next, y = y->next, i++) {
-            size_t len = strlen(buf);
-            snprintf(buf + len, n - len, "[%d]", i);
-            if (json_diff(x, y, buf, n)) return 1;
-            buf[len] = '\0';
-        }
-        return 0;
-    }
-    return !cJSON_Compare(a, b, 1);
-}
-
-static void drop(cJSON *o, const char *const *keys) {
-    for (; *keys; keys++) cJSON_DeleteItemFromObjectCaseSensitive(o, *keys);
-}
-
 /* The old report in the new layout (see the header comment). */
 static void normalise_old(cJSON *r) {
     cJSON *mi = cJSON_GetObjectItem(r, "method_info");
@@ -94,7 +60,7 @@ static void normalise_old(cJSON *r) {
     }
     cJSON_DeleteItemFromObjectCaseSensitive(mi, "stopped_by");
     const char *const gone[] = {"checkpoint_minutes", "stop_after_outer", NULL};
-    drop(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "method"), "params"), gone);
+    bb_test_json_drop(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "method"), "params"), gone);
 }
 
 static void reports_match_the_pre_driver_fixtures(void **state) {
@@ -122,34 +88,19 @@ static void reports_match_the_pre_driver_fixtures(void **state) {
         assert_int_equal(bb_report_read(out, &now, &c), BB_OK);
         normalise_old(old);
         const char *const volatile_or_added[] = {"timing", "host", "harness", "config_sha256", "driver", NULL};
-        drop(old, volatile_or_added);
-        drop(now, volatile_or_added);
+        bb_test_json_drop(old, volatile_or_added);
+        bb_test_json_drop(now, volatile_or_added);
         const char *const psha[] = {"params_sha256", NULL};
-        drop(cJSON_GetObjectItem(old, "method"), psha);
-        drop(cJSON_GetObjectItem(now, "method"), psha);
+        bb_test_json_drop(cJSON_GetObjectItem(old, "method"), psha);
+        bb_test_json_drop(cJSON_GetObjectItem(now, "method"), psha);
         char where[512] = "";
-        int differ = json_diff(old, now, where, sizeof where);
+        int differ = bb_test_json_diff(old, now, where, sizeof where);
         if (differ) print_message("%s: differs at %s\n", pc->fixture, where);
         assert_false(differ);
         print_message("%s: identical to the pre-driver report\n", pc->fixture);
         cJSON_Delete(old);
         cJSON_Delete(now);
     }
-}
-
-static int setup(void **state) {
-    (void)state;
-    if (bb_test_mkdtemp(dir, sizeof dir, "bb_driver_port")) return -1;
-    char cache[300];
-    snprintf(cache, sizeof cache, "%s/cache", dir);
-    setenv("BOLTZBENCH_CACHE", cache, 1);
-    setenv("BOLTZBENCH_OFFLINE", "1", 1);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return bb_test_rmtree(dir);
 }
 
 int main(void) {

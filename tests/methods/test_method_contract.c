@@ -30,6 +30,7 @@
 #include "harness/report/report.h"
 #include "harness/run/run.h"
 #include "methods/method.h"
+#include "tests/testjson.h"
 #include "tests/testutil.h"
 #include "tests/tmpdir.h"
 
@@ -37,7 +38,7 @@
 #define SAMPLES 200
 #define SEED    11
 
-static char dir[256];
+BB_TEST_TMPDIR_GROUP(dir, "bb_contract", bb_test_isolated_cache(dir))
 
 static void path_of(char *out, size_t n, const char *method, const char *what) {
     snprintf(out, n, "%s/%s-%s.json", dir, method, what);
@@ -62,32 +63,6 @@ static cJSON *read_report(const char *p) {
     return r;
 }
 
-/* First difference between two JSON values (path into buf), 0 if equal. */
-static int json_diff(const cJSON *a, const cJSON *b, char *buf, size_t n) {
-    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
-        for (const cJSON *x = a->child; x; x = x->next) {
-            const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
-            size_t len = strlen(buf);
-            snprintf(buf + len, n - len, "/%s", x->string);
-            if (!y || json_diff(x, y, buf, n)) return 1;
-            buf[len] = '\0';
-        }
-        return cJSON_GetArraySize(a) != cJSON_GetArraySize(b);
-    }
-    if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b)) return 1;
-        int i = 0;
-        for (const cJSON *x = a->child, *y = b->child; x; x = x->next, y = y->next, i++) {
-            size_t len = strlen(buf);
-            snprintf(buf + len, n - len, "[%d]", i);
-            if (json_diff(x, y, buf, n)) return 1;
-            buf[len] = '\0';
-        }
-        return 0;
-    }
-    return !cJSON_Compare(a, b, 1);
-}
-
 /* The two reports are equal apart from the volatile blocks (and resumed counts). */
 static void assert_same_report(const char *pa, const char *pb, const char *what) {
     cJSON *a = read_report(pa), *b = read_report(pb);
@@ -99,7 +74,7 @@ static void assert_same_report(const char *pa, const char *pb, const char *what)
     cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItem(a, "driver"), "resumed");
     cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItem(b, "driver"), "resumed");
     char where[512] = "";
-    int differ = json_diff(a, b, where, sizeof where);
+    int differ = bb_test_json_diff(a, b, where, sizeof where);
     if (differ) print_message("%s: %s and %s differ at %s\n", what, pa, pb, where);
     assert_false(differ);
     cJSON_Delete(a);
@@ -249,21 +224,6 @@ static void every_method_keeps_the_contract(void **state) {
         interrupted_then_resumed(m);
         tiny_budget_and_nan(m);
     }
-}
-
-static int setup(void **state) {
-    (void)state;
-    if (bb_test_mkdtemp(dir, sizeof dir, "bb_contract")) return -1;
-    char cache[300];
-    snprintf(cache, sizeof cache, "%s/cache", dir);
-    setenv("BOLTZBENCH_CACHE", cache, 1);
-    setenv("BOLTZBENCH_OFFLINE", "1", 1);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return bb_test_rmtree(dir);
 }
 
 int main(void) {
