@@ -240,16 +240,18 @@ int bb_cmd_run(int argc, char **argv) {
         ret = rc == BB_EINTERRUPTED ? BB_EXIT_INTERRUPTED : 1;
         goto out;
     }
+    /* one line: energy_w2 when there is a reference, else the reference-free mean energy */
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(report, "metrics");
-    const cJSON *w2 = cJSON_GetObjectItemCaseSensitive(metrics, "energy_w2");
-    const cJSON *w2v = cJSON_GetObjectItemCaseSensitive(w2, "value");
+    const char *key = cJSON_GetObjectItemCaseSensitive(metrics, "energy_w2") ? "energy_w2" : "energy_mean";
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(metrics, key), "value");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(report, "budget");
-    printf("%s: %s on %s, %.0f/%.0f evaluations, %.0f samples, energy_w2 %s%.4g\n", cfg.out_path, m->name,
+    char vtext[64] = "n/a";
+    if (cJSON_IsNumber(v)) snprintf(vtext, sizeof vtext, "%.4g", v->valuedouble);
+    printf("%s: %s on %s, %.0f/%.0f evaluations, %.0f samples, %s %s\n", cfg.out_path, m->name,
            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "task"), "id")->valuestring,
            cJSON_GetObjectItemCaseSensitive(b, "used")->valuedouble,
            cJSON_GetObjectItemCaseSensitive(b, "limit")->valuedouble,
-           cJSON_GetObjectItemCaseSensitive(report, "n_samples")->valuedouble, cJSON_IsNumber(w2v) ? "" : "n/a ",
-           cJSON_IsNumber(w2v) ? w2v->valuedouble : 0.0);
+           cJSON_GetObjectItemCaseSensitive(report, "n_samples")->valuedouble, key, vtext);
     cJSON_Delete(report);
     ret = 0;
 out:
