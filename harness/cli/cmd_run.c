@@ -243,10 +243,10 @@ int bb_cmd_run(int argc, char **argv) {
     /* one line: energy_w2 when there is a reference, else the reference-free mean energy */
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(report, "metrics");
     const char *key = cJSON_GetObjectItemCaseSensitive(metrics, "energy_w2") ? "energy_w2" : "energy_mean";
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(metrics, key), "value");
+    const cJSON *mv = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(metrics, key), "value");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(report, "budget");
     char vtext[64] = "n/a";
-    if (cJSON_IsNumber(v)) snprintf(vtext, sizeof vtext, "%.4g", v->valuedouble);
+    if (cJSON_IsNumber(mv)) snprintf(vtext, sizeof vtext, "%.4g", mv->valuedouble);
     printf("%s: %s on %s, %.0f/%.0f evaluations, %.0f samples, %s %s\n", cfg.out_path, m->name,
            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "task"), "id")->valuestring,
            cJSON_GetObjectItemCaseSensitive(b, "used")->valuedouble,
