@@ -13,6 +13,7 @@
  *
  * What it is not: a test (nothing is asserted), nor a measure of sample quality.
  */
+#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <omp.h>
 #include <stdio.h>
@@ -115,6 +116,7 @@ out:
 }
 
 int main(int argc, char **argv) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     const char *path = argc > 1 ? argv[1] : "bench_adjoint.json";
     const char *only = argc > 2 ? argv[2] : NULL;
     bb_ctx c = {0};

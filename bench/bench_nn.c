@@ -291,6 +291,7 @@ static double run_torch(const char *python, const char *script, char cs, int ste
 }
 
 int main(int argc, char **argv) {
+    openblas_set_num_threads(1);      /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     if (!getenv("OMP_WAIT_POLICY")) { /* must be set before libgomp starts: re-exec */
         setenv("OMP_WAIT_POLICY", "passive", 1);
         execv("/proc/self/exe", argv);

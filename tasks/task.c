@@ -1,6 +1,8 @@
 /* task.c — task registry lookup, instance lifetime and shared helpers (see task.h). */
 #include "tasks/task.h"
 
+#include <omp.h>
+
 #include "harness/core/jsonutil.h"
 
 #include <math.h>
@@ -92,6 +94,12 @@ int bb_task_energy(const bb_task *t, size_t n, const double *x, double *u, doubl
 }
 
 int bb_task_energy_parallel(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx) {
+    return bb_task_energy_threads(t, n, x, u, grad, omp_get_max_threads(), ctx);
+}
+
+int bb_task_energy_threads(const bb_task *t, size_t n, const double *x, double *u, double *grad, int threads,
+                           bb_ctx *ctx) {
+    if (threads < 1) threads = 1;
     size_t dof = (size_t)t->dof;
     for (size_t i = 0; i < n * dof; i++)
         if (isnan(x[i]))
@@ -100,7 +108,7 @@ int bb_task_energy_parallel(const bb_task *t, size_t n, const double *x, double 
     int status = BB_OK;
     long first_chunk = -1;
     bb_ctx first = {0};
-#pragma omp parallel for schedule(dynamic, 1) if (n_chunks > 1)
+#pragma omp parallel for schedule(dynamic, 1) if (n_chunks > 1) num_threads(threads)
     for (size_t c = 0; c < n_chunks; c++) {
         size_t i0 = c * BB_TASK_CHUNK;
         size_t m = n - i0 < BB_TASK_CHUNK ? n - i0 : BB_TASK_CHUNK;

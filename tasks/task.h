@@ -103,6 +103,10 @@ int bb_task_energy(const bb_task *t, size_t n, const double *x, double *u, doubl
  * chunk is kept. Used by the oracle and by the evaluator. */
 #define BB_TASK_CHUNK 16
 int bb_task_energy_parallel(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx);
+/* The same on exactly `threads` OpenMP threads (the caller's decision; results do not depend
+ * on it). bb_task_energy_parallel uses omp_get_max_threads(). */
+int bb_task_energy_threads(const bb_task *t, size_t n, const double *x, double *u, double *grad, int threads,
+                           bb_ctx *ctx);
 /* Initial configurations (type->initial or the default Gaussian). */
 int bb_task_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx);
 

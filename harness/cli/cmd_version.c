@@ -1,6 +1,7 @@
 /* cmd_version.c — `boltzbench version`. */
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "harness/cli/cli.h"
 #include "harness/report/report.h"
@@ -25,7 +26,8 @@ int bb_cmd_version(int argc, char **argv) {
 #ifndef BB_GIT_COMMIT
 #define BB_GIT_COMMIT "unknown"
 #endif
-    printf("boltzbench %s\nreport schema %s\ngit commit %s\nOpenMP threads %d\n", BB_VERSION_STRING, BB_REPORT_SCHEMA,
-           BB_GIT_COMMIT, omp_get_max_threads());
+    const char *wait = getenv("OMP_WAIT_POLICY");
+    printf("boltzbench %s\nreport schema %s\ngit commit %s\nOpenMP threads %d\nOpenMP wait policy %s\n",
+           BB_VERSION_STRING, BB_REPORT_SCHEMA, BB_GIT_COMMIT, omp_get_max_threads(), wait ? wait : "(default)");
     return 0;
 }

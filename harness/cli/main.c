@@ -1,7 +1,10 @@
 /* main.c — the boltzbench program: dispatch to one subcommand (harness/cli/cmd_*.c).
  * Exit codes: 0 success, 1 failure, 2 usage error. */
+#include <cblas.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/cli/cli.h"
 
@@ -35,7 +38,25 @@ static void usage(FILE *fp) {
     for (const bb_cli_cmd *c = commands; c->name; c++) fprintf(fp, "  %-10s %s\n", c->name, c->summary);
 }
 
+/* Thread policy, decided here once for the whole process (docs/architecture.md):
+ *  - OpenMP waits passively unless the user chose a policy: spinning idle threads made a
+ *    2-thread run collapse on a shared 2-core machine. libgomp reads OMP_WAIT_POLICY when it
+ *    is loaded, so the program re-executes itself once with the variable set.
+ *  - OpenBLAS runs single-threaded: the nn core splits its products into row blocks under
+ *    OpenMP itself (methods/nn/ops_matmul.c), and two thread pools would oversubscribe.
+ *  - The number of OpenMP threads is --threads / OMP_NUM_THREADS, passed down explicitly
+ *    (bb_run_config.threads, the oracle, the nn graphs). */
+static void thread_policy(int argc, char **argv) {
+    (void)argc;
+    if (!getenv("OMP_WAIT_POLICY")) {
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1); /* set, so the new image does not loop */
+        execv("/proc/self/exe", argv);           /* returns only on failure: go on as we are */
+    }
+    openblas_set_num_threads(1);
+}
+
 int main(int argc, char **argv) {
+    thread_policy(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

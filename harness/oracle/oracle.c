@@ -2,6 +2,7 @@
 #include "harness/oracle/oracle.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct bb_oracle {
     int64_t ckpt_at[BB_ORACLE_MAX_CKPT]; /* evaluation count at which fraction k is due */
     size_t ckpt_next;                    /* first unserved checkpoint */
     int64_t reserved;                    /* set aside by bb_oracle_reserve */
+    int threads;                         /* OpenMP threads of each evaluation */
     bb_checkpoint_fn ckpt_fn;
     void *ckpt_user;
 };
@@ -32,6 +34,7 @@ int bb_oracle_create(const bb_task *task, int64_t budget, bb_oracle **out, bb_ct
     if (!o) return BB_ERR(ctx, BB_ENOMEM, "oracle: out of memory");
     o->task = task;
     o->limit = budget;
+    o->threads = omp_get_max_threads();
     atomic_init(&o->used, 0);
     atomic_init(&o->with_grad, 0);
     atomic_init(&o->rejected, 0);
@@ -40,6 +43,8 @@ int bb_oracle_create(const bb_task *task, int64_t budget, bb_oracle **out, bb_ct
 }
 
 void bb_oracle_free(bb_oracle *o) { free(o); }
+
+void bb_oracle_set_threads(bb_oracle *o, int threads) { o->threads = threads > 0 ? threads : 1; }
 
 int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n, bb_checkpoint_fn fn, void *user,
                               bb_ctx *ctx) {
@@ -119,7 +124,7 @@ int bb_oracle_eval(bb_oracle *o, size_t n, const double *x, double *u, double *g
     } while (!atomic_compare_exchange_weak(&o->used, &cur, cur + (int64_t)n));
     if (grad) atomic_fetch_add(&o->with_grad, (int64_t)n);
 
-    int status = bb_task_energy_parallel(t, n, x, u, grad, ctx);
+    int status = bb_task_energy_threads(t, n, x, u, grad, o->threads, ctx);
     if (status) return status;
     int64_t rej = 0;
     for (size_t i = 0; i < n; i++) {

@@ -41,6 +41,9 @@ typedef int (*bb_checkpoint_fn)(void *user, double fraction, int64_t evals_used,
 /* budget > 0. The oracle keeps a pointer to task (caller keeps it alive). */
 int bb_oracle_create(const bb_task *task, int64_t budget, bb_oracle **out, bb_ctx *ctx);
 void bb_oracle_free(bb_oracle *o); /* NULL-safe */
+/* Threads of each evaluation (default: omp_get_max_threads() at creation); the run decides
+ * it once (bb_run_config.threads). Results do not depend on it. */
+void bb_oracle_set_threads(bb_oracle *o, int threads);
 
 /* Register checkpoint fractions (each in (0, 1], strictly increasing, at most 32). */
 int bb_oracle_set_checkpoints(bb_oracle *o, const double *fractions, size_t n, bb_checkpoint_fn fn, void *user,

@@ -193,6 +193,8 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         goto out;
     }
     if ((rc = bb_oracle_create(p.task, cfg->budget, &oracle, ctx))) goto out;
+    const int threads = cfg->threads > 0 ? cfg->threads : omp_get_max_threads();
+    bb_oracle_set_threads(oracle, threads);
     st.ledger = cJSON_CreateObject();
     cJSON_AddArrayToObject(st.ledger, "anytime");
     cJSON_AddNumberToObject(st.ledger, "scoring_evals", 0);
@@ -204,10 +206,7 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     bb_driver_config dc = {
         .method = p.method,
         .params = &p.params,
-        .env = {.oracle = oracle,
-                .seed = cfg->seed,
-                .n_samples = n_samples,
-                .threads = cfg->threads > 0 ? cfg->threads : omp_get_max_threads()},
+        .env = {.oracle = oracle, .seed = cfg->seed, .n_samples = n_samples, .threads = threads},
         .config_sha256 = p.config_sha,
         .state_path = cfg->state_path,
         .resume = (bb_resume_mode)cfg->resume,

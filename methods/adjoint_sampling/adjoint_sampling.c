@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <omp.h>
 
 #include "methods/adjoint_sampling/as.h"
 #include "methods/method.h"
@@ -111,7 +110,7 @@ typedef struct as_state {
     size_t n_samples, dof;
     int weighted;
     int64_t max_outer, anytime_n;
-    int nn_threads, run_threads;
+    int nn_threads;
     int64_t outer;          /* outer iterations completed */
     int64_t evals_training; /* evaluations spent by training (all with gradients) */
     double log_z, ess;      /* importance-weight diagnostics of the final samples */
@@ -131,12 +130,6 @@ static void as_free(void *state) {
     free(a);
 }
 
-/* the network's ops are small: on a shared 2-core machine, OpenMP regions per op cost more
- * than they gain (README), so the network runs on nn_threads and the oracle on the run's
- * threads; results are thread-independent */
-static void on_network(const as_state *a) { omp_set_num_threads(a->nn_threads); }
-static void on_energies(const as_state *a) { omp_set_num_threads(a->run_threads); }
-
 static int as_init(const bb_method_env *env, const bb_params *p, void **state, bb_ctx *ctx) {
     *state = NULL;
     bb_oracle *o = env->oracle;
@@ -155,7 +148,6 @@ static int as_init(const bb_method_env *env, const bb_params *p, void **state, b
     a->weighted = bb_params_bool(p, "importance_weights");
     a->max_outer = bb_params_int(p, "max_outer");
     a->anytime_n = bb_params_int(p, "anytime_samples");
-    a->run_threads = env->threads;
     a->nn_threads = bb_params_int(p, "nn_threads") > 0 ? (int)bb_params_int(p, "nn_threads") : env->threads;
     a->log_z = a->ess = NAN;
     const size_t B = (size_t)a->cfg.batch, dof = a->dof;
@@ -178,6 +170,11 @@ static int as_init(const bb_method_env *env, const bb_params *p, void **state, b
         as_free(a);
         return rc;
     }
+    /* the network's ops are small: on a shared 2-core machine, OpenMP regions per op cost
+     * more than they gain (README), so the network runs on nn_threads while the oracle's
+     * energies use the run's threads; results are thread-independent */
+    bb_nn_graph_set_threads(a->m.g, a->nn_threads);
+    a->m.opt.threads = a->nn_threads;
     a->x1 = malloc(B * dof * sizeof(double));
     a->grad = malloc(B * dof * sizeof(double));
     a->u = malloc(B * sizeof(double));
@@ -207,12 +204,9 @@ static int as_step(void *state, bb_step_info *info, bb_ctx *ctx) {
     const size_t nb = (size_t)avail < B ? (size_t)avail : B;
     bb_rng rng;
     bb_rng_init(&rng, a->seed, AS_STREAM_SIM + (uint64_t)a->outer);
-    on_network(a);
     int rc = as_simulate(m, nb, &rng, a->x1, NULL, ctx);
     if (rc) return rc;
-    on_energies(a);
     rc = bb_oracle_eval(a->o, nb, a->x1, a->u, a->grad, ctx);
-    on_network(a);
     if (rc) return rc; /* BB_EBUDGET: the driver ends the run */
     a->evals_training += (int64_t)nb;
     for (size_t r = 0; r < nb; r++) {
@@ -228,7 +222,6 @@ static int as_step(void *state, bb_step_info *info, bb_ctx *ctx) {
         if (rc) return rc;
         lsum += l;
     }
-    on_energies(a);
     a->outer++;
     info->has_loss = 1;
     info->loss = lsum / a->cfg.inner_steps;
@@ -243,9 +236,7 @@ static int draw_samples(as_state *a, size_t n, uint64_t stream, int weighted, bb
         return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate %zu samples", n);
     bb_rng rng;
     bb_rng_init(&rng, a->seed, stream);
-    on_network(a);
     int rc = as_simulate(&a->m, n, &rng, s->x, weighted ? s->logw : NULL, ctx);
-    on_energies(a);
     return rc;
 }
 

@@ -113,7 +113,7 @@ static int backward_params(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_param
         NN_DISPATCH(t->dtype, {
             real *d = dst;
             const real *s = gt->data;
-            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t k = 0; k < n; k++), d[k] += s[k];);
+            NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t k = 0; k < n; k++), d[k] += s[k];);
         });
     }
     return bb_nn_graph_status(g, NULL);

@@ -57,8 +57,8 @@ static bb_nn_tensor *gelu_grad_kept(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tens
     const int64_t n = o->n, nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
     const float *gv = gy->data, *x = a->data, *P = t->aux;
     float *y = o->data;
-    NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++), const int64_t i0 = ch * NN_VEC_CHUNK,
-               m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
+    NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++),
+               const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
                nn_vec_gelu_grad_f32(gv + i0, x + i0, P + i0, y + i0, m););
     o->ip[0] = BB_NN_FN_GELU;
     o->ip[1] = 1;

@@ -183,6 +183,10 @@ void bb_nn_graph_free(bb_nn_graph *g);
 int bb_nn_graph_status(const bb_nn_graph *g, bb_ctx *ctx);
 /* Grad mode: when off, ops record nothing (inference). Returns the previous mode. */
 int bb_nn_graph_set_grad(bb_nn_graph *g, int on);
+/* OpenMP threads of the graph's ops (default: omp_get_max_threads() at creation). Decided
+ * by the caller (a method: its network threads); the nn core never changes the process's
+ * OpenMP or BLAS thread settings, and results do not depend on the count. */
+void bb_nn_graph_set_threads(bb_nn_graph *g, int threads);
 /* Arena statistics: bytes in use now, high-water mark, and block mallocs so far. */
 size_t bb_nn_graph_bytes_used(const bb_nn_graph *g);
 size_t bb_nn_graph_bytes_peak(const bb_nn_graph *g);
@@ -473,6 +477,7 @@ typedef struct bb_nn_adam {
     int64_t t;     /* steps taken */
     size_t n;
     double *m, *v; /* one allocation: [2n] */
+    int threads;   /* OpenMP threads of a step (bb_nn_adam_init: omp_get_max_threads()) */
 } bb_nn_adam;
 int bb_nn_adam_init(bb_nn_adam *o, const bb_nn_params *ps, double beta1, double beta2, double eps, double weight_decay,
                     int decoupled, bb_ctx *ctx);

@@ -15,18 +15,23 @@
 /* Reductions to few outputs use this many fixed chunks, combined in order. */
 #define NN_RED_CHUNKS 32
 
-/* A loop run by OpenMP (static schedule) only when `cond` holds, otherwise a plain
- * loop: entering an OpenMP region costs ~0.7 us even with if(0) (measured), which is
- * most of a small op (PIS: 15k ops of [300,64] per step). Both forms give the same
- * results (each iteration is independent). `header` is the `for (...)` part. */
-#define NN_PAR_FOR(cond, header, ...)                                                                                  \
+/* A loop run by OpenMP (static schedule) on `nt` threads only when `cond` holds (and
+ * nt > 1), otherwise a plain loop: entering an OpenMP region costs ~0.7 us even with if(0)
+ * (measured), which is most of a small op (PIS: 15k ops of [300,64] per step). Both forms
+ * give the same results (each iteration is independent). `header` is the `for (...)`
+ * part. The thread count comes from the graph (nn_threads(g)) or the optimizer: the nn
+ * core never uses or changes the process-wide OpenMP setting. */
+#define NN_PAR_FOR(nt, cond, header, ...)                                                                              \
     do {                                                                                                               \
-        if (cond) {                                                                                                    \
-            _Pragma("omp parallel for schedule(static)") header { __VA_ARGS__ }                                        \
+        const int nn_nt_ = (nt);                                                                                       \
+        if (nn_nt_ > 1 && (cond)) {                                                                                    \
+            _Pragma("omp parallel for schedule(static) num_threads(nn_nt_)") header { __VA_ARGS__ }                    \
         } else {                                                                                                       \
             header { __VA_ARGS__ }                                                                                     \
         }                                                                                                              \
     } while (0)
+/* The thread count of a graph's ops (bb_nn_graph_set_threads). */
+int nn_threads(const bb_nn_graph *g);
 
 /* Run BODY once with `real` = float or double according to dt. */
 #define NN_DISPATCH(dt, ...)                                                                                           \

@@ -53,7 +53,7 @@ void nn_bstrides(const bb_nn_tensor *t, const int64_t o[4], int64_t s[4]) {
 enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV };
 
 /* Same-shape loop. */
-#define NN_FLAT(EXPR) NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), py[i] = (EXPR);)
+#define NN_FLAT(EXPR) NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), py[i] = (EXPR);)
 
 static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int kind, bb_nn_op op) {
     if (!a || !b || nn_failed(g)) return NULL;
@@ -89,8 +89,8 @@ static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, in
             const int64_t sa3 = sa[3], sb3 = sb[3];
             const int64_t ntot = t->n;
             NN_PAR_FOR(
-                ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++), int64_t i2 = r % o4[2], i1 = (r / o4[2]) % o4[1],
-                i0 = r / (o4[2] * o4[1]);
+                nn_threads(g), ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++), int64_t i2 = r % o4[2],
+                i1 = (r / o4[2]) % o4[1], i0 = r / (o4[2] * o4[1]);
                 const real *ra = pa + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
                 const real *rb = pb + i0 * sb[0] + i1 * sb[1] + i2 * sb[2]; real *ry = py + r * C; switch (kind) {
                     case BIN_ADD:
@@ -133,7 +133,7 @@ bb_nn_tensor *bb_nn_scale(bb_nn_graph *g, bb_nn_tensor *a, double s, double c) {
         const real *pa = a->data;
         real *py = t->data;
         const real rs = (real)s, rc = (real)c;
-        NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), py[i] = rs * pa[i] + rc;);
+        NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), py[i] = rs * pa[i] + rc;);
     });
     t->fp[0] = s;
     t->fp[1] = c;
@@ -237,9 +237,9 @@ NN_UNARY_BODY(double, exp, tanh, erf, log, sqrt, sin, cos)
 /* Float SiLU / GELU and first derivatives (optionally times g) through the vectorised
  * kernels, in fixed
  * chunks of NN_VEC_CHUNK elements. */
-static void vec_f32(int gelu, const float *g, const float *x, float *y, int64_t n, int order) {
+static void vec_f32(int nt, int gelu, const float *g, const float *x, float *y, int64_t n, int order) {
     const int64_t nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
-    NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++), const int64_t i0 = ch * NN_VEC_CHUNK,
+    NN_PAR_FOR(nt, n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++), const int64_t i0 = ch * NN_VEC_CHUNK,
                m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
                if (gelu) nn_vec_gelu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order);
                else nn_vec_silu_f32(g ? g + i0 : NULL, x + i0, y + i0, m, order););
@@ -266,24 +266,28 @@ static bb_nn_tensor *unary_impl(bb_nn_graph *g, bb_nn_tensor *gy, bb_nn_tensor *
             float *P = nn_alloc(g, sizeof(float) * (size_t)n);
             if (!P) return NULL;
             const int64_t nch = (n + NN_VEC_CHUNK - 1) / NN_VEC_CHUNK;
-            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++), const int64_t i0 = ch * NN_VEC_CHUNK,
-                       m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
+            NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t ch = 0; ch < nch; ch++),
+                       const int64_t i0 = ch * NN_VEC_CHUNK, m = n - i0 < NN_VEC_CHUNK ? n - i0 : NN_VEC_CHUNK;
                        nn_vec_gelu_keep_f32(x + i0, y + i0, P + i0, m););
             t->aux = P;
         } else if ((fn == BB_NN_FN_SILU || fn == BB_NN_FN_GELU) && order <= 1) {
-            vec_f32(fn == BB_NN_FN_GELU, gv, x, y, n, order);
+            vec_f32(nn_threads(g), fn == BB_NN_FN_GELU, gv, x, y, n, order);
         } else if (gv) {
-            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), y[i] = gv[i] * unary_float(f, order, x[i]););
+            NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
+                       y[i] = gv[i] * unary_float(f, order, x[i]););
         } else {
-            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), y[i] = unary_float(f, order, x[i]););
+            NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
+                       y[i] = unary_float(f, order, x[i]););
         }
     } else {
         const double *x = a->data, *gv = gy ? gy->data : NULL;
         double *y = t->data;
         if (gv) {
-            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), y[i] = gv[i] * unary_double(f, order, x[i]););
+            NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
+                       y[i] = gv[i] * unary_double(f, order, x[i]););
         } else {
-            NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), y[i] = unary_double(f, order, x[i]););
+            NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++),
+                       y[i] = unary_double(f, order, x[i]););
         }
     }
     t->ip[0] = f;

@@ -70,7 +70,7 @@ bb_nn_tensor *bb_nn_gather(bb_nn_graph *g, bb_nn_tensor *x, const bb_nn_index *i
     NN_DISPATCH(x->dtype, {
         const real *px = x->data;
         real *py = t->data;
-        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t e = 0; e < E; e++),
+        NN_PAR_FOR(nn_threads(g), ntot > NN_PAR_MIN, for (int64_t e = 0; e < E; e++),
                    memcpy(py + e * C, px + (int64_t)id[e] * C, sizeof(real) * (size_t)C););
     });
     t->ix[0] = ix;
@@ -88,7 +88,7 @@ bb_nn_tensor *bb_nn_scatter(bb_nn_graph *g, bb_nn_tensor *y, const bb_nn_index *
         const real *py = y->data;
         real *po = t->data;
         NN_PAR_FOR(
-            ntot > NN_PAR_MIN, for (int64_t n = 0; n < N; n++), real *o = po + n * C;
+            nn_threads(g), ntot > NN_PAR_MIN, for (int64_t n = 0; n < N; n++), real *o = po + n * C;
             for (int64_t c = 0; c < C; c++) o[c] = 0; for (int64_t k = of[n]; k < of[n + 1]; k++) {
                 const real *r = py + (int64_t)pm[k] * C;
                 for (int64_t c = 0; c < C; c++) o[c] += r[c];
@@ -118,7 +118,7 @@ bb_nn_tensor *bb_nn_pair_add(bb_nn_graph *g, bb_nn_tensor *A, bb_nn_tensor *B, c
         const real *pd = d ? d->data : NULL, *pw = w ? w->data : NULL;
         real *py = t->data;
         NN_PAR_FOR(
-            ntot > NN_PAR_MIN, for (int64_t e = 0; e < E; e++), const real *ra = pa + (int64_t)ii[e] * H,
+            nn_threads(g), ntot > NN_PAR_MIN, for (int64_t e = 0; e < E; e++), const real *ra = pa + (int64_t)ii[e] * H,
             *rb = pb + (int64_t)jj[e] * H;
             real *ry = py + e * H; if (pd) {
                 const real de = pd[e];

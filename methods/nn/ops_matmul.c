@@ -19,13 +19,13 @@
 /* C [M,N] = op(A) op(B) + beta C; A is [M,K] (or [K,M] if ta). Rows of C are split
  * into fixed blocks; a block of rows of op(A) starts at row m0 of A, or column m0 of
  * A^T (same leading dimension either way). */
-static void gemm(bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const void *A, const void *B,
+static void gemm(int nt, bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const void *A, const void *B,
                  double beta, void *C) {
     const int lda = (int)(ta ? M : K), ldb = (int)(tb ? K : N), ldc = (int)N;
     const size_t es = bb_nn_dtype_size(dt);
     const int64_t nblk = (M + NN_GEMM_ROWS - 1) / NN_GEMM_ROWS;
     const int par = nblk > 1 && (double)M * (double)N * (double)K > 4e6;
-    NN_PAR_FOR(par, for (int64_t blk = 0; blk < nblk; blk++), const int64_t m0 = blk * NN_GEMM_ROWS,
+    NN_PAR_FOR(nt, par, for (int64_t blk = 0; blk < nblk; blk++), const int64_t m0 = blk * NN_GEMM_ROWS,
                mb = M - m0 < NN_GEMM_ROWS ? M - m0 : NN_GEMM_ROWS;
                const char *a = (const char *)A + (size_t)(ta ? m0 : m0 * K) * es;
                char *c = (char *)C + (size_t)(m0 * N) * es; if (dt == BB_NN_F32)
@@ -64,7 +64,7 @@ bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int
         for (int64_t r = 0; r < M; r++) memcpy((char *)t->data + (size_t)(r * N) * es, bias->data, (size_t)N * es);
     }
     for (int64_t k = 0; k < Bt; k++)
-        gemm(a->dtype, ta, tb, M, N, K, (const char *)a->data + (size_t)(k * M * K) * es,
+        gemm(nn_threads(g), a->dtype, ta, tb, M, N, K, (const char *)a->data + (size_t)(k * M * K) * es,
              (const char *)b->data + (size_t)(k * K * N) * es, bias ? 1.0 : 0.0,
              (char *)t->data + (size_t)(k * M * N) * es);
     t->ip[0] = ta;

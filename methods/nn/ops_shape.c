@@ -48,7 +48,7 @@ bb_nn_tensor *bb_nn_sum_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int6
             if (!part) return NULL;
             const int64_t nn_ = a->n;
             NN_PAR_FOR(
-                nn_ > NN_PAR_MIN, for (int ch = 0; ch < NN_RED_CHUNKS; ch++), double *p = part + ch * W;
+                nn_threads(g), nn_ > NN_PAR_MIN, for (int ch = 0; ch < NN_RED_CHUNKS; ch++), double *p = part + ch * W;
                 for (int64_t c = 0; c < W; c++) p[c] = 0.0;
                 int64_t r0 = R * ch / NN_RED_CHUNKS, r1 = R * (ch + 1) / NN_RED_CHUNKS;
                 for (int64_t r = r0; r < r1; r++) {
@@ -65,7 +65,7 @@ bb_nn_tensor *bb_nn_sum_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, const int6
             }
         } else if (last_only) { /* [R, C] -> [R, 1] */
             const int64_t nn_ = a->n;
-            NN_PAR_FOR(nn_ > NN_PAR_MIN, for (int64_t r = 0; r < R; r++), double s = 0.0;
+            NN_PAR_FOR(nn_threads(g), nn_ > NN_PAR_MIN, for (int64_t r = 0; r < R; r++), double s = 0.0;
                        for (int64_t c = 0; c < C; c++) s += x[r * C + c]; y[r] = (real)s;);
         } else { /* general: one sequential pass, double accumulators */
             double *acc = nn_alloc(g, sizeof(double) * (size_t)t->n);
@@ -95,8 +95,8 @@ bb_nn_tensor *bb_nn_broadcast_to(bb_nn_graph *g, bb_nn_tensor *a, int ndim, cons
     NN_DISPATCH(a->dtype, {
         const real *x = a->data;
         real *y = t->data;
-        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++), int64_t i2 = r % o4[2], i1 = (r / o4[2]) % o4[1],
-                   i0 = r / (o4[2] * o4[1]);
+        NN_PAR_FOR(nn_threads(g), ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++), int64_t i2 = r % o4[2],
+                   i1 = (r / o4[2]) % o4[1], i0 = r / (o4[2] * o4[1]);
                    const real *xr = x + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
                    for (int64_t c = 0; c < C; c++) y[r * C + c] = xr[c * sa[3]];);
     });
@@ -161,8 +161,8 @@ bb_nn_tensor *bb_nn_permute(bb_nn_graph *g, bb_nn_tensor *a, const int perm[4]) 
     NN_DISPATCH(a->dtype, {
         const real *x = a->data;
         real *y = t->data;
-        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++), int64_t j2 = r % o4[2], j1 = (r / o4[2]) % o4[1],
-                   j0 = r / (o4[2] * o4[1]);
+        NN_PAR_FOR(nn_threads(g), ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++), int64_t j2 = r % o4[2],
+                   j1 = (r / o4[2]) % o4[1], j0 = r / (o4[2] * o4[1]);
                    const real *xr = x + j0 * s0 + j1 * s1 + j2 * s2;
                    for (int64_t c = 0; c < o4[3]; c++) y[r * o4[3] + c] = xr[c * s3];);
     });
@@ -172,13 +172,13 @@ bb_nn_tensor *bb_nn_permute(bb_nn_graph *g, bb_nn_tensor *a, const int perm[4]) 
 
 /* Copy cols [0, ka) of rows of a into cols [c0, c0+ka) of y (width ky), zero the rest
  * when `zero`. */
-static void copy_cols(bb_nn_dtype dt, const void *a, int64_t ka, int64_t a0, void *y, int64_t ky, int64_t c0, int64_t w,
-                      int64_t R) {
+static void copy_cols(int nt, bb_nn_dtype dt, const void *a, int64_t ka, int64_t a0, void *y, int64_t ky, int64_t c0,
+                      int64_t w, int64_t R) {
     const int64_t ntot = R * w;
     NN_DISPATCH(dt, {
         const real *x = a;
         real *o = y;
-        NN_PAR_FOR(ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++),
+        NN_PAR_FOR(nt, ntot > NN_PAR_MIN, for (int64_t r = 0; r < R; r++),
                    memcpy(o + r * ky + c0, x + r * ka + a0, sizeof(real) * (size_t)w););
     });
 }
@@ -202,8 +202,8 @@ bb_nn_tensor *bb_nn_concat_cols(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b
     s[a->ndim - 1] = ka + kb;
     bb_nn_tensor *t = nn_new(g, a->dtype, a->ndim, s);
     if (!t) return NULL;
-    copy_cols(a->dtype, a->data, ka, 0, t->data, ka + kb, 0, ka, R);
-    copy_cols(a->dtype, b->data, kb, 0, t->data, ka + kb, ka, kb, R);
+    copy_cols(nn_threads(g), a->dtype, a->data, ka, 0, t->data, ka + kb, 0, ka, R);
+    copy_cols(nn_threads(g), a->dtype, b->data, kb, 0, t->data, ka + kb, ka, kb, R);
     return nn_record(g, t, BB_NN_OP_CONCAT, a, b, NULL, NULL);
 }
 
@@ -217,7 +217,7 @@ bb_nn_tensor *bb_nn_slice_cols(bb_nn_graph *g, bb_nn_tensor *a, int64_t c0, int6
     s[a->ndim - 1] = c1 - c0;
     bb_nn_tensor *t = nn_new(g, a->dtype, a->ndim, s);
     if (!t) return NULL;
-    copy_cols(a->dtype, a->data, ka, c0, t->data, c1 - c0, 0, c1 - c0, R);
+    copy_cols(nn_threads(g), a->dtype, a->data, ka, c0, t->data, c1 - c0, 0, c1 - c0, R);
     t->ip[0] = (int32_t)c0;
     t->ip[1] = (int32_t)c1;
     return nn_record(g, t, BB_NN_OP_SLICE, a, NULL, NULL, NULL);
@@ -233,7 +233,7 @@ bb_nn_tensor *bb_nn_pad_cols(bb_nn_graph *g, bb_nn_tensor *a, int64_t c0, int64_
     s[a->ndim - 1] = total;
     bb_nn_tensor *t = bb_nn_zeros(g, a->dtype, a->ndim, s);
     if (!t) return NULL;
-    copy_cols(a->dtype, a->data, ka, 0, t->data, total, c0, ka, R);
+    copy_cols(nn_threads(g), a->dtype, a->data, ka, 0, t->data, total, c0, ka, R);
     t->ip[0] = (int32_t)c0;
     t->ip[1] = (int32_t)total;
     return nn_record(g, t, BB_NN_OP_PAD, a, NULL, NULL, NULL);

@@ -8,6 +8,7 @@
  * depend on the thread count. Not here: checkpoint files (checkpoint.c).
  */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ int bb_nn_adam_init(bb_nn_adam *o, const bb_nn_params *ps, double beta1, double 
     o->eps = eps;
     o->weight_decay = weight_decay;
     o->decoupled = decoupled != 0;
+    o->threads = omp_get_max_threads();
     return BB_OK;
 }
 
@@ -50,10 +52,10 @@ int bb_nn_adam_step(bb_nn_adam *o, bb_nn_params *ps, double lr, bb_ctx *ctx) {
     NN_DISPATCH(ps->dtype, {
         real *p = ps->data;
         const real *gr = ps->grad;
-        NN_PAR_FOR(n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), double pi = (double)p[i], gi = (double)gr[i];
-                   if (dec) pi -= lr * wd * pi; else gi += wd * pi; m[i] = b1 * m[i] + (1.0 - b1) * gi;
-                   v[i] = b2 * v[i] + (1.0 - b2) * gi * gi; pi -= step * m[i] / (sqrt(v[i]) / sc2 + eps);
-                   p[i] = (real)pi;);
+        NN_PAR_FOR(
+            o->threads, n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), double pi = (double)p[i], gi = (double)gr[i];
+            if (dec) pi -= lr * wd * pi; else gi += wd * pi; m[i] = b1 * m[i] + (1.0 - b1) * gi;
+            v[i] = b2 * v[i] + (1.0 - b2) * gi * gi; pi -= step * m[i] / (sqrt(v[i]) / sc2 + eps); p[i] = (real)pi;);
     });
     return BB_OK;
 }

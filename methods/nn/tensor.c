@@ -9,6 +9,7 @@
  */
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ struct bb_nn_graph {
     bb_nn_tensor **tape;
     int n_tape, cap_tape;
     int grad_on;
+    int threads; /* OpenMP threads of the ops (NN_PAR_FOR) */
     bb_ctx err;
 };
 
@@ -81,12 +83,25 @@ int bb_nn_graph_init(bb_nn_graph **out, size_t bytes, bb_ctx *ctx) {
     }
     g->mallocs = 1;
     g->grad_on = 1;
-    /* One thread pool: products are split into fixed row blocks under OpenMP
-     * (ops_matmul.c), so OpenBLAS itself must not start threads. */
-    openblas_set_num_threads(1);
+    g->threads = omp_get_max_threads();
+    /* The products are split into row blocks under OpenMP (ops_matmul.c); a multi-threaded
+     * BLAS underneath would oversubscribe and change the bits with its thread count. The
+     * program decides it at its start (harness/cli/main.c); the library only checks. */
+    if (openblas_get_num_threads() != 1) {
+        bb_nn_graph_free(g);
+        return BB_ERR(ctx, BB_EINVAL,
+                      "nn graph: OpenBLAS runs %d threads; the program must call openblas_set_num_threads(1) at its "
+                      "start (the nn core parallelises its products itself, and results must not depend on BLAS "
+                      "threads)",
+                      openblas_get_num_threads());
+    }
     *out = g;
     return BB_OK;
 }
+
+void bb_nn_graph_set_threads(bb_nn_graph *g, int threads) { g->threads = threads > 0 ? threads : 1; }
+
+int nn_threads(const bb_nn_graph *g) { return g->threads; }
 
 void bb_nn_graph_reset(bb_nn_graph *g) {
     if (!g) return;

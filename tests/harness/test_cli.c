@@ -71,6 +71,18 @@ static void every_subcommand_has_help(void **state) {
     assert_int_equal(bb("methods pt --task nope"), 1);
 }
 
+/* The program waits passively unless the user chose an OpenMP wait policy (it re-executes
+ * itself with OMP_WAIT_POLICY=PASSIVE before libgomp reads the environment). */
+static void openmp_waits_passively_unless_told_otherwise(void **state) {
+    (void)state;
+    assert_int_equal(bb("version"), 0); /* the test environment sets no policy (see main) */
+    assert_non_null(strstr(outbuf, "OpenMP wait policy PASSIVE"));
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "OMP_WAIT_POLICY=active '%s/boltzbench' version | grep -q 'OpenMP wait policy active'",
+             BB_BINARY_DIR);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void bad_input_gives_one_line_and_no_file(void **state) {
     (void)state;
     assert_int_equal(bb("nosuchcmd"), 2);
@@ -166,8 +178,10 @@ static int teardown(void **state) {
 }
 
 int main(void) {
+    unsetenv("OMP_WAIT_POLICY"); /* the CLI's own default is under test */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_subcommand_has_help),
+        cmocka_unit_test(openmp_waits_passively_unless_told_otherwise),
         cmocka_unit_test(bad_input_gives_one_line_and_no_file),
         cmocka_unit_test(run_writes_a_report),
         cmocka_unit_test(suite_resumes_by_config_hash_and_reruns_on_request),

@@ -71,9 +71,9 @@ static void values_match_direct_evaluation_on_any_thread_count(void **state) {
     bb_rng_normal_fill(&r, N * 3, x);
     bb_oracle *o;
     assert_int_equal(bb_oracle_create(t, 1000, &o, &c), BB_OK);
-    omp_set_num_threads(1);
+    bb_oracle_set_threads(o, 1);
     assert_int_equal(bb_oracle_eval(o, N, x, u1, g1, &c), BB_OK);
-    omp_set_num_threads(2);
+    bb_oracle_set_threads(o, 2);
     assert_int_equal(bb_oracle_eval(o, N, x, u2, g2, &c), BB_OK);
     assert_int_equal(bb_task_energy(t, N, x, ud, NULL, &c), BB_OK);
     assert_memory_equal(u1, u2, sizeof u1);

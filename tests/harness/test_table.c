@@ -15,6 +15,7 @@
 
 #include "harness/cli/cli.h"
 #include "harness/report/table.h"
+#include "leaderboard_testutil.h"
 #include "test_table_fixtures.h"
 
 static void t_quantiles_match_the_tables_and_the_expansion_beyond_30(void **state) {
@@ -119,13 +120,10 @@ static void aggregation_gives_means_intervals_best_marks_and_excludes_failed_run
 }
 
 static char *render(const bb_rset *rs, const bb_agg *a, bb_table_format f) {
-    char *mem = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&mem, &len);
+    fx_mem m;
     bb_ctx ctx = {0};
-    assert_int_equal(bb_table_write(fp, rs, a, f, &ctx), BB_OK);
-    fclose(fp);
-    return mem;
+    assert_int_equal(bb_table_write(fx_mem_open(&m), rs, a, f, &ctx), BB_OK);
+    return fx_mem_close(&m);
 }
 
 static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **state) {
@@ -134,8 +132,7 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     bb_ctx ctx = {0};
     bb_rset rs;
     bb_agg a;
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
-    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    fx_load_agg(dir, &rs, &a, &ctx);
     char *md = render(&rs, &a, BB_TABLE_MD);
     assert_non_null(strstr(md, "## dw4@1 — energy_w2 (lower is better)"));
     assert_non_null(strstr(md, "| method | 1e4 evals | 1e5 evals |"));
@@ -168,10 +165,7 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     char *md2 = render(&rs, &a, BB_TABLE_MD);
     assert_string_equal(md, md2);
     free(md), free(md2), free(csv), free(tex);
-    bb_agg_free(&a);
-    bb_rset_free(&rs);
-    fx_rmtree(dir);
-    free(dir);
+    fx_load_free(NULL, &a, &rs, dir);
 }
 
 static void metrics_a_task_does_not_report_get_no_table(void **state) {
@@ -185,8 +179,7 @@ static void metrics_a_task_does_not_report_get_no_table(void **state) {
     bb_ctx ctx = {0};
     bb_rset rs;
     bb_agg a;
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
-    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    fx_load_agg(dir, &rs, &a, &ctx);
     assert_false(bb_agg_at(&a, 1, 0, 0, 0)->present); /* gmm40 × dist_w2 */
     char *md = render(&rs, &a, BB_TABLE_MD), *tex = render(&rs, &a, BB_TABLE_LATEX);
     assert_non_null(strstr(md, "## gmm40@1 — energy_w2"));
@@ -196,10 +189,7 @@ static void metrics_a_task_does_not_report_get_no_table(void **state) {
     char *csv = render(&rs, &a, BB_TABLE_CSV);
     assert_non_null(strstr(csv, "\ngmm40@1,mala@1,\"odd,\"\"name\",0,1000,1,1.5,"));
     free(md), free(tex), free(csv);
-    bb_agg_free(&a);
-    bb_rset_free(&rs);
-    fx_rmtree(dir);
-    free(dir);
+    fx_load_free(NULL, &a, &rs, dir);
 }
 
 static void task_versions_are_grouped_and_harness_versions_refused(void **state) {
@@ -213,8 +203,7 @@ static void task_versions_are_grouped_and_harness_versions_refused(void **state)
     bb_ctx ctx = {0};
     bb_rset rs;
     bb_agg a;
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
-    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    fx_load_agg(dir, &rs, &a, &ctx);
     assert_int_equal(a.n_tasks, 2);
     assert_string_equal(a.tasks[0], "dw4@1");
     assert_string_equal(a.tasks[1], "dw4@2");

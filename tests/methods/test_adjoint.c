@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <omp.h>
@@ -378,6 +379,7 @@ static void importance_weights_estimate_log_z_of_a_gaussian(void **state) {
 }
 
 int main(void) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(method_is_registered_with_defaults_for_every_quick_task),
         cmocka_unit_test(budget_is_spent_in_batches_and_never_exceeded),

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
@@ -184,6 +185,7 @@ static void trained_sampler_beats_untrained_on_lj13(void **state) {
 }
 
 int main(int argc, char **argv) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "lj13") == 0) g_lj13 = 1;
     const struct CMUnitTest tests[] = {

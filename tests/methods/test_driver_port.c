@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,7 @@ static void reports_match_the_pre_driver_fixtures(void **state) {
 }
 
 int main(void) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reports_match_the_pre_driver_fixtures),
     };

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <omp.h>
 #include <signal.h>
@@ -227,6 +228,7 @@ static void every_method_keeps_the_contract(void **state) {
 }
 
 int main(void) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_method_keeps_the_contract),
     };

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <cblas.h>
 
 #include "harness/core/fileio.h"
 #include "methods/nn/nn.h"
@@ -129,6 +130,7 @@ static void test_checkpoint_refuses_mismatches_with_clear_errors(void **state) {
 }
 
 int main(void) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     snprintf(dir, sizeof dir, "/tmp/bb_nn_ckpt_XXXXXX");
     if (!mkdtemp(dir)) return 1;
     const struct CMUnitTest tests[] = {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <cblas.h>
 
 #include "harness/core/rng.h"
 #include "methods/nn/nn.h"
@@ -382,6 +383,7 @@ static void test_egnn_rejects_mismatched_inputs(void **state) {
 }
 
 int main(void) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linear_and_mlp_derivatives_match_finite_differences),
         cmocka_unit_test(test_egnn_derivatives_match_finite_differences),

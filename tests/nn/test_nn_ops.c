@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <cblas.h>
 
 #include "methods/nn/nn.h"
 #include "tests/nn/gradcheck.h"
@@ -566,6 +567,7 @@ static void test_index_rejects_out_of_range_entries(void **state) {
 }
 
 int main(void) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     bb_ctx c = {0};
     int32_t ix[11] = {0, 3, 1, 1, 2, 0, 3, 3, 2, 1, 0}, iy[11] = {2, 2, 0, 3, 1, 1, 0, 2, 3, 0, 1};
     if (bb_nn_index_init(&IX, 11, 4, ix, &c) < 0 || bb_nn_index_init(&IY, 11, 4, iy, &c) < 0) return 1;

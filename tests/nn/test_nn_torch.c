@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
+#include <cblas.h>
 
 #include "harness/core/jsonutil.h"
 #include "harness/core/rng.h"
@@ -245,6 +246,7 @@ static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state) 
 }
 
 int main(void) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mlp_and_egnn_match_pytorch_outputs_and_gradients),
     };

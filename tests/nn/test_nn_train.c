@@ -139,8 +139,6 @@ static void test_mlp_learns_a_tiny_regression(void **state) {
  * returns the final parameters (caller frees). */
 static float *train_egnn(int threads) {
     enum { B = 32, P = 13, D = 3 }; /* E = 4992 edges: elementwise ops and GEMMs run in parallel */
-    omp_set_num_threads(threads);
-    openblas_set_num_threads(threads);
     bb_ctx c = {0};
     bb_nn_params ps;
     bb_nn_egnn net;
@@ -161,6 +159,8 @@ static float *train_egnn(int threads) {
     assert_int_equal(bb_nn_egnn_graph_init(&eg, B, P, &c), BB_OK);
     assert_int_equal(bb_nn_adam_init(&opt, &ps, 0.9, 0.999, 1e-8, 0.0, 0, &c), BB_OK);
     assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    bb_nn_graph_set_threads(g, threads); /* the caller's decision, passed down */
+    opt.threads = threads;
     double *x = malloc(sizeof(double) * B * P * D), *y = malloc(sizeof(double) * B * P * D), t[B];
     for (int step = 0; step < 100; step++) {
         bb_rng r;
@@ -288,6 +288,7 @@ static void test_sharded_backward_equals_whole_batch_and_is_thread_independent(v
 }
 
 int main(void) {
+    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adam_and_adamw_follow_the_torch_update),
         cmocka_unit_test(test_clipping_schedule_and_ema_have_their_closed_forms),
