@@ -20,6 +20,7 @@
 
 #include "harness/cli/cli.h"
 #include "harness/report/compare.h"
+#include "leaderboard_testutil.h"
 #include "test_table_fixtures.h"
 
 static void verdicts_follow_direction_and_the_larger_of_abs_and_rel(void **state) {
@@ -96,6 +97,20 @@ static void write_set(const char *dir, double w2, int drop_metric, int drop_run,
     if (extra_run) assert_int_equal(fx_write(dir, &d), 0);
 }
 
+/* Load the report sets under bd (baseline) and nd (new), both of which must load, and
+ * compare them with tol; fills s and returns the printed comparison (malloc'ed). */
+static char *compare_dirs(const char *bd, const char *nd, const bb_tolerances *tol, int verbose, bb_cmp_summary *s) {
+    bb_ctx ctx = {0};
+    bb_rset base, fresh;
+    assert_int_equal(bb_rset_load_dir(bd, &base, &ctx), BB_OK);
+    assert_int_equal(bb_rset_load_dir(nd, &fresh, &ctx), BB_OK);
+    fx_mem m;
+    assert_int_equal(bb_compare_sets(&base, &fresh, tol, fx_mem_open(&m), verbose, s, &ctx), BB_OK);
+    bb_rset_free(&base);
+    bb_rset_free(&fresh);
+    return fx_mem_close(&m);
+}
+
 typedef struct cmp_case {
     const char *name;
     double w2;
@@ -124,16 +139,8 @@ static void directory_comparisons_pass_or_fail_as_the_gate_should(void **state) 
         char *bd = fx_tempdir(), *nd = fx_tempdir();
         write_set(bd, 1.0, 0, 0, 0, 0, NULL);
         write_set(nd, c->w2, c->drop_metric, c->drop_run, c->fail_run, c->extra_run, c->hv);
-        bb_ctx ctx = {0};
-        bb_rset base, fresh;
-        assert_int_equal(bb_rset_load_dir(bd, &base, &ctx), BB_OK);
-        assert_int_equal(bb_rset_load_dir(nd, &fresh, &ctx), BB_OK);
-        char *mem = NULL;
-        size_t len = 0;
-        FILE *fp = open_memstream(&mem, &len);
         bb_cmp_summary s;
-        assert_int_equal(bb_compare_sets(&base, &fresh, &tol, fp, 0, &s, &ctx), BB_OK);
-        fclose(fp);
+        char *mem = compare_dirs(bd, nd, &tol, 0, &s);
         printf("--- %s\n%s", c->name, mem);
         assert_int_equal(bb_compare_failed(&s), c->want_fail);
         assert_non_null(strstr(mem, c->want_text));
@@ -144,17 +151,11 @@ static void directory_comparisons_pass_or_fail_as_the_gate_should(void **state) 
         if (!strcmp(c->name, "identical")) {
             assert_int_equal(s.metrics_compared, 6);
             assert_int_equal(fx_count(mem, "  same"), 0); /* unchanged rows only with verbose */
-            char *all = NULL;
-            size_t alen = 0;
-            FILE *vf = open_memstream(&all, &alen);
-            assert_int_equal(bb_compare_sets(&base, &fresh, &tol, vf, 1, &s, &ctx), BB_OK);
-            fclose(vf);
+            char *all = compare_dirs(bd, nd, &tol, 1, &s);
             assert_int_equal(fx_count(all, "  same"), 6);
             free(all);
         }
         free(mem);
-        bb_rset_free(&base);
-        bb_rset_free(&fresh);
         fx_rmtree(bd), fx_rmtree(nd);
         free(bd), free(nd);
     }
@@ -252,16 +253,8 @@ static void reports_that_scored_nothing_or_did_not_finish_fail_the_gate(void **s
         char *bd = fx_tempdir(), *nd = fx_tempdir();
         write_runs(bd, cases[i].pt_metrics, cases[i].pt_failed, 0);
         write_runs(nd, cases[i].pt_metrics, cases[i].pt_failed, cases[i].extra_failed);
-        bb_ctx ctx = {0};
-        bb_rset base, fresh;
-        assert_int_equal(bb_rset_load_dir(bd, &base, &ctx), BB_OK);
-        assert_int_equal(bb_rset_load_dir(nd, &fresh, &ctx), BB_OK);
-        char *mem = NULL;
-        size_t len = 0;
-        FILE *fp = open_memstream(&mem, &len);
         bb_cmp_summary s;
-        assert_int_equal(bb_compare_sets(&base, &fresh, &tol, fp, 0, &s, &ctx), BB_OK);
-        fclose(fp);
+        char *mem = compare_dirs(bd, nd, &tol, 0, &s);
         printf("--- %s\n%s", cases[i].name, mem);
         assert_int_equal(s.regressions + s.missing_metrics + s.missing_runs + s.version_mismatches, 0);
         assert_int_equal(s.unusable_reports, cases[i].unusable);
@@ -269,8 +262,6 @@ static void reports_that_scored_nothing_or_did_not_finish_fail_the_gate(void **s
         assert_non_null(strstr(mem, "UNUSABLE"));
         assert_non_null(strstr(mem, "-> FAIL"));
         free(mem);
-        bb_rset_free(&base);
-        bb_rset_free(&fresh);
         /* the command: exit 1 and one line naming the report file */
         char *argv[] = {"compare", bd, nd, "--tolerances", tp, NULL};
         assert_int_equal(compare_capturing_stderr(5, argv), 1);

@@ -55,15 +55,8 @@ static char *make_set(void) {
     char *dir = fx_tempdir();
     assert_non_null(dir);
     const double w2[2][2][3] = {{{0.5, 0.75, 1.25}, {0.125, 0.25, 0.1875}}, {{0.25, 0.5, 0.375}, {0.3, 0.35, 0.4}}};
-    const char *methods[2] = {"mala", "pt"};
     const int64_t budgets[2] = {10000, 100000};
-    for (int k = 0; k < 2; k++)
-        for (int b = 0; b < 2; b++)
-            for (int s = 0; s < 3; s++) {
-                fx_metric m[2] = {{"energy_w2", w2[k][b][s]}, {"zz_custom", 2.0}};
-                fx_run r = {"dw4", 1, methods[k], budgets[b], (uint64_t)s, 0, NULL, m, 2, 1};
-                assert_int_equal(fx_write(dir, &r), 0);
-            }
+    fx_write_grid(dir, budgets, 3, &w2[0][0][0], 1);
     fx_metric bad[1] = {{"energy_w2", 99.0}};
     fx_run f = {"dw4", 1, "mala", 100000, 3, 1, NULL, bad, 1, 0};
     assert_int_equal(fx_write(dir, &f), 0);
@@ -72,68 +65,58 @@ static char *make_set(void) {
 
 static void aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs(void **state) {
     (void)state;
-    char *dir = make_set();
-    bb_ctx ctx = {0};
-    bb_rset rs;
-    bb_agg a;
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
-    assert_int_equal(rs.n, 13);
-    assert_string_equal(rs.harness_version, "0.1.0");
-    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
-    assert_int_equal(a.n_tasks, 1);
-    assert_string_equal(a.tasks[0], "dw4@1");
-    assert_int_equal(a.n_methods, 2);
-    assert_string_equal(a.methods[0], "mala@1");
-    assert_int_equal(a.n_metrics, 2); /* energy_histogram / tica_density have no value: not tabulated */
-    assert_string_equal(a.metrics[0], "energy_w2");
-    assert_string_equal(a.metrics[1], "zz_custom");
-    assert_int_equal(a.known[1], 0);
-    assert_int_equal(a.higher_is_better[1], 0); /* unknown: lower assumed */
-    assert_int_equal(a.n_budgets, 2);
-    const bb_agg_cell *c = bb_agg_at(&a, 0, 0, 0, 0); /* mala, 1e4 */
+    fx_board b;
+    fx_board_load(&b, make_set());
+    assert_int_equal(b.rs.n, 13);
+    assert_string_equal(b.rs.harness_version, "0.1.0");
+    assert_int_equal(b.a.n_tasks, 1);
+    assert_string_equal(b.a.tasks[0], "dw4@1");
+    assert_int_equal(b.a.n_methods, 2);
+    assert_string_equal(b.a.methods[0], "mala@1");
+    assert_int_equal(b.a.n_metrics, 2); /* energy_histogram / tica_density have no value: not tabulated */
+    assert_string_equal(b.a.metrics[0], "energy_w2");
+    assert_string_equal(b.a.metrics[1], "zz_custom");
+    assert_int_equal(b.a.known[1], 0);
+    assert_int_equal(b.a.higher_is_better[1], 0); /* unknown: lower assumed */
+    assert_int_equal(b.a.n_budgets, 2);
+    const bb_agg_cell *c = bb_agg_at(&b.a, 0, 0, 0, 0); /* mala, 1e4 */
     assert_int_equal(c->st.n, 3);
     assert_true(fabs(c->st.mean - 0.8333333333333334) < 1e-14);
     assert_true(fabs(c->st.half - 0.9486457584348663) < 1e-5);
     assert_false(c->best);
-    assert_true(bb_agg_at(&a, 0, 0, 1, 0)->best); /* pt 0.375 < 0.833 */
-    c = bb_agg_at(&a, 0, 0, 0, 1);                /* mala, 1e5: 0.1875, failed run excluded */
+    assert_true(bb_agg_at(&b.a, 0, 0, 1, 0)->best); /* pt 0.375 < 0.833 */
+    c = bb_agg_at(&b.a, 0, 0, 0, 1);                /* mala, 1e5: 0.1875, failed run excluded */
     assert_int_equal(c->st.n, 3);
     assert_int_equal(c->n_failed, 1);
     assert_true(fabs(c->st.mean - 0.1875) < 1e-15);
     assert_true(c->best);
-    assert_false(bb_agg_at(&a, 0, 0, 1, 1)->best);
-    assert_true(bb_agg_at(&a, 0, 1, 0, 0)->best && bb_agg_at(&a, 0, 1, 1, 0)->best); /* ties: both */
+    assert_false(bb_agg_at(&b.a, 0, 0, 1, 1)->best);
+    assert_true(bb_agg_at(&b.a, 0, 1, 0, 0)->best && bb_agg_at(&b.a, 0, 1, 1, 0)->best); /* ties: both */
     /* higher-is-better flips the marks */
-    a.higher_is_better[0] = 1;
-    bb_agg_mark_best(&a);
-    assert_true(bb_agg_at(&a, 0, 0, 0, 0)->best);
-    assert_true(bb_agg_at(&a, 0, 0, 1, 1)->best);
+    b.a.higher_is_better[0] = 1;
+    bb_agg_mark_best(&b.a);
+    assert_true(bb_agg_at(&b.a, 0, 0, 0, 0)->best);
+    assert_true(bb_agg_at(&b.a, 0, 0, 1, 1)->best);
     char buf[64];
-    bb_table_cell_text(bb_agg_at(&a, 0, 0, 1, 0), buf, sizeof buf);
+    bb_table_cell_text(bb_agg_at(&b.a, 0, 0, 1, 0), buf, sizeof buf);
     assert_string_equal(buf, "0.375 ± 0.31");
-    bb_agg_free(&a);
+    fx_board_free(&b);
     bb_agg_free(NULL);
-    bb_rset_free(&rs);
     bb_rset_free(NULL);
-    fx_rmtree(dir);
-    free(dir);
 }
 
-static char *render(const bb_rset *rs, const bb_agg *a, bb_table_format f) {
+static char *render(const fx_board *b, bb_table_format f) {
     fx_mem m;
     bb_ctx ctx = {0};
-    assert_int_equal(bb_table_write(fx_mem_open(&m), rs, a, f, &ctx), BB_OK);
+    assert_int_equal(bb_table_write(fx_mem_open(&m), &b->rs, &b->a, f, &ctx), BB_OK);
     return fx_mem_close(&m);
 }
 
 static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **state) {
     (void)state;
-    char *dir = make_set();
-    bb_ctx ctx = {0};
-    bb_rset rs;
-    bb_agg a;
-    fx_load_agg(dir, &rs, &a, &ctx);
-    char *md = render(&rs, &a, BB_TABLE_MD);
+    fx_board b;
+    fx_board_load(&b, make_set());
+    char *md = render(&b, BB_TABLE_MD);
     assert_non_null(strstr(md, "## dw4@1 — energy_w2 (lower is better)"));
     assert_non_null(strstr(md, "| method | 1e4 evals | 1e5 evals |"));
     assert_non_null(strstr(md, "| mala@1 | 0.8333 ± 0.95 | **0.1875 ± 0.16** †1 |"));
@@ -145,79 +128,68 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     assert_non_null(strstr(md, "unknown metric, assumed"));
     assert_non_null(strstr(md, "## Failed runs (excluded from the tables)\n\n- "));
     assert_non_null(strstr(md, "dw4/mala-b100000-s3.json: synthetic failure\n"));
-    char *html = render(&rs, &a, BB_TABLE_HTML);
+    char *html = render(&b, BB_TABLE_HTML);
     assert_non_null(strstr(html, "<ul class=\"bb-failed\">"));
     assert_int_equal(fx_count(html, "<table class=\"bb-overview\">"), 1);
     assert_non_null(strstr(html, "dw4@1 at 100000 energy evaluations"));
     assert_non_null(strstr(html, "<th>energy_w2 &darr;</th><th>zz_custom &darr;</th>"));
     assert_non_null(strstr(html, "mala-b100000-s3.json</code>: synthetic failure</li>"));
     free(html);
-    char *csv = render(&rs, &a, BB_TABLE_CSV);
+    char *csv = render(&b, BB_TABLE_CSV);
     assert_int_equal(fx_count(csv, "\n"), 1 + 2 * 2 * 2); /* header + metric × method × budget */
     assert_non_null(strstr(csv, "dw4@1,mala@1,energy_w2,0,10000,3,0.83333333333333337,"));
     assert_non_null(strstr(csv, ",1,1,0.1.0,")); /* mala 1e5: n_failed 1, best 1 */
-    char *tex = render(&rs, &a, BB_TABLE_LATEX);
+    char *tex = render(&b, BB_TABLE_LATEX);
     assert_non_null(strstr(tex, "$\\mathbf{0.375 \\pm 0.31}$"));
     assert_non_null(strstr(tex, "$0.35 \\pm 0.12$"));
     assert_non_null(strstr(tex, "energy\\_w2"));
     assert_int_equal(fx_count(tex, "\\begin{table}"), 2);
     /* deterministic bytes */
-    char *md2 = render(&rs, &a, BB_TABLE_MD);
+    char *md2 = render(&b, BB_TABLE_MD);
     assert_string_equal(md, md2);
     free(md), free(md2), free(csv), free(tex);
-    fx_load_free(NULL, &a, &rs, dir);
+    fx_board_free(&b);
 }
 
 static void metrics_a_task_does_not_report_get_no_table(void **state) {
     (void)state;
-    char *dir = fx_tempdir();
     fx_metric both[2] = {{"dist_w2", 0.25}, {"energy_w2", 0.5}}, one[2] = {{"energy_w2", 0.75}, {"odd,\"name", 1.5}};
-    fx_run r1 = {"dw4", 1, "mala", 1000, 0, 0, NULL, both, 2, 0};
-    fx_run r2 = {"gmm40", 1, "mala", 1000, 0, 0, NULL, one, 2, 0};
-    assert_int_equal(fx_write(dir, &r1), 0);
-    assert_int_equal(fx_write(dir, &r2), 0);
-    bb_ctx ctx = {0};
-    bb_rset rs;
-    bb_agg a;
-    fx_load_agg(dir, &rs, &a, &ctx);
-    assert_false(bb_agg_at(&a, 1, 0, 0, 0)->present); /* gmm40 × dist_w2 */
-    char *md = render(&rs, &a, BB_TABLE_MD), *tex = render(&rs, &a, BB_TABLE_LATEX);
+    const fx_run runs[2] = {{"dw4", 1, "mala", 1000, 0, 0, NULL, both, 2, 0},
+                            {"gmm40", 1, "mala", 1000, 0, 0, NULL, one, 2, 0}};
+    fx_board b;
+    fx_board_load_runs(&b, runs, 2);
+    assert_false(bb_agg_at(&b.a, 1, 0, 0, 0)->present); /* gmm40 × dist_w2 */
+    char *md = render(&b, BB_TABLE_MD), *tex = render(&b, BB_TABLE_LATEX);
     assert_non_null(strstr(md, "## gmm40@1 — energy_w2"));
     assert_null(strstr(md, "## gmm40@1 — dist_w2"));
     assert_non_null(strstr(md, "## dw4@1 — dist_w2"));
     assert_int_equal(fx_count(tex, "\\begin{table}"), 4);
-    char *csv = render(&rs, &a, BB_TABLE_CSV);
+    char *csv = render(&b, BB_TABLE_CSV);
     assert_non_null(strstr(csv, "\ngmm40@1,mala@1,\"odd,\"\"name\",0,1000,1,1.5,"));
     free(md), free(tex), free(csv);
-    fx_load_free(NULL, &a, &rs, dir);
+    fx_board_free(&b);
 }
 
 static void task_versions_are_grouped_and_harness_versions_refused(void **state) {
     (void)state;
-    char *dir = fx_tempdir();
     fx_metric m[1] = {{"energy_w2", 0.5}};
-    fx_run r1 = {"dw4", 1, "mala", 1000, 0, 0, NULL, m, 1, 0};
-    fx_run r2 = {"dw4", 2, "mala", 1000, 0, 0, NULL, m, 1, 0};
-    assert_int_equal(fx_write(dir, &r1), 0);
-    assert_int_equal(fx_write(dir, &r2), 0);
-    bb_ctx ctx = {0};
-    bb_rset rs;
-    bb_agg a;
-    fx_load_agg(dir, &rs, &a, &ctx);
-    assert_int_equal(a.n_tasks, 2);
-    assert_string_equal(a.tasks[0], "dw4@1");
-    assert_string_equal(a.tasks[1], "dw4@2");
-    bb_agg_free(&a);
-    bb_rset_free(&rs);
+    const fx_run runs[2] = {{"dw4", 1, "mala", 1000, 0, 0, NULL, m, 1, 0},
+                            {"dw4", 2, "mala", 1000, 0, 0, NULL, m, 1, 0}};
+    fx_board b;
+    fx_board_load_runs(&b, runs, 2);
+    assert_int_equal(b.a.n_tasks, 2);
+    assert_string_equal(b.a.tasks[0], "dw4@1");
+    assert_string_equal(b.a.tasks[1], "dw4@2");
+    bb_agg_free(&b.a);
+    bb_rset_free(&b.rs);
     fx_run r3 = {"gmm40", 1, "mala", 1000, 0, 0, "0.2.0", m, 1, 0};
-    assert_int_equal(fx_write(dir, &r3), 0);
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_EFORMAT);
-    printf("refusal: %s\n", ctx.msg);
-    assert_non_null(strstr(ctx.msg, "gmm40/mala-b1000-s0.json"));
-    assert_non_null(strstr(ctx.msg, "harness version 0.2.0 differs from 0.1.0"));
-    assert_int_equal(rs.n, 0);
-    fx_rmtree(dir);
-    free(dir);
+    assert_int_equal(fx_write(b.dir, &r3), 0);
+    assert_int_equal(bb_rset_load_dir(b.dir, &b.rs, &b.ctx), BB_EFORMAT);
+    printf("refusal: %s\n", b.ctx.msg);
+    assert_non_null(strstr(b.ctx.msg, "gmm40/mala-b1000-s0.json"));
+    assert_non_null(strstr(b.ctx.msg, "harness version 0.2.0 differs from 0.1.0"));
+    assert_int_equal(b.rs.n, 0);
+    fx_board_free(&b);
 }
 
 static void corrupt_or_missing_reports_fail_with_the_file_name(void **state) {

@@ -17,6 +17,7 @@
 #include "harness/report/report.h"
 #include "harness/report/svg.h"
 #include "harness/report/table.h"
+#include "leaderboard_testutil.h"
 #include "test_table_fixtures.h"
 
 static void scales_map_linear_log_and_reversed_axes(void **state) {
@@ -56,13 +57,10 @@ static void axes_snap_to_decades_and_nice_linear_steps(void **state) {
 }
 
 static char *lines_svg(const bb_svg_plot *p, const bb_svg_series *s, size_t ns, int want) {
-    char *mem = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&mem, &len);
+    fx_mem m;
     bb_ctx ctx = {0};
-    assert_int_equal(bb_svg_lines(fp, p, s, ns, &ctx), want);
-    fclose(fp);
-    return mem;
+    assert_int_equal(bb_svg_lines(fx_mem_open(&m), p, s, ns, &ctx), want);
+    return fx_mem_close(&m);
 }
 
 static void line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan(void **state) {
@@ -100,12 +98,10 @@ static void heat_maps_share_one_colour_scale_and_refuse_bad_grids(void **state) 
     const double a[6] = {0.1, 0.2, 0.3, 0.0, 0.25, 0.15}, b[6] = {0.2, 0.1, 0.2, 0.1, 0.2, 0.2};
     const double *d[2] = {a, b};
     const char *labels[2] = {"reference", "mala"};
-    char *mem = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&mem, &len);
+    fx_mem m;
     bb_ctx ctx = {0};
-    assert_int_equal(bb_svg_heatmaps(fp, "t", "x", "y", 3, 2, xe, ye, d, labels, 2, &ctx), BB_OK);
-    fclose(fp);
+    assert_int_equal(bb_svg_heatmaps(fx_mem_open(&m), "t", "x", "y", 3, 2, xe, ye, d, labels, 2, &ctx), BB_OK);
+    char *mem = fx_mem_close(&m);
     assert_int_equal(fx_count(mem, "<rect"), 5 + 6 + 2);          /* non-zero cells + 2 frames */
     assert_int_equal(fx_count(mem, "fill=\"rgb(8,48,107)\""), 1); /* only the maximum (0.3) */
     /* cell (i=2, j=0) = 0.3 spans x 60+2*220/3.. and y 156..266 (y bin 0 is the lower half) */
@@ -113,56 +109,42 @@ static void heat_maps_share_one_colour_scale_and_refuse_bad_grids(void **state) 
         strstr(mem, "<rect x=\"206.67\" y=\"156.00\" width=\"73.33\" height=\"110.00\" fill=\"rgb(8,48,107)\"/>"));
     free(mem);
     const double bad[4] = {0, 2, 1, 3};
-    fp = open_memstream(&mem, &len);
-    assert_int_equal(bb_svg_heatmaps(fp, "t", "x", "y", 3, 2, bad, ye, d, labels, 2, &ctx), BB_EINVAL);
-    fclose(fp);
-    free(mem);
+    assert_int_equal(bb_svg_heatmaps(fx_mem_open(&m), "t", "x", "y", 3, 2, bad, ye, d, labels, 2, &ctx), BB_EINVAL);
+    free(fx_mem_close(&m));
 }
 
 static char *make_plot_set(void) {
     char *dir = fx_tempdir();
-    const char *methods[2] = {"mala", "pt"};
     const int64_t budgets[2] = {1000, 10000};
+    double w2[2][2][2];
     for (int k = 0; k < 2; k++)
         for (int b = 0; b < 2; b++)
-            for (int s = 0; s < 2; s++) {
-                fx_metric m[1] = {{"energy_w2", 0.5 + 0.25 * k - 0.125 * b + 0.0625 * s}};
-                fx_run r = {"dw4", 1, methods[k], budgets[b], (uint64_t)s, 0, NULL, m, 1, 1};
-                assert_int_equal(fx_write(dir, &r), 0);
-            }
+            for (int s = 0; s < 2; s++) w2[k][b][s] = 0.5 + 0.25 * k - 0.125 * b + 0.0625 * s;
+    fx_write_grid(dir, budgets, 2, &w2[0][0][0], 0);
     return dir;
 }
 
 static void plots_are_built_from_anytime_histogram_and_2d_entries(void **state) {
     (void)state;
-    char *dir = make_plot_set();
-    bb_ctx ctx = {0};
-    bb_rset rs;
-    bb_agg a;
-    bb_plot_set ps;
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
-    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
-    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_OK);
-    assert_int_equal(ps.n, 3);
-    assert_string_equal(ps.p[0].name, "anytime-dw4-1-energy_w2.svg");
-    assert_string_equal(ps.p[1].name, "energy-dw4-1.svg");
-    assert_string_equal(ps.p[2].name, "density2d-dw4-1-tica_density.svg");
+    fx_board b;
+    fx_board_load(&b, make_plot_set());
+    assert_int_equal(fx_board_plots(&b), BB_OK);
+    assert_int_equal(b.ps.n, 3);
+    assert_string_equal(b.ps.p[0].name, "anytime-dw4-1-energy_w2.svg");
+    assert_string_equal(b.ps.p[1].name, "energy-dw4-1.svg");
+    assert_string_equal(b.ps.p[2].name, "density2d-dw4-1-tica_density.svg");
     /* anytime: one line per method (mean of 2 seeds at 3 checkpoints) + final circles at 2 budgets */
-    assert_int_equal(fx_count(ps.p[0].svg, "<path"), 2);
-    assert_int_equal(fx_count(ps.p[0].svg, "<circle"), 4 + 1); /* + the legend key */
-    assert_non_null(strstr(ps.p[0].svg, ">final, per budget</text>"));
+    assert_int_equal(fx_count(b.ps.p[0].svg, "<path"), 2);
+    assert_int_equal(fx_count(b.ps.p[0].svg, "<circle"), 4 + 1); /* + the legend key */
+    assert_non_null(strstr(b.ps.p[0].svg, ">final, per budget</text>"));
     /* energy: reference (dashed) + 2 methods, 4 bins = 8 step points each */
-    assert_int_equal(fx_count(ps.p[1].svg, "<path"), 3);
-    assert_int_equal(fx_count(ps.p[1].svg, " L"), 3 * 7);
-    assert_non_null(strstr(ps.p[1].svg, ">reference</text>"));
-    assert_non_null(strstr(ps.p[2].svg, ">TIC 1</text>"));
-    assert_int_equal(fx_count(ps.p[2].svg, ">mala@1</text>") + fx_count(ps.p[2].svg, ">pt@1</text>"), 2);
-    bb_plots_free(&ps);
+    assert_int_equal(fx_count(b.ps.p[1].svg, "<path"), 3);
+    assert_int_equal(fx_count(b.ps.p[1].svg, " L"), 3 * 7);
+    assert_non_null(strstr(b.ps.p[1].svg, ">reference</text>"));
+    assert_non_null(strstr(b.ps.p[2].svg, ">TIC 1</text>"));
+    assert_int_equal(fx_count(b.ps.p[2].svg, ">mala@1</text>") + fx_count(b.ps.p[2].svg, ">pt@1</text>"), 2);
     bb_plots_free(NULL);
-    bb_agg_free(&a);
-    bb_rset_free(&rs);
-    fx_rmtree(dir);
-    free(dir);
+    fx_board_free(&b);
 }
 
 static void tica_layout_with_ranges_and_nested_rows_is_plotted_transposed(void **state) {
@@ -179,16 +161,12 @@ static void tica_layout_with_ranges_and_nested_rows_is_plotted_transposed(void *
     char rep[2048];
     snprintf(rep, sizeof rep, fmt, "[[0,0.5],[0,0]]");
     assert_int_equal(fx_write_text(dir, "r.json", rep), 0);
-    bb_ctx ctx = {0};
-    bb_rset rs;
-    bb_agg a;
-    bb_plot_set ps;
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
-    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
-    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_OK);
-    assert_int_equal(ps.n, 1);
-    assert_string_equal(ps.p[0].name, "density2d-aldp-1-tica_histogram.svg");
-    const char *svg = ps.p[0].svg;
+    fx_board b;
+    fx_board_load(&b, dir);
+    assert_int_equal(fx_board_plots(&b), BB_OK);
+    assert_int_equal(b.ps.n, 1);
+    assert_string_equal(b.ps.p[0].name, "density2d-aldp-1-tica_histogram.svg");
+    const char *svg = b.ps.p[0].svg;
     assert_non_null(strstr(svg, ">TIC 1</text>"));
     assert_non_null(strstr(svg, ">14</text>"));
     /* samples: only [x bin 0][y bin 1] (x 0..1, y 12..14) = the upper-left quarter of the
@@ -197,21 +175,14 @@ static void tica_layout_with_ranges_and_nested_rows_is_plotted_transposed(void *
     assert_non_null(
         strstr(svg, "<rect x=\"320.00\" y=\"46.00\" width=\"110.00\" height=\"110.00\" fill=\"rgb(8,48,107)\"/>"));
     assert_int_equal(fx_count(svg, "<rect"), 4 + 1 + 2);
-    bb_plots_free(&ps);
-    bb_agg_free(&a);
-    bb_rset_free(&rs);
     /* a row of the wrong length is an error naming the file and the row */
     snprintf(rep, sizeof rep, fmt, "[[0.5,0],[0]]");
     assert_int_equal(fx_write_text(dir, "r.json", rep), 0);
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
-    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
-    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_EFORMAT);
-    printf("nested: %s\n", ctx.msg);
-    assert_non_null(strstr(ctx.msg, "r.json: metrics.tica_histogram.density_samples[1]"));
-    bb_agg_free(&a);
-    bb_rset_free(&rs);
-    fx_rmtree(dir);
-    free(dir);
+    fx_board_reload(&b);
+    assert_int_equal(fx_board_plots(&b), BB_EFORMAT);
+    printf("nested: %s\n", b.ctx.msg);
+    assert_non_null(strstr(b.ctx.msg, "r.json: metrics.tica_histogram.density_samples[1]"));
+    fx_board_free(&b);
 }
 
 static void fine_energy_histograms_are_merged_for_display_keeping_mass(void **state) {
@@ -239,25 +210,17 @@ static void fine_energy_histograms_are_merged_for_display_keeping_mass(void **st
     cJSON_free(ej), cJSON_free(dsj), cJSON_free(drj);
     cJSON_Delete(e), cJSON_Delete(ds), cJSON_Delete(dr), cJSON_Delete(r);
     free(rep);
-    bb_ctx ctx = {0};
-    bb_rset rs;
-    bb_agg a;
-    bb_plot_set ps;
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
-    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
-    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_OK);
-    assert_int_equal(ps.n, 1);
-    const char *svg = ps.p[0].svg;
+    fx_board b;
+    fx_board_load(&b, dir);
+    assert_int_equal(fx_board_plots(&b), BB_OK);
+    assert_int_equal(b.ps.n, 1);
+    const char *svg = b.ps.p[0].svg;
     assert_non_null(strstr(svg, "(120 bins shown as 40)"));
     assert_int_equal(fx_count(svg, " L"), 2 * (2 * 40 - 1)); /* reference + samples, 80 points each */
     /* y axis: data [1/3, 2/3] padded 5% -> [0.31667, 0.68333] on 328..34; 1/3 -> 314.64, 2/3 -> 47.36;
      * first two merged bins: x 0..1.5 and 1.5..3 on a [-3, 63] axis over 78..470 */
     assert_non_null(strstr(svg, "M95.82 314.64 L104.73 314.64 L104.73 47.36 L113.64 47.36"));
-    bb_plots_free(&ps);
-    bb_agg_free(&a);
-    bb_rset_free(&rs);
-    fx_rmtree(dir);
-    free(dir);
+    fx_board_free(&b);
 }
 
 static void malformed_plot_data_is_an_error_naming_the_file(void **state) {
@@ -270,20 +233,13 @@ static void malformed_plot_data_is_an_error_naming_the_file(void **state) {
         "\"metrics\":{\"energy_w2\":{\"value\":1.5},\"energy_histogram\":{\"value\":null,\"kind\":\"histogram\","
         "\"bin_edges\":[0,1,2],\"density_samples\":[0.5],\"density_reference\":[0.5,0.5]}}}";
     assert_int_equal(fx_write_text(dir, "bad.json", bad), 0);
-    bb_ctx ctx = {0};
-    bb_rset rs;
-    bb_agg a;
-    bb_plot_set ps;
-    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
-    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
-    assert_int_equal(bb_plots_build(&rs, &a, &ps, &ctx), BB_EFORMAT);
-    printf("malformed: %s\n", ctx.msg);
-    assert_non_null(strstr(ctx.msg, "bad.json: metrics.energy_histogram.density_samples"));
-    assert_int_equal(ps.n, 0);
-    bb_agg_free(&a);
-    bb_rset_free(&rs);
-    fx_rmtree(dir);
-    free(dir);
+    fx_board b;
+    fx_board_load(&b, dir);
+    assert_int_equal(fx_board_plots(&b), BB_EFORMAT);
+    printf("malformed: %s\n", b.ctx.msg);
+    assert_non_null(strstr(b.ctx.msg, "bad.json: metrics.energy_histogram.density_samples"));
+    assert_int_equal(b.ps.n, 0);
+    fx_board_free(&b);
 }
 
 static void report_printer_shows_config_budget_metrics_and_anytime(void **state) {
@@ -297,11 +253,9 @@ static void report_printer_shows_config_budget_metrics_and_anytime(void **state)
     cJSON *rep = NULL;
     bb_ctx ctx = {0};
     assert_int_equal(bb_report_read(path, &rep, &ctx), BB_OK);
-    char *mem = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&mem, &len);
-    assert_int_equal(bb_report_print(fp, rep, &ctx), BB_OK);
-    fclose(fp);
+    fx_mem out;
+    assert_int_equal(bb_report_print(fx_mem_open(&out), rep, &ctx), BB_OK);
+    char *mem = fx_mem_close(&out);
     printf("%s", mem);
     assert_non_null(strstr(mem, "mala on dw4@1, seed 4 — status ok"));
     assert_non_null(strstr(mem, "limit          1000"));
@@ -313,10 +267,8 @@ static void report_printer_shows_config_budget_metrics_and_anytime(void **state)
     assert_non_null(strstr(mem, "0.9375")); /* 0.3125 × 3 at the first checkpoint */
     assert_non_null(strstr(mem, "(histogram data"));
     free(mem);
-    fp = open_memstream(&mem, &len);
-    assert_int_equal(bb_report_print(fp, NULL, &ctx), BB_EINVAL);
-    fclose(fp);
-    free(mem);
+    assert_int_equal(bb_report_print(fx_mem_open(&out), NULL, &ctx), BB_EINVAL);
+    free(fx_mem_close(&out));
     cJSON_Delete(rep);
     fx_rmtree(dir);
     free(dir);
