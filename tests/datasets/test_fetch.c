@@ -97,38 +97,66 @@ static void assert_cached_ok(fx *f, const char *path) {
     assert_int_equal(access(part, F_OK), -1);
 }
 
+/* Serve the test body at path (in the given httpd mode, the first `times` requests) and make
+ * it the dataset's first URL. */
+static void serve(fx *f, const char *path, httpd_mode mode, int times) {
+    httpd_route(f->h, path, f->body, f->len, mode, times);
+    set_url(f, 0, path);
+}
+
+/* Fetch the dataset into path (a char[4096]) expecting status want; an unexpected status
+ * prints the message first. */
+static void fetch_expect(fx *f, char *path, int want, bb_ctx *c) {
+    int rc = bb_fetch_dataset(&f->d, &f->o, path, 4096, c);
+    if (rc != want) fprintf(stderr, "%s\n", c->msg);
+    assert_int_equal(rc, want);
+}
+
+/* Leave the first n bytes of the body as <cache>/toy-set@<version>/toy.npy.part, as an
+ * interrupted earlier fetch would. */
+static void leave_part(fx *f, int version, size_t n) {
+    char dir[4096], part[4200];
+    snprintf(dir, sizeof dir, "%s/toy-set@%d", f->cache, version);
+    snprintf(part, sizeof part, "%s/toy.npy.part", dir);
+    bb_ctx c = {0};
+    assert_int_equal(bb_mkdir_p(dir, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(part, f->body, n, &c), BB_OK);
+}
+
+/* Assert the dataset's cache state is want; returns the bytes the cache reports. */
+static long long assert_cache_state(fx *f, bb_cache_state want) {
+    bb_cache_state st;
+    long long by;
+    bb_ctx c = {0};
+    assert_int_equal(bb_dataset_cache_state(&f->d, f->cache, &st, &by, &c), BB_OK);
+    assert_int_equal(st, want);
+    return by;
+}
+
 static void a_plain_download_is_verified_and_renamed_into_the_cache(void **state) {
     fx *f = *state;
-    httpd_route(f->h, "/toy.npy", f->body, f->len, HTTPD_NORMAL, -1);
-    set_url(f, 0, "/toy.npy");
+    serve(f, "/toy.npy", HTTPD_NORMAL, -1);
     char path[4096];
     bb_ctx c = {0};
-    int rc = bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c);
-    if (rc) fprintf(stderr, "%s\n", c.msg);
-    assert_int_equal(rc, BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     char want[4096];
     snprintf(want, sizeof want, "%s/toy-set@1/toy.npy", f->cache);
     assert_string_equal(path, want);
     assert_cached_ok(f, path);
-    bb_cache_state st;
-    long long by;
-    assert_int_equal(bb_dataset_cache_state(&f->d, f->cache, &st, &by, &c), BB_OK);
-    assert_int_equal(st, BB_CACHE_VERIFIED);
-    assert_int_equal(by, (long long)f->len);
+    assert_int_equal(assert_cache_state(f, BB_CACHE_VERIFIED), (long long)f->len);
     /* a second fetch finds it without any request */
     int hits = httpd_hits(f->h, "/toy.npy");
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_int_equal(httpd_hits(f->h, "/toy.npy"), hits);
     /* a corrupted cache entry is detected, moved aside (kept for inspection) and fetched again */
     FILE *fp = fopen(path, "r+b");
     fputc('Z', fp);
     fclose(fp);
-    assert_int_equal(bb_dataset_cache_state(&f->d, f->cache, &st, &by, &c), BB_OK);
-    assert_int_equal(st, BB_CACHE_CORRUPT);
+    assert_cache_state(f, BB_CACHE_CORRUPT);
     char *notes = NULL;
     size_t nlen = 0;
     f->o.notes = open_memstream(&notes, &nlen);
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     fclose(f->o.notes);
     f->o.notes = NULL;
     assert_int_equal(httpd_hits(f->h, "/toy.npy"), hits + 1);
@@ -148,13 +176,10 @@ static void a_plain_download_is_verified_and_renamed_into_the_cache(void **state
 
 static void a_truncated_transfer_resumes_with_range_and_hashes_right(void **state) {
     fx *f = *state;
-    httpd_route(f->h, "/t.npy", f->body, f->len, HTTPD_TRUNCATE, 1);
-    set_url(f, 0, "/t.npy");
+    serve(f, "/t.npy", HTTPD_TRUNCATE, 1);
     char path[4096];
     bb_ctx c = {0};
-    int rc = bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c);
-    if (rc) fprintf(stderr, "%s\n", c.msg);
-    assert_int_equal(rc, BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_int_equal(httpd_hits(f->h, "/t.npy"), 2);
     assert_int_equal(httpd_last_range(f->h, "/t.npy"), (long long)(f->len / 2));
     assert_cached_ok(f, path);
@@ -162,50 +187,33 @@ static void a_truncated_transfer_resumes_with_range_and_hashes_right(void **stat
 
 static void a_partial_file_left_by_an_earlier_run_is_resumed(void **state) {
     fx *f = *state;
-    char dir[4096], part[4200];
-    snprintf(dir, sizeof dir, "%s/toy-set@1", f->cache);
-    snprintf(part, sizeof part, "%s/toy.npy.part", dir);
-    bb_ctx c = {0};
-    assert_int_equal(bb_mkdir_p(dir, &c), BB_OK);
-    assert_int_equal(bb_write_file_atomic(part, f->body, 12345, &c), BB_OK);
-    bb_cache_state st;
-    long long by;
-    assert_int_equal(bb_dataset_cache_state(&f->d, f->cache, &st, &by, &c), BB_OK);
-    assert_int_equal(st, BB_CACHE_PARTIAL);
-    assert_int_equal(by, 12345);
-    httpd_route(f->h, "/p.npy", f->body, f->len, HTTPD_NORMAL, -1);
-    set_url(f, 0, "/p.npy");
+    leave_part(f, 1, 12345);
+    assert_int_equal(assert_cache_state(f, BB_CACHE_PARTIAL), 12345);
+    serve(f, "/p.npy", HTTPD_NORMAL, -1);
     char path[4096];
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    bb_ctx c = {0};
+    fetch_expect(f, path, BB_OK, &c);
     assert_int_equal(httpd_last_range(f->h, "/p.npy"), 12345);
     assert_cached_ok(f, path);
 }
 
 static void a_server_ignoring_range_restarts_the_file(void **state) {
     fx *f = *state;
-    char dir[4096], part[4200];
-    snprintf(dir, sizeof dir, "%s/toy-set@1", f->cache);
-    snprintf(part, sizeof part, "%s/toy.npy.part", dir);
-    bb_ctx c = {0};
-    assert_int_equal(bb_mkdir_p(dir, &c), BB_OK);
-    assert_int_equal(bb_write_file_atomic(part, f->body, 999, &c), BB_OK);
-    httpd_route(f->h, "/n.npy", f->body, f->len, HTTPD_NORANGE, -1);
-    set_url(f, 0, "/n.npy");
+    leave_part(f, 1, 999);
+    serve(f, "/n.npy", HTTPD_NORANGE, -1);
     char path[4096];
-    int rc = bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c);
-    if (rc) fprintf(stderr, "%s\n", c.msg);
-    assert_int_equal(rc, BB_OK);
+    bb_ctx c = {0};
+    fetch_expect(f, path, BB_OK, &c);
     assert_int_equal(httpd_hits(f->h, "/n.npy"), 1);
     assert_cached_ok(f, path);
 }
 
 static void wrong_bytes_are_rejected_and_never_left_in_the_cache(void **state) {
     fx *f = *state;
-    httpd_route(f->h, "/w.npy", f->body, f->len, HTTPD_WRONG, -1);
-    set_url(f, 0, "/w.npy");
+    serve(f, "/w.npy", HTTPD_WRONG, -1);
     char path[4096], want[4096], part[4200];
     bb_ctx c = {0};
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_EHASH);
+    fetch_expect(f, path, BB_EHASH, &c);
     assert_non_null(strstr(c.msg, "toy-set"));
     assert_non_null(strstr(c.msg, "/w.npy"));
     assert_non_null(strstr(c.msg, "sha256"));
@@ -216,7 +224,7 @@ static void wrong_bytes_are_rejected_and_never_left_in_the_cache(void **state) {
     assert_int_equal(access(part, F_OK), -1);
     /* a longer body than the manifest's size is cut off and removed as well */
     f->d.bytes = (long long)f->len - 100;
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_EHASH);
+    fetch_expect(f, path, BB_EHASH, &c);
     assert_int_equal(access(part, F_OK), -1);
 }
 
@@ -225,7 +233,7 @@ static void not_found_names_the_url_and_is_not_retried(void **state) {
     set_url(f, 0, "/missing.npy");
     char path[4096], url[256];
     bb_ctx c = {0};
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_ENET);
+    fetch_expect(f, path, BB_ENET, &c);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/missing.npy: HTTP 404", httpd_port(f->h));
     assert_non_null(strstr(c.msg, url));
     assert_int_equal(httpd_total_hits(f->h), 1);
@@ -233,32 +241,29 @@ static void not_found_names_the_url_and_is_not_retried(void **state) {
 
 static void server_errors_are_retried_with_backoff(void **state) {
     fx *f = *state;
-    httpd_route(f->h, "/e.npy", f->body, f->len, HTTPD_500, 2);
-    set_url(f, 0, "/e.npy");
+    serve(f, "/e.npy", HTTPD_500, 2);
     char path[4096];
     bb_ctx c = {0};
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_int_equal(httpd_hits(f->h, "/e.npy"), 3);
     assert_cached_ok(f, path);
     /* always failing: gives up after max_attempts, naming the status */
-    httpd_route(f->h, "/e2.npy", f->body, f->len, HTTPD_500, -1);
-    set_url(f, 0, "/e2.npy");
+    serve(f, "/e2.npy", HTTPD_500, -1);
     f->d.version = 2; /* another cache entry */
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_ENET);
+    fetch_expect(f, path, BB_ENET, &c);
     assert_non_null(strstr(c.msg, "HTTP 500"));
     assert_int_equal(httpd_hits(f->h, "/e2.npy"), 3);
 }
 
 static void a_stalled_transfer_times_out_quickly(void **state) {
     fx *f = *state;
-    httpd_route(f->h, "/s.npy", f->body, f->len, HTTPD_STALL, -1);
-    set_url(f, 0, "/s.npy");
+    serve(f, "/s.npy", HTTPD_STALL, -1);
     f->o.max_attempts = 1;
     char path[4096];
     bb_ctx c = {0};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_ETIMEOUT);
+    fetch_expect(f, path, BB_ETIMEOUT, &c);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     printf("stalled transfer aborted after %.2f s (stall timeout 0.4 s)\n", dt);
@@ -272,21 +277,20 @@ static void a_stalled_transfer_times_out_quickly(void **state) {
     assert_int_equal(stat(part, &st), 0);
     assert_int_equal((size_t)st.st_size, f->len / 4);
     httpd_route(f->h, "/s.npy", f->body, f->len, HTTPD_NORMAL, -1);
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_int_equal(httpd_last_range(f->h, "/s.npy"), (long long)(f->len / 4));
     assert_cached_ok(f, path);
 }
 
 static void the_total_timeout_and_the_progress_bar_work(void **state) {
     fx *f = *state;
-    httpd_route(f->h, "/s.npy", f->body, f->len, HTTPD_STALL, -1);
-    set_url(f, 0, "/s.npy");
+    serve(f, "/s.npy", HTTPD_STALL, -1);
     f->o.max_attempts = 1;
     f->o.stall_timeout_ms = 0; /* only the total timeout can end it */
     f->o.total_timeout_ms = 300;
     char path[4096];
     bb_ctx c = {0};
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_ETIMEOUT);
+    fetch_expect(f, path, BB_ETIMEOUT, &c);
     assert_non_null(strstr(c.msg, "timed out"));
     /* progress goes to the given stream, one bar line ending in a newline */
     f->o.total_timeout_ms = 0;
@@ -295,7 +299,7 @@ static void the_total_timeout_and_the_progress_bar_work(void **state) {
     FILE *bar = tmpfile();
     assert_non_null(bar);
     f->o.progress = bar;
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     char text[8192];
     rewind(bar);
     size_t n = fread(text, 1, sizeof text - 1, bar);
@@ -321,7 +325,7 @@ static void the_second_mirror_is_used_when_the_first_fails(void **state) {
     set_url(f, 1, "/good.npy");
     char path[4096];
     bb_ctx c = {0};
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_cached_ok(f, path);
     /* first mirror refuses connections (a closed port) */
     httpd *dead = httpd_start();
@@ -330,18 +334,17 @@ static void the_second_mirror_is_used_when_the_first_fails(void **state) {
     f->d.version = 3;
     snprintf(f->d.urls[0], sizeof f->d.urls[0], "http://127.0.0.1:%d/toy.npy", dead_port);
     f->o.max_attempts = 2;
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_cached_ok(f, path);
 }
 
 static void offline_mode_never_touches_the_network(void **state) {
     fx *f = *state;
-    httpd_route(f->h, "/toy.npy", f->body, f->len, HTTPD_NORMAL, -1);
-    set_url(f, 0, "/toy.npy");
+    serve(f, "/toy.npy", HTTPD_NORMAL, -1);
     f->o.offline = 1;
     char path[4096];
     bb_ctx c = {0};
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_EOFFLINE);
+    fetch_expect(f, path, BB_EOFFLINE, &c);
     assert_non_null(strstr(c.msg, "toy-set"));
     assert_non_null(strstr(c.msg, "offline"));
     assert_int_equal(httpd_total_hits(f->h), 0);
@@ -361,49 +364,38 @@ static void offline_mode_never_touches_the_network(void **state) {
     snprintf(mfile, sizeof mfile, "%s/toy.npy", mdir);
     assert_int_equal(bb_write_file_atomic(mfile, f->body, f->len, &c), BB_OK);
     f->o.mirror_dir = mdir;
-    int rc = bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c);
-    if (rc) fprintf(stderr, "%s\n", c.msg);
-    assert_int_equal(rc, BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_cached_ok(f, path);
     f->o.mirror_dir = NULL;
     f->d.version = 4;
     snprintf(f->d.urls[0], sizeof f->d.urls[0], "file://%s", mfile);
     /* with a partial download to resume: file:// honours the range too */
-    char dir4[256], part4[300];
-    snprintf(dir4, sizeof dir4, "%s/toy-set@4", f->cache);
-    snprintf(part4, sizeof part4, "%s/toy.npy.part", dir4);
-    assert_int_equal(bb_mkdir_p(dir4, &c), BB_OK);
-    assert_int_equal(bb_write_file_atomic(part4, f->body, 777, &c), BB_OK);
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    leave_part(f, 4, 777);
+    fetch_expect(f, path, BB_OK, &c);
     assert_cached_ok(f, path);
     assert_int_equal(httpd_total_hits(f->h), 0);
 }
 
 static void datasets_without_sha256_need_trust_unverified(void **state) {
     fx *f = *state;
-    httpd_route(f->h, "/u.npy", f->body, f->len, HTTPD_NORMAL, -1);
-    set_url(f, 0, "/u.npy");
+    serve(f, "/u.npy", HTTPD_NORMAL, -1);
     f->d.has_sha256 = 0;
     f->d.bytes = -1;
     char path[4096];
     bb_ctx c = {0};
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_EHASH);
+    fetch_expect(f, path, BB_EHASH, &c);
     assert_non_null(strstr(c.msg, "--trust-unverified"));
     assert_int_equal(httpd_total_hits(f->h), 0);
     f->o.trust_unverified = 1;
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_cached_ok(f, path);
-    bb_cache_state st;
-    long long by;
-    assert_int_equal(bb_dataset_cache_state(&f->d, f->cache, &st, &by, &c), BB_OK);
-    assert_int_equal(st, BB_CACHE_UNVERIFIED);
+    assert_cache_state(f, BB_CACHE_UNVERIFIED);
 }
 
 static void two_processes_fetching_the_same_file_do_not_corrupt_it(void **state) {
     fx *f = *state;
     /* truncate once so the first fetch takes a retry while the second waits on the lock */
-    httpd_route(f->h, "/c.npy", f->body, f->len, HTTPD_TRUNCATE, 1);
-    set_url(f, 0, "/c.npy");
+    serve(f, "/c.npy", HTTPD_TRUNCATE, 1);
     f->o.backoff_ms = 200;
     pid_t kids[2];
     for (int k = 0; k < 2; k++) {
@@ -462,9 +454,7 @@ static void the_real_idem_bytes_verify_through_loopback_file_url_and_mirror(void
     set_url(f, 0, "/jarridrb/DEM/data/test_split_DW4.npy");
     char path[4096];
     bb_ctx c = {0};
-    int rc = bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c);
-    if (rc) fprintf(stderr, "%s\n", c.msg);
-    assert_int_equal(rc, BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     char sha[65];
     assert_int_equal(bb_sha256_file(path, sha, &c), BB_OK);
     assert_string_equal(sha, "ef4466793b3502b2fe405aad22d3ae43b34827971594c5bab28684771d828244");
@@ -477,7 +467,7 @@ static void the_real_idem_bytes_verify_through_loopback_file_url_and_mirror(void
     assert_int_equal(bb_cache_clean(f->cache, &c), BB_OK);
     snprintf(f->d.urls[0], sizeof f->d.urls[0], "file://%s/test_split_DW4.npy", SHARED_DEM);
     f->d.n_urls = 1;
-    assert_int_equal(bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c), BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_int_equal(bb_sha256_file(path, sha, &c), BB_OK);
     assert_string_equal(sha, f->d.sha256);
     /* the mirror directory, offline, with the manifest's real https URLs */
@@ -488,9 +478,7 @@ static void the_real_idem_bytes_verify_through_loopback_file_url_and_mirror(void
     bb_manifest_free(&m);
     f->o.offline = 1;
     f->o.mirror_dir = SHARED_DEM;
-    rc = bb_fetch_dataset(&f->d, &f->o, path, sizeof path, &c);
-    if (rc) fprintf(stderr, "%s\n", c.msg);
-    assert_int_equal(rc, BB_OK);
+    fetch_expect(f, path, BB_OK, &c);
     assert_int_equal(bb_sha256_file(path, sha, &c), BB_OK);
     assert_string_equal(sha, f->d.sha256);
     assert_int_equal(httpd_total_hits(f->h), 2);
