@@ -193,92 +193,53 @@ static int lj_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx
 
 #define LJ_FLAGS (BB_TASK_TRANSLATION_INV | BB_TASK_ROTATION_INV | BB_TASK_PERMUTATION_INV | BB_TASK_COM_FREE)
 
+/* What the two types of each convention share: all but the cluster size, the energy
+ * function, the initial scale and (physical convention) the wall radius and the global
+ * minimum named in the description. */
+#define LJ_IDEM_COMMON(N)                                                                                              \
+    .name = "lj" #N, .version = 1,                                                                                     \
+    .description = "LJ-" #N ", iDEM/PITA/Adjoint Sampling convention: " #N " particles in 3-D, u = sum over ordered "  \
+                   "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "         \
+                   "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "                \
+                   "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "                 \
+                   "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM "        \
+                   "removed. Overlapping particles: +inf.",                                                            \
+    .n_particles = N, .dim = 3, .kT = 1.0, .kT_unit = "reduced", .length_unit = "reduced (r_m = 1)",                   \
+    .flags = LJ_FLAGS, .reference_dataset = "lj" #N "-idem-test@1", .initial = lj_initial
+
+#define LJ_PHYS_COMMON(N, RC, GMIN)                                                                                    \
+    .name = "lj" #N "-phys", .version = 1,                                                                             \
+    .description = "LJ-" #N ", physical convention (Cambridge Cluster Database): " #N " particles in 3-D, "            \
+                   "E = 4 eps sum_{i<j} [(sigma/r)^12 - (sigma/r)^6] + W, eps = sigma = 1, u = E/kT with "             \
+                   "kT = 1 eps by default (parameter {\"kT\": value}). W = sum_i 0.5 k (|x_i - x_com| - R_c)^2 "       \
+                   "beyond R_c = " RC " sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "      \
+                   "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum " GMIN        \
+                   "). Invariant under translation, rotation, permutation; centre-of-mass free. Initial "              \
+                   "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM "        \
+                   "removed. Overlap: +inf.",                                                                          \
+    .n_particles = N, .dim = 3, .kT = 1.0, .kT_unit = "reduced (epsilon)", .length_unit = "reduced (sigma = 1)",       \
+    .flags = LJ_FLAGS, .state_size = sizeof(lj_state), .init = lj_phys_init, .initial = lj_initial
+
 const bb_task_type bb_task_lj13 = {
-    .name = "lj13",
-    .version = 1,
-    .description = "LJ-13, iDEM/PITA/Adjoint Sampling convention: 13 particles in 3-D, u = sum over ordered "
-                   "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
-                   "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
-                   "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
-                   "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. "
-                   "Overlapping particles: +inf.",
-    .n_particles = 13,
-    .dim = 3,
-    .kT = 1.0,
-    .kT_unit = "reduced",
-    .length_unit = "reduced (r_m = 1)",
-    .flags = LJ_FLAGS,
+    LJ_IDEM_COMMON(13),
     .init_scale = 0.55,
-    .reference_dataset = "lj13-idem-test@1",
     .energy = lj13_energy,
-    .initial = lj_initial,
 };
 
 const bb_task_type bb_task_lj55 = {
-    .name = "lj55",
-    .version = 1,
-    .description = "LJ-55, iDEM/PITA/Adjoint Sampling convention: 55 particles in 3-D, u = sum over ordered "
-                   "pairs i!=j of eps[(r_m/r)^12 - 2(r_m/r)^6] + 0.5 sum_i |x_i - mean(x)|^2, eps = r_m = 1, "
-                   "kT = 1 (reduced). Each pair counted twice; equals 2 E_phys(2^(1/6) x) + harmonic. "
-                   "Invariant under translation, rotation, permutation; centre-of-mass free. Initial "
-                   "configurations: random sequential addition in a ball (density 0.8, min distance 0.9), COM removed. "
-                   "Overlapping particles: +inf.",
-    .n_particles = 55,
-    .dim = 3,
-    .kT = 1.0,
-    .kT_unit = "reduced",
-    .length_unit = "reduced (r_m = 1)",
-    .flags = LJ_FLAGS,
+    LJ_IDEM_COMMON(55),
     .init_scale = 0.92,
-    .reference_dataset = "lj55-idem-test@1",
     .energy = lj55_energy,
-    .initial = lj_initial,
 };
 
 const bb_task_type bb_task_lj13_phys = {
-    .name = "lj13-phys",
-    .version = 1,
-    .description = "LJ-13, physical convention (Cambridge Cluster Database): 13 particles in 3-D, "
-                   "E = 4 eps sum_{i<j} [(sigma/r)^12 - (sigma/r)^6] + W, eps = sigma = 1, u = E/kT with "
-                   "kT = 1 eps by default (parameter {\"kT\": value}). W = sum_i 0.5 k (|x_i - x_com| - R_c)^2 "
-                   "beyond R_c = 2.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
-                   "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
-                   "-44.326801, icosahedron). Invariant under translation, rotation, permutation; "
-                   "centre-of-mass free. Initial configurations: random sequential addition in a ball (density 0.8, "
-                   "min distance 0.9), COM removed. Overlap: +inf.",
-    .n_particles = 13,
-    .dim = 3,
-    .kT = 1.0,
-    .kT_unit = "reduced (epsilon)",
-    .length_unit = "reduced (sigma = 1)",
-    .flags = LJ_FLAGS,
+    LJ_PHYS_COMMON(13, "2.5", "-44.326801, icosahedron"),
     .init_scale = 0.6,
-    .state_size = sizeof(lj_state),
-    .init = lj_phys_init,
     .energy = lj13_phys_energy,
-    .initial = lj_initial,
 };
 
 const bb_task_type bb_task_lj55_phys = {
-    .name = "lj55-phys",
-    .version = 1,
-    .description = "LJ-55, physical convention (Cambridge Cluster Database): 55 particles in 3-D, "
-                   "E = 4 eps sum_{i<j} [(sigma/r)^12 - (sigma/r)^6] + W, eps = sigma = 1, u = E/kT with "
-                   "kT = 1 eps by default (parameter {\"kT\": value}). W = sum_i 0.5 k (|x_i - x_com| - R_c)^2 "
-                   "beyond R_c = 3.5 sigma, k = 1: a soft spherical wall that makes exp(-u) normalisable and "
-                   "is zero for compact clusters, so minima energies are the pure LJ sum (global minimum "
-                   "-279.248470, Mackay icosahedron). Invariant under translation, rotation, permutation; "
-                   "centre-of-mass free. Initial configurations: random sequential addition in a ball (density 0.8, "
-                   "min distance 0.9), COM removed. Overlap: +inf.",
-    .n_particles = 55,
-    .dim = 3,
-    .kT = 1.0,
-    .kT_unit = "reduced (epsilon)",
-    .length_unit = "reduced (sigma = 1)",
-    .flags = LJ_FLAGS,
+    LJ_PHYS_COMMON(55, "3.5", "-279.248470, Mackay icosahedron"),
     .init_scale = 1.03,
-    .state_size = sizeof(lj_state),
-    .init = lj_phys_init,
     .energy = lj55_phys_energy,
-    .initial = lj_initial,
 };
