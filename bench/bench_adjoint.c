@@ -8,8 +8,8 @@
  *     bridge sampling, forward, backward, clipping, Adam) from a buffer filled with
  *     base-process end points and their true forces (uncounted bb_task_energy);
  * on 1 and 2 OpenMP threads. Every number is the best of 3 trials. Output: JSON at
- * argv[1] (default bench_adjoint.json), written atomically; one summary line per
- * measurement on stdout. argv[2] (optional) keeps only tasks whose id contains it.
+ * --out FILE (default bench_adjoint.json), written atomically; one summary line per
+ * measurement on stdout. --tasks SUBSTRING keeps only tasks whose id contains it.
  *
  * What it is not: a test (nothing is asserted), nor a measure of sample quality.
  */
@@ -62,7 +62,8 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c) {
         goto out;
     }
     for (int threads = 1; threads <= 2 && !rc; threads++) {
-        omp_set_num_threads(threads);
+        bb_nn_graph_set_threads(m.g, threads); /* the network's threads, passed down */
+        m.opt.threads = threads;
         double best_sim = 1e300, best_train = 1e300;
         const int steps = 20;
         for (int k = 0; k < TRIALS && !rc; k++) {
@@ -117,8 +118,17 @@ out:
 
 int main(int argc, char **argv) {
     openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
-    const char *path = argc > 1 ? argv[1] : "bench_adjoint.json";
-    const char *only = argc > 2 ? argv[2] : NULL;
+    const char *path = "bench_adjoint.json", *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            path = argv[++i];
+        else if (!strcmp(argv[i], "--tasks") && i + 1 < argc)
+            only = argv[++i];
+        else {
+            fprintf(stderr, "usage: bench_adjoint [--out FILE.json] [--tasks SUBSTRING]\n");
+            return 2;
+        }
+    }
     bb_ctx c = {0};
     cJSON *root = cJSON_CreateObject(), *res = cJSON_AddArrayToObject(root, "results");
     char host[256] = "unknown";

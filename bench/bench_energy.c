@@ -5,8 +5,8 @@
  * gradient evaluation
  *   - "kernel": the task's type->energy called directly on the whole batch, 1 thread
  *     (the per-thread kernel number);
- *   - "parallel": the oracle's own split, bb_task_energy_parallel (OpenMP over chunks
- *     of BB_TASK_CHUNK = 16 configurations, NaN check included), on 1 and 2 threads;
+ *   - "parallel": the oracle's own split, bb_task_energy_threads (OpenMP over chunks
+ *     of BB_TASK_CHUNK = 16 configurations), on 1 and 2 threads, idle and busy;
  * plus, for every 3-D task of 13 or 55 particles (the LJ tasks), the plain reference
  * loop of ../shared/reference/baselines.md (E = Σ_{i<j} 4(r⁻¹² − r⁻⁶) and forces, the
  * straightforward double loop, compiled with the project's -O2) on the same
@@ -16,10 +16,15 @@
  * ratios measured side by side should be compared across machines.
  *
  * Configurations come from the task's initial distribution (seed 2385) — throughput
- * does not depend on the values. Output: JSON at argv[1] (default bench_energy.json),
- * written atomically; a one-line summary per measurement on stdout. An optional
- * argv[2] keeps only the tasks whose id contains it (e.g. "lj13"); the plain loop
- * always runs.
+ * does not depend on the values. Output: JSON at --out FILE (default bench_energy.json),
+ * written atomically; a one-line summary per measurement on stdout. --tasks SUBSTRING
+ * keeps only the tasks whose id contains it (e.g. "lj13"); the plain loop always runs.
+ *
+ * Threads: "parallel" runs bb_task_energy_threads on exactly 1 and 2 threads, side by
+ * side, twice: on the machine as it is ("parallel") and beside one spinning background
+ * process that the bench forks itself ("parallel_busy"); "two_over_one_thread" holds the
+ * ratios. Run it as boltzbench runs (OMP_WAIT_POLICY=PASSIVE, see harness/cli/main.c): the
+ * bench re-executes itself with it unless a policy is set.
  *
  * What it is not: a test. Nothing is asserted on times.
  */
@@ -29,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness/core/jsonutil.h"
@@ -92,12 +99,13 @@ typedef struct job {
     size_t n, dof;
     const double *x;
     double *u, *g;
+    int threads; /* MODE_PARALLEL */
 } job;
 
 static int run_once(const job *j, bb_ctx *c) {
     switch (j->mode) {
         case MODE_KERNEL: return j->t->type->energy(j->t, j->n, j->x, j->u, j->g, c);
-        case MODE_PARALLEL: return bb_task_energy_parallel(j->t, j->n, j->x, j->u, j->g, c);
+        case MODE_PARALLEL: return bb_task_energy_threads(j->t, j->n, j->x, j->u, j->g, j->threads, c);
         case MODE_REF:
             for (size_t i = 0; i < j->n; i++) j->u[i] = ref_lj(j->P, j->x + i * j->dof, j->g + i * j->dof);
             return BB_OK;
@@ -161,13 +169,43 @@ static cJSON *entry(const char *task, int P, size_t n, const char *mode, int thr
     return o;
 }
 
+/* A background process that only spins (the "busy" machine): forked, killed after. */
+static pid_t busy_start(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        volatile unsigned long spin = 0;
+        for (;;) spin++;
+    }
+    return pid;
+}
+
+static void busy_stop(pid_t pid) {
+    if (pid <= 0) return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 int main(int argc, char **argv) {
-    const char *path = argc > 1 ? argv[1] : "bench_energy.json";
-    const char *only = argc > 2 ? argv[2] : NULL;
+    const char *path = "bench_energy.json", *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            path = argv[++i];
+        else if (!strcmp(argv[i], "--tasks") && i + 1 < argc)
+            only = argv[++i];
+        else {
+            fprintf(stderr, "usage: bench_energy [--out FILE.json] [--tasks SUBSTRING]\n");
+            return 2;
+        }
+    }
+    if (!getenv("OMP_WAIT_POLICY")) { /* as boltzbench runs (harness/cli/main.c) */
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+        execv("/proc/self/exe", argv);
+    }
     bb_ctx c = {0};
     int rc = BB_OK;
     cJSON *root = cJSON_CreateObject(), *res = cJSON_AddArrayToObject(root, "results");
     cJSON *ratios = cJSON_AddArrayToObject(root, "ratios_to_plain_loop");
+    cJSON *thread_ratios = cJSON_AddArrayToObject(root, "two_over_one_thread");
     char host[256] = "unknown";
     gethostname(host, sizeof host - 1);
     cJSON_AddStringToObject(root, "schema", "boltzbench.bench_energy/1");
@@ -206,11 +244,11 @@ int main(int argc, char **argv) {
         for (size_t bi = 0; bi < N_BATCHES && !rc; bi++) {
             size_t n = batches[bi];
             double rate;
-            job j = {MODE_KERNEL, t, t->n_particles, n, (size_t)t->dof, x, u, g};
+            job j = {MODE_KERNEL, t, t->n_particles, n, (size_t)t->dof, x, u, g, 1};
             const int lj_like = t->dim == 3 && (t->n_particles == 13 || t->n_particles == 55);
             if (lj_like) {
                 double ref;
-                job jr = {MODE_REF, NULL, t->n_particles, n, (size_t)t->dof, x, u, g};
+                job jr = {MODE_REF, NULL, t->n_particles, n, (size_t)t->dof, x, u, g, 1};
                 rc = measure_pair(&j, &jr, &rate, &ref, &c);
                 if (rc) break;
                 cJSON_AddItemToArray(res, entry(t->id, t->n_particles, n, "kernel", 1, rate));
@@ -228,11 +266,29 @@ int main(int argc, char **argv) {
                 if (rc) break;
                 cJSON_AddItemToArray(res, entry(t->id, t->n_particles, n, "kernel", 1, rate));
             }
-            for (int nt = 1; nt <= 2 && !rc; nt++) {
-                omp_set_num_threads(nt);
-                job jp = {MODE_PARALLEL, t, t->n_particles, n, (size_t)t->dof, x, u, g};
-                rc = measure(&jp, &rate, &c);
-                if (!rc) cJSON_AddItemToArray(res, entry(t->id, t->n_particles, n, "parallel", nt, rate));
+            /* 1 and 2 threads side by side, on an idle machine and beside one busy process */
+            for (int busy = 0; busy <= 1 && !rc; busy++) {
+                pid_t spinner = busy ? busy_start() : 0;
+                double r12[2] = {0, 0};
+                for (int nt = 1; nt <= 2 && !rc; nt++) {
+                    job jp = {MODE_PARALLEL, t, t->n_particles, n, (size_t)t->dof, x, u, g, nt};
+                    rc = measure(&jp, &rate, &c);
+                    r12[nt - 1] = rate;
+                    if (!rc)
+                        cJSON_AddItemToArray(
+                            res, entry(t->id, t->n_particles, n, busy ? "parallel_busy" : "parallel", nt, rate));
+                }
+                busy_stop(spinner);
+                if (!rc) {
+                    cJSON *o = cJSON_CreateObject();
+                    cJSON_AddStringToObject(o, "task", t->id);
+                    cJSON_AddNumberToObject(o, "batch", (double)n);
+                    cJSON_AddBoolToObject(o, "busy", busy);
+                    bb_json_add_number(o, "two_over_one_thread", r12[1] / r12[0]);
+                    cJSON_AddItemToArray(thread_ratios, o);
+                    printf("%-12s batch %-5zu %s: 2 threads / 1 thread = %.2fx\n", t->id, n, busy ? "busy " : "idle ",
+                           r12[1] / r12[0]);
+                }
             }
         }
         bb_task_free(t);

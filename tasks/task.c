@@ -105,6 +105,10 @@ int bb_task_energy_threads(const bb_task *t, size_t n, const double *x, double *
         if (isnan(x[i]))
             return BB_ERR(ctx, BB_ENAN, "task %s: configuration %zu of the batch has a NaN coordinate", t->id, i / dof);
     size_t n_chunks = (n + BB_TASK_CHUNK - 1) / BB_TASK_CHUNK;
+    /* below a measured amount of work a parallel region costs more than it saves (thread
+     * wake-up under the passive wait policy, a busy core): stay on one thread */
+    const double pc = t->type->pair_cost > 0 ? t->type->pair_cost : 1.0;
+    if ((double)n * (double)t->n_particles * (double)t->n_particles * pc < BB_TASK_PARALLEL_MIN_WORK) threads = 1;
     int status = BB_OK;
     long first_chunk = -1;
     bb_ctx first = {0};

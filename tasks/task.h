@@ -70,6 +70,9 @@ typedef struct bb_task_type {
     /* Optional: initial configurations for samplers (default: N(0, init_scale² I), COM removed
      * for COM_FREE tasks). A molecule starts from its minimised structure plus noise. */
     int (*initial)(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx);
+    /* Optional: cost of one configuration relative to P² Lennard-Jones pair terms (0 = 1).
+     * bb_task_energy_threads runs a batch on one thread below BB_TASK_PARALLEL_MIN_WORK. */
+    double pair_cost;
 } bb_task_type;
 
 /* A task instance. Fields are read-only for everyone but the task's own file. */
@@ -102,6 +105,9 @@ int bb_task_energy(const bb_task *t, size_t n, const double *x, double *u, doubl
  * result is bit-identical on any thread count. On error the message of the lowest failing
  * chunk is kept. Used by the oracle and by the evaluator. */
 #define BB_TASK_CHUNK 16
+/* Work (configurations × P² × pair_cost) below which a batch runs on one thread: measured
+ * with bench_energy (1 vs 2 threads, idle and beside a busy process) on 2 cores. */
+#define BB_TASK_PARALLEL_MIN_WORK 3.0e5
 int bb_task_energy_parallel(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx);
 /* The same on exactly `threads` OpenMP threads (the caller's decision; results do not depend
  * on it). bb_task_energy_parallel uses omp_get_max_threads(). */

@@ -237,7 +237,8 @@ static int peptide_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, b
     .dim = 3, .kT = R_KJ * 300.0, .kT_unit = "kJ/mol", .length_unit = "nm",                                            \
     .flags = BB_TASK_TRANSLATION_INV | BB_TASK_ROTATION_INV, .init_scale = 0.0, .minima_catalogue = NULL,              \
     .state_size = sizeof(peptide_state), .init = peptide_init, .cleanup = peptide_cleanup, .energy = peptide_energy,   \
-    .sample_exact = NULL, .initial = peptide_initial
+    .sample_exact = NULL, .initial = peptide_initial,                                                                  \
+    .pair_cost = 14.0 /* GB-OBC + bonded terms: ~14 LJ pair terms per atom pair (bench_energy, ALDP) */
 
 const bb_task_type bb_task_aldp_fab = {
     .name = "aldp-fab",
