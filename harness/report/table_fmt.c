@@ -61,6 +61,23 @@ static int table_present(const bb_agg *a, size_t t, size_t m) {
     return 0;
 }
 
+/* 1 if any method has a value of metric m of task t at budget b. */
+static int metric_at_budget(const bb_agg *a, size_t t, size_t m, size_t b) {
+    for (size_t k = 0; k < a->n_methods; k++)
+        if (bb_agg_at(a, t, m, k, b)->present) return 1;
+    return 0;
+}
+
+/* One Markdown cell: mean ± CI half-width, bold when best in its column, † and the number
+ * of failed runs excluded. */
+static void md_cell(FILE *fp, const bb_agg_cell *c) {
+    char buf[128];
+    bb_table_cell_text(c, buf, sizeof buf);
+    fprintf(fp, c->best ? " **%s**" : " %s", buf);
+    if (c->n_failed) fprintf(fp, " †%zu", c->n_failed);
+    fprintf(fp, " |");
+}
+
 /* Methods × metrics at the task's largest budget (a compact first look). */
 static void md_overview(FILE *fp, const bb_agg *a, size_t t) {
     size_t b = a->n_budgets;
@@ -70,11 +87,9 @@ static void md_overview(FILE *fp, const bb_agg *a, size_t t) {
     budget_text(a->budgets[b], buf, sizeof buf);
     fprintf(fp, "\n## %s — overview at %s evals\n\n| method |", a->tasks[t], buf);
     size_t ncol = 0;
-    for (size_t m = 0; m < a->n_metrics; m++) {
-        int any = 0;
-        for (size_t k = 0; k < a->n_methods; k++) any |= bb_agg_at(a, t, m, k, b)->present;
-        if (any) fprintf(fp, " %s %s |", a->metrics[m], a->higher_is_better[m] ? "↑" : "↓"), ncol++;
-    }
+    for (size_t m = 0; m < a->n_metrics; m++)
+        if (metric_at_budget(a, t, m, b))
+            fprintf(fp, " %s %s |", a->metrics[m], a->higher_is_better[m] ? "↑" : "↓"), ncol++;
     fprintf(fp, "\n|---|");
     for (size_t i = 0; i < ncol; i++) fprintf(fp, "---:|");
     fprintf(fp, "\n");
@@ -83,16 +98,8 @@ static void md_overview(FILE *fp, const bb_agg *a, size_t t) {
         for (size_t m = 0; m < a->n_metrics; m++) row |= bb_agg_at(a, t, m, k, b)->present;
         if (!row) continue;
         fprintf(fp, "| %s |", a->methods[k]);
-        for (size_t m = 0; m < a->n_metrics; m++) {
-            int any = 0;
-            for (size_t j = 0; j < a->n_methods; j++) any |= bb_agg_at(a, t, m, j, b)->present;
-            if (!any) continue;
-            const bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
-            bb_table_cell_text(c, buf, sizeof buf);
-            fprintf(fp, c->best ? " **%s**" : " %s", buf);
-            if (c->n_failed) fprintf(fp, " †%zu", c->n_failed);
-            fprintf(fp, " |");
-        }
+        for (size_t m = 0; m < a->n_metrics; m++)
+            if (metric_at_budget(a, t, m, b)) md_cell(fp, bb_agg_at(a, t, m, k, b));
         fprintf(fp, "\n");
     }
     fprintf(fp, "\n*↓ lower is better, ↑ higher is better; mean over seeds ± t-based 95%% CI half-width; "
@@ -123,14 +130,8 @@ static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
             for (size_t k = 0; k < a->n_methods; k++) {
                 if (!method_in_task(a, t, m, k)) continue;
                 fprintf(fp, "| %s |", a->methods[k]);
-                for (size_t b = 0; b < a->n_budgets; b++) {
-                    if (!bb_agg_task_has_budget(a, t, b)) continue;
-                    const bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
-                    bb_table_cell_text(c, buf, sizeof buf);
-                    fprintf(fp, c->best ? " **%s**" : " %s", buf);
-                    if (c->n_failed) fprintf(fp, " †%zu", c->n_failed);
-                    fprintf(fp, " |");
-                }
+                for (size_t b = 0; b < a->n_budgets; b++)
+                    if (bb_agg_task_has_budget(a, t, b)) md_cell(fp, bb_agg_at(a, t, m, k, b));
                 fprintf(fp, "\n");
             }
             caption_text(rs, a, t, m, cap, sizeof cap);

@@ -5,6 +5,7 @@
  * Not here: the numbers (table.c) or the drawing (svg.c). The page is checked by
  * tests/harness/test_html.c, which renders it in headless Chromium.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "harness/report/plot.h"
@@ -32,13 +33,40 @@ static void budget_head(FILE *fp, int64_t b) {
         fprintf(fp, "<th>%lld evals</th>", (long long)b);
 }
 
-static void task_tables(FILE *fp, const bb_rset *rs, const bb_agg *a, size_t t) {
+/* 1 if method k has a value of metric m of task t at budget b, or (b == SIZE_MAX) at any budget. */
+static int method_has(const bb_agg *a, size_t t, size_t m, size_t k, size_t b) {
+    for (size_t j = 0; j < a->n_budgets; j++)
+        if ((b == SIZE_MAX || j == b) && bb_agg_at(a, t, m, k, j)->present) return 1;
+    return 0;
+}
+
+/* 1 if any method has a value of metric m of task t at budget b (SIZE_MAX: at any budget). */
+static int metric_has(const bb_agg *a, size_t t, size_t m, size_t b) {
+    for (size_t k = 0; k < a->n_methods; k++)
+        if (method_has(a, t, m, k, b)) return 1;
+    return 0;
+}
+
+/* The start of a method's row, <tr><td>method</td>. */
+static void row_head(FILE *fp, const char *method) {
+    fprintf(fp, "<tr><td>");
+    bb_svg_escape(fp, method);
+    fprintf(fp, "</td>");
+}
+
+/* One cell: mean ± CI half-width, class "best" when best in its column, and the number of
+ * failed runs excluded. */
+static void cell(FILE *fp, const bb_agg_cell *c) {
     char buf[128];
+    bb_table_cell_text(c, buf, sizeof buf);
+    fprintf(fp, "<td%s>%s", c->best ? " class=\"best\"" : "", buf);
+    if (c->n_failed) fprintf(fp, " &dagger;%zu", c->n_failed);
+    fprintf(fp, "</td>");
+}
+
+static void task_tables(FILE *fp, const bb_rset *rs, const bb_agg *a, size_t t) {
     for (size_t m = 0; m < a->n_metrics; m++) {
-        int any = 0;
-        for (size_t k = 0; k < a->n_methods && !any; k++)
-            for (size_t b = 0; b < a->n_budgets; b++) any |= bb_agg_at(a, t, m, k, b)->present;
-        if (!any) continue;
+        if (!metric_has(a, t, m, SIZE_MAX)) continue;
         fprintf(fp, "<h4>");
         bb_svg_escape(fp, a->metrics[m]);
         fprintf(fp, " <span class=\"note\">(%s is better%s)</span></h4>\n<table class=\"bb-table\">\n<caption>",
@@ -56,20 +84,10 @@ static void task_tables(FILE *fp, const bb_rset *rs, const bb_agg *a, size_t t) 
             if (bb_agg_task_has_budget(a, t, b)) budget_head(fp, a->budgets[b]);
         fprintf(fp, "</tr>\n");
         for (size_t k = 0; k < a->n_methods; k++) {
-            int row = 0;
-            for (size_t b = 0; b < a->n_budgets; b++) row |= bb_agg_at(a, t, m, k, b)->present;
-            if (!row) continue;
-            fprintf(fp, "<tr><td>");
-            bb_svg_escape(fp, a->methods[k]);
-            fprintf(fp, "</td>");
-            for (size_t b = 0; b < a->n_budgets; b++) {
-                if (!bb_agg_task_has_budget(a, t, b)) continue;
-                const bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
-                bb_table_cell_text(c, buf, sizeof buf);
-                fprintf(fp, "<td%s>%s", c->best ? " class=\"best\"" : "", buf);
-                if (c->n_failed) fprintf(fp, " &dagger;%zu", c->n_failed);
-                fprintf(fp, "</td>");
-            }
+            if (!method_has(a, t, m, k, SIZE_MAX)) continue;
+            row_head(fp, a->methods[k]);
+            for (size_t b = 0; b < a->n_budgets; b++)
+                if (bb_agg_task_has_budget(a, t, b)) cell(fp, bb_agg_at(a, t, m, k, b));
             fprintf(fp, "</tr>\n");
         }
         fprintf(fp, "</table>\n");
@@ -88,7 +106,6 @@ static void overview_table(FILE *fp, const bb_rset *rs, const bb_agg *a, size_t 
     long tb = top_budget(a, t);
     if (tb < 0) return;
     size_t b = (size_t)tb;
-    char buf[128];
     fprintf(fp, "<table class=\"bb-overview\">\n<caption>");
     bb_svg_escape(fp, a->tasks[t]);
     fprintf(fp,
@@ -98,9 +115,7 @@ static void overview_table(FILE *fp, const bb_rset *rs, const bb_agg *a, size_t 
     bb_svg_escape(fp, rs->harness_version);
     fprintf(fp, " (commit %.12s).</caption>\n<tr><th>method</th>", rs->harness_commit);
     for (size_t m = 0; m < a->n_metrics; m++) {
-        int any = 0;
-        for (size_t k = 0; k < a->n_methods; k++) any |= bb_agg_at(a, t, m, k, b)->present;
-        if (!any) continue;
+        if (!metric_has(a, t, m, b)) continue;
         fprintf(fp, "<th>");
         bb_svg_escape(fp, a->metrics[m]);
         fprintf(fp, " %s</th>", a->higher_is_better[m] ? "&uarr;" : "&darr;");
@@ -108,21 +123,11 @@ static void overview_table(FILE *fp, const bb_rset *rs, const bb_agg *a, size_t 
     fprintf(fp, "</tr>\n");
     for (size_t k = 0; k < a->n_methods; k++) {
         int row = 0;
-        for (size_t m = 0; m < a->n_metrics; m++) row |= bb_agg_at(a, t, m, k, b)->present;
+        for (size_t m = 0; m < a->n_metrics; m++) row |= method_has(a, t, m, k, b);
         if (!row) continue;
-        fprintf(fp, "<tr><td>");
-        bb_svg_escape(fp, a->methods[k]);
-        fprintf(fp, "</td>");
-        for (size_t m = 0; m < a->n_metrics; m++) {
-            int any = 0;
-            for (size_t j = 0; j < a->n_methods; j++) any |= bb_agg_at(a, t, m, j, b)->present;
-            if (!any) continue;
-            const bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
-            bb_table_cell_text(c, buf, sizeof buf);
-            fprintf(fp, "<td%s>%s", c->best ? " class=\"best\"" : "", buf);
-            if (c->n_failed) fprintf(fp, " &dagger;%zu", c->n_failed);
-            fprintf(fp, "</td>");
-        }
+        row_head(fp, a->methods[k]);
+        for (size_t m = 0; m < a->n_metrics; m++)
+            if (metric_has(a, t, m, b)) cell(fp, bb_agg_at(a, t, m, k, b));
         fprintf(fp, "</tr>\n");
     }
     fprintf(fp, "</table>\n");
