@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "datasets/npz.h"
+#include "fuzz_touch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -12,10 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bb_npz z;
     bb_ctx c = {0};
     if (bb_npz_parse(data, size, "fuzz.npz", (size_t)1 << 20, &z, &c) == BB_OK) {
-        double s = 0;
-        for (size_t k = 0; k < z.n; k++)
-            for (size_t i = 0; i < z.arrays[k].n; i++) s += z.arrays[k].data[i];
-        (void)s;
+        for (size_t k = 0; k < z.n; k++) (void)fuzz_touch(&z.arrays[k]);
         bb_npz_free(&z);
     }
     return 0;
