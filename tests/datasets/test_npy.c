@@ -73,22 +73,24 @@ static double rint10(size_t k) {
     return r;
 }
 
+static double times50(size_t k) { return 50.0 * (double)k; }
+
+/* Read a fixture and check its n elements are exactly want(0), want(1), ... */
+static void read_expect(const char *name, size_t n, double (*want)(size_t k)) {
+    bb_array a;
+    read_ok(name, &a);
+    assert_int_equal(a.n, n);
+    for (size_t k = 0; k < n; k++) assert_true(a.data[k] == want(k));
+    bb_array_free(&a);
+}
+
 static void integer_and_bool_dtypes_convert_exactly(void **state) {
     (void)state;
+    read_expect("i2_le_7.npy", 7, rint10);
+    read_expect("i8_be_2x2.npy", 4, rint10);
+    read_expect("i4_le_4.npy", 4, rint10);
+    read_expect("u1_6.npy", 6, times50);
     bb_array a;
-    read_ok("i2_le_7.npy", &a);
-    assert_int_equal(a.n, 7);
-    for (size_t k = 0; k < 7; k++) assert_true(a.data[k] == rint10(k));
-    bb_array_free(&a);
-    read_ok("i8_be_2x2.npy", &a);
-    for (size_t k = 0; k < 4; k++) assert_true(a.data[k] == rint10(k));
-    bb_array_free(&a);
-    read_ok("i4_le_4.npy", &a);
-    for (size_t k = 0; k < 4; k++) assert_true(a.data[k] == rint10(k));
-    bb_array_free(&a);
-    read_ok("u1_6.npy", &a);
-    for (size_t k = 0; k < 6; k++) assert_true(a.data[k] == 50.0 * (double)k);
-    bb_array_free(&a);
     read_ok("u8_be_3.npy", &a);
     assert_true(a.data[0] == 0.0 && a.data[1] == 1.0 && a.data[2] == 9007199254740992.0);
     bb_array_free(&a);
@@ -99,14 +101,9 @@ static void integer_and_bool_dtypes_convert_exactly(void **state) {
 
 static void format_versions_2_and_3_scalars_and_empty_arrays_load(void **state) {
     (void)state;
+    read_expect("f8_v2_3x2.npy", 6, v);
+    read_expect("f8_v3_2x2.npy", 4, v);
     bb_array a;
-    read_ok("f8_v2_3x2.npy", &a);
-    assert_int_equal(a.n, 6);
-    for (size_t k = 0; k < 6; k++) assert_true(a.data[k] == v(k));
-    bb_array_free(&a);
-    read_ok("f8_v3_2x2.npy", &a);
-    for (size_t k = 0; k < 4; k++) assert_true(a.data[k] == v(k));
-    bb_array_free(&a);
     read_ok("f8_scalar.npy", &a);
     assert_int_equal(a.ndim, 0);
     assert_int_equal(a.n, 1);
