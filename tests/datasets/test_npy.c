@@ -241,31 +241,32 @@ static void malformed_headers_and_truncated_data_give_clear_errors(void **state)
     assert_non_null(strstr(c.msg, "limit"));
     free(ref);
 
+    /* header dictionaries (with a payload of `data` bytes), the status each must give and a
+     * word its error names; the last three: a shape whose product overflows size_t, one too
+     * large to parse, and one just above the limit */
+    static const struct {
+        const char *header;
+        size_t data;
+        int want;
+        const char *names;
+    } cases[] = {
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 16, BB_OK, NULL},
+        {"{'descr': '<f8', 'shape': (2,), }", 16, BB_EFORMAT, "fortran_order"},
+        {"{'descr': '<f8', 'fortran_order': Maybe, 'shape': (2,), }", 16, BB_EFORMAT, NULL},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,x), }", 16, BB_EFORMAT, NULL},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'z': 1}", 16, BB_EFORMAT, NULL},
+        {"{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,), }", 16, BB_EUNSUPPORTED, "structured"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), } junk", 16, BB_EFORMAT, NULL},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }", 0, BB_ENOMEM, NULL},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }", 0, BB_EFORMAT, NULL},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (131073,), }", 0, BB_ENOMEM, NULL},
+    };
     unsigned char img[1024];
-    size_t n;
-    n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 16);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_OK);
-    n = make_image(img, "{'descr': '<f8', 'shape': (2,), }", 16);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_EFORMAT);
-    assert_non_null(strstr(c.msg, "fortran_order"));
-    n = make_image(img, "{'descr': '<f8', 'fortran_order': Maybe, 'shape': (2,), }", 16);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_EFORMAT);
-    n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,x), }", 16);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_EFORMAT);
-    n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'z': 1}", 16);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_EFORMAT);
-    n = make_image(img, "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,), }", 16);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_EUNSUPPORTED);
-    assert_non_null(strstr(c.msg, "structured"));
-    n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), } junk", 16);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_EFORMAT);
-    /* shape whose product overflows size_t, and one just above the limit */
-    n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }", 0);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_ENOMEM);
-    n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }", 0);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_EFORMAT);
-    n = make_image(img, "{'descr': '<f8', 'fortran_order': False, 'shape': (131073,), }", 0);
-    assert_int_equal(parse_mem(img, n, LIMIT, &c), BB_ENOMEM);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t n = make_image(img, cases[i].header, cases[i].data);
+        assert_int_equal(parse_mem(img, n, LIMIT, &c), cases[i].want);
+        if (cases[i].names) assert_non_null(strstr(c.msg, cases[i].names));
+    }
 }
 
 static void missing_files_and_bad_writes_name_the_path(void **state) {
