@@ -146,8 +146,6 @@ void bb_remove_com(size_t n, int n_particles, int dim, double *x) {
     }
 }
 
-void bb_project_com_free_grad(size_t n, int n_particles, int dim, double *g) { bb_remove_com(n, n_particles, dim, g); }
-
 int bb_task_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx) {
     if (t->type->initial) return t->type->initial(t, n, rng, x, ctx);
     size_t dof = (size_t)t->dof;

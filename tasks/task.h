@@ -118,6 +118,5 @@ int bb_task_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *
 
 /* Helpers shared by the particle tasks. */
 void bb_remove_com(size_t n, int n_particles, int dim, double *x);            /* per configuration */
-void bb_project_com_free_grad(size_t n, int n_particles, int dim, double *g); /* same as remove_com */
 
 #endif

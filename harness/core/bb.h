@@ -62,15 +62,13 @@ void bb_ctx_clear(bb_ctx *ctx);
 
 #define BB_ERR(ctx, code, ...) bb_ctx_set((ctx), (code), __FILE__, __LINE__, __VA_ARGS__)
 
-/* SQLite-style checks for conditions that should never happen: assert in debug
- * builds, evaluate to the condition in release builds so callers can recover. */
+/* SQLite-style check for a condition that must always hold: assert in debug builds,
+ * evaluate to the condition in release builds so callers can recover. */
 #ifdef NDEBUG
 #define BB_ALWAYS(x) (x)
-#define BB_NEVER(x)  (x)
 #else
 #include <assert.h>
 #define BB_ALWAYS(x) ((x) ? 1 : (assert(0 && #x), 0))
-#define BB_NEVER(x)  ((x) ? (assert(0 && #x), 1) : 0)
 #endif
 
 #endif /* BB_H */

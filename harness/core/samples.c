@@ -2,7 +2,6 @@
 #include "harness/core/samples.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "harness/core/bb.h"
 
@@ -34,14 +33,6 @@ void bb_samples_free(bb_samples *s) {
     s->logw = NULL;
     s->n = 0;
     s->dof = 0;
-}
-
-int bb_samples_copy(bb_samples *dst, const bb_samples *src) {
-    int rc = bb_samples_alloc(dst, src->n, src->dof, src->logw != NULL);
-    if (rc) return rc;
-    if (src->n && src->dof) memcpy(dst->x, src->x, src->n * src->dof * sizeof(double));
-    if (src->logw && src->n) memcpy(dst->logw, src->logw, src->n * sizeof(double));
-    return BB_OK;
 }
 
 void bb_samples_truncate(bb_samples *s, size_t n) {

@@ -20,8 +20,6 @@ typedef struct bb_samples {
 int bb_samples_alloc(bb_samples *s, size_t n, size_t dof, int weighted);
 /* Free x and logw and zero the struct; NULL-safe. */
 void bb_samples_free(bb_samples *s);
-/* Deep copy src into dst (dst must be empty). */
-int bb_samples_copy(bb_samples *dst, const bb_samples *src);
 /* Keep the first n rows (n <= s->n); no reallocation. */
 void bb_samples_truncate(bb_samples *s, size_t n);
 
