@@ -117,6 +117,6 @@ int bb_task_energy_threads(const bb_task *t, size_t n, const double *x, double *
 int bb_task_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx);
 
 /* Helpers shared by the particle tasks. */
-void bb_remove_com(size_t n, int n_particles, int dim, double *x);            /* per configuration */
+void bb_remove_com(size_t n, int n_particles, int dim, double *x); /* per configuration */
 
 #endif
