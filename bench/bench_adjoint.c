@@ -19,21 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
 #include "methods/adjoint_sampling/as.h"
 #include "methods/method.h"
 #include "tasks/task.h"
 
 #define TRIALS 3
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int bench_task(const char *id, cJSON *res, bb_ctx *c) {
     bb_task *t = NULL;
@@ -69,9 +63,9 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c) {
         for (int k = 0; k < TRIALS && !rc; k++) {
             bb_rng r;
             bb_rng_init(&r, 1, (uint64_t)k);
-            double t0 = now();
+            double t0 = bb_wall_s();
             rc = as_simulate(&m, B, &r, x, NULL, c);
-            double t1 = now();
+            double t1 = bb_wall_s();
             if (t1 - t0 < best_sim) best_sim = t1 - t0;
             if (!rc && rb.count == 0) {
                 rc = bb_task_energy_parallel(t, B, x, u, g, c);
@@ -82,9 +76,9 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c) {
                     }
             }
             double l;
-            t0 = now();
+            t0 = bb_wall_s();
             for (int s = 0; s < steps && !rc; s++) rc = as_train_step(&m, &rb, &r, &l, c);
-            t1 = now();
+            t1 = bb_wall_s();
             if ((t1 - t0) / steps < best_train) best_train = (t1 - t0) / steps;
         }
         if (rc) break;

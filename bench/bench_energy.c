@@ -33,11 +33,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
 #include "harness/core/rng.h"
 #include "tasks/task.h"
@@ -48,12 +48,6 @@
 
 static const size_t batches[] = {1, 64, 1024};
 #define N_BATCHES (sizeof batches / sizeof *batches)
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static volatile double sink; /* keeps results observable */
 
@@ -116,12 +110,12 @@ static int run_once(const job *j, bb_ctx *c) {
 /* Configurations/s of one trial of at least MIN_SECONDS. */
 static int trial(const job *j, double *rate, bb_ctx *c) {
     long reps = 0;
-    double t0 = now(), el;
+    double t0 = bb_wall_s(), el;
     do {
         int rc = run_once(j, c);
         if (rc) return rc;
         reps++;
-        el = now() - t0;
+        el = bb_wall_s() - t0;
     } while (el < MIN_SECONDS);
     sink = j->u[0];
     *rate = (double)reps * (double)j->n / el;

@@ -22,9 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "harness/cli/cli.h"
+#include "harness/core/clock.h"
 #include "harness/core/fileio.h"
 #include "harness/core/jsonutil.h"
 #include "harness/metrics/metric_lib.h"
@@ -82,18 +82,6 @@ static int parse_double(const char *opt, const char *s, double lo, double *out) 
     }
     *out = v;
     return 0;
-}
-
-static double wall_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef struct {
@@ -342,7 +330,7 @@ int bb_cmd_minima(int argc, char **argv) {
                 bb_minima_add(&cat, cur + k * dof, ucur[k], 1, utol, rtol, ws, NULL, NULL, &ctx))
                 goto fail;
     }
-    double w0 = wall_now(), c0 = cpu_now(), wbase = st.wall_s, cbase = st.cpu_s;
+    double w0 = bb_wall_s(), c0 = bb_cpu_s(), wbase = st.wall_s, cbase = st.cpu_s;
     while (st.steps_done < steps) {
         size_t nw = W; /* whole rounds only, so a resumed run steps exactly like an uninterrupted one */
         int restart_flag[4096] = {0};
@@ -378,9 +366,9 @@ int bb_cmd_minima(int argc, char **argv) {
         st.steps_done += (long long)nw;
         st.rounds++;
         st.evals = evals;
-        st.wall_s = wbase + (wall_now() - w0);
-        st.cpu_s = cbase + (cpu_now() - c0);
-        int stop = tlimit > 0 && wall_now() - w0 >= tlimit;
+        st.wall_s = wbase + (bb_wall_s() - w0);
+        st.cpu_s = cbase + (bb_cpu_s() - c0);
+        int stop = tlimit > 0 && bb_wall_s() - w0 >= tlimit;
         if (st.rounds % every == 0 || st.steps_done >= steps || stop) {
             cJSON_Delete(prov);
             prov = provenance(&st, t, &ro, &cat);

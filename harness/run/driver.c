@@ -7,18 +7,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "harness/core/clock.h"
 #include "harness/run/driver_state.h"
 
 #define PROGRESS_INTERVAL_S 0.25
-
-static double wall_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void bb_driver_result_free(bb_driver_result *res) {
     if (!res) return;
@@ -67,12 +61,12 @@ static void ledger_restore(cJSON *dst, cJSON *src) {
 
 static int save_state(const bb_driver_config *cfg, bb_run_state *st, void *ms, double t0, bb_ctx *ctx) {
     bb_oracle_get_counts(cfg->env.oracle, &st->counts);
-    st->elapsed_s += wall_s() - t0;
+    st->elapsed_s += bb_wall_s() - t0;
     cJSON *keep = st->ledger;
     st->ledger = cfg->ledger;
     int rc = bb_run_state_write(cfg->state_path, st, cfg->method, ms, ctx);
     st->ledger = keep;
-    st->elapsed_s -= wall_s() - t0;
+    st->elapsed_s -= bb_wall_s() - t0;
     return rc;
 }
 
@@ -133,7 +127,7 @@ int bb_driver_run(const bb_driver_config *cfg, bb_samples *out, cJSON *info, bb_
     }
     res->started = 1;
 
-    const double t0 = wall_s();
+    const double t0 = bb_wall_s();
     double last_save = t0, last_progress = 0.0;
     bb_ctx mctx = {0};
     char status[sizeof((bb_step_info *)0)->status] = "";
@@ -160,11 +154,11 @@ int bb_driver_run(const bb_driver_config *cfg, bb_samples *out, cJSON *info, bb_
         if (!(si.stop != BB_STOP_NONE && !si.has_loss && !si.status[0])) st.steps++; /* a stop-only call did no work */
         if (si.status[0]) memcpy(status, si.status, sizeof status);
         if (si.has_loss && (rc = curve_add(&st, st.steps, bb_oracle_used(cfg->env.oracle), si.loss,
-                                           st.elapsed_s + wall_s() - t0, ctx)))
+                                           st.elapsed_s + bb_wall_s() - t0, ctx)))
             goto out;
-        if (cfg->progress && wall_s() - last_progress >= PROGRESS_INTERVAL_S) {
+        if (cfg->progress && bb_wall_s() - last_progress >= PROGRESS_INTERVAL_S) {
             progress(cfg, st.steps, status, 0);
-            last_progress = wall_s();
+            last_progress = bb_wall_s();
         }
         if (si.stop != BB_STOP_NONE) {
             res->stopped_by = si.stop;
@@ -182,10 +176,10 @@ int bb_driver_run(const bb_driver_config *cfg, bb_samples *out, cJSON *info, bb_
             }
         }
         int save_due = cfg->checkpoint_steps > 0 ? st.steps % cfg->checkpoint_steps == 0
-                                                 : wall_s() - last_save >= cfg->checkpoint_seconds;
+                                                 : bb_wall_s() - last_save >= cfg->checkpoint_seconds;
         if (cfg->state_path && m->save && save_due) {
             if ((rc = save_state(cfg, &st, ms, t0, ctx))) goto out;
-            last_save = wall_s();
+            last_save = bb_wall_s();
         }
         if (cfg->kill_after_steps > 0 && st.steps >= cfg->kill_after_steps) raise(SIGKILL); /* test hook */
     }

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "datasets/npy.h"
 #include "datasets/reference.h"
+#include "harness/core/clock.h"
 #include "harness/core/fileio.h"
 #include "harness/core/jsonutil.h"
 #include "harness/report/report.h"
@@ -17,12 +17,6 @@
 #include "tasks/task.h"
 
 #define EVAL_MAX_BYTES ((size_t)4 << 30)
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Samples and optional log-weights, checked against the task. */
 static int load_samples(const bb_eval_config *cfg, const bb_task *t, bb_samples *s, char xsha[65], char wsha[65],
@@ -110,7 +104,7 @@ static void add_method_and_config(cJSON *report, const bb_eval_config *cfg, cons
 
 int bb_eval(const bb_eval_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     *report_out = NULL;
-    double t0 = now_s();
+    double t0 = bb_wall_s();
     bb_task *t = NULL;
     bb_samples s = {0};
     bb_reference ref;
@@ -169,7 +163,7 @@ int bb_eval(const bb_eval_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     cJSON *ev = cJSON_AddObjectToObject(report, "evaluator");
     cJSON_AddNumberToObject(ev, "energy_evals", (double)(sc.reference_evals + sc.scoring_evals));
     cJSON *tmo = cJSON_AddObjectToObject(report, "timing");
-    cJSON_AddNumberToObject(tmo, "wall_s", now_s() - t0);
+    cJSON_AddNumberToObject(tmo, "wall_s", bb_wall_s() - t0);
     cJSON_AddNumberToObject(tmo, "metrics_wall_s", sc.wall_s);
     bb_report_add_host(report);
     if ((rc = bb_report_validate(report, "eval report", ctx))) goto out;

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "datasets/npy.h"
 #include "datasets/reference.h"
+#include "harness/core/clock.h"
 #include "harness/core/fileio.h"
 #include "harness/core/jsonutil.h"
 #include "harness/metrics/metrics.h"
@@ -22,14 +22,6 @@
 #include "tasks/task.h"
 
 static const double default_checkpoints[] = {1e-3, 1e-2, 1e-1, 1.0};
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_s(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
 /* A run's configuration, prepared once: the task, the method, its resolved parameters and
  * the canonical configuration object with its SHA-256. */
@@ -115,10 +107,10 @@ static int on_checkpoint(void *user, double fraction, int64_t evals, const bb_sa
     cJSON *m = cJSON_AddObjectToObject(pt, "metrics");
     bb_ctx local = {0};
     int64_t before = st->scorer.scoring_evals;
-    double t0 = now_s();
+    double t0 = bb_wall_s();
     if (s->n > 0 && bb_scorer_score(&st->scorer, s, 1, m, &local) != BB_OK)
         cJSON_AddStringToObject(pt, "error", local.msg); /* a bad checkpoint does not stop the run */
-    st->metrics_wall += now_s() - t0;
+    st->metrics_wall += bb_wall_s() - t0;
     cJSON *se = cJSON_GetObjectItemCaseSensitive(st->ledger, "scoring_evals");
     cJSON_SetNumberValue(se, se->valuedouble + (double)(st->scorer.scoring_evals - before));
     return BB_OK;
@@ -163,7 +155,7 @@ static void add_budget_block(cJSON *report, const bb_oracle *o, const bb_driver_
 int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     if (report_out) *report_out = NULL;
     if (!cfg->out_path) return BB_ERR(ctx, BB_EINVAL, "--out: a report path is required");
-    double t_start = now_s(), c_start = cpu_s();
+    double t_start = bb_wall_s(), c_start = bb_cpu_s();
     prepared p;
     int rc = prepare(cfg, &p, ctx);
     if (rc) return rc;
@@ -218,9 +210,9 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         .interrupt = cfg->interrupt,
         .ledger = st.ledger,
     };
-    double t_method = now_s();
+    double t_method = bb_wall_s();
     rc = bb_driver_run(&dc, &samples, info, &dr, ctx);
-    t_method = now_s() - t_method - st.metrics_wall; /* checkpoint scoring is not the method's time */
+    t_method = bb_wall_s() - t_method - st.metrics_wall; /* checkpoint scoring is not the method's time */
     if (rc) goto out;
     int method_rc = dr.method_rc;
     char method_err[sizeof dr.method_err + 64];
@@ -238,12 +230,12 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         bb_ctx sctx = {0};
         bb_oracle_checkpoint_final(oracle, &samples, &sctx);
         int64_t before = st.scorer.scoring_evals;
-        double t0 = now_s();
+        double t0 = bb_wall_s();
         if (bb_scorer_score(&st.scorer, &samples, 0, metrics, &sctx) != BB_OK && !method_rc) {
             method_rc = sctx.code ? sctx.code : BB_EINTERNAL;
             snprintf(method_err, sizeof method_err, "%s", sctx.msg);
         }
-        st.metrics_wall += now_s() - t0;
+        st.metrics_wall += bb_wall_s() - t0;
         final_evals = st.scorer.scoring_evals - before;
     } else if (!method_rc) {
         method_rc = BB_EINVAL;
@@ -291,8 +283,8 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     cJSON_AddNumberToObject(ev, "energy_evals",
                             (double)st.scorer.reference_evals + anytime_evals + (double)final_evals);
     cJSON *tm = cJSON_AddObjectToObject(report, "timing");
-    cJSON_AddNumberToObject(tm, "wall_s", now_s() - t_start);
-    cJSON_AddNumberToObject(tm, "cpu_s", cpu_s() - c_start);
+    cJSON_AddNumberToObject(tm, "wall_s", bb_wall_s() - t_start);
+    cJSON_AddNumberToObject(tm, "cpu_s", bb_cpu_s() - c_start);
     cJSON_AddNumberToObject(tm, "method_wall_s", t_method);
     cJSON_AddNumberToObject(tm, "metrics_wall_s", st.metrics_wall);
     if (dr.curve_wall) {

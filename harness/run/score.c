@@ -5,15 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "harness/core/clock.h"
 #include "harness/metrics/metrics.h"
-
-static double wall_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Uncounted energies of a sample set; +INFINITY stays, errors are returned. */
 static int energies(const bb_task *t, const bb_samples *x, double **u_out, bb_ctx *ctx) {
@@ -42,17 +36,17 @@ int bb_scorer_init(bb_scorer *s, const bb_task *task, const bb_samples *referenc
         if (rc) return rc;
     }
     if (!reference) return BB_OK;
-    double t0 = wall_s();
+    double t0 = bb_wall_s();
     int rc = energies(task, reference, &s->u_reference, ctx);
     if (rc) return rc;
     s->reference = reference;
     s->reference_evals = (int64_t)reference->n;
-    s->wall_s += wall_s() - t0;
+    s->wall_s += bb_wall_s() - t0;
     return BB_OK;
 }
 
 int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *out, bb_ctx *ctx) {
-    double t0 = wall_s();
+    double t0 = bb_wall_s();
     double *u = NULL;
     int rc = energies(s->task, x, &u, ctx);
     if (rc) return rc;
@@ -71,7 +65,7 @@ int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *ou
     rc = bb_metrics_compute_only(&in, cheap_only, s->metrics, s->n_metrics, out, ctx);
     if (rc == BB_OK && !cheap_only && !s->reference && !s->metrics) rc = bb_metrics_reference_free(u, x->n, out, ctx);
     free(u);
-    s->wall_s += wall_s() - t0;
+    s->wall_s += bb_wall_s() - t0;
     return rc;
 }
 
