@@ -18,30 +18,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "datasets/npy.h"
+#include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
+#include "harness/core/source_dir.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 #include "harness/core/rng.h"
 #include "tasks/task.h"
 
-#ifndef BB_SOURCE_DIR
-#define BB_SOURCE_DIR "."
-#endif
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int load_reference(bb_samples *ref) {
     char cmd[8192], path[4096];
-    const char *root = getenv("BOLTZBENCH_SOURCE_DIR");
-    if (!root || !*root) root = BB_SOURCE_DIR;
+    const char *root = bb_source_dir();
     snprintf(path, sizeof path, "/tmp/bench_metrics_lj13_%d.npy", (int)getpid());
     snprintf(cmd, sizeof cmd, "gzip -dc '%s/datasets/reference/lj13-idem-test.npy.gz' > '%s'", root, path);
     if (system(cmd) != 0) return -1;
@@ -144,9 +134,9 @@ int main(int argc, char **argv) {
         cJSON_AddNumberToObject(row, "n_samples", (double)n);
         for (size_t m = 0; bb_metrics[m]; m++) {
             cJSON *o = cJSON_CreateObject();
-            double t0 = now_s();
+            double t0 = bb_wall_s();
             int rc = bb_metrics[m]->compute(&in, o, &c);
-            double dt = now_s() - t0;
+            double dt = bb_wall_s() - t0;
             if (rc) {
                 fprintf(stderr, "bench_metrics: %s: %s\n", bb_metrics[m]->name, c.msg);
                 cJSON_AddStringToObject(tm, bb_metrics[m]->name, "error");
@@ -174,17 +164,17 @@ int main(int argc, char **argv) {
         }
         double best = INFINITY, w2sq = NAN;
         for (int rep = 0; rep < 3; rep++) {
-            double t0 = now_s();
+            double t0 = bb_wall_s();
             if (bb_ot_exact_w2sq(n, d, A, B, &w2sq, &c)) break;
-            double dt = now_s() - t0;
+            double dt = bb_wall_s() - t0;
             if (dt < best) best = dt;
         }
         /* the same OT through sinkhorn at n = 1000 (POT convention) */
         double *C = malloc(1000 * 1000 * sizeof *C), a[1000], skv = NAN, tsk = NAN;
         for (int i = 0; i < 1000; i++) a[i] = 1.0 / 1000;
         if (C && !bb_sqdist_matrix(1000, 1000, d, A, B, C, &c)) {
-            double t0 = now_s();
-            if (!bb_sinkhorn(1000, 1000, C, a, a, 0.05, 1000, 1e-9, &skv, NULL, NULL, &c)) tsk = now_s() - t0;
+            double t0 = bb_wall_s();
+            if (!bb_sinkhorn(1000, 1000, C, a, a, 0.05, 1000, 1e-9, &skv, NULL, NULL, &c)) tsk = bb_wall_s() - t0;
         }
         free(C);
         cJSON *ot = cJSON_AddObjectToObject(root, "exact_ot_2000x2000_39d");

@@ -27,26 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
 #include "harness/core/rng.h"
+#include "harness/core/source_dir.h"
 #include "methods/nn/nn.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* CPU seconds per step of the last timed case (machines are shared: wall time is noisy). */
 static double g_cpu_per_step;
@@ -132,8 +121,8 @@ static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar,
         if (st == 2) {
             /* steps 0-1 warm up: step 0 sizes the arena, step 1 first-touches the single
              * block that replaces its blocks; from step 2 on nothing is allocated */
-            t0 = now();
-            c0 = cpu_now();
+            t0 = bb_wall_s();
+            c0 = bb_cpu_s();
         }
         int fail = 0;
         if (shards > 1) { /* threads over shards; ops inside run serially */
@@ -151,8 +140,8 @@ static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar,
         for (int s = 0; s < shards; s++) bb_nn_params_add_grad(&ps, buf[s]);
         CHECK(bb_nn_adam_step(&opt, &ps, 1e-4, &c));
     }
-    double sps = steps / (now() - t0);
-    g_cpu_per_step = (cpu_now() - c0) / steps;
+    double sps = steps / (bb_wall_s() - t0);
+    g_cpu_per_step = (bb_cpu_s() - c0) / steps;
     *arena_mb = 0;
     for (int s = 0; s < shards; s++) {
         *arena_mb += (double)bb_nn_graph_bytes_peak(g[s]) / (1024.0 * 1024.0);
@@ -232,8 +221,8 @@ static double bench_pis(int B, int steps, int shards, double *arena_mb) {
     double t0 = 0, c0 = 0;
     for (int st = 0; st < steps + 2; st++) {
         if (st == 2) { /* two warm-up steps, as for EGNN */
-            t0 = now();
-            c0 = cpu_now();
+            t0 = bb_wall_s();
+            c0 = bb_cpu_s();
         }
         int fail = 0;
         if (shards > 1) { /* threads over shards; ops inside run serially */
@@ -250,8 +239,8 @@ static double bench_pis(int B, int steps, int shards, double *arena_mb) {
         for (int sh = 0; sh < shards; sh++) bb_nn_params_add_grad(&ps, buf[sh]);
         CHECK(bb_nn_adam_step(&opt, &ps, 5e-3, &c));
     }
-    double sps = steps / (now() - t0);
-    g_cpu_per_step = (cpu_now() - c0) / steps;
+    double sps = steps / (bb_wall_s() - t0);
+    g_cpu_per_step = (bb_cpu_s() - c0) / steps;
     *arena_mb = 0;
     for (int sh = 0; sh < shards; sh++) {
         *arena_mb += (double)bb_nn_graph_bytes_peak(g[sh]) / (1024.0 * 1024.0);
@@ -323,7 +312,7 @@ int main(int argc, char **argv) {
         }
     }
     char script[4096];
-    snprintf(script, sizeof script, "%s/bench/bench_nn_torch.py", BB_SOURCE_DIR);
+    snprintf(script, sizeof script, "%s/bench/bench_nn_torch.py", bb_source_dir());
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", "boltzbench.bench_nn/1");
     char host[256] = "unknown";
@@ -342,7 +331,7 @@ int main(int argc, char **argv) {
         if (cs < 'a' || cs > 'd') continue;
         const int k = cs - 'a';
         /* modes: 1 thread; all threads with parallel ops; all threads, one shard each */
-        double arena = 0, t0 = now(), sps = 0, by_mode[3] = {0, 0, 0}, cpu[3] = {0, 0, 0};
+        double arena = 0, t0 = bb_wall_s(), sps = 0, by_mode[3] = {0, 0, 0}, cpu[3] = {0, 0, 0};
         const char *name = cs == 'a'   ? "egnn_5x128_lj13_b512"
                            : cs == 'b' ? "egnn_3x32_lj13_b512"
                            : cs == 'c' ? "pis_fouriermlp64x2_gmm40_b300_em100"
@@ -385,7 +374,7 @@ int main(int argc, char **argv) {
         if (cs == 'c') cJSON_AddNumberToObject(o, "boltzbench_trajectories_per_s", 300 * sps);
         /* arena of the 1-thread run (shards add their own) */
         cJSON_AddNumberToObject(o, "boltzbench_arena_peak_mib_1_thread", arena);
-        cJSON_AddNumberToObject(o, "wall_s", now() - t0);
+        cJSON_AddNumberToObject(o, "wall_s", bb_wall_s() - t0);
         fprintf(stderr, "bench_nn: %s boltzbench best %.4g steps/s (arena %.0f MiB)\n", name, sps, arena);
         if (torch) {
             cJSON *tj = cJSON_AddObjectToObject(o, "torch");

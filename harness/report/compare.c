@@ -13,11 +13,8 @@
 #include <string.h>
 
 #include "harness/core/jsonutil.h"
+#include "harness/core/source_dir.h"
 #include "harness/metrics/metrics.h"
-
-#ifndef BB_SOURCE_DIR
-#define BB_SOURCE_DIR "."
-#endif
 
 const char *const bb_cmp_verdict_names[BB_CMP_VERDICT_COUNT] = {"same", "better", "worse (within tol)", "REGRESSION",
                                                                 "MISSING"};
@@ -50,9 +47,7 @@ static int parse_tol(const cJSON *o, const char *path, const char *what, bb_tol 
 }
 
 const char *bb_tolerances_default_path(char *buf, size_t cap) {
-    const char *root = getenv("BOLTZBENCH_SOURCE_DIR");
-    if (!root || !*root) root = BB_SOURCE_DIR;
-    snprintf(buf, cap, "%s/ci/tolerances.json", root);
+    snprintf(buf, cap, "%s/ci/tolerances.json", bb_source_dir());
     return buf;
 }
 
