@@ -53,6 +53,9 @@ int bb_opt_help_and_one(int argc, char **argv, const char *usage, const char *su
 void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a positive/non-negative integer option value; error names the option. */
 int bb_cli_parse_i64(const char *opt, const char *s, long long min, long long *out);
+/* Parse an energy-evaluation budget: an integer or 2e5-style notation in 1 … 2^53, with a
+ * one-line error saying which rule failed (not a number, not whole, below 1, above 2^53). */
+int bb_cli_parse_budget(const char *opt, const char *s, long long *out);
 
 /* Catch SIGINT/SIGTERM (interrupt.c): the returned flag turns 1 at the first signal; a
  * second signal kills the process. For bb_run_config.interrupt. */

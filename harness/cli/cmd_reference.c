@@ -86,7 +86,7 @@ int bb_cmd_reference(int argc, char **argv) {
                 if (bb_cli_parse_i64("--n", it.arg, 2, &n)) return 2;
                 break;
             case O_BUDGET:
-                if (bb_cli_parse_i64("--budget", it.arg, 1, &budget)) return 2;
+                if (bb_cli_parse_budget("--budget", it.arg, &budget)) return 2;
                 break;
             case O_SEED:
                 if (bb_cli_parse_i64("--seed", it.arg, 0, &seed)) return 2;

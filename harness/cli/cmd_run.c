@@ -112,7 +112,7 @@ int bb_cmd_run(int argc, char **argv) {
             case O_TASK: cfg.task_id = it.arg; break;
             case O_METHOD: cfg.method = it.arg; break;
             case O_BUDGET:
-                if (bb_cli_parse_i64("--budget", it.arg, 1, &v)) goto out;
+                if (bb_cli_parse_budget("--budget", it.arg, &v)) goto out;
                 cfg.budget = v;
                 have_budget = 1;
                 break;

@@ -1,5 +1,6 @@
 /* opts.c — the shared option parser and error printer of the CLI (see cli.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,5 +132,36 @@ int bb_cli_parse_i64(const char *opt, const char *s, long long min, long long *o
         return BB_EINVAL;
     }
     *out = v;
+    return BB_OK;
+}
+
+int bb_cli_parse_budget(const char *opt, const char *s, long long *out) {
+    const long long max = 9007199254740992LL; /* 2^53: every count stays exact in a report */
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == EINVAL || isnan(d)) {
+        bb_cli_error("%s: '%s' is not a number of energy evaluations", opt, s);
+        return BB_EINVAL;
+    }
+    if (d != floor(d)) {
+        bb_cli_error("%s: %s is not a whole number of energy evaluations", opt, s);
+        return BB_EINVAL;
+    }
+    if (d < 1) {
+        bb_cli_error("%s: %s is below 1 (a budget counts energy evaluations)", opt, s);
+        return BB_EINVAL;
+    }
+    char *iend = NULL;
+    errno = 0;
+    long long iv = strtoll(s, &iend, 10); /* exact for integer text (9007199254740993 rounds as a double) */
+    if (*iend == '\0' && (errno == ERANGE || iv > max)) d = (double)max + 2.0;
+    if (d > (double)max) {
+        bb_cli_error("%s: %s exceeds the largest budget 2^53 = %lld", opt, s, max);
+        return BB_EINVAL;
+    }
+    /* integers beyond 2^53 written out in full are caught above; below it strtod is exact
+     * for integer text, and 2e5-style values are integers by the floor check */
+    *out = (long long)d;
     return BB_OK;
 }

@@ -95,6 +95,13 @@ static void bad_input_gives_one_line_and_no_file(void **state) {
     one_line_error("--budget");
     assert_int_equal(bb("run --task dw4 --method mala --budget -5 --out r.json"), 2);
     one_line_error("--budget");
+    /* too large is the reason, not "not an integer"; fractions and 2^53 + 1 are named */
+    assert_int_equal(bb("run --task dw4 --method mala --budget 9.3e18 --out r.json"), 2);
+    one_line_error("exceeds the largest budget 2^53");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 9007199254740993 --out r.json"), 2);
+    one_line_error("exceeds the largest budget 2^53");
+    assert_int_equal(bb("run --task dw4 --method mala --budget 1.5 --out r.json"), 2);
+    one_line_error("not a whole number");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --param n_chain=3"), 2);
     one_line_error("'n_chain'");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --param n_chains=x"), 2);
