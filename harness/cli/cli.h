@@ -56,6 +56,10 @@ int bb_cli_parse_i64(const char *opt, const char *s, long long min, long long *o
 /* Parse an energy-evaluation budget: an integer or 2e5-style notation in 1 … 2^53, with a
  * one-line error saying which rule failed (not a number, not whole, below 1, above 2^53). */
 int bb_cli_parse_budget(const char *opt, const char *s, long long *out);
+/* Add a --task-param key=value to obj: a number when the value parses as one, else a
+ * string. Returns 0, or 2 after a one-line error. */
+typedef struct cJSON cJSON;
+int bb_cli_task_param(cJSON *obj, const char *kv);
 
 /* Catch SIGINT/SIGTERM (interrupt.c): the returned flag turns 1 at the first signal; a
  * second signal kills the process. For bb_run_config.interrupt. */
@@ -78,5 +82,6 @@ int bb_cmd_datasets(int argc, char **argv); /* cmd_datasets.c: list datasets and
 int bb_cmd_cache(int argc, char **argv);    /* cmd_cache.c: print or clean the cache directory */
 int bb_cmd_eval(int argc, char **argv);     /* cmd_eval.c: score external samples with the metric suite */
 int bb_cmd_minima(int argc, char **argv);   /* cmd_minima.c: build a task's minima catalogue (basin hopping) */
+int bb_cmd_energy(int argc, char **argv);   /* cmd_energy.c: per-configuration energies (and forces) of samples */
 
 #endif

@@ -59,25 +59,6 @@ static const bb_opt opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* task-param values are numbers when they parse as numbers, strings otherwise. */
-static int add_task_param(cJSON *obj, const char *kv) {
-    const char *eq = strchr(kv, '=');
-    if (!eq || eq == kv) {
-        bb_cli_error("--task-param '%s': expected key=value", kv);
-        return 2;
-    }
-    char key[128];
-    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-    char *end = NULL;
-    double v = strtod(eq + 1, &end);
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    if (end != eq + 1 && *end == '\0')
-        cJSON_AddNumberToObject(obj, key, v);
-    else
-        cJSON_AddStringToObject(obj, key, eq + 1);
-    return 0;
-}
-
 int bb_cmd_run(int argc, char **argv) {
     bb_ctx ctx = {0};
     bb_opt_iter it;
@@ -130,7 +111,7 @@ int bb_cmd_run(int argc, char **argv) {
                 break;
             case O_CONFIG: config_path = it.arg; break;
             case O_TASK_PARAM:
-                if (add_task_param(task_params, it.arg)) goto out;
+                if (bb_cli_task_param(task_params, it.arg)) goto out;
                 break;
             case O_SAMPLES:
                 if (bb_cli_parse_i64("--samples", it.arg, 1, &v)) goto out;

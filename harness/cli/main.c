@@ -23,6 +23,7 @@ static const bb_cli_cmd commands[] = {
     {"compare", bb_cmd_compare, "compare new reports with a baseline under tolerances (CI regression gate)"},
     {"report", bb_cmd_report, "pretty-print one run report"},
     {"eval", bb_cmd_eval, "score externally produced samples (.npy) with the same metrics and report schema"},
+    {"energy", bb_cmd_energy, "write per-configuration reduced energies (and forces) of samples as .npy"},
     {"minima", bb_cmd_minima, "build a task's catalogue of local minima by basin hopping (resumable)"},
     {"fetch", bb_cmd_fetch, "download and verify datasets into the cache (resumable, mirrors, offline mode)"},
     {"datasets", bb_cmd_datasets, "list the datasets of the manifest with cache and hash status"},
@@ -48,10 +49,15 @@ static void usage(FILE *fp) {
  *    (bb_run_config.threads, the oracle, the nn graphs). */
 static void thread_policy(int argc, char **argv) {
     (void)argc;
-    if (!getenv("OMP_WAIT_POLICY")) {
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 1); /* set, so the new image does not loop */
-        execv("/proc/self/exe", argv);           /* returns only on failure: go on as we are */
+    /* BOLTZBENCH_REEXEC marks the re-executed image: at most one exec, even if something
+     * between the two images dropped OMP_WAIT_POLICY again. */
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("BOLTZBENCH_REEXEC")) {
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+        setenv("BOLTZBENCH_REEXEC", "1", 1);
+        execv("/proc/self/exe", argv); /* returns only on failure: go on as we are, */
+        unsetenv("OMP_WAIT_POLICY");   /* with libgomp's default, which `version` then shows */
     }
+    unsetenv("BOLTZBENCH_REEXEC"); /* children (a suite's subprocesses, tests) decide afresh */
     openblas_set_num_threads(1);
 }
 

@@ -1,7 +1,9 @@
 /* opts.c — the shared option parser and error printer of the CLI (see cli.h). */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,4 +166,23 @@ int bb_cli_parse_budget(const char *opt, const char *s, long long *out) {
      * for integer text, and 2e5-style values are integers by the floor check */
     *out = (long long)d;
     return BB_OK;
+}
+
+/* task-param values are numbers when they parse as numbers, strings otherwise. */
+int bb_cli_task_param(cJSON *obj, const char *kv) {
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        bb_cli_error("--task-param '%s': expected key=value", kv);
+        return 2;
+    }
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    char *end = NULL;
+    double v = strtod(eq + 1, &end);
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    if (end != eq + 1 && *end == '\0')
+        cJSON_AddNumberToObject(obj, key, v);
+    else
+        cJSON_AddStringToObject(obj, key, eq + 1);
+    return 0;
 }
