@@ -222,6 +222,7 @@ static int lj_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx
 
 const bb_task_type bb_task_lj13 = {
     LJ_IDEM_COMMON(13),
+    .minima_catalogue = "lj13@1", /* datasets/minima/lj13@1.json.gz (basin hopping, see its README) */
     .init_scale = 0.55,
     .energy = lj13_energy,
 };
@@ -234,6 +235,7 @@ const bb_task_type bb_task_lj55 = {
 
 const bb_task_type bb_task_lj13_phys = {
     LJ_PHYS_COMMON(13, "2.5", "-44.326801, icosahedron"),
+    .minima_catalogue = "lj13-phys@1",
     .init_scale = 0.6,
     .energy = lj13_phys_energy,
 };

@@ -43,6 +43,17 @@ enum bb_task_flags {
     BB_TASK_COM_FREE = 1u << 3,        /* samples live in the centre-of-mass-free subspace */
 };
 
+/* What a task declares for TICA (harness/metrics/tica_metric.c): features computed from a
+ * configuration — distances between atom pairs and sin/cos of dihedral angles — and the
+ * lag (in frames of a time-ordered reference trajectory). */
+typedef struct bb_task_tica {
+    int n_pairs;
+    const int *pairs; /* [n_pairs][2] atom indices */
+    int n_dihedrals;
+    const int *quads; /* [n_dihedrals][4] atom indices */
+    int lag;
+} bb_task_tica;
+
 typedef struct bb_task_type {
     const char *name;              /* "lj13" */
     int version;                   /* 1 */
@@ -70,6 +81,8 @@ typedef struct bb_task_type {
     /* Optional: initial configurations for samplers (default: N(0, init_scale² I), COM removed
      * for COM_FREE tasks). A molecule starts from its minimised structure plus noise. */
     int (*initial)(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx);
+    /* Optional: the TICA features and lag of the task (PITA's TICA statistics), or NULL. */
+    const struct bb_task_tica *tica;
     /* Optional: cost of one configuration relative to P² Lennard-Jones pair terms (0 = 1).
      * bb_task_energy_threads runs a batch on one thread below BB_TASK_PARALLEL_MIN_WORK. */
     double pair_cost;

@@ -290,8 +290,9 @@ int bb_minima_read(const char *path, const bb_task *t, bb_minima *m, cJSON **met
 cJSON *bb_json_exact_number(double v);
 cJSON *bb_json_exact_doubles(const double *x, int n);
 
-/* Where the minima metric looks for task t's catalogue:
- * $BOLTZBENCH_SOURCE_DIR (else the build's source dir)/datasets/minima/<task id>.json.gz. */
+/* Where the minima metric finds the catalogue the task declares (bb_task_type.minima_catalogue,
+ * a catalogue id): $BOLTZBENCH_SOURCE_DIR (else the build's source dir)/datasets/minima/<id>.json.gz.
+ * BB_ENOTFOUND when the task declares none. */
 int bb_minima_catalogue_path(const bb_task *t, char *out, size_t len);
 
 /* ---- TICA (tica.c) and the TICA metric (tica_metric.c) --------------------------- */
@@ -330,8 +331,9 @@ typedef struct bb_tica_task_spec {
     bb_feature_spec features;
     int lag;
 } bb_tica_task_spec;
-/* The spec of a task, or NULL when the task has none (then the metric is skipped). */
-const bb_tica_task_spec *bb_tica_spec_for(const bb_task *t);
+/* The task's declared TICA spec (bb_task_type.tica) into *out: 1, or 0 when the task has
+ * none (then the metric is skipped). */
+int bb_tica_spec_for(const bb_task *t, bb_tica_task_spec *out);
 /* The TICA metric with an explicit spec: adds tica_w2, tica_w2_ic1, tica_w2_ic2 and
  * tica_histogram to out (skipped without reference or with too short a reference). */
 int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, cJSON *out, bb_ctx *ctx);

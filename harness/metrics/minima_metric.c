@@ -59,9 +59,11 @@
     "lowest-energy minimum, else 0. " DEF_MINIMA_COMMON
 
 int bb_minima_catalogue_path(const bb_task *t, char *out, size_t len) {
+    const char *id = t && t->type ? t->type->minima_catalogue : NULL;
+    if (!id) return BB_ENOTFOUND; /* the task declares no catalogue */
     const char *root = getenv("BOLTZBENCH_SOURCE_DIR");
     if (!root || !*root) root = BB_SOURCE_DIR;
-    int w = snprintf(out, len, "%s/datasets/minima/%s.json.gz", root, t->id);
+    int w = snprintf(out, len, "%s/datasets/minima/%s.json.gz", root, id);
     return (w > 0 && (size_t)w < len) ? BB_OK : BB_EINVAL;
 }
 
@@ -86,9 +88,13 @@ static cJSON *curve_entry(cJSON *out, const char *name, const double *deltas, co
 static int minima_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
     if (!in->task || !in->samples || in->samples->n == 0) return BB_OK;
     char path[4096];
+    /* the task declares its catalogue (bb_task_type.minima_catalogue); none: skipped; declared
+     * but missing: an error, never a silently absent metric */
     if (bb_minima_catalogue_path(in->task, path, sizeof path)) return BB_OK;
     FILE *fp = fopen(path, "rb");
-    if (!fp) return BB_OK; /* no catalogue for this task: skipped */
+    if (!fp)
+        return BB_ERR(ctx, BB_EIO, "%s: the minima catalogue %s declared by task %s cannot be opened", path,
+                      in->task->type->minima_catalogue, in->task->id);
     fclose(fp);
     bb_minima cat, gen;
     cJSON *meta = NULL;

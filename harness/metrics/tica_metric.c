@@ -41,17 +41,17 @@
     "tica_histogram: 2-D densities of sample (weighted) and reference projections on TICA "                            \
     "components 1-2, 50 x 50 bins spanning the reference's range; value null (for plots)."
 
-/* Tasks that provide TICA features. Empty until the peptide tasks land; a row is
- * {task name, {n_pairs, pairs, n_dihedrals, quads}, lag}. */
-static const bb_tica_task_spec tica_specs[] = {
-    {NULL, {0, NULL, 0, NULL}, 0},
-};
-
-const bb_tica_task_spec *bb_tica_spec_for(const bb_task *t) {
-    if (!t || !t->type) return NULL;
-    for (const bb_tica_task_spec *s = tica_specs; s->task; s++)
-        if (strcmp(s->task, t->type->name) == 0) return s;
-    return NULL;
+int bb_tica_spec_for(const bb_task *t, bb_tica_task_spec *out) {
+    memset(out, 0, sizeof *out);
+    const bb_task_tica *k = t && t->type ? t->type->tica : NULL;
+    if (!k) return 0;
+    out->task = t->type->name;
+    out->features.n_pairs = k->n_pairs;
+    out->features.pairs = k->pairs;
+    out->features.n_dihedrals = k->n_dihedrals;
+    out->features.quads = k->quads;
+    out->lag = k->lag;
+    return 1;
 }
 
 static int stat_w2_1d(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
@@ -224,7 +224,8 @@ out:
 }
 
 static int tica_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return bb_tica_metric_run(in, bb_tica_spec_for(in->task), out, ctx);
+    bb_tica_task_spec spec;
+    return bb_tica_metric_run(in, bb_tica_spec_for(in->task, &spec) ? &spec : NULL, out, ctx);
 }
 
 const bb_metric bb_metric_tica = {"tica_w2", DEF_TICA_W2, 0, 1, 0, tica_compute};

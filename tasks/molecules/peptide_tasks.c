@@ -240,6 +240,24 @@ static int peptide_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, b
     .sample_exact = NULL, .initial = peptide_initial,                                                                  \
     .pair_cost = 14.0 /* GB-OBC + bonded terms: ~14 LJ pair terms per atom pair (bench_energy, ALDP) */
 
+/* TICA features as PITA computes them: pairwise distances of the heavy backbone atoms
+ * plus sin/cos of the backbone dihedrals (φ, ψ, ω); lags 100 (ALDP) and 10 (AL3) frames. */
+static const int aldp_backbone_pairs[] = {
+    /* heavy backbone atoms 1 CH3, 4 C, 6 N, 8 CA, 14 C, 16 N, 18 CH3/C: all 21 pairs */
+    1,  4, 1, 6, 1,  8, 1,  14, 1,  16, 1,  18, 4,  6, 4,  8,  4,  14, 4,  16, 4,
+    18, 6, 8, 6, 14, 6, 16, 6,  18, 8,  14, 8,  16, 8, 18, 14, 16, 14, 18, 16, 18};
+static const int aldp_dihedrals[] = {4, 6, 8, 14, 6, 8, 14, 16, 1, 4, 6, 8, 8, 14, 16, 18};
+static const bb_task_tica aldp_tica = {21, aldp_backbone_pairs, 4, aldp_dihedrals, 100};
+
+static const int al3_backbone_pairs[] = {
+    /* heavy backbone atoms 0 N, 4 CA, 10 C, 12 N, 14 CA, 20 C, 22 N, 24 CA, 30 C: all 36 pairs */
+    0,  4,  0,  10, 0,  12, 0,  14, 0,  20, 0,  22, 0,  24, 0,  30, 4,  10, 4,  12, 4,  14, 4,  20,
+    4,  22, 4,  24, 4,  30, 10, 12, 10, 14, 10, 20, 10, 22, 10, 24, 10, 30, 12, 14, 12, 20, 12, 22,
+    12, 24, 12, 30, 14, 20, 14, 22, 14, 24, 14, 30, 20, 22, 20, 24, 20, 30, 22, 24, 22, 30, 24, 30};
+static const int al3_dihedrals[] = {0,  4,  10, 12, 4,  10, 12, 14, 10, 12, 14, 20,
+                                    12, 14, 20, 22, 14, 20, 22, 24, 20, 22, 24, 30};
+static const bb_task_tica al3_tica = {36, al3_backbone_pairs, 6, al3_dihedrals, 10};
+
 const bb_task_type bb_task_aldp_fab = {
     .name = "aldp-fab",
     .version = 1,
@@ -254,6 +272,7 @@ const bb_task_type bb_task_aldp_fab = {
         "that minimum + isotropic Gaussian noise (equipartition-scaled, see docs/molecules.md).",
     .n_particles = 22,
     .reference_dataset = "fab-aldp-zenodo",
+    .tica = &aldp_tica,
     PEPTIDE_COMMON,
 };
 
@@ -271,6 +290,7 @@ const bb_task_type bb_task_aldp_pita = {
         "C7eq is not a minimum here. TICA lag 100. initial(): that minimum + equipartition-scaled noise.",
     .n_particles = 22,
     .reference_dataset = "pita-mendeley",
+    .tica = &aldp_tica,
     PEPTIDE_COMMON,
 };
 
@@ -288,5 +308,6 @@ const bb_task_type bb_task_al3_pita = {
         "-149.7, 160.6, -148.9 deg, -515.0536 kJ/mol; not the global minimum) + equipartition-scaled noise.",
     .n_particles = 33,
     .reference_dataset = "pita-mendeley",
+    .tica = &al3_tica,
     PEPTIDE_COMMON,
 };

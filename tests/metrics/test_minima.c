@@ -37,8 +37,14 @@ static int toy_energy(const bb_task *t, size_t n, const double *x, double *u, do
     return BB_OK;
 }
 
-static const bb_task_type toy_type = {
-    .name = "toy2d", .version = 1, .n_particles = 1, .dim = 2, .kT = 1.0, .energy = toy_energy};
+static const bb_task_type toy_type = {.name = "toy2d",
+                                      .version = 1,
+                                      .n_particles = 1,
+                                      .dim = 2,
+                                      .kT = 1.0,
+                                      .energy = toy_energy,
+                                      .minima_catalogue =
+                                          "toy2d@1"}; /* the catalogue the metric finds through the task */
 
 static bb_task toy_task(void) {
     bb_task t;
@@ -171,13 +177,24 @@ static void recall_and_precision_on_the_toy_catalogue(void **state) {
     remove(path);
     bb_samples_free(&s);
     bb_minima_free(&cat);
-    /* no catalogue: nothing added */
+    /* a task that declares no catalogue: nothing added */
+    out = cJSON_CreateObject();
+    bb_samples s1 = {1, 2, (double[]){0.5, 0.5}, NULL};
+    bb_task_type plain = toy_type;
+    plain.minima_catalogue = NULL;
+    bb_task tp = t;
+    tp.type = &plain;
+    bb_eval_input in0 = {&tp, &s1, NULL, NULL, NULL, 5, 0};
+    assert_int_equal(bb_metrics_compute(&in0, 0, out, &c), BB_OK);
+    assert_null(cJSON_GetObjectItem(out, "minima_recall"));
+    cJSON_Delete(out);
+    /* a declared catalogue that is missing: an error naming the file, not a silent skip */
     out = cJSON_CreateObject();
     setenv("BOLTZBENCH_SOURCE_DIR", "/nonexistent", 1);
-    bb_samples s1 = {1, 2, (double[]){0.5, 0.5}, NULL};
     bb_eval_input in1 = {&t, &s1, NULL, NULL, NULL, 5, 0};
-    assert_int_equal(bb_metrics_compute(&in1, 0, out, &c), BB_OK);
-    assert_null(cJSON_GetObjectItem(out, "minima_recall"));
+    assert_int_not_equal(bb_metrics_compute(&in1, 0, out, &c), BB_OK);
+    assert_non_null(strstr(c.msg, "/nonexistent/datasets/minima/toy2d@1.json.gz"));
+    memset(&c, 0, sizeof c);
     cJSON_Delete(out);
     /* a corrupt catalogue is an error naming the file */
     setenv("BOLTZBENCH_SOURCE_DIR", dir, 1);

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 #include "harness/core/rng.h"
+#include "tasks/task.h"
 #include "tests/metrics/testutil.h"
 
 /* a-b-c-d with b = 0, c = ẑ, a = x̂, d = ŷ + ẑ: looking along b→c, a is turned +90°
@@ -146,7 +148,8 @@ static void tica_metric_is_zero_for_the_reference_itself(void **state) {
     cJSON_Delete(out);
     /* the registered metric skips tasks without a TICA spec */
     out = cJSON_CreateObject();
-    assert_null(bb_tica_spec_for(&t));
+    bb_tica_task_spec none;
+    assert_int_equal(bb_tica_spec_for(&t, &none), 0);
     assert_int_equal(bb_tica_metric_run(&in, NULL, out, &c), BB_OK);
     assert_null(out->child);
     cJSON_Delete(out);
@@ -154,11 +157,56 @@ static void tica_metric_is_zero_for_the_reference_itself(void **state) {
     bb_samples_free(&s);
 }
 
+/* The registered metric runs for every task that declares a TICA spec (the peptides) and
+ * for no other: scoring ALDP samples against a time-ordered trajectory must yield finite
+ * tica_w2 entries (this failed silently while the spec table was empty). */
+static void tica_runs_for_every_task_that_declares_it(void **state) {
+    (void)state;
+    const char *with[] = {"aldp-pita", "aldp-fab", "al3-pita"}, *without[] = {"dw4", "lj13"};
+    const bb_metric *m = bb_metric_find("tica_w2");
+    assert_non_null(m);
+    for (int k = 0; k < 5; k++) {
+        const char *id = k < 3 ? with[k] : without[k - 3];
+        bb_ctx c = {0};
+        bb_task *t;
+        assert_int_equal(bb_task_create(id, NULL, &t, &c), BB_OK);
+        bb_tica_task_spec spec;
+        assert_int_equal(bb_tica_spec_for(t, &spec), k < 3);
+        const size_t T = 600, n = 300, dof = (size_t)t->dof;
+        bb_samples ref = {0}, s = {0};
+        assert_int_equal(bb_samples_alloc(&ref, T, dof, 0), BB_OK);
+        assert_int_equal(bb_samples_alloc(&s, n, dof, 0), BB_OK);
+        bb_rng r;
+        bb_rng_init(&r, 11, (uint64_t)k);
+        /* reference: a slow random walk from the task's initial structure (time-ordered) */
+        assert_int_equal(bb_task_initial(t, 1, &r, ref.x, &c), BB_OK);
+        for (size_t i = 1; i < T; i++)
+            for (size_t d = 0; d < dof; d++) ref.x[i * dof + d] = ref.x[(i - 1) * dof + d] + 0.002 * bb_rng_normal(&r);
+        assert_int_equal(bb_task_initial(t, n, &r, s.x, &c), BB_OK);
+        bb_eval_input in = {t, &s, NULL, &ref, NULL, 3, 0};
+        cJSON *out = cJSON_CreateObject();
+        assert_int_equal(m->compute(&in, out, &c), BB_OK);
+        const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2"), "value");
+        if (k < 3) {
+            assert_true(cJSON_IsNumber(v));
+            assert_true(isfinite(v->valuedouble) && v->valuedouble >= 0.0);
+            assert_non_null(cJSON_GetObjectItem(out, "tica_w2_ic1"));
+        } else {
+            assert_null(out->child);
+        }
+        cJSON_Delete(out);
+        bb_samples_free(&ref);
+        bb_samples_free(&s);
+        bb_task_free(t);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(features_match_hand_values),
         cmocka_unit_test(tica_recovers_the_slow_mode_of_a_linear_process),
         cmocka_unit_test(tica_metric_is_zero_for_the_reference_itself),
+        cmocka_unit_test(tica_runs_for_every_task_that_declares_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
