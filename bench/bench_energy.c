@@ -6,7 +6,8 @@
  *   - "kernel": the task's type->energy called directly on the whole batch, 1 thread
  *     (the per-thread kernel number);
  *   - "parallel": the oracle's own split, bb_task_energy_threads (OpenMP over chunks
- *     of BB_TASK_CHUNK = 16 configurations), on 1 and 2 threads, idle and busy;
+ *     of BB_TASK_CHUNK = 16 configurations), on 1 and 2 threads in interleaved trials
+ *     (best of 5 each), idle and busy;
  * plus, for every 3-D task of 13 or 55 particles (the LJ tasks), the plain reference
  * loop of ../shared/reference/baselines.md (E = Σ_{i<j} 4(r⁻¹² − r⁻⁶) and forces, the
  * straightforward double loop, compiled with the project's -O2) on the same
@@ -134,16 +135,29 @@ static int measure(const job *j, double *rate, bb_ctx *c) {
     return BB_OK;
 }
 
-/* Best rates of two jobs over PAIRED_TRIALS interleaved trials (a, b, a, b, ...). */
-static int measure_pair(const job *a, const job *b, double *ra, double *rb, bb_ctx *c) {
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Best rates of two jobs over PAIRED_TRIALS interleaved trials (a, b, a, b, ...), and (if
+ * median_ba) the median over the pairs of rate b / rate a: the two trials of a pair are
+ * adjacent in time, so their ratio is the least disturbed by the rest of the machine. */
+static int measure_pair(const job *a, const job *b, double *ra, double *rb, double *median_ba, bb_ctx *c) {
+    double q[PAIRED_TRIALS];
     *ra = *rb = 0.0;
     for (int k = 0; k < PAIRED_TRIALS; k++) {
-        double r;
+        double r, r2;
         int rc = trial(a, &r, c);
         if (rc) return rc;
         if (r > *ra) *ra = r;
-        if ((rc = trial(b, &r, c))) return rc;
-        if (r > *rb) *rb = r;
+        if ((rc = trial(b, &r2, c))) return rc;
+        if (r2 > *rb) *rb = r2;
+        q[k] = r2 / r;
+    }
+    if (median_ba) {
+        qsort(q, PAIRED_TRIALS, sizeof *q, cmp_double);
+        *median_ba = q[PAIRED_TRIALS / 2];
     }
     return BB_OK;
 }
@@ -161,6 +175,15 @@ static cJSON *entry(const char *task, int P, size_t n, const char *mode, int thr
            threads > 1 ? "s" : " ", rate);
     fflush(stdout);
     return o;
+}
+
+/* The 1-, 5- and 15-minute load averages (as `uptime` prints them) under `key`. */
+static void add_loadavg(cJSON *root, const char *key) {
+    double la[3];
+    if (getloadavg(la, 3) != 3) return;
+    cJSON *a = cJSON_AddArrayToObject(root, key);
+    for (int i = 0; i < 3; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(la[i]));
+    printf("%s: %.2f %.2f %.2f\n", key, la[0], la[1], la[2]);
 }
 
 /* A background process that only spins (the "busy" machine): forked, killed after. */
@@ -207,8 +230,15 @@ int main(int argc, char **argv) {
     cJSON_AddNumberToObject(root, "omp_max_threads", omp_get_max_threads());
     cJSON_AddStringToObject(root, "note",
                             "energy+gradient configurations/s, best of 3 trials >= 0.2 s; kernel = type->energy "
-                            "on the whole batch (1 thread); parallel = bb_task_energy_parallel (chunks of 16); "
+                            "on the whole batch (1 thread); parallel = bb_task_energy_threads (chunks of 16), 1 "
+                            "and 2 threads in 5 interleaved trial pairs, parallel_busy = the same beside one forked "
+                            "spinning process; "
                             "plain_loop = baselines.md reference loop (-O2, 1 thread)");
+    add_loadavg(root, "loadavg_start");
+    /* lowest 2-thread / 1-thread ratio (median of pairs), idle and busy, of the batches that are
+     * split over the threads; and the band of the ratio where they are not (one thread either
+     * way: the spread is the machine's noise) */
+    double worst[2] = {INFINITY, INFINITY}, noise_lo = INFINITY, noise_hi = -INFINITY;
     size_t max_dof = 0;
     for (size_t ti = 0; bb_task_types[ti]; ti++) {
         size_t d = (size_t)bb_task_types[ti]->n_particles * (size_t)bb_task_types[ti]->dim;
@@ -243,7 +273,7 @@ int main(int argc, char **argv) {
             if (lj_like) {
                 double ref;
                 job jr = {MODE_REF, NULL, t->n_particles, n, (size_t)t->dof, x, u, g, 1};
-                rc = measure_pair(&j, &jr, &rate, &ref, &c);
+                rc = measure_pair(&j, &jr, &rate, &ref, NULL, &c);
                 if (rc) break;
                 cJSON_AddItemToArray(res, entry(t->id, t->n_particles, n, "kernel", 1, rate));
                 cJSON_AddItemToArray(res, entry("plain_loop", t->n_particles, n, "plain", 1, ref));
@@ -263,15 +293,16 @@ int main(int argc, char **argv) {
             /* 1 and 2 threads side by side, on an idle machine and beside one busy process */
             for (int busy = 0; busy <= 1 && !rc; busy++) {
                 pid_t spinner = busy ? busy_start() : 0;
-                double r12[2] = {0, 0};
-                for (int nt = 1; nt <= 2 && !rc; nt++) {
-                    job jp = {MODE_PARALLEL, t, t->n_particles, n, (size_t)t->dof, x, u, g, nt};
-                    rc = measure(&jp, &rate, &c);
-                    r12[nt - 1] = rate;
-                    if (!rc)
-                        cJSON_AddItemToArray(
-                            res, entry(t->id, t->n_particles, n, busy ? "parallel_busy" : "parallel", nt, rate));
-                }
+                double r12[2] = {0, 0}, med = 0.0;
+                /* 1 and 2 threads in interleaved trials (1, 2, 1, 2, ...), so that both see the
+                 * same load from the rest of the machine */
+                job j1 = {MODE_PARALLEL, t, t->n_particles, n, (size_t)t->dof, x, u, g, 1};
+                job j2 = j1;
+                j2.threads = 2;
+                rc = measure_pair(&j1, &j2, &r12[0], &r12[1], &med, &c);
+                for (int nt = 1; nt <= 2 && !rc; nt++)
+                    cJSON_AddItemToArray(
+                        res, entry(t->id, t->n_particles, n, busy ? "parallel_busy" : "parallel", nt, r12[nt - 1]));
                 busy_stop(spinner);
                 if (!rc) {
                     cJSON *o = cJSON_CreateObject();
@@ -279,13 +310,36 @@ int main(int argc, char **argv) {
                     cJSON_AddNumberToObject(o, "batch", (double)n);
                     cJSON_AddBoolToObject(o, "busy", busy);
                     bb_json_add_number(o, "two_over_one_thread", r12[1] / r12[0]);
+                    bb_json_add_number(o, "two_over_one_thread_median_pair", med);
+                    const double pc = t->type->pair_cost > 0 ? t->type->pair_cost : 1.0;
+                    const int split = (double)n * t->n_particles * t->n_particles * pc >= BB_TASK_PARALLEL_MIN_WORK &&
+                                      n > BB_TASK_CHUNK;
+                    cJSON_AddBoolToObject(o, "split", split);
                     cJSON_AddItemToArray(thread_ratios, o);
-                    printf("%-12s batch %-5zu %s: 2 threads / 1 thread = %.2fx\n", t->id, n, busy ? "busy " : "idle ",
-                           r12[1] / r12[0]);
+                    if (split && med < worst[busy]) worst[busy] = med;
+                    if (!split) noise_lo = fmin(noise_lo, med), noise_hi = fmax(noise_hi, med);
+                    printf("%-12s batch %-5zu %s: 2 threads / 1 thread = %.2fx best/best, %.2fx median of pairs\n",
+                           t->id, n, busy ? "busy " : "idle ", r12[1] / r12[0], med);
                 }
             }
         }
         bb_task_free(t);
+    }
+    add_loadavg(root, "loadavg_end");
+    /* the verdict: do 2 threads fall below 1 thread (median of pairs, by more than 5%), idle or
+     * busy, where the batch is split over them? */
+    cJSON *sum = cJSON_AddObjectToObject(root, "two_over_one_thread_summary");
+    if (isfinite(noise_lo)) {
+        bb_json_add_number(sum, "one_thread_rows_min", noise_lo);
+        bb_json_add_number(sum, "one_thread_rows_max", noise_hi);
+        printf("rows that stay on one thread (noise): 2 threads / 1 thread = %.2f .. %.2fx\n", noise_lo, noise_hi);
+    }
+    for (int busy = 0; busy <= 1; busy++) {
+        if (!isfinite(worst[busy])) continue;
+        bb_json_add_number(sum, busy ? "split_rows_min_busy" : "split_rows_min_idle", worst[busy]);
+        cJSON_AddBoolToObject(sum, busy ? "two_below_one_busy" : "two_below_one_idle", worst[busy] < 0.95);
+        printf("%s: lowest 2 threads / 1 thread of the split batches = %.2fx -> 2 threads %s 1 thread\n",
+               busy ? "busy" : "idle", worst[busy], worst[busy] < 0.95 ? "FALL BELOW" : "do not fall below");
     }
     if (!rc) rc = bb_json_write_file(path, root, &c);
     if (rc)
