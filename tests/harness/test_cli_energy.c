@@ -1,10 +1,14 @@
 /* test_cli_energy.c — `boltzbench energy` writes the task's reduced energies and forces
- * −∇u exactly as the task API computes them (DW-4 and LJ-13 configurations from the tasks'
- * initial distributions), and refuses a file of the wrong width naming it. */
+ * −∇u exactly as the task API computes them (DW-4, LJ-13 and ALDP at a --task-param
+ * temperature, configurations from the tasks' initial distributions; forces named by
+ * --forces-out or defaulting beside the energies), says the sign in --help, and refuses a
+ * file of the wrong width naming it, leaving no output behind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +28,33 @@ static int run(const char *args) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+static void read_err(char *err, size_t cap) {
+    char p[400];
+    snprintf(p, sizeof p, "%s/err.txt", dir);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    size_t n = fread(err, 1, cap - 1, f);
+    err[n] = '\0';
+    fclose(f);
+}
+
+static int exists(const char *name) {
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
+}
+
 static void energies_and_forces_match_the_task_api(void **state) {
     (void)state;
-    const char *tasks[] = {"dw4", "lj13"};
-    for (int k = 0; k < 2; k++) {
+    const char *tasks[] = {"dw4", "lj13", "aldp-pita"};
+    const char *extra[] = {"--forces-out f.npy", "--forces", "-f --task-param temperature=555.52"};
+    const char *fname[] = {"f.npy", "u-forces.npy", "u-forces.npy"};
+    for (int k = 0; k < 3; k++) {
         bb_ctx c = {0};
         bb_task *t;
-        assert_int_equal(bb_task_create(tasks[k], NULL, &t, &c), BB_OK);
+        cJSON *tp = cJSON_Parse("{\"temperature\": 555.52}");
+        assert_int_equal(bb_task_create(tasks[k], k == 2 ? tp : NULL, &t, &c), BB_OK);
+        cJSON_Delete(tp);
         enum { N = 37 };
         size_t dof = (size_t)t->dof;
         double *x = malloc(N * dof * sizeof *x), *g = malloc(N * dof * sizeof *g), u[N];
@@ -41,10 +65,11 @@ static void energies_and_forces_match_the_task_api(void **state) {
         char xp[400], up[400], fp[400], args[1400];
         snprintf(xp, sizeof xp, "%s/x.npy", dir);
         snprintf(up, sizeof up, "%s/u.npy", dir);
-        snprintf(fp, sizeof fp, "%s/f.npy", dir);
+        snprintf(fp, sizeof fp, "%s/%s", dir, fname[k]);
+        remove(fp);
         size_t shape[3] = {N, (size_t)t->n_particles, (size_t)t->dim};
         assert_int_equal(bb_npy_write(xp, x, 3, shape, &c), BB_OK);
-        snprintf(args, sizeof args, "--task %s --samples x.npy --out u.npy --forces f.npy --threads 2", tasks[k]);
+        snprintf(args, sizeof args, "--task %s --samples x.npy --out u.npy %s --threads 2", tasks[k], extra[k]);
         assert_int_equal(run(args), 0);
         bb_array ua = {0}, fa = {0};
         assert_int_equal(bb_npy_read(up, 1 << 20, &ua, &c), BB_OK);
@@ -61,23 +86,57 @@ static void energies_and_forces_match_the_task_api(void **state) {
         free(g);
         bb_task_free(t);
     }
+    /* the temperature parameter is applied: the same configurations at 300 K differ */
+    assert_int_equal(run("--task aldp-pita --samples x.npy --out u300.npy"), 0);
+    bb_array a = {0}, b = {0};
+    bb_ctx c = {0};
+    char p[400];
+    snprintf(p, sizeof p, "%s/u300.npy", dir);
+    assert_int_equal(bb_npy_read(p, 1 << 20, &a, &c), BB_OK);
+    snprintf(p, sizeof p, "%s/u.npy", dir);
+    assert_int_equal(bb_npy_read(p, 1 << 20, &b, &c), BB_OK);
+    assert_true(fabs(a.data[0] / b.data[0] - 555.52 / 300.0) < 1e-9);
+    bb_array_free(&a);
+    bb_array_free(&b);
+    assert_false(exists("u300-forces.npy")); /* no --forces, no forces file */
+    /* --help names the sign of the forces */
+    assert_int_equal(run("--help"), 0);
+    char out[8192];
+    snprintf(p, sizeof p, "%s/out.txt", dir);
+    FILE *f = fopen(p, "r");
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(out, "F = -grad u"));
+    assert_non_null(strstr(out, "--forces-out"));
 }
 
 static void wrong_width_and_missing_options_are_one_line_errors(void **state) {
     (void)state;
-    /* the last x.npy holds LJ-13 samples (39 values per configuration); DW-4 needs 8 */
-    assert_int_equal(run("--task dw4 --samples x.npy --out u2.npy"), 1);
-    char p[400], err[2048] = "";
-    snprintf(p, sizeof p, "%s/err.txt", dir);
-    FILE *f = fopen(p, "r");
-    size_t n = fread(err, 1, sizeof err - 1, f);
-    err[n] = '\0';
-    fclose(f);
+    char err[2048];
+    /* the last x.npy holds ALDP samples (66 values per configuration); DW-4 needs 8 */
+    assert_int_equal(run("--task dw4 --samples x.npy --out u2.npy --forces"), 1);
+    read_err(err, sizeof err);
     assert_non_null(strstr(err, "x.npy"));
     assert_non_null(strstr(err, "needs 8"));
-    snprintf(p, sizeof p, "%s/u2.npy", dir);
-    assert_int_equal(access(p, F_OK), -1);
+    assert_false(exists("u2.npy"));
+    assert_false(exists("u2-forces.npy"));
+    /* an unwritable energies file: the forces written first are removed again */
+    assert_int_equal(run("--task aldp-pita --samples x.npy --out nodir/u.npy --forces-out f3.npy"), 1);
+    read_err(err, sizeof err);
+    assert_non_null(strstr(err, "nodir/u.npy"));
+    assert_false(exists("f3.npy"));
+    /* usage errors: exit 2, one line */
     assert_int_equal(run("--task lj13 --samples x.npy"), 2);
+    assert_int_equal(run("--task lj13 --samples x.npy --out u.npy --forces f.npy"), 2);
+    read_err(err, sizeof err);
+    assert_non_null(strstr(err, "--forces-out"));
+    assert_int_equal(run("--task lj13 --samples x.npy --out u.npy --forces-out u.npy"), 2);
+    assert_int_equal(run("--task aldp-pita --samples x.npy --out u.npy --task-param nope=1"), 1);
+    read_err(err, sizeof err);
+    assert_non_null(strstr(err, "nope"));
+    assert_non_null(strchr(err, '\n'));
+    assert_true(strchr(err, '\n')[1] == '\0');
 }
 
 int main(void) {
