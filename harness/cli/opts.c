@@ -1,7 +1,6 @@
 /* opts.c — the shared option parser and error printer of the CLI (see cli.h). */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,34 +136,77 @@ int bb_cli_parse_i64(const char *opt, const char *s, long long min, long long *o
     return BB_OK;
 }
 
+/* The budget's text read exactly as a decimal number [+|-]digits[.digits][(e|E)[+|-]digits]:
+ * its significant digits (leading and trailing zeros dropped) and the power of ten that
+ * scales them, so "9007199254740992.5" is seen not to be whole and "9.3e18" to be too large,
+ * which a double cannot tell. digits has room for strlen(s) characters. Returns 0 when s is
+ * not such a number. */
+static int decimal_parts(const char *s, int *negative, char *digits, size_t *n_digits, long *exp10) {
+    const char *p = s;
+    size_t n = 0, seen = 0;
+    long e = 0, frac = 0;
+    *negative = *p == '-';
+    if (*p == '+' || *p == '-') p++;
+    for (int in_frac = 0;; p++) {
+        if (*p == '.' && !in_frac) {
+            in_frac = 1;
+            continue;
+        }
+        if (*p < '0' || *p > '9') break;
+        seen++;
+        frac += in_frac;
+        if (n == 0 && *p == '0') continue; /* leading zero */
+        digits[n++] = *p;
+    }
+    if (!seen) return 0;
+    if (*p == 'e' || *p == 'E') {
+        int eneg = *++p == '-', ed = 0;
+        if (*p == '+' || *p == '-') p++;
+        for (; *p >= '0' && *p <= '9'; p++, ed++)
+            if (e < 100000) e = e * 10 + (*p - '0'); /* beyond: far outside 1 ... 2^53 either way */
+        if (!ed) return 0;
+        if (eneg) e = -e;
+    }
+    if (*p) return 0;
+    e -= frac;
+    while (n > 0 && digits[n - 1] == '0') n--, e++; /* trailing zeros scale instead */
+    *n_digits = n;
+    *exp10 = e;
+    return 1;
+}
+
 int bb_cli_parse_budget(const char *opt, const char *s, long long *out) {
     const long long max = 9007199254740992LL; /* 2^53: every count stays exact in a report */
-    char *end = NULL;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (end == s || *end != '\0' || errno == EINVAL || isnan(d)) {
+    char *digits = malloc(strlen(s) + 1);
+    size_t n = 0;
+    long e = 0;
+    if (!digits) {
+        bb_cli_error("%s: out of memory", opt);
+        return BB_ENOMEM;
+    }
+    int neg = 0, ok = decimal_parts(s, &neg, digits, &n, &e);
+    long long v = 0;
+    int over = ok && (long)n + e > 16; /* 2^53 has 16 digits */
+    for (size_t i = 0; ok && i < n && !over; i++) v = v * 10 + (digits[i] - '0');
+    free(digits);
+    if (!ok) {
         bb_cli_error("%s: '%s' is not a number of energy evaluations", opt, s);
         return BB_EINVAL;
     }
-    if (d != floor(d)) {
+    if (n > 0 && e < 0) {
         bb_cli_error("%s: %s is not a whole number of energy evaluations", opt, s);
         return BB_EINVAL;
     }
-    if (d < 1) {
+    if (n == 0 || neg) {
         bb_cli_error("%s: %s is below 1 (a budget counts energy evaluations)", opt, s);
         return BB_EINVAL;
     }
-    char *iend = NULL;
-    errno = 0;
-    long long iv = strtoll(s, &iend, 10); /* exact for integer text (9007199254740993 rounds as a double) */
-    if (*iend == '\0' && (errno == ERANGE || iv > max)) d = (double)max + 2.0;
-    if (d > (double)max) {
+    for (long i = 0; i < e && !over; i++) v *= 10;
+    if (over || v > max) {
         bb_cli_error("%s: %s exceeds the largest budget 2^53 = %lld", opt, s, max);
         return BB_EINVAL;
     }
-    /* integers beyond 2^53 written out in full are caught above; below it strtod is exact
-     * for integer text, and 2e5-style values are integers by the floor check */
-    *out = (long long)d;
+    *out = v;
     return BB_OK;
 }
 
@@ -175,14 +217,15 @@ int bb_cli_task_param(cJSON *obj, const char *kv) {
         bb_cli_error("--task-param '%s': expected key=value", kv);
         return 2;
     }
-    char key[128];
-    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-    char *end = NULL;
+    char *key = strndup(kv, (size_t)(eq - kv)), *end = NULL;
     double v = strtod(eq + 1, &end);
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    if (end != eq + 1 && *end == '\0')
-        cJSON_AddNumberToObject(obj, key, v);
-    else
-        cJSON_AddStringToObject(obj, key, eq + 1);
-    return 0;
+    int ok = key != NULL;
+    if (ok) cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    if (ok && end != eq + 1 && *end == '\0')
+        ok = cJSON_AddNumberToObject(obj, key, v) != NULL;
+    else if (ok)
+        ok = cJSON_AddStringToObject(obj, key, eq + 1) != NULL;
+    free(key);
+    if (!ok) bb_cli_error("--task-param '%s': out of memory", kv);
+    return ok ? 0 : 2;
 }

@@ -46,8 +46,8 @@ static void one_line_error(const char *what) {
 
 static void every_subcommand_has_help(void **state) {
     (void)state;
-    const char *cmds[] = {"tasks",  "methods", "run",      "suite", "version", "reference", "eval",
-                          "minima", "fetch",   "datasets", "cache", "table",   "compare",   "report"};
+    const char *cmds[] = {"tasks", "methods",  "run",   "suite", "version", "reference", "eval",  "minima",
+                          "fetch", "datasets", "cache", "table", "compare", "report",    "energy"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char a[64];
         snprintf(a, sizeof a, "%s --help", cmds[i]);
@@ -107,6 +107,13 @@ static void bad_input_gives_one_line_and_no_file(void **state) {
     one_line_error("exceeds the largest budget 2^53");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1.5 --out r.json"), 2);
     one_line_error("not a whole number");
+    /* reference and minima: the same parser and checks, one line each */
+    assert_int_equal(bb("reference --task dw4 --budget 9.3e18"), 2);
+    one_line_error("--budget: 9.3e18 exceeds the largest budget 2^53 = 9007199254740992");
+    assert_int_equal(bb("reference --task dw4 --n 20 --budget 4000 --param nope=1"), 2);
+    one_line_error("'nope'");
+    assert_int_equal(bb("minima --task lj13-phys --walkers 5000"), 2);
+    one_line_error("--walkers: 5000");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --param n_chain=3"), 2);
     one_line_error("'n_chain'");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --param n_chains=x"), 2);
