@@ -44,14 +44,16 @@ enum bb_task_flags {
 };
 
 /* What a task declares for TICA (harness/metrics/tica_metric.c): features computed from a
- * configuration — distances between atom pairs and sin/cos of dihedral angles — and the
- * lag (in frames of a time-ordered reference trajectory). */
+ * configuration — distances between atom pairs and sin/cos of dihedral angles — the lag (in
+ * frames of a time-ordered reference trajectory) and how many leading components are
+ * compared. */
 typedef struct bb_task_tica {
     int n_pairs;
     const int *pairs; /* [n_pairs][2] atom indices */
     int n_dihedrals;
     const int *quads; /* [n_dihedrals][4] atom indices */
     int lag;
+    int n_components; /* leading TICs compared (tica_w2 on all of them, tica_w2_ic<k> each); 0: 2 */
 } bb_task_tica;
 
 typedef struct bb_task_type {

@@ -324,18 +324,22 @@ int bb_tica_fit(size_t T, int k, const double *F, int lag, double eps, int max_d
 int bb_tica_project(const bb_tica *m, size_t n, const double *F, int n_comp, int kinetic_map, double *Y, bb_ctx *ctx);
 void bb_tica_free(bb_tica *m); /* NULL-safe */
 
-/* What a task provides for the TICA metric: features and lag (reference set in
- * trajectory order). */
+/* What a task provides for the TICA metric: features, lag (reference set in trajectory
+ * order) and the number of leading components compared. */
 typedef struct bb_tica_task_spec {
     const char *task; /* task name ("aldp-pita") */
     bb_feature_spec features;
     int lag;
+    int n_components; /* leading TICs compared; 0: 2 */
 } bb_tica_task_spec;
-/* The task's declared TICA spec (bb_task_type.tica) into *out: 1, or 0 when the task has
- * none (then the metric is skipped). */
+/* The task's declared TICA spec (bb_task_type.tica; n_components 0 there means 2) into
+ * *out: 1, or 0 when the task has none (then the metric is skipped). */
 int bb_tica_spec_for(const bb_task *t, bb_tica_task_spec *out);
-/* The TICA metric with an explicit spec: adds tica_w2, tica_w2_ic1, tica_w2_ic2 and
- * tica_histogram to out (skipped without reference or with too short a reference). */
+/* The TICA metric with an explicit spec: adds tica_w2 (W2 on the first n_components TICs),
+ * tica_w2_ic1 … tica_w2_ic<n> and, with two or more components, tica_histogram (TICs 1-2)
+ * to out. Nothing without a spec or a reference; when the metric cannot be computed (the
+ * reference is shorter than lag + 2 frames, the fit keeps no component, no sample has a
+ * finite energy) tica_w2 is still added, value null, with a "note" saying why. */
 int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, cJSON *out, bb_ctx *ctx);
 
 /* Direction of a report entry (1: higher is better) — the family's flag unless the

@@ -1,20 +1,23 @@
 /* tica_metric.c — TICA statistics for tasks with a trajectory-ordered reference set and
- * molecular features: tica_w2 (2-D W2 between sample and reference projections on the
- * first two TICs), tica_w2_ic1 / tica_w2_ic2 (1-D W2 per component) and tica_histogram
- * (2-D densities for plots).
+ * molecular features: tica_w2 (W2 between sample and reference projections on the first
+ * n TICs, n = the task's n_components, 2 for the peptides), tica_w2_ic1 … tica_w2_ic<n>
+ * (1-D W2 per component) and tica_histogram (2-D densities on TICs 1-2, for plots).
  *
  * TICA is fitted on the REFERENCE set taken as one trajectory in its stored order, at
  * the task's lag (tica.c: deeptime estimator, ε = 1e-6, ≤ 40 dims, kinetic-map
- * scaling); samples (u = +inf excluded) and reference are projected on the first two
+ * scaling); samples (u = +inf excluded) and reference are projected on the first n
  * components. tica_w2: exact assignment (lap.c) on a seeded subsample of ≤ 1000 per
  * side (weighted samples resampled systematically); the 1-D values use the weights
- * directly. Tasks opt in through the table below (peptide tasks add a row with their
- * backbone distances and φ/ψ/ω quadruples and lag, e.g. 100 for ALDP, 10 for AL3).
+ * directly. Tasks opt in by declaring a spec (bb_task_type.tica: features, lag, number of
+ * components; the peptides declare their backbone distances and φ/ψ/ω quadruples, lag 100
+ * for ALDP, 10 for AL3). A declaring task always gets a tica_w2 entry: null with a note
+ * when it cannot be computed, never silently nothing.
  *
  * Not a kinetic comparison: samples are i.i.d. configurations, only their projections
  * onto the reference's slow coordinates are compared.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +33,8 @@
 
 #define DEF_TICA_W2                                                                                                    \
     "tica_w2 = sqrt of the exact OT cost (squared Euclidean, Jonker-Volgenant) between sample and "                    \
-    "reference projections on the first two TICA components (kinetic-map scaled); TICA fitted on "                     \
+    "reference projections on the first n_components TICA components (the task's; 2 for the peptides; "                \
+    "kinetic-map scaled); TICA fitted on "                                                                             \
     "the reference set as a trajectory at the task's lag with deeptime's symmetrised estimator "                       \
     "(eps = 1e-6 rank cut, <= 40 dims); <= 1000 per side (seeded subsample; weighted samples "                         \
     "resampled systematically); u = +inf excluded. ci95: 200 resamples of the matched pair costs (assignment fixed)."
@@ -51,6 +55,7 @@ int bb_tica_spec_for(const bb_task *t, bb_tica_task_spec *out) {
     out->features.n_dihedrals = k->n_dihedrals;
     out->features.quads = k->quads;
     out->lag = k->lag;
+    out->n_components = k->n_components > 0 ? k->n_components : 2;
     return 1;
 }
 
@@ -61,17 +66,19 @@ static int stat_w2_1d(const bb_wset *a, const bb_wset *b, void *user, double *ou
     return rc;
 }
 
-static int add_hist2d(cJSON *o, const char *name, size_t n, const double *Y, const double *w, const double lo[2],
-                      const double hi[2]) {
+/* Y [n][stride]: the first two columns are binned. */
+static int add_hist2d(cJSON *o, const char *name, size_t n, const double *Y, size_t stride, const double *w,
+                      const double lo[2], const double hi[2]) {
     double *h = calloc(TICA_HBINS * TICA_HBINS, sizeof *h), tot = 0.0;
     if (!h) return 0;
     double wx = (hi[0] - lo[0]) / TICA_HBINS, wy = (hi[1] - lo[1]) / TICA_HBINS;
     for (size_t i = 0; i < n; i++) {
         double wi = w ? w[i] : 1.0;
         tot += wi;
-        int bx = (int)floor((Y[2 * i] - lo[0]) / wx), by = (int)floor((Y[2 * i + 1] - lo[1]) / wy);
-        if (Y[2 * i] == hi[0]) bx = TICA_HBINS - 1;
-        if (Y[2 * i + 1] == hi[1]) by = TICA_HBINS - 1;
+        double y0 = Y[stride * i], y1 = Y[stride * i + 1];
+        int bx = (int)floor((y0 - lo[0]) / wx), by = (int)floor((y1 - lo[1]) / wy);
+        if (y0 == hi[0]) bx = TICA_HBINS - 1;
+        if (y1 == hi[1]) by = TICA_HBINS - 1;
         if (bx < 0 || by < 0 || bx >= TICA_HBINS || by >= TICA_HBINS) continue; /* outside: not drawn */
         h[bx * TICA_HBINS + by] += wi;
     }
@@ -87,11 +94,24 @@ static int add_hist2d(cJSON *o, const char *name, size_t n, const double *Y, con
     return ok;
 }
 
+/* tica_w2 = null with the reason: a task that declares TICA never gets silently nothing. */
+static int not_computed(cJSON *out, const bb_tica_task_spec *spec, size_t n, const char *fmt, size_t a, size_t b,
+                        bb_ctx *ctx) {
+    char note[256];
+    snprintf(note, sizeof note, fmt, a, b);
+    cJSON *o = bb_metric_entry(out, "tica_w2", NAN, n, NULL, DEF_TICA_W2);
+    if (!o || !cJSON_AddStringToObject(o, "note", note) || !cJSON_AddNumberToObject(o, "lag", spec->lag))
+        return BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+    return BB_OK;
+}
+
 int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, cJSON *out, bb_ctx *ctx) {
     if (!in->reference || !in->task || !spec) return BB_OK;
     const bb_samples *R = in->reference;
     int P = in->task->n_particles, D = in->task->dim, k = bb_features_dim(&spec->features);
-    if ((size_t)spec->lag + 2 > R->n) return BB_OK; /* too short to fit */
+    if ((size_t)spec->lag + 2 > R->n)
+        return not_computed(out, spec, 0, "reference has %zu frames; TICA at lag %zu needs at least lag + 2", R->n,
+                            (size_t)spec->lag, ctx);
     bb_wset pa = {0}, pr = {0};
     size_t rej = 0, rej_r = 0;
     double *Fr = NULL, *Fs = NULL, *Yr = NULL, *Ys = NULL, *A = NULL, *B = NULL, *C = NULL, *c1 = NULL;
@@ -104,7 +124,13 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     rc = bb_features_compute(&spec->features, P, D, R->n, R->x, Fr, ctx);
     if (!rc) rc = bb_tica_fit(R->n, k, Fr, spec->lag, 1e-6, 40, &model, ctx);
     if (rc) goto out;
-    int nc = model.k_out < 2 ? model.k_out : 2;
+    int want = spec->n_components > 0 ? spec->n_components : 2;
+    int nc = model.k_out < want ? model.k_out : want;
+    if (nc < 1) {
+        rc = not_computed(out, spec, 0, "TICA kept %zu components of %zu features (rank cut 1e-6)", (size_t)model.k_out,
+                          (size_t)k, ctx);
+        goto out;
+    }
     /* samples (u = +inf excluded), all of them, with weights */
     rc = bb_points_load(in->samples, in->u_samples, NULL, (size_t)-1, in->seed, BB_STREAM_TICA + 0xFFFFu, "samples",
                         &pa, &rej, ctx);
@@ -119,8 +145,8 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
         goto out;
     }
     Fr = Fr2;
-    Ys = malloc((pa.n ? pa.n : 1) * 2 * sizeof *Ys);
-    Yr = malloc((pr.n ? pr.n : 1) * 2 * sizeof *Yr);
+    Ys = malloc((pa.n ? pa.n : 1) * (size_t)nc * sizeof *Ys);
+    Yr = malloc((pr.n ? pr.n : 1) * (size_t)nc * sizeof *Yr);
     if (!Ys || !Yr) {
         rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
         goto out;
@@ -130,7 +156,10 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     if (!rc) rc = bb_tica_project(&model, pa.n, Fs, nc, 1, Ys, ctx);
     if (!rc) rc = bb_tica_project(&model, pr.n, Fr, nc, 1, Yr, ctx);
     if (rc) goto out;
-    if (pa.n == 0 || pr.n == 0) goto out;
+    if (pa.n == 0 || pr.n == 0) {
+        rc = not_computed(out, spec, pa.n, "%zu samples and %zu reference frames with finite energy", pa.n, pr.n, ctx);
+        goto out;
+    }
     /* 1-D per component */
     c1 = malloc((pa.n + pr.n) * sizeof *c1);
     if (!c1) {
@@ -147,8 +176,9 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
             rc = bb_w1d_bootstrap(&a, &b, 2.0, BB_BOOT_N, in->seed, BB_STREAM_TICA + 0x1000u * (uint64_t)(c + 1), ci,
                                   ctx);
         if (rc) goto out;
-        if (!bb_metric_entry(out, c == 0 ? "tica_w2_ic1" : "tica_w2_ic2", v, pa.n, in->with_ci ? ci : NULL,
-                             DEF_TICA_W2_IC)) {
+        char name[32];
+        snprintf(name, sizeof name, "tica_w2_ic%d", c + 1);
+        if (!bb_metric_entry(out, name, v, pa.n, in->with_ci ? ci : NULL, DEF_TICA_W2_IC)) {
             rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
             goto out;
         }
@@ -187,12 +217,12 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     cJSON_AddNumberToObject(o, "n_rejected", (double)rej);
     cJSON_AddItemToObject(o, "eigenvalues", cJSON_CreateDoubleArray(model.eig, nc));
     cJSON_AddItemToObject(o, "timescales", cJSON_CreateDoubleArray(model.timescales, nc));
-    if (nc == 2) {
+    if (nc >= 2) {
         double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
         for (size_t i = 0; i < pr.n; i++)
             for (int c = 0; c < 2; c++) {
-                lo[c] = fmin(lo[c], Yr[2 * i + (size_t)c]);
-                hi[c] = fmax(hi[c], Yr[2 * i + (size_t)c]);
+                lo[c] = fmin(lo[c], Yr[(size_t)nc * i + (size_t)c]);
+                hi[c] = fmax(hi[c], Yr[(size_t)nc * i + (size_t)c]);
             }
         for (int c = 0; c < 2; c++)
             if (!(hi[c] > lo[c])) lo[c] -= 0.5, hi[c] += 0.5;
@@ -202,8 +232,8 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
                  cJSON_AddItemToObject(h, "range_ic1", cJSON_CreateDoubleArray(r1, 2)) &&
                  cJSON_AddItemToObject(h, "range_ic2", cJSON_CreateDoubleArray(r2, 2)) &&
                  cJSON_AddNumberToObject(h, "n_bins", TICA_HBINS) &&
-                 add_hist2d(h, "density_samples", pa.n, Ys, pa.w, lo, hi) &&
-                 add_hist2d(h, "density_reference", pr.n, Yr, NULL, lo, hi);
+                 add_hist2d(h, "density_samples", pa.n, Ys, (size_t)nc, pa.w, lo, hi) &&
+                 add_hist2d(h, "density_reference", pr.n, Yr, (size_t)nc, NULL, lo, hi);
         if (!ok) rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
     }
 out:

@@ -241,13 +241,14 @@ static int peptide_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, b
     .pair_cost = 14.0 /* GB-OBC + bonded terms: ~14 LJ pair terms per atom pair (bench_energy, ALDP) */
 
 /* TICA features as PITA computes them: pairwise distances of the heavy backbone atoms
- * plus sin/cos of the backbone dihedrals (φ, ψ, ω); lags 100 (ALDP) and 10 (AL3) frames. */
+ * plus sin/cos of the backbone dihedrals (φ, ψ, ω); lags 100 (ALDP) and 10 (AL3) frames;
+ * the first two components compared, as PITA plots them. */
 static const int aldp_backbone_pairs[] = {
     /* heavy backbone atoms 1 CH3, 4 C, 6 N, 8 CA, 14 C, 16 N, 18 CH3/C: all 21 pairs */
     1,  4, 1, 6, 1,  8, 1,  14, 1,  16, 1,  18, 4,  6, 4,  8,  4,  14, 4,  16, 4,
     18, 6, 8, 6, 14, 6, 16, 6,  18, 8,  14, 8,  16, 8, 18, 14, 16, 14, 18, 16, 18};
 static const int aldp_dihedrals[] = {4, 6, 8, 14, 6, 8, 14, 16, 1, 4, 6, 8, 8, 14, 16, 18};
-static const bb_task_tica aldp_tica = {21, aldp_backbone_pairs, 4, aldp_dihedrals, 100};
+static const bb_task_tica aldp_tica = {21, aldp_backbone_pairs, 4, aldp_dihedrals, 100, 2};
 
 static const int al3_backbone_pairs[] = {
     /* heavy backbone atoms 0 N, 4 CA, 10 C, 12 N, 14 CA, 20 C, 22 N, 24 CA, 30 C: all 36 pairs */
@@ -256,7 +257,7 @@ static const int al3_backbone_pairs[] = {
     12, 24, 12, 30, 14, 20, 14, 22, 14, 24, 14, 30, 20, 22, 20, 24, 20, 30, 22, 24, 22, 30, 24, 30};
 static const int al3_dihedrals[] = {0,  4,  10, 12, 4,  10, 12, 14, 10, 12, 14, 20,
                                     12, 14, 20, 22, 14, 20, 22, 24, 20, 22, 24, 30};
-static const bb_task_tica al3_tica = {36, al3_backbone_pairs, 6, al3_dihedrals, 10};
+static const bb_task_tica al3_tica = {36, al3_backbone_pairs, 6, al3_dihedrals, 10, 2};
 
 const bb_task_type bb_task_aldp_fab = {
     .name = "aldp-fab",

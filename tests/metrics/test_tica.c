@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,7 +123,7 @@ static void tica_metric_is_zero_for_the_reference_itself(void **state) {
     }
     memcpy(s.x, ref.x, n * 12 * sizeof(double));
     int pairs[6] = {0, 1, 1, 2, 2, 3}, quads[4] = {0, 1, 2, 3};
-    bb_tica_task_spec spec = {"test", {3, pairs, 1, quads}, 3};
+    bb_tica_task_spec spec = {"test", {3, pairs, 1, quads}, 3, 2};
     bb_task t;
     memset(&t, 0, sizeof t);
     t.n_particles = 4;
@@ -146,6 +147,32 @@ static void tica_metric_is_zero_for_the_reference_itself(void **state) {
     printf("  stretched samples: tica_w2 %.4f\n", v);
     assert_true(v > 0.05);
     cJSON_Delete(out);
+    /* three components: tica_w2 on all three, one 1-D entry each */
+    bb_tica_task_spec spec3 = spec;
+    spec3.n_components = 3;
+    out = cJSON_CreateObject();
+    assert_int_equal(bb_tica_metric_run(&in, &spec3, out, &c), BB_OK);
+    assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2"), "n_components")->valuedouble, 3);
+    for (int k = 1; k <= 3; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "tica_w2_ic%d", k);
+        assert_true(isfinite(cJSON_GetObjectItem(cJSON_GetObjectItem(out, name), "value")->valuedouble));
+    }
+    assert_null(cJSON_GetObjectItem(out, "tica_w2_ic4"));
+    assert_non_null(cJSON_GetObjectItem(out, "tica_histogram"));
+    cJSON_Delete(out);
+    /* a reference too short for the lag: tica_w2 is there, null, saying why (never silent) */
+    bb_samples short_ref = ref;
+    short_ref.n = 4;
+    bb_eval_input in_short = in;
+    in_short.reference = &short_ref;
+    out = cJSON_CreateObject();
+    assert_int_equal(bb_tica_metric_run(&in_short, &spec, out, &c), BB_OK);
+    o = cJSON_GetObjectItem(out, "tica_w2");
+    assert_non_null(o);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "value")));
+    assert_non_null(strstr(cJSON_GetObjectItem(o, "note")->valuestring, "lag"));
+    cJSON_Delete(out);
     /* the registered metric skips tasks without a TICA spec */
     out = cJSON_CreateObject();
     bb_tica_task_spec none;
@@ -158,13 +185,14 @@ static void tica_metric_is_zero_for_the_reference_itself(void **state) {
 }
 
 /* The registered metric runs for every task that declares a TICA spec (the peptides) and
- * for no other: scoring ALDP samples against a time-ordered trajectory must yield finite
- * tica_w2 entries (this failed silently while the spec table was empty). */
+ * for no other: scoring peptide samples through the metric suite (bb_metrics_compute_only,
+ * the path run and eval take) against a time-ordered trajectory must yield finite tica_w2,
+ * tica_w2_ic1, tica_w2_ic2 and the histogram (this failed silently while the spec table was
+ * empty). */
 static void tica_runs_for_every_task_that_declares_it(void **state) {
     (void)state;
     const char *with[] = {"aldp-pita", "aldp-fab", "al3-pita"}, *without[] = {"dw4", "lj13"};
-    const bb_metric *m = bb_metric_find("tica_w2");
-    assert_non_null(m);
+    const char *const only[] = {"tica_w2"};
     for (int k = 0; k < 5; k++) {
         const char *id = k < 3 ? with[k] : without[k - 3];
         bb_ctx c = {0};
@@ -172,6 +200,11 @@ static void tica_runs_for_every_task_that_declares_it(void **state) {
         assert_int_equal(bb_task_create(id, NULL, &t, &c), BB_OK);
         bb_tica_task_spec spec;
         assert_int_equal(bb_tica_spec_for(t, &spec), k < 3);
+        if (k < 3) {
+            assert_int_equal(spec.n_components, 2);
+            assert_int_equal(spec.lag, k < 2 ? 100 : 10);
+            assert_int_equal(bb_features_dim(&spec.features), k < 2 ? 21 + 2 * 4 : 36 + 2 * 6);
+        }
         const size_t T = 600, n = 300, dof = (size_t)t->dof;
         bb_samples ref = {0}, s = {0};
         assert_int_equal(bb_samples_alloc(&ref, T, dof, 0), BB_OK);
@@ -183,18 +216,31 @@ static void tica_runs_for_every_task_that_declares_it(void **state) {
         for (size_t i = 1; i < T; i++)
             for (size_t d = 0; d < dof; d++) ref.x[i * dof + d] = ref.x[(i - 1) * dof + d] + 0.002 * bb_rng_normal(&r);
         assert_int_equal(bb_task_initial(t, n, &r, s.x, &c), BB_OK);
-        bb_eval_input in = {t, &s, NULL, &ref, NULL, 3, 0};
+        double *us = malloc(n * sizeof *us), *ur = malloc(T * sizeof *ur);
+        assert_int_equal(bb_task_energy(t, n, s.x, us, NULL, &c), BB_OK);
+        assert_int_equal(bb_task_energy(t, T, ref.x, ur, NULL, &c), BB_OK);
+        bb_eval_input in = {t, &s, us, &ref, ur, 3, 0};
         cJSON *out = cJSON_CreateObject();
-        assert_int_equal(m->compute(&in, out, &c), BB_OK);
-        const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2"), "value");
+        assert_int_equal(bb_metrics_compute_only(&in, 0, only, 1, out, &c), BB_OK);
         if (k < 3) {
-            assert_true(cJSON_IsNumber(v));
-            assert_true(isfinite(v->valuedouble) && v->valuedouble >= 0.0);
-            assert_non_null(cJSON_GetObjectItem(out, "tica_w2_ic1"));
+            const char *names[] = {"tica_w2", "tica_w2_ic1", "tica_w2_ic2"};
+            for (int q = 0; q < 3; q++) {
+                const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(out, names[q]), "value");
+                print_message("%s %s\n", id, names[q]);
+                assert_true(cJSON_IsNumber(v));
+                assert_true(isfinite(v->valuedouble) && v->valuedouble >= 0.0);
+            }
+            assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2"), "n_samples")->valuedouble,
+                             300);
+            assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_histogram"), "density_samples"));
+            /* the samples (noisy copies of the minimum) differ from the walk: W2 > 0 */
+            assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2"), "value")->valuedouble > 0.0);
         } else {
             assert_null(out->child);
         }
         cJSON_Delete(out);
+        free(us);
+        free(ur);
         bb_samples_free(&ref);
         bb_samples_free(&s);
         bb_task_free(t);

@@ -1,0 +1,68 @@
+/* test_eval_tica.c — TICA reaches the report: `boltzbench eval` (bb_eval, the scorer run
+ * uses) on aldp-pita samples with a time-ordered reference trajectory writes finite
+ * tica_w2, tica_w2_ic1 and tica_w2_ic2 and the histogram, with the task's lag. This is the
+ * end-to-end check that fails if a task declaring a TICA spec is silently scored without
+ * it (the spec table in tica_metric.c was once empty). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "datasets/npy.h"
+#include "harness/run/eval.h"
+#include "tasks/task.h"
+#include "tests/tmpdir.h"
+
+BB_TEST_TMPDIR_GROUP(dir, "bb_eval_tica", bb_test_isolated_cache(dir))
+
+static void eval_reports_tica_for_aldp_pita(void **state) {
+    (void)state;
+    bb_ctx c = {0};
+    bb_task *t;
+    assert_int_equal(bb_task_create("aldp-pita", NULL, &t, &c), BB_OK);
+    const size_t T = 400, n = 200, dof = (size_t)t->dof;
+    double *ref = malloc(T * dof * sizeof *ref), *x = malloc(n * dof * sizeof *x);
+    bb_rng r;
+    bb_rng_init(&r, 21, 0);
+    /* reference: a slow random walk from the minimised structure (time-ordered frames) */
+    assert_int_equal(bb_task_initial(t, 1, &r, ref, &c), BB_OK);
+    for (size_t i = 1; i < T; i++)
+        for (size_t d = 0; d < dof; d++) ref[i * dof + d] = ref[(i - 1) * dof + d] + 0.002 * bb_rng_normal(&r);
+    assert_int_equal(bb_task_initial(t, n, &r, x, &c), BB_OK);
+    char rp[400], xp[400];
+    snprintf(rp, sizeof rp, "%s/ref.npy", dir);
+    snprintf(xp, sizeof xp, "%s/x.npy", dir);
+    size_t rs[3] = {T, 22, 3}, xs[3] = {n, 22, 3};
+    assert_int_equal(bb_npy_write(rp, ref, 3, rs, &c), BB_OK);
+    assert_int_equal(bb_npy_write(xp, x, 3, xs, &c), BB_OK);
+    bb_eval_config cfg = {.task_id = "aldp-pita", .samples_path = xp, .reference_path = rp, .seed = 1};
+    cJSON *report = NULL;
+    assert_int_equal(bb_eval(&cfg, &report, &c), BB_OK);
+    const cJSON *m = cJSON_GetObjectItem(report, "metrics");
+    const char *names[] = {"tica_w2", "tica_w2_ic1", "tica_w2_ic2"};
+    for (int k = 0; k < 3; k++) {
+        const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(m, names[k]), "value");
+        print_message("%s\n", names[k]);
+        assert_true(cJSON_IsNumber(v));
+        assert_true(isfinite(v->valuedouble) && v->valuedouble > 0.0);
+    }
+    const cJSON *w2 = cJSON_GetObjectItem(m, "tica_w2");
+    assert_int_equal((int)cJSON_GetObjectItem(w2, "lag")->valuedouble, 100);
+    assert_int_equal((int)cJSON_GetObjectItem(w2, "n_components")->valuedouble, 2);
+    assert_non_null(cJSON_GetObjectItem(m, "tica_histogram"));
+    cJSON_Delete(report);
+    free(ref);
+    free(x);
+    bb_task_free(t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(eval_reports_tica_for_aldp_pita),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
