@@ -23,6 +23,7 @@
 
 #include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
+#include "harness/core/omp_policy.h"
 #include "methods/adjoint_sampling/as.h"
 #include "methods/method.h"
 #include "tasks/task.h"
@@ -111,7 +112,10 @@ out:
 }
 
 int main(int argc, char **argv) {
-    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
+    /* the program's top decides, as boltzbench does (harness/cli/main.c): passive OpenMP
+     * waiting and a single-threaded BLAS (the nn core parallelises its products itself) */
+    bb_omp_wait_policy_init(argv);
+    openblas_set_num_threads(1);
     const char *path = "bench_adjoint.json", *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--out") && i + 1 < argc)

@@ -40,6 +40,7 @@
 
 #include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
+#include "harness/core/omp_policy.h"
 #include "harness/core/rng.h"
 #include "tasks/task.h"
 
@@ -214,10 +215,7 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (!getenv("OMP_WAIT_POLICY")) { /* as boltzbench runs (harness/cli/main.c) */
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-        execv("/proc/self/exe", argv);
-    }
+    bb_omp_wait_policy_init(argv); /* as boltzbench runs (harness/cli/main.c) */
     bb_ctx c = {0};
     int rc = BB_OK;
     cJSON *root = cJSON_CreateObject(), *res = cJSON_AddArrayToObject(root, "results");

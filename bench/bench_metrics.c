@@ -9,9 +9,12 @@
  * configurations (centred) and, when /usr/bin/python3 has POT (python3-pot), ot.emd2 on
  * the same arrays (written as .npy), then checks the two values agree.
  *
- * Output: JSON on stdout (or --out FILE). Numbers are not asserted (bench/ convention).
- * Usage: bench_metrics [--out FILE] [--sizes 1000,5000,10000] [--no-pot]
+ * Output: JSON at --out FILE.json (on stdout without it). Numbers are not asserted (bench/
+ * convention). Runs with boltzbench's thread policy (harness/cli/main.c): passive OpenMP
+ * waiting, single-threaded BLAS.
+ * Usage: bench_metrics [--out FILE.json] [--sizes 1000,5000,10000] [--no-pot]
  */
+#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <omp.h>
@@ -23,6 +26,7 @@
 #include "datasets/npy.h"
 #include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
+#include "harness/core/omp_policy.h"
 #include "harness/core/source_dir.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
@@ -82,6 +86,8 @@ static double pot_emd2(const double *A, const double *B, size_t n, size_t d, dou
 }
 
 int main(int argc, char **argv) {
+    bb_omp_wait_policy_init(argv); /* as boltzbench runs (harness/cli/main.c) */
+    openblas_set_num_threads(1);
     const char *out = NULL;
     size_t sizes[8] = {1000, 5000, 10000}, nsz = 3;
     int use_pot = 1;
@@ -94,7 +100,7 @@ int main(int argc, char **argv) {
             nsz = 0;
             for (char *s = strtok(argv[++i], ","); s && nsz < 8; s = strtok(NULL, ",")) sizes[nsz++] = (size_t)atol(s);
         } else {
-            fprintf(stderr, "usage: bench_metrics [--out FILE] [--sizes a,b,c] [--no-pot]\n");
+            fprintf(stderr, "usage: bench_metrics [--out FILE.json] [--sizes a,b,c] [--no-pot]\n");
             return 2;
         }
     }

@@ -15,7 +15,8 @@
  * side runs with 1 thread and with all OpenMP threads; the best of those is compared.
  * The machines are shared 2-core VMs: spinning OpenMP workers waste whole time slices
  * there (measured 5x slower), so unless OMP_WAIT_POLICY is set the program re-executes
- * itself with OMP_WAIT_POLICY=passive (the PyTorch runs inherit it); the JSON records it.
+ * itself with OMP_WAIT_POLICY=PASSIVE (bb_omp_wait_policy_init; the PyTorch runs inherit
+ * it); the JSON records it.
  *
  * usage: bench_nn [--out bench_nn.json] [--cases abc] [--steps-a 3] [--steps-b 10]
  *                 [--steps-c 10] [--steps-d 2] [--no-torch] [--python /usr/bin/python3]
@@ -33,6 +34,7 @@
 
 #include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
+#include "harness/core/omp_policy.h"
 #include "harness/core/rng.h"
 #include "harness/core/source_dir.h"
 #include "methods/nn/nn.h"
@@ -280,12 +282,12 @@ static double run_torch(const char *python, const char *script, char cs, int ste
 }
 
 int main(int argc, char **argv) {
-    openblas_set_num_threads(1);      /* the nn core parallelises its products itself (methods/nn/tensor.c) */
-    if (!getenv("OMP_WAIT_POLICY")) { /* must be set before libgomp starts: re-exec */
-        setenv("OMP_WAIT_POLICY", "passive", 1);
-        execv("/proc/self/exe", argv);
-        fprintf(stderr, "bench_nn: cannot re-execute with OMP_WAIT_POLICY=passive; continuing\n");
-    }
+    /* the program's top decides, as boltzbench does (harness/cli/main.c): passive OpenMP
+     * waiting (must be set before libgomp starts: re-exec) and a single-threaded BLAS (the nn
+     * core parallelises its products itself, methods/nn/tensor.c) */
+    if (bb_omp_wait_policy_init(argv))
+        fprintf(stderr, "bench_nn: cannot re-execute with OMP_WAIT_POLICY=PASSIVE; continuing\n");
+    openblas_set_num_threads(1);
     const char *out = "bench_nn.json", *cases = "abc", *python = "/usr/bin/python3";
     int steps[4] = {3, 10, 10, 2}, torch = 1;
     for (int i = 1; i < argc; i++) {

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness/cli/cli.h"
+#include "harness/core/omp_policy.h"
 
 typedef struct bb_cli_cmd {
     const char *name;
@@ -42,27 +42,20 @@ static void usage(FILE *fp) {
 /* Thread policy, decided here once for the whole process (docs/architecture.md):
  *  - OpenMP waits passively unless the user chose a policy: spinning idle threads made a
  *    2-thread run collapse on a shared 2-core machine. libgomp reads OMP_WAIT_POLICY when it
- *    is loaded, so the program re-executes itself once with the variable set.
+ *    is loaded, so the program re-executes itself once with the variable set
+ *    (bb_omp_wait_policy_init; if that exec fails, `version` shows libgomp's default).
  *  - OpenBLAS runs single-threaded: the nn core splits its products into row blocks under
- *    OpenMP itself (methods/nn/ops_matmul.c), and two thread pools would oversubscribe.
+ *    OpenMP itself (methods/nn/ops_matmul.c), and two thread pools would oversubscribe (and
+ *    bb_nn_graph_init refuses a multi-threaded BLAS). No library changes it.
  *  - The number of OpenMP threads is --threads / OMP_NUM_THREADS, passed down explicitly
  *    (bb_run_config.threads, the oracle, the nn graphs). */
-static void thread_policy(int argc, char **argv) {
-    (void)argc;
-    /* BOLTZBENCH_REEXEC marks the re-executed image: at most one exec, even if something
-     * between the two images dropped OMP_WAIT_POLICY again. */
-    if (!getenv("OMP_WAIT_POLICY") && !getenv("BOLTZBENCH_REEXEC")) {
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-        setenv("BOLTZBENCH_REEXEC", "1", 1);
-        execv("/proc/self/exe", argv); /* returns only on failure: go on as we are, */
-        unsetenv("OMP_WAIT_POLICY");   /* with libgomp's default, which `version` then shows */
-    }
-    unsetenv("BOLTZBENCH_REEXEC"); /* children (a suite's subprocesses, tests) decide afresh */
+static void thread_policy(char **argv) {
+    bb_omp_wait_policy_init(argv);
     openblas_set_num_threads(1);
 }
 
 int main(int argc, char **argv) {
-    thread_policy(argc, argv);
+    thread_policy(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

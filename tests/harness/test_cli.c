@@ -78,6 +78,14 @@ static void openmp_waits_passively_unless_told_otherwise(void **state) {
     assert_int_equal(bb("version"), 0); /* the test environment sets no policy (see main) */
     assert_non_null(strstr(outbuf, "OpenMP wait policy PASSIVE"));
     char cmd[600];
+    /* and libgomp itself runs with it: the settings it prints as the last image starts say
+     * that idle threads do not spin (GOMP_SPINCOUNT 0; libgomp's default spins 300000). An
+     * OpenMP runtime that prints no GOMP_SPINCOUNT passes this line. */
+    snprintf(cmd, sizeof cmd,
+             "s=$(OMP_DISPLAY_ENV=verbose '%s/boltzbench' version 2>&1 >/dev/null | grep GOMP_SPINCOUNT | tail -n 1);"
+             " [ -z \"$s\" ] || echo \"$s\" | grep -q \"= '0'\"",
+             BB_BINARY_DIR);
+    assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "OMP_WAIT_POLICY=active '%s/boltzbench' version | grep -q 'OpenMP wait policy active'",
              BB_BINARY_DIR);
     assert_int_equal(system(cmd), 0);
