@@ -18,17 +18,14 @@
 #include <unistd.h>
 
 #include "harness/core/jsonutil.h"
-
-#ifndef BB_SOURCE_DIR
-#define BB_SOURCE_DIR "."
-#endif
+#include "harness/core/source_dir.h"
 
 #define MANIFEST_MAX_BYTES ((size_t)4 << 20)
 
-const char *bb_manifest_default_path(void) {
+int bb_manifest_default_path(char *out, size_t len) {
     const char *e = getenv("BOLTZBENCH_MANIFEST");
-    if (e && *e) return e;
-    return BB_SOURCE_DIR "/datasets/manifest.json";
+    int w = e && *e ? snprintf(out, len, "%s", e) : snprintf(out, len, "%s/datasets/manifest.json", bb_source_dir());
+    return w >= 0 && (size_t)w < len ? BB_OK : BB_EINVAL;
 }
 
 void bb_manifest_free(bb_manifest *m) {
@@ -166,7 +163,12 @@ static int parse_entry(const cJSON *e, size_t i, const char *path, bb_dataset *d
 int bb_manifest_load(const char *path, bb_manifest *out, bb_ctx *ctx) {
     out->n = 0;
     out->d = NULL;
-    if (!path) path = bb_manifest_default_path();
+    char def[4096];
+    if (!path) {
+        if (bb_manifest_default_path(def, sizeof def))
+            return BB_ERR(ctx, BB_EINVAL, "manifest: default path longer than %zu bytes", sizeof def);
+        path = def;
+    }
     cJSON *root;
     int rc = bb_json_read_file(path, MANIFEST_MAX_BYTES, &root, ctx);
     if (rc) return rc;

@@ -58,8 +58,10 @@ typedef struct bb_manifest {
     bb_dataset *d; /* [n], owned */
 } bb_manifest;
 
-/* Path of the manifest: $BOLTZBENCH_MANIFEST, else <source dir>/datasets/manifest.json. */
-const char *bb_manifest_default_path(void);
+/* Path of the default manifest into out[len]: $BOLTZBENCH_MANIFEST when set and not empty,
+ * else datasets/manifest.json under bb_source_dir() (harness/core/source_dir.h). BB_EINVAL
+ * when it does not fit. */
+int bb_manifest_default_path(char *out, size_t len);
 
 /* Load and validate a manifest (NULL path = default). Errors name the file and the
  * dataset/field ("manifest.json: datasets[3].sha256: not 64 hex digits"). */

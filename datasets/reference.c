@@ -27,10 +27,7 @@
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
 #include "harness/core/fileio.h"
-
-#ifndef BB_SOURCE_DIR
-#define BB_SOURCE_DIR "."
-#endif
+#include "harness/core/source_dir.h"
 
 #define REF_MAX_BYTES        ((size_t)1 << 31)
 #define EXACT_DEFAULT_SEED   20240401u
@@ -80,11 +77,6 @@ static int samples_from_npy(const unsigned char *buf, size_t len, const char *wh
     return BB_OK;
 }
 
-static const char *source_dir(void) {
-    const char *e = getenv("BOLTZBENCH_SOURCE_DIR");
-    return e && *e ? e : BB_SOURCE_DIR;
-}
-
 static const bb_dataset *pick(const bb_manifest *m, const bb_task *task) {
     const char *id = task->type->reference_dataset;
     if (id) return bb_manifest_find(m, id);
@@ -98,7 +90,7 @@ static const bb_dataset *pick(const bb_manifest *m, const bb_task *task) {
 static int try_committed(const bb_dataset *d, bb_reference *out, bb_ctx *ctx) {
     if (!d->committed_path[0]) return 0;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", source_dir(), d->committed_path);
+    snprintf(path, sizeof path, "%s/%s", bb_source_dir(), d->committed_path);
     if (access(path, F_OK) != 0) return 0;
     if (!d->has_sha256)
         return BB_ERR(ctx, BB_EFORMAT, "%s: committed copy %s has no sha256 in the manifest", d->id, path);
@@ -252,13 +244,14 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
                         task->type->name);
         else if (sample_set)
             rc = BB_ERR(ctx, BB_EIO, "%s: reference set %s@%d: committed copy %s/%s is missing", task->id, d->id,
-                        d->version, source_dir(), d->committed_path[0] ? d->committed_path : "(none)");
+                        d->version, bb_source_dir(), d->committed_path[0] ? d->committed_path : "(none)");
         else if (want && !d && mrc)
             rc = BB_ERR(ctx, BB_EIO, "%s: reference set %s: %s", task->id, want, mc.msg);
-        else if (want && !d)
-            rc = BB_ERR(ctx, BB_EFORMAT, "%s: reference set %s is not in the manifest %s", task->id, want,
-                        bb_manifest_default_path());
-        else {
+        else if (want && !d) {
+            char mpath[4096];
+            if (bb_manifest_default_path(mpath, sizeof mpath)) snprintf(mpath, sizeof mpath, "(path too long)");
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: reference set %s is not in the manifest %s", task->id, want, mpath);
+        } else {
             declares_none = 1;
             if (d)
                 rc = BB_ERR(ctx, BB_ENOTFOUND,

@@ -22,12 +22,9 @@
 #include <cjson/cJSON.h>
 
 #include "harness/core/jsonutil.h"
+#include "harness/core/source_dir.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
-
-#ifndef BB_SOURCE_DIR
-#define BB_SOURCE_DIR "."
-#endif
 
 #define MINIMA_NREF_MAX   512
 #define MINIMA_ND         21 /* δ = 0, 0.125, …, 2.5 */
@@ -61,9 +58,7 @@
 int bb_minima_catalogue_path(const bb_task *t, char *out, size_t len) {
     const char *id = t && t->type ? t->type->minima_catalogue : NULL;
     if (!id) return BB_ENOTFOUND; /* the task declares no catalogue */
-    const char *root = getenv("BOLTZBENCH_SOURCE_DIR");
-    if (!root || !*root) root = BB_SOURCE_DIR;
-    int w = snprintf(out, len, "%s/datasets/minima/%s.json.gz", root, id);
+    int w = snprintf(out, len, "%s/datasets/minima/%s.json.gz", bb_source_dir(), id);
     return (w > 0 && (size_t)w < len) ? BB_OK : BB_EINVAL;
 }
 

@@ -10,14 +10,11 @@
 
 #include "harness/core/fileio.h"
 #include "harness/core/jsonutil.h"
+#include "harness/core/source_dir.h"
 #include "harness/report/report.h"
 #include "harness/run/run.h"
 #include "methods/method.h"
 #include "tasks/task.h"
-
-#ifndef BB_SOURCE_DIR
-#define BB_SOURCE_DIR "."
-#endif
 
 static int file_exists(const char *p) {
     struct stat st;
@@ -29,12 +26,8 @@ int bb_suite_locate(const char *name, char *path, size_t len, bb_ctx *ctx) {
         snprintf(path, len, "%s", name);
         return BB_OK;
     }
-    const char *roots[2] = {getenv("BOLTZBENCH_SOURCE_DIR"), BB_SOURCE_DIR};
-    for (int i = 0; i < 2; i++) {
-        if (!roots[i] || !*roots[i]) continue;
-        snprintf(path, len, "%s/harness/suites/%s.json", roots[i], name);
-        if (file_exists(path)) return BB_OK;
-    }
+    snprintf(path, len, "%s/harness/suites/%s.json", bb_source_dir(), name);
+    if (file_exists(path)) return BB_OK;
     return BB_ERR(ctx, BB_ENOTFOUND, "suite '%s': no such suite file (looked for harness/suites/%s.json)", name, name);
 }
 

@@ -39,7 +39,8 @@ typedef struct bb_suite {
 } bb_suite;
 
 /* Find a suite file: NAME.json path as given if it exists, else harness/suites/NAME.json
- * under $BOLTZBENCH_SOURCE_DIR or the source tree this binary was built from. */
+ * under bb_source_dir() ($BOLTZBENCH_SOURCE_DIR, else the source tree this binary was built
+ * from). */
 int bb_suite_locate(const char *name, char *path, size_t path_len, bb_ctx *ctx);
 /* Parse and expand; out_dir is where reports go. Errors name the file and field. */
 int bb_suite_load(const char *path, const char *out_dir, bb_suite *out, bb_ctx *ctx);

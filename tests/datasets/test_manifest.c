@@ -65,11 +65,23 @@ static void the_committed_manifest_lists_the_real_sources(void **state) {
     }
     bb_manifest_free(&m);
     bb_manifest_free(NULL);
-    /* default path: $BOLTZBENCH_MANIFEST, else the source tree's copy */
+    /* default path: $BOLTZBENCH_MANIFEST, else the copy under bb_source_dir() */
+    char def[4096], tiny[8];
     setenv("BOLTZBENCH_MANIFEST", "/x/m.json", 1);
-    assert_string_equal(bb_manifest_default_path(), "/x/m.json");
+    assert_int_equal(bb_manifest_default_path(def, sizeof def), BB_OK);
+    assert_string_equal(def, "/x/m.json");
+    assert_int_equal(bb_manifest_default_path(tiny, sizeof tiny), BB_EINVAL); /* does not fit */
     unsetenv("BOLTZBENCH_MANIFEST");
-    assert_string_equal(bb_manifest_default_path(), MANIFEST);
+    const char *src = getenv("BOLTZBENCH_SOURCE_DIR");
+    char *saved = src ? strdup(src) : NULL;
+    setenv("BOLTZBENCH_SOURCE_DIR", "/some/checkout", 1);
+    assert_int_equal(bb_manifest_default_path(def, sizeof def), BB_OK);
+    assert_string_equal(def, "/some/checkout/datasets/manifest.json");
+    unsetenv("BOLTZBENCH_SOURCE_DIR");
+    assert_int_equal(bb_manifest_default_path(def, sizeof def), BB_OK);
+    assert_string_equal(def, MANIFEST);
+    if (saved) setenv("BOLTZBENCH_SOURCE_DIR", saved, 1);
+    free(saved);
     assert_int_equal(bb_manifest_load(NULL, &m, &c), BB_OK);
     assert_non_null(bb_manifest_find(&m, "gmm40-exact@1"));
     bb_manifest_free(&m);
