@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/core/clock.h"
 #include "harness/core/fileio.h"
 
 const char *const bb_cache_state_names[BB_CACHE_STATE_COUNT] = {"absent", "partial", "verified", "unverified",
@@ -48,11 +49,8 @@ int bb_fetch_progress_wanted(FILE *fp) {
     return fp && isatty(fileno(fp));
 }
 
-static long long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* Milliseconds of the one monotonic clock (harness/core/clock.h), for stalls and redraws. */
+static long long now_ms(void) { return (long long)(bb_wall_s() * 1000.0); }
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
