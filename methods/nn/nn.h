@@ -69,11 +69,13 @@
  *    gradient buffer once consumed (reference counted), so a step needs the forward
  *    activations plus the live gradients only. Parameters and optimizer state live
  *    outside the arena in one allocation per parameter group (bb_nn_params).
- *  - Threads and determinism: one thread pool. bb_nn_graph_init sets OpenBLAS to one
- *    thread (process-wide) and the library splits large products into fixed blocks of
- *    output rows under OpenMP; elementwise ops and reductions use OpenMP with fixed
- *    partitions that do not depend on the thread count; reductions accumulate in
- *    double. Same seed => bit-identical parameters on 1 or 2 threads. Do not call nn
+ *  - Threads and determinism: one thread pool, sized by the caller. The program runs
+ *    OpenBLAS on one thread (openblas_set_num_threads(1) at its start; bb_nn_graph_init
+ *    refuses otherwise, it never changes it) and the library splits large products into
+ *    fixed blocks of output rows under OpenMP on the graph's threads
+ *    (bb_nn_graph_set_threads; Adam: bb_nn_adam.threads); elementwise ops and reductions
+ *    use OpenMP with fixed partitions that do not depend on the thread count; reductions
+ *    accumulate in double. Same seed => bit-identical parameters on 1 or 2 threads. Do not call nn
  *    ops from inside your own OpenMP parallel region (one parallel layer at a time).
  *    A graph, a parameter group and an optimizer belong to one thread at a time;
  *    separate graphs may share a read-only parameter group.
