@@ -5,12 +5,13 @@ Optional companion of bench_energy.c (not part of the product, not run by the bu
 the numpy, torch-analytic and torch-autograd rows of ../shared/reference/baselines.md,
 measured on the same machine so they can be set beside bench_energy's numbers.
 E = sum_{i<j} 4 (r^-12 - r^-6), float64, batch 1024, P = 13 and 55, 1 thread each.
-Writes JSON to argv[1] (default bench_energy_ref.json). Needs Debian's python3-numpy;
+Writes JSON to --out FILE.json (default bench_energy_ref.json), like every bench. Needs
+Debian's python3-numpy;
 python3-torch rows are skipped (with a note) when torch is missing.
 """
+import argparse
 import json
 import os
-import sys
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -54,7 +55,9 @@ def lj_loop(xi):  # one configuration, the straightforward double loop (self-che
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "bench_energy_ref.json"
+    ap = argparse.ArgumentParser(description="numpy/torch LJ energy+forces rows beside bench_energy")
+    ap.add_argument("--out", default="bench_energy_ref.json", help="JSON output (FILE.json)")
+    out = ap.parse_args().out
     rng = np.random.default_rng(2385)
     res = {"schema": "boltzbench.bench_energy_ref/1", "results": [], "notes": []}
     try:
