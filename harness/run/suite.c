@@ -39,12 +39,16 @@ static int str_list(const cJSON *a, const char *field, const char *path, size_t 
     return BB_OK;
 }
 
-static int num_list(const cJSON *a, const char *field, const char *path, size_t gi, double min, bb_ctx *ctx) {
+/* Integers in [min, max]; max keeps the later conversion to an integer type defined. */
+static int num_list(const cJSON *a, const char *field, const char *path, size_t gi, double min, double max,
+                    bb_ctx *ctx) {
     if (!cJSON_IsArray(a) || !a->child)
         return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s: expected a non-empty list", path, gi, field);
     for (const cJSON *c = a->child; c; c = c->next)
-        if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < min)
-            return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s: expected integers >= %g", path, gi, field, min);
+        if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < min ||
+            !(c->valuedouble <= max))
+            return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s: expected integers from %.0f to %.0f", path, gi, field,
+                          min, max);
     return BB_OK;
 }
 
@@ -93,7 +97,8 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'runs' missing or not a list", path);
         goto out;
     }
-    if (ns && (!cJSON_IsNumber(ns) || ns->valuedouble < 1)) {
+    if (ns && (!cJSON_IsNumber(ns) || ns->valuedouble < 1 || !(ns->valuedouble <= 9007199254740992.0) ||
+               ns->valuedouble != floor(ns->valuedouble))) {
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: field 'n_samples' must be a positive integer", path);
         goto out;
     }
@@ -116,8 +121,9 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
         int all = cJSON_IsString(methods) && strcmp(methods->valuestring, "all") == 0;
         if ((rc = str_list(tasks, "tasks", path, gi, ctx))) goto out;
         if (!all && (rc = str_list(methods, "methods", path, gi, ctx))) goto out;
-        if ((rc = num_list(budgets, "budgets", path, gi, 1, ctx))) goto out;
-        if ((rc = num_list(seeds, "seeds", path, gi, 0, ctx))) goto out;
+        /* budgets: 1 … 2^53 like --budget; seeds: below 2^64 (uint64) */
+        if ((rc = num_list(budgets, "budgets", path, gi, 1, 9007199254740992.0, ctx))) goto out;
+        if ((rc = num_list(seeds, "seeds", path, gi, 0, 18446744073709549568.0, ctx))) goto out;
         if (params && !cJSON_IsObject(params)) {
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].params: expected an object", path, gi);
             goto out;
