@@ -194,6 +194,87 @@ static void suite_resumes_by_config_hash_and_reruns_on_request(void **state) {
     one_line_error("runs[0].budgets");
 }
 
+/* The file's text with the top-level "timing" and "host" objects and the driver's
+ * "resumed" line cut out (reports are written with one key per line, tab-indented). */
+static char *report_sans_timing(const char *name) {
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "r");
+    if (!f) return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *cut[] = {"\n\t\"timing\":", "\n\t\"host\":"};
+    for (int i = 0; i < 2; i++) {
+        char *a = strstr(buf, cut[i]), *b = a ? strstr(a + 1, "\n\t}") : NULL;
+        if (b) memmove(a, b + 3, strlen(b + 3) + 1);
+    }
+    char *r = strstr(buf, "\"resumed\":");
+    if (r) {
+        char *eol = strchr(r, '\n');
+        memmove(r, eol ? eol : r + strlen(r), strlen(eol ? eol : r + strlen(r)) + 1);
+    }
+    return strdup(buf);
+}
+
+static int exists_in_dir(const char *name) {
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
+}
+
+/* --resume needs a state file: without one it is a one-line error naming <out>.state and
+ * writes nothing; --resume-or-start starts afresh. A run killed (SIGKILL, through
+ * --debug-kill-after-steps) after a save keeps its state, and --resume from it writes the
+ * report the uninterrupted run wrote, apart from timing, host and driver.resumed; the
+ * state file is removed when a run ends normally. */
+static void resume_needs_a_state_file_and_resume_or_start_starts_afresh(void **state) {
+    (void)state;
+#define RUN "run --task gmm40 --method mala --budget 4000 --samples 100 --seed 3 --checkpoint-steps 1 --out x.json"
+    char p[400], q[400];
+    assert_int_equal(bb(RUN), 0);
+    assert_false(exists_in_dir("x.json.state")); /* removed after a normal end */
+    char *full = report_sans_timing("x.json");
+    assert_non_null(full);
+    assert_non_null(strstr(full, "\"status\":\t\"ok\""));
+    snprintf(p, sizeof p, "%s/x.json", dir);
+    snprintf(q, sizeof q, "%s/full.json", dir);
+    assert_int_equal(rename(p, q), 0);
+
+    assert_int_equal(bb(RUN " --resume"), 1);
+    one_line_error("x.json.state");
+    assert_non_null(strstr(err, "--resume-or-start"));
+    assert_false(exists_in_dir("x.json"));
+
+    assert_int_equal(bb(RUN " --resume-or-start"), 0);
+    char *fresh = report_sans_timing("x.json");
+    assert_non_null(fresh);
+    assert_string_equal(fresh, full);
+    assert_false(exists_in_dir("x.json.state"));
+    free(fresh);
+    assert_int_equal(unlink(p), 0);
+
+    assert_int_not_equal(bb(RUN " --debug-kill-after-steps 2"), 0); /* killed: no report, state kept */
+    assert_false(exists_in_dir("x.json"));
+    assert_true(exists_in_dir("x.json.state"));
+    assert_int_equal(bb(RUN " --resume"), 0);
+    char *resumed = report_sans_timing("x.json");
+    assert_non_null(resumed);
+    assert_string_equal(resumed, full);
+    assert_false(exists_in_dir("x.json.state"));
+    snprintf(p, sizeof p, "%s/x.json", dir);
+    FILE *f = fopen(p, "r");
+    static char rep[1 << 20];
+    size_t n = fread(rep, 1, sizeof rep - 1, f);
+    fclose(f);
+    rep[n] = '\0';
+    assert_non_null(strstr(rep, "\"resumed\":\t1"));
+    free(resumed);
+    free(full);
+#undef RUN
+}
+
 static int setup(void **state) {
     (void)state;
     return bb_test_mkdtemp(dir, sizeof dir, "bb_test_cli");
@@ -212,6 +293,7 @@ int main(void) {
         cmocka_unit_test(bad_input_gives_one_line_and_no_file),
         cmocka_unit_test(run_writes_a_report),
         cmocka_unit_test(suite_resumes_by_config_hash_and_reruns_on_request),
+        cmocka_unit_test(resume_needs_a_state_file_and_resume_or_start_starts_afresh),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
