@@ -57,6 +57,13 @@ static int is_hex64(const char *s) {
     return 1;
 }
 
+/* 1 if j is a whole number in [lo, hi] (checked before any integer conversion: a cast of
+ * an out-of-range double is undefined behaviour). */
+static int whole_in(const cJSON *j, double lo, double hi) {
+    return cJSON_IsNumber(j) && j->valuedouble >= lo && j->valuedouble <= hi &&
+           j->valuedouble == (double)(long long)j->valuedouble;
+}
+
 static int valid_id(const char *s) {
     if (!*s) return 0;
     for (const char *p = s; *p; p++)
@@ -121,7 +128,7 @@ static int parse_entry(const cJSON *e, size_t i, const char *path, bb_dataset *d
     if (sh && !cJSON_IsNull(sh)) {
         if (!cJSON_IsArray(sh)) return BB_ERR(ctx, BB_EFORMAT, "%s: %s: shape: not an array", path, d->id);
         cJSON_ArrayForEach(s, sh) {
-            if (d->ndim >= 4 || !cJSON_IsNumber(s) || s->valuedouble < 0)
+            if (d->ndim >= 4 || !whole_in(s, 0, 9.0e15))
                 return BB_ERR(ctx, BB_EFORMAT, "%s: %s: shape: bad entry", path, d->id);
             d->shape[d->ndim++] = (size_t)s->valuedouble;
         }
@@ -147,8 +154,7 @@ static int parse_entry(const cJSON *e, size_t i, const char *path, bb_dataset *d
         const cJSON *seed = cJSON_GetObjectItemCaseSensitive(g, "seed");
         const cJSON *stream = cJSON_GetObjectItemCaseSensitive(g, "stream");
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(g, "n");
-        if (!cJSON_IsNumber(seed) || !cJSON_IsNumber(stream) || !cJSON_IsNumber(n) || seed->valuedouble < 0 ||
-            stream->valuedouble < 0 || n->valuedouble < 1)
+        if (!whole_in(seed, 0, 9.0e15) || !whole_in(stream, 0, 9.0e15) || !whole_in(n, 1, 9.0e15))
             return BB_ERR(ctx, BB_EFORMAT, "%s: %s: generated: needs seed, stream and n", path, d->id);
         d->generated = 1;
         d->gen_seed = (unsigned long long)seed->valuedouble;
