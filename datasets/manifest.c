@@ -79,7 +79,7 @@ static int parse_entry(const cJSON *e, size_t i, const char *path, bb_dataset *d
     if (!valid_id(d->id))
         return BB_ERR(ctx, BB_EFORMAT, "%s: datasets[%zu].id: '%s' (use [A-Za-z0-9._-])", path, i, d->id);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "version");
-    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble != (double)(int)v->valuedouble)
+    if (!whole_in(v, 1, 2147483647.0))
         return BB_ERR(ctx, BB_EFORMAT, "%s: %s: version: not a positive integer", path, d->id);
     d->version = (int)v->valuedouble;
     if ((rc = copy_str(e, "file", d->file, sizeof d->file, 1, path, i, ctx))) return rc;
