@@ -191,6 +191,11 @@ int bb_minima_read(const char *path, const bb_task *t, bb_minima *m, cJSON **met
                         m->dof);
             break;
         }
+        if (cJSON_IsNumber(c) && !(c->valuedouble >= 0 && c->valuedouble <= 9.0e15 &&
+                                   c->valuedouble == floor(c->valuedouble))) { /* before the int64 cast */
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: minima[%zu].count: not a non-negative integer", path, k);
+            break;
+        }
         m->u[k] = u->valuedouble;
         m->count[k] = cJSON_IsNumber(c) ? (int64_t)c->valuedouble : 1;
         int d = 0;

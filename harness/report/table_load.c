@@ -49,8 +49,10 @@ static void key_of(const cJSON *obj, const char *idfield, char *out, size_t len)
     const char *s = cJSON_IsString(id) ? id->valuestring : "?";
     if (strchr(s, '@') || !cJSON_IsNumber(v))
         snprintf(out, len, "%s", s);
-    else
+    else if (v->valuedouble >= -2147483648.0 && v->valuedouble <= 2147483647.0) /* before the int cast */
         snprintf(out, len, "%s@%d", s, (int)v->valuedouble);
+    else
+        snprintf(out, len, "%s@%g", s, v->valuedouble);
 }
 
 int bb_rset_add_file(bb_rset *rs, const char *path, bb_ctx *ctx) {
