@@ -1,4 +1,4 @@
-/* cmd_energy.c — `boltzbench energy --task T --samples X.npy --out E.npy [--forces]
+/* cmd_energy.c — `boltzbench energy --task T --samples X.npy --out E.npy [--forces [F.npy]]
  * [--forces-out F.npy]`: the task's reduced energies u = E/kT of each configuration (and the
  * forces F = −∇u), so users can check conventions (LJ pair sums, units, kT) against their
  * own code. Energies are computed by the same task code the oracle uses; nothing is counted
@@ -22,7 +22,7 @@ static const bb_opt opts[] = {
     [O_TASK] = {"task", 't', "TASK", "task id (e.g. lj13, aldp-pita@1)"},
     [O_SAMPLES] = {"samples", 'x', "FILE.npy", "N configurations along the first axis (N x dof or N x P x D)"},
     [O_OUT] = {"out", 'o', "FILE.npy", "write the N reduced energies u = E/kT here (float64)"},
-    [O_FORCES] = {"forces", 'f', NULL, "also write the forces F = -grad u (N x dof), to --forces-out"},
+    [O_FORCES] = {"forces", 'f', NULL, "also write the forces F = -grad u (N x dof); a file right after it names them"},
     [O_FORCES_OUT] = {"forces-out", 0, "FILE.npy", "where the forces go (implies --forces; default <E>-forces.npy)"},
     [O_TASK_PARAM] = {"task-param", 0, "KEY=VALUE", "task parameter, e.g. temperature=300 (repeatable)"},
     [O_THREADS] = {"threads", 'j', "N", "OpenMP threads"},
@@ -35,22 +35,23 @@ int bb_cmd_energy(int argc, char **argv) {
     const char *task_id = NULL, *xpath = NULL, *out = NULL, *fpath = NULL;
     char *fdefault = NULL;
     long long v;
-    int threads = omp_get_max_threads(), ret = 2, forces = 0;
+    int threads = omp_get_max_threads(), ret = 2, forces = 0, after_forces = 0;
     cJSON *tp = cJSON_CreateObject();
     bb_task *t = NULL;
     bb_samples s = {0};
     double *u = NULL, *g = NULL;
     bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
+    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END; after_forces = id == O_FORCES) {
         switch (id) {
             case O_HELP:
                 bb_opt_help(stdout,
-                            "energy --task TASK --samples X.npy --out E.npy [--forces] [--forces-out F.npy] "
+                            "energy --task TASK --samples X.npy --out E.npy [--forces [F.npy]] [--forces-out F.npy] "
                             "[--task-param k=v]",
                             "Write the task's reduced energy u = E/kT of every configuration of X.npy (float64,\n"
                             "shape N) and, with --forces, the forces F = -grad u: MINUS the gradient of u (shape\n"
                             "N x dof, reduced energy per the task's length unit: multiply by kT for energy-unit\n"
-                            "forces; 'boltzbench tasks TASK' states kT and units). +inf marks a configuration the\n"
+                            "forces; 'boltzbench tasks TASK' states kT and units), to the file named after --forces\n"
+                            "or by --forces-out (default <E>-forces.npy). +inf marks a configuration the\n"
                             "task cannot represent. Files are written atomically; after an error neither is there.",
                             opts);
                 ret = 0;
@@ -59,7 +60,13 @@ int bb_cmd_energy(int argc, char **argv) {
             case O_SAMPLES: xpath = it.arg; break;
             case O_OUT: out = it.arg; break;
             case O_FORCES: forces = 1; break;
-            case O_FORCES_OUT: fpath = it.arg; break;
+            case O_FORCES_OUT:
+                if (fpath) {
+                    bb_cli_error("--forces-out: the forces file is already named (%s)", fpath);
+                    goto out;
+                }
+                fpath = it.arg;
+                break;
             case O_TASK_PARAM:
                 if (bb_cli_task_param(tp, it.arg)) goto out;
                 break;
@@ -68,8 +75,12 @@ int bb_cmd_energy(int argc, char **argv) {
                 threads = (int)v;
                 break;
             case BB_OPT_POSITIONAL:
+                if (after_forces && !fpath) { /* --forces F.npy: the file right after the flag */
+                    fpath = it.positional;
+                    break;
+                }
                 bb_cli_error("energy: unexpected argument '%s'%s", it.positional,
-                             forces ? " (--forces takes no file: name it with --forces-out)" : "");
+                             forces ? " (the forces file is named once: --forces F.npy or --forces-out F.npy)" : "");
                 goto out;
             default: bb_cli_error("%s", ctx.msg); goto out;
         }

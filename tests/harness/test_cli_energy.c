@@ -1,7 +1,7 @@
 /* test_cli_energy.c — `boltzbench energy` writes the task's reduced energies and forces
  * −∇u exactly as the task API computes them (DW-4, LJ-13 and ALDP at a --task-param
  * temperature, configurations from the tasks' initial distributions; forces named by
- * --forces-out or defaulting beside the energies), says the sign in --help, and refuses a
+ * --forces-out, by the file right after --forces or defaulting beside the energies), says the sign in --help, and refuses a
  * file of the wrong width naming it, leaving no output behind. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,8 +47,9 @@ static int exists(const char *name) {
 static void energies_and_forces_match_the_task_api(void **state) {
     (void)state;
     const char *tasks[] = {"dw4", "lj13", "aldp-pita"};
-    const char *extra[] = {"--forces-out f.npy", "--forces", "-f --task-param temperature=555.52"};
-    const char *fname[] = {"f.npy", "u-forces.npy", "u-forces.npy"};
+    /* the forces file: by --forces-out, right after --forces, and by default beside the energies */
+    const char *extra[] = {"--forces-out f.npy", "--forces lf.npy", "-f --task-param temperature=555.52"};
+    const char *fname[] = {"f.npy", "lf.npy", "u-forces.npy"};
     for (int k = 0; k < 3; k++) {
         bb_ctx c = {0};
         bb_task *t;
@@ -128,9 +129,14 @@ static void wrong_width_and_missing_options_are_one_line_errors(void **state) {
     assert_false(exists("f3.npy"));
     /* usage errors: exit 2, one line */
     assert_int_equal(run("--task lj13 --samples x.npy"), 2);
-    assert_int_equal(run("--task lj13 --samples x.npy --out u.npy --forces f.npy"), 2);
+    assert_int_equal(run("--task lj13 --samples x.npy --out u.npy --forces f.npy --forces-out g.npy"), 2);
     read_err(err, sizeof err);
     assert_non_null(strstr(err, "--forces-out"));
+    assert_non_null(strstr(err, "already named (f.npy)"));
+    assert_int_equal(run("--task lj13 --samples x.npy --out u.npy --forces f.npy g.npy"), 2);
+    read_err(err, sizeof err);
+    assert_non_null(strstr(err, "'g.npy'"));
+    assert_false(exists("g.npy"));
     assert_int_equal(run("--task lj13 --samples x.npy --out u.npy --forces-out u.npy"), 2);
     assert_int_equal(run("--task aldp-pita --samples x.npy --out u.npy --task-param nope=1"), 1);
     read_err(err, sizeof err);
