@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness/cli/cli.h"
+#include "harness/run/run.h"
 
 void bb_opt_init(bb_opt_iter *it, int argc, char **argv) {
     it->argc = argc;
@@ -176,7 +177,7 @@ static int decimal_parts(const char *s, int *negative, char *digits, size_t *n_d
 }
 
 int bb_cli_parse_budget(const char *opt, const char *s, long long *out) {
-    const long long max = 9007199254740992LL; /* 2^53: every count stays exact in a report */
+    const long long max = (long long)BB_RUN_MAX_BUDGET; /* 2^53: every count stays exact in a report */
     char *digits = malloc(strlen(s) + 1);
     size_t n = 0;
     long e = 0;

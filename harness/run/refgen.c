@@ -13,9 +13,8 @@
 #include "harness/core/params.h"
 #include "harness/oracle/oracle.h"
 #include "harness/run/driver.h"
+#include "harness/run/run.h"
 #include "methods/method.h"
-
-#define REFGEN_MAX_BUDGET ((int64_t)1 << 53)
 
 int bb_refgen_energy_statistics(const double *u, size_t n, size_t chains, cJSON *prov, bb_ctx *ctx) {
     double sum = 0, sq = 0, ess = 0, tau_max = 0;
@@ -75,11 +74,11 @@ int bb_refgen_run(const bb_task *t, const bb_refgen_config *cfg, bb_refgen_resul
     if (cfg->n < 2) return BB_ERR(ctx, BB_EINVAL, "n: %zu reference samples, at least 2 are needed", cfg->n);
     int64_t budget = cfg->budget;
     if (budget == 0) {
-        if (cfg->n > (size_t)(REFGEN_MAX_BUDGET / 2000))
+        if (cfg->n > (size_t)(BB_RUN_MAX_BUDGET / 2000))
             return BB_ERR(ctx, BB_EINVAL, "budget: the default 2000 x n exceeds 2^53 for n = %zu (give one)", cfg->n);
         budget = 2000 * (int64_t)cfg->n;
     }
-    if (budget < 1 || budget > REFGEN_MAX_BUDGET)
+    if (budget < 1 || budget > BB_RUN_MAX_BUDGET)
         return BB_ERR(ctx, BB_EINVAL, "budget: %lld is outside 1 ... 2^53", (long long)budget);
     const bb_method *m = bb_method_find("pt");
     if (!m) return BB_ERR(ctx, BB_EINTERNAL, "reference: method pt is not registered");
