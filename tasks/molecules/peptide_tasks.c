@@ -233,6 +233,9 @@ static int peptide_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, b
     return BB_OK;
 }
 
+/* No minima catalogue (minima_catalogue NULL): the ALDP minima in tests/molecules/data/ are
+ * test data at 300 K, the minima metric aligns only permutation-invariant tasks and its δ grid
+ * is sized for reduced LJ units; docs/metrics.md ("Recall of minima") says what is missing. */
 #define PEPTIDE_COMMON                                                                                                 \
     .dim = 3, .kT = R_KJ * 300.0, .kT_unit = "kJ/mol", .length_unit = "nm",                                            \
     .flags = BB_TASK_TRANSLATION_INV | BB_TASK_ROTATION_INV, .init_scale = 0.0, .minima_catalogue = NULL,              \
