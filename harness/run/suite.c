@@ -41,14 +41,23 @@ static int str_list(const cJSON *a, const char *field, const char *path, size_t 
 
 /* Integers in [min, max]; max keeps the later conversion to an integer type defined. */
 static int num_list(const cJSON *a, const char *field, const char *path, size_t gi, double min, double max,
-                    bb_ctx *ctx) {
+                    const char *max_text, bb_ctx *ctx) {
     if (!cJSON_IsArray(a) || !a->child)
         return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s: expected a non-empty list", path, gi, field);
-    for (const cJSON *c = a->child; c; c = c->next)
-        if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < min ||
-            !(c->valuedouble <= max))
-            return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s: expected integers from %.0f to %.0f", path, gi, field,
-                          min, max);
+    size_t k = 0;
+    for (const cJSON *c = a->child; c; c = c->next, k++) {
+        double v = c->valuedouble;
+        /* which rule fails, as --budget says it (bb_cli_parse_budget) */
+        if (!cJSON_IsNumber(c) || !isfinite(v))
+            return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s[%zu]: not a number", path, gi, field, k);
+        if (v > max)
+            return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s[%zu]: %.17g exceeds the largest %s", path, gi, field, k, v,
+                          max_text);
+        if (v != floor(v))
+            return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s[%zu]: %.17g is not a whole number", path, gi, field, k, v);
+        if (v < min)
+            return BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].%s[%zu]: %.17g is below %.0f", path, gi, field, k, v, min);
+    }
     return BB_OK;
 }
 
@@ -122,8 +131,10 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
         if ((rc = str_list(tasks, "tasks", path, gi, ctx))) goto out;
         if (!all && (rc = str_list(methods, "methods", path, gi, ctx))) goto out;
         /* budgets: 1 … 2^53 like --budget; seeds: below 2^64 (uint64) */
-        if ((rc = num_list(budgets, "budgets", path, gi, 1, 9007199254740992.0, ctx))) goto out;
-        if ((rc = num_list(seeds, "seeds", path, gi, 0, 18446744073709549568.0, ctx))) goto out;
+        if ((rc = num_list(budgets, "budgets", path, gi, 1, (double)BB_RUN_MAX_BUDGET, "budget 2^53 = 9007199254740992",
+                           ctx)))
+            goto out;
+        if ((rc = num_list(seeds, "seeds", path, gi, 0, 18446744073709549568.0, "seed (below 2^64)", ctx))) goto out;
         if (params && !cJSON_IsObject(params)) {
             rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].params: expected an object", path, gi);
             goto out;

@@ -56,6 +56,22 @@ static void unknown_keys_are_refused_naming_the_file_and_the_key(void **state) {
         {"{\"name\": \"t\", \"description\": 5, \"runs\": [{" GROUP "}]}", ": field 'description'"},
         {"{\"name\": \"t\", \"runs\": [3]}", ": runs[0]: expected an object"},
         {"[1, 2]", ": not a JSON object"},
+        /* each budget rule says which one failed, as --budget does */
+        {"{\"name\": \"t\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [10, 9.3e18], "
+         "\"seeds\": [0]}]}",
+         ": runs[0].budgets[1]: 9.3e+18 exceeds the largest budget 2^53 = 9007199254740992"},
+        {"{\"name\": \"t\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [1.5], "
+         "\"seeds\": [0]}]}",
+         ": runs[0].budgets[0]: 1.5 is not a whole number"},
+        {"{\"name\": \"t\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [0], "
+         "\"seeds\": [0]}]}",
+         ": runs[0].budgets[0]: 0 is below 1"},
+        {"{\"name\": \"t\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [\"1e5\"], "
+         "\"seeds\": [0]}]}",
+         ": runs[0].budgets[0]: not a number"},
+        {"{\"name\": \"t\", \"runs\": [{" GROUP "}, {\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": "
+         "[9007199254740992], \"seeds\": [-1]}]}",
+         ": runs[1].seeds[0]: -1 is below 0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(load_text(bad[i].text, &s, &ctx, path, sizeof path), BB_EFORMAT);
