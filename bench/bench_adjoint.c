@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench_args.h"
 #include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
 #include "harness/core/omp_policy.h"
@@ -117,16 +118,7 @@ int main(int argc, char **argv) {
     bb_omp_wait_policy_init(argv);
     openblas_set_num_threads(1);
     const char *path = "bench_adjoint.json", *only = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--out") && i + 1 < argc)
-            path = argv[++i];
-        else if (!strcmp(argv[i], "--tasks") && i + 1 < argc)
-            only = argv[++i];
-        else {
-            fprintf(stderr, "usage: bench_adjoint [--out FILE.json] [--tasks SUBSTRING]\n");
-            return 2;
-        }
-    }
+    if (bench_parse_out_tasks(argc, argv, "bench_adjoint", &path, &only)) return 2;
     bb_ctx c = {0};
     cJSON *root = cJSON_CreateObject(), *res = cJSON_AddArrayToObject(root, "results");
     char host[256] = "unknown";

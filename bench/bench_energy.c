@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/bench_args.h"
 #include "harness/core/clock.h"
 #include "harness/core/jsonutil.h"
 #include "harness/core/omp_policy.h"
@@ -205,16 +206,7 @@ static void busy_stop(pid_t pid) {
 
 int main(int argc, char **argv) {
     const char *path = "bench_energy.json", *only = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--out") && i + 1 < argc)
-            path = argv[++i];
-        else if (!strcmp(argv[i], "--tasks") && i + 1 < argc)
-            only = argv[++i];
-        else {
-            fprintf(stderr, "usage: bench_energy [--out FILE.json] [--tasks SUBSTRING]\n");
-            return 2;
-        }
-    }
+    if (bench_parse_out_tasks(argc, argv, "bench_energy", &path, &only)) return 2;
     bb_omp_wait_policy_init(argv); /* as boltzbench runs (harness/cli/main.c) */
     bb_ctx c = {0};
     int rc = BB_OK;
