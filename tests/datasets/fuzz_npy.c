@@ -1,6 +1,6 @@
 /* fuzz_npy.c — libFuzzer entry point for the .npy parser (bb_npy_parse) with a 1 MiB
  * result limit. Built with clang -fsanitize=fuzzer,address for the `fuzz` label, and with
- * fuzz_replay.c as a plain program that replays tests/datasets/corpus/npy in the default
+ * tests/fuzz/fuzz_replay_main.c as a plain program that replays tests/datasets/corpus/npy in the default
  * suite. Any crash, leak or sanitizer report is a failure; parse errors are expected. */
 #include <stddef.h>
 #include <stdint.h>

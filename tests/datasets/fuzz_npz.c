@@ -1,6 +1,6 @@
 /* fuzz_npz.c — libFuzzer entry point for the .npz (zip + deflate + npy) parser
  * (bb_npz_parse) with a 1 MiB limit; replayed over tests/datasets/corpus/npz by
- * fuzz_replay.c in the default suite. Parse errors are expected; crashes are not. */
+ * tests/fuzz/fuzz_replay_main.c in the default suite. Parse errors are expected; crashes are not. */
 #include <stddef.h>
 #include <stdint.h>
 

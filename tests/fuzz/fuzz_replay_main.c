@@ -1,8 +1,10 @@
-/* fuzz_replay_main.c — plain main for the JSON-reader fuzz targets: feeds every file of
- * the corpus directories given on the command line to LLVMFuzzerTestOneInput, plus its
- * prefixes (every one up to 256 bytes, then every 61st: reports are tens of kB, and each
- * input is parsed whole) and 64 copies with one byte flipped at seeded positions, so the
- * committed corpora and simple corruptions run under ctest without libFuzzer. */
+/* fuzz_replay_main.c — the plain main of every fuzz target's replay test (npy, npz and the
+ * JSON readers): feeds every file of the corpus directories given on the command line to
+ * LLVMFuzzerTestOneInput, plus its prefixes (truncation is the commonest corruption: every
+ * one up to 2048 bytes, which covers the binary corpora whole, then every 61st, since
+ * reports are tens of kB and each input is parsed whole) and 64 copies with one byte
+ * flipped at seeded positions, so the committed corpora and simple corruptions run under
+ * ctest without libFuzzer. Exit 1 if a directory is missing or empty. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,7 +38,7 @@ int main(int argc, char **argv) {
             size_t n = buf ? fread(buf, 1, 1 << 20, f) : 0;
             fclose(f);
             if (!buf) return 1;
-            for (size_t cut = 0; cut <= n; cut += cut < 256 ? 1 : 61, inputs++) feed(buf, cut);
+            for (size_t cut = 0; cut <= n; cut += cut < 2048 ? 1 : 61, inputs++) feed(buf, cut);
             feed(buf, n);
             uint64_t x = 0x9e3779b97f4a7c15ull ^ n;
             for (int k = 0; k < 64 && n; k++, inputs++) {
