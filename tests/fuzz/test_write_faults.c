@@ -44,6 +44,7 @@
 #include "methods/nn/nn.h"
 #include "tests/fuzz/faultfs.h"
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 static char dir[256];  /* scratch directory */
 static char full[300]; /* tmpfs mount point, "" when this process may not mount */
@@ -585,11 +586,6 @@ static void the_shim_refuses_a_malformed_spec(void **state) {
     assert_int_equal(bb_fault_set(NULL), 0);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(the_shim_refuses_a_malformed_spec),
-        cmocka_unit_test(every_writer_keeps_the_previous_file_and_names_the_path),
-        cmocka_unit_test(a_failed_report_write_of_boltzbench_run_keeps_the_previous_report),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(the_shim_refuses_a_malformed_spec),
+             cmocka_unit_test(every_writer_keeps_the_previous_file_and_names_the_path),
+             cmocka_unit_test(a_failed_report_write_of_boltzbench_run_keeps_the_previous_report))

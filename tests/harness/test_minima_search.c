@@ -17,6 +17,7 @@
 #include "harness/run/minima_search.h"
 #include "tasks/task.h"
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_minima_search", (void)0)
 
@@ -210,11 +211,6 @@ static void out_of_range_configurations_name_the_field(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(finds_the_four_minima_of_the_toy),
-        cmocka_unit_test(a_stopped_and_resumed_search_equals_an_uninterrupted_one),
-        cmocka_unit_test(out_of_range_configurations_name_the_field),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(finds_the_four_minima_of_the_toy),
+             cmocka_unit_test(a_stopped_and_resumed_search_equals_an_uninterrupted_one),
+             cmocka_unit_test(out_of_range_configurations_name_the_field))

@@ -21,6 +21,7 @@
 #include "harness/run/refgen.h"
 #include "tasks/task.h"
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_refgen", bb_test_isolated_cache(dir))
 
@@ -161,11 +162,6 @@ static void energy_statistics_match_brute_force_per_chain(void **state) {
     free(u);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(a_run_spends_its_budget_and_its_statistics_are_brute_force),
-        cmocka_unit_test(bad_configurations_are_errors_that_write_nothing),
-        cmocka_unit_test(energy_statistics_match_brute_force_per_chain),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(a_run_spends_its_budget_and_its_statistics_are_brute_force),
+             cmocka_unit_test(bad_configurations_are_errors_that_write_nothing),
+             cmocka_unit_test(energy_statistics_match_brute_force_per_chain))

@@ -23,6 +23,7 @@
 #include "harness/run/driver.h"
 #include "methods/method.h"
 #include "tests/testutil.h"
+#include "tests/testmain.h"
 
 #define SMALL_GAUSS                                                                                                    \
     "\"hidden\": 16, \"layers\": 2, \"n_steps\": 20, \"batch_size\": 64, "                                             \
@@ -202,29 +203,41 @@ static void killed_and_resumed_run_matches_uninterrupted_bitwise(void **state) {
     unlink(path);
 }
 
+/* A model for the by-hand checks below: EGNN or MLP (hidden units, layers, time embedding
+ * width), sigma_max, Euler-Maruyama steps, trajectories per batch, rows per gradient step,
+ * the score clip and the space; the rest is the same for all (sigma_min 1e-3, a 4-row
+ * buffer, one inner step, lr 1e-3, no gradient clip, out_scale 1). */
+static as_config model_cfg(int use_egnn, int hidden, int layers, int t_dim, double sigma_max, int n_steps, int batch,
+                           int train_batch, double max_score_norm, bb_sde_space sp) {
+    return (as_config){.use_egnn = use_egnn,
+                       .hidden = hidden,
+                       .layers = layers,
+                       .t_dim = t_dim,
+                       .sigma_min = 1e-3,
+                       .sigma_max = sigma_max,
+                       .n_steps = n_steps,
+                       .batch = batch,
+                       .buffer = 4,
+                       .inner_steps = 1,
+                       .train_batch = train_batch,
+                       .lr = 1e-3,
+                       .max_grad_norm = 0,
+                       .max_score_norm = max_score_norm,
+                       .out_scale = 1,
+                       .sp = sp};
+}
+
+static void model_init(as_model *m, as_config cfg, uint64_t seed) {
+    bb_ctx c = {0};
+    assert_int_equal(as_model_init(m, &cfg, seed, &c), BB_OK);
+}
+
 /* as_make_row: target = −clip(∇u − x1/h²(1)) per particle, COM removed. Two particles in
  * 2-D, σmax 2 (h²(1) = 4(1 − 1e-6/4)), max_score_norm 3. */
 static void adjoint_target_is_clipped_per_particle_and_centred(void **state) {
     (void)state;
-    as_config cfg = {.use_egnn = 1,
-                     .hidden = 4,
-                     .layers = 1,
-                     .t_dim = 4,
-                     .sigma_min = 1e-3,
-                     .sigma_max = 2,
-                     .n_steps = 2,
-                     .batch = 2,
-                     .buffer = 4,
-                     .inner_steps = 1,
-                     .train_batch = 2,
-                     .lr = 1e-3,
-                     .max_grad_norm = 0,
-                     .max_score_norm = 3,
-                     .out_scale = 1,
-                     .sp = {2, 2, 1}};
     as_model m;
-    bb_ctx c = {0};
-    assert_int_equal(as_model_init(&m, &cfg, 1, &c), BB_OK);
+    model_init(&m, model_cfg(1, 4, 1, 4, 2, 2, 2, 2, 3, (bb_sde_space){2, 2, 1}), 1);
     const double h2 = 4.0 * (1.0 - 1e-6 / 4.0);
     double x1[4] = {0.5, -0.25, -0.5, 0.25}, grad[4] = {1.0, 0.5, -6.0, 8.0}, row[8];
     as_make_row(&m, x1, grad, row);
@@ -247,25 +260,8 @@ static void adjoint_target_is_clipped_per_particle_and_centred(void **state) {
  * within 5 standard errors, and the weighted E|X_1|² recovers the base value 3 h²(1). */
 static void girsanov_weights_undo_the_control(void **state) {
     (void)state;
-    as_config cfg = {.use_egnn = 0,
-                     .hidden = 16,
-                     .layers = 2,
-                     .t_dim = 8,
-                     .sigma_min = 1e-3,
-                     .sigma_max = 1.0,
-                     .n_steps = 25,
-                     .batch = 500,
-                     .buffer = 4,
-                     .inner_steps = 1,
-                     .train_batch = 4,
-                     .lr = 1e-3,
-                     .max_grad_norm = 0,
-                     .max_score_norm = 50,
-                     .out_scale = 1,
-                     .sp = {1, 3, 0}};
     as_model m;
-    bb_ctx c = {0};
-    assert_int_equal(as_model_init(&m, &cfg, 2, &c), BB_OK);
+    model_init(&m, model_cfg(0, 16, 2, 8, 1.0, 25, 500, 4, 50, (bb_sde_space){1, 3, 0}), 2);
     const bb_nn_linear *lo = &m.mlp.lin[m.mlp.n_layers - 1];
     double w[16 * 3], b[3] = {0.4, -0.3, 0.2};
     bb_rng r;
@@ -276,6 +272,7 @@ static void girsanov_weights_undo_the_control(void **state) {
     const size_t n = 8000;
     double *x = malloc(n * 3 * sizeof(double)), *lw = malloc(n * sizeof(double));
     bb_rng_init(&r, 1, 2);
+    bb_ctx c = {0};
     assert_int_equal(as_simulate(&m, n, &r, x, lw, &c), BB_OK);
     double s1 = 0, s2 = 0, q = 0, qu = 0, moved = 0;
     for (size_t i = 0; i < n; i++) {
@@ -302,25 +299,8 @@ static void girsanov_weights_undo_the_control(void **state) {
  * drift is exactly 2.385 g(t_k)² along x and E[X_1,x] = 2.385 Σ_k g(t_k)² Δt (5 SE). */
 static void simulated_control_is_bounded_by_the_target_clip(void **state) {
     (void)state;
-    as_config cfg = {.use_egnn = 0,
-                     .hidden = 8,
-                     .layers = 1,
-                     .t_dim = 4,
-                     .sigma_min = 1e-3,
-                     .sigma_max = 1.0,
-                     .n_steps = 10,
-                     .batch = 200,
-                     .buffer = 4,
-                     .inner_steps = 1,
-                     .train_batch = 4,
-                     .lr = 1e-3,
-                     .max_grad_norm = 0,
-                     .max_score_norm = 2.385,
-                     .out_scale = 1,
-                     .sp = {1, 3, 0}};
     as_model m;
-    bb_ctx c = {0};
-    assert_int_equal(as_model_init(&m, &cfg, 2, &c), BB_OK);
+    model_init(&m, model_cfg(0, 8, 1, 4, 1.0, 10, 200, 4, 2.385, (bb_sde_space){1, 3, 0}), 2);
     const bb_nn_linear *lo = &m.mlp.lin[m.mlp.n_layers - 1];
     double b[3] = {1e6, 0.0, 0.0};
     bb_nn_params_set(&m.ps, lo->b, b);
@@ -328,6 +308,7 @@ static void simulated_control_is_bounded_by_the_target_clip(void **state) {
     double *x = malloc(n * 3 * sizeof(double));
     bb_rng r;
     bb_rng_init(&r, 1, 3);
+    bb_ctx c = {0};
     assert_int_equal(as_simulate(&m, n, &r, x, NULL, &c), BB_OK);
     double want = 0, mean = 0;
     for (int k = 0; k < 10; k++) {
@@ -378,17 +359,11 @@ static void importance_weights_estimate_log_z_of_a_gaussian(void **state) {
     done(&f);
 }
 
-int main(void) {
-    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(method_is_registered_with_defaults_for_every_quick_task),
-        cmocka_unit_test(budget_is_spent_in_batches_and_never_exceeded),
-        cmocka_unit_test(same_seed_gives_identical_samples_on_1_and_2_threads),
-        cmocka_unit_test(killed_and_resumed_run_matches_uninterrupted_bitwise),
-        cmocka_unit_test(adjoint_target_is_clipped_per_particle_and_centred),
-        cmocka_unit_test(girsanov_weights_undo_the_control),
-        cmocka_unit_test(simulated_control_is_bounded_by_the_target_clip),
-        cmocka_unit_test(importance_weights_estimate_log_z_of_a_gaussian),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN_NN(NULL, NULL, cmocka_unit_test(method_is_registered_with_defaults_for_every_quick_task),
+                cmocka_unit_test(budget_is_spent_in_batches_and_never_exceeded),
+                cmocka_unit_test(same_seed_gives_identical_samples_on_1_and_2_threads),
+                cmocka_unit_test(killed_and_resumed_run_matches_uninterrupted_bitwise),
+                cmocka_unit_test(adjoint_target_is_clipped_per_particle_and_centred),
+                cmocka_unit_test(girsanov_weights_undo_the_control),
+                cmocka_unit_test(simulated_control_is_bounded_by_the_target_clip),
+                cmocka_unit_test(importance_weights_estimate_log_z_of_a_gaussian))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "methods/common/replay.h"
+#include "tests/testmain.h"
 
 static void fill(double *rows, size_t n, size_t w, double base) {
     for (size_t i = 0; i < n; i++)
@@ -122,11 +123,6 @@ static void dump_and_restore_are_bit_exact_and_checked(void **state) {
     bb_replay_free(&wrong);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buffer_keeps_the_newest_rows_in_age_order),
-        cmocka_unit_test(draws_are_uniform_and_report_their_rows),
-        cmocka_unit_test(dump_and_restore_are_bit_exact_and_checked),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(buffer_keeps_the_newest_rows_in_age_order),
+             cmocka_unit_test(draws_are_uniform_and_report_their_rows),
+             cmocka_unit_test(dump_and_restore_are_bit_exact_and_checked))

@@ -27,6 +27,7 @@
 #include "harness/run/run.h"
 #include "tests/testjson.h"
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_driver_port", bb_test_isolated_cache(dir))
 
@@ -104,10 +105,4 @@ static void reports_match_the_pre_driver_fixtures(void **state) {
     }
 }
 
-int main(void) {
-    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reports_match_the_pre_driver_fixtures),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN_NN(setup, teardown, cmocka_unit_test(reports_match_the_pre_driver_fixtures))

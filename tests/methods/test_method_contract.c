@@ -34,6 +34,7 @@
 #include "tests/testjson.h"
 #include "tests/testutil.h"
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 #define BUDGET  4000
 #define SAMPLES 200
@@ -227,10 +228,4 @@ static void every_method_keeps_the_contract(void **state) {
     }
 }
 
-int main(void) {
-    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_method_keeps_the_contract),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN_NN(setup, teardown, cmocka_unit_test(every_method_keeps_the_contract))

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "tests/testmain.h"
 
 static int have_openmm(void) {
     if (access("/usr/bin/python3", X_OK) != 0) return 0;
@@ -104,11 +105,6 @@ static void al3_pita_matches_openmm_on_200_thermal_configurations(void **state) 
     compare("al3-pita", "{\"temperature\": 1200}", (const char *const[]){"pita-al3", NULL}, 5);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(aldp_fab_matches_openmm_on_200_thermal_configurations),
-        cmocka_unit_test(aldp_pita_matches_openmm_and_pitas_forcefield_route),
-        cmocka_unit_test(al3_pita_matches_openmm_on_200_thermal_configurations),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(aldp_fab_matches_openmm_on_200_thermal_configurations),
+             cmocka_unit_test(aldp_pita_matches_openmm_and_pitas_forcefield_route),
+             cmocka_unit_test(al3_pita_matches_openmm_on_200_thermal_configurations))

@@ -34,6 +34,23 @@ typedef struct gc_case {
 /* Returns 0 on pass; prints one line per order with the largest difference. */
 int gc_run(const gc_case *c, uint64_t seed);
 
+/* A case in one line of a table: the inputs' shapes as text, one shape per input
+ * separated by spaces, dims joined by 'x' ("7x1x5x3 5x1": a rank-4 and a rank-2 input). */
+typedef struct gc_row {
+    const char *name;
+    gc_fn fn;
+    const char *shapes;
+    double eps, tol1, tol2;
+} gc_row;
+
+/* The gc_case of a row: n_in, ndim and shape from r.shapes (aborts on a malformed one);
+ * inputs in the default range, no user data, no parameters, same step for every input,
+ * both orders checked. */
+gc_case gc_case_of(gc_row r);
+
+/* gc_run on rows[0..n) with seeds seed0, seed0 + 1, ... (every row runs); 0 if all pass. */
+int gc_run_rows(const gc_row *rows, size_t n, uint64_t seed0);
+
 /* Deterministic pseudo-random weights in [-1, 1] for a tensor of n elements. */
 bb_nn_tensor *gc_weights(bb_nn_graph *g, int ndim, const int64_t *shape, uint64_t salt);
 /* sum(x * W) with W from gc_weights: turns any tensor into a scalar that depends on

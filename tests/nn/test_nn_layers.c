@@ -16,7 +16,9 @@
 
 #include "harness/core/rng.h"
 #include "methods/nn/nn.h"
+#include "tests/nn/egnn_cfg.h"
 #include "tests/nn/gradcheck.h"
+#include "tests/testmain.h"
 
 typedef struct layer_ud {
     bb_nn_params ps;
@@ -57,6 +59,16 @@ static bb_nn_tensor *f_fourier(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     return gc_project(g, bb_nn_fourier_mlp_fwd(g, &L->ps, &L->fm, x[0], x[1]), 45);
 }
 
+/* A case of a layer in L: the row, with L as user data and n_param_checks of L's
+ * parameters checked too. */
+static gc_case layer_case(gc_row r, layer_ud *L, int n_param_checks) {
+    gc_case c = gc_case_of(r);
+    c.ud = L;
+    c.ps = &L->ps;
+    c.n_param_checks = n_param_checks;
+    return c;
+}
+
 /* Overwrite every parameter with N(0, s^2) draws (so zero/one inits do not hide terms). */
 static void randomise(bb_nn_params *ps, double s, uint64_t seed) {
     bb_rng r;
@@ -81,41 +93,11 @@ static void test_layernorm_transformer_and_fourier_mlp_match_finite_differences(
     assert_int_equal(bb_nn_params_alloc(&L.ps, 2385, &c), BB_OK);
     randomise(&L.ps, 0.5, 3);
     gc_case cases[] = {
-        {.name = "layernorm 7 on 3x1x5x7",
-         .fn = f_layernorm,
-         .ud = &L,
-         .n_in = 1,
-         .ndim = {4},
-         .shape = {{3, 1, 5, 7}},
-         .eps = 1e-3,
-         .tol1 = 1e-7,
-         .tol2 = 1e-6,
-         .ps = &L.ps,
-         .n_param_checks = 14},
-        {.name = "transformer C8 H2 on 2x5x8",
-         .fn = f_transformer,
-         .ud = &L,
-         .n_in = 1,
-         .ndim = {3},
-         .shape = {{2, 5, 8}},
-         .eps = 1e-3,
-         .tol1 = 1e-7,
-         .tol2 = 1e-6,
-         .ps = &L.ps,
-         .n_param_checks = 64},
-        {.name = "fourier mlp (PIS) 2->6x2->2",
-         .fn = f_fourier,
-         .ud = &L,
-         .n_in = 2,
-         .ndim = {2, 2},
-         .shape = {{3, 1}, {3, 2}},
-         .eps = 1e-3,
-         .eps_in = {1e-5, 0},
-         .tol1 = 1e-7,
-         .tol2 = 1e-6,
-         .ps = &L.ps,
-         .n_param_checks = 64},
+        layer_case((gc_row){"layernorm 7 on 3x1x5x7", f_layernorm, "3x1x5x7", 1e-3, 1e-7, 1e-6}, &L, 14),
+        layer_case((gc_row){"transformer C8 H2 on 2x5x8", f_transformer, "2x5x8", 1e-3, 1e-7, 1e-6}, &L, 64),
+        layer_case((gc_row){"fourier mlp (PIS) 2->6x2->2", f_fourier, "3x1 3x2", 1e-3, 1e-7, 1e-6}, &L, 64),
     };
+    cases[2].eps_in[0] = 1e-5;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) fail |= gc_run(&cases[k], 700 + k);
     bb_nn_params_free(&L.ps);
     assert_int_equal(fail, 0);
@@ -134,30 +116,10 @@ static void test_linear_and_mlp_derivatives_match_finite_differences(void **stat
         assert_int_equal(bb_nn_params_alloc(&L.ps, 2385, &c), BB_OK);
         char name[64];
         snprintf(name, sizeof name, "mlp 5-7-6-2 %s on 7x1x5", BB_NN_ACT_NAME[act]);
-        gc_case cm = {.name = name,
-                      .fn = f_mlp,
-                      .ud = &L,
-                      .n_in = 1,
-                      .ndim = {3},
-                      .shape = {{7, 1, 5}},
-                      .eps = 1e-3,
-                      .tol1 = 1e-8,
-                      .tol2 = 1e-7,
-                      .ps = &L.ps,
-                      .n_param_checks = 40};
+        gc_case cm = layer_case((gc_row){name, f_mlp, "7x1x5", 1e-3, 1e-8, 1e-7}, &L, 40);
         fail |= gc_run(&cm, 500 + (uint64_t)act);
         if (act == BB_NN_ACT_SILU) {
-            gc_case cl = {.name = "linear 5->3 (squared)",
-                          .fn = f_linear,
-                          .ud = &L,
-                          .n_in = 1,
-                          .ndim = {2},
-                          .shape = {{7, 5}},
-                          .eps = 1e-3,
-                          .tol1 = 1e-8,
-                          .tol2 = 1e-7,
-                          .ps = &L.ps,
-                          .n_param_checks = 18};
+            gc_case cl = layer_case((gc_row){"linear 5->3 (squared)", f_linear, "7x5", 1e-3, 1e-8, 1e-7}, &L, 18);
             fail |= gc_run(&cl, 499);
         }
         bb_nn_params_free(&L.ps);
@@ -172,14 +134,8 @@ static void test_egnn_derivatives_match_finite_differences(void **state) {
     for (int variant = 0; variant < 3; variant++) {
         layer_ud L;
         bb_nn_params_init(&L.ps, BB_NN_F64);
-        bb_nn_egnn_config cfg = {.n_particles = 4,
-                                 .dim = 3,
-                                 .hidden = 6,
-                                 .n_layers = 2,
-                                 .t_dim = variant == 1 ? 0 : 4,
-                                 .normalize = variant != 2,
-                                 .act = BB_NN_ACT_SILU,
-                                 .out = variant == 0 ? BB_NN_EGNN_VECTOR : BB_NN_EGNN_SCALAR};
+        bb_nn_egnn_config cfg = bb_test_egnn_cfg(4, 3, 6, 2, variant == 1 ? 0 : 4, variant != 2,
+                                                 variant == 0 ? BB_NN_EGNN_VECTOR : BB_NN_EGNN_SCALAR);
         assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "egnn", &cfg, &c), BB_OK);
         assert_int_equal(bb_nn_params_alloc(&L.ps, 2385 + (uint64_t)variant, &c), BB_OK);
         /* coordinate layers start at gain 0.001; use larger weights so the coordinate
@@ -192,17 +148,8 @@ static void test_egnn_derivatives_match_finite_differences(void **state) {
             }
         assert_int_equal(bb_nn_egnn_graph_init(&L.eg, 2, 4, &c), BB_OK);
         const char *names[3] = {"egnn vector (t, normalize)", "egnn scalar (no t)", "egnn scalar (t, raw diff)"};
-        gc_case ce = {.name = names[variant],
-                      .fn = f_egnn,
-                      .ud = &L,
-                      .n_in = cfg.t_dim ? 2 : 1,
-                      .ndim = {2, 2},
-                      .shape = {{2, 12}, {2, 1}},
-                      .eps = 1e-4,
-                      .tol1 = 1e-7,
-                      .tol2 = 1e-6,
-                      .ps = &L.ps,
-                      .n_param_checks = 48};
+        gc_case ce =
+            layer_case((gc_row){names[variant], f_egnn, cfg.t_dim ? "2x12 2x1" : "2x12", 1e-4, 1e-7, 1e-6}, &L, 48);
         ce.eps_in[1] = 2e-6; /* t enters as sin(1000 t w): a smaller step for t */
         fail |= gc_run(&ce, 600 + (uint64_t)variant);
         bb_nn_egnn_graph_free(&L.eg);
@@ -253,14 +200,7 @@ static void test_egnn_is_rotation_translation_and_permutation_equivariant(void *
     for (int out = 0; out < 2; out++) {
         layer_ud L;
         bb_nn_params_init(&L.ps, BB_NN_F64);
-        bb_nn_egnn_config cfg = {.n_particles = P,
-                                 .dim = 3,
-                                 .hidden = 16,
-                                 .n_layers = 3,
-                                 .t_dim = 8,
-                                 .normalize = 1,
-                                 .act = BB_NN_ACT_SILU,
-                                 .out = (bb_nn_egnn_out)out};
+        bb_nn_egnn_config cfg = bb_test_egnn_cfg(P, 3, 16, 3, 8, 1, (bb_nn_egnn_out)out);
         assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "e", &cfg, &c), BB_OK);
         assert_int_equal(bb_nn_params_alloc(&L.ps, 77, &c), BB_OK);
         for (int k = 0; k < L.ps.n; k++) /* make coordinate updates large */
@@ -320,14 +260,7 @@ static void test_recycled_backward_gives_identical_gradients_with_less_memory(vo
     bb_ctx c = {0};
     layer_ud L;
     bb_nn_params_init(&L.ps, BB_NN_F32);
-    bb_nn_egnn_config cfg = {.n_particles = P,
-                             .dim = 3,
-                             .hidden = 16,
-                             .n_layers = 3,
-                             .t_dim = 8,
-                             .normalize = 1,
-                             .act = BB_NN_ACT_SILU,
-                             .out = BB_NN_EGNN_VECTOR};
+    bb_nn_egnn_config cfg = bb_test_egnn_cfg(P, 3, 16, 3, 8, 1, BB_NN_EGNN_VECTOR);
     assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "e", &cfg, &c), BB_OK);
     assert_int_equal(bb_nn_params_alloc(&L.ps, 3, &c), BB_OK);
     assert_int_equal(bb_nn_egnn_graph_init(&L.eg, B, P, &c), BB_OK);
@@ -382,15 +315,9 @@ static void test_egnn_rejects_mismatched_inputs(void **state) {
     bb_nn_params_free(&L.ps);
 }
 
-int main(void) {
-    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linear_and_mlp_derivatives_match_finite_differences),
-        cmocka_unit_test(test_egnn_derivatives_match_finite_differences),
-        cmocka_unit_test(test_layernorm_transformer_and_fourier_mlp_match_finite_differences),
-        cmocka_unit_test(test_egnn_is_rotation_translation_and_permutation_equivariant),
-        cmocka_unit_test(test_recycled_backward_gives_identical_gradients_with_less_memory),
-        cmocka_unit_test(test_egnn_rejects_mismatched_inputs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN_NN(NULL, NULL, cmocka_unit_test(test_linear_and_mlp_derivatives_match_finite_differences),
+                cmocka_unit_test(test_egnn_derivatives_match_finite_differences),
+                cmocka_unit_test(test_layernorm_transformer_and_fourier_mlp_match_finite_differences),
+                cmocka_unit_test(test_egnn_is_rotation_translation_and_permutation_equivariant),
+                cmocka_unit_test(test_recycled_backward_gives_identical_gradients_with_less_memory),
+                cmocka_unit_test(test_egnn_rejects_mismatched_inputs))

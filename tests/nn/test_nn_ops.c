@@ -15,9 +15,6 @@
 #include "methods/nn/nn.h"
 #include "tests/nn/gradcheck.h"
 
-#define S4(a, b, c, d)                                                                                                 \
-    { a, b, c, d }
-
 static bb_nn_tensor *f_add(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
     return gc_project(g, bb_nn_add(g, x[0], x[1]), 1);
@@ -120,34 +117,17 @@ static bb_nn_tensor *f_tembed(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
 
 static void test_binary_ops_broadcast_and_match_finite_differences(void **state) {
     (void)state;
-    int fail = 0;
-    gc_fn fns[4] = {f_add, f_sub, f_mul, f_div};
-    const char *names[4] = {"add 7x1x5x3 + 5x1", "sub 7x1x5x3 - 1x1x1x3", "mul 5x1 * 7x1x5x3", "div 7x1x5x3 / 1x1x5x3"};
-    int64_t sa[4][4] = {S4(7, 1, 5, 3), S4(7, 1, 5, 3), S4(5, 1, 1, 1), S4(7, 1, 5, 3)};
-    int na[4] = {4, 4, 2, 4};
-    int64_t sb[4][4] = {S4(5, 1, 1, 1), S4(1, 1, 1, 3), S4(7, 1, 5, 3), S4(1, 1, 5, 3)};
-    int nb[4] = {2, 4, 4, 4};
-    for (int k = 0; k < 4; k++) {
-        gc_case c = {.name = names[k], .fn = fns[k], .n_in = 2, .eps = 1e-3, .tol1 = 1e-8, .tol2 = 1e-7};
-        c.ndim[0] = na[k];
-        c.ndim[1] = nb[k];
-        memcpy(c.shape[0], sa[k], sizeof sa[k]);
-        memcpy(c.shape[1], sb[k], sizeof sb[k]);
-        if (k == 3) {
-            c.lo = 0.6;
-            c.hi = 2.1;
-        }
-        fail |= gc_run(&c, 11 + k);
-    }
-    gc_case c = {.name = "scale",
-                 .fn = f_scale,
-                 .n_in = 1,
-                 .ndim = {4},
-                 .shape = {S4(7, 1, 5, 3)},
-                 .eps = 1e-3,
-                 .tol1 = 1e-8,
-                 .tol2 = 1e-8};
-    fail |= gc_run(&c, 3);
+    static const gc_row rows[] = {
+        {"add 7x1x5x3 + 5x1", f_add, "7x1x5x3 5x1", 1e-3, 1e-8, 1e-7},
+        {"sub 7x1x5x3 - 1x1x1x3", f_sub, "7x1x5x3 1x1x1x3", 1e-3, 1e-8, 1e-7},
+        {"mul 5x1 * 7x1x5x3", f_mul, "5x1 7x1x5x3", 1e-3, 1e-8, 1e-7},
+    };
+    int fail = gc_run_rows(rows, 3, 11);
+    gc_case div = gc_case_of((gc_row){"div 7x1x5x3 / 1x1x5x3", f_div, "7x1x5x3 1x1x5x3", 1e-3, 1e-8, 1e-7});
+    div.lo = 0.6; /* denominators away from 0 */
+    div.hi = 2.1;
+    fail |= gc_run(&div, 14);
+    fail |= gc_run_rows(&(gc_row){"scale", f_scale, "7x1x5x3", 1e-3, 1e-8, 1e-8}, 1, 3);
     assert_int_equal(fail, 0);
 }
 
@@ -158,15 +138,8 @@ static void test_unary_functions_and_their_derivatives_match_finite_differences(
         for (int d = 0; d < 2; d++) {
             char name[64];
             snprintf(name, sizeof name, "%s%s 7x1x5x3", BB_NN_FN_NAME[fn], d ? "'" : "");
-            gc_case c = {.name = name,
-                         .fn = d ? f_unary_d1 : f_unary,
-                         .ud = (void *)(intptr_t)fn,
-                         .n_in = 1,
-                         .ndim = {4},
-                         .shape = {S4(7, 1, 5, 3)},
-                         .eps = 1e-3,
-                         .tol1 = 1e-7,
-                         .tol2 = 1e-6};
+            gc_case c = gc_case_of((gc_row){name, d ? f_unary_d1 : f_unary, "7x1x5x3", 1e-3, 1e-7, 1e-6});
+            c.ud = (void *)(intptr_t)fn;
             if (fn == BB_NN_FN_LOG || fn == BB_NN_FN_SQRT || fn == BB_NN_FN_RECIP) {
                 c.lo = 0.7;
                 c.hi = 2.3;
@@ -177,17 +150,10 @@ static void test_unary_functions_and_their_derivatives_match_finite_differences(
     for (int fn = 0; fn < BB_NN_FN_COUNT; fn += 2) {
         char name[64];
         snprintf(name, sizeof name, "g * %s' 7x1x5x3", BB_NN_FN_NAME[fn]);
-        gc_case c = {.name = name,
-                     .fn = f_unary_mul,
-                     .ud = (void *)(intptr_t)fn,
-                     .n_in = 2,
-                     .ndim = {4, 4},
-                     .shape = {S4(7, 1, 5, 3), S4(7, 1, 5, 3)},
-                     .eps = 1e-3,
-                     .tol1 = 1e-7,
-                     .tol2 = 1e-6,
-                     .lo = 0.6,
-                     .hi = 2.2};
+        gc_case c = gc_case_of((gc_row){name, f_unary_mul, "7x1x5x3 7x1x5x3", 1e-3, 1e-7, 1e-6});
+        c.ud = (void *)(intptr_t)fn;
+        c.lo = 0.6;
+        c.hi = 2.2;
         fail |= gc_run(&c, 150 + (uint64_t)fn);
     }
     assert_int_equal(fail, 0);
@@ -262,153 +228,46 @@ static void test_matmul_in_all_transpose_cases_matches_finite_differences(void *
     int fail = 0;
     for (int f = 0; f < 4; f++) {
         int ta = f & 1, tb = (f >> 1) & 1;
-        char name[64];
+        char name[64], shapes[16];
         snprintf(name, sizeof name, "matmul %s%s 7x5 @ 5x3", ta ? "T" : "N", tb ? "T" : "N");
-        gc_case c = {.name = name,
-                     .fn = f_mm,
-                     .ud = (void *)(intptr_t)f,
-                     .n_in = 2,
-                     .ndim = {2, 2},
-                     .eps = 1e-3,
-                     .tol1 = 1e-9,
-                     .tol2 = 1e-8};
-        c.shape[0][0] = ta ? 5 : 7;
-        c.shape[0][1] = ta ? 7 : 5;
-        c.shape[1][0] = tb ? 3 : 5;
-        c.shape[1][1] = tb ? 5 : 3;
+        snprintf(shapes, sizeof shapes, "%s %s", ta ? "5x7" : "7x5", tb ? "3x5" : "5x3");
+        gc_case c = gc_case_of((gc_row){name, f_mm, shapes, 1e-3, 1e-9, 1e-8});
+        c.ud = (void *)(intptr_t)f;
         fail |= gc_run(&c, 200 + (uint64_t)f);
     }
-    gc_case b3 = {.name = "matmul batched 2x7x5 @ 2x5x3",
-                  .fn = f_mm,
-                  .ud = (void *)(intptr_t)0,
-                  .n_in = 2,
-                  .ndim = {3, 3},
-                  .shape = {S4(2, 7, 5, 1), S4(2, 5, 3, 1)},
-                  .eps = 1e-3,
-                  .tol1 = 1e-9,
-                  .tol2 = 1e-8};
-    fail |= gc_run(&b3, 210);
-    gc_case bb = {.name = "matmul + bias (squared)",
-                  .fn = f_mm_bias,
-                  .n_in = 3,
-                  .ndim = {2, 2, 2},
-                  .shape = {S4(7, 5, 1, 1), S4(5, 3, 1, 1), S4(1, 3, 1, 1)},
-                  .eps = 1e-3,
-                  .tol1 = 1e-8,
-                  .tol2 = 1e-7};
-    fail |= gc_run(&bb, 211);
+    static const gc_row rows[] = {
+        {"matmul batched 2x7x5 @ 2x5x3", f_mm, "2x7x5 2x5x3", 1e-3, 1e-9, 1e-8}, /* f_mm with no user data: NN */
+        {"matmul + bias (squared)", f_mm_bias, "7x5 5x3 1x3", 1e-3, 1e-8, 1e-7},
+    };
+    fail |= gc_run_rows(rows, 2, 210);
     assert_int_equal(fail, 0);
 }
 
 static void test_reductions_and_data_movement_match_finite_differences(void **state) {
     (void)state;
     int fail = 0;
-    static const int64_t targets[4][4] = {S4(1, 1, 1, 1), S4(1, 1, 1, 3), S4(7, 1, 5, 1), S4(7, 1, 1, 3)};
+    static const int64_t targets[4][4] = {{1, 1, 1, 1}, {1, 1, 1, 3}, {7, 1, 5, 1}, {7, 1, 1, 3}};
     const char *names[4] = {"sum_to 7x1x5x3 -> 1", "sum_to -> 1x1x1x3 (rows)", "sum_to -> 7x1x5x1 (cols)",
                             "sum_to -> 7x1x1x3 (general)"};
     for (int k = 0; k < 4; k++) {
-        gc_case c = {.name = names[k],
-                     .fn = f_sum_to,
-                     .ud = (void *)targets[k],
-                     .n_in = 1,
-                     .ndim = {4},
-                     .shape = {S4(7, 1, 5, 3)},
-                     .eps = 1e-3,
-                     .tol1 = 1e-8,
-                     .tol2 = 1e-8};
+        gc_case c = gc_case_of((gc_row){names[k], f_sum_to, "7x1x5x3", 1e-3, 1e-8, 1e-8});
+        c.ud = (void *)targets[k];
         fail |= gc_run(&c, 300 + (uint64_t)k);
     }
-    gc_case cases[] = {
-        {.name = "broadcast_to 1x1x5x1 -> 7x1x5x3",
-         .fn = f_bcast,
-         .n_in = 1,
-         .ndim = {4},
-         .shape = {S4(1, 1, 5, 1)},
-         .eps = 1e-3,
-         .tol1 = 1e-8,
-         .tol2 = 1e-8},
-        {.name = "permute+reshape 7x1x5x3",
-         .fn = f_perm,
-         .n_in = 1,
-         .ndim = {4},
-         .shape = {S4(7, 1, 5, 3)},
-         .eps = 1e-3,
-         .tol1 = 1e-8,
-         .tol2 = 1e-7},
-        {.name = "concat/slice/pad 5x3|5x4",
-         .fn = f_cat,
-         .n_in = 2,
-         .ndim = {2, 2},
-         .shape = {S4(5, 3, 1, 1), S4(5, 4, 1, 1)},
-         .eps = 1e-3,
-         .tol1 = 1e-8,
-         .tol2 = 1e-8},
-        {.name = "gather 4x3 -> 11x3",
-         .fn = f_gather,
-         .n_in = 1,
-         .ndim = {2},
-         .shape = {S4(4, 3, 1, 1)},
-         .eps = 1e-3,
-         .tol1 = 1e-8,
-         .tol2 = 1e-8},
-        {.name = "scatter 11x3 -> 4x3",
-         .fn = f_scatter,
-         .n_in = 1,
-         .ndim = {2},
-         .shape = {S4(11, 3, 1, 1)},
-         .eps = 1e-3,
-         .tol1 = 1e-8,
-         .tol2 = 1e-8},
-        {.name = "pair_add (A,B,d,w)",
-         .fn = f_pair,
-         .n_in = 4,
-         .ndim = {2, 2, 2, 2},
-         .shape = {S4(4, 3, 1, 1), S4(4, 3, 1, 1), S4(11, 1, 1, 1), S4(1, 3, 1, 1)},
-         .eps = 1e-3,
-         .tol1 = 1e-8,
-         .tol2 = 1e-7},
-        {.name = "softmax 5x7",
-         .fn = f_softmax,
-         .n_in = 1,
-         .ndim = {2},
-         .shape = {S4(5, 7, 1, 1)},
-         .eps = 1e-3,
-         .tol1 = 1e-8,
-         .tol2 = 1e-7},
-        {.name = "logsumexp 5x7",
-         .fn = f_lse,
-         .n_in = 1,
-         .ndim = {2},
-         .shape = {S4(5, 7, 1, 1)},
-         .eps = 1e-3,
-         .tol1 = 1e-8,
-         .tol2 = 1e-7},
-        {.name = "mse 7x1x5x3",
-         .fn = f_mse,
-         .n_in = 2,
-         .ndim = {4, 4},
-         .shape = {S4(7, 1, 5, 3), S4(7, 1, 5, 3)},
-         .eps = 1e-3,
-         .tol1 = 1e-9,
-         .tol2 = 1e-9},
-        {.name = "mean_cols 7x1x5x3",
-         .fn = f_mean_cols,
-         .n_in = 1,
-         .ndim = {4},
-         .shape = {S4(7, 1, 5, 3)},
-         .eps = 1e-3,
-         .tol1 = 1e-9,
-         .tol2 = 1e-9},
-        {.name = "time_embed_sin 5x1 -> 5x6",
-         .fn = f_tembed,
-         .n_in = 1,
-         .ndim = {2},
-         .shape = {S4(5, 1, 1, 1)},
-         .eps = 1e-4,
-         .tol1 = 1e-7,
-         .tol2 = 1e-6},
+    static const gc_row rows[] = {
+        {"broadcast_to 1x1x5x1 -> 7x1x5x3", f_bcast, "1x1x5x1", 1e-3, 1e-8, 1e-8},
+        {"permute+reshape 7x1x5x3", f_perm, "7x1x5x3", 1e-3, 1e-8, 1e-7},
+        {"concat/slice/pad 5x3|5x4", f_cat, "5x3 5x4", 1e-3, 1e-8, 1e-8},
+        {"gather 4x3 -> 11x3", f_gather, "4x3", 1e-3, 1e-8, 1e-8},
+        {"scatter 11x3 -> 4x3", f_scatter, "11x3", 1e-3, 1e-8, 1e-8},
+        {"pair_add (A,B,d,w)", f_pair, "4x3 4x3 11x1 1x3", 1e-3, 1e-8, 1e-7},
+        {"softmax 5x7", f_softmax, "5x7", 1e-3, 1e-8, 1e-7},
+        {"logsumexp 5x7", f_lse, "5x7", 1e-3, 1e-8, 1e-7},
+        {"mse 7x1x5x3", f_mse, "7x1x5x3 7x1x5x3", 1e-3, 1e-9, 1e-9},
+        {"mean_cols 7x1x5x3", f_mean_cols, "7x1x5x3", 1e-3, 1e-9, 1e-9},
+        {"time_embed_sin 5x1 -> 5x6", f_tembed, "5x1", 1e-4, 1e-7, 1e-6},
     };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) fail |= gc_run(&cases[k], 320 + k);
+    fail |= gc_run_rows(rows, sizeof rows / sizeof rows[0], 320);
     assert_int_equal(fail, 0);
 }
 

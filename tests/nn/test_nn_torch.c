@@ -19,6 +19,8 @@
 #include "harness/core/jsonutil.h"
 #include "harness/core/rng.h"
 #include "methods/nn/nn.h"
+#include "tests/nn/egnn_cfg.h"
+#include "tests/testmain.h"
 
 #define PYTHON "/usr/bin/python3"
 
@@ -210,26 +212,8 @@ static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state) 
     }
     xcase cases[3] = {
         {.model = "mlp", .B = 7},
-        {.model = "egnn",
-         .B = 3,
-         .ecfg = {.n_particles = 5,
-                  .dim = 3,
-                  .hidden = 16,
-                  .n_layers = 2,
-                  .t_dim = 8,
-                  .normalize = 1,
-                  .act = BB_NN_ACT_SILU,
-                  .out = BB_NN_EGNN_VECTOR}},
-        {.model = "egnn",
-         .B = 2,
-         .ecfg = {.n_particles = 4,
-                  .dim = 2,
-                  .hidden = 12,
-                  .n_layers = 3,
-                  .t_dim = 8,
-                  .normalize = 0,
-                  .act = BB_NN_ACT_SILU,
-                  .out = BB_NN_EGNN_SCALAR}},
+        {.model = "egnn", .B = 3, .ecfg = bb_test_egnn_cfg(5, 3, 16, 2, 8, 1, BB_NN_EGNN_VECTOR)},
+        {.model = "egnn", .B = 2, .ecfg = bb_test_egnn_cfg(4, 2, 12, 3, 8, 0, BB_NN_EGNN_SCALAR)},
     };
     xstate st[3];
     char cmd[2048];
@@ -245,10 +229,4 @@ static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state) 
     assert_true(ok);
 }
 
-int main(void) {
-    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mlp_and_egnn_match_pytorch_outputs_and_gradients),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN_NN(NULL, NULL, cmocka_unit_test(test_mlp_and_egnn_match_pytorch_outputs_and_gradients))

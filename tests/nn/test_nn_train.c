@@ -16,6 +16,8 @@
 
 #include "harness/core/rng.h"
 #include "methods/nn/nn.h"
+#include "tests/nn/egnn_cfg.h"
+#include "tests/testmain.h"
 
 static void test_adam_and_adamw_follow_the_torch_update(void **state) {
     (void)state;
@@ -146,14 +148,7 @@ static float *train_egnn(int threads) {
     bb_nn_adam opt;
     bb_nn_graph *g;
     bb_nn_params_init(&ps, BB_NN_F32);
-    bb_nn_egnn_config cfg = {.n_particles = P,
-                             .dim = D,
-                             .hidden = 32,
-                             .n_layers = 2,
-                             .t_dim = 8,
-                             .normalize = 1,
-                             .act = BB_NN_ACT_SILU,
-                             .out = BB_NN_EGNN_VECTOR};
+    bb_nn_egnn_config cfg = bb_test_egnn_cfg(P, D, 32, 2, 8, 1, BB_NN_EGNN_VECTOR);
     assert_int_equal(bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c), BB_OK);
     assert_int_equal(bb_nn_params_alloc(&ps, 42, &c), BB_OK);
     assert_int_equal(bb_nn_egnn_graph_init(&eg, B, P, &c), BB_OK);
@@ -195,14 +190,7 @@ static void test_same_seed_gives_identical_parameters_on_1_and_2_threads(void **
     bb_nn_params ps;
     bb_nn_egnn net;
     bb_nn_params_init(&ps, BB_NN_F32);
-    bb_nn_egnn_config cfg = {.n_particles = 13,
-                             .dim = 3,
-                             .hidden = 32,
-                             .n_layers = 2,
-                             .t_dim = 8,
-                             .normalize = 1,
-                             .act = BB_NN_ACT_SILU,
-                             .out = BB_NN_EGNN_VECTOR};
+    bb_nn_egnn_config cfg = bb_test_egnn_cfg(13, 3, 32, 2, 8, 1, BB_NN_EGNN_VECTOR); /* as train_egnn */
     assert_int_equal(bb_nn_egnn_init(&net, &ps, "egnn", &cfg, &c), BB_OK);
     size_t n = ps.total;
     bb_nn_params_free(&ps);
@@ -287,14 +275,8 @@ static void test_sharded_backward_equals_whole_batch_and_is_thread_independent(v
     bb_nn_graph_free(g);
 }
 
-int main(void) {
-    openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_adam_and_adamw_follow_the_torch_update),
-        cmocka_unit_test(test_clipping_schedule_and_ema_have_their_closed_forms),
-        cmocka_unit_test(test_mlp_learns_a_tiny_regression),
-        cmocka_unit_test(test_same_seed_gives_identical_parameters_on_1_and_2_threads),
-        cmocka_unit_test(test_sharded_backward_equals_whole_batch_and_is_thread_independent),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN_NN(NULL, NULL, cmocka_unit_test(test_adam_and_adamw_follow_the_torch_update),
+                cmocka_unit_test(test_clipping_schedule_and_ema_have_their_closed_forms),
+                cmocka_unit_test(test_mlp_learns_a_tiny_regression),
+                cmocka_unit_test(test_same_seed_gives_identical_parameters_on_1_and_2_threads),
+                cmocka_unit_test(test_sharded_backward_equals_whole_batch_and_is_thread_independent))
