@@ -18,6 +18,10 @@
  * top), so with opts->robust_sq > 0 a cost still above robust_sq triggers further
  * starts from frames built on matching atom pairs (pair_frames) — used where a missed
  * match matters most: deduplicating minima.
+ *
+ * bb_align_dem reproduces the DEM / Adjoint Sampling evaluators' pair alignment instead:
+ * one Hungarian on the unsquared particle distances of the centred, unrotated clouds,
+ * then Kabsch on that matching without the det fix (reflections allowed).
  */
 #include <lapacke.h>
 #include <math.h>
@@ -368,4 +372,24 @@ int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_a
     *sqdist = best;
     if (perm_out) memcpy(perm_out, w->best, (size_t)P * sizeof(int));
     return BB_OK;
+}
+
+int bb_align_dem(const double *x, const double *y, bb_align_ws *w, double *sqdist, int *perm_out) {
+    int P = w->P, D = w->D;
+    bb_center(P, D, x, w->xc);
+    bb_center(P, D, y, w->yc);
+    for (int i = 0; i < P; i++)
+        for (int j = 0; j < P; j++) {
+            double s = 0.0;
+            for (int a = 0; a < D; a++) {
+                double d = w->xc[i * D + a] - w->yc[j * D + a];
+                s += d * d;
+            }
+            w->cost[i * P + j] = sqrt(s);
+        }
+    double lapc, R[9];
+    bb_lap_solve_ws(P, w->cost, w->perm, &lapc, w->lapws);
+    int rc = bb_kabsch(P, D, w->xc, w->yc, w->perm, 1, R, sqdist);
+    if (!rc && perm_out) memcpy(perm_out, w->perm, (size_t)P * sizeof(int));
+    return rc;
 }

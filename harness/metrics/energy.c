@@ -23,24 +23,31 @@
 
 #define ENERGY_NBINS 200
 
+#define E_CI_NOTE                                                                                                      \
+    "ci95: median-bias-corrected percentile bootstrap, 200 resamples of both sets (seeded): the "                      \
+    "percentile interval shifted by value - median(replicates), so it contains the value; "                            \
+    "floor_ref_vs_ref: the same statistic between two disjoint seeded reference subsets of floor_n = "                 \
+    "min(n_samples, n_reference / 2) energies (the value two exact sample sets of that size score)."
 #define DEF_ENERGY_W2                                                                                                  \
     "energy_w2 = W2 between the 1-D distributions of reduced energies u = E/kT of the samples "                        \
     "(importance-weighted if log-weights are given) and of the reference set: sqrt of the exact "                      \
     "optimal-transport cost with squared distance, computed by sorting (quantile coupling). "                          \
-    "Configurations with u = +inf are excluded and counted in n_rejected. iDEM/BNEM 'E-W2' = "                         \
-    "energy_w2^2; PITA and Adjoint Sampling 'energy W2' = energy_w2. ci95: percentile bootstrap, "                     \
-    "200 resamples of both sets, seeded."
+    "Configurations with u = +inf are excluded and counted in n_rejected. PITA and Adjoint Sampling "                  \
+    "'energy W2' = energy_w2; iDEM/BNEM 'E-W2' = energy_w2_squared. " E_CI_NOTE
+#define DEF_ENERGY_W2_SQ                                                                                               \
+    "energy_w2_squared = energy_w2^2: the exact 1-D optimal-transport cost with squared distance "                     \
+    "between the reduced-energy distributions, no square root (POT emd2_1d) - iDEM/BNEM 'E-W2'. ci95 "                 \
+    "and floor_ref_vs_ref are energy_w2's, squared. " E_CI_NOTE
 #define DEF_ENERGY_W1                                                                                                  \
     "energy_w1 = W1 (exact 1-D optimal transport with |.| cost, by sorting) between the reduced-"                      \
     "energy distributions of the samples (weighted if log-weights are given) and of the "                              \
-    "reference set; u = +inf excluded and counted in n_rejected. ci95: percentile bootstrap, 200 "                     \
-    "resamples of both sets, seeded."
+    "reference set; u = +inf excluded and counted in n_rejected (the 2025 budget-matched "                             \
+    "re-evaluation's 'energy W2'). " E_CI_NOTE
 #define DEF_ENERGY_TV                                                                                                  \
     "energy_tv = 1/2 sum_c |p_c - q_c| over a fixed grid of 200 equal-width bins spanning the "                        \
     "reference's [min, max] reduced energy plus one underflow and one overflow cell (sample mass "                     \
     "outside the reference range counts there); samples weighted if log-weights are given; u = "                       \
-    "+inf excluded and counted in n_rejected. ci95: percentile bootstrap, 200 resamples of both "                      \
-    "sets, seeded (grid fixed from the full reference)."
+    "+inf excluded and counted in n_rejected; grid fixed from the full reference. " E_CI_NOTE
 #define DEF_ENERGY_HIST                                                                                                \
     "energy_histogram: densities of the reduced energies of the samples (weighted) and of the "                        \
     "reference on 200 equal-width bins spanning the reference's [min, max]; sample mass below and "                    \
@@ -80,26 +87,6 @@ static double set_mass(const bb_wset *s) {
     return m;
 }
 
-static int stat_w2(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
-    (void)user;
-    if (!(set_mass(a) > 0.0)) {
-        *out = NAN;
-        return BB_OK;
-    }
-    int rc = bb_wset_w1d_pow(a, b, 2.0, out, ctx);
-    if (!rc) *out = sqrt(*out);
-    return rc;
-}
-
-static int stat_w1(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
-    (void)user;
-    if (!(set_mass(a) > 0.0)) {
-        *out = NAN;
-        return BB_OK;
-    }
-    return bb_wset_w1d_pow(a, b, 1.0, out, ctx);
-}
-
 static int stat_tv(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
     if (!(set_mass(a) > 0.0)) {
         *out = NAN;
@@ -108,9 +95,15 @@ static int stat_tv(const bb_wset *a, const bb_wset *b, void *user, double *out, 
     return bb_hist_tv((const bb_hgrid *)user, a, b, out, ctx);
 }
 
-/* Shared driver of the three scalar energy metrics. */
-static int energy_scalar(const bb_eval_input *in, cJSON *out, const char *name, const char *def, bb_stat2_fn fn,
-                         uint64_t stream, int tv, bb_ctx *ctx) {
+typedef enum { E_W2, E_W1, E_TV } ekind;
+
+/* Shared driver of the scalar energy metrics; squared_only: only energy_w2_squared. */
+static int energy_scalar(const bb_eval_input *in, cJSON *out, ekind kind, int squared_only, bb_ctx *ctx) {
+    static const char *const names[] = {"energy_w2", "energy_w1", "energy_tv"};
+    static const char *const defs[] = {DEF_ENERGY_W2, DEF_ENERGY_W1, DEF_ENERGY_TV};
+    static const bb_stat2_fn fns[] = {bb_stat_w2, bb_stat_w1, stat_tv};
+    static const uint64_t streams[] = {BB_STREAM_ENERGY_W2, BB_STREAM_ENERGY_W1, BB_STREAM_ENERGY_TV};
+    const char *name = names[kind];
     esets e;
     int skip;
     int rc = esets_load(in, &e, &skip, ctx);
@@ -118,52 +111,53 @@ static int energy_scalar(const bb_eval_input *in, cJSON *out, const char *name, 
         esets_free(&e);
         return rc;
     }
-    bb_hgrid g;
-    void *user = NULL;
     if (e.b.n == 0) {
         esets_free(&e);
         return BB_ERR(ctx, BB_EINVAL, "%s: reference set has no finite energy", name);
     }
-    if (tv) {
-        rc = bb_hgrid_from(&e.b, ENERGY_NBINS, &g, ctx);
-        user = &g;
-    }
-    double v = NAN, ci[2] = {NAN, NAN};
+    bb_hgrid g;
+    if (kind == E_TV) rc = bb_hgrid_from(&e.b, ENERGY_NBINS, &g, ctx);
+    bb_twoset r = {NAN, {NAN, NAN}, NAN, 0};
     int have_mass = set_mass(&e.a) > 0.0;
-    if (!rc && have_mass) rc = fn(&e.a, &e.b, user, &v, ctx);
-    if (!rc && have_mass && in->with_ci) {
-        if (tv)
-            rc = bb_bootstrap2(&e.a, &e.b, 1, fn, user, BB_BOOT_N, in->seed, stream, ci, ctx);
-        else /* same replicates, sorted once */
-            rc = bb_w1d_bootstrap(&e.a, &e.b, fn == stat_w2 ? 2.0 : 1.0, BB_BOOT_N, in->seed, stream, ci, ctx);
-    }
-    if (!rc) {
-        cJSON *o = bb_metric_entry(out, name, v, e.a.n, in->with_ci && have_mass ? ci : NULL, def);
-        if (!o) {
-            rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", name);
-        } else {
-            cJSON_AddNumberToObject(o, "n_reference", (double)e.b.n);
-            cJSON_AddNumberToObject(o, "n_rejected", (double)e.rej_a);
-            cJSON_AddNumberToObject(o, "n_reference_rejected", (double)e.rej_b);
-            if (e.a.w) bb_json_add_number(o, "ess_kish", bb_kish_ess(e.a.n, e.a.w));
-            if (tv) cJSON_AddNumberToObject(o, "n_bins", ENERGY_NBINS);
-            if (!have_mass) cJSON_AddStringToObject(o, "note", "no finite sample energy with positive weight");
-        }
+    if (!rc && have_mass)
+        rc = bb_twoset_eval(&e.a, &e.b, fns[kind], kind == E_TV ? &g : NULL,
+                            kind == E_W2   ? 2.0
+                            : kind == E_W1 ? 1.0
+                                           : 0.0,
+                            in->with_ci ? BB_BOOT_N : 0, in->seed, streams[kind], &r, ctx);
+    for (int sq = squared_only; !rc && sq <= (kind == E_W2); sq++) {
+        cJSON *o = bb_metric_entry_twoset(out, sq ? "energy_w2_squared" : name, &r, sq, e.a.n, in->with_ci && have_mass,
+                                          sq ? DEF_ENERGY_W2_SQ : defs[kind]);
+        int ok = o && cJSON_AddNumberToObject(o, "n_reference", (double)e.b.n) &&
+                 cJSON_AddNumberToObject(o, "n_rejected", (double)e.rej_a) &&
+                 cJSON_AddNumberToObject(o, "n_reference_rejected", (double)e.rej_b) &&
+                 (!e.a.w || bb_json_add_number(o, "ess_kish", bb_kish_ess(e.a.n, e.a.w))) &&
+                 (kind != E_TV || cJSON_AddNumberToObject(o, "n_bins", ENERGY_NBINS)) &&
+                 (have_mass || cJSON_AddStringToObject(o, "note", "no finite sample energy with positive weight"));
+        if (!ok) rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", name);
     }
     esets_free(&e);
     return rc;
 }
 
-static int energy_w2_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return energy_scalar(in, out, "energy_w2", DEF_ENERGY_W2, stat_w2, BB_STREAM_ENERGY_W2, 0, ctx);
+static int energy_w2_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
+    (void)o;
+    return energy_scalar(in, out, E_W2, 0, ctx);
 }
 
-static int energy_w1_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return energy_scalar(in, out, "energy_w1", DEF_ENERGY_W1, stat_w1, BB_STREAM_ENERGY_W1, 0, ctx);
+static int energy_w2_sq_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
+    (void)o; /* written with energy_w2 when both are computed */
+    return cJSON_GetObjectItem(out, "energy_w2_squared") ? BB_OK : energy_scalar(in, out, E_W2, 1, ctx);
 }
 
-static int energy_tv_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    return energy_scalar(in, out, "energy_tv", DEF_ENERGY_TV, stat_tv, BB_STREAM_ENERGY_TV, 1, ctx);
+static int energy_w1_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
+    (void)o;
+    return energy_scalar(in, out, E_W1, 0, ctx);
+}
+
+static int energy_tv_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
+    (void)o;
+    return energy_scalar(in, out, E_TV, 0, ctx);
 }
 
 static cJSON *add_array(cJSON *o, const char *name, const double *x, int n) {
@@ -179,7 +173,8 @@ static cJSON *add_array(cJSON *o, const char *name, const double *x, int n) {
     return arr;
 }
 
-static int energy_hist_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
+static int energy_hist_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJSON *out, bb_ctx *ctx) {
+    (void)opts;
     esets e;
     int skip;
     int rc = esets_load(in, &e, &skip, ctx);
@@ -228,6 +223,7 @@ static int energy_hist_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx)
 }
 
 const bb_metric bb_metric_energy_w2 = {"energy_w2", DEF_ENERGY_W2, 0, 1, 1, energy_w2_compute};
+const bb_metric bb_metric_energy_w2_squared = {"energy_w2_squared", DEF_ENERGY_W2_SQ, 0, 1, 1, energy_w2_sq_compute};
 const bb_metric bb_metric_energy_w1 = {"energy_w1", DEF_ENERGY_W1, 0, 1, 1, energy_w1_compute};
 const bb_metric bb_metric_energy_tv = {"energy_tv", DEF_ENERGY_TV, 0, 1, 1, energy_tv_compute};
 const bb_metric bb_metric_energy_histogram = {"energy_histogram", DEF_ENERGY_HIST, 0, 1, 1, energy_hist_compute};

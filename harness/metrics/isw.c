@@ -96,9 +96,15 @@ static int isw_metric(const bb_eval_input *in, cJSON *out, int ess, bb_ctx *ctx)
     return BB_OK;
 }
 
-static int log_z_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) { return isw_metric(in, out, 0, ctx); }
+static int log_z_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
+    (void)o;
+    return isw_metric(in, out, 0, ctx);
+}
 
-static int ess_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) { return isw_metric(in, out, 1, ctx); }
+static int ess_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
+    (void)o;
+    return isw_metric(in, out, 1, ctx);
+}
 
 const bb_metric bb_metric_log_z = {"log_z", DEF_LOG_Z, 1, 0, 1, log_z_compute};
 const bb_metric bb_metric_ess_fraction = {"ess_fraction", DEF_ESS, 1, 0, 1, ess_compute};

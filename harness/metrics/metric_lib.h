@@ -28,19 +28,23 @@ typedef struct cJSON cJSON;
 /* RNG stream ids of the metric families (harness/core/rng.h: 0x5000_0000+ is metrics).
  * Bootstrap replicate b of a metric uses stream (base + 2b) for the samples and
  * (base + 2b + 1) for the reference; subsampling uses base + 0xFFFF. */
-#define BB_STREAM_ENERGY_W2 UINT64_C(0x50010000)
-#define BB_STREAM_ENERGY_W1 UINT64_C(0x50020000)
-#define BB_STREAM_ENERGY_TV UINT64_C(0x50030000)
-#define BB_STREAM_DIST_W2   UINT64_C(0x50040000)
-#define BB_STREAM_DIST_TV   UINT64_C(0x50050000)
-#define BB_STREAM_X_W2      UINT64_C(0x50060000)
-#define BB_STREAM_EQ_X_W2   UINT64_C(0x50070000)
-#define BB_STREAM_LOG_Z     UINT64_C(0x50080000)
-#define BB_STREAM_ESS       UINT64_C(0x50090000)
-#define BB_STREAM_MMD       UINT64_C(0x500A0000)
-#define BB_STREAM_SINKHORN  UINT64_C(0x500B0000)
-#define BB_STREAM_TICA      UINT64_C(0x500C0000)
-#define BB_STREAM_MINIMA    UINT64_C(0x500D0000)
+#define BB_STREAM_ENERGY_W2    UINT64_C(0x50010000)
+#define BB_STREAM_ENERGY_W1    UINT64_C(0x50020000)
+#define BB_STREAM_ENERGY_TV    UINT64_C(0x50030000)
+#define BB_STREAM_DIST_W2      UINT64_C(0x50040000)
+#define BB_STREAM_DIST_TV      UINT64_C(0x50050000)
+#define BB_STREAM_X_W2         UINT64_C(0x50060000)
+#define BB_STREAM_EQ_X_W2      UINT64_C(0x50070000)
+#define BB_STREAM_LOG_Z        UINT64_C(0x50080000)
+#define BB_STREAM_ESS          UINT64_C(0x50090000)
+#define BB_STREAM_MMD          UINT64_C(0x500A0000)
+#define BB_STREAM_SINKHORN     UINT64_C(0x500B0000)
+#define BB_STREAM_TICA         UINT64_C(0x500C0000)
+#define BB_STREAM_MINIMA       UINT64_C(0x500D0000)
+#define BB_STREAM_X_W1         UINT64_C(0x500E0000)
+#define BB_STREAM_EQ_DEM       UINT64_C(0x500F0000)
+#define BB_STREAM_SINKHORN_DIV UINT64_C(0x50100000)
+/* Reference-vs-reference floors draw their two disjoint reference subsets from base + 0xFFFD. */
 
 /* Number of bootstrap resamples for the CI of cheap (1-D) metrics. */
 #define BB_BOOT_N 200
@@ -68,6 +72,10 @@ int bb_weights_from_log(size_t n, const double *logw, double **w, const char *wh
 int bb_wset_energies(size_t n, const double *u, const double *logw, const char *what, bb_wset *out, size_t *n_rejected,
                      bb_ctx *ctx);
 
+/* Two disjoint seeded subsets of nf items each (the first and second nf of a shuffle without
+ * replacement, stream `stream` of seed), weights carried along; 2 nf <= s->n. */
+int bb_wset_split(const bb_wset *s, size_t nf, uint64_t seed, uint64_t stream, bb_wset *h1, bb_wset *h2, bb_ctx *ctx);
+
 /* Kish effective sample size (Σw)²/Σw² of a weight vector (N if w == NULL). */
 double bb_kish_ess(size_t n, const double *w);
 
@@ -85,11 +93,34 @@ typedef int (*bb_stat2_fn)(const bb_wset *a, const bb_wset *b, void *user, doubl
 int bb_bootstrap2(const bb_wset *a, const bb_wset *b, int resample_b, bb_stat2_fn fn, void *user, int n_boot,
                   uint64_t seed, uint64_t stream_base, double ci[2], bb_ctx *ctx);
 
+/* The replicate values of bb_bootstrap2 (OUT vals[n_boot]; NaN where undefined). */
+int bb_bootstrap2_values(const bb_wset *a, const bb_wset *b, int resample_b, bb_stat2_fn fn, void *user, int n_boot,
+                         uint64_t seed, uint64_t stream_base, double *vals, bb_ctx *ctx);
+
 /* Percentile 95% interval from n_boot replicate values (reordered in place): non-finite
  * replicates are dropped, and the interval is NaN unless at least half remain. */
 void bb_bootstrap_percentile_ci(double *vals, int n_boot, double ci[2]);
+/* Median-bias-corrected percentile 95% interval (what the metrics report): the percentile
+ * interval shifted by estimate − median(vals), each end raised to at least floor_value (0
+ * for a distance; −INFINITY: no bound). It always contains the estimate. Same dropping rule;
+ * NaN also when the estimate is not finite. */
+void bb_bootstrap_centred_ci(double *vals, int n_boot, double estimate, double floor_value, double ci[2]);
 /* Linear-interpolated quantile q in [0,1] of sorted x[n] (n > 0). */
 double bb_quantile_sorted(const double *x, size_t n, double q);
+
+/* A statistic of the sample set a against the reference b as the metrics report it. */
+typedef struct bb_twoset {
+    double value;   /* fn(a, b) */
+    double ci[2];   /* NaN unless n_boot >= 2 */
+    double floor;   /* fn on two disjoint reference subsets of floor_n items (NaN if 0) */
+    size_t floor_n; /* min(a->n, b->n / 2) */
+} bb_twoset;
+/* value = fn(a, b); ci95 (n_boot >= 2): replicates resample both sets (bb_bootstrap2's
+ * streams; when w1d_p >= 1, fn must be W_p and bb_w1d_bootstrap_values gives the same
+ * replicates faster), interval bb_bootstrap_centred_ci clipped at 0; floor: fn between two
+ * disjoint subsets of the reference (bb_wset_split, stream base + 0xFFFD). */
+int bb_twoset_eval(const bb_wset *a, const bb_wset *b, bb_stat2_fn fn, void *user, double w1d_p, int n_boot,
+                   uint64_t seed, uint64_t stream, bb_twoset *r, bb_ctx *ctx);
 
 /* ---- exact 1-D optimal transport ------------------------------------------ */
 
@@ -102,11 +133,19 @@ int bb_w1d_pow(size_t na, const double *a, const double *wa, size_t nb, const do
 /* Same on weighted sets: every value of item i carries weight w_i / K. */
 int bb_wset_w1d_pow(const bb_wset *a, const bb_wset *b, double p, double *out, bb_ctx *ctx);
 
+/* W2 = sqrt(W_2^2) and W1 of weighted sets as bb_stat2_fn statistics (user unused); NaN
+ * (BB_OK) when a has no mass. */
+int bb_stat_w2(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx);
+int bb_stat_w1(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx);
+
 /* Percentile bootstrap 95% CI of W_p = (W_p^p)^(1/p) between weighted sets, with the same
  * replicate draws as bb_bootstrap2 (streams base + 2r, base + 2r + 1) but sorting each
  * set once: a replicate is a vector of item multiplicities, O(values) per replicate. */
 int bb_w1d_bootstrap(const bb_wset *a, const bb_wset *b, double p, int n_boot, uint64_t seed, uint64_t stream_base,
                      double ci[2], bb_ctx *ctx);
+/* Its replicate values W_p (OUT vals[n_boot], NaN where a replicate has no mass). */
+int bb_w1d_bootstrap_values(const bb_wset *a, const bb_wset *b, double p, int n_boot, uint64_t seed,
+                            uint64_t stream_base, double *vals, bb_ctx *ctx);
 
 /* ---- fixed-grid histograms and total variation ---------------------------- */
 
@@ -201,6 +240,11 @@ void bb_align_ws_free(bb_align_ws *ws); /* NULL-safe */
  * otherwise the multi-start alternating heuristic described in align.c (an upper
  * bound). OUT sqdist; OUT perm (may be NULL): σ. RMSD = sqrt(sqdist / P). */
 int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_align_ws *ws, double *sqdist, int *perm);
+/* The DEM / Adjoint Sampling evaluators' alignment of y onto x: centre both, one exact
+ * assignment (Hungarian) of particles on the unsquared distances |x̃_i − ỹ_j| of the
+ * unrotated clouds, then Kabsch on that matching with reflections allowed (no det fix).
+ * OUT sqdist = Σ_i ‖x̃_i − R ỹ_σ(i)‖² (≥ bb_align_perm's minimum), perm (may be NULL). */
+int bb_align_dem(const double *x, const double *y, bb_align_ws *ws, double *sqdist, int *perm);
 
 /* ---- point clouds for distribution metrics (points.c) ----------------------- */
 
@@ -210,6 +254,17 @@ int bb_align_perm(const bb_align_opts *o, const double *x, const double *y, bb_a
  * (may be NULL) is translation invariant with P >= 2, weights from s->logw. */
 int bb_points_load(const bb_samples *s, const double *u, const bb_task *task, size_t nmax, uint64_t seed,
                    uint64_t stream, const char *what, bb_wset *out, size_t *n_rejected, bb_ctx *ctx);
+
+/* The clouds a two-set distribution metric compares (mmd, sinkhorn): a = samples as
+ * bb_points_load(nmax, stream base + 0xFFFF); b = the reference as bb_points_load(nmax,
+ * base + 0xFFFE); f1, f2 = two disjoint reference subsets of floor_n = min(a.n, #usable
+ * references / 2) (bb_wset_split, base + 0xFFFD), for the reference-vs-reference floor. */
+typedef struct bb_points2 {
+    bb_wset a, b, f1, f2;
+    size_t rej_a, rej_b, floor_n;
+} bb_points2;
+int bb_points_pair(const bb_eval_input *in, size_t nmax, uint64_t base, bb_points2 *p, bb_ctx *ctx);
+void bb_points2_free(bb_points2 *p); /* NULL-safe */
 
 /* ---- importance sampling, kernels, entropic OT (isw.c, mmd.c, sinkhorn.c) ---- */
 
@@ -354,5 +409,10 @@ int bb_metric_higher_is_better(const char *entry, const bb_metric *family);
  * memory. Non-finite values become null. */
 cJSON *bb_metric_entry(cJSON *out, const char *name, double value, size_t n_samples, const double *ci,
                        const char *definition);
+
+/* bb_metric_entry for a bb_twoset result, adding "floor_ref_vs_ref" and "floor_n"; squared:
+ * value, ci and floor squared (each is a non-negative distance, so the ends stay ordered). */
+cJSON *bb_metric_entry_twoset(cJSON *out, const char *name, const bb_twoset *r, int squared, size_t n_samples,
+                              int with_ci, const char *definition);
 
 #endif

@@ -6,7 +6,9 @@
  * metrics apply (reference present, cheap_only) and names the failing metric in
  * the error message.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -23,6 +25,11 @@ extern const bb_metric bb_metric_dist_w2;
 extern const bb_metric bb_metric_dist_tv;
 extern const bb_metric bb_metric_x_w2;
 extern const bb_metric bb_metric_eq_x_w2;
+extern const bb_metric bb_metric_eq_x_w2_demalign;
+extern const bb_metric bb_metric_x_w1;
+extern const bb_metric bb_metric_energy_w2_squared;
+extern const bb_metric bb_metric_dist_w2_squared;
+extern const bb_metric bb_metric_sinkhorn_divergence;
 extern const bb_metric bb_metric_log_z;
 extern const bb_metric bb_metric_ess_fraction;
 extern const bb_metric bb_metric_mmd;
@@ -32,17 +39,22 @@ extern const bb_metric bb_metric_tica;
 
 const bb_metric *const bb_metrics[] = {
     &bb_metric_energy_w2,
+    &bb_metric_energy_w2_squared,
     &bb_metric_energy_w1,
     &bb_metric_energy_tv,
     &bb_metric_energy_histogram,
     &bb_metric_dist_w2,
+    &bb_metric_dist_w2_squared,
     &bb_metric_dist_tv,
     &bb_metric_x_w2,
+    &bb_metric_x_w1,
     &bb_metric_eq_x_w2,
+    &bb_metric_eq_x_w2_demalign,
     &bb_metric_log_z,
     &bb_metric_ess_fraction,
     &bb_metric_mmd,
     &bb_metric_sinkhorn,
+    &bb_metric_sinkhorn_divergence,
     &bb_metric_minima,
     &bb_metric_tica,
     NULL,
@@ -55,17 +67,52 @@ const bb_metric *bb_metric_find(const char *name) {
     return NULL;
 }
 
-static int selected(const char *name, const char *const *names, size_t n_names) {
+int bb_metric_parse(const char *spec, const bb_metric **m, bb_metric_opts *o, bb_ctx *ctx) {
+    memset(o, 0, sizeof *o);
+    *m = NULL;
+    if (!spec) return BB_ERR(ctx, BB_EINVAL, "metrics: no metric name");
+    const char *colon = strchr(spec, ':');
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    for (size_t i = 0; bb_metrics[i] && !*m; i++)
+        if (strlen(bb_metrics[i]->name) == len && !strncmp(bb_metrics[i]->name, spec, len)) *m = bb_metrics[i];
+    if (!*m) return BB_ERR(ctx, BB_ENOTFOUND, "metrics: unknown metric '%.*s' (see docs/metrics.md)", (int)len, spec);
+    while (colon) {
+        const char *opt = colon + 1;
+        colon = strchr(opt, ':');
+        size_t olen = colon ? (size_t)(colon - opt) : strlen(opt);
+        if (olen > 2 && !strncmp(opt, "n=", 2) && opt[2] >= '0' && opt[2] <= '9') {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(opt + 2, &end, 10);
+            if (!errno && end == opt + olen && v >= 2 && v <= 1000000) {
+                o->n = (size_t)v;
+                continue;
+            }
+        }
+        return BB_ERR(ctx, BB_EINVAL, "metrics: option '%.*s' of %s: expected n=N with 2 <= N <= 1000000", (int)olen,
+                      opt, (*m)->name);
+    }
+    return BB_OK;
+}
+
+/* Whether metric m is selected; OUT *o: the options its selection carries. */
+static int selected(const bb_metric *m, const char *const *names, size_t n_names, bb_metric_opts *o) {
+    memset(o, 0, sizeof *o);
     if (!names) return 1;
-    for (size_t k = 0; k < n_names; k++)
-        if (strcmp(names[k], name) == 0) return 1;
+    for (size_t k = 0; k < n_names; k++) {
+        const bb_metric *f;
+        if (bb_metric_parse(names[k], &f, o, NULL) == BB_OK && f == m) return 1;
+    }
     return 0;
 }
 
 int bb_metrics_select(const char *const *names, size_t n_names, bb_ctx *ctx) {
-    for (size_t k = 0; k < n_names; k++)
-        if (!bb_metric_find(names[k]))
-            return BB_ERR(ctx, BB_ENOTFOUND, "metrics: unknown metric '%s' (see docs/metrics.md)", names[k]);
+    for (size_t k = 0; k < n_names; k++) {
+        const bb_metric *m;
+        bb_metric_opts o;
+        int rc = bb_metric_parse(names[k], &m, &o, ctx);
+        if (rc) return rc;
+    }
     return BB_OK;
 }
 
@@ -87,10 +134,11 @@ int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char 
         const bb_metric *m = bb_metrics[i];
         if (cheap_only && !m->cheap) continue;
         if (m->needs_reference && !in->reference) continue;
-        if (!selected(m->name, names, n_names)) continue;
+        bb_metric_opts opts;
+        if (!selected(m, names, n_names, &opts)) continue;
         cJSON *last = out->child;
         while (last && last->next) last = last->next;
-        int rc = m->compute(in, out, ctx);
+        int rc = m->compute(in, &opts, out, ctx);
         if (rc) {
             bb_ctx_prefix(ctx, "metric %s", m->name);
             return rc;
@@ -132,6 +180,20 @@ cJSON *bb_metric_entry(cJSON *out, const char *name, double value, size_t n_samp
     if (ok) ok = cJSON_AddItemToObject(out, name, o);
     if (!ok) {
         cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *bb_metric_entry_twoset(cJSON *out, const char *name, const bb_twoset *r, int squared, size_t n_samples,
+                              int with_ci, const char *definition) {
+    double f = squared ? r->value * r->value : r->value, ci[2], fl = squared ? r->floor * r->floor : r->floor;
+    ci[0] = squared ? r->ci[0] * r->ci[0] : r->ci[0];
+    ci[1] = squared ? r->ci[1] * r->ci[1] : r->ci[1];
+    cJSON *o = bb_metric_entry(out, name, f, n_samples, with_ci ? ci : NULL, definition);
+    if (o && (!bb_json_add_number(o, "floor_ref_vs_ref", r->floor_n ? fl : NAN) ||
+              !cJSON_AddNumberToObject(o, "floor_n", (double)r->floor_n))) {
+        cJSON_DeleteItemFromObject(out, name);
         return NULL;
     }
     return o;

@@ -30,6 +30,12 @@ typedef struct bb_eval_input {
     int with_ci;                 /* 1: add bootstrap ci95 where the metric supports it */
 } bb_eval_input;
 
+/* Options of one metric, from its selection name "name[:key=value]..." (bb_metric_parse),
+ * e.g. "eq_x_w2:n=2000". Zero fields mean the metric's default. */
+typedef struct bb_metric_opts {
+    size_t n; /* n=N: sample size per side of a subsampled metric (and of its floor) */
+} bb_metric_opts;
+
 typedef struct bb_metric {
     const char *name;       /* "energy_w2" */
     const char *definition; /* exact definition, copied into reports */
@@ -37,8 +43,8 @@ typedef struct bb_metric {
     int needs_reference;    /* 1: skipped (with a note) when no reference set */
     int cheap;              /* 1: run at every anytime checkpoint */
     /* Add {name: {"value": v, "n_samples": n, "ci95": [lo, hi]?, ...}} entries to out.
-     * A family may add several related names at once. */
-    int (*compute)(const bb_eval_input *in, cJSON *out, bb_ctx *ctx);
+     * A family may add several related names at once. opts is never NULL. */
+    int (*compute)(const bb_eval_input *in, const bb_metric_opts *opts, cJSON *out, bb_ctx *ctx);
 } bb_metric;
 
 extern const bb_metric *const bb_metrics[]; /* NULL-terminated registry */
@@ -47,7 +53,8 @@ const bb_metric *bb_metric_find(const char *name);
 /* Compute every applicable metric (cheap_only: only those marked cheap) into the
  * object `out`. Metrics needing a reference are skipped when in->reference is NULL. */
 int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_ctx *ctx);
-/* Same, restricted to the registry metrics named in names[0..n_names) (names == NULL: all). */
+/* Same, restricted to the registry metrics named in names[0..n_names) (names == NULL: all);
+ * a name may carry options, "eq_x_w2:n=2000" (bb_metric_parse). */
 int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char *const *names, size_t n_names,
                             cJSON *out, bb_ctx *ctx);
 /* Reference-free statistics of reduced energies u[n] (harness/metrics/reference_free.c), for
@@ -57,7 +64,11 @@ int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char 
  * higher_is_better = false: descriptive, no direction). */
 int bb_metrics_reference_free(const double *u, size_t n, cJSON *out, bb_ctx *ctx);
 
-/* BB_ENOTFOUND naming the first name that is not a registered metric. */
+/* BB_ENOTFOUND naming the first name that is not a registered metric, BB_EINVAL naming the
+ * first option that cannot be parsed. */
 int bb_metrics_select(const char *const *names, size_t n_names, bb_ctx *ctx);
+/* Parse "name[:key=value]..." (keys: n = positive integer sample size per side). OUT *m: the
+ * registered metric (BB_ENOTFOUND if none), *o: its options (zero = default). */
+int bb_metric_parse(const char *spec, const bb_metric **m, bb_metric_opts *o, bb_ctx *ctx);
 
 #endif

@@ -80,7 +80,8 @@ static cJSON *curve_entry(cJSON *out, const char *name, const double *deltas, co
     return o;
 }
 
-static int minima_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
+static int minima_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJSON *out, bb_ctx *ctx) {
+    (void)opts;
     if (!in->task || !in->samples || in->samples->n == 0) return BB_OK;
     char path[4096];
     /* the task declares its catalogue (bb_task_type.minima_catalogue); none: skipped; declared

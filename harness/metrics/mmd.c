@@ -32,8 +32,11 @@
     "h^2 = median squared distance over distinct pairs of the first 1000 pooled points (median "                       \
     "heuristic); samples importance-weighted if log-weights are given, reference uniform; at most "                    \
     "1000 configurations per side (seeded subsample without replacement), u = +inf excluded "                          \
-    "(n_rejected), centred coordinates for translation-invariant tasks, no alignment. ci95: 100 "                      \
-    "bootstrap resamples (multinomial counts on both sides), seeded."
+    "(n_rejected), centred coordinates for translation-invariant tasks, no alignment; option n= sets "                 \
+    "the per-side size. ci95: median-bias-corrected percentile bootstrap, 100 resamples (multinomial "                 \
+    "counts on both sides, seeded), the percentile interval shifted by value - median(replicates). "                   \
+    "floor_ref_vs_ref: mmd (same bandwidth) between two disjoint seeded reference subsets of floor_n = "               \
+    "min(n_samples, n_reference / 2)."
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -43,22 +46,19 @@ static int cmp_double(const void *a, const void *b) {
 int bb_median_sqdist(size_t n, size_t d, const double *X, double *h2, bb_ctx *ctx) {
     if (n < 2) return BB_ERR(ctx, BB_EINVAL, "median heuristic: need at least 2 points");
     size_t np = n * (n - 1) / 2, k = 0;
-    double *v = malloc(np * sizeof *v);
-    if (!v) return BB_ERR(ctx, BB_ENOMEM, "median heuristic: out of memory");
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++) {
-            double s = 0.0;
-            for (size_t c = 0; c < d; c++) {
-                double t = X[i * d + c] - X[j * d + c];
-                s += t * t;
-            }
-            v[k++] = s;
-        }
-    qsort(v, np, sizeof *v, cmp_double);
-    *h2 = bb_quantile_sorted(v, np, 0.5);
+    double *v = malloc(np * sizeof *v), *D = malloc(n * n * sizeof *D);
+    int rc =
+        !v || !D ? BB_ERR(ctx, BB_ENOMEM, "median heuristic: out of memory") : bb_sqdist_matrix(n, n, d, X, X, D, ctx);
+    for (size_t i = 0; !rc && i < n; i++)
+        for (size_t j = i + 1; j < n; j++) v[k++] = D[i * n + j];
+    if (!rc) {
+        qsort(v, np, sizeof *v, cmp_double);
+        *h2 = bb_quantile_sorted(v, np, 0.5);
+        if (!(*h2 > 0.0)) rc = BB_ERR(ctx, BB_EINVAL, "median heuristic: median distance is 0 (degenerate points)");
+    }
     free(v);
-    if (!(*h2 > 0.0)) return BB_ERR(ctx, BB_EINVAL, "median heuristic: median distance is 0 (degenerate points)");
-    return BB_OK;
+    free(D);
+    return rc;
 }
 
 /* K[i][j] = exp(−‖x_i − y_j‖²/(2h²)) into a caller-allocated n × m array. */
@@ -119,19 +119,44 @@ out:
     return rc;
 }
 
-static int mmd_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
-    bb_wset A = {0}, B = {0};
-    size_t rej_a, rej_b;
+/* Bootstrap replicate values of sqrt(MMD²): multinomial counts on both sides (the same
+ * draws as resampling with replacement) multiplying the weights. */
+static void mmd_replicates(size_t n, size_t m, const double *Kxx, const double *Kxy, const double *Kyy,
+                           const double *wa, uint64_t seed, double *vals) {
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < MMD_BOOT_N; r++) {
+        double *ar = calloc(n, sizeof *ar), *br = calloc(m, sizeof *br);
+        vals[r] = NAN;
+        if (ar && br) {
+            bb_rng g;
+            bb_rng_init(&g, seed, BB_STREAM_MMD + 2u * (uint64_t)r);
+            for (size_t i = 0; i < n; i++) ar[bb_rng_below(&g, n)] += 1.0;
+            bb_rng_init(&g, seed, BB_STREAM_MMD + 2u * (uint64_t)r + 1u);
+            for (size_t j = 0; j < m; j++) br[bb_rng_below(&g, m)] += 1.0;
+            double sa = 0.0;
+            for (size_t i = 0; i < n; i++) sa += (ar[i] *= (wa ? wa[i] : 1.0));
+            if (sa > 0.0) {
+                normalise(n, ar);
+                normalise(m, br);
+                double q = quad(n, n, Kxx, ar, ar) - 2.0 * quad(n, m, Kxy, ar, br) + quad(m, m, Kyy, br, br);
+                vals[r] = sqrt(fmax(q, 0.0));
+            }
+        }
+        free(ar);
+        free(br);
+    }
+}
+
+static int mmd_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJSON *out, bb_ctx *ctx) {
+    bb_points2 p;
     double *pool = NULL, *Kxx = NULL, *Kxy = NULL, *Kyy = NULL, *a = NULL, *b = NULL, *vals = NULL;
-    int rc = bb_points_load(in->samples, in->u_samples, in->task, MMD_NMAX, in->seed, BB_STREAM_MMD + 0xFFFFu,
-                            "samples", &A, &rej_a, ctx);
-    if (!rc)
-        rc = bb_points_load(in->reference, in->u_reference, in->task, MMD_NMAX, in->seed, BB_STREAM_MMD + 0xFFFEu,
-                            "reference", &B, &rej_b, ctx);
-    if (rc) goto out;
-    size_t n = A.n, m = B.n, d = A.k;
+    size_t nmax = opts->n ? opts->n : MMD_NMAX;
+    int rc = bb_points_pair(in, nmax, BB_STREAM_MMD, &p, ctx);
+    if (rc) return rc;
+    const bb_wset *A = &p.a, *B = &p.b;
+    size_t n = A->n, m = B->n, d = A->k;
     double massA = 0.0;
-    for (size_t i = 0; i < n; i++) massA += A.w ? A.w[i] : 1.0;
+    for (size_t i = 0; i < n; i++) massA += A->w ? A->w[i] : 1.0;
     if (n == 0 || !(massA > 0.0) || m < 2) {
         cJSON *o = bb_metric_entry(out, "mmd", NAN, n, NULL, DEF_MMD);
         if (!o || !cJSON_AddStringToObject(o, "note", "no usable sample configuration"))
@@ -151,68 +176,34 @@ static int mmd_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
         rc = BB_ERR(ctx, BB_ENOMEM, "mmd: out of memory");
         goto out;
     }
-    memcpy(pool, A.v, ha * d * sizeof *pool);
-    memcpy(pool + ha * d, B.v, hb * d * sizeof *pool);
+    memcpy(pool, A->v, ha * d * sizeof *pool);
+    memcpy(pool + ha * d, B->v, hb * d * sizeof *pool);
     double h2;
     rc = bb_median_sqdist(ha + hb, d, pool, &h2, ctx);
-    if (!rc) rc = kernel_matrix(n, n, d, A.v, A.v, h2, Kxx, ctx);
-    if (!rc) rc = kernel_matrix(n, m, d, A.v, B.v, h2, Kxy, ctx);
-    if (!rc) rc = kernel_matrix(m, m, d, B.v, B.v, h2, Kyy, ctx);
+    if (!rc) rc = kernel_matrix(n, n, d, A->v, A->v, h2, Kxx, ctx);
+    if (!rc) rc = kernel_matrix(n, m, d, A->v, B->v, h2, Kxy, ctx);
+    if (!rc) rc = kernel_matrix(m, m, d, B->v, B->v, h2, Kyy, ctx);
     if (rc) goto out;
-    for (size_t i = 0; i < n; i++) a[i] = A.w ? A.w[i] : 1.0;
+    for (size_t i = 0; i < n; i++) a[i] = A->w ? A->w[i] : 1.0;
     for (size_t j = 0; j < m; j++) b[j] = 1.0;
     normalise(n, a);
     normalise(m, b);
-    double v2 = quad(n, n, Kxx, a, a) - 2.0 * quad(n, m, Kxy, a, b) + quad(m, m, Kyy, b, b);
-    double ci[2] = {NAN, NAN};
+    double v2 = quad(n, n, Kxx, a, a) - 2.0 * quad(n, m, Kxy, a, b) + quad(m, m, Kyy, b, b), ci[2] = {NAN, NAN};
     if (in->with_ci) {
-        /* Resampling with replacement = multinomial counts multiplying the weights. */
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < MMD_BOOT_N; r++) {
-            double *ar = calloc(n, sizeof *ar), *br = calloc(m, sizeof *br);
-            if (!ar || !br) {
-                vals[r] = NAN;
-            } else {
-                bb_rng g;
-                bb_rng_init(&g, in->seed, BB_STREAM_MMD + 2u * (uint64_t)r);
-                for (size_t i = 0; i < n; i++) ar[bb_rng_below(&g, n)] += 1.0;
-                bb_rng_init(&g, in->seed, BB_STREAM_MMD + 2u * (uint64_t)r + 1u);
-                for (size_t j = 0; j < m; j++) br[bb_rng_below(&g, m)] += 1.0;
-                double sa = 0.0;
-                for (size_t i = 0; i < n; i++) sa += (ar[i] *= (A.w ? A.w[i] : 1.0));
-                if (!(sa > 0.0)) {
-                    vals[r] = NAN;
-                } else {
-                    normalise(n, ar);
-                    normalise(m, br);
-                    double q = quad(n, n, Kxx, ar, ar) - 2.0 * quad(n, m, Kxy, ar, br) + quad(m, m, Kyy, br, br);
-                    vals[r] = sqrt(fmax(q, 0.0));
-                }
-            }
-            free(ar);
-            free(br);
-        }
-        size_t k = 0;
-        for (int r = 0; r < MMD_BOOT_N; r++)
-            if (isfinite(vals[r])) vals[k++] = vals[r];
-        if (k >= MMD_BOOT_N / 2) {
-            qsort(vals, k, sizeof *vals, cmp_double);
-            ci[0] = bb_quantile_sorted(vals, k, 0.025);
-            ci[1] = bb_quantile_sorted(vals, k, 0.975);
-        }
+        mmd_replicates(n, m, Kxx, Kxy, Kyy, A->w, in->seed, vals);
+        bb_bootstrap_centred_ci(vals, MMD_BOOT_N, sqrt(fmax(v2, 0.0)), 0.0, ci);
     }
+    double f2 = NAN;
+    if (p.floor_n > 0) rc = bb_mmd2_v(p.floor_n, p.floor_n, d, p.f1.v, p.f1.w, p.f2.v, p.f2.w, h2, &f2, ctx);
+    if (rc) goto out;
     cJSON *o = bb_metric_entry(out, "mmd", sqrt(fmax(v2, 0.0)), n, in->with_ci ? ci : NULL, DEF_MMD);
-    if (!o) {
+    if (!o || !cJSON_AddNumberToObject(o, "n_reference", (double)m) ||
+        !cJSON_AddNumberToObject(o, "n_rejected", (double)p.rej_a) || !bb_json_add_number(o, "bandwidth_h", sqrt(h2)) ||
+        !bb_json_add_number(o, "mmd2", v2) || !bb_json_add_number(o, "floor_ref_vs_ref", sqrt(fmax(f2, 0.0))) ||
+        !cJSON_AddNumberToObject(o, "floor_n", (double)p.floor_n) || !cJSON_AddNumberToObject(o, "n_max", (double)nmax))
         rc = BB_ERR(ctx, BB_ENOMEM, "mmd: out of memory");
-        goto out;
-    }
-    cJSON_AddNumberToObject(o, "n_reference", (double)m);
-    cJSON_AddNumberToObject(o, "n_rejected", (double)rej_a);
-    bb_json_add_number(o, "bandwidth_h", sqrt(h2));
-    bb_json_add_number(o, "mmd2", v2);
 out:
-    bb_wset_free(&A);
-    bb_wset_free(&B);
+    bb_points2_free(&p);
     free(pool);
     free(Kxx);
     free(Kxy);

@@ -76,3 +76,49 @@ out:
     free(sub);
     return rc;
 }
+
+int bb_points_pair(const bb_eval_input *in, size_t nmax, uint64_t base, bb_points2 *p, bb_ctx *ctx) {
+    memset(p, 0, sizeof *p);
+    bb_wset all = {0};
+    size_t *sub = NULL;
+    int rc = bb_points_load(in->samples, in->u_samples, in->task, nmax, in->seed, base + 0xFFFFu, "samples", &p->a,
+                            &p->rej_a, ctx);
+    if (!rc)
+        rc = bb_points_load(in->reference, in->u_reference, in->task, (size_t)-1, in->seed, 0, "reference", &all,
+                            &p->rej_b, ctx);
+    if (rc) goto out;
+    /* the compared reference: the same rows bb_points_load(nmax, base + 0xFFFE) would give */
+    size_t n = all.n < nmax ? all.n : nmax;
+    sub = malloc((n ? n : 1) * sizeof *sub);
+    p->b.v = malloc((n * all.k > 0 ? n * all.k : 1) * sizeof(double));
+    if (all.w) p->b.w = malloc((n ? n : 1) * sizeof(double));
+    if (!sub || !p->b.v || (all.w && !p->b.w)) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "reference: out of memory");
+        goto out;
+    }
+    if (n < all.n)
+        rc = bb_subsample_indices(all.n, n, NULL, in->seed, base + 0xFFFEu, sub, ctx);
+    else
+        for (size_t i = 0; i < n; i++) sub[i] = i;
+    for (size_t i = 0; !rc && i < n; i++) {
+        memcpy(p->b.v + i * all.k, all.v + sub[i] * all.k, all.k * sizeof(double));
+        if (all.w) p->b.w[i] = all.w[sub[i]];
+    }
+    p->b.n = n;
+    p->b.k = all.k;
+    p->floor_n = p->a.n < all.n / 2 ? p->a.n : all.n / 2;
+    if (!rc && p->floor_n > 0) rc = bb_wset_split(&all, p->floor_n, in->seed, base + 0xFFFDu, &p->f1, &p->f2, ctx);
+out:
+    if (rc) bb_points2_free(p);
+    bb_wset_free(&all);
+    free(sub);
+    return rc;
+}
+
+void bb_points2_free(bb_points2 *p) {
+    if (!p) return;
+    bb_wset_free(&p->a);
+    bb_wset_free(&p->b);
+    bb_wset_free(&p->f1);
+    bb_wset_free(&p->f2);
+}

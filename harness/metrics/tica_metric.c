@@ -37,10 +37,13 @@
     "kinetic-map scaled); TICA fitted on "                                                                             \
     "the reference set as a trajectory at the task's lag with deeptime's symmetrised estimator "                       \
     "(eps = 1e-6 rank cut, <= 40 dims); <= 1000 per side (seeded subsample; weighted samples "                         \
-    "resampled systematically); u = +inf excluded. ci95: 200 resamples of the matched pair costs (assignment fixed)."
+    "resampled systematically); u = +inf excluded. ci95: 200 resamples of the matched pair costs (assignment fixed). " \
+    "floor_ref_vs_ref: the same between two disjoint seeded reference subsets of floor_n projections."
 #define DEF_TICA_W2_IC                                                                                                 \
     "tica_w2_ic<k> = exact 1-D W2 (by sorting, importance-weighted) between sample and reference "                     \
-    "projections on TICA component k (same fit as tica_w2). ci95: 200 bootstrap resamples."
+    "projections on TICA component k (same fit as tica_w2). ci95: median-bias-corrected percentile "                   \
+    "bootstrap, 200 resamples of both sets (interval shifted by value - median(replicates)); floor_ref_vs_ref "        \
+    "between two disjoint seeded reference subsets of floor_n = min(n_samples, n_reference / 2)."
 #define DEF_TICA_HIST                                                                                                  \
     "tica_histogram: 2-D densities of sample (weighted) and reference projections on TICA "                            \
     "components 1-2, 50 x 50 bins spanning the reference's range; value null (for plots)."
@@ -57,13 +60,6 @@ int bb_tica_spec_for(const bb_task *t, bb_tica_task_spec *out) {
     out->lag = k->lag;
     out->n_components = k->n_components > 0 ? k->n_components : 2;
     return 1;
-}
-
-static int stat_w2_1d(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
-    (void)user;
-    int rc = bb_wset_w1d_pow(a, b, 2.0, out, ctx);
-    if (!rc) *out = sqrt(*out);
-    return rc;
 }
 
 /* Y [n][stride]: the first two columns are binned. */
@@ -170,15 +166,13 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
         for (size_t i = 0; i < pa.n; i++) c1[i] = Ys[i * (size_t)nc + (size_t)c];
         for (size_t i = 0; i < pr.n; i++) c1[pa.n + i] = Yr[i * (size_t)nc + (size_t)c];
         bb_wset a = {pa.n, 1, c1, pa.w}, b = {pr.n, 1, c1 + pa.n, NULL};
-        double v, ci[2] = {NAN, NAN};
-        rc = stat_w2_1d(&a, &b, NULL, &v, ctx);
-        if (!rc && in->with_ci)
-            rc = bb_w1d_bootstrap(&a, &b, 2.0, BB_BOOT_N, in->seed, BB_STREAM_TICA + 0x1000u * (uint64_t)(c + 1), ci,
-                                  ctx);
+        bb_twoset tw;
+        rc = bb_twoset_eval(&a, &b, bb_stat_w2, NULL, 2.0, in->with_ci ? BB_BOOT_N : 0, in->seed,
+                            BB_STREAM_TICA + 0x1000u * (uint64_t)(c + 1), &tw, ctx);
         if (rc) goto out;
         char name[32];
         snprintf(name, sizeof name, "tica_w2_ic%d", c + 1);
-        if (!bb_metric_entry(out, name, v, pa.n, in->with_ci ? ci : NULL, DEF_TICA_W2_IC)) {
+        if (!bb_metric_entry_twoset(out, name, &tw, 0, pa.n, in->with_ci, DEF_TICA_W2_IC)) {
             rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
             goto out;
         }
@@ -203,15 +197,25 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
             A[i * (size_t)nc + (size_t)c] = Ys[ia[i] * (size_t)nc + (size_t)c];
             B[i * (size_t)nc + (size_t)c] = Yr[ib[i] * (size_t)nc + (size_t)c];
         }
-    double w2, ci[2] = {NAN, NAN};
+    double w2, ci[2] = {NAN, NAN}, fl = NAN;
     rc = bb_sqdist_matrix(n, n, (size_t)nc, A, B, C, ctx);
     if (!rc) rc = bb_ot_assign_mean_ci((int)n, C, TICA_OT_BOOT_N, in->seed, BB_STREAM_TICA, &w2, ci, ctx);
+    /* floor: two disjoint reference subsets of min(n, #reference / 2) projections */
+    bb_wset ry = {pr.n, (size_t)nc, Yr, NULL}, h1 = {0}, h2 = {0};
+    size_t nf = n < pr.n / 2 ? n : pr.n / 2;
+    if (!rc && nf > 0) rc = bb_wset_split(&ry, nf, in->seed, BB_STREAM_TICA + 0xFFFDu, &h1, &h2, ctx);
+    if (!rc && nf > 0) rc = bb_sqdist_matrix(nf, nf, (size_t)nc, h1.v, h2.v, C, ctx);
+    if (!rc && nf > 0) rc = bb_ot_assign_mean((int)nf, C, &fl, ctx);
+    bb_wset_free(&h1);
+    bb_wset_free(&h2);
     if (rc) goto out;
     cJSON *o = bb_metric_entry(out, "tica_w2", sqrt(fmax(w2, 0.0)), n, in->with_ci ? ci : NULL, DEF_TICA_W2);
     if (!o) {
         rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
         goto out;
     }
+    bb_json_add_number(o, "floor_ref_vs_ref", sqrt(fmax(fl, 0.0)));
+    cJSON_AddNumberToObject(o, "floor_n", (double)nf);
     cJSON_AddNumberToObject(o, "lag", spec->lag);
     cJSON_AddNumberToObject(o, "n_components", nc);
     cJSON_AddNumberToObject(o, "n_rejected", (double)rej);
@@ -253,7 +257,8 @@ out:
     return rc;
 }
 
-static int tica_compute(const bb_eval_input *in, cJSON *out, bb_ctx *ctx) {
+static int tica_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJSON *out, bb_ctx *ctx) {
+    (void)opts;
     bb_tica_task_spec spec;
     return bb_tica_metric_run(in, bb_tica_spec_for(in->task, &spec) ? &spec : NULL, out, ctx);
 }

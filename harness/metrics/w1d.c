@@ -100,6 +100,33 @@ int bb_wset_w1d_pow(const bb_wset *a, const bb_wset *b, double p, double *out, b
     return w1d_core(a->n * a->k, a->v, a->w, a->k ? a->k : 1, b->n * b->k, b->v, b->w, b->k ? b->k : 1, p, out, ctx);
 }
 
+static double set_mass(const bb_wset *s) {
+    if (!s->w) return (double)s->n;
+    double m = 0.0;
+    for (size_t i = 0; i < s->n; i++) m += s->w[i];
+    return m;
+}
+
+int bb_stat_w2(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
+    (void)user;
+    if (!(set_mass(a) > 0.0)) {
+        *out = NAN;
+        return BB_OK;
+    }
+    int rc = bb_wset_w1d_pow(a, b, 2.0, out, ctx);
+    if (!rc) *out = sqrt(*out);
+    return rc;
+}
+
+int bb_stat_w1(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
+    (void)user;
+    if (!(set_mass(a) > 0.0)) {
+        *out = NAN;
+        return BB_OK;
+    }
+    return bb_wset_w1d_pow(a, b, 1.0, out, ctx);
+}
+
 /* ---- bootstrap that sorts once ---------------------------------------------------- */
 
 typedef struct {
@@ -153,18 +180,16 @@ static double merge_cost(size_t na, const vi *A, const double *ca, size_t nb, co
     return cost;
 }
 
-int bb_w1d_bootstrap(const bb_wset *a, const bb_wset *b, double p, int n_boot, uint64_t seed, uint64_t stream_base,
-                     double ci[2], bb_ctx *ctx) {
+int bb_w1d_bootstrap_values(const bb_wset *a, const bb_wset *b, double p, int n_boot, uint64_t seed,
+                            uint64_t stream_base, double *vals, bb_ctx *ctx) {
     if (n_boot < 2 || a->n == 0 || b->n == 0 || !(p >= 1.0))
         return BB_ERR(ctx, BB_EINVAL, "w1d bootstrap: need n_boot >= 2, non-empty sets and p >= 1");
     size_t na = a->n * (a->k ? a->k : 1), nb = b->n * (b->k ? b->k : 1);
     vi *A = sorted_items(a), *B = sorted_items(b);
-    double *vals = malloc((size_t)n_boot * sizeof *vals);
     int fail = 0;
-    if (!A || !B || !vals) {
+    if (!A || !B) {
         free(A);
         free(B);
-        free(vals);
         return BB_ERR(ctx, BB_ENOMEM, "w1d bootstrap: out of memory");
     }
 #pragma omp parallel for schedule(static)
@@ -193,11 +218,15 @@ int bb_w1d_bootstrap(const bb_wset *a, const bb_wset *b, double p, int n_boot, u
     }
     free(A);
     free(B);
-    if (fail) {
-        free(vals);
-        return BB_ERR(ctx, BB_ENOMEM, "w1d bootstrap: out of memory");
-    }
-    bb_bootstrap_percentile_ci(vals, n_boot, ci);
+    return fail ? BB_ERR(ctx, BB_ENOMEM, "w1d bootstrap: out of memory") : BB_OK;
+}
+
+int bb_w1d_bootstrap(const bb_wset *a, const bb_wset *b, double p, int n_boot, uint64_t seed, uint64_t stream_base,
+                     double ci[2], bb_ctx *ctx) {
+    double *vals = malloc((n_boot > 0 ? (size_t)n_boot : 1) * sizeof *vals);
+    if (!vals) return BB_ERR(ctx, BB_ENOMEM, "w1d bootstrap: out of memory");
+    int rc = bb_w1d_bootstrap_values(a, b, p, n_boot, seed, stream_base, vals, ctx);
+    if (!rc) bb_bootstrap_percentile_ci(vals, n_boot, ci);
     free(vals);
-    return BB_OK;
+    return rc;
 }
