@@ -200,6 +200,20 @@ static int principal_axes(int P, int D, const double *z, double *E) {
     return LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', D, E, D, ev) ? BB_EINTERNAL : BB_OK;
 }
 
+/* w->cost[i][j] = ‖x̃_i − yy_j‖² (its square root when root). */
+static void particle_costs(bb_align_ws *w, const double *yy, int root) {
+    int P = w->P, D = w->D;
+    for (int i = 0; i < P; i++)
+        for (int j = 0; j < P; j++) {
+            double s = 0.0;
+            for (int a = 0; a < D; a++) {
+                double d = w->xc[i * D + a] - yy[j * D + a];
+                s += d * d;
+            }
+            w->cost[i * P + j] = root ? sqrt(s) : s;
+        }
+}
+
 /* Alternating Hungarian ↔ Kabsch from rotation R (in/out); returns the final cost. */
 static int alternate(bb_align_ws *w, const bb_align_opts *o, double *R, double *sq_out) {
     int P = w->P, D = w->D;
@@ -212,15 +226,7 @@ static int alternate(bb_align_ws *w, const bb_align_opts *o, double *R, double *
                 for (int b = 0; b < D; b++) s += R[a * D + b] * w->yc[j * D + b];
                 w->yp[j * D + a] = s;
             }
-        for (int i = 0; i < P; i++)
-            for (int j = 0; j < P; j++) {
-                double s = 0.0;
-                for (int a = 0; a < D; a++) {
-                    double d = w->xc[i * D + a] - w->yp[j * D + a];
-                    s += d * d;
-                }
-                w->cost[i * P + j] = s;
-            }
+        particle_costs(w, w->yp, 0);
         double lapc;
         bb_lap_solve_ws(P, w->cost, w->perm, &lapc, w->lapws);
         int same = memcmp(w->perm, w->prev, (size_t)P * sizeof(int)) == 0;
@@ -378,15 +384,7 @@ int bb_align_dem(const double *x, const double *y, bb_align_ws *w, double *sqdis
     int P = w->P, D = w->D;
     bb_center(P, D, x, w->xc);
     bb_center(P, D, y, w->yc);
-    for (int i = 0; i < P; i++)
-        for (int j = 0; j < P; j++) {
-            double s = 0.0;
-            for (int a = 0; a < D; a++) {
-                double d = w->xc[i * D + a] - w->yc[j * D + a];
-                s += d * d;
-            }
-            w->cost[i * P + j] = sqrt(s);
-        }
+    particle_costs(w, w->yc, 1);
     double lapc, R[9];
     bb_lap_solve_ws(P, w->cost, w->perm, &lapc, w->lapws);
     int rc = bb_kabsch(P, D, w->xc, w->yc, w->perm, 1, R, sqdist);

@@ -53,11 +53,17 @@
     "reference on 200 equal-width bins spanning the reference's [min, max]; sample mass below and "                    \
     "above that range in underflow_samples / overflow_samples. For plots; value is null."
 
-/* The two energy sets of an evaluation; returns 1 (skip) when inputs are missing. */
+/* The two energy sets of an evaluation (*skip = 1 when inputs are missing); on an error
+ * or a skip nothing is left to free. */
 typedef struct {
     bb_wset a, b;
     size_t rej_a, rej_b;
 } esets;
+
+static void esets_free(esets *e) {
+    bb_wset_free(&e->a);
+    bb_wset_free(&e->b);
+}
 
 static int esets_load(const bb_eval_input *in, esets *e, int *skip, bb_ctx *ctx) {
     *skip = 0;
@@ -71,12 +77,9 @@ static int esets_load(const bb_eval_input *in, esets *e, int *skip, bb_ctx *ctx)
     if (!rc)
         rc = bb_wset_energies(in->reference->n, in->u_reference, in->reference->logw, "reference energies", &e->b,
                               &e->rej_b, ctx);
+    if (!rc && e->b.n == 0) rc = BB_ERR(ctx, BB_EINVAL, "reference set has no finite energy");
+    if (rc) esets_free(e);
     return rc;
-}
-
-static void esets_free(esets *e) {
-    bb_wset_free(&e->a);
-    bb_wset_free(&e->b);
 }
 
 /* Mass of a set: 0 when empty or all weights zero. */
@@ -105,16 +108,8 @@ static int energy_scalar(const bb_eval_input *in, cJSON *out, ekind kind, int sq
     static const uint64_t streams[] = {BB_STREAM_ENERGY_W2, BB_STREAM_ENERGY_W1, BB_STREAM_ENERGY_TV};
     const char *name = names[kind];
     esets e;
-    int skip;
-    int rc = esets_load(in, &e, &skip, ctx);
-    if (rc || skip) {
-        esets_free(&e);
-        return rc;
-    }
-    if (e.b.n == 0) {
-        esets_free(&e);
-        return BB_ERR(ctx, BB_EINVAL, "%s: reference set has no finite energy", name);
-    }
+    int skip, rc = esets_load(in, &e, &skip, ctx);
+    if (rc || skip) return rc;
     bb_hgrid g;
     if (kind == E_TV) rc = bb_hgrid_from(&e.b, ENERGY_NBINS, &g, ctx);
     bb_twoset r = {NAN, {NAN, NAN}, NAN, 0};
@@ -176,12 +171,8 @@ static cJSON *add_array(cJSON *o, const char *name, const double *x, int n) {
 static int energy_hist_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJSON *out, bb_ctx *ctx) {
     (void)opts;
     esets e;
-    int skip;
-    int rc = esets_load(in, &e, &skip, ctx);
-    if (rc || skip) {
-        esets_free(&e);
-        return rc;
-    }
+    int skip, rc = esets_load(in, &e, &skip, ctx);
+    if (rc || skip) return rc;
     const int nb = ENERGY_NBINS, nc = ENERGY_NBINS + 2;
     double *buf = malloc((3 * (size_t)nc + 1) * sizeof *buf);
     if (!buf) {
@@ -191,8 +182,7 @@ static int energy_hist_compute(const bb_eval_input *in, const bb_metric_opts *op
     double *pa = buf, *pb = buf + nc, *edges = buf + 2 * nc;
     bb_hgrid g;
     int have_mass = set_mass(&e.a) > 0.0;
-    if (e.b.n == 0) rc = BB_ERR(ctx, BB_EINVAL, "energy_histogram: reference set has no finite energy");
-    if (!rc) rc = bb_hgrid_from(&e.b, nb, &g, ctx);
+    rc = bb_hgrid_from(&e.b, nb, &g, ctx);
     if (!rc && have_mass) rc = bb_hist_mass(&g, &e.a, pa, ctx);
     if (!rc) rc = bb_hist_mass(&g, &e.b, pb, ctx);
     if (!rc) {

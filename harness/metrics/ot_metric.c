@@ -23,7 +23,6 @@
 #include <cjson/cJSON.h>
 
 #include "harness/core/jsonutil.h"
-#include "harness/core/rng.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 
@@ -117,39 +116,21 @@ static int cost_matrix(const ot_cost *oc, size_t n, const double *A, const doubl
     return BB_OK;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Exact assignment of the n x n cost C: OUT value = mean matched cost (its square root when
- * root); ci (may be NULL): fixed-assignment bootstrap of the matched costs. */
+ * root); ci (may be NULL): fixed-assignment bootstrap of the matched costs (ot_exact.c gives
+ * the interval of the root; squared back for a mean). */
 static int assign_value(int n, const double *C, int root, uint64_t seed, uint64_t stream, double *value, double *ci,
                         bb_ctx *ctx) {
-    int *x = malloc((size_t)n * sizeof *x);
-    double *pc = malloc((size_t)n * sizeof *pc), *vals = malloc(OT_BOOT_N * sizeof *vals), cost;
-    int rc = !x || !pc || !vals ? BB_ERR(ctx, BB_ENOMEM, "OT: out of memory") : bb_lap_solve_fast(n, C, x, &cost, ctx);
-    if (!rc) {
-        *value = root ? sqrt(fmax(cost / n, 0.0)) : cost / n;
-        for (int i = 0; i < n; i++) pc[i] = C[(size_t)i * n + x[i]];
+    double mean;
+    int rc =
+        ci ? bb_ot_assign_mean_ci(n, C, OT_BOOT_N, seed, stream, &mean, ci, ctx) : bb_ot_assign_mean(n, C, &mean, ctx);
+    if (rc) return rc;
+    *value = root ? sqrt(fmax(mean, 0.0)) : mean;
+    if (ci && !root) {
+        ci[0] *= ci[0];
+        ci[1] *= ci[1];
     }
-    if (!rc && ci) {
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < OT_BOOT_N; r++) {
-            bb_rng g;
-            bb_rng_init(&g, seed, stream + 2u * (uint64_t)r);
-            double s = 0.0;
-            for (int i = 0; i < n; i++) s += pc[bb_rng_below(&g, (uint64_t)n)];
-            vals[r] = root ? sqrt(fmax(s / n, 0.0)) : s / n;
-        }
-        qsort(vals, OT_BOOT_N, sizeof *vals, cmp_double);
-        ci[0] = bb_quantile_sorted(vals, OT_BOOT_N, 0.025);
-        ci[1] = bb_quantile_sorted(vals, OT_BOOT_N, 0.975);
-    }
-    free(x);
-    free(pc);
-    free(vals);
-    return rc;
+    return BB_OK;
 }
 
 /* Rows idx[0..n) of the point set s into a new [n][k] array. */

@@ -17,18 +17,6 @@
 #include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
-static bb_task fake_task(int P, int D) {
-    bb_task t;
-    memset(&t, 0, sizeof t);
-    snprintf(t.id, sizeof t.id, "fake%d_%d@1", P, D);
-    t.n_particles = P;
-    t.dim = D;
-    t.dof = P * D;
-    t.kT = 1.0;
-    t.flags = BB_TASK_TRANSLATION_INV | BB_TASK_ROTATION_INV | BB_TASK_PERMUTATION_INV;
-    return t;
-}
-
 static double value_of(cJSON *out, const char *name) {
     cJSON *o = cJSON_GetObjectItem(out, name);
     assert_non_null(o);
@@ -41,7 +29,7 @@ static double value_of(cJSON *out, const char *name) {
  * reference's [3, 5] grid → dist_tv = 1. */
 static void distance_metrics_match_hand_values(void **state) {
     (void)state;
-    bb_task t = fake_task(3, 2);
+    bb_task t = bb_test_particle_task(3, 2);
     double xs[6] = {0.0, 0.0, 1.0, 0.0, 0.5, sqrt(3.0) / 2.0};
     double xr[6] = {0.0, 0.0, 3.0, 0.0, 0.0, 4.0};
     bb_samples s = {1, 6, xs, NULL}, r = {1, 6, xr, NULL};
@@ -97,7 +85,7 @@ static void eq_x_w2_is_zero_for_symmetry_copies(void **state) {
     for (int sh = 0; sh < 2; sh++) {
         int P = shapes[sh][0], D = shapes[sh][1], dof = P * D;
         size_t n = sh == 0 ? 60 : 40;
-        bb_task t = fake_task(P, D);
+        bb_task t = bb_test_particle_task(P, D);
         bb_samples s, r;
         assert_int_equal(bb_samples_alloc(&s, n, (size_t)dof, 0), BB_OK);
         assert_int_equal(bb_samples_alloc(&r, n, (size_t)dof, 0), BB_OK);
@@ -127,7 +115,7 @@ static void x_w2_ignores_zero_weights_and_rejected_configurations(void **state) 
     (void)state;
     int P = 4, D = 2, dof = 8;
     size_t n = 50;
-    bb_task t = fake_task(P, D);
+    bb_task t = bb_test_particle_task(P, D);
     bb_samples s, r;
     assert_int_equal(bb_samples_alloc(&s, 2 * n + 1, (size_t)dof, 1), BB_OK);
     assert_int_equal(bb_samples_alloc(&r, n, (size_t)dof, 0), BB_OK);
@@ -172,7 +160,7 @@ static void all_metrics_are_identical_on_1_and_2_threads(void **state) {
     (void)state;
     int P = 13, D = 3, dof = 39;
     size_t n = 140; /* >= 128: the sparse assignment path */
-    bb_task t = fake_task(P, D);
+    bb_task t = bb_test_particle_task(P, D);
     bb_samples s, r;
     assert_int_equal(bb_samples_alloc(&s, n, (size_t)dof, 1), BB_OK);
     assert_int_equal(bb_samples_alloc(&r, n, (size_t)dof, 0), BB_OK);
