@@ -392,10 +392,7 @@ int bb_fetch_dataset(const bb_dataset *d, const bb_fetch_opts *o, char *path_out
     if (curl_init_rc != CURLE_OK) return BB_ERR(ctx, BB_ENET, "libcurl: global init failed");
     char cache[4096], dir[4096], path[4096], part[4200], lockp[4200], got[65];
     int rc;
-    if (o->cache_dir)
-        snprintf(cache, sizeof cache, "%s", o->cache_dir);
-    else if ((rc = bb_cache_dir(cache, sizeof cache, ctx)))
-        return rc;
+    if ((rc = bb_cache_dir_or(o->cache_dir, cache, sizeof cache, ctx))) return rc;
     if ((rc = bb_dataset_dir(cache, d, dir, sizeof dir, ctx))) return rc;
     if ((rc = bb_dataset_path(cache, d, path, sizeof path, ctx))) return rc;
     snprintf(part, sizeof part, "%s.part", path);

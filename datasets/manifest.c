@@ -253,6 +253,12 @@ int bb_cache_dir(char *out, size_t cap, bb_ctx *ctx) {
     return BB_OK;
 }
 
+int bb_cache_dir_or(const char *given, char *out, size_t cap, bb_ctx *ctx) {
+    if (!given) return bb_cache_dir(out, cap, ctx);
+    if ((size_t)snprintf(out, cap, "%s", given) >= cap) return BB_ERR(ctx, BB_EINVAL, "cache: directory path too long");
+    return BB_OK;
+}
+
 int bb_dataset_dir(const char *cache, const bb_dataset *d, char *out, size_t cap, bb_ctx *ctx) {
     int n = snprintf(out, cap, "%s/%s@%d", cache, d->id, d->version);
     if (n < 0 || (size_t)n >= cap) return BB_ERR(ctx, BB_EINVAL, "%s: cache path too long", d->id);

@@ -74,6 +74,8 @@ const bb_dataset *bb_manifest_find(const bb_manifest *m, const char *id);
 /* Resolve the cache directory: $BOLTZBENCH_CACHE, else $XDG_CACHE_HOME/boltzbench, else
  * $HOME/.cache/boltzbench. Not created here. */
 int bb_cache_dir(char *out, size_t cap, bb_ctx *ctx);
+/* `given` (a --cache option) when not NULL, else bb_cache_dir. */
+int bb_cache_dir_or(const char *given, char *out, size_t cap, bb_ctx *ctx);
 
 /* <cache>/<id>@<version> and <cache>/<id>@<version>/<file>. */
 int bb_dataset_dir(const char *cache, const bb_dataset *d, char *out, size_t cap, bb_ctx *ctx);

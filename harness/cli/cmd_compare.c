@@ -9,44 +9,33 @@
 #include "harness/cli/cli.h"
 #include "harness/report/compare.h"
 
-enum { O_HELP, O_TOL, O_VERBOSE };
-static const bb_opt opts[] = {
-    [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_TOL] = {"tolerances", 't', "FILE",
-               "per-metric tolerances (default ci/tolerances.json of the source tree or $BOLTZBENCH_SOURCE_DIR)"},
-    [O_VERBOSE] = {"verbose", 'v', NULL, "print every compared metric, not only the changed ones"},
-    {NULL, 0, NULL, NULL},
-};
-
 int bb_cmd_compare(int argc, char **argv) {
     bb_ctx ctx = {0};
-    bb_opt_iter it;
     const char *dirs[2] = {NULL, NULL}, *tol_path = NULL;
     char tol_default[4096];
     int nd = 0, verbose = 0;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        switch (id) {
-            case O_HELP:
-                bb_opt_help(stdout, "compare BASELINE_DIR NEW_DIR [--tolerances FILE] [--verbose]",
-                            "Match the runs of NEW_DIR to those of BASELINE_DIR by configuration hash and compare\n"
-                            "every scalar metric: a change in the worse direction (from the metric registry) beyond\n"
-                            "max(abs, rel*|baseline|) is a regression. Prints a diff table; exit status 1 on any\n"
-                            "regression, missing run or metric, failed run, version mismatch, or a report (in\n"
-                            "either directory) whose status is not \"ok\" or whose metrics are empty.",
-                            opts);
-                return 0;
-            case O_TOL: tol_path = it.arg; break;
-            case O_VERBOSE: verbose = 1; break;
-            case BB_OPT_POSITIONAL:
-                if (nd == 2) {
-                    bb_cli_error("compare: exactly two directories (BASELINE_DIR NEW_DIR)");
-                    return 2;
-                }
-                dirs[nd++] = it.positional;
-                break;
-            default: bb_cli_error("%s", ctx.msg); return 2;
+    const bb_opt opts[] = {
+        BB_OPT_ROW_HELP,
+        {"tolerances", 't', "FILE",
+         "per-metric tolerances (default ci/tolerances.json of the source tree or $BOLTZBENCH_SOURCE_DIR)",
+         BB_OPT_STRING, &tol_path, 0},
+        {"verbose", 'v', NULL, "print every compared metric, not only the changed ones", BB_OPT_FLAG, &verbose, 0},
+        BB_OPT_ROW_END,
+    };
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts, "compare BASELINE_DIR NEW_DIR [--tolerances FILE] [--verbose]",
+                "Match the runs of NEW_DIR to those of BASELINE_DIR by configuration hash and compare\n"
+                "every scalar metric: a change in the worse direction (from the metric registry) beyond\n"
+                "max(abs, rel*|baseline|) is a regression. Prints a diff table; exit status 1 on any\n"
+                "regression, missing run or metric, failed run, version mismatch, or a report (in\n"
+                "either directory) whose status is not \"ok\" or whose metrics are empty.");
+    for (int id; (id = bb_cli_next(&cl)) != BB_OPT_END;) {
+        if (id == BB_OPT_EXIT) return cl.exit;
+        if (nd == 2) {
+            bb_cli_error("compare: exactly two directories (BASELINE_DIR NEW_DIR)");
+            return 2;
         }
+        dirs[nd++] = cl.it.positional;
     }
     if (nd != 2) {
         bb_cli_error("compare: BASELINE_DIR and NEW_DIR required");
@@ -65,10 +54,7 @@ int bb_cmd_compare(int argc, char **argv) {
     bb_rset_free(&base);
     bb_rset_free(&fresh);
     bb_tolerances_free(&tol);
-    if (rc) {
-        bb_cli_error("%s", ctx.msg);
-        return 1;
-    }
+    if (rc) return bb_cli_status(rc, &ctx);
     if (sum.unusable_reports) {
         bb_cli_error("%s", sum.first_unusable);
         return 1;

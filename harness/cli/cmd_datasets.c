@@ -7,15 +7,6 @@
 #include "datasets/manifest.h"
 #include "harness/cli/cli.h"
 
-enum { O_HELP, O_CACHE, O_MANIFEST };
-static const bb_opt opts[] = {
-    [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_CACHE] = {"cache", 0, "DIR",
-                 "cache directory (default $BOLTZBENCH_CACHE, $XDG_CACHE_HOME/boltzbench, ~/.cache/boltzbench)"},
-    [O_MANIFEST] = {"manifest", 0, "FILE", "manifest to use (default datasets/manifest.json or $BOLTZBENCH_MANIFEST)"},
-    {NULL, 0, NULL, NULL},
-};
-
 static void human(long long b, char *out, size_t cap) {
     if (b < 0)
         snprintf(out, cap, "?");
@@ -30,42 +21,23 @@ static void human(long long b, char *out, size_t cap) {
 }
 
 int bb_cmd_datasets(int argc, char **argv) {
-    bb_opt_iter it;
     bb_ctx ctx = {0};
     const char *manifest = NULL, *cache_opt = NULL;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        if (id == O_HELP) {
-            bb_opt_help(stdout, "datasets [OPTIONS]",
-                        "List the datasets of the manifest: id@version, task, format, size, cache state\n"
-                        "(absent, partial, verified, unverified, corrupt), sha256 status, committed copy.",
-                        opts);
-            return 0;
-        }
-        if (id == O_CACHE)
-            cache_opt = it.arg;
-        else if (id == O_MANIFEST)
-            manifest = it.arg;
-        else {
-            bb_cli_error("%s", id == BB_OPT_POSITIONAL ? "datasets: takes no arguments" : ctx.msg);
-            return 2;
-        }
-    }
+    const bb_opt opts[] = {BB_OPT_ROW_HELP, BB_OPT_ROW_CACHE(&cache_opt), BB_OPT_ROW_MANIFEST(&manifest),
+                           BB_OPT_ROW_END};
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts, "datasets [OPTIONS]",
+                "List the datasets of the manifest: id@version, task, format, size, cache state\n"
+                "(absent, partial, verified, unverified, corrupt), sha256 status, committed copy.");
+    int rc = bb_cli_no_args(&cl);
+    if (rc >= 0) return rc;
     char cache[4096];
-    if (cache_opt)
-        snprintf(cache, sizeof cache, "%s", cache_opt);
-    else if (bb_cache_dir(cache, sizeof cache, &ctx)) {
-        bb_cli_error("%s", ctx.msg);
-        return 1;
-    }
+    if (bb_cache_dir_or(cache_opt, cache, sizeof cache, &ctx)) return bb_cli_status(1, &ctx);
     bb_manifest m;
-    if (bb_manifest_load(manifest, &m, &ctx)) {
-        bb_cli_error("%s", ctx.msg);
-        return 1;
-    }
+    if (bb_manifest_load(manifest, &m, &ctx)) return bb_cli_status(1, &ctx);
     printf("# cache: %s\n", cache);
     printf("%-22s %-10s %-6s %10s  %-11s %-17s %s\n", "id", "task", "format", "size", "cache", "sha256", "committed");
-    int rc = 0;
+    rc = 0;
     for (size_t i = 0; i < m.n; i++) {
         const bb_dataset *d = &m.d[i];
         char id[80], size[32], hash[32];

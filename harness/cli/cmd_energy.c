@@ -16,73 +16,59 @@
 
 #define ENERGY_MAX_BYTES ((size_t)4 << 30)
 
-enum { O_HELP, O_TASK, O_SAMPLES, O_OUT, O_FORCES, O_FORCES_OUT, O_TASK_PARAM, O_THREADS };
-static const bb_opt opts[] = {
-    [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_TASK] = {"task", 't', "TASK", "task id (e.g. lj13, aldp-pita@1)"},
-    [O_SAMPLES] = {"samples", 'x', "FILE.npy", "N configurations along the first axis (N x dof or N x P x D)"},
-    [O_OUT] = {"out", 'o', "FILE.npy", "write the N reduced energies u = E/kT here (float64)"},
-    [O_FORCES] = {"forces", 'f', NULL, "also write the forces F = -grad u (N x dof); a file right after it names them"},
-    [O_FORCES_OUT] = {"forces-out", 0, "FILE.npy", "where the forces go (implies --forces; default <E>-forces.npy)"},
-    [O_TASK_PARAM] = {"task-param", 0, "KEY=VALUE", "task parameter, e.g. temperature=300 (repeatable)"},
-    [O_THREADS] = {"threads", 'j', "N", "OpenMP threads"},
-    {NULL, 0, NULL, NULL},
-};
-
 int bb_cmd_energy(int argc, char **argv) {
     bb_ctx ctx = {0};
-    bb_opt_iter it;
     const char *task_id = NULL, *xpath = NULL, *out = NULL, *fpath = NULL;
     char *fdefault = NULL;
-    long long v;
-    int threads = omp_get_max_threads(), ret = 2, forces = 0, after_forces = 0;
+    long long threads = omp_get_max_threads();
+    int ret = 2, forces = 0;
     cJSON *tp = cJSON_CreateObject();
     bb_task *t = NULL;
     bb_samples s = {0};
     double *u = NULL, *g = NULL;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END; after_forces = id == O_FORCES) {
-        switch (id) {
-            case O_HELP:
-                bb_opt_help(stdout,
-                            "energy --task TASK --samples X.npy --out E.npy [--forces [F.npy]] [--forces-out F.npy] "
-                            "[--task-param k=v]",
-                            "Write the task's reduced energy u = E/kT of every configuration of X.npy (float64,\n"
-                            "shape N) and, with --forces, the forces F = -grad u: MINUS the gradient of u (shape\n"
-                            "N x dof, reduced energy per the task's length unit: multiply by kT for energy-unit\n"
-                            "forces; 'boltzbench tasks TASK' states kT and units), to the file named after --forces\n"
-                            "or by --forces-out (default <E>-forces.npy). +inf marks a configuration the\n"
-                            "task cannot represent. Files are written atomically; after an error neither is there.",
-                            opts);
-                ret = 0;
-                goto out;
-            case O_TASK: task_id = it.arg; break;
-            case O_SAMPLES: xpath = it.arg; break;
-            case O_OUT: out = it.arg; break;
-            case O_FORCES: forces = 1; break;
-            case O_FORCES_OUT:
-                if (fpath) {
-                    bb_cli_error("--forces-out: the forces file is already named (%s)", fpath);
-                    goto out;
-                }
-                fpath = it.arg;
-                break;
-            case O_TASK_PARAM:
-                if (bb_cli_task_param(tp, it.arg)) goto out;
-                break;
-            case O_THREADS:
-                if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) goto out;
-                threads = (int)v;
-                break;
-            case BB_OPT_POSITIONAL:
-                if (after_forces && !fpath) { /* --forces F.npy: the file right after the flag */
-                    fpath = it.positional;
-                    break;
-                }
-                bb_cli_error("energy: unexpected argument '%s'%s", it.positional,
-                             forces ? " (the forces file is named once: --forces F.npy or --forces-out F.npy)" : "");
-                goto out;
-            default: bb_cli_error("%s", ctx.msg); goto out;
+    enum { O_FORCES = 4, O_FORCES_OUT, O_TASK_PARAM };
+    const bb_opt opts[] = {
+        BB_OPT_ROW_HELP,
+        {"task", 't', "TASK", "task id (e.g. lj13, aldp-pita@1)", BB_OPT_STRING, &task_id, 0},
+        {"samples", 'x', "FILE.npy", "N configurations along the first axis (N x dof or N x P x D)", BB_OPT_STRING,
+         &xpath, 0},
+        {"out", 'o', "FILE.npy", "write the N reduced energies u = E/kT here (float64)", BB_OPT_STRING, &out, 0},
+        [O_FORCES] = {"forces", 'f', NULL,
+                      "also write the forces F = -grad u (N x dof); a file right after it names them", BB_OPT_FLAG,
+                      &forces, 0},
+        [O_FORCES_OUT] = {"forces-out", 0, "FILE.npy", "where the forces go (implies --forces; default <E>-forces.npy)",
+                          BB_OPT_CALLER, NULL, 0},
+        [O_TASK_PARAM] = BB_OPT_ROW_TASK_PARAM,
+        /* the energies' threads are passed down, not set for the process */
+        {"threads", 'j', "N", "OpenMP threads", BB_OPT_INT, &threads, 1},
+        BB_OPT_ROW_END,
+    };
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts,
+                "energy --task TASK --samples X.npy --out E.npy [--forces [F.npy]] [--forces-out F.npy] "
+                "[--task-param k=v]",
+                "Write the task's reduced energy u = E/kT of every configuration of X.npy (float64,\n"
+                "shape N) and, with --forces, the forces F = -grad u: MINUS the gradient of u (shape\n"
+                "N x dof, reduced energy per the task's length unit: multiply by kT for energy-unit\n"
+                "forces; 'boltzbench tasks TASK' states kT and units), to the file named after --forces\n"
+                "or by --forces-out (default <E>-forces.npy). +inf marks a configuration the\n"
+                "task cannot represent. Files are written atomically; after an error neither is there.");
+    for (int id; (id = bb_cli_next(&cl)) != BB_OPT_END;) {
+        if (id == BB_OPT_EXIT) {
+            ret = cl.exit;
+            goto out;
+        }
+        if (id == O_TASK_PARAM) {
+            if (bb_cli_task_param(tp, cl.it.arg)) goto out;
+        } else if (id == O_FORCES_OUT && fpath) {
+            bb_cli_error("--forces-out: the forces file is already named (%s)", fpath);
+            goto out;
+        } else if (id == O_FORCES_OUT || (cl.prev == O_FORCES && !fpath)) {
+            fpath = id == O_FORCES_OUT ? cl.it.arg : cl.it.positional; /* --forces F.npy: the file right after it */
+        } else {
+            bb_cli_error("energy: unexpected argument '%s'%s", cl.it.positional,
+                         forces ? " (the forces file is named once: --forces F.npy or --forces-out F.npy)" : "");
+            goto out;
         }
     }
     if (!task_id || !xpath || !out) {
@@ -120,7 +106,7 @@ int bb_cmd_energy(int argc, char **argv) {
         BB_ERR(&ctx, BB_ENOMEM, "%s: out of memory for %zu configurations", xpath, s.n);
         goto fail;
     }
-    if (bb_task_energy_threads(t, s.n, s.x, u, g, threads, &ctx)) {
+    if (bb_task_energy_threads(t, s.n, s.x, u, g, (int)threads, &ctx)) {
         bb_ctx_prefix(&ctx, "%s", xpath);
         goto fail;
     }

@@ -11,107 +11,76 @@
 #include "harness/cli/cli.h"
 #include "harness/core/fileio.h"
 
-enum {
-    O_HELP,
-    O_OFFLINE,
-    O_TRUST,
-    O_MIRROR,
-    O_CACHE,
-    O_MANIFEST,
-    O_CONNECT,
-    O_STALL,
-    O_TIMEOUT,
-    O_RETRIES,
-    O_ALL,
-    O_QUIET
-};
-static const bb_opt opts[] = {
-    [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_OFFLINE] = {"offline", 0, NULL,
-                   "never use the network (also BOLTZBENCH_OFFLINE=1); file:// and --mirror still work"},
-    [O_TRUST] = {"trust-unverified", 0, NULL,
-                 "accept datasets whose manifest sha256 is null (hash printed, not checked)"},
-    [O_MIRROR] = {"mirror", 0, "DIR", "local mirror directory tried first (also BOLTZBENCH_MIRROR)"},
-    [O_CACHE] = {"cache", 0, "DIR",
-                 "cache directory (default $BOLTZBENCH_CACHE, $XDG_CACHE_HOME/boltzbench, ~/.cache/boltzbench)"},
-    [O_MANIFEST] = {"manifest", 0, "FILE", "manifest to use (default datasets/manifest.json or $BOLTZBENCH_MANIFEST)"},
-    [O_CONNECT] = {"connect-timeout", 0, "MS", "connection timeout in milliseconds (default 15000)"},
-    [O_STALL] = {"stall-timeout", 0, "MS",
-                 "abort a transfer after this many milliseconds without data (default 30000)"},
-    [O_TIMEOUT] = {"timeout", 0, "MS", "give up an attempt after this many milliseconds in total (default: no limit)"},
-    [O_RETRIES] = {"retries", 0, "N", "retries per URL on transient errors, with exponential backoff (default 3)"},
-    [O_ALL] = {"all", 0, NULL, "fetch every downloadable dataset with a known sha256"},
-    [O_QUIET] = {"quiet", 'q', NULL, "no progress bar (it is shown only on a terminal and never when CI=true)"},
-    {NULL, 0, NULL, NULL},
-};
-
 int bb_cmd_fetch(int argc, char **argv) {
-    bb_opt_iter it;
-    bb_ctx ctx = {0};
     bb_fetch_opts fo;
     bb_fetch_opts_init(&fo);
     const char *manifest = NULL;
     int all = 0, quiet = 0, n_ids = 0;
+    long long ms[3] = {fo.connect_timeout_ms, fo.stall_timeout_ms, fo.total_timeout_ms}, retries = fo.max_attempts - 1;
+    const bb_opt opts[] = {
+        BB_OPT_ROW_HELP,
+        {"offline", 0, NULL, "never use the network (also BOLTZBENCH_OFFLINE=1); file:// and --mirror still work",
+         BB_OPT_FLAG, &fo.offline, 0},
+        {"trust-unverified", 0, NULL, "accept datasets whose manifest sha256 is null (hash printed, not checked)",
+         BB_OPT_FLAG, &fo.trust_unverified, 0},
+        {"mirror", 0, "DIR", "local mirror directory tried first (also BOLTZBENCH_MIRROR)", BB_OPT_STRING,
+         &fo.mirror_dir, 0},
+        BB_OPT_ROW_CACHE(&fo.cache_dir),
+        BB_OPT_ROW_MANIFEST(&manifest),
+        {"connect-timeout", 0, "MS", "connection timeout in milliseconds (default 15000)", BB_OPT_CALLER, &ms[0], 1},
+        {"stall-timeout", 0, "MS", "abort a transfer after this many milliseconds without data (default 30000)",
+         BB_OPT_CALLER, &ms[1], 1},
+        {"timeout", 0, "MS", "give up an attempt after this many milliseconds in total (default: no limit)",
+         BB_OPT_CALLER, &ms[2], 1},
+        {"retries", 0, "N", "retries per URL on transient errors, with exponential backoff (default 3)", BB_OPT_CALLER,
+         &retries, 0},
+        {"all", 0, NULL, "fetch every downloadable dataset with a known sha256", BB_OPT_FLAG, &all, 0},
+        {"quiet", 'q', NULL, "no progress bar (it is shown only on a terminal and never when CI=true)", BB_OPT_FLAG,
+         &quiet, 0},
+        BB_OPT_ROW_END,
+    };
     const char **ids = calloc((size_t)argc + 1, sizeof *ids);
     if (!ids) {
         bb_cli_error("fetch: out of memory");
         return 1;
     }
-    long long v = 0;
-    char optname[40];
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        switch (id) {
-            case O_HELP:
-                bb_opt_help(stdout, "fetch [OPTIONS] ID...",
-                            "Download datasets of the manifest into the cache, resuming partial downloads and\n"
-                            "verifying size and sha256 before they are moved into place.",
-                            opts);
-                free(ids);
-                return 0;
-            case O_OFFLINE: fo.offline = 1; break;
-            case O_TRUST: fo.trust_unverified = 1; break;
-            case O_MIRROR: fo.mirror_dir = it.arg; break;
-            case O_CACHE: fo.cache_dir = it.arg; break;
-            case O_MANIFEST: manifest = it.arg; break;
-            case O_ALL: all = 1; break;
-            case O_QUIET: quiet = 1; break;
-            case O_CONNECT:
-            case O_STALL:
-            case O_TIMEOUT:
-            case O_RETRIES:
-                snprintf(optname, sizeof optname, "--%s", opts[id].name);
-                if (bb_cli_parse_i64(optname, it.arg, id == O_RETRIES ? 0 : 1, &v) || v > 1000000000) {
-                    if (v > 1000000000) bb_cli_error("%s: %lld is too large", optname, v);
-                    free(ids);
-                    return 2;
-                }
-                if (id == O_CONNECT)
-                    fo.connect_timeout_ms = (long)v;
-                else if (id == O_STALL)
-                    fo.stall_timeout_ms = (long)v;
-                else if (id == O_TIMEOUT)
-                    fo.total_timeout_ms = (long)v;
-                else
-                    fo.max_attempts = (int)v + 1;
-                break;
-            case BB_OPT_POSITIONAL: ids[n_ids++] = it.positional; break;
-            default:
-                bb_cli_error("%s", ctx.msg);
-                free(ids);
-                return 2;
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts, "fetch [OPTIONS] ID...",
+                "Download datasets of the manifest into the cache, resuming partial downloads and\n"
+                "verifying size and sha256 before they are moved into place.");
+    for (int id; (id = bb_cli_next(&cl)) != BB_OPT_END;) {
+        if (id == BB_OPT_EXIT) {
+            free(ids);
+            return cl.exit;
+        }
+        if (id == BB_OPT_POSITIONAL) {
+            ids[n_ids++] = cl.it.positional;
+            continue;
+        }
+        /* the timeouts and --retries: integers up to 10^9 */
+        char optname[40];
+        long long *v = opts[id].dest;
+        snprintf(optname, sizeof optname, "--%s", opts[id].name);
+        if (bb_cli_parse_i64(optname, cl.it.arg, (long long)opts[id].min, v) || *v > 1000000000) {
+            if (*v > 1000000000) bb_cli_error("%s: %lld is too large", optname, *v);
+            free(ids);
+            return 2;
         }
     }
+    fo.connect_timeout_ms = (long)ms[0];
+    fo.stall_timeout_ms = (long)ms[1];
+    fo.total_timeout_ms = (long)ms[2];
+    fo.max_attempts = (int)retries + 1;
     if (!n_ids && !all) {
         bb_cli_error("fetch: name at least one dataset id (see 'boltzbench datasets') or --all");
         free(ids);
         return 2;
     }
     bb_manifest m;
+    bb_ctx ctx = {0};
     if (bb_manifest_load(manifest, &m, &ctx)) {
-        bb_cli_error("%s", ctx.msg);
         free(ids);
-        return 1;
+        return bb_cli_status(1, &ctx);
     }
     if (!quiet && bb_fetch_progress_wanted(stderr)) fo.progress = stderr;
     int failed = 0;

@@ -8,13 +8,6 @@
 #include "methods/method.h"
 #include "tasks/task.h"
 
-enum { O_HELP, O_TASK };
-static const bb_opt opts[] = {
-    [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_TASK] = {"task", 't', "TASK", "print the parameters a run on TASK uses (defaults < per-task defaults)"},
-    {NULL, 0, NULL, NULL},
-};
-
 /* The resolved parameters of `m` on `task_id`, as a JSON object (what a run's report holds). */
 static int print_resolved(const bb_method *m, const char *task_id) {
     bb_ctx ctx = {0};
@@ -35,27 +28,23 @@ static int print_resolved(const bb_method *m, const char *task_id) {
 
 int bb_cmd_methods(int argc, char **argv) {
     const char *which = NULL, *task = NULL;
-    bb_ctx ctx = {0};
-    bb_opt_iter it;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        switch (id) {
-            case O_HELP:
-                bb_opt_help(stdout, "methods [METHOD] [--task TASK]",
-                            "List the samplers, or show METHOD's parameters with defaults and per-task defaults;\n"
-                            "with --task, the parameters a run of METHOD on TASK would use.",
-                            opts);
-                return 0;
-            case O_TASK: task = it.arg; break;
-            case BB_OPT_POSITIONAL:
-                if (which) {
-                    bb_cli_error("methods: unexpected argument '%s' (see --help)", it.positional);
-                    return 2;
-                }
-                which = it.positional;
-                break;
-            default: bb_cli_error("%s", ctx.msg); return 2;
+    const bb_opt opts[] = {
+        BB_OPT_ROW_HELP,
+        {"task", 't', "TASK", "print the parameters a run on TASK uses (defaults < per-task defaults)", BB_OPT_STRING,
+         &task, 0},
+        BB_OPT_ROW_END,
+    };
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts, "methods [METHOD] [--task TASK]",
+                "List the samplers, or show METHOD's parameters with defaults and per-task defaults;\n"
+                "with --task, the parameters a run of METHOD on TASK would use.");
+    for (int id; (id = bb_cli_next(&cl)) != BB_OPT_END;) {
+        if (id == BB_OPT_EXIT) return cl.exit;
+        if (which) {
+            bb_cli_error("methods: unexpected argument '%s' (see --help)", cl.it.positional);
+            return 2;
         }
+        which = cl.it.positional;
     }
     if (task && !which) {
         bb_cli_error("--task: needs a METHOD (boltzbench methods METHOD --task TASK)");

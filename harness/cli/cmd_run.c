@@ -11,159 +11,108 @@
 #include "harness/run/run.h"
 #include "methods/method.h"
 
-enum {
-    O_HELP,
-    O_TASK,
-    O_METHOD,
-    O_BUDGET,
-    O_SEED,
-    O_OUT,
-    O_PARAM,
-    O_CONFIG,
-    O_TASK_PARAM,
-    O_SAMPLES,
-    O_SAVE,
-    O_THREADS,
-    O_QUIET,
-    O_RESUME,
-    O_RESUME_OR_START,
-    O_KEEP_STATE,
-    O_CKPT_MINUTES,
-    O_CKPT_STEPS,
-    O_KILL_AFTER,
-    O_METRICS
-};
-static const bb_opt opts[] = {
-    [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_TASK] = {"task", 't', "TASK", "task id, e.g. lj13 or lj13@1 (see 'boltzbench tasks')"},
-    [O_METHOD] = {"method", 'm', "METHOD", "sampler, e.g. mala or pt (see 'boltzbench methods')"},
-    [O_BUDGET] = {"budget", 'b', "N", "energy-evaluation budget (> 0; 2e5 style accepted)"},
-    [O_SEED] = {"seed", 's', "N", "random seed (default 0)"},
-    [O_OUT] = {"out", 'o', "FILE", "report path (JSON, written atomically)"},
-    [O_PARAM] = {"param", 'p', "KEY=VALUE", "method parameter (repeatable; overrides --config)"},
-    [O_CONFIG] = {"config", 'c', "FILE", "JSON object of method parameters"},
-    [O_TASK_PARAM] = {"task-param", 0, "KEY=VALUE", "task parameter, e.g. temperature=300 (repeatable)"},
-    [O_SAMPLES] = {"samples", 'n', "N", "number of final samples scored (default 2000)"},
-    [O_SAVE] = {"save-samples", 0, "FILE", "also write the final samples as .npy"},
-    [O_THREADS] = {"threads", 'j', "N", "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
-    [O_QUIET] = {"quiet", 'q', NULL, "no progress display"},
-    [O_RESUME] = {"resume", 0, NULL,
-                  "continue a killed or interrupted run from its state file <out>.state (same report as "
-                  "uninterrupted); an error when there is no state"},
-    [O_RESUME_OR_START] = {"resume-or-start", 0, NULL, "like --resume, but start afresh when there is no state file"},
-    [O_KEEP_STATE] = {"keep-state", 0, NULL, "keep <out>.state after the run ends (it is removed by default)"},
-    [O_CKPT_MINUTES] = {"checkpoint-minutes", 0, "M", "save the run state every M minutes (default 10; 0: every step)"},
-    [O_CKPT_STEPS] = {"checkpoint-steps", 0, "N", "save the run state every N steps instead (deterministic)"},
-    [O_KILL_AFTER] = {"debug-kill-after-steps", 0, "N", "testing: SIGKILL the process after step N (and its save)"},
-    [O_METRICS] = {"metrics", 0, "LIST", "comma-separated metrics to compute (default: all that apply)"},
-    {NULL, 0, NULL, NULL},
-};
-
 int bb_cmd_run(int argc, char **argv) {
     bb_ctx ctx = {0};
-    bb_opt_iter it;
     bb_run_config cfg = {.checkpoint_minutes = -1.0};
     const char *config_path = NULL;
-    long long v;
+    long long budget = 0, seed = 0, n_samples = 0, threads = 0, ckpt_steps = 0, kill_after = 0;
     int ret = 2, quiet = 0;
     cJSON *user = cJSON_CreateObject(), *task_params = cJSON_CreateObject(), *file_params = NULL;
     const char *kvs[256];
     size_t n_kv = 0;
-    int have_budget = 0;
     char metric_buf[4096];
     char *metric_names[64];
     size_t n_metric_names = 0;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        switch (id) {
-            case O_HELP:
-                bb_opt_help(stdout, "run --task TASK --method METHOD --budget N --out FILE [options]",
-                            "Run METHOD on TASK under a hard budget of N energy evaluations (gradient calls count\n"
-                            "too), score the final samples against the task's reference set and write a\n"
-                            "boltzbench.report/1 JSON report. Parameter precedence: defaults < per-task\n"
-                            "defaults < --config < --param. The run keeps its state in <out>.state while it\n"
-                            "runs (removed at the end unless --keep-state). Ctrl-C ends it at the next step\n"
-                            "with its samples scored and its report written (status \"interrupted\"; continue\n"
-                            "it with --resume). Exit status: 0 ok, 1 run failed (a report with status\n"
-                            "\"failed\" is still written when the method started), 2 usage error, 130\n"
-                            "interrupted.",
-                            opts);
-                ret = 0;
+    const bb_opt opts[] = {
+        BB_OPT_ROW_HELP,
+        {"task", 't', "TASK", "task id, e.g. lj13 or lj13@1 (see 'boltzbench tasks')", BB_OPT_STRING, &cfg.task_id, 0},
+        {"method", 'm', "METHOD", "sampler, e.g. mala or pt (see 'boltzbench methods')", BB_OPT_STRING, &cfg.method, 0},
+        {"budget", 'b', "N", "energy-evaluation budget (> 0; 2e5 style accepted)", BB_OPT_BUDGET, &budget, 0},
+        {"seed", 's', "N", "random seed (default 0)", BB_OPT_INT, &seed, 0},
+        {"out", 'o', "FILE", "report path (JSON, written atomically)", BB_OPT_STRING, &cfg.out_path, 0},
+        {"param", 'p', "KEY=VALUE", "method parameter (repeatable; overrides --config)", BB_OPT_CALLER, NULL, 0},
+        {"config", 'c', "FILE", "JSON object of method parameters", BB_OPT_STRING, &config_path, 0},
+        BB_OPT_ROW_TASK_PARAM,
+        {"samples", 'n', "N", "number of final samples scored (default 2000)", BB_OPT_INT, &n_samples, 1},
+        {"save-samples", 0, "FILE", "also write the final samples as .npy", BB_OPT_STRING, &cfg.samples_path, 0},
+        {"threads", 'j', "N", "OpenMP threads (default: OMP_NUM_THREADS or all cores)", BB_OPT_INT, &threads, 1},
+        BB_OPT_ROW_QUIET(&quiet),
+        {"resume", 0, NULL,
+         "continue a killed or interrupted run from its state file <out>.state (same report as "
+         "uninterrupted); an error when there is no state",
+         BB_OPT_FLAG, &cfg.resume, 0},
+        {"resume-or-start", 0, NULL, "like --resume, but start afresh when there is no state file", BB_OPT_CALLER, NULL,
+         0},
+        {"keep-state", 0, NULL, "keep <out>.state after the run ends (it is removed by default)", BB_OPT_FLAG,
+         &cfg.keep_state, 0},
+        {"checkpoint-minutes", 0, "M", "save the run state every M minutes (default 10; 0: every step)", BB_OPT_CALLER,
+         NULL, 0},
+        {"checkpoint-steps", 0, "N", "save the run state every N steps instead (deterministic)", BB_OPT_INT,
+         &ckpt_steps, 1},
+        {"debug-kill-after-steps", 0, "N", "testing: SIGKILL the process after step N (and its save)", BB_OPT_INT,
+         &kill_after, 1},
+        {"metrics", 0, "LIST", "comma-separated metrics to compute (default: all that apply)", BB_OPT_CALLER, NULL, 0},
+        BB_OPT_ROW_END,
+    };
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts, "run --task TASK --method METHOD --budget N --out FILE [options]",
+                "Run METHOD on TASK under a hard budget of N energy evaluations (gradient calls count\n"
+                "too), score the final samples against the task's reference set and write a\n"
+                "boltzbench.report/1 JSON report. Parameter precedence: defaults < per-task\n"
+                "defaults < --config < --param. The run keeps its state in <out>.state while it\n"
+                "runs (removed at the end unless --keep-state). Ctrl-C ends it at the next step\n"
+                "with its samples scored and its report written (status \"interrupted\"; continue\n"
+                "it with --resume). Exit status: 0 ok, 1 run failed (a report with status\n"
+                "\"failed\" is still written when the method started), 2 usage error, 130\n"
+                "interrupted.");
+    for (int id; (id = bb_cli_next(&cl)) != BB_OPT_END;) {
+        const char *name = id >= 0 ? opts[id].name : "", *arg = cl.it.arg;
+        if (id == BB_OPT_EXIT) {
+            ret = cl.exit;
+            goto out;
+        } else if (id == BB_OPT_POSITIONAL) {
+            bb_cli_error("run: unexpected argument '%s' (see --help)", cl.it.positional);
+            goto out;
+        } else if (!strcmp(name, "param")) {
+            if (n_kv == sizeof kvs / sizeof *kvs) {
+                bb_cli_error("--param: too many");
                 goto out;
-            case O_TASK: cfg.task_id = it.arg; break;
-            case O_METHOD: cfg.method = it.arg; break;
-            case O_BUDGET:
-                if (bb_cli_parse_budget("--budget", it.arg, &v)) goto out;
-                cfg.budget = v;
-                have_budget = 1;
-                break;
-            case O_SEED:
-                if (bb_cli_parse_i64("--seed", it.arg, 0, &v)) goto out;
-                cfg.seed = (uint64_t)v;
-                break;
-            case O_OUT: cfg.out_path = it.arg; break;
-            case O_PARAM:
-                if (n_kv == sizeof kvs / sizeof *kvs) {
-                    bb_cli_error("--param: too many");
-                    goto out;
-                }
-                kvs[n_kv++] = it.arg;
-                break;
-            case O_CONFIG: config_path = it.arg; break;
-            case O_TASK_PARAM:
-                if (bb_cli_task_param(task_params, it.arg)) goto out;
-                break;
-            case O_SAMPLES:
-                if (bb_cli_parse_i64("--samples", it.arg, 1, &v)) goto out;
-                cfg.n_samples = (size_t)v;
-                break;
-            case O_SAVE: cfg.samples_path = it.arg; break;
-            case O_THREADS:
-                if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) goto out;
-                omp_set_num_threads((int)v); /* the program's top decides the threads */
-                cfg.threads = (int)v;
-                break;
-            case O_QUIET: quiet = 1; break;
-            case O_RESUME: cfg.resume = 1; break;
-            case O_RESUME_OR_START: cfg.resume = 2; break;
-            case O_KEEP_STATE: cfg.keep_state = 1; break;
-            case O_CKPT_MINUTES: {
-                char *end = NULL;
-                double mins = strtod(it.arg, &end);
-                if (end == it.arg || *end || !(mins >= 0.0)) {
-                    bb_cli_error("--checkpoint-minutes: '%s' is not a non-negative number", it.arg);
-                    goto out;
-                }
-                cfg.checkpoint_minutes = mins;
-                break;
             }
-            case O_CKPT_STEPS:
-                if (bb_cli_parse_i64("--checkpoint-steps", it.arg, 1, &v)) goto out;
-                cfg.checkpoint_steps = v;
-                break;
-            case O_KILL_AFTER:
-                if (bb_cli_parse_i64("--debug-kill-after-steps", it.arg, 1, &v)) goto out;
-                cfg.kill_after_steps = v;
-                break;
-            case O_METRICS: {
-                snprintf(metric_buf, sizeof metric_buf, "%s", it.arg);
-                n_metric_names = 0;
-                char *save = NULL;
-                for (char *tok = strtok_r(metric_buf, ",", &save); tok && n_metric_names < 64;
-                     tok = strtok_r(NULL, ",", &save))
-                    metric_names[n_metric_names++] = tok;
-                if (n_metric_names == 0) {
-                    bb_cli_error("--metrics: empty list");
-                    goto out;
-                }
-                cfg.metrics = (const char *const *)metric_names;
-                cfg.n_metrics = n_metric_names;
-                break;
+            kvs[n_kv++] = arg;
+        } else if (!strcmp(name, "task-param")) {
+            if (bb_cli_task_param(task_params, arg)) goto out;
+        } else if (!strcmp(name, "resume-or-start")) {
+            cfg.resume = 2;
+        } else if (!strcmp(name, "checkpoint-minutes")) {
+            char *end = NULL;
+            double mins = strtod(arg, &end);
+            if (end == arg || *end || !(mins >= 0.0)) {
+                bb_cli_error("--checkpoint-minutes: '%s' is not a non-negative number", arg);
+                goto out;
             }
-            case BB_OPT_POSITIONAL: bb_cli_error("run: unexpected argument '%s' (see --help)", it.positional); goto out;
-            default: bb_cli_error("%s", ctx.msg); goto out;
+            cfg.checkpoint_minutes = mins;
+        } else { /* --metrics */
+            snprintf(metric_buf, sizeof metric_buf, "%s", arg);
+            n_metric_names = 0;
+            char *save = NULL;
+            for (char *tok = strtok_r(metric_buf, ",", &save); tok && n_metric_names < 64;
+                 tok = strtok_r(NULL, ",", &save))
+                metric_names[n_metric_names++] = tok;
+            if (n_metric_names == 0) {
+                bb_cli_error("--metrics: empty list");
+                goto out;
+            }
+            cfg.metrics = (const char *const *)metric_names;
+            cfg.n_metrics = n_metric_names;
         }
     }
+    cfg.budget = budget;
+    cfg.seed = (uint64_t)seed;
+    cfg.n_samples = (size_t)n_samples;
+    if (threads) omp_set_num_threads((int)threads); /* the program's top decides the threads */
+    cfg.threads = (int)threads;
+    cfg.checkpoint_steps = ckpt_steps;
+    cfg.kill_after_steps = kill_after;
     if (!cfg.task_id) {
         bb_cli_error("--task: required (see 'boltzbench tasks')");
         goto out;
@@ -172,7 +121,7 @@ int bb_cmd_run(int argc, char **argv) {
         bb_cli_error("--method: required (see 'boltzbench methods')");
         goto out;
     }
-    if (!have_budget) {
+    if (!budget) {
         bb_cli_error("--budget: required (energy evaluations, > 0)");
         goto out;
     }

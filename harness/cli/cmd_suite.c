@@ -7,58 +7,30 @@
 #include "harness/cli/cli.h"
 #include "harness/run/suite.h"
 
-enum { O_HELP, O_OUT, O_THREADS, O_LIST, O_QUIET, O_RERUN };
-static const bb_opt opts[] = {
-    [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_OUT] = {"out", 'o', "DIR", "report directory (default results/NAME)"},
-    [O_THREADS] = {"threads", 'j', "N", "OpenMP threads"},
-    [O_LIST] = {"list", 'l', NULL, "only list the runs of the suite"},
-    [O_QUIET] = {"quiet", 'q', NULL, "no progress display"},
-    [O_RERUN] = {"rerun", 0, NULL, "run every run again, replacing finished reports"},
-    {NULL, 0, NULL, NULL},
-};
-
 int bb_cmd_suite(int argc, char **argv) {
     bb_ctx ctx = {0};
-    bb_opt_iter it;
     const char *name = NULL, *out = NULL;
     int list = 0, quiet = 0, rerun = 0;
-    long long v;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        switch (id) {
-            case O_HELP:
-                bb_opt_help(
-                    stdout, "suite NAME [--out DIR]",
-                    "Run the suite harness/suites/NAME.json (or a suite file path): every task x method x\n"
-                    "budget x seed it lists, one report each under DIR/<task>/<method>-b<budget>-s<seed>.json.\n"
-                    "Finished runs (same configuration hash, status ok) are skipped, so an interrupted suite\n"
-                    "resumes; --rerun runs them all again. Prints a summary table. Exit status 1 if any\n"
-                    "run failed.",
-                    opts);
-                return 0;
-            case O_OUT: out = it.arg; break;
-            case O_THREADS:
-                if (bb_cli_parse_i64("--threads", it.arg, 1, &v)) return 2;
-                omp_set_num_threads((int)v);
-                break;
-            case O_LIST: list = 1; break;
-            case O_QUIET: quiet = 1; break;
-            case O_RERUN: rerun = 1; break;
-            case BB_OPT_POSITIONAL:
-                if (name) {
-                    bb_cli_error("suite: one NAME only");
-                    return 2;
-                }
-                name = it.positional;
-                break;
-            default: bb_cli_error("%s", ctx.msg); return 2;
-        }
-    }
-    if (!name) {
-        bb_cli_error("suite: NAME required (e.g. quick)");
-        return 2;
-    }
+    long long threads = 0;
+    const bb_opt opts[] = {
+        BB_OPT_ROW_HELP,
+        {"out", 'o', "DIR", "report directory (default results/NAME)", BB_OPT_STRING, &out, 0},
+        BB_OPT_ROW_THREADS(&threads),
+        {"list", 'l', NULL, "only list the runs of the suite", BB_OPT_FLAG, &list, 0},
+        BB_OPT_ROW_QUIET(&quiet),
+        {"rerun", 0, NULL, "run every run again, replacing finished reports", BB_OPT_FLAG, &rerun, 0},
+        BB_OPT_ROW_END,
+    };
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts, "suite NAME [--out DIR]",
+                "Run the suite harness/suites/NAME.json (or a suite file path): every task x method x\n"
+                "budget x seed it lists, one report each under DIR/<task>/<method>-b<budget>-s<seed>.json.\n"
+                "Finished runs (same configuration hash, status ok) are skipped, so an interrupted suite\n"
+                "resumes; --rerun runs them all again. Prints a summary table. Exit status 1 if any\n"
+                "run failed.");
+    int rc = bb_cli_one_arg(&cl, &name, "suite: one NAME only", "suite: NAME required (e.g. quick)");
+    if (rc >= 0) return rc;
+    if (threads) omp_set_num_threads((int)threads); /* the program's top decides the threads */
     char path[4096], dir[4096];
     if (bb_suite_locate(name, path, sizeof path, &ctx)) {
         bb_cli_error("%s", ctx.msg);
@@ -91,7 +63,7 @@ int bb_cmd_suite(int argc, char **argv) {
     size_t failed = 0;
     printf("suite %s: %zu runs -> %s\n", s.name, s.n_runs, out);
     fflush(stdout);
-    int rc = bb_suite_run_all(&s, stdout, stdout, progress, &failed, &ctx);
+    rc = bb_suite_run_all(&s, stdout, stdout, progress, &failed, &ctx);
     bb_suite_free(&s);
     if (rc) {
         bb_cli_error("%s", ctx.msg);

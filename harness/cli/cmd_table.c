@@ -8,51 +8,32 @@
 #include "harness/report/plot.h"
 #include "harness/report/table.h"
 
-enum { O_HELP, O_FORMAT, O_OUT, O_SVG };
-static const bb_opt opts[] = {
-    [O_HELP] = {"help", 'h', NULL, "show this help"},
-    [O_FORMAT] = {"format", 'f', "FMT", "md (default), csv, latex or html (one self-contained page with plots)"},
-    [O_OUT] = {"out", 'o', "FILE", "write the table to FILE (atomically) instead of standard output"},
-    [O_SVG] = {"svg-dir", 0, "DIR", "also write every plot as a standalone SVG file into DIR"},
-    {NULL, 0, NULL, NULL},
-};
-
 int bb_cmd_table(int argc, char **argv) {
     bb_ctx ctx = {0};
-    bb_opt_iter it;
-    const char *dir = NULL, *out = NULL, *svg_dir = NULL;
+    const char *dir = NULL, *out = NULL, *svg_dir = NULL, *format = "md";
+    const bb_opt opts[] = {
+        BB_OPT_ROW_HELP,
+        {"format", 'f', "FMT", "md (default), csv, latex or html (one self-contained page with plots)", BB_OPT_STRING,
+         &format, 0},
+        {"out", 'o', "FILE", "write the table to FILE (atomically) instead of standard output", BB_OPT_STRING, &out, 0},
+        {"svg-dir", 0, "DIR", "also write every plot as a standalone SVG file into DIR", BB_OPT_STRING, &svg_dir, 0},
+        BB_OPT_ROW_END,
+    };
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts, "table DIR [--format md|csv|latex|html] [--out FILE] [--svg-dir DIR]",
+                "Aggregate every report (*.json, recursively) under DIR into one table per task and\n"
+                "metric: rows are methods, columns are energy-evaluation budgets, cells are the mean over\n"
+                "seeds +- the half-width of the t-based 95% CI (one seed: the value and n=1); the best\n"
+                "cell of each column is marked. Reports of different harness versions are refused.\n"
+                "The html format adds anytime curves and energy histograms (inline SVG).");
+    int rc = bb_cli_one_arg(&cl, &dir, "table: one DIR only", NULL);
+    if (rc >= 0) return rc;
     bb_table_format fmt = BB_TABLE_MD;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        switch (id) {
-            case O_HELP:
-                bb_opt_help(stdout, "table DIR [--format md|csv|latex|html] [--out FILE] [--svg-dir DIR]",
-                            "Aggregate every report (*.json, recursively) under DIR into one table per task and\n"
-                            "metric: rows are methods, columns are energy-evaluation budgets, cells are the mean over\n"
-                            "seeds +- the half-width of the t-based 95% CI (one seed: the value and n=1); the best\n"
-                            "cell of each column is marked. Reports of different harness versions are refused.\n"
-                            "The html format adds anytime curves and energy histograms (inline SVG).",
-                            opts);
-                return 0;
-            case O_FORMAT:
-                if (bb_table_format_parse(it.arg, &fmt, &ctx)) {
-                    bb_cli_error("%s", ctx.msg);
-                    return 2;
-                }
-                break;
-            case O_OUT: out = it.arg; break;
-            case O_SVG: svg_dir = it.arg; break;
-            case BB_OPT_POSITIONAL:
-                if (dir) {
-                    bb_cli_error("table: one DIR only");
-                    return 2;
-                }
-                dir = it.positional;
-                break;
-            default: bb_cli_error("%s", ctx.msg); return 2;
-        }
+    if (bb_table_format_parse(format, &fmt, &ctx)) {
+        bb_cli_error("%s", ctx.msg);
+        return 2;
     }
-    if (!dir) {
+    if (!dir) { /* after --format: a wrong format is the error to show */
         bb_cli_error("table: DIR required (e.g. results/quick)");
         return 2;
     }
@@ -62,7 +43,7 @@ int bb_cmd_table(int argc, char **argv) {
     char *mem = NULL;
     size_t len = 0;
     FILE *fp = NULL;
-    int rc = bb_rset_load_dir(dir, &rs, &ctx);
+    rc = bb_rset_load_dir(dir, &rs, &ctx);
     if (!rc) rc = bb_agg_build(&rs, &agg, &ctx);
     if (!rc && svg_dir) rc = bb_plots_build(&rs, &agg, &ps, &ctx);
     if (!rc && svg_dir) rc = bb_plots_write_dir(&ps, svg_dir, &ctx);
@@ -79,9 +60,5 @@ int bb_cmd_table(int argc, char **argv) {
     bb_plots_free(&ps);
     bb_agg_free(&agg);
     bb_rset_free(&rs);
-    if (rc) {
-        bb_cli_error("%s", ctx.msg);
-        return 1;
-    }
-    return 0;
+    return bb_cli_status(rc, &ctx);
 }

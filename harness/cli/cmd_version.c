@@ -6,23 +6,12 @@
 #include "harness/cli/cli.h"
 #include "harness/report/report.h"
 
-static const bb_opt opts[] = {
-    {"help", 'h', NULL, "show this help"},
-    {NULL, 0, NULL, NULL},
-};
-
 int bb_cmd_version(int argc, char **argv) {
-    bb_opt_iter it;
-    bb_ctx ctx = {0};
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        if (id == 0) {
-            bb_opt_help(stdout, "version", "Print the harness version, report schema and build facts.", opts);
-            return 0;
-        }
-        bb_cli_error("%s", id == BB_OPT_POSITIONAL ? "version: takes no arguments" : ctx.msg);
-        return 2;
-    }
+    const bb_opt opts[] = {BB_OPT_ROW_HELP, BB_OPT_ROW_END};
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts, "version", "Print the harness version, report schema and build facts.");
+    int rc = bb_cli_no_args(&cl);
+    if (rc >= 0) return rc;
 #ifndef BB_GIT_COMMIT
 #define BB_GIT_COMMIT "unknown"
 #endif

@@ -1,6 +1,8 @@
-/* opts.c — the shared option parser and error printer of the CLI (see cli.h). */
+/* opts.c — the shared option parser, the option loop every command runs (bb_cli_next),
+ * the error printer and the value parsers of the CLI (see cli.h). */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,32 +80,98 @@ void bb_opt_help(FILE *fp, const char *usage, const char *summary, const bb_opt 
     }
 }
 
-int bb_opt_help_and_one(int argc, char **argv, const char *usage, const char *summary, const char *what,
-                        const char **positional) {
-    static const bb_opt opts[] = {
-        {"help", 'h', NULL, "show this help"},
-        {NULL, 0, NULL, NULL},
-    };
-    bb_opt_iter it;
+void bb_cli_init(bb_cli *c, int argc, char **argv, const bb_opt *opts, const char *usage, const char *summary) {
+    bb_opt_init(&c->it, argc, argv);
+    c->opts = opts;
+    c->usage = usage;
+    c->summary = summary;
+    c->exit = 0;
+    c->prev = c->cur = -1;
+}
+
+static int parse_real(const char *opt, const char *s, double lo, double *out) {
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (!end || *end || !isfinite(v) || v < lo) {
+        bb_cli_error("%s: '%s' is not a number >= %g", opt, s, lo);
+        return BB_EINVAL;
+    }
+    *out = v;
+    return BB_OK;
+}
+
+/* Store the value of option o (named "--<name>" in errors); 0 or an error already printed. */
+static int store(const bb_opt *o, const char *arg) {
+    char name[64];
+    snprintf(name, sizeof name, "--%s", o->name);
+    switch (o->kind) {
+        case BB_OPT_FLAG: *(int *)o->dest = 1; return 0;
+        case BB_OPT_STRING: *(const char **)o->dest = arg; return 0;
+        case BB_OPT_INT: return bb_cli_parse_i64(name, arg, (long long)o->min, o->dest);
+        case BB_OPT_REAL: return parse_real(name, arg, o->min, o->dest);
+        case BB_OPT_BUDGET: return bb_cli_parse_budget(name, arg, o->dest);
+        default: return 0;
+    }
+}
+
+int bb_cli_next(bb_cli *c) {
     bb_ctx ctx = {0};
+    for (;;) {
+        int id = bb_opt_next(&c->it, c->opts, &ctx);
+        c->prev = c->cur;
+        c->cur = id >= 0 ? id : -1;
+        if (id == BB_OPT_ERROR) bb_cli_error("%s", ctx.msg);
+        if (id == BB_OPT_ERROR || (id >= 0 && c->opts[id].kind != BB_OPT_CALLER && store(&c->opts[id], c->it.arg))) {
+            c->exit = 2;
+            return BB_OPT_EXIT;
+        }
+        if (id >= 0 && c->opts[id].kind == BB_OPT_SHOW_HELP) {
+            bb_opt_help(stdout, c->usage, c->summary, c->opts);
+            c->exit = 0;
+            return BB_OPT_EXIT;
+        }
+        if (id < 0 || c->opts[id].kind == BB_OPT_CALLER) return id;
+    }
+}
+
+int bb_cli_no_args(bb_cli *c) {
+    int id = bb_cli_next(c);
+    if (id == BB_OPT_END) return -1;
+    if (id == BB_OPT_EXIT) return c->exit;
+    bb_cli_error("%s: unexpected argument '%s'", c->it.argv[0], c->it.positional);
+    return 2;
+}
+
+int bb_cli_one_arg(bb_cli *c, const char **positional, const char *too_many, const char *missing) {
     *positional = NULL;
-    bb_opt_init(&it, argc, argv);
-    for (int id; (id = bb_opt_next(&it, opts, &ctx)) != BB_OPT_END;) {
-        if (id == 0) {
-            bb_opt_help(stdout, usage, summary, opts);
-            return 0;
+    for (int id; (id = bb_cli_next(c)) != BB_OPT_END;) {
+        if (id == BB_OPT_EXIT) return c->exit;
+        if (id != BB_OPT_POSITIONAL || *positional) {
+            bb_cli_error("%s", too_many);
+            return 2;
         }
-        if (id == BB_OPT_POSITIONAL && !*positional) {
-            *positional = it.positional;
-            continue;
-        }
-        if (id == BB_OPT_POSITIONAL)
-            bb_cli_error("%s: at most one %s", argv[0], what);
-        else
-            bb_cli_error("%s", ctx.msg);
+        *positional = c->it.positional;
+    }
+    if (!*positional && missing) {
+        bb_cli_error("%s", missing);
         return 2;
     }
     return -1;
+}
+
+int bb_opt_help_and_one(int argc, char **argv, const char *usage, const char *summary, const char *what,
+                        const char **positional) {
+    const bb_opt opts[] = {BB_OPT_ROW_HELP, BB_OPT_ROW_END};
+    char too_many[128];
+    bb_cli cl;
+    snprintf(too_many, sizeof too_many, "%s: at most one %s", argv[0], what);
+    bb_cli_init(&cl, argc, argv, opts, usage, summary);
+    return bb_cli_one_arg(&cl, positional, too_many, NULL);
+}
+
+int bb_cli_status(int rc, const bb_ctx *ctx) {
+    if (rc) bb_cli_error("%s", ctx->msg);
+    return rc ? 1 : 0;
 }
 
 void bb_cli_error(const char *fmt, ...) {
