@@ -66,6 +66,8 @@ static int chains_alloc(chains *c, size_t L, size_t K, size_t dof) {
 }
 
 void bb_mcmc_config_shared(bb_mcmc_config *cfg, const bb_params *p) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->target_accept = bb_params_double(p, "target_accept");
     cfg->n_ladders = (size_t)bb_params_int(p, "n_chains");
     cfg->step_size = bb_params_double(p, "step_size");
     cfg->burnin_fraction = bb_params_double(p, "burnin_fraction");

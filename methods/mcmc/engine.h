@@ -72,16 +72,26 @@ int bb_mcmc_load(void *state, FILE *fp, bb_ctx *ctx);
 void bb_mcmc_describe(const void *state, cJSON *info);
 void bb_mcmc_free(void *state);
 
-/* The shared entries, for a method table: `.init = my_init, BB_MCMC_METHOD_ENTRIES`. */
-#define BB_MCMC_METHOD_ENTRIES                                                                                         \
-    .step = bb_mcmc_step, .snapshot = bb_mcmc_snapshot, .draw = bb_mcmc_draw, .save = bb_mcmc_save,                    \
-    .load = bb_mcmc_load, .describe = bb_mcmc_describe, .free = bb_mcmc_free
-
-/* Parameters and per-task defaults mala and pt share, defined once. */
-#define BB_MCMC_PARAM_BURNIN_INIT                                                                                      \
-    {"burnin_fraction", BB_PARAM_DOUBLE, "0.5", 0, 0.99, "fraction of the budget spent on burn-in (discarded)"}, {     \
-        "init_scale", BB_PARAM_DOUBLE, "0", 0, 1e6, "std of the initial states (0 = the task's default)"               \
+/* The method table of the front-end `id` (mala, pt): its id_params, id_task_defaults and
+ * id_init, the engine's entries for the rest. `const bb_method bb_method_pt = BB_MCMC_METHOD(pt, 1, "...");` */
+#define BB_MCMC_METHOD(id, version_, description_)                                                                     \
+    {                                                                                                                  \
+        .name = #id, .version = version_, .description = description_, .params = id##_params,                          \
+        .task_defaults = id##_task_defaults, .init = id##_init, .step = bb_mcmc_step, .snapshot = bb_mcmc_snapshot,    \
+        .draw = bb_mcmc_draw, .save = bb_mcmc_save, .load = bb_mcmc_load, .describe = bb_mcmc_describe,                \
+        .free = bb_mcmc_free                                                                                           \
     }
+
+/* The parameters mala and pt share (bb_mcmc_config_shared reads them), each defined once:
+ * names and ranges, and the defaults where they agree. */
+#define BB_MCMC_PARAM_N_CHAINS(def, doc)                                                                               \
+    { "n_chains", BB_PARAM_INT, def, 1, 100000, doc }
+#define BB_MCMC_PARAM_STEP_SIZE(doc)                                                                                   \
+    { "step_size", BB_PARAM_DOUBLE, "0.001", 1e-12, 1e6, doc }
+#define BB_MCMC_PARAM_BURNIN                                                                                           \
+    { "burnin_fraction", BB_PARAM_DOUBLE, "0.5", 0, 0.99, "fraction of the budget spent on burn-in (discarded)" }
+#define BB_MCMC_PARAM_INIT_SCALE                                                                                       \
+    { "init_scale", BB_PARAM_DOUBLE, "0", 0, 1e6, "std of the initial states (0 = the task's default)" }
 /* Initial step sizes at temperature 1 (adapted in burn-in): peptides have positions in nm and
  * stiff bonds to hydrogens. */
 #define BB_MCMC_TASK_STEPS                                                                                             \
@@ -91,8 +101,8 @@ void bb_mcmc_free(void *state);
         "al3-pita", "{\"step_size\": 2e-6}"                                                                            \
     }
 
-/* The parameters every MCMC method has: n_chains (ladders), step_size, burnin_fraction,
- * init_scale. */
+/* cfg zeroed, then the parameters every MCMC method has: n_chains (ladders), step_size,
+ * target_accept, burnin_fraction, init_scale. */
 void bb_mcmc_config_shared(bb_mcmc_config *cfg, const bb_params *p);
 
 /* Geometric ladder λ_k = t_max^{k/(K−1)}, k = 0..K−1 (K = 1 gives {1}). */

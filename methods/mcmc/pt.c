@@ -6,17 +6,16 @@
 #include "methods/mcmc/engine.h"
 
 static const bb_param_spec pt_params[] = {
-    {"n_chains", BB_PARAM_INT, "32", 1, 100000, "independent ladders (chains per temperature)"},
+    BB_MCMC_PARAM_N_CHAINS("32", "independent ladders (chains per temperature)"),
     {"n_temps", BB_PARAM_INT, "8", 2, 64, "temperatures in the geometric ladder"},
     {"t_max", BB_PARAM_DOUBLE, "10", 1.000001, 1e9, "highest temperature multiplier of the geometric ladder"},
     {"temperatures", BB_PARAM_DOUBLE_LIST, "[0]", 0, 1e9, "explicit ladder (first must be 1); [0] = geometric"},
     {"move", BB_PARAM_STRING, "\"mala\"", 1, 0, "move within a replica: mala or rw"},
-    {"step_size", BB_PARAM_DOUBLE, "0.001", 1e-12, 1e6,
-     "initial step at temperature 1 (scaled by λ; adapted in burn-in)"},
+    BB_MCMC_PARAM_STEP_SIZE("initial step at temperature 1 (scaled by λ; adapted in burn-in)"),
     {"target_accept", BB_PARAM_DOUBLE, "0", 0, 0.99, "acceptance targeted in burn-in (0 = 0.574 mala, 0.234 rw)"},
-    {"burnin_fraction", BB_PARAM_DOUBLE, "0.5", 0, 0.99, "fraction of the budget spent on burn-in (discarded)"},
+    BB_MCMC_PARAM_BURNIN,
     {"swap_interval", BB_PARAM_INT, "1", 1, 1000000, "sweeps between replica-exchange rounds"},
-    {"init_scale", BB_PARAM_DOUBLE, "0", 0, 1e6, "std of the initial states (0 = the task's default)"},
+    BB_MCMC_PARAM_INIT_SCALE,
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -37,7 +36,7 @@ static const bb_task_defaults pt_task_defaults[] = {
 
 static int pt_init(const bb_method_env *env, const bb_params *p, void **state, bb_ctx *ctx) {
     bb_mcmc_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    bb_mcmc_config_shared(&cfg, p);
     double list[64];
     size_t n_list = bb_params_doubles(p, "temperatures", list, 64);
     if (n_list > 64) return BB_ERR(ctx, BB_EINVAL, "method pt: parameter 'temperatures': at most 64 entries");
@@ -55,21 +54,13 @@ static int pt_init(const bb_method_env *env, const bb_params *p, void **state, b
         cfg.move = BB_MCMC_RW;
     else
         return BB_ERR(ctx, BB_EINVAL, "method pt: parameter 'move': '%s' is not mala or rw", move);
-    bb_mcmc_config_shared(&cfg, p);
-    cfg.target_accept = bb_params_double(p, "target_accept");
     if (cfg.target_accept == 0.0) cfg.target_accept = cfg.move == BB_MCMC_MALA ? 0.574 : 0.234;
     cfg.swap_interval = (size_t)bb_params_int(p, "swap_interval");
     return bb_mcmc_init(env, &cfg, state, ctx);
 }
 
-const bb_method bb_method_pt = {
-    .name = "pt",
-    .version = 1,
-    .description = "Parallel tempering (Swendsen & Wang 1986; Geyer 1991): independent ladders of replicas "
+const bb_method bb_method_pt =
+    BB_MCMC_METHOD(pt, 1,
+                   "Parallel tempering (Swendsen & Wang 1986; Geyer 1991): independent ladders of replicas "
                    "at temperatures 1 < λ_2 < ... < λ_K, MALA or random-walk moves within replicas, "
-                   "deterministic even/odd replica-exchange swaps; samples from the λ = 1 replicas.",
-    .params = pt_params,
-    .task_defaults = pt_task_defaults,
-    .init = pt_init,
-    BB_MCMC_METHOD_ENTRIES,
-};
+                   "deterministic even/odd replica-exchange swaps; samples from the λ = 1 replicas.");
