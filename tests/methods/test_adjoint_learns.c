@@ -46,7 +46,8 @@ static double metric(const char *name, const bb_eval_input *in) {
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     double v = NAN;
-    if (m->compute(in, out, &c) == BB_OK) {
+    const bb_metric_opts defaults = {0}; /* zero fields: the metric's defaults */
+    if (m->compute(in, &defaults, out, &c) == BB_OK) {
         cJSON *e = cJSON_GetObjectItem(out, name);
         cJSON *val = e ? cJSON_GetObjectItem(e, "value") : NULL;
         if (cJSON_IsNumber(val)) v = val->valuedouble;
