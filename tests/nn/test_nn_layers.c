@@ -16,7 +16,7 @@
 
 #include "harness/core/rng.h"
 #include "methods/nn/nn.h"
-#include "tests/nn/egnn_cfg.h"
+#include "tests/nn/nntest.h"
 #include "tests/nn/gradcheck.h"
 #include "tests/testmain.h"
 
@@ -178,9 +178,8 @@ static void rotation3(bb_rng *r, double Q[9]) {
 }
 
 static void run_egnn(layer_ud *L, const double *x, const double *t, double *out, int64_t n_out) {
+    bb_nn_graph *g = bb_test_graph(0);
     bb_ctx c = {0};
-    bb_nn_graph *g;
-    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
     int64_t B = L->eg.B, P = L->eg.P;
     bb_nn_tensor *xt = bb_nn_from(g, BB_NN_F64, 2, (const int64_t[]){B, P * 3}, x);
     bb_nn_tensor *tt = bb_nn_from(g, BB_NN_F64, 2, (const int64_t[]){B, 1}, t);
@@ -270,8 +269,7 @@ static void test_recycled_backward_gives_identical_gradients_with_less_memory(vo
     float *gx[2];
     size_t peak[2];
     for (int cg = 0; cg < 2; cg++) {
-        bb_nn_graph *g;
-        assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+        bb_nn_graph *g = bb_test_graph(0);
         bb_nn_tensor *xt = bb_nn_input(g, BB_NN_F32, 2, (const int64_t[]){B, P * 3}, x);
         bb_nn_tensor *tt = bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){B, 1}, t);
         bb_nn_tensor *y = bb_nn_egnn_fwd(g, &L.ps, &L.egnn, &L.eg, xt, tt);
@@ -304,8 +302,7 @@ static void test_egnn_rejects_mismatched_inputs(void **state) {
     assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "e", &cfg, &c), BB_OK);
     assert_int_equal(bb_nn_params_alloc(&L.ps, 1, &c), BB_OK);
     assert_int_equal(bb_nn_egnn_graph_init(&L.eg, 2, 3, &c), BB_OK);
-    bb_nn_graph *g;
-    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    bb_nn_graph *g = bb_test_graph(0);
     bb_nn_tensor *x = bb_nn_zeros(g, BB_NN_F64, 2, (const int64_t[]){2, 7});
     assert_null(bb_nn_egnn_fwd(g, &L.ps, &L.egnn, &L.eg, x, NULL));
     assert_int_equal(bb_nn_graph_status(g, &c), BB_EINVAL);

@@ -14,22 +14,14 @@
 
 #include "methods/nn/nn.h"
 #include "tests/nn/gradcheck.h"
+#include "tests/nn/nntest.h"
 
-static bb_nn_tensor *f_add(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
-    (void)u;
-    return gc_project(g, bb_nn_add(g, x[0], x[1]), 1);
-}
-static bb_nn_tensor *f_sub(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
-    (void)u;
-    return gc_project(g, bb_nn_sub(g, x[0], x[1]), 2);
-}
-static bb_nn_tensor *f_mul(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
-    (void)u;
-    return gc_project(g, bb_nn_mul(g, x[0], x[1]), 3);
-}
-static bb_nn_tensor *f_div(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
-    (void)u;
-    return gc_project(g, bb_nn_div(g, x[0], x[1]), 4);
+/* x0 op x1 with op = u: 0 add, 1 sub, 2 mul, 3 div (projection salt 1 + op) */
+static bb_nn_tensor *f_binary(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
+    static bb_nn_tensor *(*const ops[4])(bb_nn_graph *, bb_nn_tensor *, bb_nn_tensor *) = {bb_nn_add, bb_nn_sub,
+                                                                                           bb_nn_mul, bb_nn_div};
+    int op = (int)(intptr_t)u;
+    return gc_project(g, ops[op](g, x[0], x[1]), 1 + (uint64_t)op);
 }
 static bb_nn_tensor *f_scale(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     (void)u;
@@ -117,16 +109,22 @@ static bb_nn_tensor *f_tembed(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
 
 static void test_binary_ops_broadcast_and_match_finite_differences(void **state) {
     (void)state;
-    static const gc_row rows[] = {
-        {"add 7x1x5x3 + 5x1", f_add, "7x1x5x3 5x1", 1e-3, 1e-8, 1e-7},
-        {"sub 7x1x5x3 - 1x1x1x3", f_sub, "7x1x5x3 1x1x1x3", 1e-3, 1e-8, 1e-7},
-        {"mul 5x1 * 7x1x5x3", f_mul, "5x1 7x1x5x3", 1e-3, 1e-8, 1e-7},
+    static const gc_row rows[4] = {
+        {"add 7x1x5x3 + 5x1", f_binary, "7x1x5x3 5x1", 1e-3, 1e-8, 1e-7},
+        {"sub 7x1x5x3 - 1x1x1x3", f_binary, "7x1x5x3 1x1x1x3", 1e-3, 1e-8, 1e-7},
+        {"mul 5x1 * 7x1x5x3", f_binary, "5x1 7x1x5x3", 1e-3, 1e-8, 1e-7},
+        {"div 7x1x5x3 / 1x1x5x3", f_binary, "7x1x5x3 1x1x5x3", 1e-3, 1e-8, 1e-7},
     };
-    int fail = gc_run_rows(rows, 3, 11);
-    gc_case div = gc_case_of((gc_row){"div 7x1x5x3 / 1x1x5x3", f_div, "7x1x5x3 1x1x5x3", 1e-3, 1e-8, 1e-7});
-    div.lo = 0.6; /* denominators away from 0 */
-    div.hi = 2.1;
-    fail |= gc_run(&div, 14);
+    int fail = 0;
+    for (int op = 0; op < 4; op++) {
+        gc_case c = gc_case_of(rows[op]);
+        c.ud = (void *)(intptr_t)op;
+        if (op == 3) { /* denominators away from 0 */
+            c.lo = 0.6;
+            c.hi = 2.1;
+        }
+        fail |= gc_run(&c, 11 + (uint64_t)op);
+    }
     fail |= gc_run_rows(&(gc_row){"scale", f_scale, "7x1x5x3", 1e-3, 1e-8, 1e-8}, 1, 3);
     assert_int_equal(fail, 0);
 }
@@ -162,9 +160,7 @@ static void test_unary_functions_and_their_derivatives_match_finite_differences(
 static void test_vectorised_float_silu_and_gelu_match_double_reference(void **state) {
     (void)state;
     enum { N = 100003 };
-    bb_ctx c = {0};
-    bb_nn_graph *g;
-    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    bb_nn_graph *g = bb_test_graph(0);
     static double x[N], gy[N];
     for (int i = 0; i < N; i++) {
         x[i] = -95.0 + 190.0 * i / (N - 1);
@@ -273,9 +269,8 @@ static void test_reductions_and_data_movement_match_finite_differences(void **st
 
 static void test_forward_values_match_closed_forms(void **state) {
     (void)state;
+    bb_nn_graph *g = bb_test_graph(0);
     bb_ctx c = {0};
-    bb_nn_graph *g;
-    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
     for (int dt = 0; dt < 2; dt++) {
         double xa[6] = {0.5, -1.25, 2.0, 3.5, -0.75, 1.5};
         bb_nn_tensor *a = bb_nn_from(g, (bb_nn_dtype)dt, 2, (const int64_t[]){2, 3}, xa);
@@ -313,9 +308,7 @@ static void test_forward_values_match_closed_forms(void **state) {
 
 static void test_arena_does_not_malloc_in_steady_state(void **state) {
     (void)state;
-    bb_ctx c = {0};
-    bb_nn_graph *g;
-    assert_int_equal(bb_nn_graph_init(&g, 4096, &c), BB_OK);
+    bb_nn_graph *g = bb_test_graph(4096);
     int64_t after_first = 0;
     for (int step = 0; step < 5; step++) {
         bb_nn_graph_reset(g);
@@ -334,9 +327,8 @@ static void test_arena_does_not_malloc_in_steady_state(void **state) {
 
 static void test_grad_mode_detach_seed_and_accessors_behave_as_documented(void **state) {
     (void)state;
+    bb_nn_graph *g = bb_test_graph(0);
     bb_ctx c = {0};
-    bb_nn_graph *g;
-    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
     assert_int_equal(bb_nn_dtype_size(BB_NN_F32), 4);
     assert_int_equal(bb_nn_dtype_size(BB_NN_F64), 8);
     double xv[6] = {0.5, -1.25, 2.385, 0.75, -0.3, 1.1};
@@ -397,8 +389,7 @@ static void test_vjp_divergence_of_a_linear_map_is_its_trace(void **state) {
     bb_nn_params_get(&ps, lin.w, W);
     for (int i = 0; i < D; i++) tr += W[i * D + i];
     for (int i = 0; i < B * D; i++) xv[i] = sin(1.3 * i);
-    bb_nn_graph *g;
-    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    bb_nn_graph *g = bb_test_graph(0);
     bb_nn_tensor *x = bb_nn_input(g, BB_NN_F64, 2, (const int64_t[]){B, D}, xv);
     bb_nn_tensor *y = bb_nn_linear_fwd(g, &ps, &lin, x);
     double div[B] = {0};

@@ -19,7 +19,7 @@
 #include "harness/core/jsonutil.h"
 #include "harness/core/rng.h"
 #include "methods/nn/nn.h"
-#include "tests/nn/egnn_cfg.h"
+#include "tests/nn/nntest.h"
 #include "tests/testmain.h"
 
 #define PYTHON "/usr/bin/python3"

@@ -16,7 +16,7 @@
 
 #include "harness/core/rng.h"
 #include "methods/nn/nn.h"
-#include "tests/nn/egnn_cfg.h"
+#include "tests/nn/nntest.h"
 #include "tests/testmain.h"
 
 static void test_adam_and_adamw_follow_the_torch_update(void **state) {
@@ -268,9 +268,7 @@ static void test_sharded_backward_equals_whole_batch_and_is_thread_independent(v
     printf("sharded (3 x 4 rows) vs whole-batch gradient: max rel diff %.3g (tol 1e-12)\n", worst);
     assert_true(worst < 1e-12);
     assert_memory_equal(s1, s2, sizeof(double) * n);
-    bb_ctx c = {0};
-    bb_nn_graph *g;
-    assert_int_equal(bb_nn_graph_init(&g, 0, &c), BB_OK);
+    bb_nn_graph *g = bb_test_graph(0);
     assert_int_equal(bb_nn_backward_to(g, bb_nn_zeros(g, BB_NN_F64, 1, (const int64_t[]){1}), NULL, NULL), BB_EINVAL);
     bb_nn_graph_free(g);
 }

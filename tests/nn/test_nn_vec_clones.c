@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "methods/nn/vec.c"
+#include "tests/testmain.h"
 
 typedef void (*act_fn)(const float *, const float *, float *, int64_t, int);
 extern void silu_512(const float *, const float *, float *, int64_t, int) __asm__("nn_vec_silu_f32.avx512f");
@@ -83,9 +84,4 @@ static void test_kernel_clones_give_identical_bits(void **state) {
            has512 ? "" : " (no AVX-512F on this CPU)");
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kernel_clones_give_identical_bits),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_kernel_clones_give_identical_bits))
