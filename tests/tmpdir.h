@@ -5,11 +5,19 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* mkdtemp("/tmp/<prefix>_XXXXXX") into dir; 0 on success (cmocka setup convention). */
 static inline int bb_test_mkdtemp(char *dir, size_t cap, const char *prefix) {
     snprintf(dir, cap, "/tmp/%s_XXXXXX", prefix);
     return mkdtemp(dir) ? 0 : -1;
+}
+
+/* 1 if <dir>/<name> exists. */
+static inline int bb_test_exists_in(const char *dir, const char *name) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
 }
 
 /* rm -rf dir; 0 on success (cmocka teardown convention). */

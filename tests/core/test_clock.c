@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "harness/core/clock.h"
+#include "tests/testmain.h"
 
 static void wall_clock_is_monotonic_and_measures_a_sleep(void **state) {
     (void)state;
@@ -42,10 +43,5 @@ static void cpu_clock_counts_work_not_sleep(void **state) {
     assert_true(bb_cpu_s() >= c0 + 0.02);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(wall_clock_is_monotonic_and_measures_a_sleep),
-        cmocka_unit_test(cpu_clock_counts_work_not_sleep),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(wall_clock_is_monotonic_and_measures_a_sleep),
+             cmocka_unit_test(cpu_clock_counts_work_not_sleep))

@@ -12,6 +12,7 @@
 #include "tests/tmpdir.h"
 #include "harness/core/fileio.h"
 #include "harness/core/jsonutil.h"
+#include "tests/testmain.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_test_fileio", (void)0)
 
@@ -107,13 +108,7 @@ static void bytes_reader_never_reads_past_the_end(void **state) {
     assert_int_equal(bb_bytes_get(&r, out, 0), 1);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(atomic_write_replaces_whole_file_and_leaves_no_temp),
-        cmocka_unit_test(unwritable_directory_and_limits_give_named_errors),
-        cmocka_unit_test(sha256_matches_fips_vectors),
-        cmocka_unit_test(crc32_matches_the_check_value),
-        cmocka_unit_test(bytes_reader_never_reads_past_the_end),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(atomic_write_replaces_whole_file_and_leaves_no_temp),
+             cmocka_unit_test(unwritable_directory_and_limits_give_named_errors),
+             cmocka_unit_test(sha256_matches_fips_vectors), cmocka_unit_test(crc32_matches_the_check_value),
+             cmocka_unit_test(bytes_reader_never_reads_past_the_end))

@@ -9,6 +9,7 @@
 
 #include "harness/core/jsonutil.h"
 #include "harness/core/params.h"
+#include "tests/testmain.h"
 
 static const bb_param_spec spec[] = {
     {"n_chains", BB_PARAM_INT, "128", 1, 1000, "chains"},
@@ -107,12 +108,7 @@ static void canonical_json_sorts_keys_and_hash_ignores_order(void **state) {
     cJSON_Delete(b);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults_then_task_then_user_take_precedence),
-        cmocka_unit_test(unknown_key_and_wrong_type_name_the_key),
-        cmocka_unit_test(key_value_strings_are_typed_by_the_spec),
-        cmocka_unit_test(canonical_json_sorts_keys_and_hash_ignores_order),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(defaults_then_task_then_user_take_precedence),
+             cmocka_unit_test(unknown_key_and_wrong_type_name_the_key),
+             cmocka_unit_test(key_value_strings_are_typed_by_the_spec),
+             cmocka_unit_test(canonical_json_sorts_keys_and_hash_ignores_order))

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "harness/core/rng.h"
+#include "tests/testmain.h"
 
 static void philox_matches_random123_known_answers(void **state) {
     (void)state;
@@ -74,12 +75,6 @@ static void uniform_and_below_are_uniform(void **state) {
     assert_true(chi2 < 22.46); /* 99.9% quantile of chi-square with 6 dof */
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(philox_matches_random123_known_answers),
-        cmocka_unit_test(streams_are_reproducible_and_distinct),
-        cmocka_unit_test(normal_moments_match_standard_normal),
-        cmocka_unit_test(uniform_and_below_are_uniform),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(philox_matches_random123_known_answers),
+             cmocka_unit_test(streams_are_reproducible_and_distinct),
+             cmocka_unit_test(normal_moments_match_standard_normal), cmocka_unit_test(uniform_and_below_are_uniform))

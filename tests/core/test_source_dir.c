@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness/core/source_dir.h"
+#include "tests/testmain.h"
 
 static void environment_wins_when_set_and_not_empty(void **state) {
     (void)state;
@@ -23,10 +24,5 @@ static void compiled_in_tree_when_unset_or_empty(void **state) {
     assert_string_equal(bb_source_dir(), BB_SOURCE_DIR);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(environment_wins_when_set_and_not_empty),
-        cmocka_unit_test(compiled_in_tree_when_unset_or_empty),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(environment_wins_when_set_and_not_empty),
+             cmocka_unit_test(compiled_in_tree_when_unset_or_empty))

@@ -122,17 +122,24 @@ static void help_and_usage_errors(void **state) {
     assert_int_equal(run(bb_cmd_datasets, "datasets", "extra", NULL), 2);
 }
 
+/* The committed DW-4 test split (.npy bytes, malloc'ed; *len its size). */
+static unsigned char *dw4_test_split(size_t *len) {
+    bb_ctx c = {0};
+    unsigned char *buf = NULL;
+    assert_int_equal(bb_gunzip_file(BB_SOURCE_DIR "/datasets/reference/dw4-idem-test.npy.gz", 1 << 22, &buf, len, &c),
+                     BB_OK);
+    return buf;
+}
+
 static void fetch_offline_from_a_mirror_then_list_and_clean(void **state) {
     (void)state;
     char cache[128], mirror[128], file[200];
     snprintf(cache, sizeof cache, "%s/cache", tmp);
     snprintf(mirror, sizeof mirror, "%s/mirror", tmp);
     snprintf(file, sizeof file, "%s/test_split_DW4.npy", mirror);
-    bb_ctx c = {0};
-    unsigned char *buf;
     size_t len;
-    assert_int_equal(bb_gunzip_file(BB_SOURCE_DIR "/datasets/reference/dw4-idem-test.npy.gz", 1 << 22, &buf, &len, &c),
-                     BB_OK);
+    unsigned char *buf = dw4_test_split(&len);
+    bb_ctx c = {0};
     assert_int_equal(bb_mkdir_p(mirror, &c), BB_OK);
     assert_int_equal(bb_write_file_atomic(file, buf, len, &c), BB_OK);
     free(buf);
@@ -244,11 +251,9 @@ static void eval_repairs_a_corrupt_cached_reference_or_fails_naming_it(void **st
     snprintf(cached, sizeof cached, "%s/test_split_DW4.npy", dir);
     snprintf(x, sizeof x, "%s/x.npy", tmp);
     snprintf(out, sizeof out, "%s/r.json", tmp);
-    bb_ctx c = {0};
-    unsigned char *good;
     size_t len;
-    assert_int_equal(bb_gunzip_file(BB_SOURCE_DIR "/datasets/reference/dw4-idem-test.npy.gz", 1 << 22, &good, &len, &c),
-                     BB_OK);
+    unsigned char *good = dw4_test_split(&len);
+    bb_ctx c = {0};
     unsigned char *bad = malloc(len);
     memcpy(bad, good, len);
     bad[len / 2] ^= 0x40;

@@ -14,6 +14,7 @@
 
 #include "datasets/iat.h"
 #include "harness/core/rng.h"
+#include "tests/testmain.h"
 
 static double *ar1(double phi, size_t n, uint64_t seed) {
     double *x = malloc(n * sizeof *x);
@@ -73,10 +74,5 @@ static void bad_series_are_errors(void **state) {
     assert_true(fabs(tau + 0.5) < 1e-15);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ar1_tau_matches_one_plus_phi_over_one_minus_phi),
-        cmocka_unit_test(bad_series_are_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(ar1_tau_matches_one_plus_phi_over_one_minus_phi),
+             cmocka_unit_test(bad_series_are_errors))

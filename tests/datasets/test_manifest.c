@@ -15,6 +15,7 @@
 
 #include "datasets/manifest.h"
 #include "harness/core/fileio.h"
+#include "tests/testmain.h"
 
 #define MANIFEST BB_SOURCE_DIR "/datasets/manifest.json"
 
@@ -192,12 +193,7 @@ static void cache_clean_empties_the_directory_but_keeps_it(void **state) {
     assert_int_equal(bb_cache_clean("/", &c), BB_EINVAL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(the_committed_manifest_lists_the_real_sources),
-        cmocka_unit_test(malformed_manifests_name_the_field),
-        cmocka_unit_test(the_cache_directory_follows_the_environment),
-        cmocka_unit_test(cache_clean_empties_the_directory_but_keeps_it),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(the_committed_manifest_lists_the_real_sources),
+             cmocka_unit_test(malformed_manifests_name_the_field),
+             cmocka_unit_test(the_cache_directory_follows_the_environment),
+             cmocka_unit_test(cache_clean_empties_the_directory_but_keeps_it))

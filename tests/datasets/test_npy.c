@@ -15,6 +15,7 @@
 
 #include "datasets/npy.h"
 #include "harness/core/fileio.h"
+#include "tests/testmain.h"
 
 #define FIX   BB_SOURCE_DIR "/tests/datasets/fixtures/"
 #define LIMIT ((size_t)1 << 20)
@@ -37,13 +38,16 @@ static void read_ok(const char *name, bb_array *a) {
     assert_int_equal(rc, BB_OK);
 }
 
+static void assert_shape(const bb_array *a, int ndim, const size_t *shape) {
+    assert_int_equal(a->ndim, ndim);
+    for (int k = 0; k < ndim; k++) assert_int_equal(a->shape[k], shape[k]);
+}
+
 static void float64_c_order_file_matches_numpy_values(void **state) {
     (void)state;
     bb_array a;
     read_ok("f8_c_2x3.npy", &a);
-    assert_int_equal(a.ndim, 2);
-    assert_int_equal(a.shape[0], 2);
-    assert_int_equal(a.shape[1], 3);
+    assert_shape(&a, 2, (const size_t[]){2, 3});
     assert_int_equal(a.n, 6);
     assert_string_equal(a.dtype, "<f8");
     for (size_t k = 0; k < 6; k++) assert_true(a.data[k] == v(k));
@@ -55,10 +59,7 @@ static void big_endian_fortran_float32_becomes_row_major_float64(void **state) {
     (void)state;
     bb_array a;
     read_ok("f4_be_fortran_3x4x2.npy", &a);
-    assert_int_equal(a.ndim, 3);
-    assert_int_equal(a.shape[0], 3);
-    assert_int_equal(a.shape[1], 4);
-    assert_int_equal(a.shape[2], 2);
+    assert_shape(&a, 3, (const size_t[]){3, 4, 2});
     for (size_t k = 0; k < 24; k++) assert_true(a.data[k] == (double)(float)v(k));
     bb_array_free(&a);
     read_ok("f4_le_fortran_5x3.npy", &a);
@@ -170,8 +171,7 @@ static void write_then_read_round_trips_odd_shapes(void **state) {
         assert_int_equal(bb_npy_write(path, d, 3, shapes[s], &c), BB_OK);
         bb_array a;
         assert_int_equal(bb_npy_read(path, LIMIT, &a, &c), BB_OK);
-        assert_int_equal(a.ndim, 3);
-        for (int k = 0; k < 3; k++) assert_int_equal(a.shape[k], shapes[s][k]);
+        assert_shape(&a, 3, shapes[s]);
         assert_memory_equal(a.data, d, n * sizeof *d);
         bb_array_free(&a);
         bb_samples smp;
@@ -286,17 +286,12 @@ static void missing_files_and_bad_writes_name_the_path(void **state) {
     bb_array_free(NULL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(float64_c_order_file_matches_numpy_values),
-        cmocka_unit_test(big_endian_fortran_float32_becomes_row_major_float64),
-        cmocka_unit_test(integer_and_bool_dtypes_convert_exactly),
-        cmocka_unit_test(format_versions_2_and_3_scalars_and_empty_arrays_load),
-        cmocka_unit_test(unsupported_dtypes_are_refused_naming_the_dtype),
-        cmocka_unit_test(writer_output_is_byte_identical_to_numpy_save),
-        cmocka_unit_test(write_then_read_round_trips_odd_shapes),
-        cmocka_unit_test(malformed_headers_and_truncated_data_give_clear_errors),
-        cmocka_unit_test(missing_files_and_bad_writes_name_the_path),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(float64_c_order_file_matches_numpy_values),
+             cmocka_unit_test(big_endian_fortran_float32_becomes_row_major_float64),
+             cmocka_unit_test(integer_and_bool_dtypes_convert_exactly),
+             cmocka_unit_test(format_versions_2_and_3_scalars_and_empty_arrays_load),
+             cmocka_unit_test(unsupported_dtypes_are_refused_naming_the_dtype),
+             cmocka_unit_test(writer_output_is_byte_identical_to_numpy_save),
+             cmocka_unit_test(write_then_read_round_trips_odd_shapes),
+             cmocka_unit_test(malformed_headers_and_truncated_data_give_clear_errors),
+             cmocka_unit_test(missing_files_and_bad_writes_name_the_path))

@@ -31,6 +31,7 @@
 #include "harness/core/jsonutil.h"
 #include "httpd.h"
 #include "tests/tmpdir.h"
+#include "tests/capture.h"
 
 #define REF BB_SOURCE_DIR "/datasets/reference/"
 
@@ -384,22 +385,10 @@ static void put_cached(const unsigned char *buf, size_t len) {
 /* bb_reference_load with stderr captured into `err` (the refetch note goes there). */
 static char err[8192];
 static int load_capturing_stderr(const bb_task *t, bb_reference *r, bb_ctx *c) {
-    char p[256];
-    snprintf(p, sizeof p, "%s/stderr.txt", tmp_src);
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    dup2(fileno(f), 2);
+    bb_test_capture cap;
+    bb_test_capture_begin(&cap);
     int rc = bb_reference_load(t, 0, r, c);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    fclose(f);
-    f = fopen(p, "r");
-    size_t n = fread(err, 1, sizeof err - 1, f);
-    err[n] = '\0';
-    fclose(f);
+    bb_test_capture_end(&cap, err, sizeof err);
     if (err[0]) printf("stderr: %s", err);
     return rc;
 }

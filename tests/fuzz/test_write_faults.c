@@ -83,6 +83,16 @@ static unsigned char *slurp(const char *path, size_t *len) {
     return (unsigned char *)buf;
 }
 
+/* Fails the test unless the file at path holds exactly want[0..want_len). */
+static void assert_file_is(const char *path, const void *want, size_t want_len) {
+    size_t n = 0;
+    unsigned char *now = slurp(path, &n);
+    assert_non_null(now);
+    assert_int_equal(n, want_len);
+    assert_memory_equal(now, want, n);
+    free(now);
+}
+
 static void put(const char *path, const void *data, size_t len) {
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
@@ -332,11 +342,7 @@ static void one_case(const writer *w, const char *base, const fault *f, const un
         char p[700];
         assert_false(exists(target));
         snprintf(p, sizeof p, "%s.corrupt", target);
-        unsigned char *aside = slurp(p, &n);
-        assert_non_null(aside);
-        assert_int_equal(n, sizeof prev_bytes);
-        assert_memory_equal(aside, prev_bytes, n);
-        free(aside);
+        assert_file_is(p, prev_bytes, sizeof prev_bytes);
         snprintf(p, sizeof p, "%s.part", target);
         unsigned char *part = exists(p) ? slurp(p, &n) : NULL;
         if (part) {
@@ -345,11 +351,7 @@ static void one_case(const writer *w, const char *base, const fault *f, const un
             free(part);
         }
     } else {
-        unsigned char *now = slurp(target, &n);
-        assert_non_null(now);
-        assert_int_equal(n, sizeof prev_bytes);
-        assert_memory_equal(now, prev_bytes, n);
-        free(now);
+        assert_file_is(target, prev_bytes, sizeof prev_bytes);
     }
     if (w->write == w_gen) { /* the sidecar goes first: the old set is no longer complete */
         bb_samples s;
@@ -360,11 +362,7 @@ static void one_case(const writer *w, const char *base, const fault *f, const un
     /* the fault gone, the same call succeeds (the fetch resumes its .part) */
     bb_ctx ok = {0};
     assert_int_equal(w->write(d, &ok), BB_OK);
-    unsigned char *now = slurp(target, &n);
-    assert_non_null(now);
-    assert_int_equal(n, golden_len);
-    assert_memory_equal(now, golden, n);
-    free(now);
+    assert_file_is(target, golden, golden_len);
     no_temp_files(d);
     if (w->fetch) {
         char p[700];
@@ -503,11 +501,17 @@ static int run_cli(const fault *f, int preload, char *const args[], char *err, s
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* argv of `boltzbench run` (gmm40, mala, 2000 evaluations, 100 samples) writing out. */
+#define RUN_GMM40_ARGS(out, seed)                                                                                      \
+    {                                                                                                                  \
+        "boltzbench", "run", "--task", "gmm40", "--method", "mala", "--budget", "2000", "--samples", "100", "--seed",  \
+            seed, "--out", out, NULL                                                                                   \
+    }
+
 static void cli_case(const char *d, const fault *f, int preload, const unsigned char *prev, size_t prev_len) {
     char out[400], err[2048];
     snprintf(out, sizeof out, "%s/X.json", d);
-    char *args[] = {"boltzbench", "run", "--task", "gmm40", "--method", "mala", "--budget", "2000",
-                    "--samples",  "100", "--seed", "2",     "--out",    out,    NULL};
+    char *args[] = RUN_GMM40_ARGS(out, "2");
     if (!f->spec[0]) fill_disk(f->pages);
     int st = run_cli(f, preload, args, err, sizeof err);
     if (!f->spec[0]) empty_disk();
@@ -517,12 +521,7 @@ static void cli_case(const char *d, const fault *f, int preload, const unsigned 
     assert_non_null(strstr(err, out));
     char *nl = strchr(err, '\n');
     assert_true(nl && nl[1] == '\0'); /* one line */
-    size_t n = 0;
-    unsigned char *now = slurp(out, &n);
-    assert_non_null(now);
-    assert_int_equal(n, prev_len);
-    assert_memory_equal(now, prev, n);
-    free(now);
+    assert_file_is(out, prev, prev_len);
     no_temp_files(d);
 }
 
@@ -537,8 +536,7 @@ static void a_failed_report_write_of_boltzbench_run_keeps_the_previous_report(vo
         mkdirs(d);
         char out[400], err[2048];
         snprintf(out, sizeof out, "%s/X.json", d);
-        char *first[] = {"boltzbench", "run", "--task", "gmm40", "--method", "mala", "--budget", "2000",
-                         "--samples",  "100", "--seed", "1",     "--out",    out,    NULL};
+        char *first[] = RUN_GMM40_ARGS(out, "1");
         assert_int_equal(run_cli(NULL, 0, first, err, sizeof err), 0);
         size_t prev_len = 0;
         unsigned char *prev = slurp(out, &prev_len);
@@ -563,8 +561,7 @@ static void a_failed_report_write_of_boltzbench_run_keeps_the_previous_report(vo
             }
         }
         /* no fault: the new report replaces the old one */
-        char *again[] = {"boltzbench", "run", "--task", "gmm40", "--method", "mala", "--budget", "2000",
-                         "--samples",  "100", "--seed", "2",     "--out",    out,    NULL};
+        char *again[] = RUN_GMM40_ARGS(out, "2");
         assert_int_equal(run_cli(NULL, 0, again, err, sizeof err), 0);
         size_t n = 0;
         unsigned char *now = slurp(out, &n);

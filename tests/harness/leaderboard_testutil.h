@@ -13,6 +13,17 @@
 #include "harness/report/table.h"
 #include "test_table_fixtures.h"
 
+/* Fails the test unless text contains every one of the strings given, naming the first
+ * one missing: FX_CONTAINS(md, "## dw4@1", "| method |"). */
+static inline void fx_contains_all(const char *text, const char *const *needles) {
+    assert_non_null(text);
+    for (; *needles; needles++) {
+        if (!strstr(text, *needles)) print_error("not in the output: \"%s\"\n", *needles);
+        assert_non_null(strstr(text, *needles));
+    }
+}
+#define FX_CONTAINS(text, ...) fx_contains_all(text, (const char *const[]){__VA_ARGS__, NULL})
+
 /* A FILE * that writes into memory: fx_mem_open, write to the stream, fx_mem_close returns
  * the text written (malloc'ed, NUL-terminated; the caller frees it). */
 typedef struct fx_mem {

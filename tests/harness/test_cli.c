@@ -34,6 +34,18 @@ static int bb(const char *args) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+static int exists_in_dir(const char *name) { return bb_test_exists_in(dir, name); }
+
+/* <dir>/<name> with the given text. */
+static void write_in_dir(const char *name, const char *text) {
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* exactly one line on stderr, prefixed, containing `what` */
 static void one_line_error(const char *what) {
     print_message("stderr: %s", err);
@@ -130,17 +142,10 @@ static void bad_input_gives_one_line_and_no_file(void **state) {
     one_line_error("missing.json");
     FILE *f = fopen("/dev/null", "r");
     fclose(f);
-    char p[400];
-    snprintf(p, sizeof p, "%s/bad.json", dir);
-    f = fopen(p, "w");
-    fputs("{\"n_chains\": 4,,}", f);
-    fclose(f);
+    write_in_dir("bad.json", "{\"n_chains\": 4,,}");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --config bad.json"), 1);
     one_line_error("bad.json");
-    snprintf(p, sizeof p, "%s/wrongtype.json", dir);
-    f = fopen(p, "w");
-    fputs("{\"step_size\": \"big\"}", f);
-    fclose(f);
+    write_in_dir("wrongtype.json", "{\"step_size\": \"big\"}");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --config wrongtype.json"), 1);
     one_line_error("'step_size'");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out /nonexistent-dir/r.json"), 1);
@@ -151,8 +156,7 @@ static void bad_input_gives_one_line_and_no_file(void **state) {
     one_line_error("'energy_w9'");
     assert_int_equal(bb("run --task dw4 --method mala --budget 1000 --out r.json --bogus"), 2);
     one_line_error("--bogus");
-    snprintf(p, sizeof p, "%s/r.json", dir);
-    assert_int_equal(access(p, F_OK), -1); /* nothing written by any of the above */
+    assert_false(exists_in_dir("r.json")); /* nothing written by any of the above */
     assert_int_equal(bb("suite nosuchsuite"), 1);
     one_line_error("nosuchsuite");
 }
@@ -161,35 +165,24 @@ static void run_writes_a_report(void **state) {
     (void)state;
     assert_int_equal(
         bb("run --task dw4 --method mala --budget 5000 --seed 1 --samples 100 --out ok.json --param n_chains=10"), 0);
-    char p[400];
-    snprintf(p, sizeof p, "%s/ok.json", dir);
-    assert_int_equal(access(p, F_OK), 0);
+    assert_true(exists_in_dir("ok.json"));
     assert_non_null(strstr(outbuf, "ok.json"));
 }
 
 static void suite_resumes_by_config_hash_and_reruns_on_request(void **state) {
     (void)state;
-    char p[400];
-    snprintf(p, sizeof p, "%s/tiny.json", dir);
-    FILE *f = fopen(p, "w");
-    fputs("{\"name\": \"tiny\", \"n_samples\": 50, \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"],"
-          " \"budgets\": [3000], \"seeds\": [0, 1], \"params\": {\"mala\": {\"n_chains\": 10}}}]}",
-          f);
-    fclose(f);
+    write_in_dir("tiny.json",
+                 "{\"name\": \"tiny\", \"n_samples\": 50, \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"],"
+                 " \"budgets\": [3000], \"seeds\": [0, 1], \"params\": {\"mala\": {\"n_chains\": 10}}}]}");
     assert_int_equal(bb("suite tiny.json --out tinyout"), 0);
     assert_null(strstr(outbuf, "skipped"));
-    snprintf(p, sizeof p, "%s/tinyout/dw4/mala-b3000-s1.json", dir);
-    assert_int_equal(access(p, F_OK), 0);
+    assert_true(exists_in_dir("tinyout/dw4/mala-b3000-s1.json"));
     assert_int_equal(bb("suite tiny.json --out tinyout"), 0);
     assert_non_null(strstr(outbuf, "[2/2] dw4 mala budget 3000 seed 1: done before, skipped"));
     assert_int_equal(bb("suite tiny.json --out tinyout --rerun"), 0);
     assert_null(strstr(outbuf, "skipped"));
-    snprintf(p, sizeof p, "%s/bad-suite.json", dir);
-    f = fopen(p, "w");
-    fputs("{\"name\": \"bad\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [0], \"seeds\": "
-          "[0]}]}",
-          f);
-    fclose(f);
+    write_in_dir("bad-suite.json", "{\"name\": \"bad\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], "
+                                   "\"budgets\": [0], \"seeds\": [0]}]}");
     assert_int_equal(bb("suite bad-suite.json --out tinyout"), 1);
     one_line_error("runs[0].budgets");
 }
@@ -218,10 +211,13 @@ static char *report_sans_timing(const char *name) {
     return strdup(buf);
 }
 
-static int exists_in_dir(const char *name) {
-    char p[400];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return access(p, F_OK) == 0;
+/* x.json, less timing, host and driver.resumed, is want, and its state file is gone. */
+static void assert_report_is(const char *want) {
+    char *got = report_sans_timing("x.json");
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    assert_false(exists_in_dir("x.json.state"));
+    free(got);
 }
 
 /* --resume needs a state file: without one it is a one-line error naming <out>.state and
@@ -248,21 +244,14 @@ static void resume_needs_a_state_file_and_resume_or_start_starts_afresh(void **s
     assert_false(exists_in_dir("x.json"));
 
     assert_int_equal(bb(RUN " --resume-or-start"), 0);
-    char *fresh = report_sans_timing("x.json");
-    assert_non_null(fresh);
-    assert_string_equal(fresh, full);
-    assert_false(exists_in_dir("x.json.state"));
-    free(fresh);
+    assert_report_is(full);
     assert_int_equal(unlink(p), 0);
 
     assert_int_not_equal(bb(RUN " --debug-kill-after-steps 2"), 0); /* killed: no report, state kept */
     assert_false(exists_in_dir("x.json"));
     assert_true(exists_in_dir("x.json.state"));
     assert_int_equal(bb(RUN " --resume"), 0);
-    char *resumed = report_sans_timing("x.json");
-    assert_non_null(resumed);
-    assert_string_equal(resumed, full);
-    assert_false(exists_in_dir("x.json.state"));
+    assert_report_is(full);
     snprintf(p, sizeof p, "%s/x.json", dir);
     FILE *f = fopen(p, "r");
     static char rep[1 << 20];
@@ -270,7 +259,6 @@ static void resume_needs_a_state_file_and_resume_or_start_starts_afresh(void **s
     fclose(f);
     rep[n] = '\0';
     assert_non_null(strstr(rep, "\"resumed\":\t1"));
-    free(resumed);
     free(full);
 #undef RUN
 }

@@ -18,6 +18,7 @@
 #include "datasets/npy.h"
 #include "tasks/task.h"
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_cli_energy", (void)0)
 
@@ -28,21 +29,20 @@ static int run(const char *args) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void read_err(char *err, size_t cap) {
+/* <dir>/<name> into buf (at most cap - 1 bytes, NUL-terminated). */
+static void read_in_dir(const char *name, char *buf, size_t cap) {
     char p[400];
-    snprintf(p, sizeof p, "%s/err.txt", dir);
+    snprintf(p, sizeof p, "%s/%s", dir, name);
     FILE *f = fopen(p, "r");
     assert_non_null(f);
-    size_t n = fread(err, 1, cap - 1, f);
-    err[n] = '\0';
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
     fclose(f);
 }
 
-static int exists(const char *name) {
-    char p[400];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return access(p, F_OK) == 0;
-}
+static void read_err(char *err, size_t cap) { read_in_dir("err.txt", err, cap); }
+
+static int exists(const char *name) { return bb_test_exists_in(dir, name); }
 
 static void energies_and_forces_match_the_task_api(void **state) {
     (void)state;
@@ -103,52 +103,48 @@ static void energies_and_forces_match_the_task_api(void **state) {
     /* --help names the sign of the forces */
     assert_int_equal(run("--help"), 0);
     char out[8192];
-    snprintf(p, sizeof p, "%s/out.txt", dir);
-    FILE *f = fopen(p, "r");
-    size_t n = fread(out, 1, sizeof out - 1, f);
-    out[n] = '\0';
-    fclose(f);
+    read_in_dir("out.txt", out, sizeof out);
     assert_non_null(strstr(out, "F = -grad u"));
     assert_non_null(strstr(out, "--forces-out"));
 }
 
 static void wrong_width_and_missing_options_are_one_line_errors(void **state) {
     (void)state;
+    /* each case: the arguments, the exit status, what the error names, files that must not
+     * have been written, and whether the whole error must be one line */
+    static const struct {
+        const char *args;
+        int status;
+        const char *names[3], *absent[3];
+        int one_line;
+    } cases[] = {
+        /* the last x.npy holds ALDP samples (66 values per configuration); DW-4 needs 8 */
+        {"--task dw4 --samples x.npy --out u2.npy --forces", 1, {"x.npy", "needs 8"}, {"u2.npy", "u2-forces.npy"}, 0},
+        /* an unwritable energies file: the forces written first are removed again */
+        {"--task aldp-pita --samples x.npy --out nodir/u.npy --forces-out f3.npy", 1, {"nodir/u.npy"}, {"f3.npy"}, 0},
+        /* usage errors: exit 2, one line */
+        {"--task lj13 --samples x.npy", 2, {NULL}, {NULL}, 0},
+        {"--task lj13 --samples x.npy --out u.npy --forces f.npy --forces-out g.npy",
+         2,
+         {"--forces-out", "already named (f.npy)"},
+         {NULL},
+         0},
+        {"--task lj13 --samples x.npy --out u.npy --forces f.npy g.npy", 2, {"'g.npy'"}, {"g.npy"}, 0},
+        {"--task lj13 --samples x.npy --out u.npy --forces-out u.npy", 2, {NULL}, {NULL}, 0},
+        {"--task aldp-pita --samples x.npy --out u.npy --task-param nope=1", 1, {"nope"}, {NULL}, 1},
+    };
     char err[2048];
-    /* the last x.npy holds ALDP samples (66 values per configuration); DW-4 needs 8 */
-    assert_int_equal(run("--task dw4 --samples x.npy --out u2.npy --forces"), 1);
-    read_err(err, sizeof err);
-    assert_non_null(strstr(err, "x.npy"));
-    assert_non_null(strstr(err, "needs 8"));
-    assert_false(exists("u2.npy"));
-    assert_false(exists("u2-forces.npy"));
-    /* an unwritable energies file: the forces written first are removed again */
-    assert_int_equal(run("--task aldp-pita --samples x.npy --out nodir/u.npy --forces-out f3.npy"), 1);
-    read_err(err, sizeof err);
-    assert_non_null(strstr(err, "nodir/u.npy"));
-    assert_false(exists("f3.npy"));
-    /* usage errors: exit 2, one line */
-    assert_int_equal(run("--task lj13 --samples x.npy"), 2);
-    assert_int_equal(run("--task lj13 --samples x.npy --out u.npy --forces f.npy --forces-out g.npy"), 2);
-    read_err(err, sizeof err);
-    assert_non_null(strstr(err, "--forces-out"));
-    assert_non_null(strstr(err, "already named (f.npy)"));
-    assert_int_equal(run("--task lj13 --samples x.npy --out u.npy --forces f.npy g.npy"), 2);
-    read_err(err, sizeof err);
-    assert_non_null(strstr(err, "'g.npy'"));
-    assert_false(exists("g.npy"));
-    assert_int_equal(run("--task lj13 --samples x.npy --out u.npy --forces-out u.npy"), 2);
-    assert_int_equal(run("--task aldp-pita --samples x.npy --out u.npy --task-param nope=1"), 1);
-    read_err(err, sizeof err);
-    assert_non_null(strstr(err, "nope"));
-    assert_non_null(strchr(err, '\n'));
-    assert_true(strchr(err, '\n')[1] == '\0');
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        assert_int_equal(run(cases[k].args), cases[k].status);
+        read_err(err, sizeof err);
+        for (int i = 0; cases[k].names[i]; i++) assert_non_null(strstr(err, cases[k].names[i]));
+        for (int i = 0; cases[k].absent[i]; i++) assert_false(exists(cases[k].absent[i]));
+        if (cases[k].one_line) {
+            assert_non_null(strchr(err, '\n'));
+            assert_true(strchr(err, '\n')[1] == '\0');
+        }
+    }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(energies_and_forces_match_the_task_api),
-        cmocka_unit_test(wrong_width_and_missing_options_are_one_line_errors),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(energies_and_forces_match_the_task_api),
+             cmocka_unit_test(wrong_width_and_missing_options_are_one_line_errors))

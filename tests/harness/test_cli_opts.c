@@ -13,24 +13,17 @@
 
 #include "harness/cli/cli.h"
 #include "harness/core/rng.h"
+#include "tests/capture.h"
+#include "tests/testmain.h"
 
 #define MAX53 9007199254740992LL
 
 /* Parse with stderr captured into err; returns the status. */
 static int parse(const char *s, long long *v, char *err, size_t cap) {
-    fflush(stderr);
-    FILE *tmp = tmpfile();
-    assert_non_null(tmp);
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
+    bb_test_capture c;
+    bb_test_capture_begin(&c);
     int rc = bb_cli_parse_budget("--budget", s, v);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(err, 1, cap - 1, tmp);
-    err[n] = '\0';
-    fclose(tmp);
+    bb_test_capture_end(&c, err, cap);
     return rc;
 }
 
@@ -134,10 +127,4 @@ static void each_failure_has_its_own_line(void **state) {
     assert_string_equal(err, "boltzbench: --budget: 9.3e18 exceeds the largest budget 2^53 = 9007199254740992\n");
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(accepted_values_are_exact),
-        cmocka_unit_test(each_failure_has_its_own_line),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(accepted_values_are_exact), cmocka_unit_test(each_failure_has_its_own_line))

@@ -22,6 +22,8 @@
 #include "harness/report/compare.h"
 #include "leaderboard_testutil.h"
 #include "test_table_fixtures.h"
+#include "tests/capture.h"
+#include "tests/testmain.h"
 
 static void verdicts_follow_direction_and_the_larger_of_abs_and_rel(void **state) {
     (void)state;
@@ -191,24 +193,10 @@ static void compare_command_exit_status_covers_pass_regression_corruption_and_sc
 /* Run `compare` in-process with stderr captured into cerr; returns the exit status. */
 static char cerr[8192];
 static int compare_capturing_stderr(int argc, char **argv) {
-    char *dir = fx_tempdir(), p[4200];
-    snprintf(p, sizeof p, "%s/stderr.txt", dir);
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    dup2(fileno(f), 2);
+    bb_test_capture cap;
+    bb_test_capture_begin(&cap);
     int rc = bb_cmd_compare(argc, argv);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    fclose(f);
-    f = fopen(p, "r");
-    size_t n = fread(cerr, 1, sizeof cerr - 1, f);
-    cerr[n] = '\0';
-    fclose(f);
-    fx_rmtree(dir);
-    free(dir);
+    bb_test_capture_end(&cap, cerr, sizeof cerr);
     printf("compare exit %d, stderr: %s", rc, cerr);
     return rc;
 }
@@ -339,14 +327,9 @@ static void compare_finds_its_tolerances_from_any_directory_and_names_a_broken_r
     free(elsewhere), free(bd), free(nd), free(src), free(nosrc);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(verdicts_follow_direction_and_the_larger_of_abs_and_rel),
-        cmocka_unit_test(tolerance_file_is_validated_and_overrides_the_default),
-        cmocka_unit_test(directory_comparisons_pass_or_fail_as_the_gate_should),
-        cmocka_unit_test(compare_command_exit_status_covers_pass_regression_corruption_and_schema),
-        cmocka_unit_test(reports_that_scored_nothing_or_did_not_finish_fail_the_gate),
-        cmocka_unit_test(compare_finds_its_tolerances_from_any_directory_and_names_a_broken_report),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(verdicts_follow_direction_and_the_larger_of_abs_and_rel),
+             cmocka_unit_test(tolerance_file_is_validated_and_overrides_the_default),
+             cmocka_unit_test(directory_comparisons_pass_or_fail_as_the_gate_should),
+             cmocka_unit_test(compare_command_exit_status_covers_pass_regression_corruption_and_schema),
+             cmocka_unit_test(reports_that_scored_nothing_or_did_not_finish_fail_the_gate),
+             cmocka_unit_test(compare_finds_its_tolerances_from_any_directory_and_names_a_broken_report))

@@ -13,6 +13,7 @@
 #include "harness/core/fileio.h"
 #include "harness/run/driver_state.h"
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 static char path[300];
 BB_TEST_TMPDIR_GROUP(dir, "bb_driver_state", snprintf(path, sizeof path, "%s/run.state", dir))
@@ -108,10 +109,5 @@ static void corruption_truncation_and_strangers_are_refused_naming_the_file(void
     free(data);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(a_good_state_round_trips),
-        cmocka_unit_test(corruption_truncation_and_strangers_are_refused_naming_the_file),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(a_good_state_round_trips),
+             cmocka_unit_test(corruption_truncation_and_strangers_are_refused_naming_the_file))

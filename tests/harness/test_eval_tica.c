@@ -16,14 +16,15 @@
 #include "harness/run/eval.h"
 #include "tasks/task.h"
 #include "tests/tmpdir.h"
+#include "tests/testutil.h"
+#include "tests/testmain.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_eval_tica", bb_test_isolated_cache(dir))
 
 static void eval_reports_tica_for_aldp_pita(void **state) {
     (void)state;
+    bb_task *t = bb_test_task("aldp-pita");
     bb_ctx c = {0};
-    bb_task *t;
-    assert_int_equal(bb_task_create("aldp-pita", NULL, &t, &c), BB_OK);
     const size_t T = 400, n = 200, dof = (size_t)t->dof;
     double *ref = malloc(T * dof * sizeof *ref), *x = malloc(n * dof * sizeof *x);
     bb_rng r;
@@ -60,9 +61,4 @@ static void eval_reports_tica_for_aldp_pita(void **state) {
     bb_task_free(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(eval_reports_tica_for_aldp_pita),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(eval_reports_tica_for_aldp_pita))

@@ -15,6 +15,7 @@
 
 #include "harness/cli/cli.h"
 #include "test_table_fixtures.h"
+#include "tests/testmain.h"
 
 static char *make_page(char **dir_out) {
     char *dir = fx_tempdir();
@@ -128,10 +129,5 @@ static void page_renders_in_headless_chromium(void **state) {
     free(dir), free(page);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(page_is_self_contained_with_tables_and_plots),
-        cmocka_unit_test(page_renders_in_headless_chromium),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(page_is_self_contained_with_tables_and_plots),
+             cmocka_unit_test(page_renders_in_headless_chromium))

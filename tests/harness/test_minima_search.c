@@ -18,6 +18,7 @@
 #include "tasks/task.h"
 #include "tests/tmpdir.h"
 #include "tests/testmain.h"
+#include "tests/testutil.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_minima_search", (void)0)
 
@@ -43,9 +44,8 @@ static void path_in(char *out, size_t cap, const char *name) { snprintf(out, cap
 
 static void finds_the_four_minima_of_the_toy(void **state) {
     (void)state;
+    bb_task *t = bb_test_task_of(&quartic_type);
     bb_ctx c = {0};
-    bb_task *t;
-    assert_int_equal(bb_task_create_from_type(&quartic_type, NULL, &t, &c), BB_OK);
     char path[400];
     path_in(path, sizeof path, "quartic.json.gz");
     bb_minima_search_config cfg;
@@ -113,9 +113,8 @@ static void same_catalogue(const bb_task *t, const char *a, const char *b) {
 
 static void a_stopped_and_resumed_search_equals_an_uninterrupted_one(void **state) {
     (void)state;
+    bb_task *t = bb_test_task("lj13-phys");
     bb_ctx c = {0};
-    bb_task *t;
-    assert_int_equal(bb_task_create("lj13-phys", NULL, &t, &c), BB_OK);
     char a[400], b[400], d[400];
     path_in(a, sizeof a, "a.json.gz");
     path_in(b, sizeof b, "b.json.gz");
@@ -203,8 +202,7 @@ static void out_of_range_configurations_name_the_field(void **state) {
         assert_true(strncmp(c.msg, fields[k], strlen(fields[k])) == 0);
         assert_true(c.msg[strlen(fields[k])] == ':');
         /* the search itself refuses it before touching a file */
-        bb_task *t;
-        assert_int_equal(bb_task_create_from_type(&quartic_type, NULL, &t, &c), BB_OK);
+        bb_task *t = bb_test_task_of(&quartic_type);
         assert_int_equal(bb_minima_search(t, &cfg, NULL, &c), BB_EINVAL);
         assert_int_equal(access("x.json.gz", F_OK), -1);
         bb_task_free(t);

@@ -22,6 +22,7 @@
 #include "tasks/task.h"
 #include "tests/tmpdir.h"
 #include "tests/testmain.h"
+#include "tests/testutil.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_refgen", bb_test_isolated_cache(dir))
 
@@ -33,9 +34,8 @@ static double num(const cJSON *o, const char *k) {
 
 static void a_run_spends_its_budget_and_its_statistics_are_brute_force(void **state) {
     (void)state;
+    bb_task *t = bb_test_task("dw4");
     bb_ctx c = {0};
-    bb_task *t;
-    assert_int_equal(bb_task_create("dw4", NULL, &t, &c), BB_OK);
     bb_refgen_config cfg = {.n = 200, .budget = 40000, .seed = 1};
     bb_refgen_result r;
     assert_int_equal(bb_refgen_run(t, &cfg, &r, &c), BB_OK);
@@ -88,9 +88,8 @@ static void a_run_spends_its_budget_and_its_statistics_are_brute_force(void **st
 
 static void bad_configurations_are_errors_that_write_nothing(void **state) {
     (void)state;
+    bb_task *t = bb_test_task("dw4");
     bb_ctx c = {0};
-    bb_task *t;
-    assert_int_equal(bb_task_create("dw4", NULL, &t, &c), BB_OK);
     bb_refgen_result r;
     /* too small a budget: BB_EBUDGET saying what to raise, the result empty */
     bb_refgen_config small = {.n = 200, .budget = 300, .seed = 1, .id = "small-set"};

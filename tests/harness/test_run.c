@@ -17,6 +17,7 @@
 #include "tests/testutil.h"
 
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_test_run", (void)0)
 
@@ -211,13 +212,8 @@ static void configuration_errors_write_nothing(void **state) {
     assert_int_equal(access(out, F_OK), -1);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(dw4_mala_report_has_every_schema_field),
-        cmocka_unit_test(same_seed_gives_identical_reports_on_one_and_two_threads),
-        cmocka_unit_test(nan_energy_marks_the_run_failed_and_keeps_the_report),
-        cmocka_unit_test(a_task_without_reference_gets_reference_free_statistics),
-        cmocka_unit_test(configuration_errors_write_nothing),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(dw4_mala_report_has_every_schema_field),
+             cmocka_unit_test(same_seed_gives_identical_reports_on_one_and_two_threads),
+             cmocka_unit_test(nan_energy_marks_the_run_failed_and_keeps_the_report),
+             cmocka_unit_test(a_task_without_reference_gets_reference_free_statistics),
+             cmocka_unit_test(configuration_errors_write_nothing))

@@ -14,6 +14,7 @@
 #include "harness/core/fileio.h"
 #include "harness/run/suite.h"
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_test_suite", (void)0)
 
@@ -111,10 +112,6 @@ static void the_committed_suites_load(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(unknown_keys_are_refused_naming_the_file_and_the_key, setup, teardown),
-        cmocka_unit_test(the_committed_suites_load),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL,
+             cmocka_unit_test_setup_teardown(unknown_keys_are_refused_naming_the_file_and_the_key, setup, teardown),
+             cmocka_unit_test(the_committed_suites_load))

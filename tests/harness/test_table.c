@@ -17,6 +17,7 @@
 #include "harness/report/table.h"
 #include "leaderboard_testutil.h"
 #include "test_table_fixtures.h"
+#include "tests/testmain.h"
 
 static void t_quantiles_match_the_tables_and_the_expansion_beyond_30(void **state) {
     (void)state;
@@ -117,32 +118,24 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     fx_board b;
     fx_board_load(&b, make_set());
     char *md = render(&b, BB_TABLE_MD);
-    assert_non_null(strstr(md, "## dw4@1 — energy_w2 (lower is better)"));
-    assert_non_null(strstr(md, "| method | 1e4 evals | 1e5 evals |"));
-    assert_non_null(strstr(md, "| mala@1 | 0.8333 ± 0.95 | **0.1875 ± 0.16** †1 |"));
-    assert_non_null(strstr(md, "| pt@1 | **0.375 ± 0.31** | 0.35 ± 0.12 |"));
-    assert_non_null(strstr(md, "## dw4@1 — overview at 1e5 evals\n\n| method | energy_w2 ↓ | zz_custom ↓ |\n"));
-    assert_non_null(strstr(md, "| mala@1 | **0.1875 ± 0.16** †1 | **2 ± 0** †1 |\n"));
-    assert_non_null(strstr(md, "t-based 95% CI"));
-    assert_non_null(strstr(md, "harness 0.1.0 (commit 0123456789ab)"));
-    assert_non_null(strstr(md, "unknown metric, assumed"));
-    assert_non_null(strstr(md, "## Failed runs (excluded from the tables)\n\n- "));
-    assert_non_null(strstr(md, "dw4/mala-b100000-s3.json: synthetic failure\n"));
+    FX_CONTAINS(md, "## dw4@1 — energy_w2 (lower is better)", "| method | 1e4 evals | 1e5 evals |",
+                "| mala@1 | 0.8333 ± 0.95 | **0.1875 ± 0.16** †1 |", "| pt@1 | **0.375 ± 0.31** | 0.35 ± 0.12 |",
+                "## dw4@1 — overview at 1e5 evals\n\n| method | energy_w2 ↓ | zz_custom ↓ |\n",
+                "| mala@1 | **0.1875 ± 0.16** †1 | **2 ± 0** †1 |\n", "t-based 95% CI",
+                "harness 0.1.0 (commit 0123456789ab)", "unknown metric, assumed",
+                "## Failed runs (excluded from the tables)\n\n- ", "dw4/mala-b100000-s3.json: synthetic failure\n");
     char *html = render(&b, BB_TABLE_HTML);
     assert_non_null(strstr(html, "<ul class=\"bb-failed\">"));
     assert_int_equal(fx_count(html, "<table class=\"bb-overview\">"), 1);
-    assert_non_null(strstr(html, "dw4@1 at 100000 energy evaluations"));
-    assert_non_null(strstr(html, "<th>energy_w2 &darr;</th><th>zz_custom &darr;</th>"));
-    assert_non_null(strstr(html, "mala-b100000-s3.json</code>: synthetic failure</li>"));
+    FX_CONTAINS(html, "dw4@1 at 100000 energy evaluations", "<th>energy_w2 &darr;</th><th>zz_custom &darr;</th>",
+                "mala-b100000-s3.json</code>: synthetic failure</li>");
     free(html);
     char *csv = render(&b, BB_TABLE_CSV);
     assert_int_equal(fx_count(csv, "\n"), 1 + 2 * 2 * 2); /* header + metric × method × budget */
     assert_non_null(strstr(csv, "dw4@1,mala@1,energy_w2,0,10000,3,0.83333333333333337,"));
     assert_non_null(strstr(csv, ",1,1,0.1.0,")); /* mala 1e5: n_failed 1, best 1 */
     char *tex = render(&b, BB_TABLE_LATEX);
-    assert_non_null(strstr(tex, "$\\mathbf{0.375 \\pm 0.31}$"));
-    assert_non_null(strstr(tex, "$0.35 \\pm 0.12$"));
-    assert_non_null(strstr(tex, "energy\\_w2"));
+    FX_CONTAINS(tex, "$\\mathbf{0.375 \\pm 0.31}$", "$0.35 \\pm 0.12$", "energy\\_w2");
     assert_int_equal(fx_count(tex, "\\begin{table}"), 2);
     /* deterministic bytes */
     char *md2 = render(&b, BB_TABLE_MD);
@@ -267,16 +260,11 @@ static void table_command_writes_the_requested_format_and_svg_files(void **state
     free(dir);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_quantiles_match_the_tables_and_the_expansion_beyond_30),
-        cmocka_unit_test(stats_give_mean_sd_and_t_interval_and_refuse_nan),
-        cmocka_unit_test(aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs),
-        cmocka_unit_test(text_formats_mark_the_best_and_state_ci_budget_and_version),
-        cmocka_unit_test(metrics_a_task_does_not_report_get_no_table),
-        cmocka_unit_test(task_versions_are_grouped_and_harness_versions_refused),
-        cmocka_unit_test(corrupt_or_missing_reports_fail_with_the_file_name),
-        cmocka_unit_test(table_command_writes_the_requested_format_and_svg_files),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(t_quantiles_match_the_tables_and_the_expansion_beyond_30),
+             cmocka_unit_test(stats_give_mean_sd_and_t_interval_and_refuse_nan),
+             cmocka_unit_test(aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs),
+             cmocka_unit_test(text_formats_mark_the_best_and_state_ci_budget_and_version),
+             cmocka_unit_test(metrics_a_task_does_not_report_get_no_table),
+             cmocka_unit_test(task_versions_are_grouped_and_harness_versions_refused),
+             cmocka_unit_test(corrupt_or_missing_reports_fail_with_the_file_name),
+             cmocka_unit_test(table_command_writes_the_requested_format_and_svg_files))

@@ -20,6 +20,7 @@
 #include "harness/report/plot.h"
 #include "harness/report/table.h"
 #include "test_table_fixtures.h"
+#include "tests/testmain.h"
 
 enum { MUT_STRING, MUT_NULL, MUT_ARRAY, MUT_OBJECT, MUT_HUGE, MUT_NEG, MUT_REMOVE, MUT_COUNT };
 
@@ -142,9 +143,4 @@ static void every_mutated_report_is_handled_or_refused_with_its_name(void **stat
     free(gd), free(dir);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_mutated_report_is_handled_or_refused_with_its_name),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(every_mutated_report_is_handled_or_refused_with_its_name))

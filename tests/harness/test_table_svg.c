@@ -19,6 +19,7 @@
 #include "harness/report/table.h"
 #include "leaderboard_testutil.h"
 #include "test_table_fixtures.h"
+#include "tests/testmain.h"
 
 static void scales_map_linear_log_and_reversed_axes(void **state) {
     (void)state;
@@ -70,9 +71,7 @@ static void line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan(void 
     bb_svg_plot p = {"t", "evals", "w2", 1, 0};
     char *svg = lines_svg(&p, &s, 1, BB_OK);
     /* x: log axis [10, 1000] on 78..470; y: [0.9, 3.1] on 328..34 */
-    assert_non_null(strstr(svg, "d=\"M78.00 314.64 L274.00 181.00 L470.00 47.36\""));
-    assert_non_null(strstr(svg, ">a&lt;b&amp;c</text>"));
-    assert_non_null(strstr(svg, ">1e2</text>"));
+    FX_CONTAINS(svg, "d=\"M78.00 314.64 L274.00 181.00 L470.00 47.36\"", ">a&lt;b&amp;c</text>", ">1e2</text>");
     char *again = lines_svg(&p, &s, 1, BB_OK);
     assert_string_equal(svg, again);
     free(svg), free(again);
@@ -257,15 +256,9 @@ static void report_printer_shows_config_budget_metrics_and_anytime(void **state)
     assert_int_equal(bb_report_print(fx_mem_open(&out), rep, &ctx), BB_OK);
     char *mem = fx_mem_close(&out);
     printf("%s", mem);
-    assert_non_null(strstr(mem, "mala on dw4@1, seed 4 — status ok"));
-    assert_non_null(strstr(mem, "limit          1000"));
-    assert_non_null(strstr(mem, "energy_w2"));
-    assert_non_null(strstr(mem, "0.3125"));
-    assert_non_null(strstr(mem, "lower better"));
-    assert_non_null(strstr(mem, "unknown (lower assumed)"));
-    assert_non_null(strstr(mem, "Anytime curve"));
-    assert_non_null(strstr(mem, "0.9375")); /* 0.3125 × 3 at the first checkpoint */
-    assert_non_null(strstr(mem, "(histogram data"));
+    FX_CONTAINS(mem, "mala on dw4@1, seed 4 — status ok", "limit          1000", "energy_w2", "0.3125", "lower better",
+                "unknown (lower assumed)", "Anytime curve", "0.9375" /* 0.3125 × 3 at the first checkpoint */,
+                "(histogram data");
     free(mem);
     assert_int_equal(bb_report_print(fx_mem_open(&out), NULL, &ctx), BB_EINVAL);
     free(fx_mem_close(&out));
@@ -274,17 +267,12 @@ static void report_printer_shows_config_budget_metrics_and_anytime(void **state)
     free(dir);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(scales_map_linear_log_and_reversed_axes),
-        cmocka_unit_test(axes_snap_to_decades_and_nice_linear_steps),
-        cmocka_unit_test(line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan),
-        cmocka_unit_test(heat_maps_share_one_colour_scale_and_refuse_bad_grids),
-        cmocka_unit_test(plots_are_built_from_anytime_histogram_and_2d_entries),
-        cmocka_unit_test(tica_layout_with_ranges_and_nested_rows_is_plotted_transposed),
-        cmocka_unit_test(fine_energy_histograms_are_merged_for_display_keeping_mass),
-        cmocka_unit_test(malformed_plot_data_is_an_error_naming_the_file),
-        cmocka_unit_test(report_printer_shows_config_budget_metrics_and_anytime),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(scales_map_linear_log_and_reversed_axes),
+             cmocka_unit_test(axes_snap_to_decades_and_nice_linear_steps),
+             cmocka_unit_test(line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan),
+             cmocka_unit_test(heat_maps_share_one_colour_scale_and_refuse_bad_grids),
+             cmocka_unit_test(plots_are_built_from_anytime_histogram_and_2d_entries),
+             cmocka_unit_test(tica_layout_with_ranges_and_nested_rows_is_plotted_transposed),
+             cmocka_unit_test(fine_energy_histograms_are_merged_for_display_keeping_mass),
+             cmocka_unit_test(malformed_plot_data_is_an_error_naming_the_file),
+             cmocka_unit_test(report_printer_shows_config_budget_metrics_and_anytime))

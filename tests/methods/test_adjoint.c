@@ -209,22 +209,18 @@ static void killed_and_resumed_run_matches_uninterrupted_bitwise(void **state) {
  * buffer, one inner step, lr 1e-3, no gradient clip, out_scale 1). */
 static as_config model_cfg(int use_egnn, int hidden, int layers, int t_dim, double sigma_max, int n_steps, int batch,
                            int train_batch, double max_score_norm, bb_sde_space sp) {
-    return (as_config){.use_egnn = use_egnn,
-                       .hidden = hidden,
-                       .layers = layers,
-                       .t_dim = t_dim,
-                       .sigma_min = 1e-3,
-                       .sigma_max = sigma_max,
-                       .n_steps = n_steps,
-                       .batch = batch,
-                       .buffer = 4,
-                       .inner_steps = 1,
-                       .train_batch = train_batch,
-                       .lr = 1e-3,
-                       .max_grad_norm = 0,
-                       .max_score_norm = max_score_norm,
-                       .out_scale = 1,
-                       .sp = sp};
+    as_config c = {.sigma_min = 1e-3, .buffer = 4, .inner_steps = 1, .lr = 1e-3, .max_grad_norm = 0, .out_scale = 1};
+    c.use_egnn = use_egnn;
+    c.hidden = hidden;
+    c.layers = layers;
+    c.t_dim = t_dim;
+    c.sigma_max = sigma_max;
+    c.n_steps = n_steps;
+    c.batch = batch;
+    c.train_batch = train_batch;
+    c.max_score_norm = max_score_norm;
+    c.sp = sp;
+    return c;
 }
 
 static void model_init(as_model *m, as_config cfg, uint64_t seed) {

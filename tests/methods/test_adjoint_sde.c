@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "methods/sde/sde.h"
+#include "tests/testmain.h"
 
 /* Composite Simpson on [0, t] with 2000 panels of g². */
 static double simpson_g2(const bb_sde_schedule *s, double t) {
@@ -203,14 +204,9 @@ static void em_step_moves_by_drift_plus_reported_noise(void **state) {
         }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(h2_is_the_integral_of_g_squared),
-        cmocka_unit_test(schedules_reject_bad_sigmas_and_names_resolve),
-        cmocka_unit_test(bridge_has_the_gaussian_bridge_moments),
-        cmocka_unit_test(base_process_has_exact_marginal_and_covariance),
-        cmocka_unit_test(com_free_noise_is_centred_with_projected_variance),
-        cmocka_unit_test(em_step_moves_by_drift_plus_reported_noise),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(h2_is_the_integral_of_g_squared),
+             cmocka_unit_test(schedules_reject_bad_sigmas_and_names_resolve),
+             cmocka_unit_test(bridge_has_the_gaussian_bridge_moments),
+             cmocka_unit_test(base_process_has_exact_marginal_and_covariance),
+             cmocka_unit_test(com_free_noise_is_centred_with_projected_variance),
+             cmocka_unit_test(em_step_moves_by_drift_plus_reported_noise))

@@ -13,6 +13,7 @@
 #include "harness/run/driver.h"
 #include "methods/mcmc/engine.h"
 #include "tests/testutil.h"
+#include "tests/testmain.h"
 
 typedef struct {
     bb_task *t;
@@ -137,13 +138,8 @@ static void nan_energy_ends_the_run_with_an_error(void **state) {
     done(&f);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(mala_samples_a_gaussian_with_exact_moments),
-        cmocka_unit_test(pt_recovers_the_weights_of_separated_modes),
-        cmocka_unit_test(same_seed_gives_identical_samples_on_one_and_two_threads),
-        cmocka_unit_test(budget_below_two_sweeps_returns_the_current_states),
-        cmocka_unit_test(nan_energy_ends_the_run_with_an_error),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(mala_samples_a_gaussian_with_exact_moments),
+             cmocka_unit_test(pt_recovers_the_weights_of_separated_modes),
+             cmocka_unit_test(same_seed_gives_identical_samples_on_one_and_two_threads),
+             cmocka_unit_test(budget_below_two_sweeps_returns_the_current_states),
+             cmocka_unit_test(nan_energy_ends_the_run_with_an_error))

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/testmain.h"
 
 static double energy(const bb_amber *ff, const double *x, double *g, double *terms) {
     double *w = malloc(bb_amber_work_size(ff) * sizeof *w);
@@ -443,18 +444,13 @@ static void options_and_missing_gb_data_are_checked(void **state) {
     bb_prmtop_free(top);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_reference_case_matches_openmm_in_total_terms_and_forces),
-        cmocka_unit_test(forces_match_the_openmm_test_suite_file),
-        cmocka_unit_test(short_cutoffs_match_openmm_with_pairs_beyond_the_cutoff),
-        cmocka_unit_test(analytic_gradient_matches_central_differences),
-        cmocka_unit_test(vectorised_kernel_matches_the_reference_kernel),
-        cmocka_unit_test(energy_is_invariant_under_rigid_motion),
-        cmocka_unit_test(every_catalogued_minimum_has_near_zero_force),
-        cmocka_unit_test(overlapping_or_distant_atoms_give_finite_or_infinite_energy),
-        cmocka_unit_test(batch_reports_nan_input_by_configuration_index_and_matches_single),
-        cmocka_unit_test(options_and_missing_gb_data_are_checked),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(every_reference_case_matches_openmm_in_total_terms_and_forces),
+             cmocka_unit_test(forces_match_the_openmm_test_suite_file),
+             cmocka_unit_test(short_cutoffs_match_openmm_with_pairs_beyond_the_cutoff),
+             cmocka_unit_test(analytic_gradient_matches_central_differences),
+             cmocka_unit_test(vectorised_kernel_matches_the_reference_kernel),
+             cmocka_unit_test(energy_is_invariant_under_rigid_motion),
+             cmocka_unit_test(every_catalogued_minimum_has_near_zero_force),
+             cmocka_unit_test(overlapping_or_distant_atoms_give_finite_or_infinite_energy),
+             cmocka_unit_test(batch_reports_nan_input_by_configuration_index_and_matches_single),
+             cmocka_unit_test(options_and_missing_gb_data_are_checked))

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/testmain.h"
 
 #define R_KJ 0.00831446261815324
 #define DEG  (180.0 / 3.14159265358979323846)
@@ -361,16 +362,11 @@ static void relax_reaches_a_minimum_from_a_perturbed_structure(void **state) {
     bb_amber_free(ff);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(embedded_topologies_equal_the_committed_data_files),
-        cmocka_unit_test(tasks_are_registered_with_versions_units_and_parameters),
-        cmocka_unit_test(reduced_energies_match_openmm_references),
-        cmocka_unit_test(molecule_api_exposes_atoms_residues_masses_and_dihedrals),
-        cmocka_unit_test(structures_are_all_l_and_the_al3_catalogue_is_not),
-        cmocka_unit_test(initial_is_a_thermal_cloud_around_the_minimum_and_deterministic),
-        cmocka_unit_test(nan_input_names_the_configuration_and_threads_do_not_change_results),
-        cmocka_unit_test(relax_reaches_a_minimum_from_a_perturbed_structure),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(embedded_topologies_equal_the_committed_data_files),
+             cmocka_unit_test(tasks_are_registered_with_versions_units_and_parameters),
+             cmocka_unit_test(reduced_energies_match_openmm_references),
+             cmocka_unit_test(molecule_api_exposes_atoms_residues_masses_and_dihedrals),
+             cmocka_unit_test(structures_are_all_l_and_the_al3_catalogue_is_not),
+             cmocka_unit_test(initial_is_a_thermal_cloud_around_the_minimum_and_deterministic),
+             cmocka_unit_test(nan_input_names_the_configuration_and_threads_do_not_change_results),
+             cmocka_unit_test(relax_reaches_a_minimum_from_a_perturbed_structure))

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/testmain.h"
 
 static char *slurp(const char *file, size_t *len) {
     bb_ctx c = {0};
@@ -286,12 +287,7 @@ static void inpcrd_errors_name_file_line_and_counts(void **state) {
     free(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(shipped_topologies_are_read_completely),
-        cmocka_unit_test(old_style_layout_gives_the_same_topology),
-        cmocka_unit_test(malformed_topologies_give_one_clear_error),
-        cmocka_unit_test(inpcrd_errors_name_file_line_and_counts),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(shipped_topologies_are_read_completely),
+             cmocka_unit_test(old_style_layout_gives_the_same_topology),
+             cmocka_unit_test(malformed_topologies_give_one_clear_error),
+             cmocka_unit_test(inpcrd_errors_name_file_line_and_counts))

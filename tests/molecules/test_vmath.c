@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include "tests/testmain.h"
 
 static void vlog_matches_glibc_over_positive_normals(void **state) {
     (void)state;
@@ -51,10 +52,5 @@ static void vexp_matches_glibc_on_nonpositive_arguments(void **state) {
     assert_true(bb_vexp(-708.0) > 0.0 && isfinite(bb_vexp(-708.0)));
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(vlog_matches_glibc_over_positive_normals),
-        cmocka_unit_test(vexp_matches_glibc_on_nonpositive_arguments),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(vlog_matches_glibc_over_positive_normals),
+             cmocka_unit_test(vexp_matches_glibc_on_nonpositive_arguments))

@@ -22,6 +22,7 @@
 #include "harness/core/rng.h"
 #include "tasks/task.h"
 #include "tests/tasks/tasks_testutil.h"
+#include "tests/testmain.h"
 
 const double *bb_gmm40_means(void); /* tasks/gmm.c (internal) */
 
@@ -159,13 +160,7 @@ static void dw4_has_the_hand_computed_values(void **state) {
     bb_task_free(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(the_gmm_means_are_the_documented_philox_draw),
-        cmocka_unit_test(gmm_energy_is_minus_log_of_the_normalised_mixture),
-        cmocka_unit_test(gmm_density_integrates_to_one),
-        cmocka_unit_test(gmm_exact_samples_follow_the_density),
-        cmocka_unit_test(dw4_has_the_hand_computed_values),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(the_gmm_means_are_the_documented_philox_draw),
+             cmocka_unit_test(gmm_energy_is_minus_log_of_the_normalised_mixture),
+             cmocka_unit_test(gmm_density_integrates_to_one), cmocka_unit_test(gmm_exact_samples_follow_the_density),
+             cmocka_unit_test(dw4_has_the_hand_computed_values))

@@ -29,6 +29,8 @@
 #include "tasks/lj_kernels.h"
 #include "tasks/task.h"
 #include "tests/tasks/tasks_testutil.h"
+#include "tests/testutil.h"
+#include "tests/testmain.h"
 
 static bb_task *make(const char *id, const char *params) {
     bb_ctx c = {0};
@@ -459,9 +461,8 @@ static void initial_configurations_keep_particles_apart(void **state) {
     (void)state;
     const char *ids[] = {"lj13", "lj55", "lj13-phys", "lj55-phys"};
     for (int k = 0; k < 4; k++) {
+        bb_task *t = bb_test_task(ids[k]);
         bb_ctx c = {0};
-        bb_task *t;
-        assert_int_equal(bb_task_create(ids[k], NULL, &t, &c), BB_OK);
         enum { N = 20 };
         size_t dof = (size_t)t->dof;
         double *x = malloc(N * dof * sizeof *x), *y = malloc(N * dof * sizeof *y), u[N];
@@ -493,16 +494,11 @@ static void initial_configurations_keep_particles_apart(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(a_dimer_has_the_textbook_energies_in_both_conventions),
-        cmocka_unit_test(an_equilateral_trimer_has_three_times_the_pair_energy),
-        cmocka_unit_test(the_four_lane_kernels_match_the_reference_kernel),
-        cmocka_unit_test(the_icosahedron_and_mackay_icosahedron_are_the_known_global_minima),
-        cmocka_unit_test(the_soft_wall_acts_only_beyond_its_radius),
-        cmocka_unit_test(the_physical_tasks_take_a_temperature_and_reject_other_parameters),
-        cmocka_unit_test(overlapping_particles_give_infinity_and_a_zero_gradient),
-        cmocka_unit_test(initial_configurations_keep_particles_apart),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(a_dimer_has_the_textbook_energies_in_both_conventions),
+             cmocka_unit_test(an_equilateral_trimer_has_three_times_the_pair_energy),
+             cmocka_unit_test(the_four_lane_kernels_match_the_reference_kernel),
+             cmocka_unit_test(the_icosahedron_and_mackay_icosahedron_are_the_known_global_minima),
+             cmocka_unit_test(the_soft_wall_acts_only_beyond_its_radius),
+             cmocka_unit_test(the_physical_tasks_take_a_temperature_and_reject_other_parameters),
+             cmocka_unit_test(overlapping_particles_give_infinity_and_a_zero_gradient),
+             cmocka_unit_test(initial_configurations_keep_particles_apart))

@@ -26,6 +26,7 @@
 
 #include "tasks/task.h"
 #include "tests/tasks/tasks_testutil.h"
+#include "tests/testmain.h"
 
 #define NB 7
 
@@ -315,18 +316,13 @@ static void reference_datasets_exist_in_the_manifest_for_their_task(void **state
     cJSON_Delete(m);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_task_documents_its_temperature_and_metadata),
-        EVERY_TASK(every_task_has_gradients_matching_finite_differences, gradient_matches_finite_differences),
-        EVERY_TASK(every_task_gives_bitwise_identical_results_whatever_the_batch,
-                   results_are_bitwise_identical_whatever_the_batch),
-        EVERY_TASK(parallel_evaluation_is_bitwise_identical_on_one_and_two_threads,
-                   parallel_evaluation_is_bitwise_identical),
-        EVERY_TASK(declared_invariances_hold, invariances_hold),
-        EVERY_TASK(nan_input_is_an_error_naming_the_configuration, nan_input_is_an_error),
-        cmocka_unit_test(standard_tasks_refuse_nan_and_overflow_to_infinity_when_called_directly),
-        cmocka_unit_test(reference_datasets_exist_in_the_manifest_for_their_task),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(every_task_documents_its_temperature_and_metadata),
+             EVERY_TASK(every_task_has_gradients_matching_finite_differences, gradient_matches_finite_differences),
+             EVERY_TASK(every_task_gives_bitwise_identical_results_whatever_the_batch,
+                        results_are_bitwise_identical_whatever_the_batch),
+             EVERY_TASK(parallel_evaluation_is_bitwise_identical_on_one_and_two_threads,
+                        parallel_evaluation_is_bitwise_identical),
+             EVERY_TASK(declared_invariances_hold, invariances_hold),
+             EVERY_TASK(nan_input_is_an_error_naming_the_configuration, nan_input_is_an_error),
+             cmocka_unit_test(standard_tasks_refuse_nan_and_overflow_to_infinity_when_called_directly),
+             cmocka_unit_test(reference_datasets_exist_in_the_manifest_for_their_task))
