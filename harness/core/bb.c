@@ -1,8 +1,9 @@
-/* bb.c — status names and error-context helpers (see bb.h). */
+/* bb.c — status names, error-context helpers and bb_free_all (see bb.h). */
 #include "harness/core/bb.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const BB_STATUS_NAME[BB_STATUS_COUNT] = {
@@ -55,4 +56,8 @@ void bb_ctx_clear(bb_ctx *ctx) {
     ctx->file = NULL;
     ctx->line = 0;
     ctx->msg[0] = '\0';
+}
+
+void bb_free_all(void *const *p, size_t n) {
+    for (size_t i = 0; i < n; i++) free(p[i]);
 }

@@ -62,6 +62,12 @@ void bb_ctx_clear(bb_ctx *ctx);
 
 #define BB_ERR(ctx, code, ...) bb_ctx_set((ctx), (code), __FILE__, __LINE__, __VA_ARGS__)
 
+/* free() every one of the n pointers in p: the buffers a struct owns, released in one call. */
+void bb_free_all(void *const *p, size_t n);
+/* The same for pointers written out: BB_FREE_ALL(s->x, s->logw). */
+#define BB_FREE_ALL(...)                                                                                               \
+    bb_free_all((void *const[]){__VA_ARGS__}, sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
+
 /* SQLite-style check for a condition that must always hold: assert in debug builds,
  * evaluate to the condition in release builds so callers can recover. */
 #ifdef NDEBUG

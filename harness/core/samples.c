@@ -2,6 +2,7 @@
 #include "harness/core/samples.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness/core/bb.h"
 
@@ -27,12 +28,8 @@ int bb_samples_alloc(bb_samples *s, size_t n, size_t dof, int weighted) {
 
 void bb_samples_free(bb_samples *s) {
     if (!s) return;
-    free(s->x);
-    free(s->logw);
-    s->x = NULL;
-    s->logw = NULL;
-    s->n = 0;
-    s->dof = 0;
+    BB_FREE_ALL(s->x, s->logw);
+    memset(s, 0, sizeof *s);
 }
 
 void bb_samples_truncate(bb_samples *s, size_t n) {

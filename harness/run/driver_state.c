@@ -14,8 +14,7 @@ static const char MAGIC[8] = {'B', 'B', 'R', 'U', 'N', 'S', 'T', '1'};
 void bb_run_state_free(bb_run_state *s) {
     if (!s) return;
     cJSON_Delete(s->ledger);
-    free(s->curve);
-    free(s->method_bytes);
+    BB_FREE_ALL(s->curve, s->method_bytes);
     memset(s, 0, sizeof *s);
 }
 

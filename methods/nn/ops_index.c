@@ -45,9 +45,7 @@ int bb_nn_index_init(bb_nn_index *ix, int64_t n_src, int64_t n_dst, const int32_
 
 void bb_nn_index_free(bb_nn_index *ix) {
     if (!ix) return;
-    free(ix->idx);
-    free(ix->perm);
-    free(ix->offs);
+    BB_FREE_ALL(ix->idx, ix->perm, ix->offs);
     memset(ix, 0, sizeof *ix);
 }
 

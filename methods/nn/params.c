@@ -87,9 +87,7 @@ int bb_nn_params_alloc(bb_nn_params *ps, uint64_t seed, bb_ctx *ctx) {
 
 void bb_nn_params_free(bb_nn_params *ps) {
     if (!ps) return;
-    free(ps->info);
-    free(ps->data);
-    free(ps->grad);
+    BB_FREE_ALL(ps->info, ps->data, ps->grad);
     memset(ps, 0, sizeof *ps);
 }
 

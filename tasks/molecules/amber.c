@@ -29,14 +29,11 @@ const char *const bb_amber_term_names[BB_AMBER_TERM_COUNT] = {"bond",    "angle"
 
 void bb_amber_free(bb_amber *ff) {
     if (!ff) return;
-    void *bufs[] = {ff->bond_ij,      ff->bond_k,      ff->bond_r0,    ff->angle_ijk, ff->angle_k,   ff->angle_t0,
-                    ff->tors_ijkl,    ff->tors_k,      ff->tors_phase, ff->tors_cos0, ff->tors_sin0, ff->tors_n,
-                    ff->tgroup_first, ff->tors_onehot, ff->pair_ij,    ff->pair_a12,  ff->pair_b6,   ff->pair_qq,
-                    ff->pair_gbqq,    ff->p14_ij,      ff->p14_a12,    ff->p14_b6,    ff->p14_qq,    ff->charge,
-                    ff->sigma,        ff->epsilon,     ff->gb_or,      ff->gb_sr,     ff->gb_rad,    ff->gb_self,
-                    ff->gb_sa};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
-    free(ff);
+    BB_FREE_ALL(ff->bond_ij, ff->bond_k, ff->bond_r0, ff->angle_ijk, ff->angle_k, ff->angle_t0, ff->tors_ijkl,
+                ff->tors_k, ff->tors_phase, ff->tors_cos0, ff->tors_sin0, ff->tors_n, ff->tgroup_first, ff->tors_onehot,
+                ff->pair_ij, ff->pair_a12, ff->pair_b6, ff->pair_qq, ff->pair_gbqq, ff->p14_ij, ff->p14_a12, ff->p14_b6,
+                ff->p14_qq, ff->charge, ff->sigma, ff->epsilon, ff->gb_or, ff->gb_sr, ff->gb_rad, ff->gb_self,
+                ff->gb_sa, ff);
 }
 
 size_t bb_amber_work_size(const bb_amber *ff) {

@@ -38,13 +38,7 @@ const bb_dihedral_def *bb_molecule_find_dihedral(const bb_molecule *m, const cha
 
 void bb_molecule_store_free(bb_molecule_store *s) {
     if (!s) return;
-    free(s->atom_name);
-    free(s->atom_residue);
-    free(s->res_name);
-    free(s->mass);
-    free(s->charge);
-    free(s->dihedral);
-    free(s->backbone);
+    BB_FREE_ALL(s->atom_name, s->atom_residue, s->res_name, s->mass, s->charge, s->dihedral, s->backbone);
     memset(s, 0, sizeof *s);
 }
 

@@ -410,13 +410,10 @@ static int check_list(parser *ps, const char *flag, const int *v, int n, int str
 
 void bb_prmtop_free(bb_prmtop *p) {
     if (!p) return;
-    void *bufs[] = {p->atom_name,     p->res_label, p->res_pointer, p->charge,    p->mass,    p->atom_type_index,
-                    p->nb_parm_index, p->lj_acoef,  p->lj_bcoef,    p->bond_k,    p->bond_r0, p->angle_k,
-                    p->angle_t0,      p->dih_k,     p->dih_period,  p->dih_phase, p->scee,    p->scnb,
-                    p->bonds_h,       p->bonds_a,   p->angles_h,    p->angles_a,  p->dih_h,   p->dih_a,
-                    p->num_excluded,  p->excluded,  p->radii,       p->screen};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
-    free(p);
+    BB_FREE_ALL(p->atom_name, p->res_label, p->res_pointer, p->charge, p->mass, p->atom_type_index, p->nb_parm_index,
+                p->lj_acoef, p->lj_bcoef, p->bond_k, p->bond_r0, p->angle_k, p->angle_t0, p->dih_k, p->dih_period,
+                p->dih_phase, p->scee, p->scnb, p->bonds_h, p->bonds_a, p->angles_h, p->angles_a, p->dih_h, p->dih_a,
+                p->num_excluded, p->excluded, p->radii, p->screen, p);
 }
 
 #define GET(flag, count, type, opt, dst)                                                                               \
