@@ -9,6 +9,15 @@
 
 #include "methods/nn/nn_internal.h"
 
+/* The linear layer "<name>.<part>", in -> out with bias. */
+static int linear_part(bb_nn_linear *l, bb_nn_params *ps, const char *name, const char *part, int in, int out,
+                       bb_ctx *ctx) {
+    char nm[128];
+    if (snprintf(nm, sizeof nm, "%s.%s", name, part) >= (int)sizeof nm)
+        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+    return bb_nn_linear_init(l, ps, nm, in, out, 1, ctx);
+}
+
 int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *name, int in, int out, int channels,
                            int n_layers, bb_ctx *ctx) {
     memset(f, 0, sizeof *f);
@@ -25,23 +34,15 @@ int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *n
         return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
     if ((f->phase = bb_nn_params_add(ps, nm, 2, (const int64_t[]){1, channels}, BB_NN_INIT_NORMAL, 1.0, ctx)) < 0)
         return f->phase;
-    if (snprintf(nm, sizeof nm, "%s.input_embed", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&f->embed_in, ps, nm, in, channels, 1, ctx)) < 0) return rc;
-    if (snprintf(nm, sizeof nm, "%s.timestep_embed.0", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&f->t1, ps, nm, 2 * channels, channels, 1, ctx)) < 0) return rc;
-    if (snprintf(nm, sizeof nm, "%s.timestep_embed.2", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&f->t2, ps, nm, channels, channels, 1, ctx)) < 0) return rc;
+    if ((rc = linear_part(&f->embed_in, ps, name, "input_embed", in, channels, ctx)) < 0) return rc;
+    if ((rc = linear_part(&f->t1, ps, name, "timestep_embed.0", 2 * channels, channels, ctx)) < 0) return rc;
+    if ((rc = linear_part(&f->t2, ps, name, "timestep_embed.2", channels, channels, ctx)) < 0) return rc;
     for (int l = 0; l < n_layers; l++) {
-        if (snprintf(nm, sizeof nm, "%s.layers.%d", name, l) >= (int)sizeof nm)
-            return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-        if ((rc = bb_nn_linear_init(&f->hidden[l], ps, nm, channels, channels, 1, ctx)) < 0) return rc;
+        char part[32];
+        snprintf(part, sizeof part, "layers.%d", l);
+        if ((rc = linear_part(&f->hidden[l], ps, name, part, channels, channels, ctx)) < 0) return rc;
     }
-    if (snprintf(nm, sizeof nm, "%s.layers.out", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-    if ((rc = bb_nn_linear_init(&f->last, ps, nm, channels, out, 1, ctx)) < 0) return rc;
+    if ((rc = linear_part(&f->last, ps, name, "layers.out", channels, out, ctx)) < 0) return rc;
     ps->info[f->last.w].init = BB_NN_INIT_ZEROS; /* zero_init = True */
     ps->info[f->last.b].init = BB_NN_INIT_ZEROS;
     return BB_OK;

@@ -10,17 +10,22 @@
 
 #include "methods/nn/nn_internal.h"
 
+/* "<name>.<part>" in nm[128], the name of a parameter of layer `name`. */
+static int part_name(char *nm, const char *name, const char *part, bb_ctx *ctx) {
+    if (snprintf(nm, 128, "%s.%s", name, part) < 128) return BB_OK;
+    return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+}
+
 int bb_nn_layernorm_init(bb_nn_layernorm *ln, bb_nn_params *ps, const char *name, int dim, double eps, bb_ctx *ctx) {
     char nm[128];
+    int rc;
     ln->dim = dim;
     ln->eps = eps;
     if (dim < 1 || !(eps > 0)) return BB_ERR(ctx, BB_EINVAL, "nn layernorm %s: dim %d, eps %g", name, dim, eps);
-    if (snprintf(nm, sizeof nm, "%s.weight", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+    if ((rc = part_name(nm, name, "weight", ctx))) return rc;
     if ((ln->gamma = bb_nn_params_add(ps, nm, 2, (const int64_t[]){1, dim}, BB_NN_INIT_CONST, 1.0, ctx)) < 0)
         return ln->gamma;
-    if (snprintf(nm, sizeof nm, "%s.bias", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+    if ((rc = part_name(nm, name, "bias", ctx))) return rc;
     if ((ln->beta = bb_nn_params_add(ps, nm, 2, (const int64_t[]){1, dim}, BB_NN_INIT_ZEROS, 0.0, ctx)) < 0)
         return ln->beta;
     return BB_OK;
@@ -68,23 +73,17 @@ int bb_nn_transformer_init(bb_nn_transformer *tb, bb_nn_params *ps, const char *
     tb->heads = heads;
     char nm[128];
     int rc;
-    if (snprintf(nm, sizeof nm, "%s.ln1", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+    if ((rc = part_name(nm, name, "ln1", ctx))) return rc;
     if ((rc = bb_nn_layernorm_init(&tb->ln1, ps, nm, dim, 1e-5, ctx)) < 0) return rc;
-    if (snprintf(nm, sizeof nm, "%s.qkv", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+    if ((rc = part_name(nm, name, "qkv", ctx))) return rc;
     if ((rc = bb_nn_linear_init(&tb->qkv, ps, nm, dim, 3 * dim, 1, ctx)) < 0) return rc;
-    if (snprintf(nm, sizeof nm, "%s.proj", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+    if ((rc = part_name(nm, name, "proj", ctx))) return rc;
     if ((rc = bb_nn_linear_init(&tb->out, ps, nm, dim, dim, 1, ctx)) < 0) return rc;
-    if (snprintf(nm, sizeof nm, "%s.ln2", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+    if ((rc = part_name(nm, name, "ln2", ctx))) return rc;
     if ((rc = bb_nn_layernorm_init(&tb->ln2, ps, nm, dim, 1e-5, ctx)) < 0) return rc;
-    if (snprintf(nm, sizeof nm, "%s.fc1", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+    if ((rc = part_name(nm, name, "fc1", ctx))) return rc;
     if ((rc = bb_nn_linear_init(&tb->fc1, ps, nm, dim, 4 * dim, 1, ctx)) < 0) return rc;
-    if (snprintf(nm, sizeof nm, "%s.fc2", name) >= (int)sizeof nm)
-        return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
+    if ((rc = part_name(nm, name, "fc2", ctx))) return rc;
     return bb_nn_linear_init(&tb->fc2, ps, nm, 4 * dim, dim, 1, ctx);
 }
 
