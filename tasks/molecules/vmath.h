@@ -27,6 +27,13 @@ static inline uint64_t bb_d2bits(double d) {
     return u;
 }
 
+/* c[0]·x^(n−1) + … + c[n−1] by Horner's rule (a constant n: the loop unrolls). */
+static inline double bb_vpoly(const double *c, int n, double x) {
+    double p = c[0];
+    for (int i = 1; i < n; i++) p = p * x + c[i];
+    return p;
+}
+
 #define BB_LN2_HI 6.93147180369123816490e-01
 #define BB_LN2_LO 1.90821492927058770002e-10
 
@@ -39,18 +46,9 @@ static inline double bb_vlog(double x) {
     double m = bb_bits2d(mant | ((0x3ffULL - big) << 52));
     double e = bb_bits2d(0x4330000000000000ULL | (eb + big)) - 4503599627370496.0 - 1023.0;
     double f = (m - 1.0) / (m + 1.0), s = f * f;
-    double p = 1.0 / 23;
-    p = p * s + 1.0 / 21;
-    p = p * s + 1.0 / 19;
-    p = p * s + 1.0 / 17;
-    p = p * s + 1.0 / 15;
-    p = p * s + 1.0 / 13;
-    p = p * s + 1.0 / 11;
-    p = p * s + 1.0 / 9;
-    p = p * s + 1.0 / 7;
-    p = p * s + 1.0 / 5;
-    p = p * s + 1.0 / 3;
-    p = p * s + 1.0;
+    static const double c[12] = {1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
+                                 1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,  1.0};
+    double p = bb_vpoly(c, 12, s);
     return e * BB_LN2_HI + (2.0 * f * p + e * BB_LN2_LO);
 }
 
@@ -60,19 +58,21 @@ static inline double bb_vexp(double x) {
     uint64_t kb = bb_d2bits(t);                             /* low bits hold k (two's complement) */
     double k = t - 6755399441055744.0;
     double r = x - k * BB_LN2_HI - k * BB_LN2_LO;
-    double p = 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    /* 1/k!, k = 12 … 0 */
+    static const double c[13] = {1.0 / 479001600.0,
+                                 1.0 / 39916800.0,
+                                 1.0 / 3628800.0,
+                                 1.0 / 362880.0,
+                                 1.0 / 40320.0,
+                                 1.0 / 5040.0,
+                                 1.0 / 720.0,
+                                 1.0 / 120.0,
+                                 1.0 / 24.0,
+                                 1.0 / 6.0,
+                                 0.5,
+                                 1.0,
+                                 1.0};
+    double p = bb_vpoly(c, 13, r);
     return p * bb_bits2d((kb + 1023) << 52);
 }
 
