@@ -148,26 +148,3 @@ int bb_bootstrap2(const bb_wset *a, const bb_wset *b, int resample_b, bb_stat2_f
     free(vals);
     return rc;
 }
-
-int bb_twoset_eval(const bb_wset *a, const bb_wset *b, bb_stat2_fn fn, void *user, double w1d_p, int n_boot,
-                   uint64_t seed, uint64_t stream, bb_twoset *r, bb_ctx *ctx) {
-    r->value = r->floor = r->ci[0] = r->ci[1] = NAN;
-    r->floor_n = a->n < b->n / 2 ? a->n : b->n / 2;
-    int rc = fn(a, b, user, &r->value, ctx);
-    if (!rc && n_boot >= 2) {
-        double *vals = malloc((size_t)n_boot * sizeof *vals);
-        if (!vals) return BB_ERR(ctx, BB_ENOMEM, "bootstrap: out of memory");
-        rc = w1d_p >= 1.0 ? bb_w1d_bootstrap_values(a, b, w1d_p, n_boot, seed, stream, vals, ctx)
-                          : bb_bootstrap2_values(a, b, 1, fn, user, n_boot, seed, stream, vals, ctx);
-        if (!rc) bb_bootstrap_centred_ci(vals, n_boot, r->value, 0.0, r->ci);
-        free(vals);
-    }
-    if (!rc && r->floor_n > 0) {
-        bb_wset h1, h2;
-        rc = bb_wset_split(b, r->floor_n, seed, stream + 0xFFFDu, &h1, &h2, ctx);
-        if (!rc) rc = fn(&h1, &h2, user, &r->floor, ctx);
-        bb_wset_free(&h1);
-        bb_wset_free(&h2);
-    }
-    return rc;
-}

@@ -120,7 +120,8 @@ static int energy_scalar(const bb_eval_input *in, cJSON *out, ekind kind, int sq
                             : kind == E_W1 ? 1.0
                                            : 0.0,
                             in->with_ci ? BB_BOOT_N : 0, in->seed, streams[kind], &r, ctx);
-    for (int sq = squared_only; !rc && sq <= (kind == E_W2); sq++) {
+    if (!rc) {
+        int sq = squared_only;
         cJSON *o = bb_metric_entry_twoset(out, sq ? "energy_w2_squared" : name, &r, sq, e.a.n, in->with_ci && have_mass,
                                           sq ? DEF_ENERGY_W2_SQ : defs[kind]);
         int ok = o && cJSON_AddNumberToObject(o, "n_reference", (double)e.b.n) &&
@@ -141,8 +142,13 @@ static int energy_w2_compute(const bb_eval_input *in, const bb_metric_opts *o, c
 }
 
 static int energy_w2_sq_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
-    (void)o; /* written with energy_w2 when both are computed */
-    return cJSON_GetObjectItem(out, "energy_w2_squared") ? BB_OK : energy_scalar(in, out, E_W2, 1, ctx);
+    (void)o; /* the square of energy_w2's entry when that is computed (first, in registry order) */
+    const cJSON *w = cJSON_GetObjectItem(out, "energy_w2");
+    if (w)
+        return bb_metric_entry_square_of(out, "energy_w2_squared", w, DEF_ENERGY_W2_SQ)
+                   ? BB_OK
+                   : BB_ERR(ctx, BB_ENOMEM, "out of memory");
+    return energy_scalar(in, out, E_W2, 1, ctx);
 }
 
 static int energy_w1_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {

@@ -81,7 +81,7 @@ static int stat_dist_tv(const bb_wset *a, const bb_wset *b, void *user, double *
     return bb_hist_tv((const bb_hgrid *)user, a, b, out, ctx);
 }
 
-/* tv: dist_tv; else dist_w2 and dist_w2_squared (squared_only: only the latter). */
+/* tv: dist_tv; else dist_w2 (squared_only: dist_w2_squared). */
 static int dist_metric(const bb_eval_input *in, cJSON *out, int tv, int squared_only, bb_ctx *ctx) {
     int P, D;
     if (!particle_shape(in, &P, &D)) return BB_OK;
@@ -110,7 +110,8 @@ static int dist_metric(const bb_eval_input *in, cJSON *out, int tv, int squared_
                             : tv         ? DIST_BOOT_N
                                          : BB_BOOT_N,
                             in->seed, st, &r, ctx);
-    for (int sq = squared_only; !rc && sq <= !tv; sq++) {
+    if (!rc) {
+        int sq = squared_only;
         cJSON *o = bb_metric_entry_twoset(out, sq ? "dist_w2_squared" : name, &r, sq, a.n, in->with_ci && ok,
                                           sq   ? DEF_DIST_W2_SQ
                                           : tv ? DEF_DIST_TV
@@ -132,8 +133,13 @@ static int dist_w2_compute(const bb_eval_input *in, const bb_metric_opts *o, cJS
 }
 
 static int dist_w2_sq_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
-    (void)o; /* written with dist_w2 when both are computed */
-    return cJSON_GetObjectItem(out, "dist_w2_squared") ? BB_OK : dist_metric(in, out, 0, 1, ctx);
+    (void)o; /* the square of dist_w2's entry when that is computed (first, in registry order) */
+    const cJSON *w = cJSON_GetObjectItem(out, "dist_w2");
+    if (w)
+        return bb_metric_entry_square_of(out, "dist_w2_squared", w, DEF_DIST_W2_SQ)
+                   ? BB_OK
+                   : BB_ERR(ctx, BB_ENOMEM, "out of memory");
+    return dist_metric(in, out, 0, 1, ctx);
 }
 
 static int dist_tv_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {

@@ -198,3 +198,26 @@ cJSON *bb_metric_entry_twoset(cJSON *out, const char *name, const bb_twoset *r, 
     }
     return o;
 }
+
+/* Square a number field of o in place (non-finite stays null). */
+static int square_field(cJSON *o, const char *field) {
+    cJSON *v = cJSON_GetObjectItem(o, field);
+    if (!cJSON_IsNumber(v)) return 1;
+    return cJSON_ReplaceItemInObject(o, field, cJSON_CreateNumber(v->valuedouble * v->valuedouble));
+}
+
+cJSON *bb_metric_entry_square_of(cJSON *out, const char *name, const cJSON *src, const char *definition) {
+    cJSON *o = cJSON_Duplicate(src, 1);
+    int ok = o && square_field(o, "value") && square_field(o, "floor_ref_vs_ref");
+    cJSON *ci = ok ? cJSON_GetObjectItem(o, "ci95") : NULL;
+    for (cJSON *e = ci ? ci->child : NULL; ok && e; e = e->next)
+        cJSON_SetNumberValue(e, e->valuedouble * e->valuedouble);
+    cJSON_DeleteItemFromObject(o, "higher_is_better");
+    if (ok) ok = cJSON_ReplaceItemInObject(o, "definition", cJSON_CreateString(definition));
+    if (ok) ok = cJSON_AddItemToObject(out, name, o);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}

@@ -78,34 +78,3 @@ double bb_kish_ess(size_t n, const double *w) {
     }
     return s2 > 0.0 ? s * s / s2 : 0.0;
 }
-
-int bb_wset_split(const bb_wset *s, size_t nf, uint64_t seed, uint64_t stream, bb_wset *h1, bb_wset *h2, bb_ctx *ctx) {
-    memset(h1, 0, sizeof *h1);
-    memset(h2, 0, sizeof *h2);
-    if (nf == 0 || 2 * nf > s->n) return BB_ERR(ctx, BB_EINVAL, "split: need 2 x %zu of %zu items", nf, s->n);
-    size_t *idx = malloc(2 * nf * sizeof *idx);
-    if (!idx) return BB_ERR(ctx, BB_ENOMEM, "split: out of memory");
-    int rc = bb_subsample_indices(s->n, 2 * nf, NULL, seed, stream, idx, ctx);
-    bb_wset *h[2] = {h1, h2};
-    for (int k = 0; !rc && k < 2; k++) {
-        h[k]->n = nf;
-        h[k]->k = s->k;
-        h[k]->v = malloc(nf * (s->k ? s->k : 1) * sizeof(double));
-        if (s->w) h[k]->w = malloc(nf * sizeof(double));
-        if (!h[k]->v || (s->w && !h[k]->w)) {
-            rc = BB_ERR(ctx, BB_ENOMEM, "split: out of memory");
-            break;
-        }
-        for (size_t i = 0; i < nf; i++) {
-            size_t src = idx[k * nf + i];
-            memcpy(h[k]->v + i * s->k, s->v + src * s->k, s->k * sizeof(double));
-            if (s->w) h[k]->w[i] = s->w[src];
-        }
-    }
-    free(idx);
-    if (rc) {
-        bb_wset_free(h1);
-        bb_wset_free(h2);
-    }
-    return rc;
-}
