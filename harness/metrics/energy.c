@@ -143,12 +143,8 @@ static int energy_w2_compute(const bb_eval_input *in, const bb_metric_opts *o, c
 
 static int energy_w2_sq_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
     (void)o; /* the square of energy_w2's entry when that is computed (first, in registry order) */
-    const cJSON *w = cJSON_GetObjectItem(out, "energy_w2");
-    if (w)
-        return bb_metric_entry_square_of(out, "energy_w2_squared", w, DEF_ENERGY_W2_SQ)
-                   ? BB_OK
-                   : BB_ERR(ctx, BB_ENOMEM, "out of memory");
-    return energy_scalar(in, out, E_W2, 1, ctx);
+    int rc = bb_metric_square_of(out, "energy_w2_squared", "energy_w2", DEF_ENERGY_W2_SQ, ctx);
+    return rc > 0 ? BB_OK : rc < 0 ? rc : energy_scalar(in, out, E_W2, 1, ctx);
 }
 
 static int energy_w1_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {

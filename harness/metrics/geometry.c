@@ -134,12 +134,8 @@ static int dist_w2_compute(const bb_eval_input *in, const bb_metric_opts *o, cJS
 
 static int dist_w2_sq_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
     (void)o; /* the square of dist_w2's entry when that is computed (first, in registry order) */
-    const cJSON *w = cJSON_GetObjectItem(out, "dist_w2");
-    if (w)
-        return bb_metric_entry_square_of(out, "dist_w2_squared", w, DEF_DIST_W2_SQ)
-                   ? BB_OK
-                   : BB_ERR(ctx, BB_ENOMEM, "out of memory");
-    return dist_metric(in, out, 0, 1, ctx);
+    int rc = bb_metric_square_of(out, "dist_w2_squared", "dist_w2", DEF_DIST_W2_SQ, ctx);
+    return rc > 0 ? BB_OK : rc < 0 ? rc : dist_metric(in, out, 0, 1, ctx);
 }
 
 static int dist_tv_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {

@@ -421,8 +421,9 @@ cJSON *bb_metric_entry(cJSON *out, const char *name, double value, size_t n_samp
 cJSON *bb_metric_entry_twoset(cJSON *out, const char *name, const bb_twoset *r, int squared, size_t n_samples,
                               int with_ci, const char *definition);
 
-/* Add {name: copy of the entry src with value, ci95 ends and floor_ref_vs_ref squared and
- * the given definition} (energy_w2_squared from energy_w2). NULL when out of memory. */
-cJSON *bb_metric_entry_square_of(cJSON *out, const char *name, const cJSON *src, const char *definition);
+/* When out already holds the entry src_name, add {name: its copy with value, ci95 ends and
+ * floor_ref_vs_ref squared and the given definition} and return 1 (energy_w2_squared from
+ * energy_w2); 0 when there is no such entry; BB_ENOMEM. */
+int bb_metric_square_of(cJSON *out, const char *name, const char *src_name, const char *definition, bb_ctx *ctx);
 
 #endif

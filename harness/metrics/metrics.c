@@ -206,7 +206,9 @@ static int square_field(cJSON *o, const char *field) {
     return cJSON_ReplaceItemInObject(o, field, cJSON_CreateNumber(v->valuedouble * v->valuedouble));
 }
 
-cJSON *bb_metric_entry_square_of(cJSON *out, const char *name, const cJSON *src, const char *definition) {
+int bb_metric_square_of(cJSON *out, const char *name, const char *src_name, const char *definition, bb_ctx *ctx) {
+    const cJSON *src = cJSON_GetObjectItem(out, src_name);
+    if (!src) return 0;
     cJSON *o = cJSON_Duplicate(src, 1);
     int ok = o && square_field(o, "value") && square_field(o, "floor_ref_vs_ref");
     cJSON *ci = ok ? cJSON_GetObjectItem(o, "ci95") : NULL;
@@ -217,7 +219,7 @@ cJSON *bb_metric_entry_square_of(cJSON *out, const char *name, const cJSON *src,
     if (ok) ok = cJSON_AddItemToObject(out, name, o);
     if (!ok) {
         cJSON_Delete(o);
-        return NULL;
+        return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", name);
     }
-    return o;
+    return 1;
 }
