@@ -37,7 +37,7 @@
 #define LAP_LIST_MIN 8 /* columns a new list holds at least */
 #endif
 #ifndef LAP_LIST_MAX
-#define LAP_LIST_MAX 64 /* and at most */
+#define LAP_LIST_MAX 32 /* and at most */
 #endif
 
 /* one listed column: reduced cost when listed, cost, column */
@@ -75,7 +75,7 @@ typedef struct {
 static inline void h_place(lzs *s, int i, hslot e) {
     hslot *h = s->heap;
     while (i > 0) {
-        int p = (i - 1) >> 1;
+        int p = (i - 1) >> 2;
         if (h[p].key <= e.key) break;
         h[i] = h[p];
         s->pos[h[i].item] = i;
@@ -98,13 +98,20 @@ static hslot h_pop(lzs *s) {
     int n = s->hn, i = 0;
     if (n == 0) return top;
     for (;;) {
-        int c = 2 * i + 1;
+        int c = 4 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && h[c + 1].key < h[c].key) c++;
-        if (last.key <= h[c].key) break;
-        h[i] = h[c];
+        int b = c;
+        double bk = h[c].key;
+        int ce = c + 4 < n ? c + 4 : n;
+        for (int q = c + 1; q < ce; q++)
+            if (h[q].key < bk) {
+                bk = h[q].key;
+                b = q;
+            }
+        if (last.key <= bk) break;
+        h[i] = h[b];
         s->pos[h[i].item] = i;
-        i = c;
+        i = b;
     }
     h[i] = last;
     s->pos[last.item] = i;
@@ -127,14 +134,14 @@ static void sort_list(int m, lent *e) {
     }
 }
 
-/* The cap smallest (r[j], j) pairs over j = idx[q], q < m, into e, sorted: a max-heap
+/* The cap smallest (r[q], idx[q]) pairs, q < m, into e, sorted: a max-heap
  * selection. Ties are broken by column, so the result depends on the candidates only
  * through which pairs are smallest. */
 static int select_smallest(int m, const int *idx, const double *r, int cap, lent *e) {
     int c = 0;
     for (int q = 0; q < m; q++) {
         int j = idx[q];
-        double x = r[j];
+        double x = r[q];
         if (c < cap) {
             int i = c++;
             while (i > 0 && ent_less(e[(i - 1) / 2].r0, e[(i - 1) / 2].k, &(lent){x, 0.0, j})) {
@@ -166,40 +173,43 @@ static int select_smallest(int m, const int *idx, const double *r, int cap, lent
  * if more than LAP_LIST_MAX columns qualify, the LAP_LIST_MAX smallest (r, column) pairs.
  * Sorted; the cover bounds the reduced cost of every column left out. The list depends
  * only on ci, v, g and reach. Returns a width for the next list of this row. */
-static double list_make(int n, const double *ci, const double *v, double g, double reach, lent *e, lrow *rw,
-                        double *rbuf, int *ibuf) {
-    double mn = INFINITY;
-    for (int k = 0; k < n; k++) {
-        double r = ci[k] - v[k];
-        rbuf[k] = r;
-        mn = r < mn ? r : mn;
+static double list_make(int n, const double *ci, const double *v, double u, double g, double reach, lent *e, lrow *rw,
+                        double *rc, int *ic) {
+    if (!(u < INFINITY)) { /* a free row: its minimum */
+        u = INFINITY;
+        for (int k = 0; k < n; k++) {
+            double r = ci[k] - v[k];
+            u = r < u ? r : u;
+        }
     }
     int lo = LAP_LIST_MIN < n ? LAP_LIST_MIN : n, m;
-    double thr, tiny = 1e-12 * (1.0 + fabs(mn));
-    if (g < 2.0 * (reach - mn)) g = 2.0 * (reach - mn);
+    double thr, tiny = 1e-12 * (1.0 + fabs(u));
+    if (g < 2.0 * (reach - u)) g = 2.0 * (reach - u);
     if (!(g > tiny)) g = tiny;
     for (;;) {
-        thr = mn + g;
+        thr = u + g;
         m = 0;
         for (int k = 0; k < n; k++) {
-            ibuf[m] = k;
-            m += rbuf[k] <= thr;
+            double r = ci[k] - v[k];
+            rc[m] = r;
+            ic[m] = k;
+            m += r <= thr;
         }
         if (m >= lo && thr > reach) break;
         g *= 4.0;
     }
     if (m <= LAP_LIST_MAX) {
         for (int q = 0; q < m; q++) {
-            e[q].k = ibuf[q];
-            e[q].r0 = rbuf[ibuf[q]];
+            e[q].k = ic[q];
+            e[q].r0 = rc[q];
         }
         sort_list(m, e);
         rw->len = m;
         rw->cover = m == n ? INFINITY : thr; /* the others have r > thr */
     } else {
-        rw->len = select_smallest(m, ibuf, rbuf, LAP_LIST_MAX, e);
+        rw->len = select_smallest(m, ic, rc, LAP_LIST_MAX, e);
         rw->cover = e[LAP_LIST_MAX - 1].r0;
-        g = e[LAP_LIST_MAX / 2].r0 - mn;
+        g = e[LAP_LIST_MAX / 2].r0 - u;
     }
     for (int q = 0; q < rw->len; q++) e[q].c = ci[e[q].k];
     return g;
@@ -272,7 +282,8 @@ static void offer(lzs *s, int i, int stamp, int *nt) {
         const double *ci = s->C + (size_t)i * n;
         double g = rw->stamp == stamp ? 4.0 * rw->gap : rw->gap;
         rw->stamp = stamp;
-        rw->gap = list_make(n, ci, s->v, g, key + hi, e, rw, s->rbuf, s->ibuf);
+        rw->gap = list_make(n, ci, s->v, s->x[i] >= 0 ? rw->cx - s->v[s->x[i]] : INFINITY, g, key + hi, e, rw, s->rbuf,
+                            s->ibuf);
         t = 0;
         /* no progress: a longer list next round; at capacity (ties), the whole row, once */
         if (!(rw->cover - hi > key) && rw->len >= LAP_LIST_MAX) {
@@ -374,7 +385,8 @@ int bb_lap_solve_fast(int n, const double *C, int *x, double *cost, bb_ctx *ctx)
             int fin = 1;
             for (int j = 0; j < n; j++) fin &= isfinite(ci[j]);
             bad |= !fin;
-            rw->gap = list_make(n, ci, s.v, g0, -INFINITY, s.ent + (size_t)i * LAP_LIST_MAX, rw, r, ib);
+            rw->gap = list_make(n, ci, s.v, x[i] >= 0 ? ci[x[i]] - s.v[x[i]] : INFINITY, g0, -INFINITY,
+                                s.ent + (size_t)i * LAP_LIST_MAX, rw, r, ib);
             rw->stamp = 0;
             rw->nxt = 0;
             rw->cx = x[i] >= 0 ? ci[x[i]] : 0.0;

@@ -16,28 +16,34 @@
 #include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
 
-/* Minimum over all n! permutations (Heap's algorithm). */
-static double brute_lap(int n, const double *C) {
-    int p[8], c[8];
-    for (int i = 0; i < n; i++) p[i] = i, c[i] = 0;
-    double best = 0.0;
-    for (int i = 0; i < n; i++) best += C[i * n + p[i]];
-    int i = 1;
-    while (i < n) {
-        if (c[i] < i) {
-            int j = (i & 1) ? c[i] : 0, t = p[j];
-            p[j] = p[i];
-            p[i] = t;
-            double s = 0.0;
-            for (int k = 0; k < n; k++) s += C[k * n + p[k]];
-            if (s < best) best = s;
-            c[i]++;
-            i = 1;
-        } else {
-            c[i] = 0;
-            i++;
-        }
+/* Next permutation of p[0..n) in lexicographic order; 0 after the last one. */
+static int next_permutation(int n, int *p) {
+    int k = n - 2;
+    while (k >= 0 && p[k] > p[k + 1]) k--;
+    if (k < 0) return 0;
+    int l = n - 1;
+    while (p[l] < p[k]) l--;
+    int t = p[k];
+    p[k] = p[l];
+    p[l] = t;
+    for (int lo = k + 1, hi = n - 1; lo < hi; lo++, hi--) {
+        t = p[lo];
+        p[lo] = p[hi];
+        p[hi] = t;
     }
+    return 1;
+}
+
+/* Minimum over all n! permutations. */
+static double brute_lap(int n, const double *C) {
+    int p[8];
+    for (int i = 0; i < n; i++) p[i] = i;
+    double best = INFINITY;
+    do {
+        double s = 0.0;
+        for (int k = 0; k < n; k++) s += C[k * n + p[k]];
+        best = s < best ? s : best;
+    } while (next_permutation(n, p));
     return best;
 }
 
@@ -84,7 +90,7 @@ static void fast_assignment_matches_the_dense_solver(void **state) {
     bb_rng r;
     bb_rng_init(&r, 2386, 9);
     bb_ctx c = {0};
-    int sizes[] = {130, 257, 400, 611};
+    int sizes[] = {300, 520, 700, 1000}; /* 300: the dense solver; the others: lazy lists */
     int kinds = 5, checked = 0;
     for (int si = 0; si < 4; si++)
         for (int kind = 0; kind < kinds; kind++) {
@@ -127,8 +133,9 @@ static void fast_assignment_matches_the_dense_solver(void **state) {
             free(x1);
             free(x2);
         }
-    printf("  %d problems (n = 130..611; 39-D, 2-D, 1-D duplicates, integer ties, adversarial): fast = dense optimum\n",
-           checked);
+    printf(
+        "  %d problems (n = 300..1000; 39-D, 2-D, 1-D duplicates, integer ties, adversarial): fast = dense optimum\n",
+        checked);
 }
 
 /* 1-D squared cost: the optimal assignment is the sorted coupling, so the assignment
@@ -150,6 +157,48 @@ static void assignment_equals_sorted_coupling_in_1d(void **state) {
     CHECK_CLOSE(ot, w1d, 1e-12 * w1d);
     free(a);
     free(b);
+}
+
+/* Exact OT at the metric's size class (lazy lists, dgemm cost): the same bits on 1 and 2
+ * threads, and the value of the dense solver on the exact-difference cost to 1e-12. The
+ * clouds are clustered (15 centres), so the assignment has near-ties between clusters. */
+static void exact_ot_is_thread_independent_and_matches_the_dense_solver(void **state) {
+    (void)state;
+    size_t n = 1100, d = 39;
+    double *a = malloc(n * d * sizeof *a), *b = malloc(n * d * sizeof *b), *ctr = malloc(15 * d * sizeof *ctr);
+    double *C = malloc(n * n * sizeof *C), *Cg = malloc(n * n * sizeof *Cg);
+    int *x = malloc(n * sizeof *x);
+    bb_rng r;
+    bb_rng_init(&r, 7, 1);
+    for (size_t q = 0; q < 15 * d; q++) ctr[q] = 2.0 * bb_rng_normal(&r);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d; k++) {
+            a[i * d + k] = ctr[(i % 15) * d + k] + bb_rng_normal(&r);
+            b[i * d + k] = ctr[(i * 7 % 15) * d + k] + 0.2 + bb_rng_normal(&r);
+        }
+    bb_ctx c = {0};
+    double w1, w2, dense;
+    omp_set_num_threads(1);
+    assert_int_equal(bb_ot_exact_w2sq(n, d, a, b, &w1, &c), BB_OK);
+    assert_int_equal(bb_sqdist_matrix_gemm(n, n, d, a, b, Cg, &c), BB_OK);
+    omp_set_num_threads(2);
+    assert_int_equal(bb_ot_exact_w2sq(n, d, a, b, &w2, &c), BB_OK);
+    assert_memory_equal(&w1, &w2, sizeof w1);
+    assert_int_equal(bb_sqdist_matrix_gemm(n, n, d, a, b, C, &c), BB_OK);
+    assert_memory_equal(C, Cg, n * n * sizeof *C);
+    assert_int_equal(bb_sqdist_matrix(n, n, d, a, b, C, &c), BB_OK);
+    double maxd = 0.0;
+    for (size_t q = 0; q < n * n; q++) maxd = fmax(maxd, fabs(C[q] - Cg[q]) / (1.0 + C[q]));
+    printf("  dgemm cost vs exact differences: max relative difference %.3g\n", maxd);
+    assert_true(maxd < 1e-13);
+    assert_int_equal(bb_lap_solve((int)n, C, x, &dense, &c), BB_OK);
+    CHECK_CLOSE(w1, dense / (double)n, 1e-12 * w1);
+    free(a);
+    free(b);
+    free(ctr);
+    free(C);
+    free(Cg);
+    free(x);
 }
 
 /* Two point clouds in 5-D that are the same set in a different order: W2 = 0. */
@@ -193,9 +242,9 @@ static void exact_ot_of_a_permuted_copy_is_zero(void **state) {
 }
 
 static void subsampling_is_seeded_and_follows_weights(void **state) {
-    (void)state;
-    bb_ctx c = {0};
     size_t idx[50], idx2[50];
+    bb_ctx c = {0};
+    (void)state;
     assert_int_equal(bb_subsample_indices(100, 50, NULL, 8, 0x5000ffffu, idx, &c), BB_OK);
     assert_int_equal(bb_subsample_indices(100, 50, NULL, 8, 0x5000ffffu, idx2, &c), BB_OK);
     assert_memory_equal(idx, idx2, sizeof idx);
@@ -325,27 +374,13 @@ static void permutation_alignment_matches_brute_force_for_5_atoms(void **state) 
         bb_center(P, 3, x, xc);
         bb_center(P, 3, y, yc);
         for (int refl = 0; refl <= 1; refl++) {
-            /* brute force */
-            double best = INFINITY;
-            int p[5], cc[5] = {0}, i = 1;
-            for (int k = 0; k < P; k++) p[k] = k;
-            double R[9], sq;
-            bb_kabsch(P, 3, xc, yc, p, refl, R, &sq);
-            best = sq;
-            while (i < P) {
-                if (cc[i] < i) {
-                    int j = (i & 1) ? cc[i] : 0, tt = p[j];
-                    p[j] = p[i];
-                    p[i] = tt;
-                    bb_kabsch(P, 3, xc, yc, p, refl, R, &sq);
-                    if (sq < best) best = sq;
-                    cc[i]++;
-                    i = 1;
-                } else {
-                    cc[i] = 0;
-                    i++;
-                }
-            }
+            /* brute force over all 5! permutations */
+            double best = INFINITY, R[9], sq;
+            int p[5] = {0, 1, 2, 3, 4};
+            do {
+                bb_kabsch(P, 3, xc, yc, p, refl, R, &sq);
+                best = sq < best ? sq : best;
+            } while (next_permutation(P, p));
             bb_align_opts ex = {refl, 8, 20, 0.0}, he = {refl, 0, 20, 0.0};
             double s_ex, s_he;
             int pe[5];
@@ -368,6 +403,7 @@ int main(void) {
         cmocka_unit_test(assignment_matches_brute_force_up_to_8),
         cmocka_unit_test(fast_assignment_matches_the_dense_solver),
         cmocka_unit_test(assignment_equals_sorted_coupling_in_1d),
+        cmocka_unit_test(exact_ot_is_thread_independent_and_matches_the_dense_solver),
         cmocka_unit_test(exact_ot_of_a_permuted_copy_is_zero),
         cmocka_unit_test(subsampling_is_seeded_and_follows_weights),
         cmocka_unit_test(kabsch_is_optimal_and_respects_the_det_fix),
