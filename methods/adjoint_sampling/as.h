@@ -26,6 +26,9 @@ typedef struct as_config {
     int inner_steps; /* gradient steps per outer iteration */
     int train_batch; /* rows per gradient step */
     double lr, max_grad_norm, max_score_norm;
+    int egnn_attention, egnn_coord_sum, egnn_edge_attr; /* EGNN variant (nn.h bb_nn_egnn_config) */
+    double egnn_coord_range;
+    int clip_energy;  /* 1: clip ∇u per particle, then add the base score (authors); 0: clip the sum */
     double out_scale; /* s = out_scale * network output (keeps EGNN coordinates O(1)) */
     bb_sde_space sp;
 } as_config;
@@ -73,8 +76,10 @@ int as_simulate(as_model *m, size_t n, bb_rng *rng, double *x1, double *lw, bb_c
 /* log density of the base marginal at t = 1 (N(0, h²(1)) on the noise subspace). */
 double as_log_pbase(const as_model *m, const double *x);
 
-/* Make a buffer row [x1 | target] from x1 and ∇u(x1): target = −clip(∇u − x1/h²(1))
- * (per-particle norm clip at max_score_norm), COM removed for COM-free spaces. */
+/* Make a buffer row [x1 | target] from x1 and ∇u(x1). clip_energy (the authors'
+ * GraphScoreGradTermCost): target = −(clip(∇u) − x1/h²(1)), ∇u clipped per particle at
+ * max_score_norm and its COM removed before the base score is added; otherwise
+ * target = −clip(∇u − x1/h²(1)), the sum clipped, COM removed. */
 void as_make_row(const as_model *m, const double *x1, const double *grad, double *row);
 
 /* One reciprocal adjoint matching step on cfg.train_batch rows drawn from rb:

@@ -28,7 +28,11 @@ int as_model_init(as_model *m, const as_config *cfg, uint64_t seed, bb_ctx *ctx)
                                 .t_dim = cfg->t_dim,
                                 .normalize = 1,
                                 .act = BB_NN_ACT_SILU,
-                                .out = BB_NN_EGNN_VECTOR};
+                                .out = BB_NN_EGNN_VECTOR,
+                                .attention = cfg->egnn_attention,
+                                .coord_range = cfg->egnn_coord_range,
+                                .coord_sum = cfg->egnn_coord_sum,
+                                .edge_attr = cfg->egnn_edge_attr};
         rc = bb_nn_egnn_init(&m->egnn, &m->ps, "egnn", &ec, ctx);
         if (!rc) rc = bb_nn_egnn_graph_init(&m->eg_sim, cfg->batch, cfg->sp.P, ctx);
         if (!rc) rc = bb_nn_egnn_graph_init(&m->eg_train, cfg->train_batch, cfg->sp.P, ctx);
@@ -153,10 +157,13 @@ int as_simulate(as_model *m, size_t n, bb_rng *rng, double *x1, double *lw, bb_c
              * g(t)² s at small t */
             const int P = c->sp.P, D = c->sp.D;
             for (size_t q = 0; q < nc * (size_t)P; q++) {
-                double nn = 0.0;
-                for (int d = 0; d < D; d++) nn += s[q * D + d] * s[q * D + d];
-                nn = sqrt(nn);
-                const double f = nn > c->max_score_norm ? c->max_score_norm / nn : 1.0;
+                double f = 1.0;
+                if (!c->clip_energy) { /* targets were clipped as a whole: project onto their ball */
+                    double nn = 0.0;
+                    for (int d = 0; d < D; d++) nn += s[q * D + d] * s[q * D + d];
+                    nn = sqrt(nn);
+                    f = nn > c->max_score_norm ? c->max_score_norm / nn : 1.0;
+                }
                 for (int d = 0; d < D; d++) s[q * D + d] *= f * g * g; /* drift b = σ_t² s */
             }
             bb_sde_em_step(&m->sch, &c->sp, nc, t, dt, s, rng, xc, lw ? z : NULL);
@@ -190,22 +197,33 @@ double as_log_pbase(const as_model *m, const double *x) {
     return -0.5 * q / m->h21 - 0.5 * d * log(2.0 * M_PI * m->h21);
 }
 
+/* Scale each particle's D-vector of v down to norm <= cap (the authors' Clipper: factor
+ * cap / (|v_i| + 1e-6), applied only when below 1). */
+static void clip_particles(double *v, int P, int D, double cap) {
+    for (int i = 0; i < P; i++) {
+        double nn = 0.0;
+        for (int d = 0; d < D; d++) nn += v[i * D + d] * v[i * D + d];
+        const double f = cap / (sqrt(nn) + 1e-6);
+        if (f < 1.0)
+            for (int d = 0; d < D; d++) v[i * D + d] *= f;
+    }
+}
+
 void as_make_row(const as_model *m, const double *x1, const double *grad, double *row) {
     const as_config *c = &m->cfg;
     const int P = c->sp.P, D = c->sp.D;
     const size_t dof = dof_of(c);
     double *tg = row + dof;
     memcpy(row, x1, dof * sizeof(double));
-    for (size_t k = 0; k < dof; k++) tg[k] = grad[k] - x1[k] / m->h21; /* ∇g = ∇u + ∇ log p_1^base */
-    /* clip per particle (the whole vector when P = 1), as the authors' Clipper */
-    for (int i = 0; i < P; i++) {
-        double nn = 0.0;
-        for (int d = 0; d < D; d++) nn += tg[i * D + d] * tg[i * D + d];
-        nn = sqrt(nn);
-        double f = c->max_score_norm / (nn + 1e-6);
-        if (f < 1.0)
-            for (int d = 0; d < D; d++) tg[i * D + d] *= f;
+    if (c->clip_energy) {
+        memcpy(tg, grad, dof * sizeof(double));
+        clip_particles(tg, P, D, c->max_score_norm);
+        if (c->sp.com_free) bb_remove_com(1, P, D, tg);
+        for (size_t k = 0; k < dof; k++) tg[k] = -(tg[k] - x1[k] / m->h21); /* ∇g = ∇u + ∇ log p_1^base */
+        return;
     }
+    for (size_t k = 0; k < dof; k++) tg[k] = grad[k] - x1[k] / m->h21;
+    clip_particles(tg, P, D, c->max_score_norm); /* the whole vector when P = 1 */
     if (c->sp.com_free) bb_remove_com(1, P, D, tg);
     for (size_t k = 0; k < dof; k++) tg[k] = -tg[k];
 }

@@ -18,7 +18,7 @@ int bb_nn_egnn_init(bb_nn_egnn *net, bb_nn_params *ps, const char *name, const b
     net->cfg = *cfg;
     const int H = cfg->hidden, T = cfg->t_dim;
     if (cfg->n_particles < 2 || cfg->dim < 1 || H < 1 || cfg->n_layers < 1 || cfg->n_layers > BB_NN_EGNN_MAX_LAYERS ||
-        T < 0 || T % 2 || cfg->out < 0 || cfg->out >= BB_NN_EGNN_OUT_COUNT)
+        T < 0 || T % 2 || cfg->out < 0 || cfg->out >= BB_NN_EGNN_OUT_COUNT || !(cfg->coord_range >= 0.0))
         return BB_ERR(ctx, BB_EINVAL, "nn egnn %s: bad config (P=%d D=%d H=%d layers=%d t_dim=%d)", name,
                       cfg->n_particles, cfg->dim, H, cfg->n_layers, T);
     char nm[128];
@@ -40,13 +40,14 @@ int bb_nn_egnn_init(bb_nn_egnn *net, bb_nn_params *ps, const char *name, const b
             bb_nn_linear *lin;
             const char *sfx;
             int in, out, bias;
-        } spec[6] = {{&L->e1, "edge1", 2 * H + 1 + T, H, 1},
+        } spec[7] = {{&L->e1, "edge1", 2 * H + 1 + T + (cfg->edge_attr ? 1 : 0), H, 1},
                      {&L->e2, "edge2", H, H, 1},
                      {&L->x1, "coord1", H, H, 1},
                      {&L->x2, "coord2", H, 1, 0},
                      {&L->n1, "node1", 2 * H, H, 1},
-                     {&L->n2, "node2", H, H, 1}};
-        for (int k = 0; k < 6; k++) {
+                     {&L->n2, "node2", H, H, 1},
+                     {&L->att, "att", H, 1, 1}};
+        for (int k = 0; k < (cfg->attention ? 7 : 6); k++) {
             if (snprintf(nm, sizeof nm, "%s.%d.%s", name, l, spec[k].sfx) >= (int)sizeof nm)
                 return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
             if ((rc = bb_nn_linear_init(spec[k].lin, ps, nm, spec[k].in, spec[k].out, spec[k].bias, ctx)) < 0)
@@ -143,13 +144,14 @@ bb_nn_tensor *bb_nn_egnn_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn
     } else {
         h = bb_nn_broadcast_to(g, bb_nn_param(g, ps, net->h0), 2, (const int64_t[]){N, H});
     }
-    bb_nn_tensor *xl = x0;
-    const double inv = 1.0 / (double)(P - 1);
+    bb_nn_tensor *xl = x0, *d2_0 = NULL;
+    const double inv = cf->coord_sum ? 1.0 : 1.0 / (double)(P - 1);
     for (int l = 0; l < cf->n_layers; l++) {
         const bb_nn_egnn_layer *L = &net->layer[l];
         /* radial features: diff [E,D] = x_i - x_j, d2 [E,1] */
         bb_nn_tensor *diff = bb_nn_pair_add(g, xl, bb_nn_scale(g, xl, -1.0, 0.0), &eg->src, &eg->dst, NULL, NULL);
         bb_nn_tensor *d2 = bb_nn_sum_cols(g, bb_nn_mul(g, diff, diff));
+        if (l == 0) d2_0 = d2;
         /* first edge layer per node: A = h W_i + (t W_t + b) per config, Bn = h W_j */
         bb_nn_tensor *A = bb_nn_matmul(g, h, wrows(g, ps, &L->e1, 0, H), 0, 0, NULL);
         bb_nn_tensor *bias = bb_nn_param(g, ps, L->e1.b);
@@ -161,11 +163,16 @@ bb_nn_tensor *bb_nn_egnn_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn
         }
         bb_nn_tensor *Bn = bb_nn_matmul(g, h, wrows(g, ps, &L->e1, H, 2 * H), 0, 0, NULL);
         bb_nn_tensor *m = bb_nn_pair_add(g, A, Bn, &eg->src, &eg->dst, d2, wrows(g, ps, &L->e1, 2 * H, 2 * H + 1));
+        if (cf->edge_attr) /* + |x_i - x_j|^2 of the input times its row of W1: [E,1] x [1,H] */
+            m = bb_nn_add(g, m, bb_nn_matmul(g, d2_0, wrows(g, ps, &L->e1, 2 * H + 1 + T, 2 * H + 2 + T), 0, 0, NULL));
         m = bb_nn_act_apply(g, m, cf->act);
         m = bb_nn_act_apply(g, bb_nn_linear_fwd(g, ps, &L->e2, m), cf->act); /* [E,H] */
+        if (cf->attention)
+            m = bb_nn_mul(g, m, bb_nn_unary(g, bb_nn_linear_fwd(g, ps, &L->att, m), BB_NN_FN_SIGMOID, 0));
         /* coordinate update */
         bb_nn_tensor *phi =
             bb_nn_linear_fwd(g, ps, &L->x2, bb_nn_act_apply(g, bb_nn_linear_fwd(g, ps, &L->x1, m), cf->act));
+        if (cf->coord_range > 0) phi = bb_nn_scale(g, bb_nn_tanh(g, phi), cf->coord_range / cf->n_layers, 0.0);
         bb_nn_tensor *dir = diff;
         if (cf->normalize)
             dir = bb_nn_div(g, diff,

@@ -436,11 +436,18 @@ typedef struct bb_nn_egnn_config {
     int normalize; /* 1: divide x_i - x_j by (|x_i - x_j| + 1) */
     bb_nn_act act; /* SiLU in the paper */
     bb_nn_egnn_out out;
+    /* The DEM / adjoint_samplers variant (E_GCL with attention=True, tanh=True, agg "sum",
+     * edge_attr = initial distances); all 0 = Satorras et al. as above. */
+    int attention;      /* 1: m_ij *= sigmoid(Linear(H,1)(m_ij)) after the edge MLP */
+    double coord_range; /* > 0: phi_x = coord_range / n_layers * tanh(phi_x) (DEM: 15) */
+    int coord_sum;      /* 1: x_i += sum_j (...) instead of 1/(P-1) sum_j */
+    int edge_attr;      /* 1: |x_i - x_j|^2 of the input is one more edge input of every layer */
 } bb_nn_egnn_config;
 
 #define BB_NN_EGNN_MAX_LAYERS 16
 typedef struct bb_nn_egnn_layer {
     bb_nn_linear e1, e2, x1, x2, n1, n2;
+    bb_nn_linear att; /* H -> 1 (cfg.attention) */
 } bb_nn_egnn_layer;
 
 typedef struct bb_nn_egnn {

@@ -1,6 +1,6 @@
 /* test_adjoint_learns.c — evidence that Adjoint Sampling learns (label `slow`): on
- * GMM-40 and DW-4 (and LJ-13 with the argument "lj13"), train with the per-task
- * defaults at the quick-suite budget (1e5), then compare the final samples with those
+ * GMM-40 and DW-4 (and LJ-13 with the argument "lj13"), train with the quick suite's
+ * settings (harness/suites/quick.json) at its budget (1e5), then compare the final samples with those
  * of the untrained initial controller (same seed, same final noise stream) and with
  * parallel tempering under the same budget. Prints one line per (task, sampler) with
  * energy_w2, dist_w2 (particle tasks) and GMM mode coverage.
@@ -28,6 +28,7 @@
 #include "methods/adjoint_sampling/as.h"
 #include "harness/run/driver.h"
 #include "methods/method.h"
+#include "tests/quick_params.h"
 
 #define N_SAMPLES 2000
 #define BUDGET    100000
@@ -100,7 +101,10 @@ static int run_method(const char *method, bb_task *t, uint64_t seed, bb_samples 
     const bb_method *m = bb_method_find(method);
     assert_non_null(m);
     bb_params p;
-    assert_int_equal(bb_method_resolve_params(m, t->type->name, NULL, NULL, &p, &c), BB_OK);
+    cJSON *quick = bb_test_quick_params(t->type->name, method, &c);
+    assert_non_null(quick);
+    assert_int_equal(bb_method_resolve_params(m, t->type->name, NULL, quick, &p, &c), BB_OK);
+    cJSON_Delete(quick);
     double t0 = bb_wall_s();
     int rc = bb_driver_run_plain(m, &p, o, seed, N_SAMPLES, out, NULL, NULL, &c);
     *secs = bb_wall_s() - t0;
@@ -117,7 +121,10 @@ static void untrained(bb_task *t, uint64_t seed, bb_samples *out) {
     bb_ctx c = {0};
     const bb_method *m = bb_method_find("adjoint_sampling");
     bb_params p;
-    assert_int_equal(bb_method_resolve_params(m, t->type->name, NULL, NULL, &p, &c), BB_OK);
+    cJSON *quick = bb_test_quick_params(t->type->name, "adjoint_sampling", &c);
+    assert_non_null(quick);
+    assert_int_equal(bb_method_resolve_params(m, t->type->name, NULL, quick, &p, &c), BB_OK);
+    cJSON_Delete(quick);
     as_config cfg;
     assert_int_equal(as_config_from_params(&p, t, &cfg, &c), BB_OK);
     as_model mod;

@@ -31,6 +31,7 @@
 #include "harness/report/report.h"
 #include "harness/run/run.h"
 #include "methods/method.h"
+#include "tests/quick_params.h"
 #include "tests/testjson.h"
 #include "tests/testutil.h"
 #include "tests/tmpdir.h"
@@ -46,9 +47,30 @@ static void path_of(char *out, size_t n, const char *method, const char *what) {
     snprintf(out, n, "%s/%s-%s.json", dir, method, what);
 }
 
+/* quick-suite settings of each method on dw4 (the defaults are paper-size), one per method */
+static cJSON *quick_params(const char *method) {
+    static struct {
+        const char *method;
+        cJSON *params;
+    } cache[32];
+    for (size_t i = 0; i < sizeof cache / sizeof *cache; i++) {
+        if (cache[i].method && !strcmp(cache[i].method, method)) return cache[i].params;
+        if (!cache[i].method) {
+            bb_ctx c = {0};
+            cache[i].params = bb_test_quick_params("dw4", method, &c);
+            if (!cache[i].params) fail_msg("quick suite: %s", c.msg);
+            cache[i].method = method;
+            return cache[i].params;
+        }
+    }
+    fail_msg("quick_params: more than 32 methods");
+    return NULL;
+}
+
 static bb_run_config base_config(const char *method, const char *out) {
     bb_run_config c = {.task_id = "dw4",
                        .method = method,
+                       .method_overrides = quick_params(method),
                        .budget = BUDGET,
                        .seed = SEED,
                        .n_samples = SAMPLES,

@@ -26,4 +26,12 @@ static inline bb_nn_graph *bb_test_graph(size_t bytes) {
     return g;
 }
 
+/* The DEM / adjoint_samplers EGNN variant on top of cfg. */
+static inline void bb_test_egnn_dem(bb_nn_egnn_config *cfg) {
+    cfg->attention = 1;
+    cfg->coord_range = 15.0;
+    cfg->coord_sum = 1;
+    cfg->edge_attr = 1;
+}
+
 #endif

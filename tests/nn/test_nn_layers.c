@@ -131,11 +131,12 @@ static void test_egnn_derivatives_match_finite_differences(void **state) {
     (void)state;
     bb_ctx c = {0};
     int fail = 0;
-    for (int variant = 0; variant < 3; variant++) {
+    for (int variant = 0; variant < 4; variant++) {
         layer_ud L;
         bb_nn_params_init(&L.ps, BB_NN_F64);
         bb_nn_egnn_config cfg = bb_test_egnn_cfg(4, 3, 6, 2, variant == 1 ? 0 : 4, variant != 2,
-                                                 variant == 0 ? BB_NN_EGNN_VECTOR : BB_NN_EGNN_SCALAR);
+                                                 variant == 0 || variant == 3 ? BB_NN_EGNN_VECTOR : BB_NN_EGNN_SCALAR);
+        if (variant == 3) bb_test_egnn_dem(&cfg); /* attention, tanh head, sum, edge attribute */
         assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "egnn", &cfg, &c), BB_OK);
         assert_int_equal(bb_nn_params_alloc(&L.ps, 2385 + (uint64_t)variant, &c), BB_OK);
         /* coordinate layers start at gain 0.001; use larger weights so the coordinate
@@ -147,7 +148,8 @@ static void test_egnn_derivatives_match_finite_differences(void **state) {
                 bb_nn_params_set(&L.ps, k, w);
             }
         assert_int_equal(bb_nn_egnn_graph_init(&L.eg, 2, 4, &c), BB_OK);
-        const char *names[3] = {"egnn vector (t, normalize)", "egnn scalar (no t)", "egnn scalar (t, raw diff)"};
+        const char *names[4] = {"egnn vector (t, normalize)", "egnn scalar (no t)", "egnn scalar (t, raw diff)",
+                                "egnn vector (DEM variant)"};
         gc_case ce =
             layer_case((gc_row){names[variant], f_egnn, cfg.t_dim ? "2x12 2x1" : "2x12", 1e-4, 1e-7, 1e-6}, &L, 48);
         ce.eps_in[1] = 2e-6; /* t enters as sin(1000 t w): a smaller step for t */
@@ -196,10 +198,12 @@ static void test_egnn_is_rotation_translation_and_permutation_equivariant(void *
     bb_ctx c = {0};
     bb_rng r;
     bb_rng_init(&r, 2385, 5);
-    for (int out = 0; out < 2; out++) {
+    for (int v = 0; v < 4; v++) { /* vector, scalar, then both in the DEM variant */
+        const int out = v % 2;
         layer_ud L;
         bb_nn_params_init(&L.ps, BB_NN_F64);
         bb_nn_egnn_config cfg = bb_test_egnn_cfg(P, 3, 16, 3, 8, 1, (bb_nn_egnn_out)out);
+        if (v >= 2) bb_test_egnn_dem(&cfg);
         assert_int_equal(bb_nn_egnn_init(&L.egnn, &L.ps, "e", &cfg, &c), BB_OK);
         assert_int_equal(bb_nn_params_alloc(&L.ps, 77, &c), BB_OK);
         for (int k = 0; k < L.ps.n; k++) /* make coordinate updates large */
