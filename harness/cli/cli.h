@@ -135,6 +135,7 @@ int bb_cmd_tasks(int argc, char **argv);
 int bb_cmd_methods(int argc, char **argv);
 int bb_cmd_run(int argc, char **argv);
 int bb_cmd_suite(int argc, char **argv);
+int bb_cmd_reproduce(int argc, char **argv); /* cmd_reproduce.c: paper protocols vs published rows */
 int bb_cmd_version(int argc, char **argv);
 int bb_cmd_reference(int argc, char **argv);
 int bb_cmd_table(int argc, char **argv);    /* cmd_table.c: leaderboard tables + plots */

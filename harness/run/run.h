@@ -70,4 +70,8 @@ cJSON *bb_run_config_object(const bb_run_config *cfg, bb_ctx *ctx);
  * object (caller frees with cJSON_Delete). */
 int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx);
 
+/* 1 if cfg->out_path holds a report with status "ok" whose config_sha256 is this
+ * configuration's (run_finished.c): suites and reproductions skip such runs. */
+int bb_run_finished(const bb_run_config *cfg);
+
 #endif
