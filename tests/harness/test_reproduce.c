@@ -1,0 +1,175 @@
+/* test_reproduce.c — paper protocols (harness/run/reproduce.h): the committed protocols
+ * load, malformed ones are refused naming the field, the comparison row is the mean ± std
+ * over seeds with z against the published std (exact values), and an end-to-end
+ * reproduction of a small protocol runs every seed, writes comparison.json, keeps finished
+ * seeds on a second call and gives the same comparison. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/core/jsonutil.h"
+#include "harness/run/reproduce.h"
+#include "tests/testmain.h"
+#include "tests/tmpdir.h"
+
+BB_TEST_TMPDIR_GROUP(dir, "bb_reproduce", bb_test_isolated_cache(dir))
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void committed_protocols_load(void **state) {
+    (void)state;
+    const char *tasks[] = {"dw4", "lj13"};
+    for (int i = 0; i < 2; i++) {
+        char path[4096];
+        bb_ctx c = {0};
+        bb_protocol p;
+        assert_int_equal(bb_protocol_locate("adjoint_sampling", tasks[i], path, sizeof path, &c), BB_OK);
+        assert_int_equal(bb_protocol_load(path, &p, &c), BB_OK);
+        assert_string_equal(p.task, tasks[i]);
+        assert_string_equal(p.method, "adjoint_sampling");
+        assert_true(p.budget >= 1000000 && p.seeds >= 1 && p.n_samples == 1000);
+        assert_int_equal(p.n_published, 2);
+        assert_string_equal(p.published[1].metric, "eq_x_w2");
+        bb_protocol_free(&p);
+    }
+    char path[4096];
+    bb_ctx c = {0};
+    assert_int_equal(bb_protocol_locate("adjoint_sampling", "no_such_task", path, sizeof path, &c), BB_ENOTFOUND);
+    assert_non_null(strstr(c.msg, "no protocol"));
+    assert_int_equal(bb_protocol_locate("../x", "dw4", path, sizeof path, &c), BB_EINVAL);
+}
+
+#define GOOD_HEAD                                                                                                      \
+    "{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\", \"task\": \"dw4\", \"method\": \"mala\", "              \
+    "\"params\": {}, \"seeds\": 2, \"n_samples\": 100, \"source\": {\"paper\": \"t\"}, "
+
+static void malformed_protocols_name_the_field(void **state) {
+    (void)state;
+    struct {
+        const char *text, *field;
+    } cases[] = {
+        {GOOD_HEAD "\"budget\": 10, \"metrics\": [\"energy_w2\"], \"published\": []}", NULL},
+        {GOOD_HEAD "\"budget\": 0.5, \"metrics\": [\"energy_w2\"], \"published\": []}", "budget"},
+        {GOOD_HEAD "\"budget\": 10, \"metrics\": [], \"published\": []}", "metrics"},
+        {GOOD_HEAD "\"budget\": 10, \"metrics\": [\"energy_w2\"], \"published\": [{\"metric\": \"x_w2\", "
+                   "\"name_in_paper\": \"W2\", \"value\": 1}]}",
+         "published[0].metric"},
+        {GOOD_HEAD "\"budget\": 10, \"metrics\": [\"energy_w2\"], \"published\": [{\"metric\": \"energy_w2\", "
+                   "\"name_in_paper\": \"E\", \"value\": 1, \"std\": -1}]}",
+         "published[0].std"},
+        {"{\"schema\": \"boltzbench.protocol/0\"}", "schema"},
+        {"{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\"}", "task"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/bad%zu.json", dir, i);
+        write_text(path, cases[i].text);
+        bb_protocol p;
+        bb_ctx c = {0};
+        int rc = bb_protocol_load(path, &p, &c);
+        if (!cases[i].field) {
+            assert_int_equal(rc, BB_OK);
+            bb_protocol_free(&p);
+            continue;
+        }
+        assert_int_equal(rc, BB_EFORMAT);
+        assert_non_null(strstr(c.msg, path));
+        if (!strstr(c.msg, cases[i].field)) fail_msg("case %zu: '%s' does not name %s", i, c.msg, cases[i].field);
+    }
+}
+
+static void comparison_is_mean_std_and_z(void **state) {
+    (void)state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    write_text(path,
+               GOOD_HEAD "\"budget\": 10, \"metrics\": [\"energy_w2\", \"x_w2\"], \"published\": ["
+                         "{\"metric\": \"energy_w2\", \"name_in_paper\": \"E-W2\", \"value\": 1.5, \"std\": 0.25},"
+                         "{\"metric\": \"x_w2\", \"name_in_paper\": \"W2\", \"value\": 3}]}");
+    bb_protocol p;
+    bb_ctx c = {0};
+    assert_int_equal(bb_protocol_load(path, &p, &c), BB_OK);
+    const double e[3] = {1.0, 2.0, 3.0}; /* mean 2, sample std 1 */
+    cJSON *reps[3];
+    for (int k = 0; k < 3; k++) {
+        char txt[256];
+        snprintf(txt, sizeof txt,
+                 "{\"metrics\": {\"energy_w2\": {\"value\": %g}, \"x_w2\": {\"value\": 4}}, \"budget\": {\"used\": %d},"
+                 " \"timing\": {\"wall_s\": 10}}",
+                 e[k], 100 * (k + 1));
+        reps[k] = cJSON_Parse(txt);
+    }
+    cJSON *cmp = bb_reproduce_compare(&p, reps, 3, 10, 2);
+    const cJSON *rows = cJSON_GetObjectItem(cmp, "rows");
+    assert_int_equal(cJSON_GetArraySize(rows), 2);
+    const cJSON *r0 = cJSON_GetArrayItem(rows, 0), *r1 = cJSON_GetArrayItem(rows, 1);
+    assert_true(cJSON_GetObjectItem(r0, "ours_mean")->valuedouble == 2.0);
+    assert_true(cJSON_GetObjectItem(r0, "ours_std")->valuedouble == 1.0);
+    assert_true(cJSON_GetObjectItem(r0, "z")->valuedouble == 2.0); /* (2 - 1.5) / 0.25 */
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r0, "within_2sigma")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r1, "z"))); /* no published std: no z */
+    assert_null(cJSON_GetObjectItem(r1, "within_2sigma"));
+    const cJSON *cost = cJSON_GetObjectItem(cmp, "cost_per_seed");
+    assert_true(cJSON_GetObjectItem(cost, "evaluations")->valuedouble == 200.0);
+    assert_null(cJSON_GetObjectItem(cost, "gradient_steps")); /* not reported by these runs */
+    cJSON_Delete(cmp);
+    for (int k = 0; k < 3; k++) cJSON_Delete(reps[k]);
+    bb_protocol_free(&p);
+}
+
+static void small_protocol_runs_every_seed_and_keeps_finished_ones(void **state) {
+    (void)state;
+    char path[600], out[600], cmp_path[700];
+    snprintf(path, sizeof path, "%s/mala.json", dir);
+    snprintf(out, sizeof out, "%s/repro", dir);
+    snprintf(cmp_path, sizeof cmp_path, "%s/comparison.json", out);
+    write_text(path, GOOD_HEAD "\"budget\": 3000, \"metrics\": [\"energy_w2\"], \"published\": [{\"metric\": "
+                               "\"energy_w2\", \"name_in_paper\": \"E-W2\", \"value\": 0.5, \"std\": 0.1}]}");
+    bb_protocol p;
+    bb_ctx c = {0};
+    assert_int_equal(bb_protocol_load(path, &p, &c), BB_OK);
+    bb_reproduce_opts o = {.out_dir = out, .threads = 1, .checkpoint_minutes = -1.0};
+    cJSON *first = NULL, *second = NULL;
+    assert_int_equal(bb_reproduce(&p, &o, &first, &c), BB_OK);
+    assert_true(bb_test_exists_in(out, "s0.json") && bb_test_exists_in(out, "s1.json"));
+    assert_true(bb_test_exists_in(out, "s0.npy") && !bb_test_exists_in(out, "s0.json.state"));
+    assert_int_equal((int)cJSON_GetObjectItem(first, "seeds_finished")->valuedouble, 2);
+    const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItem(first, "rows"), 0);
+    assert_true(isfinite(cJSON_GetObjectItem(row, "ours_mean")->valuedouble));
+    assert_true(cJSON_GetObjectItem(row, "ours_std")->valuedouble > 0); /* two seeds differ */
+    cJSON *disk = NULL;
+    assert_int_equal(bb_json_read_file(cmp_path, 1 << 20, &disk, &c), BB_OK);
+    assert_true(cJSON_Compare(disk, first, 1));
+    /* again: both reports are kept (same configuration, status ok), same comparison */
+    FILE *log = tmpfile();
+    o.log = log;
+    assert_int_equal(bb_reproduce(&p, &o, &second, &c), BB_OK);
+    char buf[512] = "";
+    rewind(log);
+    size_t nr = fread(buf, 1, sizeof buf - 1, log);
+    buf[nr] = '\0';
+    fclose(log);
+    assert_non_null(strstr(buf, "seed 1, budget 3000: done before, kept"));
+    const cJSON *r2 = cJSON_GetArrayItem(cJSON_GetObjectItem(second, "rows"), 0);
+    assert_true(cJSON_GetObjectItem(r2, "ours_mean")->valuedouble ==
+                cJSON_GetObjectItem(row, "ours_mean")->valuedouble);
+    cJSON_Delete(disk);
+    cJSON_Delete(first);
+    cJSON_Delete(second);
+    bb_protocol_free(&p);
+}
+
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(committed_protocols_load),
+             cmocka_unit_test(malformed_protocols_name_the_field), cmocka_unit_test(comparison_is_mean_std_and_z),
+             cmocka_unit_test(small_protocol_runs_every_seed_and_keeps_finished_ones))
