@@ -11,6 +11,7 @@
 #include "harness/core/fileio.h"
 #include "harness/core/jsonutil.h"
 #include "harness/core/source_dir.h"
+#include "harness/metrics/metrics.h"
 #include "harness/report/report.h"
 #include "harness/run/run.h"
 #include "methods/method.h"
@@ -78,7 +79,8 @@ static int known_keys(const cJSON *o, const char *const *known, const char *path
 }
 
 static const char *const suite_keys[] = {"name", "description", "n_samples", "runs", NULL};
-static const char *const group_keys[] = {"tasks", "methods", "budgets", "seeds", "params", "task_params", NULL};
+static const char *const group_keys[] = {"tasks",  "methods",     "budgets", "seeds",
+                                         "params", "task_params", "metrics", NULL};
 
 int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ctx) {
     memset(s, 0, sizeof *s);
@@ -127,6 +129,22 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
         const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(g, "seeds");
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(g, "params");
         const cJSON *tparams = cJSON_GetObjectItemCaseSensitive(g, "task_params");
+        const cJSON *msel = cJSON_GetObjectItemCaseSensitive(g, "metrics");
+        if (msel && (!cJSON_IsArray(msel) || cJSON_GetArraySize(msel) < 1 || cJSON_GetArraySize(msel) > 64)) {
+            rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].metrics: expected an array of 1 … 64 metric names", path, gi);
+            goto out;
+        }
+        for (const cJSON *m = msel ? msel->child : NULL; m; m = m->next) {
+            const bb_metric *mm;
+            bb_metric_opts mo;
+            bb_ctx mctx = {0};
+            if (!cJSON_IsString(m) || bb_metric_parse(m->valuestring, &mm, &mo, &mctx)) {
+                const char *why = cJSON_IsString(m) ? mctx.msg : "expected strings";
+                if (!strncmp(why, "metrics: ", 9)) why += 9; /* the field is named here already */
+                rc = BB_ERR(ctx, BB_EFORMAT, "%s: runs[%zu].metrics: %s", path, gi, why);
+                goto out;
+            }
+        }
         int all = cJSON_IsString(methods) && strcmp(methods->valuestring, "all") == 0;
         if ((rc = str_list(tasks, "tasks", path, gi, ctx))) goto out;
         if (!all && (rc = str_list(methods, "methods", path, gi, ctx))) goto out;
@@ -195,6 +213,9 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
                         const cJSON *mp = params ? cJSON_GetObjectItemCaseSensitive(params, mname) : NULL;
                         r->params = mp ? cJSON_Duplicate(mp, 1) : NULL;
                         r->task_params = tparams ? cJSON_Duplicate(tparams, 1) : NULL;
+                        r->metrics = msel ? cJSON_Duplicate(msel, 1) : NULL;
+                        for (const cJSON *m = r->metrics ? r->metrics->child : NULL; m; m = m->next)
+                            r->metric_names[r->n_metrics++] = m->valuestring;
                         snprintf(r->out_path, sizeof r->out_path, "%s/%s/%s-b%lld-s%llu.json", out_dir, t->valuestring,
                                  mname, (long long)r->budget, (unsigned long long)r->seed);
                     }
@@ -212,6 +233,7 @@ void bb_suite_free(bb_suite *s) {
     for (size_t i = 0; i < s->n_runs; i++) {
         cJSON_Delete(s->runs[i].params);
         cJSON_Delete(s->runs[i].task_params);
+        cJSON_Delete(s->runs[i].metrics);
     }
     free(s->runs);
     s->runs = NULL;
@@ -228,27 +250,15 @@ static void to_config(const bb_suite_run *r, bb_run_config *c) {
     c->seed = r->seed;
     c->n_samples = r->n_samples;
     c->out_path = r->out_path;
+    c->metrics = r->n_metrics ? r->metric_names : NULL;
+    c->n_metrics = r->n_metrics;
 }
 
-/* 1 if a finished report with the same configuration hash already exists. */
-static int already_done(const bb_suite_run *r, bb_ctx *ctx) {
-    if (!file_exists(r->out_path)) return 0;
+/* 1 if a finished report with the same configuration already exists (bb_run_finished). */
+static int already_done(const bb_suite_run *r) {
     bb_run_config c;
     to_config(r, &c);
-    cJSON *conf = bb_run_config_object(&c, ctx);
-    if (!conf) return 0;
-    char sha[65];
-    bb_json_sha256(conf, sha);
-    cJSON_Delete(conf);
-    cJSON *rep = NULL;
-    bb_ctx local = {0};
-    if (bb_report_read(r->out_path, &rep, &local)) return 0;
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(rep, "status");
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(rep, "config_sha256");
-    int done =
-        cJSON_IsString(st) && !strcmp(st->valuestring, "ok") && cJSON_IsString(h) && !strcmp(h->valuestring, sha);
-    cJSON_Delete(rep);
-    return done;
+    return bb_run_finished(&c);
 }
 
 static double metric_value(const cJSON *rep, const char *name) {
@@ -272,7 +282,7 @@ int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, 
             int rc = bb_mkdir_p(dir, ctx);
             if (rc) return rc;
         }
-        int skipped = !s->rerun && already_done(r, ctx);
+        int skipped = !s->rerun && already_done(r);
         bb_ctx_clear(ctx);
         if (log)
             fprintf(log, "[%zu/%zu] %s %s budget %lld seed %llu%s\n", i + 1, s->n_runs, r->task, r->method,

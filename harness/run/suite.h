@@ -5,7 +5,9 @@
  *    "runs": [{"tasks": ["dw4", ...], "methods": ["mala", ...] | "all",
  *              "budgets": [1e4, 1e5], "seeds": [0, 1],
  *              "params": {"<method>": {<method params>}},   (optional)
- *              "task_params": {<task params>}}]}             (optional)
+ *              "task_params": {<task params>},               (optional)
+ *              "metrics": ["energy_w2", "eq_x_w2:n=200", ...]}]}  (optional: the metric
+ *              selection of these runs, as --metrics; default every metric that applies)
  * Each group expands to tasks × methods × budgets × seeds runs. A run's report goes to
  * <out_dir>/<task>/<method>-b<budget>-s<seed>.json. Resumable: a run whose report exists,
  * is valid, has status "ok" and carries the same config_sha256 is skipped.
@@ -26,8 +28,11 @@ typedef struct bb_suite_run {
     int64_t budget;
     uint64_t seed;
     size_t n_samples;
-    cJSON *params;      /* method params (owned) or NULL */
-    cJSON *task_params; /* owned or NULL */
+    cJSON *params;                /* method params (owned) or NULL */
+    cJSON *task_params;           /* owned or NULL */
+    cJSON *metrics;               /* metric selection (array of strings, owned) or NULL: all that apply */
+    const char *metric_names[64]; /* the strings of `metrics` */
+    size_t n_metrics;
     char out_path[4096];
 } bb_suite_run;
 

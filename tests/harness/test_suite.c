@@ -38,10 +38,13 @@ static void unknown_keys_are_refused_naming_the_file_and_the_key(void **state) {
     char path[300];
     /* the good form loads (and every optional key is accepted) */
     assert_int_equal(load_text("{\"name\": \"t\", \"description\": \"d\", \"n_samples\": 10, \"runs\": [{" GROUP
-                               ", \"params\": {\"mala\": {\"n_chains\": 4}}, \"task_params\": {}}]}",
+                               ", \"params\": {\"mala\": {\"n_chains\": 4}}, \"task_params\": {}, "
+                               "\"metrics\": [\"energy_w2\", \"eq_x_w2:n=200\"]}]}",
                                &s, &ctx, path, sizeof path),
                      BB_OK);
     assert_int_equal(s.n_runs, 1);
+    assert_int_equal(s.runs[0].n_metrics, 2); /* the run's metric selection, options kept */
+    assert_string_equal(s.runs[0].metric_names[1], "eq_x_w2:n=200");
     bb_suite_free(&s);
     struct {
         const char *text, *where;
@@ -56,6 +59,10 @@ static void unknown_keys_are_refused_naming_the_file_and_the_key(void **state) {
          ": runs[0].params.mala: expected an object"},
         {"{\"name\": \"t\", \"description\": 5, \"runs\": [{" GROUP "}]}", ": field 'description'"},
         {"{\"name\": \"t\", \"runs\": [3]}", ": runs[0]: expected an object"},
+        {"{\"name\": \"t\", \"runs\": [{" GROUP ", \"metrics\": [\"energy_w3\"]}]}",
+         ": runs[0].metrics: unknown metric 'energy_w3'"},
+        {"{\"name\": \"t\", \"runs\": [{" GROUP ", \"metrics\": \"energy_w2\"}]}",
+         ": runs[0].metrics: expected an array of 1"},
         {"[1, 2]", ": not a JSON object"},
         /* each budget rule says which one failed, as --budget does */
         {"{\"name\": \"t\", \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [10, 9.3e18], "
