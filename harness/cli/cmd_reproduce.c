@@ -31,11 +31,12 @@ int bb_cmd_reproduce(int argc, char **argv) {
     bb_reproduce_opts o = {.checkpoint_minutes = -1.0, .log = stdout, .progress = stderr};
     const char *pos[2] = {NULL, NULL};
     int n_pos = 0, quiet = 0;
-    long long seeds = 0, budget = 0, threads = 0;
+    long long seeds = 0, budget = 0, threads = 0, seed = -1;
     double ckpt = -1.0;
     const bb_opt opts[] = {
         BB_OPT_ROW_HELP,
         {"seeds", 0, "N", "run seeds 0 … N-1 (default: the protocol's)", BB_OPT_INT, &seeds, 1},
+        {"seed", 's', "K", "run only seed K (the comparison uses every finished seed)", BB_OPT_INT, &seed, 0},
         {"budget", 'b', "N", "evaluation budget per seed (default: the protocol's, the paper's)", BB_OPT_BUDGET,
          &budget, 0},
         {"out", 'o', "DIR", "reports, samples and comparison.json (default results/reproduction/PAPER/TASK)",
@@ -67,6 +68,7 @@ int bb_cmd_reproduce(int argc, char **argv) {
         return 2;
     }
     o.seeds = (int)(seeds > 1000 ? 1000 : seeds);
+    o.only_seed = (int)(seed > 1000 ? 1000 : seed);
     o.budget = budget;
     o.checkpoint_minutes = ckpt;
     if (quiet) o.progress = NULL;

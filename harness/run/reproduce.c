@@ -113,6 +113,19 @@ int bb_protocol_load(const char *path, bb_protocol *p, bb_ctx *ctx) {
     p->seeds = (int)d;
     if (req_int(j, "n_samples", 1, 1e8, 0, path, &d, ctx)) goto fail;
     p->n_samples = (size_t)d;
+    const cJSON *any = cJSON_GetObjectItemCaseSensitive(j, "anytime");
+    if (any && (!cJSON_IsArray(any) || cJSON_GetArraySize(any) < 1 || cJSON_GetArraySize(any) > 64)) {
+        BB_ERR(ctx, BB_EFORMAT, "%s: anytime: expected an array of 1 … 64 budget fractions", path);
+        goto fail;
+    }
+    for (const cJSON *a = any ? any->child : NULL; a; a = a->next) {
+        double prev = p->n_anytime ? p->anytime[p->n_anytime - 1] : 0.0;
+        if (!cJSON_IsNumber(a) || !(a->valuedouble > prev) || a->valuedouble > 1.0) {
+            BB_ERR(ctx, BB_EFORMAT, "%s: anytime[%zu]: expected increasing fractions in (0, 1]", path, p->n_anytime);
+            goto fail;
+        }
+        p->anytime[p->n_anytime++] = a->valuedouble;
+    }
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(j, "metrics");
     if (!cJSON_IsArray(ms) || cJSON_GetArraySize(ms) == 0 || cJSON_GetArraySize(ms) > 32) {
         BB_ERR(ctx, BB_EFORMAT, "%s: metrics: expected an array of 1 … 32 metric names", path);
@@ -242,6 +255,8 @@ int bb_reproduce(const bb_protocol *p, const bb_reproduce_opts *o, cJSON **compa
                            .budget = budget,
                            .seed = (uint64_t)s,
                            .n_samples = p->n_samples,
+                           .checkpoints = p->n_anytime ? p->anytime : NULL,
+                           .n_checkpoints = p->n_anytime,
                            .out_path = out,
                            .samples_path = npy,
                            .progress = o->progress,
@@ -252,12 +267,16 @@ int bb_reproduce(const bb_protocol *p, const bb_reproduce_opts *o, cJSON **compa
                            .resume = 2,
                            .checkpoint_minutes = o->checkpoint_minutes,
                            .interrupt = o->interrupt};
-        int done = bb_run_finished(&c);
+        int done = bb_run_finished(&c), skip = !done && o->only_seed >= 0 && s != o->only_seed;
         if (o->log) {
             fprintf(o->log, "[%d/%d] %s on %s, seed %d, budget %lld%s\n", s + 1, seeds, p->method, p->task, s,
-                    (long long)budget, done ? ": done before, kept" : "");
+                    (long long)budget,
+                    done   ? ": done before, kept"
+                    : skip ? ": not finished, left out"
+                           : "");
             fflush(o->log);
         }
+        if (skip) continue;
         bb_ctx rctx = {0};
         int r = done ? BB_OK : bb_run(&c, NULL, &rctx);
         if (r && first_rc == BB_OK) {

@@ -7,6 +7,7 @@
  *    "method": "adjoint_sampling", "citation": "...",
  *    "params": {<method parameters of the paper>}, "budget": 2560000, "seeds": 3,
  *    "n_samples": 1000, "metrics": ["energy_w2", "eq_x_w2"],
+ *    "anytime": [0.05, 0.1, ...]   (optional: budget fractions scored along the way),
  *    "evaluation": {"reference": "...", "n_reference": 1000, "procedure": "..."},
  *    "published": [{"metric": "energy_w2", "name_in_paper": "E-W2", "value": 0.55,
  *                   "std": 0.12, "n_seeds": 3}],
@@ -47,6 +48,8 @@ typedef struct bb_protocol {
     int64_t budget;
     int seeds;
     size_t n_samples;
+    double anytime[64]; /* budget fractions of the scored anytime points (learning curve); 0: default */
+    size_t n_anytime;
     const char *metrics[32];
     size_t n_metrics;
     bb_protocol_value published[32];
@@ -61,6 +64,7 @@ void bb_protocol_free(bb_protocol *p);
 
 typedef struct bb_reproduce_opts {
     int seeds;                              /* 0: the protocol's */
+    int only_seed;                          /* >= 0: run only this seed (others: finished reports only) */
     int64_t budget;                         /* 0: the protocol's */
     const char *out_dir;                    /* required */
     int threads;                            /* 0: omp_get_max_threads() */

@@ -68,6 +68,8 @@ static void malformed_protocols_name_the_field(void **state) {
         {GOOD_HEAD "\"budget\": 10, \"metrics\": [\"energy_w2\"], \"published\": [{\"metric\": \"energy_w2\", "
                    "\"name_in_paper\": \"E\", \"value\": 1, \"std\": -1}]}",
          "published[0].std"},
+        {GOOD_HEAD "\"budget\": 10, \"anytime\": [0.5, 0.2], \"metrics\": [\"energy_w2\"], \"published\": []}",
+         "anytime[1]"},
         {"{\"schema\": \"boltzbench.protocol/0\"}", "schema"},
         {"{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\"}", "task"},
     };
@@ -134,12 +136,13 @@ static void small_protocol_runs_every_seed_and_keeps_finished_ones(void **state)
     snprintf(path, sizeof path, "%s/mala.json", dir);
     snprintf(out, sizeof out, "%s/repro", dir);
     snprintf(cmp_path, sizeof cmp_path, "%s/comparison.json", out);
-    write_text(path, GOOD_HEAD "\"budget\": 3000, \"metrics\": [\"energy_w2\"], \"published\": [{\"metric\": "
+    write_text(path, GOOD_HEAD "\"budget\": 3000, \"anytime\": [0.25, 0.5, 1], \"metrics\": [\"energy_w2\"], "
+                               "\"published\": [{\"metric\": "
                                "\"energy_w2\", \"name_in_paper\": \"E-W2\", \"value\": 0.5, \"std\": 0.1}]}");
     bb_protocol p;
     bb_ctx c = {0};
     assert_int_equal(bb_protocol_load(path, &p, &c), BB_OK);
-    bb_reproduce_opts o = {.out_dir = out, .threads = 1, .checkpoint_minutes = -1.0};
+    bb_reproduce_opts o = {.out_dir = out, .threads = 1, .checkpoint_minutes = -1.0, .only_seed = -1};
     cJSON *first = NULL, *second = NULL;
     assert_int_equal(bb_reproduce(&p, &o, &first, &c), BB_OK);
     assert_true(bb_test_exists_in(out, "s0.json") && bb_test_exists_in(out, "s1.json"));
@@ -148,7 +151,12 @@ static void small_protocol_runs_every_seed_and_keeps_finished_ones(void **state)
     const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItem(first, "rows"), 0);
     assert_true(isfinite(cJSON_GetObjectItem(row, "ours_mean")->valuedouble));
     assert_true(cJSON_GetObjectItem(row, "ours_std")->valuedouble > 0); /* two seeds differ */
-    cJSON *disk = NULL;
+    cJSON *disk = NULL, *rep = NULL;
+    char s0[700];
+    snprintf(s0, sizeof s0, "%s/s0.json", out);
+    assert_int_equal(bb_json_read_file(s0, 1 << 24, &rep, &c), BB_OK); /* the protocol's anytime points */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "anytime")), 3);
+    cJSON_Delete(rep);
     assert_int_equal(bb_json_read_file(cmp_path, 1 << 20, &disk, &c), BB_OK);
     assert_true(cJSON_Compare(disk, first, 1));
     /* again: both reports are kept (same configuration, status ok), same comparison */
@@ -167,6 +175,13 @@ static void small_protocol_runs_every_seed_and_keeps_finished_ones(void **state)
     cJSON_Delete(disk);
     cJSON_Delete(first);
     cJSON_Delete(second);
+    /* one seed alone into a fresh directory: only it runs, the comparison has one seed */
+    snprintf(out, sizeof out, "%s/repro1", dir);
+    o = (bb_reproduce_opts){.out_dir = out, .threads = 1, .checkpoint_minutes = -1.0, .only_seed = 1};
+    assert_int_equal(bb_reproduce(&p, &o, &first, &c), BB_OK);
+    assert_true(bb_test_exists_in(out, "s1.json") && !bb_test_exists_in(out, "s0.json"));
+    assert_int_equal((int)cJSON_GetObjectItem(first, "seeds_finished")->valuedouble, 1);
+    cJSON_Delete(first);
     bb_protocol_free(&p);
 }
 
