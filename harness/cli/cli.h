@@ -103,6 +103,9 @@ int bb_cli_no_args(bb_cli *c);
  * one is a usage error with the message `too_many`, none is one with the message `missing`
  * unless that is NULL. */
 int bb_cli_one_arg(bb_cli *c, const char **positional, const char *too_many, const char *missing);
+/* The same for a command with n arguments (pos[0..n), NULL where not given): more is a
+ * usage error with `too_many`, fewer one with `missing` unless that is NULL. */
+int bb_cli_args(bb_cli *c, const char **pos, int n, const char *too_many, const char *missing);
 
 /* Parse the options of a subcommand whose only option is --help and which takes at most
  * one positional argument (`tasks [TASK]`, `methods [METHOD]`). Returns -1 to go on (with

@@ -13,7 +13,7 @@ int bb_cmd_compare(int argc, char **argv) {
     bb_ctx ctx = {0};
     const char *dirs[2] = {NULL, NULL}, *tol_path = NULL;
     char tol_default[4096];
-    int nd = 0, verbose = 0;
+    int verbose = 0;
     const bb_opt opts[] = {
         BB_OPT_ROW_HELP,
         {"tolerances", 't', "FILE",
@@ -29,24 +29,15 @@ int bb_cmd_compare(int argc, char **argv) {
                 "max(abs, rel*|baseline|) is a regression. Prints a diff table; exit status 1 on any\n"
                 "regression, missing run or metric, failed run, version mismatch, or a report (in\n"
                 "either directory) whose status is not \"ok\" or whose metrics are empty.");
-    for (int id; (id = bb_cli_next(&cl)) != BB_OPT_END;) {
-        if (id == BB_OPT_EXIT) return cl.exit;
-        if (nd == 2) {
-            bb_cli_error("compare: exactly two directories (BASELINE_DIR NEW_DIR)");
-            return 2;
-        }
-        dirs[nd++] = cl.it.positional;
-    }
-    if (nd != 2) {
-        bb_cli_error("compare: BASELINE_DIR and NEW_DIR required");
-        return 2;
-    }
+    int rc = bb_cli_args(&cl, dirs, 2, "compare: exactly two directories (BASELINE_DIR NEW_DIR)",
+                         "compare: BASELINE_DIR and NEW_DIR required");
+    if (rc >= 0) return rc;
     if (!tol_path) tol_path = bb_tolerances_default_path(tol_default, sizeof tol_default);
     bb_tolerances tol = {0};
     bb_rset base, fresh = {0};
     bb_cmp_summary sum;
     /* reports first: a missing or truncated report is the error to show */
-    int rc = bb_rset_load_dir(dirs[0], &base, &ctx);
+    rc = bb_rset_load_dir(dirs[0], &base, &ctx);
     if (!rc) rc = bb_rset_load_dir(dirs[1], &fresh, &ctx);
     if (!rc) rc = bb_tolerances_load(tol_path, &tol, &ctx);
     if (!rc) rc = bb_compare_sets(&base, &fresh, &tol, stdout, verbose, &sum, &ctx);

@@ -30,7 +30,7 @@ int bb_cmd_reproduce(int argc, char **argv) {
     bb_ctx ctx = {0};
     bb_reproduce_opts o = {.checkpoint_minutes = -1.0, .log = stdout, .progress = stderr};
     const char *pos[2] = {NULL, NULL};
-    int n_pos = 0, quiet = 0;
+    int quiet = 0;
     long long seeds = 0, budget = 0, threads = 0, seed = -1;
     double ckpt = -1.0;
     const bb_opt opts[] = {
@@ -54,19 +54,9 @@ int bb_cmd_reproduce(int argc, char **argv) {
                 "comparison.json — ours (mean ± std over seeds) beside the published value,\n"
                 "z = (ours - published) / published std — and print it. Exit status: 0 ok,\n"
                 "1 a run failed, 2 usage error, 130 interrupted.");
-    for (int id; (id = bb_cli_next(&cl)) != BB_OPT_END;) {
-        if (id == BB_OPT_EXIT) return cl.exit;
-        if (id == BB_OPT_POSITIONAL && n_pos < 2) {
-            pos[n_pos++] = cl.it.positional;
-            continue;
-        }
-        bb_cli_error("reproduce: unexpected argument '%s' (see --help)", cl.it.positional);
-        return 2;
-    }
-    if (n_pos < 2) {
-        bb_cli_error("reproduce: PAPER and TASK required, e.g. 'boltzbench reproduce adjoint_sampling dw4'");
-        return 2;
-    }
+    int rc = bb_cli_args(&cl, pos, 2, "reproduce: PAPER and TASK only (see --help)",
+                         "reproduce: PAPER and TASK required, e.g. 'boltzbench reproduce adjoint_sampling dw4'");
+    if (rc >= 0) return rc;
     o.seeds = (int)(seeds > 1000 ? 1000 : seeds);
     o.only_seed = (int)(seed > 1000 ? 1000 : seed);
     o.budget = budget;
@@ -86,7 +76,7 @@ int bb_cmd_reproduce(int argc, char **argv) {
     }
     o.interrupt = bb_cli_catch_interrupts();
     cJSON *cmp = NULL;
-    int rc = bb_reproduce(&p, &o, &cmp, &ctx);
+    rc = bb_reproduce(&p, &o, &cmp, &ctx);
     bb_protocol_free(&p);
     if (rc) {
         bb_cli_error("%s", ctx.msg);

@@ -142,21 +142,26 @@ int bb_cli_no_args(bb_cli *c) {
     return 2;
 }
 
-int bb_cli_one_arg(bb_cli *c, const char **positional, const char *too_many, const char *missing) {
-    *positional = NULL;
+int bb_cli_args(bb_cli *c, const char **pos, int n, const char *too_many, const char *missing) {
+    int got = 0;
+    for (int k = 0; k < n; k++) pos[k] = NULL;
     for (int id; (id = bb_cli_next(c)) != BB_OPT_END;) {
         if (id == BB_OPT_EXIT) return c->exit;
-        if (id != BB_OPT_POSITIONAL || *positional) {
+        if (id != BB_OPT_POSITIONAL || got == n) {
             bb_cli_error("%s", too_many);
             return 2;
         }
-        *positional = c->it.positional;
+        pos[got++] = c->it.positional;
     }
-    if (!*positional && missing) {
+    if (got < n && missing) {
         bb_cli_error("%s", missing);
         return 2;
     }
     return -1;
+}
+
+int bb_cli_one_arg(bb_cli *c, const char **positional, const char *too_many, const char *missing) {
+    return bb_cli_args(c, positional, 1, too_many, missing);
 }
 
 int bb_opt_help_and_one(int argc, char **argv, const char *usage, const char *summary, const char *what,
