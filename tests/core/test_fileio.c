@@ -24,8 +24,7 @@ static int count_entries(const char *d) {
     return n;
 }
 
-static void atomic_write_replaces_whole_file_and_leaves_no_temp(void **state) {
-    (void)state;
+BB_TEST(atomic_write_replaces_whole_file_and_leaves_no_temp) {
     bb_ctx c = {0};
     char p[512];
     snprintf(p, sizeof p, "%s/a/b/out.json", dir);
@@ -53,8 +52,7 @@ static void atomic_write_replaces_whole_file_and_leaves_no_temp(void **state) {
     free(buf);
 }
 
-static void unwritable_directory_and_limits_give_named_errors(void **state) {
-    (void)state;
+BB_TEST(unwritable_directory_and_limits_give_named_errors) {
     bb_ctx c = {0};
     assert_int_equal(bb_write_file_atomic("/nonexistent-dir/x.json", "x", 1, &c), BB_EIO);
     assert_non_null(strstr(c.msg, "/nonexistent-dir/x.json"));
@@ -72,8 +70,7 @@ static void unwritable_directory_and_limits_give_named_errors(void **state) {
     assert_non_null(strstr(c.msg, "line 3"));
 }
 
-static void sha256_matches_fips_vectors(void **state) {
-    (void)state;
+BB_TEST(sha256_matches_fips_vectors) {
     char h[65];
     bb_sha256_hex("abc", 3, h);
     assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -88,14 +85,12 @@ static void sha256_matches_fips_vectors(void **state) {
 }
 
 /* The CRC-32 check value of "123456789" is cbf43926 (ISO-HDLC, zlib's crc32); empty = 0. */
-static void crc32_matches_the_check_value(void **state) {
-    (void)state;
+BB_TEST(crc32_matches_the_check_value) {
     assert_int_equal(bb_crc32("123456789", 9), 0xcbf43926u);
     assert_int_equal(bb_crc32("", 0), 0u);
 }
 
-static void bytes_reader_never_reads_past_the_end(void **state) {
-    (void)state;
+BB_TEST(bytes_reader_never_reads_past_the_end) {
     const unsigned char data[5] = {1, 2, 3, 4, 5};
     bb_bytes r = {data, sizeof data, 0};
     unsigned char out[4] = {0};

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness/core/omp_policy.h"
+#include "tests/testmain.h"
 
 static char self[4096];
 static char out[1 << 16];
@@ -51,8 +52,7 @@ static const char *last_spincount(char *buf, size_t len) {
     return buf;
 }
 
-static void passive_unless_told_otherwise_with_one_exec(void **state) {
-    (void)state;
+BB_TEST(passive_unless_told_otherwise_with_one_exec) {
     char spin[64];
     assert_int_equal(run_child(""), 0);
     assert_non_null(strstr(out, "policy=PASSIVE marker=(unset) rc=0"));
@@ -65,8 +65,7 @@ static void passive_unless_told_otherwise_with_one_exec(void **state) {
     assert_non_null(strstr(out, "policy=PASSIVE marker=(unset) rc=0"));
 }
 
-static void the_users_policy_wins(void **state) {
-    (void)state;
+BB_TEST(the_users_policy_wins) {
     char spin[64];
     assert_int_equal(run_child("OMP_WAIT_POLICY=active"), 0);
     assert_non_null(strstr(out, "policy=active marker=(unset) rc=0"));
@@ -76,8 +75,7 @@ static void the_users_policy_wins(void **state) {
     }
 }
 
-static void the_marker_stops_a_second_exec(void **state) {
-    (void)state;
+BB_TEST(the_marker_stops_a_second_exec) {
     assert_int_equal(run_child(BB_OMP_REEXEC_MARKER "=1"), 0);
     assert_non_null(strstr(out, "policy=(unset) marker=(unset) rc=0"));
     if (strstr(out, "OPENMP DISPLAY ENVIRONMENT BEGIN"))

@@ -20,8 +20,7 @@ static const bb_param_spec spec[] = {
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
-static void defaults_then_task_then_user_take_precedence(void **state) {
-    (void)state;
+BB_TEST(defaults_then_task_then_user_take_precedence) {
     bb_ctx c = {0};
     cJSON *td = cJSON_Parse("{\"step\": 0.5, \"n_chains\": 7}");
     cJSON *user = cJSON_Parse("{\"step\": 2.385}");
@@ -41,8 +40,7 @@ static void defaults_then_task_then_user_take_precedence(void **state) {
     cJSON_Delete(user);
 }
 
-static void unknown_key_and_wrong_type_name_the_key(void **state) {
-    (void)state;
+BB_TEST(unknown_key_and_wrong_type_name_the_key) {
     bb_ctx c = {0};
     bb_params p;
     cJSON *u1 = cJSON_Parse("{\"stepp\": 1}");
@@ -67,8 +65,7 @@ static void unknown_key_and_wrong_type_name_the_key(void **state) {
     cJSON_Delete(u5);
 }
 
-static void key_value_strings_are_typed_by_the_spec(void **state) {
-    (void)state;
+BB_TEST(key_value_strings_are_typed_by_the_spec) {
     bb_ctx c = {0};
     cJSON *o = cJSON_CreateObject();
     assert_int_equal(bb_params_parse_kv(spec, "m", "n_chains=64", o, &c), BB_OK);
@@ -93,8 +90,7 @@ static void key_value_strings_are_typed_by_the_spec(void **state) {
     cJSON_Delete(o);
 }
 
-static void canonical_json_sorts_keys_and_hash_ignores_order(void **state) {
-    (void)state;
+BB_TEST(canonical_json_sorts_keys_and_hash_ignores_order) {
     cJSON *a = cJSON_Parse("{\"b\": [1, 2.5, {\"y\": true, \"x\": null}], \"a\": \"s\\\"q\"}");
     cJSON *b = cJSON_Parse("{\"a\": \"s\\\"q\", \"b\": [1, 2.5, {\"x\": null, \"y\": true}]}");
     char *ca = bb_json_canonical(a);

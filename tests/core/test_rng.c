@@ -8,8 +8,7 @@
 #include "harness/core/rng.h"
 #include "tests/testmain.h"
 
-static void philox_matches_random123_known_answers(void **state) {
-    (void)state;
+BB_TEST(philox_matches_random123_known_answers) {
     static const uint32_t ctr[3][4] = {{0, 0, 0, 0},
                                        {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
                                        {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}};
@@ -24,8 +23,7 @@ static void philox_matches_random123_known_answers(void **state) {
     }
 }
 
-static void streams_are_reproducible_and_distinct(void **state) {
-    (void)state;
+BB_TEST(streams_are_reproducible_and_distinct) {
     bb_rng a, b, c;
     bb_rng_init(&a, 2385, 7);
     bb_rng_init(&b, 2385, 7);
@@ -40,8 +38,7 @@ static void streams_are_reproducible_and_distinct(void **state) {
 }
 
 /* Mean/variance/kurtosis of 10^6 normals within 5 standard errors of the exact values. */
-static void normal_moments_match_standard_normal(void **state) {
-    (void)state;
+BB_TEST(normal_moments_match_standard_normal) {
     bb_rng r;
     bb_rng_init(&r, 1, 0);
     const int n = 1000000;
@@ -59,8 +56,7 @@ static void normal_moments_match_standard_normal(void **state) {
 }
 
 /* Uniform in (0,1), never 0 or 1; bb_rng_below is uniform: chi-square over 7 cells. */
-static void uniform_and_below_are_uniform(void **state) {
-    (void)state;
+BB_TEST(uniform_and_below_are_uniform) {
     bb_rng r;
     bb_rng_init(&r, 99, 3);
     long cnt[7] = {0};

@@ -10,14 +10,12 @@
 #include "harness/core/source_dir.h"
 #include "tests/testmain.h"
 
-static void environment_wins_when_set_and_not_empty(void **state) {
-    (void)state;
+BB_TEST(environment_wins_when_set_and_not_empty) {
     setenv("BOLTZBENCH_SOURCE_DIR", "/some/checkout", 1);
     assert_string_equal(bb_source_dir(), "/some/checkout");
 }
 
-static void compiled_in_tree_when_unset_or_empty(void **state) {
-    (void)state;
+BB_TEST(compiled_in_tree_when_unset_or_empty) {
     unsetenv("BOLTZBENCH_SOURCE_DIR");
     assert_string_equal(bb_source_dir(), BB_SOURCE_DIR);
     setenv("BOLTZBENCH_SOURCE_DIR", "", 1);

@@ -28,8 +28,7 @@ static double *ar1(double phi, size_t n, uint64_t seed) {
     return x;
 }
 
-static void ar1_tau_matches_one_plus_phi_over_one_minus_phi(void **state) {
-    (void)state;
+BB_TEST(ar1_tau_matches_one_plus_phi_over_one_minus_phi) {
     const double phis[3] = {0.0, 0.5, 0.9}, tol[3] = {0.03, 0.05, 0.10};
     const size_t n = 400000;
     for (int k = 0; k < 3; k++) {
@@ -45,8 +44,7 @@ static void ar1_tau_matches_one_plus_phi_over_one_minus_phi(void **state) {
     }
 }
 
-static void bad_series_are_errors(void **state) {
-    (void)state;
+BB_TEST(bad_series_are_errors) {
     double tau, ess;
     bb_ctx c = {0};
     double one[1] = {1.0};

@@ -19,8 +19,7 @@
 
 #define MANIFEST BB_SOURCE_DIR "/datasets/manifest.json"
 
-static void the_committed_manifest_lists_the_real_sources(void **state) {
-    (void)state;
+BB_TEST(the_committed_manifest_lists_the_real_sources) {
     bb_manifest m;
     bb_ctx c = {0};
     int rc = bb_manifest_load(MANIFEST, &m, &c);
@@ -108,8 +107,7 @@ static int load_text(const char *json, bb_ctx *c) {
     "{\"schema\":\"boltzbench.manifest/1\",\"datasets\":[{\"id\":\"a\",\"version\":1,\"file\":\"a.npy\","              \
     "\"urls\":[\"https://x/a.npy\"],\"format\":\"npy\",\"task\":\"dw4\"" extra "}]}"
 
-static void malformed_manifests_name_the_field(void **state) {
-    (void)state;
+BB_TEST(malformed_manifests_name_the_field) {
     bb_ctx c = {0};
     assert_int_equal(load_text(ENTRY(",\"sha256\":null"), &c), BB_OK);
     assert_int_equal(load_text(ENTRY(""), &c), BB_EFORMAT);
@@ -139,8 +137,7 @@ static void malformed_manifests_name_the_field(void **state) {
     assert_non_null(strstr(c.msg, "/nonexistent/manifest.json"));
 }
 
-static void the_cache_directory_follows_the_environment(void **state) {
-    (void)state;
+BB_TEST(the_cache_directory_follows_the_environment) {
     char out[4096];
     bb_ctx c = {0};
     setenv("BOLTZBENCH_CACHE", "/tmp/bbc/", 1);
@@ -171,8 +168,7 @@ static void the_cache_directory_follows_the_environment(void **state) {
     assert_string_equal(out, "/c/x@2");
 }
 
-static void cache_clean_empties_the_directory_but_keeps_it(void **state) {
-    (void)state;
+BB_TEST(cache_clean_empties_the_directory_but_keeps_it) {
     char dir[] = "/tmp/bb_clean_XXXXXX";
     assert_non_null(mkdtemp(dir));
     char p[256];

@@ -43,8 +43,7 @@ static void assert_shape(const bb_array *a, int ndim, const size_t *shape) {
     for (int k = 0; k < ndim; k++) assert_int_equal(a->shape[k], shape[k]);
 }
 
-static void float64_c_order_file_matches_numpy_values(void **state) {
-    (void)state;
+BB_TEST(float64_c_order_file_matches_numpy_values) {
     bb_array a;
     read_ok("f8_c_2x3.npy", &a);
     assert_shape(&a, 2, (const size_t[]){2, 3});
@@ -55,8 +54,7 @@ static void float64_c_order_file_matches_numpy_values(void **state) {
     assert_null(a.data);
 }
 
-static void big_endian_fortran_float32_becomes_row_major_float64(void **state) {
-    (void)state;
+BB_TEST(big_endian_fortran_float32_becomes_row_major_float64) {
     bb_array a;
     read_ok("f4_be_fortran_3x4x2.npy", &a);
     assert_shape(&a, 3, (const size_t[]){3, 4, 2});
@@ -85,8 +83,7 @@ static void read_expect(const char *name, size_t n, double (*want)(size_t k)) {
     bb_array_free(&a);
 }
 
-static void integer_and_bool_dtypes_convert_exactly(void **state) {
-    (void)state;
+BB_TEST(integer_and_bool_dtypes_convert_exactly) {
     read_expect("i2_le_7.npy", 7, rint10);
     read_expect("i8_be_2x2.npy", 4, rint10);
     read_expect("i4_le_4.npy", 4, rint10);
@@ -100,8 +97,7 @@ static void integer_and_bool_dtypes_convert_exactly(void **state) {
     bb_array_free(&a);
 }
 
-static void format_versions_2_and_3_scalars_and_empty_arrays_load(void **state) {
-    (void)state;
+BB_TEST(format_versions_2_and_3_scalars_and_empty_arrays_load) {
     read_expect("f8_v2_3x2.npy", 6, v);
     read_expect("f8_v3_2x2.npy", 4, v);
     bb_array a;
@@ -118,8 +114,7 @@ static void format_versions_2_and_3_scalars_and_empty_arrays_load(void **state) 
     bb_array_free(&a);
 }
 
-static void unsupported_dtypes_are_refused_naming_the_dtype(void **state) {
-    (void)state;
+BB_TEST(unsupported_dtypes_are_refused_naming_the_dtype) {
     bb_array a;
     bb_ctx c = {0};
     assert_int_equal(bb_npy_read(FIX "f2_unsupported.npy", LIMIT, &a, &c), BB_EUNSUPPORTED);
@@ -130,8 +125,7 @@ static void unsupported_dtypes_are_refused_naming_the_dtype(void **state) {
     assert_non_null(strstr(c.msg, "<c16"));
 }
 
-static void writer_output_is_byte_identical_to_numpy_save(void **state) {
-    (void)state;
+BB_TEST(writer_output_is_byte_identical_to_numpy_save) {
     char *ref;
     size_t ref_len;
     load_fixture("f8_c_2x3.npy", &ref, &ref_len);
@@ -156,8 +150,7 @@ static void writer_output_is_byte_identical_to_numpy_save(void **state) {
     free(ref);
 }
 
-static void write_then_read_round_trips_odd_shapes(void **state) {
-    (void)state;
+BB_TEST(write_then_read_round_trips_odd_shapes) {
     char dir[] = "/tmp/bb_npy_XXXXXX";
     assert_non_null(mkdtemp(dir));
     char path[256];
@@ -208,8 +201,7 @@ static size_t make_image(unsigned char *out, const char *dict, size_t data_len) 
     return 10 + hl + data_len;
 }
 
-static void malformed_headers_and_truncated_data_give_clear_errors(void **state) {
-    (void)state;
+BB_TEST(malformed_headers_and_truncated_data_give_clear_errors) {
     char *ref;
     size_t len;
     load_fixture("f8_c_2x3.npy", &ref, &len);
@@ -269,8 +261,7 @@ static void malformed_headers_and_truncated_data_give_clear_errors(void **state)
     }
 }
 
-static void missing_files_and_bad_writes_name_the_path(void **state) {
-    (void)state;
+BB_TEST(missing_files_and_bad_writes_name_the_path) {
     bb_ctx c = {0};
     bb_array a;
     assert_int_equal(bb_npy_read("/nonexistent/dir/q.npy", LIMIT, &a, &c), BB_ENOTFOUND);

@@ -38,8 +38,7 @@ static void check_ab(const bb_npz *z) {
     for (size_t k = 0; k < 4; k++) assert_true(b->data[k] == (double)(float)v(k));
 }
 
-static void numpy_savez_stored_and_compressed_archives_load(void **state) {
-    (void)state;
+BB_TEST(numpy_savez_stored_and_compressed_archives_load) {
     bb_ctx c = {0};
     bb_npz z;
     assert_int_equal(bb_npz_read(FIX "stored_ab.npz", LIMIT, &z, &c), BB_OK);
@@ -59,8 +58,7 @@ static void numpy_savez_stored_and_compressed_archives_load(void **state) {
 
 static int numpy_available(void) { return system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0; }
 
-static void our_archives_round_trip_and_numpy_reads_them(void **state) {
-    (void)state;
+BB_TEST(our_archives_round_trip_and_numpy_reads_them) {
     char dir[] = "/tmp/bb_npz_XXXXXX";
     assert_non_null(mkdtemp(dir));
     bb_array arr[2];
@@ -143,8 +141,7 @@ static int parse(const char *b, size_t len, size_t limit, bb_ctx *c) {
     return BB_OK;
 }
 
-static void truncated_and_corrupt_archives_are_rejected(void **state) {
-    (void)state;
+BB_TEST(truncated_and_corrupt_archives_are_rejected) {
     size_t len;
     char *b = load(FIX "deflated_ab.npz", &len);
     bb_ctx c = {0};
@@ -178,8 +175,7 @@ static void truncated_and_corrupt_archives_are_rejected(void **state) {
     free(b);
 }
 
-static void zip_bombs_and_size_limits_stop_before_allocating(void **state) {
-    (void)state;
+BB_TEST(zip_bombs_and_size_limits_stop_before_allocating) {
     size_t len;
     char *b = load(FIX "deflated_large.npz", &len);
     bb_ctx c = {0};
@@ -202,8 +198,7 @@ static void zip_bombs_and_size_limits_stop_before_allocating(void **state) {
     free(b);
 }
 
-static void non_npy_members_and_missing_files_give_errors(void **state) {
-    (void)state;
+BB_TEST(non_npy_members_and_missing_files_give_errors) {
     bb_ctx c = {0};
     bb_npz z;
     assert_int_equal(bb_npz_read("/nonexistent/z.npz", LIMIT, &z, &c), BB_ENOTFOUND);

@@ -32,6 +32,7 @@
 #include "httpd.h"
 #include "tests/tmpdir.h"
 #include "tests/capture.h"
+#include "tests/testmain.h"
 
 #define REF BB_SOURCE_DIR "/datasets/reference/"
 
@@ -81,8 +82,7 @@ static double max_com(const bb_samples *s, int P, int D) {
     return worst;
 }
 
-static void committed_idem_splits_load_with_upstream_hashes_and_no_com(void **state) {
-    (void)state;
+BB_TEST(committed_idem_splits_load_with_upstream_hashes_and_no_com) {
     bb_task *t = task("dw4");
     bb_reference r;
     bb_ctx c = {0};
@@ -121,8 +121,7 @@ static void committed_idem_splits_load_with_upstream_hashes_and_no_com(void **st
     bb_task_free(t);
 }
 
-static void committed_gmm40_set_equals_a_fresh_exact_draw(void **state) {
-    (void)state;
+BB_TEST(committed_gmm40_set_equals_a_fresh_exact_draw) {
     bb_task *t = task("gmm40");
     bb_reference r;
     bb_ctx c = {0};
@@ -153,8 +152,7 @@ static void committed_gmm40_set_equals_a_fresh_exact_draw(void **state) {
     bb_task_free(t);
 }
 
-static void a_fetched_file_in_the_cache_is_used_and_rehashed(void **state) {
-    (void)state;
+BB_TEST(a_fetched_file_in_the_cache_is_used_and_rehashed) {
     setenv("BOLTZBENCH_SOURCE_DIR", tmp_src, 1); /* hide the committed copies */
     bb_task *t = task("dw4");
     bb_reference r;
@@ -190,8 +188,7 @@ static void a_fetched_file_in_the_cache_is_used_and_rehashed(void **state) {
     bb_task_free(t);
 }
 
-static void generated_sets_round_trip_through_the_cache(void **state) {
-    (void)state;
+BB_TEST(generated_sets_round_trip_through_the_cache) {
     bb_task *t = task("lj55");
     bb_reference r;
     bb_ctx c = {0};
@@ -270,8 +267,7 @@ static void generated_sets_round_trip_through_the_cache(void **state) {
     bb_task_free(t);
 }
 
-static void gunzip_limits_and_corruption(void **state) {
-    (void)state;
+BB_TEST(gunzip_limits_and_corruption) {
     unsigned char *buf;
     size_t len;
     bb_ctx c = {0};
@@ -299,8 +295,7 @@ static void gunzip_limits_and_corruption(void **state) {
 
 /* Without any cache directory (no BOLTZBENCH_CACHE, XDG_CACHE_HOME or HOME, as in some CI
  * environments) committed and exact reference sets still load. */
-static void committed_sets_load_without_a_cache_directory(void **state) {
-    (void)state;
+BB_TEST(committed_sets_load_without_a_cache_directory) {
     char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
     char *xdg = getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
     unsetenv("BOLTZBENCH_CACHE");
@@ -413,8 +408,7 @@ static void assert_loaded_verified(const bb_reference *r) {
     assert_string_equal(sha, DW4_SHA); /* the cache holds good bytes again */
 }
 
-static void a_flipped_byte_in_a_cached_file_is_moved_aside_and_fetched_again_from_a_file_url(void **state) {
-    (void)state;
+BB_TEST(a_flipped_byte_in_a_cached_file_is_moved_aside_and_fetched_again_from_a_file_url) {
     setenv("BOLTZBENCH_OFFLINE", "0", 1); /* file:// is allowed offline too; prove it is not needed */
     size_t len;
     unsigned char *good = dw4_bytes(&len);
@@ -466,8 +460,7 @@ static void a_flipped_byte_in_a_cached_file_is_moved_aside_and_fetched_again_fro
     bb_task_free(t);
 }
 
-static void a_truncated_cached_file_is_fetched_again_from_the_loopback_server(void **state) {
-    (void)state;
+BB_TEST(a_truncated_cached_file_is_fetched_again_from_the_loopback_server) {
     setenv("BOLTZBENCH_OFFLINE", "0", 1);
     size_t len;
     unsigned char *good = dw4_bytes(&len);
@@ -516,8 +509,7 @@ static void a_truncated_cached_file_is_fetched_again_from_the_loopback_server(vo
 
 /* The committed .npy.gz copies are verified at every load too (sha256 of the uncompressed
  * bytes, gzip CRC): a damaged one is an error naming it, never replaced by the cache. */
-static void a_damaged_committed_copy_is_an_error_naming_it(void **state) {
-    (void)state;
+BB_TEST(a_damaged_committed_copy_is_an_error_naming_it) {
     char dir[256], gz[320];
     snprintf(dir, sizeof dir, "%s/datasets/reference", tmp_src);
     snprintf(gz, sizeof gz, "%s/dw4-idem-test.npy.gz", dir);
@@ -552,8 +544,7 @@ static void a_damaged_committed_copy_is_an_error_naming_it(void **state) {
 }
 
 /* BB_ENOTFOUND means exactly "this task declares no reference set". */
-static void only_a_task_without_a_reference_set_gives_enotfound(void **state) {
-    (void)state;
+BB_TEST(only_a_task_without_a_reference_set_gives_enotfound) {
     bb_reference r;
     bb_ctx c = {0};
     bb_task *t = task("lj13-phys"); /* declares none */
@@ -586,19 +577,11 @@ static void only_a_task_without_a_reference_set_gives_enotfound(void **state) {
     bb_task_free(t);
 }
 
-int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-    const struct CMUnitTest tests[] = {
-        T(committed_idem_splits_load_with_upstream_hashes_and_no_com),
-        T(committed_gmm40_set_equals_a_fresh_exact_draw),
-        T(a_fetched_file_in_the_cache_is_used_and_rehashed),
-        T(generated_sets_round_trip_through_the_cache),
-        T(gunzip_limits_and_corruption),
-        T(committed_sets_load_without_a_cache_directory),
-        T(a_flipped_byte_in_a_cached_file_is_moved_aside_and_fetched_again_from_a_file_url),
-        T(a_truncated_cached_file_is_fetched_again_from_the_loopback_server),
-        T(a_damaged_committed_copy_is_an_error_naming_it),
-        T(only_a_task_without_a_reference_set_gives_enotfound),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, T(committed_idem_splits_load_with_upstream_hashes_and_no_com),
+             T(committed_gmm40_set_equals_a_fresh_exact_draw), T(a_fetched_file_in_the_cache_is_used_and_rehashed),
+             T(generated_sets_round_trip_through_the_cache), T(gunzip_limits_and_corruption),
+             T(committed_sets_load_without_a_cache_directory),
+             T(a_flipped_byte_in_a_cached_file_is_moved_aside_and_fetched_again_from_a_file_url),
+             T(a_truncated_cached_file_is_fetched_again_from_the_loopback_server),
+             T(a_damaged_committed_copy_is_an_error_naming_it), T(only_a_task_without_a_reference_set_gives_enotfound))

@@ -412,8 +412,7 @@ static void free_writers(void) {
     bb_samples_free(&gen);
 }
 
-static void every_writer_keeps_the_previous_file_and_names_the_path(void **state) {
-    (void)state;
+BB_TEST(every_writer_keeps_the_previous_file_and_names_the_path) {
     init_writers();
     char base[300];
     snprintf(base, sizeof base, "%s/lib", dir);
@@ -525,8 +524,7 @@ static void cli_case(const char *d, const fault *f, int preload, const unsigned 
     no_temp_files(d);
 }
 
-static void a_failed_report_write_of_boltzbench_run_keeps_the_previous_report(void **state) {
-    (void)state;
+BB_TEST(a_failed_report_write_of_boltzbench_run_keeps_the_previous_report) {
     char bases[2][320];
     int nb = 0;
     snprintf(bases[nb++], sizeof bases[0], "%s/cli", dir);
@@ -573,8 +571,7 @@ static void a_failed_report_write_of_boltzbench_run_keeps_the_previous_report(vo
     }
 }
 
-static void the_shim_refuses_a_malformed_spec(void **state) {
-    (void)state;
+BB_TEST(the_shim_refuses_a_malformed_spec) {
     assert_int_equal(bb_fault_set("fsize:"), -1);
     assert_int_equal(bb_fault_set("fsize:-3"), -1);
     assert_int_equal(bb_fault_set("truncate"), -1);

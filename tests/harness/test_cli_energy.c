@@ -44,8 +44,7 @@ static void read_err(char *err, size_t cap) { read_in_dir("err.txt", err, cap); 
 
 static int exists(const char *name) { return bb_test_exists_in(dir, name); }
 
-static void energies_and_forces_match_the_task_api(void **state) {
-    (void)state;
+BB_TEST(energies_and_forces_match_the_task_api) {
     const char *tasks[] = {"dw4", "lj13", "aldp-pita"};
     /* the forces file: by --forces-out, right after --forces, and by default beside the energies */
     const char *extra[] = {"--forces-out f.npy", "--forces lf.npy", "-f --task-param temperature=555.52"};
@@ -108,8 +107,7 @@ static void energies_and_forces_match_the_task_api(void **state) {
     assert_non_null(strstr(out, "--forces-out"));
 }
 
-static void wrong_width_and_missing_options_are_one_line_errors(void **state) {
-    (void)state;
+BB_TEST(wrong_width_and_missing_options_are_one_line_errors) {
     /* each case: the arguments, the exit status, what the error names, files that must not
      * have been written, and whether the whole error must be one line */
     static const struct {

@@ -27,8 +27,7 @@ static int parse(const char *s, long long *v, char *err, size_t cap) {
     return rc;
 }
 
-static void accepted_values_are_exact(void **state) {
-    (void)state;
+BB_TEST(accepted_values_are_exact) {
     struct {
         const char *text;
         long long value;
@@ -78,8 +77,7 @@ static void accepted_values_are_exact(void **state) {
     }
 }
 
-static void each_failure_has_its_own_line(void **state) {
-    (void)state;
+BB_TEST(each_failure_has_its_own_line) {
     struct {
         const char *text, *says;
     } bad[] = {

@@ -25,8 +25,7 @@
 #include "tests/capture.h"
 #include "tests/testmain.h"
 
-static void verdicts_follow_direction_and_the_larger_of_abs_and_rel(void **state) {
-    (void)state;
+BB_TEST(verdicts_follow_direction_and_the_larger_of_abs_and_rel) {
     bb_tol t = {0.001, 0.05};
     assert_int_equal(bb_compare_value(1.0, 0.9, 0, t), BB_CMP_BETTER);
     assert_int_equal(bb_compare_value(1.0, 1.0, 0, t), BB_CMP_SAME);
@@ -50,8 +49,7 @@ static char *tol_file(const char *dir, const char *text) {
     return p;
 }
 
-static void tolerance_file_is_validated_and_overrides_the_default(void **state) {
-    (void)state;
+BB_TEST(tolerance_file_is_validated_and_overrides_the_default) {
     char *dir = fx_tempdir();
     bb_ctx ctx = {0};
     bb_tolerances t;
@@ -122,8 +120,7 @@ typedef struct cmp_case {
     const char *want_text;
 } cmp_case;
 
-static void directory_comparisons_pass_or_fail_as_the_gate_should(void **state) {
-    (void)state;
+BB_TEST(directory_comparisons_pass_or_fail_as_the_gate_should) {
     const cmp_case cases[] = {
         {"identical", 1.0, 0, 0, 0, 0, NULL, 0, "-> PASS"},
         {"improvement", 0.8, 0, 0, 0, 0, NULL, 0, "better"},
@@ -163,8 +160,7 @@ static void directory_comparisons_pass_or_fail_as_the_gate_should(void **state) 
     }
 }
 
-static void compare_command_exit_status_covers_pass_regression_corruption_and_schema(void **state) {
-    (void)state;
+BB_TEST(compare_command_exit_status_covers_pass_regression_corruption_and_schema) {
     char *bd = fx_tempdir(), *nd = fx_tempdir();
     write_set(bd, 1.0, 0, 0, 0, 0, NULL);
     write_set(nd, 1.0, 0, 0, 0, 0, NULL);
@@ -221,8 +217,7 @@ static void write_runs(const char *dir, size_t pt_metrics, int pt_failed, int ex
 
 /* Each case passed the old gate: both sides agree, so nothing "changed" — but a report
  * that scored nothing or did not finish proves nothing, and the gate must say so. */
-static void reports_that_scored_nothing_or_did_not_finish_fail_the_gate(void **state) {
-    (void)state;
+BB_TEST(reports_that_scored_nothing_or_did_not_finish_fail_the_gate) {
     struct {
         const char *name;
         size_t pt_metrics;
@@ -268,8 +263,7 @@ static void reports_that_scored_nothing_or_did_not_finish_fail_the_gate(void **s
 
 /* The default tolerances come from the source tree (BB_SOURCE_DIR, or $BOLTZBENCH_SOURCE_DIR),
  * not the current directory; and with a broken report the error names the report. */
-static void compare_finds_its_tolerances_from_any_directory_and_names_a_broken_report(void **state) {
-    (void)state;
+BB_TEST(compare_finds_its_tolerances_from_any_directory_and_names_a_broken_report) {
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     const char *env = getenv("BOLTZBENCH_SOURCE_DIR");

@@ -51,8 +51,7 @@ static void write_good(int value) {
     cJSON_Delete(s.ledger);
 }
 
-static void a_good_state_round_trips(void **state) {
-    (void)state;
+BB_TEST(a_good_state_round_trips) {
     write_good(42);
     bb_run_state s;
     bb_ctx c = {0};
@@ -78,8 +77,7 @@ static void a_good_state_round_trips(void **state) {
     bb_run_state_free(&s);
 }
 
-static void corruption_truncation_and_strangers_are_refused_naming_the_file(void **state) {
-    (void)state;
+BB_TEST(corruption_truncation_and_strangers_are_refused_naming_the_file) {
     write_good(1);
     char *data = NULL;
     size_t len = 0;

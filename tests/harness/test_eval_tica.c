@@ -21,8 +21,7 @@
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_eval_tica", bb_test_isolated_cache(dir))
 
-static void eval_reports_tica_for_aldp_pita(void **state) {
-    (void)state;
+BB_TEST(eval_reports_tica_for_aldp_pita) {
     bb_task *t = bb_test_task("aldp-pita");
     bb_ctx c = {0};
     const size_t T = 400, n = 200, dof = (size_t)t->dof;

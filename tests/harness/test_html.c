@@ -41,8 +41,7 @@ static char *make_page(char **dir_out) {
     return page;
 }
 
-static void page_is_self_contained_with_tables_and_plots(void **state) {
-    (void)state;
+BB_TEST(page_is_self_contained_with_tables_and_plots) {
     char *dir;
     char *page = make_page(&dir);
     char *html = fx_slurp(page);
@@ -82,8 +81,7 @@ static int run_chromium(const char *bin, const char *profile, const char *args, 
     return system(cmd);
 }
 
-static void page_renders_in_headless_chromium(void **state) {
-    (void)state;
+BB_TEST(page_renders_in_headless_chromium) {
     const char *bin = chromium();
     if (!bin) {
         printf("SKIP: chromium not found (apt-get install chromium, or set BB_CHROMIUM)\n");

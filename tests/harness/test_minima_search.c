@@ -42,8 +42,7 @@ static const bb_task_type quartic_type = {
 
 static void path_in(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", dir, name); }
 
-static void finds_the_four_minima_of_the_toy(void **state) {
-    (void)state;
+BB_TEST(finds_the_four_minima_of_the_toy) {
     bb_task *t = bb_test_task_of(&quartic_type);
     bb_ctx c = {0};
     char path[400];
@@ -111,8 +110,7 @@ static void same_catalogue(const bb_task *t, const char *a, const char *b) {
     cJSON_Delete(jb);
 }
 
-static void a_stopped_and_resumed_search_equals_an_uninterrupted_one(void **state) {
-    (void)state;
+BB_TEST(a_stopped_and_resumed_search_equals_an_uninterrupted_one) {
     bb_task *t = bb_test_task("lj13-phys");
     bb_ctx c = {0};
     char a[400], b[400], d[400];
@@ -172,8 +170,7 @@ static void a_stopped_and_resumed_search_equals_an_uninterrupted_one(void **stat
     bb_task_free(t);
 }
 
-static void out_of_range_configurations_name_the_field(void **state) {
-    (void)state;
+BB_TEST(out_of_range_configurations_name_the_field) {
     bb_minima_search_config base;
     bb_minima_search_defaults(&base);
     bb_ctx c = {0};

@@ -30,8 +30,7 @@ static void fx_free(fx *f) {
     bb_task_free(f->t);
 }
 
-static void budget_is_never_exceeded_by_one_evaluation(void **state) {
-    (void)state;
+BB_TEST(budget_is_never_exceeded_by_one_evaluation) {
     fx f = fx_make(&bb_test_gauss, 1000);
     bb_ctx c = {0};
     double x[7 * 3], u[7], g[7 * 3];
@@ -53,8 +52,7 @@ static void budget_is_never_exceeded_by_one_evaluation(void **state) {
     fx_free(&f);
 }
 
-static void concurrent_callers_cannot_overspend(void **state) {
-    (void)state;
+BB_TEST(concurrent_callers_cannot_overspend) {
     fx f = fx_make(&bb_test_gauss, 100003);
     long ok_evals = 0;
 #pragma omp parallel num_threads(2) reduction(+ : ok_evals)
@@ -69,8 +67,7 @@ static void concurrent_callers_cannot_overspend(void **state) {
     fx_free(&f);
 }
 
-static void values_match_direct_evaluation_on_any_thread_count(void **state) {
-    (void)state;
+BB_TEST(values_match_direct_evaluation_on_any_thread_count) {
     fx f = fx_make(&bb_test_gauss, 1000);
     bb_ctx c = {0};
     enum { N = 101 };
@@ -89,8 +86,7 @@ static void values_match_direct_evaluation_on_any_thread_count(void **state) {
     fx_free(&f);
 }
 
-static void nan_energy_is_an_error_and_nan_input_names_the_configuration(void **state) {
-    (void)state;
+BB_TEST(nan_energy_is_an_error_and_nan_input_names_the_configuration) {
     fx f = fx_make(&bb_test_nan, 100);
     bb_ctx c = {0};
     double x[4] = {0.5, 1.0, 4.0, 0.0}, u[4];
@@ -113,8 +109,7 @@ static int inf_energy(const bb_task *t, size_t n, const double *x, double *u, do
     return BB_OK;
 }
 
-static void infinite_energy_counts_as_rejected_with_zero_gradient(void **state) {
-    (void)state;
+BB_TEST(infinite_energy_counts_as_rejected_with_zero_gradient) {
     bb_task_type tt = bb_test_nan;
     tt.energy = inf_energy;
     fx f = fx_make(&tt, 100);
@@ -142,8 +137,7 @@ static int on_ck(void *user, double f, int64_t evals, const bb_samples *s, bb_ct
     return BB_OK;
 }
 
-static void checkpoints_fire_once_when_their_fraction_is_crossed(void **state) {
-    (void)state;
+BB_TEST(checkpoints_fire_once_when_their_fraction_is_crossed) {
     fx f = fx_make(&bb_test_gauss, 1000);
     bb_ctx c = {0};
     const double fr[4] = {1e-3, 1e-2, 1e-1, 1};
@@ -168,8 +162,7 @@ static void checkpoints_fire_once_when_their_fraction_is_crossed(void **state) {
     fx_free(&f);
 }
 
-static void set_counts_restores_the_counts_and_served_checkpoints(void **state) {
-    (void)state;
+BB_TEST(set_counts_restores_the_counts_and_served_checkpoints) {
     fx f = fx_make(&bb_test_gauss, 1000);
     bb_ctx c = {0};
     const double fr[3] = {1e-2, 0.5, 1};
@@ -201,8 +194,7 @@ static void set_counts_restores_the_counts_and_served_checkpoints(void **state) 
     fx_free(&f);
 }
 
-static void reserved_evaluations_are_refused_until_released(void **state) {
-    (void)state;
+BB_TEST(reserved_evaluations_are_refused_until_released) {
     fx f = fx_make(&bb_test_gauss, 10);
     bb_ctx c = {0};
     assert_int_equal(bb_oracle_reserve(f.o, 11, &c), BB_EINVAL);
@@ -220,8 +212,7 @@ static void reserved_evaluations_are_refused_until_released(void **state) {
     fx_free(&f);
 }
 
-static void non_positive_budget_is_refused(void **state) {
-    (void)state;
+BB_TEST(non_positive_budget_is_refused) {
     bb_ctx c = {0};
     bb_oracle *o = (bb_oracle *)1;
     assert_int_equal(bb_oracle_create(NULL, 0, &o, &c), BB_EINVAL);

@@ -32,8 +32,7 @@ static double num(const cJSON *o, const char *k) {
     return v->valuedouble;
 }
 
-static void a_run_spends_its_budget_and_its_statistics_are_brute_force(void **state) {
-    (void)state;
+BB_TEST(a_run_spends_its_budget_and_its_statistics_are_brute_force) {
     bb_task *t = bb_test_task("dw4");
     bb_ctx c = {0};
     bb_refgen_config cfg = {.n = 200, .budget = 40000, .seed = 1};
@@ -86,8 +85,7 @@ static void a_run_spends_its_budget_and_its_statistics_are_brute_force(void **st
     bb_task_free(t);
 }
 
-static void bad_configurations_are_errors_that_write_nothing(void **state) {
-    (void)state;
+BB_TEST(bad_configurations_are_errors_that_write_nothing) {
     bb_task *t = bb_test_task("dw4");
     bb_ctx c = {0};
     bb_refgen_result r;
@@ -127,8 +125,7 @@ static void bad_configurations_are_errors_that_write_nothing(void **state) {
 
 /* Two AR(1) chains, ladder-major: the statistics equal mean and sd by brute force, and τ and
  * ESS those of bb_energy_iat on each chain. */
-static void energy_statistics_match_brute_force_per_chain(void **state) {
-    (void)state;
+BB_TEST(energy_statistics_match_brute_force_per_chain) {
     enum { PER = 4000, L = 2 };
     double *u = malloc(L * PER * sizeof *u), sum = 0.0, sq = 0.0;
     bb_rng r;

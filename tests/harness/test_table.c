@@ -19,8 +19,7 @@
 #include "test_table_fixtures.h"
 #include "tests/testmain.h"
 
-static void t_quantiles_match_the_tables_and_the_expansion_beyond_30(void **state) {
-    (void)state;
+BB_TEST(t_quantiles_match_the_tables_and_the_expansion_beyond_30) {
     /* exact values (R: qt(0.975, df)) */
     const int df[] = {1, 2, 10, 30, 31, 40, 60, 120, 1000};
     const double want[] = {12.706205, 4.302653, 2.228139, 2.042272, 2.039513, 2.021075, 2.000298, 1.979930, 1.962339};
@@ -32,8 +31,7 @@ static void t_quantiles_match_the_tables_and_the_expansion_beyond_30(void **stat
     assert_true(isnan(bb_t975(0)));
 }
 
-static void stats_give_mean_sd_and_t_interval_and_refuse_nan(void **state) {
-    (void)state;
+BB_TEST(stats_give_mean_sd_and_t_interval_and_refuse_nan) {
     bb_ctx ctx = {0};
     bb_stat s;
     const double x[3] = {1.25, 2.5, 4.75};
@@ -64,8 +62,7 @@ static char *make_set(void) {
     return dir;
 }
 
-static void aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs(void **state) {
-    (void)state;
+BB_TEST(aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs) {
     fx_board b;
     fx_board_load(&b, make_set());
     assert_int_equal(b.rs.n, 13);
@@ -113,8 +110,7 @@ static char *render(const fx_board *b, bb_table_format f) {
     return fx_mem_close(&m);
 }
 
-static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **state) {
-    (void)state;
+BB_TEST(text_formats_mark_the_best_and_state_ci_budget_and_version) {
     fx_board b;
     fx_board_load(&b, make_set());
     char *md = render(&b, BB_TABLE_MD);
@@ -144,8 +140,7 @@ static void text_formats_mark_the_best_and_state_ci_budget_and_version(void **st
     fx_board_free(&b);
 }
 
-static void metrics_a_task_does_not_report_get_no_table(void **state) {
-    (void)state;
+BB_TEST(metrics_a_task_does_not_report_get_no_table) {
     fx_metric both[2] = {{"dist_w2", 0.25}, {"energy_w2", 0.5}}, one[2] = {{"energy_w2", 0.75}, {"odd,\"name", 1.5}};
     const fx_run runs[2] = {{"dw4", 1, "mala", 1000, 0, 0, NULL, both, 2, 0},
                             {"gmm40", 1, "mala", 1000, 0, 0, NULL, one, 2, 0}};
@@ -163,8 +158,7 @@ static void metrics_a_task_does_not_report_get_no_table(void **state) {
     fx_board_free(&b);
 }
 
-static void task_versions_are_grouped_and_harness_versions_refused(void **state) {
-    (void)state;
+BB_TEST(task_versions_are_grouped_and_harness_versions_refused) {
     fx_metric m[1] = {{"energy_w2", 0.5}};
     const fx_run runs[2] = {{"dw4", 1, "mala", 1000, 0, 0, NULL, m, 1, 0},
                             {"dw4", 2, "mala", 1000, 0, 0, NULL, m, 1, 0}};
@@ -185,8 +179,7 @@ static void task_versions_are_grouped_and_harness_versions_refused(void **state)
     fx_board_free(&b);
 }
 
-static void corrupt_or_missing_reports_fail_with_the_file_name(void **state) {
-    (void)state;
+BB_TEST(corrupt_or_missing_reports_fail_with_the_file_name) {
     char *dir = fx_tempdir();
     bb_ctx ctx = {0};
     bb_rset rs;
@@ -229,8 +222,7 @@ static void corrupt_or_missing_reports_fail_with_the_file_name(void **state) {
     free(dir);
 }
 
-static void table_command_writes_the_requested_format_and_svg_files(void **state) {
-    (void)state;
+BB_TEST(table_command_writes_the_requested_format_and_svg_files) {
     char *dir = make_set();
     char out[4200], svg[4200], path[4300];
     snprintf(out, sizeof out, "%s/board.csv", dir);

@@ -89,8 +89,7 @@ static int exercise(const char *dir, const bb_rset *good, size_t *n_ok) {
     return rc;
 }
 
-static void every_mutated_report_is_handled_or_refused_with_its_name(void **state) {
-    (void)state;
+BB_TEST(every_mutated_report_is_handled_or_refused_with_its_name) {
     char *gd = fx_tempdir(), *dir = fx_tempdir();
     fx_metric m[2] = {{"energy_w2", 0.625}, {"energy_tv", 0.125}};
     fx_run r = {"dw4", 1, "mala", 1000, 0, 0, NULL, m, 2, 1};

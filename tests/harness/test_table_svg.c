@@ -21,8 +21,7 @@
 #include "test_table_fixtures.h"
 #include "tests/testmain.h"
 
-static void scales_map_linear_log_and_reversed_axes(void **state) {
-    (void)state;
+BB_TEST(scales_map_linear_log_and_reversed_axes) {
     bb_svg_scale lg = {10, 1000, 1, 0, 200};
     assert_true(fabs(bb_svg_map(&lg, 100) - 100) < 1e-12);
     assert_true(fabs(bb_svg_map(&lg, 10)) < 1e-12);
@@ -36,8 +35,7 @@ static void scales_map_linear_log_and_reversed_axes(void **state) {
     assert_true(fabs(bb_svg_map(&up, 1) - 250) < 1e-12);
 }
 
-static void axes_snap_to_decades_and_nice_linear_steps(void **state) {
-    (void)state;
+BB_TEST(axes_snap_to_decades_and_nice_linear_steps) {
     bb_ctx ctx = {0};
     double lo, hi, t[16];
     size_t n;
@@ -64,8 +62,7 @@ static char *lines_svg(const bb_svg_plot *p, const bb_svg_series *s, size_t ns, 
     return fx_mem_close(&m);
 }
 
-static void line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan(void **state) {
-    (void)state;
+BB_TEST(line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan) {
     const double x[3] = {10, 100, 1000}, y[3] = {1, 2, 3};
     bb_svg_series s = {"a<b&c", x, y, 3, 0, 0, 0};
     bb_svg_plot p = {"t", "evals", "w2", 1, 0};
@@ -91,8 +88,7 @@ static void line_plot_puts_points_at_the_computed_pixels_and_breaks_at_nan(void 
     free(svg);
 }
 
-static void heat_maps_share_one_colour_scale_and_refuse_bad_grids(void **state) {
-    (void)state;
+BB_TEST(heat_maps_share_one_colour_scale_and_refuse_bad_grids) {
     const double xe[4] = {0, 1, 2, 3}, ye[3] = {-1, 0, 1};
     const double a[6] = {0.1, 0.2, 0.3, 0.0, 0.25, 0.15}, b[6] = {0.2, 0.1, 0.2, 0.1, 0.2, 0.2};
     const double *d[2] = {a, b};
@@ -123,8 +119,7 @@ static char *make_plot_set(void) {
     return dir;
 }
 
-static void plots_are_built_from_anytime_histogram_and_2d_entries(void **state) {
-    (void)state;
+BB_TEST(plots_are_built_from_anytime_histogram_and_2d_entries) {
     fx_board b;
     fx_board_load(&b, make_plot_set());
     assert_int_equal(fx_board_plots(&b), BB_OK);
@@ -146,8 +141,7 @@ static void plots_are_built_from_anytime_histogram_and_2d_entries(void **state) 
     fx_board_free(&b);
 }
 
-static void tica_layout_with_ranges_and_nested_rows_is_plotted_transposed(void **state) {
-    (void)state;
+BB_TEST(tica_layout_with_ranges_and_nested_rows_is_plotted_transposed) {
     char *dir = fx_tempdir();
     /* the tica_histogram layout: 2 x 2 bins on [0,2] x [10,14], rows = x bins */
     static const char fmt[] =
@@ -184,8 +178,7 @@ static void tica_layout_with_ranges_and_nested_rows_is_plotted_transposed(void *
     fx_board_free(&b);
 }
 
-static void fine_energy_histograms_are_merged_for_display_keeping_mass(void **state) {
-    (void)state;
+BB_TEST(fine_energy_histograms_are_merged_for_display_keeping_mass) {
     char *dir = fx_tempdir();
     /* 120 bins of width 0.5 on [0, 60]: samples alternate 0/1, reference is flat 0.5.
      * Merged by 3 into 40 bins: groups (0,1,0) -> 1/3 and (1,0,1) -> 2/3. */
@@ -222,8 +215,7 @@ static void fine_energy_histograms_are_merged_for_display_keeping_mass(void **st
     fx_board_free(&b);
 }
 
-static void malformed_plot_data_is_an_error_naming_the_file(void **state) {
-    (void)state;
+BB_TEST(malformed_plot_data_is_an_error_naming_the_file) {
     char *dir = fx_tempdir();
     const char *bad =
         "{\"schema\":\"boltzbench.report/1\",\"status\":\"ok\",\"config_sha256\":\"ab\","
@@ -241,8 +233,7 @@ static void malformed_plot_data_is_an_error_naming_the_file(void **state) {
     fx_board_free(&b);
 }
 
-static void report_printer_shows_config_budget_metrics_and_anytime(void **state) {
-    (void)state;
+BB_TEST(report_printer_shows_config_budget_metrics_and_anytime) {
     char *dir = fx_tempdir();
     fx_metric m[2] = {{"energy_w2", 0.3125}, {"zz_custom", 7.5}};
     fx_run r = {"dw4", 1, "mala", 1000, 4, 0, NULL, m, 2, 1};

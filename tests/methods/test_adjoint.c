@@ -96,8 +96,7 @@ static double info_num(const fixture *f, const char *k) {
     return v->valuedouble;
 }
 
-static void method_is_registered_with_defaults_for_every_quick_task(void **state) {
-    (void)state;
+BB_TEST(method_is_registered_with_defaults_for_every_quick_task) {
     const bb_method *m = bb_method_find("adjoint_sampling");
     assert_non_null(m);
     assert_true(strlen(m->description) > 40);
@@ -112,8 +111,7 @@ static void method_is_registered_with_defaults_for_every_quick_task(void **state
 }
 
 /* budget 1000 with batches of 64: 15 full batches and one of 40; with max_outer = 3 only 192. */
-static void budget_is_spent_in_batches_and_never_exceeded(void **state) {
-    (void)state;
+BB_TEST(budget_is_spent_in_batches_and_never_exceeded) {
     fixture f;
     assert_int_equal(run(&f, &bb_test_gauss, NULL, "{" SMALL_GAUSS "}", 1000, 100, 3, NULL, 0), BB_OK);
     assert_int_equal(bb_oracle_used(f.o), 1000);
@@ -139,8 +137,7 @@ static void budget_is_spent_in_batches_and_never_exceeded(void **state) {
     done(&f);
 }
 
-static void same_seed_gives_identical_samples_on_1_and_2_threads(void **state) {
-    (void)state;
+BB_TEST(same_seed_gives_identical_samples_on_1_and_2_threads) {
     fixture a, b;
     /* run threads and network threads both 1, then both 2 */
     int nt = omp_get_max_threads();
@@ -165,8 +162,7 @@ static void same_seed_gives_identical_samples_on_1_and_2_threads(void **state) {
 /* Kill (SIGKILL, in a child process) after 2 of 6 outer iterations with the state saved
  * every step, resume, and compare with a run that was never interrupted: samples, counts
  * and the training curve's losses are bit-identical. */
-static void killed_and_resumed_run_matches_uninterrupted_bitwise(void **state) {
-    (void)state;
+BB_TEST(killed_and_resumed_run_matches_uninterrupted_bitwise) {
     char path[256];
     snprintf(path, sizeof path, "%s/test_adjoint_%d.state", P_tmpdir, (int)getpid());
     unlink(path);
@@ -228,8 +224,7 @@ static void model_init(as_model *m, as_config cfg, uint64_t seed) {
 
 /* as_make_row: target = −clip(∇u − x1/h²(1)) per particle, COM removed. Two particles in
  * 2-D, σmax 2 (h²(1) = 4(1 − 1e-6/4)), max_score_norm 3. */
-static void adjoint_target_is_clipped_per_particle_and_centred(void **state) {
-    (void)state;
+BB_TEST(adjoint_target_is_clipped_per_particle_and_centred) {
     as_model m;
     model_init(&m, model_cfg(1, 4, 1, 4, 2, 2, 2, 2, 3, (bb_sde_space){2, 2, 1}), 1);
     const double h2 = 4.0 * (1.0 - 1e-6 / 4.0);
@@ -252,8 +247,7 @@ static void adjoint_target_is_clipped_per_particle_and_centred(void **state) {
 
 /* With a non-zero control (random output layer), exp(lw) has mean 1 (E_u[dP^base/dP^u])
  * within 5 standard errors, and the weighted E|X_1|² recovers the base value 3 h²(1). */
-static void girsanov_weights_undo_the_control(void **state) {
-    (void)state;
+BB_TEST(girsanov_weights_undo_the_control) {
     as_model m;
     model_init(&m, model_cfg(0, 16, 2, 8, 1.0, 25, 500, 4, 50, (bb_sde_space){1, 3, 0}), 2);
     const bb_nn_linear *lo = &m.mlp.lin[m.mlp.n_layers - 1];
@@ -291,8 +285,7 @@ static void girsanov_weights_undo_the_control(void **state) {
 
 /* A huge output (bias 1e6 along x) is projected to norm max_score_norm = 2.385, so the
  * drift is exactly 2.385 g(t_k)² along x and E[X_1,x] = 2.385 Σ_k g(t_k)² Δt (5 SE). */
-static void simulated_control_is_bounded_by_the_target_clip(void **state) {
-    (void)state;
+BB_TEST(simulated_control_is_bounded_by_the_target_clip) {
     as_model m;
     model_init(&m, model_cfg(0, 8, 1, 4, 1.0, 10, 200, 4, 2.385, (bb_sde_space){1, 3, 0}), 2);
     const bb_nn_linear *lo = &m.mlp.lin[m.mlp.n_layers - 1];
@@ -319,8 +312,7 @@ static void simulated_control_is_bounded_by_the_target_clip(void **state) {
 
 /* test-gauss3 (u = ½ Σ x²/s², Z = (2π)^{3/2} Π s): log Z from the returned log-weights
  * within 5 delta-method standard errors; the budget covers training plus the n energies. */
-static void importance_weights_estimate_log_z_of_a_gaussian(void **state) {
-    (void)state;
+BB_TEST(importance_weights_estimate_log_z_of_a_gaussian) {
     fixture f;
     const size_t n = 4000;
     assert_int_equal(

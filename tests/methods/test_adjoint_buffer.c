@@ -18,8 +18,7 @@ static void fill(double *rows, size_t n, size_t w, double base) {
         for (size_t k = 0; k < w; k++) rows[i * w + k] = base + i + 0.125 * k;
 }
 
-static void buffer_keeps_the_newest_rows_in_age_order(void **state) {
-    (void)state;
+BB_TEST(buffer_keeps_the_newest_rows_in_age_order) {
     bb_replay rb;
     bb_ctx c = {0};
     assert_int_equal(bb_replay_init(&rb, 5, 3, &c), BB_OK);
@@ -46,8 +45,7 @@ static void buffer_keeps_the_newest_rows_in_age_order(void **state) {
 }
 
 /* 40000 draws from 8 rows: each count within 5 sigma of the binomial mean 5000. */
-static void draws_are_uniform_and_report_their_rows(void **state) {
-    (void)state;
+BB_TEST(draws_are_uniform_and_report_their_rows) {
     bb_replay rb;
     bb_ctx c = {0};
     assert_int_equal(bb_replay_init(&rb, 8, 2, &c), BB_OK);
@@ -73,8 +71,7 @@ static void draws_are_uniform_and_report_their_rows(void **state) {
     bb_replay_free(&rb);
 }
 
-static void dump_and_restore_are_bit_exact_and_checked(void **state) {
-    (void)state;
+BB_TEST(dump_and_restore_are_bit_exact_and_checked) {
     bb_replay a, b, wrong;
     bb_ctx c = {0};
     assert_int_equal(bb_replay_init(&a, 6, 4, &c), BB_OK);

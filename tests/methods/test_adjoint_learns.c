@@ -29,6 +29,7 @@
 #include "harness/run/driver.h"
 #include "methods/method.h"
 #include "tests/quick_params.h"
+#include "tests/testmain.h"
 
 #define N_SAMPLES 2000
 #define BUDGET    100000
@@ -173,16 +174,9 @@ static void learns_on(const char *task_id) {
     bb_task_free(t);
 }
 
-static void trained_sampler_beats_untrained_on_gmm40(void **state) {
-    (void)state;
-    learns_on("gmm40");
-}
-static void trained_sampler_beats_untrained_on_dw4(void **state) {
-    (void)state;
-    learns_on("dw4");
-}
-static void trained_sampler_beats_untrained_on_lj13(void **state) {
-    (void)state;
+BB_TEST(trained_sampler_beats_untrained_on_gmm40) { learns_on("gmm40"); }
+BB_TEST(trained_sampler_beats_untrained_on_dw4) { learns_on("dw4"); }
+BB_TEST(trained_sampler_beats_untrained_on_lj13) {
     if (!g_lj13) {
         print_message("SKIP lj13: pass the argument lj13 (several minutes on 2 cores)\n");
         skip();

@@ -16,6 +16,7 @@
 #include "harness/run/driver.h"
 #include "methods/method.h"
 #include "tasks/task.h"
+#include "tests/testmain.h"
 
 static int slow_mode;
 
@@ -82,8 +83,7 @@ static int modes_found(const bb_task *t, const bb_samples *s) {
     return found;
 }
 
-static void pt_finds_more_gmm40_modes_than_mala_under_the_same_budget(void **state) {
-    (void)state;
+BB_TEST(pt_finds_more_gmm40_modes_than_mala_under_the_same_budget) {
     bb_samples a = {0}, b = {0};
     bb_task *ta, *tb;
     /* Both start every chain near the origin (init_scale 1): coverage then measures mixing,
@@ -125,15 +125,13 @@ static void check_mean(const char *task, const char *method, int64_t budget, dou
     bb_task_free(t);
 }
 
-static void dw4_mean_energy_matches_equilibrium(void **state) {
-    (void)state;
+BB_TEST(dw4_mean_energy_matches_equilibrium) {
     if (!slow_mode) skip();
     check_mean("dw4", "pt", 4000000, -22.544, 0.002);
     check_mean("dw4", "mala", 4000000, -22.544, 0.002);
 }
 
-static void lj13_mean_energy_matches_equilibrium(void **state) {
-    (void)state;
+BB_TEST(lj13_mean_energy_matches_equilibrium) {
     if (!slow_mode) skip();
     check_mean("lj13", "pt", 20000000, -43.01, 0.07);
 }

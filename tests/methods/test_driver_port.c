@@ -112,8 +112,7 @@ static void normalise_old(cJSON *r) {
     bb_test_json_drop(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "method"), "params"), gone);
 }
 
-static void reports_match_the_pre_driver_fixtures(void **state) {
-    (void)state;
+BB_TEST(reports_match_the_pre_driver_fixtures) {
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         const port_case *pc = &cases[k];
         char fix[600], out[600];

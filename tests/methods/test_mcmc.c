@@ -49,8 +49,7 @@ static void done(fixture *f) {
 
 /* Mean within 5 standard errors (effective size taken as n/2 for residual autocorrelation)
  * and variance within 5 standard errors of its exact value. */
-static void mala_samples_a_gaussian_with_exact_moments(void **state) {
-    (void)state;
+BB_TEST(mala_samples_a_gaussian_with_exact_moments) {
     fixture f;
     assert_int_equal(run(&f, &bb_test_gauss, "mala", "{\"n_chains\": 64, \"step_size\": 0.1}", 400000, 4000, 11),
                      BB_OK);
@@ -73,8 +72,7 @@ static void mala_samples_a_gaussian_with_exact_moments(void **state) {
 }
 
 /* Two modes 12 apart (barrier ~18 kT): PT must recover the 0.3/0.7 weights. */
-static void pt_recovers_the_weights_of_separated_modes(void **state) {
-    (void)state;
+BB_TEST(pt_recovers_the_weights_of_separated_modes) {
     fixture f;
     assert_int_equal(run(&f, &bb_test_bimodal, "pt",
                          "{\"n_chains\": 32, \"n_temps\": 8, \"t_max\": 60, \"step_size\": 0.5}", 800000, 4000, 3),
@@ -89,8 +87,7 @@ static void pt_recovers_the_weights_of_separated_modes(void **state) {
     done(&f);
 }
 
-static void same_seed_gives_identical_samples_on_one_and_two_threads(void **state) {
-    (void)state;
+BB_TEST(same_seed_gives_identical_samples_on_one_and_two_threads) {
     fixture a, b;
     omp_set_num_threads(1);
     assert_int_equal(run(&a, &bb_test_gauss, "pt", "{\"n_chains\": 9, \"n_temps\": 3}", 20011, 300, 7), BB_OK);
@@ -113,8 +110,7 @@ static void same_seed_gives_identical_samples_on_one_and_two_threads(void **stat
 /* Budgets below two sweeps end cleanly with what there is: 150 evaluations for 100 chains
  * pay for the initial states only (the current states are the samples); 50 pay for nothing
  * (the unevaluated initial states). */
-static void budget_below_two_sweeps_returns_the_current_states(void **state) {
-    (void)state;
+BB_TEST(budget_below_two_sweeps_returns_the_current_states) {
     fixture f;
     assert_int_equal(run(&f, &bb_test_gauss, "mala", "{\"n_chains\": 100}", 150, 10, 1), BB_OK);
     assert_int_equal(bb_oracle_used(f.o), 100);
@@ -128,8 +124,7 @@ static void budget_below_two_sweeps_returns_the_current_states(void **state) {
 }
 
 /* A NaN energy mid-run: the engine returns BB_ENAN but keeps what it had recorded. */
-static void nan_energy_ends_the_run_with_an_error(void **state) {
-    (void)state;
+BB_TEST(nan_energy_ends_the_run_with_an_error) {
     fixture f;
     int rc =
         run(&f, &bb_test_nan, "mala", "{\"n_chains\": 8, \"step_size\": 2.0, \"burnin_fraction\": 0.0}", 100000, 64, 1);

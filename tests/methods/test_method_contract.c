@@ -229,8 +229,7 @@ static void tiny_budget_and_nan(const bb_method *m) {
     cJSON_Delete(r);
 }
 
-static void every_method_keeps_the_contract(void **state) {
-    (void)state;
+BB_TEST(every_method_keeps_the_contract) {
     omp_set_num_threads(1);
     for (size_t i = 0; bb_methods[i]; i++) {
         const bb_method *m = bb_methods[i];

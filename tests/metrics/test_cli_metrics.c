@@ -23,6 +23,7 @@
 #include "harness/report/report.h"
 #include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
+#include "tests/testmain.h"
 
 static char dir[] = "/tmp/bbclimXXXXXX";
 
@@ -38,8 +39,7 @@ static int teardown(void **state) {
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void eval_writes_an_external_report(void **state) {
-    (void)state;
+BB_TEST(eval_writes_an_external_report) {
     /* DW-4-shaped samples (N × 8) and a reference of the same task */
     size_t n = 300, dof = 8, shape[2] = {n, dof};
     double *x = malloc(n * dof * sizeof *x), *r = malloc(n * dof * sizeof *r), *lw = malloc(n * sizeof *lw);
@@ -84,8 +84,7 @@ static void eval_writes_an_external_report(void **state) {
     free(lw);
 }
 
-static void minima_builder_resumes_bit_exactly(void **state) {
-    (void)state;
+BB_TEST(minima_builder_resumes_bit_exactly) {
     char a[512], b[512];
     snprintf(a, sizeof a, "%s/a.json.gz", dir);
     snprintf(b, sizeof b, "%s/b.json.gz", dir);
@@ -128,10 +127,5 @@ static void minima_builder_resumes_bit_exactly(void **state) {
     assert_int_equal(bb_cmd_minima(3, bad), 2);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(eval_writes_an_external_report),
-        cmocka_unit_test(minima_builder_resumes_bit_exactly),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(eval_writes_an_external_report),
+             cmocka_unit_test(minima_builder_resumes_bit_exactly))

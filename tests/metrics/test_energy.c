@@ -17,11 +17,11 @@
 #include "harness/metrics/metrics.h"
 #include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
+#include "tests/testmain.h"
 
 /* Unequal sizes, worked by hand: a = {0, 1}, b = {0, 0.5, 1.5}; the quantile
  * functions differ by 0.5 on [1/3, 1) → W2² = 2/3 · 0.25 = 1/6, W1 = 2/3 · 0.5. */
-static void w1d_matches_hand_computed_values_for_unequal_sizes(void **state) {
-    (void)state;
+BB_TEST(w1d_matches_hand_computed_values_for_unequal_sizes) {
     bb_ctx c = {0};
     double a[] = {1.0, 0.0}, b[] = {1.5, 0.0, 0.5}, v;
     assert_int_equal(bb_w1d_pow(2, a, NULL, 3, b, NULL, 2.0, &v, &c), BB_OK);
@@ -33,8 +33,7 @@ static void w1d_matches_hand_computed_values_for_unequal_sizes(void **state) {
 }
 
 /* Weights {3, 1} on {0, 1} against equal weights: the CDFs differ by 1/4 on [0, 1). */
-static void w1d_uses_importance_weights(void **state) {
-    (void)state;
+BB_TEST(w1d_uses_importance_weights) {
     bb_ctx c = {0};
     double a[] = {0.0, 1.0}, wa[] = {3.0, 1.0}, b[] = {0.0, 1.0}, v;
     assert_int_equal(bb_w1d_pow(2, a, wa, 2, b, NULL, 2.0, &v, &c), BB_OK);
@@ -43,8 +42,7 @@ static void w1d_uses_importance_weights(void **state) {
     CHECK_CLOSE(v, 0.25, 1e-15);
 }
 
-static void w1d_rejects_bad_input(void **state) {
-    (void)state;
+BB_TEST(w1d_rejects_bad_input) {
     bb_ctx c = {0};
     double a[] = {0.0, NAN}, b[] = {1.0}, w0[] = {0.0, 0.0}, v = -1.0;
     assert_int_equal(bb_w1d_pow(2, a, NULL, 1, b, NULL, 2.0, &v, &c), BB_ENAN);
@@ -59,8 +57,7 @@ static void w1d_rejects_bad_input(void **state) {
 /* W2(N(m1, s1²), N(m2, s2²)) = sqrt((m1 − m2)² + (s1 − s2)²). With n = m = 40000
  * the empirical W2 has a Monte-Carlo error of about 0.01 here (measured over seeds);
  * tolerance 0.03. */
-static void w2_between_gaussians_matches_closed_form(void **state) {
-    (void)state;
+BB_TEST(w2_between_gaussians_matches_closed_form) {
     size_t n = 40000, m = 30000;
     double *a = malloc(n * sizeof *a), *b = malloc(m * sizeof *b);
     assert_non_null(a);
@@ -85,8 +82,7 @@ static void w2_between_gaussians_matches_closed_form(void **state) {
     free(w);
 }
 
-static void histogram_grid_comes_from_reference_with_overflow_cells(void **state) {
-    (void)state;
+BB_TEST(histogram_grid_comes_from_reference_with_overflow_cells) {
     bb_ctx c = {0};
     double rv[] = {0.0, 1.0, 2.0, 4.0}, sv[] = {-1.0, 0.5, 4.0, 9.0};
     bb_wset ref = {4, 1, rv, NULL}, s = {4, 1, sv, NULL};
@@ -110,8 +106,7 @@ static void histogram_grid_comes_from_reference_with_overflow_cells(void **state
     assert_int_equal(bb_hgrid_from(&single, 0, &g, &c), BB_EINVAL);
 }
 
-static void energy_set_excludes_rejected_and_rejects_nan(void **state) {
-    (void)state;
+BB_TEST(energy_set_excludes_rejected_and_rejects_nan) {
     bb_ctx c = {0};
     double u[] = {1.0, INFINITY, 3.0}, lw[] = {0.0, 5.0, log(2.0)};
     bb_wset s;
@@ -133,8 +128,7 @@ static void energy_set_excludes_rejected_and_rejects_nan(void **state) {
     CHECK_CLOSE(bb_kish_ess(7, NULL), 7.0, 0.0);
 }
 
-static void quantiles_interpolate_like_numpy(void **state) {
-    (void)state;
+BB_TEST(quantiles_interpolate_like_numpy) {
     double x[] = {1.0, 2.0, 4.0, 8.0};
     CHECK_CLOSE(bb_quantile_sorted(x, 4, 0.5), 3.0, 1e-15);
     CHECK_CLOSE(bb_quantile_sorted(x, 4, 0.025), 1.075, 1e-14);
@@ -155,8 +149,7 @@ static int stat_mean(const bb_wset *a, const bb_wset *b, void *user, double *out
 /* The bootstrap CI of a mean of N(0, 1) draws has half-width ≈ 1.96/√n; with 200
  * resamples its ends are within ~15% of that. It must also be bit-identical on 1
  * and 2 threads. */
-static void bootstrap_ci_of_a_mean_has_the_normal_width_and_is_thread_independent(void **state) {
-    (void)state;
+BB_TEST(bootstrap_ci_of_a_mean_has_the_normal_width_and_is_thread_independent) {
     size_t n = 4000;
     double *v = malloc(n * sizeof *v);
     assert_non_null(v);
@@ -189,8 +182,7 @@ static int stat_w2(const bb_wset *a, const bb_wset *b, void *user, double *out, 
 
 /* The sort-once bootstrap of W2 must give the generic resampling bootstrap's interval
  * (same draws), also for weighted sets with K = 3 values per item. */
-static void w1d_bootstrap_equals_the_generic_bootstrap(void **state) {
-    (void)state;
+BB_TEST(w1d_bootstrap_equals_the_generic_bootstrap) {
     size_t n = 300, m = 500;
     double *va = malloc(n * 3 * sizeof *va), *wa = malloc(n * sizeof *wa), *vb = malloc(m * 3 * sizeof *vb);
     bb_rng r;
@@ -230,8 +222,7 @@ static void make_input(bb_samples *s, bb_samples *ref, double **us, double **ur,
     (*us)[17] = INFINITY;
 }
 
-static void energy_metrics_write_the_documented_schema(void **state) {
-    (void)state;
+BB_TEST(energy_metrics_write_the_documented_schema) {
     size_t n = 3000;
     bb_samples s, ref;
     double *us, *ur;
@@ -300,8 +291,7 @@ static void energy_metrics_write_the_documented_schema(void **state) {
     bb_samples_free(&ref);
 }
 
-static void energy_metrics_report_null_when_every_sample_is_rejected(void **state) {
-    (void)state;
+BB_TEST(energy_metrics_report_null_when_every_sample_is_rejected) {
     double us[] = {INFINITY, INFINITY}, ur[] = {1.0, 2.0};
     bb_samples s = {2, 1, (double[]){0.0, 1.0}, NULL}, ref = {2, 1, (double[]){0.0, 1.0}, NULL};
     bb_eval_input in = {NULL, &s, us, &ref, ur, 1, 1};
@@ -319,8 +309,7 @@ static void energy_metrics_report_null_when_every_sample_is_rejected(void **stat
     cJSON_Delete(out);
 }
 
-static void registry_finds_every_metric_by_name(void **state) {
-    (void)state;
+BB_TEST(registry_finds_every_metric_by_name) {
     size_t n = 0;
     for (; bb_metrics[n]; n++) {
         assert_ptr_equal(bb_metric_find(bb_metrics[n]->name), bb_metrics[n]);
@@ -334,20 +323,14 @@ static void registry_finds_every_metric_by_name(void **state) {
     assert_int_equal(bb_metrics_compute(NULL, 0, NULL, &c), BB_EINVAL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(w1d_matches_hand_computed_values_for_unequal_sizes),
-        cmocka_unit_test(w1d_uses_importance_weights),
-        cmocka_unit_test(w1d_rejects_bad_input),
-        cmocka_unit_test(w2_between_gaussians_matches_closed_form),
-        cmocka_unit_test(histogram_grid_comes_from_reference_with_overflow_cells),
-        cmocka_unit_test(energy_set_excludes_rejected_and_rejects_nan),
-        cmocka_unit_test(quantiles_interpolate_like_numpy),
-        cmocka_unit_test(bootstrap_ci_of_a_mean_has_the_normal_width_and_is_thread_independent),
-        cmocka_unit_test(w1d_bootstrap_equals_the_generic_bootstrap),
-        cmocka_unit_test(energy_metrics_write_the_documented_schema),
-        cmocka_unit_test(energy_metrics_report_null_when_every_sample_is_rejected),
-        cmocka_unit_test(registry_finds_every_metric_by_name),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(w1d_matches_hand_computed_values_for_unequal_sizes),
+             cmocka_unit_test(w1d_uses_importance_weights), cmocka_unit_test(w1d_rejects_bad_input),
+             cmocka_unit_test(w2_between_gaussians_matches_closed_form),
+             cmocka_unit_test(histogram_grid_comes_from_reference_with_overflow_cells),
+             cmocka_unit_test(energy_set_excludes_rejected_and_rejects_nan),
+             cmocka_unit_test(quantiles_interpolate_like_numpy),
+             cmocka_unit_test(bootstrap_ci_of_a_mean_has_the_normal_width_and_is_thread_independent),
+             cmocka_unit_test(w1d_bootstrap_equals_the_generic_bootstrap),
+             cmocka_unit_test(energy_metrics_write_the_documented_schema),
+             cmocka_unit_test(energy_metrics_report_null_when_every_sample_is_rejected),
+             cmocka_unit_test(registry_finds_every_metric_by_name))

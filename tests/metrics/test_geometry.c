@@ -16,6 +16,7 @@
 #include "harness/metrics/metrics.h"
 #include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
+#include "tests/testmain.h"
 
 static double value_of(cJSON *out, const char *name) {
     cJSON *o = cJSON_GetObjectItem(out, name);
@@ -27,8 +28,7 @@ static double value_of(cJSON *out, const char *name) {
 /* Equilateral triangle (side 1) against a 3-4-5 triangle: the distance multisets are
  * {1,1,1} and {3,4,5} → dist_w2² = (4 + 9 + 16)/3; all sample mass lies below the
  * reference's [3, 5] grid → dist_tv = 1. */
-static void distance_metrics_match_hand_values(void **state) {
-    (void)state;
+BB_TEST(distance_metrics_match_hand_values) {
     bb_task t = bb_test_particle_task(3, 2);
     double xs[6] = {0.0, 0.0, 1.0, 0.0, 0.5, sqrt(3.0) / 2.0};
     double xr[6] = {0.0, 0.0, 3.0, 0.0, 0.0, 4.0};
@@ -79,8 +79,7 @@ static void rotate_permute(bb_rng *r, int P, int D, const double *x, double *y) 
 
 /* Samples = a set; reference = the same configurations rotated, reflected, permuted
  * and shifted, in another order. x_w2 sees a difference, eq_x_w2 must be 0. */
-static void eq_x_w2_is_zero_for_symmetry_copies(void **state) {
-    (void)state;
+BB_TEST(eq_x_w2_is_zero_for_symmetry_copies) {
     int shapes[2][2] = {{4, 2}, {13, 3}}; /* DW-4 (exhaustive), LJ-13 (multi-start) */
     for (int sh = 0; sh < 2; sh++) {
         int P = shapes[sh][0], D = shapes[sh][1], dof = P * D;
@@ -111,8 +110,7 @@ static void eq_x_w2_is_zero_for_symmetry_copies(void **state) {
 
 /* x_w2 of a set against itself is 0; zero-weight and rejected configurations do not
  * count; the floor is reported and positive. */
-static void x_w2_ignores_zero_weights_and_rejected_configurations(void **state) {
-    (void)state;
+BB_TEST(x_w2_ignores_zero_weights_and_rejected_configurations) {
     int P = 4, D = 2, dof = 8;
     size_t n = 50;
     bb_task t = bb_test_particle_task(P, D);
@@ -156,8 +154,7 @@ static void x_w2_ignores_zero_weights_and_rejected_configurations(void **state) 
 /* Same seed, 1 or 2 threads: the whole metric object must be byte-identical (every
  * metric with CIs, weighted samples, rejected configurations, 13 particles so the
  * multi-start alignment and the sparse assignment path are used). */
-static void all_metrics_are_identical_on_1_and_2_threads(void **state) {
-    (void)state;
+BB_TEST(all_metrics_are_identical_on_1_and_2_threads) {
     int P = 13, D = 3, dof = 39;
     size_t n = 140; /* >= 128: the sparse assignment path */
     bb_task t = bb_test_particle_task(P, D);
@@ -199,12 +196,7 @@ static void all_metrics_are_identical_on_1_and_2_threads(void **state) {
     bb_samples_free(&r);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(distance_metrics_match_hand_values),
-        cmocka_unit_test(eq_x_w2_is_zero_for_symmetry_copies),
-        cmocka_unit_test(x_w2_ignores_zero_weights_and_rejected_configurations),
-        cmocka_unit_test(all_metrics_are_identical_on_1_and_2_threads),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(distance_metrics_match_hand_values),
+             cmocka_unit_test(eq_x_w2_is_zero_for_symmetry_copies),
+             cmocka_unit_test(x_w2_ignores_zero_weights_and_rejected_configurations),
+             cmocka_unit_test(all_metrics_are_identical_on_1_and_2_threads))

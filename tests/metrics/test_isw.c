@@ -16,12 +16,12 @@
 #include "harness/metrics/metrics.h"
 #include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
+#include "tests/testmain.h"
 
 /* Target u(x) = ‖x‖²/(2σ²) in d = 3 dims, Z = (2πσ²)^{3/2}; proposal q = N(0, s² I).
  * logw = −u − log q. ESS/N → 1/ρ³ with ρ = E_q[w²]/Z² per dimension
  *   = s √(2π) √(π / (1/σ² − 1/(2s²))) / (2π σ²). */
-static void log_z_and_ess_match_a_gaussian_proposal(void **state) {
-    (void)state;
+BB_TEST(log_z_and_ess_match_a_gaussian_proposal) {
     const double sig = 1.0, s = 1.5;
     const int d = 3;
     size_t n = 50000;
@@ -74,8 +74,7 @@ static void log_z_and_ess_match_a_gaussian_proposal(void **state) {
 
 /* MMD² for N(μ1, σ²I) vs N(μ2, σ²I), RBF bandwidth h: 2 (h²/(h²+2σ²))^{d/2} (1 −
  * exp(−‖Δμ‖²/(2(h²+2σ²)))); the V-statistic adds (1 − E k(X,X'))(1/n + 1/m). */
-static void mmd_matches_closed_form_for_gaussians(void **state) {
-    (void)state;
+BB_TEST(mmd_matches_closed_form_for_gaussians) {
     size_t n = 1500, m = 1200, d = 2;
     double *X = malloc(n * d * sizeof *X), *Y = malloc(m * d * sizeof *Y);
     bb_rng r;
@@ -104,8 +103,7 @@ static void mmd_matches_closed_form_for_gaussians(void **state) {
 
 /* Sinkhorn: marginals hold, and with small ε the cost approaches the exact OT cost
  * (from above, by at most ~ε·max(C)·log(n) here). */
-static void sinkhorn_approaches_exact_ot_and_meets_marginals(void **state) {
-    (void)state;
+BB_TEST(sinkhorn_approaches_exact_ot_and_meets_marginals) {
     size_t n = 60, d = 3;
     double *X = malloc(n * d * sizeof *X), *Y = malloc(n * d * sizeof *Y), *C = malloc(n * n * sizeof *C);
     double a[60], b[60];
@@ -134,8 +132,7 @@ static void sinkhorn_approaches_exact_ot_and_meets_marginals(void **state) {
     free(C);
 }
 
-static void mmd_and_sinkhorn_metrics_are_zero_for_identical_sets(void **state) {
-    (void)state;
+BB_TEST(mmd_and_sinkhorn_metrics_are_zero_for_identical_sets) {
     size_t n = 80, d = 2;
     bb_samples s, ref;
     assert_int_equal(bb_samples_alloc(&s, n, d, 0), BB_OK);
@@ -161,12 +158,7 @@ static void mmd_and_sinkhorn_metrics_are_zero_for_identical_sets(void **state) {
     bb_samples_free(&ref);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(log_z_and_ess_match_a_gaussian_proposal),
-        cmocka_unit_test(mmd_matches_closed_form_for_gaussians),
-        cmocka_unit_test(sinkhorn_approaches_exact_ot_and_meets_marginals),
-        cmocka_unit_test(mmd_and_sinkhorn_metrics_are_zero_for_identical_sets),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(log_z_and_ess_match_a_gaussian_proposal),
+             cmocka_unit_test(mmd_matches_closed_form_for_gaussians),
+             cmocka_unit_test(sinkhorn_approaches_exact_ot_and_meets_marginals),
+             cmocka_unit_test(mmd_and_sinkhorn_metrics_are_zero_for_identical_sets))

@@ -24,6 +24,7 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 #include "tests/metrics/testutil.h"
+#include "tests/testmain.h"
 
 static int g_slow;
 
@@ -46,8 +47,7 @@ static void fill(bb_rng *g, size_t n, double scale, double shift, double *x) {
     for (size_t i = 0; i < n; i++) x[i] = shift + scale * bb_rng_normal(g);
 }
 
-static void options_are_parsed_and_set_the_sample_size(void **state) {
-    (void)state;
+BB_TEST(options_are_parsed_and_set_the_sample_size) {
     const bb_metric *m;
     bb_metric_opts o;
     bb_ctx c = {0};
@@ -88,8 +88,7 @@ static void options_are_parsed_and_set_the_sample_size(void **state) {
 
 /* Identical sets: every transport distance is exactly 0, the debiased Sinkhorn divergence
  * too, while the entropic `sinkhorn` is not; each interval contains its value. */
-static void identical_sets_score_zero_and_intervals_contain_the_value(void **state) {
-    (void)state;
+BB_TEST(identical_sets_score_zero_and_intervals_contain_the_value) {
     bb_task t = bb_test_particle_task(4, 2);
     size_t n = 60;
     bb_samples s;
@@ -134,8 +133,7 @@ static void identical_sets_score_zero_and_intervals_contain_the_value(void **sta
 }
 
 /* x_w1 (Euclidean cost) equals the brute-force minimum over all 7! assignments. */
-static void x_w1_matches_brute_force(void **state) {
-    (void)state;
+BB_TEST(x_w1_matches_brute_force) {
     enum { N = 7, DOF = 6 };
     bb_task t = bb_test_particle_task(3, 2);
     bb_samples s, r;
@@ -182,8 +180,7 @@ static void x_w1_matches_brute_force(void **state) {
 
 /* The floor is the metric between two disjoint reference subsets (bb_wset_split), the
  * interval helpers behave as documented. */
-static void floors_split_and_interval_helpers(void **state) {
-    (void)state;
+BB_TEST(floors_split_and_interval_helpers) {
     bb_ctx c = {0};
     double v[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, w[10] = {1, 1, 1, 1, 1, 2, 2, 2, 2, 2};
     bb_wset s = {10, 1, v, w}, h1, h2;
@@ -239,8 +236,7 @@ static void floors_split_and_interval_helpers(void **state) {
 
 /* The DEM alignment: never below the permutation search; exact on a permuted, shifted copy;
  * blind to a mirror image (its matching precedes the rotation). */
-static void dem_alignment_is_bounded_by_the_search(void **state) {
-    (void)state;
+BB_TEST(dem_alignment_is_bounded_by_the_search) {
     bb_align_ws *ws;
     bb_ctx c = {0};
     assert_int_equal(bb_align_ws_alloc(13, 3, &ws, &c), BB_OK);
@@ -292,8 +288,7 @@ static void save(const char *dir, const char *name, const double *x, size_t n, s
     assert_int_equal(bb_npy_write(p, x, k ? 2 : 1, shape, &c), BB_OK);
 }
 
-static void metrics_agree_with_numpy_scipy_pot(void **state) {
-    (void)state;
+BB_TEST(metrics_agree_with_numpy_scipy_pot) {
     if (!have_python()) {
         skip();
         return;
@@ -374,8 +369,7 @@ static void metrics_agree_with_numpy_scipy_pot(void **state) {
  * must cover each truth in 95 % of the trials within a binomial tolerance of 3.5 standard
  * errors (200 trials: ±0.054, 1000 trials with --slow: ±0.024), and contain its estimate
  * every time. */
-static void intervals_cover_a_known_w2_and_w1(void **state) {
-    (void)state;
+BB_TEST(intervals_cover_a_known_w2_and_w1) {
     int trials = g_slow ? 1000 : 200;
     size_t n = 1000, m = 1000;
     const double truth[2] = {sqrt(0.29), 0.2 * sqrt(2.0 / M_PI) * exp(-3.125) + 0.5 * erf(2.5 / sqrt(2.0))};

@@ -18,6 +18,7 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
+#include "tests/testmain.h"
 
 static int have_pot(void) {
     if (access("/usr/bin/python3", X_OK) != 0) {
@@ -56,8 +57,7 @@ static int run_pot(const char *dir, double out[3]) {
     return k == 3 ? 0 : -1;
 }
 
-static void metrics_agree_with_pot(void **state) {
-    (void)state;
+BB_TEST(metrics_agree_with_pot) {
     if (!have_pot()) skip();
     char dir[] = "/tmp/bbpotXXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -120,9 +120,4 @@ static void metrics_agree_with_pot(void **state) {
     free(b);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(metrics_agree_with_pot),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(metrics_agree_with_pot))

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness/metrics/metrics.h"
+#include "tests/testmain.h"
 
 static double val(const cJSON *o, const char *k) {
     const cJSON *e = cJSON_GetObjectItem(o, k);
@@ -21,8 +22,7 @@ static double val(const cJSON *o, const char *k) {
 
 /* finite {1, 2, 3, 4} of six values: mean 2.5, sd sqrt(5/3), q05 1.15, q25 1.75, median
  * 2.5, q75 3.25, q95 3.85, min 1, one +inf and one NaN in six */
-static void statistics_match_hand_computed_values(void **state) {
-    (void)state;
+BB_TEST(statistics_match_hand_computed_values) {
     double u[6] = {3, 1, 2, INFINITY, NAN, 4};
     cJSON *o = cJSON_CreateObject();
     bb_ctx c = {0};
@@ -43,8 +43,7 @@ static void statistics_match_hand_computed_values(void **state) {
 }
 
 /* no finite energy: the statistics are null (not made-up numbers), the fractions exact */
-static void all_non_finite_gives_null_values(void **state) {
-    (void)state;
+BB_TEST(all_non_finite_gives_null_values) {
     double u[2] = {INFINITY, INFINITY};
     cJSON *o = cJSON_CreateObject();
     bb_ctx c = {0};
@@ -73,8 +72,7 @@ static double kth_smallest(const double *u, size_t n, size_t k) {
     return NAN;
 }
 
-static void statistics_match_brute_force(void **state) {
-    (void)state;
+BB_TEST(statistics_match_brute_force) {
     enum { N = 1001 };
     double u[N];
     unsigned long long z = 88172645463325252ULL; /* xorshift64 */
@@ -121,11 +119,5 @@ static void statistics_match_brute_force(void **state) {
     cJSON_Delete(o);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(statistics_match_hand_computed_values),
-        cmocka_unit_test(all_non_finite_gives_null_values),
-        cmocka_unit_test(statistics_match_brute_force),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(statistics_match_hand_computed_values),
+             cmocka_unit_test(all_non_finite_gives_null_values), cmocka_unit_test(statistics_match_brute_force))

@@ -19,11 +19,11 @@
 #include "harness/core/rng.h"
 #include "tasks/task.h"
 #include "tests/metrics/testutil.h"
+#include "tests/testmain.h"
 
 /* a-b-c-d with b = 0, c = ẑ, a = x̂, d = ŷ + ẑ: looking along b→c, a is turned +90°
  * (clockwise) onto d → +90° (IUPAC; MDTraj gives the same). */
-static void features_match_hand_values(void **state) {
-    (void)state;
+BB_TEST(features_match_hand_values) {
     double x[12] = {1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1};
     int pairs[4] = {0, 1, 0, 3}, quads[4] = {0, 1, 2, 3};
     bb_feature_spec f = {2, pairs, 1, quads};
@@ -49,8 +49,7 @@ static void features_match_hand_values(void **state) {
 /* x_{t+1} = A x_t + ξ, A = Q diag(0.99, 0.6, 0.3) Qᵀ (symmetric: reversible), ξ ~ N(0, I).
  * TICA at lag τ must return λ_i = a_i^τ with eigenvectors ∝ Σ⁻¹-whitened Q columns:
  * since Σ commutes with A, the slow TIC direction R_1 ∝ Σ⁻¹ q_1 ∝ q_1. */
-static void tica_recovers_the_slow_mode_of_a_linear_process(void **state) {
-    (void)state;
+BB_TEST(tica_recovers_the_slow_mode_of_a_linear_process) {
     const size_t T = 200000;
     const int k = 3, lag = 5;
     double Q[9] = {2.0 / 3, -2.0 / 3, 1.0 / 3, 2.0 / 3, 1.0 / 3, -2.0 / 3, 1.0 / 3, 2.0 / 3, 2.0 / 3}; /* orthogonal */
@@ -107,8 +106,7 @@ static void tica_recovers_the_slow_mode_of_a_linear_process(void **state) {
 
 /* Metric: 4 "atoms" in 3-D performing a random walk on a distance; samples = the
  * reference itself → tica_w2 = 0; samples stretched → > 0. */
-static void tica_metric_is_zero_for_the_reference_itself(void **state) {
-    (void)state;
+BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
     size_t n = 600;
     bb_samples ref, s;
     assert_int_equal(bb_samples_alloc(&ref, n, 12, 0), BB_OK);
@@ -189,8 +187,7 @@ static void tica_metric_is_zero_for_the_reference_itself(void **state) {
  * the path run and eval take) against a time-ordered trajectory must yield finite tica_w2,
  * tica_w2_ic1, tica_w2_ic2 and the histogram (this failed silently while the spec table was
  * empty). */
-static void tica_runs_for_every_task_that_declares_it(void **state) {
-    (void)state;
+BB_TEST(tica_runs_for_every_task_that_declares_it) {
     const char *with[] = {"aldp-pita", "aldp-fab", "al3-pita"}, *without[] = {"dw4", "lj13"};
     const char *const only[] = {"tica_w2"};
     for (int k = 0; k < 5; k++) {
@@ -247,12 +244,7 @@ static void tica_runs_for_every_task_that_declares_it(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(features_match_hand_values),
-        cmocka_unit_test(tica_recovers_the_slow_mode_of_a_linear_process),
-        cmocka_unit_test(tica_metric_is_zero_for_the_reference_itself),
-        cmocka_unit_test(tica_runs_for_every_task_that_declares_it),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(features_match_hand_values),
+             cmocka_unit_test(tica_recovers_the_slow_mode_of_a_linear_process),
+             cmocka_unit_test(tica_metric_is_zero_for_the_reference_itself),
+             cmocka_unit_test(tica_runs_for_every_task_that_declares_it))

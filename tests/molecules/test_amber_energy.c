@@ -44,8 +44,7 @@ static void case_positions(const cJSON *c, size_t N, double *x) {
         mt_rows(cJSON_GetObjectItem(c, "positions_nm"), N, x);
 }
 
-static void every_reference_case_matches_openmm_in_total_terms_and_forces(void **state) {
-    (void)state;
+BB_TEST(every_reference_case_matches_openmm_in_total_terms_and_forces) {
     cJSON *ref = mt_read_json("reference-energies.json");
     const cJSON *cases = cJSON_GetObjectItem(ref, "cases"), *c;
     int n_cases = 0;
@@ -87,8 +86,7 @@ static void every_reference_case_matches_openmm_in_total_terms_and_forces(void *
     cJSON_Delete(ref);
 }
 
-static void forces_match_the_openmm_test_suite_file(void **state) {
-    (void)state;
+BB_TEST(forces_match_the_openmm_test_suite_file) {
     cJSON *ref = mt_read_json("reference-energies.json");
     const cJSON *c, *want = NULL;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(ref, "cases")) if (strcmp(cJSON_GetObjectItem(c, "name")->valuestring,
@@ -125,8 +123,7 @@ static void forces_match_the_openmm_test_suite_file(void **state) {
 
 /* Short cutoffs with many pairs beyond them (cutoff-reference.json, OpenMM Reference): the hard
  * LJ cut, reaction-field and GB shifts and the skipped Born integrals all matter here. */
-static void short_cutoffs_match_openmm_with_pairs_beyond_the_cutoff(void **state) {
-    (void)state;
+BB_TEST(short_cutoffs_match_openmm_with_pairs_beyond_the_cutoff) {
     cJSON *ref = mt_read_json("cutoff-reference.json");
     const cJSON *c;
     int n = 0;
@@ -154,8 +151,7 @@ static void short_cutoffs_match_openmm_with_pairs_beyond_the_cutoff(void **state
 }
 
 /* Central differences on random perturbations of every reference structure, every setup. */
-static void analytic_gradient_matches_central_differences(void **state) {
-    (void)state;
+BB_TEST(analytic_gradient_matches_central_differences) {
     cJSON *ref = mt_read_json("reference-energies.json");
     const cJSON *c;
     bb_rng rng;
@@ -200,8 +196,7 @@ static void analytic_gradient_matches_central_differences(void **state) {
 
 /* bb_amber_energy (vectorised pairs) against bb_amber_energy_reference (plain pair list), on
  * perturbed structures of every setup incl. short cutoffs: equal up to rounding. */
-static void vectorised_kernel_matches_the_reference_kernel(void **state) {
-    (void)state;
+BB_TEST(vectorised_kernel_matches_the_reference_kernel) {
     const struct {
         const char *prmtop;
         int obc1;
@@ -242,8 +237,7 @@ static void vectorised_kernel_matches_the_reference_kernel(void **state) {
     }
 }
 
-static void energy_is_invariant_under_rigid_motion(void **state) {
-    (void)state;
+BB_TEST(energy_is_invariant_under_rigid_motion) {
     const char *files[] = {"aldp-ff96-mbondi2.prmtop", "al3-ff14sb-mbondi2.prmtop"};
     const char *crds[] = {"aldp-ff96-mbondi2.crd", "al3-ff14sb-mbondi2.inpcrd"};
     for (int f = 0; f < 2; f++) {
@@ -306,8 +300,7 @@ static double polish(const bb_amber *ff, double *y, int D, double tol, double *g
  * by up to ~0.5 kJ/mol/nm. So each entry is polished by steepest descent and must reach
  * max|F| < 0.01 kJ/mol/nm within 2e-5 nm (max per coordinate) of the stored point with an
  * energy change below 1e-3 kJ/mol: the stored point is a minimum of our energy up to rounding. */
-static void every_catalogued_minimum_has_near_zero_force(void **state) {
-    (void)state;
+BB_TEST(every_catalogued_minimum_has_near_zero_force) {
     const struct {
         const char *json, *prmtop;
         double cutoff;
@@ -356,8 +349,7 @@ static void every_catalogued_minimum_has_near_zero_force(void **state) {
     }
 }
 
-static void overlapping_or_distant_atoms_give_finite_or_infinite_energy(void **state) {
-    (void)state;
+BB_TEST(overlapping_or_distant_atoms_give_finite_or_infinite_energy) {
     for (int cut = 0; cut < 2; cut++) {
         bb_amber *ff = mt_load_ff("aldp-ff96-mbondi2.prmtop", 1, cut ? 2.0 : 0.0);
         double x[66], g[66];
@@ -399,8 +391,7 @@ static void overlapping_or_distant_atoms_give_finite_or_infinite_energy(void **s
     }
 }
 
-static void batch_reports_nan_input_by_configuration_index_and_matches_single(void **state) {
-    (void)state;
+BB_TEST(batch_reports_nan_input_by_configuration_index_and_matches_single) {
     bb_amber *ff = mt_load_ff("aldp-ff14sb-mbondi2.prmtop", 1, 2.0);
     double x[3 * 66], e[3], g[3 * 66], g1[66];
     bb_ctx ctx = {0};
@@ -422,8 +413,7 @@ static void batch_reports_nan_input_by_configuration_index_and_matches_single(vo
     bb_amber_free(ff);
 }
 
-static void options_and_missing_gb_data_are_checked(void **state) {
-    (void)state;
+BB_TEST(options_and_missing_gb_data_are_checked) {
     bb_ctx ctx = {0};
     bb_prmtop *top = NULL;
     assert_int_equal(bb_prmtop_read(mt_task_data("aldp-ff96-mbondi2.prmtop"), &top, &ctx), BB_OK);

@@ -75,8 +75,7 @@ static void compare(const char *task, const char *params, const char *const *set
     bb_task_free(t);
 }
 
-static void aldp_fab_matches_openmm_on_200_thermal_configurations(void **state) {
-    (void)state;
+BB_TEST(aldp_fab_matches_openmm_on_200_thermal_configurations) {
     if (!have_openmm()) {
         printf("SKIP: /usr/bin/python3 cannot import openmm (install Debian python3-simtk)\n");
         skip();
@@ -84,8 +83,7 @@ static void aldp_fab_matches_openmm_on_200_thermal_configurations(void **state) 
     compare("aldp-fab", NULL, (const char *const[]){"fab", NULL}, 1);
 }
 
-static void aldp_pita_matches_openmm_and_pitas_forcefield_route(void **state) {
-    (void)state;
+BB_TEST(aldp_pita_matches_openmm_and_pitas_forcefield_route) {
     if (!have_openmm()) {
         printf("SKIP: /usr/bin/python3 cannot import openmm (install Debian python3-simtk)\n");
         skip();
@@ -95,8 +93,7 @@ static void aldp_pita_matches_openmm_and_pitas_forcefield_route(void **state) {
             3);
 }
 
-static void al3_pita_matches_openmm_on_200_thermal_configurations(void **state) {
-    (void)state;
+BB_TEST(al3_pita_matches_openmm_on_200_thermal_configurations) {
     if (!have_openmm()) {
         printf("SKIP: /usr/bin/python3 cannot import openmm (install Debian python3-simtk)\n");
         skip();

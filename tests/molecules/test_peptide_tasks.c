@@ -40,8 +40,7 @@ static bb_task *make(const char *id, const char *params) {
     return t;
 }
 
-static void embedded_topologies_equal_the_committed_data_files(void **state) {
-    (void)state;
+BB_TEST(embedded_topologies_equal_the_committed_data_files) {
     const bb_embedded_file *files[] = {&bb_embedded_aldp_ff96_mbondi2_prmtop,   &bb_embedded_aldp_ff96_mbondi2_crd,
                                        &bb_embedded_aldp_ff14sb_mbondi2_prmtop, &bb_embedded_aldp_ff14sb_mbondi2_inpcrd,
                                        &bb_embedded_al3_ff14sb_mbondi2_prmtop,  &bb_embedded_al3_ff14sb_mbondi2_inpcrd};
@@ -70,8 +69,7 @@ static void embedded_topologies_equal_the_committed_data_files(void **state) {
     assert_non_null(strstr(c.msg, "aldp-ff96-mbondi2.crd"));
 }
 
-static void tasks_are_registered_with_versions_units_and_parameters(void **state) {
-    (void)state;
+BB_TEST(tasks_are_registered_with_versions_units_and_parameters) {
     const char *ids[] = {"aldp-fab@1", "aldp-pita@1", "al3-pita@1"};
     const int P[] = {22, 22, 33};
     for (int k = 0; k < 3; k++) {
@@ -113,8 +111,7 @@ static void tasks_are_registered_with_versions_units_and_parameters(void **state
     assert_null(bb_task_molecule(NULL));
 }
 
-static void reduced_energies_match_openmm_references(void **state) {
-    (void)state;
+BB_TEST(reduced_energies_match_openmm_references) {
     struct {
         const char *task, *params, *ref;
         double T;
@@ -146,8 +143,7 @@ static void reduced_energies_match_openmm_references(void **state) {
     cJSON_Delete(ref);
 }
 
-static void molecule_api_exposes_atoms_residues_masses_and_dihedrals(void **state) {
-    (void)state;
+BB_TEST(molecule_api_exposes_atoms_residues_masses_and_dihedrals) {
     bb_task *t = make("aldp-fab", NULL);
     const bb_molecule *m = bb_task_molecule(t);
     assert_int_equal(m->natom, 22);
@@ -239,8 +235,7 @@ static double chirality(const double *x, int n, int ca, int c, int cb) {
 /* The tasks' structures are all-L (the OpenMM ala_ala_ala.pdb that AL3 started from has D residues
  * 2 and 3). The shipped AL3 minima catalogue is NOT: all 46 entries are L-D-D (made from the
  * uncorrected geometry), so it describes a diastereomer and must not be used as AL3's minima. */
-static void structures_are_all_l_and_the_al3_catalogue_is_not(void **state) {
-    (void)state;
+BB_TEST(structures_are_all_l_and_the_al3_catalogue_is_not) {
     bb_rng r;
     bb_rng_init(&r, 1, 0);
     bb_ctx c = {0};
@@ -272,8 +267,7 @@ static void structures_are_all_l_and_the_al3_catalogue_is_not(void **state) {
     cJSON_Delete(mins);
 }
 
-static void initial_is_a_thermal_cloud_around_the_minimum_and_deterministic(void **state) {
-    (void)state;
+BB_TEST(initial_is_a_thermal_cloud_around_the_minimum_and_deterministic) {
     const char *ids[] = {"aldp-fab", "aldp-pita", "al3-pita"};
     for (int k = 0; k < 3; k++) {
         bb_task *t = make(ids[k], k == 2 ? "{\"temperature\": 1200}" : NULL);
@@ -312,8 +306,7 @@ static void initial_is_a_thermal_cloud_around_the_minimum_and_deterministic(void
     }
 }
 
-static void nan_input_names_the_configuration_and_threads_do_not_change_results(void **state) {
-    (void)state;
+BB_TEST(nan_input_names_the_configuration_and_threads_do_not_change_results) {
     bb_task *t = make("al3-pita", NULL);
     const size_t n = 64, D = (size_t)t->dof;
     double *x = malloc(n * D * sizeof *x), *u1 = malloc(n * sizeof *u1), *u2 = malloc(n * sizeof *u2);
@@ -345,8 +338,7 @@ static void nan_input_names_the_configuration_and_threads_do_not_change_results(
     bb_task_free(t);
 }
 
-static void relax_reaches_a_minimum_from_a_perturbed_structure(void **state) {
-    (void)state;
+BB_TEST(relax_reaches_a_minimum_from_a_perturbed_structure) {
     bb_amber *ff = mt_load_ff("aldp-ff96-mbondi2.prmtop", 1, 0.0);
     double x[66], e, gmax;
     bb_ctx c = {0};

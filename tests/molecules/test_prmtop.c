@@ -25,8 +25,7 @@ static char *slurp(const char *file, size_t *len) {
     return t;
 }
 
-static void shipped_topologies_are_read_completely(void **state) {
-    (void)state;
+BB_TEST(shipped_topologies_are_read_completely) {
     bb_ctx c = {0};
     bb_prmtop *p = NULL;
     assert_int_equal(bb_prmtop_read(mt_task_data("aldp-ff96-mbondi2.prmtop"), &p, &c), BB_OK);
@@ -80,8 +79,7 @@ static void put_a(FILE *f, char (*v)[5], size_t n) {
     if (n == 0) fputc('\n', f);
 }
 
-static void old_style_layout_gives_the_same_topology(void **state) {
-    (void)state;
+BB_TEST(old_style_layout_gives_the_same_topology) {
     bb_ctx c = {0};
     bb_prmtop *p = NULL, *q = NULL;
     assert_int_equal(bb_prmtop_read(mt_task_data("aldp-ff96-mbondi2.prmtop"), &p, &c), BB_OK);
@@ -191,8 +189,7 @@ static void expect_error(const char *text, size_t len, int code, const char *con
     for (; *needles; needles++) assert_non_null(strstr(c.msg, *needles));
 }
 
-static void malformed_topologies_give_one_clear_error(void **state) {
-    (void)state;
+BB_TEST(malformed_topologies_give_one_clear_error) {
     size_t len, l2;
     char *t = slurp("aldp-ff96-mbondi2.prmtop", &len);
     char *b;
@@ -261,8 +258,7 @@ static void malformed_topologies_give_one_clear_error(void **state) {
     assert_non_null(strstr(c.msg, "/nonexistent/x.prmtop"));
 }
 
-static void inpcrd_errors_name_file_line_and_counts(void **state) {
-    (void)state;
+BB_TEST(inpcrd_errors_name_file_line_and_counts) {
     size_t len, l2;
     char *t = slurp("aldp-ff96-mbondi2.crd", &len);
     double x[99];

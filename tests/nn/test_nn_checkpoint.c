@@ -14,6 +14,7 @@
 
 #include "harness/core/fileio.h"
 #include "methods/nn/nn.h"
+#include "tests/testmain.h"
 
 typedef struct model {
     bb_nn_params ps;
@@ -57,8 +58,7 @@ static void train_a_little(model *m) {
 
 static char dir[64];
 
-static void test_checkpoint_round_trips_parameters_adam_and_ema_exactly(void **state) {
-    (void)state;
+BB_TEST(test_checkpoint_round_trips_parameters_adam_and_ema_exactly) {
     bb_ctx c = {0};
     model a, b;
     model_init(&a, 5, 1);
@@ -82,8 +82,7 @@ static void test_checkpoint_round_trips_parameters_adam_and_ema_exactly(void **s
     model_free(&a);
 }
 
-static void test_checkpoint_refuses_mismatches_with_clear_errors(void **state) {
-    (void)state;
+BB_TEST(test_checkpoint_refuses_mismatches_with_clear_errors) {
     bb_ctx c = {0};
     model a, b;
     model_init(&a, 5, 1);

@@ -81,8 +81,7 @@ static void randomise(bb_nn_params *ps, double s, uint64_t seed) {
     }
 }
 
-static void test_layernorm_transformer_and_fourier_mlp_match_finite_differences(void **state) {
-    (void)state;
+BB_TEST(test_layernorm_transformer_and_fourier_mlp_match_finite_differences) {
     bb_ctx c = {0};
     int fail = 0;
     layer_ud L;
@@ -103,8 +102,7 @@ static void test_layernorm_transformer_and_fourier_mlp_match_finite_differences(
     assert_int_equal(fail, 0);
 }
 
-static void test_linear_and_mlp_derivatives_match_finite_differences(void **state) {
-    (void)state;
+BB_TEST(test_linear_and_mlp_derivatives_match_finite_differences) {
     bb_ctx c = {0};
     int fail = 0;
     for (int act = BB_NN_ACT_SILU; act < BB_NN_ACT_COUNT; act++) {
@@ -127,8 +125,7 @@ static void test_linear_and_mlp_derivatives_match_finite_differences(void **stat
     assert_int_equal(fail, 0);
 }
 
-static void test_egnn_derivatives_match_finite_differences(void **state) {
-    (void)state;
+BB_TEST(test_egnn_derivatives_match_finite_differences) {
     bb_ctx c = {0};
     int fail = 0;
     for (int variant = 0; variant < 4; variant++) {
@@ -192,8 +189,7 @@ static void run_egnn(layer_ud *L, const double *x, const double *t, double *out,
     bb_nn_graph_free(g);
 }
 
-static void test_egnn_is_rotation_translation_and_permutation_equivariant(void **state) {
-    (void)state;
+BB_TEST(test_egnn_is_rotation_translation_and_permutation_equivariant) {
     enum { B = 3, P = 7 };
     bb_ctx c = {0};
     bb_rng r;
@@ -257,8 +253,7 @@ static void test_egnn_is_rotation_translation_and_permutation_equivariant(void *
 /* Gradient of an EGNN loss w.r.t. x (a sweep through every EGNN op), with create_graph
  * = 0 (buffers recycled during the sweep) and = 1 (nothing recycled): same bits, less
  * memory. */
-static void test_recycled_backward_gives_identical_gradients_with_less_memory(void **state) {
-    (void)state;
+BB_TEST(test_recycled_backward_gives_identical_gradients_with_less_memory) {
     enum { B = 6, P = 5 };
     bb_ctx c = {0};
     layer_ud L;
@@ -295,8 +290,7 @@ static void test_recycled_backward_gives_identical_gradients_with_less_memory(vo
     bb_nn_params_free(&L.ps);
 }
 
-static void test_egnn_rejects_mismatched_inputs(void **state) {
-    (void)state;
+BB_TEST(test_egnn_rejects_mismatched_inputs) {
     bb_ctx c = {0};
     layer_ud L;
     bb_nn_params_init(&L.ps, BB_NN_F64);

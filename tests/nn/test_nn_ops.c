@@ -15,6 +15,7 @@
 #include "methods/nn/nn.h"
 #include "tests/nn/gradcheck.h"
 #include "tests/nn/nntest.h"
+#include "tests/testmain.h"
 
 /* x0 op x1 with op = u: 0 add, 1 sub, 2 mul, 3 div (projection salt 1 + op) */
 static bb_nn_tensor *f_binary(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
@@ -107,8 +108,7 @@ static bb_nn_tensor *f_tembed(bb_nn_graph *g, bb_nn_tensor **x, void *u) {
     return gc_project(g, bb_nn_time_embed_sin(g, x[0], 6, 100.0), 20);
 }
 
-static void test_binary_ops_broadcast_and_match_finite_differences(void **state) {
-    (void)state;
+BB_TEST(test_binary_ops_broadcast_and_match_finite_differences) {
     static const gc_row rows[4] = {
         {"add 7x1x5x3 + 5x1", f_binary, "7x1x5x3 5x1", 1e-3, 1e-8, 1e-7},
         {"sub 7x1x5x3 - 1x1x1x3", f_binary, "7x1x5x3 1x1x1x3", 1e-3, 1e-8, 1e-7},
@@ -129,8 +129,7 @@ static void test_binary_ops_broadcast_and_match_finite_differences(void **state)
     assert_int_equal(fail, 0);
 }
 
-static void test_unary_functions_and_their_derivatives_match_finite_differences(void **state) {
-    (void)state;
+BB_TEST(test_unary_functions_and_their_derivatives_match_finite_differences) {
     int fail = 0;
     for (int fn = 0; fn < BB_NN_FN_COUNT; fn++) {
         for (int d = 0; d < 2; d++) {
@@ -157,8 +156,7 @@ static void test_unary_functions_and_their_derivatives_match_finite_differences(
     assert_int_equal(fail, 0);
 }
 
-static void test_vectorised_float_silu_and_gelu_match_double_reference(void **state) {
-    (void)state;
+BB_TEST(test_vectorised_float_silu_and_gelu_match_double_reference) {
     enum { N = 100003 };
     bb_nn_graph *g = bb_test_graph(0);
     static double x[N], gy[N];
@@ -219,8 +217,7 @@ static void test_vectorised_float_silu_and_gelu_match_double_reference(void **st
     bb_nn_graph_free(g);
 }
 
-static void test_matmul_in_all_transpose_cases_matches_finite_differences(void **state) {
-    (void)state;
+BB_TEST(test_matmul_in_all_transpose_cases_matches_finite_differences) {
     int fail = 0;
     for (int f = 0; f < 4; f++) {
         int ta = f & 1, tb = (f >> 1) & 1;
@@ -239,8 +236,7 @@ static void test_matmul_in_all_transpose_cases_matches_finite_differences(void *
     assert_int_equal(fail, 0);
 }
 
-static void test_reductions_and_data_movement_match_finite_differences(void **state) {
-    (void)state;
+BB_TEST(test_reductions_and_data_movement_match_finite_differences) {
     int fail = 0;
     static const int64_t targets[4][4] = {{1, 1, 1, 1}, {1, 1, 1, 3}, {7, 1, 5, 1}, {7, 1, 1, 3}};
     const char *names[4] = {"sum_to 7x1x5x3 -> 1", "sum_to -> 1x1x1x3 (rows)", "sum_to -> 7x1x5x1 (cols)",
@@ -267,8 +263,7 @@ static void test_reductions_and_data_movement_match_finite_differences(void **st
     assert_int_equal(fail, 0);
 }
 
-static void test_forward_values_match_closed_forms(void **state) {
-    (void)state;
+BB_TEST(test_forward_values_match_closed_forms) {
     bb_nn_graph *g = bb_test_graph(0);
     bb_ctx c = {0};
     for (int dt = 0; dt < 2; dt++) {
@@ -306,8 +301,7 @@ static void test_forward_values_match_closed_forms(void **state) {
     bb_nn_graph_free(NULL);
 }
 
-static void test_arena_does_not_malloc_in_steady_state(void **state) {
-    (void)state;
+BB_TEST(test_arena_does_not_malloc_in_steady_state) {
     bb_nn_graph *g = bb_test_graph(4096);
     int64_t after_first = 0;
     for (int step = 0; step < 5; step++) {
@@ -325,8 +319,7 @@ static void test_arena_does_not_malloc_in_steady_state(void **state) {
     bb_nn_graph_free(g);
 }
 
-static void test_grad_mode_detach_seed_and_accessors_behave_as_documented(void **state) {
-    (void)state;
+BB_TEST(test_grad_mode_detach_seed_and_accessors_behave_as_documented) {
     bb_nn_graph *g = bb_test_graph(0);
     bb_ctx c = {0};
     assert_int_equal(bb_nn_dtype_size(BB_NN_F32), 4);
@@ -376,8 +369,7 @@ static void test_grad_mode_detach_seed_and_accessors_behave_as_documented(void *
 
 /* Exact divergence of a linear map through D vector-Jacobian products (the Hutchinson
  * building block): sum_i e_i^T J e_i = trace(W). */
-static void test_vjp_divergence_of_a_linear_map_is_its_trace(void **state) {
-    (void)state;
+BB_TEST(test_vjp_divergence_of_a_linear_map_is_its_trace) {
     enum { D = 5, B = 3 };
     bb_ctx c = {0};
     bb_nn_params ps;
@@ -405,8 +397,7 @@ static void test_vjp_divergence_of_a_linear_map_is_its_trace(void **state) {
     bb_nn_params_free(&ps);
 }
 
-static void test_index_rejects_out_of_range_entries(void **state) {
-    (void)state;
+BB_TEST(test_index_rejects_out_of_range_entries) {
     bb_ctx c = {0};
     bb_nn_index ix;
     int32_t bad[3] = {0, 4, 1};

@@ -204,8 +204,7 @@ static int run_compare(const xcase *xc, xstate *st) {
     return ok;
 }
 
-static void test_mlp_and_egnn_match_pytorch_outputs_and_gradients(void **state) {
-    (void)state;
+BB_TEST(test_mlp_and_egnn_match_pytorch_outputs_and_gradients) {
     if (!have_torch()) {
         skip();
         return;

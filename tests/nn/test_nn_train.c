@@ -19,8 +19,7 @@
 #include "tests/nn/nntest.h"
 #include "tests/testmain.h"
 
-static void test_adam_and_adamw_follow_the_torch_update(void **state) {
-    (void)state;
+BB_TEST(test_adam_and_adamw_follow_the_torch_update) {
     bb_ctx c = {0};
     for (int dec = 0; dec < 2; dec++) {
         bb_nn_params ps;
@@ -55,8 +54,7 @@ static void test_adam_and_adamw_follow_the_torch_update(void **state) {
     bb_nn_params_free(NULL);
 }
 
-static void test_clipping_schedule_and_ema_have_their_closed_forms(void **state) {
-    (void)state;
+BB_TEST(test_clipping_schedule_and_ema_have_their_closed_forms) {
     bb_ctx c = {0};
     bb_nn_params ps;
     bb_nn_params_init(&ps, BB_NN_F32);
@@ -98,8 +96,7 @@ static void test_clipping_schedule_and_ema_have_their_closed_forms(void **state)
     bb_nn_params_free(&ps);
 }
 
-static void test_mlp_learns_a_tiny_regression(void **state) {
-    (void)state;
+BB_TEST(test_mlp_learns_a_tiny_regression) {
     enum { B = 64 };
     bb_ctx c = {0};
     bb_nn_params ps;
@@ -184,8 +181,7 @@ static float *train_egnn(int threads) {
     return out;
 }
 
-static void test_same_seed_gives_identical_parameters_on_1_and_2_threads(void **state) {
-    (void)state;
+BB_TEST(test_same_seed_gives_identical_parameters_on_1_and_2_threads) {
     bb_ctx c = {0};
     bb_nn_params ps;
     bb_nn_egnn net;
@@ -255,8 +251,7 @@ static void shard_grad(int shards, int threads, double *out, size_t *n_out) {
     bb_nn_params_free(&ps);
 }
 
-static void test_sharded_backward_equals_whole_batch_and_is_thread_independent(void **state) {
-    (void)state;
+BB_TEST(test_sharded_backward_equals_whole_batch_and_is_thread_independent) {
     double whole[512], s1[512], s2[512];
     size_t n;
     shard_grad(1, 1, whole, &n);

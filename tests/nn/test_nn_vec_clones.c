@@ -33,8 +33,7 @@ extern void grad_256(const float *, const float *, const float *, float *,
 extern void grad_def(const float *, const float *, const float *, float *,
                      int64_t) __asm__("nn_vec_gelu_grad_f32.default");
 
-static void test_kernel_clones_give_identical_bits(void **state) {
-    (void)state;
+BB_TEST(test_kernel_clones_give_identical_bits) {
     if (!__builtin_cpu_supports("avx2")) {
         printf("skip: this CPU has no AVX2, only the baseline clone can run\n");
         skip();

@@ -223,8 +223,7 @@ static void nan_input_is_an_error(bb_task *t, size_t ti) {
 
 /* The standard tasks also refuse NaN when called directly (not only through
  * bb_task_energy), and say which configuration; far-out coordinates are +inf, not NaN. */
-static void standard_tasks_refuse_nan_and_overflow_to_infinity_when_called_directly(void **state) {
-    (void)state;
+BB_TEST(standard_tasks_refuse_nan_and_overflow_to_infinity_when_called_directly) {
     const char *ids[] = {"gmm40", "dw4", "lj13", "lj55", "lj13-phys", "lj55-phys"};
     for (int ti = 0; ti < 6; ti++) {
         bb_ctx c = {0};
@@ -249,8 +248,7 @@ static void standard_tasks_refuse_nan_and_overflow_to_infinity_when_called_direc
     }
 }
 
-static void every_task_documents_its_temperature_and_metadata(void **state) {
-    (void)state;
+BB_TEST(every_task_documents_its_temperature_and_metadata) {
     for (size_t ti = 0; bb_task_types[ti]; ti++) {
         const bb_task_type *tt = bb_task_types[ti];
         assert_true(tt->version >= 1);
@@ -269,8 +267,7 @@ static void every_task_documents_its_temperature_and_metadata(void **state) {
 /* Every reference_dataset names a manifest entry (id@version), made for that task
  * when it is a sample file.
  * Skips when datasets/manifest.json is not in this checkout. */
-static void reference_datasets_exist_in_the_manifest_for_their_task(void **state) {
-    (void)state;
+BB_TEST(reference_datasets_exist_in_the_manifest_for_their_task) {
     char path[4096];
     snprintf(path, sizeof path, "%s/datasets/manifest.json", BB_SOURCE_DIR);
     FILE *f = fopen(path, "rb");
