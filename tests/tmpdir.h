@@ -20,6 +20,14 @@ static inline int bb_test_exists_in(const char *dir, const char *name) {
     return access(p, F_OK) == 0;
 }
 
+/* Writes text to path (created or truncated); 0 on success. */
+static inline int bb_test_write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 /* rm -rf dir; 0 on success (cmocka teardown convention). */
 static inline int bb_test_rmtree(const char *dir) {
     char cmd[600];

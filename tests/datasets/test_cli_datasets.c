@@ -22,6 +22,7 @@
 #include "harness/cli/cli.h"
 #include "harness/core/fileio.h"
 #include "httpd.h"
+#include "tests/testmain.h"
 
 static char out_txt[1 << 16], err_txt[1 << 16];
 static char tmp[64];
@@ -103,8 +104,7 @@ static int teardown(void **state) {
     return 0;
 }
 
-static void help_and_usage_errors(void **state) {
-    (void)state;
+BB_TEST(help_and_usage_errors) {
     assert_int_equal(run(bb_cmd_fetch, "fetch", "--help", NULL), 0);
     assert_non_null(strstr(out_txt, "--trust-unverified"));
     assert_non_null(strstr(out_txt, "--offline"));
@@ -122,27 +122,28 @@ static void help_and_usage_errors(void **state) {
     assert_int_equal(run(bb_cmd_datasets, "datasets", "extra", NULL), 2);
 }
 
-/* The committed DW-4 test split (.npy bytes, malloc'ed; *len its size). */
-static unsigned char *dw4_test_split(size_t *len) {
+/* <tmp>/cache and <tmp>/mirror into cache and mirror (128 bytes each), and the committed
+ * DW-4 test split put in the mirror (<mirror>/test_split_DW4.npy); returns its .npy bytes
+ * (malloc'ed; *len their size). */
+static unsigned char *dw4_test_split_in_a_mirror(char *cache, char *mirror, size_t *len) {
+    snprintf(cache, 128, "%s/cache", tmp);
+    snprintf(mirror, 128, "%s/mirror", tmp);
+    char file[200];
+    snprintf(file, sizeof file, "%s/test_split_DW4.npy", mirror);
     bb_ctx c = {0};
     unsigned char *buf = NULL;
     assert_int_equal(bb_gunzip_file(BB_SOURCE_DIR "/datasets/reference/dw4-idem-test.npy.gz", 1 << 22, &buf, len, &c),
                      BB_OK);
+    assert_int_equal(bb_mkdir_p(mirror, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(file, buf, *len, &c), BB_OK);
     return buf;
 }
 
-static void fetch_offline_from_a_mirror_then_list_and_clean(void **state) {
-    (void)state;
-    char cache[128], mirror[128], file[200];
-    snprintf(cache, sizeof cache, "%s/cache", tmp);
-    snprintf(mirror, sizeof mirror, "%s/mirror", tmp);
-    snprintf(file, sizeof file, "%s/test_split_DW4.npy", mirror);
+BB_TEST(fetch_offline_from_a_mirror_then_list_and_clean) {
+    char cache[128], mirror[128];
     size_t len;
-    unsigned char *buf = dw4_test_split(&len);
+    free(dw4_test_split_in_a_mirror(cache, mirror, &len));
     bb_ctx c = {0};
-    assert_int_equal(bb_mkdir_p(mirror, &c), BB_OK);
-    assert_int_equal(bb_write_file_atomic(file, buf, len, &c), BB_OK);
-    free(buf);
     assert_int_equal(
         run(bb_cmd_fetch, "fetch", "--offline", "--mirror", mirror, "--cache", cache, "dw4-idem-test", NULL), 0);
     assert_non_null(strstr(out_txt, "dw4-idem-test@1:"));
@@ -192,8 +193,7 @@ static void fetch_offline_from_a_mirror_then_list_and_clean(void **state) {
     assert_int_equal(access(cache, F_OK), 0);
 }
 
-static void http_errors_are_one_line_naming_the_url_and_leave_nothing(void **state) {
-    (void)state;
+BB_TEST(http_errors_are_one_line_naming_the_url_and_leave_nothing) {
     httpd *h = httpd_start();
     assert_non_null(h);
     char manifest[128], json[2048], cache[128];
@@ -241,18 +241,15 @@ static void http_errors_are_one_line_naming_the_url_and_leave_nothing(void **sta
 
 /* eval must not score without a reference set that the task declares but that is broken:
  * the old code threw the loader's error away and wrote an "ok" report with empty metrics. */
-static void eval_repairs_a_corrupt_cached_reference_or_fails_naming_it(void **state) {
-    (void)state;
+BB_TEST(eval_repairs_a_corrupt_cached_reference_or_fails_naming_it) {
     char cache[128], mirror[128], nosrc[128], dir[200], cached[256], x[128], out[128], want[1024];
-    snprintf(cache, sizeof cache, "%s/cache", tmp);
-    snprintf(mirror, sizeof mirror, "%s/mirror", tmp);
+    size_t len;
+    unsigned char *good = dw4_test_split_in_a_mirror(cache, mirror, &len); /* BOLTZBENCH_MIRROR unset yet */
     snprintf(nosrc, sizeof nosrc, "%s/nosrc", tmp);
     snprintf(dir, sizeof dir, "%s/dw4-idem-test@1", cache);
     snprintf(cached, sizeof cached, "%s/test_split_DW4.npy", dir);
     snprintf(x, sizeof x, "%s/x.npy", tmp);
     snprintf(out, sizeof out, "%s/r.json", tmp);
-    size_t len;
-    unsigned char *good = dw4_test_split(&len);
     bb_ctx c = {0};
     unsigned char *bad = malloc(len);
     memcpy(bad, good, len);
@@ -284,9 +281,6 @@ static void eval_repairs_a_corrupt_cached_reference_or_fails_naming_it(void **st
     assert_non_null(strstr(err_txt, "not in the cache"));
     assert_int_equal(access(out, F_OK), -1);
     /* with a mirror holding the good bytes it is fetched again, noted, and eval scores */
-    snprintf(want, sizeof want, "%s/test_split_DW4.npy", mirror);
-    assert_int_equal(bb_mkdir_p(mirror, &c), BB_OK);
-    assert_int_equal(bb_write_file_atomic(want, good, len, &c), BB_OK);
     assert_int_equal(bb_write_file_atomic(cached, bad, len, &c), BB_OK);
     setenv("BOLTZBENCH_MIRROR", mirror, 1);
     int rc = run(bb_cmd_eval, "eval", "--task", "dw4", "--samples", x, "--out", out, NULL);
@@ -309,13 +303,7 @@ static void eval_repairs_a_corrupt_cached_reference_or_fails_naming_it(void **st
     free(bad);
 }
 
-int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-    const struct CMUnitTest tests[] = {
-        T(help_and_usage_errors),
-        T(fetch_offline_from_a_mirror_then_list_and_clean),
-        T(http_errors_are_one_line_naming_the_url_and_leave_nothing),
-        T(eval_repairs_a_corrupt_cached_reference_or_fails_naming_it),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, T(help_and_usage_errors), T(fetch_offline_from_a_mirror_then_list_and_clean),
+             T(http_errors_are_one_line_naming_the_url_and_leave_nothing),
+             T(eval_repairs_a_corrupt_cached_reference_or_fails_naming_it))

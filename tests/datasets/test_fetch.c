@@ -25,6 +25,7 @@
 #include "harness/core/clock.h"
 #include "harness/core/fileio.h"
 #include "httpd.h"
+#include "tests/testmain.h"
 
 #define SHARED_DEM BB_SOURCE_DIR "/../shared/datasets/jarridrb-DEM/data"
 
@@ -112,6 +113,14 @@ static void fetch_expect(fx *f, char *path, int want, bb_ctx *c) {
     assert_int_equal(rc, want);
 }
 
+/* Fetch the dataset expecting success and the verified file, with no .part, in the cache. */
+static void fetch_ok(fx *f) {
+    char path[4096];
+    bb_ctx c = {0};
+    fetch_expect(f, path, BB_OK, &c);
+    assert_cached_ok(f, path);
+}
+
 /* Leave the first n bytes of the body as <cache>/toy-set@<version>/toy.npy.part, as an
  * interrupted earlier fetch would. */
 static void leave_part(fx *f, int version, size_t n) {
@@ -177,12 +186,9 @@ static void a_plain_download_is_verified_and_renamed_into_the_cache(void **state
 static void a_truncated_transfer_resumes_with_range_and_hashes_right(void **state) {
     fx *f = *state;
     serve(f, "/t.npy", HTTPD_TRUNCATE, 1);
-    char path[4096];
-    bb_ctx c = {0};
-    fetch_expect(f, path, BB_OK, &c);
+    fetch_ok(f);
     assert_int_equal(httpd_hits(f->h, "/t.npy"), 2);
     assert_int_equal(httpd_last_range(f->h, "/t.npy"), (long long)(f->len / 2));
-    assert_cached_ok(f, path);
 }
 
 static void a_partial_file_left_by_an_earlier_run_is_resumed(void **state) {
@@ -190,22 +196,16 @@ static void a_partial_file_left_by_an_earlier_run_is_resumed(void **state) {
     leave_part(f, 1, 12345);
     assert_int_equal(assert_cache_state(f, BB_CACHE_PARTIAL), 12345);
     serve(f, "/p.npy", HTTPD_NORMAL, -1);
-    char path[4096];
-    bb_ctx c = {0};
-    fetch_expect(f, path, BB_OK, &c);
+    fetch_ok(f);
     assert_int_equal(httpd_last_range(f->h, "/p.npy"), 12345);
-    assert_cached_ok(f, path);
 }
 
 static void a_server_ignoring_range_restarts_the_file(void **state) {
     fx *f = *state;
     leave_part(f, 1, 999);
     serve(f, "/n.npy", HTTPD_NORANGE, -1);
-    char path[4096];
-    bb_ctx c = {0};
-    fetch_expect(f, path, BB_OK, &c);
+    fetch_ok(f);
     assert_int_equal(httpd_hits(f->h, "/n.npy"), 1);
-    assert_cached_ok(f, path);
 }
 
 static void wrong_bytes_are_rejected_and_never_left_in_the_cache(void **state) {
@@ -483,23 +483,13 @@ static void the_real_idem_bytes_verify_through_loopback_file_url_and_mirror(void
     free(real);
 }
 
-int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-    const struct CMUnitTest tests[] = {
-        T(a_plain_download_is_verified_and_renamed_into_the_cache),
-        T(a_truncated_transfer_resumes_with_range_and_hashes_right),
-        T(a_partial_file_left_by_an_earlier_run_is_resumed),
-        T(a_server_ignoring_range_restarts_the_file),
-        T(wrong_bytes_are_rejected_and_never_left_in_the_cache),
-        T(not_found_names_the_url_and_is_not_retried),
-        T(server_errors_are_retried_with_backoff),
-        T(a_stalled_transfer_times_out_quickly),
-        T(the_total_timeout_and_the_progress_bar_work),
-        T(the_second_mirror_is_used_when_the_first_fails),
-        T(offline_mode_never_touches_the_network),
-        T(datasets_without_sha256_need_trust_unverified),
-        T(two_processes_fetching_the_same_file_do_not_corrupt_it),
-        T(the_real_idem_bytes_verify_through_loopback_file_url_and_mirror),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, T(a_plain_download_is_verified_and_renamed_into_the_cache),
+             T(a_truncated_transfer_resumes_with_range_and_hashes_right),
+             T(a_partial_file_left_by_an_earlier_run_is_resumed), T(a_server_ignoring_range_restarts_the_file),
+             T(wrong_bytes_are_rejected_and_never_left_in_the_cache), T(not_found_names_the_url_and_is_not_retried),
+             T(server_errors_are_retried_with_backoff), T(a_stalled_transfer_times_out_quickly),
+             T(the_total_timeout_and_the_progress_bar_work), T(the_second_mirror_is_used_when_the_first_fails),
+             T(offline_mode_never_touches_the_network), T(datasets_without_sha256_need_trust_unverified),
+             T(two_processes_fetching_the_same_file_do_not_corrupt_it),
+             T(the_real_idem_bytes_verify_through_loopback_file_url_and_mirror))

@@ -22,13 +22,15 @@ static unsigned long injected;
 
 unsigned long bb_fault_injected(void) { return injected; }
 
-static void *next_symbol(const char *name) {
+/* The next definition of the function `name` (the C library's) into *fn, a function pointer
+ * of fn_size bytes (copied, as ISO C has no cast from void * to a function pointer). */
+static void next_symbol(void *fn, size_t fn_size, const char *name) {
     void *p = dlsym(RTLD_NEXT, name);
     if (!p) {
         fprintf(stderr, "faultfs: %s: not found by dlsym\n", name);
         abort();
     }
-    return p;
+    memcpy(fn, &p, fn_size);
 }
 
 static int glob_arg(const char *arg, char *out, size_t cap) {
@@ -113,20 +115,14 @@ static int sync_fault(int fd) {
 int fsync(int fd) {
     static int (*real)(int);
     if (sync_fault(fd)) return -1;
-    if (!real) {
-        void *p = next_symbol("fsync");
-        memcpy(&real, &p, sizeof real);
-    }
+    if (!real) next_symbol(&real, sizeof real, "fsync");
     return real(fd);
 }
 
 int fdatasync(int fd) {
     static int (*real)(int);
     if (sync_fault(fd)) return -1;
-    if (!real) {
-        void *p = next_symbol("fdatasync");
-        memcpy(&real, &p, sizeof real);
-    }
+    if (!real) next_symbol(&real, sizeof real, "fdatasync");
     return real(fd);
 }
 
@@ -137,9 +133,6 @@ int rename(const char *from, const char *to) {
         errno = ENOSPC;
         return -1;
     }
-    if (!real) {
-        void *p = next_symbol("rename");
-        memcpy(&real, &p, sizeof real);
-    }
+    if (!real) next_symbol(&real, sizeof real, "rename");
     return real(from, to);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tests/tmpdir.h"
+#include "tests/testmain.h"
 
 static char dir[256];
 static char err[8192];
@@ -40,10 +41,7 @@ static int exists_in_dir(const char *name) { return bb_test_exists_in(dir, name)
 static void write_in_dir(const char *name, const char *text) {
     char p[400];
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
+    assert_int_equal(bb_test_write_text(p, text), 0);
 }
 
 /* exactly one line on stderr, prefixed, containing `what` */
@@ -56,8 +54,7 @@ static void one_line_error(const char *what) {
     assert_true(nl[1] == '\0');
 }
 
-static void every_subcommand_has_help(void **state) {
-    (void)state;
+BB_TEST(every_subcommand_has_help) {
     const char *cmds[] = {"tasks", "methods",  "run",   "suite", "version", "reference", "eval",  "minima",
                           "fetch", "datasets", "cache", "table", "compare", "report",    "energy"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
@@ -85,8 +82,7 @@ static void every_subcommand_has_help(void **state) {
 
 /* The program waits passively unless the user chose an OpenMP wait policy (it re-executes
  * itself with OMP_WAIT_POLICY=PASSIVE before libgomp reads the environment). */
-static void openmp_waits_passively_unless_told_otherwise(void **state) {
-    (void)state;
+BB_TEST(openmp_waits_passively_unless_told_otherwise) {
     assert_int_equal(bb("version"), 0); /* the test environment sets no policy (see main) */
     assert_non_null(strstr(outbuf, "OpenMP wait policy PASSIVE"));
     char cmd[600];
@@ -108,8 +104,7 @@ static void openmp_waits_passively_unless_told_otherwise(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
-static void bad_input_gives_one_line_and_no_file(void **state) {
-    (void)state;
+BB_TEST(bad_input_gives_one_line_and_no_file) {
     assert_int_equal(bb("nosuchcmd"), 2);
     one_line_error("nosuchcmd");
     assert_int_equal(bb("run --task nope --method mala --budget 100 --out r.json"), 1);
@@ -161,16 +156,14 @@ static void bad_input_gives_one_line_and_no_file(void **state) {
     one_line_error("nosuchsuite");
 }
 
-static void run_writes_a_report(void **state) {
-    (void)state;
+BB_TEST(run_writes_a_report) {
     assert_int_equal(
         bb("run --task dw4 --method mala --budget 5000 --seed 1 --samples 100 --out ok.json --param n_chains=10"), 0);
     assert_true(exists_in_dir("ok.json"));
     assert_non_null(strstr(outbuf, "ok.json"));
 }
 
-static void suite_resumes_by_config_hash_and_reruns_on_request(void **state) {
-    (void)state;
+BB_TEST(suite_resumes_by_config_hash_and_reruns_on_request) {
     write_in_dir("tiny.json",
                  "{\"name\": \"tiny\", \"n_samples\": 50, \"runs\": [{\"tasks\": [\"dw4\"], \"methods\": [\"mala\"],"
                  " \"budgets\": [3000], \"seeds\": [0, 1], \"params\": {\"mala\": {\"n_chains\": 10}}}]}");
@@ -225,8 +218,7 @@ static void assert_report_is(const char *want) {
  * --debug-kill-after-steps) after a save keeps its state, and --resume from it writes the
  * report the uninterrupted run wrote, apart from timing, host and driver.resumed; the
  * state file is removed when a run ends normally. */
-static void resume_needs_a_state_file_and_resume_or_start_starts_afresh(void **state) {
-    (void)state;
+BB_TEST(resume_needs_a_state_file_and_resume_or_start_starts_afresh) {
 #define RUN "run --task gmm40 --method mala --budget 4000 --samples 100 --seed 3 --checkpoint-steps 1 --out x.json"
     char p[400], q[400];
     assert_int_equal(bb(RUN), 0);
@@ -273,15 +265,9 @@ static int teardown(void **state) {
     return bb_test_rmtree(dir);
 }
 
-int main(void) {
-    unsetenv("OMP_WAIT_POLICY"); /* the CLI's own default is under test */
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_subcommand_has_help),
-        cmocka_unit_test(openmp_waits_passively_unless_told_otherwise),
-        cmocka_unit_test(bad_input_gives_one_line_and_no_file),
-        cmocka_unit_test(run_writes_a_report),
-        cmocka_unit_test(suite_resumes_by_config_hash_and_reruns_on_request),
-        cmocka_unit_test(resume_needs_a_state_file_and_resume_or_start_starts_afresh),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+/* the CLI's own default is under test */
+BB_TEST_MAIN_FIRST(unsetenv("OMP_WAIT_POLICY"), setup, teardown, cmocka_unit_test(every_subcommand_has_help),
+                   cmocka_unit_test(openmp_waits_passively_unless_told_otherwise),
+                   cmocka_unit_test(bad_input_gives_one_line_and_no_file), cmocka_unit_test(run_writes_a_report),
+                   cmocka_unit_test(suite_resumes_by_config_hash_and_reruns_on_request),
+                   cmocka_unit_test(resume_needs_a_state_file_and_resume_or_start_starts_afresh))

@@ -20,15 +20,9 @@
 
 BB_TEST_TMPDIR_GROUP(dir, "bb_reproduce", bb_test_isolated_cache(dir))
 
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
+static void write_text(const char *path, const char *text) { assert_int_equal(bb_test_write_text(path, text), 0); }
 
-static void committed_protocols_load(void **state) {
-    (void)state;
+BB_TEST(committed_protocols_load) {
     const char *tasks[] = {"dw4", "lj13"};
     for (int i = 0; i < 2; i++) {
         char path[4096];
@@ -54,8 +48,7 @@ static void committed_protocols_load(void **state) {
     "{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\", \"task\": \"dw4\", \"method\": \"mala\", "              \
     "\"params\": {}, \"seeds\": 2, \"n_samples\": 100, \"source\": {\"paper\": \"t\"}, "
 
-static void malformed_protocols_name_the_field(void **state) {
-    (void)state;
+BB_TEST(malformed_protocols_name_the_field) {
     struct {
         const char *text, *field;
     } cases[] = {
@@ -91,8 +84,7 @@ static void malformed_protocols_name_the_field(void **state) {
     }
 }
 
-static void comparison_is_mean_std_and_z(void **state) {
-    (void)state;
+BB_TEST(comparison_is_mean_std_and_z) {
     char path[600];
     snprintf(path, sizeof path, "%s/p.json", dir);
     write_text(path,
@@ -130,8 +122,7 @@ static void comparison_is_mean_std_and_z(void **state) {
     bb_protocol_free(&p);
 }
 
-static void small_protocol_runs_every_seed_and_keeps_finished_ones(void **state) {
-    (void)state;
+BB_TEST(small_protocol_runs_every_seed_and_keeps_finished_ones) {
     char path[600], out[600], cmp_path[700];
     snprintf(path, sizeof path, "%s/mala.json", dir);
     snprintf(out, sizeof out, "%s/repro", dir);

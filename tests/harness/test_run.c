@@ -30,18 +30,27 @@ static cJSON *read_report(const char *p) {
     return r;
 }
 
-static void dw4_mala_report_has_every_schema_field(void **state) {
-    (void)state;
+/* A MALA run of the task `task_id` (or of type tt) with the parameters params_json (parsed
+ * into *params, which the caller deletes), writing its report to out = <dir>/name. */
+static bb_run_config mala_run(char out[512], const char *name, const char *task_id, const bb_task_type *tt,
+                              const char *params_json, cJSON **params, int64_t budget, uint64_t seed, size_t n) {
+    path(out, 512, name);
+    *params = cJSON_Parse(params_json);
+    assert_non_null(*params);
+    return (bb_run_config){.task_id = task_id,
+                           .task_type = tt,
+                           .method = "mala",
+                           .method_config = *params,
+                           .budget = budget,
+                           .seed = seed,
+                           .n_samples = n,
+                           .out_path = out};
+}
+
+BB_TEST(dw4_mala_report_has_every_schema_field) {
     char out[512];
-    path(out, sizeof out, "dw4.json");
-    cJSON *params = cJSON_Parse("{\"n_chains\": 16}");
-    bb_run_config cfg = {.task_id = "dw4",
-                         .method = "mala",
-                         .method_config = params,
-                         .budget = 20000,
-                         .seed = 3,
-                         .n_samples = 200,
-                         .out_path = out};
+    cJSON *params;
+    bb_run_config cfg = mala_run(out, "dw4.json", "dw4", NULL, "{\"n_chains\": 16}", &params, 20000, 3, 200);
     bb_ctx c = {0};
     cJSON *rep = NULL;
     assert_int_equal(bb_run(&cfg, &rep, &c), BB_OK);
@@ -87,8 +96,7 @@ static char *stripped_canonical(const char *p) {
     return s;
 }
 
-static void same_seed_gives_identical_reports_on_one_and_two_threads(void **state) {
-    (void)state;
+BB_TEST(same_seed_gives_identical_reports_on_one_and_two_threads) {
     char a[512], b[512], d[512];
     path(a, sizeof a, "t1.json");
     path(b, sizeof b, "t2.json");
@@ -124,18 +132,12 @@ static void same_seed_gives_identical_reports_on_one_and_two_threads(void **stat
     free(sd);
 }
 
-static void nan_energy_marks_the_run_failed_and_keeps_the_report(void **state) {
-    (void)state;
+BB_TEST(nan_energy_marks_the_run_failed_and_keeps_the_report) {
     char out[512];
-    path(out, sizeof out, "nan.json");
-    cJSON *params = cJSON_Parse("{\"n_chains\": 8, \"step_size\": 2.0, \"burnin_fraction\": 0}");
-    bb_run_config cfg = {.task_type = &bb_test_nan,
-                         .method = "mala",
-                         .method_config = params,
-                         .budget = 100000,
-                         .seed = 1,
-                         .n_samples = 64,
-                         .out_path = out};
+    cJSON *params;
+    bb_run_config cfg =
+        mala_run(out, "nan.json", NULL, &bb_test_nan, "{\"n_chains\": 8, \"step_size\": 2.0, \"burnin_fraction\": 0}",
+                 &params, 100000, 1, 64);
     bb_ctx c = {0};
     assert_int_equal(bb_run(&cfg, NULL, &c), BB_ENAN);
     assert_non_null(strstr(c.msg, "NaN"));
@@ -149,18 +151,10 @@ static void nan_energy_marks_the_run_failed_and_keeps_the_report(void **state) {
 
 /* A task without a reference set is scored with reference-free statistics (not an empty,
  * silently "ok" metrics object); selecting only reference metrics there fails the run. */
-static void a_task_without_reference_gets_reference_free_statistics(void **state) {
-    (void)state;
+BB_TEST(a_task_without_reference_gets_reference_free_statistics) {
     char out[512];
-    path(out, sizeof out, "noref.json");
-    cJSON *params = cJSON_Parse("{\"n_chains\": 8}");
-    bb_run_config cfg = {.task_type = &bb_test_gauss,
-                         .method = "mala",
-                         .method_config = params,
-                         .budget = 4000,
-                         .seed = 2,
-                         .n_samples = 100,
-                         .out_path = out};
+    cJSON *params;
+    bb_run_config cfg = mala_run(out, "noref.json", NULL, &bb_test_gauss, "{\"n_chains\": 8}", &params, 4000, 2, 100);
     bb_ctx c = {0};
     assert_int_equal(bb_run(&cfg, NULL, &c), BB_OK);
     cJSON *r = read_report(out);
@@ -183,8 +177,7 @@ static void a_task_without_reference_gets_reference_free_statistics(void **state
     cJSON_Delete(params);
 }
 
-static void configuration_errors_write_nothing(void **state) {
-    (void)state;
+BB_TEST(configuration_errors_write_nothing) {
     char out[512];
     path(out, sizeof out, "never.json");
     bb_ctx c = {0};

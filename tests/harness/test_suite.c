@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/fileio.h"
 #include "harness/run/suite.h"
 #include "tests/tmpdir.h"
 #include "tests/testmain.h"
@@ -21,8 +20,7 @@ BB_TEST_TMPDIR_GROUP(dir, "bb_test_suite", (void)0)
 /* Write `text` as <dir>/s.json, load it; returns the status, message in *ctx. */
 static int load_text(const char *text, bb_suite *s, bb_ctx *ctx, char *path, size_t cap) {
     snprintf(path, cap, "%s/s.json", dir);
-    bb_ctx w = {0};
-    assert_int_equal(bb_write_file_atomic(path, text, strlen(text), &w), BB_OK);
+    assert_int_equal(bb_test_write_text(path, text), 0);
     bb_ctx_clear(ctx);
     int rc = bb_suite_load(path, "out", s, ctx);
     if (rc) printf("%s\n", ctx->msg);
@@ -31,8 +29,7 @@ static int load_text(const char *text, bb_suite *s, bb_ctx *ctx, char *path, siz
 
 #define GROUP "\"tasks\": [\"dw4\"], \"methods\": [\"mala\"], \"budgets\": [1000], \"seeds\": [0]"
 
-static void unknown_keys_are_refused_naming_the_file_and_the_key(void **state) {
-    (void)state;
+BB_TEST(unknown_keys_are_refused_naming_the_file_and_the_key) {
     bb_suite s;
     bb_ctx ctx = {0};
     char path[300];
@@ -103,8 +100,7 @@ static void unknown_keys_are_refused_naming_the_file_and_the_key(void **state) {
     assert_non_null(strstr(ctx.msg, "'nosuchmethod'"));
 }
 
-static void the_committed_suites_load(void **state) {
-    (void)state;
+BB_TEST(the_committed_suites_load) {
     const char *names[] = {"quick", "standard"};
     for (size_t i = 0; i < 2; i++) {
         char path[4096];

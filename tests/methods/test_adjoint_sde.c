@@ -24,8 +24,7 @@ static double simpson_g2(const bb_sde_schedule *s, double t) {
     return acc * h / 3.0;
 }
 
-static void h2_is_the_integral_of_g_squared(void **state) {
-    (void)state;
+BB_TEST(h2_is_the_integral_of_g_squared) {
     bb_sde_schedule s;
     bb_ctx c = {0};
     assert_int_equal(bb_sde_schedule_geometric(&s, 1e-3, 1.5, &c), BB_OK);
@@ -46,8 +45,7 @@ static void h2_is_the_integral_of_g_squared(void **state) {
     assert_true(bb_sde_g(&s, 0.7) == 2.385);
 }
 
-static void schedules_reject_bad_sigmas_and_names_resolve(void **state) {
-    (void)state;
+BB_TEST(schedules_reject_bad_sigmas_and_names_resolve) {
     bb_sde_schedule s;
     bb_ctx c = {0};
     assert_int_equal(bb_sde_schedule_geometric(&s, 0.0, 1.0, &c), BB_EINVAL);
@@ -63,8 +61,7 @@ static void schedules_reject_bad_sigmas_and_names_resolve(void **state) {
 
 /* Bridge at t = 0.37 from X_0 = 0 to X_1 = (2.385, −1.1): mean κ x1, variance h²(t)(1−κ);
  * 20000 rows, tolerance 5 standard errors. t = 1 gives x1, t = 0 gives x0. */
-static void bridge_has_the_gaussian_bridge_moments(void **state) {
-    (void)state;
+BB_TEST(bridge_has_the_gaussian_bridge_moments) {
     bb_sde_schedule s;
     bb_sde_schedule_geometric(&s, 1e-3, 2.0, NULL);
     bb_sde_space sp = {.P = 1, .D = 2, .com_free = 0};
@@ -103,8 +100,7 @@ static void bridge_has_the_gaussian_bridge_moments(void **state) {
 
 /* 10 Euler–Maruyama steps of the drift-free base from 0: Var X_1 = h²(1) and
  * E[X_t X_1] = h²(t) (so the bridge used in training matches the simulated process). */
-static void base_process_has_exact_marginal_and_covariance(void **state) {
-    (void)state;
+BB_TEST(base_process_has_exact_marginal_and_covariance) {
     bb_sde_schedule s;
     bb_sde_schedule_geometric(&s, 1e-3, 1.5, NULL);
     bb_sde_space sp = {.P = 1, .D = 1, .com_free = 0};
@@ -134,8 +130,7 @@ static void base_process_has_exact_marginal_and_covariance(void **state) {
 }
 
 /* COM-free noise: every row sums to zero per dimension; per-coordinate variance (P−1)/P. */
-static void com_free_noise_is_centred_with_projected_variance(void **state) {
-    (void)state;
+BB_TEST(com_free_noise_is_centred_with_projected_variance) {
     bb_sde_space sp = {.P = 4, .D = 2, .com_free = 1};
     assert_int_equal(bb_sde_space_dim(&sp), 6);
     sp.com_free = 0;
@@ -161,10 +156,16 @@ static void com_free_noise_is_centred_with_projected_variance(void **state) {
     free(z);
 }
 
+/* The sum of coordinate d over the 3 particles of replica r (3 particles in 2-D). */
+static double particle_sum(const double *v, int r, int d) {
+    double m = 0;
+    for (int p = 0; p < 3; p++) m += v[r * 6 + p * 2 + d];
+    return m;
+}
+
 /* One step with drift b moves x by exactly b dt + σ_k z with the z it reports, and in the
  * COM-free space the reported z and the new x are centred. */
-static void em_step_moves_by_drift_plus_reported_noise(void **state) {
-    (void)state;
+BB_TEST(em_step_moves_by_drift_plus_reported_noise) {
     bb_sde_schedule s;
     bb_sde_schedule_geometric(&s, 1e-3, 2.0, NULL);
     bb_sde_space sp = {.P = 3, .D = 2, .com_free = 1};
@@ -174,11 +175,7 @@ static void em_step_moves_by_drift_plus_reported_noise(void **state) {
     for (int i = 0; i < 12; i++) b[i] = 0.7 * (i % 3) - 0.3 * (i % 2);
     for (int r = 0; r < 2; r++)
         for (int d = 0; d < 2; d++) {
-            double m = 0, mb = 0;
-            for (int p = 0; p < 3; p++) {
-                m += x[r * 6 + p * 2 + d];
-                mb += b[r * 6 + p * 2 + d];
-            }
+            double m = particle_sum(x, r, d), mb = particle_sum(b, r, d);
             for (int p = 0; p < 3; p++) {
                 x[r * 6 + p * 2 + d] -= m / 3;
                 b[r * 6 + p * 2 + d] -= mb / 3;
@@ -194,14 +191,8 @@ static void em_step_moves_by_drift_plus_reported_noise(void **state) {
     print_message("max |dx - b dt - sigma z| = %.3g\n", maxerr);
     assert_true(maxerr < 1e-14);
     for (int rr = 0; rr < 2; rr++)
-        for (int d = 0; d < 2; d++) {
-            double m = 0, mz = 0;
-            for (int p = 0; p < 3; p++) {
-                m += x[rr * 6 + p * 2 + d];
-                mz += z[rr * 6 + p * 2 + d];
-            }
-            assert_true(fabs(m) < 1e-14 && fabs(mz) < 1e-14);
-        }
+        for (int d = 0; d < 2; d++)
+            assert_true(fabs(particle_sum(x, rr, d)) < 1e-14 && fabs(particle_sum(z, rr, d)) < 1e-14);
 }
 
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(h2_is_the_integral_of_g_squared),

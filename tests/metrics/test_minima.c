@@ -19,6 +19,7 @@
 #include "harness/metrics/metrics.h"
 #include "harness/core/rng.h"
 #include "tests/metrics/testutil.h"
+#include "tests/testmain.h"
 
 /* u(x, y) = (x² − 1)² + (y² − 1)² + 0.3 x + 0.1 y: four minima near (±1, ±1) with
  * distinct energies; the global one near (−1, −1). Separable, so each coordinate of a
@@ -63,8 +64,7 @@ static double newton_root(double t, double c) {
     return t;
 }
 
-static void relaxation_finds_the_four_toy_minima(void **state) {
-    (void)state;
+BB_TEST(relaxation_finds_the_four_toy_minima) {
     bb_task t = toy_task();
     size_t n = 400;
     double *x = malloc(n * 2 * sizeof *x), *u = malloc(n * sizeof *u);
@@ -107,8 +107,7 @@ static void relaxation_finds_the_four_toy_minima(void **state) {
 
 /* Catalogue = the four exact minima; samples only in the left half-plane reach two
  * of them: recall 0.5 for δ ≥ tiny, precision 1, AMR-P ≈ 0, global minimum found. */
-static void recall_and_precision_on_the_toy_catalogue(void **state) {
-    (void)state;
+BB_TEST(recall_and_precision_on_the_toy_catalogue) {
     bb_task t = toy_task();
     char dir[] = "/tmp/bbminimaXXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -212,16 +211,22 @@ static void recall_and_precision_on_the_toy_catalogue(void **state) {
     rmdir(dir);
 }
 
-/* LJ-13 (physical convention): a perturbed icosahedron relaxes to −44.326801; a
- * rotated, reflected, permuted copy is recognised as the same minimum. */
-static void perturbed_icosahedron_relaxes_to_the_lj13_global_minimum(void **state) {
-    (void)state;
+/* The task lj13-phys; skips the test when it cannot be made. */
+static bb_task *lj13_phys_or_skip(void) {
     bb_task *t = NULL;
     bb_ctx c = {0};
     if (bb_task_create("lj13-phys", NULL, &t, &c) != BB_OK) {
         printf("skip: task lj13-phys unavailable (%s)\n", c.msg);
         skip();
     }
+    return t;
+}
+
+/* LJ-13 (physical convention): a perturbed icosahedron relaxes to −44.326801; a
+ * rotated, reflected, permuted copy is recognised as the same minimum. */
+BB_TEST(perturbed_icosahedron_relaxes_to_the_lj13_global_minimum) {
+    bb_task *t = lj13_phys_or_skip();
+    bb_ctx c = {0};
     const double phi = (1 + sqrt(5.0)) / 2, s = 1.1 / sqrt(1 + phi * phi);
     double x[39] = {0};
     int k = 3;
@@ -301,14 +306,9 @@ static void perturbed_icosahedron_relaxes_to_the_lj13_global_minimum(void **stat
 /* Regression: the first LJ-13 catalogue build stored the icosahedron twice — two
  * orientations whose principal-axes alignment ended at RMSD 0.48. Those two exact
  * configurations are kept here; the robust pass must merge them. */
-static void symmetric_minima_that_defeat_principal_axes_are_merged(void **state) {
-    (void)state;
-    bb_task *t = NULL;
+BB_TEST(symmetric_minima_that_defeat_principal_axes_are_merged) {
+    bb_task *t = lj13_phys_or_skip();
     bb_ctx c = {0};
-    if (bb_task_create("lj13-phys", NULL, &t, &c) != BB_OK) {
-        printf("skip: task lj13-phys unavailable (%s)\n", c.msg);
-        skip();
-    }
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/metrics/data/icosahedra_pair.json.gz", BB_SOURCE_DIR);
     bb_minima m;
@@ -333,12 +333,7 @@ static void symmetric_minima_that_defeat_principal_axes_are_merged(void **state)
     bb_task_free(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(relaxation_finds_the_four_toy_minima),
-        cmocka_unit_test(recall_and_precision_on_the_toy_catalogue),
-        cmocka_unit_test(perturbed_icosahedron_relaxes_to_the_lj13_global_minimum),
-        cmocka_unit_test(symmetric_minima_that_defeat_principal_axes_are_merged),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(relaxation_finds_the_four_toy_minima),
+             cmocka_unit_test(recall_and_precision_on_the_toy_catalogue),
+             cmocka_unit_test(perturbed_icosahedron_relaxes_to_the_lj13_global_minimum),
+             cmocka_unit_test(symmetric_minima_that_defeat_principal_axes_are_merged))

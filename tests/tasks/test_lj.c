@@ -32,6 +32,9 @@
 #include "tests/testutil.h"
 #include "tests/testmain.h"
 
+/* The four LJ tasks, both conventions. */
+static const char *const lj_ids[4] = {"lj13", "lj55", "lj13-phys", "lj55-phys"};
+
 static bb_task *make(const char *id, const char *params) {
     bb_ctx c = {0};
     bb_task *t = NULL;
@@ -54,8 +57,7 @@ static const bb_lj_form forms[3] = {{BB_LJ_PHYS_A, BB_LJ_PHYS_B, 0.0, 0.0, 0.0},
                                     {BB_LJ_IDEM_A, BB_LJ_IDEM_B, 1.0, 0.0, 0.0}};
 static const char *const form_names[3] = {"phys", "phys+wall", "iDEM"};
 
-static void a_dimer_has_the_textbook_energies_in_both_conventions(void **state) {
-    (void)state;
+BB_TEST(a_dimer_has_the_textbook_energies_in_both_conventions) {
     double x[6] = {0.3, -0.2, 0.1, 0.3, -0.2, 0.1}, g[6], e;
     /* Physical, r = 2^{1/6}: (σ/r)⁶ = 1/2, (σ/r)¹² = 1/4, E = 4(1/4 − 1/2) = −1, ∇E = 0. */
     x[3] += pow(2.0, 1.0 / 6.0);
@@ -78,8 +80,7 @@ static void a_dimer_has_the_textbook_energies_in_both_conventions(void **state) 
     assert_true(fabs(e - (-0.06201171875)) < 1e-15);
 }
 
-static void an_equilateral_trimer_has_three_times_the_pair_energy(void **state) {
-    (void)state;
+BB_TEST(an_equilateral_trimer_has_three_times_the_pair_energy) {
     double r = pow(2.0, 1.0 / 6.0), h = r * sqrt(3.0) / 2.0;
     double x[9] = {0.0, 0.0, 0.7, r, 0.0, 0.7, r / 2.0, h, 0.7}, g[9], e;
     /* Physical at r = 2^{1/6}: 3 pairs × (−1) = −3, every force zero. */
@@ -99,8 +100,7 @@ static void an_equilateral_trimer_has_three_times_the_pair_energy(void **state) 
 
 /* ---- fast kernel vs reference ---- */
 
-static void the_four_lane_kernels_match_the_reference_kernel(void **state) {
-    (void)state;
+BB_TEST(the_four_lane_kernels_match_the_reference_kernel) {
     const int sizes[] = {2, 3, 4, 7, 13, 55}; /* odd and even P: rows are paired */
     printf("AVX2/FMA path on this CPU: %s\n", bb_lj_simd_available() ? "yes" : "no (portable lanes)");
 #if defined(__x86_64__) || defined(__i386__)
@@ -299,8 +299,7 @@ static void relax(bb_task *t, double *x, double *e, double *gnorm) {
     free(d);
 }
 
-static void the_icosahedron_and_mackay_icosahedron_are_the_known_global_minima(void **state) {
-    (void)state;
+BB_TEST(the_icosahedron_and_mackay_icosahedron_are_the_known_global_minima) {
     const struct {
         const char *id;
         int P;
@@ -340,8 +339,7 @@ static void the_icosahedron_and_mackay_icosahedron_are_the_known_global_minima(v
 
 /* ---- wall, kT, overlap ---- */
 
-static void the_soft_wall_acts_only_beyond_its_radius(void **state) {
-    (void)state;
+BB_TEST(the_soft_wall_acts_only_beyond_its_radius) {
     bb_task *t = make("lj13-phys", NULL);
     double x[39], g[39], gref[39], e, elj, u;
     build_cluster(13, x);
@@ -390,8 +388,7 @@ static void the_soft_wall_acts_only_beyond_its_radius(void **state) {
     bb_task_free(t);
 }
 
-static void the_physical_tasks_take_a_temperature_and_reject_other_parameters(void **state) {
-    (void)state;
+BB_TEST(the_physical_tasks_take_a_temperature_and_reject_other_parameters) {
     bb_task *t1 = make("lj13-phys", NULL), *t2 = make("lj55-phys@1", "{\"kT\": 0.4}");
     bb_task *t3 = make("lj13-phys", "{\"kT\": 0.4}");
     assert_true(t2->kT == 0.4 && t1->kT == 1.0);
@@ -420,11 +417,9 @@ static void the_physical_tasks_take_a_temperature_and_reject_other_parameters(vo
     bb_task_free(t3);
 }
 
-static void overlapping_particles_give_infinity_and_a_zero_gradient(void **state) {
-    (void)state;
-    const char *ids[] = {"lj13", "lj55", "lj13-phys", "lj55-phys"};
+BB_TEST(overlapping_particles_give_infinity_and_a_zero_gradient) {
     for (int ti = 0; ti < 4; ti++) {
-        bb_task *t = make(ids[ti], NULL);
+        bb_task *t = make(lj_ids[ti], NULL);
         size_t dof = (size_t)t->dof;
         double *x = malloc(5 * dof * sizeof *x), *g = malloc(5 * dof * sizeof *g), u[5], u1,
                *g1 = malloc(dof * sizeof *g1);
@@ -457,11 +452,9 @@ static void overlapping_particles_give_infinity_and_a_zero_gradient(void **state
 
 /* The default initial configurations never put two particles closer than 0.9, are COM-free,
  * reproducible from the RNG stream, and have finite, moderate energies. */
-static void initial_configurations_keep_particles_apart(void **state) {
-    (void)state;
-    const char *ids[] = {"lj13", "lj55", "lj13-phys", "lj55-phys"};
+BB_TEST(initial_configurations_keep_particles_apart) {
     for (int k = 0; k < 4; k++) {
-        bb_task *t = bb_test_task(ids[k]);
+        bb_task *t = bb_test_task(lj_ids[k]);
         bb_ctx c = {0};
         enum { N = 20 };
         size_t dof = (size_t)t->dof;
