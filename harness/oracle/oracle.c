@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/core/clock.h"
+
 #define BB_ORACLE_MAX_CKPT 32
 
 struct bb_oracle {
@@ -15,6 +17,7 @@ struct bb_oracle {
     _Atomic int64_t used;
     _Atomic int64_t with_grad;
     _Atomic int64_t rejected;
+    _Atomic int64_t energy_ns; /* wall time inside the task's energy calls (timing only) */
     size_t n_ckpt;
     double ckpt_frac[BB_ORACLE_MAX_CKPT];
     int64_t ckpt_at[BB_ORACLE_MAX_CKPT]; /* evaluation count at which fraction k is due */
@@ -106,6 +109,7 @@ int bb_oracle_set_counts(bb_oracle *o, const bb_oracle_counts *c, bb_ctx *ctx) {
 const bb_task *bb_oracle_task(const bb_oracle *o) { return o->task; }
 int64_t bb_oracle_limit(const bb_oracle *o) { return o->limit; }
 int64_t bb_oracle_used(const bb_oracle *o) { return atomic_load(&o->used); }
+double bb_oracle_energy_wall_s(const bb_oracle *o) { return (double)atomic_load(&o->energy_ns) * 1e-9; }
 int64_t bb_oracle_used_with_grad(const bb_oracle *o) { return atomic_load(&o->with_grad); }
 int64_t bb_oracle_used_energy_only(const bb_oracle *o) { return atomic_load(&o->used) - atomic_load(&o->with_grad); }
 int64_t bb_oracle_rejected(const bb_oracle *o) { return atomic_load(&o->rejected); }
@@ -124,7 +128,9 @@ int bb_oracle_eval(bb_oracle *o, size_t n, const double *x, double *u, double *g
     } while (!atomic_compare_exchange_weak(&o->used, &cur, cur + (int64_t)n));
     if (grad) atomic_fetch_add(&o->with_grad, (int64_t)n);
 
+    const double t0 = bb_wall_s();
     int status = bb_task_energy_threads(t, n, x, u, grad, o->threads, ctx);
+    atomic_fetch_add(&o->energy_ns, (int64_t)((bb_wall_s() - t0) * 1e9));
     if (status) return status;
     int64_t rej = 0;
     for (size_t i = 0; i < n; i++) {

@@ -74,6 +74,9 @@ int bb_oracle_set_counts(bb_oracle *o, const bb_oracle_counts *c, bb_ctx *ctx);
 const bb_task *bb_oracle_task(const bb_oracle *o);
 int64_t bb_oracle_limit(const bb_oracle *o);
 int64_t bb_oracle_used(const bb_oracle *o); /* all evaluations */
+/* Wall seconds spent inside the task's energy calls so far (for the report's timing split;
+ * not part of the state: a resumed run counts from its restart). */
+double bb_oracle_energy_wall_s(const bb_oracle *o);
 int64_t bb_oracle_used_with_grad(const bb_oracle *o);
 int64_t bb_oracle_used_energy_only(const bb_oracle *o);
 int64_t bb_oracle_rejected(const bb_oracle *o);  /* +INFINITY results */

@@ -139,7 +139,10 @@ int bb_driver_run(const bb_driver_config *cfg, bb_samples *out, cJSON *info, bb_
         bb_step_info si;
         memset(&si, 0, sizeof si);
         int64_t used_before = bb_oracle_used(cfg->env.oracle);
+        double ts = bb_wall_s(), es = bb_oracle_energy_wall_s(cfg->env.oracle);
         int src = m->step(ms, &si, &mctx);
+        res->steps_wall_s += bb_wall_s() - ts;
+        res->steps_energy_s += bb_oracle_energy_wall_s(cfg->env.oracle) - es;
         int64_t spent = bb_oracle_used(cfg->env.oracle) - used_before;
         if (spent > st.max_step_evals) st.max_step_evals = spent;
         if (src == BB_EBUDGET) {
@@ -167,7 +170,9 @@ int bb_driver_run(const bb_driver_config *cfg, bb_samples *out, cJSON *info, bb_
         if (bb_oracle_checkpoint_due(cfg->env.oracle)) {
             bb_samples snap;
             memset(&snap, 0, sizeof snap);
+            ts = bb_wall_s();
             src = m->snapshot(ms, (size_t)st.snapshots++, &snap, &mctx);
+            res->sampling_wall_s += bb_wall_s() - ts;
             if (!src) src = bb_oracle_checkpoint(cfg->env.oracle, &snap, &mctx);
             bb_samples_free(&snap);
             if (src) {
@@ -190,7 +195,9 @@ int bb_driver_run(const bb_driver_config *cfg, bb_samples *out, cJSON *info, bb_
         goto out;
 
     /* final samples: also after an error, to score what there is */
+    const double td = bb_wall_s();
     int drc = m->draw(ms, out, &mctx);
+    res->sampling_wall_s += bb_wall_s() - td;
     if (drc == BB_EBUDGET) drc = BB_OK;
     if (drc && !res->method_rc) fail(res, BB_STOP_ERROR, drc, &mctx);
     if (info && m->describe) m->describe(ms, info);

@@ -59,6 +59,9 @@ typedef struct bb_driver_result {
     int64_t max_step_evals; /* most evaluations one step spent (a stop for "budget" leaves fewer unspent) */
     cJSON *curve;           /* {"step": [], "evaluations": [], "loss": []}, or NULL (no step reported a loss) */
     cJSON *curve_wall;      /* wall seconds of each curve entry (volatile: report timing), or NULL */
+    double steps_wall_s;    /* wall seconds in the method's steps (this process; timing only) */
+    double steps_energy_s;  /* of which inside the oracle's energy calls */
+    double sampling_wall_s; /* wall seconds in anytime snapshots and the final draw */
     int method_rc;          /* status of the step/draw that failed (0 if none) */
     char method_err[1024];  /* its message */
 } bb_driver_result;

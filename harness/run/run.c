@@ -287,6 +287,14 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     cJSON_AddNumberToObject(tm, "cpu_s", bb_cpu_s() - c_start);
     cJSON_AddNumberToObject(tm, "method_wall_s", t_method);
     cJSON_AddNumberToObject(tm, "metrics_wall_s", st.metrics_wall);
+    /* where the method's time went: its steps without their energy calls (training, and a
+     * sampler's own simulation inside a step), anytime and final draws, energy calls, scoring */
+    const double e_all = bb_oracle_energy_wall_s(oracle);
+    cJSON *split = cJSON_AddObjectToObject(tm, "split");
+    cJSON_AddNumberToObject(split, "training_s", fmax(0.0, dr.steps_wall_s - dr.steps_energy_s));
+    cJSON_AddNumberToObject(split, "sampling_s", fmax(0.0, dr.sampling_wall_s - (e_all - dr.steps_energy_s)));
+    cJSON_AddNumberToObject(split, "energies_s", e_all);
+    cJSON_AddNumberToObject(split, "metrics_s", st.metrics_wall);
     if (dr.curve_wall) {
         cJSON_AddItemToObject(tm, "training_curve_wall_s", dr.curve_wall);
         dr.curve_wall = NULL;

@@ -51,6 +51,7 @@ typedef struct as_model {
     bb_nn_egnn egnn;
     bb_nn_mlp mlp;
     bb_nn_egnn_graph eg_sim, eg_train; /* EGNN graphs for cfg.batch and cfg.train_batch rows */
+    bb_nn_egnn_graph eg_tail;          /* for a last, shorter chunk of a simulation (0 rows: none yet) */
     bb_nn_graph *g;
     bb_nn_adam opt;
     double h21;                 /* h²(1): variance of the base marginal at t = 1 */

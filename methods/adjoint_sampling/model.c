@@ -83,6 +83,7 @@ void as_model_free(as_model *m) {
     bb_nn_adam_free(&m->opt);
     bb_nn_egnn_graph_free(&m->eg_sim);
     bb_nn_egnn_graph_free(&m->eg_train);
+    bb_nn_egnn_graph_free(&m->eg_tail);
     bb_nn_params_free(&m->ps);
     free(m->xbuf);
     free(m->sbuf);
@@ -108,13 +109,24 @@ bb_nn_tensor *as_forward_rows(as_model *m, int train, int64_t B, const double *x
     const int64_t dof = (int64_t)dof_of(&m->cfg);
     bb_nn_tensor *xt = bb_nn_from(m->g, BB_NN_F32, 2, (const int64_t[]){B, dof}, x);
     bb_nn_tensor *tt = bb_nn_from(m->g, BB_NN_F32, 2, (const int64_t[]){B, 1}, t);
-    return as_fwd(m, train ? &m->eg_train : &m->eg_sim, xt, tt);
+    return as_fwd(m, train ? &m->eg_train : B == m->cfg.batch ? &m->eg_sim : &m->eg_tail, xt, tt);
 }
 
 int as_model_score(as_model *m, size_t n, const double *x, double t, double *s, bb_ctx *ctx) {
-    const size_t dof = dof_of(&m->cfg), B = (size_t)m->cfg.batch;
-    if (n > B) return BB_ERR(ctx, BB_EINTERNAL, "adjoint_sampling: %zu rows exceed the batch of %zu", n, B);
-    /* pad to the graph's B rows with zeros (their outputs are discarded) */
+    const size_t dof = dof_of(&m->cfg);
+    if (n == 0 || n > (size_t)m->cfg.batch)
+        return BB_ERR(ctx, BB_EINTERNAL, "adjoint_sampling: %zu rows, the batch is %d", n, m->cfg.batch);
+    /* A chunk of at most a quarter of a batch runs on its own edge graph of n configurations
+     * (a draw of 10 samples costs 10 rows, not 512); a longer one is padded with zero rows to
+     * the batch (outputs discarded; at most 4x its cost). Padding keeps the bits of runs made
+     * before this shortcut (tests/methods/test_driver_port.c): OpenBLAS's small-matrix
+     * kernels sum in another order when the row count changes. */
+    const size_t B = 4 * n <= (size_t)m->cfg.batch ? n : (size_t)m->cfg.batch;
+    if (m->cfg.use_egnn && B < (size_t)m->cfg.batch && m->eg_tail.B != (int64_t)B) {
+        bb_nn_egnn_graph_free(&m->eg_tail);
+        int rc = bb_nn_egnn_graph_init(&m->eg_tail, (int64_t)B, m->cfg.sp.P, ctx);
+        if (rc) return rc;
+    }
     if (x != m->xbuf) memcpy(m->xbuf, x, n * dof * sizeof(double));
     memset(m->xbuf + n * dof, 0, (B - n) * dof * sizeof(double));
     for (size_t r = 0; r < B; r++) m->tbuf[r] = t;

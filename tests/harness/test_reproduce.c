@@ -147,6 +147,17 @@ BB_TEST(small_protocol_runs_every_seed_and_keeps_finished_ones) {
     snprintf(s0, sizeof s0, "%s/s0.json", out);
     assert_int_equal(bb_json_read_file(s0, 1 << 24, &rep, &c), BB_OK); /* the protocol's anytime points */
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "anytime")), 3);
+    /* the timing split of the run: four non-negative parts, within the wall time */
+    const cJSON *tm = cJSON_GetObjectItem(rep, "timing"), *split = cJSON_GetObjectItem(tm, "split");
+    double parts = 0.0;
+    const char *part[] = {"training_s", "sampling_s", "energies_s", "metrics_s"};
+    for (int k = 0; k < 4; k++) {
+        const cJSON *v = cJSON_GetObjectItem(split, part[k]);
+        assert_true(cJSON_IsNumber(v) && v->valuedouble >= 0.0);
+        parts += v->valuedouble;
+    }
+    assert_true(cJSON_GetObjectItem(split, "energies_s")->valuedouble > 0.0); /* MALA spends its budget */
+    assert_true(parts <= cJSON_GetObjectItem(tm, "wall_s")->valuedouble);
     cJSON_Delete(rep);
     assert_int_equal(bb_json_read_file(cmp_path, 1 << 20, &disk, &c), BB_OK);
     assert_true(cJSON_Compare(disk, first, 1));
