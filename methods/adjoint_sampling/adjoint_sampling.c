@@ -23,6 +23,8 @@
  * whole budget. Small settings for quick runs live in the suite files. */
 static const bb_param_spec as_params[] = {
     {"network", BB_PARAM_STRING, "\"auto\"", 1, 0, "controller: egnn, mlp or auto (egnn for particle systems)"},
+    {"precision", BB_PARAM_STRING, "\"float32\"", 1, 0,
+     "network parameters, activations and Adam state: float32 or float64 (energies and metrics are float64)"},
     {"hidden", BB_PARAM_INT, "128", 2, 4096, "hidden width (paper: 128)"},
     {"layers", BB_PARAM_INT, "5", 1, 15, "EGNN layers / MLP hidden layers (paper: 5)"},
     {"t_dim", BB_PARAM_INT, "32", 2, 1024, "width of the sinusoidal time embedding (even)"},
@@ -83,6 +85,11 @@ int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c,
                       net);
     if (c->use_egnn && task->n_particles < 2)
         return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'network': egnn needs at least 2 particles");
+    const char *prec = bb_params_str(p, "precision");
+    if (strcmp(prec, "float32") && strcmp(prec, "float64"))
+        return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'precision': '%s' is not float32 or float64",
+                      prec);
+    c->f64 = strcmp(prec, "float64") == 0;
     c->hidden = (int)bb_params_int(p, "hidden");
     c->layers = (int)bb_params_int(p, "layers");
     c->t_dim = (int)bb_params_int(p, "t_dim");

@@ -18,6 +18,7 @@
 
 typedef struct as_config {
     int use_egnn; /* 1: EGNN controller, 0: MLP */
+    int f64;      /* 1: network, activations and Adam state in float64; 0: float32 (energies are float64 either way) */
     int hidden, layers, t_dim;
     double sigma_min, sigma_max;
     int n_steps;     /* Euler–Maruyama steps on [0, 1] */

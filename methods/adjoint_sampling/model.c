@@ -19,7 +19,7 @@ int as_model_init(as_model *m, const as_config *cfg, uint64_t seed, bb_ctx *ctx)
     int rc = bb_sde_schedule_geometric(&m->sch, cfg->sigma_min, cfg->sigma_max, ctx);
     if (rc) return rc;
     m->h21 = bb_sde_h2(&m->sch, 1.0);
-    bb_nn_params_init(&m->ps, BB_NN_F32);
+    bb_nn_params_init(&m->ps, cfg->f64 ? BB_NN_F64 : BB_NN_F32);
     if (cfg->use_egnn) {
         bb_nn_egnn_config ec = {.n_particles = cfg->sp.P,
                                 .dim = cfg->sp.D,
@@ -107,8 +107,9 @@ static bb_nn_tensor *as_fwd(as_model *m, const bb_nn_egnn_graph *eg, bb_nn_tenso
 bb_nn_tensor *as_forward_rows(as_model *m, int train, int64_t B, const double *x, const double *t);
 bb_nn_tensor *as_forward_rows(as_model *m, int train, int64_t B, const double *x, const double *t) {
     const int64_t dof = (int64_t)dof_of(&m->cfg);
-    bb_nn_tensor *xt = bb_nn_from(m->g, BB_NN_F32, 2, (const int64_t[]){B, dof}, x);
-    bb_nn_tensor *tt = bb_nn_from(m->g, BB_NN_F32, 2, (const int64_t[]){B, 1}, t);
+    const bb_nn_dtype dt = m->cfg.f64 ? BB_NN_F64 : BB_NN_F32;
+    bb_nn_tensor *xt = bb_nn_from(m->g, dt, 2, (const int64_t[]){B, dof}, x);
+    bb_nn_tensor *tt = bb_nn_from(m->g, dt, 2, (const int64_t[]){B, 1}, t);
     return as_fwd(m, train ? &m->eg_train : B == m->cfg.batch ? &m->eg_sim : &m->eg_tail, xt, tt);
 }
 

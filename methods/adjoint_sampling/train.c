@@ -29,7 +29,8 @@ int as_train_step(as_model *m, const bb_replay *rb, bb_rng *rng, double *loss, b
 
     bb_nn_graph_reset(m->g);
     bb_nn_tensor *s = as_forward_rows(m, 1, (int64_t)B, m->xbuf, m->tbuf);
-    bb_nn_tensor *y = bb_nn_from(m->g, BB_NN_F32, 2, (const int64_t[]){(int64_t)B, (int64_t)dof}, m->sbuf);
+    bb_nn_tensor *y =
+        bb_nn_from(m->g, c->f64 ? BB_NN_F64 : BB_NN_F32, 2, (const int64_t[]){(int64_t)B, (int64_t)dof}, m->sbuf);
     /* mean over particles of the squared error summed over spatial dims */
     bb_nn_tensor *l = bb_nn_scale(m->g, bb_nn_mse(m->g, s, y), (double)c->sp.D, 0.0);
     rc = bb_nn_graph_status(m->g, ctx);

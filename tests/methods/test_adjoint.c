@@ -138,25 +138,31 @@ BB_TEST(budget_is_spent_in_batches_and_never_exceeded) {
 }
 
 BB_TEST(same_seed_gives_identical_samples_on_1_and_2_threads) {
-    fixture a, b;
-    /* run threads and network threads both 1, then both 2 */
-    int nt = omp_get_max_threads();
-    omp_set_num_threads(1);
-    assert_int_equal(run(&a, NULL, "dw4", "{" SMALL_DW4 ", \"nn_threads\": 1}", 96, 40, 5, NULL, 0), BB_OK);
-    omp_set_num_threads(2);
-    assert_int_equal(run(&b, NULL, "dw4", "{" SMALL_DW4 ", \"nn_threads\": 2}", 96, 40, 5, NULL, 0), BB_OK);
-    omp_set_num_threads(nt);
-    assert_int_equal(a.s.n, b.s.n);
-    assert_memory_equal(a.s.x, b.s.x, a.s.n * a.s.dof * sizeof(double));
-    /* and the samples are COM-free */
-    for (size_t i = 0; i < a.s.n; i++)
-        for (int d = 0; d < 2; d++) {
-            double m = 0;
-            for (int p = 0; p < 4; p++) m += a.s.x[i * 8 + p * 2 + d];
-            assert_true(fabs(m) < 1e-9);
-        }
-    done(&a);
-    done(&b);
+    for (int prec = 0; prec < 2; prec++) { /* float32, then float64 */
+        fixture a, b;
+        const char *p1 = prec ? "{" SMALL_DW4 ", \"nn_threads\": 1, \"precision\": \"float64\"}"
+                              : "{" SMALL_DW4 ", \"nn_threads\": 1}";
+        const char *p2 = prec ? "{" SMALL_DW4 ", \"nn_threads\": 2, \"precision\": \"float64\"}"
+                              : "{" SMALL_DW4 ", \"nn_threads\": 2}";
+        /* run threads and network threads both 1, then both 2 */
+        int nt = omp_get_max_threads();
+        omp_set_num_threads(1);
+        assert_int_equal(run(&a, NULL, "dw4", p1, 96, 40, 5, NULL, 0), BB_OK);
+        omp_set_num_threads(2);
+        assert_int_equal(run(&b, NULL, "dw4", p2, 96, 40, 5, NULL, 0), BB_OK);
+        omp_set_num_threads(nt);
+        assert_int_equal(a.s.n, b.s.n);
+        assert_memory_equal(a.s.x, b.s.x, a.s.n * a.s.dof * sizeof(double));
+        /* and the samples are COM-free */
+        for (size_t i = 0; i < a.s.n; i++)
+            for (int d = 0; d < 2; d++) {
+                double m = 0;
+                for (int p = 0; p < 4; p++) m += a.s.x[i * 8 + p * 2 + d];
+                assert_true(fabs(m) < 1e-9);
+            }
+        done(&a);
+        done(&b);
+    }
 }
 
 /* Kill (SIGKILL, in a child process) after 2 of 6 outer iterations with the state saved
