@@ -58,6 +58,31 @@ static double peak_rss_mb(void) {
 
 #define MAX_SHARDS 8
 
+/* The end of one sharded training step: stop on a failed shard, sum the shards' gradient
+ * buffers in shard order, one Adam step at learning rate lr. */
+static void sum_and_step(int fail, const char *what, bb_nn_params *ps, void *const *buf, int shards, bb_nn_adam *opt,
+                         double lr) {
+    bb_ctx c = {0};
+    if (fail) {
+        fprintf(stderr, "bench_nn: %s step failed\n", what);
+        exit(1);
+    }
+    bb_nn_params_zero_grad(ps);
+    for (int s = 0; s < shards; s++) bb_nn_params_add_grad(ps, buf[s]);
+    CHECK(bb_nn_adam_step(opt, ps, lr, &c));
+}
+
+/* The shards' arena peaks summed, in MiB; frees their graphs and gradient buffers. */
+static double free_shards(bb_nn_graph **g, void **buf, int shards) {
+    double mb = 0;
+    for (int s = 0; s < shards; s++) {
+        mb += (double)bb_nn_graph_bytes_peak(g[s]) / (1024.0 * 1024.0);
+        bb_nn_graph_free(g[s]);
+        free(buf[s]);
+    }
+    return mb;
+}
+
 /* One EGNN shard: forward, loss scaled by its share of the batch, backward into buf. */
 static int egnn_shard(bb_nn_graph *gs, const bb_nn_params *ps, const bb_nn_egnn *net, const bb_nn_egnn_graph *egs,
                       const double *x, const double *y, const double *t, int s, int Bs, int B, int P, int D,
@@ -134,23 +159,12 @@ static double bench_egnn(int L, int H, int B, int steps, int shards, int scalar,
         } else { /* no enclosing region, so ops can use all threads */
             fail = egnn_shard(g[0], &ps, &net, &eg[0], x, y, t, 0, Bs, B, P, D, buf[0]) < 0;
         }
-        if (fail) {
-            fprintf(stderr, "bench_nn: egnn step failed\n");
-            exit(1);
-        }
-        bb_nn_params_zero_grad(&ps);
-        for (int s = 0; s < shards; s++) bb_nn_params_add_grad(&ps, buf[s]);
-        CHECK(bb_nn_adam_step(&opt, &ps, 1e-4, &c));
+        sum_and_step(fail, "egnn", &ps, buf, shards, &opt, 1e-4);
     }
     double sps = steps / (bb_wall_s() - t0);
     g_cpu_per_step = (bb_cpu_s() - c0) / steps;
-    *arena_mb = 0;
-    for (int s = 0; s < shards; s++) {
-        *arena_mb += (double)bb_nn_graph_bytes_peak(g[s]) / (1024.0 * 1024.0);
-        bb_nn_graph_free(g[s]);
-        bb_nn_egnn_graph_free(&eg[s]);
-        free(buf[s]);
-    }
+    *arena_mb = free_shards(g, buf, shards);
+    for (int s = 0; s < shards; s++) bb_nn_egnn_graph_free(&eg[s]);
     free(x);
     free(y);
     free(t);
@@ -233,22 +247,11 @@ static double bench_pis(int B, int steps, int shards, double *arena_mb) {
         } else {
             fail = pis_shard(g[0], &ps, &net, mu, noise, 0, Bs, B, buf[0]) < 0;
         }
-        if (fail) {
-            fprintf(stderr, "bench_nn: pis step failed\n");
-            exit(1);
-        }
-        bb_nn_params_zero_grad(&ps);
-        for (int sh = 0; sh < shards; sh++) bb_nn_params_add_grad(&ps, buf[sh]);
-        CHECK(bb_nn_adam_step(&opt, &ps, 5e-3, &c));
+        sum_and_step(fail, "pis", &ps, buf, shards, &opt, 5e-3);
     }
     double sps = steps / (bb_wall_s() - t0);
     g_cpu_per_step = (bb_cpu_s() - c0) / steps;
-    *arena_mb = 0;
-    for (int sh = 0; sh < shards; sh++) {
-        *arena_mb += (double)bb_nn_graph_bytes_peak(g[sh]) / (1024.0 * 1024.0);
-        bb_nn_graph_free(g[sh]);
-        free(buf[sh]);
-    }
+    *arena_mb = free_shards(g, buf, shards);
     free(noise);
     bb_nn_adam_free(&opt);
     bb_nn_params_free(&ps);

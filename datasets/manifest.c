@@ -184,16 +184,10 @@ int bb_manifest_load(const char *path, bb_manifest *out, bb_ctx *ctx) {
         rc = BB_ERR(ctx, BB_EFORMAT, "%s: schema: expected \"boltzbench.manifest/1\"", path);
         goto out;
     }
-    if (!cJSON_IsArray(list)) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: datasets: not an array", path);
-        goto out;
-    }
-    size_t n = (size_t)cJSON_GetArraySize(list);
-    out->d = calloc(n ? n : 1, sizeof *out->d);
-    if (!out->d) {
-        rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
-        goto out;
-    }
+    void *items;
+    size_t n;
+    if ((rc = bb_json_array_calloc(list, sizeof *out->d, path, "datasets: not an array", &items, &n, ctx))) goto out;
+    out->d = items;
     const cJSON *e;
     size_t i = 0;
     cJSON_ArrayForEach(e, list) {

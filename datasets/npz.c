@@ -293,34 +293,13 @@ int bb_npz_read(const char *path, size_t max_bytes, bb_npz *out, bb_ctx *ctx) {
 
 /* ----------------------------------------------------------------- write -- */
 
-static int deflate_buf(const unsigned char *src, size_t len, unsigned char **out, size_t *olen, bb_ctx *ctx,
-                       const char *path) {
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return BB_ERR(ctx, BB_ENOMEM, "%s: zlib init failed", path);
-    if (len > UINT32_MAX) {
-        deflateEnd(&zs);
-        return BB_ERR(ctx, BB_EUNSUPPORTED, "%s: member over 4 GiB (ZIP64 writing not supported)", path);
-    }
-    size_t cap = deflateBound(&zs, (uLong)len);
-    unsigned char *d = malloc(cap);
-    if (!d) {
-        deflateEnd(&zs);
-        return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
-    }
-    zs.next_in = (Bytef *)(uintptr_t)src;
-    zs.avail_in = (uInt)len;
-    zs.next_out = d;
-    zs.avail_out = (uInt)cap;
-    int zrc = deflate(&zs, Z_FINISH);
-    *olen = cap - zs.avail_out;
-    deflateEnd(&zs);
-    if (zrc != Z_STREAM_END) {
-        free(d);
-        return BB_ERR(ctx, BB_EINTERNAL, "%s: deflate did not finish", path);
-    }
-    *out = d;
+/* A member compressed as ZIP stores it: raw deflate, level 6. */
+static int deflate_member(const unsigned char *src, size_t len, unsigned char **out, size_t *olen, bb_ctx *ctx,
+                          const char *path) {
+    int rc = bb_deflate(src, len, 6, -MAX_WBITS, out, olen);
+    if (rc == BB_EUNSUPPORTED) return BB_ERR(ctx, rc, "%s: member over 4 GiB (ZIP64 writing not supported)", path);
+    if (rc == BB_ENOMEM) return BB_ERR(ctx, rc, "%s: out of memory", path);
+    if (rc) return BB_ERR(ctx, rc, "%s: deflate did not finish", path);
     return BB_OK;
 }
 
@@ -343,7 +322,7 @@ int bb_npz_write(const char *path, size_t n, const char *const *names, const bb_
             break;
         }
         rc = bb_npy_encode(arrays[i].data, arrays[i].ndim, arrays[i].shape, &npy, &npy_len, ctx);
-        if (rc == BB_OK && deflate_members) rc = deflate_buf(npy, npy_len, &comp, &comp_len, ctx, path);
+        if (rc == BB_OK && deflate_members) rc = deflate_member(npy, npy_len, &comp, &comp_len, ctx, path);
         if (rc == BB_OK && (npy_len > 0xfffffffeu || off > 0xfffffffeu))
             rc = BB_ERR(ctx, BB_EUNSUPPORTED, "%s: archive over 4 GiB (ZIP64 writing not supported)", path);
         if (rc == BB_OK) {

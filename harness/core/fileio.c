@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <openssl/evp.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -188,4 +189,32 @@ int bb_bytes_get(bb_bytes *r, void *dst, size_t n) {
     memcpy(dst, r->p + r->off, n);
     r->off += n;
     return 1;
+}
+
+int bb_deflate(const void *src, size_t len, int level, int window_bits, unsigned char **out, size_t *out_len) {
+    *out = NULL;
+    *out_len = 0;
+    if (len > UINT32_MAX) return BB_EUNSUPPORTED;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) return BB_ENOMEM;
+    size_t cap = deflateBound(&zs, (uLong)len);
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        deflateEnd(&zs);
+        return BB_ENOMEM;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)src;
+    zs.avail_in = (uInt)len;
+    zs.next_out = buf;
+    zs.avail_out = (uInt)cap;
+    int zrc = deflate(&zs, Z_FINISH);
+    deflateEnd(&zs);
+    if (zrc != Z_STREAM_END) {
+        free(buf);
+        return BB_EINTERNAL;
+    }
+    *out = buf;
+    *out_len = cap - zs.avail_out;
+    return BB_OK;
 }

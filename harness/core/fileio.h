@@ -1,4 +1,5 @@
-/* fileio.h — atomic file writes, whole-file reads with a size limit, SHA-256 helpers.
+/* fileio.h — atomic file writes, whole-file reads with a size limit, SHA-256, crc32 and
+ * deflate helpers.
  *
  * Every file boltzbench produces (reports, tables, cached datasets, checkpoints) is
  * written to "<path>.tmp.<pid>.<n>" in the same directory, fsync'ed, then renamed
@@ -41,6 +42,13 @@ void bb_sha256_hex(const void *data, size_t len, char out[65]);
 /* zlib's crc32 over a buffer of any length (zlib takes uInt lengths): the trailer of the
  * binary state and checkpoint files. */
 uint32_t bb_crc32(const void *data, size_t len);
+/* One-shot zlib deflate of src[0..len) into a new buffer *out (free()) of *out_len bytes, the
+ * npz members (raw deflate, window_bits −15) and the minima catalogue (gzip, 15 + 16) alike:
+ * window_bits as zlib's deflateInit2 takes it, memory level 8, default strategy; the output
+ * depends only on the input and these settings. Returns BB_OK, BB_EUNSUPPORTED for len over
+ * 4 GiB, BB_ENOMEM when zlib or the buffer cannot be set up, BB_EINTERNAL when deflate does
+ * not finish; sets no message (the caller knows what it was writing). */
+int bb_deflate(const void *src, size_t len, int level, int window_bits, unsigned char **out, size_t *out_len);
 
 /* A bounded cursor over bytes in memory, for parsing binary files read whole. */
 typedef struct bb_bytes {

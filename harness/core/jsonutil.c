@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/core/buf.h"
 #include "harness/core/fileio.h"
 
 int bb_json_is_empty_object(const cJSON *j) { return !j || (cJSON_IsObject(j) && j->child == NULL); }
@@ -33,48 +34,41 @@ int bb_json_read_file(const char *path, size_t max_bytes, cJSON **out, bb_ctx *c
     return rc;
 }
 
+int bb_json_read_object(const char *path, size_t max_bytes, cJSON **out, bb_ctx *ctx) {
+    int rc = bb_json_read_file(path, max_bytes, out, ctx);
+    if (rc || cJSON_IsObject(*out)) return rc;
+    cJSON_Delete(*out);
+    *out = NULL;
+    return BB_ERR(ctx, BB_EFORMAT, "%s: not a JSON object", path);
+}
+
+int bb_json_array_calloc(const cJSON *a, size_t size, const char *path, const char *not_array, void **items, size_t *n,
+                         bb_ctx *ctx) {
+    *items = NULL;
+    if (!cJSON_IsArray(a)) return BB_ERR(ctx, BB_EFORMAT, "%s: %s", path, not_array);
+    size_t k = (size_t)cJSON_GetArraySize(a);
+    if (!(*items = calloc(k ? k : 1, size))) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
+    if (n) *n = k;
+    return BB_OK;
+}
+
 /* --- canonical form --------------------------------------------------------- */
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void put_string(sbuf *b, const char *s) {
-    sb_puts(b, "\"");
+static void put_string(bb_buf *b, const char *s) {
+    bb_buf_puts(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         if (*p == '"' || *p == '\\') {
             esc[0] = '\\';
             esc[1] = (char)*p;
-            sb_put(b, esc, 2);
+            bb_buf_put(b, esc, 2);
         } else if (*p < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", *p);
-            sb_puts(b, esc);
+            bb_buf_puts(b, esc);
         } else
-            sb_put(b, (const char *)p, 1);
+            bb_buf_put(b, (const char *)p, 1);
     }
-    sb_puts(b, "\"");
+    bb_buf_puts(b, "\"");
 }
 
 static int cmp_items(const void *a, const void *b) {
@@ -82,7 +76,7 @@ static int cmp_items(const void *a, const void *b) {
     return strcmp(x->string, y->string);
 }
 
-static void put_canon(sbuf *b, const cJSON *j) {
+static void put_canon(bb_buf *b, const cJSON *j) {
     char num[64];
     if (cJSON_IsObject(j)) {
         size_t n = 0;
@@ -95,46 +89,46 @@ static void put_canon(sbuf *b, const cJSON *j) {
         n = 0;
         for (const cJSON *c = j->child; c; c = c->next) items[n++] = c;
         if (n > 1) qsort(items, n, sizeof *items, cmp_items);
-        sb_puts(b, "{");
+        bb_buf_puts(b, "{");
         for (size_t i = 0; i < n; i++) {
-            if (i) sb_puts(b, ",");
+            if (i) bb_buf_puts(b, ",");
             put_string(b, items[i]->string);
-            sb_puts(b, ":");
+            bb_buf_puts(b, ":");
             put_canon(b, items[i]);
         }
-        sb_puts(b, "}");
+        bb_buf_puts(b, "}");
         free(items);
     } else if (cJSON_IsArray(j)) {
-        sb_puts(b, "[");
+        bb_buf_puts(b, "[");
         for (const cJSON *c = j->child; c; c = c->next) {
-            if (c != j->child) sb_puts(b, ",");
+            if (c != j->child) bb_buf_puts(b, ",");
             put_canon(b, c);
         }
-        sb_puts(b, "]");
+        bb_buf_puts(b, "]");
     } else if (cJSON_IsString(j)) {
         put_string(b, j->valuestring);
     } else if (cJSON_IsNumber(j)) {
         double v = j->valuedouble;
         if (!isfinite(v))
-            sb_puts(b, "null");
+            bb_buf_puts(b, "null");
         else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
             snprintf(num, sizeof num, "%.0f", v);
-            sb_puts(b, num);
+            bb_buf_puts(b, num);
         } else {
             snprintf(num, sizeof num, "%.17g", v);
-            sb_puts(b, num);
+            bb_buf_puts(b, num);
         }
     } else if (cJSON_IsTrue(j)) {
-        sb_puts(b, "true");
+        bb_buf_puts(b, "true");
     } else if (cJSON_IsFalse(j)) {
-        sb_puts(b, "false");
+        bb_buf_puts(b, "false");
     } else {
-        sb_puts(b, "null");
+        bb_buf_puts(b, "null");
     }
 }
 
 char *bb_json_canonical(const cJSON *j) {
-    sbuf b = {0};
+    bb_buf b = {0};
     put_canon(&b, j);
     if (b.oom) {
         free(b.p);

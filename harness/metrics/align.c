@@ -67,17 +67,7 @@ int bb_align_ws_alloc(int P, int D, bb_align_ws **out, bb_ctx *ctx) {
 
 void bb_align_ws_free(bb_align_ws *w) {
     if (!w) return;
-    free(w->xc);
-    free(w->yc);
-    free(w->yp);
-    free(w->cost);
-    free(w->perm);
-    free(w->prev);
-    free(w->best);
-    free(w->heap_c);
-    free(w->heap_p);
-    free(w->lapws);
-    free(w);
+    BB_FREE_ALL(w->xc, w->yc, w->yp, w->cost, w->perm, w->prev, w->best, w->heap_c, w->heap_p, w->lapws, w);
 }
 
 void bb_center(int P, int D, const double *x, double *out) {

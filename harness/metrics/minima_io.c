@@ -42,31 +42,6 @@ cJSON *bb_json_exact_doubles(const double *x, int n) {
     return a;
 }
 
-static int gz_deflate(const char *text, size_t len, unsigned char **out, size_t *out_len) {
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return BB_ENOMEM;
-    size_t cap = deflateBound(&zs, (uLong)len) + 64;
-    unsigned char *buf = malloc(cap);
-    if (!buf) {
-        deflateEnd(&zs);
-        return BB_ENOMEM;
-    }
-    zs.next_in = (Bytef *)(uintptr_t)text;
-    zs.avail_in = (uInt)len;
-    zs.next_out = buf;
-    zs.avail_out = (uInt)cap;
-    int zr = deflate(&zs, Z_FINISH);
-    deflateEnd(&zs);
-    if (zr != Z_STREAM_END) {
-        free(buf);
-        return BB_EINTERNAL;
-    }
-    *out = buf;
-    *out_len = cap - zs.avail_out;
-    return BB_OK;
-}
-
 static int gz_inflate(const unsigned char *in, size_t len, char **out, size_t limit) {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
@@ -140,7 +115,7 @@ int bb_minima_write(const char *path, const bb_minima *m, const char *task_id, d
     if (!text) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
     unsigned char *gz = NULL;
     size_t gz_len = 0;
-    rc = gz_deflate(text, strlen(text), &gz, &gz_len);
+    rc = bb_deflate(text, strlen(text), 9, 15 + 16, &gz, &gz_len); /* gzip, level 9 */
     free(text);
     if (rc) return BB_ERR(ctx, rc, "%s: compression failed", path);
     rc = bb_write_file_atomic(path, gz, gz_len, ctx);

@@ -214,12 +214,7 @@ out:
     bb_minima_free(&cat);
     bb_minima_free(&gen);
     cJSON_Delete(meta);
-    free(w);
-    free(x);
-    free(u);
-    free(status);
-    free(idx);
-    free(keep);
+    BB_FREE_ALL(w, x, u, status, idx, keep);
     return rc;
 }
 

@@ -204,13 +204,7 @@ static int mmd_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJSO
         rc = BB_ERR(ctx, BB_ENOMEM, "mmd: out of memory");
 out:
     bb_points2_free(&p);
-    free(pool);
-    free(Kxx);
-    free(Kxy);
-    free(Kyy);
-    free(a);
-    free(b);
-    free(vals);
+    BB_FREE_ALL(pool, Kxx, Kxy, Kyy, a, b, vals);
     return rc;
 }
 

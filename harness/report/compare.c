@@ -54,12 +54,8 @@ const char *bb_tolerances_default_path(char *buf, size_t cap) {
 int bb_tolerances_load(const char *path, bb_tolerances *t, bb_ctx *ctx) {
     memset(t, 0, sizeof *t);
     cJSON *j = NULL;
-    int rc = bb_json_read_file(path, (size_t)1 << 20, &j, ctx);
+    int rc = bb_json_read_object(path, (size_t)1 << 20, &j, ctx);
     if (rc) return rc;
-    if (!cJSON_IsObject(j)) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: not a JSON object", path);
-        goto out;
-    }
     for (const cJSON *c = j->child; c && !rc; c = c->next)
         if (strcmp(c->string, "default") && strcmp(c->string, "metrics") && strcmp(c->string, "ignore") &&
             strcmp(c->string, "comment"))
@@ -96,16 +92,11 @@ int bb_tolerances_load(const char *path, bb_tolerances *t, bb_ctx *ctx) {
     }
     const cJSON *ig = cJSON_GetObjectItemCaseSensitive(j, "ignore");
     if (ig) {
-        if (!cJSON_IsArray(ig)) {
-            rc = BB_ERR(ctx, BB_EFORMAT, "%s: ignore: expected a list of metric names", path);
+        void *items;
+        if ((rc = bb_json_array_calloc(ig, sizeof *t->ignore, path, "ignore: expected a list of metric names", &items,
+                                       NULL, ctx)))
             goto out;
-        }
-        size_t ni = (size_t)cJSON_GetArraySize(ig);
-        t->ignore = calloc(ni ? ni : 1, sizeof *t->ignore);
-        if (!t->ignore) {
-            rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", path);
-            goto out;
-        }
+        t->ignore = items;
         for (const cJSON *c = ig->child; c; c = c->next) {
             if (!cJSON_IsString(c)) {
                 rc = BB_ERR(ctx, BB_EFORMAT, "%s: ignore: expected strings", path);

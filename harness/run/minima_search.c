@@ -21,15 +21,14 @@ typedef struct bh_state {
 } bh_state;
 
 void bb_minima_search_defaults(bb_minima_search_config *cfg) {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->steps = 200000;
-    cfg->walkers = 16;
-    cfg->temperature = 0.8;
-    cfg->step = 0.4;
-    cfg->restart = 0.02;
-    cfg->utol = 1e-3;
-    cfg->rtol = 0.05;
-    cfg->checkpoint_every = 200;
+    *cfg = (bb_minima_search_config){.steps = 200000,
+                                     .walkers = 16,
+                                     .temperature = 0.8,
+                                     .step = 0.4,
+                                     .restart = 0.02,
+                                     .utol = 1e-3,
+                                     .rtol = 0.05,
+                                     .checkpoint_every = 200};
 }
 
 int bb_minima_search_check(const bb_minima_search_config *c, bb_ctx *ctx) {
@@ -56,6 +55,16 @@ int bb_minima_search_check(const bb_minima_search_config *c, bb_ctx *ctx) {
     return BB_OK;
 }
 
+/* The search's running tallies, as both the state file and the catalogue's provenance keep them. */
+static void add_tallies(cJSON *o, const bh_state *st) {
+    cJSON_AddNumberToObject(o, "energy_evals", (double)st->evals);
+    cJSON_AddNumberToObject(o, "accepted", (double)st->accepted);
+    cJSON_AddNumberToObject(o, "restarts", (double)st->restarts);
+    cJSON_AddNumberToObject(o, "failed_relaxations", (double)st->failed);
+    cJSON_AddNumberToObject(o, "cpu_seconds", st->cpu_s);
+    cJSON_AddNumberToObject(o, "wall_seconds", st->wall_s);
+}
+
 static int save_state(const char *path, const bh_state *st, const bb_task *t, const double *cur, const double *ucur,
                       bb_ctx *ctx) {
     cJSON *j = cJSON_CreateObject(), *w;
@@ -66,15 +75,10 @@ static int save_state(const char *path, const bh_state *st, const bb_task *t, co
     cJSON_AddNumberToObject(j, "walkers", st->walkers);
     cJSON_AddNumberToObject(j, "rounds", (double)st->rounds);
     cJSON_AddNumberToObject(j, "steps_done", (double)st->steps_done);
-    cJSON_AddNumberToObject(j, "energy_evals", (double)st->evals);
-    cJSON_AddNumberToObject(j, "accepted", (double)st->accepted);
-    cJSON_AddNumberToObject(j, "restarts", (double)st->restarts);
-    cJSON_AddNumberToObject(j, "failed_relaxations", (double)st->failed);
     cJSON_AddNumberToObject(j, "temperature", st->temperature);
     cJSON_AddNumberToObject(j, "step", st->step);
     cJSON_AddNumberToObject(j, "restart", st->restart);
-    cJSON_AddNumberToObject(j, "cpu_seconds", st->cpu_s);
-    cJSON_AddNumberToObject(j, "wall_seconds", st->wall_s);
+    add_tallies(j, st);
     cJSON_AddItemToObject(j, "current", w = cJSON_CreateArray());
     for (int k = 0; k < st->walkers; k++) {
         cJSON *o = cJSON_CreateObject();
@@ -144,12 +148,7 @@ static cJSON *provenance(const bh_state *st, const bb_task *t, const bb_relax_op
     cJSON_AddNumberToObject(p, "restart_probability", st->restart);
     cJSON_AddNumberToObject(p, "relax_gtol", ro->gtol);
     cJSON_AddNumberToObject(p, "relax_max_iter", ro->max_iter);
-    cJSON_AddNumberToObject(p, "energy_evals", (double)st->evals);
-    cJSON_AddNumberToObject(p, "accepted", (double)st->accepted);
-    cJSON_AddNumberToObject(p, "restarts", (double)st->restarts);
-    cJSON_AddNumberToObject(p, "failed_relaxations", (double)st->failed);
-    cJSON_AddNumberToObject(p, "cpu_seconds", st->cpu_s);
-    cJSON_AddNumberToObject(p, "wall_seconds", st->wall_s);
+    add_tallies(p, st);
     cJSON_AddNumberToObject(p, "minima_per_cpu_hour", per_cpu_hour(m->n, st->cpu_s));
     cJSON_AddStringToObject(p, "procedure",
                             "W walkers in lock-step rounds; trial = current minimum + U(-step, step) per "

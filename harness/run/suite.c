@@ -85,12 +85,8 @@ static const char *const group_keys[] = {"tasks",  "methods",     "budgets", "se
 int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ctx) {
     memset(s, 0, sizeof *s);
     cJSON *j = NULL;
-    int rc = bb_json_read_file(path, (size_t)4 << 20, &j, ctx);
+    int rc = bb_json_read_object(path, (size_t)4 << 20, &j, ctx);
     if (rc) return rc;
-    if (!cJSON_IsObject(j)) {
-        rc = BB_ERR(ctx, BB_EFORMAT, "%s: not a JSON object", path);
-        goto out;
-    }
     if ((rc = known_keys(j, suite_keys, path, "", ctx))) goto out;
     const cJSON *desc = cJSON_GetObjectItemCaseSensitive(j, "description");
     if (desc && !cJSON_IsString(desc)) {

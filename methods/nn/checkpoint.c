@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/core/buf.h"
 #include "harness/core/fileio.h"
 #include "methods/nn/nn_internal.h"
 
@@ -18,32 +19,9 @@ static const char MAGIC[8] = {'B', 'B', 'N', 'N', 'C', 'K', 'P', 'T'};
 #define CKPT_BOM       0x01020304u
 #define CKPT_MAX_BYTES ((size_t)1 << 36)
 
-typedef struct wbuf {
-    unsigned char *p;
-    size_t len, cap;
-    int oom;
-} wbuf;
-
-static void put(wbuf *b, const void *src, size_t n) {
-    if (b->oom) return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n) cap *= 2;
-        unsigned char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, src, n);
-    b->len += n;
-}
-
-static void put_u32(wbuf *b, uint32_t v) { put(b, &v, 4); }
-static void put_i64(wbuf *b, int64_t v) { put(b, &v, 8); }
-static void put_f64(wbuf *b, double v) { put(b, &v, 8); }
+static void put_u32(bb_buf *b, uint32_t v) { bb_buf_put(b, &v, 4); }
+static void put_i64(bb_buf *b, int64_t v) { bb_buf_put(b, &v, 8); }
+static void put_f64(bb_buf *b, double v) { bb_buf_put(b, &v, 8); }
 
 int bb_nn_checkpoint_encode(const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema, const char *path,
                             unsigned char **buf, size_t *len, bb_ctx *ctx) {
@@ -52,8 +30,8 @@ int bb_nn_checkpoint_encode(const bb_nn_params *ps, const bb_nn_adam *opt, const
     if (!ps->allocated) return BB_ERR(ctx, BB_EINVAL, "%s: parameter group not allocated", path);
     if ((opt && opt->n != ps->total) || (ema && ema->n != ps->total))
         return BB_ERR(ctx, BB_EINVAL, "%s: optimizer or EMA state does not match the parameters", path);
-    wbuf b = {0};
-    put(&b, MAGIC, 8);
+    bb_buf b = {0};
+    bb_buf_put(&b, MAGIC, 8);
     put_u32(&b, BB_NN_CKPT_VERSION);
     put_u32(&b, CKPT_BOM);
     put_u32(&b, (uint32_t)ps->dtype);
@@ -64,11 +42,11 @@ int bb_nn_checkpoint_encode(const bb_nn_params *ps, const bb_nn_adam *opt, const
         const bb_nn_param_info *p = &ps->info[k];
         uint32_t len = (uint32_t)strlen(p->name);
         put_u32(&b, len);
-        put(&b, p->name, len);
+        bb_buf_put(&b, p->name, len);
         put_u32(&b, (uint32_t)p->ndim);
         for (int i = 0; i < BB_NN_MAX_DIMS; i++) put_i64(&b, p->ne[i]);
     }
-    put(&b, ps->data, ps->total * bb_nn_dtype_size(ps->dtype));
+    bb_buf_put(&b, ps->data, ps->total * bb_nn_dtype_size(ps->dtype));
     if (opt) {
         put_i64(&b, opt->t);
         put_f64(&b, opt->beta1);
@@ -76,19 +54,19 @@ int bb_nn_checkpoint_encode(const bb_nn_params *ps, const bb_nn_adam *opt, const
         put_f64(&b, opt->eps);
         put_f64(&b, opt->weight_decay);
         put_u32(&b, (uint32_t)opt->decoupled);
-        put(&b, opt->m, sizeof(double) * opt->n);
-        put(&b, opt->v, sizeof(double) * opt->n);
+        bb_buf_put(&b, opt->m, sizeof(double) * opt->n);
+        bb_buf_put(&b, opt->v, sizeof(double) * opt->n);
     }
     if (ema) {
         put_f64(&b, ema->decay);
-        put(&b, ema->shadow, sizeof(double) * ema->n);
+        bb_buf_put(&b, ema->shadow, sizeof(double) * ema->n);
     }
     put_u32(&b, b.oom ? 0u : bb_crc32(b.p, b.len));
     if (b.oom) {
         free(b.p);
         return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory building the checkpoint", path);
     }
-    *buf = b.p;
+    *buf = (unsigned char *)b.p;
     *len = b.len;
     return BB_OK;
 }

@@ -99,9 +99,7 @@ int bb_nn_egnn_graph_init(bb_nn_egnn_graph *eg, int64_t B, int64_t P, bb_ctx *ct
     eg->P = P;
     eg->E = E;
 out:
-    free(ii);
-    free(jj);
-    free(bb);
+    BB_FREE_ALL(ii, jj, bb);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 #include "tasks/molecules/amber.h"
 
 #include "tasks/molecules/amber_pairs.h"
+#include "tasks/molecules/vec3.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -68,15 +69,16 @@ static double bonded(const bb_amber *ff, const double *x, double *g, double *ter
             u[k] = x[3 * i + k] - x[3 * j + k];
             v[k] = x[3 * l + k] - x[3 * j + k];
         }
-        double c[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
-        double cn = sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
-        double dot = u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+        double c[3];
+        bb_cross3(u, v, c);
+        double cn = sqrt(bb_dot3(c, c));
+        double dot = bb_dot3(u, v);
         double th = atan2(cn, dot);
         double dth = th - ff->angle_t0[a];
         ea += 0.5 * ff->angle_k[a] * dth * dth;
         if (g && cn > 0.0) {
             /* dθ/du = −(v − (u·v)u/|u|²)/|u×v|, dθ/dv likewise */
-            double uu = u[0] * u[0] + u[1] * u[1] + u[2] * u[2], vv = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+            double uu = bb_dot3(u, u), vv = bb_dot3(v, v);
             double f = ff->angle_k[a] * dth / cn, du = dot / uu, dv = dot / vv;
             for (int k = 0; k < 3; k++) {
                 double gu = -f * (v[k] - du * u[k]), gv = -f * (u[k] - dv * v[k]);
@@ -101,20 +103,22 @@ static double bonded(const bb_amber *ff, const double *x, double *g, double *ter
             G[k] = x[3 * q[1] + k] - x[3 * q[2] + k];
             H[k] = x[3 * q[3] + k] - x[3 * q[2] + k];
         }
-        double A[3] = {F[1] * G[2] - F[2] * G[1], F[2] * G[0] - F[0] * G[2], F[0] * G[1] - F[1] * G[0]};
-        double B[3] = {H[1] * G[2] - H[2] * G[1], H[2] * G[0] - H[0] * G[2], H[0] * G[1] - H[1] * G[0]};
-        double A2 = A[0] * A[0] + A[1] * A[1] + A[2] * A[2], B2 = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
-        double Gn = sqrt(G[0] * G[0] + G[1] * G[1] + G[2] * G[2]);
+        double A[3], B[3];
+        bb_cross3(F, G, A);
+        bb_cross3(H, G, B);
+        double A2 = bb_dot3(A, A), B2 = bb_dot3(B, B);
+        double Gn = sqrt(bb_dot3(G, G));
         /* IUPAC sign, as OpenMM: sin φ ∝ ((B×A)·G)/|G|, cos φ ∝ A·B, both scaled by |A||B|.
          * cos(nφ − φ₀) comes from the Chebyshev recurrence on (cos φ, sin φ): no atan2/sincos. */
-        double BxA[3] = {B[1] * A[2] - B[2] * A[1], B[2] * A[0] - B[0] * A[2], B[0] * A[1] - B[1] * A[0]};
+        double BxA[3];
+        bb_cross3(B, A, BxA);
         double AB = sqrt(A2 * B2);
         int ok = AB > 0.0 && Gn > 0.0;
         double c1 = 1.0, s1 = 0.0; /* collinear atoms: φ undefined, take φ = 0 (finite energy, no gradient) */
         if (ok) {
             double iAB = 1.0 / AB;
-            c1 = (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]) * iAB;
-            s1 = (BxA[0] * G[0] + BxA[1] * G[1] + BxA[2] * G[2]) * iAB / Gn;
+            c1 = bb_dot3(A, B) * iAB;
+            s1 = bb_dot3(BxA, G) * iAB / Gn;
         }
         double dEdphi = 0.0;
         for (int t = t0; t < t1; t++) {

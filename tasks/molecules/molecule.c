@@ -7,6 +7,7 @@
 #include "tasks/molecules/molecule.h"
 
 #include "tasks/molecules/prmtop.h"
+#include "tasks/molecules/vec3.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -20,13 +21,13 @@ double bb_dihedral_angle(const double *x, const int a[4]) {
         b2[k] = x[3 * a[2] + k] - x[3 * a[1] + k];
         b3[k] = x[3 * a[3] + k] - x[3 * a[2] + k];
     }
-    double n1[3] = {b1[1] * b2[2] - b1[2] * b2[1], b1[2] * b2[0] - b1[0] * b2[2], b1[0] * b2[1] - b1[1] * b2[0]};
-    double n2[3] = {b2[1] * b3[2] - b2[2] * b3[1], b2[2] * b3[0] - b2[0] * b3[2], b2[0] * b3[1] - b2[1] * b3[0]};
-    double m[3] = {n1[1] * n2[2] - n1[2] * n2[1], n1[2] * n2[0] - n1[0] * n2[2], n1[0] * n2[1] - n1[1] * n2[0]};
-    double b2n = sqrt(b2[0] * b2[0] + b2[1] * b2[1] + b2[2] * b2[2]);
-    double y = (m[0] * b2[0] + m[1] * b2[1] + m[2] * b2[2]) / (b2n > 0.0 ? b2n : 1.0);
-    double xx = n1[0] * n2[0] + n1[1] * n2[1] + n1[2] * n2[2];
-    return atan2(y, xx);
+    double n1[3], n2[3], m[3];
+    bb_cross3(b1, b2, n1);
+    bb_cross3(b2, b3, n2);
+    bb_cross3(n1, n2, m);
+    double b2n = sqrt(bb_dot3(b2, b2));
+    double y = bb_dot3(m, b2) / (b2n > 0.0 ? b2n : 1.0);
+    return atan2(y, bb_dot3(n1, n2));
 }
 
 const bb_dihedral_def *bb_molecule_find_dihedral(const bb_molecule *m, const char *name) {

@@ -243,6 +243,13 @@ static int peptide_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, b
     .sample_exact = NULL, .initial = peptide_initial,                                                                  \
     .pair_cost = 14.0 /* GB-OBC + bonded terms: ~14 LJ pair terms per atom pair (bench_energy, ALDP) */
 
+/* One peptide task type: what differs between them, the rest PEPTIDE_COMMON. */
+#define PEPTIDE_TASK(name_, n_particles_, dataset_, tica_, description_)                                               \
+    {                                                                                                                  \
+        .name = name_, .version = 1, .description = description_, .n_particles = n_particles_,                         \
+        .reference_dataset = dataset_, .tica = tica_, PEPTIDE_COMMON,                                                  \
+    }
+
 /* TICA features as PITA computes them: pairwise distances of the heavy backbone atoms
  * plus sin/cos of the backbone dihedrals (φ, ψ, ω); lags 100 (ALDP) and 10 (AL3) frames;
  * the first two components compared, as PITA plots them. */
@@ -262,56 +269,35 @@ static const int al3_dihedrals[] = {0,  4,  10, 12, 4,  10, 12, 14, 10, 12, 14, 
                                     12, 14, 20, 22, 14, 20, 22, 24, 20, 22, 24, 30};
 static const bb_task_tica al3_tica = {36, al3_backbone_pairs, 6, al3_dihedrals, 10, 2};
 
-const bb_task_type bb_task_aldp_fab = {
-    .name = "aldp-fab",
-    .version = 1,
-    .description =
-        "Alanine dipeptide (ACE-ALA-NME, 22 atoms) as in FAB/boltzgen (Midgley et al. 2023): AMBER ff96 prmtop of "
-        "openmmtools AlanineDipeptideImplicit (mbondi2 radii), GB-OBC1 implicit solvent with the ACE surface term, "
-        "no cutoff, no constraints, T = 300 K (fixed; no parameters). u = E/(R T), E in kJ/mol, x in nm in prmtop "
-        "atom order: 0 HH31, 1 CH3, 2 HH32, 3 HH33, 4 C, 5 O (ACE); 6 N, 7 H, 8 CA, 9 HA, 10 CB, 11-13 HB1-3, "
-        "14 C, 15 O (ALA); 16 N, 17 H, 18 CH3, 19-21 HH31-33 (NME). Dihedrals (0-based): phi2 = (4,6,8,14), "
-        "psi2 = (6,8,14,16), omega1 = (1,4,6,8), omega2 = (8,14,16,18). Global minimum beta/C5 (phi, psi = "
-        "-145.6, 160.9 deg), -173.1705 kJ/mol. Matches OpenMM 7.7 (Reference) to 1e-5 kJ/mol. initial(): "
-        "that minimum + isotropic Gaussian noise (equipartition-scaled, see docs/molecules.md).",
-    .n_particles = 22,
-    .reference_dataset = "fab-aldp-zenodo",
-    .tica = &aldp_tica,
-    PEPTIDE_COMMON,
-};
+const bb_task_type bb_task_aldp_fab = PEPTIDE_TASK(
+    "aldp-fab", 22, "fab-aldp-zenodo", &aldp_tica,
+    "Alanine dipeptide (ACE-ALA-NME, 22 atoms) as in FAB/boltzgen (Midgley et al. 2023): AMBER ff96 prmtop of "
+    "openmmtools AlanineDipeptideImplicit (mbondi2 radii), GB-OBC1 implicit solvent with the ACE surface term, "
+    "no cutoff, no constraints, T = 300 K (fixed; no parameters). u = E/(R T), E in kJ/mol, x in nm in prmtop "
+    "atom order: 0 HH31, 1 CH3, 2 HH32, 3 HH33, 4 C, 5 O (ACE); 6 N, 7 H, 8 CA, 9 HA, 10 CB, 11-13 HB1-3, "
+    "14 C, 15 O (ALA); 16 N, 17 H, 18 CH3, 19-21 HH31-33 (NME). Dihedrals (0-based): phi2 = (4,6,8,14), "
+    "psi2 = (6,8,14,16), omega1 = (1,4,6,8), omega2 = (8,14,16,18). Global minimum beta/C5 (phi, psi = "
+    "-145.6, 160.9 deg), -173.1705 kJ/mol. Matches OpenMM 7.7 (Reference) to 1e-5 kJ/mol. initial(): "
+    "that minimum + isotropic Gaussian noise (equipartition-scaled, see docs/molecules.md).");
 
-const bb_task_type bb_task_aldp_pita = {
-    .name = "aldp-pita",
-    .version = 1,
-    .description =
-        "Alanine dipeptide (ACE-ALA-NME, 22 atoms) as in PITA (Akhound-Sadegh et al. 2025): ff14SB (OpenMM "
-        "amber14-all.xml, exported to prmtop, mbondi2) + GB-OBC1 with ACE surface term, CutoffNonPeriodic 2 nm "
-        "(reaction field, dielectric 1), no constraints. Parameter {\"temperature\": K}, default 300; PITA's ladder "
-        "is [1200, 755.95, 555.52, 300] K. u = E/(R T), R = 0.00831446261815324 kJ/mol/K, x in nm, same atom "
-        "order as aldp-fab (0 H1, 1 CH3, 2 H2, 3 H3, 4 C, 5 O | 6 N, 7 H, 8 CA, 9 HA, 10 CB, 11-13 HB1-3, 14 C, "
-        "15 O | 16 N, 17 H, 18 C, 19-21 H1-3). Dihedrals: phi2 = (4,6,8,14), psi2 = (6,8,14,16), omega1 = "
-        "(1,4,6,8), omega2 = (8,14,16,18). Global minimum PII (phi, psi = -67.9, 154.1 deg), -163.5907 kJ/mol; "
-        "C7eq is not a minimum here. TICA lag 100. initial(): that minimum + equipartition-scaled noise.",
-    .n_particles = 22,
-    .reference_dataset = "pita-mendeley",
-    .tica = &aldp_tica,
-    PEPTIDE_COMMON,
-};
+const bb_task_type bb_task_aldp_pita = PEPTIDE_TASK(
+    "aldp-pita", 22, "pita-mendeley", &aldp_tica,
+    "Alanine dipeptide (ACE-ALA-NME, 22 atoms) as in PITA (Akhound-Sadegh et al. 2025): ff14SB (OpenMM "
+    "amber14-all.xml, exported to prmtop, mbondi2) + GB-OBC1 with ACE surface term, CutoffNonPeriodic 2 nm "
+    "(reaction field, dielectric 1), no constraints. Parameter {\"temperature\": K}, default 300; PITA's ladder "
+    "is [1200, 755.95, 555.52, 300] K. u = E/(R T), R = 0.00831446261815324 kJ/mol/K, x in nm, same atom "
+    "order as aldp-fab (0 H1, 1 CH3, 2 H2, 3 H3, 4 C, 5 O | 6 N, 7 H, 8 CA, 9 HA, 10 CB, 11-13 HB1-3, 14 C, "
+    "15 O | 16 N, 17 H, 18 C, 19-21 H1-3). Dihedrals: phi2 = (4,6,8,14), psi2 = (6,8,14,16), omega1 = "
+    "(1,4,6,8), omega2 = (8,14,16,18). Global minimum PII (phi, psi = -67.9, 154.1 deg), -163.5907 kJ/mol; "
+    "C7eq is not a minimum here. TICA lag 100. initial(): that minimum + equipartition-scaled noise.");
 
-const bb_task_type bb_task_al3_pita = {
-    .name = "al3-pita",
-    .version = 1,
-    .description =
-        "Trialanine (zwitterionic NALA-ALA-CALA, 33 atoms) as in PITA: ff14SB + GB-OBC1 with ACE surface term, "
-        "CutoffNonPeriodic 2 nm, no constraints. Parameter {\"temperature\": K}, default 300; PITA's ladder is "
-        "[1200, 755.95, 555.52, 408.24, 300] K. u = E/(R T), x in nm, tleap atom order: 0 N, 1 H, 2 H2, 3 H3, 4 CA, "
-        "5 HA, 6 CB, 7-9 HB1-3, 10 C, 11 O | 12 N, 13 H, 14 CA, 15 HA, 16 CB, 17-19 HB1-3, 20 C, 21 O | 22 N, 23 H, "
-        "24 CA, 25 HA, 26 CB, 27-29 HB1-3, 30 C, 31 O, 32 OXT. Dihedrals (0-based): psi1 = (0,4,10,12), omega1 = "
-        "(4,10,12,14), phi2 = (10,12,14,20), psi2 = (12,14,20,22), omega2 = (14,20,22,24), phi3 = (20,22,24,30). "
-        "TICA lag 10. initial(): the shipped minimised structure (beta region: psi1, phi2, psi2, phi3 = 158.8, "
-        "-149.7, 160.6, -148.9 deg, -515.0536 kJ/mol; not the global minimum) + equipartition-scaled noise.",
-    .n_particles = 33,
-    .reference_dataset = "pita-mendeley",
-    .tica = &al3_tica,
-    PEPTIDE_COMMON,
-};
+const bb_task_type bb_task_al3_pita = PEPTIDE_TASK(
+    "al3-pita", 33, "pita-mendeley", &al3_tica,
+    "Trialanine (zwitterionic NALA-ALA-CALA, 33 atoms) as in PITA: ff14SB + GB-OBC1 with ACE surface term, "
+    "CutoffNonPeriodic 2 nm, no constraints. Parameter {\"temperature\": K}, default 300; PITA's ladder is "
+    "[1200, 755.95, 555.52, 408.24, 300] K. u = E/(R T), x in nm, tleap atom order: 0 N, 1 H, 2 H2, 3 H3, 4 CA, "
+    "5 HA, 6 CB, 7-9 HB1-3, 10 C, 11 O | 12 N, 13 H, 14 CA, 15 HA, 16 CB, 17-19 HB1-3, 20 C, 21 O | 22 N, 23 H, "
+    "24 CA, 25 HA, 26 CB, 27-29 HB1-3, 30 C, 31 O, 32 OXT. Dihedrals (0-based): psi1 = (0,4,10,12), omega1 = "
+    "(4,10,12,14), phi2 = (10,12,14,20), psi2 = (12,14,20,22), omega2 = (14,20,22,24), phi3 = (20,22,24,30). "
+    "TICA lag 10. initial(): the shipped minimised structure (beta region: psi1, phi2, psi2, phi3 = 158.8, "
+    "-149.7, 160.6, -148.9 deg, -515.0536 kJ/mol; not the global minimum) + equipartition-scaled noise.");
