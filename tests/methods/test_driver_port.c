@@ -148,8 +148,8 @@ BB_TEST(reports_match_the_pre_driver_fixtures) {
         bb_test_json_drop(cJSON_GetObjectItem(old, "method"), psha);
         bb_test_json_drop(cJSON_GetObjectItem(now, "method"), psha);
         /* added since, each set to the old behaviour in the cases above */
-        const char *const added_params[] = {"target_clip",    "egnn_attention", "egnn_coord_range",
-                                            "egnn_coord_sum", "egnn_edge_attr", NULL};
+        const char *const added_params[] = {
+            "target_clip", "precision", "egnn_attention", "egnn_coord_range", "egnn_coord_sum", "egnn_edge_attr", NULL};
         bb_test_json_drop(cJSON_GetObjectItem(cJSON_GetObjectItem(now, "method"), "params"), added_params);
         char where[512] = "";
         int differ = bb_test_json_diff(old, now, where, sizeof where);
