@@ -244,48 +244,56 @@ int bb_reproduce(const bb_protocol *p, const bb_reproduce_opts *o, cJSON **compa
     size_t n_done = 0;
     int first_rc = BB_OK;
     char first_msg[sizeof ctx->msg] = "";
-    for (int s = 0; s < seeds; s++) {
-        char out[4096], npy[4096], state[4096 + 8];
-        snprintf(out, sizeof out, "%s/s%d.json", o->out_dir, s);
-        snprintf(npy, sizeof npy, "%s/s%d.npy", o->out_dir, s);
-        snprintf(state, sizeof state, "%s.state", out);
-        bb_run_config c = {.task_id = p->task,
-                           .method = p->method,
-                           .method_config = p->params,
-                           .budget = budget,
-                           .seed = (uint64_t)s,
-                           .n_samples = p->n_samples,
-                           .checkpoints = p->n_anytime ? p->anytime : NULL,
-                           .n_checkpoints = p->n_anytime,
-                           .out_path = out,
-                           .samples_path = npy,
-                           .progress = o->progress,
-                           .metrics = p->metrics,
-                           .n_metrics = p->n_metrics,
-                           .threads = threads,
-                           .state_path = state,
-                           .resume = 2,
-                           .checkpoint_minutes = o->checkpoint_minutes,
-                           .interrupt = o->interrupt};
-        int done = bb_run_finished(&c), skip = !done && o->only_seed >= 0 && s != o->only_seed;
-        if (o->log) {
-            fprintf(o->log, "[%d/%d] %s on %s, seed %d, budget %lld%s\n", s + 1, seeds, p->method, p->task, s,
-                    (long long)budget,
-                    done   ? ": done before, kept"
-                    : skip ? ": not finished, left out"
-                           : "");
-            fflush(o->log);
+    /* seeds left to other processes (--seed) are collected after this one ran: they may
+     * have finished meanwhile */
+    for (int pass = 0; pass < 2; pass++)
+        for (int s = 0; s < seeds; s++) {
+            const int others = o->only_seed >= 0 && s != o->only_seed;
+            if (pass != others) continue;
+            char out[4096], npy[4096], state[4096 + 8];
+            snprintf(out, sizeof out, "%s/s%d.json", o->out_dir, s);
+            snprintf(npy, sizeof npy, "%s/s%d.npy", o->out_dir, s);
+            snprintf(state, sizeof state, "%s.state", out);
+            bb_run_config c = {.task_id = p->task,
+                               .method = p->method,
+                               .method_config = p->params,
+                               .budget = budget,
+                               .seed = (uint64_t)s,
+                               .n_samples = p->n_samples,
+                               .checkpoints = p->n_anytime ? p->anytime : NULL,
+                               .n_checkpoints = p->n_anytime,
+                               .out_path = out,
+                               .samples_path = npy,
+                               .progress = o->progress,
+                               .metrics = p->metrics,
+                               .n_metrics = p->n_metrics,
+                               .threads = threads,
+                               .state_path = state,
+                               .resume = 2,
+                               .checkpoint_minutes = o->checkpoint_minutes,
+                               .interrupt = o->interrupt};
+            int done = bb_run_finished(&c);
+            if (o->log) {
+                fprintf(o->log, "[%d/%d] %s on %s, seed %d, budget %lld%s\n", s + 1, seeds, p->method, p->task, s,
+                        (long long)budget,
+                        done     ? ": done before, kept"
+                        : others ? ": not finished, left out"
+                                 : "");
+                fflush(o->log);
+            }
+            if (others && !done) continue;
+            bb_ctx rctx = {0};
+            int r = done ? BB_OK : bb_run(&c, NULL, &rctx);
+            if (r && first_rc == BB_OK) {
+                first_rc = r;
+                snprintf(first_msg, sizeof first_msg, "%s", rctx.msg);
+            }
+            if (r == BB_OK && bb_report_read(out, &reports[n_done], &rctx) == BB_OK) n_done++;
+            if (r == BB_EINTERRUPTED) {
+                pass = 2;
+                break;
+            }
         }
-        if (skip) continue;
-        bb_ctx rctx = {0};
-        int r = done ? BB_OK : bb_run(&c, NULL, &rctx);
-        if (r && first_rc == BB_OK) {
-            first_rc = r;
-            snprintf(first_msg, sizeof first_msg, "%s", rctx.msg);
-        }
-        if (r == BB_OK && bb_report_read(out, &reports[n_done], &rctx) == BB_OK) n_done++;
-        if (r == BB_EINTERRUPTED) break;
-    }
     cJSON *cmp = bb_reproduce_compare(p, reports, n_done, budget, threads);
     for (size_t i = 0; i < n_done; i++) cJSON_Delete(reports[i]);
     free(reports);

@@ -177,12 +177,17 @@ BB_TEST(small_protocol_runs_every_seed_and_keeps_finished_ones) {
     cJSON_Delete(disk);
     cJSON_Delete(first);
     cJSON_Delete(second);
-    /* one seed alone into a fresh directory: only it runs, the comparison has one seed */
+    /* one seed alone into a fresh directory: only it runs, the comparison has one seed;
+     * then the other seed alone: its comparison counts both (seed 1 finished meanwhile) */
     snprintf(out, sizeof out, "%s/repro1", dir);
     o = (bb_reproduce_opts){.out_dir = out, .threads = 1, .checkpoint_minutes = -1.0, .only_seed = 1};
     assert_int_equal(bb_reproduce(&p, &o, &first, &c), BB_OK);
     assert_true(bb_test_exists_in(out, "s1.json") && !bb_test_exists_in(out, "s0.json"));
     assert_int_equal((int)cJSON_GetObjectItem(first, "seeds_finished")->valuedouble, 1);
+    cJSON_Delete(first);
+    o.only_seed = 0;
+    assert_int_equal(bb_reproduce(&p, &o, &first, &c), BB_OK);
+    assert_int_equal((int)cJSON_GetObjectItem(first, "seeds_finished")->valuedouble, 2);
     cJSON_Delete(first);
     bb_protocol_free(&p);
 }
