@@ -237,6 +237,8 @@ int bb_reproduce(const bb_protocol *p, const bb_reproduce_opts *o, cJSON **compa
     const int64_t budget = o->budget > 0 ? o->budget : p->budget;
     const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     if (strlen(o->out_dir) > 4000) return BB_ERR(ctx, BB_EINVAL, "reproduce: output directory path too long");
+    if (o->only_seed >= seeds)
+        return BB_ERR(ctx, BB_EINVAL, "reproduce: --seed %d: the protocol runs seeds 0 … %d", o->only_seed, seeds - 1);
     int rc = bb_mkdir_p(o->out_dir, ctx);
     if (rc) return rc;
     cJSON **reports = calloc((size_t)seeds, sizeof *reports);

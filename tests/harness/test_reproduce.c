@@ -185,6 +185,10 @@ BB_TEST(small_protocol_runs_every_seed_and_keeps_finished_ones) {
     assert_true(bb_test_exists_in(out, "s1.json") && !bb_test_exists_in(out, "s0.json"));
     assert_int_equal((int)cJSON_GetObjectItem(first, "seeds_finished")->valuedouble, 1);
     cJSON_Delete(first);
+    o.only_seed = 2; /* the protocol runs seeds 0 and 1 */
+    assert_int_equal(bb_reproduce(&p, &o, &first, &c), BB_EINVAL);
+    assert_non_null(strstr(c.msg, "--seed 2"));
+    assert_null(first);
     o.only_seed = 0;
     assert_int_equal(bb_reproduce(&p, &o, &first, &c), BB_OK);
     assert_int_equal((int)cJSON_GetObjectItem(first, "seeds_finished")->valuedouble, 2);
