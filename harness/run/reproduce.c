@@ -12,6 +12,7 @@
 #include "harness/core/jsonutil.h"
 #include "harness/core/source_dir.h"
 #include "harness/report/report.h"
+#include "harness/report/table.h"
 #include "harness/run/reproduce.h"
 #include "harness/run/run.h"
 
@@ -165,19 +166,17 @@ static const cJSON *get_path(const cJSON *o, const char *a, const char *b) {
 
 static double num_or_nan(const cJSON *v) { return cJSON_IsNumber(v) ? v->valuedouble : NAN; }
 
-/* mean and sample std of the finite values (std NAN below 2 values) */
-static void mean_std(const double *x, size_t n, double *mean, double *sd, size_t *used) {
-    double s = 0.0, q = 0.0;
+/* mean and sample std (bb_stat_compute; std NAN below 2) of the finite values among x[n];
+ * compacts them to the front of x. */
+static void mean_std(double *x, size_t n, double *mean, double *sd, size_t *used) {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (isfinite(x[i])) {
-            s += x[i];
-            k++;
-        }
-    *mean = k ? s / (double)k : NAN;
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(x[i])) q += (x[i] - *mean) * (x[i] - *mean);
-    *sd = k > 1 ? sqrt(q / (double)(k - 1)) : NAN;
+        if (isfinite(x[i])) x[k++] = x[i];
+    bb_stat st;
+    bb_ctx local = {0};
+    bb_stat_compute(x, k, &st, &local); /* cannot fail: every value is finite */
+    *mean = st.mean;
+    *sd = st.sd;
     *used = k;
 }
 
