@@ -67,7 +67,9 @@ static const bb_param_spec as_params[] = {
 static const bb_task_defaults as_task_defaults[] = {
     {"gmm40", "{\"sigma_max\": 20, \"layers\": 3, \"lr\": 0.0003, \"max_score_norm\": 10, \"target_clip\": "
               "\"total\", \"train_batch\": 256}"},
-    {"lj55", "{\"batch_size\": 200}"},
+    {"dw4", "{\"nn_threads\": 0}"},
+    {"lj13", "{\"nn_threads\": 0}"},
+    {"lj55", "{\"batch_size\": 200, \"nn_threads\": 0}"},
     {NULL, NULL},
 };
 
@@ -193,9 +195,9 @@ static int as_init(const bb_method_env *env, const bb_params *p, void **state, b
         as_free(a);
         return rc;
     }
-    /* the network's ops are small: on a shared 2-core machine, OpenMP regions per op cost
-     * more than they gain (README), so the network runs on nn_threads while the oracle's
-     * energies use the run's threads; results are thread-independent */
+    /* the network runs on nn_threads (the particle tasks' paper-size EGNNs: the run's
+     * threads; GMM-40's small MLP: 1, where OpenMP regions per op cost more than they gain,
+     * README), the oracle's energies on the run's threads; results are thread-independent */
     bb_nn_graph_set_threads(a->m.g, a->nn_threads);
     a->m.opt.threads = a->nn_threads;
     a->x1 = malloc(B * dof * sizeof(double));

@@ -2,8 +2,8 @@
  * optional bias row folded in as beta = 1, plain 2-D or batched 3-D.
  *
  * One thread pool: OpenBLAS runs single-threaded (bb_nn_graph_init sets it) and large
- * products are split here into fixed blocks of NN_GEMM_ROWS output rows, run in an
- * OpenMP loop. The blocks depend only on the shape, never on the thread count, so
+ * products are split here into fixed tiles of output rows and columns (gemm_tiles), run
+ * in an OpenMP loop. The tiles depend only on the shape, never on the thread count, so
  * results are bit-identical on 1 or 2 threads, and OpenMP and OpenBLAS threads never
  * compete (on 2 cores that fight costs 2-4x, see baselines.md). Backward is written
  * with matmul itself (the four transpose cases), so products can be differentiated
@@ -14,25 +14,62 @@
 
 #include "methods/nn/nn_internal.h"
 
-#define NN_GEMM_ROWS 2048 /* output rows per block of a split product */
+#define NN_GEMM_ROWS 2048  /* at most this many output rows per tile */
+#define NN_GEMM_TILES 8    /* split until this many tiles (or tiles are small) */
+#define NN_GEMM_MIN 2e6    /* no tile below this many multiply-adds */
+#define NN_GEMM_COLS_MIN 32 /* no tile narrower than this (and widths in multiples of 16) */
 
-/* C [M,N] = op(A) op(B) + beta C; A is [M,K] (or [K,M] if ta). Rows of C are split
- * into fixed blocks; a block of rows of op(A) starts at row m0 of A, or column m0 of
- * A^T (same leading dimension either way). */
+/* The tiling of C [M,N]: rows in blocks of *rb, columns in blocks of *cb. It depends
+ * only on the shape (never on the thread count), so every element of C is computed by
+ * the same sgemm call, with the same reduction over K, on any number of threads. Rows
+ * are split first (blocks of at most NN_GEMM_ROWS, then halved while the tiles are few
+ * and large); products with few rows (the weight gradients A^T B, M = fan-in) are split
+ * by columns as well, so that 2 threads share them (measured: the DEM EGNN on DW-4 ran
+ * at 1.05x on 2 threads when only rows were split, in blocks of 2048; 1.52x now). Small
+ * products keep one tile, or blocks of 2048 rows, as before: the tiling decides the bits
+ * (OpenBLAS rounds a row block differently from the whole), and those are unchanged. */
+static void gemm_tiles(int64_t M, int64_t N, int64_t K, int64_t *rb, int64_t *cb) {
+    int64_t r = M < NN_GEMM_ROWS ? M : NN_GEMM_ROWS, c = N;
+    for (;;) {
+        const int64_t tiles = ((M + r - 1) / r) * ((N + c - 1) / c);
+        if (tiles >= NN_GEMM_TILES) break;
+        if ((double)r * (double)c * (double)K < 2 * NN_GEMM_MIN) break;
+        if (r >= 2 * 64 && r >= c) {
+            r = ((r + 1) / 2 + 15) / 16 * 16;
+        } else if (c >= 2 * NN_GEMM_COLS_MIN) {
+            c = ((c + 1) / 2 + 15) / 16 * 16;
+        } else if (r >= 2 * 64) {
+            r = ((r + 1) / 2 + 15) / 16 * 16;
+        } else {
+            break;
+        }
+    }
+    *rb = r;
+    *cb = c;
+}
+
+/* C [M,N] = op(A) op(B) + beta C; A is [M,K] (or [K,M] if ta), B is [K,N] (or [N,K] if
+ * tb). A tile of rows starts at row m0 of A, or column m0 of A^T; a tile of columns at
+ * column n0 of B, or row n0 of B^T (same leading dimensions either way). */
 static void gemm(int nt, bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const void *A, const void *B,
                  double beta, void *C) {
     const int lda = (int)(ta ? M : K), ldb = (int)(tb ? K : N), ldc = (int)N;
     const size_t es = bb_nn_dtype_size(dt);
-    const int64_t nblk = (M + NN_GEMM_ROWS - 1) / NN_GEMM_ROWS;
-    const int par = nblk > 1 && (double)M * (double)N * (double)K > 4e6;
-    NN_PAR_FOR(nt, par, for (int64_t blk = 0; blk < nblk; blk++), const int64_t m0 = blk * NN_GEMM_ROWS,
-               mb = M - m0 < NN_GEMM_ROWS ? M - m0 : NN_GEMM_ROWS;
+    int64_t rb, cb;
+    gemm_tiles(M, N, K, &rb, &cb);
+    const int64_t nr = (M + rb - 1) / rb, nc = (N + cb - 1) / cb, ntile = nr * nc;
+    NN_PAR_FOR(nt, ntile > 1, for (int64_t t = 0; t < ntile; t++), const int64_t m0 = (t / nc) * rb,
+               n0 = (t % nc) * cb; const int64_t mb = M - m0 < rb ? M - m0 : rb;
+               const int64_t nb = N - n0 < cb ? N - n0 : cb;
                const char *a = (const char *)A + (size_t)(ta ? m0 : m0 * K) * es;
-               char *c = (char *)C + (size_t)(m0 * N) * es; if (dt == BB_NN_F32)
+               const char *b = (const char *)B + (size_t)(tb ? n0 * K : n0) * es;
+               char *c = (char *)C + (size_t)(m0 * N + n0) * es; if (dt == BB_NN_F32)
                    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb,
-                               (int)N, (int)K, 1.0f, (const float *)a, lda, B, ldb, (float)beta, (float *)c, ldc);
+                               (int)nb, (int)K, 1.0f, (const float *)a, lda, (const float *)b, ldb, (float)beta,
+                               (float *)c, ldc);
                else cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb,
-                                (int)N, (int)K, 1.0, (const double *)a, lda, B, ldb, beta, (double *)c, ldc););
+                                (int)nb, (int)K, 1.0, (const double *)a, lda, (const double *)b, ldb, beta,
+                                (double *)c, ldc););
 }
 
 bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb, bb_nn_tensor *bias) {

@@ -53,7 +53,7 @@ static const port_case cases[] = {
      "{\"sigma_max\": 1.5, \"hidden\": 32, \"layers\": 3, \"n_steps\": 50, \"lr\": 0.001, \"out_scale\": 10, "
      "\"train_batch\": 128, \"max_grad_norm\": 100, \"max_score_norm\": 50, \"target_clip\": \"total\", "
      "\"egnn_attention\": false, \"egnn_coord_range\": 0, \"egnn_coord_sum\": false, \"egnn_edge_attr\": false, "
-     "\"max_outer\": 0, \"batch_size\": 128, \"inner_steps\": 5, \"anytime_samples\": 200}",
+     "\"max_outer\": 0, \"batch_size\": 128, \"inner_steps\": 5, \"anytime_samples\": 200, \"nn_threads\": 1}",
      6000, 7, 500},
     {"as-gmm40-iw.json", "gmm40", "adjoint_sampling",
      "{\"max_grad_norm\": 100, \"inner_steps\": 5, \"max_outer\": 0, \"hidden\": 32, \"batch_size\": 200, "
