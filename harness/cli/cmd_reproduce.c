@@ -30,7 +30,7 @@ int bb_cmd_reproduce(int argc, char **argv) {
     bb_ctx ctx = {0};
     bb_reproduce_opts o = {.checkpoint_minutes = -1.0, .log = stdout, .progress = stderr};
     const char *pos[2] = {NULL, NULL};
-    int quiet = 0;
+    int quiet = 0, rerun = 0;
     long long seeds = 0, budget = 0, threads = 0, seed = -1;
     double ckpt = -1.0;
     const bb_opt opts[] = {
@@ -44,13 +44,17 @@ int bb_cmd_reproduce(int argc, char **argv) {
         BB_OPT_ROW_THREADS(&threads),
         BB_OPT_ROW_QUIET(&quiet),
         {"checkpoint-minutes", 0, "M", "save each run's state every M minutes (default 10)", BB_OPT_REAL, &ckpt, 0},
+        {"rerun-earlier", 0, NULL,
+         "run seeds again whose reports another version made under the protocol (default: keep them)", BB_OPT_FLAG,
+         &rerun, 0},
         BB_OPT_ROW_END,
     };
     bb_cli cl;
     bb_cli_init(&cl, argc, argv, opts, "reproduce PAPER TASK [options]",
                 "Run the protocol results/protocols/PAPER/TASK.json: the paper's method\n"
                 "parameters, budget and evaluation, one run per seed (resumable: finished\n"
-                "seeds are kept, a killed one continues from its state), then write\n"
+                "seeds are kept, a killed one continues from its state; so are seeds another\n"
+                "version ran under the protocol, unless --rerun-earlier), then write\n"
                 "comparison.json — ours (mean ± std over seeds) beside the published value,\n"
                 "z = (ours - published) / published std — and print it. Exit status: 0 ok,\n"
                 "1 a run failed, 2 usage error, 130 interrupted.");
@@ -60,6 +64,7 @@ int bb_cmd_reproduce(int argc, char **argv) {
     o.seeds = (int)(seeds > 1000 ? 1000 : seeds);
     o.only_seed = (int)(seed > 1000 ? 1000 : seed);
     o.budget = budget;
+    o.rerun_earlier = rerun;
     o.checkpoint_minutes = ckpt;
     if (quiet) o.progress = NULL;
     if (threads) {

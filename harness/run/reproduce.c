@@ -166,6 +166,11 @@ static const cJSON *get_path(const cJSON *o, const char *a, const char *b) {
 
 static double num_or_nan(const cJSON *v) { return cJSON_IsNumber(v) ? v->valuedouble : NAN; }
 
+static const char *str_or_empty(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
 /* mean and sample std (bb_stat_compute; std NAN below 2) of the finite values among x[n];
  * compacts them to the front of x. */
 static void mean_std(double *x, size_t n, double *mean, double *sd, size_t *used) {
@@ -178,6 +183,32 @@ static void mean_std(double *x, size_t n, double *mean, double *sd, size_t *used
     *mean = st.mean;
     *sd = st.sd;
     *used = k;
+}
+
+/* Was out (a finished report of seed c->seed) made under the protocol by another version
+ * of boltzbench? Its configuration differs from this version's (bb_run_finished failed),
+ * but only outside what the protocol fixes: status ok, the same task, method, budget, seed
+ * and sample count, every parameter the protocol sets at the protocol's value, every
+ * protocol metric scored. (A parameter added since, or a thread count, changes the
+ * configuration's hash but not the experiment the protocol describes.) */
+static int protocol_report(const bb_protocol *p, const bb_run_config *c) {
+    bb_ctx local = {0};
+    cJSON *r = NULL;
+    if (bb_report_read(c->out_path, &r, &local)) return 0;
+    const cJSON *task = cJSON_GetObjectItemCaseSensitive(r, "task");
+    const cJSON *tn = cJSON_GetObjectItemCaseSensitive(task, strchr(p->task, '@') ? "id" : "name");
+    const cJSON *params = get_path(r, "method", "params");
+    int ok = !strcmp(str_or_empty(r, "status"), "ok") && cJSON_IsString(tn) && !strcmp(tn->valuestring, p->task) &&
+             !strcmp(str_or_empty(cJSON_GetObjectItemCaseSensitive(r, "method"), "name"), p->method) &&
+             num_or_nan(get_path(r, "budget", "limit")) == (double)c->budget &&
+             num_or_nan(cJSON_GetObjectItemCaseSensitive(r, "seed")) == (double)c->seed &&
+             num_or_nan(cJSON_GetObjectItemCaseSensitive(r, "n_samples")) == (double)c->n_samples;
+    for (const cJSON *q = p->params ? p->params->child : NULL; ok && q; q = q->next)
+        ok = cJSON_Compare(q, cJSON_GetObjectItemCaseSensitive(params, q->string), 1);
+    for (size_t m = 0; ok && m < p->n_metrics; m++)
+        ok = cJSON_IsObject(get_path(r, "metrics", p->metrics[m]));
+    cJSON_Delete(r);
+    return ok;
 }
 
 cJSON *bb_reproduce_compare(const bb_protocol *p, cJSON *const *reports, size_t n, int64_t budget, int threads) {
@@ -193,6 +224,18 @@ cJSON *bb_reproduce_compare(const bb_protocol *p, cJSON *const *reports, size_t 
     cJSON_AddNumberToObject(c, "protocol_budget", (double)p->budget);
     cJSON_AddNumberToObject(c, "threads", threads);
     cJSON_AddNumberToObject(c, "seeds_finished", (double)n);
+    /* which seeds, made by which version under which configuration (reports of another
+     * version are reused when they ran the protocol, bb_reproduce) */
+    cJSON *per = cJSON_AddArrayToObject(c, "seeds");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(per, e);
+        bb_json_add_number(e, "seed", num_or_nan(cJSON_GetObjectItemCaseSensitive(reports[i], "seed")));
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(reports[i], "harness");
+        cJSON_AddStringToObject(e, "version", str_or_empty(h, "version"));
+        cJSON_AddStringToObject(e, "git_commit", str_or_empty(h, "git_commit"));
+        cJSON_AddStringToObject(e, "config_sha256", str_or_empty(reports[i], "config_sha256"));
+    }
     double *v = malloc((n ? n : 1) * sizeof(double));
     double mean, sd;
     size_t used;
@@ -273,11 +316,14 @@ int bb_reproduce(const bb_protocol *p, const bb_reproduce_opts *o, cJSON **compa
                                .resume = 2,
                                .checkpoint_minutes = o->checkpoint_minutes,
                                .interrupt = o->interrupt};
-            int done = bb_run_finished(&c);
+            int done = bb_run_finished(&c), earlier = 0;
+            if (!done && !o->rerun_earlier) done = earlier = protocol_report(p, &c);
             if (o->log) {
                 fprintf(o->log, "[%d/%d] %s on %s, seed %d, budget %lld%s\n", s + 1, seeds, p->method, p->task, s,
                         (long long)budget,
-                        done     ? ": done before, kept"
+                        earlier  ? ": done before under the protocol by another version, kept (--rerun-earlier "
+                                   "runs it again)"
+                        : done   ? ": done before, kept"
                         : others ? ": not finished, left out"
                                  : "");
                 fflush(o->log);

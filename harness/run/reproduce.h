@@ -65,6 +65,7 @@ void bb_protocol_free(bb_protocol *p);
 typedef struct bb_reproduce_opts {
     int seeds;                              /* 0: the protocol's */
     int only_seed;                          /* >= 0: run only this seed (others: finished reports only) */
+    int rerun_earlier;                      /* run seeds whose reports another version made again */
     int64_t budget;                         /* 0: the protocol's */
     const char *out_dir;                    /* required */
     int threads;                            /* 0: omp_get_max_threads() */
@@ -75,7 +76,10 @@ typedef struct bb_reproduce_opts {
 } bb_reproduce_opts;
 
 /* Run (or resume, or reuse finished reports of) every seed, then write
- * out_dir/comparison.json. *comparison (if not NULL) receives it. Returns the first
+ * out_dir/comparison.json. A finished report is reused when this version would write the
+ * same configuration, or (unless rerun_earlier) when another version made it under the
+ * protocol: same task, method, budget, seed and sample count, the protocol's parameters
+ * at its values, its metrics scored; the comparison lists each seed's version. *comparison (if not NULL) receives it. Returns the first
  * failing run's status (BB_EINTERRUPTED when interrupted); the comparison is written from
  * the seeds that finished either way. */
 int bb_reproduce(const bb_protocol *p, const bb_reproduce_opts *o, cJSON **comparison, bb_ctx *ctx);

@@ -2,7 +2,9 @@
  * load, malformed ones are refused naming the field, the comparison row is the mean ± std
  * over seeds with z against the published std (exact values), and an end-to-end
  * reproduction of a small protocol runs every seed, writes comparison.json, keeps finished
- * seeds on a second call and gives the same comparison. */
+ * seeds on a second call and gives the same comparison, and keeps reports another version
+ * made under the protocol (naming their commit) but runs again those that differ in a
+ * protocol parameter. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,6 +198,83 @@ BB_TEST(small_protocol_runs_every_seed_and_keeps_finished_ones) {
     bb_protocol_free(&p);
 }
 
+/* Rewrite the report at path as another version would have written it: a different
+ * configuration hash and commit, an extra parameter; `key` (if not NULL) set to `val`. */
+static void as_other_version(const char *path, const char *key, double val) {
+    cJSON *r = NULL;
+    bb_ctx c = {0};
+    assert_int_equal(bb_json_read_file(path, 1 << 24, &r, &c), BB_OK);
+    cJSON_ReplaceItemInObject(r, "config_sha256",
+                              cJSON_CreateString("0000000000000000000000000000000000000000000000000000000000000000"));
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(r, "harness"), "git_commit", cJSON_CreateString("0123abc"));
+    cJSON *params = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "method"), "params");
+    cJSON_AddNumberToObject(params, "a_parameter_of_another_version", 1);
+    if (key) cJSON_ReplaceItemInObject(params, key, cJSON_CreateNumber(val));
+    assert_int_equal(bb_json_write_file(path, r, &c), BB_OK);
+    cJSON_Delete(r);
+}
+
+static char *reproduce_log(const bb_protocol *p, bb_reproduce_opts *o, cJSON **cmp, char *buf, size_t len) {
+    bb_ctx c = {0};
+    FILE *log = tmpfile();
+    o->log = log;
+    assert_int_equal(bb_reproduce(p, o, cmp, &c), BB_OK);
+    rewind(log);
+    size_t nr = fread(buf, 1, len - 1, log);
+    buf[nr] = '\0';
+    fclose(log);
+    o->log = NULL;
+    return buf;
+}
+
+/* A report another version made under the protocol (configuration hash differs, the
+ * protocol's parameters, budget, seed and metrics agree) is kept, and the comparison names
+ * its commit; one whose protocol parameter differs is run again; --rerun-earlier runs
+ * the kept one again too. */
+BB_TEST(reports_of_another_version_under_the_protocol_are_kept) {
+    char path[600], out[600], s0[700], s1[700], buf[1024];
+    snprintf(path, sizeof path, "%s/mala_v.json", dir);
+    snprintf(out, sizeof out, "%s/repro_v", dir);
+    snprintf(s0, sizeof s0, "%s/s0.json", out);
+    snprintf(s1, sizeof s1, "%s/s1.json", out);
+    write_text(path, "{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\", \"task\": \"dw4\", \"method\": "
+                     "\"mala\", \"params\": {\"n_chains\": 8}, \"seeds\": 2, \"n_samples\": 100, \"source\": {\"paper\": "
+                     "\"t\"}, \"budget\": 2000, \"metrics\": [\"energy_w2\"], \"published\": [{\"metric\": "
+                     "\"energy_w2\", \"name_in_paper\": \"E-W2\", \"value\": 0.5, \"std\": 0.1}]}");
+    bb_protocol p;
+    bb_ctx c = {0};
+    assert_int_equal(bb_protocol_load(path, &p, &c), BB_OK);
+    bb_reproduce_opts o = {.out_dir = out, .threads = 1, .checkpoint_minutes = -1.0, .only_seed = -1};
+    cJSON *first = NULL, *second = NULL;
+    assert_int_equal(bb_reproduce(&p, &o, &first, &c), BB_OK);
+    const cJSON *seeds = cJSON_GetObjectItem(first, "seeds");
+    assert_int_equal(cJSON_GetArraySize(seeds), 2);
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(seeds, 1), "seed")->valuedouble == 1.0);
+    as_other_version(s0, NULL, 0);
+    as_other_version(s1, "n_chains", 7); /* the protocol sets n_chains: 8 */
+    reproduce_log(&p, &o, &second, buf, sizeof buf);
+    assert_non_null(strstr(buf, "seed 0, budget 2000: done before under the protocol by another version, kept"));
+    assert_null(strstr(buf, "seed 1, budget 2000: done"));
+    seeds = cJSON_GetObjectItem(second, "seeds");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(seeds, 0), "git_commit")->valuestring, "0123abc");
+    assert_string_not_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(seeds, 1), "git_commit")->valuestring, "0123abc");
+    /* seed 1 ran again: the same result as the first time (same configuration and seed) */
+    const cJSON *r1 = cJSON_GetArrayItem(cJSON_GetObjectItem(first, "rows"), 0);
+    const cJSON *r2 = cJSON_GetArrayItem(cJSON_GetObjectItem(second, "rows"), 0);
+    assert_true(cJSON_GetObjectItem(r1, "ours_mean")->valuedouble == cJSON_GetObjectItem(r2, "ours_mean")->valuedouble);
+    cJSON_Delete(second);
+    o.rerun_earlier = 1;
+    reproduce_log(&p, &o, &second, buf, sizeof buf);
+    assert_null(strstr(buf, "another version"));
+    assert_non_null(strstr(buf, "seed 1, budget 2000: done before, kept"));
+    seeds = cJSON_GetObjectItem(second, "seeds");
+    assert_string_not_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(seeds, 0), "git_commit")->valuestring, "0123abc");
+    cJSON_Delete(first);
+    cJSON_Delete(second);
+    bb_protocol_free(&p);
+}
+
 BB_TEST_MAIN(setup, teardown, cmocka_unit_test(committed_protocols_load),
              cmocka_unit_test(malformed_protocols_name_the_field), cmocka_unit_test(comparison_is_mean_std_and_z),
-             cmocka_unit_test(small_protocol_runs_every_seed_and_keeps_finished_ones))
+             cmocka_unit_test(small_protocol_runs_every_seed_and_keeps_finished_ones),
+             cmocka_unit_test(reports_of_another_version_under_the_protocol_are_kept))
