@@ -101,8 +101,8 @@ BB_TEST(unknown_keys_are_refused_naming_the_file_and_the_key) {
 }
 
 BB_TEST(the_committed_suites_load) {
-    const char *names[] = {"quick", "standard"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *names[] = {"quick", "standard", "full"};
+    for (size_t i = 0; i < 3; i++) {
         char path[4096];
         bb_ctx ctx = {0};
         bb_suite s;
