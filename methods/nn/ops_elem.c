@@ -55,6 +55,24 @@ enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV };
 /* Same-shape loop. */
 #define NN_FLAT(EXPR) NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t i = 0; i < n; i++), py[i] = (EXPR);)
 
+/* One output row of a broadcast binary op: the inner strides are 0 or 1, and the three
+ * common cases get loops the compiler vectorises (a row of b broadcast over a row of a,
+ * a per-row scalar: the EGNN's attention gate and biases); same arithmetic per element. */
+#define BIN_ROW(OP)                                                                                                    \
+    do {                                                                                                               \
+        if (sa3 == 1 && sb3 == 1) {                                                                                    \
+            for (int64_t c = 0; c < C; c++) ry[c] = ra[c] OP rb[c];                                                    \
+        } else if (sa3 == 1 && sb3 == 0) {                                                                             \
+            const real vb = rb[0];                                                                                     \
+            for (int64_t c = 0; c < C; c++) ry[c] = ra[c] OP vb;                                                       \
+        } else if (sa3 == 0 && sb3 == 1) {                                                                             \
+            const real va = ra[0];                                                                                     \
+            for (int64_t c = 0; c < C; c++) ry[c] = va OP rb[c];                                                       \
+        } else {                                                                                                       \
+            for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] OP rb[c * sb3];                                        \
+        }                                                                                                              \
+    } while (0)
+
 static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int kind, bb_nn_op op) {
     if (!a || !b || nn_failed(g)) return NULL;
     if (!nn_check_dtype(g, BB_NN_OP_NAME[op], a, b)) return NULL;
@@ -93,18 +111,10 @@ static bb_nn_tensor *binary(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, in
                 i1 = (r / o4[2]) % o4[1], i0 = r / (o4[2] * o4[1]);
                 const real *ra = pa + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
                 const real *rb = pb + i0 * sb[0] + i1 * sb[1] + i2 * sb[2]; real *ry = py + r * C; switch (kind) {
-                    case BIN_ADD:
-                        for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] + rb[c * sb3];
-                        break;
-                    case BIN_SUB:
-                        for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] - rb[c * sb3];
-                        break;
-                    case BIN_MUL:
-                        for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] * rb[c * sb3];
-                        break;
-                    default:
-                        for (int64_t c = 0; c < C; c++) ry[c] = ra[c * sa3] / rb[c * sb3];
-                        break;
+                    case BIN_ADD: BIN_ROW(+); break;
+                    case BIN_SUB: BIN_ROW(-); break;
+                    case BIN_MUL: BIN_ROW(*); break;
+                    default: BIN_ROW(/); break;
                 });
         }
     });
