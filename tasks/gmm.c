@@ -1,5 +1,7 @@
-/* gmm.c — GMM-40: a 2-D mixture of 40 equal-weight isotropic Gaussians (FAB, iDEM).
+/* gmm.c — 2-D mixtures of equal-weight isotropic Gaussians: GMM-40 (FAB, iDEM) and 25-GMM
+ * (PIS-era / DGFS / GFN-diffusion), sharing one energy and one exact sampler.
  *
+ * GMM-40:
  * What it is: the normalised mixture density p(x) = (1/40) Σ_k N(x; μ_k, s² I) with
  * s = softplus(1) = log(1 + e) = 1.3132616875182228 and means μ_k drawn once,
  * uniformly in [−40, 40]², by boltzbench's Philox RNG (seed 40, stream 0x7000_0000,
@@ -17,6 +19,12 @@
  *
  * Initial distribution for samplers: N(0, 20² I), i.e. each coordinate is inside the
  * box [−40, 40] with probability 95 %, so chains start spread over all the modes.
+ *
+ * 25-GMM: p(x) = (1/25) Σ_k N(x; μ_k, 0.3 I), μ_k on the grid {−10, −5, 0, 5, 10}² (k = 5i + j
+ * for μ = (g_i, g_j)), variance 0.3 (std √0.3 = 0.5477…), as DGFS's gm.py (scale sqrt(0.3))
+ * and GFN-diffusion's TwentyFiveGaussianMixture (covariance 0.3 I). Normalised: log Z = 0
+ * exactly. Initial distribution N(0, 5² I) (each coordinate in [−10, 10] with probability
+ * 95 %). Same energy, gradient and sampler code as GMM-40.
  */
 #include "tasks/task.h"
 
@@ -54,32 +62,42 @@ static const double gmm40_means[GMM_K][2] = {
 const double *bb_gmm40_means(void);
 const double *bb_gmm40_means(void) { return &gmm40_means[0][0]; }
 
-static int gmm_energy(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx) {
-    (void)t;
-    const double inv_var = 1.0 / (GMM_STD * GMM_STD);
-    /* log of the normalisation: log K + log(2π s²) (2-D Gaussian). */
-    const double log_norm = log((double)GMM_K) + log(2.0 * M_PI * GMM_STD * GMM_STD);
+/* The 25-GMM grid, k = 5i + j for μ_k = (g_i, g_j), g = {−10, −5, 0, 5, 10}. */
+#define GMM25_K   25
+#define GMM25_VAR 0.3
+static const double gmm25_means[GMM25_K][2] = {
+    {-10.0, -10}, {-10.0, -5}, {-10.0, 0}, {-10.0, 5}, {-10.0, 10}, {-5, -10}, {-5, -5}, {-5, 0}, {-5, 5},
+    {-5, 10},     {0, -10},    {0, -5},    {0, 0},     {0, 5},      {0, 10},   {5, -10}, {5, -5}, {5, 0},
+    {5, 5},       {5, 10},     {10, -10},  {10, -5},   {10, 0},     {10, 5},   {10, 10},
+};
+
+/* Shared energy of a mixture of K equal-weight N(μ_k, s² I) in 2-D. inv_var = 1/s² and
+ * log_norm = log K + log(2π s²) are computed by the caller (GMM-40's expressions are the ones
+ * it always had, so its bits are unchanged). */
+static int mixture_energy(const bb_task *t, int K, const double (*means)[2], double inv_var, double log_norm, size_t n,
+                          const double *x, double *u, double *grad, bb_ctx *ctx) {
     for (size_t i = 0; i < n; i++) {
         const double x0 = x[2 * i], x1 = x[2 * i + 1];
-        double a[GMM_K]; /* −|x − μ_k|² / (2 s²) */
+        double a[GMM_K]; /* −|x − μ_k|² / (2 s²); K ≤ GMM_K */
         double amax = -INFINITY;
-        for (int k = 0; k < GMM_K; k++) {
-            double d0 = x0 - gmm40_means[k][0], d1 = x1 - gmm40_means[k][1];
+        for (int k = 0; k < K; k++) {
+            double d0 = x0 - means[k][0], d1 = x1 - means[k][1];
             a[k] = -0.5 * (d0 * d0 + d1 * d1) * inv_var;
             if (a[k] > amax) amax = a[k];
         }
         if (!(amax > -INFINITY)) { /* NaN, or |x| so large that every exponent is −inf */
-            if (isnan(x0) || isnan(x1)) return BB_ERR(ctx, BB_ENAN, "task gmm40: configuration %zu: NaN coordinate", i);
+            if (isnan(x0) || isnan(x1))
+                return BB_ERR(ctx, BB_ENAN, "task %s: configuration %zu: NaN coordinate", t->id, i);
             u[i] = INFINITY;
             if (grad) grad[2 * i] = grad[2 * i + 1] = 0.0;
             continue;
         }
         double s = 0.0, g0 = 0.0, g1 = 0.0;
-        for (int k = 0; k < GMM_K; k++) {
+        for (int k = 0; k < K; k++) {
             double w = exp(a[k] - amax);
             s += w;
-            g0 += w * (x0 - gmm40_means[k][0]);
-            g1 += w * (x1 - gmm40_means[k][1]);
+            g0 += w * (x0 - means[k][0]);
+            g1 += w * (x1 - means[k][1]);
         }
         u[i] = -(amax + log(s)) + log_norm;
         if (grad) {
@@ -90,16 +108,47 @@ static int gmm_energy(const bb_task *t, size_t n, const double *x, double *u, do
     return BB_OK;
 }
 
+static void mixture_sample(int K, const double (*means)[2], double std, size_t n, bb_rng *rng, double *x) {
+    for (size_t i = 0; i < n; i++) {
+        int k = (int)bb_rng_below(rng, (uint64_t)K);
+        double z0 = bb_rng_normal(rng);
+        double z1 = bb_rng_normal(rng);
+        x[2 * i] = means[k][0] + std * z0;
+        x[2 * i + 1] = means[k][1] + std * z1;
+    }
+}
+
+static int gmm_energy(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx) {
+    const double inv_var = 1.0 / (GMM_STD * GMM_STD);
+    /* log of the normalisation: log K + log(2π s²) (2-D Gaussian). */
+    const double log_norm = log((double)GMM_K) + log(2.0 * M_PI * GMM_STD * GMM_STD);
+    return mixture_energy(t, GMM_K, gmm40_means, inv_var, log_norm, n, x, u, grad, ctx);
+}
+
 static int gmm_sample_exact(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx) {
     (void)t;
     (void)ctx;
-    for (size_t i = 0; i < n; i++) {
-        int k = (int)bb_rng_below(rng, GMM_K);
-        double z0 = bb_rng_normal(rng);
-        double z1 = bb_rng_normal(rng);
-        x[2 * i] = gmm40_means[k][0] + GMM_STD * z0;
-        x[2 * i + 1] = gmm40_means[k][1] + GMM_STD * z1;
-    }
+    mixture_sample(GMM_K, gmm40_means, GMM_STD, n, rng, x);
+    return BB_OK;
+}
+
+static int gmm25_energy(const bb_task *t, size_t n, const double *x, double *u, double *grad, bb_ctx *ctx) {
+    const double inv_var = 1.0 / GMM25_VAR;
+    const double log_norm = log((double)GMM25_K) + log(2.0 * M_PI * GMM25_VAR);
+    return mixture_energy(t, GMM25_K, gmm25_means, inv_var, log_norm, n, x, u, grad, ctx);
+}
+
+static int gmm25_sample_exact(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx) {
+    (void)t;
+    (void)ctx;
+    mixture_sample(GMM25_K, gmm25_means, sqrt(GMM25_VAR), n, rng, x);
+    return BB_OK;
+}
+
+static int gmm_log_z_zero(const bb_task *t, double *out, bb_ctx *ctx) {
+    (void)t;
+    (void)ctx;
+    *out = 0.0; /* normalised mixture */
     return BB_OK;
 }
 
@@ -123,4 +172,24 @@ const bb_task_type bb_task_gmm40 = {
     .state_size = 0,
     .energy = gmm_energy,
     .sample_exact = gmm_sample_exact,
+};
+
+const bb_task_type bb_task_gmm25 = {
+    .name = "gmm25",
+    .version = 1,
+    .description = "25-GMM (PIS-era/DGFS/GFN-diffusion): 2-D mixture of 25 equal-weight Gaussians, means on "
+                   "the grid {-10,-5,0,5,10}^2, each variance 0.3 (std sqrt(0.3)). u(x) = -log p(x) with p "
+                   "normalised, so log Z = 0 exactly. kT = 1 (reduced, no physical unit). No invariances. "
+                   "Exact samples available. Initial distribution N(0, 5^2 I).",
+    .n_particles = 1,
+    .dim = 2,
+    .kT = 1.0,
+    .kT_unit = "reduced",
+    .length_unit = "reduced",
+    .flags = 0,
+    .init_scale = 5.0,
+    .reference_dataset = NULL, /* exact samples, drawn at load time (datasets/reference.h) */
+    .energy = gmm25_energy,
+    .sample_exact = gmm25_sample_exact,
+    .log_z = gmm_log_z_zero,
 };

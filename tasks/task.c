@@ -146,6 +146,12 @@ void bb_remove_com(size_t n, int n_particles, int dim, double *x) {
     }
 }
 
+int bb_task_log_z(const bb_task *t, double *out, bb_ctx *ctx) {
+    *out = NAN;
+    if (!t->type->log_z) return BB_ERR(ctx, BB_EUNSUPPORTED, "task %s: no known log Z", t->id);
+    return t->type->log_z(t, out, ctx);
+}
+
 int bb_task_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx) {
     if (t->type->initial) return t->type->initial(t, n, rng, x, ctx);
     size_t dof = (size_t)t->dof;

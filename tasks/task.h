@@ -88,6 +88,11 @@ typedef struct bb_task_type {
     /* Optional: cost of one configuration relative to P² Lennard-Jones pair terms (0 = 1).
      * bb_task_energy_threads runs a batch on one thread below BB_TASK_PARALLEL_MIN_WORK. */
     double pair_cost;
+    /* Optional: the exact log normalising constant log Z = log ∫ exp(−u(x)) dx of the reduced
+     * density over R^dof, written to *out (closed form or an accurate quadrature done here;
+     * it may depend on the instance's parameters, nothing else). NULL: not known, and the
+     * metric log_z_error does not apply. Read it through bb_task_log_z. */
+    int (*log_z)(const bb_task *t, double *out, bb_ctx *ctx);
 } bb_task_type;
 
 /* A task instance. Fields are read-only for everyone but the task's own file. */
@@ -128,6 +133,9 @@ int bb_task_energy_parallel(const bb_task *t, size_t n, const double *x, double 
  * on it). bb_task_energy_parallel uses omp_get_max_threads(). */
 int bb_task_energy_threads(const bb_task *t, size_t n, const double *x, double *u, double *grad, int threads,
                            bb_ctx *ctx);
+/* The task's exact log Z (type->log_z) into *out. BB_EUNSUPPORTED (and *out = NaN) when the
+ * task declares none; that is "not applicable", not a fault. */
+int bb_task_log_z(const bb_task *t, double *out, bb_ctx *ctx);
 /* Initial configurations (type->initial or the default Gaussian). */
 int bb_task_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx);
 

@@ -224,8 +224,9 @@ static void nan_input_is_an_error(bb_task *t, size_t ti) {
 /* The standard tasks also refuse NaN when called directly (not only through
  * bb_task_energy), and say which configuration; far-out coordinates are +inf, not NaN. */
 BB_TEST(standard_tasks_refuse_nan_and_overflow_to_infinity_when_called_directly) {
-    const char *ids[] = {"gmm40", "dw4", "lj13", "lj55", "lj13-phys", "lj55-phys"};
-    for (int ti = 0; ti < 6; ti++) {
+    const char *ids[] = {"gmm40",     "dw4",      "lj13",         "lj55",       "lj13-phys",
+                         "lj55-phys", "funnel10", "funnel10-pis", "manywell32", "gmm25"};
+    for (int ti = 0; ti < (int)(sizeof ids / sizeof *ids); ti++) {
         bb_ctx c = {0};
         bb_task *t = NULL;
         assert_int_equal(bb_task_create(ids[ti], NULL, &t, &c), BB_OK);
