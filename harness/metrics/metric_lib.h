@@ -44,6 +44,7 @@ typedef struct cJSON cJSON;
 #define BB_STREAM_X_W1         UINT64_C(0x500E0000)
 #define BB_STREAM_EQ_DEM       UINT64_C(0x500F0000)
 #define BB_STREAM_SINKHORN_DIV UINT64_C(0x50100000)
+#define BB_STREAM_LOG_Z_ERROR  UINT64_C(0x50110000)
 /* Reference-vs-reference floors draw their two disjoint reference subsets from base + 0xFFFD. */
 
 /* Number of bootstrap resamples for the CI of cheap (1-D) metrics. */

@@ -31,6 +31,7 @@ extern const bb_metric bb_metric_energy_w2_squared;
 extern const bb_metric bb_metric_dist_w2_squared;
 extern const bb_metric bb_metric_sinkhorn_divergence;
 extern const bb_metric bb_metric_log_z;
+extern const bb_metric bb_metric_log_z_error;
 extern const bb_metric bb_metric_ess_fraction;
 extern const bb_metric bb_metric_mmd;
 extern const bb_metric bb_metric_sinkhorn;
@@ -51,6 +52,7 @@ const bb_metric *const bb_metrics[] = {
     &bb_metric_eq_x_w2,
     &bb_metric_eq_x_w2_demalign,
     &bb_metric_log_z,
+    &bb_metric_log_z_error,
     &bb_metric_ess_fraction,
     &bb_metric_mmd,
     &bb_metric_sinkhorn,
