@@ -9,6 +9,9 @@
  *       input); timed as trajectories per second too
  *   (d) PITA-style energy network: EGNN 5 x 128 with a scalar head, LJ-13, batch 512,
  *       loss on the score -grad_x U (double backward); not run by default (--cases abcd)
+ *   (e-k) the paper-reproduction cases (Adjoint Sampling's EGNN on DW-4 and LJ-55, its
+ *       forward-only SDE sampling, the iDEM target, PITA's energy network), with PyTorch
+ *       on 1 and 2 threads and a same-computation check: bench/nn_paper.h; --cases efghijk
  * Each case runs float32 in boltzbench, then bench/bench_nn_torch.py in three thread
  * settings (torch default; OPENBLAS_NUM_THREADS=1; that and torch.set_num_threads(1))
  * unless --no-torch; the best PyTorch setting is the reference for the ratio. The C
@@ -20,6 +23,7 @@
  *
  * usage: bench_nn [--out bench_nn.json] [--cases abc] [--steps-a 3] [--steps-b 10]
  *                 [--steps-c 10] [--steps-d 2] [--no-torch] [--python /usr/bin/python3]
+ *                 [--steps N] [--sde-steps 200] [--torch-extra]   (cases e-k)
  */
 #include <cblas.h>
 #include <math.h>
@@ -37,6 +41,7 @@
 #include "harness/core/omp_policy.h"
 #include "harness/core/rng.h"
 #include "harness/core/source_dir.h"
+#include "bench/nn_paper.h"
 #include "methods/nn/nn.h"
 
 /* CPU seconds per step of the last timed case (machines are shared: wall time is noisy). */
@@ -293,6 +298,7 @@ int main(int argc, char **argv) {
     openblas_set_num_threads(1);
     const char *out = "bench_nn.json", *cases = "abc", *python = "/usr/bin/python3";
     int steps[4] = {3, 10, 10, 2}, torch = 1;
+    nn_paper_opts po = {0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--out") && i + 1 < argc)
             out = argv[++i];
@@ -306,13 +312,20 @@ int main(int argc, char **argv) {
             steps[2] = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--steps-d") && i + 1 < argc)
             steps[3] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+            po.steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--sde-steps") && i + 1 < argc)
+            po.sde_steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--torch-extra"))
+            po.torch_extra = 1;
         else if (!strcmp(argv[i], "--no-torch"))
             torch = 0;
         else if (!strcmp(argv[i], "--python") && i + 1 < argc)
             python = argv[++i];
         else {
             fprintf(stderr, "usage: bench_nn [--out f.json] [--cases abc] [--steps-a n] [--steps-b n] "
-                            "[--steps-c n] [--steps-d n] [--no-torch] [--python path]\n");
+                            "[--steps-c n] [--steps-d n] [--no-torch] [--python path] [--steps n] "
+                            "[--sde-steps n] [--torch-extra]\n");
             return 2;
         }
     }
@@ -331,8 +344,26 @@ int main(int argc, char **argv) {
     cJSON_AddStringToObject(root, "omp_wait_policy", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "");
     cJSON_AddStringToObject(root, "note", "ratio = boltzbench / best PyTorch thread setting, same run");
     cJSON *arr = cJSON_AddArrayToObject(root, "cases");
+    for (const char *p = cases; *p; p++)
+        if (torch && nn_paper_is_case(*p)) { /* the ceiling the paper cases' GEMMs are measured against */
+            cJSON_AddStringToObject(root, "openblas_coretype",
+                                    getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "");
+            cJSON_AddStringToObject(root, "openblas_core", openblas_get_corename());
+            double pc1, pc2;
+            cJSON_AddNumberToObject(root, "sgemm_2048_gflops_1t", nn_paper_sgemm_gflops(1, &pc1));
+            cJSON_AddNumberToObject(root, "sgemm_2048_gflop_per_cpu_s_1t", pc1);
+            cJSON_AddNumberToObject(root, "sgemm_2048_gflops_2t", nn_paper_sgemm_gflops(2, &pc2));
+            break;
+        }
+    po.torch = torch;
+    po.python = python;
+    po.script = script;
     for (const char *p = cases; *p; p++) {
         const char cs = *p;
+        if (nn_paper_is_case(cs)) {
+            if (nn_paper_run(cs, &po, arr) < 0) return 1;
+            continue;
+        }
         if (cs < 'a' || cs > 'd') continue;
         const int k = cs - 'a';
         /* modes: 1 thread; all threads with parallel ops; all threads, one shard each */

@@ -9,6 +9,10 @@ MLP), written the usual PyTorch way, in two modes:
               times training steps (forward + backward + Adam) like bench/bench_nn.c.
               Thread settings are chosen by the caller through the environment
               (OPENBLAS_NUM_THREADS) and --torch-threads.
+  paper:      python3 bench_nn_torch.py paper --case e..k --steps N --init PREFIX --out r.json
+              the paper-reproduction cases of bench/nn_paper.c: loads the network, weights
+              and inputs it wrote under PREFIX, writes the check values (first loss, or
+              outputs to PREFIX.torch.f64) and the rate (steps/s, EM steps/s, points/s).
   crosscheck: python3 bench_nn_torch.py crosscheck --in w.json --out r.json [--in ... --out ...]
               loads weights and inputs exported by tests/nn/test_nn_torch.c, returns the
               outputs and the gradients w.r.t. inputs and weights (float64); several
@@ -38,24 +42,30 @@ def sin_embed(t, dim, max_period=10000.0):
 
 
 class EGNNLayer(nn.Module):
-    def __init__(self, H, T):
+    def __init__(self, H, T, attention=False, edge_attr=False):
         super().__init__()
-        self.e1 = nn.Linear(2 * H + 1 + T, H)
+        self.e1 = nn.Linear(2 * H + 1 + T + (1 if edge_attr else 0), H)
         self.e2 = nn.Linear(H, H)
         self.x1 = nn.Linear(H, H)
         self.x2 = nn.Linear(H, 1, bias=False)
         nn.init.xavier_uniform_(self.x2.weight, gain=0.001)
         self.n1 = nn.Linear(2 * H, H)
         self.n2 = nn.Linear(H, H)
+        if attention:
+            self.att = nn.Linear(H, 1)
 
 
 class EGNN(nn.Module):
-    def __init__(self, P, D, H, L, T, normalize=True, scalar=False):
+    def __init__(self, P, D, H, L, T, normalize=True, scalar=False, attention=False, coord_range=0.0,
+                 coord_sum=False, edge_attr=False):
+        """attention, coord_range, coord_sum, edge_attr: the DEM / adjoint_samplers variant
+        (methods/nn/nn.h bb_nn_egnn_config)."""
         super().__init__()
         self.P, self.D, self.H, self.T = P, D, H, T
         self.normalize, self.scalar = normalize, scalar
+        self.attention, self.coord_range, self.coord_sum, self.edge_attr = attention, coord_range, coord_sum, edge_attr
         self.embed = nn.Linear(T, H)
-        self.layers = nn.ModuleList([EGNNLayer(H, T) for _ in range(L)])
+        self.layers = nn.ModuleList([EGNNLayer(H, T, attention, edge_attr) for _ in range(L)])
         if scalar:
             self.o1 = nn.Linear(H, H)
             self.o2 = nn.Linear(H, 1)
@@ -89,15 +99,23 @@ class EGNN(nn.Module):
         h = self.embed(temb)[nb]
         te = temb[eb]
         xl = x0
+        d2_0 = None
         for L in self.layers:
             diff = xl[I] - xl[J]
             d2 = (diff * diff).sum(-1, keepdim=True)
-            m = F.silu(L.e1(torch.cat([h[I], h[J], d2, te], -1)))
+            if d2_0 is None:
+                d2_0 = d2
+            feats = [h[I], h[J], d2, te] + ([d2_0] if self.edge_attr else [])
+            m = F.silu(L.e1(torch.cat(feats, -1)))
             m = F.silu(L.e2(m))
+            if self.attention:
+                m = m * torch.sigmoid(L.att(m))
             phi = L.x2(F.silu(L.x1(m)))
+            if self.coord_range > 0:
+                phi = torch.tanh(phi) * (self.coord_range / len(self.layers))
             dirn = diff / (torch.sqrt(d2 + 1e-8) + 1.0) if self.normalize else diff
             upd = torch.zeros_like(xl).index_add_(0, I, dirn * phi)
-            xl = xl + upd / (P - 1)
+            xl = xl + (upd if self.coord_sum else upd / (P - 1))
             agg = torch.zeros_like(h).index_add_(0, I, m)
             h = h + L.n2(F.silu(L.n1(torch.cat([h, agg], -1))))
         if self.scalar:
@@ -281,17 +299,162 @@ def crosscheck_one(inp, outp):
         json.dump(out, f)
 
 
+# ---------------------------------------------------------------- paper mode (bench/nn_paper.c)
+
+def _raw(prefix, sfx, n, dtype=torch.float64):
+    with open(f"{prefix}.{sfx}", "rb") as f:
+        buf = bytearray(f.read())
+    v = torch.frombuffer(buf, dtype=dtype)
+    assert v.numel() == n, f"{prefix}.{sfx}: {v.numel()} values, expected {n}"
+    return v.clone()
+
+
+def _load_egnn(spec, prefix):
+    """The network bench/nn_paper.c exported: its configuration and float32 weights
+    (boltzbench stores Linear weights [in, out], PyTorch's transposed)."""
+    dem = bool(spec["dem"])
+    net = EGNN(spec["P"], spec["D"], spec["H"], spec["L"], spec["T"], True, bool(spec["scalar"]),
+               attention=dem, coord_range=15.0 if dem else 0.0, coord_sum=dem, edge_attr=dem)
+    lin = {"egnn.embed": net.embed}
+    names = {"edge1": "e1", "edge2": "e2", "coord1": "x1", "coord2": "x2", "node1": "n1", "node2": "n2", "att": "att"}
+    for l, L in enumerate(net.layers):
+        for a, b in names.items():
+            if hasattr(L, b):
+                lin[f"egnn.{l}.{a}"] = getattr(L, b)
+    if spec["scalar"]:
+        lin["egnn.out1"], lin["egnn.out2"] = net.o1, net.o2
+    total = max(p["off"] + p["rows"] * p["cols"] for p in spec["params"])
+    w = _raw(prefix, "w.f32", total, torch.float32)
+    seen = 0
+    with torch.no_grad():
+        for p in spec["params"]:
+            mod, kind = p["name"].rsplit(".", 1)
+            v = w[p["off"]:p["off"] + p["rows"] * p["cols"]].reshape(p["rows"], p["cols"])
+            if kind == "weight":
+                lin[mod].weight.copy_(v.T)
+            else:
+                lin[mod].bias.copy_(v.reshape(-1))
+            seen += 1
+    assert seen == len(list(net.parameters())), "parameter count differs from the C side"
+    return net
+
+
+def _energy(task, x):
+    """Reduced energies of tasks/ (dw.c; lj.c, iDEM convention), x [n, P, D] -> [n]."""
+    P = x.shape[1]
+    iu = torch.triu_indices(P, P, 1)
+    diff = x[:, iu[0]] - x[:, iu[1]]
+    r2 = (diff * diff).sum(-1)
+    if task == "dw4":
+        s = torch.sqrt(r2) - 4.0
+        return (0.9 * s ** 4 - 4.0 * s ** 2).sum(-1)
+    inv6 = 1.0 / (r2 * r2 * r2)
+    xc = x - x.mean(1, keepdim=True)
+    return 2.0 * (inv6 * inv6 - 2.0 * inv6).sum(-1) + 0.5 * (xc * xc).sum((1, 2))
+
+
+def idem_target(task, x, eps, sigma, P, D):
+    """-sum_k softmax(-u)_k grad u(x + sigma eps_k): x [B, dof], eps [B, K, dof]."""
+    B, K, dof = eps.shape
+    xs = (x[:, None, :] + sigma * eps).reshape(B * K, P, D).requires_grad_(True)
+    u = _energy(task, xs)
+    g = torch.autograd.grad(u.sum(), xs)[0].reshape(B, K, dof)
+    w = torch.softmax(-u.detach().reshape(B, K), dim=1)
+    return -(w[..., None] * g).sum(1)
+
+
+def paper(args):
+    if args.torch_threads > 0:
+        torch.set_num_threads(args.torch_threads)
+    torch.manual_seed(0)
+    prefix = args.init
+    with open(prefix + ".json") as f:
+        spec = json.load(f)
+    kind, P, D, B = spec["kind"], spec["P"], spec["D"], spec["B"]
+    dof = P * D
+    res = {"case": args.case, "kind": kind, "steps": args.steps, "torch": torch.__version__}
+    torch.set_default_dtype(torch.float32)
+    if kind == "idem":
+        # check in float64 on the C side's 4 points and noise, then time float32 (as iDEM runs)
+        x = _raw(prefix, "x.f64", spec["nx"]).reshape(-1, dof)
+        eps = _raw(prefix, "y.f64", spec["ny"]).reshape(x.shape[0], spec["K"], dof)
+        tg = idem_target(spec["task"], x, eps, spec["sigma"], P, D)
+        with open(prefix + ".torch.f64", "wb") as f:
+            f.write(tg.double().contiguous().numpy().tobytes())
+        xb = torch.randn(B, dof) * (2.0 if P == 4 else 0.5)
+
+        def step():
+            e = torch.randn(B, spec["K"], dof)
+            idem_target(spec["task"], xb, e, spec["sigma"], P, D)
+        per_step = B
+    else:
+        net = _load_egnn(spec, prefix)
+        x = _raw(prefix, "x.f64", spec["nx"]).float().reshape(-1, dof)
+        t = _raw(prefix, "t.f64", spec["nt"]).float().reshape(-1, 1)
+        per_step = 1
+        if kind == "sde":
+            with torch.no_grad():
+                out = net(x, t)
+            with open(prefix + ".torch.f64", "wb") as f:
+                f.write(out.double().contiguous().numpy().tobytes())
+            smin, smax = spec["sigma_min"], spec["sigma_max"]
+            n_sde = spec["n_sde"]
+            dt = 1.0 / n_sde
+            state = {"k": 0, "x": torch.zeros(B, dof)}
+
+            def step():  # one Euler-Maruyama step of B trajectories, no tape
+                k = state["k"] % n_sde
+                tk = k * dt
+                g = smin * (smax / smin) ** (1.0 - tk) * math.sqrt(2.0 * math.log(smax / smin))
+                with torch.no_grad():
+                    s = net(state["x"], torch.full((B, 1), tk))
+                    state["x"] = state["x"] + (g * g * dt) * s + (g * math.sqrt(dt)) * torch.randn(B, dof)
+                state["k"] += 1
+        else:
+            y = _raw(prefix, "y.f64", spec["ny"]).float().reshape(-1, P, D)
+            y = (y - y.mean(1, keepdim=True)).reshape(-1, dof)
+            opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+            losses = []
+
+            def step():
+                opt.zero_grad()
+                if kind == "pita":  # the score -grad_x U enters the loss: double backward
+                    xg = x.detach().requires_grad_(True)
+                    score = -torch.autograd.grad(net(xg, t).sum(), xg, create_graph=True)[0]
+                    loss = ((score - y) ** 2).mean()
+                else:
+                    loss = ((net(x, t) - y) ** 2).mean()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+    warm = 1 if (kind != "sde" and P > 20) or kind == "idem" else 2
+    for _ in range(warm):
+        step()
+    if kind in ("train", "pita"):
+        res["first_loss"] = losses[0]
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(args.steps):
+        step()
+    sec, cpu = time.perf_counter() - t0, time.process_time() - c0
+    res.update({"seconds": sec, "rate": args.steps * per_step / sec, "cpu_s_per_step": cpu / args.steps,
+                "torch_threads": torch.get_num_threads(), "batch": B,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0})
+    with open(args.out[0], "w") as f:
+        json.dump(res, f)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["bench", "crosscheck"])
+    ap.add_argument("mode", choices=["bench", "crosscheck", "paper"])
     ap.add_argument("--case", default="b")
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--batch", type=int, default=0)
     ap.add_argument("--torch-threads", type=int, default=0)
     ap.add_argument("--in", dest="inp", action="append")
+    ap.add_argument("--init", default="", help="paper mode: prefix of the files bench/nn_paper.c wrote")
     ap.add_argument("--out", action="append", required=True)
     args = ap.parse_args()
-    (bench if args.mode == "bench" else crosscheck)(args)
+    {"bench": bench, "crosscheck": crosscheck, "paper": paper}[args.mode](args)
 
 
 if __name__ == "__main__":
