@@ -205,8 +205,7 @@ static int protocol_report(const bb_protocol *p, const bb_run_config *c) {
              num_or_nan(cJSON_GetObjectItemCaseSensitive(r, "n_samples")) == (double)c->n_samples;
     for (const cJSON *q = p->params ? p->params->child : NULL; ok && q; q = q->next)
         ok = cJSON_Compare(q, cJSON_GetObjectItemCaseSensitive(params, q->string), 1);
-    for (size_t m = 0; ok && m < p->n_metrics; m++)
-        ok = cJSON_IsObject(get_path(r, "metrics", p->metrics[m]));
+    for (size_t m = 0; ok && m < p->n_metrics; m++) ok = cJSON_IsObject(get_path(r, "metrics", p->metrics[m]));
     cJSON_Delete(r);
     return ok;
 }

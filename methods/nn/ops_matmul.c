@@ -14,10 +14,10 @@
 
 #include "methods/nn/nn_internal.h"
 
-#define NN_GEMM_ROWS 2048  /* at most this many output rows per tile */
-#define NN_GEMM_TILES 8    /* split until this many tiles (or tiles are small) */
-#define NN_GEMM_MIN 2e6    /* no tile below this many multiply-adds */
-#define NN_GEMM_COLS_MIN 32 /* no tile narrower than this (and widths in multiples of 16) */
+#define NN_GEMM_ROWS     2048 /* at most this many output rows per tile */
+#define NN_GEMM_TILES    8    /* split until this many tiles (or tiles are small) */
+#define NN_GEMM_MIN      2e6  /* no tile below this many multiply-adds */
+#define NN_GEMM_COLS_MIN 32   /* no tile narrower than this (and widths in multiples of 16) */
 
 /* The tiling of C [M,N]: rows in blocks of *rb, columns in blocks of *cb. It depends
  * only on the shape (never on the thread count), so every element of C is computed by
@@ -58,18 +58,16 @@ static void gemm(int nt, bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, i
     int64_t rb, cb;
     gemm_tiles(M, N, K, &rb, &cb);
     const int64_t nr = (M + rb - 1) / rb, nc = (N + cb - 1) / cb, ntile = nr * nc;
-    NN_PAR_FOR(nt, ntile > 1, for (int64_t t = 0; t < ntile; t++), const int64_t m0 = (t / nc) * rb,
-               n0 = (t % nc) * cb; const int64_t mb = M - m0 < rb ? M - m0 : rb;
-               const int64_t nb = N - n0 < cb ? N - n0 : cb;
+    NN_PAR_FOR(nt, ntile > 1, for (int64_t t = 0; t < ntile; t++), const int64_t m0 = (t / nc) * rb, n0 = (t % nc) * cb;
+               const int64_t mb = M - m0 < rb ? M - m0 : rb; const int64_t nb = N - n0 < cb ? N - n0 : cb;
                const char *a = (const char *)A + (size_t)(ta ? m0 : m0 * K) * es;
                const char *b = (const char *)B + (size_t)(tb ? n0 * K : n0) * es;
-               char *c = (char *)C + (size_t)(m0 * N + n0) * es; if (dt == BB_NN_F32)
-                   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb,
-                               (int)nb, (int)K, 1.0f, (const float *)a, lda, (const float *)b, ldb, (float)beta,
-                               (float *)c, ldc);
+               char *c = (char *)C + (size_t)(m0 * N + n0) * es; if (dt == BB_NN_F32) cblas_sgemm(
+                   CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb, (int)nb,
+                   (int)K, 1.0f, (const float *)a, lda, (const float *)b, ldb, (float)beta, (float *)c, ldc);
                else cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb,
-                                (int)nb, (int)K, 1.0, (const double *)a, lda, (const double *)b, ldb, beta,
-                                (double *)c, ldc););
+                                (int)nb, (int)K, 1.0, (const double *)a, lda, (const double *)b, ldb, beta, (double *)c,
+                                ldc););
 }
 
 bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb, bb_nn_tensor *bias) {

@@ -237,10 +237,11 @@ BB_TEST(reports_of_another_version_under_the_protocol_are_kept) {
     snprintf(out, sizeof out, "%s/repro_v", dir);
     snprintf(s0, sizeof s0, "%s/s0.json", out);
     snprintf(s1, sizeof s1, "%s/s1.json", out);
-    write_text(path, "{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\", \"task\": \"dw4\", \"method\": "
-                     "\"mala\", \"params\": {\"n_chains\": 8}, \"seeds\": 2, \"n_samples\": 100, \"source\": {\"paper\": "
-                     "\"t\"}, \"budget\": 2000, \"metrics\": [\"energy_w2\"], \"published\": [{\"metric\": "
-                     "\"energy_w2\", \"name_in_paper\": \"E-W2\", \"value\": 0.5, \"std\": 0.1}]}");
+    write_text(path,
+               "{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\", \"task\": \"dw4\", \"method\": "
+               "\"mala\", \"params\": {\"n_chains\": 8}, \"seeds\": 2, \"n_samples\": 100, \"source\": {\"paper\": "
+               "\"t\"}, \"budget\": 2000, \"metrics\": [\"energy_w2\"], \"published\": [{\"metric\": "
+               "\"energy_w2\", \"name_in_paper\": \"E-W2\", \"value\": 0.5, \"std\": 0.1}]}");
     bb_protocol p;
     bb_ctx c = {0};
     assert_int_equal(bb_protocol_load(path, &p, &c), BB_OK);
