@@ -48,26 +48,33 @@ static void gemm_tiles(int64_t M, int64_t N, int64_t K, int64_t *rb, int64_t *cb
     *cb = c;
 }
 
-/* C [M,N] = op(A) op(B) + beta C; A is [M,K] (or [K,M] if ta), B is [K,N] (or [N,K] if
- * tb). A tile of rows starts at row m0 of A, or column m0 of A^T; a tile of columns at
- * column n0 of B, or row n0 of B^T (same leading dimensions either way). */
+/* C [M,N] = op(A) op(B) (+ bias, a row of N added to every row, if not NULL); A is [M,K]
+ * (or [K,M] if ta), B is [K,N] (or [N,K] if tb). A tile of rows starts at row m0 of A, or
+ * column m0 of A^T; a tile of columns at column n0 of B, or row n0 of B^T (same leading
+ * dimensions either way). Each tile writes its own part of the bias before its product
+ * (beta = 1): parallel and cache-hot, and the same bits as one serial fill first. */
 static void gemm(int nt, bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const void *A, const void *B,
-                 double beta, void *C) {
+                 const void *bias, void *C) {
     const int lda = (int)(ta ? M : K), ldb = (int)(tb ? K : N), ldc = (int)N;
     const size_t es = bb_nn_dtype_size(dt);
+    const double beta = bias ? 1.0 : 0.0;
     int64_t rb, cb;
     gemm_tiles(M, N, K, &rb, &cb);
     const int64_t nr = (M + rb - 1) / rb, nc = (N + cb - 1) / cb, ntile = nr * nc;
-    NN_PAR_FOR(nt, ntile > 1, for (int64_t t = 0; t < ntile; t++), const int64_t m0 = (t / nc) * rb, n0 = (t % nc) * cb;
-               const int64_t mb = M - m0 < rb ? M - m0 : rb; const int64_t nb = N - n0 < cb ? N - n0 : cb;
-               const char *a = (const char *)A + (size_t)(ta ? m0 : m0 * K) * es;
-               const char *b = (const char *)B + (size_t)(tb ? n0 * K : n0) * es;
-               char *c = (char *)C + (size_t)(m0 * N + n0) * es; if (dt == BB_NN_F32) cblas_sgemm(
-                   CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb, (int)nb,
-                   (int)K, 1.0f, (const float *)a, lda, (const float *)b, ldb, (float)beta, (float *)c, ldc);
-               else cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb,
-                                (int)nb, (int)K, 1.0, (const double *)a, lda, (const double *)b, ldb, beta, (double *)c,
-                                ldc););
+    NN_PAR_FOR(
+        nt, ntile > 1, for (int64_t t = 0; t < ntile; t++), const int64_t m0 = (t / nc) * rb, n0 = (t % nc) * cb;
+        const int64_t mb = M - m0 < rb ? M - m0 : rb; const int64_t nb = N - n0 < cb ? N - n0 : cb;
+        const char *a = (const char *)A + (size_t)(ta ? m0 : m0 * K) * es;
+        const char *b = (const char *)B + (size_t)(tb ? n0 * K : n0) * es;
+        char *c = (char *)C + (size_t)(m0 * N + n0) * es; if (bias) {
+            for (int64_t r = 0; r < mb; r++)
+                memcpy(c + (size_t)(r * N) * es, (const char *)bias + (size_t)n0 * es, (size_t)nb * es);
+        } if (dt == BB_NN_F32)
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb, (int)nb,
+                        (int)K, 1.0f, (const float *)a, lda, (const float *)b, ldb, (float)beta, (float *)c, ldc);
+        else cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)mb,
+                         (int)nb, (int)K, 1.0, (const double *)a, lda, (const double *)b, ldb, beta, (double *)c,
+                         ldc););
 }
 
 bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int ta, int tb, bb_nn_tensor *bias) {
@@ -95,12 +102,9 @@ bb_nn_tensor *bb_nn_matmul(bb_nn_graph *g, bb_nn_tensor *a, bb_nn_tensor *b, int
     bb_nn_tensor *t = nn_new(g, a->dtype, a->ndim, o ? shp : shp + 1);
     if (!t) return NULL;
     const size_t es = bb_nn_dtype_size(a->dtype);
-    if (bias) {
-        for (int64_t r = 0; r < M; r++) memcpy((char *)t->data + (size_t)(r * N) * es, bias->data, (size_t)N * es);
-    }
     for (int64_t k = 0; k < Bt; k++)
         gemm(nn_threads(g), a->dtype, ta, tb, M, N, K, (const char *)a->data + (size_t)(k * M * K) * es,
-             (const char *)b->data + (size_t)(k * K * N) * es, bias ? 1.0 : 0.0,
+             (const char *)b->data + (size_t)(k * K * N) * es, bias ? bias->data : NULL,
              (char *)t->data + (size_t)(k * M * N) * es);
     t->ip[0] = ta;
     t->ip[1] = tb;
