@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "methods/adjoint_sampling/as.h"
+#include "methods/common/clip.h"
 #include "tasks/task.h"
 
 static size_t dof_of(const as_config *c) { return (size_t)c->sp.P * (size_t)c->sp.D; }
@@ -210,18 +211,6 @@ double as_log_pbase(const as_model *m, const double *x) {
     return -0.5 * q / m->h21 - 0.5 * d * log(2.0 * M_PI * m->h21);
 }
 
-/* Scale each particle's D-vector of v down to norm <= cap (the authors' Clipper: factor
- * cap / (|v_i| + 1e-6), applied only when below 1). */
-static void clip_particles(double *v, int P, int D, double cap) {
-    for (int i = 0; i < P; i++) {
-        double nn = 0.0;
-        for (int d = 0; d < D; d++) nn += v[i * D + d] * v[i * D + d];
-        const double f = cap / (sqrt(nn) + 1e-6);
-        if (f < 1.0)
-            for (int d = 0; d < D; d++) v[i * D + d] *= f;
-    }
-}
-
 void as_make_row(const as_model *m, const double *x1, const double *grad, double *row) {
     const as_config *c = &m->cfg;
     const int P = c->sp.P, D = c->sp.D;
@@ -230,13 +219,13 @@ void as_make_row(const as_model *m, const double *x1, const double *grad, double
     memcpy(row, x1, dof * sizeof(double));
     if (c->clip_energy) {
         memcpy(tg, grad, dof * sizeof(double));
-        clip_particles(tg, P, D, c->max_score_norm);
+        bb_clip_norms(tg, (size_t)P, D, c->max_score_norm);
         if (c->sp.com_free) bb_remove_com(1, P, D, tg);
         for (size_t k = 0; k < dof; k++) tg[k] = -(tg[k] - x1[k] / m->h21); /* ∇g = ∇u + ∇ log p_1^base */
         return;
     }
     for (size_t k = 0; k < dof; k++) tg[k] = grad[k] - x1[k] / m->h21;
-    clip_particles(tg, P, D, c->max_score_norm); /* the whole vector when P = 1 */
+    bb_clip_norms(tg, (size_t)P, D, c->max_score_norm); /* the whole vector when P = 1 */
     if (c->sp.com_free) bb_remove_com(1, P, D, tg);
     for (size_t k = 0; k < dof; k++) tg[k] = -tg[k];
 }
