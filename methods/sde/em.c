@@ -1,4 +1,5 @@
-/* em.c — one Euler–Maruyama step of dX = b dt + g(t) dB for a batch of rows, with the
+/* em.c — one Euler–Maruyama step of dX = b dt + g(t) dB for a batch of rows (and of the
+ * reverse-time VE SDE, sde.h), with the
  * noise optionally in the centre-of-mass-free subspace. The drift b comes from the
  * caller (the controlled part of a sampler); nothing here evaluates energies. */
 #include <math.h>
@@ -35,5 +36,22 @@ void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, 
                 }
             }
         }
+    }
+}
+
+void bb_sde_ve_reverse_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t, double dt,
+                            const double *score, double noise_scale, bb_rng *rng, double *x) {
+    const size_t dof = (size_t)sp->P * (size_t)sp->D;
+    const double g = bb_sde_ve_g(s, t), drift = g * g * dt, sd = noise_scale * g * sqrt(dt);
+    for (size_t r = 0; r < n; r++) {
+        double *xr = x + r * dof;
+        for (size_t k = 0; k < dof; k++) xr[k] += drift * score[r * dof + k] + sd * bb_rng_normal(rng);
+        if (sp->com_free)
+            for (int d = 0; d < sp->D; d++) {
+                double m = 0.0;
+                for (int i = 0; i < sp->P; i++) m += xr[i * sp->D + d];
+                m /= sp->P;
+                for (int i = 0; i < sp->P; i++) xr[i * sp->D + d] -= m;
+            }
     }
 }

@@ -52,3 +52,12 @@ double bb_sde_h2(const bb_sde_schedule *s, double t) {
 double bb_sde_step_std(const bb_sde_schedule *s, double t, double dt) {
     return sqrt(fmax(bb_sde_h2(s, t + dt) - bb_sde_h2(s, t), 0.0));
 }
+
+double bb_sde_ve_g(const bb_sde_schedule *s, double t) { return bb_sde_g(s, 1.0 - t); }
+
+double bb_sde_ve_var(const bb_sde_schedule *s, double t) {
+    if (s->kind == BB_SDE_SCHEDULE_CONSTANT) return s->sigma_max * s->sigma_max * t;
+    /* σmin² (r^(2t) − 1) with expm1 so small t keeps its precision (σ²(t) ≈ 2 σmin² t ln r) */
+    const double lr = log(s->sigma_max / s->sigma_min);
+    return s->sigma_min * s->sigma_min * expm1(2.0 * t * lr);
+}

@@ -3,7 +3,7 @@
  * (the law of X_t given X_0 and X_1), and Euler–Maruyama steps, optionally in the
  * centre-of-mass-free subspace of a particle system.
  *
- * It is what Adjoint Sampling uses and what PIS, iDEM and PITA reuse; it is NOT a
+ * It is what Adjoint Sampling and iDEM (VE view below) use and what PIS and PITA reuse; it is NOT a
  * general SDE library: the base process has no drift, time runs over [0, 1], and
  * the controlled drift is supplied by the caller (a network evaluated elsewhere).
  *
@@ -81,5 +81,23 @@ void bb_sde_bridge_sample(const bb_sde_schedule *s, const bb_sde_space *sp, size
  * (no drift). com_free: x is re-centred after the step (guards rounding drift). */
 void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t, double dt, const double *b,
                     bb_rng *rng, double *x, double *z_out);
+
+/* ---- VE view (DEM / iDEM time: t = 0 data, t = 1 noise) -------------------------------
+ * The same schedule run forwards as a noising process dX = g_ve(t) dB from data at t = 0,
+ * g_ve(t) = g(1 − t) (geometric: σmin r^t √(2 ln r), DEM noise_schedules.py
+ * GeometricNoiseSchedule.g), so X_t | X_0 ~ N(X_0, σ²(t) I) with
+ *   σ²(t) = h²(1) − h²(1 − t):  geometric σmin² (r^(2t) − 1) (DEM's h(t)), constant σ² t.
+ * Samples are drawn by the reverse-time SDE dX = −g_ve(t)² ∇log p_t(X) dt + g_ve(t) dB̄ from
+ * t = 1 to t = 0, started at N(0, σ²(1) I). */
+double bb_sde_ve_g(const bb_sde_schedule *s, double t);
+double bb_sde_ve_var(const bb_sde_schedule *s, double t);
+
+/* One Euler–Maruyama step of the reverse-time VE SDE from t down to t − dt for n rows, as
+ * DEM's sde_integration.py euler_maruyama_step (g evaluated at the step's start t):
+ *   x[n][dof] += g_ve(t)² score[n][dof] dt + noise_scale g_ve(t) √dt z,
+ * z standard normal from rng (row by row, dof at a time); com_free: x is re-centred after
+ * the step (DEM's remove_mean). noise_scale is DEM's diffusion_scale (1: the exact SDE). */
+void bb_sde_ve_reverse_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t, double dt,
+                            const double *score, double noise_scale, bb_rng *rng, double *x);
 
 #endif
