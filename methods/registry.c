@@ -11,11 +11,15 @@
 extern const bb_method bb_method_mala;
 extern const bb_method bb_method_pt;
 extern const bb_method bb_method_adjoint_sampling;
+extern const bb_method bb_method_idem;
+extern const bb_method bb_method_idem_energy;
 
 const bb_method *const bb_methods[] = {
     &bb_method_mala,
     &bb_method_pt,
     &bb_method_adjoint_sampling,
+    &bb_method_idem,
+    &bb_method_idem_energy,
     NULL,
 };
 
