@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/run/reproduce.h"
 #include "methods/idem/idem.h"
 #include "methods/method.h"
 #include "tests/testmain.h"
@@ -276,9 +277,48 @@ BB_TEST(both_variants_are_registered_with_the_authors_per_task_defaults) {
     }
 }
 
+/* The committed protocols (results/protocols/idem) load, and their parameters are idem's
+ * (every key known, every value accepted) with the published values the issue quotes. */
+BB_TEST(protocols_load_and_name_only_idem_parameters) {
+    const char *tasks[2] = {"dw4", "lj13"};
+    const double geo[2] = {0.70, 1.61}, ew2[2] = {0.55, 30.78};
+    for (int i = 0; i < 2; i++) {
+        char path[4096];
+        bb_ctx c = {0};
+        bb_protocol p;
+        assert_int_equal(bb_protocol_locate("idem", tasks[i], path, sizeof path, &c), BB_OK);
+        assert_int_equal(bb_protocol_load(path, &p, &c), BB_OK);
+        assert_string_equal(p.method, "idem");
+        assert_int_equal(p.n_published, 2);
+        assert_string_equal(p.published[0].metric, "eq_x_w2");
+        assert_true(p.published[0].value == geo[i] && p.published[1].value == ew2[i]);
+        bb_params rp;
+        if (bb_method_resolve_params(bb_method_find("idem"), tasks[i], p.params, NULL, &rp, &c))
+            fail_msg("%s: %s", path, c.msg);
+        /* the protocol restates the per-task defaults: they agree */
+        bb_params dp;
+        assert_int_equal(bb_method_resolve_params(bb_method_find("idem"), tasks[i], NULL, NULL, &dp, &c), BB_OK);
+        const char *keys[] = {"sigma_min", "sigma_max", "mc_samples", "layers", "diffusion_scale", "lr", "n_generate"};
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            const bb_param_spec *ps = NULL;
+            for (const bb_param_spec *q = bb_method_find("idem")->params; q->name; q++)
+                if (!strcmp(q->name, keys[k])) ps = q;
+            assert_non_null(ps);
+            if (ps->type == BB_PARAM_INT)
+                assert_int_equal(bb_params_int(&rp, keys[k]), bb_params_int(&dp, keys[k]));
+            else
+                assert_true(bb_params_double(&rp, keys[k]) == bb_params_double(&dp, keys[k]));
+        }
+        bb_params_free(&rp);
+        bb_params_free(&dp);
+        bb_protocol_free(&p);
+    }
+}
+
 BB_TEST_MAIN_NN(NULL, NULL, cmocka_unit_test(estimator_converges_to_the_exact_noised_gaussian_score),
                 cmocka_unit_test(estimator_clips_like_the_authors),
                 cmocka_unit_test(estimator_is_stopped_by_the_budget),
                 cmocka_unit_test(ve_schedule_matches_the_authors_formulas),
                 cmocka_unit_test(energy_network_score_is_minus_its_gradient),
-                cmocka_unit_test(both_variants_are_registered_with_the_authors_per_task_defaults))
+                cmocka_unit_test(both_variants_are_registered_with_the_authors_per_task_defaults),
+                cmocka_unit_test(protocols_load_and_name_only_idem_parameters))

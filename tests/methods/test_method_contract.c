@@ -47,6 +47,31 @@ static void path_of(char *out, size_t n, const char *method, const char *what) {
     snprintf(out, n, "%s/%s-%s.json", dir, method, what);
 }
 
+/* Small dw4 settings for registered methods the quick suite does not list yet (a method's
+ * quick settings arrive with its results/quick baseline); the quick suite's own settings
+ * win as soon as it has them. Ten steps fit the budget, so the kills at steps 1, 3, 6 land
+ * before, on and after a buffer refill. */
+static const struct {
+    const char *method, *json;
+} pending_quick[] = {
+    {"idem", "{\"hidden\": 16, \"layers\": 2, \"t_dim\": 8, \"n_steps\": 10, \"mc_samples\": 50, \"batch_size\": 8, "
+             "\"inner_steps\": 3, \"n_generate\": 32, \"n_init\": 64, \"buffer_size\": 200, \"anytime_samples\": 50, "
+             "\"nn_threads\": 1}"},
+    {"idem_energy", "{\"hidden\": 16, \"layers\": 2, \"t_dim\": 8, \"n_steps\": 10, \"mc_samples\": 50, "
+                    "\"batch_size\": 8, \"inner_steps\": 3, \"n_generate\": 32, \"n_init\": 64, \"buffer_size\": 200, "
+                    "\"anytime_samples\": 50, \"nn_threads\": 1}"},
+};
+
+static cJSON *pending_or(const char *method, cJSON *suite_params) {
+    if (!suite_params || cJSON_GetArraySize(suite_params) > 0) return suite_params;
+    for (size_t i = 0; i < sizeof pending_quick / sizeof *pending_quick; i++)
+        if (!strcmp(pending_quick[i].method, method)) {
+            cJSON_Delete(suite_params);
+            return cJSON_Parse(pending_quick[i].json);
+        }
+    return suite_params;
+}
+
 /* quick-suite settings of each method on dw4 (the defaults are paper-size), one per method */
 static cJSON *quick_params(const char *method) {
     static struct {
@@ -57,7 +82,7 @@ static cJSON *quick_params(const char *method) {
         if (cache[i].method && !strcmp(cache[i].method, method)) return cache[i].params;
         if (!cache[i].method) {
             bb_ctx c = {0};
-            cache[i].params = bb_test_quick_params("dw4", method, &c);
+            cache[i].params = pending_or(method, bb_test_quick_params("dw4", method, &c));
             if (!cache[i].params) fail_msg("quick suite: %s", c.msg);
             cache[i].method = method;
             return cache[i].params;
