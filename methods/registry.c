@@ -14,6 +14,8 @@ extern const bb_method bb_method_adjoint_sampling;
 extern const bb_method bb_method_idem;
 extern const bb_method bb_method_idem_energy;
 
+/* one line per method */
+/* clang-format off */
 const bb_method *const bb_methods[] = {
     &bb_method_mala,
     &bb_method_pt,
@@ -22,6 +24,7 @@ const bb_method *const bb_methods[] = {
     &bb_method_idem_energy,
     NULL,
 };
+/* clang-format on */
 
 const char *bb_stop_reason_name(bb_stop_reason r) {
     static const char *const names[BB_STOP_COUNT] = {"none",      "budget", "max_steps",

@@ -99,6 +99,12 @@ int idem_model_score(idem_model *m, size_t n, const double *y, const double *t, 
  * rng in a fixed order. Costs no energy evaluations. */
 int idem_simulate(idem_model *m, size_t n, bb_rng *rng, double *y, bb_ctx *ctx);
 
+/* s_θ on B rows: y [B, dof], t [B] -> score tensor [B, dof] on m->g (NULL on failure, the
+ * error in the graph), with `eg` an EGNN graph of B configurations. train = 1: the energy
+ * network's input gradient is recorded (create_graph) so a loss on it reaches θ. */
+bb_nn_tensor *idem_forward(idem_model *m, const bb_nn_egnn_graph *eg, int64_t B, const double *y, const double *t,
+                           int train);
+
 /* Draw n prior samples N(0, σ²(1) I) (COM-free for particle systems) into y[n][dof]. */
 void idem_prior_sample(const idem_model *m, size_t n, bb_rng *rng, double *y);
 

@@ -71,10 +71,6 @@ void idem_model_free(idem_model *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* s_θ on B rows: y [B, dof], t [B] -> score tensor [B, dof] on m->g. train = 1: the
- * energy network's gradient is recorded (create_graph) so a loss on it reaches θ. */
-bb_nn_tensor *idem_forward(idem_model *m, const bb_nn_egnn_graph *eg, int64_t B, const double *y, const double *t,
-                           int train);
 bb_nn_tensor *idem_forward(idem_model *m, const bb_nn_egnn_graph *eg, int64_t B, const double *y, const double *t,
                            int train) {
     const idem_config *c = &m->cfg;

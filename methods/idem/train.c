@@ -11,9 +11,6 @@
 
 #include "methods/idem/idem.h"
 
-bb_nn_tensor *idem_forward(idem_model *m, const bb_nn_egnn_graph *eg, int64_t B, const double *y, const double *t,
-                           int train);
-
 int idem_train_step(idem_model *m, bb_oracle *o, const bb_replay *rb, size_t nb, bb_rng *rng, double *loss,
                     size_t *all_rejected, bb_ctx *ctx) {
     const idem_config *c = &m->cfg;
