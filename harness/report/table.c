@@ -179,6 +179,18 @@ int bb_agg_build(const bb_rset *rs, bb_agg *a, bb_ctx *ctx) {
         const bb_metric *def = bb_metric_find(a->metrics[m]);
         a->known[m] = def != NULL;
         a->higher_is_better[m] = def ? def->higher_is_better : 0;
+        /* an entry of a metric family (minima_precision of minima_recall, ...): the
+         * direction its reports state (bb_metric_higher_is_better wrote it) */
+        for (size_t i = 0; !def && i < rs->n; i++) {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(rs->runs[i].report, "metrics"), a->metrics[m]);
+            const cJSON *h = cJSON_GetObjectItemCaseSensitive(e, "higher_is_better");
+            if (cJSON_IsBool(h)) {
+                a->known[m] = 1;
+                a->higher_is_better[m] = cJSON_IsTrue(h);
+                break;
+            }
+        }
     }
     /* Presence and failures per (task, method, budget), then values per metric. */
     for (size_t i = 0; i < rs->n; i++) {

@@ -8,12 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/cli/cli.h"
+#include "harness/core/jsonutil.h"
 #include "harness/report/table.h"
 #include "leaderboard_testutil.h"
 #include "test_table_fixtures.h"
@@ -252,6 +254,39 @@ BB_TEST(table_command_writes_the_requested_format_and_svg_files) {
     free(dir);
 }
 
+/* An entry of a metric family (minima_precision of minima_recall, amr_recall, ...) is not
+ * a metric of its own: the table takes the direction its reports state (higher_is_better,
+ * written by bb_metric_higher_is_better), and marks the best accordingly. */
+BB_TEST(family_entries_take_the_direction_their_reports_state) {
+    char *dir = fx_tempdir();
+    assert_non_null(dir);
+    const fx_metric lo[1] = {{"zz_entry_of_a_family", 0.25}}, hi[1] = {{"zz_entry_of_a_family", 0.75}};
+    fx_run r = {"dw4", 1, "mala", 1000, 0, 0, NULL, lo, 1, 0};
+    assert_int_equal(fx_write(dir, &r), 0);
+    r = (fx_run){"dw4", 1, "pt", 1000, 0, 0, NULL, hi, 1, 0};
+    assert_int_equal(fx_write(dir, &r), 0);
+    const char *files[2] = {"mala-b1000-s0.json", "pt-b1000-s0.json"};
+    for (int k = 0; k < 2; k++) {
+        char path[8400];
+        snprintf(path, sizeof path, "%s/dw4/%s", dir, files[k]);
+        cJSON *rep = NULL;
+        bb_ctx ctx = {0};
+        assert_int_equal(bb_json_read_file(path, 1 << 20, &rep, &ctx), BB_OK);
+        cJSON *e = cJSON_GetObjectItem(cJSON_GetObjectItem(rep, "metrics"), "zz_entry_of_a_family");
+        cJSON_AddBoolToObject(e, "higher_is_better", 1);
+        assert_int_equal(bb_json_write_file(path, rep, &ctx), BB_OK);
+        cJSON_Delete(rep);
+    }
+    fx_board b;
+    fx_board_load(&b, dir);
+    assert_int_equal(b.a.n_metrics, 1);
+    assert_int_equal(b.a.known[0], 1);
+    assert_int_equal(b.a.higher_is_better[0], 1);
+    assert_true(bb_agg_at(&b.a, 0, 0, 1, 0)->best); /* pt 0.75 > mala 0.25 */
+    assert_false(bb_agg_at(&b.a, 0, 0, 0, 0)->best);
+    fx_board_free(&b);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(t_quantiles_match_the_tables_and_the_expansion_beyond_30),
              cmocka_unit_test(stats_give_mean_sd_and_t_interval_and_refuse_nan),
              cmocka_unit_test(aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs),
@@ -259,4 +294,5 @@ BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(t_quantiles_match_the_tables_and_the_e
              cmocka_unit_test(metrics_a_task_does_not_report_get_no_table),
              cmocka_unit_test(task_versions_are_grouped_and_harness_versions_refused),
              cmocka_unit_test(corrupt_or_missing_reports_fail_with_the_file_name),
-             cmocka_unit_test(table_command_writes_the_requested_format_and_svg_files))
+             cmocka_unit_test(table_command_writes_the_requested_format_and_svg_files),
+             cmocka_unit_test(family_entries_take_the_direction_their_reports_state))
