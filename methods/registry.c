@@ -13,6 +13,7 @@ extern const bb_method bb_method_pt;
 extern const bb_method bb_method_adjoint_sampling;
 extern const bb_method bb_method_idem;
 extern const bb_method bb_method_idem_energy;
+extern const bb_method bb_method_pis; /* methods/pis/pis.c */
 
 /* one line per method */
 /* clang-format off */
@@ -22,6 +23,7 @@ const bb_method *const bb_methods[] = {
     &bb_method_adjoint_sampling,
     &bb_method_idem,
     &bb_method_idem_energy,
+    &bb_method_pis,
     NULL,
 };
 /* clang-format on */

@@ -411,6 +411,22 @@ int bb_nn_fourier_mlp_init(bb_nn_fourier_mlp *f, bb_nn_params *ps, const char *n
 bb_nn_tensor *bb_nn_fourier_mlp_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_fourier_mlp *f, bb_nn_tensor *t,
                                     bb_nn_tensor *x);
 
+/* TimeConder of PIS-Grad (Zhang & Chen 2022, src/networks/time_conder.py): the same
+ * Fourier time features, then Linear(2C, C), (n_layers - 1) x [gelu, Linear(C, C)], gelu,
+ * Linear(C, out) with weight 0 and bias 0.01 at init. PIS uses (C, out, n_layers) = (64, 1, 3). */
+typedef struct bb_nn_time_conder {
+    int out, channels, n_layers;
+    int phase; /* [1, C] parameter */
+    bb_nn_linear first;
+    bb_nn_linear hidden[BB_NN_FOURIER_MAX_LAYERS];
+    bb_nn_linear last;
+} bb_nn_time_conder;
+int bb_nn_time_conder_init(bb_nn_time_conder *f, bb_nn_params *ps, const char *name, int out, int channels,
+                           int n_layers, bb_ctx *ctx);
+/* t [B,1] or [1,1] -> [B|1, out] */
+bb_nn_tensor *bb_nn_time_conder_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_time_conder *f,
+                                    bb_nn_tensor *t);
+
 /* ------------------------------------------------------------------ EGNN */
 /* E(n)-equivariant GNN (Satorras, Hoogeboom, Welling 2021) on fully connected graphs of
  * P particles in D dims, layer l:

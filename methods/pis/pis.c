@@ -1,0 +1,424 @@
+/* pis.c — Path Integral Sampler (Zhang & Chen, ICLR 2022): a controlled SDE from a point
+ * mass whose control is trained by backpropagation through the discretised path on the nn
+ * core's tape (methods/nn), with path-space importance weights for log Z.
+ *
+ * Controlled SDE dX = σ u(t, X) dt + σ dW from X_0 = 0 on [0, T], Euler–Maruyama with
+ * n_steps steps of dt = T/n_steps (their src/utils/sampling.py; on the tape in training,
+ * methods/sde's bb_sde_em_step with the constant schedule g = σ when sampling). Controls (their
+ * src/models/pis_nn.py, select_f):
+ *   control = "grad" (PIS-Grad, f_format "t_tnet_grad", the default):
+ *       u(t, x) = NN₁(t, x) − NN₂(t) · clip(∇U(x), ±lgv_clip)
+ *     NN₁ the FourierMLP, NN₂ the TimeConder (methods/nn/fourier.c); ∇U is a constant of
+ *     the tape (their dataset.score runs under no_grad), evaluated through the oracle at
+ *     every step of every path: n_steps gradient evaluations per path, in training and in
+ *     the final draw alike.
+ *   control = "nn" (gradient-free, f_format "f"): u(t, x) = NN₁(t, x).
+ * Loss per path (their src/models/loss.py: reg_loss + nll_target − nll_prior; like theirs
+ * the batch mean is divided by the dimension before Adam, the reported loss is not):
+ *   L = Σ_k ½‖u_k‖² dt + U(X_T) + log N(X_T; 0, σ²T I)
+ * The terminal term enters the tape as the surrogate Σ X_T · c with c = ∇U(X_T) − X_T/(σ²T)
+ * held constant (its gradient in X_T is exact); U and ∇U at X_T cost one evaluation per
+ * path. Log-weights of the final samples (exact for the discretised reference dX = σ dW,
+ * since u_k depends on X_k only):
+ *   log w = −U(X_T) − log N(X_T; 0, σ²T I) − Σ_k (½‖u_k‖² dt + √dt u_k · ξ_k)
+ * so E[w] = Z. The final draw's evaluations (n_steps per sample for PIS-Grad, one per
+ * sample for the weights) are reserved at init; what the budget cannot cover shrinks the
+ * draw (weights first); below one PIS-Grad path the draw uses NN₁ alone (free, reported).
+ * Anytime snapshots: gradient-free, anytime_samples fresh paths (no evaluations);
+ * PIS-Grad, the terminal states of the latest training batch (already paid for), so
+ * monitoring never spends budget. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "methods/common/stateio.h"
+#include "methods/method.h"
+#include "methods/nn/nn.h"
+#include "methods/sde/sde.h"
+
+#define PIS_STREAM_TRAIN   0x00000001ull /* + iteration */
+#define PIS_STREAM_FINAL   0x02000000ull
+#define PIS_STREAM_ANYTIME 0x03000000ull /* + checkpoint index */
+
+static const bb_param_spec pis_params[] = {
+    {"control", BB_PARAM_STRING, "\"grad\"", 1, 0,
+     "grad: u = NN1(t,x) - NN2(t) grad U(x) (PIS-Grad, n_steps gradient evaluations per path); nn: u = NN(t,x)"},
+    {"lgv_clip", BB_PARAM_DOUBLE, "10000", 0, 1e30, "PIS-Grad: clip each component of grad U to +-lgv_clip (PIS: 1e4)"},
+    {"sigma", BB_PARAM_DOUBLE, "0.4472135954999579", 1e-9, 1e6, "diffusion coefficient σ (PIS: sqrt(0.2))"},
+    {"t_end", BB_PARAM_DOUBLE, "5", 1e-9, 1e6, "time horizon T (PIS: 5)"},
+    {"n_steps", BB_PARAM_INT, "100", 1, 100000, "Euler–Maruyama steps on [0, T] (PIS: 100)"},
+    {"batch_size", BB_PARAM_INT, "300", 1, 1000000, "paths per iteration = evaluations per iteration (PIS: 300)"},
+    {"lr", BB_PARAM_DOUBLE, "0.005", 0, 10, "Adam learning rate (PIS: 5e-3)"},
+    {"lr_gamma", BB_PARAM_DOUBLE, "1", 0, 1, "multiply lr by lr_gamma every lr_every iterations (PIS funnel: 0.95)"},
+    {"lr_every", BB_PARAM_INT, "50", 1, 1000000000, "iterations per lr_gamma step (PIS funnel: one epoch, 15000/300)"},
+    {"weight_decay", BB_PARAM_DOUBLE, "1e-7", 0, 1, "Adam L2 weight decay, torch.optim.Adam's (PIS: 1e-7)"},
+    {"channels", BB_PARAM_INT, "64", 2, 4096, "FourierMLP width (PIS: 64)"},
+    {"layers", BB_PARAM_INT, "2", 1, 8, "FourierMLP hidden layers (PIS: 2)"},
+    {"coef_layers", BB_PARAM_INT, "3", 1, 9, "PIS-Grad: TimeConder layers of NN2 (PIS: TimeConder(64, 1, 3))"},
+    {"max_grad_norm", BB_PARAM_DOUBLE, "0", 0, 1e30, "clip the global gradient norm (0: off)"},
+    {"max_iters", BB_PARAM_INT, "0", 0, 1000000000, "stop after this many iterations (0: when the budget is spent)"},
+    {"importance_weights", BB_PARAM_BOOL, "true", 0, 0,
+     "return path-space log-weights (costs n_samples evaluations, reserved up front)"},
+    {"anytime_samples", BB_PARAM_INT, "500", 1, 100000000,
+     "gradient-free: samples drawn for each anytime checkpoint (PIS-Grad: the latest training batch)"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+/* PIS's funnel experiment (configs/experiment/funnel.yaml:35-36, LinearScheduler: StepLR
+ * gamma 0.95 per epoch of 15000/300 = 50 steps); the base config has no schedule. */
+static const bb_task_defaults pis_task_defaults[] = {
+    {"funnel10-pis", "{\"lr_gamma\": 0.95, \"lr_every\": 50}"},
+    {NULL, NULL},
+};
+
+typedef struct pis_state {
+    bb_oracle *o;
+    uint64_t seed;
+    size_t dof, n_samples, B;
+    double sigma, t_end, dt, lr, lr_gamma, max_grad_norm, lgv_clip;
+    int64_t lr_every;
+    int n_steps, weighted, use_grad, have_batch, nn1_only;
+    size_t n_final; /* final samples the reserve pays for */
+    int64_t max_iters, anytime_n, iters, evals_training, evals_sampling;
+    bb_nn_params ps;
+    bb_nn_fourier_mlp net;
+    bb_nn_time_conder coef; /* PIS-Grad's NN₂ */
+    bb_sde_schedule sch;    /* constant g = σ: the sampling path's Euler–Maruyama step (methods/sde) */
+    bb_nn_adam opt;
+    bb_nn_graph *g;
+    double *x, *u, *grad, *xi, *c, *e; /* [B][dof] scratch; e: [B] energies */
+    double log_z, ess;
+    int have_weights, weights_skipped;
+} pis_state;
+
+static void pis_free(void *state) {
+    pis_state *a = state;
+    if (!a) return;
+    free(a->x), free(a->u), free(a->grad), free(a->xi), free(a->c), free(a->e);
+    bb_nn_graph_free(a->g);
+    bb_nn_adam_free(&a->opt);
+    bb_nn_params_free(&a->ps);
+    free(a);
+}
+
+/* Plan the final draw: n_final samples at (n_steps if PIS-Grad) + (1 if weighted)
+ * evaluations each, reserved now; what the budget cannot cover drops the weights, then
+ * shrinks the draw. */
+static int plan_final_draw(pis_state *a, size_t n_samples, bb_ctx *ctx) {
+    const int64_t left = bb_oracle_remaining(a->o), path = a->use_grad ? a->n_steps : 0;
+    if (a->weighted && (int64_t)n_samples * (path + 1) >= left)
+        a->weighted = 0, a->weights_skipped = 1; /* unweighted samples */
+    const int64_t per = path + (a->weighted ? 1 : 0);
+    a->n_final = n_samples;
+    if (per > 0 && (int64_t)n_samples * per > left) a->n_final = (size_t)(left / per);
+    if (a->n_final == 0 && n_samples > 0) { /* not one PIS-Grad path: NN₁ alone, free (reported) */
+        a->n_final = n_samples, a->nn1_only = 1;
+        return BB_OK;
+    }
+    return per > 0 ? bb_oracle_reserve(a->o, (int64_t)a->n_final * per, ctx) : BB_OK;
+}
+
+static int pis_init(const bb_method_env *env, const bb_params *p, void **state, bb_ctx *ctx) {
+    *state = NULL;
+    const bb_task *task = bb_oracle_task(env->oracle);
+    const char *kind = bb_params_str(p, "control");
+    if (strcmp(kind, "grad") && strcmp(kind, "nn"))
+        return BB_ERR(ctx, BB_EINVAL, "pis: control must be \"grad\" or \"nn\", not \"%s\"", kind);
+    pis_state *a = calloc(1, sizeof *a);
+    if (!a) return BB_ERR(ctx, BB_ENOMEM, "pis: out of memory");
+    a->o = env->oracle;
+    a->seed = env->seed;
+    a->dof = (size_t)task->dof;
+    a->n_samples = env->n_samples;
+    a->use_grad = !strcmp(kind, "grad");
+    a->lgv_clip = bb_params_double(p, "lgv_clip");
+    a->sigma = bb_params_double(p, "sigma");
+    a->t_end = bb_params_double(p, "t_end");
+    a->n_steps = (int)bb_params_int(p, "n_steps");
+    a->dt = a->t_end / a->n_steps;
+    a->B = (size_t)bb_params_int(p, "batch_size");
+    a->lr = bb_params_double(p, "lr");
+    a->lr_gamma = bb_params_double(p, "lr_gamma");
+    a->lr_every = bb_params_int(p, "lr_every");
+    a->max_grad_norm = bb_params_double(p, "max_grad_norm");
+    a->max_iters = bb_params_int(p, "max_iters");
+    a->weighted = bb_params_bool(p, "importance_weights");
+    a->anytime_n = bb_params_int(p, "anytime_samples");
+    a->log_z = a->ess = NAN;
+    int rc = bb_sde_schedule_constant(&a->sch, a->sigma, ctx);
+    if (!rc) rc = plan_final_draw(a, env->n_samples, ctx);
+    bb_nn_params_init(&a->ps, BB_NN_F64);
+    if (!rc)
+        rc = bb_nn_fourier_mlp_init(&a->net, &a->ps, "pis", (int)a->dof, (int)a->dof, (int)bb_params_int(p, "channels"),
+                                    (int)bb_params_int(p, "layers"), ctx);
+    if (!rc && a->use_grad)
+        rc = bb_nn_time_conder_init(&a->coef, &a->ps, "pis.lgv_coef", 1, (int)bb_params_int(p, "channels"),
+                                    (int)bb_params_int(p, "coef_layers"), ctx);
+    if (!rc) rc = bb_nn_params_alloc(&a->ps, env->seed, ctx);
+    if (!rc) rc = bb_nn_adam_init(&a->opt, &a->ps, 0.9, 0.999, 1e-8, bb_params_double(p, "weight_decay"), 0, ctx);
+    if (!rc) rc = bb_nn_graph_init(&a->g, 0, ctx);
+    if (!rc) {
+        bb_nn_graph_set_threads(a->g, 1);
+        a->opt.threads = 1;
+        const size_t n = a->B * a->dof;
+        a->x = malloc(n * sizeof(double)), a->u = malloc(n * sizeof(double)), a->grad = malloc(n * sizeof(double));
+        a->xi = malloc(n * sizeof(double)), a->c = malloc(n * sizeof(double)), a->e = malloc(a->B * sizeof(double));
+        if (!a->x || !a->u || !a->grad || !a->xi || !a->c || !a->e)
+            rc = BB_ERR(ctx, BB_ENOMEM, "pis: cannot allocate a batch of %zu", a->B);
+    }
+    if (rc) {
+        pis_free(a);
+        return rc;
+    }
+    *state = a;
+    return BB_OK;
+}
+
+/* log N(x; 0, σ²T I) of one configuration. */
+static double log_prior(const pis_state *a, const double *x) {
+    const double v = a->sigma * a->sigma * a->t_end;
+    double q = 0.0;
+    for (size_t k = 0; k < a->dof; k++) q += x[k] * x[k];
+    return -0.5 * q / v - 0.5 * (double)a->dof * log(2.0 * M_PI * v);
+}
+
+/* ∇U at m configurations x through the oracle (m evaluations), clipped to ±lgv_clip
+ * componentwise into a->grad; a rejected configuration (U = +inf) gets a zero gradient. */
+static int grad_u(pis_state *a, size_t m, const double *x, bb_ctx *ctx) {
+    int rc = bb_oracle_eval(a->o, m, x, a->e, a->grad, ctx);
+    if (rc) return rc;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < a->dof; j++) {
+            double *gj = a->grad + i * a->dof + j;
+            *gj = !isfinite(a->e[i]) ? 0.0 : *gj > a->lgv_clip ? a->lgv_clip : *gj < -a->lgv_clip ? -a->lgv_clip : *gj;
+        }
+    return BB_OK;
+}
+
+/* The control at step k for the m rows of x (a tensor of g): NN₁(t, x), minus NN₂(t) ∇U(x)
+ * for PIS-Grad with ∇U (m evaluations) from the values xv of x, a constant of the tape. */
+static bb_nn_tensor *control(pis_state *a, bb_nn_graph *g, int k, bb_nn_tensor *x, const double *xv, size_t m, int *rc,
+                             bb_ctx *ctx) {
+    const int64_t one[2] = {1, 1}, shp[2] = {(int64_t)m, (int64_t)a->dof};
+    bb_nn_tensor *t = bb_nn_full(g, BB_NN_F64, 2, one, k * a->dt);
+    bb_nn_tensor *u = bb_nn_fourier_mlp_fwd(g, &a->ps, &a->net, t, x);
+    if (!a->use_grad || a->nn1_only) return u; /* nn1_only: the draw the budget cannot pay for */
+    if ((*rc = grad_u(a, m, xv, ctx))) return NULL;
+    bb_nn_tensor *lgv = bb_nn_from(g, BB_NN_F64, 2, shp, a->grad);
+    return bb_nn_sub(g, u, bb_nn_mul(g, bb_nn_time_conder_fwd(g, &a->ps, &a->coef, t), lgv));
+}
+
+/* One iteration: B paths on the tape (B n_steps gradient evaluations for PIS-Grad), B
+ * energy+gradient evaluations at their ends, one Adam step. */
+static int pis_step(void *state, bb_step_info *info, bb_ctx *ctx) {
+    pis_state *a = state;
+    if (a->max_iters > 0 && a->iters >= a->max_iters) {
+        info->stop = BB_STOP_MAX_STEPS;
+        return BB_OK;
+    }
+    const int64_t cost = (int64_t)a->B * (a->use_grad ? a->n_steps + 1 : 1);
+    if (bb_oracle_remaining(a->o) < cost) { /* the final draw's reserve is excluded */
+        info->stop = BB_STOP_BUDGET;
+        return BB_OK;
+    }
+    const size_t B = a->B, dof = a->dof;
+    const int64_t shp[2] = {(int64_t)B, (int64_t)dof};
+    bb_rng rng;
+    bb_rng_init(&rng, a->seed, PIS_STREAM_TRAIN + (uint64_t)a->iters);
+    bb_nn_graph *g = a->g;
+    bb_nn_graph_reset(g);
+    bb_nn_tensor *x = bb_nn_zeros(g, BB_NN_F64, 2, shp), *cost_u = NULL;
+    memset(a->x, 0, B * dof * sizeof *a->x);
+    int rc = BB_OK;
+    for (int k = 0; k < a->n_steps; k++) {
+        if (k > 0 && a->use_grad) bb_nn_to_double(x, a->x);
+        bb_nn_tensor *u = control(a, g, k, x, a->x, B, &rc, ctx);
+        if (rc) return rc; /* BB_EBUDGET: the driver ends the run */
+        a->evals_training += a->use_grad ? (int64_t)B : 0;
+        bb_nn_tensor *ck = bb_nn_sum(g, bb_nn_mul(g, u, u));
+        cost_u = cost_u ? bb_nn_add(g, cost_u, ck) : ck;
+        bb_rng_normal_fill(&rng, B * dof, a->xi);
+        bb_nn_tensor *noise = bb_nn_from(g, BB_NN_F64, 2, shp, a->xi);
+        x = bb_nn_add(
+            g, x,
+            bb_nn_add(g, bb_nn_scale(g, u, a->sigma * a->dt, 0.0), bb_nn_scale(g, noise, a->sigma * sqrt(a->dt), 0.0)));
+    }
+    if ((rc = bb_nn_graph_status(g, ctx))) return rc;
+    bb_nn_to_double(x, a->x);
+    rc = bb_oracle_eval(a->o, B, a->x, a->e, a->grad, ctx);
+    if (rc) return rc;
+    a->evals_training += (int64_t)B;
+    a->have_batch = 1;
+    const double inv_v = 1.0 / (a->sigma * a->sigma * a->t_end);
+    double term = 0.0;
+    size_t n_ok = 0;
+    for (size_t i = 0; i < B; i++) {
+        int ok = isfinite(a->e[i]);
+        for (size_t k = 0; k < dof; k++)
+            a->c[i * dof + k] = ok ? a->grad[i * dof + k] - a->x[i * dof + k] * inv_v : 0.0;
+        if (ok) term += a->e[i] + log_prior(a, a->x + i * dof), n_ok++;
+    }
+    bb_nn_tensor *surrogate = bb_nn_sum(g, bb_nn_mul(g, x, bb_nn_from(g, BB_NN_F64, 2, shp, a->c)));
+    bb_nn_tensor *loss =
+        bb_nn_scale(g, bb_nn_add(g, bb_nn_scale(g, cost_u, 0.5 * a->dt, 0.0), surrogate), 1.0 / (double)(B * dof), 0.0);
+    bb_nn_params_zero_grad(&a->ps);
+    if (bb_nn_backward(g, loss) < 0) return bb_nn_graph_status(g, ctx);
+    if (a->max_grad_norm > 0) bb_nn_clip_grad_norm(&a->ps, a->max_grad_norm);
+    const double lr = a->lr * pow(a->lr_gamma, (double)(a->iters / a->lr_every)); /* their StepLR per epoch */
+    if ((rc = bb_nn_adam_step(&a->opt, &a->ps, lr, ctx))) return rc;
+    a->iters++;
+    info->has_loss = 1;
+    info->loss = 0.5 * a->dt * bb_nn_get(cost_u, 0) / (double)B + (n_ok ? term / (double)n_ok : NAN);
+    snprintf(info->status, sizeof info->status, "iter %lld  loss %.4g", (long long)a->iters, info->loss);
+    return BB_OK;
+}
+
+/* n paths of the current control without a tape: x[n][dof] OUT and, when lw != NULL,
+ * lw[n] OUT = −Σ_k (½‖u_k‖² dt + √dt u_k·ξ_k). PIS-Grad spends n n_steps gradient
+ * evaluations (counted in evals_sampling); the gradient-free control none. */
+static int simulate(pis_state *a, size_t n, uint64_t stream, double *xo, double *lw, bb_ctx *ctx) {
+    const size_t dof = a->dof;
+    const bb_sde_space sp = {1, (int)dof, 0}; /* PIS steps every coordinate (no COM projection) */
+    bb_rng rng;
+    bb_rng_init(&rng, a->seed, stream);
+    for (size_t r0 = 0; r0 < n; r0 += a->B) {
+        const size_t m = n - r0 < a->B ? n - r0 : a->B;
+        double *x = xo + r0 * dof;
+        memset(x, 0, m * dof * sizeof *x);
+        if (lw) memset(lw + r0, 0, m * sizeof *lw);
+        const int64_t shp[2] = {(int64_t)m, (int64_t)dof};
+        for (int k = 0; k < a->n_steps; k++) {
+            bb_nn_graph_reset(a->g);
+            bb_nn_graph_set_grad(a->g, 0);
+            int rc = BB_OK;
+            bb_nn_tensor *u = control(a, a->g, k, bb_nn_from(a->g, BB_NN_F64, 2, shp, x), x, m, &rc, ctx);
+            if (rc) return rc;
+            a->evals_sampling += a->use_grad && !a->nn1_only ? (int64_t)m : 0;
+            if ((rc = bb_nn_graph_status(a->g, ctx))) return rc;
+            bb_nn_to_double(u, a->u);
+            for (size_t i = 0; i < m * dof; i++) a->c[i] = a->sigma * a->u[i]; /* drift σ u */
+            bb_sde_em_step(&a->sch, &sp, m, k * a->dt, a->dt, a->c, &rng, x, a->xi);
+            for (size_t i = 0; lw && i < m; i++) {
+                double q = 0.0, d = 0.0;
+                for (size_t j = 0; j < dof; j++)
+                    q += a->u[i * dof + j] * a->u[i * dof + j], d += a->u[i * dof + j] * a->xi[i * dof + j];
+                lw[r0 + i] -= 0.5 * a->dt * q + sqrt(a->dt) * d;
+            }
+        }
+    }
+    return BB_OK;
+}
+
+static int pis_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx) {
+    pis_state *a = state;
+    const size_t n = a->use_grad ? (a->have_batch ? a->B : 0) : (size_t)a->anytime_n;
+    if (bb_samples_alloc(out, n, a->dof, 0)) return BB_ERR(ctx, BB_ENOMEM, "pis: cannot allocate %zu samples", n);
+    if (a->use_grad) { /* the latest training batch's terminal states: no new evaluations */
+        memcpy(out->x, a->x, n * a->dof * sizeof *out->x);
+        return BB_OK;
+    }
+    return simulate(a, n, PIS_STREAM_ANYTIME + (uint64_t)k, out->x, NULL, ctx);
+}
+
+static int pis_draw(void *state, bb_samples *out, bb_ctx *ctx) {
+    pis_state *a = state;
+    const size_t n = a->n_final;
+    if (bb_samples_alloc(out, n, a->dof, a->weighted))
+        return BB_ERR(ctx, BB_ENOMEM, "pis: cannot allocate %zu samples", n);
+    bb_oracle_release(a->o);
+    int rc = simulate(a, n, PIS_STREAM_FINAL, out->x, a->weighted ? out->logw : NULL, ctx);
+    if (rc || !a->weighted) return rc;
+    double *uf = malloc((n ? n : 1) * sizeof(double));
+    if (!uf) return BB_ERR(ctx, BB_ENOMEM, "pis: cannot allocate %zu energies", n);
+    rc = bb_oracle_eval(a->o, n, out->x, uf, NULL, ctx);
+    if (rc == BB_OK) {
+        a->evals_sampling += (int64_t)n;
+        double mx = -INFINITY, s1 = 0.0, s2 = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            out->logw[i] += -uf[i] - log_prior(a, out->x + i * a->dof);
+            if (out->logw[i] > mx) mx = out->logw[i];
+        }
+        for (size_t i = 0; i < n && isfinite(mx); i++) {
+            double w = exp(out->logw[i] - mx);
+            s1 += w, s2 += w * w;
+        }
+        a->log_z = mx + log(s1 / (double)n);
+        a->ess = s1 * s1 / (s2 * (double)n);
+        a->have_weights = 1;
+    } else if (rc == BB_EBUDGET) { /* the reserve was taken: unweighted samples */
+        bb_ctx_clear(ctx);
+        rc = BB_OK;
+        free(out->logw);
+        out->logw = NULL;
+    }
+    free(uf);
+    return rc;
+}
+
+static void pis_describe(const void *state, cJSON *info) {
+    const pis_state *a = state;
+    cJSON_AddStringToObject(info, "control", a->use_grad ? "NN1(t,x) - NN2(t) grad U(x) (PIS-Grad)" : "NN(t,x)");
+    cJSON_AddNumberToObject(info, "parameters", (double)a->ps.total);
+    cJSON_AddNumberToObject(info, "iterations", (double)a->iters);
+    cJSON_AddNumberToObject(info, "evaluations_training", (double)a->evals_training);
+    cJSON_AddNumberToObject(info, "evaluations_sampling", (double)a->evals_sampling);
+    if (a->nn1_only)
+        cJSON_AddStringToObject(info, "draw", "NN1(t,x) alone: the budget cannot pay for one PIS-Grad path");
+    if (a->weights_skipped)
+        cJSON_AddStringToObject(info, "importance_weights", "skipped: the budget cannot pay for the weighted draw");
+    if (a->have_weights) {
+        cJSON_AddNumberToObject(info, "log_z", a->log_z);
+        cJSON_AddNumberToObject(info, "ess_fraction", a->ess);
+    }
+}
+
+static int pis_save(const void *state, FILE *fp, bb_ctx *ctx) {
+    const pis_state *a = state;
+    unsigned char *buf;
+    size_t len;
+    int rc = bb_nn_checkpoint_encode(&a->ps, &a->opt, NULL, "pis state", &buf, &len, ctx);
+    if (rc) return rc;
+    uint64_t n = len;
+    int64_t pv[2] = {a->iters, a->evals_training};
+    int ok = bb_state_put(fp, &n, sizeof n, 1) && bb_state_put(fp, buf, 1, len) && bb_state_put(fp, pv, sizeof pv, 1);
+    free(buf);
+    return ok ? BB_OK : BB_ERR(ctx, BB_EIO, "pis: cannot write the training state");
+}
+
+static int pis_load(void *state, FILE *fp, bb_ctx *ctx) {
+    pis_state *a = state;
+    uint64_t n;
+    if (!bb_state_get(fp, &n, sizeof n, 1) || n == 0 || n > ((uint64_t)1 << 36))
+        return BB_ERR(ctx, BB_EFORMAT, "pis state: corrupt network record");
+    unsigned char *buf = malloc((size_t)n);
+    if (!buf) return BB_ERR(ctx, BB_ENOMEM, "pis state: cannot allocate %llu bytes", (unsigned long long)n);
+    int64_t pv[2];
+    int rc = BB_OK;
+    if (!bb_state_get(fp, buf, 1, (size_t)n) || !bb_state_get(fp, pv, sizeof pv, 1) || pv[0] < 0 || pv[1] < 0)
+        rc = BB_ERR(ctx, BB_EFORMAT, "pis state: truncated network or progress record");
+    if (!rc) rc = bb_nn_checkpoint_decode(buf, (size_t)n, "pis state", &a->ps, &a->opt, NULL, ctx);
+    free(buf);
+    if (!rc) a->iters = pv[0], a->evals_training = pv[1];
+    return rc;
+}
+
+const bb_method bb_method_pis = {
+    .name = "pis",
+    .version = 1,
+    .description = "Path Integral Sampler (Zhang & Chen 2022): controlled SDE dX = sigma u dt + sigma dW from 0 on "
+                   "[0, T], control NN1(t,x) - NN2(t) grad U(x) (PIS-Grad, grad U charged at every step) or NN(t,x), "
+                   "trained by backpropagation through the Euler-Maruyama path (path-space KL); path-space importance "
+                   "weights for log Z.",
+    .params = pis_params,
+    .task_defaults = pis_task_defaults,
+    .init = pis_init,
+    .step = pis_step,
+    .snapshot = pis_snapshot,
+    .draw = pis_draw,
+    .save = pis_save,
+    .load = pis_load,
+    .describe = pis_describe,
+    .free = pis_free,
+};
