@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "methods/adjoint_sampling/as.h"
+#include "methods/common/weights.h"
 #include "methods/method.h"
 
 /* Defaults are the paper's setting (the authors' adjoint_samplers configs dw4_as.yaml /
@@ -281,19 +282,8 @@ static int as_draw(void *state, bb_samples *out, bb_ctx *ctx) {
     bb_oracle_release(a->o);
     rc = bb_oracle_eval(a->o, n, out->x, uf, NULL, ctx);
     if (rc == BB_OK) {
-        double mx = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            out->logw[i] += -uf[i] - as_log_pbase(&a->m, out->x + i * a->dof);
-            if (out->logw[i] > mx) mx = out->logw[i];
-        }
-        double s1 = 0.0, s2 = 0.0;
-        for (size_t i = 0; i < n && isfinite(mx); i++) {
-            double w = exp(out->logw[i] - mx);
-            s1 += w;
-            s2 += w * w;
-        }
-        a->log_z = mx + log(s1 / (double)n);
-        a->ess = s1 * s1 / (s2 * (double)n);
+        for (size_t i = 0; i < n; i++) out->logw[i] += -uf[i] - as_log_pbase(&a->m, out->x + i * a->dof);
+        bb_logw_summary(out->logw, n, &a->log_z, &a->ess);
         a->have_weights = 1;
     } else if (rc == BB_EBUDGET) {
         /* the reserve was taken by someone else: return unweighted samples */

@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include "methods/common/stateio.h"
+#include "methods/common/weights.h"
 #include "methods/method.h"
 #include "methods/nn/nn.h"
 #include "methods/sde/sde.h"
@@ -335,17 +336,8 @@ static int pis_draw(void *state, bb_samples *out, bb_ctx *ctx) {
     rc = bb_oracle_eval(a->o, n, out->x, uf, NULL, ctx);
     if (rc == BB_OK) {
         a->evals_sampling += (int64_t)n;
-        double mx = -INFINITY, s1 = 0.0, s2 = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            out->logw[i] += -uf[i] - log_prior(a, out->x + i * a->dof);
-            if (out->logw[i] > mx) mx = out->logw[i];
-        }
-        for (size_t i = 0; i < n && isfinite(mx); i++) {
-            double w = exp(out->logw[i] - mx);
-            s1 += w, s2 += w * w;
-        }
-        a->log_z = mx + log(s1 / (double)n);
-        a->ess = s1 * s1 / (s2 * (double)n);
+        for (size_t i = 0; i < n; i++) out->logw[i] += -uf[i] - log_prior(a, out->x + i * a->dof);
+        bb_logw_summary(out->logw, n, &a->log_z, &a->ess);
         a->have_weights = 1;
     } else if (rc == BB_EBUDGET) { /* the reserve was taken: unweighted samples */
         bb_ctx_clear(ctx);
