@@ -58,6 +58,7 @@ static void gemm(int nt, bb_nn_dtype dt, int ta, int tb, int64_t M, int64_t N, i
     const int lda = (int)(ta ? M : K), ldb = (int)(tb ? K : N), ldc = (int)N;
     const size_t es = bb_nn_dtype_size(dt);
     const double beta = bias ? 1.0 : 0.0;
+    if (M <= 0 || N <= 0) return; /* an empty product: no tile (and no division by a zero tile) */
     int64_t rb, cb;
     gemm_tiles(M, N, K, &rb, &cb);
     const int64_t nr = (M + rb - 1) / rb, nc = (N + cb - 1) / cb, ntile = nr * nc;

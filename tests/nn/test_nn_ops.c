@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -236,6 +237,56 @@ BB_TEST(test_matmul_in_all_transpose_cases_matches_finite_differences) {
     assert_int_equal(fail, 0);
 }
 
+/* Products large enough to be cut into tiles (ops_matmul.c gemm_tiles): a tall one split
+ * by rows, and a weight-gradient shape A^T B (few rows, long K) split by columns, with and
+ * without a bias. Each equals a direct double-precision product (float32 inputs: within
+ * 1e-4 relative of the row scale) and is bit-identical on 1 and 2 threads. */
+BB_TEST(test_tiled_products_match_a_direct_product_on_any_thread_count) {
+    static const struct {
+        int64_t M, N, K;
+        int ta, bias;
+    } cs[] = {{4096, 128, 64, 0, 1}, {128, 128, 6144, 1, 0}, {96, 200, 4000, 0, 1}};
+    for (size_t k = 0; k < sizeof cs / sizeof *cs; k++) {
+        const int64_t M = cs[k].M, N = cs[k].N, K = cs[k].K;
+        double *A = malloc(sizeof(double) * (size_t)(M * K)), *B = malloc(sizeof(double) * (size_t)(K * N));
+        double *bias = malloc(sizeof(double) * (size_t)N);
+        assert_non_null(A);
+        assert_non_null(B);
+        assert_non_null(bias);
+        for (int64_t i = 0; i < M * K; i++) A[i] = sin(0.37 * (double)i) * 0.5;
+        for (int64_t i = 0; i < K * N; i++) B[i] = cos(0.11 * (double)i + 0.3) * 0.5;
+        for (int64_t j = 0; j < N; j++) bias[j] = 0.01 * (double)j;
+        float *out[2] = {NULL, NULL};
+        for (int nt = 1; nt <= 2; nt++) {
+            bb_nn_graph *g = bb_test_graph(0);
+            bb_nn_graph_set_threads(g, nt);
+            /* A is stored [K,M] when transposed: the same numbers, read as A^T */
+            bb_nn_tensor *a =
+                bb_nn_from(g, BB_NN_F32, 2, cs[k].ta ? (const int64_t[]){K, M} : (const int64_t[]){M, K}, A);
+            bb_nn_tensor *b = bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){K, N}, B);
+            bb_nn_tensor *bt = cs[k].bias ? bb_nn_from(g, BB_NN_F32, 2, (const int64_t[]){1, N}, bias) : NULL;
+            bb_nn_tensor *c = bb_nn_matmul(g, a, b, cs[k].ta, 0, bt);
+            assert_non_null(c);
+            out[nt - 1] = malloc(sizeof(float) * (size_t)(M * N));
+            assert_non_null(out[nt - 1]);
+            memcpy(out[nt - 1], c->data, sizeof(float) * (size_t)(M * N));
+            bb_nn_graph_free(g);
+        }
+        assert_memory_equal(out[0], out[1], sizeof(float) * (size_t)(M * N));
+        for (int64_t i = 0; i < M; i += 7)
+            for (int64_t j = 0; j < N; j += 5) {
+                double ref = cs[k].bias ? bias[j] : 0.0, scale = 0.0;
+                for (int64_t q = 0; q < K; q++) {
+                    const double av = cs[k].ta ? A[q * M + i] : A[i * K + q];
+                    ref += (double)(float)av * (double)(float)B[q * N + j];
+                    scale += fabs(av * B[q * N + j]);
+                }
+                assert_true(fabs((double)out[0][i * N + j] - ref) <= 1e-4 * (scale + 1.0));
+            }
+        BB_FREE_ALL(A, B, bias, out[0], out[1]);
+    }
+}
+
 BB_TEST(test_reductions_and_data_movement_match_finite_differences) {
     int fail = 0;
     static const int64_t targets[4][4] = {{1, 1, 1, 1}, {1, 1, 1, 3}, {7, 1, 5, 1}, {7, 1, 1, 3}};
@@ -417,6 +468,7 @@ int main(void) {
         cmocka_unit_test(test_unary_functions_and_their_derivatives_match_finite_differences),
         cmocka_unit_test(test_vectorised_float_silu_and_gelu_match_double_reference),
         cmocka_unit_test(test_matmul_in_all_transpose_cases_matches_finite_differences),
+        cmocka_unit_test(test_tiled_products_match_a_direct_product_on_any_thread_count),
         cmocka_unit_test(test_reductions_and_data_movement_match_finite_differences),
         cmocka_unit_test(test_forward_values_match_closed_forms),
         cmocka_unit_test(test_arena_does_not_malloc_in_steady_state),
