@@ -271,29 +271,16 @@ static int as_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx) {
     return draw_samples(a, (size_t)a->anytime_n, AS_STREAM_ANYTIME + (uint64_t)k, 0, out, ctx);
 }
 
+static double as_log_q(const void *m, const double *x) { return as_log_pbase(m, x); }
+
 /* Final samples: free of charge, except the energies importance weights need (reserved). */
 static int as_draw(void *state, bb_samples *out, bb_ctx *ctx) {
     as_state *a = state;
     const size_t n = a->n_samples;
     int rc = draw_samples(a, n, AS_STREAM_FINAL, a->weighted, out, ctx);
     if (rc || !a->weighted) return rc;
-    double *uf = malloc((n ? n : 1) * sizeof(double));
-    if (!uf) return BB_ERR(ctx, BB_ENOMEM, "adjoint_sampling: cannot allocate %zu energies", n);
     bb_oracle_release(a->o);
-    rc = bb_oracle_eval(a->o, n, out->x, uf, NULL, ctx);
-    if (rc == BB_OK) {
-        for (size_t i = 0; i < n; i++) out->logw[i] += -uf[i] - as_log_pbase(&a->m, out->x + i * a->dof);
-        bb_logw_summary(out->logw, n, &a->log_z, &a->ess);
-        a->have_weights = 1;
-    } else if (rc == BB_EBUDGET) {
-        /* the reserve was taken by someone else: return unweighted samples */
-        bb_ctx_clear(ctx);
-        rc = BB_OK;
-        free(out->logw);
-        out->logw = NULL;
-    }
-    free(uf);
-    return rc;
+    return bb_logw_finish(a->o, out, as_log_q, &a->m, "adjoint_sampling", &a->log_z, &a->ess, &a->have_weights, ctx);
 }
 
 static void as_describe(const void *state, cJSON *info) {

@@ -323,6 +323,8 @@ static int pis_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx) {
     return simulate(a, n, PIS_STREAM_ANYTIME + (uint64_t)k, out->x, NULL, ctx);
 }
 
+static double pis_log_q(const void *a, const double *x) { return log_prior(a, x); }
+
 static int pis_draw(void *state, bb_samples *out, bb_ctx *ctx) {
     pis_state *a = state;
     const size_t n = a->n_final;
@@ -331,21 +333,8 @@ static int pis_draw(void *state, bb_samples *out, bb_ctx *ctx) {
     bb_oracle_release(a->o);
     int rc = simulate(a, n, PIS_STREAM_FINAL, out->x, a->weighted ? out->logw : NULL, ctx);
     if (rc || !a->weighted) return rc;
-    double *uf = malloc((n ? n : 1) * sizeof(double));
-    if (!uf) return BB_ERR(ctx, BB_ENOMEM, "pis: cannot allocate %zu energies", n);
-    rc = bb_oracle_eval(a->o, n, out->x, uf, NULL, ctx);
-    if (rc == BB_OK) {
-        a->evals_sampling += (int64_t)n;
-        for (size_t i = 0; i < n; i++) out->logw[i] += -uf[i] - log_prior(a, out->x + i * a->dof);
-        bb_logw_summary(out->logw, n, &a->log_z, &a->ess);
-        a->have_weights = 1;
-    } else if (rc == BB_EBUDGET) { /* the reserve was taken: unweighted samples */
-        bb_ctx_clear(ctx);
-        rc = BB_OK;
-        free(out->logw);
-        out->logw = NULL;
-    }
-    free(uf);
+    rc = bb_logw_finish(a->o, out, pis_log_q, a, "pis", &a->log_z, &a->ess, &a->have_weights, ctx);
+    if (rc == BB_OK && a->have_weights) a->evals_sampling += (int64_t)n;
     return rc;
 }
 
