@@ -19,7 +19,7 @@
  */
 #include "tasks/molecules/amber_pairs.h"
 
-#include "tasks/molecules/vmath.h"
+#include "harness/core/vmath.h"
 
 #include <math.h>
 #include <string.h>
