@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "harness/core/vmath.h"
+
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
 #define PHILOX_W0 0x9E3779B9u
@@ -14,9 +16,11 @@ static inline uint32_t mulhilo(uint32_t a, uint32_t b, uint32_t *hi) {
     return (uint32_t)p;
 }
 
-void bb_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
-    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
-    uint32_t k0 = key[0], k1 = key[1];
+/* One Philox block on scalars (always inlined, so the vector loop of bb_rng_normal_fill_fast keeps
+ * its words in registers). */
+static inline __attribute__((always_inline)) void philox_block(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                                                               uint32_t k0, uint32_t k1, uint32_t out[4]) {
+#pragma GCC unroll 10
     for (int round = 0; round < 10; round++) {
         uint32_t hi0, hi1;
         uint32_t lo0 = mulhilo(PHILOX_M0, c0, &hi0);
@@ -36,6 +40,10 @@ void bb_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out
     out[1] = c1;
     out[2] = c2;
     out[3] = c3;
+}
+
+void bb_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+    philox_block(ctr[0], ctr[1], ctr[2], ctr[3], key[0], key[1], out);
 }
 
 void bb_rng_init(bb_rng *r, uint64_t seed, uint64_t stream) {
@@ -97,4 +105,61 @@ double bb_rng_normal(bb_rng *r) {
 
 void bb_rng_normal_fill(bb_rng *r, size_t n, double *out) {
     for (size_t i = 0; i < n; i++) out[i] = bb_rng_normal(r);
+}
+
+/* 53-bit uniform in (0, 1) from two words, bit for bit bb_rng_uniform's (first word high). The
+ * integer k < 2^53 becomes a double exactly without an int64 conversion (which AVX2 lacks): its
+ * low 52 bits under the exponent of 2^52, minus 2^52, plus 2^52 when bit 52 is set. */
+static inline __attribute__((always_inline)) double uniform_of(uint32_t hi, uint32_t lo) {
+    const uint64_t k = (((uint64_t)hi << 32) | lo) >> 11;
+    const double low = bb_bits2d(0x4330000000000000ULL | (k & 0x000fffffffffffffULL)) - 4503599627370496.0;
+    const double top = bb_bits2d((0 - (k >> 52)) & 0x4330000000000000ULL); /* 0 or 2^52 */
+    return ((low + top) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+/* (cos, sin) Box–Muller pair of the block's two uniforms, branch-free */
+static inline __attribute__((always_inline)) void box_muller(const uint32_t w[4], double z[2]) {
+    const double rad = sqrt(-2.0 * bb_vlog(uniform_of(w[0], w[1])));
+    double sn, cs;
+    bb_vsincos2pi(uniform_of(w[2], w[3]), &sn, &cs);
+    z[0] = rad * cs;
+    z[1] = rad * sn;
+}
+
+/* m pairs into o from blocks c … c + m − 1 of stream (c2, c3). Cloned for AVX-512F, AVX2 and
+ * baseline x86-64 (picked at load time); -ffp-contract=off and IEEE sqrt make every clone give
+ * the same bits. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+normal_pairs(uint64_t c, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1, size_t m, double *restrict o) {
+#pragma omp simd
+    for (size_t j = 0; j < m; j++) {
+        uint32_t w[4];
+        const uint64_t cj = c + j;
+        philox_block((uint32_t)cj, (uint32_t)(cj >> 32), c2, c3, k0, k1, w);
+        box_muller(w, o + 2 * j);
+    }
+}
+
+void bb_rng_normal_fill_fast(bb_rng *r, size_t n, double *out) {
+    size_t i = 0;
+    if (n && r->has_spare) {
+        out[i++] = r->spare;
+        r->has_spare = 0;
+    }
+    r->idx = 4; /* every pair starts a block of its own */
+    const size_t m = (n - i) / 2;
+    const uint64_t c = ((uint64_t)r->ctr[1] << 32) | r->ctr[0];
+    normal_pairs(c, r->ctr[2], r->ctr[3], r->key[0], r->key[1], m, out + i);
+    r->ctr[0] = (uint32_t)(c + m);
+    r->ctr[1] = (uint32_t)((c + m) >> 32);
+    i += 2 * m;
+    if (i < n) { /* a fresh block by the same formula; its sine is the spare */
+        uint32_t w[4];
+        double z[2];
+        for (int k = 0; k < 4; k++) w[k] = bb_rng_u32(r);
+        box_muller(w, z);
+        out[i] = z[0];
+        r->spare = z[1];
+        r->has_spare = 1;
+    }
 }

@@ -47,5 +47,11 @@ uint64_t bb_rng_below(bb_rng *r, uint64_t n);
 /* Standard normal (Box–Muller, both values used). */
 double bb_rng_normal(bb_rng *r);
 void bb_rng_normal_fill(bb_rng *r, size_t n, double *out);
+/* The same standard normals from the same uniforms, about 10x faster (a vector loop: Philox
+ * blocks, branch-free log and sin/cos of harness/core/vmath.h), equal to the libm values to
+ * a few 1e-16 but not bit for bit, so a method switching to it changes its results. Each pair
+ * takes a fresh block (the rest of a partly used one is skipped); a pending spare comes first
+ * and an odd count leaves one. Filling n then m equals filling n + m. */
+void bb_rng_normal_fill_fast(bb_rng *r, size_t n, double *out);
 
 #endif

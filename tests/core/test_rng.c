@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "harness/core/rng.h"
 #include "tests/testmain.h"
@@ -71,6 +72,63 @@ BB_TEST(uniform_and_below_are_uniform) {
     assert_true(chi2 < 22.46); /* 99.9% quantile of chi-square with 6 dof */
 }
 
+/* The fast fill draws the scalar path's uniforms: from a fresh stream (every pair a whole block)
+ * its normals equal bb_rng_normal's to rounding (log, sin, cos within a few 1e-16; |z| < 9). */
+BB_TEST(fast_normals_equal_the_scalar_normals_to_rounding) {
+    enum { N = 100001 }; /* odd: the last one comes with a spare */
+    static double a[N], b[N];
+    bb_rng r, q;
+    bb_rng_init(&r, 0x5eedULL, 7);
+    bb_rng_init(&q, 0x5eedULL, 7);
+    bb_rng_normal_fill(&r, N, a);
+    bb_rng_normal_fill_fast(&q, N, b);
+    double worst = 0.0;
+    for (size_t i = 0; i < N; i++) worst = fmax(worst, fabs(a[i] - b[i]));
+    assert_true(worst < 1e-14);
+    assert_true(r.has_spare && q.has_spare && fabs(r.spare - q.spare) < 1e-14);
+    /* both generators stand at the same block, so the next draws agree too */
+    assert_true(bb_rng_u32(&r) == bb_rng_u32(&q));
+}
+
+/* Split calls equal one call (the spare carries over, every pair starts a fresh block), and the
+ * moments of 1e6 fast normals are those of N(0, 1) within 5 standard errors. */
+BB_TEST(fast_normals_split_like_one_call_and_have_normal_moments) {
+    enum { N = 1000000 };
+    double *a = malloc(N * sizeof(double)), *b = malloc(N * sizeof(double));
+    assert_non_null(a);
+    assert_non_null(b);
+    bb_rng r, q;
+    bb_rng_init(&r, 42, 3);
+    bb_rng_init(&q, 42, 3);
+    bb_rng_normal_fill_fast(&r, N, a);
+    static const size_t cuts[] = {1, 2, 3, 127, 128, 129, 1000, 4095};
+    size_t at = 0;
+    for (size_t k = 0; at < N; k++) {
+        size_t m = cuts[k % 8] < N - at ? cuts[k % 8] : N - at;
+        bb_rng_normal_fill_fast(&q, m, b + at);
+        at += m;
+    }
+    assert_memory_equal(a, b, N * sizeof(double));
+    double m1 = 0, m2 = 0, m3 = 0, m4 = 0;
+    for (size_t i = 0; i < N; i++) {
+        const double z = a[i], z2 = z * z;
+        m1 += z;
+        m2 += z2;
+        m3 += z2 * z;
+        m4 += z2 * z2;
+    }
+    m1 /= N, m2 /= N, m3 /= N, m4 /= N;
+    /* standard errors: sqrt(Var/N) with Var = 1, 2, 15, 96 for z, z^2, z^3, z^4 */
+    assert_true(fabs(m1) < 5 * sqrt(1.0 / N));
+    assert_true(fabs(m2 - 1) < 5 * sqrt(2.0 / N));
+    assert_true(fabs(m3) < 5 * sqrt(15.0 / N));
+    assert_true(fabs(m4 - 3) < 5 * sqrt(96.0 / N));
+    free(a);
+    free(b);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(philox_matches_random123_known_answers),
+             cmocka_unit_test(fast_normals_equal_the_scalar_normals_to_rounding),
+             cmocka_unit_test(fast_normals_split_like_one_call_and_have_normal_moments),
              cmocka_unit_test(streams_are_reproducible_and_distinct),
              cmocka_unit_test(normal_moments_match_standard_normal), cmocka_unit_test(uniform_and_below_are_uniform))
