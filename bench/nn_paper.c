@@ -438,7 +438,7 @@ static double run_idem(const pcase *pc, int threads, int batches, double *cpu_pe
             for (int p = 0; p < B; p++) {
                 bb_rng rp;
                 bb_rng_init(&rp, 6, (uint64_t)bt * B + p);
-                bb_rng_normal_fill(&rp, kd, eps);
+                bb_rng_normal_fill_fast(&rp, kd, eps);
                 fail |= idem_point(tk, x + (size_t)p * dof, eps, sigma, dof, xs, u, gr, tg + (size_t)p * dof) < 0;
             }
         }
@@ -453,7 +453,7 @@ static double run_idem(const pcase *pc, int threads, int batches, double *cpu_pe
             for (int p = 0; p < B; p++) {
                 bb_rng rp;
                 bb_rng_init(&rp, 6, (uint64_t)bt * B + p);
-                bb_rng_normal_fill(&rp, kd, eps);
+                bb_rng_normal_fill_fast(&rp, kd, eps);
             }
         *noise_cpu = (bb_cpu_s() - c1) / batches;
         free(eps);

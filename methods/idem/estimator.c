@@ -35,8 +35,9 @@ int idem_estimate_scores(bb_oracle *o, const idem_config *c, const bb_sde_schedu
             const double *yr = y + (r0 + r) * dof;
             const double sd = sqrt(bb_sde_ve_var(sch, t[r0 + r]));
             double *xr = xs + r * K * dof;
+            bb_rng_normal_fill_fast(rng, K * dof, xr); /* the draws z_k, then y + σ z_k in place */
             for (size_t k = 0; k < K; k++)
-                for (size_t q = 0; q < dof; q++) xr[k * dof + q] = c->data_scale * (yr[q] + sd * bb_rng_normal(rng));
+                for (size_t q = 0; q < dof; q++) xr[k * dof + q] = c->data_scale * (yr[q] + sd * xr[k * dof + q]);
         }
         rc = bb_oracle_eval(o, nr * K, xs, u, g, ctx);
         if (rc) goto out; /* BB_EBUDGET / BB_ENAN: the caller ends the step */
