@@ -58,8 +58,8 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c) {
         goto out;
     }
     for (int threads = 1; threads <= 2 && !rc; threads++) {
-        bb_nn_graph_set_threads(m.g, threads); /* the network's threads, passed down */
-        m.opt.threads = threads;
+        bb_nn_graph_set_threads(m.net.g, threads); /* the network's threads, passed down */
+        m.net.opt.threads = threads;
         double best_sim = 1e300, best_train = 1e300;
         const int steps = 20;
         for (int k = 0; k < TRIALS && !rc; k++) {
@@ -86,9 +86,9 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c) {
         if (rc) break;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "task", t->id);
-        cJSON_AddStringToObject(e, "controller", cfg.use_egnn ? "egnn" : "mlp");
+        cJSON_AddStringToObject(e, "controller", cfg.net.use_egnn ? "egnn" : "mlp");
         cJSON_AddNumberToObject(e, "threads", threads);
-        cJSON_AddNumberToObject(e, "parameters", (double)m.ps.total);
+        cJSON_AddNumberToObject(e, "parameters", (double)m.net.ps.total);
         cJSON_AddNumberToObject(e, "batch_size", (double)B);
         cJSON_AddNumberToObject(e, "n_steps", cfg.n_steps);
         cJSON_AddNumberToObject(e, "train_batch", cfg.train_batch);
@@ -98,7 +98,8 @@ static int bench_task(const char *id, cJSON *res, bb_ctx *c) {
         cJSON_AddNumberToObject(e, "train_rows_per_s", cfg.train_batch / best_train);
         cJSON_AddItemToArray(res, e);
         printf("%-8s %-4s threads %d: %9.1f trajectories/s (%d steps), %8.2f train steps/s (batch %d)\n", t->id,
-               cfg.use_egnn ? "egnn" : "mlp", threads, B / best_sim, cfg.n_steps, 1.0 / best_train, cfg.train_batch);
+               cfg.net.use_egnn ? "egnn" : "mlp", threads, B / best_sim, cfg.n_steps, 1.0 / best_train,
+               cfg.train_batch);
     }
 out:
     free(x);

@@ -23,15 +23,8 @@
  * lj13_as.yaml, train.yaml, model/egnn.yaml; README.md "Parameters"): they spend the
  * whole budget. Small settings for quick runs live in the suite files. */
 static const bb_param_spec as_params[] = {
-    {"network", BB_PARAM_STRING, "\"auto\"", 1, 0, "controller: egnn, mlp or auto (egnn for particle systems)"},
-    {"precision", BB_PARAM_STRING, "\"float32\"", 1, 0,
-     "network parameters, activations and Adam state: float32 or float64 (energies and metrics are float64)"},
-    {"hidden", BB_PARAM_INT, "128", 2, 4096, "hidden width (paper: 128)"},
-    {"layers", BB_PARAM_INT, "5", 1, 15, "EGNN layers / MLP hidden layers (paper: 5)"},
-    {"t_dim", BB_PARAM_INT, "32", 2, 1024, "width of the sinusoidal time embedding (even)"},
-    {"sigma_min", BB_PARAM_DOUBLE, "0.001", 1e-12, 1e6, "geometric noise schedule: σmin (paper 1e-3)"},
-    {"sigma_max", BB_PARAM_DOUBLE, "2", 1e-9, 1e6,
-     "geometric noise schedule: σmax (authors' configs: 2 for DW-4 and LJ)"},
+    BB_SCORENET_PARAMS("5", "EGNN layers / MLP hidden layers (paper: 5)", "geometric noise schedule: σmin (paper 1e-3)",
+                       "2", "geometric noise schedule: σmax (authors' configs: 2 for DW-4 and LJ)"),
     {"n_steps", BB_PARAM_INT, "200", 2, 100000, "Euler–Maruyama steps on [0, 1] (authors: 200 DW-4, 1000 LJ-13)"},
     {"batch_size", BB_PARAM_INT, "512", 1, 1000000,
      "new trajectories = energy evaluations per outer iteration (paper 512)"},
@@ -42,18 +35,13 @@ static const bb_param_spec as_params[] = {
     {"max_grad_norm", BB_PARAM_DOUBLE, "0", 0, 1e30, "clip the global gradient norm (0: off, as the authors)"},
     {"max_score_norm", BB_PARAM_DOUBLE, "100", 1e-12, 1e30,
      "per-particle norm clip of the adjoint target (authors' max_grad_E_norm 100)"},
-    {"egnn_attention", BB_PARAM_BOOL, "true", 0, 0, "EGNN edge attention m *= sigmoid(Linear(m)) (authors' EGNN)"},
-    {"egnn_coord_range", BB_PARAM_DOUBLE, "15", 0, 1e6,
-     "EGNN coordinate head range / layers * tanh(...) (authors: 15; 0: no tanh, unbounded)"},
-    {"egnn_coord_sum", BB_PARAM_BOOL, "true", 0, 0, "EGNN coordinate update sums over neighbours (false: mean)"},
-    {"egnn_edge_attr", BB_PARAM_BOOL, "true", 0, 0, "EGNN edges also see the input's squared distances"},
+    BB_SCORENET_PARAMS_EGNN,
     {"target_clip", BB_PARAM_STRING, "\"energy\"", 1, 0,
      "energy: clip ∇u per particle, then add the base score (authors); total: clip ∇u + base score and keep the "
      "simulated control inside that ball"},
     {"out_scale", BB_PARAM_DOUBLE, "1", 1e-9, 1e9,
      "controller output scale: s = out_scale * network (network outputs stay O(1))"},
-    {"nn_threads", BB_PARAM_INT, "1", 0, 1024,
-     "OpenMP threads for the network (0: the run's); energies use the run's threads. Results do not depend on it"},
+    BB_SCORENET_PARAM_THREADS,
     {"max_outer", BB_PARAM_INT, "0", 0, 1000000000,
      "stop training after this many outer iterations (0: when the budget is spent)"},
     {"importance_weights", BB_PARAM_BOOL, "false", 0, 0,
@@ -76,31 +64,8 @@ static const bb_task_defaults as_task_defaults[] = {
 
 int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c, bb_ctx *ctx) {
     memset(c, 0, sizeof *c);
-    const char *net = bb_params_str(p, "network");
-    if (strcmp(net, "egnn") == 0)
-        c->use_egnn = 1;
-    else if (strcmp(net, "mlp") == 0)
-        c->use_egnn = 0;
-    else if (strcmp(net, "auto") == 0)
-        c->use_egnn = task->n_particles > 1;
-    else
-        return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'network': '%s' is not egnn, mlp or auto",
-                      net);
-    if (c->use_egnn && task->n_particles < 2)
-        return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'network': egnn needs at least 2 particles");
-    const char *prec = bb_params_str(p, "precision");
-    if (strcmp(prec, "float32") && strcmp(prec, "float64"))
-        return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'precision': '%s' is not float32 or float64",
-                      prec);
-    c->f64 = strcmp(prec, "float64") == 0;
-    c->hidden = (int)bb_params_int(p, "hidden");
-    c->layers = (int)bb_params_int(p, "layers");
-    c->t_dim = (int)bb_params_int(p, "t_dim");
-    if (c->t_dim % 2) return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 't_dim': must be even");
-    c->sigma_min = bb_params_double(p, "sigma_min");
-    c->sigma_max = bb_params_double(p, "sigma_max");
-    if (!(c->sigma_max > c->sigma_min))
-        return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'sigma_max': must exceed sigma_min");
+    int rc = bb_scorenet_config_parse(p, task, "adjoint_sampling", &c->net, ctx);
+    if (rc) return rc;
     c->n_steps = (int)bb_params_int(p, "n_steps");
     c->batch = (int)bb_params_int(p, "batch_size");
     c->buffer = (int)bb_params_int(p, "buffer_size");
@@ -110,19 +75,11 @@ int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c,
     c->max_grad_norm = bb_params_double(p, "max_grad_norm");
     c->max_score_norm = bb_params_double(p, "max_score_norm");
     c->out_scale = bb_params_double(p, "out_scale");
-    c->egnn_attention = bb_params_bool(p, "egnn_attention");
-    c->egnn_coord_range = bb_params_double(p, "egnn_coord_range");
-    c->egnn_coord_sum = bb_params_bool(p, "egnn_coord_sum");
-    c->egnn_edge_attr = bb_params_bool(p, "egnn_edge_attr");
     const char *tc = bb_params_str(p, "target_clip");
     if (strcmp(tc, "energy") && strcmp(tc, "total"))
         return BB_ERR(ctx, BB_EINVAL, "method adjoint_sampling: parameter 'target_clip': '%s' is not energy or total",
                       tc);
     c->clip_energy = strcmp(tc, "energy") == 0;
-    c->sp.P = task->n_particles;
-    c->sp.D = task->dim;
-    c->sp.com_free = (task->flags & BB_TASK_COM_FREE) != 0 ||
-                     ((task->flags & BB_TASK_TRANSLATION_INV) != 0 && task->n_particles > 1);
     return BB_OK;
 }
 
@@ -136,7 +93,6 @@ typedef struct as_state {
     size_t n_samples, dof;
     int weighted;
     int64_t max_outer, anytime_n;
-    int nn_threads;
     int64_t outer;          /* outer iterations completed */
     int64_t evals_training; /* evaluations spent by training (all with gradients) */
     double log_z, ess;      /* importance-weight diagnostics of the final samples */
@@ -174,7 +130,6 @@ static int as_init(const bb_method_env *env, const bb_params *p, void **state, b
     a->weighted = bb_params_bool(p, "importance_weights");
     a->max_outer = bb_params_int(p, "max_outer");
     a->anytime_n = bb_params_int(p, "anytime_samples");
-    a->nn_threads = bb_params_int(p, "nn_threads") > 0 ? (int)bb_params_int(p, "nn_threads") : env->threads;
     a->log_z = a->ess = NAN;
     const size_t B = (size_t)a->cfg.batch, dof = a->dof;
     if (a->weighted) {
@@ -199,8 +154,7 @@ static int as_init(const bb_method_env *env, const bb_params *p, void **state, b
     /* the network runs on nn_threads (the particle tasks' paper-size EGNNs: the run's
      * threads; GMM-40's small MLP: 1, where OpenMP regions per op cost more than they gain,
      * README), the oracle's energies on the run's threads; results are thread-independent */
-    bb_nn_graph_set_threads(a->m.g, a->nn_threads);
-    a->m.opt.threads = a->nn_threads;
+    bb_scorenet_set_threads(&a->m.net, p, env->threads);
     a->x1 = malloc(B * dof * sizeof(double));
     a->grad = malloc(B * dof * sizeof(double));
     a->u = malloc(B * sizeof(double));
@@ -286,10 +240,10 @@ static int as_draw(void *state, bb_samples *out, bb_ctx *ctx) {
 static void as_describe(const void *state, cJSON *info) {
     const as_state *a = state;
     const as_model *m = &a->m;
-    cJSON_AddStringToObject(info, "controller", m->cfg.use_egnn ? "egnn" : "mlp");
-    cJSON_AddNumberToObject(info, "parameters", (double)m->ps.total);
+    cJSON_AddStringToObject(info, "controller", m->cfg.net.use_egnn ? "egnn" : "mlp");
+    cJSON_AddNumberToObject(info, "parameters", (double)m->net.ps.total);
     cJSON_AddNumberToObject(info, "outer_iterations", (double)a->outer);
-    cJSON_AddNumberToObject(info, "gradient_steps", (double)m->opt.t);
+    cJSON_AddNumberToObject(info, "gradient_steps", (double)m->net.opt.t);
     cJSON_AddNumberToObject(info, "evaluations_training", (double)a->evals_training);
     cJSON_AddNumberToObject(info, "h2_at_1", m->h21);
     if (a->have_weights) {

@@ -13,25 +13,20 @@
 #include <stdio.h>
 
 #include "methods/common/replay.h"
+#include "methods/common/scorenet.h"
 #include "methods/nn/nn.h"
 #include "methods/sde/sde.h"
 
 typedef struct as_config {
-    int use_egnn; /* 1: EGNN controller, 0: MLP */
-    int f64;      /* 1: network, activations and Adam state in float64; 0: float32 (energies are float64 either way) */
-    int hidden, layers, t_dim;
-    double sigma_min, sigma_max;
-    int n_steps;     /* Euler–Maruyama steps on [0, 1] */
-    int batch;       /* new trajectories (energy evaluations) per outer iteration */
-    int buffer;      /* replay capacity (rows) */
-    int inner_steps; /* gradient steps per outer iteration */
-    int train_batch; /* rows per gradient step */
+    bb_scorenet_config net; /* controller network, σ schedule, particle space */
+    int n_steps;            /* Euler–Maruyama steps on [0, 1] */
+    int batch;              /* new trajectories (energy evaluations) per outer iteration */
+    int buffer;             /* replay capacity (rows) */
+    int inner_steps;        /* gradient steps per outer iteration */
+    int train_batch;        /* rows per gradient step */
     double lr, max_grad_norm, max_score_norm;
-    int egnn_attention, egnn_coord_sum, egnn_edge_attr; /* EGNN variant (nn.h bb_nn_egnn_config) */
-    double egnn_coord_range;
     int clip_energy;  /* 1: clip ∇u per particle, then add the base score (authors); 0: clip the sum */
     double out_scale; /* s = out_scale * network output (keeps EGNN coordinates O(1)) */
-    bb_sde_space sp;
 } as_config;
 
 /* Random streams (harness/core/rng.h: method-internal ids below 0x4000_0000). */
@@ -48,16 +43,11 @@ int as_config_from_params(const bb_params *p, const bb_task *task, as_config *c,
 typedef struct as_model {
     as_config cfg;
     bb_sde_schedule sch;
-    bb_nn_params ps;
-    bb_nn_egnn egnn;
-    bb_nn_mlp mlp;
+    bb_scorenet net;                   /* network, Adam, tape, scratch [max(batch, train_batch)] rows */
     bb_nn_egnn_graph eg_sim, eg_train; /* EGNN graphs for cfg.batch and cfg.train_batch rows */
     bb_nn_egnn_graph eg_tail;          /* for a last, shorter chunk of a simulation (0 rows: none yet) */
-    bb_nn_graph *g;
-    bb_nn_adam opt;
-    double h21;                 /* h²(1): variance of the base marginal at t = 1 */
-    double *xbuf, *tbuf, *sbuf; /* scratch [max(batch, train_batch)][dof] / [..] */
-    double *rows;               /* [train_batch][2 dof] buffer draws */
+    double h21;                        /* h²(1): variance of the base marginal at t = 1 */
+    double *rows;                      /* [train_batch][2 dof] buffer draws */
 } as_model;
 
 /* Build the network (parameters seeded from `seed`), the optimizer and scratch. On

@@ -15,7 +15,7 @@
 int as_state_write(FILE *fp, const as_model *m, const bb_replay *rb, int64_t outer, int64_t evals, bb_ctx *ctx) {
     unsigned char *buf;
     size_t len;
-    int rc = bb_nn_checkpoint_encode(&m->ps, &m->opt, NULL, "adjoint_sampling state", &buf, &len, ctx);
+    int rc = bb_nn_checkpoint_encode(&m->net.ps, &m->net.opt, NULL, "adjoint_sampling state", &buf, &len, ctx);
     if (rc) return rc;
     uint64_t n = len;
     int64_t pv[2] = {outer, evals};
@@ -36,7 +36,7 @@ int as_state_read(FILE *fp, as_model *m, bb_replay *rb, int64_t *outer, int64_t 
     int rc = BB_OK;
     if (!bb_state_get(fp, buf, 1, (size_t)n) || !bb_state_get(fp, pv, sizeof pv, 1) || pv[0] < 0 || pv[1] < 0)
         rc = BB_ERR(ctx, BB_EFORMAT, "adjoint_sampling state: truncated network or progress record");
-    if (!rc) rc = bb_nn_checkpoint_decode(buf, (size_t)n, "adjoint_sampling state", &m->ps, &m->opt, NULL, ctx);
+    if (!rc) rc = bb_nn_checkpoint_decode(buf, (size_t)n, "adjoint_sampling state", &m->net.ps, &m->net.opt, NULL, ctx);
     free(buf);
     if (rc) return rc;
     *outer = pv[0];

@@ -18,7 +18,7 @@
 
 int idem_estimate_scores(bb_oracle *o, const idem_config *c, const bb_sde_schedule *sch, size_t n, const double *y,
                          const double *t, bb_rng *rng, double *out, size_t *all_rejected, bb_ctx *ctx) {
-    const size_t dof = (size_t)c->sp.P * (size_t)c->sp.D, K = (size_t)c->mc_samples;
+    const size_t dof = (size_t)c->net.sp.P * (size_t)c->net.sp.D, K = (size_t)c->mc_samples;
     const size_t rows_per_call = K >= IDEM_EST_CHUNK ? 1 : IDEM_EST_CHUNK / K;
     const size_t cap = rows_per_call * K;
     if (all_rejected) *all_rejected = 0;
@@ -64,7 +64,7 @@ int idem_estimate_scores(bb_oracle *o, const idem_config *c, const bb_sde_schedu
             const double f = c->data_scale / wsum;
             for (size_t q = 0; q < dof; q++) sr[q] *= f;
             if (c->clip_particles)
-                bb_clip_norms(sr, (size_t)c->sp.P, c->sp.D, c->max_score_norm);
+                bb_clip_norms(sr, (size_t)c->net.sp.P, c->net.sp.D, c->max_score_norm);
             else
                 bb_clip_norms(sr, 1, (int)dof, c->max_score_norm);
         }

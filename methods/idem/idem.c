@@ -24,14 +24,9 @@
  * configs/experiment/<task>_idem.yaml, configs/trainer/default.yaml, configs/data/dummy.yaml);
  * the README cites the line of each. They spend the whole budget. */
 static const bb_param_spec idem_params[] = {
-    {"network", BB_PARAM_STRING, "\"auto\"", 1, 0, "egnn, mlp or auto (egnn for particle systems)"},
-    {"precision", BB_PARAM_STRING, "\"float32\"", 1, 0,
-     "network parameters, activations and Adam state: float32 or float64 (energies are float64)"},
-    {"hidden", BB_PARAM_INT, "128", 2, 4096, "hidden width (authors: 128)"},
-    {"layers", BB_PARAM_INT, "3", 1, 15, "EGNN layers / MLP hidden layers (authors: 3 DW-4, GMM-40; 5 LJ)"},
-    {"t_dim", BB_PARAM_INT, "32", 2, 1024, "width of the sinusoidal time embedding of 1000 t (even)"},
-    {"sigma_min", BB_PARAM_DOUBLE, "0.001", 1e-12, 1e6, "geometric VE schedule: σ at t = 0 (in y = x / data_scale)"},
-    {"sigma_max", BB_PARAM_DOUBLE, "1", 1e-9, 1e6, "geometric VE schedule: σ at t = 1 (in y)"},
+    BB_SCORENET_PARAMS("3", "EGNN layers / MLP hidden layers (authors: 3 DW-4, GMM-40; 5 LJ)",
+                       "geometric VE schedule: σ at t = 0 (in y = x / data_scale)", "1",
+                       "geometric VE schedule: σ at t = 1 (in y)"),
     {"data_scale", BB_PARAM_DOUBLE, "1", 1e-9, 1e9,
      "the method works in y = x / data_scale (authors' data_normalization_factor: GMM-40 50)"},
     {"n_steps", BB_PARAM_INT, "1000", 1, 1000000, "Euler–Maruyama steps of the reverse SDE (authors: 1000)"},
@@ -53,12 +48,8 @@ static const bb_param_spec idem_params[] = {
     {"inner_steps", BB_PARAM_INT, "100", 1, 100000000, "regression steps per epoch between refills (authors: 100)"},
     {"lr", BB_PARAM_DOUBLE, "0.001", 0, 10, "Adam learning rate (authors: 1e-3; GMM-40 5e-4)"},
     {"max_grad_norm", BB_PARAM_DOUBLE, "0.5", 0, 1e30, "clip of the global gradient norm (authors: 0.5; 0: off)"},
-    {"egnn_attention", BB_PARAM_BOOL, "true", 0, 0, "EGNN edge attention (authors' EGNN)"},
-    {"egnn_coord_range", BB_PARAM_DOUBLE, "15", 0, 1e6, "EGNN coordinate head range / layers * tanh (authors: 15)"},
-    {"egnn_coord_sum", BB_PARAM_BOOL, "true", 0, 0, "EGNN coordinate update sums over neighbours (authors: sum)"},
-    {"egnn_edge_attr", BB_PARAM_BOOL, "true", 0, 0, "EGNN edges also see the input's squared distances (authors)"},
-    {"nn_threads", BB_PARAM_INT, "1", 0, 1024,
-     "OpenMP threads for the network (0: the run's); energies use the run's threads. Results do not depend on it"},
+    BB_SCORENET_PARAMS_EGNN,
+    BB_SCORENET_PARAM_THREADS,
     {"max_steps", BB_PARAM_INT, "0", 0, 1000000000,
      "stop after this many regression steps (0: when the budget is spent)"},
     {"anytime_samples", BB_PARAM_INT, "500", 1, 100000000,
@@ -81,29 +72,8 @@ static const bb_task_defaults idem_task_defaults[] = {
 
 int idem_config_from_params(const bb_params *p, const bb_task *task, const char *name, idem_config *c, bb_ctx *ctx) {
     memset(c, 0, sizeof *c);
-    const char *net = bb_params_str(p, "network");
-    if (strcmp(net, "egnn") == 0)
-        c->use_egnn = 1;
-    else if (strcmp(net, "mlp") == 0)
-        c->use_egnn = 0;
-    else if (strcmp(net, "auto") == 0)
-        c->use_egnn = task->n_particles > 1;
-    else
-        return BB_ERR(ctx, BB_EINVAL, "method %s: parameter 'network': '%s' is not egnn, mlp or auto", name, net);
-    if (c->use_egnn && task->n_particles < 2)
-        return BB_ERR(ctx, BB_EINVAL, "method %s: parameter 'network': egnn needs at least 2 particles", name);
-    const char *prec = bb_params_str(p, "precision");
-    if (strcmp(prec, "float32") && strcmp(prec, "float64"))
-        return BB_ERR(ctx, BB_EINVAL, "method %s: parameter 'precision': '%s' is not float32 or float64", name, prec);
-    c->f64 = strcmp(prec, "float64") == 0;
-    c->hidden = (int)bb_params_int(p, "hidden");
-    c->layers = (int)bb_params_int(p, "layers");
-    c->t_dim = (int)bb_params_int(p, "t_dim");
-    if (c->t_dim % 2) return BB_ERR(ctx, BB_EINVAL, "method %s: parameter 't_dim': must be even", name);
-    c->sigma_min = bb_params_double(p, "sigma_min");
-    c->sigma_max = bb_params_double(p, "sigma_max");
-    if (!(c->sigma_max > c->sigma_min))
-        return BB_ERR(ctx, BB_EINVAL, "method %s: parameter 'sigma_max': must exceed sigma_min", name);
+    int rc = bb_scorenet_config_parse(p, task, name, &c->net, ctx);
+    if (rc) return rc;
     c->data_scale = bb_params_double(p, "data_scale");
     c->n_steps = (int)bb_params_int(p, "n_steps");
     c->diffusion_scale = bb_params_double(p, "diffusion_scale");
@@ -121,14 +91,6 @@ int idem_config_from_params(const bb_params *p, const bb_task *task, const char 
     c->inner_steps = (int)bb_params_int(p, "inner_steps");
     c->lr = bb_params_double(p, "lr");
     c->max_grad_norm = bb_params_double(p, "max_grad_norm");
-    c->egnn_attention = bb_params_bool(p, "egnn_attention");
-    c->egnn_coord_range = bb_params_double(p, "egnn_coord_range");
-    c->egnn_coord_sum = bb_params_bool(p, "egnn_coord_sum");
-    c->egnn_edge_attr = bb_params_bool(p, "egnn_edge_attr");
-    c->sp.P = task->n_particles;
-    c->sp.D = task->dim;
-    c->sp.com_free = (task->flags & BB_TASK_COM_FREE) != 0 ||
-                     ((task->flags & BB_TASK_TRANSLATION_INV) != 0 && task->n_particles > 1);
     c->clip_particles = task->n_particles > 1; /* DEM: is_molecule */
     return BB_OK;
 }
@@ -172,7 +134,6 @@ static int init_common(const bb_method_env *env, const bb_params *p, int energy_
     a->dof = (size_t)task->dof;
     a->max_steps = bb_params_int(p, "max_steps");
     a->anytime_n = bb_params_int(p, "anytime_samples");
-    const int nn_threads = bb_params_int(p, "nn_threads") > 0 ? (int)bb_params_int(p, "nn_threads") : env->threads;
     rc = idem_model_init(&a->m, &cfg, env->seed, ctx);
     if (!rc) rc = bb_replay_init(&a->rb, (size_t)cfg.buffer, a->dof, ctx);
     if (!rc && !(a->ybuf = malloc((size_t)cfg.n_generate * a->dof * sizeof(double))))
@@ -181,8 +142,7 @@ static int init_common(const bb_method_env *env, const bb_params *p, int energy_
         idem_free(a);
         return rc;
     }
-    bb_nn_graph_set_threads(a->m.g, nn_threads);
-    a->m.opt.threads = nn_threads;
+    bb_scorenet_set_threads(&a->m.net, p, env->threads);
     /* the buffer starts with prior samples (authors' init_from_prior; README: GMM-40) */
     double *y0 = malloc((size_t)cfg.n_init * a->dof * sizeof(double));
     if (!y0) {
@@ -266,9 +226,9 @@ static int idem_draw(void *state, bb_samples *out, bb_ctx *ctx) {
 static void idem_describe(const void *state, cJSON *info) {
     const idem_state *a = state;
     const idem_model *m = &a->m;
-    cJSON_AddStringToObject(info, "network", m->cfg.use_egnn ? "egnn" : "mlp");
+    cJSON_AddStringToObject(info, "network", m->cfg.net.use_egnn ? "egnn" : "mlp");
     cJSON_AddStringToObject(info, "parameterisation", m->cfg.energy_net ? "energy" : "score");
-    cJSON_AddNumberToObject(info, "parameters", (double)m->ps.total);
+    cJSON_AddNumberToObject(info, "parameters", (double)m->net.ps.total);
     cJSON_AddNumberToObject(info, "gradient_steps", (double)a->pr.grad_steps);
     cJSON_AddNumberToObject(info, "buffer_refills", (double)a->pr.refills);
     cJSON_AddNumberToObject(info, "score_targets", (double)a->pr.rows_trained);

@@ -17,21 +17,19 @@
 
 #include "harness/oracle/oracle.h"
 #include "methods/common/replay.h"
+#include "methods/common/scorenet.h"
 #include "methods/nn/nn.h"
 #include "methods/sde/sde.h"
 
 typedef struct idem_config {
-    int energy_net; /* 1: the network is an energy E_θ(y, t), score = −∇_y E_θ (idem_energy) */
-    int use_egnn;   /* 1: EGNN, 0: MLP with a sinusoidal time embedding */
-    int f64;        /* network, activations and Adam state in float64 (else float32) */
-    int hidden, layers, t_dim;
-    double sigma_min, sigma_max; /* geometric VE schedule in y */
-    double data_scale;           /* x = data_scale · y */
-    int n_steps;                 /* Euler–Maruyama steps of the reverse SDE on [0, 1] */
-    double diffusion_scale;      /* noise factor of the reverse SDE (DEM diffusion_scale) */
-    int mc_samples;              /* K: draws per score target */
-    double max_score_norm;       /* clip of each target (per particle for particle systems) */
-    int lambda_var;              /* 1: λ(t) = σ²(t) + lambda_eps (DEM BasicLambdaWeighter), 0: λ = 1 */
+    bb_scorenet_config net; /* network, geometric VE schedule in y, particle space */
+    int energy_net;         /* 1: the network is an energy E_θ(y, t), score = −∇_y E_θ (idem_energy) */
+    double data_scale;      /* x = data_scale · y */
+    int n_steps;            /* Euler–Maruyama steps of the reverse SDE on [0, 1] */
+    double diffusion_scale; /* noise factor of the reverse SDE (DEM diffusion_scale) */
+    int mc_samples;         /* K: draws per score target */
+    double max_score_norm;  /* clip of each target (per particle for particle systems) */
+    int lambda_var;         /* 1: λ(t) = σ²(t) + lambda_eps (DEM BasicLambdaWeighter), 0: λ = 1 */
     double lambda_eps;
     int batch;       /* buffer rows per gradient step (DEM num_samples_to_sample_from_buffer) */
     int n_generate;  /* samples simulated into the buffer after each epoch */
@@ -39,9 +37,6 @@ typedef struct idem_config {
     int buffer;      /* replay capacity */
     int inner_steps; /* gradient steps per epoch (between refills) */
     double lr, max_grad_norm;
-    int egnn_attention, egnn_coord_sum, egnn_edge_attr;
-    double egnn_coord_range;
-    bb_sde_space sp;
     int clip_particles; /* 1: clip each particle's D-vector (DEM: is_molecule), 0: the whole vector */
 } idem_config;
 
@@ -74,14 +69,9 @@ int idem_estimate_scores(bb_oracle *o, const idem_config *c, const bb_sde_schedu
 typedef struct idem_model {
     idem_config cfg;
     bb_sde_schedule sch;
-    bb_nn_params ps;
-    bb_nn_egnn egnn;
-    bb_nn_mlp mlp;
+    bb_scorenet net;           /* network, Adam, tape, scratch [max(batch, n_generate)] rows */
     bb_nn_egnn_graph eg_train; /* cfg.batch rows */
     bb_nn_egnn_graph eg_sim;   /* rows of the current simulation chunk (rebuilt when that changes) */
-    bb_nn_graph *g;
-    bb_nn_adam opt;
-    double *xbuf, *tbuf, *sbuf; /* scratch [max(batch, n_generate)][dof] / [..] */
 } idem_model;
 
 /* Build the network (parameters seeded from `seed`), optimizer and scratch; on failure

@@ -10,83 +10,46 @@
 
 #include "methods/idem/idem.h"
 
-static size_t dof_of(const idem_config *c) { return (size_t)c->sp.P * (size_t)c->sp.D; }
+static size_t dof_of(const idem_config *c) { return (size_t)c->net.sp.P * (size_t)c->net.sp.D; }
 
 int idem_model_init(idem_model *m, const idem_config *cfg, uint64_t seed, bb_ctx *ctx) {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
-    const size_t dof = dof_of(cfg);
-    int rc = bb_sde_schedule_geometric(&m->sch, cfg->sigma_min, cfg->sigma_max, ctx);
+    const bb_scorenet_config *nc = &cfg->net;
+    int rc = bb_sde_schedule_geometric(&m->sch, nc->sigma_min, nc->sigma_max, ctx);
     if (rc) return rc;
-    bb_nn_params_init(&m->ps, cfg->f64 ? BB_NN_F64 : BB_NN_F32);
-    if (cfg->use_egnn) {
-        bb_nn_egnn_config ec = {.n_particles = cfg->sp.P,
-                                .dim = cfg->sp.D,
-                                .hidden = cfg->hidden,
-                                .n_layers = cfg->layers,
-                                .t_dim = cfg->t_dim,
-                                .normalize = 1,
-                                .act = BB_NN_ACT_SILU,
-                                .out = cfg->energy_net ? BB_NN_EGNN_SCALAR : BB_NN_EGNN_VECTOR,
-                                .attention = cfg->egnn_attention,
-                                .coord_range = cfg->egnn_coord_range,
-                                .coord_sum = cfg->egnn_coord_sum,
-                                .edge_attr = cfg->egnn_edge_attr};
-        rc = bb_nn_egnn_init(&m->egnn, &m->ps, "egnn", &ec, ctx);
-        if (!rc) rc = bb_nn_egnn_graph_init(&m->eg_train, cfg->batch, cfg->sp.P, ctx);
-    } else {
-        int sizes[BB_NN_MLP_MAX_LAYERS + 1];
-        if (cfg->layers + 2 > BB_NN_MLP_MAX_LAYERS + 1)
-            return BB_ERR(ctx, BB_EINVAL, "layers: at most %d for the MLP", BB_NN_MLP_MAX_LAYERS - 1);
-        sizes[0] = (int)dof + cfg->t_dim;
-        for (int l = 1; l <= cfg->layers; l++) sizes[l] = cfg->hidden;
-        sizes[cfg->layers + 1] = cfg->energy_net ? 1 : (int)dof;
-        rc = bb_nn_mlp_init(&m->mlp, &m->ps, "mlp", cfg->layers + 2, sizes, BB_NN_ACT_SILU, ctx);
-    }
-    if (!rc) rc = bb_nn_params_alloc(&m->ps, seed, ctx);
-    if (!rc) rc = bb_nn_adam_init(&m->opt, &m->ps, 0.9, 0.999, 1e-8, 0.0, 0, ctx);
-    if (!rc) rc = bb_nn_graph_init(&m->g, 0, ctx);
-    if (rc) goto out;
     const size_t rows = (size_t)(cfg->batch > cfg->n_generate ? cfg->batch : cfg->n_generate);
-    m->xbuf = calloc(rows * dof, sizeof(double));
-    m->sbuf = calloc(rows * dof, sizeof(double));
-    m->tbuf = calloc(rows, sizeof(double));
-    if (!m->xbuf || !m->sbuf || !m->tbuf)
-        rc = BB_ERR(ctx, BB_ENOMEM, "idem: cannot allocate scratch for %zu rows", rows);
-out:
+    rc = bb_scorenet_init(&m->net, nc, cfg->energy_net ? BB_SCORENET_SCALAR : BB_SCORENET_VECTOR, rows, seed, "idem",
+                          ctx);
+    if (!rc && nc->use_egnn) rc = bb_nn_egnn_graph_init(&m->eg_train, cfg->batch, nc->sp.P, ctx);
     if (rc) idem_model_free(m);
     return rc;
 }
 
 void idem_model_free(idem_model *m) {
     if (!m) return;
-    bb_nn_graph_free(m->g);
-    bb_nn_adam_free(&m->opt);
-    bb_nn_egnn_graph_free(&m->eg_train);
-    bb_nn_egnn_graph_free(&m->eg_sim);
-    bb_nn_params_free(&m->ps);
-    free(m->xbuf);
-    free(m->sbuf);
-    free(m->tbuf);
+    bb_scorenet_free(&m->net);
+    bb_nn_egnn_graph *const graphs[] = {&m->eg_train, &m->eg_sim};
+    for (size_t k = 0; k < sizeof graphs / sizeof *graphs; k++) bb_nn_egnn_graph_free(graphs[k]);
     memset(m, 0, sizeof *m);
 }
 
 bb_nn_tensor *idem_forward(idem_model *m, const bb_nn_egnn_graph *eg, int64_t B, const double *y, const double *t,
                            int train) {
     const idem_config *c = &m->cfg;
-    bb_nn_graph *g = m->g;
+    bb_nn_graph *g = m->net.g;
     const int64_t dof = (int64_t)dof_of(c);
-    const bb_nn_dtype dt = c->f64 ? BB_NN_F64 : BB_NN_F32;
+    const bb_nn_dtype dt = c->net.f64 ? BB_NN_F64 : BB_NN_F32;
     bb_nn_tensor *x = c->energy_net ? bb_nn_input(g, dt, 2, (const int64_t[]){B, dof}, y)
                                     : bb_nn_from(g, dt, 2, (const int64_t[]){B, dof}, y);
     bb_nn_tensor *tt = bb_nn_from(g, dt, 2, (const int64_t[]){B, 1}, t);
     bb_nn_tensor *out;
-    if (c->use_egnn) {
-        out = bb_nn_egnn_fwd(g, &m->ps, &m->egnn, eg, x, tt);
+    if (c->net.use_egnn) {
+        out = bb_nn_egnn_fwd(g, &m->net.ps, &m->net.egnn, eg, x, tt);
     } else {
         /* time as in the EGNN: sinusoidal embedding of 1000 t */
-        bb_nn_tensor *te = bb_nn_time_embed_sin(g, bb_nn_scale(g, tt, 1000.0, 0.0), c->t_dim, 10000.0);
-        out = bb_nn_mlp_fwd(g, &m->ps, &m->mlp, bb_nn_concat_cols(g, x, te));
+        bb_nn_tensor *te = bb_nn_time_embed_sin(g, bb_nn_scale(g, tt, 1000.0, 0.0), c->net.t_dim, 10000.0);
+        out = bb_nn_mlp_fwd(g, &m->net.ps, &m->net.mlp, bb_nn_concat_cols(g, x, te));
     }
     if (!c->energy_net) return out;
     /* score = −∇_y Σ_rows E_θ(y_r, t_r) (rows are independent) */
@@ -98,16 +61,16 @@ bb_nn_tensor *idem_forward(idem_model *m, const bb_nn_egnn_graph *eg, int64_t B,
 int idem_model_score(idem_model *m, size_t n, const double *y, const double *t, double *s, bb_ctx *ctx) {
     const size_t dof = dof_of(&m->cfg);
     if (n == 0) return BB_OK;
-    if (m->cfg.use_egnn && m->eg_sim.B != (int64_t)n) {
+    if (m->cfg.net.use_egnn && m->eg_sim.B != (int64_t)n) {
         bb_nn_egnn_graph_free(&m->eg_sim);
-        int rc = bb_nn_egnn_graph_init(&m->eg_sim, (int64_t)n, m->cfg.sp.P, ctx);
+        int rc = bb_nn_egnn_graph_init(&m->eg_sim, (int64_t)n, m->cfg.net.sp.P, ctx);
         if (rc) return rc;
     }
-    bb_nn_graph_reset(m->g);
+    bb_nn_graph_reset(m->net.g);
     /* the energy network needs the tape for its input gradient; parameters get none */
-    if (!m->cfg.energy_net) bb_nn_graph_set_grad(m->g, 0);
+    if (!m->cfg.energy_net) bb_nn_graph_set_grad(m->net.g, 0);
     bb_nn_tensor *out = idem_forward(m, &m->eg_sim, (int64_t)n, y, t, 0);
-    int rc = bb_nn_graph_status(m->g, ctx);
+    int rc = bb_nn_graph_status(m->net.g, ctx);
     if (rc) return rc;
     bb_nn_to_double(out, s);
     for (size_t k = 0; k < n * dof; k++)
@@ -118,7 +81,7 @@ int idem_model_score(idem_model *m, size_t n, const double *y, const double *t, 
 void idem_prior_sample(const idem_model *m, size_t n, bb_rng *rng, double *y) {
     const size_t dof = dof_of(&m->cfg);
     const double sd = sqrt(bb_sde_ve_var(&m->sch, 1.0));
-    bb_sde_noise(&m->cfg.sp, n, rng, y);
+    bb_sde_noise(&m->cfg.net.sp, n, rng, y);
     for (size_t k = 0; k < n * dof; k++) y[k] *= sd;
 }
 
@@ -133,10 +96,10 @@ int idem_simulate(idem_model *m, size_t n, bb_rng *rng, double *y, bb_ctx *ctx) 
         /* DEM integrate_sde: times 1, 1 − dt, ..., dt (the step's start), no clip */
         for (int k = c->n_steps; k >= 1; k--) {
             const double t = k * dt;
-            for (size_t r = 0; r < nc; r++) m->tbuf[r] = t;
-            int rc = idem_model_score(m, nc, yc, m->tbuf, m->sbuf, ctx);
+            for (size_t r = 0; r < nc; r++) m->net.tbuf[r] = t;
+            int rc = idem_model_score(m, nc, yc, m->net.tbuf, m->net.sbuf, ctx);
             if (rc) return rc;
-            bb_sde_ve_reverse_step(&m->sch, &c->sp, nc, t, dt, m->sbuf, c->diffusion_scale, rng, yc);
+            bb_sde_ve_reverse_step(&m->sch, &c->net.sp, nc, t, dt, m->net.sbuf, c->diffusion_scale, rng, yc);
         }
     }
     return BB_OK;

@@ -14,7 +14,7 @@
 int idem_state_write(FILE *fp, const idem_model *m, const bb_replay *rb, const idem_progress *pr, bb_ctx *ctx) {
     unsigned char *buf;
     size_t len;
-    int rc = bb_nn_checkpoint_encode(&m->ps, &m->opt, NULL, "idem state", &buf, &len, ctx);
+    int rc = bb_nn_checkpoint_encode(&m->net.ps, &m->net.opt, NULL, "idem state", &buf, &len, ctx);
     if (rc) return rc;
     uint64_t n = len;
     const int64_t pv[IDEM_NPROG] = {pr->grad_steps, pr->refills, pr->evals_score, pr->rows_rejected, pr->rows_trained};
@@ -36,7 +36,7 @@ int idem_state_read(FILE *fp, idem_model *m, bb_replay *rb, idem_progress *pr, b
         rc = BB_ERR(ctx, BB_EFORMAT, "idem state: truncated network or progress record");
     for (int k = 0; k < IDEM_NPROG && !rc; k++)
         if (pv[k] < 0) rc = BB_ERR(ctx, BB_EFORMAT, "idem state: negative progress counter");
-    if (!rc) rc = bb_nn_checkpoint_decode(buf, (size_t)n, "idem state", &m->ps, &m->opt, NULL, ctx);
+    if (!rc) rc = bb_nn_checkpoint_decode(buf, (size_t)n, "idem state", &m->net.ps, &m->net.opt, NULL, ctx);
     free(buf);
     if (rc) return rc;
     *pr = (idem_progress){pv[0], pv[1], pv[2], pv[3], pv[4]};

@@ -209,17 +209,18 @@ BB_TEST(killed_and_resumed_run_matches_uninterrupted_bitwise) {
  * buffer, one inner step, lr 1e-3, no gradient clip, out_scale 1). */
 static as_config model_cfg(int use_egnn, int hidden, int layers, int t_dim, double sigma_max, int n_steps, int batch,
                            int train_batch, double max_score_norm, bb_sde_space sp) {
-    as_config c = {.sigma_min = 1e-3, .buffer = 4, .inner_steps = 1, .lr = 1e-3, .max_grad_norm = 0, .out_scale = 1};
-    c.use_egnn = use_egnn;
-    c.hidden = hidden;
-    c.layers = layers;
-    c.t_dim = t_dim;
-    c.sigma_max = sigma_max;
+    as_config c = {
+        .net.sigma_min = 1e-3, .buffer = 4, .inner_steps = 1, .lr = 1e-3, .max_grad_norm = 0, .out_scale = 1};
+    c.net.use_egnn = use_egnn;
+    c.net.hidden = hidden;
+    c.net.layers = layers;
+    c.net.t_dim = t_dim;
+    c.net.sigma_max = sigma_max;
     c.n_steps = n_steps;
     c.batch = batch;
     c.train_batch = train_batch;
     c.max_score_norm = max_score_norm;
-    c.sp = sp;
+    c.net.sp = sp;
     return c;
 }
 
@@ -276,8 +277,8 @@ BB_TEST(authors_target_clips_the_force_before_the_base_score) {
  * its output on the same 5 rows inside a full batch of 40. DEM EGNN variant. */
 BB_TEST(small_draws_cost_their_rows_only_and_agree_with_a_full_batch) {
     as_config cfg = model_cfg(1, 16, 2, 8, 2, 10, 40, 4, 50, (bb_sde_space){4, 2, 1});
-    cfg.egnn_attention = cfg.egnn_coord_sum = cfg.egnn_edge_attr = 1;
-    cfg.egnn_coord_range = 15;
+    cfg.net.egnn_attention = cfg.net.egnn_coord_sum = cfg.net.egnn_edge_attr = 1;
+    cfg.net.egnn_coord_range = 15;
     as_model m;
     model_init(&m, cfg, 3);
     double x[40 * 8], s_full[40 * 8], s_small[5 * 8];
@@ -305,13 +306,13 @@ BB_TEST(small_draws_cost_their_rows_only_and_agree_with_a_full_batch) {
 BB_TEST(girsanov_weights_undo_the_control) {
     as_model m;
     model_init(&m, model_cfg(0, 16, 2, 8, 1.0, 25, 500, 4, 50, (bb_sde_space){1, 3, 0}), 2);
-    const bb_nn_linear *lo = &m.mlp.lin[m.mlp.n_layers - 1];
+    const bb_nn_linear *lo = &m.net.mlp.lin[m.net.mlp.n_layers - 1];
     double w[16 * 3], b[3] = {0.4, -0.3, 0.2};
     bb_rng r;
     bb_rng_init(&r, 1, 1);
     for (int k = 0; k < 48; k++) w[k] = 0.3 * bb_rng_normal(&r);
-    bb_nn_params_set(&m.ps, lo->w, w);
-    bb_nn_params_set(&m.ps, lo->b, b);
+    bb_nn_params_set(&m.net.ps, lo->w, w);
+    bb_nn_params_set(&m.net.ps, lo->b, b);
     const size_t n = 8000;
     double *x = malloc(n * 3 * sizeof(double)), *lw = malloc(n * sizeof(double));
     bb_rng_init(&r, 1, 2);
@@ -343,9 +344,9 @@ BB_TEST(girsanov_weights_undo_the_control) {
 BB_TEST(simulated_control_is_bounded_by_the_target_clip) {
     as_model m;
     model_init(&m, model_cfg(0, 8, 1, 4, 1.0, 10, 200, 4, 2.385, (bb_sde_space){1, 3, 0}), 2);
-    const bb_nn_linear *lo = &m.mlp.lin[m.mlp.n_layers - 1];
+    const bb_nn_linear *lo = &m.net.mlp.lin[m.net.mlp.n_layers - 1];
     double b[3] = {1e6, 0.0, 0.0};
-    bb_nn_params_set(&m.ps, lo->b, b);
+    bb_nn_params_set(&m.net.ps, lo->b, b);
     const size_t n = 2000;
     double *x = malloc(n * 3 * sizeof(double));
     bb_rng r;

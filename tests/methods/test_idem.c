@@ -39,13 +39,13 @@
 static idem_config gauss_config(double data_scale, int K, double cap, int per_particle) {
     idem_config c;
     memset(&c, 0, sizeof c);
-    c.sigma_min = 1e-3;
-    c.sigma_max = 3.0;
+    c.net.sigma_min = 1e-3;
+    c.net.sigma_max = 3.0;
     c.data_scale = data_scale;
     c.mc_samples = K;
     c.max_score_norm = cap;
-    c.sp.P = per_particle ? 3 : 1;
-    c.sp.D = per_particle ? 1 : 3;
+    c.net.sp.P = per_particle ? 3 : 1;
+    c.net.sp.D = per_particle ? 1 : 3;
     c.clip_particles = per_particle;
     return c;
 }
@@ -91,7 +91,7 @@ BB_TEST(estimator_converges_to_the_exact_noised_gaussian_score) {
         const double a = scales[si];
         idem_config c = gauss_config(a, K_BIG, 1e30, 0);
         bb_sde_schedule sch;
-        assert_int_equal(bb_sde_schedule_geometric(&sch, c.sigma_min, c.sigma_max, NULL), BB_OK);
+        assert_int_equal(bb_sde_schedule_geometric(&sch, c.net.sigma_min, c.net.sigma_max, NULL), BB_OK);
         bb_task *t;
         bb_oracle *o = gauss_oracle(&t, 3 * K_BIG);
         double y[9], tt[3], out[9];
@@ -218,10 +218,10 @@ BB_TEST(ve_schedule_matches_the_authors_formulas) {
 BB_TEST(energy_network_score_is_minus_its_gradient) {
     idem_config c = gauss_config(1.0, 10, 20, 0);
     c.energy_net = 1;
-    c.f64 = 1;
-    c.hidden = 16;
-    c.layers = 2;
-    c.t_dim = 8;
+    c.net.f64 = 1;
+    c.net.hidden = 16;
+    c.net.layers = 2;
+    c.net.t_dim = 8;
     c.batch = 4;
     c.n_generate = 4;
     c.n_steps = 4;
@@ -237,11 +237,12 @@ BB_TEST(energy_network_score_is_minus_its_gradient) {
         for (int k = 0; k < 2; k++) {
             double yp[3] = {y[0], y[1], y[2]};
             yp[d] += (k ? -1 : 1) * 1e-5;
-            bb_nn_graph_reset(m.g);
-            bb_nn_tensor *x = bb_nn_from(m.g, BB_NN_F64, 2, (const int64_t[]){1, 3}, yp);
-            bb_nn_tensor *tt = bb_nn_from(m.g, BB_NN_F64, 2, (const int64_t[]){1, 1}, t);
-            bb_nn_tensor *te = bb_nn_time_embed_sin(m.g, bb_nn_scale(m.g, tt, 1000.0, 0.0), c.t_dim, 10000.0);
-            e[k] = bb_nn_get(bb_nn_mlp_fwd(m.g, &m.ps, &m.mlp, bb_nn_concat_cols(m.g, x, te)), 0);
+            bb_nn_graph_reset(m.net.g);
+            bb_nn_tensor *x = bb_nn_from(m.net.g, BB_NN_F64, 2, (const int64_t[]){1, 3}, yp);
+            bb_nn_tensor *tt = bb_nn_from(m.net.g, BB_NN_F64, 2, (const int64_t[]){1, 1}, t);
+            bb_nn_tensor *te =
+                bb_nn_time_embed_sin(m.net.g, bb_nn_scale(m.net.g, tt, 1000.0, 0.0), c.net.t_dim, 10000.0);
+            e[k] = bb_nn_get(bb_nn_mlp_fwd(m.net.g, &m.net.ps, &m.net.mlp, bb_nn_concat_cols(m.net.g, x, te)), 0);
         }
         const double fd = -(e[0] - e[1]) / 2e-5;
         print_message("d %d: score %+.8f  -dE/dy %+.8f\n", d, s[d], fd);
