@@ -446,7 +446,7 @@ static int plot_density2d(const bb_rset *rs, const bb_agg *a, size_t t, const ch
     const char **labels = calloc(nk + 1, sizeof *labels);
     const char *xl = "component 1", *yl = "component 2";
     grid2d g0 = {0};
-    int have = 0;
+    int have = 0, fe = 0;
     int rc = (!dens || !labels) ? BB_ERR(ctx, BB_ENOMEM, "plot: out of memory") : BB_OK;
     for (size_t k = 0; !rc && k < nk && np < 16; k++) {
         const bb_rset_run *r = rep_run(rs, a->tasks[t], a->methods[k], tmp);
@@ -465,6 +465,8 @@ static int plot_density2d(const bb_rset *rs, const bb_agg *a, size_t t, const ch
             g.xe = g.ye = NULL;
             const cJSON *lx = cJSON_GetObjectItemCaseSensitive(h, "x_label");
             const cJSON *ly = cJSON_GetObjectItemCaseSensitive(h, "y_label");
+            const cJSON *sc = cJSON_GetObjectItemCaseSensitive(h, "scale");
+            fe = cJSON_IsString(sc) && !strcmp(sc->valuestring, "free_energy");
             if (g0.nested) xl = "TIC 1", yl = "TIC 2";
             if (cJSON_IsString(lx)) xl = lx->valuestring;
             if (cJSON_IsString(ly)) yl = ly->valuestring;
@@ -479,15 +481,17 @@ static int plot_density2d(const bb_rset *rs, const bb_agg *a, size_t t, const ch
     }
     if (!rc && np) {
         char title[256], name[256];
-        snprintf(title, sizeof title, "%s: %s, reference and samples", a->tasks[t], metric);
+        snprintf(title, sizeof title, "%s: %s%s, reference and samples", a->tasks[t], metric,
+                 fe ? " (free energy)" : "");
         safe_name(name, sizeof name, "density2d", a->tasks[t], metric);
         plot_buf pb;
         rc = buf_open(&pb, ctx);
         if (!rc)
-            rc = buf_close(&pb,
-                           bb_svg_heatmaps(pb.fp, title, xl, yl, g0.nx, g0.ny, g0.xe, g0.ye,
-                                           (const double *const *)dens, labels, np, ctx),
-                           ps, name, a->tasks[t], title, ctx);
+            rc = buf_close(
+                &pb,
+                (fe ? bb_svg_heatmaps_free_energy : bb_svg_heatmaps)(pb.fp, title, xl, yl, g0.nx, g0.ny, g0.xe, g0.ye,
+                                                                     (const double *const *)dens, labels, np, ctx),
+                ps, name, a->tasks[t], title, ctx);
     }
     for (size_t i = 0; dens && i <= nk; i++) free(dens[i]);
     free(dens), free(labels), free(g0.xe), free(g0.ye);

@@ -19,6 +19,8 @@
  *                                 nested [N][N] densities with the x bin first (the
  *                                 tica_histogram entry). Reference panel, then one per
  *                                 method. Only drawn when such an entry is present.
+ *                                 "scale": "free_energy" (rama_histogram_* entries)
+ *                                 draws F = -ln(p / p_max) in kT instead of p.
  *
  * File names have every character outside [A-Za-z0-9_.-] replaced by '-'. Plots are
  * ordered by task, then kind, then metric: deterministic. Not here: the SVG primitives

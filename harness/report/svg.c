@@ -183,9 +183,18 @@ int bb_svg_lines(FILE *fp, const bb_svg_plot *p, const bb_svg_series *s, size_t 
     return ferror(fp) ? BB_ERR(ctx, BB_EIO, "plot: write error") : BB_OK;
 }
 
-int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char *ylabel, size_t nx, size_t ny,
+/* Colour level in [0, 1] of value v (0: white, not drawn): the density over the largest one,
+ * or, for free energies, 1 − F / BB_SVG_FE_MAX with F = −ln(v / vmax) (empty cells white). */
+static double level(double v, double vmax, int free_energy) {
+    if (!isfinite(v) || !(vmax > 0) || !(v > 0)) return 0.0;
+    if (!free_energy) return fmin(1.0, v / vmax);
+    double f = -log(v / vmax);
+    return f >= BB_SVG_FE_MAX ? 0.0 : fmax(0.0, 1.0 - f / BB_SVG_FE_MAX) * 0.9 + 0.1;
+}
+
+static int heatmaps(FILE *fp, const char *title, const char *xlabel, const char *ylabel, size_t nx, size_t ny,
                     const double *xe, const double *ye, const double *const *dens, const char *const *labels, size_t np,
-                    bb_ctx *ctx) {
+                    int free_energy, bb_ctx *ctx) {
     if (nx == 0 || ny == 0 || np == 0 || nx > 512 || ny > 512 || np > 16)
         return BB_ERR(ctx, BB_EINVAL, "heat map '%s': grid %zu x %zu with %zu panels not supported", title, nx, ny, np);
     for (size_t i = 0; i < nx; i++)
@@ -205,6 +214,12 @@ int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char 
     bb_svg_escape(fp, title);
     fputs("</title>\n", fp);
     text(fp, width / 2, 20, "middle", 14, " font-weight=\"bold\"", title);
+    if (free_energy) {
+        char note[96];
+        snprintf(note, sizeof note, "free energy F = -ln(p / p_max) in kT: dark 0, light %g, white >= %g or empty",
+                 BB_SVG_FE_MAX - 0.1, BB_SVG_FE_MAX);
+        text(fp, width / 2, 34, "middle", 10, NULL, note);
+    }
     bb_svg_scale sx = {xe[0], xe[nx], 0, 0, side}, sy = {ye[0], ye[ny], 0, mt + side, mt};
     char buf[64];
     for (size_t p = 0; p < np; p++) {
@@ -215,7 +230,7 @@ int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char 
         for (size_t j = 0; j < ny; j++)
             for (size_t i = 0; i < nx; i++) {
                 double v = dens[p][j * nx + i];
-                double t = (isfinite(v) && vmax > 0) ? fmin(1.0, fmax(0.0, v / vmax)) : 0.0;
+                double t = level(v, vmax, free_energy);
                 /* white (255,255,255) to dark blue (8,48,107) */
                 int r = (int)lround(255 - t * 247), g = (int)lround(255 - t * 207), b = (int)lround(255 - t * 148);
                 double x0 = bb_svg_map(&sx, xe[i]), x1 = bb_svg_map(&sx, xe[i + 1]);
@@ -246,4 +261,16 @@ int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char 
     }
     fputs("</svg>\n", fp);
     return ferror(fp) ? BB_ERR(ctx, BB_EIO, "heat map: write error") : BB_OK;
+}
+
+int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char *ylabel, size_t nx, size_t ny,
+                    const double *xe, const double *ye, const double *const *dens, const char *const *labels, size_t np,
+                    bb_ctx *ctx) {
+    return heatmaps(fp, title, xlabel, ylabel, nx, ny, xe, ye, dens, labels, np, 0, ctx);
+}
+
+int bb_svg_heatmaps_free_energy(FILE *fp, const char *title, const char *xlabel, const char *ylabel, size_t nx,
+                                size_t ny, const double *xe, const double *ye, const double *const *dens,
+                                const char *const *labels, size_t np, bb_ctx *ctx) {
+    return heatmaps(fp, title, xlabel, ylabel, nx, ny, xe, ye, dens, labels, np, 1, ctx);
 }

@@ -63,6 +63,14 @@ int bb_svg_heatmaps(FILE *fp, const char *title, const char *xlabel, const char 
                     const double *x_edges, const double *y_edges, const double *const *dens, const char *const *labels,
                     size_t npanels, bb_ctx *ctx);
 
+/* The same panels as free energies F = −ln(p / p_max) in kT (p_max: the largest density of
+ * all panels): F = 0 darkest, F >= BB_SVG_FE_MAX and empty cells white — the Ramachandran
+ * free-energy plots (a "histogram2d" entry with "scale": "free_energy"). */
+#define BB_SVG_FE_MAX 8.0
+int bb_svg_heatmaps_free_energy(FILE *fp, const char *title, const char *xlabel, const char *ylabel, size_t nx,
+                                size_t ny, const double *x_edges, const double *y_edges, const double *const *dens,
+                                const char *const *labels, size_t npanels, bb_ctx *ctx);
+
 /* XML-escape text (&, <, >, ", '). */
 void bb_svg_escape(FILE *fp, const char *s);
 

@@ -108,6 +108,25 @@ BB_TEST(heat_maps_share_one_colour_scale_and_refuse_bad_grids) {
     free(fx_mem_close(&m));
 }
 
+/* F = −ln(p / p_max): F = 0 darkest, F = 1 at level (1 − 1/8)·0.9 + 0.1, F = 9 > 8 and empty
+ * cells not drawn. */
+BB_TEST(free_energy_heat_maps_colour_by_minus_log_density) {
+    const double xe[5] = {0, 1, 2, 3, 4}, ye[2] = {0, 1};
+    const double a[4] = {0.3, 0.3 * exp(-1.0), 0.3 * exp(-9.0), 0.0};
+    const double *d[1] = {a};
+    const char *labels[1] = {"reference"};
+    fx_mem m;
+    bb_ctx ctx = {0};
+    assert_int_equal(bb_svg_heatmaps_free_energy(fx_mem_open(&m), "t", "x", "y", 4, 1, xe, ye, d, labels, 1, &ctx),
+                     BB_OK);
+    char *mem = fx_mem_close(&m);
+    assert_int_equal(fx_count(mem, "<rect"), 2 + 1);
+    assert_int_equal(fx_count(mem, "fill=\"rgb(8,48,107)\""), 1);
+    assert_int_equal(fx_count(mem, "fill=\"rgb(36,71,124)\""), 1);
+    assert_non_null(strstr(mem, "free energy F = -ln(p / p_max) in kT"));
+    free(mem);
+}
+
 static char *make_plot_set(void) {
     char *dir = fx_tempdir();
     const int64_t budgets[2] = {1000, 10000};
@@ -175,6 +194,34 @@ BB_TEST(tica_layout_with_ranges_and_nested_rows_is_plotted_transposed) {
     assert_int_equal(fx_board_plots(&b), BB_EFORMAT);
     printf("nested: %s\n", b.ctx.msg);
     assert_non_null(strstr(b.ctx.msg, "r.json: metrics.tica_histogram.density_samples[1]"));
+    fx_board_free(&b);
+}
+
+/* A peptide report's Ramachandran entry (edges layout, "scale": "free_energy") gives the
+ * side-by-side free-energy plot, reference first. */
+BB_TEST(ramachandran_entries_are_plotted_as_free_energies) {
+    char *dir = fx_tempdir();
+    static const char rep[] =
+        "{\"schema\":\"boltzbench.report/1\",\"status\":\"ok\",\"config_sha256\":\"cd\","
+        "\"harness\":{\"version\":\"0.1.0\",\"git_commit\":\"x\"},\"task\":{\"id\":\"aldp-fab@1\",\"version\":1},"
+        "\"method\":{\"name\":\"pt\",\"version\":1},\"seed\":0,\"budget\":{\"limit\":100,\"used\":100},"
+        "\"metrics\":{\"rama_js\":{\"value\":0.1},\"rama_histogram_phi2_psi2\":{\"value\":null,"
+        "\"kind\":\"histogram2d\",\"scale\":\"free_energy\",\"x_label\":\"phi2 (deg)\",\"y_label\":\"psi2 (deg)\","
+        "\"x_edges\":[-180,0,180],\"y_edges\":[-180,0,180],\"density_samples\":[0.5,0,0,0.5],"
+        "\"density_reference\":[1,0,0,0.1353352832366127]}}}";
+    assert_int_equal(fx_write_text(dir, "r.json", rep), 0);
+    fx_board b;
+    fx_board_load(&b, dir);
+    assert_int_equal(fx_board_plots(&b), BB_OK);
+    assert_int_equal(b.ps.n, 1);
+    assert_string_equal(b.ps.p[0].name, "density2d-aldp-fab-1-rama_histogram_phi2_psi2.svg");
+    const char *svg = b.ps.p[0].svg;
+    assert_non_null(strstr(svg, "(free energy), reference and samples"));
+    assert_non_null(strstr(svg, ">phi2 (deg)</text>"));
+    assert_non_null(strstr(svg, ">reference</text>"));
+    /* reference: F = 0 and F = 2 cells; samples: two cells at F = ln 2 */
+    assert_int_equal(fx_count(svg, "<rect"), 2 + 2 + 2);
+    assert_int_equal(fx_count(svg, "fill=\"rgb(8,48,107)\""), 1);
     fx_board_free(&b);
 }
 
@@ -266,4 +313,6 @@ BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(scales_map_linear_log_and_reversed_axe
              cmocka_unit_test(tica_layout_with_ranges_and_nested_rows_is_plotted_transposed),
              cmocka_unit_test(fine_energy_histograms_are_merged_for_display_keeping_mass),
              cmocka_unit_test(malformed_plot_data_is_an_error_naming_the_file),
-             cmocka_unit_test(report_printer_shows_config_budget_metrics_and_anytime))
+             cmocka_unit_test(report_printer_shows_config_budget_metrics_and_anytime),
+             cmocka_unit_test(free_energy_heat_maps_colour_by_minus_log_density),
+             cmocka_unit_test(ramachandran_entries_are_plotted_as_free_energies))
