@@ -45,6 +45,9 @@ typedef struct cJSON cJSON;
 #define BB_STREAM_EQ_DEM       UINT64_C(0x500F0000)
 #define BB_STREAM_SINKHORN_DIV UINT64_C(0x50100000)
 #define BB_STREAM_LOG_Z_ERROR  UINT64_C(0x50110000)
+#define BB_STREAM_RAMA         UINT64_C(0x50120000)
+#define BB_STREAM_DIHEDRAL     UINT64_C(0x50130000)
+#define BB_STREAM_PEPMIN       UINT64_C(0x50140000)
 /* Reference-vs-reference floors draw their two disjoint reference subsets from base + 0xFFFD. */
 
 /* Number of bootstrap resamples for the CI of cheap (1-D) metrics. */
@@ -295,6 +298,15 @@ int bb_sinkhorn(size_t n, size_t m, const double *C, const double *a, const doub
 typedef struct bb_relax_opts {
     double gtol;  /* converged when max |du/dx| <= gtol after L-BFGS (task units) */
     int max_iter; /* L-BFGS iterations per configuration */
+    /* Optional bias (NULL: none) added to the task's reduced energy of configuration i while
+     * relaxing: *u += b(x), g[dof] += ∇b(x) (restraints, e.g. on dihedrals); must be pure and
+     * thread-safe. The reported u[i] and the convergence test include it. */
+    void (*bias)(void *user, size_t i, const double *x, double *u, double *g);
+    void *bias_user;
+    /* 1: backtracking line search (Wolfe), which shrinks a trial step whose energy is +inf
+     * (the first trial moves by one length unit: 1 nm overlaps atoms of a molecule); 0: More-
+     * Thuente, which gives up there (fine in LJ's reduced units). */
+    int backtracking;
 } bb_relax_opts;
 
 enum { BB_RELAX_CONVERGED = 0, BB_RELAX_NOT_CONVERGED = 1, BB_RELAX_REJECTED = 2 };

@@ -37,6 +37,9 @@ extern const bb_metric bb_metric_mmd;
 extern const bb_metric bb_metric_sinkhorn;
 extern const bb_metric bb_metric_minima;
 extern const bb_metric bb_metric_tica;
+extern const bb_metric bb_metric_rama;
+extern const bb_metric bb_metric_dihedral_js;
+extern const bb_metric bb_metric_chirality;
 
 const bb_metric *const bb_metrics[] = {
     &bb_metric_energy_w2,
@@ -59,6 +62,9 @@ const bb_metric *const bb_metrics[] = {
     &bb_metric_sinkhorn_divergence,
     &bb_metric_minima,
     &bb_metric_tica,
+    &bb_metric_rama,
+    &bb_metric_dihedral_js,
+    &bb_metric_chirality,
     NULL,
 };
 

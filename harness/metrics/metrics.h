@@ -22,12 +22,14 @@ typedef struct cJSON cJSON;
 
 typedef struct bb_eval_input {
     const bb_task *task;
-    const bb_samples *samples;   /* method output (may carry logw) */
-    const double *u_samples;     /* [samples->n] reduced energies (may contain +INFINITY) */
-    const bb_samples *reference; /* reference set or NULL */
-    const double *u_reference;   /* [reference->n] or NULL */
-    uint64_t seed;               /* seeds subsampling / bootstrap (streams 0x5000_0000+) */
-    int with_ci;                 /* 1: add bootstrap ci95 where the metric supports it */
+    const bb_samples *samples;          /* method output (may carry logw) */
+    const double *u_samples;            /* [samples->n] reduced energies (may contain +INFINITY) */
+    const bb_samples *reference;        /* reference set or NULL */
+    const double *u_reference;          /* [reference->n] or NULL */
+    uint64_t seed;                      /* seeds subsampling / bootstrap (streams 0x5000_0000+) */
+    int with_ci;                        /* 1: add bootstrap ci95 where the metric supports it */
+    double reference_frame_interval_ps; /* time between consecutive reference frames (trajectory-ordered
+                                           sets, for TICA's lag in ps); 0: not recorded */
 } bb_eval_input;
 
 /* Options of one metric, from its selection name "name[:key=value]..." (bb_metric_parse),

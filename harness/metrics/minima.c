@@ -39,6 +39,8 @@
 
 typedef struct {
     const bb_task *task;
+    const bb_relax_opts *o;
+    size_t i; /* configuration index, for the bias */
     int64_t evals;
     int fail;
     bb_ctx ctx;
@@ -57,6 +59,7 @@ static lbfgsfloatval_t relax_eval(void *instance, const lbfgsfloatval_t *x, lbfg
         for (int k = 0; k < n; k++) g[k] = 0.0;
         return INFINITY;
     }
+    if (ri->o->bias && isfinite(u)) ri->o->bias(ri->o->bias_user, ri->i, x, &u, g);
     return u;
 }
 
@@ -76,10 +79,11 @@ int bb_relax(const bb_task *t, size_t n, double *x, double *u, int *status, int6
         par.epsilon = 1e-10;
         par.max_iterations = o->max_iter;
         par.max_linesearch = 40;
+        if (o->backtracking) par.linesearch = LBFGS_LINESEARCH_BACKTRACKING_WOLFE;
 #pragma omp for schedule(static)
         for (size_t i = 0; i < n; i++) {
             double *xi = x + i * (size_t)dof;
-            relax_inst ri = {t, 0, 0, {0}};
+            relax_inst ri = {t, o, i, 0, 0, {0}};
             if (!xb || !g) {
                 ri.fail = BB_ENOMEM;
             } else {

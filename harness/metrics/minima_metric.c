@@ -12,6 +12,9 @@
  * do not converge dropped (counted), the rest deduplicated with the catalogue's own
  * tolerances. Coverage: see minima.c (symmetry-aware RMSD, exact nearest neighbour).
  *
+ * Molecular tasks (bb_task_molecule) are handed to bb_pepmin_metric_run (pepmin_metric.c):
+ * their minima are matched by backbone dihedrals and energy, not by RMSD.
+ *
  * Not a measure of sampling the Boltzmann density itself: it rewards visiting basins.
  */
 #include <math.h>
@@ -25,6 +28,7 @@
 #include "harness/core/source_dir.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
+#include "harness/metrics/peptide.h"
 
 #define MINIMA_NREF_MAX   512
 #define MINIMA_ND         21 /* δ = 0, 0.125, …, 2.5 */
@@ -81,8 +85,9 @@ static cJSON *curve_entry(cJSON *out, const char *name, const double *deltas, co
 }
 
 static int minima_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJSON *out, bb_ctx *ctx) {
-    (void)opts;
     if (!in->task || !in->samples || in->samples->n == 0) return BB_OK;
+    /* peptides: minima matched by backbone dihedrals and energy (pepmin_metric.c) */
+    if (bb_task_molecule(in->task)) return bb_pepmin_metric_run(in, opts->n, out, ctx);
     char path[4096];
     /* the task declares its catalogue (bb_task_type.minima_catalogue); none: skipped; declared
      * but missing: an error, never a silently absent metric */
@@ -149,7 +154,7 @@ static int minima_compute(const bb_eval_input *in, const bb_metric_opts *opts, c
     if (rc) goto out;
     for (size_t i = 0; i < ng; i++) memcpy(x + i * dof, s->x + keep[idx[i]] * dof, dof * sizeof *x);
     int64_t evals = 0, aligned = 0;
-    bb_relax_opts ro = {1e-4, 10000};
+    bb_relax_opts ro = {1e-4, 10000, NULL, NULL, 0};
     rc = bb_relax(in->task, ng, x, u, status, &evals, &ro, ctx);
     if (rc) goto out;
     if (gen.md.aligned) {

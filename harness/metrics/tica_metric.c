@@ -47,6 +47,9 @@
 #define DEF_TICA_HIST                                                                                                  \
     "tica_histogram: 2-D densities of sample (weighted) and reference projections on TICA "                            \
     "components 1-2, 50 x 50 bins spanning the reference's range; value null (for plots)."
+#define DEF_TICA_HIST1                                                                                                 \
+    "tica_ic1_histogram: 1-D densities of sample (weighted) and reference projections on TICA component 1, 50 "        \
+    "bins spanning the reference's range (samples outside it are not drawn); value null (for plots)."
 
 int bb_tica_spec_for(const bb_task *t, bb_tica_task_spec *out) {
     memset(out, 0, sizeof *out);
@@ -90,13 +93,56 @@ static int add_hist2d(cJSON *o, const char *name, size_t n, const double *Y, siz
     return ok;
 }
 
+/* Y [n][stride]: column 0 binned on [lo, hi) in TICA_HBINS bins (hi itself in the last). */
+static int add_hist1d(cJSON *o, const char *name, size_t n, const double *Y, size_t stride, const double *w, double lo,
+                      double hi) {
+    double h[TICA_HBINS] = {0}, tot = 0.0, bw = (hi - lo) / TICA_HBINS;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1.0, y = Y[stride * i];
+        int b = y == hi ? TICA_HBINS - 1 : (int)floor((y - lo) / bw);
+        tot += wi;
+        if (b >= 0 && b < TICA_HBINS) h[b] += wi;
+    }
+    for (int b = 0; b < TICA_HBINS; b++) h[b] /= (tot > 0 ? tot : 1.0) * bw;
+    cJSON *a = cJSON_CreateDoubleArray(h, TICA_HBINS);
+    if (!a || !cJSON_AddItemToObject(o, name, a)) {
+        cJSON_Delete(a);
+        return 0;
+    }
+    return 1;
+}
+
+/* The TIC-1 histogram entry (kind "histogram", like energy_histogram). */
+static int add_ic1_histogram(cJSON *out, size_t na, const double *Ys, const double *ws, size_t nr, const double *Yr,
+                             size_t nc, const double lo[2], const double hi[2]) {
+    double e[TICA_HBINS + 1];
+    for (int b = 0; b <= TICA_HBINS; b++) e[b] = b == TICA_HBINS ? hi[0] : lo[0] + (hi[0] - lo[0]) * b / TICA_HBINS;
+    cJSON *h = bb_metric_entry(out, "tica_ic1_histogram", NAN, na, NULL, DEF_TICA_HIST1);
+    return h && cJSON_AddStringToObject(h, "kind", "histogram") &&
+           cJSON_AddItemToObject(h, "bin_edges", cJSON_CreateDoubleArray(e, TICA_HBINS + 1)) &&
+           add_hist1d(h, "density_samples", na, Ys, nc, ws, lo[0], hi[0]) &&
+           add_hist1d(h, "density_reference", nr, Yr, nc, NULL, lo[0], hi[0]);
+}
+
+/* Lag in frames and, when the reference records its frame interval, in picoseconds. */
+static int add_lag(cJSON *o, const bb_eval_input *in, int lag) {
+    double dt = in->reference_frame_interval_ps;
+    int ok = cJSON_AddNumberToObject(o, "lag", lag) && cJSON_AddNumberToObject(o, "lag_frames", lag) &&
+             bb_json_add_number(o, "frame_interval_ps", dt > 0.0 ? dt : NAN) &&
+             bb_json_add_number(o, "lag_ps", dt > 0.0 ? dt * lag : NAN);
+    if (ok && !(dt > 0.0))
+        ok = cJSON_AddStringToObject(o, "frame_interval_note",
+                                     "the reference set does not record its frame interval") != NULL;
+    return ok;
+}
+
 /* tica_w2 = null with the reason: a task that declares TICA never gets silently nothing. */
-static int not_computed(cJSON *out, const bb_tica_task_spec *spec, size_t n, const char *fmt, size_t a, size_t b,
-                        bb_ctx *ctx) {
+static int not_computed(cJSON *out, const bb_eval_input *in, const bb_tica_task_spec *spec, size_t n, const char *fmt,
+                        size_t a, size_t b, bb_ctx *ctx) {
     char note[256];
     snprintf(note, sizeof note, fmt, a, b);
     cJSON *o = bb_metric_entry(out, "tica_w2", NAN, n, NULL, DEF_TICA_W2);
-    if (!o || !cJSON_AddStringToObject(o, "note", note) || !cJSON_AddNumberToObject(o, "lag", spec->lag))
+    if (!o || !cJSON_AddStringToObject(o, "note", note) || !add_lag(o, in, spec->lag))
         return BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
     return BB_OK;
 }
@@ -106,7 +152,7 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     const bb_samples *R = in->reference;
     int P = in->task->n_particles, D = in->task->dim, k = bb_features_dim(&spec->features);
     if ((size_t)spec->lag + 2 > R->n)
-        return not_computed(out, spec, 0, "reference has %zu frames; TICA at lag %zu needs at least lag + 2", R->n,
+        return not_computed(out, in, spec, 0, "reference has %zu frames; TICA at lag %zu needs at least lag + 2", R->n,
                             (size_t)spec->lag, ctx);
     bb_wset pa = {0}, pr = {0};
     size_t rej = 0, rej_r = 0;
@@ -123,8 +169,8 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     int want = spec->n_components > 0 ? spec->n_components : 2;
     int nc = model.k_out < want ? model.k_out : want;
     if (nc < 1) {
-        rc = not_computed(out, spec, 0, "TICA kept %zu components of %zu features (rank cut 1e-6)", (size_t)model.k_out,
-                          (size_t)k, ctx);
+        rc = not_computed(out, in, spec, 0, "TICA kept %zu components of %zu features (rank cut 1e-6)",
+                          (size_t)model.k_out, (size_t)k, ctx);
         goto out;
     }
     /* samples (u = +inf excluded), all of them, with weights */
@@ -153,7 +199,8 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     if (!rc) rc = bb_tica_project(&model, pr.n, Fr, nc, 1, Yr, ctx);
     if (rc) goto out;
     if (pa.n == 0 || pr.n == 0) {
-        rc = not_computed(out, spec, pa.n, "%zu samples and %zu reference frames with finite energy", pa.n, pr.n, ctx);
+        rc = not_computed(out, in, spec, pa.n, "%zu samples and %zu reference frames with finite energy", pa.n, pr.n,
+                          ctx);
         goto out;
     }
     /* 1-D per component */
@@ -216,7 +263,7 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     }
     bb_json_add_number(o, "floor_ref_vs_ref", sqrt(fmax(fl, 0.0)));
     cJSON_AddNumberToObject(o, "floor_n", (double)nf);
-    cJSON_AddNumberToObject(o, "lag", spec->lag);
+    add_lag(o, in, spec->lag);
     cJSON_AddNumberToObject(o, "n_components", nc);
     cJSON_AddNumberToObject(o, "n_rejected", (double)rej);
     cJSON_AddItemToObject(o, "eigenvalues", cJSON_CreateDoubleArray(model.eig, nc));
@@ -237,7 +284,8 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
                  cJSON_AddItemToObject(h, "range_ic2", cJSON_CreateDoubleArray(r2, 2)) &&
                  cJSON_AddNumberToObject(h, "n_bins", TICA_HBINS) &&
                  add_hist2d(h, "density_samples", pa.n, Ys, (size_t)nc, pa.w, lo, hi) &&
-                 add_hist2d(h, "density_reference", pr.n, Yr, (size_t)nc, NULL, lo, hi);
+                 add_hist2d(h, "density_reference", pr.n, Yr, (size_t)nc, NULL, lo, hi) &&
+                 add_ic1_histogram(out, pa.n, Ys, pa.w, pr.n, Yr, (size_t)nc, lo, hi);
         if (!ok) rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
     }
 out:

@@ -214,7 +214,7 @@ int bb_minima_search(const bb_task *t, const bb_minima_search_config *cfg, bb_mi
                    .step = cfg->step,
                    .restart = cfg->restart,
                    .walkers = (int)cfg->walkers};
-    bb_relax_opts ro = {1e-6, 20000};
+    bb_relax_opts ro = {1e-6, 20000, NULL, NULL, 0};
     if (cat.md.aligned && (rc = bb_align_ws_alloc(cat.md.P, cat.md.D, &ws, ctx))) goto out;
     int64_t evals = 0;
     size_t merged = 0;

@@ -26,11 +26,12 @@ typedef struct bb_scorer {
     uint64_t seed;
     const char *const *metrics; /* selection (NULL: all that apply) */
     size_t n_metrics;
-    int64_t reference_evals; /* energies of the reference set */
-    int64_t scoring_evals;   /* energies of the scored sample sets */
-    int64_t rejected;        /* +inf energies among the last scored set */
-    int with_ci;             /* full scores carry bootstrap CIs (default 1) */
-    double wall_s;           /* time spent scoring */
+    int64_t reference_evals;            /* energies of the reference set */
+    int64_t scoring_evals;              /* energies of the scored sample sets */
+    int64_t rejected;                   /* +inf energies among the last scored set */
+    int with_ci;                        /* full scores carry bootstrap CIs (default 1) */
+    double wall_s;                      /* time spent scoring */
+    double reference_frame_interval_ps; /* set by the caller when the reference records it (TICA); 0: not */
 } bb_scorer;
 
 /* reference may be NULL; it must outlive the scorer. Evaluates the reference energies. */

@@ -233,21 +233,21 @@ static int peptide_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, b
     return BB_OK;
 }
 
-/* No minima catalogue (minima_catalogue NULL): the ALDP minima in tests/molecules/data/ are
- * test data at 300 K, the minima metric aligns only permutation-invariant tasks and its δ grid
- * is sized for reduced LJ units; docs/metrics.md ("Recall of minima") says what is missing. */
+/* Minima catalogues (datasets/minima/<id>.json, matched by backbone dihedrals and energy in kJ/mol, so
+ * valid at any temperature; harness/metrics/peptide.h): the two ALDP set-ups; none for AL3 (the
+ * committed AL3 minima are of the L-D-D diastereomer, tests/molecules/data/README.md). */
 #define PEPTIDE_COMMON                                                                                                 \
     .dim = 3, .kT = R_KJ * 300.0, .kT_unit = "kJ/mol", .length_unit = "nm",                                            \
-    .flags = BB_TASK_TRANSLATION_INV | BB_TASK_ROTATION_INV, .init_scale = 0.0, .minima_catalogue = NULL,              \
-    .state_size = sizeof(peptide_state), .init = peptide_init, .cleanup = peptide_cleanup, .energy = peptide_energy,   \
-    .sample_exact = NULL, .initial = peptide_initial,                                                                  \
+    .flags = BB_TASK_TRANSLATION_INV | BB_TASK_ROTATION_INV, .init_scale = 0.0, .state_size = sizeof(peptide_state),   \
+    .init = peptide_init, .cleanup = peptide_cleanup, .energy = peptide_energy, .sample_exact = NULL,                  \
+    .initial = peptide_initial,                                                                                        \
     .pair_cost = 14.0 /* GB-OBC + bonded terms: ~14 LJ pair terms per atom pair (bench_energy, ALDP) */
 
 /* One peptide task type: what differs between them, the rest PEPTIDE_COMMON. */
-#define PEPTIDE_TASK(name_, n_particles_, dataset_, tica_, description_)                                               \
+#define PEPTIDE_TASK(name_, n_particles_, dataset_, minima_, tica_, description_)                                      \
     {                                                                                                                  \
         .name = name_, .version = 1, .description = description_, .n_particles = n_particles_,                         \
-        .reference_dataset = dataset_, .tica = tica_, PEPTIDE_COMMON,                                                  \
+        .reference_dataset = dataset_, .minima_catalogue = minima_, .tica = tica_, PEPTIDE_COMMON,                     \
     }
 
 /* TICA features as PITA computes them: pairwise distances of the heavy backbone atoms
@@ -270,7 +270,7 @@ static const int al3_dihedrals[] = {0,  4,  10, 12, 4,  10, 12, 14, 10, 12, 14, 
 static const bb_task_tica al3_tica = {36, al3_backbone_pairs, 6, al3_dihedrals, 10, 2};
 
 const bb_task_type bb_task_aldp_fab = PEPTIDE_TASK(
-    "aldp-fab", 22, "fab-aldp-zenodo", &aldp_tica,
+    "aldp-fab", 22, "fab-aldp-zenodo", "minima-aldp-ff96-obc1-nocutoff", &aldp_tica,
     "Alanine dipeptide (ACE-ALA-NME, 22 atoms) as in FAB/boltzgen (Midgley et al. 2023): AMBER ff96 prmtop of "
     "openmmtools AlanineDipeptideImplicit (mbondi2 radii), GB-OBC1 implicit solvent with the ACE surface term, "
     "no cutoff, no constraints, T = 300 K (fixed; no parameters). u = E/(R T), E in kJ/mol, x in nm in prmtop "
@@ -281,7 +281,7 @@ const bb_task_type bb_task_aldp_fab = PEPTIDE_TASK(
     "that minimum + isotropic Gaussian noise (equipartition-scaled, see docs/molecules.md).");
 
 const bb_task_type bb_task_aldp_pita = PEPTIDE_TASK(
-    "aldp-pita", 22, "pita-mendeley", &aldp_tica,
+    "aldp-pita", 22, "pita-mendeley", "minima-aldp-ff14sb-obc1-cut2nm", &aldp_tica,
     "Alanine dipeptide (ACE-ALA-NME, 22 atoms) as in PITA (Akhound-Sadegh et al. 2025): ff14SB (OpenMM "
     "amber14-all.xml, exported to prmtop, mbondi2) + GB-OBC1 with ACE surface term, CutoffNonPeriodic 2 nm "
     "(reaction field, dielectric 1), no constraints. Parameter {\"temperature\": K}, default 300; PITA's ladder "
@@ -292,7 +292,7 @@ const bb_task_type bb_task_aldp_pita = PEPTIDE_TASK(
     "C7eq is not a minimum here. TICA lag 100. initial(): that minimum + equipartition-scaled noise.");
 
 const bb_task_type bb_task_al3_pita = PEPTIDE_TASK(
-    "al3-pita", 33, "pita-mendeley", &al3_tica,
+    "al3-pita", 33, "pita-mendeley", NULL, &al3_tica,
     "Trialanine (zwitterionic NALA-ALA-CALA, 33 atoms) as in PITA: ff14SB + GB-OBC1 with ACE surface term, "
     "CutoffNonPeriodic 2 nm, no constraints. Parameter {\"temperature\": K}, default 300; PITA's ladder is "
     "[1200, 755.95, 555.52, 408.24, 300] K. u = E/(R T), x in nm, tleap atom order: 0 N, 1 H, 2 H2, 3 H3, 4 CA, "

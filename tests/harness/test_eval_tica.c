@@ -54,6 +54,21 @@ BB_TEST(eval_reports_tica_for_aldp_pita) {
     assert_int_equal((int)cJSON_GetObjectItem(w2, "lag")->valuedouble, 100);
     assert_int_equal((int)cJSON_GetObjectItem(w2, "n_components")->valuedouble, 2);
     assert_non_null(cJSON_GetObjectItem(m, "tica_histogram"));
+    /* the lag in frames; the frame interval is not recorded by this reference: null, with a note */
+    assert_int_equal((int)cJSON_GetObjectItem(w2, "lag_frames")->valuedouble, 100);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(w2, "frame_interval_ps")));
+    assert_non_null(cJSON_GetObjectItem(w2, "frame_interval_note"));
+    /* the TIC-1 histogram: 50 bins, densities integrating to 1 over the reference's range */
+    const cJSON *h1 = cJSON_GetObjectItem(m, "tica_ic1_histogram");
+    assert_string_equal(cJSON_GetObjectItem(h1, "kind")->valuestring, "histogram");
+    const cJSON *edges = cJSON_GetObjectItem(h1, "bin_edges"), *dr = cJSON_GetObjectItem(h1, "density_reference");
+    assert_int_equal(cJSON_GetArraySize(edges), 51);
+    assert_int_equal(cJSON_GetArraySize(dr), 50);
+    double mass = 0.0;
+    for (int b = 0; b < 50; b++)
+        mass += cJSON_GetArrayItem(dr, b)->valuedouble *
+                (cJSON_GetArrayItem(edges, b + 1)->valuedouble - cJSON_GetArrayItem(edges, b)->valuedouble);
+    assert_true(fabs(mass - 1.0) < 1e-9);
     cJSON_Delete(report);
     free(ref);
     free(x);

@@ -113,7 +113,7 @@ BB_TEST(minima_builder_resumes_bit_exactly) {
     double *x = malloc(ma.n * 39 * sizeof *x), *u = malloc(ma.n * sizeof *u);
     int *st = malloc(ma.n * sizeof *st);
     memcpy(x, ma.x, ma.n * 39 * sizeof *x);
-    bb_relax_opts ro = {1e-6, 1000};
+    bb_relax_opts ro = {1e-6, 1000, NULL, NULL, 0};
     int64_t ev = 0;
     assert_int_equal(bb_relax(t, ma.n, x, u, st, &ev, &ro, &c), BB_OK);
     for (size_t k = 0; k < ma.n; k++) assert_true(fabs(u[k] - ma.u[k]) < 1e-8);

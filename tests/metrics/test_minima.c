@@ -75,7 +75,7 @@ BB_TEST(relaxation_finds_the_four_toy_minima) {
     x[0] = 0.0; /* a start on the ridge x = 0 still relaxes (the tilt breaks the symmetry) */
     int64_t evals = 0;
     bb_ctx c = {0};
-    bb_relax_opts ro = {1e-6, 1000}; /* energy rounding limits line searches to |g| ~ 1e-8 */
+    bb_relax_opts ro = {1e-6, 1000, NULL, NULL, 0}; /* energy rounding limits line searches to |g| ~ 1e-8 */
     assert_int_equal(bb_relax(&t, n, x, u, st, &evals, &ro, &c), BB_OK);
     bb_minima m;
     bb_minima_init(&m, &t);
@@ -150,7 +150,7 @@ BB_TEST(recall_and_precision_on_the_toy_catalogue) {
         s.x[2 * i] = -0.3 - 1.5 * bb_rng_uniform(&r);
         s.x[2 * i + 1] = 4.0 * bb_rng_uniform(&r) - 2.0;
     }
-    bb_eval_input in = {&t, &s, NULL, NULL, NULL, 5, 0};
+    bb_eval_input in = {&t, &s, NULL, NULL, NULL, 5, 0, 0};
     cJSON *out = cJSON_CreateObject();
     assert_int_equal(bb_metrics_compute(&in, 0, out, &c), BB_OK);
     cJSON *rec = cJSON_GetObjectItem(out, "minima_recall"), *pre = cJSON_GetObjectItem(out, "minima_precision");
@@ -183,14 +183,14 @@ BB_TEST(recall_and_precision_on_the_toy_catalogue) {
     plain.minima_catalogue = NULL;
     bb_task tp = t;
     tp.type = &plain;
-    bb_eval_input in0 = {&tp, &s1, NULL, NULL, NULL, 5, 0};
+    bb_eval_input in0 = {&tp, &s1, NULL, NULL, NULL, 5, 0, 0};
     assert_int_equal(bb_metrics_compute(&in0, 0, out, &c), BB_OK);
     assert_null(cJSON_GetObjectItem(out, "minima_recall"));
     cJSON_Delete(out);
     /* a declared catalogue that is missing: an error naming the file, not a silent skip */
     out = cJSON_CreateObject();
     setenv("BOLTZBENCH_SOURCE_DIR", "/nonexistent", 1);
-    bb_eval_input in1 = {&t, &s1, NULL, NULL, NULL, 5, 0};
+    bb_eval_input in1 = {&t, &s1, NULL, NULL, NULL, 5, 0, 0};
     assert_int_not_equal(bb_metrics_compute(&in1, 0, out, &c), BB_OK);
     assert_non_null(strstr(c.msg, "/nonexistent/datasets/minima/toy2d@1.json.gz"));
     memset(&c, 0, sizeof c);
@@ -242,7 +242,7 @@ BB_TEST(perturbed_icosahedron_relaxes_to_the_lj13_global_minimum) {
     double u;
     int st;
     int64_t ev = 0;
-    bb_relax_opts ro = {1e-6, 5000};
+    bb_relax_opts ro = {1e-6, 5000, NULL, NULL, 0};
     assert_int_equal(bb_relax(t, 1, x, &u, &st, &ev, &ro, &c), BB_OK);
     printf("  relaxed energy %.7f after %lld evaluations\n", u, (long long)ev);
     assert_int_equal(st, BB_RELAX_CONVERGED);

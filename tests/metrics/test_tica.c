@@ -127,7 +127,7 @@ BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
     t.n_particles = 4;
     t.dim = 3;
     t.dof = 12;
-    bb_eval_input in = {&t, &s, NULL, &ref, NULL, 7, 1};
+    bb_eval_input in = {&t, &s, NULL, &ref, NULL, 7, 1, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
@@ -216,7 +216,7 @@ BB_TEST(tica_runs_for_every_task_that_declares_it) {
         double *us = malloc(n * sizeof *us), *ur = malloc(T * sizeof *ur);
         assert_int_equal(bb_task_energy(t, n, s.x, us, NULL, &c), BB_OK);
         assert_int_equal(bb_task_energy(t, T, ref.x, ur, NULL, &c), BB_OK);
-        bb_eval_input in = {t, &s, us, &ref, ur, 3, 0};
+        bb_eval_input in = {t, &s, us, &ref, ur, 3, 0, 0};
         cJSON *out = cJSON_CreateObject();
         assert_int_equal(bb_metrics_compute_only(&in, 0, only, 1, out, &c), BB_OK);
         if (k < 3) {
