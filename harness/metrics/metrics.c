@@ -39,6 +39,7 @@ extern const bb_metric bb_metric_minima;
 extern const bb_metric bb_metric_tica;
 extern const bb_metric bb_metric_rama;
 extern const bb_metric bb_metric_dihedral_js;
+extern const bb_metric bb_metric_basin_df;
 extern const bb_metric bb_metric_chirality;
 
 const bb_metric *const bb_metrics[] = {
@@ -64,6 +65,7 @@ const bb_metric *const bb_metrics[] = {
     &bb_metric_tica,
     &bb_metric_rama,
     &bb_metric_dihedral_js,
+    &bb_metric_basin_df,
     &bb_metric_chirality,
     NULL,
 };

@@ -10,6 +10,9 @@
  *   dihedral_js        1-D JS divergence of each backbone dihedral (φ, ψ, ω) on 60 periodic
  *                      bins, mean over dihedrals (per_dihedral lists each): ω catches cis peptide
  *                      bonds, ψ1 / φ_last the terminal residues the 2-D plots leave out.
+ *   basin_dF           the largest |ΔF| = |−ln(p_samples / p_reference)| (kT) over the φ/ψ basins of
+ *                      tasks/molecules/basins.h populated >= 1% in the reference (per_residue lists
+ *                      every basin's populations and ΔF).
  *   chirality_all_l    fraction of sample configurations whose every Cα centre is L (signed
  *                      volume (N − CA)·((C − CA) × (CB − CA)) > 0). Nothing is flipped: a
  *                      sampler that makes D residues is reported as such.
@@ -30,6 +33,7 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 #include "harness/metrics/peptide.h"
+#include "tasks/molecules/basins.h"
 
 #define RAMA_NBINS 60
 #define DIH_NBINS  60
@@ -54,6 +58,13 @@
 #define DEF_DIH_JS                                                                                                     \
     "dihedral_js = mean over the backbone dihedrals (phi, psi, omega of every residue) of the Jensen-Shannon "         \
     "divergence (natural log) between 1-D periodic histograms of 60 bins on [-180, 180)." PEP_FLOOR
+#define BASIN_MIN_POP 0.01
+#define DEF_BASIN_DF                                                                                                   \
+    "basin_dF = max over residues with both phi and psi and over basins b with reference population >= 1% of "         \
+    "|dF_b|, dF_b = -ln(p_b(samples) / p_b(reference)) in kT: the error of the basin's free energy. Basins of "        \
+    "tasks/molecules/basins.h (alpha_R, beta_C5, C7eq_PII, alpha_L_C7ax); p = (weighted) fraction of "                 \
+    "configurations; the samples' p floored at 1/(2 n) (half a sample) so an empty basin counts as "                   \
+    "ln(2 n p_reference). per_residue lists p_samples, p_reference and dF_kT of every basin." PEP_FLOOR
 #define DEF_CHIR                                                                                                       \
     "chirality_all_l = fraction of sample configurations (all of them, unweighted) in which every C-alpha centre "     \
     "(residues with N, CA, C, CB) is L: signed volume (N - CA).((C - CA) x (CB - CA)) > 0. Never corrected."
@@ -90,15 +101,14 @@ static int load_angles(const bb_molecule *m, const bb_samples *s, const double *
     return BB_OK;
 }
 
-/* The residues with both φ and ψ: OUT pairs[n][2] of dihedral indices (at most max). */
+/* The residues with both φ and ψ (bb_basin_pair's order): OUT pairs[n][2] of dihedral indices. */
 static int rama_pairs(const bb_molecule *m, int *pairs, int max) {
+    const bb_dihedral_def *phi, *psi;
     int n = 0;
-    for (int i = 0; i < m->ndihedral && n < max; i++) {
-        if (m->dihedral[i].kind != BB_DIHEDRAL_PHI) continue;
-        for (int j = 0; j < m->ndihedral; j++)
-            if (n < max && m->dihedral[j].kind == BB_DIHEDRAL_PSI && m->dihedral[j].residue == m->dihedral[i].residue) {
-                pairs[2 * n] = i, pairs[2 * n + 1] = j, n++;
-            }
+    while (n < max && bb_basin_pair(m, n, &phi, &psi)) {
+        pairs[2 * n] = (int)(phi - m->dihedral);
+        pairs[2 * n + 1] = (int)(psi - m->dihedral);
+        n++;
     }
     return n;
 }
@@ -245,6 +255,80 @@ static int dihedral_compute(const bb_eval_input *in, const bb_metric_opts *o, cJ
     return dihedral_metrics(in, 0, out, ctx);
 }
 
+/* Weighted basin populations of the pair (iphi, ipsi) of the angle set a (NaN without mass). */
+static void basin_pops(const bb_wset *a, int iphi, int ipsi, double pop[BB_BASIN_COUNT]) {
+    double tot = 0.0;
+    for (int b = 0; b < BB_BASIN_COUNT; b++) pop[b] = 0.0;
+    for (size_t i = 0; i < a->n; i++) {
+        double w = a->w ? a->w[i] : 1.0;
+        pop[bb_basin_classify(a->v[i * a->k + (size_t)iphi], a->v[i * a->k + (size_t)ipsi])] += w;
+        tot += w;
+    }
+    for (int b = 0; b < BB_BASIN_COUNT; b++) pop[b] = tot > 0.0 ? pop[b] / tot : NAN;
+}
+
+/* dF[b] = −ln(max(ps_b, 1/(2 ns)) / pr_b); returns the largest |dF_b| over basins with pr_b >= 1%. */
+static double basin_df(const double *ps, size_t ns, const double *pr, double *dF) {
+    double lo = 0.5 / (double)(ns ? ns : 1), mx = 0.0;
+    for (int b = 0; b < BB_BASIN_COUNT; b++) {
+        dF[b] = pr[b] > 0.0 ? -log(fmax(ps[b], lo) / pr[b]) : NAN;
+        if (pr[b] >= BASIN_MIN_POP) mx = fmax(mx, fabs(dF[b]));
+    }
+    return mx;
+}
+
+static int basin_compute(const bb_eval_input *in, const bb_metric_opts *o, cJSON *out, bb_ctx *ctx) {
+    (void)o;
+    const bb_molecule *m = bb_task_molecule(in->task);
+    int pairs[2 * 64], np = m ? rama_pairs(m, pairs, 64) : 0;
+    if (!m || !in->reference || np == 0) return BB_OK;
+    bb_wset a = {0}, b = {0}, h1 = {0}, h2 = {0};
+    size_t rej = 0, rej_r = 0;
+    int rc = load_angles(m, in->samples, in->u_samples, "samples", &a, &rej, ctx);
+    if (!rc) rc = load_angles(m, in->reference, in->u_reference, "reference", &b, &rej_r, ctx);
+    size_t nf = a.n < b.n / 2 ? a.n : b.n / 2;
+    if (!rc && nf > 0) rc = bb_wset_split(&b, nf, in->seed, BB_STREAM_BASIN + 0xFFFDu, &h1, &h2, ctx);
+    double worst = 0.0, fworst = 0.0;
+    cJSON *per = cJSON_CreateObject(), *e = NULL;
+    int ok = per != NULL;
+    for (int r = 0; !rc && ok && r < np; r++) {
+        double ps[BB_BASIN_COUNT], pr[BB_BASIN_COUNT], dF[BB_BASIN_COUNT], f1[BB_BASIN_COUNT], f2[BB_BASIN_COUNT],
+            fd[BB_BASIN_COUNT];
+        basin_pops(&a, pairs[2 * r], pairs[2 * r + 1], ps);
+        basin_pops(&b, pairs[2 * r], pairs[2 * r + 1], pr);
+        worst = fmax(worst, basin_df(ps, a.n, pr, dF));
+        if (nf > 0) {
+            basin_pops(&h1, pairs[2 * r], pairs[2 * r + 1], f1);
+            basin_pops(&h2, pairs[2 * r], pairs[2 * r + 1], f2);
+            fworst = fmax(fworst, basin_df(f1, nf, f2, fd));
+        }
+        char key[16];
+        snprintf(key, sizeof key, "%d", m->dihedral[pairs[2 * r]].residue);
+        cJSON *res = cJSON_AddObjectToObject(per, key);
+        ok = res != NULL;
+        for (int k = 0; ok && k < BB_BASIN_COUNT; k++) {
+            cJSON *bo = cJSON_AddObjectToObject(res, bb_basin_names[k]);
+            ok = bo && bb_json_add_number(bo, "p_samples", ps[k]) && bb_json_add_number(bo, "p_reference", pr[k]) &&
+                 bb_json_add_number(bo, "dF_kT", dF[k]);
+        }
+    }
+    if (!rc && ok) ok = (e = bb_metric_entry(out, "basin_dF", a.n ? worst : NAN, a.n, NULL, DEF_BASIN_DF)) != NULL;
+    if (!rc && ok && (ok = cJSON_AddItemToObject(e, "per_residue", per))) per = NULL; /* handed over */
+    if (!rc && ok && a.n == 0) ok = cJSON_AddStringToObject(e, "note", "no usable sample configuration") != NULL;
+    if (!rc && ok)
+        ok = bb_json_add_number(e, "floor_ref_vs_ref", nf ? fworst : NAN) &&
+             cJSON_AddNumberToObject(e, "floor_n", (double)nf) &&
+             cJSON_AddNumberToObject(e, "n_reference", (double)b.n) &&
+             cJSON_AddNumberToObject(e, "n_rejected", (double)rej);
+    if (!rc && !ok) rc = BB_ERR(ctx, BB_ENOMEM, "basin_dF: out of memory");
+    cJSON_Delete(per);
+    bb_wset_free(&a);
+    bb_wset_free(&b);
+    bb_wset_free(&h1);
+    bb_wset_free(&h2);
+    return rc;
+}
+
 /* Fraction of configurations of s with every centre L. */
 static double all_l_fraction(const bb_samples *s, int nc, const int *quads) {
     size_t k = 0;
@@ -275,4 +359,5 @@ static int chirality_compute(const bb_eval_input *in, const bb_metric_opts *o, c
 /* rama_js is not cheap: its histograms (2 x 3600 numbers) would be copied into every anytime point */
 const bb_metric bb_metric_rama = {"rama_js", DEF_RAMA_JS, 0, 1, 0, rama_compute};
 const bb_metric bb_metric_dihedral_js = {"dihedral_js", DEF_DIH_JS, 0, 1, 1, dihedral_compute};
+const bb_metric bb_metric_basin_df = {"basin_dF", DEF_BASIN_DF, 0, 1, 1, basin_compute};
 const bb_metric bb_metric_chirality = {"chirality_all_l", DEF_CHIR, 1, 0, 1, chirality_compute};

@@ -150,7 +150,13 @@ static const char *PY =
     "kl = float(np.sum(qt * np.log(qt / pt)))\n"
     "quads = [(4, 6, 8, 14), (6, 8, 14, 16), (1, 4, 6, 8), (8, 14, 16, 18)]\n"
     "djs = np.mean([jensenshannon(h1(S, a), h1(R, a)) ** 2 for a in quads])\n"
-    "print(repr(float(jensenshannon(p, q) ** 2)), repr(kl), repr(float(djs)))\n";
+    "def pops(x):\n"
+    "    f, s = dih(x, (4, 6, 8, 14)), dih(x, (6, 8, 14, 16))\n"
+    "    b = np.where(f > 0, 3, np.where((s > -120) & (s <= 50), 0, np.where(f <= -90, 1, 2)))\n"
+    "    return np.bincount(b, minlength=4) / len(x)\n"
+    "ps, pr = pops(S), pops(R); dF = -np.log(np.maximum(ps, 0.5 / len(S)) / pr)\n"
+    "bdf = float(np.max(np.abs(dF[pr >= 0.01])))\n"
+    "print(repr(float(jensenshannon(p, q) ** 2)), repr(kl), repr(float(djs)), repr(bdf))\n";
 
 BB_TEST(rama_and_dihedral_divergences_agree_with_numpy_and_scipy) {
     if (!have_scipy()) skip();
@@ -184,13 +190,16 @@ BB_TEST(rama_and_dihedral_divergences_agree_with_numpy_and_scipy) {
     assert_int_equal(system(cmd), 0);
     snprintf(p, sizeof p, "%s/out.txt", dir);
     fp = fopen(p, "r");
-    double py[3];
-    assert_int_equal(fscanf(fp, "%lf %lf %lf", &py[0], &py[1], &py[2]), 3);
+    double py[4];
+    assert_int_equal(fscanf(fp, "%lf %lf %lf %lf", &py[0], &py[1], &py[2], &py[3]), 4);
     fclose(fp);
     bb_eval_input in = {.task = t, .samples = &s, .reference = &ref, .seed = 5};
     cJSON *out = cJSON_CreateObject();
-    const char *names[] = {"rama_js", "dihedral_js"};
-    assert_int_equal(bb_metrics_compute_only(&in, 0, names, 2, out, &c), BB_OK);
+    const char *names[] = {"rama_js", "dihedral_js", "basin_dF"};
+    assert_int_equal(bb_metrics_compute_only(&in, 0, names, 3, out, &c), BB_OK);
+    double bdf = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "basin_dF"), "value")->valuedouble;
+    CHECK_CLOSE(bdf, py[3], 1e-12);
+    assert_true(bdf > 0.0);
     double js = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "rama_js"), "value")->valuedouble;
     double kl = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "rama_kl"), "value")->valuedouble;
     double dj = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "dihedral_js"), "value")->valuedouble;
@@ -208,14 +217,48 @@ BB_TEST(rama_and_dihedral_divergences_agree_with_numpy_and_scipy) {
     in.samples = &ref;
     cJSON_Delete(out);
     out = cJSON_CreateObject();
-    assert_int_equal(bb_metrics_compute_only(&in, 0, names, 2, out, &c), BB_OK);
+    assert_int_equal(bb_metrics_compute_only(&in, 0, names, 3, out, &c), BB_OK);
     CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "rama_js"), "value")->valuedouble, 0.0, 0.0);
+    CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "basin_dF"), "value")->valuedouble, 0.0, 0.0);
     CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "rama_kl"), "value")->valuedouble, 0.0, 1e-15);
     cJSON_Delete(out);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
     bb_samples_free(&s);
     bb_samples_free(&ref);
+    bb_task_free(t);
+}
+
+/* Samples: 4 x the β/C5 minimum; reference: 2 x β/C5 + 2 x αR. dF(β) = −ln(1 / ½) = −ln 2,
+ * dF(αR) = −ln((1/8) / ½) = ln 4 (the empty basin floored at half a sample): basin_dF = ln 4. */
+BB_TEST(basin_free_energy_differences_of_known_populations) {
+    bb_task *t = bb_test_task("aldp-fab");
+    char path[4096];
+    assert_int_equal(bb_pepmin_catalogue_path(t, path, sizeof path), BB_OK);
+    bb_pepmin_cat cat;
+    bb_ctx c = {0};
+    assert_int_equal(bb_pepmin_read(path, bb_task_molecule(t), &cat, &c), BB_OK);
+    bb_samples s = {0}, ref = {0};
+    assert_int_equal(bb_samples_alloc(&s, 4, 66, 0), BB_OK);
+    assert_int_equal(bb_samples_alloc(&ref, 4, 66, 0), BB_OK);
+    for (size_t i = 0; i < 4; i++) {
+        memcpy(s.x + i * 66, cat.x, 66 * sizeof(double));
+        memcpy(ref.x + i * 66, cat.x + (i < 2 ? 0 : 2) * 66, 66 * sizeof(double)); /* entry 2: αR */
+    }
+    bb_eval_input in = {.task = t, .samples = &s, .reference = &ref, .seed = 1};
+    cJSON *out = cJSON_CreateObject();
+    const char *names[] = {"basin_dF"};
+    assert_int_equal(bb_metrics_compute_only(&in, 0, names, 1, out, &c), BB_OK);
+    const cJSON *e = cJSON_GetObjectItem(out, "basin_dF");
+    CHECK_CLOSE(cJSON_GetObjectItem(e, "value")->valuedouble, log(4.0), 1e-15);
+    const cJSON *r2 = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "per_residue"), "2");
+    CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(r2, "beta_C5"), "dF_kT")->valuedouble, -log(2.0), 1e-15);
+    CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(r2, "alpha_R"), "p_reference")->valuedouble, 0.5, 0.0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(r2, "alpha_L_C7ax"), "dF_kT")));
+    cJSON_Delete(out);
+    bb_samples_free(&s);
+    bb_samples_free(&ref);
+    bb_pepmin_free(&cat);
     bb_task_free(t);
 }
 
@@ -306,5 +349,6 @@ BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(periodic_bins_wrap_at_pi), cmocka_unit
              cmocka_unit_test(dihedral_gradient_matches_finite_differences),
              cmocka_unit_test(chirality_of_a_structure_and_its_mirror_image),
              cmocka_unit_test(rama_and_dihedral_divergences_agree_with_numpy_and_scipy),
+             cmocka_unit_test(basin_free_energy_differences_of_known_populations),
              cmocka_unit_test(catalogue_reads_matches_and_round_trips),
              cmocka_unit_test(minima_recall_on_aldp_counts_hits_and_a_mirror_image_as_new))
