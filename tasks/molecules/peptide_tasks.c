@@ -234,8 +234,9 @@ static int peptide_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, b
 }
 
 /* Minima catalogues (datasets/minima/<id>.json, matched by backbone dihedrals and energy in kJ/mol, so
- * valid at any temperature; harness/metrics/peptide.h): the two ALDP set-ups; none for AL3 (the
- * committed AL3 minima are of the L-D-D diastereomer, tests/molecules/data/README.md). */
+ * valid at any temperature; harness/metrics/peptide.h): the two ALDP set-ups' committed ones, and for AL3
+ * the all-L catalogue built by `boltzbench minima` (the committed AL3 minima are of the L-D-D
+ * diastereomer, tests/molecules/data/README.md; see datasets/minima/README.md). */
 #define PEPTIDE_COMMON                                                                                                 \
     .dim = 3, .kT = R_KJ * 300.0, .kT_unit = "kJ/mol", .length_unit = "nm",                                            \
     .flags = BB_TASK_TRANSLATION_INV | BB_TASK_ROTATION_INV, .init_scale = 0.0, .state_size = sizeof(peptide_state),   \
@@ -292,7 +293,7 @@ const bb_task_type bb_task_aldp_pita = PEPTIDE_TASK(
     "C7eq is not a minimum here. TICA lag 100. initial(): that minimum + equipartition-scaled noise.");
 
 const bb_task_type bb_task_al3_pita = PEPTIDE_TASK(
-    "al3-pita", 33, "pita-mendeley", NULL, &al3_tica,
+    "al3-pita", 33, "pita-mendeley", "minima-al3-ff14sb-obc1-cut2nm-all-L", &al3_tica,
     "Trialanine (zwitterionic NALA-ALA-CALA, 33 atoms) as in PITA: ff14SB + GB-OBC1 with ACE surface term, "
     "CutoffNonPeriodic 2 nm, no constraints. Parameter {\"temperature\": K}, default 300; PITA's ladder is "
     "[1200, 755.95, 555.52, 408.24, 300] K. u = E/(R T), x in nm, tleap atom order: 0 N, 1 H, 2 H2, 3 H3, 4 CA, "

@@ -301,6 +301,39 @@ BB_TEST(catalogue_reads_matches_and_round_trips) {
     bb_task_free(t);
 }
 
+/* The AL3 catalogue built by `boltzbench minima`: its lowest minimum is the independent
+ * OpenMM + scipy global minimum of all-L AL3 (../shared/reference/molecules/README.md:
+ * −520.2544 kJ/mol at ψ1 158.6, φ2 −68.5, ψ2 156.2, φ3 −66.1), every entry is all-L with trans
+ * peptide bonds, and the energies stored are the task's at the stored coordinates. */
+BB_TEST(al3_catalogue_is_all_l_and_starts_at_the_independent_global_minimum) {
+    bb_task *t = bb_test_task("al3-pita");
+    const bb_molecule *m = bb_task_molecule(t);
+    char path[4096];
+    assert_int_equal(bb_pepmin_catalogue_path(t, path, sizeof path), BB_OK);
+    bb_pepmin_cat cat;
+    bb_ctx c = {0};
+    assert_int_equal(bb_pepmin_read(path, m, &cat, &c), BB_OK);
+    assert_int_equal(cat.na, 4);
+    assert_true(cat.n >= 32);
+    CHECK_CLOSE(cat.E[0], -520.2544, 1e-4);
+    const double want[4] = {158.6, -68.5, 156.2, -66.1};
+    for (int q = 0; q < 4; q++) CHECK_CLOSE(cat.ang[q] * 180 / M_PI, want[q], 0.06);
+    int quads[4 * 8], nc = bb_pep_chiral_centres(m, quads);
+    assert_int_equal(nc, 3);
+    for (size_t i = 0; i < cat.n; i++) {
+        const double *x = cat.x + i * (size_t)cat.dof;
+        assert_int_equal(bb_pep_all_l(nc, quads, x), 1);
+        for (int k = 0; k < m->ndihedral; k++)
+            if (m->dihedral[k].kind == BB_DIHEDRAL_OMEGA)
+                assert_true(fabs(bb_dihedral_angle(x, m->dihedral[k].atoms)) > M_PI / 2);
+        double u;
+        assert_int_equal(bb_task_energy(t, 1, x, &u, NULL, &c), BB_OK);
+        assert_true(fabs(u * t->kT - cat.E[i]) < 1e-9);
+    }
+    bb_pepmin_free(&cat);
+    bb_task_free(t);
+}
+
 /* Samples: catalogued minima 0, 1, 2 each twice with small noise, and one mirror image of
  * minimum 0 (D-alanine): recall 3/7, precision 6/7, one new minimum whose E equals minimum
  * 0's (mirror images have equal energy) and whose φ/ψ are negated. */
@@ -351,4 +384,5 @@ BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(periodic_bins_wrap_at_pi), cmocka_unit
              cmocka_unit_test(rama_and_dihedral_divergences_agree_with_numpy_and_scipy),
              cmocka_unit_test(basin_free_energy_differences_of_known_populations),
              cmocka_unit_test(catalogue_reads_matches_and_round_trips),
+             cmocka_unit_test(al3_catalogue_is_all_l_and_starts_at_the_independent_global_minimum),
              cmocka_unit_test(minima_recall_on_aldp_counts_hits_and_a_mirror_image_as_new))
