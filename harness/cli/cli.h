@@ -16,6 +16,8 @@
 
 #include "harness/core/bb.h"
 
+typedef struct cJSON cJSON;
+
 /* What the parser does with an option's value (bb_cli_next). */
 typedef enum bb_opt_kind {
     BB_OPT_CALLER = 0, /* nothing: bb_cli_next returns the option to the command */
@@ -115,6 +117,9 @@ int bb_opt_help_and_one(int argc, char **argv, const char *usage, const char *su
 
 /* Print "boltzbench: <msg>" (one line) to stderr. */
 void bb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One bb_cli_error line per metric the report records as not computable ("metric_errors"):
+ * "<where>: metric NAME not computed: REASON". The run itself succeeded; exit status 0. */
+void bb_cli_metric_warnings(const char *where, const cJSON *report);
 /* The exit status of a command whose work returned rc: 0, or 1 after printing ctx's message. */
 int bb_cli_status(int rc, const bb_ctx *ctx);
 /* Parse a positive/non-negative integer option value; error names the option. */
@@ -124,7 +129,6 @@ int bb_cli_parse_i64(const char *opt, const char *s, long long min, long long *o
 int bb_cli_parse_budget(const char *opt, const char *s, long long *out);
 /* Add a --task-param key=value to obj: a number when the value parses as one, else a
  * string. Returns 0, or 2 after a one-line error. */
-typedef struct cJSON cJSON;
 int bb_cli_task_param(cJSON *obj, const char *kv);
 
 /* Catch SIGINT/SIGTERM (interrupt.c): the returned flag turns 1 at the first signal; a

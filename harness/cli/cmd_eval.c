@@ -57,6 +57,7 @@ int bb_cmd_eval(int argc, char **argv) {
         bb_cli_error("%s", ctx.msg);
         return 1;
     }
+    bb_cli_metric_warnings(out ? out : cfg.samples_path, report);
     if (out) {
         if (bb_report_write(out, report, &ctx)) ret = 1;
     } else {

@@ -182,6 +182,7 @@ int bb_cmd_run(int argc, char **argv) {
            cJSON_GetObjectItemCaseSensitive(b, "used")->valuedouble,
            cJSON_GetObjectItemCaseSensitive(b, "limit")->valuedouble,
            cJSON_GetObjectItemCaseSensitive(report, "n_samples")->valuedouble, key, vtext);
+    bb_cli_metric_warnings(cfg.out_path, report);
     cJSON_Delete(report);
     ret = 0;
 out:

@@ -188,6 +188,18 @@ void bb_cli_error(const char *fmt, ...) {
     va_end(ap);
 }
 
+void bb_cli_metric_warnings(const char *where, const cJSON *report) {
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(report, "metric_errors");
+    const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(report, "metrics");
+    for (const cJSON *n = cJSON_IsArray(names) ? names->child : NULL; n; n = n->next) {
+        if (!cJSON_IsString(n)) continue;
+        const cJSON *e =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(metrics, n->valuestring), "error");
+        bb_cli_error("%s: metric %s not computed: %s", where, n->valuestring,
+                     cJSON_IsString(e) ? e->valuestring : "(no reason recorded)");
+    }
+}
+
 int bb_cli_parse_i64(const char *opt, const char *s, long long min, long long *out) {
     char *end = NULL;
     errno = 0;

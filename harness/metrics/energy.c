@@ -82,29 +82,13 @@ static int esets_load(const bb_eval_input *in, esets *e, int *skip, bb_ctx *ctx)
     return rc;
 }
 
-/* Mass of a set: 0 when empty or all weights zero. */
-static double set_mass(const bb_wset *s) {
-    if (!s->w) return (double)s->n;
-    double m = 0.0;
-    for (size_t i = 0; i < s->n; i++) m += s->w[i];
-    return m;
-}
-
-static int stat_tv(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
-    if (!(set_mass(a) > 0.0)) {
-        *out = NAN;
-        return BB_OK;
-    }
-    return bb_hist_tv((const bb_hgrid *)user, a, b, out, ctx);
-}
-
 typedef enum { E_W2, E_W1, E_TV } ekind;
 
 /* Shared driver of the scalar energy metrics; squared_only: only energy_w2_squared. */
 static int energy_scalar(const bb_eval_input *in, cJSON *out, ekind kind, int squared_only, bb_ctx *ctx) {
     static const char *const names[] = {"energy_w2", "energy_w1", "energy_tv"};
     static const char *const defs[] = {DEF_ENERGY_W2, DEF_ENERGY_W1, DEF_ENERGY_TV};
-    static const bb_stat2_fn fns[] = {bb_stat_w2, bb_stat_w1, stat_tv};
+    static const bb_stat2_fn fns[] = {bb_stat_w2, bb_stat_w1, bb_stat_hist_tv};
     static const uint64_t streams[] = {BB_STREAM_ENERGY_W2, BB_STREAM_ENERGY_W1, BB_STREAM_ENERGY_TV};
     const char *name = names[kind];
     esets e;
@@ -113,7 +97,7 @@ static int energy_scalar(const bb_eval_input *in, cJSON *out, ekind kind, int sq
     bb_hgrid g;
     if (kind == E_TV) rc = bb_hgrid_from(&e.b, ENERGY_NBINS, &g, ctx);
     bb_twoset r = {NAN, {NAN, NAN}, NAN, 0};
-    int have_mass = set_mass(&e.a) > 0.0;
+    int have_mass = bb_wset_mass(&e.a) > 0.0;
     if (!rc && have_mass)
         rc = bb_twoset_eval(&e.a, &e.b, fns[kind], kind == E_TV ? &g : NULL,
                             kind == E_W2   ? 2.0
@@ -183,7 +167,7 @@ static int energy_hist_compute(const bb_eval_input *in, const bb_metric_opts *op
     }
     double *pa = buf, *pb = buf + nc, *edges = buf + 2 * nc;
     bb_hgrid g;
-    int have_mass = set_mass(&e.a) > 0.0;
+    int have_mass = bb_wset_mass(&e.a) > 0.0;
     rc = bb_hgrid_from(&e.b, nb, &g, ctx);
     if (!rc && have_mass) rc = bb_hist_mass(&g, &e.a, pa, ctx);
     if (!rc) rc = bb_hist_mass(&g, &e.b, pb, ctx);

@@ -77,10 +77,6 @@ static int to_distances(bb_wset *s, int P, int D, bb_ctx *ctx) {
     return BB_OK;
 }
 
-static int stat_dist_tv(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
-    return bb_hist_tv((const bb_hgrid *)user, a, b, out, ctx);
-}
-
 /* tv: dist_tv; else dist_w2 (squared_only: dist_w2_squared). */
 static int dist_metric(const bb_eval_input *in, cJSON *out, int tv, int squared_only, bb_ctx *ctx) {
     int P, D;
@@ -100,12 +96,10 @@ static int dist_metric(const bb_eval_input *in, cJSON *out, int tv, int squared_
     if (!rc) rc = to_distances(&b, P, D, ctx);
     bb_hgrid g;
     if (!rc && tv) rc = bb_hgrid_from(&b, DIST_NBINS, &g, ctx);
-    double mass = 0.0;
-    for (size_t i = 0; i < a.n; i++) mass += a.w ? a.w[i] : 1.0;
-    int ok = mass > 0.0;
+    int ok = bb_wset_mass(&a) > 0.0;
     bb_twoset r = {NAN, {NAN, NAN}, NAN, 0};
     if (!rc && ok)
-        rc = bb_twoset_eval(&a, &b, tv ? stat_dist_tv : bb_stat_w2, tv ? &g : NULL, tv ? 0.0 : 2.0,
+        rc = bb_twoset_eval(&a, &b, tv ? bb_stat_hist_tv : bb_stat_w2, tv ? &g : NULL, tv ? 0.0 : 2.0,
                             !in->with_ci ? 0
                             : tv         ? DIST_BOOT_N
                                          : BB_BOOT_N,

@@ -75,3 +75,11 @@ int bb_hist_tv(const bb_hgrid *g, const bb_wset *a, const bb_wset *b, double *ou
     free(pa);
     return rc;
 }
+
+int bb_stat_hist_tv(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
+    if (!(bb_wset_mass(a) > 0.0)) {
+        *out = NAN;
+        return BB_OK;
+    }
+    return bb_hist_tv((const bb_hgrid *)user, a, b, out, ctx);
+}

@@ -81,6 +81,9 @@ int bb_wset_energies(size_t n, const double *u, const double *logw, const char *
  * replacement, stream `stream` of seed), weights carried along; 2 nf <= s->n. */
 int bb_wset_split(const bb_wset *s, size_t nf, uint64_t seed, uint64_t stream, bb_wset *h1, bb_wset *h2, bb_ctx *ctx);
 
+/* Total weight of a set: its item count when unweighted, 0 when empty or every weight is 0. */
+double bb_wset_mass(const bb_wset *s);
+
 /* Kish effective sample size (Σw)²/Σw² of a weight vector (N if w == NULL). */
 double bb_kish_ess(size_t n, const double *w);
 
@@ -167,6 +170,10 @@ int bb_hgrid_from(const bb_wset *ref, int nbins, bb_hgrid *g, bb_ctx *ctx);
 int bb_hist_mass(const bb_hgrid *g, const bb_wset *s, double *mass, bb_ctx *ctx);
 /* TV = ½ Σ_cells |p − q| on the grid (under/overflow cells included). */
 int bb_hist_tv(const bb_hgrid *g, const bb_wset *a, const bb_wset *b, double *out, bb_ctx *ctx);
+/* The same as a bb_stat2_fn (user: the bb_hgrid): NaN (BB_OK) when a has no mass, like
+ * bb_stat_w2, so a bootstrap replicate that resampled every positive weight away is
+ * dropped from the interval instead of failing the metric. */
+int bb_stat_hist_tv(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx);
 
 /* ---- exact linear assignment (lap.c) ------------------------------------- */
 
@@ -438,7 +445,8 @@ cJSON *bb_metric_entry_twoset(cJSON *out, const char *name, const bb_twoset *r, 
 
 /* When out already holds the entry src_name, add {name: its copy with value, ci95 ends and
  * floor_ref_vs_ref squared and the given definition} and return 1 (energy_w2_squared from
- * energy_w2); 0 when there is no such entry; BB_ENOMEM. */
+ * energy_w2); 0 when there is no such entry or it is an error entry (the caller then computes
+ * its own, and records its own error); BB_ENOMEM. */
 int bb_metric_square_of(cJSON *out, const char *name, const char *src_name, const char *definition, bb_ctx *ctx);
 
 #endif

@@ -130,6 +130,40 @@ int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_c
     return bb_metrics_compute_only(in, cheap_only, NULL, 0, out, ctx);
 }
 
+/* Whether a metric's failure is about the samples it was given (invalid or NaN input,
+ * too few usable configurations, a case the statistic does not handle): recorded in its
+ * entry. Anything else — out of memory, an unreadable or malformed file such as a minima
+ * catalogue, a bug — fails the scoring. */
+static int about_the_samples(int rc) { return rc == BB_EINVAL || rc == BB_ENAN || rc == BB_EUNSUPPORTED; }
+
+/* Replace what metric m wrote after `last` (NULL: from the start) by its error entry
+ * {"value": null, "error": "<one line>", "higher_is_better": ...}. */
+static int error_entry(cJSON *out, cJSON *last, const bb_metric *m, const bb_ctx *why) {
+    cJSON *e = last ? last->next : out->child;
+    while (e) {
+        cJSON *next = e->next;
+        cJSON_Delete(cJSON_DetachItemViaPointer(out, e));
+        e = next;
+    }
+    cJSON *o = cJSON_CreateObject();
+    int ok = o && cJSON_AddNullToObject(o, "value") &&
+             cJSON_AddStringToObject(o, "error", why->msg[0] ? why->msg : bb_status_name(why->code)) &&
+             cJSON_AddBoolToObject(o, "higher_is_better", m->higher_is_better);
+    if (ok) ok = cJSON_AddItemToObject(out, m->name, o);
+    if (!ok) cJSON_Delete(o);
+    return ok ? BB_OK : BB_ENOMEM;
+}
+
+size_t bb_metrics_errors(const cJSON *metrics, const cJSON **first) {
+    size_t n = 0;
+    if (first) *first = NULL;
+    for (const cJSON *e = cJSON_IsObject(metrics) ? metrics->child : NULL; e; e = e->next) {
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "error"))) continue;
+        if (n++ == 0 && first) *first = e;
+    }
+    return n;
+}
+
 int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char *const *names, size_t n_names,
                             cJSON *out, bb_ctx *ctx) {
     if (!in || !in->samples || !out || !cJSON_IsObject(out))
@@ -148,10 +182,17 @@ int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char 
         if (!selected(m, names, n_names, &opts)) continue;
         cJSON *last = out->child;
         while (last && last->next) last = last->next;
-        int rc = m->compute(in, &opts, out, ctx);
-        if (rc) {
+        bb_ctx mctx = {0};
+        int rc = m->compute(in, &opts, out, &mctx);
+        if (rc && !about_the_samples(rc)) {
+            if (ctx) *ctx = mctx;
             bb_ctx_prefix(ctx, "metric %s", m->name);
             return rc;
+        }
+        if (rc) { /* this metric cannot be computed on these samples: say why, go on */
+            rc = error_entry(out, last, m, &mctx);
+            if (rc) return BB_ERR(ctx, rc, "metric %s: out of memory", m->name);
+            continue;
         }
         /* every scalar entry says which way is better (for compare and tables) */
         for (cJSON *e = last ? last->next : out->child; e; e = e->next) {
@@ -218,7 +259,7 @@ static int square_field(cJSON *o, const char *field) {
 
 int bb_metric_square_of(cJSON *out, const char *name, const char *src_name, const char *definition, bb_ctx *ctx) {
     const cJSON *src = cJSON_GetObjectItem(out, src_name);
-    if (!src) return 0;
+    if (!src || cJSON_GetObjectItemCaseSensitive(src, "error")) return 0; /* compute it (and its own error) */
     cJSON *o = cJSON_Duplicate(src, 1);
     int ok = o && square_field(o, "value") && square_field(o, "floor_ref_vs_ref");
     cJSON *ci = ok ? cJSON_GetObjectItem(o, "ci95") : NULL;

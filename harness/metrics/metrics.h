@@ -53,12 +53,21 @@ extern const bb_metric *const bb_metrics[]; /* NULL-terminated registry */
 const bb_metric *bb_metric_find(const char *name);
 
 /* Compute every applicable metric (cheap_only: only those marked cheap) into the
- * object `out`. Metrics needing a reference are skipped when in->reference is NULL. */
+ * object `out`. Metrics needing a reference are skipped when in->reference is NULL.
+ * A metric that cannot be computed on these samples does not stop the others: whatever it
+ * wrote is dropped and its entry becomes {"value": null, "error": "<one line why>",
+ * "higher_is_better": ...} under the metric's name (bb_metrics_errors counts them): any
+ * BB_EINVAL, BB_ENAN or BB_EUNSUPPORTED of a metric. Other failures — out of memory, an
+ * unreadable or malformed file (a minima catalogue), a bug — and invalid input (no samples,
+ * mismatched dof) fail the call. */
 int bb_metrics_compute(const bb_eval_input *in, int cheap_only, cJSON *out, bb_ctx *ctx);
 /* Same, restricted to the registry metrics named in names[0..n_names) (names == NULL: all);
  * a name may carry options, "eq_x_w2:n=2000" (bb_metric_parse). */
 int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char *const *names, size_t n_names,
                             cJSON *out, bb_ctx *ctx);
+/* Number of error entries in a metrics object (see bb_metrics_compute); *first (may be
+ * NULL) OUT: the first of them (its name in ->string, the reason in "error"), or NULL. */
+size_t bb_metrics_errors(const cJSON *metrics, const cJSON **first);
 /* Reference-free statistics of reduced energies u[n] (harness/metrics/reference_free.c), for
  * tasks without a reference set: energy_mean, energy_std (finite values), energy_q05,
  * energy_q25, energy_median, energy_q75, energy_q95, energy_min, energy_inf_fraction,

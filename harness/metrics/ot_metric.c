@@ -186,9 +186,7 @@ static int ot_metric(const bb_eval_input *in, const bb_metric_opts *opt, cJSON *
         rc = BB_ERR(ctx, BB_EINVAL, "%s: reference set has fewer than 2 usable configurations", name);
         goto out;
     }
-    double mass = 0.0;
-    for (size_t i = 0; i < sa.n; i++) mass += sa.w ? sa.w[i] : 1.0;
-    if (!(mass > 0.0)) {
+    if (!(bb_wset_mass(&sa) > 0.0)) {
         cJSON *o = bb_metric_entry(out, name, NAN, 0, NULL, defs[kind]);
         if (!o || !cJSON_AddStringToObject(o, "note", "no usable sample configuration"))
             rc = BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", name);

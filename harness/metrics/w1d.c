@@ -100,16 +100,9 @@ int bb_wset_w1d_pow(const bb_wset *a, const bb_wset *b, double p, double *out, b
     return w1d_core(a->n * a->k, a->v, a->w, a->k ? a->k : 1, b->n * b->k, b->v, b->w, b->k ? b->k : 1, p, out, ctx);
 }
 
-static double set_mass(const bb_wset *s) {
-    if (!s->w) return (double)s->n;
-    double m = 0.0;
-    for (size_t i = 0; i < s->n; i++) m += s->w[i];
-    return m;
-}
-
 int bb_stat_w2(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
     (void)user;
-    if (!(set_mass(a) > 0.0)) {
+    if (!(bb_wset_mass(a) > 0.0)) {
         *out = NAN;
         return BB_OK;
     }
@@ -120,7 +113,7 @@ int bb_stat_w2(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_c
 
 int bb_stat_w1(const bb_wset *a, const bb_wset *b, void *user, double *out, bb_ctx *ctx) {
     (void)user;
-    if (!(set_mass(a) > 0.0)) {
+    if (!(bb_wset_mass(a) > 0.0)) {
         *out = NAN;
         return BB_OK;
     }

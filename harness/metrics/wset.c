@@ -69,6 +69,13 @@ int bb_wset_energies(size_t n, const double *u, const double *logw, const char *
     return BB_OK;
 }
 
+double bb_wset_mass(const bb_wset *s) {
+    if (!s->w) return (double)s->n;
+    double m = 0.0;
+    for (size_t i = 0; i < s->n; i++) m += s->w[i];
+    return m;
+}
+
 double bb_kish_ess(size_t n, const double *w) {
     if (!w) return (double)n;
     double s = 0.0, s2 = 0.0;

@@ -137,8 +137,8 @@ bb_cmp_verdict bb_compare_value(double base, double v, int higher, bb_tol tol) {
 }
 
 int bb_compare_failed(const bb_cmp_summary *s) {
-    return s->regressions || s->missing_metrics || s->missing_runs || s->failed_runs || s->version_mismatches ||
-           s->unusable_reports;
+    return s->regressions || s->missing_metrics || s->metric_errors || s->missing_runs || s->failed_runs ||
+           s->version_mismatches || s->unusable_reports;
 }
 
 static void run_label(const bb_rset_run *r, char *buf, size_t len);
@@ -257,6 +257,16 @@ int bb_compare_sets(const bb_rset *base, const bb_rset *fresh, const bb_toleranc
                 row(out, label, m->string, bv, NAN, allowed, "MISSING");
                 continue;
             }
+            const cJSON *err = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(n->report, "metrics"), m->string),
+                "error");
+            if (cJSON_IsString(err)) { /* the new run could not compute it: never a silent pass */
+                char vt[600];
+                s->metric_errors++;
+                snprintf(vt, sizeof vt, "ERROR: %.560s", err->valuestring);
+                row(out, label, m->string, bv, NAN, allowed, vt);
+                continue;
+            }
             double nv = vn ? vn->valuedouble : NAN;
             bb_cmp_verdict v = bb_compare_value(bv, nv, higher, t);
             if (v == BB_CMP_REGRESSION) s->regressions++;
@@ -277,11 +287,11 @@ int bb_compare_sets(const bb_rset *base, const bb_rset *fresh, const bb_toleranc
         }
     if (out)
         fprintf(out,
-                "\n%zu runs compared, %zu metrics: %zu regression(s), %zu missing metric(s), %zu missing run(s), "
-                "%zu failed run(s), %zu version mismatch(es), %zu unusable report(s), %zu improvement(s), %zu new "
-                "run(s) -> %s\n",
-                s->runs_compared, s->metrics_compared, s->regressions, s->missing_metrics, s->missing_runs,
-                s->failed_runs, s->version_mismatches, s->unusable_reports, s->improvements, s->new_runs,
-                bb_compare_failed(s) ? "FAIL" : "PASS");
+                "\n%zu runs compared, %zu metrics: %zu regression(s), %zu missing metric(s), %zu metric error(s), "
+                "%zu missing run(s), %zu failed run(s), %zu version mismatch(es), %zu unusable report(s), %zu "
+                "improvement(s), %zu new run(s) -> %s\n",
+                s->runs_compared, s->metrics_compared, s->regressions, s->missing_metrics, s->metric_errors,
+                s->missing_runs, s->failed_runs, s->version_mismatches, s->unusable_reports, s->improvements,
+                s->new_runs, bb_compare_failed(s) ? "FAIL" : "PASS");
     return BB_OK;
 }

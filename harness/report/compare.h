@@ -72,6 +72,7 @@ typedef struct bb_cmp_summary {
     size_t metrics_compared;
     size_t regressions; /* metric regressions */
     size_t missing_metrics;
+    size_t metric_errors; /* metrics the baseline has a value for and the new run could not compute */
     size_t missing_runs;
     size_t failed_runs;
     size_t version_mismatches;
@@ -86,8 +87,8 @@ typedef struct bb_cmp_summary {
  * the caller decides from *sum whether the gate passes (bb_compare_failed). */
 int bb_compare_sets(const bb_rset *base, const bb_rset *fresh, const bb_tolerances *tol, FILE *out, int verbose,
                     bb_cmp_summary *sum, bb_ctx *ctx);
-/* 1 if the summary means the gate fails (regression, missing run or metric, failed
- * run, version mismatch, unusable report). */
+/* 1 if the summary means the gate fails (regression, missing run or metric, metric that
+ * errored where the baseline has a value, failed run, version mismatch, unusable report). */
 int bb_compare_failed(const bb_cmp_summary *s);
 
 #endif

@@ -73,6 +73,10 @@ int bb_report_print(FILE *fp, const cJSON *r, bb_ctx *ctx) {
     const cJSON *ms = get(r, "metrics");
     for (const cJSON *m = cJSON_IsObject(ms) ? ms->child : NULL; m; m = m->next) {
         const cJSON *v = get(m, "value");
+        if (!cJSON_IsNumber(v) && str(m, "error", NULL)) {
+            fprintf(fp, "  %-24s %14s  not computed: %s\n", m->string, "error", str(m, "error", ""));
+            continue;
+        }
         if (!cJSON_IsNumber(v)) {
             fprintf(fp, "  %-24s %14s  (%s data, see the HTML leaderboard)\n", m->string, "-",
                     str(m, "kind", "non-scalar"));

@@ -137,11 +137,14 @@ int bb_eval(const bb_eval_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         rc = BB_ERR(ctx, BB_ENOMEM, "eval: out of memory");
         goto out;
     }
-    cJSON_AddStringToObject(report, "status", metrics->child ? "ok" : "failed");
-    if (metrics->child)
-        cJSON_AddNullToObject(report, "error");
+    char why[600];
+    const int unscored = bb_score_status(metrics, why, sizeof why);
+    cJSON_AddStringToObject(report, "status", unscored ? "failed" : "ok");
+    if (unscored)
+        cJSON_AddStringToObject(report, "error", why);
     else
-        cJSON_AddStringToObject(report, "error", "no metric could be computed");
+        cJSON_AddNullToObject(report, "error");
+    bb_score_note_errors(report, metrics);
     add_method_and_config(report, cfg, t, xsha, wsha);
     cJSON_AddNumberToObject(report, "seed", (double)cfg->seed);
     cJSON_AddNumberToObject(report, "n_samples", (double)s.n);

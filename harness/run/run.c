@@ -242,11 +242,7 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         snprintf(method_err, sizeof method_err, "method %s: returned no samples (budget too small for one sweep?)",
                  p.method->name);
     }
-    if (!method_rc && !metrics->child) {
-        method_rc = BB_ENOTFOUND;
-        snprintf(method_err, sizeof method_err,
-                 "no metric could be computed (the selected metrics need a reference set this task lacks?)");
-    }
+    if (!method_rc) method_rc = bb_score_status(metrics, method_err, sizeof method_err);
 
     /* Assemble the report in schema order. */
     report = bb_report_new();
@@ -258,6 +254,7 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         cJSON_AddStringToObject(report, "error", method_err);
     else
         cJSON_AddNullToObject(report, "error");
+    bb_score_note_errors(report, metrics);
     cJSON_AddStringToObject(report, "config_sha256", p.config_sha);
     bb_report_add_task(report, p.task, cfg->task_params);
     add_method_block(report, &p);

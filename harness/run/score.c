@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,4 +75,32 @@ void bb_scorer_free(bb_scorer *s) {
     if (!s) return;
     free(s->u_reference);
     s->u_reference = NULL;
+}
+
+int bb_score_status(const cJSON *metrics, char *why, size_t len) {
+    const cJSON *first;
+    const size_t n = (size_t)cJSON_GetArraySize(metrics), n_err = bb_metrics_errors(metrics, &first);
+    if (n == 0) {
+        snprintf(why, len, "no metric could be computed (the selected metrics need a reference set this task lacks?)");
+        return BB_ENOTFOUND;
+    }
+    if (n_err < n) return BB_OK;
+    snprintf(why, len, "no metric could be computed (first: metric %s: %s)", first->string,
+             cJSON_GetObjectItemCaseSensitive(first, "error")->valuestring);
+    return BB_EINVAL;
+}
+
+int bb_score_note_errors(cJSON *report, const cJSON *metrics) {
+    if (bb_metrics_errors(metrics, NULL) == 0) return 1;
+    cJSON *names = cJSON_AddArrayToObject(report, "metric_errors");
+    if (!names) return 0;
+    for (const cJSON *e = metrics->child; e; e = e->next) {
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "error"))) continue;
+        cJSON *n = cJSON_CreateString(e->string);
+        if (!n || !cJSON_AddItemToArray(names, n)) {
+            cJSON_Delete(n);
+            return 0;
+        }
+    }
+    return 1;
 }

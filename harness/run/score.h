@@ -42,4 +42,15 @@ int bb_scorer_init(bb_scorer *s, const bb_task *task, const bb_samples *referenc
 int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *out, bb_ctx *ctx);
 void bb_scorer_free(bb_scorer *s); /* NULL-safe */
 
+/* What a scored metrics object means for a report's status. A metric that could not be
+ * computed on the samples is an entry with an "error" (harness/metrics/metrics.h); the
+ * report stays "ok" while at least one metric has no error, and names the others in its
+ * "metric_errors" list (bb_score_note_errors). BB_OK, or BB_ENOTFOUND (nothing scored:
+ * the selected metrics need a reference set the task lacks) / BB_EINVAL (every metric
+ * failed) with the one-line reason in why[len]. */
+int bb_score_status(const cJSON *metrics, char *why, size_t len);
+/* Add "metric_errors": [names] to report when metrics has error entries (nothing
+ * otherwise, so reports without errors keep their shape). 0 on out of memory. */
+int bb_score_note_errors(cJSON *report, const cJSON *metrics);
+
 #endif

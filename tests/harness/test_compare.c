@@ -18,7 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "harness/cli/cli.h"
+#include "harness/core/jsonutil.h"
 #include "harness/report/compare.h"
 #include "leaderboard_testutil.h"
 #include "test_table_fixtures.h"
@@ -321,9 +324,57 @@ BB_TEST(compare_finds_its_tolerances_from_any_directory_and_names_a_broken_repor
     free(elsewhere), free(bd), free(nd), free(src), free(nosrc);
 }
 
+/* Turn metric `name` of the mala-on-dw4 report under dir (write_set) into an error entry,
+ * as bb_metrics_compute writes one. */
+static void set_metric_error(const char *dir, const char *name, const char *why) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/dw4/mala-b1000-s0.json", dir);
+    cJSON *r = NULL;
+    bb_ctx ctx = {0};
+    assert_int_equal(bb_json_read_file(path, 1 << 20, &r, &ctx), BB_OK);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNullToObject(e, "value");
+    cJSON_AddStringToObject(e, "error", why);
+    cJSON_AddBoolToObject(e, "higher_is_better", 0);
+    assert_true(cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItem(r, "metrics"), name, e));
+    assert_int_equal(bb_json_write_file(path, r, &ctx), BB_OK);
+    cJSON_Delete(r);
+}
+
+/* A metric the new run could not compute (an entry with "error") where the baseline has a
+ * value fails the gate with the reason on its row, whatever the tolerance; one the
+ * baseline could not compute either is not compared. */
+BB_TEST(a_metric_error_where_the_baseline_has_a_value_fails_the_gate) {
+    bb_tolerances tol = {{1e9, 1e9}, NULL, NULL, 0, NULL, 0}; /* any value would pass */
+    char *bd = fx_tempdir(), *nd = fx_tempdir();
+    write_set(bd, 1.0, 0, 0, 0, 0, NULL);
+    write_set(nd, 1.0, 0, 0, 0, 0, NULL);
+    set_metric_error(nd, "energy_w2", "histogram: set has no mass");
+    bb_cmp_summary s;
+    char *mem = compare_dirs(bd, nd, &tol, 0, &s);
+    printf("%s", mem);
+    assert_int_equal(s.metric_errors, 1);
+    assert_int_equal(s.regressions + s.missing_metrics, 0);
+    assert_true(bb_compare_failed(&s));
+    assert_non_null(strstr(mem, "energy_w2"));
+    assert_non_null(strstr(mem, "ERROR: histogram: set has no mass"));
+    assert_non_null(strstr(mem, "1 metric error(s)"));
+    assert_non_null(strstr(mem, "-> FAIL"));
+    free(mem);
+    /* the baseline could not compute it either: nothing to compare, the gate passes */
+    set_metric_error(bd, "energy_w2", "histogram: set has no mass");
+    mem = compare_dirs(bd, nd, &tol, 0, &s);
+    assert_int_equal(s.metric_errors, 0);
+    assert_false(bb_compare_failed(&s));
+    free(mem);
+    fx_rmtree(bd), fx_rmtree(nd);
+    free(bd), free(nd);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(verdicts_follow_direction_and_the_larger_of_abs_and_rel),
              cmocka_unit_test(tolerance_file_is_validated_and_overrides_the_default),
              cmocka_unit_test(directory_comparisons_pass_or_fail_as_the_gate_should),
              cmocka_unit_test(compare_command_exit_status_covers_pass_regression_corruption_and_schema),
              cmocka_unit_test(reports_that_scored_nothing_or_did_not_finish_fail_the_gate),
-             cmocka_unit_test(compare_finds_its_tolerances_from_any_directory_and_names_a_broken_report))
+             cmocka_unit_test(compare_finds_its_tolerances_from_any_directory_and_names_a_broken_report),
+             cmocka_unit_test(a_metric_error_where_the_baseline_has_a_value_fails_the_gate))
