@@ -11,10 +11,13 @@
 #include "harness/core/fileio.h"
 #include "harness/core/jsonutil.h"
 #include "harness/core/source_dir.h"
+#include "harness/metrics/metrics.h"
 #include "harness/report/report.h"
 #include "harness/report/table.h"
 #include "harness/run/reproduce.h"
 #include "harness/run/run.h"
+#include "methods/method.h"
+#include "tasks/task.h"
 
 #define PROTOCOL_MAX_BYTES ((size_t)1 << 20)
 #define MAX_SEEDS          1000
@@ -159,6 +162,38 @@ fail:
     return ctx->code ? ctx->code : BB_EFORMAT;
 }
 
+int bb_protocol_check(const bb_protocol *p, bb_ctx *ctx) {
+    const bb_method *m = bb_method_find(p->method);
+    if (!m) return BB_ERR(ctx, BB_ENOTFOUND, "%s: method: '%s' is not a registered method", p->path, p->method);
+    bb_task *t = NULL;
+    int rc = bb_task_create(p->task, NULL, &t, ctx);
+    if (rc) {
+        bb_ctx_prefix(ctx, "%s: task", p->path);
+        return rc;
+    }
+    bb_params params = {0};
+    rc = bb_method_resolve_params(m, t->type->name, p->params, NULL, &params, ctx);
+    bb_params_free(&params);
+    bb_task_free(t);
+    if (rc) {
+        bb_ctx_prefix(ctx, "%s: params", p->path);
+        return rc;
+    }
+    if ((rc = bb_metrics_select(p->metrics, p->n_metrics, ctx))) {
+        bb_ctx_prefix(ctx, "%s", p->path); /* "<path>: metrics: unknown metric ..." */
+        return rc;
+    }
+    for (size_t i = 0; i < p->n_published; i++) {
+        const bb_metric *pm;
+        bb_metric_opts o;
+        if ((rc = bb_metric_parse(p->published[i].metric, &pm, &o, ctx))) {
+            bb_ctx_prefix(ctx, "%s: published[%zu].metric", p->path, i);
+            return rc;
+        }
+    }
+    return BB_OK;
+}
+
 static const cJSON *get_path(const cJSON *o, const char *a, const char *b) {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
     return b ? cJSON_GetObjectItemCaseSensitive(x, b) : x;
@@ -278,10 +313,11 @@ int bb_reproduce(const bb_protocol *p, const bb_reproduce_opts *o, cJSON **compa
     const int64_t budget = o->budget > 0 ? o->budget : p->budget;
     const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     if (strlen(o->out_dir) > 4000) return BB_ERR(ctx, BB_EINVAL, "reproduce: output directory path too long");
+    int rc = bb_protocol_check(p, ctx);
+    if (rc) return rc;
     if (o->only_seed >= seeds)
         return BB_ERR(ctx, BB_EINVAL, "reproduce: --seed %d: the protocol runs seeds 0 … %d", o->only_seed, seeds - 1);
-    int rc = bb_mkdir_p(o->out_dir, ctx);
-    if (rc) return rc;
+    if ((rc = bb_mkdir_p(o->out_dir, ctx))) return rc;
     cJSON **reports = calloc((size_t)seeds, sizeof *reports);
     if (!reports) return BB_ERR(ctx, BB_ENOMEM, "reproduce: out of memory");
     size_t n_done = 0;

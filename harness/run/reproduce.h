@@ -61,6 +61,11 @@ int bb_protocol_locate(const char *paper, const char *task, char *path, size_t l
 /* Parse and validate (every error names the file and the field). Free with bb_protocol_free. */
 int bb_protocol_load(const char *path, bb_protocol *p, bb_ctx *ctx);
 void bb_protocol_free(bb_protocol *p);
+/* Check a loaded protocol against this build: its method is registered, its task exists,
+ * its params resolve against the method's parameter table for that task (unknown names
+ * and wrong types refused), and its metric selection and every published metric name are
+ * registered metrics. Errors name the file and the field. bb_reproduce calls it first. */
+int bb_protocol_check(const bb_protocol *p, bb_ctx *ctx);
 
 typedef struct bb_reproduce_opts {
     int seeds;                              /* 0: the protocol's */

@@ -1,5 +1,6 @@
-/* test_reproduce.c — paper protocols (harness/run/reproduce.h): the committed protocols
- * load, malformed ones are refused naming the field, the comparison row is the mean ± std
+/* test_reproduce.c — paper protocols (harness/run/reproduce.h): every committed protocol
+ * loads and fits this build (params resolve against the method's table, metrics and
+ * published names are registered), malformed or misfit ones are refused naming the field, the comparison row is the mean ± std
  * over seeds with z against the published std (exact values), and an end-to-end
  * reproduction of a small protocol runs every seed, writes comparison.json, keeps finished
  * seeds on a second call and gives the same comparison, and keeps reports another version
@@ -10,12 +11,14 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/core/jsonutil.h"
+#include "harness/core/source_dir.h"
 #include "harness/run/reproduce.h"
 #include "tests/testmain.h"
 #include "tests/tmpdir.h"
@@ -24,21 +27,47 @@ BB_TEST_TMPDIR_GROUP(dir, "bb_reproduce", bb_test_isolated_cache(dir))
 
 static void write_text(const char *path, const char *text) { assert_int_equal(bb_test_write_text(path, text), 0); }
 
-BB_TEST(committed_protocols_load) {
-    const char *tasks[] = {"dw4", "lj13"};
-    for (int i = 0; i < 2; i++) {
-        char path[4096];
-        bb_ctx c = {0};
-        bb_protocol p;
-        assert_int_equal(bb_protocol_locate("adjoint_sampling", tasks[i], path, sizeof path, &c), BB_OK);
-        assert_int_equal(bb_protocol_load(path, &p, &c), BB_OK);
-        assert_string_equal(p.task, tasks[i]);
-        assert_string_equal(p.method, "adjoint_sampling");
-        assert_true(p.budget >= 1000000 && p.seeds >= 1 && p.n_samples == 1000);
-        assert_int_equal(p.n_published, 2);
-        assert_string_equal(p.published[1].metric, "eq_x_w2");
-        bb_protocol_free(&p);
+/* Every committed results/protocols/<paper>/<task>.json loads and checks against this
+ * build (bb_protocol_check: method, task, params against the method's table, metrics and
+ * published names), and its file name is its paper and task. */
+BB_TEST(every_committed_protocol_loads_and_checks) {
+    char root[4200];
+    snprintf(root, sizeof root, "%s/results/protocols", bb_source_dir());
+    DIR *papers = opendir(root);
+    assert_non_null(papers);
+    size_t n = 0;
+    for (struct dirent *pe; (pe = readdir(papers));) {
+        if (pe->d_name[0] == '.') continue;
+        char pdir[4500];
+        snprintf(pdir, sizeof pdir, "%s/%s", root, pe->d_name);
+        DIR *tasks = opendir(pdir);
+        if (!tasks) continue; /* not a folder */
+        for (struct dirent *te; (te = readdir(tasks));) {
+            const size_t len = strlen(te->d_name);
+            if (len < 6 || strcmp(te->d_name + len - 5, ".json")) continue;
+            char path[4800], task[256];
+            snprintf(path, sizeof path, "%s/%s", pdir, te->d_name);
+            snprintf(task, sizeof task, "%.*s", (int)(len - 5), te->d_name);
+            bb_ctx c = {0};
+            bb_protocol p;
+            int rc = bb_protocol_load(path, &p, &c);
+            if (!rc) {
+                rc = bb_protocol_check(&p, &c);
+                if (rc) bb_protocol_free(&p);
+            }
+            if (rc) fail_msg("%s", c.msg);
+            print_message("%s/%s: %s on %s, %zu published value(s)\n", pe->d_name, task, p.method, p.task,
+                          p.n_published);
+            assert_string_equal(p.paper, pe->d_name);
+            assert_string_equal(p.task, task);
+            assert_true(p.budget >= 1 && p.seeds >= 1 && p.n_samples >= 1 && p.n_published >= 1);
+            bb_protocol_free(&p);
+            n++;
+        }
+        closedir(tasks);
     }
+    closedir(papers);
+    assert_true(n >= 5); /* adjoint_sampling dw4, lj13; idem dw4, lj13; pis gmm25 */
     char path[4096];
     bb_ctx c = {0};
     assert_int_equal(bb_protocol_locate("adjoint_sampling", "no_such_task", path, sizeof path, &c), BB_ENOTFOUND);
@@ -83,6 +112,60 @@ BB_TEST(malformed_protocols_name_the_field) {
         assert_int_equal(rc, BB_EFORMAT);
         assert_non_null(strstr(c.msg, path));
         if (!strstr(c.msg, cases[i].field)) fail_msg("case %zu: '%s' does not name %s", i, c.msg, cases[i].field);
+    }
+}
+
+/* A protocol that parses but does not fit this build is refused by bb_protocol_check (and so
+ * by bb_reproduce, before any seed runs), naming the file and the field. */
+BB_TEST(protocols_that_do_not_fit_the_build_are_refused_naming_the_field) {
+    struct {
+        const char *text, *field, *detail;
+    } cases[] = {
+        {GOOD_HEAD "\"budget\": 10, \"metrics\": [\"energy_w2\"], \"published\": []}", NULL, NULL},
+        {"{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\", \"task\": \"dw4\", \"method\": \"mala\", "
+         "\"params\": {\"n_chain\": 3}, \"seeds\": 1, \"n_samples\": 10, \"source\": {}, \"budget\": 10, "
+         "\"metrics\": [\"energy_w2\"], \"published\": []}",
+         ": params", "n_chain"},
+        {"{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\", \"task\": \"dw4\", \"method\": \"mala\", "
+         "\"params\": {\"n_chains\": \"many\"}, \"seeds\": 1, \"n_samples\": 10, \"source\": {}, \"budget\": 10, "
+         "\"metrics\": [\"energy_w2\"], \"published\": []}",
+         ": params", "n_chains"},
+        {GOOD_HEAD "\"budget\": 10, \"metrics\": [\"energy_w3\"], \"published\": []}", ": metrics: unknown metric",
+         "energy_w3"},
+        {GOOD_HEAD "\"budget\": 10, \"metrics\": [\"eq_w2\"], \"published\": [{\"metric\": \"eq_w2\", "
+                   "\"name_in_paper\": \"W2\", \"value\": 1}]}",
+         ": metrics: unknown metric", "eq_w2"},
+        {"{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\", \"task\": \"dw5\", \"method\": \"mala\", "
+         "\"params\": {}, \"seeds\": 1, \"n_samples\": 10, \"source\": {}, \"budget\": 10, \"metrics\": [\"x_w2\"], "
+         "\"published\": []}",
+         ": task", "dw5"},
+        {"{\"schema\": \"boltzbench.protocol/1\", \"paper\": \"p\", \"task\": \"dw4\", \"method\": \"malla\", "
+         "\"params\": {}, \"seeds\": 1, \"n_samples\": 10, \"source\": {}, \"budget\": 10, \"metrics\": [\"x_w2\"], "
+         "\"published\": []}",
+         ": method", "malla"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/misfit%zu.json", dir, i);
+        write_text(path, cases[i].text);
+        bb_protocol p;
+        bb_ctx c = {0};
+        assert_int_equal(bb_protocol_load(path, &p, &c), BB_OK);
+        int rc = bb_protocol_check(&p, &c);
+        if (!cases[i].field) {
+            assert_int_equal(rc, BB_OK);
+        } else {
+            print_message("misfit %zu: %s\n", i, c.msg);
+            assert_int_not_equal(rc, BB_OK);
+            assert_non_null(strstr(c.msg, path));
+            if (!strstr(c.msg, cases[i].field) || !strstr(c.msg, cases[i].detail))
+                fail_msg("case %zu: '%s' does not name %s and %s", i, c.msg, cases[i].field, cases[i].detail);
+            bb_reproduce_opts o = {.out_dir = dir, .only_seed = -1};
+            cJSON *cmp = NULL;
+            assert_int_equal(bb_reproduce(&p, &o, &cmp, &c), rc); /* refused before any run */
+            assert_null(cmp);
+        }
+        bb_protocol_free(&p);
     }
 }
 
@@ -275,7 +358,8 @@ BB_TEST(reports_of_another_version_under_the_protocol_are_kept) {
     bb_protocol_free(&p);
 }
 
-BB_TEST_MAIN(setup, teardown, cmocka_unit_test(committed_protocols_load),
+BB_TEST_MAIN(setup, teardown, cmocka_unit_test(every_committed_protocol_loads_and_checks),
+             cmocka_unit_test(protocols_that_do_not_fit_the_build_are_refused_naming_the_field),
              cmocka_unit_test(malformed_protocols_name_the_field), cmocka_unit_test(comparison_is_mean_std_and_z),
              cmocka_unit_test(small_protocol_runs_every_seed_and_keeps_finished_ones),
              cmocka_unit_test(reports_of_another_version_under_the_protocol_are_kept))
