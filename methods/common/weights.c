@@ -1,9 +1,10 @@
-/* weights.c — log Ẑ and the ESS fraction of importance log-weights, and the weighted
- * final draw that produces them (weights.h). */
+/* weights.c — log Ẑ and the ESS fraction of importance log-weights, the weighted final
+ * draw that produces them, and SMC systematic resampling (weights.h). */
 #include "methods/common/weights.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness/oracle/oracle.h"
 
@@ -39,4 +40,48 @@ int bb_logw_finish(bb_oracle *o, bb_samples *out, double (*log_q)(const void *q,
     }
     free(uf);
     return rc;
+}
+
+int bb_resample_systematic(const double *logw, size_t n, double u, size_t *idx, bb_ctx *ctx) {
+    if (!(u >= 0.0 && u < 1.0))
+        return BB_ERR(ctx, BB_EINVAL, "systematic resampling: u must lie in [0, 1) (got %g)", u);
+    double mx = -INFINITY, tot = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (logw[i] > mx) mx = logw[i];
+    if (!isfinite(mx)) return BB_ERR(ctx, BB_EINVAL, "systematic resampling: no finite log-weight among %zu", n);
+    for (size_t i = 0; i < n; i++) tot += exp(logw[i] - mx);
+    /* walk the cumulative weights once; the last particle with positive weight takes any
+     * point the rounding of the cumulative sum leaves past the end */
+    size_t i = 0, last = 0;
+    for (size_t j = 0; j < n; j++)
+        if (logw[j] > -INFINITY) last = j;
+    double cum = exp(logw[0] - mx) / tot;
+    for (size_t k = 0; k < n; k++) {
+        const double p = (u + (double)k) / (double)n;
+        while (p >= cum && i < last) cum += exp(logw[++i] - mx) / tot;
+        idx[k] = i;
+    }
+    return BB_OK;
+}
+
+int bb_smc_resample(double *logw, size_t n, double threshold, bb_rng *rng, size_t *idx, int *resampled, bb_ctx *ctx) {
+    *resampled = 0;
+    if (!(threshold >= 0.0 && threshold <= 1.0))
+        return BB_ERR(ctx, BB_EINVAL, "ess_threshold: must lie in [0, 1] (got %g)", threshold);
+    double lz, ess;
+    bb_logw_summary(logw, n, &lz, &ess);
+    if (n == 0 || !isfinite(lz)) return BB_ERR(ctx, BB_EINVAL, "SMC resampling: no finite log-weight among %zu", n);
+    if (!(ess <= threshold)) {
+        for (size_t k = 0; k < n; k++) idx[k] = k;
+        return BB_OK;
+    }
+    int rc = bb_resample_systematic(logw, n, bb_rng_uniform(rng), idx, ctx);
+    if (rc != BB_OK) return rc;
+    for (size_t k = 0; k < n; k++) logw[k] = lz;
+    *resampled = 1;
+    return BB_OK;
+}
+
+void bb_rows_gather(const double *src, size_t dof, const size_t *idx, size_t n, double *dst) {
+    for (size_t k = 0; k < n; k++) memcpy(dst + k * dof, src + idx[k] * dof, dof * sizeof(double));
 }

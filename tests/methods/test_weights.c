@@ -2,7 +2,9 @@
  * of importance log-weights against direct computation (exact values where they exist,
  * relative 1e-13 otherwise), the shift that keeps large log-weights finite, and the
  * weightless cases; bb_logw_finish against the task's energies evaluated directly, and its
- * unweighted fallback when the budget cannot pay. */
+ * unweighted fallback when the budget cannot pay; systematic resampling (exact indices for
+ * one u, ⌊n w̄⌋/⌈n w̄⌉ copies and unbiased mean counts over u), the ESS-triggered SMC step
+ * and the row gather. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <math.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness/oracle/oracle.h"
 #include "methods/common/weights.h"
@@ -99,7 +102,104 @@ BB_TEST(finish_adds_energies_and_falls_back_to_unweighted_when_the_budget_cannot
     bb_task_free(t);
 }
 
+/* w̄ = (0.1, 0.3, 0, 0.45, 0.15) (the third −inf): u = 0.02 puts the points 0.02, 0.22,
+ * 0.42, 0.62, 0.82 on the cumulative weights 0.1, 0.4, 0.4, 0.85, 1 -> 0, 1, 3, 3, 3. */
+static const double W5[5] = {0.1, 0.3, 0.0, 0.45, 0.15};
+
+BB_TEST(systematic_resampling_gives_the_exact_cells) {
+    double lw[5];
+    for (int i = 0; i < 5; i++) lw[i] = log(W5[i]) + 3.0;
+    size_t idx[5];
+    bb_ctx c = {0};
+    assert_int_equal(bb_resample_systematic(lw, 5, 0.02, idx, &c), BB_OK);
+    const size_t want[5] = {0, 1, 3, 3, 3};
+    for (int k = 0; k < 5; k++) assert_true(idx[k] == want[k]);
+}
+
+/* Over a grid of 10^4 u: every count is ⌊n w̄_i⌋ or ⌈n w̄_i⌉, the counts sum to n, the −inf
+ * particle is never drawn, and the mean count is n w̄_i (E_u exactly; the grid's midpoint
+ * rule is exact up to one cell boundary per particle, so within 2/10^4). */
+BB_TEST(systematic_counts_are_floor_or_ceil_and_unbiased) {
+    double lw[5], mean[5] = {0};
+    for (int i = 0; i < 5; i++) lw[i] = log(W5[i]);
+    const int M = 10000;
+    bb_ctx c = {0};
+    for (int m = 0; m < M; m++) {
+        size_t idx[5], cnt[5] = {0};
+        assert_int_equal(bb_resample_systematic(lw, 5, (m + 0.5) / M, idx, &c), BB_OK);
+        for (int k = 0; k < 5; k++) {
+            if (k) assert_true(idx[k] >= idx[k - 1]);
+            cnt[idx[k]]++;
+        }
+        size_t tot = 0;
+        for (int i = 0; i < 5; i++) {
+            double nw = 5.0 * W5[i];
+            assert_true(cnt[i] == (size_t)floor(nw) || cnt[i] == (size_t)ceil(nw));
+            mean[i] += (double)cnt[i] / M;
+            tot += cnt[i];
+        }
+        assert_true(tot == 5 && cnt[2] == 0);
+    }
+    for (int i = 0; i < 5; i++) assert_true(fabs(mean[i] - 5.0 * W5[i]) < 2e-4);
+}
+
+BB_TEST(systematic_resampling_refuses_bad_input) {
+    const double none[2] = {-INFINITY, -INFINITY}, lw[2] = {0.0, 0.0};
+    size_t idx[2];
+    bb_ctx c = {0};
+    assert_int_equal(bb_resample_systematic(none, 2, 0.5, idx, &c), BB_EINVAL);
+    assert_non_null(strstr(c.msg, "no finite log-weight"));
+    bb_ctx_clear(&c);
+    assert_int_equal(bb_resample_systematic(lw, 2, 1.0, idx, &c), BB_EINVAL);
+    assert_non_null(strstr(c.msg, "[0, 1)"));
+}
+
+/* ESS fraction of (0, log 3): (1 + 3)² / (2 · 10) = 0.8. Threshold 0.5: untouched, identity;
+ * 0.8 and 1: resampled, every logw = log Ẑ = log 2 so the summary's log Ẑ is unchanged. */
+BB_TEST(smc_resample_triggers_on_the_ess_fraction) {
+    bb_rng r;
+    bb_rng_init(&r, 7, 0);
+    bb_ctx c = {0};
+    const double thr[3] = {0.5, 0.8, 1.0};
+    for (int j = 0; j < 3; j++) {
+        double lw[2] = {0.0, log(3.0)};
+        size_t idx[2] = {9, 9};
+        int res = -1;
+        assert_int_equal(bb_smc_resample(lw, 2, thr[j], &r, idx, &res, &c), BB_OK);
+        if (j == 0) {
+            assert_true(res == 0 && idx[0] == 0 && idx[1] == 1 && lw[0] == 0.0 && lw[1] == log(3.0));
+        } else {
+            assert_true(res == 1 && idx[1] == 1 && idx[0] <= 1);
+            assert_true(fabs(lw[0] - log(2.0)) < 1e-15 && lw[1] == lw[0]);
+        }
+    }
+    double lw[2] = {0.0, 0.0};
+    size_t idx[2];
+    int res;
+    assert_int_equal(bb_smc_resample(lw, 2, 1.5, &r, idx, &res, &c), BB_EINVAL);
+    assert_non_null(strstr(c.msg, "ess_threshold"));
+    bb_ctx_clear(&c);
+    const double none[2] = {-INFINITY, -INFINITY};
+    memcpy(lw, none, sizeof lw);
+    assert_int_equal(bb_smc_resample(lw, 2, 1.0, &r, idx, &res, &c), BB_EINVAL);
+    bb_ctx_clear(&c);
+}
+
+BB_TEST(rows_gather_copies_the_chosen_rows) {
+    const double src[6] = {1, 2, 3, 4, 5, 6};
+    const size_t idx[3] = {2, 2, 0};
+    double dst[6];
+    bb_rows_gather(src, 2, idx, 3, dst);
+    const double want[6] = {5, 6, 5, 6, 1, 2};
+    for (int k = 0; k < 6; k++) assert_true(dst[k] == want[k]);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(equal_weights_give_their_value_and_full_ess),
              cmocka_unit_test(mixed_weights_match_the_direct_formula),
              cmocka_unit_test(no_weight_gives_minus_infinity_and_nan),
-             cmocka_unit_test(finish_adds_energies_and_falls_back_to_unweighted_when_the_budget_cannot_pay))
+             cmocka_unit_test(finish_adds_energies_and_falls_back_to_unweighted_when_the_budget_cannot_pay),
+             cmocka_unit_test(systematic_resampling_gives_the_exact_cells),
+             cmocka_unit_test(systematic_counts_are_floor_or_ceil_and_unbiased),
+             cmocka_unit_test(systematic_resampling_refuses_bad_input),
+             cmocka_unit_test(smc_resample_triggers_on_the_ess_fraction),
+             cmocka_unit_test(rows_gather_copies_the_chosen_rows))
