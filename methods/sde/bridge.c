@@ -7,8 +7,7 @@
 
 int bb_sde_space_dim(const bb_sde_space *sp) { return (sp->com_free ? sp->P - 1 : sp->P) * sp->D; }
 
-/* Subtract the per-dimension mean over particles from one row. */
-static void centre_row(int P, int D, double *x) {
+void bb_sde_centre_row(int P, int D, double *x) {
     for (int d = 0; d < D; d++) {
         double m = 0.0;
         for (int i = 0; i < P; i++) m += x[i * D + d];
@@ -21,7 +20,7 @@ void bb_sde_noise(const bb_sde_space *sp, size_t n, bb_rng *rng, double *z) {
     const size_t dof = (size_t)sp->P * (size_t)sp->D;
     bb_rng_normal_fill(rng, n * dof, z);
     if (sp->com_free)
-        for (size_t r = 0; r < n; r++) centre_row(sp->P, sp->D, z + r * dof);
+        for (size_t r = 0; r < n; r++) bb_sde_centre_row(sp->P, sp->D, z + r * dof);
 }
 
 void bb_sde_bridge_sample(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, const double *x0,

@@ -46,12 +46,6 @@ void bb_sde_ve_reverse_step(const bb_sde_schedule *s, const bb_sde_space *sp, si
     for (size_t r = 0; r < n; r++) {
         double *xr = x + r * dof;
         for (size_t k = 0; k < dof; k++) xr[k] += drift * score[r * dof + k] + sd * bb_rng_normal(rng);
-        if (sp->com_free)
-            for (int d = 0; d < sp->D; d++) {
-                double m = 0.0;
-                for (int i = 0; i < sp->P; i++) m += xr[i * sp->D + d];
-                m /= sp->P;
-                for (int i = 0; i < sp->P; i++) xr[i * sp->D + d] -= m;
-            }
+        if (sp->com_free) bb_sde_centre_row(sp->P, sp->D, xr);
     }
 }

@@ -65,6 +65,9 @@ typedef struct bb_sde_space {
 /* Dimension of the space the noise lives in: (P−1) D if com_free, else P D. */
 int bb_sde_space_dim(const bb_sde_space *sp);
 
+/* Subtract the per-dimension mean over the P particles from one row x[P*D]. */
+void bb_sde_centre_row(int P, int D, double *x);
+
 /* Fill z[n][P*D] with standard normals (COM removed per row if com_free). */
 void bb_sde_noise(const bb_sde_space *sp, size_t n, bb_rng *rng, double *z);
 
@@ -99,5 +102,48 @@ double bb_sde_ve_var(const bb_sde_schedule *s, double t);
  * the step (DEM's remove_mean). noise_scale is DEM's diffusion_scale (1: the exact SDE). */
 void bb_sde_ve_reverse_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t, double dt,
                             const double *score, double noise_scale, bb_rng *rng, double *x);
+
+/* ---- EDM (Karras et al. 2022) as PITA uses it ------------------------------------------
+ * Time t in [0, 1] (0 data, 1 noise) and variance σ²(t) (PITA noise_schedules.py
+ * ElucidatingNoiseSchedule.h, "ht"), with a = σmax^(1/ρ), b = σmin^(1/ρ) − σmax^(1/ρ):
+ *   σ²(t) = (a + (1 − t) b)^(2ρ),  g²(t) = dσ²/dt = −2ρ b (a + (1 − t) b)^(2ρ − 1),
+ * so σ(0) = σmin, σ(1) = σmax; training draws ln σ ~ N(p_mean, p_std²) (EDM's P_mean, P_std).
+ * Preconditioning of the denoiser D(x, σ) = c_skip x + c_out F(c_in x, c_noise):
+ *   c_skip = σd²/(σ² + σd²), c_out = σ σd/√(σ² + σd²), c_in = 1/√(σ² + σd²),
+ *   c_noise = ln(σ)/4, loss weight λ = (σ² + σd²)/(σ σd)²
+ * (PITA energy_net.py uses σd = 1 and λ = (σ² + 1)/σ² in energytemp_module.py get_loss). */
+typedef struct bb_edm_schedule {
+    double sigma_min, sigma_max, rho; /* PITA LJ-13: 0.05, 80, 7 */
+    double p_mean, p_std;             /* EDM: −1.2, 1.2 */
+} bb_edm_schedule;
+/* 0 < sigma_min < sigma_max, rho > 0, p_std > 0, all finite, else BB_EINVAL naming the field. */
+int bb_edm_schedule_init(bb_edm_schedule *s, double sigma_min, double sigma_max, double rho, double p_mean,
+                         double p_std, bb_ctx *ctx);
+double bb_edm_var(const bb_edm_schedule *s, double t);
+double bb_edm_g2(const bb_edm_schedule *s, double t);
+/* The t with σ²(t) = var (the inverse of bb_edm_var on [σmin², σmax²]). */
+double bb_edm_t_of_var(const bb_edm_schedule *s, double var);
+/* One training noise level σ = exp(p_mean + p_std z), z standard normal from rng. */
+double bb_edm_sample_sigma(const bb_edm_schedule *s, bb_rng *rng);
+
+typedef struct bb_edm_precond {
+    double c_skip, c_out, c_in, c_noise, weight;
+} bb_edm_precond;
+/* The coefficients above for σ > 0 and σd > 0. */
+bb_edm_precond bb_edm_precondition(double sigma, double sigma_data);
+
+/* ---- Tempered reverse SDE with Feynman–Kac weights (PITA, sdes.py VEReverseSDE.f) --------
+ * p_t is the data law diffused to variance σ²(t), U_t = −log p_t; the annealed path is
+ * π_t ∝ exp(−γ U_t), γ = T_current/T_next. With s_E = −∇U_t (energy network) and s_S (score
+ * network; the same field as s_E when exact) and b = g²/2 s_S, one step from t down to t − dt:
+ *   x    += γ g²/2 (s_E + s_S) dt + g √dt z
+ *   logw += (γ² <s_E, b> + γ ∇·b + γ ∂U_t/∂t) dt
+ * (evaluated at the step's start; z standard normal from rng, row by row; com_free: x
+ * re-centred). With exact fields the weighted particles follow π_t (Fokker–Planck of the
+ * drift plus the weight rate, derived in methods/pita/README.md). score_s NULL: s_S = s_E;
+ * div_s[n] is ∇·s_S, dudt[n] is ∂U_t/∂t, g2 = g²(t). */
+void bb_sde_anneal_step(const bb_sde_space *sp, size_t n, double g2, double dt, double gamma, const double *score_e,
+                        const double *score_s, const double *div_s, const double *dudt, bb_rng *rng, double *x,
+                        double *logw);
 
 #endif
