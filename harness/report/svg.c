@@ -205,7 +205,7 @@ static int heatmaps(FILE *fp, const char *title, const char *xlabel, const char 
     for (size_t p = 0; p < np; p++)
         for (size_t c = 0; c < nx * ny; c++)
             if (isfinite(dens[p][c])) vmax = fmax(vmax, dens[p][c]);
-    const double side = 220.0, gap = 40.0, ml = 60.0, mt = 46.0;
+    const double side = 220.0, gap = 40.0, ml = 60.0, mt = free_energy ? 60.0 : 46.0; /* room for the F note */
     double width = ml + (double)np * (side + gap), height = mt + side + 50.0;
     fprintf(fp,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
