@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,8 +162,24 @@ static int parse_entry(const cJSON *e, size_t i, const char *path, bb_dataset *d
         d->gen_stream = (unsigned long long)stream->valuedouble;
         d->gen_n = (size_t)n->valuedouble;
     }
-    if (!d->generated && d->n_urls == 0)
-        return BB_ERR(ctx, BB_EFORMAT, "%s: %s: urls: empty for a dataset that is not generated", path, d->id);
+    const cJSON *tk = cJSON_GetObjectItemCaseSensitive(e, "temperature_K");
+    if (tk && (!cJSON_IsNumber(tk) || !(tk->valuedouble > 0.0) || !(tk->valuedouble < 1e5)))
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s: temperature_K: not a temperature in (0, 1e5)", path, d->id);
+    d->temperature_K = tk ? tk->valuedouble : 0.0;
+    const cJSON *ec = cJSON_GetObjectItemCaseSensitive(e, "energy_check");
+    if (ec) {
+        const cJSON *mu = cJSON_GetObjectItemCaseSensitive(ec, "mean_reduced");
+        const cJSON *tol = cJSON_GetObjectItemCaseSensitive(ec, "tolerance");
+        if (!cJSON_IsNumber(mu) || !isfinite(mu->valuedouble) || !cJSON_IsNumber(tol) || !(tol->valuedouble > 0.0))
+            return BB_ERR(ctx, BB_EFORMAT, "%s: %s: energy_check: needs a finite mean_reduced and a tolerance > 0",
+                          path, d->id);
+        d->has_energy_check = 1;
+        d->energy_mean = mu->valuedouble;
+        d->energy_tolerance = tol->valuedouble;
+    }
+    if (!d->generated && d->n_urls == 0 && !d->committed_path[0])
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s: urls: empty for a dataset that is neither generated nor committed",
+                      path, d->id);
     return BB_OK;
 }
 

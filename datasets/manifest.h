@@ -51,6 +51,10 @@ typedef struct bb_dataset {
     unsigned long long gen_seed;
     unsigned long long gen_stream;
     size_t gen_n;
+    double temperature_K;    /* the temperature the set samples (molecular tasks), 0 if not stated */
+    int has_energy_check;    /* 1: "energy_check": {"mean_reduced", "tolerance"} is given */
+    double energy_mean;      /* mean reduced energy u of all configurations under the task */
+    double energy_tolerance; /* largest accepted |mean − energy_mean| at load, reduced units */
 } bb_dataset;
 
 typedef struct bb_manifest {

@@ -398,6 +398,12 @@ int bb_npy_read_samples(const char *path, size_t max_bytes, bb_samples *out, bb_
 
 int bb_npy_encode(const double *data, int ndim, const size_t *shape, unsigned char **out, size_t *out_len,
                   bb_ctx *ctx) {
+    return bb_npy_encode_as(data, ndim, shape, 0, out, out_len, ctx);
+}
+
+int bb_npy_encode_as(const double *data, int ndim, const size_t *shape, int f32, unsigned char **out, size_t *out_len,
+                     bb_ctx *ctx) {
+    size_t w = f32 ? 4 : 8;
     *out = NULL;
     *out_len = 0;
     if (ndim < 0 || ndim > BB_NPY_MAX_DIM)
@@ -409,7 +415,7 @@ int bb_npy_encode(const double *data, int ndim, const size_t *shape, unsigned ch
     }
     if (n && !data) return BB_ERR(ctx, BB_EINVAL, "npy: data is NULL");
     char dict[BB_NPY_MAX_DIM * 24 + 128];
-    int pos = snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': False, 'shape': (");
+    int pos = snprintf(dict, sizeof dict, "{'descr': '<f%zu', 'fortran_order': False, 'shape': (", w);
     for (int k = 0; k < ndim; k++)
         pos += snprintf(dict + pos, sizeof dict - (size_t)pos, k ? " %zu," : "%zu,", shape[k]);
     if (ndim > 1) pos--; /* numpy writes "(3,)" for 1-D but "(3, 4)" for 2-D */
@@ -418,7 +424,7 @@ int bb_npy_encode(const double *data, int ndim, const size_t *shape, unsigned ch
     size_t total_hdr = 10 + hlen;
     size_t pad = (64 - total_hdr % 64) % 64;
     hlen += pad;
-    size_t len = 10 + hlen + n * 8;
+    size_t len = 10 + hlen + n * w;
     unsigned char *b = malloc(len);
     if (!b) return BB_ERR(ctx, BB_ENOMEM, "npy: out of memory for %zu bytes", len);
     memcpy(b, "\x93NUMPY\x01\x00", 8);
@@ -430,8 +436,15 @@ int bb_npy_encode(const double *data, int ndim, const size_t *shape, unsigned ch
     unsigned char *p = b + 10 + hlen;
     for (size_t i = 0; i < n; i++) {
         uint64_t u;
-        memcpy(&u, &data[i], 8);
-        for (int k = 0; k < 8; k++) p[8 * i + (size_t)k] = (unsigned char)(u >> (8 * k));
+        if (f32) {
+            float f = (float)data[i];
+            uint32_t u32;
+            memcpy(&u32, &f, 4);
+            u = u32;
+        } else {
+            memcpy(&u, &data[i], 8);
+        }
+        for (size_t k = 0; k < w; k++) p[w * i + k] = (unsigned char)(u >> (8 * k));
     }
     *out = b;
     *out_len = len;

@@ -60,6 +60,10 @@ int bb_npy_read_samples(const char *path, size_t max_bytes, bb_samples *out, bb_
 /* Encode float64 data [prod(shape)] of `ndim` dims (0..BB_NPY_MAX_DIM) as a v1.0 .npy
  * image in a malloc'ed buffer (caller frees *out). */
 int bb_npy_encode(const double *data, int ndim, const size_t *shape, unsigned char **out, size_t *out_len, bb_ctx *ctx);
+/* The same with f32 = 1 as '<f4' (each value rounded to the nearest float), e.g. for the
+ * committed reference subsamples; f32 = 0 is bb_npy_encode. */
+int bb_npy_encode_as(const double *data, int ndim, const size_t *shape, int f32, unsigned char **out, size_t *out_len,
+                     bb_ctx *ctx);
 
 /* Write data as `path` atomically ('<f8', C order). Errors name the path; on failure the
  * old file, if any, is untouched. */

@@ -15,6 +15,7 @@
 #include "datasets/reference.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "datasets/npy.h"
 #include "harness/core/fileio.h"
 #include "harness/core/source_dir.h"
+#include "tasks/molecules/molecule.h"
 
 #define REF_MAX_BYTES        ((size_t)1 << 31)
 #define EXACT_DEFAULT_SEED   20240401u
@@ -77,13 +79,52 @@ static int samples_from_npy(const unsigned char *buf, size_t len, const char *wh
     return BB_OK;
 }
 
+/* A set for `task` at temperature T found without a declared id: the task's name, a committed
+ * copy or a generation recipe, or per-temperature data (temperature_K stated) that can be
+ * fetched; when temperature_K is stated it must be T (molecular tasks: one set per temperature). */
+static int candidate(const bb_dataset *e, const bb_task *task, double T) {
+    if (strcmp(e->task, task->type->name) != 0) return 0;
+    if (!(e->committed_path[0] || e->generated || (e->temperature_K > 0.0 && e->n_urls > 0))) return 0;
+    return !(e->temperature_K > 0.0) || fabs(e->temperature_K - T) <= 1e-9 * e->temperature_K;
+}
+
+/* The next candidate after `after` (NULL: the first) in manifest order. */
+static const bb_dataset *next_candidate(const bb_manifest *m, const bb_task *task, const bb_dataset *after) {
+    double T = bb_task_temperature(task);
+    for (size_t i = after ? (size_t)(after - m->d) + 1 : 0; i < m->n; i++)
+        if (candidate(&m->d[i], task, T)) return &m->d[i];
+    return NULL;
+}
+
+/* The task's declared set when it is npy samples; else the first candidate (above); else the
+ * declared entry (an archive: "declares no loadable set") or NULL. A declared id missing from
+ * the manifest is NULL. */
 static const bb_dataset *pick(const bb_manifest *m, const bb_task *task) {
     const char *id = task->type->reference_dataset;
-    if (id) return bb_manifest_find(m, id);
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->d[i].task, task->type->name) == 0 && (m->d[i].committed_path[0] || m->d[i].generated))
-            return &m->d[i];
-    return NULL;
+    const bb_dataset *d = id ? bb_manifest_find(m, id) : NULL;
+    if ((id && !d) || (d && strcmp(d->format, "npy") == 0)) return d;
+    const bb_dataset *c = next_candidate(m, task, NULL);
+    return c ? c : d;
+}
+
+/* The manifest's energy check of a loaded set (energy_check in the manifest): the mean reduced
+ * energy of all its configurations under the task must be within the stated tolerance of the
+ * stated mean, which catches wrong units, atom order or temperature. */
+static int check_energy(const bb_dataset *d, const bb_task *task, const bb_samples *s, bb_ctx *ctx) {
+    if (!d->has_energy_check) return BB_OK;
+    double *u = malloc((s->n ? s->n : 1) * sizeof *u), sum = 0.0;
+    if (!u) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory for the energy check", d->id);
+    int rc = bb_task_energy_parallel(task, s->n, s->x, u, NULL, ctx);
+    for (size_t i = 0; i < s->n && !rc; i++) sum += u[i];
+    free(u);
+    if (rc) return rc;
+    double mean = sum / (double)s->n;
+    if (!(fabs(mean - d->energy_mean) <= d->energy_tolerance))
+        return BB_ERR(ctx, BB_EFORMAT,
+                      "%s: mean reduced energy %.6g under task %s differs from the manifest's %.6g by more than %g "
+                      "(wrong units, atom order or temperature?)",
+                      d->id, mean, task->id, d->energy_mean, d->energy_tolerance);
+    return BB_OK;
 }
 
 /* 1 = loaded, 0 = not available here, < 0 = error. */
@@ -204,6 +245,19 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     rc = 0;
     if (sample_set) rc = try_committed(d, out, ctx);
     if (have_cache && sample_set && rc == 0) rc = try_fetched(d, cache, out, ctx);
+    /* a later candidate of the same task and temperature (e.g. the committed MD set when the
+     * real data listed first has not been fetched) */
+    const bb_dataset *declared = want ? bb_manifest_find(&m, want) : NULL;
+    for (const bb_dataset *e = d && d != declared ? next_candidate(&m, task, d) : NULL; rc == 0 && e;
+         e = next_candidate(&m, task, e)) {
+        if (strcmp(e->format, "npy") != 0) continue;
+        rc = try_committed(e, out, ctx);
+        if (have_cache && rc == 0) rc = try_fetched(e, cache, out, ctx);
+        if (rc == 1) {
+            d = e;
+            snprintf(out->dataset_id, sizeof out->dataset_id, "%s@%d", d->id, d->version);
+        }
+    }
     if (have_cache && rc == 0 && d) rc = try_generated(out->dataset_id, cache, out, ctx);
     if (have_cache && rc == 0 && d) rc = try_generated(d->id, cache, out, ctx);
     if (have_cache && rc == 0 && !d && want) rc = try_generated(want, cache, out, ctx);
@@ -272,6 +326,7 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
         goto out;
     }
     if (task->flags & BB_TASK_COM_FREE) bb_remove_com(out->samples.n, task->n_particles, task->dim, out->samples.x);
+    if (d && (rc = check_energy(d, task, &out->samples, ctx))) goto out;
     if (max_n && max_n < out->samples.n) bb_samples_truncate(&out->samples, max_n);
 out:
     if (rc == BB_ENOTFOUND && !declares_none) { /* e.g. a file that vanished while being read */

@@ -55,6 +55,17 @@ typedef struct bb_molecule {
 /* The molecule of a task, or NULL if the task is not molecular. */
 const bb_molecule *bb_task_molecule(const bb_task *t);
 
+/* Gas constant of the molecular tasks (OpenMM 7.7): kT = R·T in kJ/mol. */
+#define BB_R_KJ_PER_MOL_K 0.00831446261815324
+
+/* Temperature (K) of a molecular task instance, or 0 if t is not molecular. */
+double bb_task_temperature(const bb_task *t);
+
+/* The temperature ladder (K, ascending) the task's paper anneals or tempers over, with its
+ * length in *n: PITA's [300, 555.52, 755.95, 1200] for aldp-pita, [300, 408.24, 555.52, 755.95,
+ * 1200] for al3-pita; NULL and *n = 0 for a task without one (aldp-fab, non-molecular). */
+const double *bb_task_temperature_ladder(const bb_task *t, size_t *n);
+
 /* Dihedral angle (radians, (−π, π], IUPAC sign as OpenMM) of atoms a[0..3] in x[natom·3]. */
 double bb_dihedral_angle(const double *x, const int a[4]);
 

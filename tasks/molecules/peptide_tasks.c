@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define R_KJ 0.00831446261815324 /* kJ/mol/K, OpenMM 7.7 */
+#define R_KJ BB_R_KJ_PER_MOL_K /* kJ/mol/K, OpenMM 7.7 */
 
 /* ALDP_FF96_MIN: global minimum of ../shared/reference/molecules/derived/minima-aldp-ff96-obc1-nocutoff.json (E = -173.1705 kJ/mol, phi -145.64, psi 160.90) */
 static const double ALDP_FF96_MIN[66] = {
@@ -104,6 +104,29 @@ const bb_molecule *bb_task_molecule(const bb_task *t) {
     if (!t || !setup_of(t->type) || !t->state) return NULL;
     const peptide_state *s = t->state;
     return s->ff ? &s->mol.mol : NULL;
+}
+
+double bb_task_temperature(const bb_task *t) {
+    const bb_molecule *m = bb_task_molecule(t);
+    return m ? ((const peptide_state *)t->state)->temperature : 0.0;
+}
+
+/* PITA's ladders (taraak/pita configs; ../shared/reference/tasks.md), ascending. */
+static const double LADDER_ALDP[] = {300.0, 555.52, 755.95, 1200.0};
+static const double LADDER_AL3[] = {300.0, 408.24, 555.52, 755.95, 1200.0};
+
+const double *bb_task_temperature_ladder(const bb_task *t, size_t *n) {
+    *n = 0;
+    if (!bb_task_molecule(t)) return NULL;
+    if (t->type == &bb_task_aldp_pita) {
+        *n = sizeof LADDER_ALDP / sizeof *LADDER_ALDP;
+        return LADDER_ALDP;
+    }
+    if (t->type == &bb_task_al3_pita) {
+        *n = sizeof LADDER_AL3 / sizeof *LADDER_AL3;
+        return LADDER_AL3;
+    }
+    return NULL;
 }
 
 static void peptide_cleanup(bb_task *t) {

@@ -1,0 +1,191 @@
+/* test_reference_molecular.c — per-temperature reference sets of the molecular tasks and the
+ * manifest's energy check (datasets/reference.c), with stand-in files of the papers' layout
+ * ((N, 3·atoms) '<f4', nm, prmtop atom order) fetched through file:// URLs:
+ *   - a set whose temperature_K is the task's is picked over the task's archive entry, fetched,
+ *     verified and loaded; the same task at another temperature does not take it;
+ *   - the energy check accepts the stand-in and rejects the same configurations in Å (wrong
+ *     units), with two atoms swapped (wrong order) or stated at another mean, naming the set. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "datasets/fetch.h"
+#include "datasets/manifest.h"
+#include "datasets/npy.h"
+#include "datasets/reference.h"
+#include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
+#include "tasks/molecules/molecule.h"
+#include "tests/testmain.h"
+#include "tests/tmpdir.h"
+
+static char tmp_cache[64], tmp_src[64];
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(tmp_cache, sizeof tmp_cache, "/tmp/bb_refmol_cache_XXXXXX");
+    snprintf(tmp_src, sizeof tmp_src, "/tmp/bb_refmol_src_XXXXXX");
+    if (!mkdtemp(tmp_cache) || !mkdtemp(tmp_src)) return -1;
+    setenv("BOLTZBENCH_CACHE", tmp_cache, 1);
+    setenv("BOLTZBENCH_SOURCE_DIR", BB_SOURCE_DIR, 1);
+    setenv("BOLTZBENCH_MANIFEST", BB_SOURCE_DIR "/datasets/manifest.json", 1);
+    setenv("BOLTZBENCH_OFFLINE", "1", 1); /* file:// works offline; nothing reaches a server */
+    unsetenv("BOLTZBENCH_MIRROR");
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    bb_test_rmtree(tmp_cache);
+    bb_test_rmtree(tmp_src);
+    unsetenv("BOLTZBENCH_CACHE");
+    unsetenv("BOLTZBENCH_SOURCE_DIR");
+    unsetenv("BOLTZBENCH_MANIFEST");
+    unsetenv("BOLTZBENCH_OFFLINE");
+    return 0;
+}
+
+static bb_task *task_at(const char *id, double T) {
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "temperature", T);
+    bb_task *t = NULL;
+    bb_ctx c = {0};
+    int rc = bb_task_create(id, p, &t, &c);
+    cJSON_Delete(p);
+    if (rc) fprintf(stderr, "%s\n", c.msg);
+    assert_int_equal(rc, BB_OK);
+    return t;
+}
+
+#define N 40
+
+/* Stand-in configurations: the task's initial() (minimum + thermal-size noise), as the
+ * '<f4' file the papers ship; x receives the float-rounded values. Returns the mean u. */
+static double stand_in(const bb_task *t, double *x, const char *path) {
+    bb_rng r;
+    bb_rng_init(&r, 17, 0);
+    bb_ctx c = {0};
+    assert_int_equal(bb_task_initial(t, N, &r, x, &c), BB_OK);
+    for (size_t i = 0; i < (size_t)N * 66; i++) x[i] = (double)(float)x[i];
+    unsigned char *buf;
+    size_t len, shape[2] = {N, 66};
+    assert_int_equal(bb_npy_encode_as(x, 2, shape, 1, &buf, &len, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(path, buf, len, &c), BB_OK);
+    free(buf);
+    double u[N], sum = 0.0;
+    assert_int_equal(bb_task_energy(t, N, x, u, NULL, &c), BB_OK);
+    for (int i = 0; i < N; i++) sum += u[i];
+    return sum / N;
+}
+
+/* A manifest with one aldp-pita set at 300 K served from file://path, its sha256 and size,
+ * the energy check stating `mean` (tolerance 0.1), made the manifest in use. */
+static void use_manifest(const char *path, double mean) {
+    char sha[65], text[4096], mpath[256];
+    bb_ctx c = {0};
+    assert_int_equal(bb_sha256_file(path, sha, &c), BB_OK);
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long bytes = ftell(f);
+    fclose(f);
+    snprintf(text, sizeof text,
+             "{\"schema\": \"boltzbench.manifest/1\", \"datasets\": [{\"id\": \"standin-aldp-300K\", \"version\": 1, "
+             "\"file\": \"x.npy\", \"urls\": [\"file://%s\"], \"sha256\": \"%s\", \"bytes\": %ld, \"format\": "
+             "\"npy\", \"shape\": [%d, 66], \"dtype\": \"<f4\", \"units\": \"nm\", \"task\": \"aldp-pita\", "
+             "\"temperature_K\": 300, \"energy_convention\": \"u = E/kT\", \"license\": \"MIT\", \"citation\": "
+             "\"test\", \"energy_check\": {\"mean_reduced\": %.17g, \"tolerance\": 0.1}}]}",
+             path, sha, bytes, N, mean);
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", tmp_src);
+    assert_int_equal(bb_write_file_atomic(mpath, text, strlen(text), &c), BB_OK);
+    setenv("BOLTZBENCH_MANIFEST", mpath, 1);
+    /* fetch it into the cache as `boltzbench fetch` would */
+    bb_manifest m;
+    assert_int_equal(bb_manifest_load(NULL, &m, &c), BB_OK);
+    bb_fetch_opts o;
+    bb_fetch_opts_init(&o);
+    o.cache_dir = tmp_cache;
+    char got[4096];
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/standin-aldp-300K@1", tmp_cache);
+    bb_test_rmtree(dir);
+    int rc = bb_fetch_dataset(&m.d[0], &o, got, sizeof got, &c);
+    if (rc) fprintf(stderr, "%s\n", c.msg);
+    assert_int_equal(rc, BB_OK);
+    bb_manifest_free(&m);
+}
+
+BB_TEST(a_per_temperature_set_is_fetched_checked_and_taken_only_at_its_temperature) {
+    bb_task *t = task_at("aldp-pita", 300.0), *hot = task_at("aldp-pita", 555.52);
+    double x[N * 66];
+    char path[256];
+    snprintf(path, sizeof path, "%s/standin.npy", tmp_src);
+    double mean = stand_in(t, x, path);
+    use_manifest(path, mean);
+    bb_reference r;
+    bb_ctx c = {0};
+    int rc = bb_reference_load(t, 0, &r, &c);
+    if (rc) fprintf(stderr, "%s\n", c.msg);
+    assert_int_equal(rc, BB_OK);
+    assert_string_equal(r.dataset_id, "standin-aldp-300K@1");
+    assert_int_equal(r.samples.n, N);
+    assert_memory_equal(r.samples.x, x, sizeof x);
+    bb_reference_free(&r);
+    /* the task at 555.52 K has no set in this manifest */
+    assert_int_equal(bb_reference_load(hot, 0, &r, &c), BB_ENOTFOUND);
+    bb_task_free(t);
+    bb_task_free(hot);
+}
+
+BB_TEST(the_energy_check_rejects_wrong_units_atom_order_and_mean) {
+    bb_task *t = task_at("aldp-pita", 300.0);
+    double x[N * 66], y[N * 66];
+    char path[256];
+    snprintf(path, sizeof path, "%s/standin.npy", tmp_src);
+    double mean = stand_in(t, x, path);
+    bb_reference r;
+    bb_ctx c = {0};
+    unsigned char *buf;
+    size_t len, shape[2] = {N, 66};
+    /* Å instead of nm */
+    for (size_t i = 0; i < (size_t)N * 66; i++) y[i] = 10.0 * x[i];
+    assert_int_equal(bb_npy_encode_as(y, 2, shape, 1, &buf, &len, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(path, buf, len, &c), BB_OK);
+    free(buf);
+    use_manifest(path, mean);
+    assert_int_equal(bb_reference_load(t, 0, &r, &c), BB_EFORMAT);
+    printf("# %s\n", c.msg);
+    assert_non_null(strstr(c.msg, "standin-aldp-300K"));
+    assert_non_null(strstr(c.msg, "wrong units, atom order"));
+    /* atoms 8 (CA) and 14 (C) swapped */
+    memcpy(y, x, sizeof y);
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 3; k++) {
+            y[i * 66 + 24 + k] = x[i * 66 + 42 + k];
+            y[i * 66 + 42 + k] = x[i * 66 + 24 + k];
+        }
+    assert_int_equal(bb_npy_encode_as(y, 2, shape, 1, &buf, &len, &c), BB_OK);
+    assert_int_equal(bb_write_file_atomic(path, buf, len, &c), BB_OK);
+    free(buf);
+    use_manifest(path, mean);
+    assert_int_equal(bb_reference_load(t, 0, &r, &c), BB_EFORMAT);
+    /* the right file, a stated mean off by 0.2 (> tolerance 0.1) */
+    stand_in(t, x, path);
+    use_manifest(path, mean + 0.2);
+    assert_int_equal(bb_reference_load(t, 0, &r, &c), BB_EFORMAT);
+    use_manifest(path, mean + 0.05);
+    assert_int_equal(bb_reference_load(t, 0, &r, &c), BB_OK);
+    bb_reference_free(&r);
+    bb_task_free(t);
+}
+
+BB_TEST_MAIN(setup, teardown,
+             cmocka_unit_test(a_per_temperature_set_is_fetched_checked_and_taken_only_at_its_temperature),
+             cmocka_unit_test(the_energy_check_rejects_wrong_units_atom_order_and_mean))
