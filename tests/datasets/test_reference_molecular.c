@@ -101,7 +101,11 @@ static void use_manifest(const char *path, double mean) {
              "\"file\": \"x.npy\", \"urls\": [\"file://%s\"], \"sha256\": \"%s\", \"bytes\": %ld, \"format\": "
              "\"npy\", \"shape\": [%d, 66], \"dtype\": \"<f4\", \"units\": \"nm\", \"task\": \"aldp-pita\", "
              "\"temperature_K\": 300, \"energy_convention\": \"u = E/kT\", \"license\": \"MIT\", \"citation\": "
-             "\"test\", \"energy_check\": {\"mean_reduced\": %.17g, \"tolerance\": 0.1}}]}",
+             "\"test\", \"energy_check\": {\"mean_reduced\": %.17g, \"tolerance\": 0.1}}, {\"id\": "
+             "\"pita-mendeley\", \"version\": 1, \"file\": \"a.zip\", \"urls\": [\"file:///nonexistent\"], "
+             "\"sha256\": null, \"bytes\": null, \"format\": \"files\", \"shape\": null, \"dtype\": null, "
+             "\"units\": \"nm\", \"task\": \"aldp-pita\", \"energy_convention\": \"-\", \"license\": null, "
+             "\"citation\": \"the task's declared archive\"}]}",
              path, sha, bytes, N, mean);
     snprintf(mpath, sizeof mpath, "%s/manifest.json", tmp_src);
     assert_int_equal(bb_write_file_atomic(mpath, text, strlen(text), &c), BB_OK);
