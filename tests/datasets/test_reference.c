@@ -551,14 +551,17 @@ BB_TEST(only_a_task_without_a_reference_set_gives_enotfound) {
     assert_int_equal(bb_reference_load(t, 0, &r, &c), BB_ENOTFOUND);
     assert_non_null(strstr(c.msg, "no reference set"));
     bb_task_free(t);
-    /* aldp-pita names a whole-dataset archive, not npy samples: nothing loadable is declared,
-     * even with the archive in the cache */
+    /* aldp-pita names a whole-dataset archive, not npy samples: at a temperature without a
+     * per-temperature set (400 K) nothing loadable is declared, even with the archive in the cache */
     char dir[256], p[320];
     snprintf(dir, sizeof dir, "%s/pita-mendeley@1", tmp_cache);
     snprintf(p, sizeof p, "%s/pita-jnrdksfsyp.zip", dir);
     assert_int_equal(bb_mkdir_p(dir, &c), BB_OK);
     assert_int_equal(bb_write_file_atomic(p, "PK", 2, &c), BB_OK);
-    t = task("aldp-pita");
+    cJSON *tp = cJSON_CreateObject();
+    cJSON_AddNumberToObject(tp, "temperature", 400.0);
+    assert_int_equal(bb_task_create("aldp-pita", tp, &t, &c), BB_OK);
+    cJSON_Delete(tp);
     assert_int_equal(bb_reference_load(t, 0, &r, &c), BB_ENOTFOUND);
     assert_non_null(strstr(c.msg, "'files'"));
     bb_task_free(t);

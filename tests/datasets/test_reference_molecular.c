@@ -4,7 +4,9 @@
  *   - a set whose temperature_K is the task's is picked over the task's archive entry, fetched,
  *     verified and loaded; the same task at another temperature does not take it;
  *   - the energy check accepts the stand-in and rejects the same configurations in Å (wrong
- *     units), with two atoms swapped (wrong order) or stated at another mean, naming the set. */
+ *     units), with two atoms swapped (wrong order) or stated at another mean, naming the set;
+ *   - the committed per-temperature sets of the real manifest load for every ladder temperature
+ *     (and aldp-fab at 300 K) and pass their energy checks. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,6 +192,37 @@ BB_TEST(the_energy_check_rejects_wrong_units_atom_order_and_mean) {
     bb_task_free(t);
 }
 
+BB_TEST(committed_md_sets_load_at_every_ladder_temperature) {
+    setenv("BOLTZBENCH_MANIFEST", BB_SOURCE_DIR "/datasets/manifest.json", 1);
+    const char *ids[] = {"aldp-pita", "al3-pita"};
+    for (int k = 0; k < 2; k++) {
+        bb_task *t0 = task_at(ids[k], 300.0);
+        size_t n;
+        const double *ladder = bb_task_temperature_ladder(t0, &n);
+        bb_task_free(t0);
+        for (size_t i = 0; i < n; i++) {
+            bb_task *t = task_at(ids[k], ladder[i]);
+            bb_reference r;
+            bb_ctx c = {0};
+            int rc = bb_reference_load(t, 0, &r, &c);
+            if (rc) fprintf(stderr, "%s\n", c.msg);
+            assert_int_equal(rc, BB_OK);
+            printf("# %s at %g K: %s, %zu frames\n", ids[k], ladder[i], r.dataset_id, r.samples.n);
+            assert_non_null(strstr(r.source, "committed"));
+            bb_reference_free(&r);
+            bb_task_free(t);
+        }
+    }
+    bb_task *fab = NULL;
+    bb_ctx c = {0};
+    assert_int_equal(bb_task_create("aldp-fab", NULL, &fab, &c), BB_OK);
+    bb_reference r;
+    assert_int_equal(bb_reference_load(fab, 0, &r, &c), BB_OK);
+    bb_reference_free(&r);
+    bb_task_free(fab);
+}
+
 BB_TEST_MAIN(setup, teardown,
              cmocka_unit_test(a_per_temperature_set_is_fetched_checked_and_taken_only_at_its_temperature),
-             cmocka_unit_test(the_energy_check_rejects_wrong_units_atom_order_and_mean))
+             cmocka_unit_test(the_energy_check_rejects_wrong_units_atom_order_and_mean),
+             cmocka_unit_test(committed_md_sets_load_at_every_ladder_temperature))
