@@ -163,3 +163,12 @@ void bb_rng_normal_fill_fast(bb_rng *r, size_t n, double *out) {
         r->has_spare = 1;
     }
 }
+
+void bb_rng_seek_normal(bb_rng *r, uint64_t i) {
+    const uint64_t block = i / 2; /* bb_rng_normal: two uniforms = one block per pair */
+    r->ctr[0] = (uint32_t)block;
+    r->ctr[1] = (uint32_t)(block >> 32);
+    r->idx = 4;
+    r->has_spare = 0;
+    if (i & 1) (void)bb_rng_normal(r); /* the pair's first; its second is now the spare */
+}

@@ -53,5 +53,10 @@ void bb_rng_normal_fill(bb_rng *r, size_t n, double *out);
  * takes a fresh block (the rest of a partly used one is skipped); a pending spare comes first
  * and an odd count leaves one. Filling n then m equals filling n + m. */
 void bb_rng_normal_fill_fast(bb_rng *r, size_t n, double *out);
+/* Position r so that its next bb_rng_normal is the i-th (from 0) normal of its stream, as
+ * a fresh bb_rng_init of the same (seed, stream) drawing only normals would give it: each
+ * pair of normals is one Philox block, so the i-th is regenerated in O(1) (a backward pass
+ * replaying forward noise: PIS's stochastic adjoint). */
+void bb_rng_seek_normal(bb_rng *r, uint64_t i);
 
 #endif
