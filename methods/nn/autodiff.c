@@ -1,6 +1,7 @@
 /* autodiff.c — reverse-mode sweep over the tape: bb_nn_grad (gradients of a scalar or a
  * vector-Jacobian product with respect to chosen tensors, optionally differentiable)
- * and bb_nn_backward (accumulate d loss / d parameters into parameter storage).
+ * and bb_nn_backward (accumulate d loss / d parameters into parameter storage; with
+ * bb_nn_backward_grad also the gradients of chosen tensors, in the same sweep).
  *
  * The backward rules and gradient accumulation live in grad.c, written with forward ops
  * (ops_*.c). With create_graph the sweep runs in grad mode, so the gradient tensors are
@@ -80,23 +81,31 @@ static int sweep(bb_nn_graph *g, nn_gradmap *gm, bb_nn_tensor *y, bb_nn_tensor *
     return bb_nn_graph_status(g, NULL);
 }
 
+/* gx[k] = the sweep's gradient of xs[k], or a zero tensor when y does not depend on it. */
+static void take_grads(bb_nn_graph *g, const nn_gradmap *gm, int n, bb_nn_tensor *const *xs, bb_nn_tensor **gx) {
+    for (int k = 0; k < n; k++) {
+        bb_nn_tensor *gk = gm->grad[xs[k]->id];
+        gx[k] = gk ? gk : bb_nn_zeros(g, xs[k]->dtype, xs[k]->ndim, xs[k]->ne);
+    }
+}
+
 int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn_tensor *const *xs, bb_nn_tensor **gx,
                int create_graph) {
     for (int k = 0; k < n; k++) gx[k] = NULL;
     nn_gradmap gm;
     int rc = sweep(g, &gm, y, seed, n, xs, 0, create_graph);
     if (rc < 0) return rc;
-    for (int k = 0; k < n; k++) {
-        bb_nn_tensor *gk = gm.grad[xs[k]->id];
-        gx[k] = gk ? gk : bb_nn_zeros(g, xs[k]->dtype, xs[k]->ndim, xs[k]->ne);
-    }
+    take_grads(g, &gm, n, xs, gx);
     return bb_nn_graph_status(g, NULL);
 }
 
-/* Backward to parameters; gradients of group ps (if given) go to `redirect`. */
-static int backward_params(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *redirect) {
+/* Backward to parameters; gradients of group ps (if given) go to `redirect`; those of
+ * xs[0..n) to gx. */
+static int backward_params(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *redirect, int n_xs,
+                           bb_nn_tensor *const *xs, bb_nn_tensor **gx) {
+    for (int k = 0; k < n_xs; k++) gx[k] = NULL;
     nn_gradmap gm;
-    int rc = sweep(g, &gm, loss, NULL, 0, NULL, 1, 0);
+    int rc = sweep(g, &gm, loss, NULL, n_xs, xs, 1, 0);
     if (rc < 0) return rc;
     const size_t es = ps ? bb_nn_dtype_size(ps->dtype) : 0;
     for (int i = 0; i < gm.n; i++) {
@@ -116,15 +125,20 @@ static int backward_params(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_param
             NN_PAR_FOR(nn_threads(g), n > NN_PAR_MIN, for (int64_t k = 0; k < n; k++), d[k] += s[k];);
         });
     }
+    take_grads(g, &gm, n_xs, xs, gx);
     return bb_nn_graph_status(g, NULL);
 }
 
-int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss) { return backward_params(g, loss, NULL, NULL); }
+int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss) { return backward_params(g, loss, NULL, NULL, 0, NULL, NULL); }
+
+int bb_nn_backward_grad(bb_nn_graph *g, bb_nn_tensor *loss, int n, bb_nn_tensor *const *xs, bb_nn_tensor **gx) {
+    return backward_params(g, loss, NULL, NULL, n, xs, gx);
+}
 
 int bb_nn_backward_to(bb_nn_graph *g, bb_nn_tensor *loss, const bb_nn_params *ps, void *grad) {
     if (!ps || !grad) {
         NN_FAIL(g, BB_EINVAL, "nn backward_to: NULL parameter group or buffer");
         return bb_nn_graph_status(g, NULL);
     }
-    return backward_params(g, loss, ps, grad);
+    return backward_params(g, loss, ps, grad, 0, NULL, NULL);
 }

@@ -273,6 +273,11 @@ int bb_nn_grad(bb_nn_graph *g, bb_nn_tensor *y, bb_nn_tensor *seed, int n, bb_nn
 /* Backpropagate a one-element loss to every parameter leaf recorded on the tape and
  * add (+=) the gradients into their parameter groups' gradient storage. */
 int bb_nn_backward(bb_nn_graph *g, bb_nn_tensor *loss);
+/* As bb_nn_backward, and in the same sweep the gradients of loss with respect to the
+ * recorded tensors xs[0..n-1] into gx[k] (constants in the graph's arena until reset; a zero
+ * tensor when loss does not depend on xs[k]), as bb_nn_grad would give them: an adjoint
+ * step needs d/dθ and d/dx of one scalar at the cost of one sweep. */
+int bb_nn_backward_grad(bb_nn_graph *g, bb_nn_tensor *loss, int n, bb_nn_tensor *const *xs, bb_nn_tensor **gx);
 
 /* As bb_nn_backward, but the gradients of the parameters of group ps are added into
  * grad[0 .. ps->total) (ps's dtype) instead of ps->grad; leaves of other groups still

@@ -268,7 +268,49 @@ BB_TEST(test_sharded_backward_equals_whole_batch_and_is_thread_independent) {
     bb_nn_graph_free(g);
 }
 
+/* bb_nn_backward_grad: one sweep gives the parameter gradients of bb_nn_backward and the
+ * input gradients of bb_nn_grad, bit for bit; an input the loss ignores gets zeros. */
+BB_TEST(test_backward_grad_equals_backward_and_grad_in_one_sweep) {
+    enum { B = 7 };
+    bb_ctx c = {0};
+    bb_nn_params ps;
+    bb_nn_mlp net;
+    bb_nn_params_init(&ps, BB_NN_F64);
+    int sizes[3] = {3, 5, 2};
+    assert_int_equal(bb_nn_mlp_init(&net, &ps, "net", 3, sizes, BB_NN_ACT_GELU, &c), BB_OK);
+    assert_int_equal(bb_nn_params_alloc(&ps, 11, &c), BB_OK);
+    double x[B * 3], want_p[64], want_x[B * 3], got_x[B * 3];
+    assert_true(ps.total <= 64);
+    for (int i = 0; i < B * 3; i++) x[i] = sin(2.385 * i + 0.3);
+    bb_nn_graph *g = bb_test_graph(0);
+    for (int pass = 0; pass < 2; pass++) {
+        bb_nn_graph_reset(g);
+        bb_nn_params_zero_grad(&ps);
+        bb_nn_tensor *xt = bb_nn_input(g, BB_NN_F64, 2, (const int64_t[]){B, 3}, x);
+        bb_nn_tensor *unused = bb_nn_input(g, BB_NN_F64, 2, (const int64_t[]){1, 2}, x);
+        bb_nn_tensor *y = bb_nn_mlp_fwd(g, &ps, &net, xt);
+        bb_nn_tensor *l = bb_nn_sum(g, bb_nn_mul(g, y, bb_nn_tanh(g, y)));
+        bb_nn_tensor *xs[2] = {xt, unused}, *gx[2];
+        if (pass == 0) {
+            assert_int_equal(bb_nn_grad(g, l, NULL, 1, xs, gx, 0), BB_OK);
+            bb_nn_to_double(gx[0], want_x);
+            assert_int_equal(bb_nn_backward(g, l), BB_OK);
+            memcpy(want_p, ps.grad, ps.total * sizeof(double));
+        } else {
+            assert_int_equal(bb_nn_backward_grad(g, l, 2, xs, gx), BB_OK);
+            bb_nn_to_double(gx[0], got_x);
+            assert_memory_equal(got_x, want_x, sizeof got_x);
+            assert_memory_equal(ps.grad, want_p, ps.total * sizeof(double));
+            assert_int_equal(gx[1]->n, 2);
+            assert_true(bb_nn_get(gx[1], 0) == 0.0 && bb_nn_get(gx[1], 1) == 0.0);
+        }
+    }
+    bb_nn_graph_free(g);
+    bb_nn_params_free(&ps);
+}
+
 BB_TEST_MAIN_NN(NULL, NULL, cmocka_unit_test(test_adam_and_adamw_follow_the_torch_update),
+                cmocka_unit_test(test_backward_grad_equals_backward_and_grad_in_one_sweep),
                 cmocka_unit_test(test_clipping_schedule_and_ema_have_their_closed_forms),
                 cmocka_unit_test(test_mlp_learns_a_tiny_regression),
                 cmocka_unit_test(test_same_seed_gives_identical_parameters_on_1_and_2_threads),
