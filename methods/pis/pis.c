@@ -1,6 +1,8 @@
 /* pis.c — Path Integral Sampler (Zhang & Chen, ICLR 2022): a controlled SDE from a point
  * mass whose control is trained by backpropagation through the discretised path on the nn
- * core's tape (methods/nn), with path-space importance weights for log Z.
+ * core's tape (methods/nn; or, gradient = "adjoint", by the stochastic adjoint: train.c),
+ * with path-space importance weights for log Z. This file: parameters, state, the control,
+ * sampling, snapshots, the final draw and resume; the training gradient is in train.c.
  *
  * Controlled SDE dX = σ u(t, X) dt + σ dW from X_0 = 0 on [0, T], Euler–Maruyama with
  * n_steps steps of dt = T/n_steps (their src/utils/sampling.py; on the tape in training,
@@ -16,9 +18,7 @@
  * Loss per path (their src/models/loss.py: reg_loss + nll_target − nll_prior; like theirs
  * the batch mean is divided by the dimension before Adam, the reported loss is not):
  *   L = Σ_k ½‖u_k‖² dt + U(X_T) + log N(X_T; 0, σ²T I)
- * The terminal term enters the tape as the surrogate Σ X_T · c with c = ∇U(X_T) − X_T/(σ²T)
- * held constant (its gradient in X_T is exact); U and ∇U at X_T cost one evaluation per
- * path. Log-weights of the final samples (exact for the discretised reference dX = σ dW,
+ * (train.c; U and ∇U at X_T cost one evaluation per path). Log-weights of the final samples (exact for the discretised reference dX = σ dW,
  * since u_k depends on X_k only):
  *   log w = −U(X_T) − log N(X_T; 0, σ²T I) − Σ_k (½‖u_k‖² dt + √dt u_k · ξ_k)
  * so E[w] = Z. The final draw's evaluations (n_steps per sample for PIS-Grad, one per
@@ -37,15 +37,16 @@
 #include "methods/common/weights.h"
 #include "methods/method.h"
 #include "methods/nn/nn.h"
+#include "methods/pis/pis.h"
 #include "methods/sde/sde.h"
-
-#define PIS_STREAM_TRAIN   0x00000001ull /* + iteration */
-#define PIS_STREAM_FINAL   0x02000000ull
-#define PIS_STREAM_ANYTIME 0x03000000ull /* + checkpoint index */
 
 static const bb_param_spec pis_params[] = {
     {"control", BB_PARAM_STRING, "\"grad\"", 1, 0,
      "grad: u = NN1(t,x) - NN2(t) grad U(x) (PIS-Grad, n_steps gradient evaluations per path); nn: u = NN(t,x)"},
+    {"gradient", BB_PARAM_STRING, "\"backprop\"", 1, 0,
+     "backprop: through the Euler-Maruyama path (PIS's, memory ~ n_steps); adjoint: stochastic adjoint backward "
+     "from T on the same Brownian path (memory independent of n_steps; PIS-Grad pays n_steps - 1 more gradient "
+     "evaluations per path)"},
     {"lgv_clip", BB_PARAM_DOUBLE, "10000", 0, 1e30, "PIS-Grad: clip each component of grad U to +-lgv_clip (PIS: 1e4)"},
     {"sigma", BB_PARAM_DOUBLE, "0.4472135954999579", 1e-9, 1e6, "diffusion coefficient σ (PIS: sqrt(0.2))"},
     {"t_end", BB_PARAM_DOUBLE, "5", 1e-9, 1e6, "time horizon T (PIS: 5)"},
@@ -74,30 +75,10 @@ static const bb_task_defaults pis_task_defaults[] = {
     {NULL, NULL},
 };
 
-typedef struct pis_state {
-    bb_oracle *o;
-    uint64_t seed;
-    size_t dof, n_samples, B;
-    double sigma, t_end, dt, lr, lr_gamma, max_grad_norm, lgv_clip;
-    int64_t lr_every;
-    int n_steps, weighted, use_grad, have_batch, nn1_only;
-    size_t n_final; /* final samples the reserve pays for */
-    int64_t max_iters, anytime_n, iters, evals_training, evals_sampling;
-    bb_nn_params ps;
-    bb_nn_fourier_mlp net;
-    bb_nn_time_conder coef; /* PIS-Grad's NN₂ */
-    bb_sde_schedule sch;    /* constant g = σ: the sampling path's Euler–Maruyama step (methods/sde) */
-    bb_nn_adam opt;
-    bb_nn_graph *g;
-    double *x, *u, *grad, *xi, *c, *e; /* [B][dof] scratch; e: [B] energies */
-    double log_z, ess;
-    int have_weights, weights_skipped;
-} pis_state;
-
 static void pis_free(void *state) {
     pis_state *a = state;
     if (!a) return;
-    free(a->x), free(a->u), free(a->grad), free(a->xi), free(a->c), free(a->e);
+    free(a->x), free(a->u), free(a->grad), free(a->xi), free(a->c), free(a->e), free(a->adj);
     bb_nn_graph_free(a->g);
     bb_nn_adam_free(&a->opt);
     bb_nn_params_free(&a->ps);
@@ -124,9 +105,11 @@ static int plan_final_draw(pis_state *a, size_t n_samples, bb_ctx *ctx) {
 static int pis_init(const bb_method_env *env, const bb_params *p, void **state, bb_ctx *ctx) {
     *state = NULL;
     const bb_task *task = bb_oracle_task(env->oracle);
-    const char *kind = bb_params_str(p, "control");
+    const char *kind = bb_params_str(p, "control"), *route = bb_params_str(p, "gradient");
     if (strcmp(kind, "grad") && strcmp(kind, "nn"))
         return BB_ERR(ctx, BB_EINVAL, "pis: control must be \"grad\" or \"nn\", not \"%s\"", kind);
+    if (strcmp(route, "backprop") && strcmp(route, "adjoint"))
+        return BB_ERR(ctx, BB_EINVAL, "pis: gradient must be \"backprop\" or \"adjoint\", not \"%s\"", route);
     pis_state *a = calloc(1, sizeof *a);
     if (!a) return BB_ERR(ctx, BB_ENOMEM, "pis: out of memory");
     a->o = env->oracle;
@@ -134,6 +117,7 @@ static int pis_init(const bb_method_env *env, const bb_params *p, void **state, 
     a->dof = (size_t)task->dof;
     a->n_samples = env->n_samples;
     a->use_grad = !strcmp(kind, "grad");
+    a->adjoint = !strcmp(route, "adjoint");
     a->lgv_clip = bb_params_double(p, "lgv_clip");
     a->sigma = bb_params_double(p, "sigma");
     a->t_end = bb_params_double(p, "t_end");
@@ -166,7 +150,8 @@ static int pis_init(const bb_method_env *env, const bb_params *p, void **state, 
         const size_t n = a->B * a->dof;
         a->x = malloc(n * sizeof(double)), a->u = malloc(n * sizeof(double)), a->grad = malloc(n * sizeof(double));
         a->xi = malloc(n * sizeof(double)), a->c = malloc(n * sizeof(double)), a->e = malloc(a->B * sizeof(double));
-        if (!a->x || !a->u || !a->grad || !a->xi || !a->c || !a->e)
+        if (a->adjoint) a->adj = malloc(n * sizeof(double));
+        if (!a->x || !a->u || !a->grad || !a->xi || !a->c || !a->e || (a->adjoint && !a->adj))
             rc = BB_ERR(ctx, BB_ENOMEM, "pis: cannot allocate a batch of %zu", a->B);
     }
     if (rc) {
@@ -177,101 +162,61 @@ static int pis_init(const bb_method_env *env, const bb_params *p, void **state, 
     return BB_OK;
 }
 
-/* log N(x; 0, σ²T I) of one configuration. */
-static double log_prior(const pis_state *a, const double *x) {
+double pis_log_prior(const pis_state *a, const double *x) {
     const double v = a->sigma * a->sigma * a->t_end;
     double q = 0.0;
     for (size_t k = 0; k < a->dof; k++) q += x[k] * x[k];
     return -0.5 * q / v - 0.5 * (double)a->dof * log(2.0 * M_PI * v);
 }
 
-/* ∇U at m configurations x through the oracle (m evaluations), clipped to ±lgv_clip
- * componentwise into a->grad; a rejected configuration (U = +inf) gets a zero gradient. */
-static int grad_u(pis_state *a, size_t m, const double *x, bb_ctx *ctx) {
-    int rc = bb_oracle_eval(a->o, m, x, a->e, a->grad, ctx);
-    if (rc) return rc;
+void pis_clip_grad(pis_state *a, size_t m) {
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < a->dof; j++) {
             double *gj = a->grad + i * a->dof + j;
             *gj = !isfinite(a->e[i]) ? 0.0 : *gj > a->lgv_clip ? a->lgv_clip : *gj < -a->lgv_clip ? -a->lgv_clip : *gj;
         }
+}
+
+int pis_grad_u(pis_state *a, size_t m, const double *x, bb_ctx *ctx) {
+    int rc = bb_oracle_eval(a->o, m, x, a->e, a->grad, ctx);
+    if (rc) return rc;
+    pis_clip_grad(a, m);
     return BB_OK;
 }
 
-/* The control at step k for the m rows of x (a tensor of g): NN₁(t, x), minus NN₂(t) ∇U(x)
- * for PIS-Grad with ∇U (m evaluations) from the values xv of x, a constant of the tape. */
-static bb_nn_tensor *control(pis_state *a, bb_nn_graph *g, int k, bb_nn_tensor *x, const double *xv, size_t m, int *rc,
-                             bb_ctx *ctx) {
+bb_nn_tensor *pis_control(pis_state *a, bb_nn_graph *g, int k, bb_nn_tensor *x, const double *xv, size_t m,
+                          int have_grad, int *rc, bb_ctx *ctx) {
     const int64_t one[2] = {1, 1}, shp[2] = {(int64_t)m, (int64_t)a->dof};
     bb_nn_tensor *t = bb_nn_full(g, BB_NN_F64, 2, one, k * a->dt);
     bb_nn_tensor *u = bb_nn_fourier_mlp_fwd(g, &a->ps, &a->net, t, x);
     if (!a->use_grad || a->nn1_only) return u; /* nn1_only: the draw the budget cannot pay for */
-    if ((*rc = grad_u(a, m, xv, ctx))) return NULL;
+    if (!have_grad && (*rc = pis_grad_u(a, m, xv, ctx))) return NULL;
     bb_nn_tensor *lgv = bb_nn_from(g, BB_NN_F64, 2, shp, a->grad);
     return bb_nn_sub(g, u, bb_nn_mul(g, bb_nn_time_conder_fwd(g, &a->ps, &a->coef, t), lgv));
 }
 
-/* One iteration: B paths on the tape (B n_steps gradient evaluations for PIS-Grad), B
- * energy+gradient evaluations at their ends, one Adam step. */
+/* One iteration: the batch's gradient (train.c: pis_iteration_cost evaluations), one Adam
+ * step. */
 static int pis_step(void *state, bb_step_info *info, bb_ctx *ctx) {
     pis_state *a = state;
     if (a->max_iters > 0 && a->iters >= a->max_iters) {
         info->stop = BB_STOP_MAX_STEPS;
         return BB_OK;
     }
-    const int64_t cost = (int64_t)a->B * (a->use_grad ? a->n_steps + 1 : 1);
-    if (bb_oracle_remaining(a->o) < cost) { /* the final draw's reserve is excluded */
+    if (bb_oracle_remaining(a->o) < pis_iteration_cost(a)) { /* the final draw's reserve is excluded */
         info->stop = BB_STOP_BUDGET;
         return BB_OK;
     }
-    const size_t B = a->B, dof = a->dof;
-    const int64_t shp[2] = {(int64_t)B, (int64_t)dof};
-    bb_rng rng;
-    bb_rng_init(&rng, a->seed, PIS_STREAM_TRAIN + (uint64_t)a->iters);
-    bb_nn_graph *g = a->g;
-    bb_nn_graph_reset(g);
-    bb_nn_tensor *x = bb_nn_zeros(g, BB_NN_F64, 2, shp), *cost_u = NULL;
-    memset(a->x, 0, B * dof * sizeof *a->x);
-    int rc = BB_OK;
-    for (int k = 0; k < a->n_steps; k++) {
-        if (k > 0 && a->use_grad) bb_nn_to_double(x, a->x);
-        bb_nn_tensor *u = control(a, g, k, x, a->x, B, &rc, ctx);
-        if (rc) return rc; /* BB_EBUDGET: the driver ends the run */
-        a->evals_training += a->use_grad ? (int64_t)B : 0;
-        bb_nn_tensor *ck = bb_nn_sum(g, bb_nn_mul(g, u, u));
-        cost_u = cost_u ? bb_nn_add(g, cost_u, ck) : ck;
-        bb_rng_normal_fill(&rng, B * dof, a->xi);
-        bb_nn_tensor *noise = bb_nn_from(g, BB_NN_F64, 2, shp, a->xi);
-        x = bb_nn_add(
-            g, x,
-            bb_nn_add(g, bb_nn_scale(g, u, a->sigma * a->dt, 0.0), bb_nn_scale(g, noise, a->sigma * sqrt(a->dt), 0.0)));
-    }
-    if ((rc = bb_nn_graph_status(g, ctx))) return rc;
-    bb_nn_to_double(x, a->x);
-    rc = bb_oracle_eval(a->o, B, a->x, a->e, a->grad, ctx);
-    if (rc) return rc;
-    a->evals_training += (int64_t)B;
-    a->have_batch = 1;
-    const double inv_v = 1.0 / (a->sigma * a->sigma * a->t_end);
-    double term = 0.0;
-    size_t n_ok = 0;
-    for (size_t i = 0; i < B; i++) {
-        int ok = isfinite(a->e[i]);
-        for (size_t k = 0; k < dof; k++)
-            a->c[i * dof + k] = ok ? a->grad[i * dof + k] - a->x[i * dof + k] * inv_v : 0.0;
-        if (ok) term += a->e[i] + log_prior(a, a->x + i * dof), n_ok++;
-    }
-    bb_nn_tensor *surrogate = bb_nn_sum(g, bb_nn_mul(g, x, bb_nn_from(g, BB_NN_F64, 2, shp, a->c)));
-    bb_nn_tensor *loss =
-        bb_nn_scale(g, bb_nn_add(g, bb_nn_scale(g, cost_u, 0.5 * a->dt, 0.0), surrogate), 1.0 / (double)(B * dof), 0.0);
     bb_nn_params_zero_grad(&a->ps);
-    if (bb_nn_backward(g, loss) < 0) return bb_nn_graph_status(g, ctx);
+    double loss;
+    int rc = pis_train_grad(a, (uint64_t)a->iters, &loss, ctx);
+    if (rc) return rc; /* BB_EBUDGET: the driver ends the run */
     if (a->max_grad_norm > 0) bb_nn_clip_grad_norm(&a->ps, a->max_grad_norm);
     const double lr = a->lr * pow(a->lr_gamma, (double)(a->iters / a->lr_every)); /* their StepLR per epoch */
     if ((rc = bb_nn_adam_step(&a->opt, &a->ps, lr, ctx))) return rc;
     a->iters++;
     info->has_loss = 1;
-    info->loss = 0.5 * a->dt * bb_nn_get(cost_u, 0) / (double)B + (n_ok ? term / (double)n_ok : NAN);
+    info->loss = loss;
     snprintf(info->status, sizeof info->status, "iter %lld  loss %.4g", (long long)a->iters, info->loss);
     return BB_OK;
 }
@@ -294,7 +239,7 @@ static int simulate(pis_state *a, size_t n, uint64_t stream, double *xo, double 
             bb_nn_graph_reset(a->g);
             bb_nn_graph_set_grad(a->g, 0);
             int rc = BB_OK;
-            bb_nn_tensor *u = control(a, a->g, k, bb_nn_from(a->g, BB_NN_F64, 2, shp, x), x, m, &rc, ctx);
+            bb_nn_tensor *u = pis_control(a, a->g, k, bb_nn_from(a->g, BB_NN_F64, 2, shp, x), x, m, 0, &rc, ctx);
             if (rc) return rc;
             a->evals_sampling += a->use_grad && !a->nn1_only ? (int64_t)m : 0;
             if ((rc = bb_nn_graph_status(a->g, ctx))) return rc;
@@ -323,7 +268,7 @@ static int pis_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx) {
     return simulate(a, n, PIS_STREAM_ANYTIME + (uint64_t)k, out->x, NULL, ctx);
 }
 
-static double pis_log_q(const void *a, const double *x) { return log_prior(a, x); }
+static double pis_log_q(const void *a, const double *x) { return pis_log_prior(a, x); }
 
 static int pis_draw(void *state, bb_samples *out, bb_ctx *ctx) {
     pis_state *a = state;
@@ -390,8 +335,8 @@ const bb_method bb_method_pis = {
     .version = 1,
     .description = "Path Integral Sampler (Zhang & Chen 2022): controlled SDE dX = sigma u dt + sigma dW from 0 on "
                    "[0, T], control NN1(t,x) - NN2(t) grad U(x) (PIS-Grad, grad U charged at every step) or NN(t,x), "
-                   "trained by backpropagation through the Euler-Maruyama path (path-space KL); path-space importance "
-                   "weights for log Z.",
+                   "trained by backpropagation through the Euler-Maruyama path or the stochastic adjoint (path-space "
+                   "KL); path-space importance weights for log Z.",
     .params = pis_params,
     .task_defaults = pis_task_defaults,
     .init = pis_init,
