@@ -68,6 +68,24 @@ int bb_rset_load_dir(const char *dir, bb_rset *out, bb_ctx *ctx);
 int bb_rset_add_file(bb_rset *rs, const char *path, bb_ctx *ctx);
 void bb_rset_free(bb_rset *rs); /* NULL-safe; leaves an empty set */
 
+/* ---- selection (boltzbench table --tasks --methods --budgets --metrics --cost) ---- */
+
+typedef struct bb_table_select {
+    const char *tasks;   /* comma-separated task ids, "dw4" or "dw4@1"; NULL: all */
+    const char *methods; /* comma-separated method names, "mala" or "mala@1"; NULL: all */
+    const char *budgets; /* comma-separated budgets, "100000" or "1e5"; NULL: all */
+    const char *metrics; /* comma-separated metric names to keep; NULL: all */
+    int cost;            /* 1: add evaluations_used (budget.used), method_wall_s and wall_s
+                            (timing.*: the method's time, the run's with scoring) as
+                            lower-is-better entries of each kept report that has them */
+} bb_table_select;
+
+/* Keep the runs of rs that pass every list, drop the metrics not listed from their reports
+ * (in memory) and, with cost, add the cost entries. An entry of a list that matches no
+ * report is an error naming the option and the entry (BB_ENOTFOUND), as is a selection that
+ * leaves no run. Call before bb_agg_build. */
+int bb_rset_select(bb_rset *rs, const bb_table_select *sel, bb_ctx *ctx);
+
 /* ---- statistics ------------------------------------------------------------ */
 
 /* t_{0.975, df}: exact table for df 1..30, Cornish–Fisher expansion beyond
@@ -135,6 +153,10 @@ int bb_table_format_parse(const char *s, bb_table_format *out, bb_ctx *ctx);
 /* Write the tables in the given format. HTML is one self-contained page (inline CSS
  * and SVG, no script, no network) with the tables and the plots of plot.h. */
 int bb_table_write(FILE *fp, const bb_rset *rs, const bb_agg *a, bb_table_format fmt, bb_ctx *ctx);
+
+/* Markdown with only the overview of each task (methods × metrics at its largest budget)
+ * and one caption: the compact side-by-side table of a method README. */
+int bb_table_write_overview(FILE *fp, const bb_rset *rs, const bb_agg *a, bb_ctx *ctx);
 
 /* Format a cell as text: "0.1234 ± 0.0056", "0.1234 (n=1)", "—" when empty. */
 void bb_table_cell_text(const bb_agg_cell *c, char *buf, size_t len);

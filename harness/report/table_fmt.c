@@ -106,6 +106,16 @@ static void md_overview(FILE *fp, const bb_agg *a, size_t t) {
                 "best per column in bold.*\n");
 }
 
+/* The list of failed runs, when there are any. */
+static void md_failed(FILE *fp, const bb_rset *rs) {
+    int head = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        if (rs->runs[i].ok) continue;
+        if (!head++) fprintf(fp, "\n## Failed runs (excluded from the tables)\n\n");
+        fprintf(fp, "- %s: %s\n", rs->runs[i].path, bb_rset_run_error(&rs->runs[i]));
+    }
+}
+
 static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
     fprintf(fp,
             "# boltzbench leaderboard\n\n%zu reports, harness %s (commit %.12s). "
@@ -138,12 +148,18 @@ static void write_md(FILE *fp, const bb_rset *rs, const bb_agg *a) {
             fprintf(fp, "\n*Table: %s*\n", cap);
         }
     }
-    int head = 0;
-    for (size_t i = 0; i < rs->n; i++) {
-        if (rs->runs[i].ok) continue;
-        if (!head++) fprintf(fp, "\n## Failed runs (excluded from the tables)\n\n");
-        fprintf(fp, "- %s: %s\n", rs->runs[i].path, bb_rset_run_error(&rs->runs[i]));
-    }
+    md_failed(fp, rs);
+}
+
+int bb_table_write_overview(FILE *fp, const bb_rset *rs, const bb_agg *a, bb_ctx *ctx) {
+    for (size_t t = 0; t < a->n_tasks; t++) md_overview(fp, a, t);
+    fprintf(fp,
+            "\n*%zu reports, harness %s (commit %.12s); cells: mean over seeds ± t-based 95%% CI half-width "
+            "(t_{0.975,n-1}·sd/√n; one seed: value and n=1).*\n",
+            rs->n, rs->harness_version, rs->harness_commit);
+    md_failed(fp, rs);
+    if (ferror(fp)) return BB_ERR(ctx, BB_EIO, "table: write error");
+    return BB_OK;
 }
 
 static void csv_num(FILE *fp, double v) {

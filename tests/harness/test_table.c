@@ -1,6 +1,7 @@
 /* test_table.c — leaderboard tables: t quantiles, statistics over seeds, the
  * task × metric × method × budget aggregation, best-per-column marking (both
  * directions), failed-run exclusion, version grouping/refusal, corrupt reports,
+ * the selection options (--tasks, --methods, --budgets, --metrics, --cost, --overview),
  * and the md / csv / latex writers and the `table` subcommand, on synthetic
  * reports whose expected numbers are written out below. */
 #include <setjmp.h>
@@ -287,7 +288,62 @@ BB_TEST(family_entries_take_the_direction_their_reports_state) {
     fx_board_free(&b);
 }
 
+/* --tasks/--methods/--budgets keep the matching runs, --metrics the named metrics, --cost
+ * adds evaluations_used, method_wall_s and wall_s (where a report has the timing: here one
+ * report has wall_s only); names that match
+ * nothing are errors naming the option; --overview writes only the overview table. */
+BB_TEST(selection_keeps_named_runs_and_metrics_and_adds_cost_columns) {
+    char *dir = make_set();
+    char path[8400];
+    snprintf(path, sizeof path, "%s/dw4/pt-b100000-s1.json", dir);
+    cJSON *rep = NULL;
+    bb_ctx ctx = {0};
+    assert_int_equal(bb_json_read_file(path, 1 << 20, &rep, &ctx), BB_OK);
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(rep, "timing"), "wall_s", 2.5);
+    assert_int_equal(bb_json_write_file(path, rep, &ctx), BB_OK);
+    cJSON_Delete(rep);
+    bb_rset rs;
+    assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+    bb_table_select sel = {.tasks = "dw4", .methods = "pt", .budgets = "1e5", .metrics = "energy_w2", .cost = 1};
+    assert_int_equal(bb_rset_select(&rs, &sel, &ctx), BB_OK);
+    assert_int_equal(rs.n, 3);
+    bb_agg a;
+    assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+    assert_int_equal(a.n_metrics, 3);
+    assert_string_equal(a.metrics[0], "energy_w2");
+    assert_string_equal(a.metrics[1], "evaluations_used");
+    assert_string_equal(a.metrics[2], "wall_s");
+    assert_true(a.known[1] && !a.higher_is_better[1] && a.known[2] && !a.higher_is_better[2]);
+    assert_true(fabs(bb_agg_at(&a, 0, 0, 0, 0)->st.mean - 0.35) < 1e-15);
+    assert_true(bb_agg_at(&a, 0, 1, 0, 0)->st.mean == 100000 && bb_agg_at(&a, 0, 2, 0, 0)->st.n == 1);
+    fx_mem m;
+    assert_int_equal(bb_table_write_overview(fx_mem_open(&m), &rs, &a, &ctx), BB_OK);
+    char *md = fx_mem_close(&m);
+    FX_CONTAINS(md, "## dw4@1 — overview at 1e5 evals\n\n| method | energy_w2 ↓ | evaluations_used ↓ | wall_s ↓ |\n",
+                "| pt@1 | **0.35 ± 0.12** |", "3 reports, harness 0.1.0");
+    assert_null(strstr(md, "mala"));
+    assert_null(strstr(md, "(lower is better)")); /* no per-metric tables */
+    free(md);
+    bb_agg_free(&a);
+    bb_rset_free(&rs);
+    const bb_table_select bad[4] = {
+        {.methods = "mala,foo"}, {.budgets = "1e5,abc"}, {.metrics = "nope"}, {.tasks = "lj13"}};
+    const char *why[4] = {"--methods: 'foo' matches no report", "--budgets: 'abc' is not an evaluation budget",
+                          "--metrics: 'nope' is in no report", "--tasks: 'lj13' matches no report"};
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+        assert_true(bb_rset_select(&rs, &bad[k], &ctx) < 0);
+        assert_non_null(strstr(ctx.msg, why[k]));
+        bb_rset_free(&rs);
+    }
+    char *argv[] = {"table", dir, "--format", "csv", "--overview", NULL};
+    assert_int_equal(bb_cmd_table(5, argv), 2);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(t_quantiles_match_the_tables_and_the_expansion_beyond_30),
+             cmocka_unit_test(selection_keeps_named_runs_and_metrics_and_adds_cost_columns),
              cmocka_unit_test(stats_give_mean_sd_and_t_interval_and_refuse_nan),
              cmocka_unit_test(aggregation_gives_means_intervals_best_marks_and_excludes_failed_runs),
              cmocka_unit_test(text_formats_mark_the_best_and_state_ci_budget_and_version),
