@@ -12,11 +12,8 @@ int bb_cmd_version(int argc, char **argv) {
     bb_cli_init(&cl, argc, argv, opts, "version", "Print the harness version, report schema and build facts.");
     int rc = bb_cli_no_args(&cl);
     if (rc >= 0) return rc;
-#ifndef BB_GIT_COMMIT
-#define BB_GIT_COMMIT "unknown"
-#endif
     const char *wait = getenv("OMP_WAIT_POLICY");
     printf("boltzbench %s\nreport schema %s\ngit commit %s\nOpenMP threads %d\nOpenMP wait policy %s\n",
-           BB_VERSION_STRING, BB_REPORT_SCHEMA, BB_GIT_COMMIT, omp_get_max_threads(), wait ? wait : "(default)");
+           BB_VERSION_STRING, BB_REPORT_SCHEMA, bb_build_commit(), omp_get_max_threads(), wait ? wait : "(default)");
     return 0;
 }

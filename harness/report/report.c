@@ -11,17 +11,13 @@
 #include "harness/core/jsonutil.h"
 #include "tasks/task.h"
 
-#ifndef BB_GIT_COMMIT
-#define BB_GIT_COMMIT "unknown"
-#endif
-
 cJSON *bb_report_new(void) {
     cJSON *r = cJSON_CreateObject();
     if (!r) return NULL;
     cJSON_AddStringToObject(r, "schema", BB_REPORT_SCHEMA);
     cJSON *h = cJSON_AddObjectToObject(r, "harness");
     cJSON_AddStringToObject(h, "version", BB_VERSION_STRING);
-    cJSON_AddStringToObject(h, "git_commit", BB_GIT_COMMIT);
+    cJSON_AddStringToObject(h, "git_commit", bb_build_commit());
     return r;
 }
 

@@ -31,6 +31,11 @@ typedef struct bb_task bb_task;
 #define BB_REPORT_SCHEMA    "boltzbench.report/1"
 #define BB_REPORT_MAX_BYTES ((size_t)256 << 20)
 
+/* The git commit this program was built from, stamped at build time (build_stamp.cmake):
+ * HEAD's hash, "<hash>-dirty" when tracked files differed from HEAD, "unknown" outside a
+ * checkout. Static storage. */
+const char *bb_build_commit(void);
+
 /* New report object with schema, harness version and git commit filled in. */
 cJSON *bb_report_new(void);
 /* Add the "task" block (id, name, version, params, kT, kT_unit, n_particles, dim, flags). */
