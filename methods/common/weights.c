@@ -85,3 +85,27 @@ int bb_smc_resample(double *logw, size_t n, double threshold, bb_rng *rng, size_
 void bb_rows_gather(const double *src, size_t dof, const size_t *idx, size_t n, double *dst) {
     for (size_t k = 0; k < n; k++) memcpy(dst + k * dof, src + idx[k] * dof, dof * sizeof(double));
 }
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int bb_clip_quantile(double *a, size_t n, double q, bb_ctx *ctx) {
+    if (!(q >= 0.0 && q <= 1.0)) return BB_ERR(ctx, BB_EINVAL, "quantile clip: q must lie in [0, 1] (got %g)", q);
+    double *s = malloc((n ? n : 1) * sizeof(double));
+    if (!s) return BB_ERR(ctx, BB_ENOMEM, "quantile clip: cannot allocate %zu values", n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(a[i])) s[m++] = a[i];
+    if (m > 0) {
+        qsort(s, m, sizeof(double), cmp_double);
+        const double pos = q * (double)(m - 1);
+        const size_t lo = (size_t)floor(pos), hi = lo + 1 < m ? lo + 1 : lo;
+        const double cap = s[lo] + (pos - (double)lo) * (s[hi] - s[lo]);
+        for (size_t i = 0; i < n; i++)
+            if (a[i] > cap) a[i] = cap;
+    }
+    free(s);
+    return BB_OK;
+}

@@ -48,6 +48,13 @@ int bb_resample_systematic(const double *logw, size_t n, double u, size_t *idx, 
  * untouched. *resampled says which. threshold outside [0, 1] or no finite weight: BB_EINVAL. */
 int bb_smc_resample(double *logw, size_t n, double threshold, bb_rng *rng, size_t *idx, int *resampled, bb_ctx *ctx);
 
+/* Clip a[n] from above at its q-quantile (linear interpolation between order statistics at
+ * position q (n − 1), as torch.quantile): PITA clamps the Feynman–Kac weight rate and the
+ * final log-weights at q = 0.9 (sdes.py:230, sde_integration.py:179). n = 0: nothing; q
+ * outside [0, 1] or no memory: BB_EINVAL / BB_ENOMEM. NaN entries are left as they are and
+ * not counted among the order statistics. */
+int bb_clip_quantile(double *a, size_t n, double q, bb_ctx *ctx);
+
 /* dst[k][dof] = src[idx[k]][dof] for k < n (dst and src must not overlap). */
 void bb_rows_gather(const double *src, size_t dof, const size_t *idx, size_t n, double *dst);
 

@@ -3,8 +3,8 @@
  * relative 1e-13 otherwise), the shift that keeps large log-weights finite, and the
  * weightless cases; bb_logw_finish against the task's energies evaluated directly, and its
  * unweighted fallback when the budget cannot pay; systematic resampling (exact indices for
- * one u, ⌊n w̄⌋/⌈n w̄⌉ copies and unbiased mean counts over u), the ESS-triggered SMC step
- * and the row gather. */
+ * one u, ⌊n w̄⌋/⌈n w̄⌉ copies and unbiased mean counts over u), the ESS-triggered SMC step,
+ * the row gather, and the quantile clip against torch.quantile's value. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +194,26 @@ BB_TEST(rows_gather_copies_the_chosen_rows) {
     for (int k = 0; k < 6; k++) assert_true(dst[k] == want[k]);
 }
 
+/* 0..9 shuffled: the 0.9 quantile sits at position 8.1 -> 8.1 (torch.quantile's linear
+ * rule); entries above become 8.1, the rest stay; a NaN is skipped and kept; q = 1 keeps
+ * everything, q = 0 clips to the minimum; q = 1.5 is refused. */
+BB_TEST(clip_quantile_caps_at_the_interpolated_quantile) {
+    bb_ctx c = {0};
+    double a[11] = {3, 9, 0, 7, 1, 8, NAN, 2, 6, 4, 5};
+    assert_int_equal(bb_clip_quantile(a, 11, 0.9, &c), BB_OK);
+    const double want[11] = {3, 8.1, 0, 7, 1, 8, NAN, 2, 6, 4, 5};
+    for (int i = 0; i < 11; i++) assert_true(i == 6 ? isnan(a[i]) : fabs(a[i] - want[i]) < 1e-15);
+    double b[3] = {2, -1, 5};
+    assert_int_equal(bb_clip_quantile(b, 3, 1.0, &c), BB_OK);
+    assert_true(b[0] == 2 && b[1] == -1 && b[2] == 5);
+    assert_int_equal(bb_clip_quantile(b, 3, 0.0, &c), BB_OK);
+    assert_true(b[0] == -1 && b[1] == -1 && b[2] == -1);
+    assert_int_equal(bb_clip_quantile(b, 0, 0.5, &c), BB_OK);
+    assert_int_equal(bb_clip_quantile(b, 3, 1.5, &c), BB_EINVAL);
+    assert_non_null(strstr(c.msg, "q must lie"));
+    bb_ctx_clear(&c);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(equal_weights_give_their_value_and_full_ess),
              cmocka_unit_test(mixed_weights_match_the_direct_formula),
              cmocka_unit_test(no_weight_gives_minus_infinity_and_nan),
@@ -202,4 +222,5 @@ BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(equal_weights_give_their_value_and_ful
              cmocka_unit_test(systematic_counts_are_floor_or_ceil_and_unbiased),
              cmocka_unit_test(systematic_resampling_refuses_bad_input),
              cmocka_unit_test(smc_resample_triggers_on_the_ess_fraction),
-             cmocka_unit_test(rows_gather_copies_the_chosen_rows))
+             cmocka_unit_test(rows_gather_copies_the_chosen_rows),
+             cmocka_unit_test(clip_quantile_caps_at_the_interpolated_quantile))
