@@ -60,4 +60,32 @@ static inline void bb_test_isolated_cache(const char *dir) {
         return bb_test_rmtree(dir);                                                                                    \
     }
 
+/* The cmocka group setup/teardown of a dataset test: two scratch directories `cache` (the
+ * dataset cache) and `src` (stand-in upstream files) under /tmp/<prefix>_{cache,src}_XXXXXX,
+ * the committed source tree and manifest, offline (file:// works, nothing reaches a server)
+ * and no mirror; teardown removes both and unsets the variables. */
+#define BB_TEST_DATASET_GROUP(cache, src, prefix)                                                                      \
+    static char cache[64], src[64];                                                                                    \
+    static int setup(void **state) {                                                                                   \
+        (void)state;                                                                                                   \
+        if (bb_test_mkdtemp(cache, sizeof cache, prefix "_cache") || bb_test_mkdtemp(src, sizeof src, prefix "_src"))  \
+            return -1;                                                                                                 \
+        setenv("BOLTZBENCH_CACHE", cache, 1);                                                                          \
+        setenv("BOLTZBENCH_SOURCE_DIR", BB_SOURCE_DIR, 1);                                                             \
+        setenv("BOLTZBENCH_MANIFEST", BB_SOURCE_DIR "/datasets/manifest.json", 1);                                     \
+        setenv("BOLTZBENCH_OFFLINE", "1", 1);                                                                          \
+        unsetenv("BOLTZBENCH_MIRROR");                                                                                 \
+        return 0;                                                                                                      \
+    }                                                                                                                  \
+    static int teardown(void **state) {                                                                                \
+        (void)state;                                                                                                   \
+        bb_test_rmtree(cache);                                                                                         \
+        bb_test_rmtree(src);                                                                                           \
+        unsetenv("BOLTZBENCH_CACHE");                                                                                  \
+        unsetenv("BOLTZBENCH_SOURCE_DIR");                                                                             \
+        unsetenv("BOLTZBENCH_MANIFEST");                                                                               \
+        unsetenv("BOLTZBENCH_OFFLINE");                                                                                \
+        return 0;                                                                                                      \
+    }
+
 #endif

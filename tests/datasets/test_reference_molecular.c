@@ -29,31 +29,7 @@
 #include "tests/testmain.h"
 #include "tests/tmpdir.h"
 
-static char tmp_cache[64], tmp_src[64];
-
-static int setup(void **state) {
-    (void)state;
-    snprintf(tmp_cache, sizeof tmp_cache, "/tmp/bb_refmol_cache_XXXXXX");
-    snprintf(tmp_src, sizeof tmp_src, "/tmp/bb_refmol_src_XXXXXX");
-    if (!mkdtemp(tmp_cache) || !mkdtemp(tmp_src)) return -1;
-    setenv("BOLTZBENCH_CACHE", tmp_cache, 1);
-    setenv("BOLTZBENCH_SOURCE_DIR", BB_SOURCE_DIR, 1);
-    setenv("BOLTZBENCH_MANIFEST", BB_SOURCE_DIR "/datasets/manifest.json", 1);
-    setenv("BOLTZBENCH_OFFLINE", "1", 1); /* file:// works offline; nothing reaches a server */
-    unsetenv("BOLTZBENCH_MIRROR");
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    bb_test_rmtree(tmp_cache);
-    bb_test_rmtree(tmp_src);
-    unsetenv("BOLTZBENCH_CACHE");
-    unsetenv("BOLTZBENCH_SOURCE_DIR");
-    unsetenv("BOLTZBENCH_MANIFEST");
-    unsetenv("BOLTZBENCH_OFFLINE");
-    return 0;
-}
+BB_TEST_DATASET_GROUP(tmp_cache, tmp_src, "bb_refmol")
 
 static bb_task *task_at(const char *id, double T) {
     cJSON *p = cJSON_CreateObject();
