@@ -22,12 +22,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "datasets/fetch.h"
 #include "datasets/generated.h"
 #include "datasets/gz.h"
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
 #include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
 #include "harness/core/source_dir.h"
 #include "tasks/molecules/molecule.h"
 
@@ -127,6 +130,29 @@ static int check_energy(const bb_dataset *d, const bb_task *task, const bb_sampl
     return BB_OK;
 }
 
+/* The time between consecutive rows of a set from its provenance sidecar (the .json that
+ * `boltzbench reference` writes beside a generated set and that its --export writes beside a
+ * committed subsample): "subsample"."frame_interval" when present, else "provenance".
+ * "frame_interval", in "provenance"."time_unit" which must be "ps". Only a sidecar naming the
+ * sha256 of the very bytes loaded counts. 0 when it is absent or says nothing usable: the TICA
+ * metric then reports the interval as null with a note, never a guess. */
+static double sidecar_frame_interval_ps(const char *json_path, const char *sha256) {
+    cJSON *j = NULL;
+    bb_ctx jc = {0};
+    if (access(json_path, F_OK) != 0 || bb_json_read_object(json_path, (size_t)1 << 24, &j, &jc)) return 0.0;
+    const cJSON *sha = cJSON_GetObjectItem(j, "sha256"), *prov = cJSON_GetObjectItem(j, "provenance");
+    const cJSON *unit = cJSON_GetObjectItem(prov, "time_unit");
+    const cJSON *fi = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "subsample"), "frame_interval");
+    if (!fi) fi = cJSON_GetObjectItem(prov, "frame_interval");
+    double v = cJSON_IsString(sha) && !strcmp(sha->valuestring, sha256) && cJSON_IsString(unit) &&
+                       !strcmp(unit->valuestring, "ps") && cJSON_IsNumber(fi) && isfinite(fi->valuedouble) &&
+                       fi->valuedouble > 0.0
+                   ? fi->valuedouble
+                   : 0.0;
+    cJSON_Delete(j);
+    return v;
+}
+
 /* 1 = loaded, 0 = not available here, < 0 = error. */
 static int try_committed(const bb_dataset *d, bb_reference *out, bb_ctx *ctx) {
     if (!d->committed_path[0]) return 0;
@@ -148,6 +174,11 @@ static int try_committed(const bb_dataset *d, bb_reference *out, bb_ctx *ctx) {
                       d->committed_path);
     snprintf(out->source, sizeof out->source, "committed %.300s (licence: %.60s)", d->committed_path,
              d->license[0] ? d->license : "see datasets/README.md");
+    size_t pl = strlen(path); /* the sidecar: <stem>.json beside <stem>.npy.gz */
+    if (pl > 7 && !strcmp(path + pl - 7, ".npy.gz")) {
+        snprintf(path + pl - 7, sizeof path - (pl - 7), ".json");
+        out->frame_interval_ps = sidecar_frame_interval_ps(path, out->sha256);
+    }
     return 1;
 }
 
@@ -218,6 +249,9 @@ static int try_generated(const char *id, const char *cache, bb_reference *out, b
     if (rc == BB_ENOTFOUND) return 0;
     if (rc) return BB_ERR(ctx, rc, "%s", gc.msg);
     snprintf(out->source, sizeof out->source, "generated %.200s/%.120s.npy (provenance in %.120s.json)", cache, id, id);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.json", cache, id);
+    out->frame_interval_ps = sidecar_frame_interval_ps(path, out->sha256);
     return 1;
 }
 

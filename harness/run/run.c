@@ -184,6 +184,7 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         if (st.have_ref) bb_ctx_prefix(ctx, "reference %s", st.ref.dataset_id);
         goto out;
     }
+    st.scorer.reference_frame_interval_ps = st.have_ref ? st.ref.frame_interval_ps : 0.0;
     if ((rc = bb_oracle_create(p.task, cfg->budget, &oracle, ctx))) goto out;
     const int threads = cfg->threads > 0 ? cfg->threads : omp_get_max_threads();
     bb_oracle_set_threads(oracle, threads);

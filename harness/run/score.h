@@ -31,7 +31,7 @@ typedef struct bb_scorer {
     int64_t rejected;                   /* +inf energies among the last scored set */
     int with_ci;                        /* full scores carry bootstrap CIs (default 1) */
     double wall_s;                      /* time spent scoring */
-    double reference_frame_interval_ps; /* set by the caller when the reference records it (TICA); 0: not */
+    double reference_frame_interval_ps; /* set by the caller from bb_reference.frame_interval_ps (TICA); 0: not */
 } bb_scorer;
 
 /* reference may be NULL; it must outlive the scorer. Evaluates the reference energies. */

@@ -6,7 +6,8 @@
  *   - the energy check accepts the stand-in and rejects the same configurations in Å (wrong
  *     units), with two atoms swapped (wrong order) or stated at another mean, naming the set;
  *   - the committed per-temperature sets of the real manifest load for every ladder temperature
- *     (and aldp-fab at 300 K) and pass their energy checks. */
+ *     (and aldp-fab at 300 K) and pass their energy checks, with the frame interval of their
+ *     provenance sidecar; a generated set takes it from its provenance (ps only). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "datasets/fetch.h"
+#include "datasets/generated.h"
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
 #include "datasets/reference.h"
@@ -119,6 +121,7 @@ BB_TEST(a_per_temperature_set_is_fetched_checked_and_taken_only_at_its_temperatu
     assert_string_equal(r.dataset_id, "standin-aldp-300K@1");
     assert_int_equal(r.samples.n, N);
     assert_memory_equal(r.samples.x, x, sizeof x);
+    assert_true(r.frame_interval_ps == 0.0); /* the papers' files record no frame interval */
     bb_reference_free(&r);
     /* the task at 555.52 K has no set in this manifest */
     assert_int_equal(bb_reference_load(hot, 0, &r, &c), BB_ENOTFOUND);
@@ -185,6 +188,15 @@ BB_TEST(committed_md_sets_load_at_every_ladder_temperature) {
             assert_int_equal(rc, BB_OK);
             printf("# %s at %g K: %s, %zu frames\n", ids[k], ladder[i], r.dataset_id, r.samples.n);
             assert_non_null(strstr(r.source, "committed"));
+            /* the frame interval is its sidecar's (the exported subsample's stride in ps) */
+            char js[512], *at = strchr(r.dataset_id, '@');
+            snprintf(js, sizeof js, "%s/datasets/reference/%.*s.json", BB_SOURCE_DIR, (int)(at - r.dataset_id),
+                     r.dataset_id);
+            cJSON *side = NULL;
+            assert_int_equal(bb_json_read_object(js, (size_t)1 << 24, &side, &c), BB_OK);
+            double fi = cJSON_GetObjectItem(cJSON_GetObjectItem(side, "subsample"), "frame_interval")->valuedouble;
+            assert_true(fi >= 1.0 && r.frame_interval_ps == fi);
+            cJSON_Delete(side);
             bb_reference_free(&r);
             bb_task_free(t);
         }
@@ -198,7 +210,37 @@ BB_TEST(committed_md_sets_load_at_every_ladder_temperature) {
     bb_task_free(fab);
 }
 
+/* A generated set's frame interval comes from its provenance ("frame_interval" in
+ * "time_unit" ps, what `boltzbench reference` writes); another unit or none: 0 (unknown). */
+BB_TEST(a_generated_set_carries_the_frame_interval_of_its_provenance) {
+    bb_task *t = task_at("aldp-pita", 555.52); /* no set at 555.52 K in the stand-in manifest */
+    double x[N * 66];
+    char path[256];
+    snprintf(path, sizeof path, "%s/standin.npy", tmp_src);
+    use_manifest(path, stand_in(t, x, path));
+    bb_samples s = {N, 66, x, NULL};
+    const char *unit[] = {"ps", "fs", NULL};
+    const double want[] = {2.5, 0.0, 0.0};
+    for (int k = 0; k < 3; k++) {
+        cJSON *p = cJSON_CreateObject();
+        if (unit[k]) cJSON_AddNumberToObject(p, "frame_interval", 2.5);
+        if (unit[k]) cJSON_AddStringToObject(p, "time_unit", unit[k]);
+        bb_ctx c = {0};
+        assert_int_equal(bb_dataset_store_generated("aldp-pita" BB_REFERENCE_GENERATED_SUFFIX, &s, p, &c), BB_OK);
+        cJSON_Delete(p);
+        bb_reference r;
+        int rc = bb_reference_load(t, 0, &r, &c);
+        if (rc) fprintf(stderr, "%s\n", c.msg);
+        assert_int_equal(rc, BB_OK);
+        assert_non_null(strstr(r.source, "generated"));
+        assert_true(r.frame_interval_ps == want[k]);
+        bb_reference_free(&r);
+    }
+    bb_task_free(t);
+}
+
 BB_TEST_MAIN(setup, teardown,
              cmocka_unit_test(a_per_temperature_set_is_fetched_checked_and_taken_only_at_its_temperature),
              cmocka_unit_test(the_energy_check_rejects_wrong_units_atom_order_and_mean),
-             cmocka_unit_test(committed_md_sets_load_at_every_ladder_temperature))
+             cmocka_unit_test(committed_md_sets_load_at_every_ladder_temperature),
+             cmocka_unit_test(a_generated_set_carries_the_frame_interval_of_its_provenance))
