@@ -110,7 +110,7 @@ static int run_langevin(bb_task *t, const md_opts *o, const char *id, long long 
     bb_ctx ctx = {0};
     int rc = bb_mdref_run(t, &cfg, &res, &ctx);
     if (!rc && res.finished) rc = bb_mdref_store(&res, &ctx);
-    if (!rc && res.finished && o->export_dir) rc = bb_mdref_export(&res, o->export_dir, o->export_frames, &ctx);
+    if (!rc && res.finished && o->export_dir) rc = bb_mdref_export(t, &res, o->export_dir, o->export_frames, &ctx);
     if (rc) {
         bb_mdref_result_free(&res);
         bb_cli_error("%s", ctx.msg);

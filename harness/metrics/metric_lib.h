@@ -418,6 +418,13 @@ typedef struct bb_tica_task_spec {
 /* The task's declared TICA spec (bb_task_type.tica; n_components 0 there means 2) into
  * *out: 1, or 0 when the task has none (then the metric is skipped). */
 int bb_tica_spec_for(const bb_task *t, bb_tica_task_spec *out);
+/* W2 between the TICA projections (first n_components, kinetic map) of the first and the
+ * second half of a time-ordered reference R, TICA fitted on all of R at spec->lag: how far
+ * the reference disagrees with itself (the floor of tica_w2, PITA's "two halves" check).
+ * Exact assignment on at most 1000 evenly strided frames of each half (*n_half of each);
+ * no randomness. BB_EINVAL when R is shorter than lag + 2 or the fit keeps no component. */
+int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_samples *R, double *w2, size_t *n_half,
+                      bb_ctx *ctx);
 /* The TICA metric with an explicit spec: adds tica_w2 (W2 on the first n_components TICs),
  * tica_w2_ic1 … tica_w2_ic<n> and, with two or more components, tica_histogram (TICs 1-2)
  * to out. Nothing without a spec or a reference; when the metric cannot be computed (the

@@ -38,7 +38,10 @@
     "the reference set as a trajectory at the task's lag with deeptime's symmetrised estimator "                       \
     "(eps = 1e-6 rank cut, <= 40 dims); <= 1000 per side (seeded subsample; weighted samples "                         \
     "resampled systematically); u = +inf excluded. ci95: 200 resamples of the matched pair costs (assignment fixed). " \
-    "floor_ref_vs_ref: the same between two disjoint seeded reference subsets of floor_n projections."
+    "floor_ref_vs_ref: the same between two disjoint seeded reference subsets of floor_n projections. "                \
+    "floor_halves: the same between the first and second half of the reference in time order (TICA refitted on "       \
+    "the whole reference, <= 1000 evenly strided frames of each half, floor_halves_n), the convergence floor of "      \
+    "the reference itself (null when it cannot be computed)."
 #define DEF_TICA_W2_IC                                                                                                 \
     "tica_w2_ic<k> = exact 1-D W2 (by sorting, importance-weighted) between sample and reference "                     \
     "projections on TICA component k (same fit as tica_w2). ci95: median-bias-corrected percentile "                   \
@@ -134,6 +137,48 @@ static int add_lag(cJSON *o, const bb_eval_input *in, int lag) {
         ok = cJSON_AddStringToObject(o, "frame_interval_note",
                                      "the reference set does not record its frame interval") != NULL;
     return ok;
+}
+
+int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_samples *R, double *w2, size_t *n_half,
+                      bb_ctx *ctx) {
+    *w2 = NAN;
+    *n_half = 0;
+    int k = bb_features_dim(&spec->features);
+    size_t h = R->n / 2, m = h < TICA_NMAX ? h : TICA_NMAX;
+    if ((size_t)spec->lag + 2 > R->n || m < 1)
+        return BB_ERR(ctx, BB_EINVAL, "tica halves: reference has %zu frames; TICA at lag %d needs at least lag + 2",
+                      R->n, spec->lag);
+    bb_tica model;
+    memset(&model, 0, sizeof model);
+    double *F = malloc(R->n * (size_t)k * sizeof *F), *Y = NULL, *A = NULL, *B = NULL;
+    int rc = F ? bb_features_compute(&spec->features, t->n_particles, t->dim, R->n, R->x, F, ctx)
+               : BB_ERR(ctx, BB_ENOMEM, "tica halves: out of memory");
+    if (!rc) rc = bb_tica_fit(R->n, k, F, spec->lag, 1e-6, 40, &model, ctx);
+    int want = spec->n_components > 0 ? spec->n_components : 2, nc = model.k_out < want ? model.k_out : want;
+    if (!rc && nc < 1) rc = BB_ERR(ctx, BB_EINVAL, "tica halves: TICA kept no component of %d features", k);
+    if (!rc) {
+        Y = malloc(R->n * (size_t)nc * sizeof *Y);
+        A = malloc(m * (size_t)nc * sizeof *A);
+        B = malloc(m * (size_t)nc * sizeof *B);
+        if (!Y || !A || !B) rc = BB_ERR(ctx, BB_ENOMEM, "tica halves: out of memory");
+    }
+    if (!rc) rc = bb_tica_project(&model, R->n, F, nc, 1, Y, ctx);
+    if (!rc) { /* m evenly strided rows of each half, in time order */
+        for (size_t i = 0; i < m; i++) {
+            size_t j = i * h / m;
+            memcpy(A + i * (size_t)nc, Y + j * (size_t)nc, (size_t)nc * sizeof *Y);
+            memcpy(B + i * (size_t)nc, Y + (h + j) * (size_t)nc, (size_t)nc * sizeof *Y);
+        }
+        double sq;
+        rc = bb_ot_exact_w2sq(m, (size_t)nc, A, B, &sq, ctx);
+        if (!rc) *w2 = sqrt(fmax(sq, 0.0)), *n_half = m;
+    }
+    bb_tica_free(&model);
+    free(F);
+    free(Y);
+    free(A);
+    free(B);
+    return rc;
 }
 
 /* tica_w2 = null with the reason: a task that declares TICA never gets silently nothing. */
@@ -263,6 +308,15 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     }
     bb_json_add_number(o, "floor_ref_vs_ref", sqrt(fmax(fl, 0.0)));
     cJSON_AddNumberToObject(o, "floor_n", (double)nf);
+    double fh;
+    size_t nh;
+    bb_ctx hctx = {0}; /* a reference too short to halve at the lag: the floor is null, the metric stands */
+    if (bb_tica_halves_w2(spec, in->task, R, &fh, &nh, &hctx) == BB_ENOMEM) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+        goto out;
+    }
+    bb_json_add_number(o, "floor_halves", fh);
+    cJSON_AddNumberToObject(o, "floor_halves_n", (double)nh);
     add_lag(o, in, spec->lag);
     cJSON_AddNumberToObject(o, "n_components", nc);
     cJSON_AddNumberToObject(o, "n_rejected", (double)rej);

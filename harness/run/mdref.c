@@ -12,7 +12,9 @@
 #include "harness/core/buf.h"
 #include "harness/core/clock.h"
 #include "harness/core/fileio.h"
+#include "harness/core/jsonutil.h"
 #include "harness/core/rng.h"
+#include "harness/metrics/metric_lib.h"
 #include "harness/run/langevin.h"
 #include "tasks/molecules/molecule.h"
 
@@ -329,7 +331,27 @@ int bb_mdref_store(const bb_mdref_result *res, bb_ctx *ctx) {
     return rc;
 }
 
-static int export_one(const bb_mdref_result *res, size_t r, const char *dir, int64_t n_keep, bb_ctx *ctx) {
+/* The subsample's own TICA floor (bb_tica_halves_w2 on the float32-rounded frames, as a report loads
+ * them) into sub: tica_w2_halves, with the lag and frames per half; nothing for a task without TICA. */
+static int add_tica_halves(const bb_task *t, double *x, size_t n, size_t D, cJSON *sub, bb_ctx *ctx) {
+    bb_tica_task_spec spec;
+    if (!bb_tica_spec_for(t, &spec)) return BB_OK;
+    for (size_t i = 0; i < n * D; i++) x[i] = (double)(float)x[i];
+    bb_samples s = {n, D, x, NULL};
+    double w2;
+    size_t nh;
+    bb_ctx hctx = {0};
+    int rc = bb_tica_halves_w2(&spec, t, &s, &w2, &nh, &hctx);
+    if (rc == BB_ENOMEM) return BB_ERR(ctx, BB_ENOMEM, "reference export: out of memory");
+    return bb_json_add_number(sub, "tica_w2_halves", rc ? NAN : w2) &&
+                   cJSON_AddNumberToObject(sub, "tica_lag_frames", spec.lag) &&
+                   cJSON_AddNumberToObject(sub, "tica_halves_n", (double)nh)
+               ? BB_OK
+               : BB_ERR(ctx, BB_ENOMEM, "reference export: out of memory");
+}
+
+static int export_one(const bb_task *t, const bb_mdref_result *res, size_t r, const char *dir, int64_t n_keep,
+                      bb_ctx *ctx) {
     int64_t rows = (int64_t)res->walkers * res->n_frames, stride = rows / n_keep;
     size_t D = res->dof, shape[2] = {(size_t)n_keep, D};
     double *x = malloc((size_t)n_keep * D * sizeof *x);
@@ -357,6 +379,9 @@ static int export_one(const bb_mdref_result *res, size_t r, const char *dir, int
         cJSON_AddNumberToObject(sub, "stride_frames", (double)stride);
         cJSON_AddNumberToObject(sub, "frame_interval", (double)stride * cJSON_GetNumberValue(fi));
         cJSON_AddStringToObject(sub, "dtype", "<f4 (rounded from float64)");
+        rc = add_tica_halves(t, x, (size_t)n_keep, D, sub, ctx);
+    }
+    if (!rc) {
         cJSON_AddItemToObject(j, "subsample", sub);
         sub = NULL;
         cJSON_AddItemToObject(j, "provenance", cJSON_Duplicate(res->provenance[r], 1));
@@ -372,12 +397,12 @@ static int export_one(const bb_mdref_result *res, size_t r, const char *dir, int
     return rc;
 }
 
-int bb_mdref_export(const bb_mdref_result *res, const char *dir, int64_t n_keep, bb_ctx *ctx) {
+int bb_mdref_export(const bb_task *t, const bb_mdref_result *res, const char *dir, int64_t n_keep, bb_ctx *ctx) {
     if (!res->finished) return BB_ERR(ctx, BB_EINVAL, "reference: the run is not finished (resume it first)");
     if (n_keep < 1 || n_keep > (int64_t)res->walkers * res->n_frames)
         return BB_ERR(ctx, BB_EINVAL, "reference: export frames: %lld, 1 ... %lld allowed", (long long)n_keep,
                       (long long)res->walkers * res->n_frames);
     int rc = bb_mkdir_p(dir, ctx);
-    for (size_t r = 0; r < res->n_temps && !rc; r++) rc = export_one(res, r, dir, n_keep, ctx);
+    for (size_t r = 0; r < res->n_temps && !rc; r++) rc = export_one(t, res, r, dir, n_keep, ctx);
     return rc;
 }

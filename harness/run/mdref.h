@@ -90,8 +90,9 @@ void bb_mdref_result_free(bb_mdref_result *res); /* NULL-safe, leaves *res zeroe
 /* Write a subsample of every temperature of a finished run for committing: n_keep frames
  * (every stride-th, stride = n_frames / n_keep, the first at stride − 1, time order kept) as
  * <dir>/<id>.npy in '<f4' and <dir>/<id>.json = {"id", "n", "dof", "sha256" of the .npy,
- * "subsample": {stride, frame_interval, dtype}, "provenance" of the full set}. Atomic writes. */
-int bb_mdref_export(const bb_mdref_result *res, const char *dir, int64_t n_keep, bb_ctx *ctx);
+ * "subsample": {stride, frame_interval, dtype, tica_w2_halves (bb_tica_halves_w2 of the subsample,
+ * tasks with TICA)}, "provenance" of the full set}. Atomic writes. */
+int bb_mdref_export(const bb_task *t, const bb_mdref_result *res, const char *dir, int64_t n_keep, bb_ctx *ctx);
 
 /* Convergence diagnostics of n time-ordered frames x[n][dof] with energies e[n] (task energy
  * unit) at temperature kT, added to out: energy_mean/energy_sd (reduced, E/kT), iat_energy,

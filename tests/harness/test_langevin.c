@@ -12,7 +12,8 @@
  *   - determinism: the same trajectory on 1 and 2 threads; resume from a state saved at an
  *     arbitrary step equals the uninterrupted run bit for bit; a state of other settings is
  *     refused naming the file;
- *   - diagnostics: halves that disagree (first half PII, second αR) are flagged, mixed ones not. */
+ *   - diagnostics: halves that disagree (first half PII, second αR) are flagged, mixed ones not;
+ *   - export: the strided '<f4' subsample and its sidecar with the TICA halves floor. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,9 @@
 #include <string.h>
 
 #include "datasets/iat.h"
+#include "datasets/npy.h"
+#include "harness/core/jsonutil.h"
+#include "harness/metrics/metric_lib.h"
 #include "harness/run/langevin.h"
 #include "harness/run/mdref.h"
 #include "tasks/molecules/basins.h"
@@ -311,6 +315,48 @@ BB_TEST(reference_runs_are_identical_on_1_and_2_threads_and_after_resume) {
     bb_task_free(t);
 }
 
+/* --export: every stride-th frame as '<f4' with its sidecar; the sidecar's tica_w2_halves is
+ * bb_tica_halves_w2 of exactly the exported (float-rounded) frames at the task's lag. */
+BB_TEST(export_writes_the_subsample_with_its_tica_halves_floor) {
+    bb_task *t = peptide("aldp-pita", NULL);
+    const double temps[1] = {300.0};
+    bb_mdref_config cfg;
+    small_config(&cfg, temps, 1, NULL);
+    cfg.n_frames = 230; /* stride 2 for 115 exported frames: TICA at lag 100 fits */
+    bb_mdref_result a;
+    bb_ctx c = {0};
+    assert_int_equal(bb_mdref_run(t, &cfg, &a, &c), BB_OK);
+    char out[512], path[600];
+    snprintf(out, sizeof out, "%s/export", dir);
+    assert_int_equal(bb_mdref_export(t, &a, out, 115, &c), BB_OK);
+    snprintf(path, sizeof path, "%s/test-md-300K.npy", out);
+    bb_samples s;
+    assert_int_equal(bb_npy_read_samples(path, (size_t)1 << 24, &s, &c), BB_OK);
+    assert_int_equal(s.n, 115);
+    for (size_t k = 0; k < 115; k++)
+        for (size_t d = 0; d < 66; d++) assert_true(s.x[k * 66 + d] == (double)(float)a.frames[(2 * k + 1) * 66 + d]);
+    snprintf(path, sizeof path, "%s/test-md-300K.json", out);
+    cJSON *j = NULL;
+    assert_int_equal(bb_json_read_object(path, (size_t)1 << 24, &j, &c), BB_OK);
+    const cJSON *sub = cJSON_GetObjectItem(j, "subsample");
+    assert_int_equal((int)cJSON_GetObjectItem(sub, "stride_frames")->valuedouble, 2);
+    assert_true(fabs(cJSON_GetObjectItem(sub, "frame_interval")->valuedouble - 2 * 7 * cfg.dt) < 1e-15);
+    assert_int_equal((int)cJSON_GetObjectItem(sub, "tica_lag_frames")->valuedouble, 100);
+    assert_int_equal((int)cJSON_GetObjectItem(sub, "tica_halves_n")->valuedouble, 57);
+    bb_tica_task_spec spec;
+    assert_int_equal(bb_tica_spec_for(t, &spec), 1);
+    double w2;
+    size_t nh;
+    assert_int_equal(bb_tica_halves_w2(&spec, t, &s, &w2, &nh, &c), BB_OK);
+    printf("  exported 115 frames: tica_w2_halves %.4f\n", w2);
+    assert_true(isfinite(w2) && w2 > 0.0);
+    assert_true(cJSON_GetObjectItem(sub, "tica_w2_halves")->valuedouble == w2);
+    cJSON_Delete(j);
+    bb_samples_free(&s);
+    bb_mdref_result_free(&a);
+    bb_task_free(t);
+}
+
 BB_TEST(diagnostics_flag_halves_that_disagree) {
     bb_task *t = peptide("aldp-pita", NULL);
     /* frames: a structure near the PII minimum and its mirror image (x → −x flips φ, ψ to
@@ -382,4 +428,5 @@ BB_TEST_MAIN(setup, teardown, cmocka_unit_test(harmonic_oscillator_samples_x2_eq
              cmocka_unit_test(aldp_kinetic_temperature_is_the_target_with_topology_masses),
              cmocka_unit_test(reference_runs_are_identical_on_1_and_2_threads_and_after_resume),
              cmocka_unit_test(diagnostics_flag_halves_that_disagree),
+             cmocka_unit_test(export_writes_the_subsample_with_its_tica_halves_floor),
              cmocka_unit_test(bad_settings_are_refused_naming_the_field))

@@ -1,6 +1,7 @@
 /* test_tica.c — features (distances, IUPAC dihedrals) against hand values, the TICA
  * estimator on a synthetic reversible linear process with a known slow mode, and the
- * TICA metric (tica_w2 = 0 for identical sets, > 0 for a shifted set).
+ * TICA metric (tica_w2 = 0 for identical sets, > 0 for a shifted set), and the reference's
+ * own floor between its time halves (bb_tica_halves_w2) against a brute-force W2.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -244,7 +245,81 @@ BB_TEST(tica_runs_for_every_task_that_declares_it) {
     }
 }
 
+/* bb_tica_halves_w2 against a brute-force W2 over all 6! assignments of two 6-frame halves
+ * (TICA fitted on all 12 frames with bb_tica_fit, lag 1): same value to 1e-12; a reference whose
+ * second half repeats its first gives exactly 0; the metric carries the value as floor_halves;
+ * a reference too short for the lag is refused. */
+static double w2_brute(int n, int d, const double *A, const double *B) {
+    int p[6] = {0, 1, 2, 3, 4, 5}, c[6] = {0};
+    double best = INFINITY;
+    for (int i = 0;;) { /* Heap's algorithm over all n! permutations */
+        double s = 0.0;
+        for (int a = 0; a < n; a++)
+            for (int k = 0; k < d; k++) s += pow(A[a * d + k] - B[p[a] * d + k], 2);
+        best = fmin(best, s / n);
+        while (i < n && c[i] >= i) c[i++] = 0;
+        if (i >= n) break;
+        int j = i % 2 ? c[i] : 0, tmp = p[j];
+        p[j] = p[i];
+        p[i] = tmp;
+        c[i]++;
+        i = 0;
+    }
+    return sqrt(best);
+}
+
+BB_TEST(tica_halves_w2_is_the_exact_w2_between_the_time_halves) {
+    const size_t n = 12;
+    bb_samples ref;
+    assert_int_equal(bb_samples_alloc(&ref, n, 12, 0), BB_OK);
+    bb_rng r;
+    bb_rng_init(&r, 33, 1);
+    for (size_t i = 0; i < n * 12; i++) ref.x[i] = bb_rng_normal(&r) + (i >= n * 6 ? 0.4 : 0.0);
+    int pairs[6] = {0, 1, 1, 2, 2, 3}, quads[4] = {0, 1, 2, 3};
+    bb_tica_task_spec spec = {"test", {3, pairs, 1, quads}, 1, 2};
+    bb_task t;
+    memset(&t, 0, sizeof t);
+    t.n_particles = 4;
+    t.dim = 3;
+    t.dof = 12;
+    bb_ctx c = {0};
+    double F[12 * 5], Y[12 * 2], w2;
+    size_t nh;
+    bb_tica m;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(bb_features_compute(&spec.features, 4, 3, n, ref.x, F, &c), BB_OK);
+    assert_int_equal(bb_tica_fit(n, 5, F, 1, 1e-6, 40, &m, &c), BB_OK);
+    assert_true(m.k_out >= 2);
+    assert_int_equal(bb_tica_project(&m, n, F, 2, 1, Y, &c), BB_OK);
+    bb_tica_free(&m);
+    double want = w2_brute(6, 2, Y, Y + 12);
+    assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, &w2, &nh, &c), BB_OK);
+    printf("  halves: %.6f (brute force %.6f)\n", w2, want);
+    assert_int_equal(nh, 6);
+    assert_true(want > 0.01);
+    CHECK_CLOSE(w2, want, 1e-12);
+    /* the metric reports it next to tica_w2 */
+    bb_eval_input in = {&t, &ref, NULL, &ref, NULL, 7, 0, 0};
+    cJSON *out = cJSON_CreateObject();
+    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    const cJSON *o = cJSON_GetObjectItem(out, "tica_w2");
+    CHECK_CLOSE(cJSON_GetObjectItem(o, "floor_halves")->valuedouble, want, 1e-12);
+    assert_int_equal((int)cJSON_GetObjectItem(o, "floor_halves_n")->valuedouble, 6);
+    cJSON_Delete(out);
+    /* second half = first half: 0 */
+    memcpy(ref.x + 6 * 12, ref.x, 6 * 12 * sizeof(double));
+    assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, &w2, &nh, &c), BB_OK);
+    CHECK_CLOSE(w2, 0.0, 1e-12);
+    /* shorter than lag + 2 */
+    ref.n = 2;
+    assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, &w2, &nh, &c), BB_EINVAL);
+    assert_non_null(strstr(c.msg, "lag"));
+    assert_true(isnan(w2) && nh == 0);
+    bb_samples_free(&ref);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(features_match_hand_values),
              cmocka_unit_test(tica_recovers_the_slow_mode_of_a_linear_process),
              cmocka_unit_test(tica_metric_is_zero_for_the_reference_itself),
-             cmocka_unit_test(tica_runs_for_every_task_that_declares_it))
+             cmocka_unit_test(tica_runs_for_every_task_that_declares_it),
+             cmocka_unit_test(tica_halves_w2_is_the_exact_w2_between_the_time_halves))
