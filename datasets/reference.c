@@ -26,7 +26,7 @@
 
 #include "datasets/fetch.h"
 #include "datasets/generated.h"
-#include "datasets/gz.h"
+#include "harness/core/gz.h"
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
 #include "harness/core/fileio.h"

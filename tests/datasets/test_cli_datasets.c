@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "datasets/gz.h"
+#include "harness/core/gz.h"
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
 #include "harness/cli/cli.h"

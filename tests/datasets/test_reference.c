@@ -23,7 +23,7 @@
 
 #include "datasets/fetch.h"
 #include "datasets/generated.h"
-#include "datasets/gz.h"
+#include "harness/core/gz.h"
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
 #include "datasets/reference.h"

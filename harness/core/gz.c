@@ -1,5 +1,5 @@
 /* gz.c — whole-file gunzip with an output limit (see gz.h). */
-#include "datasets/gz.h"
+#include "harness/core/gz.h"
 
 #include <stdint.h>
 #include <stdlib.h>

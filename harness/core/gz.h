@@ -1,6 +1,7 @@
 /* gz.h — read a whole gzip file into memory with a limit on the decompressed size (zlib).
- * Used for the compressed reference sets committed under datasets/reference/. Not a
- * streaming API; not for writing (committed files are made with `gzip -9 -n`). */
+ * Used for the compressed files committed under datasets/: the reference sets and the conformer
+ * tasks' MMFF94s parameters (read by tasks/, hence here in the ground floor). Not a streaming
+ * API; not for writing (committed files are made with `gzip -9 -n`). */
 #ifndef BB_GZ_H
 #define BB_GZ_H
 
