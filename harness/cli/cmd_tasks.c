@@ -1,10 +1,13 @@
 /* cmd_tasks.c — `boltzbench tasks`: list task types (or describe one), with each task's
- * reference set ("exact samples" when drawn by the task itself) and exact log Z if known. */
+ * reference set ("exact samples" when drawn by the task itself) and exact log Z if known.
+ * The conformer tasks (84 conf-<hash>@1) are summarised in one line of the plain listing and
+ * listed with `--family conformers`: atoms, heavy atoms, rotatable bonds, sets, CREST references. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "harness/cli/cli.h"
+#include "tasks/molecules/conformers.h"
 #include "tasks/task.h"
 
 /* The reference set's name for the listing. */
@@ -26,11 +29,38 @@ static const char *log_z_text(const bb_task_type *tt, char *buf) {
     return buf;
 }
 
+/* `--family conformers`: one line per molecule, by rotatable bonds then table order. */
+static void list_conformers(void) {
+    printf("%-22s %5s %5s %4s  %-10s %s\n", "id", "atoms", "heavy", "rot", "sets", "CREST refs");
+    for (int rot = 0; rot <= 64; rot++)
+        for (int k = 0; k < BB_CONFORMER_COUNT; k++) {
+            const bb_conformer_molecule *m = &bb_conformer_molecules[k];
+            if (m->rotatable_bonds != rot) continue;
+            char id[64];
+            snprintf(id, sizeof id, "%s@%d", bb_conformer_task_types[k].name, bb_conformer_task_types[k].version);
+            printf("%-22s %5d %5d %4d  %-10s %d\n", id, m->natom, m->nheavy, m->rotatable_bonds,
+                   m->in_drugs && m->in_fast ? "drugs,fast" : (m->in_drugs ? "drugs" : "fast"), m->n_crest);
+        }
+}
+
 int bb_cmd_tasks(int argc, char **argv) {
-    const char *which = NULL;
-    int rc = bb_opt_help_and_one(argc, argv, "tasks [TASK]",
-                                 "List the tasks, or describe TASK (name or name@version) in full.", "TASK", &which);
+    const char *which = NULL, *family = NULL;
+    const bb_opt opts[] = {BB_OPT_ROW_HELP,
+                           {"family", 0, "NAME", "list one family in full: conformers", BB_OPT_STRING, &family, 0},
+                           BB_OPT_ROW_END};
+    bb_cli cl;
+    bb_cli_init(&cl, argc, argv, opts, "tasks [--family NAME] [TASK]",
+                "List the tasks, or describe TASK (name or name@version) in full.");
+    int rc = bb_cli_one_arg(&cl, &which, "tasks: at most one TASK", NULL);
     if (rc >= 0) return rc;
+    if (family) {
+        if (strcmp(family, "conformers") != 0) {
+            bb_cli_error("--family: unknown family '%s' (known: conformers)", family);
+            return 2;
+        }
+        list_conformers();
+        return 0;
+    }
     if (which) {
         const bb_task_type *t = bb_task_type_find(which);
         if (!t) {
@@ -46,13 +76,21 @@ int bb_cmd_tasks(int argc, char **argv) {
         return 0;
     }
     printf("%-16s %5s %4s %8s  %-18s %s\n", "id", "P", "D", "kT", "reference set", "log Z");
+    int n_conf = 0;
     for (size_t i = 0; bb_task_types[i]; i++) {
         const bb_task_type *t = bb_task_types[i];
+        if (bb_conformer_of_type(t)) {
+            n_conf++;
+            continue;
+        }
         char id[64];
         snprintf(id, sizeof id, "%s@%d", t->name, t->version);
         char lz[32];
         printf("%-16s %5d %4d %8g  %-18s %s\n", id, t->n_particles, t->dim, t->kT, reference_name(t),
                log_z_text(t, lz));
     }
+    if (n_conf)
+        printf("conf-<hash>@1    %d drug-like conformer tasks (MMFF94s, 300 K): boltzbench tasks --family conformers\n",
+               n_conf);
     return 0;
 }

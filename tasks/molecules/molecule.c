@@ -120,3 +120,26 @@ int bb_molecule_store_init(bb_molecule_store *s, const bb_prmtop *top, const cha
     s->mol.backbone = s->backbone;
     return BB_OK;
 }
+
+int bb_equipartition_sigma(size_t D, const double *xmin, double kT, void (*grad)(void *arg, const double *x, double *g),
+                           void *arg, const char *name, double *sigma, bb_ctx *ctx) {
+    *sigma = 0.0;
+    double *x = malloc(2 * D * sizeof *x);
+    if (!x) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory", name);
+    double *g = x + D, tr = 0.0;
+    memcpy(x, xmin, D * sizeof *x);
+    const double h = 1e-5;
+    for (size_t k = 0; k < D; k++) {
+        x[k] = xmin[k] + h;
+        grad(arg, x, g);
+        double gp = g[k];
+        x[k] = xmin[k] - h;
+        grad(arg, x, g);
+        tr += (gp - g[k]) / (2 * h);
+        x[k] = xmin[k];
+    }
+    free(x);
+    if (!(tr > 0.0) || !isfinite(tr)) return BB_ERR(ctx, BB_EINTERNAL, "%s: Hessian trace %g at the minimum", name, tr);
+    *sigma = sqrt(((double)D - 6.0) * kT / tr);
+    return BB_OK;
+}

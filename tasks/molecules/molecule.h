@@ -72,6 +72,14 @@ double bb_dihedral_angle(const double *x, const int a[4]);
 /* Dihedral by name ("psi1"), or NULL. */
 const bb_dihedral_def *bb_molecule_find_dihedral(const bb_molecule *m, const char *name);
 
+/* The noise scale of a molecular task's initial(): σ = √((D − 6)·kT / tr H), tr H the Hessian trace
+ * at the minimum xmin[D] by central differences (step 1e-5 in the task's length unit) of the gradient
+ * `grad(arg, x, g)` writes; in the harmonic approximation the mean energy above the minimum is then
+ * (D − 6)·kT/2, equipartition over the internal degrees of freedom. BB_EINTERNAL (naming `name`) when
+ * tr H is not positive and finite; BB_ENOMEM. */
+int bb_equipartition_sigma(size_t D, const double *xmin, double kT, void (*grad)(void *arg, const double *x, double *g),
+                           void *arg, const char *name, double *sigma, bb_ctx *ctx);
+
 /* Owned storage behind a bb_molecule (used by the molecular tasks). */
 typedef struct bb_molecule_store {
     bb_molecule mol;

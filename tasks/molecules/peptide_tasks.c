@@ -156,28 +156,21 @@ static int parse_params(bb_task *t, const peptide_setup *su, const cJSON *params
     return BB_OK;
 }
 
-/* σ of initial(): √((3P − 6)·kT / tr H), tr H by central differences of the gradient. */
-static int noise_scale(peptide_state *s, double kT, bb_ctx *ctx) {
-    size_t D = 3 * (size_t)s->ff->natom;
-    double *buf = malloc((2 * D + bb_amber_work_size(s->ff) + 1) * sizeof *buf);
-    if (!buf) return BB_ERR(ctx, BB_ENOMEM, "peptide task: out of memory");
-    double *x = buf, *g = x + D, *work = g + D, tr = 0.0;
-    memcpy(x, s->xmin, D * sizeof *x);
-    const double h = 1e-5;
-    for (size_t k = 0; k < D; k++) {
-        x[k] = s->xmin[k] + h;
-        bb_amber_energy(s->ff, x, g, NULL, work);
-        double gp = g[k];
-        x[k] = s->xmin[k] - h;
-        bb_amber_energy(s->ff, x, g, NULL, work);
-        tr += (gp - g[k]) / (2 * h);
-        x[k] = s->xmin[k];
+/* The AMBER gradient for bb_equipartition_sigma (arg: the state; work allocated per call). */
+static void amber_grad(void *arg, const double *x, double *g) {
+    const peptide_state *s = arg;
+    double *work = malloc((bb_amber_work_size(s->ff) + 1) * sizeof *work);
+    if (!work) {
+        for (size_t k = 0; k < 3 * (size_t)s->ff->natom; k++) g[k] = NAN; /* tr H NaN: reported */
+        return;
     }
-    free(buf);
-    if (!(tr > 0.0) || !isfinite(tr))
-        return BB_ERR(ctx, BB_EINTERNAL, "peptide task: Hessian trace %g at the minimum", tr);
-    s->sigma = sqrt(((double)D - 6.0) * kT / tr);
-    return BB_OK;
+    bb_amber_energy(s->ff, x, g, NULL, work);
+    free(work);
+}
+
+/* σ of initial(): √((3P − 6)·kT / tr H) (molecule.h). */
+static int noise_scale(peptide_state *s, double kT, bb_ctx *ctx) {
+    return bb_equipartition_sigma(3 * (size_t)s->ff->natom, s->xmin, kT, amber_grad, s, "peptide task", &s->sigma, ctx);
 }
 
 static int peptide_init(bb_task *t, const cJSON *params, bb_ctx *ctx) {

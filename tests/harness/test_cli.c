@@ -67,6 +67,13 @@ BB_TEST(every_subcommand_has_help) {
     assert_int_equal(bb("tasks"), 0);
     assert_non_null(strstr(outbuf, "lj13@1"));
     assert_non_null(strstr(outbuf, "lj55-phys@1"));
+    assert_non_null(strstr(outbuf, "84 drug-like conformer tasks"));
+    /* the conformer family: one line per molecule with atoms, heavy atoms, rotatable bonds, sets */
+    assert_int_equal(bb("tasks --family conformers"), 0);
+    assert_non_null(strstr(outbuf, "conf-rot0_ee90f3f4f1@1    12     6    0  fast       0"));
+    assert_non_null(strstr(outbuf, "conf-rot8_46ceda5c8b@1    52    30    8  drugs      46"));
+    assert_int_equal(bb("tasks --family peptides"), 2);
+    assert_non_null(strstr(err, "--family: unknown family 'peptides' (known: conformers)"));
     assert_int_equal(bb("methods"), 0);
     assert_non_null(strstr(outbuf, "mala"));
     assert_non_null(strstr(outbuf, "pt"));
