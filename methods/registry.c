@@ -13,7 +13,8 @@ extern const bb_method bb_method_pt;
 extern const bb_method bb_method_adjoint_sampling;
 extern const bb_method bb_method_idem;
 extern const bb_method bb_method_idem_energy;
-extern const bb_method bb_method_pis; /* methods/pis/pis.c */
+extern const bb_method bb_method_pis;  /* methods/pis/pis.c */
+extern const bb_method bb_method_pita; /* methods/pita/pita.c */
 
 /* one line per method */
 /* clang-format off */
@@ -24,6 +25,7 @@ const bb_method *const bb_methods[] = {
     &bb_method_idem,
     &bb_method_idem_energy,
     &bb_method_pis,
+    &bb_method_pita,
     NULL,
 };
 /* clang-format on */

@@ -230,8 +230,8 @@ int bb_mcmc_init(const bb_method_env *env, const bb_mcmc_config *cfg, void **sta
     const bb_task *t = bb_oracle_task(o);
     size_t L = cfg->n_ladders, K = cfg->n_temps, dof = (size_t)t->dof;
     if (L == 0 || K == 0 || K > 64) return BB_ERR(ctx, BB_EINVAL, "n_chains/n_temps: out of range");
-    if (cfg->temps[0] != 1.0)
-        return BB_ERR(ctx, BB_EINVAL, "temperatures: the first must be 1 (got %g)", cfg->temps[0]);
+    if (!(cfg->temps[0] > 0.0) || !isfinite(cfg->temps[0]))
+        return BB_ERR(ctx, BB_EINVAL, "temperatures: the first must be positive and finite (got %g)", cfg->temps[0]);
     for (size_t k = 1; k < K; k++)
         if (!(cfg->temps[k] > cfg->temps[k - 1]))
             return BB_ERR(ctx, BB_EINVAL, "temperatures: must increase strictly (entry %zu)", k);

@@ -1,8 +1,10 @@
 /* engine.h — the one MCMC engine behind `mala` and `pt`.
  *
- * State: L independent ladders × K temperatures λ_1 = 1 < λ_2 < … < λ_K, one chain per
+ * State: L independent ladders × K temperatures λ_1 < λ_2 < … < λ_K, one chain per
  * (ladder, temperature), targeting π_k(x) ∝ exp(−u(x)/λ_k) with u the task's reduced
- * energy. `mala` is the special case K = 1 (no swaps); `pt` uses K > 1.
+ * energy. `mala` is the special case K = 1 (no swaps); `pt` uses K > 1; both have λ_1 = 1.
+ * The samples are those of λ_1 (PITA's stage 0 runs the engine with λ_1 = its hottest
+ * temperature).
  *
  * One sweep = one move of every chain (L·K energy evaluations through the oracle), then,
  * every `swap_interval` sweeps, replica-exchange swaps between adjacent temperatures in a
@@ -25,12 +27,12 @@
  *
  * Budget plan: with B the evaluation budget and C = L·K chains, the run has
  * S = ⌊B / C⌋ evaluation rounds (the first evaluates the initial states); the first
- * ⌊burnin_fraction · S⌋ sweeps are burn-in. The remaining P sweeps of the λ = 1 chains
+ * ⌊burnin_fraction · S⌋ sweeps are burn-in. The remaining P sweeps of the λ_1 chains
  * are thinned so that each ladder contributes ⌈n_samples / L⌉ samples from the end of
  * its chain. Output order is ladder-major ([ladder][time]), so per-chain autocorrelation
  * can be measured on the output. If the oracle refuses (budget taken by someone else)
  * or B < 2C (no production sweep) the run ends with the samples it has: the recorded
- * ones, else the current λ = 1 states. The state (chains, RNG streams,
+ * ones, else the current λ_1 states. The state (chains, RNG streams,
  * recorded samples) is saved and restored whole, so a resumed run is bit-identical.
  *
  * Randomness: ladder l, temperature k uses RNG stream (l·K + k); swaps of ladder l use
@@ -48,7 +50,7 @@ typedef enum bb_mcmc_move { BB_MCMC_MALA, BB_MCMC_RW, BB_MCMC_MOVE_COUNT } bb_mc
 typedef struct bb_mcmc_config {
     size_t n_ladders; /* L: independent chains (per temperature) */
     size_t n_temps;   /* K */
-    double temps[64]; /* λ_1 = 1 < … < λ_K (reduced temperature multipliers) */
+    double temps[64]; /* λ_1 < … < λ_K (reduced temperature multipliers; mala, pt: λ_1 = 1) */
     bb_mcmc_move move;
     double step_size;       /* initial h at λ = 1 */
     double target_accept;   /* acceptance targeted during burn-in */
@@ -59,7 +61,7 @@ typedef struct bb_mcmc_config {
 
 /* The engine as a step-wise method (methods/method.h). One step evaluates the initial
  * states (the first) or makes one sweep; the step that completes the planned sweeps reports
- * stop reason "budget". draw returns up to env->n_samples samples at λ = 1 (what was
+ * stop reason "budget". draw returns up to env->n_samples samples at λ_1 (what was
  * recorded, also after an error); describe adds acceptance per temperature, final step
  * sizes, swap acceptance and sweep counts. mala.c and pt.c translate their parameters
  * into a bb_mcmc_config and call bb_mcmc_init; the other entries are shared. */

@@ -44,6 +44,8 @@ static int pt_init(const bb_method_env *env, const bb_params *p, void **state, b
         cfg.n_temps = (size_t)bb_params_int(p, "n_temps");
         bb_mcmc_geometric_ladder(cfg.n_temps, bb_params_double(p, "t_max"), cfg.temps);
     } else {
+        if (list[0] != 1.0)
+            return BB_ERR(ctx, BB_EINVAL, "method pt: parameter 'temperatures': the first must be 1 (got %g)", list[0]);
         cfg.n_temps = n_list;
         memcpy(cfg.temps, list, n_list * sizeof(double));
     }

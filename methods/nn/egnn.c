@@ -16,18 +16,18 @@
 int bb_nn_egnn_init(bb_nn_egnn *net, bb_nn_params *ps, const char *name, const bb_nn_egnn_config *cfg, bb_ctx *ctx) {
     memset(net, 0, sizeof *net);
     net->cfg = *cfg;
-    const int H = cfg->hidden, T = cfg->t_dim;
+    const int H = cfg->hidden, T = cfg->t_dim, C = cfg->n_cond;
     if (cfg->n_particles < 2 || cfg->dim < 1 || H < 1 || cfg->n_layers < 1 || cfg->n_layers > BB_NN_EGNN_MAX_LAYERS ||
-        T < 0 || T % 2 || cfg->out < 0 || cfg->out >= BB_NN_EGNN_OUT_COUNT || !(cfg->coord_range >= 0.0))
+        T < 0 || T % 2 || C < 0 || cfg->out < 0 || cfg->out >= BB_NN_EGNN_OUT_COUNT || !(cfg->coord_range >= 0.0))
         return BB_ERR(ctx, BB_EINVAL, "nn egnn %s: bad config (P=%d D=%d H=%d layers=%d t_dim=%d)", name,
                       cfg->n_particles, cfg->dim, H, cfg->n_layers, T);
     char nm[128];
     int rc;
     net->h0 = -1;
-    if (T > 0) {
+    if (T + C > 0) {
         if (snprintf(nm, sizeof nm, "%s.embed", name) >= (int)sizeof nm)
             return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
-        if ((rc = bb_nn_linear_init(&net->embed, ps, nm, T, H, 1, ctx)) < 0) return rc;
+        if ((rc = bb_nn_linear_init(&net->embed, ps, nm, T + C, H, 1, ctx)) < 0) return rc;
     } else {
         if (snprintf(nm, sizeof nm, "%s.h0", name) >= (int)sizeof nm)
             return BB_ERR(ctx, BB_EINVAL, "nn %s: parameter name too long", name);
@@ -126,19 +126,27 @@ static bb_nn_tensor *wrows(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_l
 
 bb_nn_tensor *bb_nn_egnn_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_egnn *net, const bb_nn_egnn_graph *eg,
                              bb_nn_tensor *x, bb_nn_tensor *t) {
+    return bb_nn_egnn_fwd_cond(g, ps, net, eg, x, t, NULL);
+}
+
+bb_nn_tensor *bb_nn_egnn_fwd_cond(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_egnn *net,
+                                  const bb_nn_egnn_graph *eg, bb_nn_tensor *x, bb_nn_tensor *t, bb_nn_tensor *cond) {
     if (!x || nn_failed(g)) return NULL;
     const bb_nn_egnn_config *cf = &net->cfg;
-    const int P = cf->n_particles, D = cf->dim, H = cf->hidden, T = cf->t_dim;
+    const int P = cf->n_particles, D = cf->dim, H = cf->hidden, T = cf->t_dim, C = cf->n_cond;
     const int64_t B = eg->B, N = B * P;
     if (eg->P != P || x->n != B * P * D || bb_nn_rows(x) != B)
         return NN_FAIL(g, BB_EINVAL, "nn egnn: x must be [%lld, %d] for this graph", (long long)B, P * D);
     if ((T > 0) != (t != NULL) || (t && t->n != B))
         return NN_FAIL(g, BB_EINVAL, "nn egnn: t must be [%lld,1] iff t_dim > 0", (long long)B);
+    if ((C > 0) != (cond != NULL) || (cond && (cond->n != B * C || bb_nn_cols(cond) != C)))
+        return NN_FAIL(g, BB_EINVAL, "nn egnn: cond must be [%lld,%d] iff n_cond > 0", (long long)B, C);
     bb_nn_tensor *x0 = bb_nn_reshape(g, bb_nn_remove_com(g, x, P, D), 2, (const int64_t[]){N, D});
     bb_nn_tensor *temb = NULL, *h;
-    if (T > 0) {
-        temb = bb_nn_time_embed_sin(g, bb_nn_scale(g, t, 1000.0, 0.0), T, 10000.0); /* [B,T] */
-        h = bb_nn_gather(g, bb_nn_linear_fwd(g, ps, &net->embed, temb), &eg->batch);
+    if (T + C > 0) {
+        if (T > 0) temb = bb_nn_time_embed_sin(g, bb_nn_scale(g, t, 1000.0, 0.0), T, 10000.0); /* [B,T] */
+        bb_nn_tensor *in = !cond ? temb : !temb ? cond : bb_nn_concat_cols(g, temb, cond);
+        h = bb_nn_gather(g, bb_nn_linear_fwd(g, ps, &net->embed, in), &eg->batch);
     } else {
         h = bb_nn_broadcast_to(g, bb_nn_param(g, ps, net->h0), 2, (const int64_t[]){N, H});
     }

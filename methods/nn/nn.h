@@ -463,6 +463,10 @@ typedef struct bb_nn_egnn_config {
     double coord_range; /* > 0: phi_x = coord_range / n_layers * tanh(phi_x) (DEM: 15) */
     int coord_sum;      /* 1: x_i += sum_j (...) instead of 1/(P-1) sum_j */
     int edge_attr;      /* 1: |x_i - x_j|^2 of the input is one more edge input of every layer */
+    /* Extra per-configuration conditioning inputs (PITA: c_noise and the inverse temperature β,
+     * as the node features of the authors' EGNN_dynamics): cond [B, n_cond] joins the node
+     * embedding, h = Linear([temb | cond]) (without time: h = Linear(cond)). 0: none. */
+    int n_cond;
 } bb_nn_egnn_config;
 
 #define BB_NN_EGNN_MAX_LAYERS 16
@@ -493,6 +497,9 @@ void bb_nn_egnn_graph_free(bb_nn_egnn_graph *eg);
 /* x [B, P*D], t [B,1] (NULL iff t_dim == 0) -> [B, P*D] or [B, 1] (cfg.out). */
 bb_nn_tensor *bb_nn_egnn_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_egnn *net, const bb_nn_egnn_graph *eg,
                              bb_nn_tensor *x, bb_nn_tensor *t);
+/* The same with the conditioning inputs cond [B, n_cond] (NULL iff cfg.n_cond == 0). */
+bb_nn_tensor *bb_nn_egnn_fwd_cond(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_egnn *net,
+                                  const bb_nn_egnn_graph *eg, bb_nn_tensor *x, bb_nn_tensor *t, bb_nn_tensor *cond);
 /* Remove the centre of mass: x [B, P*D] -> x - mean over particles. */
 bb_nn_tensor *bb_nn_remove_com(bb_nn_graph *g, bb_nn_tensor *x, int P, int D);
 

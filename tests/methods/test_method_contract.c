@@ -60,6 +60,12 @@ static const struct {
     {"idem_energy", "{\"hidden\": 16, \"layers\": 2, \"t_dim\": 8, \"n_steps\": 10, \"mc_samples\": 50, "
                     "\"batch_size\": 8, \"inner_steps\": 3, \"n_generate\": 32, \"n_init\": 64, \"buffer_size\": 200, "
                     "\"anytime_samples\": 50, \"nn_threads\": 1}"},
+    /* stage 0 is 3 steps (1000 chains, 3650 evaluations), then 3 Adam steps, a 10-step
+     * annealing, 3 more Adam steps: the kills land in stage 0, at its end and in training */
+    {"pita", "{\"hidden\": 8, \"layers\": 2, \"temperatures\": [2, 1.5, 1], \"level_steps\": [3, 3], "
+             "\"batch_size\": 16, \"stage0_samples\": 100, \"stage0_chains\": 1000, \"anneal_samples\": 50, "
+             "\"sde_steps\": 10, \"end_resampling\": 8, \"inference_batch\": 32, \"anytime_samples\": 20, "
+             "\"nn_threads\": 1}"},
 };
 
 static cJSON *pending_or(const char *method, cJSON *suite_params) {

@@ -1,0 +1,419 @@
+/* pita.c — the PITA method (Akhound-Sadegh, Lee et al., NeurIPS 2025, "Progressive
+ * Inference-Time Annealing of Diffusion Models for Sampling from Boltzmann Densities"):
+ * parameters, per-task defaults and the step-wise method.
+ *
+ * Phases, each a run of driver steps:
+ *   stage 0  one MALA sweep of the stage-0 chains at the hottest temperature τ_0 per step
+ *            (methods/mcmc engine, through the oracle); at its end the recorded samples'
+ *            energies are evaluated and become level 0's data;
+ *   train    one Adam step of both networks per step (train.c) on a level's data;
+ *   anneal   one SDE step of the whole population per step (anneal.c); its end evaluates
+ *            the annealed samples' energies and they become the next level's data.
+ * The final draw anneals from the last trained level to the target (τ_K = 1) with its
+ * correction paid from evaluations reserved in init. Stage 0 spends what the levels and the
+ * final draw do not need, so a run spends its whole budget. The loop, checkpoints and resume
+ * are the driver's (harness/run/driver.h). README.md has the equations, the defaults with
+ * the authors' config lines, and the deviations. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "methods/mcmc/engine.h"
+#include "methods/method.h"
+#include "methods/pita/pita_state.h"
+
+/* Defaults: the authors' LJ-13 experiment (taraak/pita @ e987a7f, pita/configs/experiment/lj13.yaml,
+ * configs/model/energytemp.yaml, configs/model/net/egnn_temp.yaml); README.md cites each line. */
+static const bb_param_spec pita_params[] = {
+    {"network", BB_PARAM_STRING, "\"auto\"", 1, 0, "egnn, mlp or auto (egnn for particle systems)"},
+    {"precision", BB_PARAM_STRING, "\"float32\"", 1, 0, "network parameters and activations: float32 or float64"},
+    {"hidden", BB_PARAM_INT, "32", 2, 4096, "hidden width of both networks (authors' LJ-13 egnn_temp: 32)"},
+    {"layers", BB_PARAM_INT, "3", 1, 15, "EGNN layers / MLP hidden layers (authors: 3)"},
+    {"t_dim", BB_PARAM_INT, "0", 0, 1024,
+     "width of an extra sinusoidal embedding of 1000 c_noise (0: c_noise enters as a raw feature only, as the "
+     "authors)"},
+    {"sigma_min", BB_PARAM_DOUBLE, "0.05", 1e-9, 1e6, "EDM σ at t = 0 (authors' LJ-13: 0.05)"},
+    {"sigma_max", BB_PARAM_DOUBLE, "80", 1e-9, 1e6, "EDM σ at t = 1 (authors: 80)"},
+    {"data_scale", BB_PARAM_DOUBLE, "1", 1e-9, 1e9,
+     "the networks and the diffusion work in y = x / data_scale (GMM-40: 50, as iDEM; σ's are in y)"},
+    {"rho", BB_PARAM_DOUBLE, "7", 1e-3, 1e3, "EDM schedule exponent ρ (authors: 7)"},
+    {"p_mean", BB_PARAM_DOUBLE, "-1.2", -100, 100, "training ln σ ~ N(p_mean, p_std²) (EDM: −1.2)"},
+    {"p_std", BB_PARAM_DOUBLE, "1.2", 1e-6, 100, "(EDM: 1.2)"},
+    {"temperatures", BB_PARAM_DOUBLE_LIST, "[4, 3, 2, 1.5, 1.2, 1]", 1e-6, 1e6,
+     "ladder τ_0 > … > τ_K = 1 as multipliers of the task temperature (authors' LJ-13)"},
+    {"level_steps", BB_PARAM_DOUBLE_LIST, "[37500, 50000, 37500, 50000, 75000]", 1, 1e12,
+     "Adam steps at levels 0 .. K−1 (authors: epochs 150, 200, 150, 200, 300 × 250 steps)"},
+    {"batch_size", BB_PARAM_INT, "512", 1, 1000000, "training rows per Adam step (authors: 512)"},
+    {"train_all_levels", BB_PARAM_BOOL, "true", 0, 0,
+     "each step trains one random level among those reached (authors: train_on_all_temps)"},
+    {"w_energy_score", BB_PARAM_DOUBLE, "1", 0, 1e6, "weight of the energy network's score distillation (authors: 1)"},
+    {"w_score", BB_PARAM_DOUBLE, "1", 0, 1e6, "weight of denoising score matching (authors: 1)"},
+    {"w_energy_matching", BB_PARAM_DOUBLE, "1", 0, 1e6, "weight of the energy pinning at the data (authors: 1)"},
+    {"energy_mask", BB_PARAM_DOUBLE, "1000", -1e30, 1e30,
+     "level energies u/τ above this are not pinned and not kept as data (authors: 1e3)"},
+    {"lr", BB_PARAM_DOUBLE, "0.001", 0, 10, "Adam learning rate (authors: 1e-3)"},
+    {"max_grad_norm", BB_PARAM_DOUBLE, "0.5", 0, 1e30, "clip of the global gradient norm (authors: 0.5; 0: off)"},
+    {"ema_decay", BB_PARAM_DOUBLE, "0.999", 0, 1, "EMA of the weights used for annealing (authors: 0.999)"},
+    {"stage0_samples", BB_PARAM_INT, "10000", 1, 100000000,
+     "samples at τ_0 from stage 0 (authors: 10000 from MD data; here MALA through the oracle)"},
+    {"stage0_chains", BB_PARAM_INT, "100", 1, 1000000, "MALA chains of stage 0"},
+    BB_MCMC_PARAM_STEP_SIZE("stage-0 MALA initial step at τ = 1 (scaled by τ_0, adapted in burn-in)"),
+    {"anneal_samples", BB_PARAM_INT, "5000", 1, 100000000, "samples annealed to each level (authors: 5000)"},
+    {"sde_steps", BB_PARAM_INT, "1000", 1, 1000000, "Euler–Maruyama steps of an annealing (authors: 1000)"},
+    {"end_resampling", BB_PARAM_INT, "900", 0, 1000000,
+     "SMC weights and resampling on the steps before this one (authors: 900)"},
+    {"resample_ess", BB_PARAM_DOUBLE, "1", 0, 1, "resample when the ESS fraction is at most this (1: every step)"},
+    {"clip_quantile", BB_PARAM_DOUBLE, "0.9", 0, 1, "clip of the weight rate and final weights (authors: 0.9; 1: off)"},
+    {"divergence_probes", BB_PARAM_INT, "0", 0, 100000,
+     "∇·s_S by 0: exact (dof backward passes, authors) or this many Rademacher probes (Hutchinson)"},
+    {"inference_batch", BB_PARAM_INT, "512", 1, 1000000, "rows per network evaluation in an annealing (authors: 512)"},
+    BB_SCORENET_PARAMS_EGNN,
+    BB_SCORENET_PARAM_THREADS,
+    {"anytime_samples", BB_PARAM_INT, "500", 1, 100000000,
+     "samples drawn for each anytime checkpoint (final samples: --samples)"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+static const bb_task_defaults pita_task_defaults[] = {
+    BB_MCMC_TASK_STEPS,
+    /* not in the paper: GMM-40 normalised as iDEM does (DEM configs/experiment/gmm_idem.yaml), σmin at the
+     * components' width in y (1/50) and EDM's usual σmin */
+    {"gmm40", "{\"data_scale\": 50, \"sigma_min\": 0.002}"},
+    {"dw4", "{\"nn_threads\": 0}"},
+    {"lj13", "{\"nn_threads\": 0}"},
+    {"lj55", "{\"nn_threads\": 0}"},
+    {NULL, NULL},
+};
+
+int pita_config_from_params(const bb_params *p, const bb_task *task, pita_config *c, bb_ctx *ctx) {
+    memset(c, 0, sizeof *c);
+    int rc = bb_scorenet_config_parse(p, task, "pita", &c->net, ctx);
+    if (rc) return rc;
+    c->data_scale = bb_params_double(p, "data_scale");
+    c->rho = bb_params_double(p, "rho");
+    c->p_mean = bb_params_double(p, "p_mean");
+    c->p_std = bb_params_double(p, "p_std");
+    double list[PITA_MAX_LEVELS + 1];
+    const size_t nt = bb_params_doubles(p, "temperatures", list, PITA_MAX_LEVELS + 1);
+    if (nt < 2 || nt > PITA_MAX_LEVELS)
+        return BB_ERR(ctx, BB_EINVAL, "method pita: parameter 'temperatures': 2 to %d entries", PITA_MAX_LEVELS);
+    if (list[nt - 1] != 1.0)
+        return BB_ERR(ctx, BB_EINVAL, "method pita: parameter 'temperatures': the last must be 1 (the target)");
+    for (size_t k = 0; k < nt; k++) {
+        if (k && !(list[k] < list[k - 1]))
+            return BB_ERR(ctx, BB_EINVAL, "method pita: parameter 'temperatures': must decrease strictly (entry %zu)",
+                          k);
+        c->tau[k] = list[k];
+        c->beta[k] = round(100.0 * list[0] / list[k]) / 100.0; /* energytemp_module.py:183 */
+    }
+    c->n_levels = (int)nt;
+    const size_t ns = bb_params_doubles(p, "level_steps", list, PITA_MAX_LEVELS + 1);
+    if (ns != nt - 1)
+        return BB_ERR(ctx, BB_EINVAL,
+                      "method pita: parameter 'level_steps': needs %zu entries (one per level but the last)", nt - 1);
+    for (size_t k = 0; k < ns; k++) {
+        if (list[k] != floor(list[k]))
+            return BB_ERR(ctx, BB_EINVAL, "method pita: parameter 'level_steps': entry %zu is not a whole number", k);
+        c->steps[k] = (int64_t)list[k];
+    }
+    c->batch = (int)bb_params_int(p, "batch_size");
+    c->train_all = bb_params_bool(p, "train_all_levels");
+    c->w_escore = bb_params_double(p, "w_energy_score");
+    c->w_score = bb_params_double(p, "w_score");
+    c->w_match = bb_params_double(p, "w_energy_matching");
+    c->energy_mask = bb_params_double(p, "energy_mask");
+    c->lr = bb_params_double(p, "lr");
+    c->max_grad_norm = bb_params_double(p, "max_grad_norm");
+    c->ema_decay = bb_params_double(p, "ema_decay");
+    c->n_stage0 = (int)bb_params_int(p, "stage0_samples");
+    c->stage0_chains = (int)bb_params_int(p, "stage0_chains");
+    c->stage0_step = bb_params_double(p, "step_size");
+    c->n_anneal = (int)bb_params_int(p, "anneal_samples");
+    c->sde_steps = (int)bb_params_int(p, "sde_steps");
+    c->end_resampling = (int)bb_params_int(p, "end_resampling");
+    c->resample_ess = bb_params_double(p, "resample_ess");
+    c->clip_q = bb_params_double(p, "clip_quantile");
+    c->div_probes = (int)bb_params_int(p, "divergence_probes");
+    c->chunk = (int)bb_params_int(p, "inference_batch");
+    return BB_OK;
+}
+
+static void pita_free(void *state) {
+    pita_state *a = state;
+    if (!a) return;
+    bb_mcmc_free(a->mcmc);
+    pita_anneal_free(&a->an);
+    for (int k = 0; k < PITA_MAX_LEVELS; k++) BB_FREE_ALL(a->bx[k], a->bu[k]);
+    BB_FREE_ALL(a->xb, a->eb);
+    pita_model_free(&a->m);
+    free(a);
+}
+
+/* Stage 0's engine: MALA chains at τ_0, planned on what the levels and the final draw leave. */
+static int stage0_init(pita_state *a, const bb_method_env *env, bb_ctx *ctx) {
+    const pita_config *c = &a->m.cfg;
+    const int K = c->n_levels - 1;
+    const int64_t later = (int64_t)c->n_stage0 + (int64_t)(K - 1) * c->n_anneal + (int64_t)a->n_samples;
+    const int64_t left = bb_oracle_remaining(a->o), b0 = left - later;
+    if (b0 < 2 * (int64_t)c->stage0_chains) {
+        /* too small for stage 0 (two sweeps of its chains) on top of what the levels and the
+         * final draw need: nothing can be learnt, the run ends at once (stopped by the budget)
+         * and the draw is the untrained networks' annealing, unweighted */
+        a->phase = PITA_DONE;
+        a->starved = 1;
+        return BB_OK;
+    }
+    bb_mcmc_config mc = {.n_ladders = (size_t)c->stage0_chains,
+                         .n_temps = 1,
+                         .move = BB_MCMC_MALA,
+                         .step_size = c->stage0_step,
+                         .target_accept = 0.574,
+                         .burnin_fraction = 0.5,
+                         .swap_interval = 1};
+    mc.temps[0] = c->tau[0];
+    bb_method_env e = *env;
+    e.seed = env->seed ^ PITA_STREAM_STAGE0;
+    e.n_samples = (size_t)c->n_stage0;
+    int rc = bb_oracle_reserve(a->o, later, ctx);
+    if (!rc) rc = bb_mcmc_init(&e, &mc, &a->mcmc, ctx);
+    bb_oracle_release(a->o);
+    return rc;
+}
+
+static int pita_init(const bb_method_env *env, const bb_params *p, void **state, bb_ctx *ctx) {
+    *state = NULL;
+    const bb_task *task = bb_oracle_task(env->oracle);
+    pita_config cfg;
+    int rc = pita_config_from_params(p, task, &cfg, ctx);
+    if (rc) return rc;
+    pita_state *a = calloc(1, sizeof *a);
+    if (!a) return BB_ERR(ctx, BB_ENOMEM, "pita: out of memory");
+    a->o = env->oracle;
+    a->seed = env->seed;
+    a->n_samples = env->n_samples;
+    a->dof = (size_t)task->dof;
+    a->anytime_n = bb_params_int(p, "anytime_samples");
+    a->ess_final = NAN;
+    for (int k = 0; k < PITA_MAX_LEVELS; k++) a->ess[k] = a->logz[k] = NAN;
+    rc = pita_model_init(&a->m, &cfg, env->seed, ctx);
+    if (!rc) {
+        a->xb = malloc((size_t)cfg.batch * a->dof * sizeof(double));
+        a->eb = malloc((size_t)cfg.batch * sizeof(double));
+        if (!a->xb || !a->eb) rc = BB_ERR(ctx, BB_ENOMEM, "pita: cannot allocate a training batch");
+    }
+    if (!rc) rc = stage0_init(a, env, ctx);
+    if (rc) {
+        pita_free(a);
+        return rc;
+    }
+    bb_nn_graph_set_threads(a->m.g,
+                            bb_params_int(p, "nn_threads") > 0 ? (int)bb_params_int(p, "nn_threads") : env->threads);
+    a->m.opt.threads = env->threads;
+    *state = a;
+    return BB_OK;
+}
+
+/* Level k's data: the rows whose level energy u/τ_k is finite and at most energy_mask. */
+static int set_level(pita_state *a, int k, size_t n, const double *x, const double *u, bb_ctx *ctx) {
+    const pita_config *c = &a->m.cfg;
+    free(a->bx[k]);
+    free(a->bu[k]);
+    a->bx[k] = malloc((n ? n : 1) * a->dof * sizeof(double));
+    a->bu[k] = malloc((n ? n : 1) * sizeof(double));
+    if (!a->bx[k] || !a->bu[k]) return BB_ERR(ctx, BB_ENOMEM, "pita: cannot store %zu samples of level %d", n, k);
+    size_t m = 0;
+    for (size_t r = 0; r < n; r++) {
+        if (!isfinite(u[r]) || u[r] / c->tau[k] > c->energy_mask) continue;
+        memcpy(a->bx[k] + m * a->dof, x + r * a->dof, a->dof * sizeof(double));
+        a->bu[k][m++] = u[r];
+    }
+    a->bn[k] = m;
+    a->dropped[k] = (int64_t)(n - m);
+    if (m == 0)
+        return BB_ERR(ctx, BB_ENAN, "pita: no sample of level %d (τ = %g) has an energy below energy_mask", k,
+                      c->tau[k]);
+    return BB_OK;
+}
+
+/* The end of stage 0: its samples' energies (counted) become level 0's data; then the final
+ * draw's evaluations are set aside. */
+static int stage0_finish(pita_state *a, bb_ctx *ctx) {
+    bb_samples s = {0};
+    int rc = bb_mcmc_draw(a->mcmc, &s, ctx);
+    double *u = rc ? NULL : malloc((s.n ? s.n : 1) * sizeof(double));
+    if (!rc && !u) rc = BB_ERR(ctx, BB_ENOMEM, "pita: out of memory");
+    if (!rc) rc = bb_oracle_eval(a->o, s.n, s.x, u, NULL, ctx);
+    a->evals_stage0 = bb_oracle_used(a->o); /* the chains and their samples' energies: all so far */
+    for (size_t k = 0; !rc && k < s.n * a->dof; k++) s.x[k] /= a->m.cfg.data_scale;
+    if (!rc) rc = set_level(a, 0, s.n, s.x, u, ctx);
+    if (!rc) rc = bb_oracle_reserve(a->o, (int64_t)a->n_samples, ctx);
+    free(u);
+    bb_samples_free(&s);
+    if (rc) return rc;
+    bb_mcmc_free(a->mcmc);
+    a->mcmc = NULL;
+    a->phase = PITA_TRAIN;
+    return BB_OK;
+}
+
+static int train_one(pita_state *a, bb_step_info *info, bb_ctx *ctx) {
+    const pita_config *c = &a->m.cfg;
+    bb_rng rng;
+    bb_rng_init(&rng, a->seed, PITA_STREAM_TRAIN + (uint64_t)a->total_steps);
+    const int lv = c->train_all ? (int)bb_rng_below(&rng, (uint64_t)a->level + 1) : a->level;
+    for (int r = 0; r < c->batch; r++) {
+        const size_t i = (size_t)bb_rng_below(&rng, a->bn[lv]);
+        memcpy(a->xb + (size_t)r * a->dof, a->bx[lv] + i * a->dof, a->dof * sizeof(double));
+        a->eb[r] = a->bu[lv][i] / c->tau[lv];
+    }
+    double loss, l3[3];
+    int rc = pita_train_step(&a->m, (size_t)c->batch, a->xb, a->eb, c->beta[lv], &rng, &loss, l3, ctx);
+    if (rc) return rc;
+    a->total_steps++;
+    a->level_steps++;
+    info->has_loss = 1;
+    info->loss = loss;
+    snprintf(info->status, sizeof info->status, "level %d step %lld  loss %.4g (%.3g %.3g %.3g)", a->level,
+             (long long)a->level_steps, loss, l3[0], l3[1], l3[2]);
+    if (a->level_steps < c->steps[a->level]) return BB_OK;
+    const int K = c->n_levels - 1;
+    if (a->level + 1 >= K) { /* the last trained level: the final draw anneals to the target */
+        a->phase = PITA_DONE;
+        return BB_OK;
+    }
+    rc = pita_anneal_begin(&a->an, &a->m, (size_t)c->n_anneal, a->level, c->tau[a->level + 1], a->seed,
+                           PITA_STREAM_ANNEAL + ((uint64_t)(a->level + 1) << 20), ctx);
+    if (!rc) a->phase = PITA_ANNEAL;
+    return rc;
+}
+
+static int anneal_one(pita_state *a, bb_step_info *info, bb_ctx *ctx) {
+    const pita_config *c = &a->m.cfg;
+    int rc = pita_anneal_step(&a->an, &a->m, ctx);
+    if (rc) return rc;
+    snprintf(info->status, sizeof info->status, "annealing to level %d: step %d/%d", a->level + 1, a->an.step,
+             c->sde_steps);
+    if (a->an.step < c->sde_steps) return BB_OK;
+    const int64_t before = bb_oracle_used(a->o);
+    rc = pita_anneal_end(&a->an, &a->m, a->o, ctx);
+    a->evals_anneal += bb_oracle_used(a->o) - before;
+    if (rc) return rc;
+    const int k = a->level + 1;
+    a->ess[k] = a->an.ess_end;
+    a->logz[k] = a->an.log_z;
+    a->resamplings[k] = a->an.resamplings;
+    rc = set_level(a, k, a->an.n, a->an.x, a->an.u, ctx);
+    pita_anneal_free(&a->an);
+    if (rc) return rc;
+    a->level = k;
+    a->level_steps = 0;
+    a->phase = PITA_TRAIN;
+    return BB_OK;
+}
+
+static int pita_step(void *state, bb_step_info *info, bb_ctx *ctx) {
+    pita_state *a = state;
+    switch (a->phase) {
+        case PITA_STAGE0: {
+            bb_step_info si = {0};
+            int rc = bb_mcmc_step(a->mcmc, &si, ctx);
+            if (rc) return rc;
+            snprintf(info->status, sizeof info->status, "stage 0 (MALA at τ = %g): %.40s", a->m.cfg.tau[0], si.status);
+            return si.stop != BB_STOP_NONE ? stage0_finish(a, ctx) : BB_OK;
+        }
+        case PITA_TRAIN: return train_one(a, info, ctx);
+        case PITA_ANNEAL: return anneal_one(a, info, ctx);
+        default: info->stop = BB_STOP_BUDGET; /* every planned evaluation is spent or set aside for the draw */
+    }
+    return BB_OK;
+}
+
+/* n samples annealed from the last trained level to the target; o: with the correction
+ * (evaluations), NULL: without (free, anytime). Before any training: stage 0's samples. */
+static int anneal_out(pita_state *a, size_t n, uint64_t stream, bb_oracle *o, bb_samples *out, bb_ctx *ctx) {
+    const pita_config *c = &a->m.cfg;
+    if (a->phase == PITA_STAGE0) return bb_mcmc_draw(a->mcmc, out, ctx);
+    pita_anneal an;
+    int rc = pita_anneal_begin(&an, &a->m, n, a->level, 1.0, a->seed, stream, ctx);
+    while (!rc && an.step < c->sde_steps) rc = pita_anneal_step(&an, &a->m, ctx);
+    if (!rc) rc = pita_anneal_end(&an, &a->m, o, ctx);
+    if (!rc && o) {
+        a->ess_final = an.ess_end;
+        a->logz[c->n_levels - 1] = an.log_z;
+        a->resamplings[c->n_levels - 1] = an.resamplings;
+    }
+    if (!rc && bb_samples_alloc(out, n, a->dof, 0)) rc = BB_ERR(ctx, BB_ENOMEM, "pita: cannot allocate %zu samples", n);
+    for (size_t k = 0; !rc && k < n * a->dof; k++) out->x[k] = c->data_scale * an.x[k];
+    pita_anneal_free(&an);
+    return rc;
+}
+
+static int pita_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx) {
+    pita_state *a = state;
+    return anneal_out(a, (size_t)a->anytime_n, PITA_STREAM_ANYTIME + ((uint64_t)k << 16), NULL, out, ctx);
+}
+
+static int pita_draw(void *state, bb_samples *out, bb_ctx *ctx) {
+    pita_state *a = state;
+    if (a->phase == PITA_STAGE0 || a->starved) return anneal_out(a, a->n_samples, PITA_STREAM_FINAL, NULL, out, ctx);
+    bb_oracle_release(a->o);
+    const int64_t before = bb_oracle_used(a->o);
+    /* the correction needs n evaluations: without them (a run that stopped early and spent
+     * the reserve elsewhere cannot happen; an interrupted one still has it) anneal unweighted */
+    bb_oracle *o = bb_oracle_remaining(a->o) >= (int64_t)a->n_samples ? a->o : NULL;
+    int rc = anneal_out(a, a->n_samples, PITA_STREAM_FINAL, o, out, ctx);
+    a->evals_final += bb_oracle_used(a->o) - before;
+    return rc;
+}
+
+static void pita_describe(const void *state, cJSON *info) {
+    const pita_state *a = state;
+    const pita_config *c = &a->m.cfg;
+    static const char *const phases[] = {"stage0", "train", "anneal", "done"};
+    cJSON_AddStringToObject(info, "network", c->net.use_egnn ? "egnn" : "mlp");
+    cJSON_AddNumberToObject(info, "parameters", (double)a->m.ps.total);
+    cJSON_AddStringToObject(info, "phase", phases[a->phase]);
+    cJSON_AddNumberToObject(info, "level_reached", a->level);
+    if (a->starved) cJSON_AddStringToObject(info, "note", "budget too small for stage 0: untrained, unweighted draw");
+    cJSON_AddNumberToObject(info, "adam_steps", (double)a->total_steps);
+    cJSON_AddNumberToObject(info, "evaluations_stage0", (double)a->evals_stage0);
+    cJSON_AddNumberToObject(info, "evaluations_annealing", (double)a->evals_anneal);
+    cJSON_AddNumberToObject(info, "evaluations_final_correction", (double)a->evals_final);
+    cJSON *lv = cJSON_AddArrayToObject(info, "levels");
+    for (int k = 0; k < c->n_levels && lv; k++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "temperature", c->tau[k]);
+        cJSON_AddNumberToObject(o, "beta", c->beta[k]);
+        cJSON_AddNumberToObject(o, "samples", (double)a->bn[k]);
+        cJSON_AddNumberToObject(o, "dropped_above_energy_mask", (double)a->dropped[k]);
+        if (k > 0) {
+            const double ess = k == c->n_levels - 1 ? a->ess_final : a->ess[k];
+            if (isfinite(ess)) cJSON_AddNumberToObject(o, "ess_fraction_correction", ess);
+            if (isfinite(a->logz[k])) cJSON_AddNumberToObject(o, "smc_log_z", a->logz[k]);
+            cJSON_AddNumberToObject(o, "resamplings", (double)a->resamplings[k]);
+        }
+        cJSON_AddItemToArray(lv, o);
+    }
+}
+
+const bb_method bb_method_pita = {
+    .name = "pita",
+    .version = 1,
+    .description = "PITA (Akhound-Sadegh, Lee et al. 2025): stage-0 MALA samples at the hottest temperature, then per "
+                   "level an EDM score network and an energy network (denoising score matching, distillation by "
+                   "double backward, energy pinning) and inference-time annealing to the next temperature by the "
+                   "tempered reverse SDE with Feynman–Kac weights, SMC resampling and a correction with the true "
+                   "energies.",
+    .params = pita_params,
+    .task_defaults = pita_task_defaults,
+    .init = pita_init,
+    .step = pita_step,
+    .snapshot = pita_snapshot,
+    .draw = pita_draw,
+    .save = pita_save,
+    .load = pita_load,
+    .describe = pita_describe,
+    .free = pita_free,
+};

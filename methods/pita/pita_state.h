@@ -1,0 +1,34 @@
+/* pita_state.h — PITA's state between driver steps (pita.c) and its save/load (state.c). */
+#ifndef BB_PITA_STATE_H
+#define BB_PITA_STATE_H
+
+#include "methods/pita/pita.h"
+
+typedef enum pita_phase { PITA_STAGE0, PITA_TRAIN, PITA_ANNEAL, PITA_DONE } pita_phase;
+
+typedef struct pita_state {
+    pita_model m;
+    bb_oracle *o;
+    uint64_t seed;
+    size_t n_samples, dof;
+    int64_t anytime_n;
+    int phase;           /* pita_phase */
+    int level;           /* highest level with data */
+    int starved;         /* the budget could not pay for stage 0 (set in init) */
+    int64_t level_steps; /* Adam steps at the current level */
+    int64_t total_steps;
+    void *mcmc;                                        /* stage 0's engine (PITA_STAGE0) */
+    pita_anneal an;                                    /* the annealing under way (PITA_ANNEAL) */
+    double *bx[PITA_MAX_LEVELS], *bu[PITA_MAX_LEVELS]; /* level data: samples, task energies u */
+    size_t bn[PITA_MAX_LEVELS];
+    int64_t dropped[PITA_MAX_LEVELS];
+    double ess[PITA_MAX_LEVELS], logz[PITA_MAX_LEVELS], ess_final;
+    int64_t resamplings[PITA_MAX_LEVELS];
+    int64_t evals_stage0, evals_anneal, evals_final;
+    double *xb, *eb; /* training batch scratch */
+} pita_state;
+
+int pita_save(const void *state, FILE *fp, bb_ctx *ctx);
+int pita_load(void *state, FILE *fp, bb_ctx *ctx);
+
+#endif
