@@ -1,9 +1,10 @@
 /* em.c — one Euler–Maruyama step of dX = b dt + g(t) dB for a batch of rows (and of the
- * reverse-time VE SDE, sde.h), with the
+ * reverse-time VE SDE and its noise-free negative-time continuation, sde.h), with the
  * noise optionally in the centre-of-mass-free subspace. The drift b comes from the
  * caller (the controlled part of a sampler); nothing here evaluates energies. */
 #include <math.h>
 
+#include "methods/common/clip.h"
 #include "methods/sde/sde.h"
 
 void bb_sde_em_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t, double dt, const double *b,
@@ -48,4 +49,19 @@ void bb_sde_ve_reverse_step(const bb_sde_schedule *s, const bb_sde_space *sp, si
         for (size_t k = 0; k < dof; k++) xr[k] += drift * score[r * dof + k] + sd * bb_rng_normal(rng);
         if (sp->com_free) bb_sde_centre_row(sp->P, sp->D, xr);
     }
+}
+
+size_t bb_sde_descent_step(const bb_sde_space *sp, size_t n, double dt, double max_norm, double *score, double *x) {
+    const size_t dof = (size_t)sp->P * (size_t)sp->D;
+    size_t clipped = 0;
+    for (size_t r = 0; r < n; r++) {
+        double *sr = score + r * dof, *xr = x + r * dof;
+        int finite = 1;
+        for (size_t k = 0; k < dof; k++) finite &= isfinite(sr[k]) != 0;
+        if (!finite) continue;
+        if (max_norm > 0) clipped += bb_clip_norms(sr, 1, (int)dof, max_norm);
+        for (size_t k = 0; k < dof; k++) xr[k] += dt * sr[k];
+        if (sp->com_free) bb_sde_centre_row(sp->P, sp->D, xr);
+    }
+    return clipped;
 }

@@ -103,6 +103,17 @@ double bb_sde_ve_var(const bb_sde_schedule *s, double t);
 void bb_sde_ve_reverse_step(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, double t, double dt,
                             const double *score, double noise_scale, bb_rng *rng, double *x);
 
+/* One step of "negative-time descent" (DEM's sde_integration.py negative_time_descent,
+ * which iDEM runs after the reverse SDE on LJ-55): the Euler step of the deterministic
+ * flow dx = s(x) dt continued past t = 0 with s = −∇u the target's score (no noise),
+ *   x[n][dof] += dt · clip(score),  clip: each row's whole dof-vector scaled by
+ *   min(1, max_norm / (|score_r| + 1e-6)) (methods/common/clip.h; max_norm <= 0: none),
+ * so each step is gradient descent on u with the step length capped at dt · max_norm.
+ * score[n][dof] (the caller's evaluation at x) is clipped in place. A row whose score has
+ * a non-finite component (u = +∞) is left where it is. com_free: x re-centred (DEM's
+ * remove_mean). Returns the number of rows whose score was clipped. */
+size_t bb_sde_descent_step(const bb_sde_space *sp, size_t n, double dt, double max_norm, double *score, double *x);
+
 /* ---- EDM (Karras et al. 2022) as PITA uses it ------------------------------------------
  * Time t in [0, 1] (0 data, 1 noise) and variance σ²(t) (PITA noise_schedules.py
  * ElucidatingNoiseSchedule.h, "ht"), with a = σmax^(1/ρ), b = σmin^(1/ρ) − σmax^(1/ρ):

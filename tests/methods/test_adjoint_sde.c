@@ -1,7 +1,9 @@
 /* test_adjoint_sde.c — the shared SDE pieces (methods/sde/) used by Adjoint Sampling:
  * closed-form h²(t) against quadrature of g², argument checks, the bridge's mean and
  * variance, the base process reaching exactly N(0, h²(1)) with E[X_t X_1] = h²(t),
- * COM-free noise, and the Euler–Maruyama step's drift and reported noise. */
+ * COM-free noise, the Euler–Maruyama step's drift and reported noise, and the
+ * negative-time descent step on a Gaussian (exact geometric decay, the clipped step
+ * length, centring and a rejected row left alone). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,9 +197,53 @@ BB_TEST(em_step_moves_by_drift_plus_reported_noise) {
             assert_true(fabs(particle_sum(x, rr, d)) < 1e-14 && fabs(particle_sum(z, rr, d)) < 1e-14);
 }
 
+/* Negative-time descent on u(x) = Σ_d x_d² / (2 s_d²), score −x_d / s_d²: unclipped, each
+ * step multiplies x_d by exactly (1 − dt / s_d²), so N steps give x0_d (1 − dt / s_d²)^N
+ * (the Euler discretisation of the gradient flow x0_d e^(−t / s_d²)); clipped, a step moves
+ * x by dt · cap · |g| / (|g| + 1e-6) against the gradient g (DEM's clip factor). */
+BB_TEST(descent_step_is_the_clipped_gradient_flow_of_a_gaussian) {
+    const double sd[3] = {0.5, 1.0, 2.385}, x0[3] = {0.8, -1.3, 2.2}, dt = 0.01;
+    const bb_sde_space sp = {.P = 1, .D = 3, .com_free = 0};
+    double x[3] = {x0[0], x0[1], x0[2]}, sc[3];
+    const int N = 50;
+    for (int k = 0; k < N; k++) {
+        for (int d = 0; d < 3; d++) sc[d] = -x[d] / (sd[d] * sd[d]);
+        assert_int_equal(bb_sde_descent_step(&sp, 1, dt, 1e6, sc, x), 0);
+    }
+    for (int d = 0; d < 3; d++) {
+        const double want = x0[d] * pow(1.0 - dt / (sd[d] * sd[d]), N);
+        print_message("d %d: x %.15g, x0 (1 - dt/s^2)^N %.15g\n", d, x[d], want);
+        assert_true(fabs(x[d] - want) <= 1e-13 * fabs(want));
+    }
+    /* clipped: a far point, cap 0.5 */
+    double xf[3] = {30.0, -40.0, 10.0}, xo[3], g2 = 0.0;
+    memcpy(xo, xf, sizeof xf);
+    for (int d = 0; d < 3; d++) sc[d] = -xf[d] / (sd[d] * sd[d]), g2 += sc[d] * sc[d];
+    const double cap = 0.5, len = dt * cap * sqrt(g2) / (sqrt(g2) + 1e-6);
+    double gs[3] = {sc[0], sc[1], sc[2]};
+    assert_int_equal(bb_sde_descent_step(&sp, 1, dt, cap, sc, xf), 1);
+    double moved = 0.0, along = 0.0;
+    for (int d = 0; d < 3; d++) {
+        moved += (xf[d] - xo[d]) * (xf[d] - xo[d]);
+        along += (xf[d] - xo[d]) * gs[d] / sqrt(g2); /* component along the score = −∇u */
+    }
+    print_message("clipped step length %.15g (want %.15g)\n", sqrt(moved), len);
+    /* the step is recovered as a difference of coordinates near 40 (ulp 7e-15) */
+    assert_true(fabs(sqrt(moved) - len) <= 1e-12 && fabs(along - len) <= 1e-12);
+    /* particles: the step is centred; a row with a non-finite score stays */
+    const bb_sde_space sq = {.P = 3, .D = 2, .com_free = 1};
+    double xp[12] = {1, 2, -1, 0, 0, -2, 5, 5, 6, 6, 7, 7}, sp2[12] = {0.3, -0.1, 0.2, 0.4, -0.6, 0.1};
+    for (int i = 6; i < 12; i++) sp2[i] = i == 9 ? INFINITY : 1.0;
+    bb_sde_descent_step(&sq, 2, 0.1, 0.0, sp2, xp);
+    for (int d = 0; d < 2; d++) assert_true(fabs(particle_sum(xp, 0, d)) < 1e-14);
+    const double row1[6] = {5, 5, 6, 6, 7, 7};
+    assert_memory_equal(xp + 6, row1, sizeof row1);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(h2_is_the_integral_of_g_squared),
              cmocka_unit_test(schedules_reject_bad_sigmas_and_names_resolve),
              cmocka_unit_test(bridge_has_the_gaussian_bridge_moments),
              cmocka_unit_test(base_process_has_exact_marginal_and_covariance),
              cmocka_unit_test(com_free_noise_is_centred_with_projected_variance),
-             cmocka_unit_test(em_step_moves_by_drift_plus_reported_noise))
+             cmocka_unit_test(em_step_moves_by_drift_plus_reported_noise),
+             cmocka_unit_test(descent_step_is_the_clipped_gradient_flow_of_a_gaussian))
