@@ -48,6 +48,11 @@ static const bb_param_spec idem_params[] = {
     {"inner_steps", BB_PARAM_INT, "100", 1, 100000000, "regression steps per epoch between refills (authors: 100)"},
     {"lr", BB_PARAM_DOUBLE, "0.001", 0, 10, "Adam learning rate (authors: 1e-3; GMM-40 5e-4)"},
     {"max_grad_norm", BB_PARAM_DOUBLE, "0.5", 0, 1e30, "clip of the global gradient norm (authors: 0.5; 0: off)"},
+    {"negative_time_steps", BB_PARAM_INT, "0", 0, 1000000,
+     "final samples only: steps of gradient descent on u after the reverse SDE, each step clipped to "
+     "negative_time_dt * max_score_norm, one energy+gradient evaluation per sample per step, reserved up front "
+     "(authors: off; LJ-55 10)"},
+    {"negative_time_dt", BB_PARAM_DOUBLE, "0.0001", 0, 1e6, "step of the negative-time descent (authors: 1e-4)"},
     BB_SCORENET_PARAMS_EGNN,
     BB_SCORENET_PARAM_THREADS,
     {"max_steps", BB_PARAM_INT, "0", 0, 1000000000,
@@ -66,7 +71,7 @@ static const bb_task_defaults idem_task_defaults[] = {
     {"lj13", "{\"sigma_min\": 0.01, \"sigma_max\": 2, \"layers\": 5, \"mc_samples\": 1000, \"diffusion_scale\": 0.9, "
              "\"n_generate\": 1000, \"nn_threads\": 0}"},
     {"lj55", "{\"sigma_min\": 0.5, \"sigma_max\": 4, \"layers\": 5, \"diffusion_scale\": 0.5, \"batch_size\": 128, "
-             "\"n_generate\": 128, \"nn_threads\": 0}"},
+             "\"n_generate\": 128, \"negative_time_steps\": 10, \"nn_threads\": 0}"},
     {NULL, NULL},
 };
 
@@ -92,6 +97,8 @@ int idem_config_from_params(const bb_params *p, const bb_task *task, const char 
     c->lr = bb_params_double(p, "lr");
     c->max_grad_norm = bb_params_double(p, "max_grad_norm");
     c->clip_particles = task->n_particles > 1; /* DEM: is_molecule */
+    c->negative_time_steps = (int)bb_params_int(p, "negative_time_steps");
+    c->negative_time_dt = bb_params_double(p, "negative_time_dt");
     return BB_OK;
 }
 
@@ -105,7 +112,10 @@ typedef struct idem_state {
     size_t n_samples, dof;
     int64_t max_steps, anytime_n;
     idem_progress pr;
-    double *ybuf; /* [n_generate][dof] refill scratch */
+    double *ybuf;          /* [n_generate][dof] refill scratch */
+    int descent;           /* the final draw runs the negative-time descent (its evaluations reserved) */
+    int descent_skipped;   /* asked for, but the budget could not reserve its evaluations */
+    int64_t evals_descent; /* evaluations the descent spent */
 } idem_state;
 
 static void idem_free(void *state) {
@@ -143,6 +153,19 @@ static int init_common(const bb_method_env *env, const bb_params *p, int energy_
         return rc;
     }
     bb_scorenet_set_threads(&a->m.net, p, env->threads);
+    /* the final draw's negative-time descent: n_samples evaluations per step, reserved now;
+     * a budget that cannot pay for it leaves it out (reported) */
+    const int64_t need = (int64_t)a->n_samples * cfg.negative_time_steps;
+    if (need > 0 && need < bb_oracle_remaining(a->o)) {
+        a->descent = 1;
+        rc = bb_oracle_reserve(a->o, need, ctx);
+    } else if (need > 0) {
+        a->descent_skipped = 1;
+    }
+    if (rc) {
+        idem_free(a);
+        return rc;
+    }
     /* the buffer starts with prior samples (authors' init_from_prior; README: GMM-40) */
     double *y0 = malloc((size_t)cfg.n_init * a->dof * sizeof(double));
     if (!y0) {
@@ -203,24 +226,52 @@ static int idem_step(void *state, bb_step_info *info, bb_ctx *ctx) {
     return BB_OK;
 }
 
-/* n samples (x-space) from the current model with stream `stream`; no energy calls. */
-static int draw_samples(idem_state *a, size_t n, uint64_t stream, bb_samples *s, bb_ctx *ctx) {
+/* DEM's negative-time descent (sde_integration.py negative_time_descent, run on their
+ * evaluation samples when negative_time is set) on n rows y (y-space): each step evaluates
+ * u and ∇u at x = data_scale · y through the oracle and moves y by negative_time_dt times
+ * the score data_scale · (−∇_x u), the whole vector clipped to max_score_norm as their
+ * clipper does on the flat configuration (methods/sde bb_sde_descent_step). */
+static int negative_time_descent(idem_state *a, size_t n, double *y, bb_ctx *ctx) {
+    const idem_config *c = &a->m.cfg;
+    const size_t nd = n * a->dof;
+    double *x = malloc(nd * sizeof(double)), *g = malloc(nd * sizeof(double)), *u = malloc(n * sizeof(double));
+    int rc = x && g && u ? BB_OK : BB_ERR(ctx, BB_ENOMEM, "%s: cannot allocate the descent of %zu samples", a->name, n);
+    bb_oracle_release(a->o);
+    for (int k = 0; k < c->negative_time_steps && !rc; k++) {
+        for (size_t i = 0; i < nd; i++) x[i] = c->data_scale * y[i];
+        if ((rc = bb_oracle_eval(a->o, n, x, u, g, ctx))) break;
+        a->evals_descent += (int64_t)n;
+        for (size_t r = 0; r < n; r++)
+            for (size_t q = 0; q < a->dof; q++) /* u = +∞: a non-finite score leaves the row */
+                g[r * a->dof + q] = isfinite(u[r]) ? -c->data_scale * g[r * a->dof + q] : INFINITY;
+        bb_sde_descent_step(&c->net.sp, n, c->negative_time_dt, c->max_score_norm, g, y);
+    }
+    free(x);
+    free(g);
+    free(u);
+    return rc;
+}
+
+/* n samples (x-space) from the current model with stream `stream`; no energy calls unless
+ * `descent` (the negative-time descent, n evaluations per step). */
+static int draw_samples(idem_state *a, size_t n, uint64_t stream, int descent, bb_samples *s, bb_ctx *ctx) {
     if (bb_samples_alloc(s, n, a->dof, 0)) return BB_ERR(ctx, BB_ENOMEM, "%s: cannot allocate %zu samples", a->name, n);
     bb_rng rng;
     bb_rng_init(&rng, a->seed, stream);
     int rc = idem_simulate(&a->m, n, &rng, s->x, ctx);
+    if (!rc && descent) rc = negative_time_descent(a, n, s->x, ctx);
     for (size_t k = 0; k < n * a->dof && !rc; k++) s->x[k] *= a->m.cfg.data_scale;
     return rc;
 }
 
 static int idem_snapshot(void *state, size_t k, bb_samples *out, bb_ctx *ctx) {
     idem_state *a = state;
-    return draw_samples(a, (size_t)a->anytime_n, IDEM_STREAM_ANYTIME + (uint64_t)k, out, ctx);
+    return draw_samples(a, (size_t)a->anytime_n, IDEM_STREAM_ANYTIME + (uint64_t)k, 0, out, ctx);
 }
 
 static int idem_draw(void *state, bb_samples *out, bb_ctx *ctx) {
     idem_state *a = state;
-    return draw_samples(a, a->n_samples, IDEM_STREAM_FINAL, out, ctx);
+    return draw_samples(a, a->n_samples, IDEM_STREAM_FINAL, a->descent, out, ctx);
 }
 
 static void idem_describe(const void *state, cJSON *info) {
@@ -233,10 +284,17 @@ static void idem_describe(const void *state, cJSON *info) {
     cJSON_AddNumberToObject(info, "buffer_refills", (double)a->pr.refills);
     cJSON_AddNumberToObject(info, "score_targets", (double)a->pr.rows_trained);
     cJSON_AddNumberToObject(info, "score_targets_all_draws_rejected", (double)a->pr.rows_rejected);
-    /* every evaluation of iDEM is a Monte-Carlo draw of a score target; "other" is what the
-     * oracle counted besides them (0 unless something else spent from this oracle) */
+    /* iDEM evaluates the energy for Monte-Carlo draws of score targets and, when on, the
+     * final samples' negative-time descent; "other" is what the oracle counted besides them
+     * (0 unless something else spent from this oracle) */
     cJSON_AddNumberToObject(info, "evaluations_score_estimation", (double)a->pr.evals_score);
-    cJSON_AddNumberToObject(info, "evaluations_other", (double)(bb_oracle_used(a->o) - a->pr.evals_score));
+    cJSON_AddNumberToObject(info, "evaluations_negative_time", (double)a->evals_descent);
+    cJSON_AddNumberToObject(info, "evaluations_other",
+                            (double)(bb_oracle_used(a->o) - a->pr.evals_score - a->evals_descent));
+    cJSON_AddStringToObject(info, "negative_time",
+                            a->descent           ? "final samples"
+                            : a->descent_skipped ? "skipped: the budget cannot pay for it"
+                                                 : "off");
     cJSON_AddNumberToObject(info, "sigma2_at_1", bb_sde_ve_var(&m->sch, 1.0));
 }
 

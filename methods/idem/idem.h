@@ -37,7 +37,9 @@ typedef struct idem_config {
     int buffer;      /* replay capacity */
     int inner_steps; /* gradient steps per epoch (between refills) */
     double lr, max_grad_norm;
-    int clip_particles; /* 1: clip each particle's D-vector (DEM: is_molecule), 0: the whole vector */
+    int clip_particles;      /* 1: clip each particle's D-vector (DEM: is_molecule), 0: the whole vector */
+    int negative_time_steps; /* clipped gradient-descent steps on u after the final draw's SDE (0: off) */
+    double negative_time_dt; /* their step (DEM negative_time_descent dt) */
 } idem_config;
 
 /* Random streams (harness/core/rng.h: method-internal ids below 0x4000_0000). */

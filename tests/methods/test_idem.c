@@ -2,8 +2,9 @@
  * Gaussian target (its exact noised score and the estimator's own standard error), the
  * authors' score clip (whole vector and per particle), exact charging (K evaluations per
  * target, all through the oracle, stopped by the hard budget), the VE schedule against
- * DEM's formulas, and the energy parameterisation's score = −∇E_θ against finite
- * differences.
+ * DEM's formulas, the energy parameterisation's score = −∇E_θ against finite
+ * differences, and the final samples' negative-time descent (exact geometric decay on the
+ * Gaussian, its charged evaluations, the budget fallback).
  *
  * The target: bb_test_gauss, u(x) = Σ_d x_d² / (2 s_d²), s = (0.5, 1, 2.385). In the
  * method's coordinates y = x / a (data_scale a) it is N(0, (s_d/a)²), so the VE-noised
@@ -25,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "harness/run/reproduce.h"
 #include "methods/idem/idem.h"
@@ -251,6 +254,74 @@ BB_TEST(energy_network_score_is_minus_its_gradient) {
     idem_model_free(&m);
 }
 
+/* One iDEM run on the 3-D Gaussian (tiny MLP, one regression step) with and without the
+ * negative-time descent (data_scale 2, so the step is taken in y = x / 2): same seed, so the
+ * same SDE samples y0 before it; unclipped, each step multiplies y_d by exactly
+ * (1 − dt a² / s_d²) (score in y: −a² y_d / s_d²), so the final samples are
+ * y0 (1 − dt a²/s_d²)^steps (to 1e-12), the descent charges n_samples evaluations per step
+ * (reserved at init, `evaluations_negative_time`), and a budget that cannot pay for it
+ * leaves it out and says so. */
+static void run_gauss_idem(int steps, int64_t budget, double *x, int64_t *used, char *what, size_t what_len) {
+    bb_task *t;
+    bb_oracle *o = gauss_oracle(&t, budget);
+    const bb_method *m = bb_method_find("idem");
+    char js[512];
+    snprintf(js, sizeof js,
+             "{\"hidden\": 8, \"layers\": 1, \"t_dim\": 8, \"batch_size\": 4, \"n_generate\": 4, \"n_init\": 4, "
+             "\"n_steps\": 4, \"mc_samples\": 5, \"max_steps\": 1, \"data_scale\": 2, \"max_score_norm\": 1e6, "
+             "\"negative_time_steps\": %d, \"negative_time_dt\": 0.01}",
+             steps);
+    cJSON *ov = cJSON_Parse(js);
+    bb_params p;
+    bb_ctx c = {0};
+    assert_int_equal(bb_method_resolve_params(m, t->type->name, NULL, ov, &p, &c), BB_OK);
+    cJSON_Delete(ov);
+    bb_method_env env = {.oracle = o, .seed = 3, .n_samples = 6, .threads = 1};
+    void *st = NULL;
+    assert_int_equal(m->init(&env, &p, &st, &c), BB_OK);
+    bb_params_free(&p);
+    for (int k = 0; k < 3; k++) {
+        bb_step_info info = {0};
+        assert_int_equal(m->step(st, &info, &c), BB_OK);
+        if (info.stop != BB_STOP_NONE) break;
+    }
+    bb_samples s = {0};
+    assert_int_equal(m->draw(st, &s, &c), BB_OK);
+    memcpy(x, s.x, 18 * sizeof *x);
+    *used = bb_oracle_used(o);
+    cJSON *info = cJSON_CreateObject();
+    m->describe(st, info);
+    snprintf(what, what_len, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(info, "negative_time")));
+    assert_int_equal((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(info, "evaluations_negative_time")),
+                     strcmp(what, "final samples") ? 0 : 6 * steps);
+    cJSON_Delete(info);
+    bb_samples_free(&s);
+    m->free(st);
+    bb_oracle_free(o);
+    bb_task_free(t);
+}
+
+BB_TEST(negative_time_descent_is_gradient_descent_on_the_final_samples) {
+    double x0[18], x3[18], xs[18];
+    int64_t u0, u3, us;
+    char w0[64], w3[64], ws[64];
+    run_gauss_idem(0, 1000, x0, &u0, w0, sizeof w0);
+    run_gauss_idem(3, 1000, x3, &u3, w3, sizeof w3);
+    assert_string_equal(w0, "off");
+    assert_string_equal(w3, "final samples");
+    assert_int_equal(u3 - u0, 6 * 3);
+    const double a = 2.0, dt = 0.01;
+    for (int r = 0; r < 6; r++)
+        for (int d = 0; d < 3; d++) {
+            const double sd = bb_test_gauss_s[d], f = pow(1.0 - dt * a * a / (sd * sd), 3);
+            const double want = x0[r * 3 + d] * f, got = x3[r * 3 + d];
+            assert_true(fabs(got - want) <= 1e-12 * (1 + fabs(want)));
+        }
+    /* the descent's 18 evaluations are reserved before training: a budget of 15 cannot */
+    run_gauss_idem(3, 15, xs, &us, ws, sizeof ws);
+    assert_string_equal(ws, "skipped: the budget cannot pay for it");
+}
+
 BB_TEST(both_variants_are_registered_with_the_authors_per_task_defaults) {
     const char *names[2] = {"idem", "idem_energy"};
     for (int i = 0; i < 2; i++) {
@@ -274,6 +345,11 @@ BB_TEST(both_variants_are_registered_with_the_authors_per_task_defaults) {
         assert_int_equal(bb_method_resolve_params(m, "lj55", NULL, NULL, &p, &c), BB_OK);
         assert_int_equal(bb_params_int(&p, "mc_samples"), 100);
         assert_int_equal(bb_params_int(&p, "batch_size"), 128);
+        assert_int_equal(bb_params_int(&p, "negative_time_steps"), 10); /* lj55_idem.yaml:69-70 */
+        assert_true(bb_params_double(&p, "negative_time_dt") == 1e-4);
+        bb_params_free(&p);
+        assert_int_equal(bb_method_resolve_params(m, "dw4", NULL, NULL, &p, &c), BB_OK);
+        assert_int_equal(bb_params_int(&p, "negative_time_steps"), 0); /* off elsewhere (dem.yaml:84) */
         bb_params_free(&p);
     }
 }
@@ -321,5 +397,6 @@ BB_TEST_MAIN_NN(NULL, NULL, cmocka_unit_test(estimator_converges_to_the_exact_no
                 cmocka_unit_test(estimator_is_stopped_by_the_budget),
                 cmocka_unit_test(ve_schedule_matches_the_authors_formulas),
                 cmocka_unit_test(energy_network_score_is_minus_its_gradient),
+                cmocka_unit_test(negative_time_descent_is_gradient_descent_on_the_final_samples),
                 cmocka_unit_test(both_variants_are_registered_with_the_authors_per_task_defaults),
                 cmocka_unit_test(protocols_load_and_name_only_idem_parameters))
