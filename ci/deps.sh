@@ -10,9 +10,11 @@ BUILD_PKGS="build-essential cmake pkg-config libopenblas-dev liblapacke-dev libc
 zlib1g-dev libcjson-dev libcmocka-dev libssl-dev liblbfgs-dev"
 # clang + its runtime: libFuzzer targets (label fuzz); clang-format: the style check
 TEST_PKGS="clang libclang-rt-14-dev clang-format"
+# Open MPI: `boltzbench suite --mpi` and its test (label mpi); the build works without it
+MPI_PKGS="libopenmpi-dev openmpi-bin"
 EXTRA_PKGS="python3-numpy python3-pot python3-simtk libopenmm-plugins python3-torch chromium"
 
-want="$BUILD_PKGS $TEST_PKGS"
+want="$BUILD_PKGS $TEST_PKGS $MPI_PKGS"
 [ "${1:-}" = "--extra" ] && want="$want $EXTRA_PKGS"
 
 missing=""

@@ -19,6 +19,7 @@ static const bb_cli_cmd commands[] = {
     {"methods", bb_cmd_methods, "list the samplers and their parameters"},
     {"run", bb_cmd_run, "run one method on one task under an energy budget and write a report"},
     {"suite", bb_cmd_suite, "run a named suite of runs (resumable) and print a summary table"},
+    {"sweep", bb_cmd_suite, "the same as suite (also over MPI ranks or as a Slurm array job)"},
     {"reproduce", bb_cmd_reproduce, "run a paper's protocol (results/protocols) and compare with its published row"},
     {"table", bb_cmd_table, "aggregate reports into task x method tables (md, csv, latex, html with plots)"},
     {"compare", bb_cmd_compare, "compare new reports with a baseline under tolerances (CI regression gate)"},

@@ -110,6 +110,7 @@ int bb_suite_load(const char *path, const char *out_dir, bb_suite *s, bb_ctx *ct
         goto out;
     }
     snprintf(s->name, sizeof s->name, "%s", name->valuestring);
+    snprintf(s->out_dir, sizeof s->out_dir, "%s", out_dir);
     size_t gi = 0, cap = 0;
     for (const cJSON *g = groups->child; g; g = g->next, gi++) {
         char where[32];
@@ -236,7 +237,8 @@ void bb_suite_free(bb_suite *s) {
     s->n_runs = 0;
 }
 
-static void to_config(const bb_suite_run *r, bb_run_config *c) {
+void bb_suite_run_config(const bb_suite *s, size_t i, bb_run_config *c) {
+    const bb_suite_run *r = &s->runs[i];
     memset(c, 0, sizeof *c);
     c->task_id = r->task;
     c->task_params = r->task_params;
@@ -248,13 +250,23 @@ static void to_config(const bb_suite_run *r, bb_run_config *c) {
     c->out_path = r->out_path;
     c->metrics = r->n_metrics ? r->metric_names : NULL;
     c->n_metrics = r->n_metrics;
+    c->threads = s->threads;
 }
 
-/* 1 if a finished report with the same configuration already exists (bb_run_finished). */
-static int already_done(const bb_suite_run *r) {
+int bb_suite_skip(const bb_suite *s, size_t i) {
+    if (s->rerun) return 0;
     bb_run_config c;
-    to_config(r, &c);
+    bb_suite_run_config(s, i, &c);
     return bb_run_finished(&c);
+}
+
+int bb_suite_mkdir(const bb_suite *s, size_t i, bb_ctx *ctx) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", s->runs[i].out_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return BB_OK;
+    *slash = '\0';
+    return bb_mkdir_p(dir, ctx);
 }
 
 static double metric_value(const cJSON *rep, const char *name) {
@@ -263,22 +275,45 @@ static double metric_value(const cJSON *rep, const char *name) {
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+static double number_or_nan(const cJSON *o, const char *name) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+void bb_suite_table_header(FILE *table) {
+    fprintf(table, "\n%-12s %-16s %10s %5s %10s %7s %12s %10s  %s\n", "task", "method", "budget", "seed", "evals",
+            "samples", "energy_w2", "wall_s", "status");
+}
+
+void bb_suite_table_row(const bb_suite *s, size_t i, FILE *table) {
+    const bb_suite_run *r = &s->runs[i];
+    cJSON *rep = NULL;
+    bb_ctx local = {0};
+    if (bb_report_read(r->out_path, &rep, &local) == BB_OK) {
+        double w2 = metric_value(rep, "energy_w2");
+        char w2s[32] = "-"; /* no reference set for the task */
+        if (!isnan(w2)) snprintf(w2s, sizeof w2s, "%.4g", w2);
+        fprintf(table, "%-12s %-16s %10lld %5llu %10.0f %7.0f %12s %10.2f  %s\n", r->task, r->method,
+                (long long)r->budget, (unsigned long long)r->seed,
+                number_or_nan(cJSON_GetObjectItemCaseSensitive(rep, "budget"), "used"), number_or_nan(rep, "n_samples"),
+                w2s, number_or_nan(cJSON_GetObjectItemCaseSensitive(rep, "timing"), "wall_s"),
+                cJSON_GetObjectItemCaseSensitive(rep, "status")->valuestring);
+    } else {
+        fprintf(table, "%-12s %-16s %10lld %5llu %10s %7s %12s %10s  %s\n", r->task, r->method, (long long)r->budget,
+                (unsigned long long)r->seed, "-", "-", "-", "-", "no report");
+    }
+    cJSON_Delete(rep);
+    fflush(table);
+}
+
 int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, size_t *n_failed, bb_ctx *ctx) {
     *n_failed = 0;
-    char dir[4096];
-    if (table)
-        fprintf(table, "\n%-12s %-16s %10s %5s %10s %7s %12s %10s  %s\n", "task", "method", "budget", "seed", "evals",
-                "samples", "energy_w2", "wall_s", "status");
+    if (table) bb_suite_table_header(table);
     for (size_t i = 0; i < s->n_runs; i++) {
         const bb_suite_run *r = &s->runs[i];
-        snprintf(dir, sizeof dir, "%s", r->out_path);
-        char *slash = strrchr(dir, '/');
-        if (slash) {
-            *slash = '\0';
-            int rc = bb_mkdir_p(dir, ctx);
-            if (rc) return rc;
-        }
-        int skipped = !s->rerun && already_done(r);
+        int rc = bb_suite_mkdir(s, i, ctx);
+        if (rc) return rc;
+        int skipped = bb_suite_skip(s, i);
         bb_ctx_clear(ctx);
         if (log)
             fprintf(log, "[%zu/%zu] %s %s budget %lld seed %llu%s\n", i + 1, s->n_runs, r->task, r->method,
@@ -286,7 +321,7 @@ int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, 
         if (log) fflush(log);
         if (!skipped) {
             bb_run_config c;
-            to_config(r, &c);
+            bb_suite_run_config(s, i, &c);
             c.progress = progress;
             bb_ctx rctx = {0};
             if (bb_run(&c, NULL, &rctx)) {
@@ -294,29 +329,7 @@ int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, 
                 if (log) fprintf(log, "  failed: %s\n", rctx.msg);
             }
         }
-        cJSON *rep = NULL;
-        bb_ctx local = {0};
-        if (table) {
-            if (bb_report_read(r->out_path, &rep, &local) == BB_OK) {
-                const cJSON *b = cJSON_GetObjectItemCaseSensitive(rep, "budget");
-                const cJSON *tm = cJSON_GetObjectItemCaseSensitive(rep, "timing");
-                const cJSON *w = cJSON_GetObjectItemCaseSensitive(tm, "wall_s");
-                double w2 = metric_value(rep, "energy_w2");
-                char w2s[32] = "-"; /* no reference set for the task */
-                if (!isnan(w2)) snprintf(w2s, sizeof w2s, "%.4g", w2);
-                fprintf(table, "%-12s %-16s %10lld %5llu %10.0f %7.0f %12s %10.2f  %s\n", r->task, r->method,
-                        (long long)r->budget, (unsigned long long)r->seed,
-                        cJSON_GetObjectItemCaseSensitive(b, "used")->valuedouble,
-                        cJSON_GetObjectItemCaseSensitive(rep, "n_samples")->valuedouble, w2s,
-                        cJSON_IsNumber(w) ? w->valuedouble : NAN,
-                        cJSON_GetObjectItemCaseSensitive(rep, "status")->valuestring);
-            } else {
-                fprintf(table, "%-12s %-16s %10lld %5llu %10s %7s %12s %10s  %s\n", r->task, r->method,
-                        (long long)r->budget, (unsigned long long)r->seed, "-", "-", "-", "-", "no report");
-            }
-            cJSON_Delete(rep);
-            fflush(table);
-        }
+        if (table) bb_suite_table_row(s, i, table);
     }
     return BB_OK;
 }

@@ -38,7 +38,9 @@ typedef struct bb_suite_run {
 
 typedef struct bb_suite {
     char name[128];
-    int rerun; /* 1: run every run even when a finished report exists (default 0) */
+    char out_dir[4096]; /* where the reports go (bb_suite_load's out_dir) */
+    int rerun;          /* 1: run every run even when a finished report exists (default 0) */
+    int threads;        /* threads of each run (bb_run_config.threads; 0: omp_get_max_threads()) */
     bb_suite_run *runs;
     size_t n_runs;
 } bb_suite;
@@ -55,5 +57,19 @@ void bb_suite_free(bb_suite *s);
  * and the summary table to `table` (may be NULL). *n_failed counts failed runs.
  * Returns BB_OK when the suite was processed (even with failed runs). */
 int bb_suite_run_all(const bb_suite *s, FILE *log, FILE *table, FILE *progress, size_t *n_failed, bb_ctx *ctx);
+
+/* The pieces bb_suite_run_all is made of, shared with the scale-out runners
+ * (harness/run/mpi/suite_mpi.h, suite_slurm.h):
+ * run i's bb_run configuration (pointers into s->runs[i]; out_path is the run's report, threads s->threads); */
+struct bb_run_config;
+void bb_suite_run_config(const bb_suite *s, size_t i, struct bb_run_config *c);
+/* 1 if run i's report is finished (bb_run_finished) and s->rerun is not set: skip it; */
+int bb_suite_skip(const bb_suite *s, size_t i);
+/* create run i's report directory; */
+int bb_suite_mkdir(const bb_suite *s, size_t i, bb_ctx *ctx);
+/* the summary table: its header, then one row per run read from its report ("no report"
+ * when there is none or it is unreadable). */
+void bb_suite_table_header(FILE *table);
+void bb_suite_table_row(const bb_suite *s, size_t i, FILE *table);
 
 #endif
