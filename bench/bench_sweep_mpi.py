@@ -9,8 +9,11 @@ dispatcher), wall seconds, runs per hour, the sum of the runs' own wall and CPU 
 their reports), failed runs, and the load average and `uptime` line before and after.
 The machine is shared: compare configurations of the same round, not absolute numbers.
 
-  bench/bench_sweep_mpi.py --boltzbench build/boltzbench [--suite quick] [--rounds 1]
-      [--configs 1x1,2x1,1x2,3x1] [--out bench/results/bench_sweep_mpi.json] [--nice 10]
+  bench/bench_sweep_mpi.py --boltzbench build/boltzbench [--suite quick] [--tasks gmm40,dw4]
+      [--rounds 1] [--configs 1x1,2x1,1x2,3x1] [--out bench/results/bench_sweep_mpi.json] [--nice 10]
+
+--tasks keeps only the suite's groups of those tasks (a smaller suite when the machine is too
+loaded for the whole one); the JSON names the groups kept.
 """
 import argparse
 import glob
@@ -56,6 +59,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--boltzbench", required=True)
     ap.add_argument("--suite", default="quick")
+    ap.add_argument("--tasks", default=None, help="keep only the suite's groups of these tasks")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--configs", default="1x1,2x1,1x2,3x1", help="RANKSxTHREADS,... (worker ranks)")
     ap.add_argument("--out", default="bench/results/bench_sweep_mpi.json")
@@ -67,7 +71,16 @@ def main():
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     env.pop("OMP_NUM_THREADS", None)
     scratch = tempfile.mkdtemp(prefix="bb_bench_sweep_")
-    result = {"bench": "sweep_mpi", "suite": a.suite, "boltzbench": bb, "host_cpus": os.cpu_count(),
+    suite = a.suite
+    if a.tasks:  # the suite file's groups of these tasks only
+        path = suite if os.path.exists(suite) else os.path.join(os.path.dirname(__file__), "..", "harness",
+                                                                "suites", suite + ".json")
+        s = json.load(open(path))
+        keep = set(a.tasks.split(","))
+        s["runs"] = [g for g in s["runs"] if keep & set(g["tasks"])]
+        suite = os.path.join(scratch, "suite.json")
+        json.dump(s, open(suite, "w"))
+    result = {"bench": "sweep_mpi", "suite": a.suite, "tasks": a.tasks, "boltzbench": bb, "host_cpus": os.cpu_count(),
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "nice": a.nice,
               "note": "shared machine (other agents running): compare configurations of the same round",
               "measurements": []}
@@ -77,7 +90,7 @@ def main():
                 out = os.path.join(scratch, f"r{ranks}t{threads}")
                 shutil.rmtree(out, ignore_errors=True)
                 cmd = ["nice", "-n", str(a.nice), a.mpiexec, "--oversubscribe", "--bind-to", "none", "-np",
-                       str(ranks + 1), bb, "suite", a.suite, "--mpi", "--rerun", "--quiet", "--out", out,
+                       str(ranks + 1), bb, "suite", suite, "--mpi", "--rerun", "--quiet", "--out", out,
                        "--threads", str(threads)]
                 load0, up0 = os.getloadavg(), uptime()
                 t0 = time.monotonic()

@@ -144,9 +144,13 @@ def test_mpi(bb, mpiexec, tmp):
     env = dict(os.environ, OMP_NUM_THREADS="2", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     plain = write_suite(tmp, "tiny", [GOOD])
     run([bb, "suite", plain, "--out", "plain", "--quiet"], env, 0)
+    # the time limit: far above what the good runs took here (the sanitized build is slower),
+    # far below what 1e12 evaluations take
+    slowest = max(json.load(open(os.path.join(tmp, "plain", r)))["timing"]["wall_s"] for r in RUNS)
+    limit = int(5 * slowest) + 5
     suite = write_suite(tmp, "tiny-mpi", [GOOD, BAD, LONG])
     cmd = [mpiexec, "--oversubscribe", "-np", "3", bb, "sweep", suite, "--mpi", "--out", "mpi",
-           "--run-time-limit", "3"]
+           "--run-time-limit", str(limit)]
     p = run(cmd, env)
     if p.returncode == 0:
         fail("two runs failed: expected a non-zero exit status")
@@ -158,7 +162,7 @@ def test_mpi(bb, mpiexec, tmp):
     if bad["status"] != "failed" or "n_chains" not in bad["error"]:
         fail(f"the refused run: {bad.get('status')} {bad.get('error')}")
     long = json.load(open(os.path.join(tmp, "mpi/dw4/pt-b1000000000000-s0.json")))
-    if long["status"] != "failed" or long["error"] != "run exceeded the run time limit of 3 s":
+    if long["status"] != "failed" or long["error"] != f"run exceeded the run time limit of {limit} s":
         fail(f"the killed run: {long.get('status')} {long.get('error')}")
     same_reports(os.path.join(tmp, "plain"), os.path.join(tmp, "mpi"))
     # rerun: the four finished runs are skipped, the two failed ones run again

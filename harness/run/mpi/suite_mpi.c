@@ -257,5 +257,16 @@ void bb_suite_mpi_finalize(void) {
     int inited = 0, finalized = 0;
     MPI_Initialized(&inited);
     MPI_Finalized(&finalized);
-    if (inited && !finalized) MPI_Finalize();
+    if (!inited || finalized) return;
+    /* MPI_Finalize synchronises the ranks, and Open MPI spins while it waits: a worker done
+     * early would take a core from the runs still going. Wait at a barrier that sleeps. */
+    MPI_Request req;
+    MPI_Ibarrier(MPI_COMM_WORLD, &req);
+    const struct timespec nap = {0, 20 * 1000 * 1000}; /* 20 ms */
+    for (int done = 0;;) {
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (done) break;
+        nanosleep(&nap, NULL);
+    }
+    MPI_Finalize();
 }

@@ -14,8 +14,9 @@
  * program passes down the one way threads go (bb_suite.threads -> bb_run_config.threads;
  * docs/architecture.md). Nothing here sets a process-wide thread count.
  *
- * While waiting, rank 0 polls with a short sleep rather than a blocking receive: Open MPI's
- * blocking receive spins, and rank 0 would take a core from the workers.
+ * While waiting, rank 0 polls with a short sleep rather than a blocking receive, and a worker
+ * done early waits at a sleeping barrier before MPI_Finalize: Open MPI's blocking calls spin,
+ * and a waiting rank would take a core from the runs.
  */
 #ifndef BB_SUITE_MPI_H
 #define BB_SUITE_MPI_H
@@ -51,7 +52,7 @@ int bb_suite_mpi_agree(const bb_suite_mpi *m, int load_rc, size_t n_runs, bb_ctx
 int bb_suite_mpi_run(const bb_suite *s, const bb_suite_mpi *m, const char *cost_dir, int time_limit_s, FILE *log,
                      FILE *table, size_t *n_failed, bb_ctx *ctx);
 
-/* MPI_Finalize (collective). */
+/* MPI_Finalize (collective), after a barrier that sleeps while it waits. */
 void bb_suite_mpi_finalize(void);
 
 #endif
