@@ -5,7 +5,8 @@
  * they do with it (bb_report_print, bb_agg_build, every table format, bb_compare_sets in
  * both directions against the committed corpus report), 3 a minima catalogue of LJ-13 (bb_minima_read; the input is the JSON, gzipped here), 4 a method config resolved through the
  * one parameter path (bb_json_read_file + bb_method_resolve_params of every registered
- * method on DW-4).
+ * method on DW-4), 5 an MMFF94s parameter file of the conformer tasks (bb_mmff_read, plain text;
+ * when it loads, its energy and gradient at its start geometry).
  * The readers take paths, so each input goes through a per-process temporary file (the
  * same code path a user's file takes). Parse errors are expected; any crash, leak or
  * sanitizer report is a failure. fuzz_replay_main.c replays the committed corpora in the
@@ -26,6 +27,7 @@
 #include "harness/report/table.h"
 #include "harness/run/suite.h"
 #include "methods/method.h"
+#include "tasks/molecules/mmff.h"
 #include "tasks/task.h"
 
 #ifndef FUZZ_READER
@@ -100,6 +102,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (bb_minima_read(path, t, &cat, &meta, &c) == BB_OK) {
         bb_minima_free(&cat);
         cJSON_Delete(meta);
+    }
+#elif FUZZ_READER == 5
+    bb_mmff *ff = NULL;
+    if (bb_mmff_read(path, NULL, &ff, &c) == BB_OK) {
+        double *g = malloc(3 * (size_t)ff->natom * sizeof *g);
+        if (g) bb_mmff_energy(ff, ff->start, g, NULL);
+        free(g);
+        bb_mmff_free(ff);
     }
 #else
     cJSON *cfg = NULL;
