@@ -348,12 +348,13 @@ def pick_spice(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", default="../shared", help="the shared folder holding datasets/")
-    ap.add_argument("--only", default=None, help="comma-separated hash names (debugging; writes nothing else)")
+    ap.add_argument("--only", default=None, help="comma-separated hash names: write only their files (no tables)")
+    ap.add_argument("--out", default=None, help="folder of the .gz files (default datasets/conformers/mmff94s)")
     args = ap.parse_args()
     root = os.getcwd()
     drugs = os.path.join(args.shared, "datasets/adjoint_sampling-drugs_test/data")
     spice = os.path.join(args.shared, "datasets/adjoint_sampling-spice_train/spice_train.txt")
-    outdir = os.path.join(root, "datasets/conformers/mmff94s")
+    outdir = args.out or os.path.join(root, "datasets/conformers/mmff94s")
     os.makedirs(outdir, exist_ok=True)
 
     test = []
