@@ -324,10 +324,16 @@ def _load_egnn(spec, prefix):
     if spec["scalar"]:
         lin["egnn.out1"], lin["egnn.out2"] = net.o1, net.o2
     total = max(p["off"] + p["rows"] * p["cols"] for p in spec["params"])
-    w = _raw(prefix, "w.f32", total, torch.float32)
+    load_linears(lin, spec["params"], _raw(prefix, "w.f32", total, torch.float32), len(list(net.parameters())))
+    return net
+
+
+def load_linears(lin, params, w, n_expected):
+    """Copy boltzbench's float32 weights w into the nn.Linear modules lin[name] (its table
+    params: name 'module.weight|bias', off, rows, cols; Linear weights stored [in, out])."""
     seen = 0
     with torch.no_grad():
-        for p in spec["params"]:
+        for p in params:
             mod, kind = p["name"].rsplit(".", 1)
             v = w[p["off"]:p["off"] + p["rows"] * p["cols"]].reshape(p["rows"], p["cols"])
             if kind == "weight":
@@ -335,8 +341,7 @@ def _load_egnn(spec, prefix):
             else:
                 lin[mod].bias.copy_(v.reshape(-1))
             seen += 1
-    assert seen == len(list(net.parameters())), "parameter count differs from the C side"
-    return net
+    assert seen == n_expected, "parameter count differs from the C side"
 
 
 def _energy(task, x):

@@ -22,7 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_nn_torch import EGNN  # noqa: E402
+from bench_nn_torch import EGNN, load_linears  # noqa: E402
 
 
 class CondEGNN(EGNN):
@@ -72,18 +72,8 @@ def load(spec, prefix):
         for l, layer in enumerate(net.layers):
             for a, b in names.items():
                 lin[f"{key}.{l}.{a}"] = getattr(layer, b)
-    w = raw(prefix, "w.f32", torch.float32)
-    n = 0
-    with torch.no_grad():
-        for p in spec["params"]:
-            mod, kind = p["name"].rsplit(".", 1)
-            v = w[p["off"]:p["off"] + p["rows"] * p["cols"]].reshape(p["rows"], p["cols"])
-            if kind == "weight":
-                lin[mod].weight.copy_(v.T)
-            else:
-                lin[mod].bias.copy_(v.reshape(-1))
-            n += 1
-    assert n == sum(len(list(m.parameters())) for m in nets.values()), "parameter count differs from the C side"
+    load_linears(lin, spec["params"], raw(prefix, "w.f32", torch.float32),
+                 sum(len(list(m.parameters())) for m in nets.values()))
     return nets
 
 
