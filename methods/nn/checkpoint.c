@@ -223,3 +223,30 @@ int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn
 out:
     return rc;
 }
+
+#define BB_NN_CKPT_RECORD_MAX ((uint64_t)1 << 36)
+
+int bb_nn_checkpoint_put(FILE *fp, const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema,
+                         const char *what, bb_ctx *ctx) {
+    unsigned char *buf;
+    size_t len;
+    int rc = bb_nn_checkpoint_encode(ps, opt, ema, what, &buf, &len, ctx);
+    if (rc) return rc;
+    const uint64_t n = len;
+    const int ok = fwrite(&n, sizeof n, 1, fp) == 1 && fwrite(buf, 1, len, fp) == len;
+    free(buf);
+    return ok ? BB_OK : BB_ERR(ctx, BB_EIO, "%s: cannot write the network record", what);
+}
+
+int bb_nn_checkpoint_get(FILE *fp, bb_nn_params *ps, bb_nn_adam *opt, bb_nn_ema *ema, const char *what, bb_ctx *ctx) {
+    uint64_t n;
+    if (fread(&n, sizeof n, 1, fp) != 1 || n == 0 || n > BB_NN_CKPT_RECORD_MAX)
+        return BB_ERR(ctx, BB_EFORMAT, "%s: corrupt network record", what);
+    unsigned char *buf = malloc((size_t)n);
+    if (!buf) return BB_ERR(ctx, BB_ENOMEM, "%s: cannot allocate %llu bytes", what, (unsigned long long)n);
+    int rc = fread(buf, 1, (size_t)n, fp) == (size_t)n
+                 ? bb_nn_checkpoint_decode(buf, (size_t)n, what, ps, opt, ema, ctx)
+                 : BB_ERR(ctx, BB_EFORMAT, "%s: truncated network record", what);
+    free(buf);
+    return rc;
+}

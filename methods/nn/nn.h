@@ -86,6 +86,7 @@
 #define BB_NN_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "harness/core/bb.h"
@@ -562,5 +563,11 @@ int bb_nn_checkpoint_encode(const bb_nn_params *ps, const bb_nn_adam *opt, const
                             unsigned char **buf, size_t *len, bb_ctx *ctx);
 int bb_nn_checkpoint_decode(const void *buf, size_t len, const char *path, bb_nn_params *ps, bb_nn_adam *opt,
                             bb_nn_ema *ema, bb_ctx *ctx);
+/* The record a method's resumable state embeds (methods/method.h save/load): u64 length,
+ * then the encoded checkpoint. get refuses a zero or absurd length, a short stream and
+ * everything decode refuses; `what` names the state in messages. */
+int bb_nn_checkpoint_put(FILE *fp, const bb_nn_params *ps, const bb_nn_adam *opt, const bb_nn_ema *ema,
+                         const char *what, bb_ctx *ctx);
+int bb_nn_checkpoint_get(FILE *fp, bb_nn_params *ps, bb_nn_adam *opt, bb_nn_ema *ema, const char *what, bb_ctx *ctx);
 
 #endif /* BB_NN_H */

@@ -269,32 +269,21 @@ static void pis_describe(const void *state, cJSON *info) {
 
 static int pis_save(const void *state, FILE *fp, bb_ctx *ctx) {
     const pis_state *a = state;
-    unsigned char *buf;
-    size_t len;
-    int rc = bb_nn_checkpoint_encode(&a->ps, &a->opt, NULL, "pis state", &buf, &len, ctx);
+    int rc = bb_nn_checkpoint_put(fp, &a->ps, &a->opt, NULL, "pis state", ctx);
     if (rc) return rc;
-    uint64_t n = len;
-    int64_t pv[2] = {a->iters, a->evals_training};
-    int ok = bb_state_put(fp, &n, sizeof n, 1) && bb_state_put(fp, buf, 1, len) && bb_state_put(fp, pv, sizeof pv, 1);
-    free(buf);
-    return ok ? BB_OK : BB_ERR(ctx, BB_EIO, "pis: cannot write the training state");
+    const int64_t pv[2] = {a->iters, a->evals_training};
+    return bb_state_put(fp, pv, sizeof pv, 1) ? BB_OK : BB_ERR(ctx, BB_EIO, "pis: cannot write the training state");
 }
 
 static int pis_load(void *state, FILE *fp, bb_ctx *ctx) {
     pis_state *a = state;
-    uint64_t n;
-    if (!bb_state_get(fp, &n, sizeof n, 1) || n == 0 || n > ((uint64_t)1 << 36))
-        return BB_ERR(ctx, BB_EFORMAT, "pis state: corrupt network record");
-    unsigned char *buf = malloc((size_t)n);
-    if (!buf) return BB_ERR(ctx, BB_ENOMEM, "pis state: cannot allocate %llu bytes", (unsigned long long)n);
+    int rc = bb_nn_checkpoint_get(fp, &a->ps, &a->opt, NULL, "pis state", ctx);
+    if (rc) return rc;
     int64_t pv[2];
-    int rc = BB_OK;
-    if (!bb_state_get(fp, buf, 1, (size_t)n) || !bb_state_get(fp, pv, sizeof pv, 1) || pv[0] < 0 || pv[1] < 0)
-        rc = BB_ERR(ctx, BB_EFORMAT, "pis state: truncated network or progress record");
-    if (!rc) rc = bb_nn_checkpoint_decode(buf, (size_t)n, "pis state", &a->ps, &a->opt, NULL, ctx);
-    free(buf);
-    if (!rc) a->iters = pv[0], a->evals_training = pv[1];
-    return rc;
+    if (!bb_state_get(fp, pv, sizeof pv, 1) || pv[0] < 0 || pv[1] < 0)
+        return BB_ERR(ctx, BB_EFORMAT, "pis state: truncated or corrupt progress record");
+    a->iters = pv[0], a->evals_training = pv[1];
+    return BB_OK;
 }
 
 const bb_method bb_method_pis = {

@@ -10,26 +10,20 @@
 #include "methods/mcmc/engine.h"
 #include "methods/pita/pita_state.h"
 
-#define PITA_CKPT_MAX ((uint64_t)1 << 36)
-#define PITA_NI       8
+#define PITA_NI 8
 
 int pita_save(const void *state, FILE *fp, bb_ctx *ctx) {
     const pita_state *a = state;
     const int L = a->m.cfg.n_levels;
-    unsigned char *buf;
-    size_t len;
-    int rc = bb_nn_checkpoint_encode(&a->m.ps, &a->m.opt, &a->m.ema, "pita state", &buf, &len, ctx);
+    int rc = bb_nn_checkpoint_put(fp, &a->m.ps, &a->m.opt, &a->m.ema, "pita state", ctx);
     if (rc) return rc;
-    const uint64_t n = len;
     const int64_t iv[PITA_NI] = {a->phase,        a->level,        a->level_steps, a->total_steps,
                                  a->evals_stage0, a->evals_anneal, a->evals_final, L};
-    int ok = bb_state_put(fp, &n, sizeof n, 1) && bb_state_put(fp, buf, 1, len) && bb_state_put(fp, iv, sizeof iv, 1) &&
-             bb_state_put(fp, a->ess, sizeof(double), (size_t)L) &&
+    int ok = bb_state_put(fp, iv, sizeof iv, 1) && bb_state_put(fp, a->ess, sizeof(double), (size_t)L) &&
              bb_state_put(fp, a->logz, sizeof(double), (size_t)L) &&
              bb_state_put(fp, &a->ess_final, sizeof(double), 1) &&
              bb_state_put(fp, a->resamplings, sizeof(int64_t), (size_t)L) &&
              bb_state_put(fp, a->dropped, sizeof(int64_t), (size_t)L);
-    free(buf);
     for (int k = 0; k <= a->level && ok && a->phase != PITA_STAGE0; k++) {
         const uint64_t bn = a->bn[k];
         ok = bb_state_put(fp, &bn, sizeof bn, 1) && bb_state_put(fp, a->bx[k], sizeof(double), a->bn[k] * a->dof) &&
@@ -44,21 +38,13 @@ int pita_save(const void *state, FILE *fp, bb_ctx *ctx) {
 int pita_load(void *state, FILE *fp, bb_ctx *ctx) {
     pita_state *a = state;
     const int L = a->m.cfg.n_levels;
-    uint64_t n;
-    if (!bb_state_get(fp, &n, sizeof n, 1) || n == 0 || n > PITA_CKPT_MAX)
-        return BB_ERR(ctx, BB_EFORMAT, "pita state: corrupt network record");
-    unsigned char *buf = malloc((size_t)n);
-    if (!buf) return BB_ERR(ctx, BB_ENOMEM, "pita state: cannot allocate %llu bytes", (unsigned long long)n);
-    int64_t iv[PITA_NI];
-    int rc = BB_OK;
-    if (!bb_state_get(fp, buf, 1, (size_t)n) || !bb_state_get(fp, iv, sizeof iv, 1))
-        rc = BB_ERR(ctx, BB_EFORMAT, "pita state: truncated network or progress record");
-    else if (iv[0] < PITA_STAGE0 || iv[0] > PITA_DONE || iv[1] < 0 || iv[1] >= L || iv[7] != L || iv[2] < 0 ||
-             iv[3] < 0 || iv[4] < 0 || iv[5] < 0 || iv[6] < 0)
-        rc = BB_ERR(ctx, BB_EFORMAT, "pita state: progress record does not fit this configuration");
-    if (!rc) rc = bb_nn_checkpoint_decode(buf, (size_t)n, "pita state", &a->m.ps, &a->m.opt, &a->m.ema, ctx);
-    free(buf);
+    int rc = bb_nn_checkpoint_get(fp, &a->m.ps, &a->m.opt, &a->m.ema, "pita state", ctx);
     if (rc) return rc;
+    int64_t iv[PITA_NI];
+    if (!bb_state_get(fp, iv, sizeof iv, 1)) return BB_ERR(ctx, BB_EFORMAT, "pita state: truncated progress record");
+    if (iv[0] < PITA_STAGE0 || iv[0] > PITA_DONE || iv[1] < 0 || iv[1] >= L || iv[7] != L || iv[2] < 0 || iv[3] < 0 ||
+        iv[4] < 0 || iv[5] < 0 || iv[6] < 0)
+        return BB_ERR(ctx, BB_EFORMAT, "pita state: progress record does not fit this configuration");
     if (!bb_state_get(fp, a->ess, sizeof(double), (size_t)L) || !bb_state_get(fp, a->logz, sizeof(double), (size_t)L) ||
         !bb_state_get(fp, &a->ess_final, sizeof(double), 1) ||
         !bb_state_get(fp, a->resamplings, sizeof(int64_t), (size_t)L) ||

@@ -1,6 +1,7 @@
 /* test_nn_checkpoint.c — checkpoints round-trip parameters, Adam and EMA state exactly,
  * and refuse a different architecture, a corrupted byte, a foreign file and an old
- * version, each with a message that names the problem. */
+ * version, each with a message that names the problem; the record embedded in a method's
+ * state (length + checkpoint) round-trips in a stream and refuses damage. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,6 +129,67 @@ BB_TEST(test_checkpoint_refuses_mismatches_with_clear_errors) {
     model_free(&a);
 }
 
+/* The record a method's state embeds: u64 length + the encoded checkpoint, followed by
+ * whatever the method writes next; a zero or absurd length and a short stream are refused. */
+BB_TEST(test_checkpoint_record_in_a_stream_round_trips_and_refuses_damage) {
+    bb_ctx c = {0};
+    model a, b;
+    model_init(&a, 5, 1);
+    train_a_little(&a);
+    char *mem = NULL;
+    size_t mlen = 0;
+    FILE *fp = open_memstream(&mem, &mlen);
+    assert_non_null(fp);
+    assert_int_equal(bb_nn_checkpoint_put(fp, &a.ps, &a.opt, &a.ema, "test state", &c), BB_OK);
+    const int64_t tail = 424242;
+    assert_int_equal(fwrite(&tail, sizeof tail, 1, fp), 1);
+    fclose(fp);
+    unsigned char *enc;
+    size_t elen;
+    assert_int_equal(bb_nn_checkpoint_encode(&a.ps, &a.opt, &a.ema, "x", &enc, &elen, &c), BB_OK);
+    assert_int_equal(mlen, 8 + elen + 8); /* exactly length, checkpoint, then the caller's bytes */
+    uint64_t n;
+    memcpy(&n, mem, 8);
+    assert_int_equal(n, elen);
+    assert_memory_equal(mem + 8, enc, elen);
+    free(enc);
+
+    model_init(&b, 5, 2);
+    fp = fmemopen(mem, mlen, "rb");
+    assert_int_equal(bb_nn_checkpoint_get(fp, &b.ps, &b.opt, &b.ema, "test state", &c), BB_OK);
+    int64_t t2;
+    assert_int_equal(fread(&t2, sizeof t2, 1, fp), 1); /* the stream is left just after the record */
+    assert_int_equal(t2, tail);
+    fclose(fp);
+    assert_memory_equal(a.ps.data, b.ps.data, a.ps.total * 4);
+    assert_memory_equal(a.opt.m, b.opt.m, a.ps.total * 2 * sizeof(double));
+    assert_memory_equal(a.ema.shadow, b.ema.shadow, a.ps.total * sizeof(double));
+
+    /* truncated inside the checkpoint */
+    fp = fmemopen(mem, 8 + elen / 2, "rb");
+    assert_int_equal(bb_nn_checkpoint_get(fp, &b.ps, &b.opt, &b.ema, "test state", &c), BB_EFORMAT);
+    assert_non_null(strstr(c.msg, "test state: truncated network record"));
+    fclose(fp);
+    /* zero and absurd lengths */
+    const uint64_t bad_len[2] = {0, (uint64_t)1 << 40};
+    for (int k = 0; k < 2; k++) {
+        memcpy(mem, &bad_len[k], 8);
+        fp = fmemopen(mem, mlen, "rb");
+        assert_int_equal(bb_nn_checkpoint_get(fp, &b.ps, NULL, NULL, "test state", &c), BB_EFORMAT);
+        assert_non_null(strstr(c.msg, "test state: corrupt network record"));
+        fclose(fp);
+    }
+    /* a flipped byte inside is the decoder's crc error */
+    memcpy(mem, &n, 8);
+    mem[8 + elen / 2] ^= 0x10;
+    fp = fmemopen(mem, mlen, "rb");
+    assert_int_equal(bb_nn_checkpoint_get(fp, &b.ps, NULL, NULL, "test state", &c), BB_EHASH);
+    fclose(fp);
+    free(mem);
+    model_free(&b);
+    model_free(&a);
+}
+
 int main(void) {
     openblas_set_num_threads(1); /* the nn core parallelises its products itself (methods/nn/tensor.c) */
     snprintf(dir, sizeof dir, "/tmp/bb_nn_ckpt_XXXXXX");
@@ -135,6 +197,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checkpoint_round_trips_parameters_adam_and_ema_exactly),
         cmocka_unit_test(test_checkpoint_refuses_mismatches_with_clear_errors),
+        cmocka_unit_test(test_checkpoint_record_in_a_stream_round_trips_and_refuses_damage),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
