@@ -106,6 +106,7 @@ void bb_agg_free(bb_agg *a) {
     free_strs(a->metrics, a->n_metrics);
     free(a->higher_is_better);
     free(a->known);
+    free(a->ranked);
     free(a->budgets);
     free(a->cells);
     memset(a, 0, sizeof *a);
@@ -141,7 +142,7 @@ void bb_agg_mark_best(bb_agg *a) {
                 }
                 for (size_t k = 0; k < a->n_methods; k++) {
                     bb_agg_cell *c = bb_agg_at(a, t, m, k, b);
-                    c->best = c->st.n > 0 && c->st.mean == best;
+                    c->best = (!a->ranked || a->ranked[m]) && c->st.n > 0 && c->st.mean == best;
                 }
             }
 }
@@ -168,10 +169,11 @@ int bb_agg_build(const bb_rset *rs, bb_agg *a, bb_ctx *ctx) {
     size_t nm = a->n_metrics ? a->n_metrics : 1;
     a->higher_is_better = calloc(nm, sizeof *a->higher_is_better);
     a->known = calloc(nm, sizeof *a->known);
+    a->ranked = malloc(nm * sizeof *a->ranked);
     size_t ncell = a->n_tasks * a->n_metrics * a->n_methods * a->n_budgets;
     a->cells = calloc(ncell ? ncell : 1, sizeof *a->cells);
     vals = malloc((rs->n ? rs->n : 1) * sizeof *vals);
-    if (!a->higher_is_better || !a->known || !a->cells || !vals) {
+    if (!a->higher_is_better || !a->known || !a->ranked || !a->cells || !vals) {
         rc = BB_ENOMEM;
         goto fail;
     }
@@ -179,6 +181,13 @@ int bb_agg_build(const bb_rset *rs, bb_agg *a, bb_ctx *ctx) {
         const bb_metric *def = bb_metric_find(a->metrics[m]);
         a->known[m] = def != NULL;
         a->higher_is_better[m] = def ? def->higher_is_better : 0;
+        a->ranked[m] = 1;
+        /* what a run cost (table --cost) is shown, not ranked: its reports say "ranked": false */
+        for (size_t i = 0; i < rs->n && a->ranked[m]; i++) {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(rs->runs[i].report, "metrics"), a->metrics[m]);
+            a->ranked[m] = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e, "ranked"));
+        }
         /* an entry of a metric family (minima_precision of minima_recall, ...): the
          * direction its reports state (bb_metric_higher_is_better wrote it) */
         for (size_t i = 0; !def && i < rs->n; i++) {

@@ -121,6 +121,7 @@ typedef struct bb_agg {
     size_t n_metrics;      /* sorted; only names with a numeric value */
     int *higher_is_better; /* [n_metrics] */
     int *known;            /* [n_metrics] 1: found in the registry */
+    int *ranked;           /* [n_metrics] 0: a cost column ("ranked": false in the reports), never marked best */
     int64_t *budgets;
     size_t n_budgets;   /* ascending, union over tasks */
     bb_agg_cell *cells; /* [task][metric][method][budget] */
@@ -129,8 +130,8 @@ typedef struct bb_agg {
 /* Aggregate a report set. Cells with no run reporting the metric have present = 0. */
 int bb_agg_build(const bb_rset *rs, bb_agg *out, bb_ctx *ctx);
 void bb_agg_free(bb_agg *a); /* NULL-safe */
-/* (Re)mark the best cell of every (task, metric, budget) column from the means and
- * a->higher_is_better (ties: all marked). bb_agg_build calls it. */
+/* (Re)mark the best cell of every ranked (task, metric, budget) column from the means
+ * and a->higher_is_better (ties: all marked; cost columns none). bb_agg_build calls it. */
 void bb_agg_mark_best(bb_agg *a);
 bb_agg_cell *bb_agg_at(const bb_agg *a, size_t task, size_t metric, size_t method, size_t budget);
 /* 1 if task t has any present cell at budget b (empty columns are not printed). */

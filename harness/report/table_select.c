@@ -88,14 +88,17 @@ static int check_metrics(const bb_rset *rs, const char *metrics, bb_ctx *ctx) {
     return BB_OK;
 }
 
-/* metrics.<name> = {value, higher_is_better: false} when the number exists. */
+/* metrics.<name> = {value, higher_is_better: false, ranked: false} when the number exists:
+ * a cost column is shown beside the metrics but never marked best. */
 static void add_cost(cJSON *report, const char *name, const char *obj, const char *field) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, obj), field);
     cJSON *ms = cJSON_GetObjectItemCaseSensitive(report, "metrics");
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !cJSON_IsObject(ms)) return;
     cJSON_DeleteItemFromObjectCaseSensitive(ms, name);
     cJSON *e = cJSON_AddObjectToObject(ms, name);
-    if (e) cJSON_AddNumberToObject(e, "value", v->valuedouble), cJSON_AddBoolToObject(e, "higher_is_better", 0);
+    if (e)
+        cJSON_AddNumberToObject(e, "value", v->valuedouble), cJSON_AddBoolToObject(e, "higher_is_better", 0),
+            cJSON_AddBoolToObject(e, "ranked", 0);
 }
 
 /* Drop the metrics entries of a report that metrics (a list) does not name; the cost

@@ -314,13 +314,16 @@ BB_TEST(selection_keeps_named_runs_and_metrics_and_adds_cost_columns) {
     assert_string_equal(a.metrics[1], "evaluations_used");
     assert_string_equal(a.metrics[2], "wall_s");
     assert_true(a.known[1] && !a.higher_is_better[1] && a.known[2] && !a.higher_is_better[2]);
+    assert_true(a.ranked[0] && !a.ranked[1] && !a.ranked[2]);
+    assert_true(bb_agg_at(&a, 0, 0, 0, 0)->best); /* the one method is best at energy_w2 ... */
+    assert_false(bb_agg_at(&a, 0, 1, 0, 0)->best || bb_agg_at(&a, 0, 2, 0, 0)->best); /* ... not at its cost */
     assert_true(fabs(bb_agg_at(&a, 0, 0, 0, 0)->st.mean - 0.35) < 1e-15);
     assert_true(bb_agg_at(&a, 0, 1, 0, 0)->st.mean == 100000 && bb_agg_at(&a, 0, 2, 0, 0)->st.n == 1);
     fx_mem m;
     assert_int_equal(bb_table_write_overview(fx_mem_open(&m), &rs, &a, &ctx), BB_OK);
     char *md = fx_mem_close(&m);
     FX_CONTAINS(md, "## dw4@1 — overview at 1e5 evals\n\n| method | energy_w2 ↓ | evaluations_used ↓ | wall_s ↓ |\n",
-                "| pt@1 | **0.35 ± 0.12** |", "3 reports, harness 0.1.0");
+                "| pt@1 | **0.35 ± 0.12** | 1e+05 ± 0 | 2.5 (n=1) |", "3 reports, harness 0.1.0");
     assert_null(strstr(md, "mala"));
     assert_null(strstr(md, "(lower is better)")); /* no per-metric tables */
     free(md);
