@@ -70,13 +70,7 @@ int bb_conformer_energy(const bb_task *t, size_t n, const double *x, double *u, 
         bb_ctx_prefix(ctx, "task %s", t->id);
         return rc;
     }
-    double ikT = 1.0 / t->kT;
-    size_t D = (size_t)t->dof;
-    for (size_t i = 0; i < n; i++) {
-        u[i] *= ikT;
-        if (grad)
-            for (size_t k = 0; k < D; k++) grad[i * D + k] *= ikT;
-    }
+    bb_molecule_reduce(n, (size_t)t->dof, t->kT, u, grad);
     return BB_OK;
 }
 

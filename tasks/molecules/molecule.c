@@ -121,6 +121,15 @@ int bb_molecule_store_init(bb_molecule_store *s, const bb_prmtop *top, const cha
     return BB_OK;
 }
 
+void bb_molecule_reduce(size_t n, size_t D, double kT, double *u, double *grad) {
+    const double ikT = 1.0 / kT;
+    for (size_t i = 0; i < n; i++) {
+        u[i] *= ikT;
+        if (grad)
+            for (size_t k = 0; k < D; k++) grad[i * D + k] *= ikT;
+    }
+}
+
 int bb_equipartition_sigma(size_t D, const double *xmin, double kT, void (*grad)(void *arg, const double *x, double *g),
                            void *arg, const char *name, double *sigma, bb_ctx *ctx) {
     *sigma = 0.0;

@@ -80,6 +80,11 @@ const bb_dihedral_def *bb_molecule_find_dihedral(const bb_molecule *m, const cha
 int bb_equipartition_sigma(size_t D, const double *xmin, double kT, void (*grad)(void *arg, const double *x, double *g),
                            void *arg, const char *name, double *sigma, bb_ctx *ctx);
 
+/* A force field's energies in its physical unit to the task's reduced energy: u[i] and, when grad
+ * is not NULL, grad[i·D .. i·D+D) of n configurations are multiplied by 1/kT (kT in the same
+ * unit), as every molecular task's energy() does. */
+void bb_molecule_reduce(size_t n, size_t D, double kT, double *u, double *grad);
+
 /* Owned storage behind a bb_molecule (used by the molecular tasks). */
 typedef struct bb_molecule_store {
     bb_molecule mol;

@@ -354,7 +354,20 @@ BB_TEST(relax_reaches_a_minimum_from_a_perturbed_structure) {
     bb_amber_free(ff);
 }
 
+/* bb_molecule_reduce divides energies and, when asked, gradients by kT, row by row. */
+BB_TEST(reduce_divides_energies_and_gradients_by_kT) {
+    double u[2] = {2.5, -10.0}, g[6] = {1, 2, 3, -4, 5, -6};
+    bb_molecule_reduce(2, 3, 2.5, u, g);
+    const double gw[6] = {0.4, 0.8, 1.2, -1.6, 2.0, -2.4};
+    assert_true(fabs(u[0] - 1.0) < 1e-15 && fabs(u[1] + 4.0) < 1e-15);
+    for (int k = 0; k < 6; k++) assert_true(fabs(g[k] - gw[k]) < 1e-15);
+    bb_molecule_reduce(2, 3, 0.5, u, NULL); /* energies only */
+    assert_true(fabs(u[0] - 2.0) < 1e-15 && fabs(u[1] + 8.0) < 1e-15);
+    assert_true(fabs(g[0] - 0.4) < 1e-15);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(embedded_topologies_equal_the_committed_data_files),
+             cmocka_unit_test(reduce_divides_energies_and_gradients_by_kT),
              cmocka_unit_test(tasks_are_registered_with_versions_units_and_parameters),
              cmocka_unit_test(reduced_energies_match_openmm_references),
              cmocka_unit_test(molecule_api_exposes_atoms_residues_masses_and_dihedrals),
