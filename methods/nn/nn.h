@@ -1,6 +1,6 @@
 /* nn.h — the neural-network core of boltzbench: tensors, a per-step arena, a
  * reverse-mode tape with gradients of gradients, layers (Linear, MLP, EGNN,
- * time embeddings, LayerNorm, transformer block), optimizers and checkpoints.
+ * time embeddings, LayerNorm, transformer block, DiT), optimizers and checkpoints.
  *
  * It is what all neural samplers (Adjoint Sampling, PITA, PIS, iDEM) build on;
  * no method carries its own layers or optimizers. It is NOT a general tensor
@@ -397,6 +397,51 @@ bb_nn_tensor *bb_nn_transformer_fwd(bb_nn_graph *g, const bb_nn_params *ps, cons
                                     bb_nn_tensor *x);
 /* Multi-head self-attention core alone: q, k, v [B, T, C] -> [B, T, C]. */
 bb_nn_tensor *bb_nn_attention(bb_nn_graph *g, bb_nn_tensor *q, bb_nn_tensor *k, bb_nn_tensor *v, int heads);
+
+/* LayerNorm without affine parameters: (x - mean) / sqrt(var + eps) over the last dim. */
+bb_nn_tensor *bb_nn_layernorm_plain(bb_nn_graph *g, bb_nn_tensor *x, double eps);
+/* GELU, tanh approximation (PyTorch nn.GELU(approximate="tanh")):
+ * 0.5 a (1 + tanh(sqrt(2/pi) (a + 0.044715 a^3))). Composite. */
+bb_nn_tensor *bb_nn_gelu_tanh(bb_nn_graph *g, bb_nn_tensor *a);
+/* Rotary position embedding (torchtune RotaryPositionalEmbeddings): x [B,T,C] viewed as
+ * [B,T,H,dh] (dh = C/H even); in each head the pair (2i, 2i+1) at position p (0..T-1) is
+ * rotated by the angle p base^(-2i/dh). Composite (constants cos, sin). */
+bb_nn_tensor *bb_nn_rope(bb_nn_graph *g, bb_nn_tensor *x, int heads, double base);
+
+/* DiT over point sets (Peebles & Xie 2023, as PITA's DIT3D for peptides,
+ * taraak/pita src/models/components/dit.py): each of T tokens (atoms) is a point of
+ * token_dim coordinates, embedded by Linear(token_dim, H); the conditioning
+ *   c = silu(E_t(t) [+ E_b(b)]),  E(s) = W2 silu(W1 sin_embed(s, freq_dim) + b1) + b2  [B, cond_dim]
+ * modulates every block (adaLN-Zero):
+ *   (s1, m1, g1, s2, m2, g2) = A c;  x += g1 * Wo MHA(rope(q), rope(k), v) of LN(x) (1 + m1) + s1
+ *   x += g2 * W2 gelu_tanh(W1 (LN(x) (1 + m2) + s2))      (MLP width 4H)
+ * with LN a LayerNorm with a weight and no bias, qkv and Wo without bias, and ends with
+ * out = W_f (LN(x) (1 + m) + s) (shift, scale from c). The adaLN maps and W_f start at zero
+ * (the untrained network outputs 0). No dropout. b: the inverse temperature (cond_temp). */
+#define BB_NN_DIT_MAX_BLOCKS 16
+typedef struct bb_nn_dit_config {
+    int n_tokens, token_dim; /* T points of token_dim coordinates */
+    int hidden, heads, blocks;
+    int cond_dim, freq_dim; /* width of c, of the sinusoidal embeddings (authors: 64, 256) */
+    int cond_temp;          /* 1: a second embedder of the inverse temperature */
+    double rope_base;       /* authors: 10000 */
+} bb_nn_dit_config;
+typedef struct bb_nn_dit_block {
+    int norm1, norm2; /* LayerNorm weights [1, H] */
+    bb_nn_linear qkv, out, fc1, fc2, ada;
+} bb_nn_dit_block;
+typedef struct bb_nn_dit {
+    bb_nn_dit_config cfg;
+    bb_nn_linear embed;
+    bb_nn_mlp cond[2]; /* [0] noise level, [1] temperature */
+    bb_nn_dit_block block[BB_NN_DIT_MAX_BLOCKS];
+    int norm_final;
+    bb_nn_linear final_ada, final_out;
+} bb_nn_dit;
+int bb_nn_dit_init(bb_nn_dit *net, bb_nn_params *ps, const char *name, const bb_nn_dit_config *cfg, bb_ctx *ctx);
+/* x [B, T*token_dim], t [B,1], temp [B,1] (NULL iff !cfg.cond_temp) -> [B, T*token_dim] */
+bb_nn_tensor *bb_nn_dit_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_dit *net, bb_nn_tensor *x,
+                            bb_nn_tensor *t, bb_nn_tensor *temp);
 
 /* Fourier MLP of PIS (Zhang & Chen 2022, FourierMLP in their code):
  *   e(t) = W_t2 gelu(W_t1 [sin(c t + phi), cos(c t + phi)] + b) + b,  c = linspace(0.1,100,C)

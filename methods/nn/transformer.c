@@ -31,16 +31,20 @@ int bb_nn_layernorm_init(bb_nn_layernorm *ln, bb_nn_params *ps, const char *name
     return BB_OK;
 }
 
+bb_nn_tensor *bb_nn_layernorm_plain(bb_nn_graph *g, bb_nn_tensor *x, double eps) {
+    bb_nn_tensor *xc = bb_nn_sub(g, x, bb_nn_mean_cols(g, x));
+    bb_nn_tensor *var = bb_nn_mean_cols(g, bb_nn_mul(g, xc, xc));
+    bb_nn_tensor *rstd =
+        bb_nn_unary(g, bb_nn_unary(g, bb_nn_scale(g, var, 1.0, eps), BB_NN_FN_SQRT, 0), BB_NN_FN_RECIP, 0);
+    return bb_nn_mul(g, xc, rstd);
+}
+
 bb_nn_tensor *bb_nn_layernorm_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_layernorm *ln, bb_nn_tensor *x) {
     if (!x || nn_failed(g)) return NULL;
     if (bb_nn_cols(x) != ln->dim)
         return NN_FAIL(g, BB_EINVAL, "nn layernorm: input has %lld cols, expected %d", (long long)bb_nn_cols(x),
                        ln->dim);
-    bb_nn_tensor *xc = bb_nn_sub(g, x, bb_nn_mean_cols(g, x));
-    bb_nn_tensor *var = bb_nn_mean_cols(g, bb_nn_mul(g, xc, xc));
-    bb_nn_tensor *rstd =
-        bb_nn_unary(g, bb_nn_unary(g, bb_nn_scale(g, var, 1.0, ln->eps), BB_NN_FN_SQRT, 0), BB_NN_FN_RECIP, 0);
-    bb_nn_tensor *y = bb_nn_mul(g, xc, rstd);
+    bb_nn_tensor *y = bb_nn_layernorm_plain(g, x, ln->eps);
     return bb_nn_add(g, bb_nn_mul(g, y, bb_nn_param(g, ps, ln->gamma)), bb_nn_param(g, ps, ln->beta));
 }
 
@@ -99,4 +103,37 @@ bb_nn_tensor *bb_nn_transformer_fwd(bb_nn_graph *g, const bb_nn_params *ps, cons
     x = bb_nn_add(g, x, bb_nn_linear_fwd(g, ps, &tb->out, a));
     bb_nn_tensor *m = bb_nn_gelu(g, bb_nn_linear_fwd(g, ps, &tb->fc1, bb_nn_layernorm_fwd(g, ps, &tb->ln2, x)));
     return bb_nn_add(g, x, bb_nn_linear_fwd(g, ps, &tb->fc2, m));
+}
+
+bb_nn_tensor *bb_nn_gelu_tanh(bb_nn_graph *g, bb_nn_tensor *a) {
+    const double k = 0.79788456080286535588;                                                    /* sqrt(2 / pi) */
+    bb_nn_tensor *inner = bb_nn_mul(g, a, bb_nn_scale(g, bb_nn_mul(g, a, a), 0.044715 * k, k)); /* k (a + c a^3) */
+    return bb_nn_mul(g, bb_nn_scale(g, a, 0.5, 0.0), bb_nn_scale(g, bb_nn_tanh(g, inner), 1.0, 1.0));
+}
+
+bb_nn_tensor *bb_nn_rope(bb_nn_graph *g, bb_nn_tensor *x, int heads, double base) {
+    if (!x || nn_failed(g)) return NULL;
+    if (x->ndim != 3 || heads < 1 || x->ne[2] % (2 * heads) || !(base > 0))
+        return NN_FAIL(g, BB_EINVAL, "nn rope: x must be [B,T,C] with C a multiple of 2 x %d heads", heads);
+    const int64_t B = x->ne[0], T = x->ne[1], C = x->ne[2], half = C / 2, hh = C / heads / 2;
+    /* angle of pair j (head j / hh, frequency i = j % hh) at position p: p base^(-2i/dh) */
+    bb_nn_tensor *cs[2] = {nn_new(g, x->dtype, 4, (const int64_t[]){1, T, half, 1}),
+                           nn_new(g, x->dtype, 4, (const int64_t[]){1, T, half, 1})};
+    if (!cs[0] || !cs[1]) return NULL;
+    for (int64_t p = 0; p < T; p++)
+        for (int64_t j = 0; j < half; j++) {
+            const double th = (double)p * pow(base, -(double)(2 * (j % hh)) / (double)(2 * hh));
+            const double v[2] = {cos(th), sin(th)};
+            for (int k = 0; k < 2; k++) {
+                if (x->dtype == BB_NN_F32)
+                    ((float *)cs[k]->data)[p * half + j] = (float)v[k];
+                else
+                    ((double *)cs[k]->data)[p * half + j] = v[k];
+            }
+        }
+    bb_nn_tensor *x4 = bb_nn_reshape(g, x, 4, (const int64_t[]){B, T, half, 2});
+    bb_nn_tensor *x0 = bb_nn_slice_cols(g, x4, 0, 1), *x1 = bb_nn_slice_cols(g, x4, 1, 2);
+    bb_nn_tensor *o0 = bb_nn_sub(g, bb_nn_mul(g, x0, cs[0]), bb_nn_mul(g, x1, cs[1]));
+    bb_nn_tensor *o1 = bb_nn_add(g, bb_nn_mul(g, x1, cs[0]), bb_nn_mul(g, x0, cs[1]));
+    return bb_nn_reshape(g, bb_nn_concat_cols(g, o0, o1), 3, (const int64_t[]){B, T, C});
 }
