@@ -23,6 +23,7 @@
 #include "harness/run/driver.h"
 #include "methods/method.h"
 #include "tests/testutil.h"
+#include "tests/methods/method_run.h"
 #include "tests/testmain.h"
 
 #define SMALL_GAUSS                                                                                                    \
@@ -32,49 +33,14 @@
     "\"hidden\": 8, \"layers\": 2, \"n_steps\": 10, \"batch_size\": 16, \"t_dim\": 8, "                                \
     "\"train_batch\": 16, \"inner_steps\": 3, \"sigma_max\": 1.5, \"lr\": 0.001, \"out_scale\": 10"
 
-typedef struct {
-    bb_task *t;
-    bb_oracle *o;
-    bb_samples s;
-    cJSON *info;
-    bb_driver_result res;
-    bb_ctx c;
-} fixture;
+typedef bb_test_run fixture;
 
 /* Run through the driver (harness/run/driver.h). state/resume: the driver's state file and
  * resume mode; kill_after > 0 saves the state every step and SIGKILLs after that step. */
 static int run_opts(fixture *f, const bb_task_type *tt, const char *task_id, const char *params_json, int64_t budget,
                     size_t n, uint64_t seed, const char *state, int resume, int64_t kill_after) {
-    memset(f, 0, sizeof *f);
-    if (tt)
-        assert_int_equal(bb_task_create_from_type(tt, NULL, &f->t, &f->c), BB_OK);
-    else
-        assert_int_equal(bb_task_create(task_id, NULL, &f->t, &f->c), BB_OK);
-    assert_int_equal(bb_oracle_create(f->t, budget, &f->o, &f->c), BB_OK);
-    const bb_method *m = bb_method_find("adjoint_sampling");
-    assert_non_null(m);
-    cJSON *user = cJSON_Parse(params_json);
-    assert_non_null(user);
-    bb_params p;
-    int rc = bb_method_resolve_params(m, f->t->type->name, NULL, user, &p, &f->c);
-    cJSON_Delete(user);
-    if (rc) return rc;
-    f->info = cJSON_CreateObject();
-    bb_driver_config cfg = {
-        .method = m,
-        .params = &p,
-        .env = {.oracle = f->o, .seed = seed, .n_samples = n, .threads = omp_get_max_threads()},
-        .config_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-        .state_path = state,
-        .resume = (bb_resume_mode)resume,
-        .checkpoint_steps = kill_after > 0 ? 1 : 0,
-        .checkpoint_seconds = 1e9,
-        .kill_after_steps = kill_after,
-    };
-    rc = bb_driver_run(&cfg, &f->s, f->info, &f->res, &f->c);
-    if (rc == BB_OK && f->res.method_rc) rc = BB_ERR(&f->c, f->res.method_rc, "%s", f->res.method_err);
-    bb_params_free(&p);
-    return rc;
+    return bb_test_run_method(f, "adjoint_sampling", tt, task_id, params_json, budget, n, seed, omp_get_max_threads(),
+                              state, resume, kill_after);
 }
 
 static int run(fixture *f, const bb_task_type *tt, const char *task_id, const char *params_json, int64_t budget,
@@ -82,19 +48,9 @@ static int run(fixture *f, const bb_task_type *tt, const char *task_id, const ch
     return run_opts(f, tt, task_id, params_json, budget, n, seed, state, resume, 0);
 }
 
-static void done(fixture *f) {
-    bb_samples_free(&f->s);
-    cJSON_Delete(f->info);
-    bb_driver_result_free(&f->res);
-    bb_oracle_free(f->o);
-    bb_task_free(f->t);
-}
+static void done(fixture *f) { bb_test_run_done(f); }
 
-static double info_num(const fixture *f, const char *k) {
-    cJSON *v = cJSON_GetObjectItem(f->info, k);
-    assert_true(cJSON_IsNumber(v));
-    return v->valuedouble;
-}
+static double info_num(const fixture *f, const char *k) { return bb_test_run_info_num(f, k); }
 
 BB_TEST(method_is_registered_with_defaults_for_every_quick_task) {
     const bb_method *m = bb_method_find("adjoint_sampling");

@@ -25,6 +25,7 @@
 #include "harness/run/driver.h"
 #include "methods/method.h"
 #include "tests/testutil.h"
+#include "tests/methods/method_run.h"
 #include "tests/testmain.h"
 
 /* 2-D isotropic Gaussian of variance 0.2 · 5 = σ²T at PIS's defaults: u = ½‖x‖²/v. */
@@ -34,52 +35,15 @@ static double iso_u(const double *x, double *g) {
 }
 BB_TEST_TASK_TYPE(iso_gauss, iso_u, "test-iso2", "2-D standard Gaussian (test)", 2, 1.0)
 
-typedef struct {
-    bb_task *t;
-    bb_oracle *o;
-    bb_samples s;
-    cJSON *info;
-    bb_driver_result res;
-    bb_ctx c;
-} run_t;
+typedef bb_test_run run_t;
 
 static void run_pis(run_t *r, const bb_task_type *tt, const char *params_json, int64_t budget, size_t n) {
-    memset(r, 0, sizeof *r);
-    assert_int_equal(bb_task_create_from_type(tt, NULL, &r->t, &r->c), BB_OK);
-    assert_int_equal(bb_oracle_create(r->t, budget, &r->o, &r->c), BB_OK);
-    const bb_method *m = bb_method_find("pis");
-    assert_non_null(m);
-    cJSON *user = cJSON_Parse(params_json);
-    assert_non_null(user);
-    bb_params p;
-    assert_int_equal(bb_method_resolve_params(m, tt->name, NULL, user, &p, &r->c), BB_OK);
-    cJSON_Delete(user);
-    r->info = cJSON_CreateObject();
-    bb_driver_config cfg = {
-        .method = m,
-        .params = &p,
-        .env = {.oracle = r->o, .seed = 3, .n_samples = n, .threads = 1},
-        .config_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-        .checkpoint_seconds = 1e9,
-    };
-    assert_int_equal(bb_driver_run(&cfg, &r->s, r->info, &r->res, &r->c), BB_OK);
-    assert_int_equal(r->res.method_rc, BB_OK);
-    bb_params_free(&p);
+    assert_int_equal(bb_test_run_method(r, "pis", tt, NULL, params_json, budget, n, 3, 1, NULL, 0, 0), BB_OK);
 }
 
-static void done(run_t *r) {
-    bb_samples_free(&r->s);
-    cJSON_Delete(r->info);
-    bb_driver_result_free(&r->res);
-    bb_oracle_free(r->o);
-    bb_task_free(r->t);
-}
+static void done(run_t *r) { bb_test_run_done(r); }
 
-static double info_num(const run_t *r, const char *k) {
-    const cJSON *v = cJSON_GetObjectItem(r->info, k);
-    assert_true(cJSON_IsNumber(v));
-    return v->valuedouble;
-}
+static double info_num(const run_t *r, const char *k) { return bb_test_run_info_num(r, k); }
 
 /* I iterations of B paths with S steps, then n weighted samples: every count exact. */
 BB_TEST(grad_control_pays_n_steps_gradients_per_path) {
