@@ -41,6 +41,7 @@ extern const bb_metric bb_metric_rama;
 extern const bb_metric bb_metric_dihedral_js;
 extern const bb_metric bb_metric_basin_df;
 extern const bb_metric bb_metric_chirality;
+extern const bb_metric bb_metric_crest_cov;
 
 const bb_metric *const bb_metrics[] = {
     &bb_metric_energy_w2,
@@ -67,6 +68,7 @@ const bb_metric *const bb_metrics[] = {
     &bb_metric_dihedral_js,
     &bb_metric_basin_df,
     &bb_metric_chirality,
+    &bb_metric_crest_cov,
     NULL,
 };
 
@@ -206,7 +208,19 @@ int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char 
 
 int bb_metric_higher_is_better(const char *entry, const bb_metric *family) {
     /* entries of a family whose direction differs from the family's own */
-    static const char *const lower[] = {"amr_recall", "amr_precision", "tica_w2_ic1", "tica_w2_ic2", NULL};
+    static const char *const lower[] = {"amr_recall",
+                                        "amr_precision",
+                                        "tica_w2_ic1",
+                                        "tica_w2_ic2",
+                                        "crest_amr_r",
+                                        "crest_amr_p",
+                                        "crest_amr_r_valid",
+                                        "crest_amr_p_valid",
+                                        "crest_amr_r_relaxed",
+                                        "crest_amr_p_relaxed",
+                                        "crest_amr_r_valid_relaxed",
+                                        "crest_amr_p_valid_relaxed",
+                                        NULL};
     static const char *const higher[] = {
         "minima_recall", "minima_precision", "minima_distinct", "minima_global_found", "log_z", "ess_fraction", NULL};
     for (size_t k = 0; entry && lower[k]; k++)
