@@ -104,7 +104,9 @@ struct bb_task {
     int dof;         /* P × D */
     double kT;
     unsigned flags;
-    void *state; /* type->state_size bytes, zeroed, owned by the instance */
+    void *state;    /* type->state_size bytes, zeroed, owned by the instance */
+    char group[48]; /* tasks scored as one family (`boltzbench table --by-group`), e.g. "conformers-rot5"
+                       for the conformer tasks with 5 rotatable bonds; "" none (set by init) */
 };
 
 /* Registry (tasks/registry.c): NULL-terminated array of all task types. */

@@ -25,6 +25,10 @@ int bb_cmd_table(int argc, char **argv) {
         {"metrics", 0, "LIST", "only these metrics (comma-separated names)", BB_OPT_STRING, &sel.metrics, 0},
         {"cost", 0, NULL, "add evaluations_used, method_wall_s and wall_s (budget.used, timing.*) as columns",
          BB_OPT_FLAG, &sel.cost, 0},
+        {"by-group", 0, NULL,
+         "one table per task group (the conformer tasks: rotatable-bond count) instead of per task; a cell is the "
+         "mean over the group's tasks and seeds",
+         BB_OPT_FLAG, &sel.by_group, 0},
         {"overview", 0, NULL, "md: only each task's methods x metrics table at its largest budget", BB_OPT_FLAG,
          &overview, 0},
         BB_OPT_ROW_END,
@@ -32,7 +36,7 @@ int bb_cmd_table(int argc, char **argv) {
     bb_cli cl;
     bb_cli_init(&cl, argc, argv, opts,
                 "table DIR [--format md|csv|latex|html] [--out FILE] [--svg-dir DIR] [--tasks LIST] [--methods LIST] "
-                "[--budgets LIST] [--metrics LIST] [--cost] [--overview]",
+                "[--budgets LIST] [--metrics LIST] [--cost] [--by-group] [--overview]",
                 "Aggregate every report (*.json, recursively) under DIR into one table per task and\n"
                 "metric: rows are methods, columns are energy-evaluation budgets, cells are the mean over\n"
                 "seeds +- the half-width of the t-based 95% CI (one seed: the value and n=1); the best\n"
@@ -64,7 +68,7 @@ int bb_cmd_table(int argc, char **argv) {
     size_t len = 0;
     FILE *fp = NULL;
     rc = bb_rset_load_dir(dir, &rs, &ctx);
-    if (!rc && (sel.tasks || sel.methods || sel.budgets || sel.metrics || sel.cost))
+    if (!rc && (sel.tasks || sel.methods || sel.budgets || sel.metrics || sel.cost || sel.by_group))
         rc = bb_rset_select(&rs, &sel, &ctx);
     if (!rc) rc = bb_agg_build(&rs, &agg, &ctx);
     if (!rc && svg_dir) rc = bb_plots_build(&rs, &agg, &ps, &ctx);

@@ -26,6 +26,7 @@ void bb_report_add_task(cJSON *r, const bb_task *t, const cJSON *task_params) {
     cJSON_AddStringToObject(o, "id", t->id);
     cJSON_AddStringToObject(o, "name", t->type->name);
     cJSON_AddNumberToObject(o, "version", t->type->version);
+    if (t->group[0]) cJSON_AddStringToObject(o, "group", t->group);
     cJSON_AddItemToObject(o, "params", task_params ? cJSON_Duplicate(task_params, 1) : cJSON_CreateObject());
     cJSON_AddNumberToObject(o, "kT", t->kT);
     cJSON_AddStringToObject(o, "kT_unit", t->type->kT_unit ? t->type->kT_unit : "reduced");

@@ -78,6 +78,8 @@ typedef struct bb_table_select {
     int cost;            /* 1: add evaluations_used (budget.used), method_wall_s and wall_s
                             (timing.*: the method's time, the run's with scoring) as
                             lower-is-better entries of each kept report that has them */
+    int by_group;        /* 1: a report whose task has a "group" counts as that group (one table per group;
+                            a cell is the mean over its tasks and seeds), the others stay by task */
 } bb_table_select;
 
 /* Keep the runs of rs that pass every list, drop the metrics not listed from their reports

@@ -7,6 +7,7 @@
  * (table.c) and knows no metric by name besides the two it adds. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +131,10 @@ int bb_rset_select(bb_rset *rs, const bb_table_select *sel, bb_ctx *ctx) {
             cJSON_Delete(r->report);
             continue;
         }
+        const cJSON *grp =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->report, "task"), "group");
+        if (sel->by_group && cJSON_IsString(grp) && grp->valuestring[0])
+            snprintf(r->task, sizeof r->task, "%s", grp->valuestring);
         if (sel->cost) {
             add_cost(r->report, "evaluations_used", "budget", "used");
             add_cost(r->report, "method_wall_s", "timing", "method_wall_s");

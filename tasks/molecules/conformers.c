@@ -58,6 +58,7 @@ int bb_conformer_init(bb_task *t, const cJSON *params, bb_ctx *ctx) {
     t->n_particles = m->natom;
     t->dim = 3;
     t->kT = t->type->kT;
+    snprintf(t->group, sizeof t->group, "conformers-rot%d", m->rotatable_bonds);
     rc = bb_equipartition_sigma(3 * (size_t)m->natom, s->ff->start, t->kT, mmff_grad, s->ff, t->id, &s->sigma, ctx);
     if (rc) bb_conformer_cleanup(t);
     return rc;

@@ -345,6 +345,40 @@ BB_TEST(selection_keeps_named_runs_and_metrics_and_adds_cost_columns) {
     free(dir);
 }
 
+BB_TEST(by_group_tabulates_tasks_of_one_group_together) {
+    char *dir = make_set();
+    bb_ctx ctx = {0};
+    const char *files[2] = {"mala-b10000-s1", "pt-b10000-s1"}; /* these two runs join group "rot-k" */
+    for (int k = 0; k < 2; k++) {
+        char path[8400];
+        snprintf(path, sizeof path, "%s/dw4/%s.json", dir, files[k]);
+        cJSON *rep = NULL;
+        assert_int_equal(bb_json_read_file(path, 1 << 20, &rep, &ctx), BB_OK);
+        cJSON_AddStringToObject(cJSON_GetObjectItem(rep, "task"), "group", "rot-k");
+        assert_int_equal(bb_json_write_file(path, rep, &ctx), BB_OK);
+        cJSON_Delete(rep);
+    }
+    for (int by = 0; by < 2; by++) {
+        bb_rset rs;
+        bb_agg a;
+        assert_int_equal(bb_rset_load_dir(dir, &rs, &ctx), BB_OK);
+        bb_table_select sel = {.by_group = by};
+        assert_int_equal(bb_rset_select(&rs, &sel, &ctx), BB_OK);
+        assert_int_equal(bb_agg_build(&rs, &a, &ctx), BB_OK);
+        assert_int_equal(a.n_tasks, by ? 2 : 1);
+        assert_string_equal(a.tasks[0], "dw4@1");
+        if (by) {
+            assert_string_equal(a.tasks[1], "rot-k");
+            assert_int_equal(bb_agg_at(&a, 1, 0, 0, 0)->st.n, 1); /* mala, 1e4: the grouped run */
+            assert_int_equal(bb_agg_at(&a, 0, 0, 0, 0)->st.n, 2); /* the other two seeds stay */
+        }
+        bb_agg_free(&a);
+        bb_rset_free(&rs);
+    }
+    fx_rmtree(dir);
+    free(dir);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(t_quantiles_match_the_tables_and_the_expansion_beyond_30),
              cmocka_unit_test(selection_keeps_named_runs_and_metrics_and_adds_cost_columns),
              cmocka_unit_test(stats_give_mean_sd_and_t_interval_and_refuse_nan),
@@ -354,4 +388,5 @@ BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(t_quantiles_match_the_tables_and_the_e
              cmocka_unit_test(task_versions_are_grouped_and_harness_versions_refused),
              cmocka_unit_test(corrupt_or_missing_reports_fail_with_the_file_name),
              cmocka_unit_test(table_command_writes_the_requested_format_and_svg_files),
-             cmocka_unit_test(family_entries_take_the_direction_their_reports_state))
+             cmocka_unit_test(family_entries_take_the_direction_their_reports_state),
+             cmocka_unit_test(by_group_tabulates_tasks_of_one_group_together))

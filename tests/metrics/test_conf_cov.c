@@ -92,6 +92,9 @@ BB_TEST(cov_and_amr_equal_rdkit_and_adjoint_samplings_statistics_both_ways) {
         bb_ctx c = {0};
         bb_task *t = NULL;
         assert_int_equal(bb_task_create(id, NULL, &t, &c), BB_OK);
+        char grp[48];
+        snprintf(grp, sizeof grp, "conformers-rot%d", bb_conformer_of_type(t->type)->rotatable_bonds);
+        assert_string_equal(t->group, grp); /* what `table --by-group` aggregates by */
         double *u = calloc((size_t)ng, sizeof(double));
         assert_int_equal(bb_task_energy(t, (size_t)ng, s.x, u, NULL, &c), BB_OK);
         bb_eval_input in = {.task = t, .samples = &s, .u_samples = u, .seed = 11};
