@@ -137,14 +137,14 @@ int main(int argc, char **argv) {
     CHECK(bb_task_initial(task, B, &rng, x0, &c));
     CHECK(bb_task_energy(task, B, x0, e0, NULL, &c));
     for (size_t r = 0; r < B; r++) e0[r] /= cfg.tau[0];
-    double loss, l3[3];
+    double loss, l3[4];
     const uint64_t seed = 99;
     if (prefix) {
         /* the step whose loss PyTorch checks, on a copy of the initial networks */
         pita_model probe;
         CHECK(pita_model_init(&probe, &cfg, 1, &c));
         bb_rng_init(&rng, seed, 0);
-        CHECK(pita_train_step(&probe, B, x0, e0, cfg.beta[0], &rng, &loss, l3, &c));
+        CHECK(pita_train_step(&probe, B, x0, e0, NULL, cfg.beta[0], &rng, &loss, l3, &c));
         int rc = export_model(prefix, &probe, B, dof, x0, e0, seed, loss, l3);
         pita_model_free(&probe);
         if (rc) return 1;
@@ -154,12 +154,12 @@ int main(int argc, char **argv) {
         pita_model_free(&probe);
     }
     bb_rng_init(&rng, seed, 0);
-    CHECK(pita_train_step(&m, B, x0, e0, cfg.beta[0], &rng, &loss, l3, &c)); /* warm-up (arena, first use) */
+    CHECK(pita_train_step(&m, B, x0, e0, NULL, cfg.beta[0], &rng, &loss, l3, &c)); /* warm-up (arena, first use) */
     double t0 = now();
     clock_t c0 = clock();
     for (int s = 0; s < steps; s++) {
         bb_rng_init(&rng, seed + 1 + (uint64_t)s, 0);
-        CHECK(pita_train_step(&m, B, x0, e0, cfg.beta[0], &rng, &loss, l3, &c));
+        CHECK(pita_train_step(&m, B, x0, e0, NULL, cfg.beta[0], &rng, &loss, l3, &c));
     }
     const double train_s = (now() - t0) / steps, train_cpu = (double)(clock() - c0) / CLOCKS_PER_SEC / steps;
     /* one annealing chunk: 512 rows, all four fields, exact divergence */

@@ -12,8 +12,12 @@
 
 int bb_scorenet_config_parse(const bb_params *p, const bb_task *task, const char *method, bb_scorenet_config *c,
                              bb_ctx *ctx) {
+    return bb_scorenet_config_parse_net(p, task, method, bb_params_str(p, "network"), c, ctx);
+}
+
+int bb_scorenet_config_parse_net(const bb_params *p, const bb_task *task, const char *method, const char *net,
+                                 bb_scorenet_config *c, bb_ctx *ctx) {
     memset(c, 0, sizeof *c);
-    const char *net = bb_params_str(p, "network");
     if (strcmp(net, "egnn") == 0)
         c->use_egnn = 1;
     else if (strcmp(net, "mlp") == 0)

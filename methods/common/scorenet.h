@@ -67,6 +67,11 @@ typedef struct bb_scorenet_config {
 int bb_scorenet_config_parse(const bb_params *p, const bb_task *task, const char *method, bb_scorenet_config *c,
                              bb_ctx *ctx);
 
+/* The same with the network kind `net` (egnn, mlp or auto) given instead of read from p: a
+ * method that builds further networks itself (PITA's transformer) parses the rest here. */
+int bb_scorenet_config_parse_net(const bb_params *p, const bb_task *task, const char *method, const char *net,
+                                 bb_scorenet_config *c, bb_ctx *ctx);
+
 /* The nn core's EGNN configuration for c with output `out` (SiLU, normalised differences). */
 bb_nn_egnn_config bb_scorenet_egnn_config(const bb_scorenet_config *c, bb_nn_egnn_out out);
 

@@ -18,7 +18,7 @@ static size_t dof_of(const pita_config *c) { return (size_t)c->net.sp.P * (size_
 
 void pita_anneal_free(pita_anneal *a) {
     if (!a) return;
-    BB_FREE_ALL(a->x, a->logw, a->u);
+    BB_FREE_ALL(a->x, a->logw, a->u, a->gu);
     memset(a, 0, sizeof *a);
 }
 
@@ -113,7 +113,10 @@ int pita_anneal_end(pita_anneal *a, pita_model *m, bb_oracle *o, bb_ctx *ctx) {
     double *xs = lw + n;
     size_t *idx = (size_t *)(xs + n * dof);
     for (size_t k = 0; k < n * dof; k++) xs[k] = c->data_scale * a->x[k];
-    int rc = bb_oracle_eval(o, n, xs, a->u, NULL, ctx);
+    int rc = BB_OK;
+    if (c->w_target > 0 && !(a->gu = malloc(n * dof * sizeof(double))))
+        rc = BB_ERR(ctx, BB_ENOMEM, "pita: cannot allocate the annealed samples' gradients");
+    if (!rc) rc = bb_oracle_eval(o, n, xs, a->u, a->gu, ctx);
     if (rc) {
         free(lw);
         return rc;
@@ -140,6 +143,10 @@ int pita_anneal_end(pita_anneal *a, pita_model *m, bb_oracle *o, bb_ctx *ctx) {
         memcpy(a->x, xs, n * dof * sizeof(double));
         for (size_t r = 0; r < n; r++) lw[r] = a->u[idx[r]];
         memcpy(a->u, lw, n * sizeof(double));
+        if (a->gu) {
+            bb_rows_gather(a->gu, dof, idx, n, xs);
+            memcpy(a->gu, xs, n * dof * sizeof(double));
+        }
         memset(a->logw, 0, n * sizeof(double));
     }
     free(lw);

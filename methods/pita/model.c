@@ -1,6 +1,6 @@
 /* model.c — PITA's two EDM-preconditioned networks in one parameter group (score network
- * D_S and energy network U_θ, the same architecture: an EGNN for particle systems, an MLP
- * otherwise, each conditioned on c_noise = ln(σ)/4 and the inverse temperature β as the
+ * D_S and energy network U_θ, the same architecture: the authors' DiT for peptides, an EGNN for
+ * other particle systems, an MLP otherwise, each conditioned on c_noise = ln(σ)/4 and the inverse temperature β as the
  * authors' EGNN_dynamics node features), one Adam, one EMA, and the fields an annealing step
  * needs (s_E, s_S, ∇·s_S, ∂U/∂t) through the nn core's tape. Costs no energy evaluations. */
 #include <math.h>
@@ -21,7 +21,18 @@ int pita_model_init(pita_model *m, const pita_config *cfg, uint64_t seed, bb_ctx
     bb_nn_params_init(&m->ps, dtype_of(cfg));
     static const char *const names[2] = {"score", "energy"};
     for (int w = 0; w < 2 && !rc; w++) {
-        if (nc->use_egnn) {
+        if (cfg->transformer) {
+            const bb_nn_dit_config dc = {.n_tokens = nc->sp.P,
+                                         .token_dim = nc->sp.D,
+                                         .hidden = nc->hidden,
+                                         .heads = cfg->heads,
+                                         .blocks = nc->layers,
+                                         .cond_dim = cfg->cond_dim,
+                                         .freq_dim = cfg->freq_dim,
+                                         .cond_temp = cfg->train_all,
+                                         .rope_base = 10000.0};
+            rc = bb_nn_dit_init(&m->dit[w], &m->ps, names[w], &dc, ctx);
+        } else if (nc->use_egnn) {
             bb_nn_egnn_config ec = bb_scorenet_egnn_config(nc, BB_NN_EGNN_VECTOR);
             ec.n_cond = 2; /* c_noise, β */
             rc = bb_nn_egnn_init(&m->egnn[w], &m->ps, names[w], &ec, ctx);
@@ -63,6 +74,7 @@ static bb_nn_tensor *net_F(pita_model *m, int w, const bb_nn_egnn_graph *eg, bb_
     bb_nn_graph *g = m->g;
     const int64_t B = bb_nn_rows(y);
     bb_nn_tensor *bt = bb_nn_full(g, dtype_of(c), 2, (const int64_t[]){B, 1}, beta);
+    if (c->transformer) return bb_nn_dit_fwd(g, &m->ps, &m->dit[w], y, cnoise, c->train_all ? bt : NULL);
     bb_nn_tensor *cond = bb_nn_concat_cols(g, cnoise, bt);
     if (c->net.use_egnn) return bb_nn_egnn_fwd_cond(g, &m->ps, &m->egnn[w], eg, y, c->net.t_dim ? cnoise : NULL, cond);
     bb_nn_tensor *in = bb_nn_concat_cols(g, y, cond);
@@ -187,6 +199,11 @@ int pita_fields(pita_model *m, size_t n, const double *x, double t, double beta,
         if (!rc) rc = bb_nn_graph_status(g, ctx);
     }
     free(buf);
+    if (!rc && c->transformer && c->net.sp.com_free) /* the DiT's fields are not COM-free by construction */
+        for (size_t r = 0; r < n; r++) {
+            if (score_e) bb_sde_centre_row(c->net.sp.P, c->net.sp.D, score_e + r * dof);
+            if (score_s) bb_sde_centre_row(c->net.sp.P, c->net.sp.D, score_s + r * dof);
+        }
     if (!rc && score_e) rc = all_finite(score_e, n * dof, "energy score", ctx);
     if (!rc && dudt) rc = all_finite(dudt, n, "energy time derivative", ctx);
     if (!rc && score_s) rc = all_finite(score_s, n * dof, "score", ctx);

@@ -27,7 +27,8 @@
 /* Defaults: the authors' LJ-13 experiment (taraak/pita @ e987a7f, pita/configs/experiment/lj13.yaml,
  * configs/model/energytemp.yaml, configs/model/net/egnn_temp.yaml); README.md cites each line. */
 static const bb_param_spec pita_params[] = {
-    {"network", BB_PARAM_STRING, "\"auto\"", 1, 0, "egnn, mlp or auto (egnn for particle systems)"},
+    {"network", BB_PARAM_STRING, "\"auto\"", 1, 0,
+     "egnn, mlp, transformer or auto (transformer on peptide tasks, as the authors; egnn for other particle systems)"},
     {"precision", BB_PARAM_STRING, "\"float32\"", 1, 0, "network parameters and activations: float32 or float64"},
     {"hidden", BB_PARAM_INT, "32", 2, 4096, "hidden width of both networks (authors' LJ-13 egnn_temp: 32)"},
     {"layers", BB_PARAM_INT, "3", 1, 15, "EGNN layers / MLP hidden layers (authors: 3)"},
@@ -73,8 +74,28 @@ static const bb_param_spec pita_params[] = {
     BB_SCORENET_PARAM_THREADS,
     {"anytime_samples", BB_PARAM_INT, "500", 1, 100000000,
      "samples drawn for each anytime checkpoint (final samples: --samples)"},
+    {"dit_heads", BB_PARAM_INT, "6", 1, 256,
+     "transformer: attention heads (authors' dit.yaml: 6); hidden / heads even"},
+    {"dit_cond_dim", BB_PARAM_INT, "64", 1, 4096, "transformer: width of the noise-level conditioning (authors: 64)"},
+    {"dit_freq_dim", BB_PARAM_INT, "256", 2, 4096,
+     "transformer: sinusoidal features of c_noise and β (authors' TimestepEmbedder: 256)"},
+    {"w_target_score", BB_PARAM_DOUBLE, "0", 0, 1e6,
+     "weight of target score matching on the data's energy gradients (authors: 0 on LJ-13, 0.01 on peptides)"},
+    {"target_score_t", BB_PARAM_DOUBLE, "0.2", 0, 1, "target score matching on the rows with σ < σ(t) (authors: 0.2)"},
+    {"target_score_clip", BB_PARAM_DOUBLE, "1000", 0, 1e30,
+     "per-particle norm clip of the target's energy gradient (authors' Clipper max_score_norm: 1000)"},
+    {"augment_rotations", BB_PARAM_BOOL, "false", 0, 0,
+     "a uniform random rotation of every training row (authors: on for molecules)"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
+
+/* What aldp-pita and al3-pita share; the arguments are what differs. */
+#define PITA_PEPTIDE(scale, temps, steps, n_anneal, inf_batch)                                                         \
+    "{\"network\": \"transformer\", \"hidden\": 64, \"layers\": 3, \"dit_heads\": 4, \"dit_cond_dim\": 32, "           \
+    "\"dit_freq_dim\": 64, \"data_scale\": " scale ", \"sigma_min\": 0.01, \"temperatures\": " temps                   \
+    ", \"level_steps\": " steps ", \"batch_size\": 2048, \"train_all_levels\": false, \"anneal_samples\": " n_anneal   \
+    ", \"inference_batch\": " inf_batch ", \"stage0_samples\": 50000, \"end_resampling\": 800, "                       \
+    "\"w_target_score\": 0.01, \"augment_rotations\": true, \"nn_threads\": 0}"
 
 static const bb_task_defaults pita_task_defaults[] = {
     BB_MCMC_TASK_STEPS,
@@ -84,13 +105,41 @@ static const bb_task_defaults pita_task_defaults[] = {
     {"dw4", "{\"nn_threads\": 0}"},
     {"lj13", "{\"nn_threads\": 0}"},
     {"lj55", "{\"nn_threads\": 0}"},
+    /* the authors' peptide experiments (taraak/pita @ e987a7f configs/experiment/aldp.yaml, al3.yaml,
+     * energy/aldp.yaml, al3.yaml, model/energytemp.yaml; README.md cites each line) with the ladder as
+     * multipliers of 300 K; the DiT reduced from 192 x 6 blocks (README: why) */
+    {"aldp-pita", PITA_PEPTIDE("0.1640", "[4, 2.5198333333333334, 1.8517333333333333, 1]", "[50000, 50000, 50000]",
+                               "50000", "2048")},
+    {"al3-pita", PITA_PEPTIDE("0.2059", "[4, 2.5198333333333334, 1.8517333333333333, 1.3608, 1]",
+                              "[50000, 50000, 50000, 50000]", "30000", "1024")},
     {NULL, NULL},
 };
 
 int pita_config_from_params(const bb_params *p, const bb_task *task, pita_config *c, bb_ctx *ctx) {
     memset(c, 0, sizeof *c);
-    int rc = bb_scorenet_config_parse(p, task, "pita", &c->net, ctx);
+    const char *net = bb_params_str(p, "network");
+    const int transformer = strcmp(net, "transformer") == 0 || (strcmp(net, "auto") == 0 && task->type->tica);
+    int rc = bb_scorenet_config_parse_net(p, task, "pita", transformer ? "mlp" : net, &c->net, ctx);
     if (rc) return rc;
+    if (transformer && (task->n_particles < 2 || !c->net.sp.com_free))
+        return BB_ERR(ctx, BB_EINVAL,
+                      "method pita: parameter 'network': transformer needs a translation-invariant particle task");
+    c->transformer = transformer;
+    c->heads = (int)bb_params_int(p, "dit_heads");
+    c->cond_dim = (int)bb_params_int(p, "dit_cond_dim");
+    c->freq_dim = (int)bb_params_int(p, "dit_freq_dim");
+    if (transformer && (c->net.hidden % (2 * c->heads) || c->freq_dim % 2))
+        return BB_ERR(ctx, BB_EINVAL,
+                      "method pita: parameters 'hidden' / 'dit_heads' / 'dit_freq_dim': hidden must be a multiple of "
+                      "2 x heads (%d, %d) and freq_dim even",
+                      c->net.hidden, c->heads);
+    c->w_target = bb_params_double(p, "w_target_score");
+    c->target_t = bb_params_double(p, "target_score_t");
+    c->target_clip = bb_params_double(p, "target_score_clip");
+    c->augment_rot = bb_params_bool(p, "augment_rotations");
+    if (c->augment_rot && (task->dim != 3 || !(task->flags & BB_TASK_ROTATION_INV)))
+        return BB_ERR(ctx, BB_EINVAL,
+                      "method pita: parameter 'augment_rotations': needs a rotation-invariant 3-D task");
     c->data_scale = bb_params_double(p, "data_scale");
     c->rho = bb_params_double(p, "rho");
     c->p_mean = bb_params_double(p, "p_mean");
@@ -145,8 +194,8 @@ static void pita_free(void *state) {
     if (!a) return;
     bb_mcmc_free(a->mcmc);
     pita_anneal_free(&a->an);
-    for (int k = 0; k < PITA_MAX_LEVELS; k++) BB_FREE_ALL(a->bx[k], a->bu[k]);
-    BB_FREE_ALL(a->xb, a->eb);
+    for (int k = 0; k < PITA_MAX_LEVELS; k++) BB_FREE_ALL(a->bx[k], a->bu[k], a->bg[k]);
+    BB_FREE_ALL(a->xb, a->eb, a->gb);
     pita_model_free(&a->m);
     free(a);
 }
@@ -201,7 +250,9 @@ static int pita_init(const bb_method_env *env, const bb_params *p, void **state,
     if (!rc) {
         a->xb = malloc((size_t)cfg.batch * a->dof * sizeof(double));
         a->eb = malloc((size_t)cfg.batch * sizeof(double));
-        if (!a->xb || !a->eb) rc = BB_ERR(ctx, BB_ENOMEM, "pita: cannot allocate a training batch");
+        if (cfg.w_target > 0) a->gb = malloc((size_t)cfg.batch * a->dof * sizeof(double));
+        if (!a->xb || !a->eb || (cfg.w_target > 0 && !a->gb))
+            rc = BB_ERR(ctx, BB_ENOMEM, "pita: cannot allocate a training batch");
     }
     if (!rc) rc = stage0_init(a, env, ctx);
     if (rc) {
@@ -215,18 +266,24 @@ static int pita_init(const bb_method_env *env, const bb_params *p, void **state,
     return BB_OK;
 }
 
-/* Level k's data: the rows whose level energy u/τ_k is finite and at most energy_mask. */
-static int set_level(pita_state *a, int k, size_t n, const double *x, const double *u, bb_ctx *ctx) {
+/* Level k's data: the rows whose level energy u/τ_k is finite and at most energy_mask, with
+ * their gradients gu (NULL without target score matching); centred for the transformer (which
+ * is not translation invariant; the authors centre the data, _normalize_molecule). */
+static int set_level(pita_state *a, int k, size_t n, const double *x, const double *u, const double *gu, bb_ctx *ctx) {
     const pita_config *c = &a->m.cfg;
-    free(a->bx[k]);
-    free(a->bu[k]);
+    BB_FREE_ALL(a->bx[k], a->bu[k], a->bg[k]);
+    a->bg[k] = NULL;
     a->bx[k] = malloc((n ? n : 1) * a->dof * sizeof(double));
     a->bu[k] = malloc((n ? n : 1) * sizeof(double));
-    if (!a->bx[k] || !a->bu[k]) return BB_ERR(ctx, BB_ENOMEM, "pita: cannot store %zu samples of level %d", n, k);
+    if (gu) a->bg[k] = malloc((n ? n : 1) * a->dof * sizeof(double));
+    if (!a->bx[k] || !a->bu[k] || (gu && !a->bg[k]))
+        return BB_ERR(ctx, BB_ENOMEM, "pita: cannot store %zu samples of level %d", n, k);
     size_t m = 0;
     for (size_t r = 0; r < n; r++) {
         if (!isfinite(u[r]) || u[r] / c->tau[k] > c->energy_mask) continue;
         memcpy(a->bx[k] + m * a->dof, x + r * a->dof, a->dof * sizeof(double));
+        if (c->transformer) bb_sde_centre_row(c->net.sp.P, c->net.sp.D, a->bx[k] + m * a->dof);
+        if (gu) memcpy(a->bg[k] + m * a->dof, gu + r * a->dof, a->dof * sizeof(double));
         a->bu[k][m++] = u[r];
     }
     a->bn[k] = m;
@@ -242,12 +299,14 @@ static int set_level(pita_state *a, int k, size_t n, const double *x, const doub
 static int stage0_finish(pita_state *a, bb_ctx *ctx) {
     bb_samples s = {0};
     int rc = bb_mcmc_draw(a->mcmc, &s, ctx);
-    double *u = rc ? NULL : malloc((s.n ? s.n : 1) * sizeof(double));
+    const int grads = a->m.cfg.w_target > 0;
+    double *u = rc ? NULL : malloc((s.n ? s.n : 1) * (grads ? 1 + a->dof : 1) * sizeof(double));
+    double *gu = grads && u ? u + (s.n ? s.n : 1) : NULL;
     if (!rc && !u) rc = BB_ERR(ctx, BB_ENOMEM, "pita: out of memory");
-    if (!rc) rc = bb_oracle_eval(a->o, s.n, s.x, u, NULL, ctx);
+    if (!rc) rc = bb_oracle_eval(a->o, s.n, s.x, u, gu, ctx);
     a->evals_stage0 = bb_oracle_used(a->o); /* the chains and their samples' energies: all so far */
     for (size_t k = 0; !rc && k < s.n * a->dof; k++) s.x[k] /= a->m.cfg.data_scale;
-    if (!rc) rc = set_level(a, 0, s.n, s.x, u, ctx);
+    if (!rc) rc = set_level(a, 0, s.n, s.x, u, gu, ctx);
     if (!rc) rc = bb_oracle_reserve(a->o, (int64_t)a->n_samples, ctx);
     free(u);
     bb_samples_free(&s);
@@ -267,16 +326,27 @@ static int train_one(pita_state *a, bb_step_info *info, bb_ctx *ctx) {
         const size_t i = (size_t)bb_rng_below(&rng, a->bn[lv]);
         memcpy(a->xb + (size_t)r * a->dof, a->bx[lv] + i * a->dof, a->dof * sizeof(double));
         a->eb[r] = a->bu[lv][i] / c->tau[lv];
+        if (a->gb) /* ∇_y (u/τ) = data_scale ∇_x u / τ */
+            for (size_t d = 0; d < a->dof; d++)
+                a->gb[(size_t)r * a->dof + d] = c->data_scale * a->bg[lv][i * a->dof + d] / c->tau[lv];
     }
-    double loss, l3[3];
-    int rc = pita_train_step(&a->m, (size_t)c->batch, a->xb, a->eb, c->beta[lv], &rng, &loss, l3, ctx);
+    if (c->augment_rot) /* energytemp_module.py data_augmentation: one random rotation per row */
+        for (int r = 0; r < c->batch; r++)
+            bb_sde_random_rotation(&rng, c->net.sp.P, a->xb + (size_t)r * a->dof,
+                                   a->gb ? a->gb + (size_t)r * a->dof : NULL);
+    double loss, l3[4];
+    int rc = pita_train_step(&a->m, (size_t)c->batch, a->xb, a->eb, a->gb, c->beta[lv], &rng, &loss, l3, ctx);
     if (rc) return rc;
     a->total_steps++;
     a->level_steps++;
     info->has_loss = 1;
     info->loss = loss;
-    snprintf(info->status, sizeof info->status, "level %d step %lld  loss %.4g (%.3g %.3g %.3g)", a->level,
-             (long long)a->level_steps, loss, l3[0], l3[1], l3[2]);
+    if (a->gb)
+        snprintf(info->status, sizeof info->status, "level %d step %lld  loss %.4g (%.3g %.3g %.3g %.3g)", a->level,
+                 (long long)a->level_steps, loss, l3[0], l3[1], l3[2], l3[3]);
+    else
+        snprintf(info->status, sizeof info->status, "level %d step %lld  loss %.4g (%.3g %.3g %.3g)", a->level,
+                 (long long)a->level_steps, loss, l3[0], l3[1], l3[2]);
     if (a->level_steps < c->steps[a->level]) return BB_OK;
     const int K = c->n_levels - 1;
     if (a->level + 1 >= K) { /* the last trained level: the final draw anneals to the target */
@@ -304,7 +374,7 @@ static int anneal_one(pita_state *a, bb_step_info *info, bb_ctx *ctx) {
     a->ess[k] = a->an.ess_end;
     a->logz[k] = a->an.log_z;
     a->resamplings[k] = a->an.resamplings;
-    rc = set_level(a, k, a->an.n, a->an.x, a->an.u, ctx);
+    rc = set_level(a, k, a->an.n, a->an.x, a->an.u, a->an.gu, ctx);
     pita_anneal_free(&a->an);
     if (rc) return rc;
     a->level = k;
@@ -372,7 +442,7 @@ static void pita_describe(const void *state, cJSON *info) {
     const pita_state *a = state;
     const pita_config *c = &a->m.cfg;
     static const char *const phases[] = {"stage0", "train", "anneal", "done"};
-    cJSON_AddStringToObject(info, "network", c->net.use_egnn ? "egnn" : "mlp");
+    cJSON_AddStringToObject(info, "network", c->transformer ? "transformer" : c->net.use_egnn ? "egnn" : "mlp");
     cJSON_AddNumberToObject(info, "parameters", (double)a->m.ps.total);
     cJSON_AddStringToObject(info, "phase", phases[a->phase]);
     cJSON_AddNumberToObject(info, "level_reached", a->level);

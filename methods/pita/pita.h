@@ -49,6 +49,14 @@ typedef struct pita_config {
     double clip_q;       /* quantile clip of the weight rate and the final log-weights (authors: 0.9) */
     int div_probes;      /* divergence of s_S: 0 exact (dof passes), else Hutchinson probes */
     int chunk;           /* rows per network evaluation in an annealing (inference batch) */
+    /* the peptide network (network transformer): the authors' DIT3D, nn.h bb_nn_dit; hidden
+     * and layers (blocks) from net; conditioned on β iff train_all (the authors' condition_on_temperature) */
+    int transformer;
+    int heads, cond_dim, freq_dim;
+    /* target score matching: w_target |x_t − σ²∇(u/τ)(x0) − D_S(x_t)|², mean over the rows with
+     * σ(t) < σ(target_t); ∇ clipped to target_clip per particle (authors' Clipper) */
+    double w_target, target_t, target_clip;
+    int augment_rot; /* 1: a uniform random rotation of every training row (and its gradient) */
 } pita_config;
 
 /* Random streams (method-internal ids below 0x4000_0000). */
@@ -68,6 +76,7 @@ typedef struct pita_model {
     bb_nn_params ps;    /* both networks */
     bb_nn_egnn egnn[2]; /* [0] score, [1] energy (EGNN) */
     bb_nn_mlp mlp[2];   /* (MLP) */
+    bb_nn_dit dit[2];   /* (transformer) */
     bb_nn_graph *g;
     bb_nn_adam opt;
     bb_nn_ema ema;
@@ -99,9 +108,10 @@ int pita_model_energy(pita_model *m, size_t n, const double *x, double sigma, do
  * temperature beta: σ = exp(p_mean + p_std ξ) per row, x_t = x0 + σ z (COM-free), loss =
  * mean over rows of w_escore λ|x_t − σ²∇U_θ(x_t) − sg D_S(x_t)|² + w_score λ|D_S(x_t) − x0|² +
  * w_match (e0 − U_θ(x0, σmin))² [e0 ≤ energy_mask], λ = (σ² + 1)/σ²; gradient-norm clip,
- * Adam, EMA. The three parts OUT (l3 may be NULL). nb <= cfg.batch. */
-int pita_train_step(pita_model *m, size_t nb, const double *x0, const double *e0, double beta, bb_rng *rng,
-                    double *loss, double l3[3], bb_ctx *ctx);
+ * Adam, EMA; with cfg.w_target > 0 also the target score term on the gradients g0[nb][dof] of e0
+ * in y (NULL: none). The four parts (escore, score, match, target) OUT (l3 may be NULL). */
+int pita_train_step(pita_model *m, size_t nb, const double *x0, const double *e0, const double *g0, double beta,
+                    bb_rng *rng, double *loss, double l3[4], bb_ctx *ctx);
 
 /* ---- annealing (anneal.c) -------------------------------------------------------------------- */
 /* An annealing of n particles from level `from` (the networks at β_from) towards τ_to,
@@ -118,6 +128,7 @@ typedef struct pita_anneal {
     int step; /* next SDE step (0..sde_steps), sde_steps: integrated */
     uint64_t seed, stream;
     double *x, *logw, *u; /* [n][dof], [n], [n] (energies after end) */
+    double *gu;           /* [n][dof] ∇u at data_scale x after end when cfg.w_target > 0, else NULL */
     int64_t resamplings;
     double ess_end; /* ESS fraction of the corrected weights */
     double log_z;   /* SMC log Ẑ before the correction (relative to the prior's normaliser) */

@@ -20,12 +20,13 @@ typedef struct pita_state {
     void *mcmc;                                        /* stage 0's engine (PITA_STAGE0) */
     pita_anneal an;                                    /* the annealing under way (PITA_ANNEAL) */
     double *bx[PITA_MAX_LEVELS], *bu[PITA_MAX_LEVELS]; /* level data: samples, task energies u */
+    double *bg[PITA_MAX_LEVELS];                       /* ∇u at bx (x units) when cfg.w_target > 0, else NULL */
     size_t bn[PITA_MAX_LEVELS];
     int64_t dropped[PITA_MAX_LEVELS];
     double ess[PITA_MAX_LEVELS], logz[PITA_MAX_LEVELS], ess_final;
     int64_t resamplings[PITA_MAX_LEVELS];
     int64_t evals_stage0, evals_anneal, evals_final;
-    double *xb, *eb; /* training batch scratch */
+    double *xb, *eb, *gb; /* training batch scratch (gb: with w_target > 0) */
 } pita_state;
 
 int pita_save(const void *state, FILE *fp, bb_ctx *ctx);

@@ -27,7 +27,8 @@ int pita_save(const void *state, FILE *fp, bb_ctx *ctx) {
     for (int k = 0; k <= a->level && ok && a->phase != PITA_STAGE0; k++) {
         const uint64_t bn = a->bn[k];
         ok = bb_state_put(fp, &bn, sizeof bn, 1) && bb_state_put(fp, a->bx[k], sizeof(double), a->bn[k] * a->dof) &&
-             bb_state_put(fp, a->bu[k], sizeof(double), a->bn[k]);
+             bb_state_put(fp, a->bu[k], sizeof(double), a->bn[k]) &&
+             (!a->bg[k] || bb_state_put(fp, a->bg[k], sizeof(double), a->bn[k] * a->dof));
     }
     if (!ok) return BB_ERR(ctx, BB_EIO, "pita: cannot write the training state");
     if (a->phase == PITA_STAGE0) return bb_mcmc_save(a->mcmc, fp, ctx);
@@ -64,9 +65,13 @@ int pita_load(void *state, FILE *fp, bb_ctx *ctx) {
         a->bn[k] = (size_t)bn;
         a->bx[k] = malloc(a->bn[k] * a->dof * sizeof(double));
         a->bu[k] = malloc(a->bn[k] * sizeof(double));
-        if (!a->bx[k] || !a->bu[k]) return BB_ERR(ctx, BB_ENOMEM, "pita state: cannot allocate level %d", k);
+        const int grads = a->m.cfg.w_target > 0; /* the level gradients are kept iff target score matching is on */
+        if (grads) a->bg[k] = malloc(a->bn[k] * a->dof * sizeof(double));
+        if (!a->bx[k] || !a->bu[k] || (grads && !a->bg[k]))
+            return BB_ERR(ctx, BB_ENOMEM, "pita state: cannot allocate level %d", k);
         if (!bb_state_get(fp, a->bx[k], sizeof(double), a->bn[k] * a->dof) ||
-            !bb_state_get(fp, a->bu[k], sizeof(double), a->bn[k]))
+            !bb_state_get(fp, a->bu[k], sizeof(double), a->bn[k]) ||
+            (grads && !bb_state_get(fp, a->bg[k], sizeof(double), a->bn[k] * a->dof)))
             return BB_ERR(ctx, BB_EFORMAT, "pita state: truncated data record of level %d", k);
     }
     if (a->phase == PITA_STAGE0) return bb_mcmc_load(a->mcmc, fp, ctx);

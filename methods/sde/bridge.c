@@ -23,6 +23,25 @@ void bb_sde_noise(const bb_sde_space *sp, size_t n, bb_rng *rng, double *z) {
         for (size_t r = 0; r < n; r++) bb_sde_centre_row(sp->P, sp->D, z + r * dof);
 }
 
+void bb_sde_random_rotation(bb_rng *rng, int P, double *x, double *g) {
+    double q[4], n2 = 0.0;
+    for (int k = 0; k < 4; k++) {
+        q[k] = bb_rng_normal(rng);
+        n2 += q[k] * q[k];
+    }
+    const double s = 1.0 / sqrt(n2), w = q[0] * s, a = q[1] * s, b = q[2] * s, c = q[3] * s;
+    const double R[3][3] = {{1 - 2 * (b * b + c * c), 2 * (a * b - c * w), 2 * (a * c + b * w)},
+                            {2 * (a * b + c * w), 1 - 2 * (a * a + c * c), 2 * (b * c - a * w)},
+                            {2 * (a * c - b * w), 2 * (b * c + a * w), 1 - 2 * (a * a + b * b)}};
+    for (int v = 0; v < 2; v++) {
+        double *y = v ? g : x;
+        for (int i = 0; y && i < P; i++) {
+            const double p0 = y[3 * i], p1 = y[3 * i + 1], p2 = y[3 * i + 2];
+            for (int d = 0; d < 3; d++) y[3 * i + d] = R[d][0] * p0 + R[d][1] * p1 + R[d][2] * p2;
+        }
+    }
+}
+
 void bb_sde_bridge_sample(const bb_sde_schedule *s, const bb_sde_space *sp, size_t n, const double *x0,
                           const double *x1, const double *t, bb_rng *rng, double *xt) {
     const size_t dof = (size_t)sp->P * (size_t)sp->D;

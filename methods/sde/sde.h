@@ -68,6 +68,10 @@ int bb_sde_space_dim(const bb_sde_space *sp);
 /* Subtract the per-dimension mean over the P particles from one row x[P*D]. */
 void bb_sde_centre_row(int P, int D, double *x);
 
+/* Rotate one row x[P*3] about the origin (and g[P*3] with it, when not NULL) by a rotation
+ * drawn uniformly from SO(3) (a normalised Gaussian quaternion; four normals from rng). */
+void bb_sde_random_rotation(bb_rng *rng, int P, double *x, double *g);
+
 /* Fill z[n][P*D] with standard normals (COM removed per row if com_free). */
 void bb_sde_noise(const bb_sde_space *sp, size_t n, bb_rng *rng, double *z);
 

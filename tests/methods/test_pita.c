@@ -293,7 +293,7 @@ BB_TEST(training_lowers_the_loss) {
             eb[b] = en[i];
         }
         double loss;
-        if (pita_train_step(&m, (size_t)c.batch, xb, eb, 1.0, &r, &loss, NULL, &ctx)) fail_msg("%s", ctx.msg);
+        if (pita_train_step(&m, (size_t)c.batch, xb, eb, NULL, 1.0, &r, &loss, NULL, &ctx)) fail_msg("%s", ctx.msg);
         if (s < W) first += loss / W;
         if (s >= S - W) last += loss / W;
     }
