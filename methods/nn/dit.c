@@ -37,8 +37,7 @@ static int norm_weight(bb_nn_params *ps, const char *name, const char *part, int
     return rc ? rc : bb_nn_params_add(ps, nm, 2, (const int64_t[]){1, dim}, BB_NN_INIT_CONST, 1.0, ctx);
 }
 
-static int block_init(bb_nn_dit_block *b, bb_nn_params *ps, const char *name, const bb_nn_dit_config *c,
-                      bb_ctx *ctx) {
+static int block_init(bb_nn_dit_block *b, bb_nn_params *ps, const char *name, const bb_nn_dit_config *c, bb_ctx *ctx) {
     char nm[128];
     const int H = c->hidden;
     int rc;
@@ -65,7 +64,8 @@ int bb_nn_dit_init(bb_nn_dit *net, bb_nn_params *ps, const char *name, const bb_
     net->cfg = *c;
     char nm[128], part[32];
     int rc;
-    if ((rc = join(nm, name, "embed", ctx)) || (rc = bb_nn_linear_init(&net->embed, ps, nm, c->token_dim, c->hidden, 1, ctx)))
+    if ((rc = join(nm, name, "embed", ctx)) ||
+        (rc = bb_nn_linear_init(&net->embed, ps, nm, c->token_dim, c->hidden, 1, ctx)))
         return rc;
     const int sizes[3] = {c->freq_dim, c->cond_dim, c->cond_dim};
     for (int k = 0; k < 1 + (c->cond_temp != 0); k++) {
@@ -78,7 +78,8 @@ int bb_nn_dit_init(bb_nn_dit *net, bb_nn_params *ps, const char *name, const bb_
         if ((rc = join(nm, name, part, ctx)) || (rc = block_init(&net->block[l], ps, nm, c, ctx))) return rc;
     }
     if ((net->norm_final = norm_weight(ps, name, "norm_final", c->hidden, ctx)) < 0) return net->norm_final;
-    if ((rc = join(nm, name, "final_ada", ctx)) || (rc = zero_linear(&net->final_ada, ps, nm, c->cond_dim, 2 * c->hidden, ctx)))
+    if ((rc = join(nm, name, "final_ada", ctx)) ||
+        (rc = zero_linear(&net->final_ada, ps, nm, c->cond_dim, 2 * c->hidden, ctx)))
         return rc;
     if ((rc = join(nm, name, "final_out", ctx))) return rc;
     return zero_linear(&net->final_out, ps, nm, c->hidden, c->token_dim, ctx);
@@ -128,7 +129,9 @@ bb_nn_tensor *bb_nn_dit_fwd(bb_nn_graph *g, const bb_nn_params *ps, const bb_nn_
     cond = bb_nn_silu(g, cond);
     bb_nn_tensor *h = bb_nn_linear_fwd(g, ps, &net->embed, bb_nn_reshape(g, x, 3, (const int64_t[]){B, T, Dt}));
     for (int l = 0; l < c->blocks; l++) h = block_fwd(g, ps, net, &net->block[l], h, cond);
-    bb_nn_tensor *m = bb_nn_reshape(g, bb_nn_linear_fwd(g, ps, &net->final_ada, cond), 3, (const int64_t[]){B, 1, 2 * H});
-    h = bb_nn_linear_fwd(g, ps, &net->final_out, modulate(g, ps, net->norm_final, h, chunk(g, m, 0, H), chunk(g, m, 1, H)));
+    bb_nn_tensor *m =
+        bb_nn_reshape(g, bb_nn_linear_fwd(g, ps, &net->final_ada, cond), 3, (const int64_t[]){B, 1, 2 * H});
+    h = bb_nn_linear_fwd(g, ps, &net->final_out,
+                         modulate(g, ps, net->norm_final, h, chunk(g, m, 0, H), chunk(g, m, 1, H)));
     return bb_nn_reshape(g, h, 2, (const int64_t[]){B, T * Dt});
 }

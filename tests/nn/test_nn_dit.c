@@ -98,7 +98,8 @@ BB_TEST(test_gelu_tanh_and_rope_match_closed_forms) {
     const double xs[6] = {-4.0, -1.3, -0.2, 0.0, 0.7, 3.1};
     bb_nn_tensor *y = bb_nn_gelu_tanh(g, bb_nn_from(g, BB_NN_F64, 2, (const int64_t[]){1, 6}, xs));
     for (int i = 0; i < 6; i++) {
-        const double a = xs[i], want = 0.5 * a * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (a + 0.044715 * a * a * a)));
+        const double a = xs[i],
+                     want = 0.5 * a * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (a + 0.044715 * a * a * a)));
         assert_true(fabs(bb_nn_get(y, i) - want) <= 1e-15 * (1.0 + fabs(want)));
         assert_true(fabs(want - 0.5 * a * (1.0 + erf(a / sqrt(2.0)))) < 1e-3); /* close to exact GELU */
     }
