@@ -79,7 +79,8 @@ BB_TEST(untrained_transformer_step_has_closed_form_losses) {
     bb_ctx ctx = {0};
     assert_int_equal(pita_model_init(&m, &c, 3, &ctx), BB_OK);
     double *x0 = malloc(nb * dof * sizeof(double)), *g0 = malloc(nb * dof * sizeof(double));
-    double *e0 = malloc(nb * sizeof(double)), *sig = malloc(nb * sizeof(double)), *z = malloc(nb * dof * sizeof(double));
+    double *e0 = malloc(nb * sizeof(double)), *sig = malloc(nb * sizeof(double)),
+           *z = malloc(nb * dof * sizeof(double));
     bb_rng r;
     bb_rng_init(&r, 5, 1);
     bb_sde_noise(&c.net.sp, nb, &r, x0);
@@ -166,8 +167,8 @@ static void assert_same_blocks(const char *pa, const char *pb) {
     static const char *const blocks[] = {"metrics", "method_info", "training_curve", "status"};
     for (int k = 0; k < 4; k++) {
         char where[512] = "";
-        const int differ =
-            bb_test_json_diff(cJSON_GetObjectItem(a, blocks[k]), cJSON_GetObjectItem(b, blocks[k]), where, sizeof where);
+        const int differ = bb_test_json_diff(cJSON_GetObjectItem(a, blocks[k]), cJSON_GetObjectItem(b, blocks[k]),
+                                             where, sizeof where);
         if (differ) print_message("%s: %s and %s differ at %s\n", blocks[k], pa, pb, where);
         assert_false(differ);
     }
@@ -177,11 +178,12 @@ static void assert_same_blocks(const char *pa, const char *pb) {
 
 BB_TEST(aldp_pita_runs_with_the_transformer_deterministically) {
     /* tiny: a 16-wide DiT of 1 block, 2 + 2 Adam steps of 8 rows, one 4-step annealing of 16 */
-    cJSON *over = cJSON_Parse("{\"hidden\": 16, \"layers\": 1, \"dit_heads\": 2, \"dit_cond_dim\": 8, \"dit_freq_dim\": "
-                              "8, \"temperatures\": [2, 1.5, 1], \"level_steps\": [2, 2], \"batch_size\": 8, "
-                              "\"stage0_samples\": 40, \"stage0_chains\": 10, \"anneal_samples\": 16, \"sde_steps\": 4, "
-                              "\"end_resampling\": 3, \"inference_batch\": 16, \"divergence_probes\": 1, "
-                              "\"energy_mask\": 1e30, \"anytime_samples\": 8}");
+    cJSON *over =
+        cJSON_Parse("{\"hidden\": 16, \"layers\": 1, \"dit_heads\": 2, \"dit_cond_dim\": 8, \"dit_freq_dim\": "
+                    "8, \"temperatures\": [2, 1.5, 1], \"level_steps\": [2, 2], \"batch_size\": 8, "
+                    "\"stage0_samples\": 40, \"stage0_chains\": 10, \"anneal_samples\": 16, \"sde_steps\": 4, "
+                    "\"end_resampling\": 3, \"inference_batch\": 16, \"divergence_probes\": 1, "
+                    "\"energy_mask\": 1e30, \"anytime_samples\": 8}");
     char p1[512], p2[512], pk[512], st[512];
     snprintf(p1, sizeof p1, "%s/t1.json", dir);
     snprintf(p2, sizeof p2, "%s/t2.json", dir);
@@ -253,4 +255,4 @@ BB_TEST(transformer_parameter_checks_name_the_parameter) {
 BB_TEST_MAIN_NN(setup, teardown, cmocka_unit_test(aldp_pita_runs_with_the_transformer_deterministically),
                 cmocka_unit_test(untrained_transformer_step_has_closed_form_losses),
                 cmocka_unit_test(random_rotation_is_a_rotation),
-             cmocka_unit_test(transformer_parameter_checks_name_the_parameter))
+                cmocka_unit_test(transformer_parameter_checks_name_the_parameter))
