@@ -12,9 +12,11 @@ and rewrites datasets/conformers/SHA256SUMS (every .gz under mmff94s/). boltzben
 
 Procedure per molecule (the numbers are the module constants below):
   1. The molecule in the task's atom order (prepare_mmff.load_molecules). Its stereochemistry is the
-     one of the task's start geometry (the `start` block of <hash>.params.gz): RDKit's
-     AssignStereochemistryFrom3D there gives the chiral tags and double-bond stereo ETKDG must keep,
-     and the stereo descriptors written to the file (what the metric checks samples against).
+     SMILES's where it specifies it, else the one of the task's start geometry (the `start` block of
+     <hash>.params.gz; RDKit's AssignStereochemistryFrom3D there): the chiral tags and double-bond
+     stereo ETKDG must keep, and the stereo descriptors written to the file (what the metric checks
+     samples against). One molecule's start geometry has the other isomer of a SMILES-specified
+     double bond (rot6_45a7c2aedf, C=N): its catalogue is of the SMILES's isomer.
   2. RUNS ETKDG runs (ETKDGv3, seeds SEED_BASE + 1000·molecule index + run, no pruning; the odd runs
      embed from random coordinates, which reaches minima the even runs' starts miss) of
      starts_per_run(rotatable bonds) = 6·(rot + 1) embeddings each, and — GEOM-DRUGS molecules — the
@@ -99,11 +101,22 @@ def stereo_descriptors(mol, xyz):
     (a − c)·((b − c) × (d − c)); a double bond: its stereo atoms i, j, k, l (i−j=k−l) and whether the
     dihedral i-j-k-l is trans (|φ| > 90°). Also the CIP / E-Z labels, and the labels the SMILES
     specified (before 3D assignment), to report disagreements."""
-    m = Chem.Mol(mol)
-    Chem.AssignStereochemistry(m, cleanIt=True, force=True)
-    smiles_cip = {a.GetIdx(): a.GetProp("_CIPCode") for a in m.GetAtoms() if a.HasProp("_CIPCode")}
+    t = Chem.Mol(mol)
+    Chem.AssignStereochemistry(t, cleanIt=True, force=True)
+    smiles_cip = {a.GetIdx(): a.GetProp("_CIPCode") for a in t.GetAtoms() if a.HasProp("_CIPCode")}
+    m = Chem.Mol(t)
     pm.set_coords(m, xyz)
     Chem.AssignStereochemistryFrom3D(m)
+    # a double bond the SMILES specifies keeps the SMILES's stereo even where the start geometry has the
+    # other isomer (rot6_45a7c2aedf: the first CREST conformer is the other imine isomer)
+    flipped = set()
+    for tb in t.GetBonds():
+        if tb.GetStereo() in (Chem.BondStereo.STEREOE, Chem.BondStereo.STEREOZ):
+            b = m.GetBondWithIdx(tb.GetIdx())
+            if b.GetStereo() != tb.GetStereo():
+                b.SetStereoAtoms(*tb.GetStereoAtoms())
+                b.SetStereo(tb.GetStereo())
+                flipped.add(b.GetIdx())
     centres, bonds = [], []
     for a in m.GetAtoms():
         if a.GetChiralTag() in (Chem.ChiralType.CHI_TETRAHEDRAL_CW, Chem.ChiralType.CHI_TETRAHEDRAL_CCW):
@@ -120,12 +133,14 @@ def stereo_descriptors(mol, xyz):
             continue
         q = [sa[0], b.GetBeginAtomIdx(), b.GetEndAtomIdx(), sa[1]]
         label = {Chem.BondStereo.STEREOE: "E", Chem.BondStereo.STEREOZ: "Z"}.get(b.GetStereo(), "?")
-        bonds.append({"atoms": q, "trans": int(abs(dihedral(xyz, q)) > 90.0), "label": label})
+        bonds.append({"atoms": q, "trans": int(abs(dihedral(xyz, q)) > 90.0) ^ (b.GetIdx() in flipped), "label": label})
     mismatch = sum(1 for c in centres if c["atom"] in smiles_cip and smiles_cip[c["atom"]] != c["cip"])
     unspecified = sum(1 for c in centres if c["atom"] not in smiles_cip)
-    return m, {"centres": centres, "double_bonds": bonds}, {"smiles_centres": len(smiles_cip),
-                                                            "centres_unspecified_in_smiles": unspecified,
-                                                            "centres_differing_from_smiles": mismatch}
+    vs = {"smiles_centres": len(smiles_cip), "centres_unspecified_in_smiles": unspecified,
+          "centres_differing_from_smiles": mismatch}
+    if flipped:
+        vs["double_bonds_where_the_start_geometry_differs"] = len(flipped)
+    return m, {"centres": centres, "double_bonds": bonds}, vs
 
 
 def signed_volume(x, c, nb):
