@@ -345,18 +345,13 @@ def pick_spice(path):
     return got
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--shared", default="../shared", help="the shared folder holding datasets/")
-    ap.add_argument("--only", default=None, help="comma-separated hash names: write only their files (no tables)")
-    ap.add_argument("--out", default=None, help="folder of the .gz files (default datasets/conformers/mmff94s)")
-    args = ap.parse_args()
-    root = os.getcwd()
-    drugs = os.path.join(args.shared, "datasets/adjoint_sampling-drugs_test/data")
-    spice = os.path.join(args.shared, "datasets/adjoint_sampling-spice_train/spice_train.txt")
-    outdir = args.out or os.path.join(root, "datasets/conformers/mmff94s")
-    os.makedirs(outdir, exist_ok=True)
-
+def load_molecules(shared):
+    """The shipped molecules in table order, each a dict: hash, rot, smiles, source, mol (RDKit, with
+    hydrogens, in the task's atom order), starts [(label, xyz)], seed, n_crest, sets ("drugs", "fast")
+    and, for GEOM-DRUGS molecules, crest (the path of the CREST xyz file). Also used by
+    prepare_minima.py."""
+    drugs = os.path.join(shared, "datasets/adjoint_sampling-drugs_test/data")
+    spice = os.path.join(shared, "datasets/adjoint_sampling-spice_train/spice_train.txt")
     test = []
     for ln in open(os.path.join(drugs, "drugs_test.txt")).read().splitlines()[1:]:
         rot, smi, hsh = ln.split("\t")
@@ -364,11 +359,12 @@ def main():
     # per-molecule inputs: (hash, rot, smiles, source, mol, starts, seed)
     mols = []
     for idx, (rot, smi, hsh) in enumerate(test):
-        blocks = read_xyz_blocks(os.path.join(drugs, "drugs_test_conformers", hsh, "crest_conformers.xyz"))
+        xyz = os.path.join(drugs, "drugs_test_conformers", hsh, "crest_conformers.xyz")
+        blocks = read_xyz_blocks(xyz)
         mol = mol_in_xyz_order(smi, blocks[0][0], blocks[0][1], hsh)
         starts = [("crest-%d" % c, blocks[c][1]) for c in range(min(2, len(blocks)))]
         mols.append({"hash": hsh, "rot": rot, "smiles": smi, "source": "drugs_test", "mol": mol,
-                     "starts": starts, "seed": 1000 + idx, "n_crest": len(blocks)})
+                     "starts": starts, "seed": 1000 + idx, "n_crest": len(blocks), "crest": xyz})
     fast_test = []
     for r in range(3, 9):
         cand = [m for m in mols if m["rot"] == r]
@@ -384,14 +380,30 @@ def main():
         mol.RemoveAllConformers()
         mols.append({"hash": hsh, "rot": rot, "smiles": smi, "source": "spice_train", "mol": mol,
                      "starts": starts, "seed": 2000 + idx, "n_crest": 0})
+    for m in mols:
+        m["sets"] = []
+        if m["source"] == "drugs_test":
+            m["sets"].append("drugs")
+        if m["source"] == "spice_train" or m["hash"] in fast_test:
+            m["sets"].append("fast")
+    return mols
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shared", default="../shared", help="the shared folder holding datasets/")
+    ap.add_argument("--only", default=None, help="comma-separated hash names: write only their files (no tables)")
+    ap.add_argument("--out", default=None, help="folder of the .gz files (default datasets/conformers/mmff94s)")
+    args = ap.parse_args()
+    root = os.getcwd()
+    outdir = args.out or os.path.join(root, "datasets/conformers/mmff94s")
+    os.makedirs(outdir, exist_ok=True)
+
+    mols = load_molecules(args.shared)
     only = set(args.only.split(",")) if args.only else None
     rows = []
     for m in mols:
-        sets = []
-        if m["source"] == "drugs_test":
-            sets.append("drugs")
-        if m["source"] == "spice_train" or m["hash"] in fast_test:
-            sets.append("fast")
+        sets = m["sets"]
         if only and m["hash"] not in only:
             continue
         mol = m["mol"]

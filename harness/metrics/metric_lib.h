@@ -50,6 +50,7 @@ typedef struct cJSON cJSON;
 #define BB_STREAM_PEPMIN       UINT64_C(0x50140000)
 #define BB_STREAM_BASIN        UINT64_C(0x50150000)
 #define BB_STREAM_CREST        UINT64_C(0x50160000)
+#define BB_STREAM_CONFMIN      UINT64_C(0x50170000)
 /* Reference-vs-reference floors draw their two disjoint reference subsets from base + 0xFFFD. */
 
 /* Number of bootstrap resamples for the CI of cheap (1-D) metrics. */

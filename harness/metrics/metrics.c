@@ -221,8 +221,11 @@ int bb_metric_higher_is_better(const char *entry, const bb_metric *family) {
                                         "crest_amr_r_valid_relaxed",
                                         "crest_amr_p_valid_relaxed",
                                         NULL};
-    static const char *const higher[] = {
-        "minima_recall", "minima_precision", "minima_distinct", "minima_global_found", "log_z", "ess_fraction", NULL};
+    static const char *const higher[] = {"minima_recall",       "minima_recall_weighted",
+                                         "minima_precision",    "minima_distinct",
+                                         "minima_global_found", "minima_new_low",
+                                         "stereo_ok_fraction",  "log_z",
+                                         "ess_fraction",        NULL};
     for (size_t k = 0; entry && lower[k]; k++)
         if (!strcmp(entry, lower[k])) return 0;
     for (size_t k = 0; entry && higher[k]; k++)

@@ -13,7 +13,9 @@
  * tolerances. Coverage: see minima.c (symmetry-aware RMSD, exact nearest neighbour).
  *
  * Molecular tasks (bb_task_molecule) are handed to bb_pepmin_metric_run (pepmin_metric.c):
- * their minima are matched by backbone dihedrals and energy, not by RMSD.
+ * their minima are matched by backbone dihedrals and energy, not by RMSD. Conformer tasks
+ * (bb_task_conformer_ff) are handed to bb_confmin_metric_run (confmin_metric.c): heavy-atom
+ * RMSD with the molecule's graph symmetries, stereo-checked, Boltzmann-weighted recall.
  *
  * Not a measure of sampling the Boltzmann density itself: it rewards visiting basins.
  */
@@ -26,9 +28,11 @@
 
 #include "harness/core/jsonutil.h"
 #include "harness/core/source_dir.h"
+#include "harness/metrics/confmin.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 #include "harness/metrics/peptide.h"
+#include "tasks/molecules/conformers.h"
 
 #define MINIMA_NREF_MAX   512
 #define MINIMA_ND         21 /* δ = 0, 0.125, …, 2.5 */
@@ -88,6 +92,8 @@ static int minima_compute(const bb_eval_input *in, const bb_metric_opts *opts, c
     if (!in->task || !in->samples || in->samples->n == 0) return BB_OK;
     /* peptides: minima matched by backbone dihedrals and energy (pepmin_metric.c) */
     if (bb_task_molecule(in->task)) return bb_pepmin_metric_run(in, opts->n, out, ctx);
+    /* conformer tasks: MMFF94s minima matched by heavy-atom RMSD, stereo-checked (confmin_metric.c) */
+    if (bb_task_conformer_ff(in->task)) return bb_confmin_metric_run(in, opts->n, out, ctx);
     char path[4096];
     /* the task declares its catalogue (bb_task_type.minima_catalogue); none: skipped; declared
      * but missing: an error, never a silently absent metric */

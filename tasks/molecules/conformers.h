@@ -8,7 +8,7 @@
  * read at task creation from datasets/conformers/mmff94s/<hash>.params.gz under bb_source_dir(),
  * checked against the sha256 compiled into the table. initial(): the file's MMFF94s-minimised
  * structure + isotropic Gaussian noise with the equipartition scale of the peptide tasks.
- * What it is not: conformer metrics (RMSD, recall of minima, COV/AMR) or reference minima.
+ * What it is not: conformer metrics or reference minima (harness/metrics/confmin.h, conf_rmsd.h).
  *
  * Example:
  *   const bb_mmff *ff = bb_task_conformer_ff(task);   // NULL unless a conformer task
