@@ -300,6 +300,18 @@ BB_TEST(malformed_or_truncated_parameter_files_give_one_line_naming_file_and_fie
     s = edit(text, saved, "0 1 nan 1.1", &n);
     expect_error(s, n, "bond: not a finite number");
     free(s);
+    /* a stretch-bend on atoms no angle term has (i and k swapped) */
+    char *sb = strstr(text, "\nstretch_bends ");
+    line = strchr(sb + 1, '\n') + 1;
+    eol = strchr(line, '\n');
+    snprintf(saved, sizeof saved, "%.*s", (int)(eol - line), line);
+    int ia, ja, ka, off;
+    assert_int_equal(sscanf(saved, "%d %d %d%n", &ia, &ja, &ka, &off), 3);
+    char swapped[300];
+    snprintf(swapped, sizeof swapped, "%d %d %d%s", ka, ja, ia, saved + off);
+    s = edit(text, saved, swapped, &n);
+    expect_error(s, n, "stretch_bend: no angle term with the same atoms");
+    free(s);
     char *vdw = strstr(text, "\nvdw_types "), *start = strstr(text, "\nstart ");
     assert_true(vdw && start && start > vdw);
     size_t head = (size_t)(vdw - text);
