@@ -2,6 +2,7 @@
 # ci/deps.sh — install boltzbench's Debian 12 build and test dependencies, idempotently.
 #   ci/deps.sh            build + test dependencies (what `ci/bootstrap` and `ci/test.sh` need)
 #   ci/deps.sh --extra    also the optional cross-check tools (numpy, POT, OpenMM, PyTorch, Chromium, RDKit)
+#                         and libxtb-dev (the GFN2-xTB backend, cmake -DBB_XTB=ON; the default build needs none)
 # Only packages missing from dpkg are installed; nothing is done when all are present.
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -12,7 +13,7 @@ zlib1g-dev libcjson-dev libcmocka-dev libssl-dev liblbfgs-dev"
 TEST_PKGS="clang libclang-rt-14-dev clang-format"
 # Open MPI: `boltzbench suite --mpi` and its test (label mpi); the build works without it
 MPI_PKGS="libopenmpi-dev openmpi-bin"
-EXTRA_PKGS="python3-numpy python3-pot python3-simtk libopenmm-plugins python3-torch chromium python3-rdkit"
+EXTRA_PKGS="python3-numpy python3-pot python3-simtk libopenmm-plugins python3-torch chromium python3-rdkit libxtb-dev"
 
 want="$BUILD_PKGS $TEST_PKGS $MPI_PKGS"
 [ "${1:-}" = "--extra" ] && want="$want $EXTRA_PKGS"

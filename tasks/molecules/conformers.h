@@ -8,6 +8,12 @@
  * read at task creation from datasets/conformers/mmff94s/<hash>.params.gz under bb_source_dir(),
  * checked against the sha256 compiled into the table. initial(): the file's MMFF94s-minimised
  * structure + isotropic Gaussian noise with the equipartition scale of the peptide tasks.
+ * Parameters: {"energy": "mmff94s"} (the default) or {"energy": "gfn2-xtb"}: the same molecule, atoms,
+ * units, kT and initial() (MMFF94s start and noise scale), but E = the GFN2-xTB energy in vacuum
+ * (absolute, kcal/mol; tasks/molecules/xtb.h) at the molecule's total charge (the sum of its MMFF
+ * partial charges, an integer: +1 for the protonated amines) — the level of the CREST references,
+ * for evaluating and relaxing samples there. Only in builds with
+ * cmake -DBB_XTB=ON (else a one-line BB_EUNSUPPORTED error); evaluations are serialised.
  * What it is not: conformer metrics or reference minima (harness/metrics/confmin.h, conf_rmsd.h).
  *
  * Example:
@@ -72,7 +78,8 @@ int bb_conformer_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_
 /* The state's layout (public only for sizeof in the table; fields private to conformers.c). */
 struct bb_conformer_state_layout {
     bb_mmff *ff;
-    double sigma; /* Å, initial() noise */
+    struct bb_xtb *xtb; /* params {"energy": "gfn2-xtb"}: the energy is GFN2-xTB's (xtb.h); NULL: MMFF94s */
+    double sigma;       /* Å, initial() noise */
 };
 
 #endif

@@ -27,7 +27,8 @@
  *   boltzbench-mmff94s 1 · molecule <name> · smiles <s> · source <s> · rotatable_bonds <n> ·
  *   dielectric constant 1 · atoms N, then N lines "index element mass mmff_type charge" ·
  *   bonds n: "i j kb r0" · angles n: "i j k ka theta0 linear" · stretch_bends n:
- *   "i j k kIJK kKJI r0_ij r0_kj theta0" · oops n: "i j k l koop" (j central, l out of plane) ·
+ *   "i j k kIJK kKJI r0_ij r0_kj theta0" (each on a listed angle with the same i j k, one per angle) ·
+ *   oops n: "i j k l koop" (j central, l out of plane) ·
  *   torsions n: "i j k l V1 V2 V3" · vdw_types n: "type_a type_b R* eps" · start N: N lines "x y z"
  *   (Å, a geometry near a minimum: the tasks' starting structure) · end
  * Errors: one line "<file>: line <n>: <field>: <what>" (BB_EFORMAT), never a crash on hostile input.
@@ -78,6 +79,7 @@ typedef struct bb_mmff {
     int *angle_ijk;                /* [3·nangle], j central */
     double *angle_ka, *angle_t0;   /* mdyn·Å/rad², degrees */
     unsigned char *angle_lin;      /* 1: linear form c1·ka(1 + cos θ) */
+    int *angle_stbn;               /* [nangle] the stretch-bend on the same i, j, k, or −1 */
     int *stbn_ijk;                 /* [3·nstbn] */
     double *stbn_k;                /* [2·nstbn] kIJK, kKJI (mdyn/rad) */
     double *stbn_r0;               /* [2·nstbn] r0_ij, r0_kj (Å) */

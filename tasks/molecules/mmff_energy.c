@@ -6,7 +6,7 @@
  * torsion energy is a polynomial in cos φ, so no division by sin φ is needed); the out-of-plane
  * angle through d(sin χ)/dx. Where the energy has a kink RDKit guards (sin θ → 0 in a bent angle,
  * cos χ → 0), the same floors (1e-8) are used. The pair loop is blocked so that its arithmetic
- * vectorises; the bonded terms are plain loops. What it is not: threaded (the task splits batches
+ * vectorises; the bonded terms are plain loops, angle bends and stretch-bends in one (same θ). What it is not: threaded (the task splits batches
  * over threads) or a general force-field engine.
  */
 #include "tasks/molecules/mmff.h"
@@ -53,26 +53,6 @@ static double bonds(const bb_mmff *ff, const double *x, double *g) {
     return e;
 }
 
-/* cos θ of i–j–k and d(cos θ)/dx_i, d(cos θ)/dx_k (dx_j = −their sum); |u|, |v| the bond lengths. */
-static double cos_angle(const double *x, int i, int j, int k, double dci[3], double dck[3], double *ru, double *rv) {
-    double u[3], v[3];
-    diff(x, j, i, u);
-    diff(x, j, k, v);
-    double lu = sqrt(bb_dot3(u, u)), lv = sqrt(bb_dot3(v, v));
-    for (int m = 0; m < 3; m++) {
-        u[m] /= lu;
-        v[m] /= lv;
-    }
-    double c = bb_dot3(u, v);
-    for (int m = 0; m < 3; m++) {
-        dci[m] = (v[m] - c * u[m]) / lu;
-        dck[m] = (u[m] - c * v[m]) / lv;
-    }
-    *ru = lu;
-    *rv = lv;
-    return c;
-}
-
 /* Add s·d(cos θ)/dx to atoms i, j, k. */
 static inline void add_angle(double *g, int i, int j, int k, double s, const double dci[3], const double dck[3]) {
     for (int m = 0; m < 3; m++) {
@@ -82,51 +62,69 @@ static inline void add_angle(double *g, int i, int j, int k, double s, const dou
     }
 }
 
-static double angles(const bb_mmff *ff, const double *x, double *g) {
-    double e = 0.0;
+/* cos θ of i–j–k, d(cos θ)/dx_i and d(cos θ)/dx_k (dx_j = −their sum); u, v the unit vectors j→i,
+ * j→k, *ru, *rv the bond lengths. */
+static double cos_angle(const double *x, int i, int j, int k, double dci[3], double dck[3], double u[3], double v[3],
+                        double *ru, double *rv) {
+    diff(x, j, i, u);
+    diff(x, j, k, v);
+    double lu = sqrt(bb_dot3(u, u)), lv = sqrt(bb_dot3(v, v)), iu = 1.0 / lu, iv = 1.0 / lv;
+    for (int m = 0; m < 3; m++) {
+        u[m] *= iu;
+        v[m] *= iv;
+    }
+    double c = bb_dot3(u, v);
+    for (int m = 0; m < 3; m++) {
+        dci[m] = (v[m] - c * u[m]) * iu;
+        dck[m] = (u[m] - c * v[m]) * iv;
+    }
+    *ru = lu;
+    *rv = lv;
+    return c;
+}
+
+/* Angle bends and, on the angles that carry one (angle_stbn), the stretch-bend, computed together:
+ * both depend on the same θ and bond lengths, so cos θ, acos and d(cos θ)/dx are computed once and
+ * the two terms' dE/d(cos θ) added before one scatter. The energies go to *eang and *estbn (each
+ * summed in the angles' order, which is the stretch-bends' order). */
+static void angles_stretch_bends(const bb_mmff *ff, const double *x, double *g, double *eang, double *estbn) {
+    double ea = 0.0, es = 0.0;
     for (int t = 0; t < ff->nangle; t++) {
         int i = ff->angle_ijk[3 * t], j = ff->angle_ijk[3 * t + 1], k = ff->angle_ijk[3 * t + 2];
-        double dci[3], dck[3], lu, lv;
-        double c = clip1(cos_angle(x, i, j, k, dci, dck, &lu, &lv)), ka = ff->angle_ka[t], de_dc;
+        int sb = ff->angle_stbn[t];
+        double dci[3], dck[3], u[3], v[3], lu, lv;
+        double c = clip1(cos_angle(x, i, j, k, dci, dck, u, v, &lu, &lv)), ka = ff->angle_ka[t], de_dc;
+        double theta = (!ff->angle_lin[t] || sb >= 0) ? RAD2DEG * acos(c) : 0.0, isin = 0.0;
+        if (g && (!ff->angle_lin[t] || sb >= 0)) {
+            double s2 = 1.0 - c * c;
+            isin = 1.0 / fmax(s2 > 0.0 ? sqrt(s2) : 0.0, SIN_MIN); /* dθ/dcos = −1/sin θ */
+        }
         if (ff->angle_lin[t]) {
-            e += C1 * ka * (1.0 + c);
+            ea += C1 * ka * (1.0 + c);
             de_dc = C1 * ka;
         } else {
-            double dth = RAD2DEG * acos(c) - ff->angle_t0[t];
-            e += 0.5 * C2 * ka * dth * dth * (1.0 + CB * dth);
-            double s2 = 1.0 - c * c, s = fmax(s2 > 0.0 ? sqrt(s2) : 0.0, SIN_MIN);
-            de_dc = -RAD2DEG * C2 * ka * dth * (1.0 + 1.5 * CB * dth) / s; /* dθ/dcos = −1/sin θ */
+            double dth = theta - ff->angle_t0[t];
+            ea += 0.5 * C2 * ka * dth * dth * (1.0 + CB * dth);
+            de_dc = -RAD2DEG * C2 * ka * dth * (1.0 + 1.5 * CB * dth) * isin;
+        }
+        if (sb >= 0) {
+            double dth = theta - ff->stbn_t0[sb], k1 = ff->stbn_k[2 * sb], k2 = ff->stbn_k[2 * sb + 1];
+            double dr1 = lu - ff->stbn_r0[2 * sb], dr2 = lv - ff->stbn_r0[2 * sb + 1];
+            double f = C1 * DEG2RAD, stretch = k1 * dr1 + k2 * dr2;
+            es += f * stretch * dth;
+            if (g) {
+                de_dc -= f * stretch * RAD2DEG * isin;
+                double a = f * k1 * dth, b = f * k2 * dth;
+                add3(g, i, a, u);
+                add3(g, j, -a, u);
+                add3(g, k, b, v);
+                add3(g, j, -b, v);
+            }
         }
         if (g) add_angle(g, i, j, k, de_dc, dci, dck);
     }
-    return e;
-}
-
-static double stretch_bends(const bb_mmff *ff, const double *x, double *g) {
-    double e = 0.0;
-    for (int t = 0; t < ff->nstbn; t++) {
-        int i = ff->stbn_ijk[3 * t], j = ff->stbn_ijk[3 * t + 1], k = ff->stbn_ijk[3 * t + 2];
-        double dci[3], dck[3], lu, lv;
-        double c = clip1(cos_angle(x, i, j, k, dci, dck, &lu, &lv));
-        double dth = RAD2DEG * acos(c) - ff->stbn_t0[t];
-        double k1 = ff->stbn_k[2 * t], k2 = ff->stbn_k[2 * t + 1];
-        double dr1 = lu - ff->stbn_r0[2 * t], dr2 = lv - ff->stbn_r0[2 * t + 1];
-        double f = C1 * DEG2RAD, stretch = k1 * dr1 + k2 * dr2;
-        e += f * stretch * dth;
-        if (g) {
-            double s2 = 1.0 - c * c, s = fmax(s2 > 0.0 ? sqrt(s2) : 0.0, SIN_MIN);
-            add_angle(g, i, j, k, -f * stretch * RAD2DEG / s, dci, dck);
-            double u[3], v[3];
-            diff(x, j, i, u);
-            diff(x, j, k, v);
-            double a = f * k1 * dth / lu, b = f * k2 * dth / lv;
-            add3(g, i, a, u);
-            add3(g, j, -a, u);
-            add3(g, k, b, v);
-            add3(g, j, -b, v);
-        }
-    }
-    return e;
+    *eang = ea;
+    *estbn = es;
 }
 
 /* Out-of-plane: sin χ = m·ŵ, m = (û × v̂)/|û × v̂|, û, v̂, ŵ the unit vectors j→i, j→k, j→l. */
@@ -139,16 +137,16 @@ static double oops(const bb_mmff *ff, const double *x, double *g) {
         diff(x, j, i, u);
         diff(x, j, k, v);
         diff(x, j, l, w);
-        double lu = sqrt(bb_dot3(u, u)), lv = sqrt(bb_dot3(v, v)), lw = sqrt(bb_dot3(w, w));
+        double iu = 1.0 / sqrt(bb_dot3(u, u)), iv = 1.0 / sqrt(bb_dot3(v, v)), iw = 1.0 / sqrt(bb_dot3(w, w));
         for (int m = 0; m < 3; m++) {
-            u[m] /= lu;
-            v[m] /= lv;
-            w[m] /= lw;
+            u[m] *= iu;
+            v[m] *= iv;
+            w[m] *= iw;
         }
         double n[3];
         bb_cross3(u, v, n);
-        double ln = sqrt(bb_dot3(n, n));
-        for (int m = 0; m < 3; m++) n[m] /= ln;
+        double in = 1.0 / sqrt(bb_dot3(n, n));
+        for (int m = 0; m < 3; m++) n[m] *= in;
         double s = clip1(bb_dot3(n, w)), chi = RAD2DEG * asin(s);
         e += 0.5 * C2 * ff->oop_k[t] * chi * chi;
         if (!g) continue;
@@ -156,15 +154,15 @@ static double oops(const bb_mmff *ff, const double *x, double *g) {
         double de_ds = RAD2DEG * C2 * ff->oop_k[t] * chi / cchi; /* dE/dχ(rad) · dχ/d(sin χ) */
         double a[3], gw[3], gu[3], gv[3], tmp[3];
         for (int m = 0; m < 3; m++) {
-            a[m] = (w[m] - s * n[m]) / ln; /* d(sin χ)/dN, N = û × v̂ unnormalised */
-            gw[m] = (n[m] - s * w[m]) / lw;
+            a[m] = (w[m] - s * n[m]) * in; /* d(sin χ)/dN, N = û × v̂ unnormalised */
+            gw[m] = (n[m] - s * w[m]) * iw;
         }
         bb_cross3(v, a, tmp); /* d/dû of a·(û × v̂) */
         double p = bb_dot3(tmp, u);
-        for (int m = 0; m < 3; m++) gu[m] = (tmp[m] - p * u[m]) / lu;
+        for (int m = 0; m < 3; m++) gu[m] = (tmp[m] - p * u[m]) * iu;
         bb_cross3(a, u, tmp);
         p = bb_dot3(tmp, v);
-        for (int m = 0; m < 3; m++) gv[m] = (tmp[m] - p * v[m]) / lv;
+        for (int m = 0; m < 3; m++) gv[m] = (tmp[m] - p * v[m]) * iv;
         for (int m = 0; m < 3; m++) {
             g[3 * i + m] += de_ds * gu[m];
             g[3 * k + m] += de_ds * gv[m];
@@ -193,15 +191,20 @@ static double torsions(const bb_mmff *ff, const double *x, double *g) {
         double l1 = sqrt(bb_dot3(t1, t1)), l2 = sqrt(bb_dot3(t2, t2));
         const double *V = ff->tors_v + 3 * t;
         int degenerate = l1 < 1e-10 || l2 < 1e-10; /* RDKit isDoubleZero */
-        double c = degenerate ? 0.0 : clip1(bb_dot3(t1, t2) / (l1 * l2));
+        double il1 = degenerate ? 0.0 : 1.0 / l1, il2 = degenerate ? 0.0 : 1.0 / l2;
+        for (int m = 0; m < 3; m++) {
+            t1[m] *= il1;
+            t2[m] *= il2;
+        }
+        double c = degenerate ? 0.0 : clip1(bb_dot3(t1, t2)); /* t1, t2 now unit vectors */
         double c2 = 2.0 * c * c - 1.0, c3 = c * (2.0 * c2 - 1.0);
         e += 0.5 * (V[0] * (1.0 + c) + V[1] * (1.0 - c2) + V[2] * (1.0 + c3));
         if (!g || degenerate) continue;
         double de_dc = 0.5 * (V[0] - 4.0 * V[1] * c + V[2] * (12.0 * c * c - 3.0));
         double a1[3], a2[3], d1[3], d2[3], d3[3], d4[3];
         for (int m = 0; m < 3; m++) {
-            a1[m] = de_dc * (t2[m] / l2 - c * t1[m] / l1) / l1;
-            a2[m] = de_dc * (t1[m] / l1 - c * t2[m] / l2) / l2;
+            a1[m] = de_dc * il1 * (t2[m] - c * t1[m]);
+            a2[m] = de_dc * il2 * (t1[m] - c * t2[m]);
         }
         bb_cross3(r2, a1, d1); /* dE/dr1 */
         bb_cross3(a1, r1, d2); /* dE/dr2 */
@@ -271,8 +274,7 @@ double bb_mmff_energy(const bb_mmff *ff, const double *x, double *grad, double *
     if (grad) memset(grad, 0, D * sizeof *grad);
     double t[BB_MMFF_TERM_COUNT];
     t[BB_MMFF_TERM_BOND] = bonds(ff, x, grad);
-    t[BB_MMFF_TERM_ANGLE] = angles(ff, x, grad);
-    t[BB_MMFF_TERM_STRETCH_BEND] = stretch_bends(ff, x, grad);
+    angles_stretch_bends(ff, x, grad, &t[BB_MMFF_TERM_ANGLE], &t[BB_MMFF_TERM_STRETCH_BEND]);
     t[BB_MMFF_TERM_OOP] = oops(ff, x, grad);
     t[BB_MMFF_TERM_TORSION] = torsions(ff, x, grad);
     pairs(ff, x, grad, &t[BB_MMFF_TERM_VDW], &t[BB_MMFF_TERM_ELE]);

@@ -129,10 +129,26 @@ static int term(cur *c, const char *field, int natom, int na, int *idx, int nv, 
 void bb_mmff_free(bb_mmff *ff) {
     if (!ff) return;
     BB_FREE_ALL(ff->element, ff->mass, ff->type, ff->charge, ff->heavy, ff->bond_ij, ff->bond_kb, ff->bond_r0,
-                ff->angle_ijk, ff->angle_ka, ff->angle_t0, ff->angle_lin, ff->stbn_ijk, ff->stbn_k, ff->stbn_r0,
-                ff->stbn_t0, ff->oop_ijkl, ff->oop_k, ff->tors_ijkl, ff->tors_v, ff->pair_ij, ff->pair_rstar,
-                ff->pair_eps, ff->pair_qq, ff->start);
+                ff->angle_ijk, ff->angle_ka, ff->angle_t0, ff->angle_lin, ff->angle_stbn, ff->stbn_ijk, ff->stbn_k,
+                ff->stbn_r0, ff->stbn_t0, ff->oop_ijkl, ff->oop_k, ff->tors_ijkl, ff->tors_v, ff->pair_ij,
+                ff->pair_rstar, ff->pair_eps, ff->pair_qq, ff->start);
     free(ff);
+}
+
+/* Stretch-bend t on atoms idx[3] is computed with its angle (mmff_energy.c): the angle term with the
+ * same i, j, k (RDKit makes one per non-linear angle, in the angles' order, so the search starts after
+ * the previous match). None, or one that already has a stretch-bend, is an error. */
+static int attach_stretch_bend(cur *c, bb_mmff *ff, const int *idx, int t, int *hint) {
+    for (int q = 0; q < ff->nangle; q++) {
+        int a = (*hint + q) % ff->nangle;
+        const int *ijk = ff->angle_ijk + 3 * a;
+        if (ijk[0] != idx[0] || ijk[1] != idx[1] || ijk[2] != idx[2]) continue;
+        if (ff->angle_stbn[a] >= 0) return fail(c, "stretch_bend", "a second stretch-bend on the same angle");
+        ff->angle_stbn[a] = t;
+        *hint = a + 1;
+        return BB_OK;
+    }
+    return fail(c, "stretch_bend", "no angle term with the same atoms i j k");
 }
 
 /* The header records up to and including the atoms. */
@@ -211,7 +227,8 @@ static int read_terms(cur *c, bb_mmff *ff) {
     if ((rc = count(c, "angles", max, &ff->nangle))) return rc;
     n = (size_t)ff->nangle;
     if ((rc = alloc(c, &ff->angle_ijk, 3 * n, sizeof(int))) || (rc = alloc(c, &ff->angle_ka, n, sizeof(double))) ||
-        (rc = alloc(c, &ff->angle_t0, n, sizeof(double))) || (rc = alloc(c, &ff->angle_lin, n, 1)))
+        (rc = alloc(c, &ff->angle_t0, n, sizeof(double))) || (rc = alloc(c, &ff->angle_lin, n, 1)) ||
+        (rc = alloc(c, &ff->angle_stbn, n, sizeof(int))))
         return rc;
     for (size_t t = 0; t < n; t++) {
         if ((rc = term(c, "angle", N, 3, idx, 3, v))) return rc;
@@ -220,7 +237,9 @@ static int read_terms(cur *c, bb_mmff *ff) {
         ff->angle_ka[t] = v[0];
         ff->angle_t0[t] = v[1];
         ff->angle_lin[t] = (unsigned char)v[2];
+        ff->angle_stbn[t] = -1;
     }
+    int hint = 0;
     if ((rc = count(c, "stretch_bends", max, &ff->nstbn))) return rc;
     n = (size_t)ff->nstbn;
     if ((rc = alloc(c, &ff->stbn_ijk, 3 * n, sizeof(int))) || (rc = alloc(c, &ff->stbn_k, 2 * n, sizeof(double))) ||
@@ -228,6 +247,7 @@ static int read_terms(cur *c, bb_mmff *ff) {
         return rc;
     for (size_t t = 0; t < n; t++) {
         if ((rc = term(c, "stretch_bend", N, 3, idx, 5, v))) return rc;
+        if ((rc = attach_stretch_bend(c, ff, idx, (int)t, &hint))) return rc;
         memcpy(ff->stbn_ijk + 3 * t, idx, 3 * sizeof(int));
         memcpy(ff->stbn_k + 2 * t, v, 2 * sizeof(double));
         memcpy(ff->stbn_r0 + 2 * t, v + 2, 2 * sizeof(double));

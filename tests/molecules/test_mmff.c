@@ -27,78 +27,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/molecules/mmfftest.h"
 #include "tests/testmain.h"
-
-static const char *params_path(const char *hash) {
-    static char p[4096];
-    snprintf(p, sizeof p, "%s/datasets/conformers/mmff94s/%s.params.gz", bb_source_dir(), hash);
-    return p;
-}
-
-static bb_mmff *load(const bb_conformer_molecule *m) {
-    bb_ctx c = {0};
-    bb_mmff *ff = NULL;
-    int rc = bb_mmff_read(params_path(m->hash), m->params_sha256, &ff, &c);
-    if (rc) printf("%s\n", c.msg);
-    assert_int_equal(rc, BB_OK);
-    return ff;
-}
-
-/* One reference geometry. */
-typedef struct ref_geom {
-    char label[128];
-    double e, terms[BB_MMFF_TERM_COUNT];
-    double *x, *g; /* [3N] */
-} ref_geom;
-
-/* Read <hash>.ref.gz: up to 8 geometries into r[]; returns their number. */
-static int read_ref(const char *hash, int natom, ref_geom *r) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/datasets/conformers/mmff94s/%s.ref.gz", bb_source_dir(), hash);
-    unsigned char *text = NULL;
-    size_t len = 0;
-    bb_ctx c = {0};
-    assert_int_equal(bb_gunzip_file(path, 1 << 24, &text, &len, &c), BB_OK);
-    char *save = NULL, *line = strtok_r((char *)text, "\n", &save);
-    int n = 0, atom = -1;
-    for (; line; line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, "geometry ", 9) == 0) {
-            assert_true(n < 8);
-            ref_geom *g = &r[n++];
-            snprintf(g->label, sizeof g->label, "%s", line + 9);
-            g->x = malloc(3 * (size_t)natom * sizeof *g->x);
-            g->g = malloc(3 * (size_t)natom * sizeof *g->g);
-            atom = -1;
-        } else if (strncmp(line, "energy ", 7) == 0) {
-            r[n - 1].e = strtod(line + 7, NULL);
-        } else if (strncmp(line, "term_energies ", 14) == 0) {
-            char *p = line + 14;
-            for (int k = 0; k < BB_MMFF_TERM_COUNT; k++) r[n - 1].terms[k] = strtod(p, &p);
-            atom = 0;
-        } else if (atom >= 0 && atom < natom) {
-            ref_geom *g = &r[n - 1];
-            int got = sscanf(line, "%lf %lf %lf %lf %lf %lf", &g->x[3 * atom], &g->x[3 * atom + 1], &g->x[3 * atom + 2],
-                             &g->g[3 * atom], &g->g[3 * atom + 1], &g->g[3 * atom + 2]);
-            assert_int_equal(got, 6);
-            atom++;
-        }
-    }
-    free(text);
-    return n;
-}
-
-static void free_ref(ref_geom *r, int n) {
-    for (int i = 0; i < n; i++) BB_FREE_ALL(r[i].x, r[i].g);
-}
 
 BB_TEST(every_shipped_molecule_matches_rdkit_in_energy_terms_and_gradient) {
     double worst_e = 0.0, worst_t = 0.0, worst_g = 0.0;
     int ngeom = 0;
     for (int mi = 0; mi < BB_CONFORMER_COUNT; mi++) {
         const bb_conformer_molecule *m = &bb_conformer_molecules[mi];
-        bb_mmff *ff = load(m);
-        ref_geom r[8];
-        int n = read_ref(m->hash, ff->natom, r);
+        bb_mmff *ff = mt_mmff_load(m);
+        mt_ref_geom r[8];
+        int n = mt_read_ref(m->hash, ff->natom, r);
         assert_true(n >= 3);
         double *g = malloc(3 * (size_t)ff->natom * sizeof *g), terms[BB_MMFF_TERM_COUNT];
         for (int i = 0; i < n; i++) {
@@ -119,7 +58,7 @@ BB_TEST(every_shipped_molecule_matches_rdkit_in_energy_terms_and_gradient) {
             ngeom++;
         }
         free(g);
-        free_ref(r, n);
+        mt_free_ref(r, n);
         bb_mmff_free(ff);
     }
     printf("%d molecules, %d geometries: worst relative energy error %.2e, term %.2e (tol 1e-6); "
@@ -135,9 +74,9 @@ BB_TEST(gradient_matches_central_differences_on_the_fast_set) {
     for (int mi = 0; mi < BB_CONFORMER_COUNT; mi++) {
         const bb_conformer_molecule *m = &bb_conformer_molecules[mi];
         if (!m->in_fast) continue;
-        bb_mmff *ff = load(m);
-        ref_geom r[8];
-        int n = read_ref(m->hash, ff->natom, r);
+        bb_mmff *ff = mt_mmff_load(m);
+        mt_ref_geom r[8];
+        int n = mt_read_ref(m->hash, ff->natom, r);
         size_t D = 3 * (size_t)ff->natom;
         double *g = malloc(D * sizeof *g);
         for (int i = 0; i < n; i++) {
@@ -156,7 +95,7 @@ BB_TEST(gradient_matches_central_differences_on_the_fast_set) {
             }
         }
         free(g);
-        free_ref(r, n);
+        mt_free_ref(r, n);
         bb_mmff_free(ff);
     }
     printf("fast set: gradient vs 4-point central differences, worst %.2e relative to max(1,|g|) (tol 1e-6)\n", worst);
@@ -170,9 +109,9 @@ BB_TEST(energy_is_invariant_under_rigid_motion_and_the_gradient_rotates_with_it)
     for (int mi = 0; mi < BB_CONFORMER_COUNT; mi++) {
         const bb_conformer_molecule *m = &bb_conformer_molecules[mi];
         if (!m->in_fast) continue;
-        bb_mmff *ff = load(m);
-        ref_geom r[8];
-        int n = read_ref(m->hash, ff->natom, r);
+        bb_mmff *ff = mt_mmff_load(m);
+        mt_ref_geom r[8];
+        int n = mt_read_ref(m->hash, ff->natom, r);
         size_t N = (size_t)ff->natom;
         double *y = malloc(3 * N * sizeof *y), *g = malloc(3 * N * sizeof *g), *gy = malloc(3 * N * sizeof *gy);
         for (int i = 0; i < n; i++) {
@@ -206,7 +145,7 @@ BB_TEST(energy_is_invariant_under_rigid_motion_and_the_gradient_rotates_with_it)
             }
         }
         BB_FREE_ALL(y, g, gy);
-        free_ref(r, n);
+        mt_free_ref(r, n);
         bb_mmff_free(ff);
     }
     printf("rigid motion: energy %.2e, rotated gradient %.2e, net force %.2e (relative, tol 1e-9)\n", worst_e, worst_g,
@@ -220,7 +159,7 @@ static void small_text(unsigned char **text, size_t *len) {
     for (int mi = 0; mi < BB_CONFORMER_COUNT; mi++)
         if (!best || bb_conformer_molecules[mi].natom < best->natom) best = &bb_conformer_molecules[mi];
     bb_ctx c = {0};
-    assert_int_equal(bb_gunzip_file(params_path(best->hash), BB_MMFF_MAX_BYTES, text, len, &c), BB_OK);
+    assert_int_equal(bb_gunzip_file(mt_mmff_params_path(best->hash), BB_MMFF_MAX_BYTES, text, len, &c), BB_OK);
     unsigned char *z = realloc(*text, *len + 1); /* NUL-terminated for the string edits */
     assert_non_null(z);
     z[*len] = '\0';
@@ -300,6 +239,18 @@ BB_TEST(malformed_or_truncated_parameter_files_give_one_line_naming_file_and_fie
     s = edit(text, saved, "0 1 nan 1.1", &n);
     expect_error(s, n, "bond: not a finite number");
     free(s);
+    /* a stretch-bend on atoms no angle term has (i and k swapped) */
+    char *sb = strstr(text, "\nstretch_bends ");
+    line = strchr(sb + 1, '\n') + 1;
+    eol = strchr(line, '\n');
+    snprintf(saved, sizeof saved, "%.*s", (int)(eol - line), line);
+    int ia, ja, ka, off;
+    assert_int_equal(sscanf(saved, "%d %d %d%n", &ia, &ja, &ka, &off), 3);
+    char swapped[300];
+    snprintf(swapped, sizeof swapped, "%d %d %d%s", ka, ja, ia, saved + off);
+    s = edit(text, saved, swapped, &n);
+    expect_error(s, n, "stretch_bend: no angle term with the same atoms");
+    free(s);
     char *vdw = strstr(text, "\nvdw_types "), *start = strstr(text, "\nstart ");
     assert_true(vdw && start && start > vdw);
     size_t head = (size_t)(vdw - text);
@@ -329,7 +280,7 @@ BB_TEST(malformed_or_truncated_parameter_files_give_one_line_naming_file_and_fie
 
 BB_TEST(coincident_atoms_give_infinity_and_nan_input_is_refused) {
     const bb_conformer_molecule *m = &bb_conformer_molecules[0];
-    bb_mmff *ff = load(m);
+    bb_mmff *ff = mt_mmff_load(m);
     size_t D = 3 * (size_t)ff->natom;
     double *x = malloc(2 * D * sizeof *x), *g = malloc(2 * D * sizeof *g), e[2];
     memcpy(x, ff->start, D * sizeof *x);
@@ -393,7 +344,7 @@ BB_TEST(conformer_tasks_reduce_kcal_per_mol_by_kT_at_300_K_and_expose_atoms) {
     bb_task_free(t);
     cJSON *p = cJSON_Parse("{\"temperature\": 400}");
     assert_int_equal(bb_task_create(id, p, &t, &c), BB_EINVAL);
-    assert_non_null(strstr(c.msg, "takes none"));
+    assert_non_null(strstr(c.msg, "params.temperature: unknown parameter"));
     cJSON_Delete(p);
     BB_FREE_ALL(x, g, g1);
 }
