@@ -15,6 +15,7 @@
 #include "harness/core/gz.h"
 #include "harness/core/source_dir.h"
 #include "harness/metrics/conf_cov.h"
+#include "harness/metrics/confmin.h"
 
 #define CREST_MAX_BYTES ((size_t)64 << 20)
 
@@ -179,20 +180,12 @@ static double rcov(const char *el) {
     return 0.0;
 }
 
+/* The sign-carrying quantity of stereo element v ([kind, 4 atoms, sign]): a centre's signed volume, or
+ * for a double bond a=b with substituents c on a and d on b, cos of the dihedral c-a-b-d. */
 static double stereo_sign(const int *v, const double *x) {
-    const double *a = x + 3 * v[1], *b = x + 3 * v[2], *c = x + 3 * v[3], *d = x + 3 * v[4];
-    double u[3], w[3], z[3];
-    if (v[0] == BB_STEREO_CENTRE) { /* det(b − a, c − a, d − a), a the centre */
-        for (int k = 0; k < 3; k++) u[k] = b[k] - a[k], w[k] = c[k] - a[k], z[k] = d[k] - a[k];
-        return u[0] * (w[1] * z[2] - w[2] * z[1]) - u[1] * (w[0] * z[2] - w[2] * z[0]) +
-               u[2] * (w[0] * z[1] - w[1] * z[0]);
-    }
-    /* double a=b, substituents c on a and d on b: (c − a)⊥ · (d − b)⊥, ⊥ to the bond axis */
-    double ax[3], aa = 0.0, pu = 0.0, pw = 0.0, s = 0.0;
-    for (int k = 0; k < 3; k++) ax[k] = b[k] - a[k], u[k] = c[k] - a[k], w[k] = d[k] - b[k];
-    for (int k = 0; k < 3; k++) aa += ax[k] * ax[k], pu += u[k] * ax[k], pw += w[k] * ax[k];
-    for (int k = 0; k < 3; k++) s += (u[k] - ax[k] * pu / aa) * (w[k] - ax[k] * pw / aa);
-    return s;
+    if (v[0] == BB_STEREO_CENTRE) return bb_conf_signed_volume(x, v + 1);
+    const int q[4] = {v[3], v[1], v[2], v[4]};
+    return bb_conf_dihedral_cos(x, q);
 }
 
 void bb_conf_check(const bb_mmff *ff, const bb_crest *c, const double *x, int *heavy_ok, int *all_ok) {

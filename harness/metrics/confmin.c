@@ -12,15 +12,14 @@
 #include "harness/metrics/confmin.h"
 #include "tasks/molecules/conformers.h"
 
-static double signed_volume(const double *x, const int *q) {
+double bb_conf_signed_volume(const double *x, const int *q) {
     const double *c = x + 3 * q[0], *a = x + 3 * q[1], *b = x + 3 * q[2], *d = x + 3 * q[3];
     double u[3], v[3], w[3];
     for (int k = 0; k < 3; k++) u[k] = a[k] - c[k], v[k] = b[k] - c[k], w[k] = d[k] - c[k];
     return u[0] * (v[1] * w[2] - v[2] * w[1]) + u[1] * (v[2] * w[0] - v[0] * w[2]) + u[2] * (v[0] * w[1] - v[1] * w[0]);
 }
 
-/* cos of the dihedral i-j-k-l (the sign decides cis / trans). */
-static double dihedral_cos(const double *x, const int *q) {
+double bb_conf_dihedral_cos(const double *x, const int *q) {
     const double *p0 = x + 3 * q[0], *p1 = x + 3 * q[1], *p2 = x + 3 * q[2], *p3 = x + 3 * q[3];
     double b0[3], b1[3], b2[3], v[3], w[3], bb = 0.0, d0 = 0.0, d2 = 0.0;
     for (int k = 0; k < 3; k++) b0[k] = p0[k] - p1[k], b1[k] = p2[k] - p1[k], b2[k] = p3[k] - p2[k];
@@ -34,11 +33,11 @@ static double dihedral_cos(const double *x, const int *q) {
 int bb_conf_stereo_violations(const bb_conf_stereo *s, const double *x) {
     int bad = 0;
     for (int i = 0; i < s->ncentre; i++) {
-        double v = signed_volume(x, s->centre + 4 * i);
+        double v = bb_conf_signed_volume(x, s->centre + 4 * i);
         bad += !(s->sign[i] > 0 ? v > 0.0 : v < 0.0);
     }
     for (int i = 0; i < s->nbond; i++) {
-        double c = dihedral_cos(x, s->dbond + 4 * i); /* |φ| > 90° ⟺ cos φ < 0 */
+        double c = bb_conf_dihedral_cos(x, s->dbond + 4 * i); /* |φ| > 90° ⟺ cos φ < 0 */
         bad += !(s->trans[i] ? c < 0.0 : c > 0.0);
     }
     return bad;

@@ -39,6 +39,13 @@ typedef struct bb_conf_stereo {
     unsigned char *trans; /* [nbond] 1: |dihedral i-j-k-l| > 90° */
 } bb_conf_stereo;
 
+/* The two geometric stereo quantities, shared by the minima and the CREST (conf_cov.c) checks, on
+ * x (natom·3) and four atom indices q: the signed volume det(a − c, b − c, d − c) of centre c = q[0]
+ * with neighbours a, b, d = q[1..3], and cos φ of the dihedral q[0]-q[1]-q[2]-q[3] (> 0 cis, < 0
+ * trans; NaN when degenerate). */
+double bb_conf_signed_volume(const double *x, const int *q);
+double bb_conf_dihedral_cos(const double *x, const int *q);
+
 /* Number of stereo elements of x (natom·3) that differ from s (0: all agree; a non-finite volume or
  * dihedral differs). */
 int bb_conf_stereo_violations(const bb_conf_stereo *s, const double *x);

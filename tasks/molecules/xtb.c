@@ -144,6 +144,9 @@ double bb_xtb_energy(const bb_xtb *xt, const double *x, double *grad) {
     if (ok) {
 #pragma omp critical(bb_xtb)
         {
+            /* libxtb has no thread argument and runs its own OpenMP regions: this thread's
+             * nthreads ICV (not the process's) is 1 for the call and restored after, so the
+             * result does not depend on the caller's threads; the caller's choice stands. */
             int threads = omp_get_max_threads();
             omp_set_num_threads(1);
             for (size_t k = 0; k < D; k++) xt->xb[k] = x[k] / BB_XTB_BOHR_A;
