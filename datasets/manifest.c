@@ -123,19 +123,21 @@ static int parse_entry(const cJSON *e, size_t i, const char *path, bb_dataset *d
         d->bytes = (long long)by->valuedouble;
     }
     if ((rc = copy_str(e, "format", d->format, sizeof d->format, 1, path, i, ctx))) return rc;
-    if (strcmp(d->format, "npy") && strcmp(d->format, "npz") && strcmp(d->format, "files"))
-        return BB_ERR(ctx, BB_EFORMAT, "%s: %s: format: '%s' (npy, npz or files)", path, d->id, d->format);
+    if (strcmp(d->format, "npy") && strcmp(d->format, "npz") && strcmp(d->format, "pt") && strcmp(d->format, "files"))
+        return BB_ERR(ctx, BB_EFORMAT, "%s: %s: format: '%s' (npy, npz, pt or files)", path, d->id, d->format);
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape"), *s;
     if (sh && !cJSON_IsNull(sh)) {
         if (!cJSON_IsArray(sh)) return BB_ERR(ctx, BB_EFORMAT, "%s: %s: shape: not an array", path, d->id);
         cJSON_ArrayForEach(s, sh) {
-            if (d->ndim >= 4 || !whole_in(s, 0, 9.0e15))
+            if (d->ndim >= 4 || (!cJSON_IsNull(s) && !whole_in(s, 0, 9.0e15)))
                 return BB_ERR(ctx, BB_EFORMAT, "%s: %s: shape: bad entry", path, d->id);
-            d->shape[d->ndim++] = (size_t)s->valuedouble;
+            d->shape[d->ndim++] = cJSON_IsNull(s) ? BB_SHAPE_ANY : (size_t)s->valuedouble;
         }
     }
     if ((rc = copy_str(e, "dtype", d->dtype, sizeof d->dtype, 0, path, i, ctx))) return rc;
     if ((rc = copy_str(e, "units", d->units, sizeof d->units, 0, path, i, ctx))) return rc;
+    if ((rc = copy_str(e, "coordinates", d->coordinates, sizeof d->coordinates, 0, path, i, ctx))) return rc;
+    if (!d->coordinates[0]) snprintf(d->coordinates, sizeof d->coordinates, "cartesian");
     if ((rc = copy_str(e, "task", d->task, sizeof d->task, 1, path, i, ctx))) return rc;
     if ((rc = copy_str(e, "energy_convention", d->energy_convention, sizeof d->energy_convention, 0, path, i, ctx)))
         return rc;

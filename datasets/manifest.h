@@ -22,6 +22,7 @@
 #include "harness/core/bb.h"
 
 #define BB_MANIFEST_MAX_URLS    8
+#define BB_SHAPE_ANY            ((size_t)-1) /* a shape entry the manifest gives as null (unknown) */
 #define BB_MANIFEST_MAX_ALIASES 4
 
 typedef struct bb_dataset {
@@ -35,12 +36,13 @@ typedef struct bb_dataset {
     int has_sha256;                            /* 0 when the manifest says "sha256": null */
     char sha256[65];                           /* lowercase hex of the file bytes */
     long long bytes;                           /* file size, -1 if unknown */
-    char format[16];                           /* "npy", "npz", "files" */
+    char format[16];                           /* "npy", "npz", "pt" (torch.save, datasets/pt.h), "files" */
     int ndim;                                  /* 0 if the shape is unknown */
-    size_t shape[4];
-    char dtype[16]; /* "<f4", "" if unknown */
+    size_t shape[4];                           /* BB_SHAPE_ANY where the manifest says null */
+    char dtype[16];                            /* "<f4", "" if unknown */
     char units[64];
-    char task[32]; /* task name the set belongs to ("dw4") */
+    char coordinates[32]; /* "cartesian" (the default) or e.g. "fab-internal": never a task's reference */
+    char task[32];        /* task name the set belongs to ("dw4") */
     char energy_convention[512];
     char license[64]; /* "" if unknown */
     char citation[512];

@@ -7,7 +7,8 @@
  * the cache (<cache>/<id>.npy + sidecar, generated.h); (4) exact samples when the task has
  * sample_exact, with the manifest's seed and stream (defaults below otherwise). A hash
  * mismatch is an error, never a silent fall-through to the next source.
- * Afterwards: dof must equal the task's; COM_FREE tasks get the centre of mass removed
+ * A pt file (torch.save, FAB's format) loads like an npy; any file is checked against the
+ * manifest's shape and dtype. Afterwards: dof must equal the task's; COM_FREE tasks get the centre of mass removed
  * per configuration (as the iDEM code does on load); at most max_n rows are kept.
  * Only the "task declares no reference set" outcome is BB_ENOTFOUND (reference.h).
  * Not here: the transfer itself (fetch.h) and running samplers to generate sets.
@@ -29,6 +30,7 @@
 #include "harness/core/gz.h"
 #include "datasets/manifest.h"
 #include "datasets/npy.h"
+#include "datasets/pt.h"
 #include "harness/core/fileio.h"
 #include "harness/core/jsonutil.h"
 #include "harness/core/source_dir.h"
@@ -62,17 +64,46 @@ int bb_reference_exact(const bb_task *task, size_t n, uint64_t seed, uint64_t st
     return BB_OK;
 }
 
-/* Hash buf against want (if non-NULL), then parse it as an N × … npy into samples. */
-static int samples_from_npy(const unsigned char *buf, size_t len, const char *what, const char *want, bb_samples *out,
-                            char sha[65], bb_ctx *ctx) {
+/* A file format that holds one sample array (npy, or pt: a torch.save tensor) of Cartesian
+ * configurations; other coordinates (FAB's internal coordinates) are never loaded as samples. */
+static int sample_set(const bb_dataset *d) {
+    return d && (!strcmp(d->format, "npy") || !strcmp(d->format, "pt")) && !strcmp(d->coordinates, "cartesian");
+}
+
+static void shape_str(int ndim, const size_t *shape, char *out, size_t cap) {
+    size_t l = (size_t)snprintf(out, cap, "(");
+    for (int k = 0; k < ndim && l < cap; k++)
+        l += shape[k] == BB_SHAPE_ANY ? (size_t)snprintf(out + l, cap - l, "%snull", k ? ", " : "")
+                                      : (size_t)snprintf(out + l, cap - l, "%s%zu", k ? ", " : "", shape[k]);
+    if (l < cap) snprintf(out + l, cap - l, ")");
+}
+
+/* Hash buf against want (if non-NULL), parse it as an N × … npy (format "pt": a torch.save
+ * tensor) into samples and, when d is given, check shape and dtype against the manifest's
+ * (null entries match anything): for files without a sha256 this is what is left to catch a
+ * wrong file, with the zip CRC-32 of a pt file and the energy check. */
+static int samples_from_bytes(const unsigned char *buf, size_t len, const char *what, const char *format,
+                              const bb_dataset *d, const char *want, bb_samples *out, char sha[65], bb_ctx *ctx) {
     bb_sha256_hex(buf, len, sha);
     if (want && strcmp(sha, want) != 0) return BB_ERR(ctx, BB_EHASH, "%s: sha256 %s, expected %s", what, sha, want);
     bb_array a;
-    int rc = bb_npy_parse(buf, len, what, REF_MAX_BYTES, &a, ctx);
+    int rc = !strcmp(format, "pt") ? bb_pt_parse(buf, len, what, REF_MAX_BYTES, &a, ctx)
+                                   : bb_npy_parse(buf, len, what, REF_MAX_BYTES, &a, ctx);
     if (rc) return rc;
     if (a.ndim < 1) {
         bb_array_free(&a);
         return BB_ERR(ctx, BB_EFORMAT, "%s: a scalar is not a sample set", what);
+    }
+    int same = !d || !d->ndim || d->ndim == a.ndim;
+    for (int k = 0; same && d && k < d->ndim; k++) same = d->shape[k] == BB_SHAPE_ANY || d->shape[k] == a.shape[k];
+    if (!same || (d && d->dtype[0] && strcmp(d->dtype, a.dtype))) {
+        char got[160], exp[160];
+        shape_str(a.ndim, a.shape, got, sizeof got);
+        shape_str(d->ndim, d->shape, exp, sizeof exp);
+        rc = BB_ERR(ctx, BB_EFORMAT, "%s: %s %s, the manifest's %s@%d says %s %s", what, a.dtype, got, d->id,
+                    d->version, d->dtype[0] ? d->dtype : "(any dtype)", d->ndim ? exp : "(any shape)");
+        bb_array_free(&a);
+        return rc;
     }
     out->n = a.shape[0];
     out->dof = 1;
@@ -86,7 +117,7 @@ static int samples_from_npy(const unsigned char *buf, size_t len, const char *wh
  * copy or a generation recipe, or per-temperature data (temperature_K stated) that can be
  * fetched; when temperature_K is stated it must be T (molecular tasks: one set per temperature). */
 static int candidate(const bb_dataset *e, const bb_task *task, double T) {
-    if (strcmp(e->task, task->type->name) != 0) return 0;
+    if (strcmp(e->task, task->type->name) != 0 || strcmp(e->coordinates, "cartesian") != 0) return 0;
     if (!(e->committed_path[0] || e->generated || (e->temperature_K > 0.0 && e->n_urls > 0))) return 0;
     return !(e->temperature_K > 0.0) || fabs(e->temperature_K - T) <= 1e-9 * e->temperature_K;
 }
@@ -99,21 +130,18 @@ static const bb_dataset *next_candidate(const bb_manifest *m, const bb_task *tas
     return NULL;
 }
 
-/* The task's declared set when it is npy samples; else the first candidate (above); else the
- * declared entry (an archive: "declares no loadable set") or NULL. A declared id missing from
- * the manifest is NULL. */
+/* The task's declared set when it is Cartesian samples (npy, pt); else the first candidate
+ * (above); else the declared entry (an archive or other coordinates: "declares no loadable
+ * set") or NULL. A declared id missing from the manifest is NULL. */
 static const bb_dataset *pick(const bb_manifest *m, const bb_task *task) {
     const char *id = task->type->reference_dataset;
     const bb_dataset *d = id ? bb_manifest_find(m, id) : NULL;
-    if ((id && !d) || (d && strcmp(d->format, "npy") == 0)) return d;
+    if ((id && !d) || sample_set(d)) return d;
     const bb_dataset *c = next_candidate(m, task, NULL);
     return c ? c : d;
 }
 
-/* The manifest's energy check of a loaded set (energy_check in the manifest): the mean reduced
- * energy of all its configurations under the task must be within the stated tolerance of the
- * stated mean, which catches wrong units, atom order or temperature. */
-static int check_energy(const bb_dataset *d, const bb_task *task, const bb_samples *s, bb_ctx *ctx) {
+int bb_dataset_check_energy(const bb_dataset *d, const bb_task *task, const bb_samples *s, bb_ctx *ctx) {
     if (!d->has_energy_check) return BB_OK;
     double *u = malloc((s->n ? s->n : 1) * sizeof *u), sum = 0.0;
     if (!u) return BB_ERR(ctx, BB_ENOMEM, "%s: out of memory for the energy check", d->id);
@@ -166,7 +194,7 @@ static int try_committed(const bb_dataset *d, bb_reference *out, bb_ctx *ctx) {
     bb_ctx lc = {0};
     int rc = bb_gunzip_file(path, REF_MAX_BYTES, &buf, &len, &lc);
     if (rc == BB_OK) {
-        rc = samples_from_npy(buf, len, path, d->sha256, &out->samples, out->sha256, &lc);
+        rc = samples_from_bytes(buf, len, path, "npy", d, d->sha256, &out->samples, out->sha256, &lc);
         free(buf);
     }
     if (rc) /* a damaged copy in the source tree is an error, never a fall-through to the cache */
@@ -195,8 +223,8 @@ static int load_cached(const bb_dataset *d, const char *path, bb_reference *out,
     int rc = bb_read_file(path, REF_MAX_BYTES, &buf, &len, ctx);
     if (rc == BB_ENOTFOUND) rc = ctx->code = BB_EIO; /* it was there a moment ago */
     if (rc) return rc;
-    rc = samples_from_npy((const unsigned char *)buf, len, path, d->has_sha256 ? d->sha256 : NULL, &out->samples,
-                          out->sha256, ctx);
+    rc = samples_from_bytes((const unsigned char *)buf, len, path, d->format, d, d->has_sha256 ? d->sha256 : NULL,
+                            &out->samples, out->sha256, ctx);
     free(buf);
     return rc;
 }
@@ -231,7 +259,9 @@ static int try_fetched(const bb_dataset *d, const char *cache, bb_reference *out
         rc = load_cached(d, path, out, &lc);
     }
     if (rc) {
-        if (rc == BB_EFORMAT && !d->has_sha256)
+        /* no sha256: the content checks (zip CRC-32, structure, shape) are what caught it; a
+         * refetch above could not tell the damaged copy from a good one */
+        if ((rc == BB_EFORMAT || rc == BB_EHASH) && !d->has_sha256)
             return BB_ERR(ctx, rc,
                           "%s (unverified: the manifest has no sha256); HINT: remove it and run `boltzbench fetch %s "
                           "--trust-unverified`",
@@ -269,22 +299,22 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     if (!have_cache) snprintf(cache, sizeof cache, "no cache directory: %.200s", cc.msg);
     const bb_dataset *d = pick(&m, task);
     const char *want = task->type->reference_dataset;
-    /* Only an npy file is a sample set; a task that names a whole-dataset archive ("files")
-     * declares no reference set this harness can load. */
-    int sample_set = d && strcmp(d->format, "npy") == 0;
+    /* Only an npy or pt file of Cartesian configurations is a sample set; a task that names a
+     * whole-dataset archive ("files") declares no reference set this harness can load. */
+    int is_set = sample_set(d);
     if (d)
         snprintf(out->dataset_id, sizeof out->dataset_id, "%s@%d", d->id, d->version);
     else if (want)
         snprintf(out->dataset_id, sizeof out->dataset_id, "%s", want);
     rc = 0;
-    if (sample_set) rc = try_committed(d, out, ctx);
-    if (have_cache && sample_set && rc == 0) rc = try_fetched(d, cache, out, ctx);
+    if (is_set) rc = try_committed(d, out, ctx);
+    if (have_cache && is_set && rc == 0) rc = try_fetched(d, cache, out, ctx);
     /* a later candidate of the same task and temperature (e.g. the committed MD set when the
      * real data listed first has not been fetched) */
     const bb_dataset *declared = want ? bb_manifest_find(&m, want) : NULL;
     for (const bb_dataset *e = d && d != declared ? next_candidate(&m, task, d) : NULL; rc == 0 && e;
          e = next_candidate(&m, task, e)) {
-        if (strcmp(e->format, "npy") != 0) continue;
+        if (!sample_set(e)) continue;
         rc = try_committed(e, out, ctx);
         if (have_cache && rc == 0) rc = try_fetched(e, cache, out, ctx);
         if (rc == 1) {
@@ -323,14 +353,14 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     if (rc == 0) {
         /* Nothing loaded. Only "the task declares no reference set" is BB_ENOTFOUND; a set
          * that is declared but absent here is a failure of its own (reference.h). */
-        if (sample_set && !d->generated && d->n_urls)
+        if (is_set && !d->generated && d->n_urls)
             rc = BB_ERR(ctx, BB_EIO,
                         "%s: reference set %s@%d is not in the cache (%.200s); "
                         "HINT: run `boltzbench fetch %s%s` or generate one with `boltzbench reference "
                         "--task %s --n N`",
                         task->id, d->id, d->version, cache, d->id, d->has_sha256 ? "" : " --trust-unverified",
                         task->type->name);
-        else if (sample_set)
+        else if (is_set)
             rc = BB_ERR(ctx, BB_EIO, "%s: reference set %s@%d: committed copy %s/%s is missing", task->id, d->id,
                         d->version, bb_source_dir(), d->committed_path[0] ? d->committed_path : "(none)");
         else if (want && !d && mrc)
@@ -343,9 +373,9 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
             declares_none = 1;
             if (d)
                 rc = BB_ERR(ctx, BB_ENOTFOUND,
-                            "%s: no reference set (%s@%d is a '%s' dataset, not npy samples); HINT: run `boltzbench "
-                            "reference --task %s --n N`",
-                            task->id, d->id, d->version, d->format, task->type->name);
+                            "%s: no reference set (%s@%d is a '%s' dataset of %s coordinates, not Cartesian npy/pt "
+                            "samples); HINT: run `boltzbench reference --task %s --n N`",
+                            task->id, d->id, d->version, d->format, d->coordinates, task->type->name);
             else
                 rc = BB_ERR(ctx, BB_ENOTFOUND, "%s: no reference set; HINT: run `boltzbench reference --task %s --n N`",
                             task->id, task->type->name);
@@ -360,7 +390,7 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
         goto out;
     }
     if (task->flags & BB_TASK_COM_FREE) bb_remove_com(out->samples.n, task->n_particles, task->dim, out->samples.x);
-    if (d && (rc = check_energy(d, task, &out->samples, ctx))) goto out;
+    if (d && (rc = bb_dataset_check_energy(d, task, &out->samples, ctx))) goto out;
     if (max_n && max_n < out->samples.n) bb_samples_truncate(&out->samples, max_n);
 out:
     if (rc == BB_ENOTFOUND && !declares_none) { /* e.g. a file that vanished while being read */

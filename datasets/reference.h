@@ -25,8 +25,9 @@
  * Return codes — callers must tell "no reference" from "reference broken":
  *   BB_OK        loaded and verified.
  *   BB_ENOTFOUND ONLY when the task declares no reference set: no reference_dataset and no
- *                manifest entry for the task, or one that is not npy samples (a whole-dataset
- *                "files" archive), and no generated or exact set either. Metrics that need a
+ *                manifest entry for the task, or one that is not Cartesian npy/pt samples (a
+ *                whole-dataset "files" archive, FAB's internal coordinates), and no generated
+ *                or exact set either. Metrics that need a
  *                reference are then skipped. The message carries a `boltzbench reference` hint.
  *   anything else: the task declares a set and it could not be loaded; the message names the
  *                file. BB_EHASH (size or sha256 mismatch that could not be repaired: a
@@ -44,6 +45,7 @@
 #include <stdint.h>
 
 #include "harness/core/bb.h"
+#include "datasets/manifest.h"
 #include "harness/core/samples.h"
 #include "tasks/task.h"
 
@@ -62,6 +64,13 @@ typedef struct bb_reference {
 /* Load at most max_n samples (0 = all) of the task's reference set; return codes above. */
 int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_ctx *ctx);
 void bb_reference_free(bb_reference *r); /* NULL-safe */
+
+/* The manifest's energy check of a set loaded for `task` (d->energy_check; BB_OK when it has
+ * none): the mean reduced energy u = E/kT of all its configurations under the task must be
+ * within the stated tolerance of the stated mean, which catches wrong units (Å for nm), atom
+ * order or temperature. BB_EFORMAT naming the set, the two means and the tolerance otherwise.
+ * bb_reference_load applies it to every set it loads. */
+int bb_dataset_check_energy(const bb_dataset *d, const bb_task *task, const bb_samples *s, bb_ctx *ctx);
 
 /* Exact i.i.d. samples of a task with sample_exact: n draws from stream `stream` of
  * generator `seed` (Philox, harness/core/rng.h), COM removed for COM_FREE tasks. The
