@@ -48,12 +48,14 @@ typedef struct cJSON cJSON;
 
 /* Why a run stopped; the names (bb_stop_reason_name) appear in reports as `stopped_by`. */
 typedef enum bb_stop_reason {
-    BB_STOP_NONE = 0,    /* still running */
-    BB_STOP_BUDGET,      /* the evaluation budget is spent (the normal end) */
-    BB_STOP_MAX_STEPS,   /* a step limit of the method (max_outer, planned sweeps) */
-    BB_STOP_CONVERGED,   /* the method's own convergence criterion */
-    BB_STOP_ERROR,       /* a step failed */
-    BB_STOP_INTERRUPTED, /* the user interrupted the run (SIGINT/SIGTERM) */
+    BB_STOP_NONE = 0,        /* still running */
+    BB_STOP_BUDGET,          /* the evaluation budget is spent (the normal end) */
+    BB_STOP_MAX_STEPS,       /* a step limit of the method (max_outer, planned sweeps) */
+    BB_STOP_CONVERGED,       /* the method's own convergence criterion */
+    BB_STOP_ERROR,           /* a step failed */
+    BB_STOP_INTERRUPTED,     /* the user interrupted the run (SIGINT/SIGTERM) */
+    BB_STOP_CANNOT_CONTINUE, /* the method has nothing to go on with (e.g. a level without usable data); it
+                              * draws from what it has and its method_info says why */
     BB_STOP_COUNT
 } bb_stop_reason;
 const char *bb_stop_reason_name(bb_stop_reason r);

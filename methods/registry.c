@@ -31,8 +31,8 @@ const bb_method *const bb_methods[] = {
 /* clang-format on */
 
 const char *bb_stop_reason_name(bb_stop_reason r) {
-    static const char *const names[BB_STOP_COUNT] = {"none",      "budget", "max_steps",
-                                                     "converged", "error",  "interrupted"};
+    static const char *const names[BB_STOP_COUNT] = {"none",  "budget",      "max_steps",      "converged",
+                                                     "error", "interrupted", "cannot_continue"};
     return (unsigned)r < BB_STOP_COUNT ? names[r] : "unknown";
 }
 

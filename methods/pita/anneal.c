@@ -137,7 +137,11 @@ int pita_anneal_end(pita_anneal *a, pita_model *m, bb_oracle *o, bb_ctx *ctx) {
     if (!rc) bb_logw_summary(lw, n, &lz, &a->ess_end);
     bb_rng rng;
     bb_rng_init(&rng, a->seed, a->stream + 1 + (uint64_t)c->sde_steps);
-    if (!rc) rc = bb_resample_systematic(lw, n, bb_rng_uniform(&rng), idx, ctx);
+    if (!rc && !(lz > -INFINITY)) { /* the task rejected every particle (u = +inf): no weight to resample */
+        a->ess_end = 0.0;           /* by; they stay as they are and the caller finds no finite energy */
+        for (size_t r = 0; r < n; r++) idx[r] = r;
+    } else if (!rc)
+        rc = bb_resample_systematic(lw, n, bb_rng_uniform(&rng), idx, ctx);
     if (!rc) {
         bb_rows_gather(a->x, dof, idx, n, xs);
         memcpy(a->x, xs, n * dof * sizeof(double));

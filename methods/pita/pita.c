@@ -53,7 +53,8 @@ static const bb_param_spec pita_params[] = {
     {"w_score", BB_PARAM_DOUBLE, "1", 0, 1e6, "weight of denoising score matching (authors: 1)"},
     {"w_energy_matching", BB_PARAM_DOUBLE, "1", 0, 1e6, "weight of the energy pinning at the data (authors: 1)"},
     {"energy_mask", BB_PARAM_DOUBLE, "1000", -1e30, 1e30,
-     "level energies u/τ above this are not pinned and not kept as data (authors: 1e3)"},
+     "a level keeps the rows with |u/τ| at most this (all of them when none is, as the authors); rows with u/τ "
+     "above it are not pinned (authors: 1e3)"},
     {"lr", BB_PARAM_DOUBLE, "0.001", 0, 10, "Adam learning rate (authors: 1e-3)"},
     {"max_grad_norm", BB_PARAM_DOUBLE, "0.5", 0, 1e30, "clip of the global gradient norm (authors: 0.5; 0: off)"},
     {"ema_decay", BB_PARAM_DOUBLE, "0.999", 0, 1, "EMA of the weights used for annealing (authors: 0.999)"},
@@ -245,6 +246,7 @@ static int pita_init(const bb_method_env *env, const bb_params *p, void **state,
     a->dof = (size_t)task->dof;
     a->anytime_n = bb_params_int(p, "anytime_samples");
     a->ess_final = NAN;
+    a->no_data_level = -1;
     for (int k = 0; k < PITA_MAX_LEVELS; k++) a->ess[k] = a->logz[k] = NAN;
     rc = pita_model_init(&a->m, &cfg, env->seed, ctx);
     if (!rc) {
@@ -266,9 +268,14 @@ static int pita_init(const bb_method_env *env, const bb_params *p, void **state,
     return BB_OK;
 }
 
-/* Level k's data: the rows whose level energy u/τ_k is finite and at most energy_mask, with
- * their gradients gu (NULL without target score matching); centred for the transformer (which
- * is not translation invariant; the authors centre the data, _normalize_molecule). */
+/* Level k's data, as the authors fill a level's buffer (energytemp_module.py:881-900): the
+ * annealed rows whose level energy u/τ_k lies in [−energy_mask, energy_mask]; when none does, all
+ * of them (the authors warn and keep the whole batch, lines 886-893). Level 0 is masked too (the
+ * authors' initial buffer of MD data is not, lines 1244-1246; ours is a short MALA run whose
+ * recorded states can be far from equilibrium). Rows the task rejects (u = +inf) are never
+ * kept. With their gradients gu (NULL without target score matching); centred for the
+ * transformer (which is not translation invariant; the authors centre the data,
+ * _normalize_molecule). bn[k] = 0 afterwards means the level has no usable data. */
 static int set_level(pita_state *a, int k, size_t n, const double *x, const double *u, const double *gu, bb_ctx *ctx) {
     const pita_config *c = &a->m.cfg;
     BB_FREE_ALL(a->bx[k], a->bu[k], a->bg[k]);
@@ -278,25 +285,39 @@ static int set_level(pita_state *a, int k, size_t n, const double *x, const doub
     if (gu) a->bg[k] = malloc((n ? n : 1) * a->dof * sizeof(double));
     if (!a->bx[k] || !a->bu[k] || (gu && !a->bg[k]))
         return BB_ERR(ctx, BB_ENOMEM, "pita: cannot store %zu samples of level %d", n, k);
+    size_t finite = 0, inside = 0;
+    for (size_t r = 0; r < n; r++) {
+        finite += isfinite(u[r]) != 0;
+        inside += isfinite(u[r]) && fabs(u[r] / c->tau[k]) <= c->energy_mask;
+    }
+    const int keep_all = inside == 0; /* every finite row outside the mask: keep them all, as the authors */
     size_t m = 0;
     for (size_t r = 0; r < n; r++) {
-        if (!isfinite(u[r]) || u[r] / c->tau[k] > c->energy_mask) continue;
+        if (!isfinite(u[r]) || (!keep_all && fabs(u[r] / c->tau[k]) > c->energy_mask)) continue;
         memcpy(a->bx[k] + m * a->dof, x + r * a->dof, a->dof * sizeof(double));
         if (c->transformer) bb_sde_centre_row(c->net.sp.P, c->net.sp.D, a->bx[k] + m * a->dof);
         if (gu) memcpy(a->bg[k] + m * a->dof, gu + r * a->dof, a->dof * sizeof(double));
         a->bu[k][m++] = u[r];
     }
     a->bn[k] = m;
-    a->dropped[k] = (int64_t)(n - m);
-    if (m == 0)
-        return BB_ERR(ctx, BB_ENAN, "pita: no sample of level %d (τ = %g) has an energy below energy_mask", k,
-                      c->tau[k]);
+    a->infinite[k] = (int64_t)(n - finite);
+    a->dropped[k] = (int64_t)(finite - m);
+    a->kept_outside[k] = keep_all ? (int64_t)m : 0;
     return BB_OK;
+}
+
+/* A level without usable data (every row rejected by the task): the run cannot go on; it
+ * stops (cannot_continue) and the draw anneals from the last trained level. */
+static void stop_without_data(pita_state *a, int k, bb_step_info *info) {
+    a->phase = PITA_DONE;
+    a->no_data_level = k;
+    info->stop = BB_STOP_CANNOT_CONTINUE;
+    snprintf(info->status, sizeof info->status, "level %d: no sample with a finite energy", k);
 }
 
 /* The end of stage 0: its samples' energies (counted) become level 0's data; then the final
  * draw's evaluations are set aside. */
-static int stage0_finish(pita_state *a, bb_ctx *ctx) {
+static int stage0_finish(pita_state *a, bb_step_info *info, bb_ctx *ctx) {
     bb_samples s = {0};
     int rc = bb_mcmc_draw(a->mcmc, &s, ctx);
     const int grads = a->m.cfg.w_target > 0;
@@ -314,6 +335,7 @@ static int stage0_finish(pita_state *a, bb_ctx *ctx) {
     bb_mcmc_free(a->mcmc);
     a->mcmc = NULL;
     a->phase = PITA_TRAIN;
+    if (a->bn[0] == 0) stop_without_data(a, 0, info);
     return BB_OK;
 }
 
@@ -377,6 +399,10 @@ static int anneal_one(pita_state *a, bb_step_info *info, bb_ctx *ctx) {
     rc = set_level(a, k, a->an.n, a->an.x, a->an.u, a->an.gu, ctx);
     pita_anneal_free(&a->an);
     if (rc) return rc;
+    if (a->bn[k] == 0) {
+        stop_without_data(a, k, info);
+        return BB_OK;
+    }
     a->level = k;
     a->level_steps = 0;
     a->phase = PITA_TRAIN;
@@ -391,11 +417,12 @@ static int pita_step(void *state, bb_step_info *info, bb_ctx *ctx) {
             int rc = bb_mcmc_step(a->mcmc, &si, ctx);
             if (rc) return rc;
             snprintf(info->status, sizeof info->status, "stage 0 (MALA at τ = %g): %.40s", a->m.cfg.tau[0], si.status);
-            return si.stop != BB_STOP_NONE ? stage0_finish(a, ctx) : BB_OK;
+            return si.stop != BB_STOP_NONE ? stage0_finish(a, info, ctx) : BB_OK;
         }
         case PITA_TRAIN: return train_one(a, info, ctx);
         case PITA_ANNEAL: return anneal_one(a, info, ctx);
-        default: info->stop = BB_STOP_BUDGET; /* every planned evaluation is spent or set aside for the draw */
+        default: /* every planned evaluation is spent or set aside for the draw, or a level had no data */
+            info->stop = a->no_data_level >= 0 ? BB_STOP_CANNOT_CONTINUE : BB_STOP_BUDGET;
     }
     return BB_OK;
 }
@@ -447,6 +474,15 @@ static void pita_describe(const void *state, cJSON *info) {
     cJSON_AddStringToObject(info, "phase", phases[a->phase]);
     cJSON_AddNumberToObject(info, "level_reached", a->level);
     if (a->starved) cJSON_AddStringToObject(info, "note", "budget too small for stage 0: untrained, unweighted draw");
+    if (a->no_data_level >= 0) {
+        char note[200];
+        snprintf(note, sizeof note,
+                 "stopped at level %d (temperature %g): none of its samples has a finite energy; final samples "
+                 "annealed from level %d",
+                 a->no_data_level, c->tau[a->no_data_level], a->level);
+        cJSON_AddStringToObject(info, "note", note);
+        cJSON_AddNumberToObject(info, "level_without_data", a->no_data_level);
+    }
     cJSON_AddNumberToObject(info, "adam_steps", (double)a->total_steps);
     cJSON_AddNumberToObject(info, "evaluations_stage0", (double)a->evals_stage0);
     cJSON_AddNumberToObject(info, "evaluations_annealing", (double)a->evals_anneal);
@@ -458,6 +494,9 @@ static void pita_describe(const void *state, cJSON *info) {
         cJSON_AddNumberToObject(o, "beta", c->beta[k]);
         cJSON_AddNumberToObject(o, "samples", (double)a->bn[k]);
         cJSON_AddNumberToObject(o, "dropped_above_energy_mask", (double)a->dropped[k]);
+        if (a->kept_outside[k]) /* the authors' fallback: none inside the mask, all kept */
+            cJSON_AddNumberToObject(o, "kept_outside_energy_mask", (double)a->kept_outside[k]);
+        if (a->infinite[k]) cJSON_AddNumberToObject(o, "dropped_infinite_energy", (double)a->infinite[k]);
         if (k > 0) {
             const double ess = k == c->n_levels - 1 ? a->ess_final : a->ess[k];
             if (isfinite(ess)) cJSON_AddNumberToObject(o, "ess_fraction_correction", ess);

@@ -37,7 +37,7 @@ typedef struct pita_config {
     int batch;                      /* training rows per Adam step */
     int train_all;                  /* 1: each step trains one random level among those reached */
     double w_escore, w_score, w_match;
-    double energy_mask; /* rows with u/τ above this are not pinned (authors: 1e3) */
+    double energy_mask; /* level data: |u/τ| at most this (all when none is); pinned: u/τ at most this (1e3) */
     double lr, max_grad_norm, ema_decay;
     int n_stage0;        /* stage-0 samples at τ_0 */
     int stage0_chains;   /* MALA chains of stage 0 */

@@ -22,7 +22,10 @@ typedef struct pita_state {
     double *bx[PITA_MAX_LEVELS], *bu[PITA_MAX_LEVELS]; /* level data: samples, task energies u */
     double *bg[PITA_MAX_LEVELS];                       /* ∇u at bx (x units) when cfg.w_target > 0, else NULL */
     size_t bn[PITA_MAX_LEVELS];
-    int64_t dropped[PITA_MAX_LEVELS];
+    int64_t dropped[PITA_MAX_LEVELS];      /* rows outside energy_mask, dropped */
+    int64_t kept_outside[PITA_MAX_LEVELS]; /* rows kept although outside it (none was inside) */
+    int64_t infinite[PITA_MAX_LEVELS];     /* rows the task rejected (u = +inf), dropped */
+    int no_data_level;                     /* the level that had no usable data (the run stopped), or −1 */
     double ess[PITA_MAX_LEVELS], logz[PITA_MAX_LEVELS], ess_final;
     int64_t resamplings[PITA_MAX_LEVELS];
     int64_t evals_stage0, evals_anneal, evals_final;

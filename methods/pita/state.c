@@ -10,7 +10,7 @@
 #include "methods/mcmc/engine.h"
 #include "methods/pita/pita_state.h"
 
-#define PITA_NI 8
+#define PITA_NI 9
 
 int pita_save(const void *state, FILE *fp, bb_ctx *ctx) {
     const pita_state *a = state;
@@ -18,12 +18,15 @@ int pita_save(const void *state, FILE *fp, bb_ctx *ctx) {
     int rc = bb_nn_checkpoint_put(fp, &a->m.ps, &a->m.opt, &a->m.ema, "pita state", ctx);
     if (rc) return rc;
     const int64_t iv[PITA_NI] = {a->phase,        a->level,        a->level_steps, a->total_steps,
-                                 a->evals_stage0, a->evals_anneal, a->evals_final, L};
+                                 a->evals_stage0, a->evals_anneal, a->evals_final, L,
+                                 a->no_data_level};
     int ok = bb_state_put(fp, iv, sizeof iv, 1) && bb_state_put(fp, a->ess, sizeof(double), (size_t)L) &&
              bb_state_put(fp, a->logz, sizeof(double), (size_t)L) &&
              bb_state_put(fp, &a->ess_final, sizeof(double), 1) &&
              bb_state_put(fp, a->resamplings, sizeof(int64_t), (size_t)L) &&
-             bb_state_put(fp, a->dropped, sizeof(int64_t), (size_t)L);
+             bb_state_put(fp, a->dropped, sizeof(int64_t), (size_t)L) &&
+             bb_state_put(fp, a->kept_outside, sizeof(int64_t), (size_t)L) &&
+             bb_state_put(fp, a->infinite, sizeof(int64_t), (size_t)L);
     for (int k = 0; k <= a->level && ok && a->phase != PITA_STAGE0; k++) {
         const uint64_t bn = a->bn[k];
         ok = bb_state_put(fp, &bn, sizeof bn, 1) && bb_state_put(fp, a->bx[k], sizeof(double), a->bn[k] * a->dof) &&
@@ -44,12 +47,14 @@ int pita_load(void *state, FILE *fp, bb_ctx *ctx) {
     int64_t iv[PITA_NI];
     if (!bb_state_get(fp, iv, sizeof iv, 1)) return BB_ERR(ctx, BB_EFORMAT, "pita state: truncated progress record");
     if (iv[0] < PITA_STAGE0 || iv[0] > PITA_DONE || iv[1] < 0 || iv[1] >= L || iv[7] != L || iv[2] < 0 || iv[3] < 0 ||
-        iv[4] < 0 || iv[5] < 0 || iv[6] < 0)
+        iv[4] < 0 || iv[5] < 0 || iv[6] < 0 || iv[8] < -1 || iv[8] >= L)
         return BB_ERR(ctx, BB_EFORMAT, "pita state: progress record does not fit this configuration");
     if (!bb_state_get(fp, a->ess, sizeof(double), (size_t)L) || !bb_state_get(fp, a->logz, sizeof(double), (size_t)L) ||
         !bb_state_get(fp, &a->ess_final, sizeof(double), 1) ||
         !bb_state_get(fp, a->resamplings, sizeof(int64_t), (size_t)L) ||
-        !bb_state_get(fp, a->dropped, sizeof(int64_t), (size_t)L))
+        !bb_state_get(fp, a->dropped, sizeof(int64_t), (size_t)L) ||
+        !bb_state_get(fp, a->kept_outside, sizeof(int64_t), (size_t)L) ||
+        !bb_state_get(fp, a->infinite, sizeof(int64_t), (size_t)L))
         return BB_ERR(ctx, BB_EFORMAT, "pita state: truncated level record");
     a->phase = (int)iv[0];
     a->level = (int)iv[1];
@@ -58,6 +63,7 @@ int pita_load(void *state, FILE *fp, bb_ctx *ctx) {
     a->evals_stage0 = iv[4];
     a->evals_anneal = iv[5];
     a->evals_final = iv[6];
+    a->no_data_level = (int)iv[8];
     for (int k = 0; k <= a->level && a->phase != PITA_STAGE0; k++) {
         uint64_t bn;
         if (!bb_state_get(fp, &bn, sizeof bn, 1) || bn == 0 || bn > ((uint64_t)1 << 32))
