@@ -53,8 +53,8 @@ static const bb_param_spec pita_params[] = {
     {"w_score", BB_PARAM_DOUBLE, "1", 0, 1e6, "weight of denoising score matching (authors: 1)"},
     {"w_energy_matching", BB_PARAM_DOUBLE, "1", 0, 1e6, "weight of the energy pinning at the data (authors: 1)"},
     {"energy_mask", BB_PARAM_DOUBLE, "1000", -1e30, 1e30,
-     "a level keeps the rows with |u/τ| at most this (all of them when none is, as the authors); rows with u/τ "
-     "above it are not pinned (authors: 1e3)"},
+     "a level keeps the rows with |u/τ| at most this (all of them when none is, as the authors; 1e3); pinning "
+     "always skips u/τ > 1e3, as the authors"},
     {"lr", BB_PARAM_DOUBLE, "0.001", 0, 10, "Adam learning rate (authors: 1e-3)"},
     {"max_grad_norm", BB_PARAM_DOUBLE, "0.5", 0, 1e30, "clip of the global gradient norm (authors: 0.5; 0: off)"},
     {"ema_decay", BB_PARAM_DOUBLE, "0.999", 0, 1, "EMA of the weights used for annealing (authors: 0.999)"},

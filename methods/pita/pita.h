@@ -37,7 +37,7 @@ typedef struct pita_config {
     int batch;                      /* training rows per Adam step */
     int train_all;                  /* 1: each step trains one random level among those reached */
     double w_escore, w_score, w_match;
-    double energy_mask; /* level data: |u/τ| at most this (all when none is); pinned: u/τ at most this (1e3) */
+    double energy_mask; /* level data: |u/τ| at most this (all when none is) (authors: 1e3) */
     double lr, max_grad_norm, ema_decay;
     int n_stage0;        /* stage-0 samples at τ_0 */
     int stage0_chains;   /* MALA chains of stage 0 */
@@ -60,6 +60,11 @@ typedef struct pita_config {
 } pita_config;
 
 /* Random streams (method-internal ids below 0x4000_0000). */
+/* Rows with u/τ above this are not pinned (the authors' get_energy_matching_loss default
+ * energy_threshold = 1e3, energytemp_module.py:548, which get_loss does not override, lines
+ * 366-372: it does not follow energy_masking_threshold). */
+#define PITA_PIN_MASK 1e3
+
 #define PITA_STREAM_TRAIN   0x00100000ull /* + Adam step */
 #define PITA_STREAM_STAGE0  0x08000000ull /* seed offset of stage 0's MALA engine */
 #define PITA_STREAM_ANNEAL  0x10000000ull /* + (target level << 20) + SDE step */
@@ -107,7 +112,7 @@ int pita_model_energy(pita_model *m, size_t n, const double *x, double sigma, do
 /* One Adam step on nb rows x0[nb][dof] with level energies e0[nb] (u/τ) at inverse
  * temperature beta: σ = exp(p_mean + p_std ξ) per row, x_t = x0 + σ z (COM-free), loss =
  * mean over rows of w_escore λ|x_t − σ²∇U_θ(x_t) − sg D_S(x_t)|² + w_score λ|D_S(x_t) − x0|² +
- * w_match (e0 − U_θ(x0, σmin))² [e0 ≤ energy_mask], λ = (σ² + 1)/σ²; gradient-norm clip,
+ * w_match (e0 − U_θ(x0, σmin))² [e0 ≤ PITA_PIN_MASK], λ = (σ² + 1)/σ²; gradient-norm clip,
  * Adam, EMA; with cfg.w_target > 0 also the target score term on the gradients g0[nb][dof] of e0
  * in y (NULL: none). The four parts (escore, score, match, target) OUT (l3 may be NULL). */
 int pita_train_step(pita_model *m, size_t nb, const double *x0, const double *e0, const double *g0, double beta,

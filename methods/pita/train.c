@@ -47,7 +47,7 @@ int pita_train_step(pita_model *m, size_t nb, const double *x0, const double *e0
     for (size_t r = 0; r < nb; r++) {
         for (size_t k = 0; k < dof; k++) xt[r * dof + k] = x0[r * dof + k] + sig[r] * z[r * dof + k];
         lam[r] = (sig[r] * sig[r] + 1.0) / (sig[r] * sig[r]);
-        mask[r] = e0[r] <= c->energy_mask ? 1.0 : 0.0; /* authors: U0_true > 1e3 is not pinned */
+        mask[r] = e0[r] <= PITA_PIN_MASK ? 1.0 : 0.0; /* authors: U0_true > 1e3 is not pinned */
         sig0[r] = c->net.sigma_min;
     }
     if (target) target_rows(m, nb, xt, g0, sig, tgt, wt);
@@ -66,7 +66,7 @@ int pita_train_step(pita_model *m, size_t nb, const double *x0, const double *e0
     bb_nn_tensor *DE = bb_nn_sub(g, XT, bb_nn_mul(g, gx, bb_nn_mul(g, S, S)));
     bb_nn_tensor *e = bb_nn_sub(g, DE, bb_nn_detach(g, DS));
     bb_nn_tensor *l_esc = bb_nn_mul(g, L, bb_nn_sum_cols(g, bb_nn_mul(g, e, e)));
-    /* pinning: (e0 − U_θ(x0, σmin))² where e0 <= energy_mask */
+    /* pinning: (e0 − U_θ(x0, σmin))² where e0 <= PITA_PIN_MASK */
     bb_nn_tensor *U0 = pita_energy(m, &m->eg_train, X0, bb_nn_from(g, dt, 2, sh1, sig0), beta);
     bb_nn_tensor *dm = bb_nn_sub(g, bb_nn_from(g, dt, 2, sh1, e0), U0);
     bb_nn_tensor *l_match = bb_nn_mul(g, bb_nn_from(g, dt, 2, sh1, mask), bb_nn_mul(g, dm, dm));

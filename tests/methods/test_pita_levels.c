@@ -23,8 +23,8 @@
 #include "tests/testmain.h"
 
 #define SMALL                                                                                                          \
-    "\"network\": \"mlp\", \"hidden\": 16, \"layers\": 2, \"temperatures\": [2, 1.5, 1], \"level_steps\": [20, 20], " \
-    "\"batch_size\": 16, \"stage0_samples\": 50, \"stage0_chains\": 10, \"anneal_samples\": 32, \"sde_steps\": 10, "    \
+    "\"network\": \"mlp\", \"hidden\": 16, \"layers\": 2, \"temperatures\": [2, 1.5, 1], \"level_steps\": [20, 20], "  \
+    "\"batch_size\": 16, \"stage0_samples\": 50, \"stage0_chains\": 10, \"anneal_samples\": 32, \"sde_steps\": 10, "   \
     "\"end_resampling\": 8, \"inference_batch\": 32"
 
 /* method_info.levels[k].key, or NAN when the level has no such entry. */
@@ -38,8 +38,8 @@ static double level_num(const cJSON *info, int k, const char *key) {
 BB_TEST(a_level_entirely_outside_the_energy_mask_is_kept_and_the_run_goes_on) {
     bb_test_run r;
     /* GMM-40's energies are above 6, so no level energy lies within ±1e-9 */
-    int rc = bb_test_run_method(&r, "pita", NULL, "gmm40", "{" SMALL ", \"energy_mask\": 1e-9}", 2000, 20, 1, 1, NULL,
-                                0, 0);
+    int rc =
+        bb_test_run_method(&r, "pita", NULL, "gmm40", "{" SMALL ", \"energy_mask\": 1e-9}", 2000, 20, 1, 1, NULL, 0, 0);
     if (rc) print_message("%s\n", r.c.msg);
     assert_int_equal(rc, BB_OK);
     assert_int_equal(r.res.stopped_by, BB_STOP_BUDGET);
