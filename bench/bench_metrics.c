@@ -260,7 +260,7 @@ int main(int argc, char **argv) {
         }
         double *us = malloc(n * sizeof *us);
         if (!us || bb_task_energy_parallel(t, n, s.x, us, NULL, &c)) return 1;
-        bb_eval_input in = {t, &s, us, &ref, ur, 7, 1, 0};
+        bb_eval_input in = {t, &s, us, &ref, ur, 7, 1, 0, NULL, 0};
         cJSON *row = cJSON_CreateObject(), *tm = cJSON_AddObjectToObject(row, "seconds"),
               *vals = cJSON_AddObjectToObject(row, "values");
         cJSON_AddNumberToObject(row, "n_samples", (double)n);

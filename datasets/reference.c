@@ -158,27 +158,64 @@ int bb_dataset_check_energy(const bb_dataset *d, const bb_task *task, const bb_s
     return BB_OK;
 }
 
-/* The time between consecutive rows of a set from its provenance sidecar (the .json that
- * `boltzbench reference` writes beside a generated set and that its --export writes beside a
- * committed subsample): "subsample"."frame_interval" when present, else "provenance".
- * "frame_interval", in "provenance"."time_unit" which must be "ps". Only a sidecar naming the
- * sha256 of the very bytes loaded counts. 0 when it is absent or says nothing usable: the TICA
- * metric then reports the interval as null with a note, never a guess. */
-static double sidecar_frame_interval_ps(const char *json_path, const char *sha256) {
+/* What the provenance sidecar of a trajectory-ordered set (the .json that `boltzbench
+ * reference` writes beside a generated set and that its --export writes beside a committed
+ * subsample) says about the rows; only a sidecar naming the sha256 of the very bytes loaded
+ * counts.
+ * - frame_interval_ps: "subsample"."frame_interval" when present, else "provenance".
+ *   "frame_interval", in "provenance"."time_unit" which must be "ps"; 0 when absent or
+ *   unusable: the TICA metric then reports the interval as null with a note, never a guess.
+ * - segments: the rows of each independent trajectory (walker), stored one after another:
+ *   "subsample"."segments" of an exported subsample, else "provenance"."walkers" W > 1 blocks
+ *   of "frames_per_walker" rows of a whole generated set; none: one trajectory. Segments that
+ *   do not add up to the rows loaded are an error (a sidecar that misdescribes its data). */
+static int read_sidecar(const char *json_path, const char *what, bb_reference *out, bb_ctx *ctx) {
     cJSON *j = NULL;
     bb_ctx jc = {0};
-    if (access(json_path, F_OK) != 0 || bb_json_read_object(json_path, (size_t)1 << 24, &j, &jc)) return 0.0;
+    if (access(json_path, F_OK) != 0 || bb_json_read_object(json_path, (size_t)1 << 24, &j, &jc)) return BB_OK;
     const cJSON *sha = cJSON_GetObjectItem(j, "sha256"), *prov = cJSON_GetObjectItem(j, "provenance");
-    const cJSON *unit = cJSON_GetObjectItem(prov, "time_unit");
-    const cJSON *fi = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "subsample"), "frame_interval");
+    if (!cJSON_IsString(sha) || strcmp(sha->valuestring, out->sha256) != 0) {
+        cJSON_Delete(j);
+        return BB_OK;
+    }
+    const cJSON *unit = cJSON_GetObjectItem(prov, "time_unit"), *sub = cJSON_GetObjectItem(j, "subsample");
+    const cJSON *fi = cJSON_GetObjectItem(sub, "frame_interval");
     if (!fi) fi = cJSON_GetObjectItem(prov, "frame_interval");
-    double v = cJSON_IsString(sha) && !strcmp(sha->valuestring, sha256) && cJSON_IsString(unit) &&
-                       !strcmp(unit->valuestring, "ps") && cJSON_IsNumber(fi) && isfinite(fi->valuedouble) &&
-                       fi->valuedouble > 0.0
-                   ? fi->valuedouble
-                   : 0.0;
+    if (cJSON_IsString(unit) && !strcmp(unit->valuestring, "ps") && cJSON_IsNumber(fi) && isfinite(fi->valuedouble) &&
+        fi->valuedouble > 0.0)
+        out->frame_interval_ps = fi->valuedouble;
+    const cJSON *seg = cJSON_GetObjectItem(sub, "segments");
+    double W = cJSON_GetNumberValue(cJSON_GetObjectItem(prov, "walkers"));
+    double F = cJSON_GetNumberValue(cJSON_GetObjectItem(prov, "frames_per_walker"));
+    size_t n = 0, total = 0;
+    int bad = 0;
+    if (cJSON_IsArray(seg)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, seg) {
+            if (n == BB_REFERENCE_MAX_SEGMENTS || !cJSON_IsNumber(e) || !(e->valuedouble >= 1.0) ||
+                e->valuedouble != floor(e->valuedouble) || e->valuedouble > 1e15) {
+                bad = 1;
+                break;
+            }
+            out->segments[n++] = (size_t)e->valuedouble;
+        }
+    } else if (!sub && W > 1.0 && W <= BB_REFERENCE_MAX_SEGMENTS && W == floor(W) && F >= 1.0 && F == floor(F) &&
+               F <= 1e15) {
+        for (n = 0; n < (size_t)W; n++) out->segments[n] = (size_t)F;
+    } else if (!sub && W > BB_REFERENCE_MAX_SEGMENTS) {
+        bad = 1;
+    }
+    for (size_t i = 0; i < n; i++) total += out->segments[i];
     cJSON_Delete(j);
-    return v;
+    if (bad || (n > 0 && total != out->samples.n)) {
+        out->n_segments = 0;
+        return BB_ERR(ctx, BB_EFORMAT,
+                      "%s: the walker segments of its sidecar %s do not describe its %zu rows (at most %d segments "
+                      "adding up to the rows)",
+                      what, json_path, out->samples.n, BB_REFERENCE_MAX_SEGMENTS);
+    }
+    out->n_segments = n > 1 ? n : 0;
+    return BB_OK;
 }
 
 /* 1 = loaded, 0 = not available here, < 0 = error. */
@@ -205,7 +242,7 @@ static int try_committed(const bb_dataset *d, bb_reference *out, bb_ctx *ctx) {
     size_t pl = strlen(path); /* the sidecar: <stem>.json beside <stem>.npy.gz */
     if (pl > 7 && !strcmp(path + pl - 7, ".npy.gz")) {
         snprintf(path + pl - 7, sizeof path - (pl - 7), ".json");
-        out->frame_interval_ps = sidecar_frame_interval_ps(path, out->sha256);
+        if (read_sidecar(path, d->id, out, ctx)) return BB_EFORMAT;
     }
     return 1;
 }
@@ -281,7 +318,7 @@ static int try_generated(const char *id, const char *cache, bb_reference *out, b
     snprintf(out->source, sizeof out->source, "generated %.200s/%.120s.npy (provenance in %.120s.json)", cache, id, id);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.json", cache, id);
-    out->frame_interval_ps = sidecar_frame_interval_ps(path, out->sha256);
+    if (read_sidecar(path, id, out, ctx)) return BB_EFORMAT;
     return 1;
 }
 
@@ -391,7 +428,15 @@ int bb_reference_load(const bb_task *task, size_t max_n, bb_reference *out, bb_c
     }
     if (task->flags & BB_TASK_COM_FREE) bb_remove_com(out->samples.n, task->n_particles, task->dim, out->samples.x);
     if (d && (rc = bb_dataset_check_energy(d, task, &out->samples, ctx))) goto out;
-    if (max_n && max_n < out->samples.n) bb_samples_truncate(&out->samples, max_n);
+    if (max_n && max_n < out->samples.n) { /* the first max_n rows: the segments they span, the last cut */
+        bb_samples_truncate(&out->samples, max_n);
+        size_t kept = 0, i = 0;
+        for (; i < out->n_segments && kept < max_n; i++) {
+            if (out->segments[i] > max_n - kept) out->segments[i] = max_n - kept;
+            kept += out->segments[i];
+        }
+        out->n_segments = i > 1 ? i : 0;
+    }
 out:
     if (rc == BB_ENOTFOUND && !declares_none) { /* e.g. a file that vanished while being read */
         rc = BB_EIO;

@@ -50,6 +50,7 @@
 #include "tasks/task.h"
 
 #define BB_REFERENCE_GENERATED_SUFFIX "-reference"
+#define BB_REFERENCE_MAX_SEGMENTS     64
 
 typedef struct bb_reference {
     bb_samples samples;       /* reference configurations (COM removed where the task says so) */
@@ -59,6 +60,8 @@ typedef struct bb_reference {
     double frame_interval_ps; /* time between consecutive rows (a trajectory-ordered set whose provenance
                                  sidecar, verified by sha256, records it: generated or committed
                                  `boltzbench reference` sets); 0: not recorded */
+    size_t segments[BB_REFERENCE_MAX_SEGMENTS]; /* rows of each independent trajectory (walker) stored */
+    size_t n_segments; /* one after another, from the same sidecar ("subsample"."segments"); 0: one */
 } bb_reference;
 
 /* Load at most max_n samples (0 = all) of the task's reference set; return codes above. */

@@ -405,6 +405,10 @@ typedef struct bb_tica {
  * eps: rank cut on C00's eigenvalues (1e-6); at most max_dim components. *out is
  * overwritten (free a previous model first); after a failure it is empty. */
 int bb_tica_fit(size_t T, int k, const double *F, int lag, double eps, int max_dim, bb_tica *out, bb_ctx *ctx);
+/* The same on n_seg independent trajectories stored one after another in F (lengths seg[],
+ * adding up to T): lagged pairs only inside a segment. seg NULL or n_seg 0: one trajectory. */
+int bb_tica_fit_segments(size_t T, const size_t *seg, size_t n_seg, int k, const double *F, int lag, double eps,
+                         int max_dim, bb_tica *out, bb_ctx *ctx);
 /* Y [n][n_comp] = (F − μ) R (times λ per component when kinetic_map). */
 int bb_tica_project(const bb_tica *m, size_t n, const double *F, int n_comp, int kinetic_map, double *Y, bb_ctx *ctx);
 void bb_tica_free(bb_tica *m); /* NULL-safe */
@@ -423,10 +427,12 @@ int bb_tica_spec_for(const bb_task *t, bb_tica_task_spec *out);
 /* W2 between the TICA projections (first n_components, kinetic map) of the first and the
  * second half of a time-ordered reference R, TICA fitted on all of R at spec->lag: how far
  * the reference disagrees with itself (the floor of tica_w2, PITA's "two halves" check).
+ * R may hold several independent trajectories (seg/n_seg as in bb_tica_fit_segments; the fit
+ * then pairs frames inside a segment only; the halves stay the first and second n/2 rows).
  * Exact assignment on at most 1000 evenly strided frames of each half (*n_half of each);
  * no randomness. BB_EINVAL when R is shorter than lag + 2 or the fit keeps no component. */
-int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_samples *R, double *w2, size_t *n_half,
-                      bb_ctx *ctx);
+int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_samples *R, const size_t *seg,
+                      size_t n_seg, double *w2, size_t *n_half, bb_ctx *ctx);
 /* The TICA metric with an explicit spec: adds tica_w2 (W2 on the first n_components TICs),
  * tica_w2_ic1 … tica_w2_ic<n> and, with two or more components, tica_histogram (TICs 1-2)
  * to out. Nothing without a spec or a reference; when the metric cannot be computed (the

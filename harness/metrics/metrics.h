@@ -30,6 +30,9 @@ typedef struct bb_eval_input {
     int with_ci;                        /* 1: add bootstrap ci95 where the metric supports it */
     double reference_frame_interval_ps; /* time between consecutive reference frames (trajectory-ordered
                                            sets, for TICA's lag in ps); 0: not recorded */
+    const size_t *reference_segments;   /* lengths of the independent trajectories stored one after
+                                           another in the reference (TICA pairs frames inside one only) */
+    size_t reference_n_segments;        /* 0: the reference is one trajectory */
 } bb_eval_input;
 
 /* Options of one metric, from its selection name "name[:key=value]..." (bb_metric_parse),

@@ -13,6 +13,9 @@
  *   sign-fixed so its largest-magnitude entry is positive; R = L W.
  *   Projection with kinetic-map scaling: y = (f − μ) R diag(λ); at most max_dim components.
  *   Implied timescales t_i = −τ / ln|λ_i|.
+ *   Several independent trajectories (segments, e.g. the walkers of a reference run stored one
+ *   after another): X and Y take the pairs (t, t+τ) inside each segment only, pooled, as
+ *   deeptime's fit on a list of trajectories does; a pair never straddles two segments.
  * Not here: Koopman reweighting (non-equilibrium data) or VAMP.
  */
 #include <lapacke.h>
@@ -85,11 +88,26 @@ void bb_tica_free(bb_tica *m) {
 }
 
 int bb_tica_fit(size_t T, int k, const double *F, int lag, double eps, int max_dim, bb_tica *out, bb_ctx *ctx) {
+    return bb_tica_fit_segments(T, NULL, 0, k, F, lag, eps, max_dim, out, ctx);
+}
+
+int bb_tica_fit_segments(size_t T, const size_t *seg, size_t n_seg, int k, const double *F, int lag, double eps,
+                         int max_dim, bb_tica *out, bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
-    if (lag < 1 || (size_t)lag >= T)
-        return BB_ERR(ctx, BB_EINVAL, "tica: lag %d needs a trajectory longer than the lag (T = %zu)", lag, T);
+    size_t whole = T, total = 0, N = 0;
+    if (!seg || n_seg == 0) seg = &whole, n_seg = 1;
+    for (size_t i = 0; i < n_seg; i++) {
+        total += seg[i];
+        if (lag >= 1 && seg[i] > (size_t)lag) N += seg[i] - (size_t)lag;
+    }
+    if (total != T)
+        return BB_ERR(ctx, BB_EINVAL, "tica: the %zu segment lengths add up to %zu frames, not the trajectory's %zu",
+                      n_seg, total, T);
+    if (lag < 1 || N == 0)
+        return BB_ERR(ctx, BB_EINVAL, "tica: lag %d needs a trajectory longer than the lag (T = %zu%s)", lag, T,
+                      n_seg > 1 ? " in segments, none longer than the lag" : "");
     if (k < 1) return BB_ERR(ctx, BB_EINVAL, "tica: no features");
-    size_t N = T - (size_t)lag, kk = (size_t)k;
+    size_t kk = (size_t)k;
     double *mu = calloc(kk, sizeof *mu), *C0 = calloc(kk * kk, sizeof *C0), *Ct = calloc(kk * kk, sizeof *Ct);
     double *s = malloc(kk * sizeof *s), *M = malloc(kk * kk * sizeof *M), *L = malloc(kk * kk * sizeof *L);
     double *lam = malloc(kk * sizeof *lam);
@@ -98,20 +116,22 @@ int bb_tica_fit(size_t T, int k, const double *F, int lag, double eps, int max_d
         rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory for %d features", k);
         goto out;
     }
-    for (size_t t = 0; t < N; t++)
-        for (size_t a = 0; a < kk; a++) mu[a] += F[t * kk + a] + F[(t + (size_t)lag) * kk + a];
+    for (size_t i = 0, s0 = 0; i < n_seg; s0 += seg[i++])
+        for (size_t t = s0; t + (size_t)lag < s0 + seg[i]; t++)
+            for (size_t a = 0; a < kk; a++) mu[a] += F[t * kk + a] + F[(t + (size_t)lag) * kk + a];
     for (size_t a = 0; a < kk; a++) mu[a] /= (double)(2 * N);
-    for (size_t t = 0; t < N; t++) {
-        const double *x = F + t * kk, *y = F + (t + (size_t)lag) * kk;
-        for (size_t a = 0; a < kk; a++) {
-            double xa = x[a] - mu[a], ya = y[a] - mu[a];
-            for (size_t b = 0; b < kk; b++) {
-                double xb = x[b] - mu[b], yb = y[b] - mu[b];
-                C0[a * kk + b] += xa * xb + ya * yb;
-                Ct[a * kk + b] += xa * yb + ya * xb;
+    for (size_t i = 0, s0 = 0; i < n_seg; s0 += seg[i++])
+        for (size_t t = s0; t + (size_t)lag < s0 + seg[i]; t++) {
+            const double *x = F + t * kk, *y = F + (t + (size_t)lag) * kk;
+            for (size_t a = 0; a < kk; a++) {
+                double xa = x[a] - mu[a], ya = y[a] - mu[a];
+                for (size_t b = 0; b < kk; b++) {
+                    double xb = x[b] - mu[b], yb = y[b] - mu[b];
+                    C0[a * kk + b] += xa * xb + ya * yb;
+                    Ct[a * kk + b] += xa * yb + ya * xb;
+                }
             }
         }
-    }
     for (size_t q = 0; q < kk * kk; q++) {
         C0[q] /= (double)(2 * N);
         Ct[q] /= (double)(2 * N);

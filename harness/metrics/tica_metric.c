@@ -139,8 +139,8 @@ static int add_lag(cJSON *o, const bb_eval_input *in, int lag) {
     return ok;
 }
 
-int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_samples *R, double *w2, size_t *n_half,
-                      bb_ctx *ctx) {
+int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_samples *R, const size_t *seg,
+                      size_t n_seg, double *w2, size_t *n_half, bb_ctx *ctx) {
     *w2 = NAN;
     *n_half = 0;
     int k = bb_features_dim(&spec->features);
@@ -153,7 +153,7 @@ int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_
     double *F = malloc(R->n * (size_t)k * sizeof *F), *Y = NULL, *A = NULL, *B = NULL;
     int rc = F ? bb_features_compute(&spec->features, t->n_particles, t->dim, R->n, R->x, F, ctx)
                : BB_ERR(ctx, BB_ENOMEM, "tica halves: out of memory");
-    if (!rc) rc = bb_tica_fit(R->n, k, F, spec->lag, 1e-6, 40, &model, ctx);
+    if (!rc) rc = bb_tica_fit_segments(R->n, seg, n_seg, k, F, spec->lag, 1e-6, 40, &model, ctx);
     int want = spec->n_components > 0 ? spec->n_components : 2, nc = model.k_out < want ? model.k_out : want;
     if (!rc && nc < 1) rc = BB_ERR(ctx, BB_EINVAL, "tica halves: TICA kept no component of %d features", k);
     if (!rc) {
@@ -209,7 +209,9 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     Fr = malloc(R->n * (size_t)k * sizeof *Fr);
     if (!Fr) return BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
     rc = bb_features_compute(&spec->features, P, D, R->n, R->x, Fr, ctx);
-    if (!rc) rc = bb_tica_fit(R->n, k, Fr, spec->lag, 1e-6, 40, &model, ctx);
+    if (!rc)
+        rc = bb_tica_fit_segments(R->n, in->reference_segments, in->reference_n_segments, k, Fr, spec->lag, 1e-6, 40,
+                                  &model, ctx);
     if (rc) goto out;
     int want = spec->n_components > 0 ? spec->n_components : 2;
     int nc = model.k_out < want ? model.k_out : want;
@@ -311,13 +313,16 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     double fh;
     size_t nh;
     bb_ctx hctx = {0}; /* a reference too short to halve at the lag: the floor is null, the metric stands */
-    if (bb_tica_halves_w2(spec, in->task, R, &fh, &nh, &hctx) == BB_ENOMEM) {
+    if (bb_tica_halves_w2(spec, in->task, R, in->reference_segments, in->reference_n_segments, &fh, &nh, &hctx) ==
+        BB_ENOMEM) {
         rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
         goto out;
     }
     bb_json_add_number(o, "floor_halves", fh);
     cJSON_AddNumberToObject(o, "floor_halves_n", (double)nh);
     add_lag(o, in, spec->lag);
+    cJSON_AddNumberToObject(o, "reference_trajectories",
+                            in->reference_n_segments > 1 ? (double)in->reference_n_segments : 1.0);
     cJSON_AddNumberToObject(o, "n_components", nc);
     cJSON_AddNumberToObject(o, "n_rejected", (double)rej);
     cJSON_AddItemToObject(o, "eigenvalues", cJSON_CreateDoubleArray(model.eig, nc));

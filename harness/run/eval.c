@@ -122,6 +122,8 @@ int bb_eval(const bb_eval_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     if (rc) goto out;
     sc.with_ci = cfg->with_ci;
     sc.reference_frame_interval_ps = have_ref ? ref.frame_interval_ps : 0.0;
+    sc.reference_segments = have_ref ? ref.segments : NULL;
+    sc.reference_n_segments = have_ref ? ref.n_segments : 0;
     metrics = cJSON_CreateObject();
     if (!metrics) {
         rc = BB_ERR(ctx, BB_ENOMEM, "eval: out of memory");

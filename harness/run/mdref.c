@@ -15,6 +15,7 @@
 #include "harness/core/jsonutil.h"
 #include "harness/core/rng.h"
 #include "harness/metrics/metric_lib.h"
+#include "harness/report/report.h"
 #include "harness/run/langevin.h"
 #include "tasks/molecules/molecule.h"
 
@@ -211,7 +212,7 @@ static cJSON *provenance(const bb_task *t, const bb_mdref_config *c, const bb_md
     cJSON_AddNumberToObject(p, "wall_s", res->wall_s);
     cJSON_AddNumberToObject(p, "cpu_s", res->cpu_s);
     cJSON_AddStringToObject(p, "harness_version", BB_VERSION_STRING);
-    cJSON_AddStringToObject(p, "git_commit", BB_GIT_COMMIT);
+    cJSON_AddStringToObject(p, "git_commit", bb_build_commit());
     cJSON_AddStringToObject(p, "order",
                             "walker-major, time order within each walker: row w*frames_per_walker + k is walker w's "
                             "configuration at this temperature at step equilibration + (k+1)*interval; walkers are "
@@ -333,7 +334,8 @@ int bb_mdref_store(const bb_mdref_result *res, bb_ctx *ctx) {
 
 /* The subsample's own TICA floor (bb_tica_halves_w2 on the float32-rounded frames, as a report loads
  * them) into sub: tica_w2_halves, with the lag and frames per half; nothing for a task without TICA. */
-static int add_tica_halves(const bb_task *t, double *x, size_t n, size_t D, cJSON *sub, bb_ctx *ctx) {
+static int add_tica_halves(const bb_task *t, double *x, size_t n, size_t D, const size_t *seg, size_t n_seg, cJSON *sub,
+                           bb_ctx *ctx) {
     bb_tica_task_spec spec;
     if (!bb_tica_spec_for(t, &spec)) return BB_OK;
     for (size_t i = 0; i < n * D; i++) x[i] = (double)(float)x[i];
@@ -341,7 +343,7 @@ static int add_tica_halves(const bb_task *t, double *x, size_t n, size_t D, cJSO
     double w2;
     size_t nh;
     bb_ctx hctx = {0};
-    int rc = bb_tica_halves_w2(&spec, t, &s, &w2, &nh, &hctx);
+    int rc = bb_tica_halves_w2(&spec, t, &s, seg, n_seg > 1 ? n_seg : 0, &w2, &nh, &hctx);
     if (rc == BB_ENOMEM) return BB_ERR(ctx, BB_ENOMEM, "reference export: out of memory");
     return bb_json_add_number(sub, "tica_w2_halves", rc ? NAN : w2) &&
                    cJSON_AddNumberToObject(sub, "tica_lag_frames", spec.lag) &&
@@ -360,9 +362,14 @@ static int export_one(const bb_task *t, const bb_mdref_result *res, size_t r, co
     char path[4096], sha[65];
     cJSON *j = cJSON_CreateObject(), *sub = cJSON_CreateObject();
     int rc = x && j && sub ? BB_OK : BB_ERR(ctx, BB_ENOMEM, "reference export: out of memory");
-    for (int64_t k = 0; k < n_keep && !rc; k++)
-        memcpy(x + (size_t)k * D, res->frames + ((size_t)r * (size_t)rows + (size_t)((k + 1) * stride - 1)) * D,
-               D * sizeof *x);
+    /* rows (k+1)·stride − 1 in walker-major order; seg[w]: how many of them are walker w's */
+    size_t *seg = calloc(res->walkers ? res->walkers : 1, sizeof *seg);
+    if (!seg && !rc) rc = BB_ERR(ctx, BB_ENOMEM, "reference export: out of memory");
+    for (int64_t k = 0; k < n_keep && !rc; k++) {
+        int64_t row = (k + 1) * stride - 1;
+        memcpy(x + (size_t)k * D, res->frames + ((size_t)r * (size_t)rows + (size_t)row) * D, D * sizeof *x);
+        seg[row / res->n_frames]++;
+    }
     if (!rc) rc = bb_npy_encode_as(x, 2, shape, 1, &npy, &len, ctx);
     if (!rc) {
         snprintf(path, sizeof path, "%s/%s.npy", dir, res->ids[r]);
@@ -379,7 +386,14 @@ static int export_one(const bb_task *t, const bb_mdref_result *res, size_t r, co
         cJSON_AddNumberToObject(sub, "stride_frames", (double)stride);
         cJSON_AddNumberToObject(sub, "frame_interval", (double)stride * cJSON_GetNumberValue(fi));
         cJSON_AddStringToObject(sub, "dtype", "<f4 (rounded from float64)");
-        rc = add_tica_halves(t, x, (size_t)n_keep, D, sub, ctx);
+        if (res->walkers > 1) { /* independent trajectories, one after another: TICA never pairs across */
+            cJSON *a = cJSON_AddArrayToObject(sub, "segments");
+            for (size_t w = 0; a && w < res->walkers; w++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)seg[w]));
+            cJSON_AddStringToObject(sub, "segments_note",
+                                    "rows of each walker (an independent trajectory), in this order; TICA fits "
+                                    "lagged pairs inside a walker only");
+        }
+        rc = add_tica_halves(t, x, (size_t)n_keep, D, seg, res->walkers, sub, ctx);
     }
     if (!rc) {
         cJSON_AddItemToObject(j, "subsample", sub);
@@ -391,6 +405,7 @@ static int export_one(const bb_task *t, const bb_mdref_result *res, size_t r, co
     }
     free(text);
     free(x);
+    free(seg);
     free(npy);
     cJSON_Delete(j);
     cJSON_Delete(sub);

@@ -185,6 +185,8 @@ int bb_run(const bb_run_config *cfg, cJSON **report_out, bb_ctx *ctx) {
         goto out;
     }
     st.scorer.reference_frame_interval_ps = st.have_ref ? st.ref.frame_interval_ps : 0.0;
+    st.scorer.reference_segments = st.have_ref ? st.ref.segments : NULL;
+    st.scorer.reference_n_segments = st.have_ref ? st.ref.n_segments : 0;
     if ((rc = bb_oracle_create(p.task, cfg->budget, &oracle, ctx))) goto out;
     const int threads = cfg->threads > 0 ? cfg->threads : omp_get_max_threads();
     bb_oracle_set_threads(oracle, threads);

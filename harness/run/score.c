@@ -63,6 +63,8 @@ int bb_scorer_score(bb_scorer *s, const bb_samples *x, int cheap_only, cJSON *ou
         .seed = s->seed,
         .with_ci = !cheap_only && s->with_ci,
         .reference_frame_interval_ps = s->reference_frame_interval_ps,
+        .reference_segments = s->reference_segments,
+        .reference_n_segments = s->reference_n_segments,
     };
     rc = bb_metrics_compute_only(&in, cheap_only, s->metrics, s->n_metrics, out, ctx);
     if (rc == BB_OK && !cheap_only && !s->reference && !s->metrics) rc = bb_metrics_reference_free(u, x->n, out, ctx);

@@ -32,6 +32,8 @@ typedef struct bb_scorer {
     int with_ci;                        /* full scores carry bootstrap CIs (default 1) */
     double wall_s;                      /* time spent scoring */
     double reference_frame_interval_ps; /* set by the caller from bb_reference.frame_interval_ps (TICA); 0: not */
+    const size_t *reference_segments;   /* set by the caller from bb_reference.segments (TICA); NULL: one */
+    size_t reference_n_segments;        /* trajectory */
 } bb_scorer;
 
 /* reference may be NULL; it must outlive the scorer. Evaluates the reference energies. */

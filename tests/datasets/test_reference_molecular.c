@@ -171,6 +171,33 @@ BB_TEST(the_energy_check_rejects_wrong_units_atom_order_and_mean) {
     bb_task_free(t);
 }
 
+/* A committed set's sidecar: the frame interval it hands the TICA metric is the exported
+ * subsample's stride in ps, and issue 23's convergence bar holds — the two halves of the
+ * generating run (independent walkers where it had two) agree on every basin population
+ * within 2 pp. */
+static void check_committed(const char *task, double T, bb_task *t) {
+    bb_reference r;
+    bb_ctx c = {0};
+    int rc = bb_reference_load(t, 0, &r, &c);
+    if (rc) fprintf(stderr, "%s\n", c.msg);
+    assert_int_equal(rc, BB_OK);
+    printf("# %s at %g K: %s, %zu frames\n", task, T, r.dataset_id, r.samples.n);
+    assert_non_null(strstr(r.source, "committed"));
+    char js[512], *at = strchr(r.dataset_id, '@');
+    snprintf(js, sizeof js, "%s/datasets/reference/%.*s.json", BB_SOURCE_DIR, (int)(at - r.dataset_id), r.dataset_id);
+    cJSON *side = NULL;
+    assert_int_equal(bb_json_read_object(js, (size_t)1 << 24, &side, &c), BB_OK);
+    double fi = cJSON_GetObjectItem(cJSON_GetObjectItem(side, "subsample"), "frame_interval")->valuedouble;
+    assert_true(fi >= 1.0 && r.frame_interval_ps == fi);
+    const cJSON *dg = cJSON_GetObjectItem(cJSON_GetObjectItem(side, "provenance"), "diagnostics");
+    double pp = cJSON_GetNumberValue(cJSON_GetObjectItem(dg, "max_half_difference_pp"));
+    printf("#   halves differ by at most %.2f pp\n", pp);
+    assert_true(pp >= 0.0 && pp <= 2.0);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(dg, "halves_agree_2pp")));
+    cJSON_Delete(side);
+    bb_reference_free(&r);
+}
+
 BB_TEST(committed_md_sets_load_at_every_ladder_temperature) {
     setenv("BOLTZBENCH_MANIFEST", BB_SOURCE_DIR "/datasets/manifest.json", 1);
     const char *ids[] = {"aldp-pita", "al3-pita"};
@@ -181,32 +208,14 @@ BB_TEST(committed_md_sets_load_at_every_ladder_temperature) {
         bb_task_free(t0);
         for (size_t i = 0; i < n; i++) {
             bb_task *t = task_at(ids[k], ladder[i]);
-            bb_reference r;
-            bb_ctx c = {0};
-            int rc = bb_reference_load(t, 0, &r, &c);
-            if (rc) fprintf(stderr, "%s\n", c.msg);
-            assert_int_equal(rc, BB_OK);
-            printf("# %s at %g K: %s, %zu frames\n", ids[k], ladder[i], r.dataset_id, r.samples.n);
-            assert_non_null(strstr(r.source, "committed"));
-            /* the frame interval is its sidecar's (the exported subsample's stride in ps) */
-            char js[512], *at = strchr(r.dataset_id, '@');
-            snprintf(js, sizeof js, "%s/datasets/reference/%.*s.json", BB_SOURCE_DIR, (int)(at - r.dataset_id),
-                     r.dataset_id);
-            cJSON *side = NULL;
-            assert_int_equal(bb_json_read_object(js, (size_t)1 << 24, &side, &c), BB_OK);
-            double fi = cJSON_GetObjectItem(cJSON_GetObjectItem(side, "subsample"), "frame_interval")->valuedouble;
-            assert_true(fi >= 1.0 && r.frame_interval_ps == fi);
-            cJSON_Delete(side);
-            bb_reference_free(&r);
+            check_committed(ids[k], ladder[i], t);
             bb_task_free(t);
         }
     }
     bb_task *fab = NULL;
     bb_ctx c = {0};
     assert_int_equal(bb_task_create("aldp-fab", NULL, &fab, &c), BB_OK);
-    bb_reference r;
-    assert_int_equal(bb_reference_load(fab, 0, &r, &c), BB_OK);
-    bb_reference_free(&r);
+    check_committed("aldp-fab", 300.0, fab);
     bb_task_free(fab);
 }
 
@@ -239,8 +248,57 @@ BB_TEST(a_generated_set_carries_the_frame_interval_of_its_provenance) {
     bb_task_free(t);
 }
 
+/* A set of W independent walkers stored one after another: the loader hands their row
+ * counts to the metrics (TICA must not pair frames of different walkers), cut where max_n
+ * cuts the rows; a sidecar whose walkers do not describe the rows is an error. */
+BB_TEST(a_generated_set_of_walkers_carries_their_segments) {
+    bb_task *t = task_at("aldp-pita", 555.52);
+    double x[N * 66];
+    char path[256];
+    snprintf(path, sizeof path, "%s/standin.npy", tmp_src);
+    use_manifest(path, stand_in(t, x, path));
+    bb_samples s = {N, 66, x, NULL};
+    const double walkers[] = {2, 1, 3};
+    for (int k = 0; k < 3; k++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "walkers", walkers[k]);
+        cJSON_AddNumberToObject(p, "frames_per_walker", N / 2);
+        bb_ctx c = {0};
+        assert_int_equal(bb_dataset_store_generated("aldp-pita" BB_REFERENCE_GENERATED_SUFFIX, &s, p, &c), BB_OK);
+        cJSON_Delete(p);
+        bb_reference r;
+        int rc = bb_reference_load(t, 0, &r, &c);
+        if (k == 2) { /* 3 x 20 rows claimed for 40 */
+            assert_int_equal(rc, BB_EFORMAT);
+            printf("  %s\n", c.msg);
+            assert_non_null(strstr(c.msg, "segments"));
+            continue;
+        }
+        assert_int_equal(rc, BB_OK);
+        if (k == 0) {
+            assert_int_equal(r.n_segments, 2);
+            assert_true(r.segments[0] == N / 2 && r.segments[1] == N / 2);
+        } else {
+            assert_int_equal(r.n_segments, 0); /* one walker: one trajectory */
+        }
+        bb_reference_free(&r);
+        if (k == 0) { /* the first rows only: the segments they span */
+            assert_int_equal(bb_reference_load(t, N / 2 + 3, &r, &c), BB_OK);
+            assert_int_equal(r.n_segments, 2);
+            assert_true(r.segments[0] == N / 2 && r.segments[1] == 3);
+            bb_reference_free(&r);
+            assert_int_equal(bb_reference_load(t, N / 4, &r, &c), BB_OK);
+            assert_int_equal(r.n_segments, 0);
+            assert_int_equal(r.samples.n, N / 4);
+            bb_reference_free(&r);
+        }
+    }
+    bb_task_free(t);
+}
+
 BB_TEST_MAIN(setup, teardown,
              cmocka_unit_test(a_per_temperature_set_is_fetched_checked_and_taken_only_at_its_temperature),
              cmocka_unit_test(the_energy_check_rejects_wrong_units_atom_order_and_mean),
              cmocka_unit_test(committed_md_sets_load_at_every_ladder_temperature),
-             cmocka_unit_test(a_generated_set_carries_the_frame_interval_of_its_provenance))
+             cmocka_unit_test(a_generated_set_carries_the_frame_interval_of_its_provenance),
+             cmocka_unit_test(a_generated_set_of_walkers_carries_their_segments))

@@ -30,6 +30,7 @@
 #include "harness/core/jsonutil.h"
 #include "harness/metrics/metric_lib.h"
 #include "harness/run/langevin.h"
+#include "harness/report/report.h"
 #include "harness/run/mdref.h"
 #include "tasks/molecules/basins.h"
 #include "tasks/molecules/molecule.h"
@@ -347,10 +348,41 @@ BB_TEST(export_writes_the_subsample_with_its_tica_halves_floor) {
     assert_int_equal(bb_tica_spec_for(t, &spec), 1);
     double w2;
     size_t nh;
-    assert_int_equal(bb_tica_halves_w2(&spec, t, &s, &w2, &nh, &c), BB_OK);
+    assert_int_equal(bb_tica_halves_w2(&spec, t, &s, NULL, 0, &w2, &nh, &c), BB_OK);
     printf("  exported 115 frames: tica_w2_halves %.4f\n", w2);
     assert_true(isfinite(w2) && w2 > 0.0);
     assert_true(cJSON_GetObjectItem(sub, "tica_w2_halves")->valuedouble == w2);
+    assert_null(cJSON_GetObjectItem(sub, "segments")); /* one walker: one trajectory */
+    /* the provenance names the code that made it, as reports do */
+    const cJSON *gc = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "provenance"), "git_commit");
+    assert_true(cJSON_IsString(gc) && gc->valuestring[0] != '\0');
+    assert_string_equal(gc->valuestring, bb_build_commit());
+    cJSON_Delete(j);
+    bb_samples_free(&s);
+    bb_mdref_result_free(&a);
+    /* two walkers: the sidecar lists each walker's exported rows, and the halves floor is
+     * fitted without pairing frames across them */
+    cfg.walkers = 2;
+    cfg.n_frames = 460; /* 230 exported rows per walker: 130 lagged pairs in each */
+    snprintf(out, sizeof out, "%s/export2", dir);
+    assert_int_equal(bb_mdref_run(t, &cfg, &a, &c), BB_OK);
+    assert_int_equal(bb_mdref_export(t, &a, out, 460, &c), BB_OK);
+    snprintf(path, sizeof path, "%s/test-md-300K.json", out);
+    assert_int_equal(bb_json_read_object(path, (size_t)1 << 24, &j, &c), BB_OK);
+    sub = cJSON_GetObjectItem(j, "subsample");
+    const cJSON *seg = cJSON_GetObjectItem(sub, "segments");
+    assert_int_equal(cJSON_GetArraySize(seg), 2);
+    const size_t want[2] = {230, 230};
+    assert_int_equal((int)cJSON_GetArrayItem(seg, 0)->valuedouble, 230);
+    assert_int_equal((int)cJSON_GetArrayItem(seg, 1)->valuedouble, 230);
+    snprintf(path, sizeof path, "%s/test-md-300K.npy", out);
+    assert_int_equal(bb_npy_read_samples(path, (size_t)1 << 24, &s, &c), BB_OK);
+    double w2seg, w2one;
+    assert_int_equal(bb_tica_halves_w2(&spec, t, &s, want, 2, &w2seg, &nh, &c), BB_OK);
+    assert_int_equal(bb_tica_halves_w2(&spec, t, &s, NULL, 0, &w2one, &nh, &c), BB_OK);
+    printf("  two walkers: tica_w2_halves %.6f (%.6f if the walkers were one trajectory)\n", w2seg, w2one);
+    assert_true(cJSON_GetObjectItem(sub, "tica_w2_halves")->valuedouble == w2seg);
+    assert_true(w2seg != w2one);
     cJSON_Delete(j);
     bb_samples_free(&s);
     bb_mdref_result_free(&a);

@@ -227,7 +227,7 @@ BB_TEST(energy_metrics_write_the_documented_schema) {
     bb_samples s, ref;
     double *us, *ur;
     make_input(&s, &ref, &us, &ur, n);
-    bb_eval_input in = {NULL, &s, us, &ref, ur, 42, 1, 0};
+    bb_eval_input in = {NULL, &s, us, &ref, ur, 42, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_metrics_compute(&in, 1, out, &c), BB_OK);
@@ -279,7 +279,7 @@ BB_TEST(energy_metrics_write_the_documented_schema) {
     free(t1);
     free(t2);
     cJSON *out3 = cJSON_CreateObject();
-    bb_eval_input noref = {NULL, &s, us, NULL, NULL, 42, 1, 0};
+    bb_eval_input noref = {NULL, &s, us, NULL, NULL, 42, 1, 0, NULL, 0};
     assert_int_equal(bb_metrics_compute(&noref, 0, out3, &c), BB_OK);
     assert_null(cJSON_GetObjectItem(out3, "energy_w2"));
     cJSON_Delete(out);
@@ -294,7 +294,7 @@ BB_TEST(energy_metrics_write_the_documented_schema) {
 BB_TEST(energy_metrics_report_null_when_every_sample_is_rejected) {
     double us[] = {INFINITY, INFINITY}, ur[] = {1.0, 2.0};
     bb_samples s = {2, 1, (double[]){0.0, 1.0}, NULL}, ref = {2, 1, (double[]){0.0, 1.0}, NULL};
-    bb_eval_input in = {NULL, &s, us, &ref, ur, 1, 1, 0};
+    bb_eval_input in = {NULL, &s, us, &ref, ur, 1, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_metrics_compute(&in, 0, out, &c), BB_OK);

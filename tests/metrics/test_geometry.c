@@ -33,7 +33,7 @@ BB_TEST(distance_metrics_match_hand_values) {
     double xs[6] = {0.0, 0.0, 1.0, 0.0, 0.5, sqrt(3.0) / 2.0};
     double xr[6] = {0.0, 0.0, 3.0, 0.0, 0.0, 4.0};
     bb_samples s = {1, 6, xs, NULL}, r = {1, 6, xr, NULL};
-    bb_eval_input in = {&t, &s, NULL, &r, NULL, 1, 0, 0};
+    bb_eval_input in = {&t, &s, NULL, &r, NULL, 1, 0, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_metrics_compute(&in, 1, out, &c), BB_OK);
@@ -92,7 +92,7 @@ BB_TEST(eq_x_w2_is_zero_for_symmetry_copies) {
         bb_rng_init(&g, 77, 1);
         for (size_t i = 0; i < n; i++) random_config(&g, dof, s.x + i * dof);
         for (size_t i = 0; i < n; i++) rotate_permute(&g, P, D, s.x + i * dof, r.x + ((i * 7) % n) * dof);
-        bb_eval_input in = {&t, &s, NULL, &r, NULL, 3, 1, 0};
+        bb_eval_input in = {&t, &s, NULL, &r, NULL, 3, 1, 0, NULL, 0};
         cJSON *out = cJSON_CreateObject();
         bb_ctx c = {0};
         assert_int_equal(bb_metrics_compute(&in, 0, out, &c), BB_OK);
@@ -129,7 +129,7 @@ BB_TEST(x_w2_ignores_zero_weights_and_rejected_configurations) {
     }
     for (int k = 0; k < dof; k++) s.x[2 * n * dof + k] = 1e6; /* a blown-up configuration */
     us[2 * n] = INFINITY;
-    bb_eval_input in = {&t, &s, us, &r, NULL, 4, 0, 0};
+    bb_eval_input in = {&t, &s, us, &r, NULL, 4, 0, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_metrics_compute(&in, 0, out, &c), BB_OK);
@@ -177,7 +177,7 @@ BB_TEST(all_metrics_are_identical_on_1_and_2_threads) {
         ur[i] = 0.5 + bb_rng_normal(&g);
     }
     us[7] = INFINITY;
-    bb_eval_input in = {&t, &s, us, &r, ur, 12345, 1, 0};
+    bb_eval_input in = {&t, &s, us, &r, ur, 12345, 1, 0, NULL, 0};
     char *txt[2];
     for (int th = 1; th <= 2; th++) {
         omp_set_num_threads(th);

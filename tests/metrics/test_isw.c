@@ -39,7 +39,7 @@ BB_TEST(log_z_and_ess_match_a_gaussian_proposal) {
         }
         smp.logw[i] = -u - lq;
     }
-    bb_eval_input in = {NULL, &smp, NULL, NULL, NULL, 9, 1, 0};
+    bb_eval_input in = {NULL, &smp, NULL, NULL, NULL, 9, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_metrics_compute(&in, 1, out, &c), BB_OK);
@@ -140,7 +140,7 @@ BB_TEST(mmd_and_sinkhorn_metrics_are_zero_for_identical_sets) {
     bb_rng r;
     bb_rng_init(&r, 14, 1);
     for (size_t i = 0; i < n * d; i++) s.x[i] = ref.x[i] = 2.385 * bb_rng_normal(&r);
-    bb_eval_input in = {NULL, &s, NULL, &ref, NULL, 2, 1, 0};
+    bb_eval_input in = {NULL, &s, NULL, &ref, NULL, 2, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_metrics_compute(&in, 0, out, &c), BB_OK);

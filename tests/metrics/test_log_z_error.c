@@ -43,7 +43,7 @@ static cJSON *metrics_of(const bb_task *t, size_t n, const double *logw, const c
     assert_int_equal(bb_samples_alloc(&s, n, (size_t)t->dof, logw != NULL), BB_OK);
     for (size_t i = 0; i < n * (size_t)t->dof; i++) s.x[i] = 0.5;
     if (logw) memcpy(s.logw, logw, n * sizeof *logw);
-    bb_eval_input in = {t, &s, NULL, NULL, NULL, 7, 1, 0};
+    bb_eval_input in = {t, &s, NULL, NULL, NULL, 7, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_metrics_compute_only(&in, 1, names, n_names, out, &c), BB_OK);
@@ -107,7 +107,7 @@ BB_TEST(log_z_error_of_importance_sampling_on_gmm25_is_within_its_standard_error
     }
     /* sd of log Ẑ ≈ sd(w) / (√n mean(w)) */
     double mean = sw / (double)n, se = sqrt(sw2 / (double)n - mean * mean) / (sqrt((double)n) * mean);
-    bb_eval_input in = {t, &smp, u, NULL, NULL, 11, 1, 0};
+    bb_eval_input in = {t, &smp, u, NULL, NULL, 11, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     assert_int_equal(bb_metrics_compute(&in, 1, out, &c), BB_OK);
     const cJSON *e = cJSON_GetObjectItem(out, "log_z_error");
@@ -135,7 +135,7 @@ BB_TEST(log_z_error_is_absent_where_it_does_not_apply) {
     assert_int_equal(bb_samples_alloc(&s, 7, 2, 1), BB_OK);
     memcpy(s.logw, hand_logw, sizeof hand_logw);
     for (size_t i = 0; i < 14; i++) s.x[i] = 0.5;
-    bb_eval_input in = {NULL, &s, NULL, NULL, NULL, 7, 0, 0};
+    bb_eval_input in = {NULL, &s, NULL, NULL, NULL, 7, 0, 0, NULL, 0};
     out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_metrics_compute(&in, 0, out, &c), BB_OK);

@@ -150,7 +150,7 @@ BB_TEST(recall_and_precision_on_the_toy_catalogue) {
         s.x[2 * i] = -0.3 - 1.5 * bb_rng_uniform(&r);
         s.x[2 * i + 1] = 4.0 * bb_rng_uniform(&r) - 2.0;
     }
-    bb_eval_input in = {&t, &s, NULL, NULL, NULL, 5, 0, 0};
+    bb_eval_input in = {&t, &s, NULL, NULL, NULL, 5, 0, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     assert_int_equal(bb_metrics_compute(&in, 0, out, &c), BB_OK);
     cJSON *rec = cJSON_GetObjectItem(out, "minima_recall"), *pre = cJSON_GetObjectItem(out, "minima_precision");
@@ -183,14 +183,14 @@ BB_TEST(recall_and_precision_on_the_toy_catalogue) {
     plain.minima_catalogue = NULL;
     bb_task tp = t;
     tp.type = &plain;
-    bb_eval_input in0 = {&tp, &s1, NULL, NULL, NULL, 5, 0, 0};
+    bb_eval_input in0 = {&tp, &s1, NULL, NULL, NULL, 5, 0, 0, NULL, 0};
     assert_int_equal(bb_metrics_compute(&in0, 0, out, &c), BB_OK);
     assert_null(cJSON_GetObjectItem(out, "minima_recall"));
     cJSON_Delete(out);
     /* a declared catalogue that is missing: an error naming the file, not a silent skip */
     out = cJSON_CreateObject();
     setenv("BOLTZBENCH_SOURCE_DIR", "/nonexistent", 1);
-    bb_eval_input in1 = {&t, &s1, NULL, NULL, NULL, 5, 0, 0};
+    bb_eval_input in1 = {&t, &s1, NULL, NULL, NULL, 5, 0, 0, NULL, 0};
     assert_int_not_equal(bb_metrics_compute(&in1, 0, out, &c), BB_OK);
     assert_non_null(strstr(c.msg, "/nonexistent/datasets/minima/toy2d@1.json.gz"));
     memset(&c, 0, sizeof c);

@@ -75,7 +75,7 @@ BB_TEST(options_are_parsed_and_set_the_sample_size) {
     bb_rng_init(&g, 5, 1);
     fill(&g, 640, 1.0, 0.0, s.x);
     fill(&g, 640, 1.0, 0.0, r.x);
-    bb_eval_input in = {&t, &s, NULL, &r, NULL, 3, 0, 0};
+    bb_eval_input in = {&t, &s, NULL, &r, NULL, 3, 0, 0, NULL, 0};
     cJSON *out = compute(&in, sel, 1);
     assert_int_equal((int)num(out, "x_w2", "n_samples"), 30);
     assert_int_equal((int)num(out, "x_w2", "n_max"), 30);
@@ -98,7 +98,7 @@ BB_TEST(identical_sets_score_zero_and_intervals_contain_the_value) {
     bb_rng_init(&g, 8, 1);
     fill(&g, n * 8, 1.0, 0.0, s.x);
     fill(&g, n, 2.0, -3.0, u);
-    bb_eval_input in = {&t, &s, u, &s, u, 4, 1, 0};
+    bb_eval_input in = {&t, &s, u, &s, u, 4, 1, 0, NULL, 0};
     cJSON *out = compute(&in, NULL, 0);
     const char *zero[] = {"energy_w2",
                           "energy_w2_squared",
@@ -169,7 +169,7 @@ BB_TEST(x_w1_matches_brute_force) {
         cnt[i]++;
         i = 1;
     }
-    bb_eval_input in = {&t, &s, NULL, &r, NULL, 2, 0, 0};
+    bb_eval_input in = {&t, &s, NULL, &r, NULL, 2, 0, 0, NULL, 0};
     const char *sel[] = {"x_w1"};
     cJSON *out = compute(&in, sel, 1);
     CHECK_CLOSE(num(out, "x_w1", "value"), best, 1e-12);
@@ -339,7 +339,8 @@ BB_TEST(metrics_agree_with_numpy_scipy_pot) {
         assert_int_equal(system(cmd), 0);
     }
     assert_int_equal(got, 7);
-    bb_eval_input in4 = {&t4, &xs, us, &xr, ur, 6, 0, 0}, in13 = {&t13, &ys, NULL, &yr, NULL, 6, 0, 0};
+    bb_eval_input in4 = {&t4, &xs, us, &xr, ur, 6, 0, 0, NULL, 0},
+                  in13 = {&t13, &ys, NULL, &yr, NULL, 6, 0, 0, NULL, 0};
     const char *sel4[] = {"eq_x_w2", "x_w1", "sinkhorn_divergence", "energy_w2_squared", "dist_w2_squared"};
     const char *sel13[] = {"eq_x_w2_demalign"};
     cJSON *o4 = compute(&in4, sel4, 5), *o13 = compute(&in13, sel13, 1);

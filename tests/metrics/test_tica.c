@@ -1,7 +1,8 @@
 /* test_tica.c — features (distances, IUPAC dihedrals) against hand values, the TICA
  * estimator on a synthetic reversible linear process with a known slow mode, and the
  * TICA metric (tica_w2 = 0 for identical sets, > 0 for a shifted set), and the reference's
- * own floor between its time halves (bb_tica_halves_w2) against a brute-force W2.
+ * own floor between its time halves (bb_tica_halves_w2) against a brute-force W2, and fits on
+ * several independent trajectories (segments) that never pair frames across them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,7 +129,7 @@ BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
     t.n_particles = 4;
     t.dim = 3;
     t.dof = 12;
-    bb_eval_input in = {&t, &s, NULL, &ref, NULL, 7, 1, 0};
+    bb_eval_input in = {&t, &s, NULL, &ref, NULL, 7, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
     assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
@@ -217,7 +218,7 @@ BB_TEST(tica_runs_for_every_task_that_declares_it) {
         double *us = malloc(n * sizeof *us), *ur = malloc(T * sizeof *ur);
         assert_int_equal(bb_task_energy(t, n, s.x, us, NULL, &c), BB_OK);
         assert_int_equal(bb_task_energy(t, T, ref.x, ur, NULL, &c), BB_OK);
-        bb_eval_input in = {t, &s, us, &ref, ur, 3, 0, 0};
+        bb_eval_input in = {t, &s, us, &ref, ur, 3, 0, 0, NULL, 0};
         cJSON *out = cJSON_CreateObject();
         assert_int_equal(bb_metrics_compute_only(&in, 0, only, 1, out, &c), BB_OK);
         if (k < 3) {
@@ -293,13 +294,13 @@ BB_TEST(tica_halves_w2_is_the_exact_w2_between_the_time_halves) {
     assert_int_equal(bb_tica_project(&m, n, F, 2, 1, Y, &c), BB_OK);
     bb_tica_free(&m);
     double want = w2_brute(6, 2, Y, Y + 12);
-    assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, &w2, &nh, &c), BB_OK);
+    assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, NULL, 0, &w2, &nh, &c), BB_OK);
     printf("  halves: %.6f (brute force %.6f)\n", w2, want);
     assert_int_equal(nh, 6);
     assert_true(want > 0.01);
     CHECK_CLOSE(w2, want, 1e-12);
     /* the metric reports it next to tica_w2 */
-    bb_eval_input in = {&t, &ref, NULL, &ref, NULL, 7, 0, 0};
+    bb_eval_input in = {&t, &ref, NULL, &ref, NULL, 7, 0, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
     const cJSON *o = cJSON_GetObjectItem(out, "tica_w2");
@@ -308,18 +309,77 @@ BB_TEST(tica_halves_w2_is_the_exact_w2_between_the_time_halves) {
     cJSON_Delete(out);
     /* second half = first half: 0 */
     memcpy(ref.x + 6 * 12, ref.x, 6 * 12 * sizeof(double));
-    assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, &w2, &nh, &c), BB_OK);
+    assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, NULL, 0, &w2, &nh, &c), BB_OK);
     CHECK_CLOSE(w2, 0.0, 1e-12);
     /* shorter than lag + 2 */
     ref.n = 2;
-    assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, &w2, &nh, &c), BB_EINVAL);
+    assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, NULL, 0, &w2, &nh, &c), BB_EINVAL);
     assert_non_null(strstr(c.msg, "lag"));
     assert_true(isnan(w2) && nh == 0);
     bb_samples_free(&ref);
+}
+
+/* Independent trajectories stored one after another (a reference run's walkers): lagged
+ * pairs stay inside a segment. Exact check: two copies of one trajectory as two segments
+ * give the model of the single trajectory (the same pairs, each twice: equal to rounding,
+ * 1e-10), while fitting the concatenation as one trajectory does not (its junction pairs
+ * join the end of the first copy to the start of the second: the test can fail). */
+BB_TEST(tica_segments_never_pair_frames_of_different_trajectories) {
+    const size_t T = 300;
+    const int k = 2, lag = 20;
+    double *F = malloc(2 * T * (size_t)k * sizeof *F);
+    assert_non_null(F);
+    bb_rng r;
+    bb_rng_init(&r, 77, 2);
+    double x0 = 5.0, x1 = -3.0; /* far from equilibrium at the start: the junction is visible */
+    for (size_t t = 0; t < T; t++) {
+        x0 = 0.98 * x0 + 0.2 * bb_rng_normal(&r);
+        x1 = 0.5 * x1 + bb_rng_normal(&r);
+        F[2 * t] = x0 + 0.3 * x1;
+        F[2 * t + 1] = x1;
+    }
+    memcpy(F + T * (size_t)k, F, T * (size_t)k * sizeof *F);
+    bb_tica one, two, glued;
+    bb_ctx c = {0};
+    const size_t seg[2] = {T, T};
+    assert_int_equal(bb_tica_fit(T, k, F, lag, 1e-6, 40, &one, &c), BB_OK);
+    assert_int_equal(bb_tica_fit_segments(2 * T, seg, 2, k, F, lag, 1e-6, 40, &two, &c), BB_OK);
+    assert_int_equal(bb_tica_fit(2 * T, k, F, lag, 1e-6, 40, &glued, &c), BB_OK);
+    assert_int_equal(one.k_out, two.k_out);
+    double dmax = 0.0, dglued = 0.0;
+    for (int i = 0; i < one.k_out; i++) {
+        dmax = fmax(dmax, fabs(one.eig[i] - two.eig[i]));
+        dglued = fmax(dglued, fabs(one.eig[i] - glued.eig[i]));
+    }
+    for (int i = 0; i < k; i++) dmax = fmax(dmax, fabs(one.mean[i] - two.mean[i]));
+    for (int i = 0; i < k * one.k_out; i++) dmax = fmax(dmax, fabs(one.proj[i] - two.proj[i]));
+    printf("  segments vs one copy: max difference %.2e; unsegmented concatenation: eigenvalues off by %.3g\n", dmax,
+           dglued);
+    assert_true(dmax < 1e-10);
+    assert_true(dglued > 1e-3);
+    /* one segment = no segments */
+    bb_tica same;
+    const size_t whole = 2 * T;
+    assert_int_equal(bb_tica_fit_segments(2 * T, &whole, 1, k, F, lag, 1e-6, 40, &same, &c), BB_OK);
+    assert_true(same.eig[0] == glued.eig[0] && same.eig[1] == glued.eig[1]);
+    /* lengths that do not add up, or no segment longer than the lag: clear errors, empty model */
+    const size_t wrong[2] = {T, T - 1}, short_[3] = {200, 200, 200};
+    bb_tica bad;
+    assert_int_equal(bb_tica_fit_segments(2 * T, wrong, 2, k, F, lag, 1e-6, 40, &bad, &c), BB_EINVAL);
+    assert_non_null(strstr(c.msg, "add up"));
+    assert_null(bad.mean);
+    assert_int_equal(bb_tica_fit_segments(600, short_, 3, k, F, 200, 1e-6, 40, &bad, &c), BB_EINVAL);
+    assert_non_null(strstr(c.msg, "longer than the lag"));
+    bb_tica_free(&one);
+    bb_tica_free(&two);
+    bb_tica_free(&glued);
+    bb_tica_free(&same);
+    free(F);
 }
 
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(features_match_hand_values),
              cmocka_unit_test(tica_recovers_the_slow_mode_of_a_linear_process),
              cmocka_unit_test(tica_metric_is_zero_for_the_reference_itself),
              cmocka_unit_test(tica_runs_for_every_task_that_declares_it),
-             cmocka_unit_test(tica_halves_w2_is_the_exact_w2_between_the_time_halves))
+             cmocka_unit_test(tica_halves_w2_is_the_exact_w2_between_the_time_halves),
+             cmocka_unit_test(tica_segments_never_pair_frames_of_different_trajectories))
