@@ -12,6 +12,7 @@ suite=${2:-quick}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBB_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" --target boltzbench
 export BOLTZBENCH_SOURCE_DIR=$PWD
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} # the baseline's BLAS kernels (ci/regression.sh)
 bb="$build/boltzbench"
 rm -rf "results/$suite" "results/plots/$suite"
 "$bb" suite "$suite" --out "results/$suite"
