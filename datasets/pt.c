@@ -463,8 +463,7 @@ int bb_pt_read(const char *path, size_t max_bytes, bb_array *out, bb_ctx *ctx) {
     memset(out, 0, sizeof *out);
     char *buf;
     size_t len;
-    size_t file_limit = max_bytes > SIZE_MAX - ((size_t)1 << 24) ? SIZE_MAX : max_bytes + ((size_t)1 << 24);
-    int rc = bb_read_file(path, file_limit, &buf, &len, ctx);
+    int rc = bb_zip_read_archive(path, max_bytes, &buf, &len, ctx);
     if (rc) return rc;
     rc = bb_pt_parse(buf, len, path, max_bytes, out, ctx);
     free(buf);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "harness/core/fileio.h"
+
 static uint32_t rd16(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
 static uint32_t rd32(const unsigned char *p) { return rd16(p) | rd16(p + 2) << 16; }
 static uint64_t rd64(const unsigned char *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
@@ -215,4 +217,9 @@ int bb_zip_extract(const bb_zip *z, const bb_zip_entry *e, size_t max_bytes, con
     *data = plain_data;
     *owned = plain;
     return BB_OK;
+}
+
+int bb_zip_read_archive(const char *path, size_t max_bytes, char **buf, size_t *len, bb_ctx *ctx) {
+    size_t file_limit = max_bytes > SIZE_MAX - ((size_t)1 << 24) ? SIZE_MAX : max_bytes + ((size_t)1 << 24);
+    return bb_read_file(path, file_limit, buf, len, ctx);
 }

@@ -52,5 +52,9 @@ int bb_zip_next(bb_zip *z, bb_zip_entry *e, int *done, bb_ctx *ctx);
  * (*owned = *data). A declared size above max_bytes is BB_ENOMEM before inflating. */
 int bb_zip_extract(const bb_zip *z, const bb_zip_entry *e, size_t max_bytes, const unsigned char **data,
                    unsigned char **owned, bb_ctx *ctx);
+/* Read the archive at path whole into *buf (*len bytes; free it): refused above max_bytes
+ * plus 16 MiB, since an archive cannot usefully be larger than the data a caller accepts from
+ * it (max_bytes) plus per-member overhead. Errors of bb_read_file. */
+int bb_zip_read_archive(const char *path, size_t max_bytes, char **buf, size_t *len, bb_ctx *ctx);
 
 #endif
