@@ -104,6 +104,7 @@ static int run_langevin(bb_task *t, const md_opts *o, const char *id, long long 
     cfg.threads = threads > 0 ? threads : omp_get_max_threads();
     cfg.time_limit = o->time_limit;
     cfg.stop_at_step = o->stop_at;
+    cfg.interrupt = bb_cli_catch_interrupts(); /* SIGINT/SIGTERM: save the state, stop, exit 130 */
     cfg.resume = o->resume;
     cfg.progress = progress;
     bb_mdref_result res = {0};
@@ -117,9 +118,9 @@ static int run_langevin(bb_task *t, const md_opts *o, const char *id, long long 
         return rc == BB_EINVAL ? 2 : 1;
     }
     if (!res.finished)
-        printf("reference %s: stopped at step %lld with %lld frames per temperature; state in %s (continue with "
+        printf("reference %s: %s at step %lld with %lld frames per temperature; state in %s (continue with "
                "--resume)\n",
-               stem, (long long)res.steps, (long long)res.n_frames, state);
+               stem, res.interrupted ? "interrupted" : "stopped", (long long)res.steps, (long long)res.n_frames, state);
     for (size_t r = 0; r < res.n_temps && res.finished; r++) {
         const cJSON *d = cJSON_GetObjectItem(res.provenance[r], "diagnostics");
         const cJSON *pp = cJSON_GetObjectItem(d, "max_half_difference_pp");
@@ -129,8 +130,9 @@ static int run_langevin(bb_task *t, const md_opts *o, const char *id, long long 
             cJSON_GetNumberValue(cJSON_GetObjectItem(d, "ess")), pp ? ", halves differ by at most (pp) " : "",
             pp ? cJSON_GetNumberValue(pp) : 0.0);
     }
+    int interrupted = res.interrupted;
     bb_mdref_result_free(&res);
-    return 0;
+    return interrupted ? 130 : 0;
 }
 
 static int run_pt(bb_task *t, bb_refgen_config *cfg) {
@@ -210,8 +212,9 @@ int bb_cmd_reference(int argc, char **argv) {
                 "langevin: BAOAB Langevin dynamics (1 fs, 0.3/ps, masses from the topology, no constraints),\n"
                 "optionally with replica exchange over a temperature ladder; frames in time order, one set\n"
                 "<id>-<T>K per temperature with convergence diagnostics (basin populations of halves,\n"
-                "autocorrelation times, ESS); checkpoint/resume through --state. pt: a long parallel-\n"
-                "tempering run (its per-task defaults, overridable with --param).");
+                "autocorrelation times, ESS); checkpoint/resume through --state (Ctrl-C or SIGTERM saves\n"
+                "the state after the current step and exits 130). pt: a long parallel-tempering run (its\n"
+                "per-task defaults, overridable with --param).");
     int id;
     while ((id = bb_cli_next(&cl)) >= 0 || id == BB_OPT_POSITIONAL) {
         if (id >= 0) {

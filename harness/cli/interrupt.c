@@ -1,6 +1,7 @@
-/* interrupt.c — SIGINT/SIGTERM for long commands (run, suite): the first signal asks the
- * run to stop at the next step boundary (its samples are scored, its report and state are
- * written, the exit status is 130); a second one kills the process the default way.
+/* interrupt.c — SIGINT/SIGTERM for long commands (run, suite, reference): the first signal
+ * asks the run to stop at the next step boundary (run/suite: its samples are scored, its
+ * report and state are written; reference: its state is saved for --resume; the exit status
+ * is 130); a second one kills the process the default way.
  * Signal dispositions are process-wide, so only the program's top (the CLI) sets them. */
 #include <signal.h>
 #include <string.h>
@@ -17,8 +18,8 @@ static void on_signal(int sig) {
         return;
     }
     interrupted = 1;
-    static const char msg[] = "\nboltzbench: interrupted: finishing the current step, then scoring and writing the "
-                              "report (again to kill)\n";
+    static const char msg[] = "\nboltzbench: interrupted: finishing the current step, then saving what it has "
+                              "(report, state) (again to kill)\n";
     ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)w;
 }

@@ -297,7 +297,8 @@ int bb_mdref_run(const bb_task *t, const bb_mdref_config *cfg, bb_mdref_result *
         }
         res->steps = L.step;
         res->evals = L.evals;
-        stop = (cfg->stop_at_step && L.step >= cfg->stop_at_step) ||
+        res->interrupted = cfg->interrupt && *cfg->interrupt && L.step < total;
+        stop = (cfg->stop_at_step && L.step >= cfg->stop_at_step) || res->interrupted ||
                (cfg->time_limit > 0 && L.step % 1000 == 0 && bb_wall_s() - wall0 >= cfg->time_limit);
         int ckpt = frame && cfg->checkpoint_every && res->n_frames % cfg->checkpoint_every == 0;
         if (ckpt || stop || L.step == total) {

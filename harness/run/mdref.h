@@ -27,6 +27,7 @@
 #ifndef BB_MDREF_H
 #define BB_MDREF_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,16 +51,19 @@ typedef struct bb_mdref_config {
     int64_t exchange_every;  /* steps between exchange attempts (0: none; ignored for one replica) */
     int64_t walkers;         /* independent copies of the whole ladder, run in one batch (>= 1) */
     uint64_t seed;
-    int threads;              /* energy threads (results do not depend on it) */
-    int64_t checkpoint_every; /* frames between state saves; 0: only when stopping */
-    double time_limit;        /* wall seconds after which the run saves and stops; 0: none */
-    int64_t stop_at_step;     /* stop (state saved) when this many steps are done; 0: none */
-    int resume;               /* 1: continue from state_path */
-    FILE *progress;           /* a line per checkpoint, or NULL */
+    int threads;                            /* energy threads (results do not depend on it) */
+    int64_t checkpoint_every;               /* frames between state saves; 0: only when stopping */
+    double time_limit;                      /* wall seconds after which the run saves and stops; 0: none */
+    int64_t stop_at_step;                   /* stop (state saved) when this many steps are done; 0: none */
+    int resume;                             /* 1: continue from state_path */
+    FILE *progress;                         /* a line per checkpoint, or NULL */
+    const volatile sig_atomic_t *interrupt; /* set by a signal handler: save the state after the current
+                                               step and stop (result interrupted = 1); NULL: none */
 } bb_mdref_config;
 
 typedef struct bb_mdref_result {
     int finished;         /* 1: all frames done; 0: stopped early, state saved */
+    int interrupted;      /* 1: stopped early because cfg->interrupt was set */
     size_t n_temps, dof;  /* R, D */
     size_t walkers;       /* W */
     int64_t n_frames;     /* frames per temperature kept so far */

@@ -15,6 +15,7 @@
  *   - diagnostics: halves that disagree (first half PII, second αR) are flagged, mixed ones not;
  *   - export: the strided '<f4' subsample and its sidecar with the TICA halves floor. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -253,10 +254,21 @@ BB_TEST(reference_runs_are_identical_on_1_and_2_threads_and_after_resume) {
     assert_int_equal(b.finished, 0);
     assert_int_equal(b.steps, 61);
     bb_mdref_result_free(&b);
+    /* an interrupt (the flag a SIGINT handler sets) stops after the current step with the state
+     * saved: resumed, the run is again the uninterrupted one */
     cfg.stop_at_step = 0;
     cfg.resume = 1;
+    volatile sig_atomic_t flag = 1;
+    cfg.interrupt = &flag;
+    assert_int_equal(bb_mdref_run(t, &cfg, &b, &c), BB_OK);
+    assert_int_equal(b.finished, 0);
+    assert_int_equal(b.interrupted, 1);
+    assert_int_equal(b.steps, 62);
+    bb_mdref_result_free(&b);
+    flag = 0;
     assert_int_equal(bb_mdref_run(t, &cfg, &b, &c), BB_OK);
     assert_int_equal(b.finished, 1);
+    assert_int_equal(b.interrupted, 0);
     assert_memory_equal(a.frames, b.frames, 3 * 20 * 66 * sizeof(double));
     assert_memory_equal(a.energy, b.energy, 3 * 20 * sizeof(double));
     assert_int_equal(a.evals, b.evals);
