@@ -177,36 +177,23 @@ int bb_confmin_metric_run(const bb_eval_input *in, size_t n, cJSON *out, bb_ctx 
     if (rc) return rc;
     bb_conf_sym *sym = NULL;
     const bb_samples *s = in->samples;
-    size_t dof = s->dof, usable = 0, nc = c.m.n, ng = n ? n : (2 * nc > CONFMIN_N_MIN ? 2 * nc : CONFMIN_N_MIN);
-    double *w = NULL, *x = NULL, *u = NULL, *D = NULL, *nearest = NULL;
+    size_t dof = s->dof, nc = c.m.n, ng = n ? n : (2 * nc > CONFMIN_N_MIN ? 2 * nc : CONFMIN_N_MIN);
+    double *x = NULL, *u = NULL, *D = NULL, *nearest = NULL;
     int *status = NULL;
-    size_t *keep = NULL, *idx = NULL, *okrow = NULL, *order = NULL, *found = calloc(nc, sizeof *found);
+    size_t *okrow = NULL, *order = NULL, *found = calloc(nc, sizeof *found);
     int64_t *hits = calloc(nc, sizeof *hits);
     new_set nw = {0, NULL, NULL};
     confmin_counts k = {0};
     rc = bb_conf_sym_from_mmff(ff, 0, &sym, ctx);
-    if (!rc) rc = bb_weights_from_log(s->n, s->logw, &w, "samples", ctx);
-    keep = malloc(s->n * sizeof *keep);
-    if (!rc && (!keep || !found || !hits)) rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory");
-    for (size_t i = 0; !rc && i < s->n; i++) {
-        if (in->u_samples && in->u_samples[i] == INFINITY) continue;
-        if (w) w[usable] = w[i];
-        keep[usable++] = i;
-    }
-    if (!rc && !w && ng > usable) ng = usable;
-    if (!rc && usable == 0) ng = 0;
+    if (!rc && (!found || !hits)) rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory");
+    if (!rc) rc = bb_minima_draw(s, in->u_samples, in->seed, BB_STREAM_CONFMIN + 0xFFFFu, &ng, &x, ctx);
     k.ng = ng;
     if (!rc && ng > 0) {
-        idx = malloc(ng * sizeof *idx), x = malloc(ng * dof * sizeof *x), u = malloc(ng * sizeof *u);
-        status = malloc(ng * sizeof *status), okrow = malloc(ng * sizeof *okrow), order = malloc(ng * sizeof *order);
-        nearest = malloc(ng * sizeof *nearest), D = malloc(ng * nc * sizeof *D);
-        if (!idx || !x || !u || !status || !okrow || !order || !nearest || !D)
+        u = malloc(ng * sizeof *u), status = malloc(ng * sizeof *status), okrow = malloc(ng * sizeof *okrow);
+        order = malloc(ng * sizeof *order), nearest = malloc(ng * sizeof *nearest), D = malloc(ng * nc * sizeof *D);
+        if (!u || !status || !okrow || !order || !nearest || !D)
             rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory for %zu x %zu RMSDs", ng, nc);
-        if (!rc) rc = bb_subsample_indices(usable, ng, w, in->seed, BB_STREAM_CONFMIN + 0xFFFFu, idx, ctx);
-        for (size_t i = 0; !rc && i < ng; i++) {
-            memcpy(x + i * dof, s->x + keep[idx[i]] * dof, dof * sizeof *x);
-            k.nstereo_pre += bb_conf_stereo_violations(&c.stereo, x + i * dof) == 0;
-        }
+        for (size_t i = 0; !rc && i < ng; i++) k.nstereo_pre += bb_conf_stereo_violations(&c.stereo, x + i * dof) == 0;
         bb_relax_opts ro = {CONFMIN_GTOL, 10000, NULL, NULL, 1};
         if (!rc) rc = bb_relax(in->task, ng, x, u, status, &k.evals, &ro, ctx);
     }
@@ -250,6 +237,6 @@ int bb_confmin_metric_run(const bb_eval_input *in, size_t n, cJSON *out, bb_ctx 
     if (!rc) rc = add_entries(out, &c, path, in->task->kT, found, hits, &nw, u, nearest, &k, ctx);
     bb_conf_catalogue_free(&c);
     bb_conf_sym_free(sym);
-    BB_FREE_ALL(w, x, u, D, nearest, status, keep, idx, okrow, order, found, hits, nw.rep, nw.hits);
+    BB_FREE_ALL(x, u, D, nearest, status, okrow, order, found, hits, nw.rep, nw.hits);
     return rc;
 }

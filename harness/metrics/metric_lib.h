@@ -275,6 +275,12 @@ int bb_align_dem(const double *x, const double *y, bb_align_ws *ws, double *sqdi
  * (may be NULL) is translation invariant with P >= 2, weights from s->logw. */
 int bb_points_load(const bb_samples *s, const double *u, const bb_task *task, size_t nmax, uint64_t seed,
                    uint64_t stream, const char *what, bb_wset *out, size_t *n_rejected, bb_ctx *ctx);
+/* The configurations a recall-of-minima metric relaxes (confmin, pepmin): *ng of the rows of
+ * s whose energy is not +inf (u may be NULL), drawn by bb_subsample_indices with the weights
+ * from s->logw (seed, stream); without weights at most as many as there are. *ng = 0 when no
+ * row is usable. *x [*ng][dof] malloc'ed (free it; NULL when *ng = 0). */
+int bb_minima_draw(const bb_samples *s, const double *u, uint64_t seed, uint64_t stream, size_t *ng, double **x,
+                   bb_ctx *ctx);
 
 /* The clouds a two-set distribution metric compares (mmd, sinkhorn): a = samples as
  * bb_points_load(nmax, stream base + 0xFFFF); b = the reference as bb_points_load(nmax,

@@ -103,28 +103,16 @@ int bb_pepmin_metric_run(const bb_eval_input *in, size_t n, cJSON *out, bb_ctx *
     if (rc) return rc;
     bb_pepmin_init(&nov, m);
     const bb_samples *s = in->samples;
-    size_t dof = s->dof, usable = 0, ng = n ? n : PEPMIN_N_DEFAULT, nnc = 0, nrel = 0;
-    double *w = NULL, *x = NULL, *u = NULL, *g = NULL, *all = NULL;
+    size_t dof = s->dof, ng = n ? n : PEPMIN_N_DEFAULT, nnc = 0, nrel = 0;
+    double *x = NULL, *u = NULL, *g = NULL, *all = NULL;
     int *status = NULL;
-    size_t *keep = NULL, *idx = NULL;
     int64_t *hits = calloc(cat.n + 1, sizeof *hits), evals = 0;
-    rc = bb_weights_from_log(s->n, s->logw, &w, "samples", ctx);
-    keep = malloc(s->n * sizeof *keep);
-    if (!rc && (!keep || !hits)) rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory");
-    for (size_t i = 0; !rc && i < s->n; i++) {
-        if (in->u_samples && in->u_samples[i] == INFINITY) continue;
-        if (w) w[usable] = w[i];
-        keep[usable++] = i;
-    }
-    if (!rc && !w && ng > usable) ng = usable;
-    if (!rc && usable == 0) ng = 0;
+    if (!hits) rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory");
+    if (!rc) rc = bb_minima_draw(s, in->u_samples, in->seed, BB_STREAM_PEPMIN + 0xFFFFu, &ng, &x, ctx);
     if (!rc && ng > 0) {
-        idx = malloc(ng * sizeof *idx), x = malloc(ng * dof * sizeof *x), u = malloc(ng * sizeof *u);
-        g = malloc(dof * sizeof *g), status = malloc(ng * sizeof *status);
+        u = malloc(ng * sizeof *u), g = malloc(dof * sizeof *g), status = malloc(ng * sizeof *status);
         all = malloc(((size_t)m->ndihedral + 1) * sizeof *all);
-        if (!idx || !x || !u || !g || !status || !all) rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory");
-        if (!rc) rc = bb_subsample_indices(usable, ng, w, in->seed, BB_STREAM_PEPMIN + 0xFFFFu, idx, ctx);
-        for (size_t i = 0; !rc && i < ng; i++) memcpy(x + i * dof, s->x + keep[idx[i]] * dof, dof * sizeof *x);
+        if (!u || !g || !status || !all) rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory");
         bb_relax_opts ro = {PEPMIN_GTOL, 10000, NULL, NULL, 1};
         if (!rc) rc = bb_relax(in->task, ng, x, u, status, &evals, &ro, ctx);
     }
@@ -151,6 +139,6 @@ int bb_pepmin_metric_run(const bb_eval_input *in, size_t n, cJSON *out, bb_ctx *
     if (!rc) rc = write_entries(out, m, &cat, hits, &nov, nrel, ng, nnc, evals, path, ctx);
     bb_pepmin_free(&cat);
     bb_pepmin_free(&nov);
-    BB_FREE_ALL(w, x, u, g, all, status, keep, idx, hits);
+    BB_FREE_ALL(x, u, g, all, status, hits);
     return rc;
 }

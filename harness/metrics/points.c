@@ -122,3 +122,34 @@ void bb_points2_free(bb_points2 *p) {
     bb_wset_free(&p->f1);
     bb_wset_free(&p->f2);
 }
+
+int bb_minima_draw(const bb_samples *s, const double *u, uint64_t seed, uint64_t stream, size_t *ng, double **x,
+                   bb_ctx *ctx) {
+    *x = NULL;
+    double *w = NULL;
+    size_t *keep = NULL, *idx = NULL, usable = 0, dof = s->dof;
+    int rc = bb_weights_from_log(s->n, s->logw, &w, "samples", ctx);
+    keep = malloc((s->n ? s->n : 1) * sizeof *keep);
+    if (!rc && !keep) rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory");
+    for (size_t i = 0; !rc && i < s->n; i++) {
+        if (u && u[i] == INFINITY) continue;
+        if (w) w[usable] = w[i];
+        keep[usable++] = i;
+    }
+    if (!rc && !w && *ng > usable) *ng = usable;
+    if (!rc && usable == 0) *ng = 0;
+    if (!rc && *ng > 0) {
+        idx = malloc(*ng * sizeof *idx), *x = malloc(*ng * dof * sizeof **x);
+        if (!idx || !*x) rc = BB_ERR(ctx, BB_ENOMEM, "minima: out of memory for %zu configurations", *ng);
+        if (!rc) rc = bb_subsample_indices(usable, *ng, w, seed, stream, idx, ctx);
+        for (size_t i = 0; !rc && i < *ng; i++) memcpy(*x + i * dof, s->x + keep[idx[i]] * dof, dof * sizeof **x);
+    }
+    free(w);
+    free(keep);
+    free(idx);
+    if (rc) {
+        free(*x);
+        *x = NULL;
+    }
+    return rc;
+}

@@ -2,6 +2,7 @@
  * recall/precision metrics on a 2-D toy with four known minima; relaxation of a
  * perturbed icosahedron to the LJ-13 global minimum (−44.326801, physical units).
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,7 +334,42 @@ BB_TEST(symmetric_minima_that_defeat_principal_axes_are_merged) {
     bb_task_free(t);
 }
 
+/* bb_minima_draw, the draw both recall-of-minima metrics relax: rows with u = +inf are never
+ * drawn, an unweighted draw takes at most the usable rows (each once), a weighted one draws
+ * with the weights (a zero-weight row never), no usable row gives none; rows copied exactly. */
+BB_TEST(minima_draw_takes_only_usable_rows) {
+    double xs[5 * 2] = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4}, u[5] = {0, INFINITY, 1, INFINITY, 2};
+    bb_samples s = {5, 2, xs, NULL};
+    bb_ctx c = {0};
+    size_t ng = 10;
+    double *x = NULL;
+    assert_int_equal(bb_minima_draw(&s, u, 3, 77, &ng, &x, &c), BB_OK);
+    assert_int_equal(ng, 3);
+    int seen[5] = {0};
+    for (size_t i = 0; i < ng; i++) {
+        int r = (int)x[2 * i];
+        assert_true(x[2 * i + 1] == (double)r && (r == 0 || r == 2 || r == 4));
+        seen[r]++;
+    }
+    assert_true(seen[0] == 1 && seen[2] == 1 && seen[4] == 1);
+    free(x);
+    double lw[5] = {0, 0, -INFINITY, 0, 0}; /* row 2 has weight 0 */
+    s.logw = lw;
+    ng = 20;
+    assert_int_equal(bb_minima_draw(&s, u, 3, 77, &ng, &x, &c), BB_OK);
+    assert_int_equal(ng, 20);
+    for (size_t i = 0; i < ng; i++) assert_true(x[2 * i] == 0.0 || x[2 * i] == 4.0);
+    free(x);
+    const double none[5] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
+    s.logw = NULL;
+    ng = 4;
+    assert_int_equal(bb_minima_draw(&s, none, 3, 77, &ng, &x, &c), BB_OK);
+    assert_int_equal(ng, 0);
+    assert_null(x);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(relaxation_finds_the_four_toy_minima),
              cmocka_unit_test(recall_and_precision_on_the_toy_catalogue),
              cmocka_unit_test(perturbed_icosahedron_relaxes_to_the_lj13_global_minimum),
-             cmocka_unit_test(symmetric_minima_that_defeat_principal_axes_are_merged))
+             cmocka_unit_test(symmetric_minima_that_defeat_principal_axes_are_merged),
+             cmocka_unit_test(minima_draw_takes_only_usable_rows))
