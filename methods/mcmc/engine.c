@@ -180,6 +180,66 @@ static int eval(bb_oracle *o, chains *c, int on_proposals, int with_grad, bb_ctx
     return bb_oracle_eval(o, c->C, x, u, with_grad ? g : NULL, ctx);
 }
 
+/* The authors' step rule (sde_integration.py:437-441): one step for all chains, ×1.1 after a
+ * move with acceptance above 0.55, ÷1.1 otherwise. */
+#define REFINE_ACCEPT 0.55
+#define REFINE_FACTOR 1.1
+
+int bb_mcmc_refine(bb_oracle *o, size_t n, double lam, double *x, double *u, double *g, int moves, double *h,
+                   uint64_t seed, uint64_t stream_base, int *moves_done, double *accept_mean, bb_ctx *ctx) {
+    *moves_done = 0;
+    *accept_mean = NAN;
+    if (!(lam > 0.0) || !isfinite(lam) || !(*h > 0.0) || !isfinite(*h) || moves < 0)
+        return BB_ERR(ctx, BB_EINVAL, "mcmc refine: temperature (%g) and step (%g) must be positive and finite", lam,
+                      *h);
+    const bb_task *t = bb_oracle_task(o);
+    const size_t dof = (size_t)t->dof;
+    size_t nv = 0;
+    for (size_t r = 0; r < n; r++) nv += isfinite(u[r]) != 0;
+    if (nv == 0 || moves == 0) return BB_OK;
+    chains c;
+    size_t *row = malloc(nv * sizeof *row);
+    if (!row || chains_alloc(&c, nv, 1, dof)) {
+        free(row);
+        return BB_ERR(ctx, BB_ENOMEM, "mcmc refine: out of memory for %zu chains", nv);
+    }
+    bb_mcmc_config cfg = {.n_ladders = nv, .n_temps = 1, .move = BB_MCMC_MALA};
+    cfg.temps[0] = lam;
+    for (size_t r = 0, v = 0; r < n; r++) {
+        if (!isfinite(u[r])) continue;
+        row[v] = r;
+        memcpy(c.x + v * dof, x + r * dof, dof * sizeof(double));
+        memcpy(c.g + v * dof, g + r * dof, dof * sizeof(double));
+        c.u[v] = u[r];
+        bb_rng_init(&c.rng[v], seed, stream_base + r);
+        v++;
+    }
+    int rc = BB_OK;
+    double acc_sum = 0.0;
+    for (int s = 0; s < moves && bb_oracle_remaining(o) >= (int64_t)nv; s++) {
+        for (size_t i = 0; i < nv; i++) c.h[i] = *h;
+        propose(&c, t, &cfg);
+        rc = eval(o, &c, 1, 1, ctx);
+        if (rc) break;
+        accept(&c, &cfg);
+        size_t taken = 0;
+        for (size_t i = 0; i < nv; i++) taken += c.acc[i];
+        const double rate = (double)taken / (double)nv;
+        acc_sum += rate;
+        *h = rate > REFINE_ACCEPT ? *h * REFINE_FACTOR : *h / REFINE_FACTOR;
+        ++*moves_done;
+    }
+    for (size_t v = 0; v < nv; v++) {
+        memcpy(x + row[v] * dof, c.x + v * dof, dof * sizeof(double));
+        memcpy(g + row[v] * dof, c.g + v * dof, dof * sizeof(double));
+        u[row[v]] = c.u[v];
+    }
+    if (*moves_done > 0) *accept_mean = acc_sum / (double)*moves_done;
+    chains_free(&c);
+    free(row);
+    return rc;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);

@@ -84,6 +84,21 @@ void bb_mcmc_free(void *state);
         .free = bb_mcmc_free                                                                                           \
     }
 
+/* MALA refinement of given states (PITA's post-annealing MCMC; the authors'
+ * metropolis_hastings_mala_adaptive, sde_integration.py:411-470): up to `moves` MALA moves of n
+ * independent chains targeting exp(−u/λ), the same proposal and acceptance as the engine's
+ * chains, started from x[n][dof] whose reduced energies u[n] and gradients g[n][dof] are known.
+ * All chains share one step h (start *h), adapted after every move as the authors do: h ×1.1
+ * when the move's acceptance over the chains is above 0.55, else h ÷1.1. Rows with a
+ * non-finite u stay as they are and cost nothing (as theirs). A move evaluates every other
+ * row's proposal (energy and gradient) through the oracle; the refinement stops, without an
+ * error, before a move the oracle cannot pay for. On return x, u, g, *h hold the final chains;
+ * *moves_done the moves made and *accept_mean their mean acceptance (NAN without a move).
+ * Row r draws from the random stream (seed, stream_base + r); results do not depend on the
+ * number of threads. */
+int bb_mcmc_refine(bb_oracle *o, size_t n, double lam, double *x, double *u, double *g, int moves, double *h,
+                   uint64_t seed, uint64_t stream_base, int *moves_done, double *accept_mean, bb_ctx *ctx);
+
 /* The parameters mala and pt share (bb_mcmc_config_shared reads them), each defined once:
  * names and ranges, and the defaults where they agree. */
 #define BB_MCMC_PARAM_N_CHAINS(def, doc)                                                                               \

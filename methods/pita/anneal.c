@@ -12,6 +12,7 @@
 
 #include "methods/common/stateio.h"
 #include "methods/common/weights.h"
+#include "methods/mcmc/engine.h"
 #include "methods/pita/pita.h"
 
 static size_t dof_of(const pita_config *c) { return (size_t)c->net.sp.P * (size_t)c->net.sp.D; }
@@ -45,7 +46,9 @@ int pita_anneal_begin(pita_anneal *a, const pita_model *m, size_t n, int from, d
                        .seed = seed,
                        .stream = stream,
                        .ess_end = NAN,
-                       .log_z = NAN};
+                       .log_z = NAN,
+                       .mcmc_accept = NAN,
+                       .mcmc_dt = NAN};
     int rc = anneal_alloc(a, dof, ctx);
     if (rc) return rc;
     /* the annealed prior exp(−γ |x|²/(2σ²(1))) (energytemp_module.py:252) */
@@ -114,7 +117,7 @@ int pita_anneal_end(pita_anneal *a, pita_model *m, bb_oracle *o, bb_ctx *ctx) {
     size_t *idx = (size_t *)(xs + n * dof);
     for (size_t k = 0; k < n * dof; k++) xs[k] = c->data_scale * a->x[k];
     int rc = BB_OK;
-    if (c->w_target > 0 && !(a->gu = malloc(n * dof * sizeof(double))))
+    if ((c->w_target > 0 || c->post_steps > 0) && !(a->gu = malloc(n * dof * sizeof(double))))
         rc = BB_ERR(ctx, BB_ENOMEM, "pita: cannot allocate the annealed samples' gradients");
     if (!rc) rc = bb_oracle_eval(o, n, xs, a->u, a->gu, ctx);
     if (rc) {
@@ -152,6 +155,18 @@ int pita_anneal_end(pita_anneal *a, pita_model *m, bb_oracle *o, bb_ctx *ctx) {
             memcpy(a->gu, xs, n * dof * sizeof(double));
         }
         memset(a->logw, 0, n * sizeof(double));
+    }
+    if (!rc && c->post_steps > 0) { /* sde_integration.py:194-210: MALA on the target, in x units */
+        for (size_t k = 0; k < n * dof; k++) xs[k] = c->data_scale * a->x[k];
+        /* dt is in y (the authors' normalised coordinates: their energy function unnormalises,
+         * alp_energy.py:136); the engine's move in x is x' = x − h∇u/τ + √(2h) ξ, h = s² dt/2 */
+        const double s2 = c->data_scale * c->data_scale;
+        double h = 0.5 * s2 * c->post_dt;
+        rc = bb_mcmc_refine(o, n, a->tau_to, xs, a->u, a->gu, c->post_steps, &h, a->seed,
+                            (a->stream + (uint64_t)c->sde_steps + 2) << 32, &a->mcmc_moves, &a->mcmc_accept, ctx);
+        a->mcmc_dt = 2.0 * h / s2;
+        if (!rc && a->mcmc_moves > 0)
+            for (size_t k = 0; k < n * dof; k++) a->x[k] = xs[k] / c->data_scale;
     }
     free(lw);
     return rc;

@@ -49,6 +49,8 @@ typedef struct pita_config {
     double clip_q;       /* quantile clip of the weight rate and the final log-weights (authors: 0.9) */
     int div_probes;      /* divergence of s_S: 0 exact (dof passes), else Hutchinson probes */
     int chunk;           /* rows per network evaluation in an annealing (inference batch) */
+    int post_steps;      /* MALA moves after an annealing's correction (authors' post_mcmc_steps) */
+    double post_dt;      /* their first step dt in y (y' = y + dt/2 ∇log π + √dt ξ), adapted (×/÷ 1.1) */
     /* the peptide network (network transformer): the authors' DIT3D, nn.h bb_nn_dit; hidden
      * and layers (blocks) from net; conditioned on β iff train_all (the authors' condition_on_temperature) */
     int transformer;
@@ -125,7 +127,10 @@ int pita_train_step(pita_model *m, size_t nb, const double *x0, const double *e0
  * at cfg.clip_q) and, for i < end_resampling, resamples (ESS rule); end evaluates u(x) through
  * the oracle at data_scale · x (n evaluations; o NULL: no evaluation and no correction), corrects the
  * log-weights to the target, log w = −u/τ_to + γ U_θ(x, σmin) clipped at cfg.clip_q, and
- * resamples once. Randomness from (seed, stream_base + step). */
+ * resamples once; then cfg.post_steps MALA moves on exp(−u/τ_to) (methods/mcmc bb_mcmc_refine,
+ * one evaluation per row and move, fewer when the budget runs out), after which x, u and gu are
+ * the chains' final states. Randomness from (seed, stream_base + step); row r's MALA from
+ * (seed, ((stream_base + sde_steps + 2) << 32) + r). */
 typedef struct pita_anneal {
     size_t n;
     int from;
@@ -133,10 +138,13 @@ typedef struct pita_anneal {
     int step; /* next SDE step (0..sde_steps), sde_steps: integrated */
     uint64_t seed, stream;
     double *x, *logw, *u; /* [n][dof], [n], [n] (energies after end) */
-    double *gu;           /* [n][dof] ∇u at data_scale x after end when cfg.w_target > 0, else NULL */
+    double *gu;           /* [n][dof] ∇u at data_scale x after end when cfg.w_target or cfg.post_steps > 0 */
     int64_t resamplings;
-    double ess_end; /* ESS fraction of the corrected weights */
-    double log_z;   /* SMC log Ẑ before the correction (relative to the prior's normaliser) */
+    double ess_end;     /* ESS fraction of the corrected weights */
+    double log_z;       /* SMC log Ẑ before the correction (relative to the prior's normaliser) */
+    int mcmc_moves;     /* post-annealing MALA moves made */
+    double mcmc_accept; /* their mean acceptance (NAN: none) */
+    double mcmc_dt;     /* the adapted dt after them (NAN: none) */
 } pita_anneal;
 int pita_anneal_begin(pita_anneal *a, const pita_model *m, size_t n, int from, double tau_to, uint64_t seed,
                       uint64_t stream, bb_ctx *ctx);

@@ -28,6 +28,8 @@ typedef struct pita_state {
     int no_data_level;                     /* the level that had no usable data (the run stopped), or −1 */
     double ess[PITA_MAX_LEVELS], logz[PITA_MAX_LEVELS], ess_final;
     int64_t resamplings[PITA_MAX_LEVELS];
+    int64_t mcmc_moves[PITA_MAX_LEVELS];                        /* post-annealing MALA into level k */
+    double mcmc_acc[PITA_MAX_LEVELS], mcmc_dt[PITA_MAX_LEVELS]; /* its mean acceptance, final dt */
     int64_t evals_stage0, evals_anneal, evals_final;
     double *xb, *eb, *gb; /* training batch scratch (gb: with w_target > 0) */
 } pita_state;

@@ -26,7 +26,10 @@ int pita_save(const void *state, FILE *fp, bb_ctx *ctx) {
              bb_state_put(fp, a->resamplings, sizeof(int64_t), (size_t)L) &&
              bb_state_put(fp, a->dropped, sizeof(int64_t), (size_t)L) &&
              bb_state_put(fp, a->kept_outside, sizeof(int64_t), (size_t)L) &&
-             bb_state_put(fp, a->infinite, sizeof(int64_t), (size_t)L);
+             bb_state_put(fp, a->infinite, sizeof(int64_t), (size_t)L) &&
+             bb_state_put(fp, a->mcmc_moves, sizeof(int64_t), (size_t)L) &&
+             bb_state_put(fp, a->mcmc_acc, sizeof(double), (size_t)L) &&
+             bb_state_put(fp, a->mcmc_dt, sizeof(double), (size_t)L);
     for (int k = 0; k <= a->level && ok && a->phase != PITA_STAGE0; k++) {
         const uint64_t bn = a->bn[k];
         ok = bb_state_put(fp, &bn, sizeof bn, 1) && bb_state_put(fp, a->bx[k], sizeof(double), a->bn[k] * a->dof) &&
@@ -54,7 +57,10 @@ int pita_load(void *state, FILE *fp, bb_ctx *ctx) {
         !bb_state_get(fp, a->resamplings, sizeof(int64_t), (size_t)L) ||
         !bb_state_get(fp, a->dropped, sizeof(int64_t), (size_t)L) ||
         !bb_state_get(fp, a->kept_outside, sizeof(int64_t), (size_t)L) ||
-        !bb_state_get(fp, a->infinite, sizeof(int64_t), (size_t)L))
+        !bb_state_get(fp, a->infinite, sizeof(int64_t), (size_t)L) ||
+        !bb_state_get(fp, a->mcmc_moves, sizeof(int64_t), (size_t)L) ||
+        !bb_state_get(fp, a->mcmc_acc, sizeof(double), (size_t)L) ||
+        !bb_state_get(fp, a->mcmc_dt, sizeof(double), (size_t)L))
         return BB_ERR(ctx, BB_EFORMAT, "pita state: truncated level record");
     a->phase = (int)iv[0];
     a->level = (int)iv[1];

@@ -5,7 +5,10 @@
  *   - a level whose every annealed sample the task rejects (u = +inf) stops the run with
  *     stopped_by "cannot_continue", its method_info names the level, and the final samples are
  *     annealed from the last trained level (the run does not fail).
- * Both runs are tiny (a 3-temperature ladder, 20 Adam steps per level, 10 SDE steps). */
+ *   - with post_mcmc_steps S, every annealing (to level 1 and the final draw) ends with S MALA
+ *     moves of its rows on the next density (the authors' post-annealing MCMC), each row one
+ *     evaluation per move on top of its energy, planned into the budget (stage 0 gets the rest).
+ * The runs are tiny (a 3-temperature ladder, 20 Adam steps per level, 10 SDE steps). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,5 +107,40 @@ BB_TEST(a_level_without_finite_energies_stops_the_run_which_draws_from_the_last_
     bb_test_run_done(&r);
 }
 
+BB_TEST(post_annealing_mala_moves_every_annealed_row_and_is_paid_for) {
+    bb_test_run r;
+    int rc =
+        bb_test_run_method(&r, "pita", NULL, "gmm40", "{" SMALL ", \"post_mcmc_steps\": 3, \"post_mcmc_dt\": 4e-4}",
+                           2000, 20, 1, 1, NULL, 0, 0);
+    if (rc) print_message("%s\n", r.c.msg);
+    assert_int_equal(rc, BB_OK);
+    assert_int_equal(r.res.stopped_by, BB_STOP_BUDGET);
+    assert_int_equal(r.s.n, 20);
+    /* GMM-40 has no infinite energy: 32 annealed rows × (1 + 3), 20 final rows × (1 + 3) */
+    assert_true(bb_test_run_info_num(&r, "evaluations_annealing") == 32 * 4);
+    assert_true(bb_test_run_info_num(&r, "evaluations_final_correction") == 20 * 4);
+    const int64_t used = bb_oracle_used(r.o);
+    print_message("used %lld of 2000; stage 0 %g\n", (long long)used, bb_test_run_info_num(&r, "evaluations_stage0"));
+    assert_true(used <= 2000 && used > 2000 - 10); /* the rest is below one sweep of the 10 stage-0 chains */
+    for (int k = 1; k <= 2; k++) {
+        const double acc = level_num(r.info, k, "post_mcmc_acceptance"), dt = level_num(r.info, k, "post_mcmc_dt");
+        print_message("level %d: post-annealing MALA acceptance %.3f, final dt %.4g\n", k, acc, dt);
+        assert_true(level_num(r.info, k, "post_mcmc_moves") == 3);
+        assert_true(acc >= 0.0 && acc <= 1.0);
+        /* dt in y = x / 50: three ×1.1 or ÷1.1 from 4e-4 (dt 1 in x) */
+        const double e = log(dt / 4e-4) / log(1.1);
+        assert_true(fabs(e - round(e)) < 1e-9 && fabs(e) <= 3.0 + 1e-9);
+    }
+    assert_true(isnan(level_num(r.info, 0, "post_mcmc_moves")));
+    bb_test_run_done(&r);
+    /* without it: no entry, and the annealing pays one evaluation per row */
+    rc = bb_test_run_method(&r, "pita", NULL, "gmm40", "{" SMALL "}", 2000, 20, 1, 1, NULL, 0, 0);
+    assert_int_equal(rc, BB_OK);
+    assert_true(bb_test_run_info_num(&r, "evaluations_annealing") == 32);
+    assert_true(isnan(level_num(r.info, 1, "post_mcmc_moves")));
+    bb_test_run_done(&r);
+}
+
 BB_TEST_MAIN_NN(NULL, NULL, cmocka_unit_test(a_level_entirely_outside_the_energy_mask_is_kept_and_the_run_goes_on),
-                cmocka_unit_test(a_level_without_finite_energies_stops_the_run_which_draws_from_the_last_level))
+                cmocka_unit_test(a_level_without_finite_energies_stops_the_run_which_draws_from_the_last_level),
+                cmocka_unit_test(post_annealing_mala_moves_every_annealed_row_and_is_paid_for))

@@ -215,6 +215,13 @@ BB_TEST(aldp_pita_runs_with_the_transformer_deterministically) {
     const cJSON *info = cJSON_GetObjectItem(rep, "method_info"), *metrics = cJSON_GetObjectItem(rep, "metrics");
     assert_string_equal(cJSON_GetObjectItem(info, "network")->valuestring, "transformer");
     assert_int_equal((int)cJSON_GetObjectItem(info, "level_reached")->valuedouble, 1);
+    /* the peptide default: 5 post-annealing MALA moves (authors' model default) on level 1 and the draw */
+    for (int k = 1; k <= 2; k++) {
+        const cJSON *lv = cJSON_GetArrayItem(cJSON_GetObjectItem(info, "levels"), k);
+        assert_true(cJSON_GetObjectItem(lv, "post_mcmc_moves")->valuedouble == 5);
+    }
+    const double ev = cJSON_GetObjectItem(info, "evaluations_annealing")->valuedouble;
+    assert_true(ev >= 16 + 5 && ev <= 16 * 6);
     for (int k = 0; k < 3; k++) {
         const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(metrics, METRICS[k]), "value");
         assert_true(cJSON_IsNumber(v) && isfinite(v->valuedouble));
