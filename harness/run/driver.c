@@ -21,7 +21,29 @@ void bb_driver_result_free(bb_driver_result *res) {
     res->curve = res->curve_wall = NULL;
 }
 
+/* Keep every k-th of the curve's points (positions 0, k, 2k, …). */
+static void curve_thin(bb_run_state *st, int64_t k) {
+    size_t w = 0;
+    for (size_t i = 0; i < st->n_curve; i += (size_t)k, w++)
+        memmove(st->curve + 4 * w, st->curve + 4 * i, 4 * sizeof(double));
+    st->n_curve = w;
+}
+
+int64_t bb_driver_curve_stride(int64_t seen) {
+    int64_t s = 1;
+    while ((seen + s - 1) / s > BB_DRIVER_CURVE_MAX) s *= 2;
+    return s;
+}
+
+/* The j-th loss-reporting step (j = curve_seen) is kept iff j is a multiple of the stride
+ * for j + 1 points; when that stride doubles, every other kept point goes (the kept ones
+ * stay the multiples of the stride), so at most BB_DRIVER_CURVE_MAX points remain and the
+ * curve depends only on the steps, not on when the run was saved or resumed. */
 static int curve_add(bb_run_state *st, int64_t step, int64_t evals, double loss, double wall, bb_ctx *ctx) {
+    const int64_t j = st->curve_seen, s = bb_driver_curve_stride(j + 1);
+    st->curve_seen = j + 1;
+    if (s != bb_driver_curve_stride(j)) curve_thin(st, 2);
+    if (j % s) return BB_OK;
     if (st->n_curve == st->cap_curve) {
         size_t cap = st->cap_curve ? 2 * st->cap_curve : 64;
         double *c = realloc(st->curve, cap * 4 * sizeof(double));

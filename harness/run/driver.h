@@ -57,7 +57,8 @@ typedef struct bb_driver_result {
     int64_t steps;          /* steps that did work, including those before a resume */
     int resumed;            /* how often this run was resumed */
     int64_t max_step_evals; /* most evaluations one step spent (a stop for "budget" leaves fewer unspent) */
-    cJSON *curve;           /* {"step": [], "evaluations": [], "loss": []}, or NULL (no step reported a loss) */
+    cJSON *curve;           /* {"step": [], "evaluations": [], "loss": []}, or NULL (no step reported a loss); at most
+                   * BB_DRIVER_CURVE_MAX points: of n loss-reporting steps, every bb_driver_curve_stride(n)-th */
     cJSON *curve_wall;      /* wall seconds of each curve entry (volatile: report timing), or NULL */
     double steps_wall_s;    /* wall seconds in the method's steps (this process; timing only) */
     double steps_energy_s;  /* of which inside the oracle's energy calls */
@@ -65,6 +66,13 @@ typedef struct bb_driver_result {
     int method_rc;          /* status of the step/draw that failed (0 if none) */
     char method_err[1024];  /* its message */
 } bb_driver_result;
+
+/* The training curve keeps at most this many points: a run with more loss-reporting steps
+ * keeps every s-th of them (the 0th, s-th, 2s-th, …), s = bb_driver_curve_stride(n), the
+ * smallest power of two with ⌈n/s⌉ ≤ BB_DRIVER_CURVE_MAX. A paper-length run (10⁵ Adam steps)
+ * thus writes a report of ~100 kB rather than megabytes of per-step losses. */
+#define BB_DRIVER_CURVE_MAX 2048
+int64_t bb_driver_curve_stride(int64_t n);
 
 /* Run the method to a stop. Returns BB_OK when the method ran (whatever its stop reason,
  * including an error: see res->method_rc), with its final samples in *out and its

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness/core/fileio.h"
+#include "harness/run/driver.h"
 
 static const char MAGIC[8] = {'B', 'B', 'R', 'U', 'N', 'S', 'T', '1'};
 #define STATE_VERSION   1u
@@ -54,7 +55,7 @@ int bb_run_state_write(const char *path, const bb_run_state *s, const bb_method 
                         s->counts.reserved,
                         s->counts.checkpoints_served,
                         s->max_step_evals,
-                        0};
+                        s->curve_seen};
     double elapsed = s->elapsed_s;
     fwrite(MAGIC, 1, 8, fp);
     fwrite(&ver, 4, 1, fp);
@@ -160,6 +161,11 @@ int bb_run_state_read(const char *path, const char *config_sha256, const bb_meth
         if (!s->curve || !bb_bytes_get(&r, s->curve, (size_t)n_curve * 4 * sizeof(double))) goto out;
         s->n_curve = s->cap_curve = (size_t)n_curve;
     }
+    /* the curve must be what the driver keeps of curve_seen steps (driver.h) */
+    s->curve_seen = nums[9] == 0 ? (int64_t)n_curve : nums[9];
+    if (s->curve_seen < 0 || (uint64_t)((s->curve_seen + bb_driver_curve_stride(s->curve_seen) - 1) /
+                                        bb_driver_curve_stride(s->curve_seen)) != n_curve)
+        goto out;
     if (!bb_bytes_get(&r, &method_len, 8) || method_len != r.len - r.off) goto out;
     s->method_len = (size_t)method_len;
     s->method_bytes = malloc(s->method_len ? s->method_len : 1);

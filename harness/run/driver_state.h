@@ -3,7 +3,7 @@
  * Layout (native endianness; not a portable format, a resume file for the same build):
  *   "BBRUNST1" | u32 version | char config_sha256[64] | u64 len + method name | u32 method version
  *   | i64 steps, snapshots, resumed, used, with_grad, rejected, reserved, checkpoints_served,
- *     max_step_evals, 0
+ *     max_step_evals, curve_seen (0 in states written before the curve was thinned: then n)
  *   | f64 elapsed seconds | u64 len + ledger JSON | u64 n + curve [n][step, evals, loss, wall]
  *   | u64 len + method bytes (method->save) | u32 crc32 of everything before it
  * Written atomically; read checks the crc, the version, the method and the configuration.
@@ -27,6 +27,7 @@ typedef struct bb_run_state {
     cJSON *ledger; /* owned */
     double *curve; /* [n_curve][4]: step, evaluations, loss, wall seconds; owned */
     size_t n_curve, cap_curve;
+    int64_t curve_seen;          /* loss-reporting steps so far (n_curve of them kept: driver.h BB_DRIVER_CURVE_MAX) */
     unsigned char *method_bytes; /* read only; owned */
     size_t method_len;
 } bb_run_state;

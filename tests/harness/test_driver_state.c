@@ -32,7 +32,7 @@ static int toy_load_short(void *st, FILE *fp, bb_ctx *ctx) { /* reads 1 of 4 byt
 }
 static const bb_method toy = {.name = "toy", .version = 2, .save = toy_save, .load = toy_load};
 
-static void write_good(int value) {
+static void write_state(int value, int64_t curve_seen) {
     bb_run_state s;
     memset(&s, 0, sizeof s);
     memcpy(s.config_sha256, SHA_A, 65);
@@ -46,10 +46,13 @@ static void write_good(int value) {
     double curve[8] = {1, 32, 0.5, 0.01, 2, 64, 0.25, 0.02};
     s.curve = curve;
     s.n_curve = 2;
+    s.curve_seen = curve_seen;
     bb_ctx c = {0};
     assert_int_equal(bb_run_state_write(path, &s, &toy, &value, &c), BB_OK);
     cJSON_Delete(s.ledger);
 }
+
+static void write_good(int value) { write_state(value, 2); }
 
 BB_TEST(a_good_state_round_trips) {
     write_good(42);
@@ -65,6 +68,7 @@ BB_TEST(a_good_state_round_trips) {
     assert_int_equal(s.counts.reserved, 10);
     assert_int_equal(s.counts.checkpoints_served, 2);
     assert_int_equal(s.n_curve, 2);
+    assert_int_equal(s.curve_seen, 2);
     assert_true(s.curve[6] == 0.25);
     assert_int_equal((int)cJSON_GetObjectItem(s.ledger, "scoring_evals")->valuedouble, 40);
     int v = 0;
@@ -105,6 +109,14 @@ BB_TEST(corruption_truncation_and_strangers_are_refused_naming_the_file) {
     assert_int_not_equal(bb_run_state_read(path, SHA_A, &toy, &s, &c), BB_OK);
     assert_non_null(strstr(c.msg, path));
     free(data);
+    /* a curve that is not what the driver keeps of the steps it counts (2 points of 5000) */
+    write_state(1, 5000);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(bb_run_state_read(path, SHA_A, &toy, &s, &c), BB_EFORMAT);
+    assert_non_null(strstr(c.msg, path));
+    /* 2 points of 3 (stride 1 would keep 3) */
+    write_state(1, 3);
+    assert_int_equal(bb_run_state_read(path, SHA_A, &toy, &s, &c), BB_EFORMAT);
 }
 
 BB_TEST_MAIN(setup, teardown, cmocka_unit_test(a_good_state_round_trips),
