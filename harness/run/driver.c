@@ -29,12 +29,6 @@ static void curve_thin(bb_run_state *st, int64_t k) {
     st->n_curve = w;
 }
 
-int64_t bb_driver_curve_stride(int64_t seen) {
-    int64_t s = 1;
-    while ((seen + s - 1) / s > BB_DRIVER_CURVE_MAX) s *= 2;
-    return s;
-}
-
 /* The j-th loss-reporting step (j = curve_seen) is kept iff j is a multiple of the stride
  * for j + 1 points; when that stride doubles, every other kept point goes (the kept ones
  * stay the multiples of the stride), so at most BB_DRIVER_CURVE_MAX points remain and the

@@ -12,6 +12,14 @@ static const char MAGIC[8] = {'B', 'B', 'R', 'U', 'N', 'S', 'T', '1'};
 #define STATE_VERSION   1u
 #define STATE_MAX_BYTES ((size_t)1 << 36)
 
+/* Here rather than in driver.c: the state reader checks a curve against it (driver.c calls
+ * this file, never the other way round). */
+int64_t bb_driver_curve_stride(int64_t seen) {
+    int64_t s = 1;
+    while ((seen + s - 1) / s > BB_DRIVER_CURVE_MAX) s *= 2;
+    return s;
+}
+
 void bb_run_state_free(bb_run_state *s) {
     if (!s) return;
     cJSON_Delete(s->ledger);
