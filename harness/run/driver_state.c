@@ -171,8 +171,9 @@ int bb_run_state_read(const char *path, const char *config_sha256, const bb_meth
     }
     /* the curve must be what the driver keeps of curve_seen steps (driver.h) */
     s->curve_seen = nums[9] == 0 ? (int64_t)n_curve : nums[9];
-    if (s->curve_seen < 0 || (uint64_t)((s->curve_seen + bb_driver_curve_stride(s->curve_seen) - 1) /
-                                        bb_driver_curve_stride(s->curve_seen)) != n_curve)
+    if (s->curve_seen < 0 || s->curve_seen > ((int64_t)1 << 52) ||
+        (uint64_t)((s->curve_seen + bb_driver_curve_stride(s->curve_seen) - 1) /
+                   bb_driver_curve_stride(s->curve_seen)) != n_curve)
         goto out;
     if (!bb_bytes_get(&r, &method_len, 8) || method_len != r.len - r.off) goto out;
     s->method_len = (size_t)method_len;
