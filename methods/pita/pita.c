@@ -393,6 +393,16 @@ static int train_one(pita_state *a, bb_step_info *info, bb_ctx *ctx) {
     return rc;
 }
 
+/* What the report keeps of the annealing into level k (its ESS is kept by the caller: the
+ * final draw's goes to ess_final). */
+static void keep_annealing_record(pita_state *a, int k, const pita_anneal *an) {
+    a->logz[k] = an->log_z;
+    a->resamplings[k] = an->resamplings;
+    a->mcmc_moves[k] = an->mcmc_moves;
+    a->mcmc_acc[k] = an->mcmc_accept;
+    a->mcmc_dt[k] = an->mcmc_dt;
+}
+
 static int anneal_one(pita_state *a, bb_step_info *info, bb_ctx *ctx) {
     const pita_config *c = &a->m.cfg;
     int rc = pita_anneal_step(&a->an, &a->m, ctx);
@@ -406,11 +416,7 @@ static int anneal_one(pita_state *a, bb_step_info *info, bb_ctx *ctx) {
     if (rc) return rc;
     const int k = a->level + 1;
     a->ess[k] = a->an.ess_end;
-    a->logz[k] = a->an.log_z;
-    a->resamplings[k] = a->an.resamplings;
-    a->mcmc_moves[k] = a->an.mcmc_moves;
-    a->mcmc_acc[k] = a->an.mcmc_accept;
-    a->mcmc_dt[k] = a->an.mcmc_dt;
+    keep_annealing_record(a, k, &a->an);
     rc = set_level(a, k, a->an.n, a->an.x, a->an.u, c->w_target > 0 ? a->an.gu : NULL, ctx);
     pita_anneal_free(&a->an);
     if (rc) return rc;
@@ -453,11 +459,7 @@ static int anneal_out(pita_state *a, size_t n, uint64_t stream, bb_oracle *o, bb
     if (!rc) rc = pita_anneal_end(&an, &a->m, o, ctx);
     if (!rc && o) {
         a->ess_final = an.ess_end;
-        a->logz[c->n_levels - 1] = an.log_z;
-        a->resamplings[c->n_levels - 1] = an.resamplings;
-        a->mcmc_moves[c->n_levels - 1] = an.mcmc_moves;
-        a->mcmc_acc[c->n_levels - 1] = an.mcmc_accept;
-        a->mcmc_dt[c->n_levels - 1] = an.mcmc_dt;
+        keep_annealing_record(a, c->n_levels - 1, &an);
     }
     if (!rc && bb_samples_alloc(out, n, a->dof, 0)) rc = BB_ERR(ctx, BB_ENOMEM, "pita: cannot allocate %zu samples", n);
     for (size_t k = 0; !rc && k < n * a->dof; k++) out->x[k] = c->data_scale * an.x[k];
