@@ -152,6 +152,9 @@ static int gmm_log_z_zero(const bb_task *t, double *out, bb_ctx *ctx) {
     return BB_OK;
 }
 
+static const bb_task_mixture gmm40_mixture = {GMM_K, &gmm40_means[0][0], GMM_STD};
+static const bb_task_mixture gmm25_mixture = {GMM25_K, &gmm25_means[0][0], 0.54772255750516611}; /* sqrt(0.3) */
+
 const bb_task_type bb_task_gmm40 = {
     .name = "gmm40",
     .version = 1,
@@ -172,6 +175,7 @@ const bb_task_type bb_task_gmm40 = {
     .state_size = 0,
     .energy = gmm_energy,
     .sample_exact = gmm_sample_exact,
+    .mixture = &gmm40_mixture,
 };
 
 const bb_task_type bb_task_gmm25 = {
@@ -192,4 +196,5 @@ const bb_task_type bb_task_gmm25 = {
     .energy = gmm25_energy,
     .sample_exact = gmm25_sample_exact,
     .log_z = gmm_log_z_zero,
+    .mixture = &gmm25_mixture,
 };

@@ -56,6 +56,15 @@ typedef struct bb_task_tica {
     int n_components; /* leading TICs compared (tica_w2 on all of them, tica_w2_ic<k> each); 0: 2 */
 } bb_task_tica;
 
+/* A task that is a mixture of K equal-weight isotropic Gaussians N(μ_k, s² I) in D = dof
+ * dimensions (the GMM tasks) declares its components, so that the mode-coverage metrics
+ * (harness/metrics/mode_metric.c) can say which mode a configuration belongs to. */
+typedef struct bb_task_mixture {
+    int n_components;    /* K */
+    const double *means; /* [K][dof] */
+    double std;          /* s, the same for every component and coordinate */
+} bb_task_mixture;
+
 typedef struct bb_task_type {
     const char *name;              /* "lj13" */
     int version;                   /* 1 */
@@ -93,6 +102,8 @@ typedef struct bb_task_type {
      * it may depend on the instance's parameters, nothing else). NULL: not known, and the
      * metric log_z_error does not apply. Read it through bb_task_log_z. */
     int (*log_z)(const bb_task *t, double *out, bb_ctx *ctx);
+    /* Optional: the mixture's components (the GMM tasks), or NULL. */
+    const bb_task_mixture *mixture;
 } bb_task_type;
 
 /* A task instance. Fields are read-only for everyone but the task's own file. */

@@ -51,6 +51,7 @@ typedef struct cJSON cJSON;
 #define BB_STREAM_BASIN        UINT64_C(0x50150000)
 #define BB_STREAM_CREST        UINT64_C(0x50160000)
 #define BB_STREAM_CONFMIN      UINT64_C(0x50170000)
+#define BB_STREAM_MODES        UINT64_C(0x50180000)
 /* Reference-vs-reference floors draw their two disjoint reference subsets from base + 0xFFFD. */
 
 /* Number of bootstrap resamples for the CI of cheap (1-D) metrics. */
@@ -445,6 +446,14 @@ int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_
  * reference is shorter than lag + 2 frames, the fit keeps no component, no sample has a
  * finite energy) tica_w2 is still added, value null, with a "note" saying why. */
 int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, cJSON *out, bb_ctx *ctx);
+
+/* ---- modes of a mixture task (mode_metric.c) ------------------------------ */
+
+/* For n configurations x[n][dof] of a mixture task: OUT label[i] = the component of highest
+ * log-density (the nearest mean, ties to the lower index), at[i] = 1 when x_i lies within 3
+ * component stds of that mean, else 0. BB_ENAN when a coordinate is not finite, BB_EINVAL
+ * without a usable mixture. */
+int bb_mode_assign(const bb_task_mixture *m, size_t dof, size_t n, const double *x, int *label, int *at, bb_ctx *ctx);
 
 /* Direction of a report entry (1: higher is better) — the family's flag unless the
  * entry is listed otherwise (amr_* lower, minima_* higher, ...). bb_metrics_compute

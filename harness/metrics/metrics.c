@@ -35,6 +35,7 @@ extern const bb_metric bb_metric_log_z_error;
 extern const bb_metric bb_metric_ess_fraction;
 extern const bb_metric bb_metric_mmd;
 extern const bb_metric bb_metric_sinkhorn;
+extern const bb_metric bb_metric_modes;
 extern const bb_metric bb_metric_minima;
 extern const bb_metric bb_metric_tica;
 extern const bb_metric bb_metric_rama;
@@ -62,6 +63,7 @@ const bb_metric *const bb_metrics[] = {
     &bb_metric_mmd,
     &bb_metric_sinkhorn,
     &bb_metric_sinkhorn_divergence,
+    &bb_metric_modes,
     &bb_metric_minima,
     &bb_metric_tica,
     &bb_metric_rama,
@@ -208,7 +210,8 @@ int bb_metrics_compute_only(const bb_eval_input *in, int cheap_only, const char 
 
 int bb_metric_higher_is_better(const char *entry, const bb_metric *family) {
     /* entries of a family whose direction differs from the family's own */
-    static const char *const lower[] = {"amr_recall",
+    static const char *const lower[] = {"mode_tv",
+                                        "amr_recall",
                                         "amr_precision",
                                         "tica_w2_ic1",
                                         "tica_w2_ic2",
