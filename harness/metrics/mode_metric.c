@@ -38,24 +38,23 @@
 #define MODE_RADIUS 3.0 /* in units of the component std */
 
 #define DEF_MODE_COMMON                                                                                                \
-    "Assignment: a configuration belongs to the component of highest log-density, the nearest mean (ties to the "    \
-    "lower index; the descriptor of Blessing et al. 2024, 'Beyond ELBOs'), and is at that mode when within 3 "        \
-    "component stds of its mean (98.9 % of a 2-D component's mass). Weighted when the samples carry log-weights. "    \
-    "ci95: median-bias-corrected percentile bootstrap, 200 resamples of both sets (seeded); floor_ref_vs_ref: the "   \
+    "Assignment: a configuration belongs to the component of highest log-density, the nearest mean (ties to the "      \
+    "lower index; the descriptor of Blessing et al. 2024, 'Beyond ELBOs'), and is at that mode when within 3 "         \
+    "component stds of its mean (98.9 % of a 2-D component's mass). Weighted when the samples carry log-weights. "     \
+    "ci95: median-bias-corrected percentile bootstrap, 200 resamples of both sets (seeded); floor_ref_vs_ref: the "    \
     "same statistic between two disjoint seeded reference subsets of floor_n = min(n_samples, n_reference / 2)."
 #define DEF_EMC                                                                                                        \
-    "emc = entropic mode coverage -sum_k p_k log p_k / log K, p_k the fraction of samples assigned to component k "   \
+    "emc = entropic mode coverage -sum_k p_k log p_k / log K, p_k the fraction of samples assigned to component k "    \
     "(all samples; Blessing et al. 2024). 1: equal mass on every component, 0: all on one. " DEF_MODE_COMMON
 #define DEF_MODE_COVERAGE                                                                                              \
-    "mode_coverage = fraction of the K components k with a sample at mode k and a sample fraction there of at "       \
-    "least a quarter of the reference's (p_k > 0 and p_k >= q_k / 4); mass / reference_mass: p_k and q_k per "        \
+    "mode_coverage = fraction of the K components k with a sample at mode k and a sample fraction there of at "        \
+    "least a quarter of the reference's (p_k > 0 and p_k >= q_k / 4); mass / reference_mass: p_k and q_k per "         \
     "component, between_modes: the sample fraction at no mode. " DEF_MODE_COMMON
 #define DEF_MODE_TV                                                                                                    \
-    "mode_tv = 1/2 sum_c |p_c - q_c| over K + 1 cells, 'at mode k' for each component and 'between modes', p the "    \
+    "mode_tv = 1/2 sum_c |p_c - q_c| over K + 1 cells, 'at mode k' for each component and 'between modes', p the "     \
     "samples' fractions, q the reference's. " DEF_MODE_COMMON
 
-int bb_mode_assign(const bb_task_mixture *m, size_t dof, size_t n, const double *x, int *label, int *at,
-                   bb_ctx *ctx) {
+int bb_mode_assign(const bb_task_mixture *m, size_t dof, size_t n, const double *x, int *label, int *at, bb_ctx *ctx) {
     if (!m || m->n_components < 1 || !m->means || !(m->std > 0.0) || dof == 0)
         return BB_ERR(ctx, BB_EINVAL, "mode assignment: no mixture (K >= 1, std > 0) to assign to");
     const double r2 = (MODE_RADIUS * m->std) * (MODE_RADIUS * m->std);
@@ -212,8 +211,8 @@ static int modes_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJ
     for (int j = 0; !rc && j < 3; j++) {
         bb_twoset r = {NAN, {NAN, NAN}, NAN, 0};
         if (have_mass)
-            rc = bb_twoset_eval(&a, &b, fns[j], &u, 0.0, in->with_ci ? BB_BOOT_N : 0, in->seed,
-                                BB_STREAM_MODES, &r, ctx);
+            rc = bb_twoset_eval(&a, &b, fns[j], &u, 0.0, in->with_ci ? BB_BOOT_N : 0, in->seed, BB_STREAM_MODES, &r,
+                                ctx);
         if (rc) break;
         if (j != 2 && r.ci[1] > 1.0) r.ci[1] = 1.0; /* emc and mode_coverage are fractions */
         cJSON *o = bb_metric_entry_twoset(out, names[j], &r, 0, a.n, in->with_ci && have_mass, defs[j]);
