@@ -122,14 +122,11 @@ static double mode_mass(const bb_wset *s, int K, double *all, double *atm) {
     return tot;
 }
 
-typedef struct mode_user {
-    int K;
-} mode_user;
-
 enum { STAT_EMC, STAT_COVERAGE, STAT_TV };
 
-static int mode_stat(const bb_wset *a, const bb_wset *b, const mode_user *u, int which, double *out, bb_ctx *ctx) {
-    int K = u->K;
+/* Statistic `which` of a against b; user: the component count K (an int). */
+static int mode_stat(const bb_wset *a, const bb_wset *b, const int *user, int which, double *out, bb_ctx *ctx) {
+    int K = *user;
     double *buf = malloc(4 * (size_t)(K + 1) * sizeof *buf);
     if (!buf) return BB_ERR(ctx, BB_ENOMEM, "mode metrics: out of memory");
     double *pa = buf, *pt = buf + (K + 1), *qa = buf + 2 * (K + 1), *qt = buf + 3 * (K + 1);
@@ -202,7 +199,6 @@ static int modes_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJ
     }
     int K = mix->n_components;
     double *buf = malloc(4 * (size_t)(K + 1) * sizeof *buf);
-    mode_user u = {K};
     static const char *const names[] = {"emc", "mode_coverage", "mode_tv"};
     static const char *const defs[] = {DEF_EMC, DEF_MODE_COVERAGE, DEF_MODE_TV};
     static const bb_stat2_fn fns[] = {stat_emc, stat_coverage, stat_tv};
@@ -211,7 +207,7 @@ static int modes_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJ
     for (int j = 0; !rc && j < 3; j++) {
         bb_twoset r = {NAN, {NAN, NAN}, NAN, 0};
         if (have_mass)
-            rc = bb_twoset_eval(&a, &b, fns[j], &u, 0.0, in->with_ci ? BB_BOOT_N : 0, in->seed, BB_STREAM_MODES, &r,
+            rc = bb_twoset_eval(&a, &b, fns[j], &K, 0.0, in->with_ci ? BB_BOOT_N : 0, in->seed, BB_STREAM_MODES, &r,
                                 ctx);
         if (rc) break;
         if (j != 2 && r.ci[1] > 1.0) r.ci[1] = 1.0; /* emc and mode_coverage are fractions */
