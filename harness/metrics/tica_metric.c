@@ -1,6 +1,7 @@
 /* tica_metric.c — TICA statistics for tasks with a trajectory-ordered reference set and
  * molecular features: tica_w2 (W2 between sample and reference projections on the first
- * n TICs, n = the task's n_components, 2 for the peptides), tica_w2_ic1 … tica_w2_ic<n>
+ * n TICs, n = the task's n_components, 2 for the peptides), tica_w1 (the same with the
+ * Euclidean cost: PITA's TICA-W1), tica_w2_ic1 … tica_w2_ic<n>
  * (1-D W2 per component) and tica_histogram (2-D densities on TICs 1-2, for plots).
  *
  * TICA is fitted on the REFERENCE set taken as one trajectory in its stored order, at
@@ -9,8 +10,8 @@
  * components. tica_w2: exact assignment (lap.c) on a seeded subsample of ≤ 1000 per
  * side (weighted samples resampled systematically); the 1-D values use the weights
  * directly. Tasks opt in by declaring a spec (bb_task_type.tica: features, lag, number of
- * components; the peptides declare their backbone distances and φ/ψ/ω quadruples, lag 100
- * for ALDP, 10 for AL3). A declaring task always gets a tica_w2 entry: null with a note
+ * components; the peptides declare PITA's features: the distances of all C and N atoms and
+ * MDTraj's φ/ψ/ω quadruples, lag 100 for ALDP, 10 for AL3). A declaring task always gets a tica_w2 entry: null with a note
  * when it cannot be computed, never silently nothing.
  *
  * Not a kinetic comparison: samples are i.i.d. configurations, only their projections
@@ -42,6 +43,13 @@
     "floor_halves: the same between the first and second half of the reference in time order (TICA refitted on "       \
     "the whole reference, <= 1000 evenly strided frames of each half, floor_halves_n), the convergence floor of "      \
     "the reference itself (null when it cannot be computed)."
+#define DEF_TICA_W1                                                                                                    \
+    "tica_w1 = exact W1 (Euclidean cost, not squared; Jonker-Volgenant on the same matched subsets as tica_w2) "       \
+    "between sample and reference projections on the first n_components TICA components: PITA's TICA-W1 "              \
+    "(taraak/pita distribution_distances.py, wasserstein(power=1): POT emd2 on torch.cdist, uniform weights, "         \
+    "first 2 TICs). PITA compares the first min(10000, n) rows of each set, here a seeded subsample of <= 1000 per "   \
+    "side. ci95: 200 resamples of the matched pair costs (assignment fixed). floor_ref_vs_ref: the same between the "  \
+    "two disjoint reference subsets of tica_w2's floor."
 #define DEF_TICA_W2_IC                                                                                                 \
     "tica_w2_ic<k> = exact 1-D W2 (by sorting, importance-weighted) between sample and reference "                     \
     "projections on TICA component k (same fit as tica_w2). ci95: median-bias-corrected percentile "                   \
@@ -181,6 +189,17 @@ int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_
     return rc;
 }
 
+/* W1 of the same matched sets: the squared-distance cost C [n][n] made Euclidean in place, its exact
+ * assignment mean (uniform weights, equal sizes: the exact W1) and, when ci is given, the
+ * fixed-assignment bootstrap interval of that mean (ot_exact.c returns the interval of its root). */
+static int assign_w1(size_t n, double *C, uint64_t seed, uint64_t stream, double *w1, double ci[2], bb_ctx *ctx) {
+    for (size_t i = 0; i < n * n; i++) C[i] = sqrt(fmax(C[i], 0.0));
+    int rc = ci ? bb_ot_assign_mean_ci((int)n, C, TICA_OT_BOOT_N, seed, stream, w1, ci, ctx)
+                : bb_ot_assign_mean((int)n, C, w1, ctx);
+    if (!rc && ci) ci[0] *= ci[0], ci[1] *= ci[1];
+    return rc;
+}
+
 /* tica_w2 = null with the reason: a task that declares TICA never gets silently nothing. */
 static int not_computed(cJSON *out, const bb_eval_input *in, const bb_tica_task_spec *spec, size_t n, const char *fmt,
                         size_t a, size_t b, bb_ctx *ctx) {
@@ -291,15 +310,17 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
             A[i * (size_t)nc + (size_t)c] = Ys[ia[i] * (size_t)nc + (size_t)c];
             B[i * (size_t)nc + (size_t)c] = Yr[ib[i] * (size_t)nc + (size_t)c];
         }
-    double w2, ci[2] = {NAN, NAN}, fl = NAN;
+    double w2, w1, ci[2] = {NAN, NAN}, ci1[2] = {NAN, NAN}, fl = NAN, fl1 = NAN;
     rc = bb_sqdist_matrix(n, n, (size_t)nc, A, B, C, ctx);
     if (!rc) rc = bb_ot_assign_mean_ci((int)n, C, TICA_OT_BOOT_N, in->seed, BB_STREAM_TICA, &w2, ci, ctx);
+    if (!rc) rc = assign_w1(n, C, in->seed, BB_STREAM_TICA + 0x800u, &w1, ci1, ctx);
     /* floor: two disjoint reference subsets of min(n, #reference / 2) projections */
     bb_wset ry = {pr.n, (size_t)nc, Yr, NULL}, h1 = {0}, h2 = {0};
     size_t nf = n < pr.n / 2 ? n : pr.n / 2;
     if (!rc && nf > 0) rc = bb_wset_split(&ry, nf, in->seed, BB_STREAM_TICA + 0xFFFDu, &h1, &h2, ctx);
     if (!rc && nf > 0) rc = bb_sqdist_matrix(nf, nf, (size_t)nc, h1.v, h2.v, C, ctx);
     if (!rc && nf > 0) rc = bb_ot_assign_mean((int)nf, C, &fl, ctx);
+    if (!rc && nf > 0) rc = assign_w1(nf, C, 0, 0, &fl1, NULL, ctx);
     bb_wset_free(&h1);
     bb_wset_free(&h2);
     if (rc) goto out;
@@ -310,6 +331,12 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     }
     bb_json_add_number(o, "floor_ref_vs_ref", sqrt(fmax(fl, 0.0)));
     cJSON_AddNumberToObject(o, "floor_n", (double)nf);
+    cJSON *o1 = bb_metric_entry(out, "tica_w1", w1, n, in->with_ci ? ci1 : NULL, DEF_TICA_W1);
+    if (!o1 || !bb_json_add_number(o1, "floor_ref_vs_ref", fl1) ||
+        !cJSON_AddNumberToObject(o1, "floor_n", (double)nf) || !cJSON_AddNumberToObject(o1, "n_components", nc)) {
+        rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+        goto out;
+    }
     double fh;
     size_t nh;
     bb_ctx hctx = {0}; /* a reference too short to halve at the lag: the floor is null, the metric stands */

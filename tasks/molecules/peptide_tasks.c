@@ -261,24 +261,31 @@ static int peptide_initial(const bb_task *t, size_t n, bb_rng *rng, double *x, b
         .reference_dataset = dataset_, .minima_catalogue = minima_, .tica = tica_, PEPTIDE_COMMON,                     \
     }
 
-/* TICA features as PITA computes them: pairwise distances of the heavy backbone atoms
- * plus sin/cos of the backbone dihedrals (φ, ψ, ω); lags 100 (ALDP) and 10 (AL3) frames;
- * the first two components compared, as PITA plots them. */
-static const int aldp_backbone_pairs[] = {
-    /* heavy backbone atoms 1 CH3, 4 C, 6 N, 8 CA, 14 C, 16 N, 18 CH3/C: all 21 pairs */
-    1,  4, 1, 6, 1,  8, 1,  14, 1,  16, 1,  18, 4,  6, 4,  8,  4,  14, 4,  16, 4,
-    18, 6, 8, 6, 14, 6, 16, 6,  18, 8,  14, 8,  16, 8, 18, 14, 16, 14, 18, 16, 18};
-static const int aldp_dihedrals[] = {4, 6, 8, 14, 6, 8, 14, 16, 1, 4, 6, 8, 8, 14, 16, 18};
-static const bb_task_tica aldp_tica = {21, aldp_backbone_pairs, 4, aldp_dihedrals, 100, 2};
+/* TICA features exactly as PITA computes them (taraak/pita e987a7f, pita/src/energies/components/
+ * tica.py `tica_features`): the atoms MDTraj selects with "symbol == C or symbol == N or symbol ==
+ * S" (every carbon and nitrogen, side-chain CB included), all their pairwise distances (i < j in
+ * atom order), and sin/cos of MDTraj's phi, psi and omega on that selection. MDTraj finds those by
+ * literal atom name (phi -C N CA C, psi N CA C +N, omega CA C +N +CA), so the caps' methyl
+ * carbons (CH3, C), which are not named CA, give ALDP no omega. Lags 100 (ALDP) and 10 (AL3)
+ * frames (`tica_metric`, base_datamodule.py:523); the first two components are compared.
+ * tests/metrics/test_tica.c derives both specs from the topologies by those rules. */
+static const int aldp_tica_pairs[] = {
+    /* C and N atoms 1 CH3, 4 C, 6 N, 8 CA, 10 CB, 14 C, 16 N, 18 C (NME methyl): all 28 pairs */
+    1, 4,  1, 6,  1, 8,  1, 10, 1, 14, 1, 16, 1, 18, 4, 6,  4,  8,  4,  10, 4,  14, 4,  16, 4,  18, 6,  8,
+    6, 10, 6, 14, 6, 16, 6, 18, 8, 10, 8, 14, 8, 16, 8, 18, 10, 14, 10, 16, 10, 18, 14, 16, 14, 18, 16, 18};
+static const int aldp_dihedrals[] = {4, 6, 8, 14, 6, 8, 14, 16}; /* phi2, psi2 */
+static const bb_task_tica aldp_tica = {28, aldp_tica_pairs, 2, aldp_dihedrals, 100, 2};
 
-static const int al3_backbone_pairs[] = {
-    /* heavy backbone atoms 0 N, 4 CA, 10 C, 12 N, 14 CA, 20 C, 22 N, 24 CA, 30 C: all 36 pairs */
-    0,  4,  0,  10, 0,  12, 0,  14, 0,  20, 0,  22, 0,  24, 0,  30, 4,  10, 4,  12, 4,  14, 4,  20,
-    4,  22, 4,  24, 4,  30, 10, 12, 10, 14, 10, 20, 10, 22, 10, 24, 10, 30, 12, 14, 12, 20, 12, 22,
-    12, 24, 12, 30, 14, 20, 14, 22, 14, 24, 14, 30, 20, 22, 20, 24, 20, 30, 22, 24, 22, 30, 24, 30};
+static const int al3_tica_pairs[] = {
+    /* C and N atoms 0 N, 4 CA, 6 CB, 10 C, 12 N, 14 CA, 16 CB, 20 C, 22 N, 24 CA, 26 CB, 30 C: all 66 pairs */
+    0,  4,  0,  6,  0,  10, 0,  12, 0,  14, 0,  16, 0,  20, 0,  22, 0,  24, 0,  26, 0,  30, 4,  6,  4,  10, 4,
+    12, 4,  14, 4,  16, 4,  20, 4,  22, 4,  24, 4,  26, 4,  30, 6,  10, 6,  12, 6,  14, 6,  16, 6,  20, 6,  22,
+    6,  24, 6,  26, 6,  30, 10, 12, 10, 14, 10, 16, 10, 20, 10, 22, 10, 24, 10, 26, 10, 30, 12, 14, 12, 16, 12,
+    20, 12, 22, 12, 24, 12, 26, 12, 30, 14, 16, 14, 20, 14, 22, 14, 24, 14, 26, 14, 30, 16, 20, 16, 22, 16, 24,
+    16, 26, 16, 30, 20, 22, 20, 24, 20, 26, 20, 30, 22, 24, 22, 26, 22, 30, 24, 26, 24, 30, 26, 30};
 static const int al3_dihedrals[] = {0,  4,  10, 12, 4,  10, 12, 14, 10, 12, 14, 20,
                                     12, 14, 20, 22, 14, 20, 22, 24, 20, 22, 24, 30};
-static const bb_task_tica al3_tica = {36, al3_backbone_pairs, 6, al3_dihedrals, 10, 2};
+static const bb_task_tica al3_tica = {66, al3_tica_pairs, 6, al3_dihedrals, 10, 2};
 
 const bb_task_type bb_task_aldp_fab = PEPTIDE_TASK(
     "aldp-fab", 22, "fab-aldp-zenodo", "minima-aldp-ff96-obc1-nocutoff", &aldp_tica,

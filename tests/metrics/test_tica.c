@@ -19,6 +19,7 @@
 #include "harness/metrics/metric_lib.h"
 #include "harness/metrics/metrics.h"
 #include "harness/core/rng.h"
+#include "tasks/molecules/molecule.h"
 #include "tasks/task.h"
 #include "tests/metrics/testutil.h"
 #include "tests/testmain.h"
@@ -202,7 +203,7 @@ BB_TEST(tica_runs_for_every_task_that_declares_it) {
         if (k < 3) {
             assert_int_equal(spec.n_components, 2);
             assert_int_equal(spec.lag, k < 2 ? 100 : 10);
-            assert_int_equal(bb_features_dim(&spec.features), k < 2 ? 21 + 2 * 4 : 36 + 2 * 6);
+            assert_int_equal(bb_features_dim(&spec.features), k < 2 ? 28 + 2 * 2 : 66 + 2 * 6);
         }
         const size_t T = 600, n = 300, dof = (size_t)t->dof;
         bb_samples ref = {0}, s = {0};
@@ -246,17 +247,80 @@ BB_TEST(tica_runs_for_every_task_that_declares_it) {
     }
 }
 
+/* The peptides' TICA specs are PITA's features (taraak/pita tica.py `tica_features`), derived
+ * here independently from each task's topology by MDTraj's rules: the atoms of "symbol == C or
+ * symbol == N or symbol == S" (element = first letter of the AMBER atom name for these
+ * peptides), every pair i < j of them, and phi (-C N CA C), psi (N CA C +N), omega (CA C +N +CA)
+ * found by literal atom name within one chain (MDTraj's _atom_sequence: a cap's methyl carbon
+ * is not named CA, so ALDP has no omega). The spec must list exactly those pairs (in order) and
+ * those quadruples (as a set). */
+static int atom_in_residue(const bb_molecule *m, int res, const char *name) {
+    if (res < 0 || res >= m->nres) return -1;
+    for (int a = 0; a < m->natom; a++)
+        if (m->atom_residue[a] == res && strcmp(m->atom_name[a], name) == 0) return a;
+    return -1;
+}
+
+static int quad_cmp(const void *a, const void *b) { return memcmp(a, b, 4 * sizeof(int)); }
+
+BB_TEST(tica_specs_are_pitas_mdtraj_features) {
+    const char *ids[] = {"aldp-pita", "aldp-fab", "al3-pita"};
+    const int want_pairs[] = {28, 28, 66}, want_quads[] = {2, 2, 6};
+    static const char *const pattern[3][4] = {{"C", "N", "CA", "C"}, {"N", "CA", "C", "N"}, {"CA", "C", "N", "CA"}};
+    static const int offset[3][4] = {{-1, 0, 0, 0}, {0, 0, 0, 1}, {0, 0, 1, 1}};
+    for (int k = 0; k < 3; k++) {
+        bb_ctx c = {0};
+        bb_task *t;
+        assert_int_equal(bb_task_create(ids[k], NULL, &t, &c), BB_OK);
+        const bb_molecule *m = bb_task_molecule(t);
+        bb_tica_task_spec spec;
+        assert_non_null(m);
+        assert_int_equal(bb_tica_spec_for(t, &spec), 1);
+        int sel[64], ns = 0;
+        for (int a = 0; a < m->natom; a++)
+            if (strchr("CNS", m->atom_name[a][0])) sel[ns++] = a;
+        int np = 0;
+        for (int i = 0; i < ns; i++)
+            for (int j = i + 1; j < ns; j++, np++) {
+                assert_true(np < spec.features.n_pairs);
+                assert_int_equal(spec.features.pairs[2 * np], sel[i]);
+                assert_int_equal(spec.features.pairs[2 * np + 1], sel[j]);
+            }
+        assert_int_equal(np, spec.features.n_pairs);
+        assert_int_equal(np, want_pairs[k]);
+        int quads[16][4], nq = 0;
+        for (int d = 0; d < 3; d++)
+            for (int r = 0; r < m->nres; r++) {
+                int q[4], ok = 1;
+                for (int i = 0; i < 4 && ok; i++)
+                    ok = (q[i] = atom_in_residue(m, r + offset[d][i], pattern[d][i])) >= 0;
+                if (ok) memcpy(quads[nq++], q, sizeof q);
+            }
+        assert_int_equal(nq, spec.features.n_dihedrals);
+        assert_int_equal(nq, want_quads[k]);
+        int have[16][4];
+        memcpy(have, spec.features.quads, (size_t)nq * sizeof have[0]);
+        qsort(quads, (size_t)nq, sizeof quads[0], quad_cmp);
+        qsort(have, (size_t)nq, sizeof have[0], quad_cmp);
+        assert_memory_equal(quads, have, (size_t)nq * sizeof quads[0]);
+        bb_task_free(t);
+    }
+}
+
 /* bb_tica_halves_w2 against a brute-force W2 over all 6! assignments of two 6-frame halves
  * (TICA fitted on all 12 frames with bb_tica_fit, lag 1): same value to 1e-12; a reference whose
  * second half repeats its first gives exactly 0; the metric carries the value as floor_halves;
  * a reference too short for the lag is refused. */
-static double w2_brute(int n, int d, const double *A, const double *B) {
+static double w_brute(int n, int d, const double *A, const double *B, int power) {
     int p[6] = {0, 1, 2, 3, 4, 5}, c[6] = {0};
     double best = INFINITY;
     for (int i = 0;;) { /* Heap's algorithm over all n! permutations */
         double s = 0.0;
-        for (int a = 0; a < n; a++)
-            for (int k = 0; k < d; k++) s += pow(A[a * d + k] - B[p[a] * d + k], 2);
+        for (int a = 0; a < n; a++) {
+            double q = 0.0;
+            for (int k = 0; k < d; k++) q += pow(A[a * d + k] - B[p[a] * d + k], 2);
+            s += power == 1 ? sqrt(q) : q;
+        }
         best = fmin(best, s / n);
         while (i < n && c[i] >= i) c[i++] = 0;
         if (i >= n) break;
@@ -266,7 +330,7 @@ static double w2_brute(int n, int d, const double *A, const double *B) {
         c[i]++;
         i = 0;
     }
-    return sqrt(best);
+    return power == 1 ? best : sqrt(best);
 }
 
 BB_TEST(tica_halves_w2_is_the_exact_w2_between_the_time_halves) {
@@ -293,7 +357,7 @@ BB_TEST(tica_halves_w2_is_the_exact_w2_between_the_time_halves) {
     assert_true(m.k_out >= 2);
     assert_int_equal(bb_tica_project(&m, n, F, 2, 1, Y, &c), BB_OK);
     bb_tica_free(&m);
-    double want = w2_brute(6, 2, Y, Y + 12);
+    double want = w_brute(6, 2, Y, Y + 12, 2);
     assert_int_equal(bb_tica_halves_w2(&spec, &t, &ref, NULL, 0, &w2, &nh, &c), BB_OK);
     printf("  halves: %.6f (brute force %.6f)\n", w2, want);
     assert_int_equal(nh, 6);
@@ -377,9 +441,68 @@ BB_TEST(tica_segments_never_pair_frames_of_different_trajectories) {
     free(F);
 }
 
+/* tica_w1 (PITA's TICA-W1) against a brute force over all 6! assignments: 6 reference frames
+ * (TICA fitted on them at lag 1, kinetic map) and 6 stretched, shifted samples projected on the
+ * first 2 components; the metric's value is the exact mean Euclidean matching cost (1e-12), its
+ * tica_w2 the exact W2 of the same sets, and W1 <= W2 (Jensen). */
+BB_TEST(tica_w1_is_the_exact_w1_of_the_projections) {
+    const size_t n = 6;
+    bb_samples ref, s;
+    assert_int_equal(bb_samples_alloc(&ref, n, 12, 0), BB_OK);
+    assert_int_equal(bb_samples_alloc(&s, n, 12, 0), BB_OK);
+    bb_rng r;
+    bb_rng_init(&r, 41, 2);
+    for (size_t i = 0; i < n * 12; i++) ref.x[i] = bb_rng_normal(&r);
+    for (size_t i = 0; i < n * 12; i++) s.x[i] = 1.3 * ref.x[(i + 12) % (n * 12)] + 0.2;
+    int pairs[6] = {0, 1, 1, 2, 2, 3}, quads[4] = {0, 1, 2, 3};
+    bb_tica_task_spec spec = {"test", {3, pairs, 1, quads}, 1, 2};
+    bb_task t;
+    memset(&t, 0, sizeof t);
+    t.n_particles = 4;
+    t.dim = 3;
+    t.dof = 12;
+    bb_ctx c = {0};
+    int k = bb_features_dim(&spec.features);
+    double Fr[6 * 5], Fs[6 * 5], Yr[12], Ys[12];
+    assert_int_equal(bb_features_compute(&spec.features, 4, 3, n, ref.x, Fr, &c), BB_OK);
+    assert_int_equal(bb_features_compute(&spec.features, 4, 3, n, s.x, Fs, &c), BB_OK);
+    bb_tica m;
+    assert_int_equal(bb_tica_fit(n, k, Fr, 1, 1e-6, 40, &m, &c), BB_OK);
+    assert_true(m.k_out >= 2);
+    assert_int_equal(bb_tica_project(&m, n, Fr, 2, 1, Yr, &c), BB_OK);
+    assert_int_equal(bb_tica_project(&m, n, Fs, 2, 1, Ys, &c), BB_OK);
+    bb_tica_free(&m);
+    double w1 = w_brute(6, 2, Ys, Yr, 1), w2 = w_brute(6, 2, Ys, Yr, 2);
+    bb_eval_input in = {&t, &s, NULL, &ref, NULL, 7, 1, 0, NULL, 0};
+    cJSON *out = cJSON_CreateObject();
+    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    const cJSON *o1 = cJSON_GetObjectItem(out, "tica_w1"), *o2 = cJSON_GetObjectItem(out, "tica_w2");
+    assert_non_null(o1);
+    printf("  tica_w1 %.6f (brute %.6f), tica_w2 %.6f (brute %.6f)\n", cJSON_GetObjectItem(o1, "value")->valuedouble,
+           w1, cJSON_GetObjectItem(o2, "value")->valuedouble, w2);
+    CHECK_CLOSE(cJSON_GetObjectItem(o1, "value")->valuedouble, w1, 1e-12);
+    CHECK_CLOSE(cJSON_GetObjectItem(o2, "value")->valuedouble, w2, 1e-12);
+    assert_true(w1 > 0.0 && w1 <= w2 + 1e-15);
+    const cJSON *ci = cJSON_GetObjectItem(o1, "ci95");
+    assert_true(cJSON_GetArrayItem(ci, 0)->valuedouble <= w1 + 1e-12 &&
+                w1 <= cJSON_GetArrayItem(ci, 1)->valuedouble + 1e-12);
+    assert_true(isfinite(cJSON_GetObjectItem(o1, "floor_ref_vs_ref")->valuedouble));
+    cJSON_Delete(out);
+    /* samples = reference: 0 */
+    out = cJSON_CreateObject();
+    in.samples = &ref;
+    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w1"), "value")->valuedouble, 0.0, 1e-12);
+    cJSON_Delete(out);
+    bb_samples_free(&ref);
+    bb_samples_free(&s);
+}
+
 BB_TEST_MAIN(NULL, NULL, cmocka_unit_test(features_match_hand_values),
              cmocka_unit_test(tica_recovers_the_slow_mode_of_a_linear_process),
              cmocka_unit_test(tica_metric_is_zero_for_the_reference_itself),
              cmocka_unit_test(tica_runs_for_every_task_that_declares_it),
+             cmocka_unit_test(tica_specs_are_pitas_mdtraj_features),
              cmocka_unit_test(tica_halves_w2_is_the_exact_w2_between_the_time_halves),
+             cmocka_unit_test(tica_w1_is_the_exact_w1_of_the_projections),
              cmocka_unit_test(tica_segments_never_pair_frames_of_different_trajectories))
