@@ -82,11 +82,12 @@ static void add_method_and_config(cJSON *report, const bb_eval_config *cfg, cons
     cJSON_AddStringToObject(c, "samples_sha256", xsha);
     if (cfg->log_weights_path) cJSON_AddStringToObject(c, "log_weights_sha256", wsha);
     cJSON_AddNumberToObject(c, "seed", (double)cfg->seed);
+    if (cfg->task_params) cJSON_AddItemToObject(c, "task_params", cJSON_Duplicate(cfg->task_params, 1));
     char csha[65];
     bb_json_sha256(c, csha);
     cJSON_Delete(c);
     cJSON_AddStringToObject(report, "config_sha256", csha);
-    bb_report_add_task(report, t, NULL);
+    bb_report_add_task(report, t, cfg->task_params);
     cJSON *mo = cJSON_AddObjectToObject(report, "method");
     cJSON_AddStringToObject(mo, "name", "external");
     cJSON_AddNumberToObject(mo, "version", 0);
@@ -114,7 +115,7 @@ int bb_eval(const bb_eval_config *cfg, cJSON **report_out, bb_ctx *ctx) {
     int have_ref = 0;
     char xsha[65], wsha[65] = "", note[1024] = "";
     cJSON *report = NULL, *metrics = NULL;
-    int rc = bb_task_create(cfg->task_id, NULL, &t, ctx);
+    int rc = bb_task_create(cfg->task_id, cfg->task_params, &t, ctx);
     if (!rc) rc = load_samples(cfg, t, &s, xsha, wsha, ctx);
     if (!rc) rc = load_reference(cfg, t, s.dof, &ref, &have_ref, note, sizeof note, ctx);
     if (!rc && (rc = bb_scorer_init(&sc, t, have_ref ? &ref.samples : NULL, cfg->seed, NULL, 0, ctx)))

@@ -20,6 +20,7 @@ typedef struct cJSON cJSON;
 
 typedef struct bb_eval_config {
     const char *task_id;
+    const cJSON *task_params;     /* task parameters (e.g. temperature) or NULL */
     const char *samples_path;     /* .npy, required */
     const char *log_weights_path; /* .npy or NULL */
     const char *reference_path;   /* .npy or NULL: the task's reference set */

@@ -1,6 +1,7 @@
 /* test_eval_tica.c — TICA reaches the report: `boltzbench eval` (bb_eval, the scorer run
  * uses) on aldp-pita samples with a time-ordered reference trajectory writes finite
- * tica_w2, tica_w2_ic1 and tica_w2_ic2 and the histogram, with the task's lag. This is the
+ * tica_w2, tica_w1, tica_w2_ic1 and tica_w2_ic2 and the histogram, with the task's lag; with
+ * task parameters (eval --task-param) the task is made at them and the report records them. This is the
  * end-to-end check that fails if a task declaring a TICA spec is silently scored without
  * it (the spec table in tica_metric.c was once empty). */
 #include <setjmp.h>
@@ -69,6 +70,25 @@ BB_TEST(eval_reports_tica_for_aldp_pita) {
         mass += cJSON_GetArrayItem(dr, b)->valuedouble *
                 (cJSON_GetArrayItem(edges, b + 1)->valuedouble - cJSON_GetArrayItem(edges, b)->valuedouble);
     assert_true(fabs(mass - 1.0) < 1e-9);
+    /* PITA's TICA-W1 beside it: finite, positive, at most the W2 of the same matched sets */
+    const cJSON *w1 = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "tica_w1"), "value");
+    assert_true(cJSON_IsNumber(w1) && w1->valuedouble > 0.0);
+    assert_true(w1->valuedouble <= cJSON_GetObjectItem(w2, "value")->valuedouble + 1e-12);
+    /* task parameters (eval --task-param): the task at 1200 K, recorded in the report and its config hash */
+    cJSON *tp = cJSON_CreateObject();
+    cJSON_AddNumberToObject(tp, "temperature", 1200);
+    bb_eval_config hot = cfg;
+    hot.task_params = tp;
+    cJSON *report_hot = NULL;
+    assert_int_equal(bb_eval(&hot, &report_hot, &c), BB_OK);
+    const cJSON *task = cJSON_GetObjectItem(report_hot, "task");
+    assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetObjectItem(task, "params"), "temperature")->valuedouble, 1200);
+    double kt300 = cJSON_GetObjectItem(cJSON_GetObjectItem(report, "task"), "kT")->valuedouble;
+    assert_true(fabs(cJSON_GetObjectItem(task, "kT")->valuedouble - 4.0 * kt300) < 1e-12 * kt300);
+    assert_string_not_equal(cJSON_GetObjectItem(report_hot, "config_sha256")->valuestring,
+                            cJSON_GetObjectItem(report, "config_sha256")->valuestring);
+    cJSON_Delete(report_hot);
+    cJSON_Delete(tp);
     cJSON_Delete(report);
     free(ref);
     free(x);
