@@ -440,12 +440,16 @@ int bb_tica_spec_for(const bb_task *t, bb_tica_task_spec *out);
  * no randomness. BB_EINVAL when R is shorter than lag + 2 or the fit keeps no component. */
 int bb_tica_halves_w2(const bb_tica_task_spec *spec, const bb_task *t, const bb_samples *R, const size_t *seg,
                       size_t n_seg, double *w2, size_t *n_half, bb_ctx *ctx);
-/* The TICA metric with an explicit spec: adds tica_w2 (W2 on the first n_components TICs),
- * tica_w2_ic1 … tica_w2_ic<n> and, with two or more components, tica_histogram (TICs 1-2)
- * to out. Nothing without a spec or a reference; when the metric cannot be computed (the
- * reference is shorter than lag + 2 frames, the fit keeps no component, no sample has a
- * finite energy) tica_w2 is still added, value null, with a "note" saying why. */
-int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, cJSON *out, bb_ctx *ctx);
+/* The TICA metrics with an explicit spec. what = BB_TICA_W2: tica_w2 (W2 on the first
+ * n_components TICs), tica_w2_ic1 … tica_w2_ic<n> and, with two or more components,
+ * tica_histogram and tica_ic1_histogram; BB_TICA_W1: tica_w1 (PITA's TICA-W1: W1, Euclidean
+ * cost, on the same matched subsets); both bits: all of them from one fit. Nothing without a
+ * spec or a reference; when the metric cannot be computed (the reference is shorter than
+ * lag + 2 frames, the fit keeps no component, no sample has a finite energy) tica_w2 / tica_w1
+ * is still added, value null, with a "note" saying why. */
+#define BB_TICA_W2 1u
+#define BB_TICA_W1 2u
+int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, unsigned what, cJSON *out, bb_ctx *ctx);
 
 /* ---- modes of a mixture task (mode_metric.c) ------------------------------ */
 

@@ -38,6 +38,7 @@ extern const bb_metric bb_metric_sinkhorn;
 extern const bb_metric bb_metric_modes;
 extern const bb_metric bb_metric_minima;
 extern const bb_metric bb_metric_tica;
+extern const bb_metric bb_metric_tica_w1;
 extern const bb_metric bb_metric_rama;
 extern const bb_metric bb_metric_dihedral_js;
 extern const bb_metric bb_metric_basin_df;
@@ -66,6 +67,7 @@ const bb_metric *const bb_metrics[] = {
     &bb_metric_modes,
     &bb_metric_minima,
     &bb_metric_tica,
+    &bb_metric_tica_w1,
     &bb_metric_rama,
     &bb_metric_dihedral_js,
     &bb_metric_basin_df,

@@ -1,7 +1,7 @@
 /* tica_metric.c — TICA statistics for tasks with a trajectory-ordered reference set and
  * molecular features: tica_w2 (W2 between sample and reference projections on the first
- * n TICs, n = the task's n_components, 2 for the peptides), tica_w1 (the same with the
- * Euclidean cost: PITA's TICA-W1), tica_w2_ic1 … tica_w2_ic<n>
+ * n TICs, n = the task's n_components, 2 for the peptides), tica_w1 (its own selection: the
+ * same with the Euclidean cost, PITA's TICA-W1), tica_w2_ic1 … tica_w2_ic<n>
  * (1-D W2 per component) and tica_histogram (2-D densities on TICs 1-2, for plots).
  *
  * TICA is fitted on the REFERENCE set taken as one trajectory in its stored order, at
@@ -201,23 +201,26 @@ static int assign_w1(size_t n, double *C, uint64_t seed, uint64_t stream, double
 }
 
 /* tica_w2 = null with the reason: a task that declares TICA never gets silently nothing. */
-static int not_computed(cJSON *out, const bb_eval_input *in, const bb_tica_task_spec *spec, size_t n, const char *fmt,
-                        size_t a, size_t b, bb_ctx *ctx) {
+static int not_computed(cJSON *out, const bb_eval_input *in, const bb_tica_task_spec *spec, unsigned what, size_t n,
+                        const char *fmt, size_t a, size_t b, bb_ctx *ctx) {
     char note[256];
     snprintf(note, sizeof note, fmt, a, b);
-    cJSON *o = bb_metric_entry(out, "tica_w2", NAN, n, NULL, DEF_TICA_W2);
-    if (!o || !cJSON_AddStringToObject(o, "note", note) || !add_lag(o, in, spec->lag))
-        return BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+    for (int k = 0; k < 2; k++) {
+        if (!(what & (k ? BB_TICA_W1 : BB_TICA_W2))) continue;
+        cJSON *o = bb_metric_entry(out, k ? "tica_w1" : "tica_w2", NAN, n, NULL, k ? DEF_TICA_W1 : DEF_TICA_W2);
+        if (!o || !cJSON_AddStringToObject(o, "note", note) || !add_lag(o, in, spec->lag))
+            return BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+    }
     return BB_OK;
 }
 
-int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, cJSON *out, bb_ctx *ctx) {
-    if (!in->reference || !in->task || !spec) return BB_OK;
+int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, unsigned what, cJSON *out, bb_ctx *ctx) {
+    if (!in->reference || !in->task || !spec || !what) return BB_OK;
     const bb_samples *R = in->reference;
     int P = in->task->n_particles, D = in->task->dim, k = bb_features_dim(&spec->features);
     if ((size_t)spec->lag + 2 > R->n)
-        return not_computed(out, in, spec, 0, "reference has %zu frames; TICA at lag %zu needs at least lag + 2", R->n,
-                            (size_t)spec->lag, ctx);
+        return not_computed(out, in, spec, what, 0, "reference has %zu frames; TICA at lag %zu needs at least lag + 2",
+                            R->n, (size_t)spec->lag, ctx);
     bb_wset pa = {0}, pr = {0};
     size_t rej = 0, rej_r = 0;
     double *Fr = NULL, *Fs = NULL, *Yr = NULL, *Ys = NULL, *A = NULL, *B = NULL, *C = NULL, *c1 = NULL;
@@ -235,7 +238,7 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     int want = spec->n_components > 0 ? spec->n_components : 2;
     int nc = model.k_out < want ? model.k_out : want;
     if (nc < 1) {
-        rc = not_computed(out, in, spec, 0, "TICA kept %zu components of %zu features (rank cut 1e-6)",
+        rc = not_computed(out, in, spec, what, 0, "TICA kept %zu components of %zu features (rank cut 1e-6)",
                           (size_t)model.k_out, (size_t)k, ctx);
         goto out;
     }
@@ -265,8 +268,8 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     if (!rc) rc = bb_tica_project(&model, pr.n, Fr, nc, 1, Yr, ctx);
     if (rc) goto out;
     if (pa.n == 0 || pr.n == 0) {
-        rc = not_computed(out, in, spec, pa.n, "%zu samples and %zu reference frames with finite energy", pa.n, pr.n,
-                          ctx);
+        rc = not_computed(out, in, spec, what, pa.n, "%zu samples and %zu reference frames with finite energy", pa.n,
+                          pr.n, ctx);
         goto out;
     }
     /* 1-D per component */
@@ -275,7 +278,7 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
         rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
         goto out;
     }
-    for (int c = 0; c < nc; c++) {
+    for (int c = 0; c < nc && (what & BB_TICA_W2); c++) {
         for (size_t i = 0; i < pa.n; i++) c1[i] = Ys[i * (size_t)nc + (size_t)c];
         for (size_t i = 0; i < pr.n; i++) c1[pa.n + i] = Yr[i * (size_t)nc + (size_t)c];
         bb_wset a = {pa.n, 1, c1, pa.w}, b = {pr.n, 1, c1 + pa.n, NULL};
@@ -310,20 +313,31 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
             A[i * (size_t)nc + (size_t)c] = Ys[ia[i] * (size_t)nc + (size_t)c];
             B[i * (size_t)nc + (size_t)c] = Yr[ib[i] * (size_t)nc + (size_t)c];
         }
-    double w2, w1, ci[2] = {NAN, NAN}, ci1[2] = {NAN, NAN}, fl = NAN, fl1 = NAN;
+    double w2 = NAN, w1 = NAN, ci[2] = {NAN, NAN}, ci1[2] = {NAN, NAN}, fl = NAN, fl1 = NAN;
     rc = bb_sqdist_matrix(n, n, (size_t)nc, A, B, C, ctx);
-    if (!rc) rc = bb_ot_assign_mean_ci((int)n, C, TICA_OT_BOOT_N, in->seed, BB_STREAM_TICA, &w2, ci, ctx);
-    if (!rc) rc = assign_w1(n, C, in->seed, BB_STREAM_TICA + 0x800u, &w1, ci1, ctx);
+    if (!rc && (what & BB_TICA_W2))
+        rc = bb_ot_assign_mean_ci((int)n, C, TICA_OT_BOOT_N, in->seed, BB_STREAM_TICA, &w2, ci, ctx);
+    if (!rc && (what & BB_TICA_W1)) rc = assign_w1(n, C, in->seed, BB_STREAM_TICA + 0x800u, &w1, ci1, ctx);
     /* floor: two disjoint reference subsets of min(n, #reference / 2) projections */
     bb_wset ry = {pr.n, (size_t)nc, Yr, NULL}, h1 = {0}, h2 = {0};
     size_t nf = n < pr.n / 2 ? n : pr.n / 2;
     if (!rc && nf > 0) rc = bb_wset_split(&ry, nf, in->seed, BB_STREAM_TICA + 0xFFFDu, &h1, &h2, ctx);
     if (!rc && nf > 0) rc = bb_sqdist_matrix(nf, nf, (size_t)nc, h1.v, h2.v, C, ctx);
-    if (!rc && nf > 0) rc = bb_ot_assign_mean((int)nf, C, &fl, ctx);
-    if (!rc && nf > 0) rc = assign_w1(nf, C, 0, 0, &fl1, NULL, ctx);
+    if (!rc && nf > 0 && (what & BB_TICA_W2)) rc = bb_ot_assign_mean((int)nf, C, &fl, ctx);
+    if (!rc && nf > 0 && (what & BB_TICA_W1)) rc = assign_w1(nf, C, 0, 0, &fl1, NULL, ctx);
     bb_wset_free(&h1);
     bb_wset_free(&h2);
     if (rc) goto out;
+    if (what & BB_TICA_W1) {
+        cJSON *o1 = bb_metric_entry(out, "tica_w1", w1, n, in->with_ci ? ci1 : NULL, DEF_TICA_W1);
+        if (!o1 || !bb_json_add_number(o1, "floor_ref_vs_ref", fl1) ||
+            !cJSON_AddNumberToObject(o1, "floor_n", (double)nf) || !add_lag(o1, in, spec->lag) ||
+            !cJSON_AddNumberToObject(o1, "n_components", nc)) {
+            rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
+            goto out;
+        }
+    }
+    if (!(what & BB_TICA_W2)) goto out;
     cJSON *o = bb_metric_entry(out, "tica_w2", sqrt(fmax(w2, 0.0)), n, in->with_ci ? ci : NULL, DEF_TICA_W2);
     if (!o) {
         rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
@@ -331,12 +345,6 @@ int bb_tica_metric_run(const bb_eval_input *in, const bb_tica_task_spec *spec, c
     }
     bb_json_add_number(o, "floor_ref_vs_ref", sqrt(fmax(fl, 0.0)));
     cJSON_AddNumberToObject(o, "floor_n", (double)nf);
-    cJSON *o1 = bb_metric_entry(out, "tica_w1", w1, n, in->with_ci ? ci1 : NULL, DEF_TICA_W1);
-    if (!o1 || !bb_json_add_number(o1, "floor_ref_vs_ref", fl1) ||
-        !cJSON_AddNumberToObject(o1, "floor_n", (double)nf) || !cJSON_AddNumberToObject(o1, "n_components", nc)) {
-        rc = BB_ERR(ctx, BB_ENOMEM, "tica: out of memory");
-        goto out;
-    }
     double fh;
     size_t nh;
     bb_ctx hctx = {0}; /* a reference too short to halve at the lag: the floor is null, the metric stands */
@@ -394,7 +402,14 @@ out:
 static int tica_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJSON *out, bb_ctx *ctx) {
     (void)opts;
     bb_tica_task_spec spec;
-    return bb_tica_metric_run(in, bb_tica_spec_for(in->task, &spec) ? &spec : NULL, out, ctx);
+    return bb_tica_metric_run(in, bb_tica_spec_for(in->task, &spec) ? &spec : NULL, BB_TICA_W2, out, ctx);
+}
+
+static int tica_w1_compute(const bb_eval_input *in, const bb_metric_opts *opts, cJSON *out, bb_ctx *ctx) {
+    (void)opts;
+    bb_tica_task_spec spec;
+    return bb_tica_metric_run(in, bb_tica_spec_for(in->task, &spec) ? &spec : NULL, BB_TICA_W1, out, ctx);
 }
 
 const bb_metric bb_metric_tica = {"tica_w2", DEF_TICA_W2, 0, 1, 0, tica_compute};
+const bb_metric bb_metric_tica_w1 = {"tica_w1", DEF_TICA_W1, 0, 1, 0, tica_w1_compute};

@@ -133,7 +133,7 @@ BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
     bb_eval_input in = {&t, &s, NULL, &ref, NULL, 7, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
-    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    assert_int_equal(bb_tica_metric_run(&in, &spec, BB_TICA_W2 | BB_TICA_W1, out, &c), BB_OK);
     cJSON *o = cJSON_GetObjectItem(out, "tica_w2");
     assert_non_null(o);
     CHECK_CLOSE(cJSON_GetObjectItem(o, "value")->valuedouble, 0.0, 1e-12);
@@ -143,7 +143,7 @@ BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
     cJSON_Delete(out);
     for (size_t i = 0; i < n * 12; i++) s.x[i] *= 1.3;
     out = cJSON_CreateObject();
-    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    assert_int_equal(bb_tica_metric_run(&in, &spec, BB_TICA_W2 | BB_TICA_W1, out, &c), BB_OK);
     double v = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2"), "value")->valuedouble;
     printf("  stretched samples: tica_w2 %.4f\n", v);
     assert_true(v > 0.05);
@@ -152,7 +152,7 @@ BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
     bb_tica_task_spec spec3 = spec;
     spec3.n_components = 3;
     out = cJSON_CreateObject();
-    assert_int_equal(bb_tica_metric_run(&in, &spec3, out, &c), BB_OK);
+    assert_int_equal(bb_tica_metric_run(&in, &spec3, BB_TICA_W2, out, &c), BB_OK);
     assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w2"), "n_components")->valuedouble, 3);
     for (int k = 1; k <= 3; k++) {
         char name[32];
@@ -168,7 +168,7 @@ BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
     bb_eval_input in_short = in;
     in_short.reference = &short_ref;
     out = cJSON_CreateObject();
-    assert_int_equal(bb_tica_metric_run(&in_short, &spec, out, &c), BB_OK);
+    assert_int_equal(bb_tica_metric_run(&in_short, &spec, BB_TICA_W2 | BB_TICA_W1, out, &c), BB_OK);
     o = cJSON_GetObjectItem(out, "tica_w2");
     assert_non_null(o);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "value")));
@@ -178,7 +178,7 @@ BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
     out = cJSON_CreateObject();
     bb_tica_task_spec none;
     assert_int_equal(bb_tica_spec_for(&t, &none), 0);
-    assert_int_equal(bb_tica_metric_run(&in, NULL, out, &c), BB_OK);
+    assert_int_equal(bb_tica_metric_run(&in, NULL, BB_TICA_W2, out, &c), BB_OK);
     assert_null(out->child);
     cJSON_Delete(out);
     bb_samples_free(&ref);
@@ -366,7 +366,7 @@ BB_TEST(tica_halves_w2_is_the_exact_w2_between_the_time_halves) {
     /* the metric reports it next to tica_w2 */
     bb_eval_input in = {&t, &ref, NULL, &ref, NULL, 7, 0, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
-    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    assert_int_equal(bb_tica_metric_run(&in, &spec, BB_TICA_W2 | BB_TICA_W1, out, &c), BB_OK);
     const cJSON *o = cJSON_GetObjectItem(out, "tica_w2");
     CHECK_CLOSE(cJSON_GetObjectItem(o, "floor_halves")->valuedouble, want, 1e-12);
     assert_int_equal((int)cJSON_GetObjectItem(o, "floor_halves_n")->valuedouble, 6);
@@ -475,7 +475,7 @@ BB_TEST(tica_w1_is_the_exact_w1_of_the_projections) {
     double w1 = w_brute(6, 2, Ys, Yr, 1), w2 = w_brute(6, 2, Ys, Yr, 2);
     bb_eval_input in = {&t, &s, NULL, &ref, NULL, 7, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
-    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    assert_int_equal(bb_tica_metric_run(&in, &spec, BB_TICA_W2 | BB_TICA_W1, out, &c), BB_OK);
     const cJSON *o1 = cJSON_GetObjectItem(out, "tica_w1"), *o2 = cJSON_GetObjectItem(out, "tica_w2");
     assert_non_null(o1);
     printf("  tica_w1 %.6f (brute %.6f), tica_w2 %.6f (brute %.6f)\n", cJSON_GetObjectItem(o1, "value")->valuedouble,
@@ -487,11 +487,18 @@ BB_TEST(tica_w1_is_the_exact_w1_of_the_projections) {
     assert_true(cJSON_GetArrayItem(ci, 0)->valuedouble <= w1 + 1e-12 &&
                 w1 <= cJSON_GetArrayItem(ci, 1)->valuedouble + 1e-12);
     assert_true(isfinite(cJSON_GetObjectItem(o1, "floor_ref_vs_ref")->valuedouble));
+    /* the tica_w1 family alone: only its entry, the same bits */
+    cJSON *alone = cJSON_CreateObject();
+    assert_int_equal(bb_tica_metric_run(&in, &spec, BB_TICA_W1, alone, &c), BB_OK);
+    assert_int_equal(cJSON_GetArraySize(alone), 1);
+    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(alone, "tica_w1"), "value")->valuedouble ==
+                cJSON_GetObjectItem(o1, "value")->valuedouble);
+    cJSON_Delete(alone);
     cJSON_Delete(out);
     /* samples = reference: 0 */
     out = cJSON_CreateObject();
     in.samples = &ref;
-    assert_int_equal(bb_tica_metric_run(&in, &spec, out, &c), BB_OK);
+    assert_int_equal(bb_tica_metric_run(&in, &spec, BB_TICA_W2 | BB_TICA_W1, out, &c), BB_OK);
     CHECK_CLOSE(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "tica_w1"), "value")->valuedouble, 0.0, 1e-12);
     cJSON_Delete(out);
     bb_samples_free(&ref);
