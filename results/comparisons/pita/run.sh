@@ -3,8 +3,8 @@
 # PITA beside pt at the same budget on GMM-40 (a near-trivial ladder 1.01 -> 1, i.e. a diffusion
 # model on the stage-0 samples, with and without the Feynman-Kac weights) and on DW-4 (ladder
 # 4 -> 1, small training), and on alanine dipeptide (aldp-pita: the authors' 4-temperature ladder
-# and reduced DiT, 200 Adam steps of batch 64 per level, 256 particles annealed in 100 SDE steps;
-# about 12 CPU minutes on one thread). Deterministic: rerunning gives the same reports except timing.
+# and reduced DiT, 200 and 1000 Adam steps of batch 64 per level, 256 particles annealed in 100 SDE
+# steps; about 12 and 45 CPU minutes on one thread; their final samples are saved as .npy). Deterministic: rerunning gives the same reports except timing.
 #   results/comparisons/pita/run.sh [BOLTZBENCH]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,7 +23,12 @@ run gmm40 pt 30000
 run dw4 pita 100000 -p anneal_samples=500 -p sde_steps=100 -p end_resampling=90 -p stage0_samples=2000 \
   -p stage0_chains=50 -p batch_size=128 -p 'level_steps=[500,500,500,500,1000]' -p divergence_probes=1
 run dw4 pt 100000
-N=500 J=1 run aldp-pita pita 50000 -p 'level_steps=[200,200,200]' -p batch_size=64 -p anneal_samples=256 \
-  -p sde_steps=100 -p end_resampling=80 -p divergence_probes=1 -p stage0_samples=2000 -p stage0_chains=50 \
-  -p inference_batch=256
-N=500 J=1 run aldp-pita pt 50000
+a="-p batch_size=64 -p anneal_samples=256 -p sde_steps=100 -p end_resampling=80 -p divergence_probes=1
+   -p stage0_samples=2000 -p stage0_chains=50 -p inference_batch=256"
+# shellcheck disable=SC2086
+N=500 J=1 run aldp-pita pita 50000 -p 'level_steps=[200,200,200]' $a --save-samples aldp-pita/pita-b50000-s0.npy
+# five times the training (1000 Adam steps per level), everything else the same: about 45 CPU minutes
+# shellcheck disable=SC2086
+N=500 J=1 run aldp-pita pita-l1000 50000 -p 'level_steps=[1000,1000,1000]' $a \
+  --save-samples aldp-pita/pita-l1000-b50000-s0.npy
+N=500 J=1 run aldp-pita pt 50000 --save-samples aldp-pita/pt-b50000-s0.npy
