@@ -107,6 +107,16 @@ BB_TEST(tica_recovers_the_slow_mode_of_a_linear_process) {
     free(F);
 }
 
+/* A bare task of 4 "atoms" in 3-D (no energy): what the TICA metric reads of a task. */
+static bb_task four_atoms(void) {
+    bb_task t;
+    memset(&t, 0, sizeof t);
+    t.n_particles = 4;
+    t.dim = 3;
+    t.dof = 12;
+    return t;
+}
+
 /* Metric: 4 "atoms" in 3-D performing a random walk on a distance; samples = the
  * reference itself → tica_w2 = 0; samples stretched → > 0. */
 BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
@@ -125,11 +135,7 @@ BB_TEST(tica_metric_is_zero_for_the_reference_itself) {
     memcpy(s.x, ref.x, n * 12 * sizeof(double));
     int pairs[6] = {0, 1, 1, 2, 2, 3}, quads[4] = {0, 1, 2, 3};
     bb_tica_task_spec spec = {"test", {3, pairs, 1, quads}, 3, 2};
-    bb_task t;
-    memset(&t, 0, sizeof t);
-    t.n_particles = 4;
-    t.dim = 3;
-    t.dof = 12;
+    bb_task t = four_atoms();
     bb_eval_input in = {&t, &s, NULL, &ref, NULL, 7, 1, 0, NULL, 0};
     cJSON *out = cJSON_CreateObject();
     bb_ctx c = {0};
@@ -342,11 +348,7 @@ BB_TEST(tica_halves_w2_is_the_exact_w2_between_the_time_halves) {
     for (size_t i = 0; i < n * 12; i++) ref.x[i] = bb_rng_normal(&r) + (i >= n * 6 ? 0.4 : 0.0);
     int pairs[6] = {0, 1, 1, 2, 2, 3}, quads[4] = {0, 1, 2, 3};
     bb_tica_task_spec spec = {"test", {3, pairs, 1, quads}, 1, 2};
-    bb_task t;
-    memset(&t, 0, sizeof t);
-    t.n_particles = 4;
-    t.dim = 3;
-    t.dof = 12;
+    bb_task t = four_atoms();
     bb_ctx c = {0};
     double F[12 * 5], Y[12 * 2], w2;
     size_t nh;
@@ -456,11 +458,7 @@ BB_TEST(tica_w1_is_the_exact_w1_of_the_projections) {
     for (size_t i = 0; i < n * 12; i++) s.x[i] = 1.3 * ref.x[(i + 12) % (n * 12)] + 0.2;
     int pairs[6] = {0, 1, 1, 2, 2, 3}, quads[4] = {0, 1, 2, 3};
     bb_tica_task_spec spec = {"test", {3, pairs, 1, quads}, 1, 2};
-    bb_task t;
-    memset(&t, 0, sizeof t);
-    t.n_particles = 4;
-    t.dim = 3;
-    t.dof = 12;
+    bb_task t = four_atoms();
     bb_ctx c = {0};
     int k = bb_features_dim(&spec.features);
     double Fr[6 * 5], Fs[6 * 5], Yr[12], Ys[12];
