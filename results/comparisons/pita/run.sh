@@ -4,7 +4,8 @@
 # model on the stage-0 samples, with and without the Feynman-Kac weights) and on DW-4 (ladder
 # 4 -> 1, small training), and on alanine dipeptide (aldp-pita: the authors' 4-temperature ladder
 # and reduced DiT, 200 and 1000 Adam steps of batch 64 per level, 256 particles annealed in 100 SDE
-# steps; about 12 and 45 CPU minutes on one thread; their final samples are saved as .npy). Deterministic: rerunning gives the same reports except timing.
+# steps; about 12 and 45 CPU minutes on one thread; their final samples are saved as .npy), and on
+# alanine tripeptide (al3-pita: the authors' 5-temperature ladder, 200 Adam steps per level). Deterministic: rerunning gives the same reports except timing.
 #   results/comparisons/pita/run.sh [BOLTZBENCH]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,3 +33,7 @@ N=500 J=1 run aldp-pita pita 50000 -p 'level_steps=[200,200,200]' $a --save-samp
 N=500 J=1 run aldp-pita pita-l1000 50000 -p 'level_steps=[1000,1000,1000]' $a \
   --save-samples aldp-pita/pita-l1000-b50000-s0.npy
 N=500 J=1 run aldp-pita pt 50000 --save-samples aldp-pita/pt-b50000-s0.npy
+# alanine tripeptide: the authors' 5-temperature ladder, the same small sizes (200 Adam steps per level)
+# shellcheck disable=SC2086
+N=500 J=1 run al3-pita pita 50000 -p 'level_steps=[200,200,200,200]' $a --save-samples al3-pita/pita-b50000-s0.npy
+N=500 J=1 run al3-pita pt 50000 --save-samples al3-pita/pt-b50000-s0.npy
