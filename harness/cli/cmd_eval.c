@@ -1,7 +1,7 @@
 /* cmd_eval.c — `boltzbench eval --task T --samples x.npy [--log-weights w.npy]
- * [--out report.json] [--task-param k=v]`: score samples produced outside boltzbench; parsing and printing
- * only, the work is bb_eval (harness/run/eval.h), which scores through the same scorer as
- * `boltzbench run`. */
+ * [--out report.json] [--task-param k=v]`: score samples produced outside boltzbench;
+ * parsing and printing only, the work is bb_eval (harness/run/eval.h), which scores through
+ * the same scorer as `boltzbench run`. */
 #include <cjson/cJSON.h>
 #include <omp.h>
 #include <stdio.h>

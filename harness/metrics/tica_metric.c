@@ -11,8 +11,9 @@
  * side (weighted samples resampled systematically); the 1-D values use the weights
  * directly. Tasks opt in by declaring a spec (bb_task_type.tica: features, lag, number of
  * components; the peptides declare PITA's features: the distances of all C and N atoms and
- * MDTraj's φ/ψ/ω quadruples, lag 100 for ALDP, 10 for AL3). A declaring task always gets a tica_w2 entry: null with a note
- * when it cannot be computed, never silently nothing.
+ * MDTraj's φ/ψ/ω quadruples, lag 100 for ALDP, 10 for AL3). A declaring task always gets a
+ * tica_w2 (and, when selected, tica_w1) entry: null with a note when it cannot be computed,
+ * never silently nothing.
  *
  * Not a kinetic comparison: samples are i.i.d. configurations, only their projections
  * onto the reference's slow coordinates are compared.
