@@ -14,6 +14,8 @@
 #     the authors' network size (EGNN 3 x 32 instead of 2 x 16), dw4-training/pita-l10000-sde100-h32-s*.json;
 #     and with 100 SDE steps and the exact divergence in the weights (as the authors) instead of one Hutchinson
 #     probe, dw4-training/pita-l10000-sde100-exact-s*.json. About 25 CPU minutes.
+#  3. LJ-13 with the standard suite's PITA settings (EGNN 2 x 16, 1 Hutchinson probe) but 3000 Adam steps
+#     per level (the suite: 100) and 100 SDE steps (the suite: 20), lj13-training/pita-l3000-sde100-s*.json.
 # Deterministic: rerunning gives the same reports except timing.
 #   results/comparisons/pita/bottlenecks.sh [BOLTZBENCH]
 set -euo pipefail
@@ -48,3 +50,11 @@ dw4 sde100 -p sde_steps=100 -p end_resampling=90
 dw4 sde1000 -p sde_steps=1000 -p end_resampling=900
 dw4 sde100-h32 -p sde_steps=100 -p end_resampling=90 -p hidden=32 -p layers=3
 dw4 sde100-exact -p sde_steps=100 -p end_resampling=90 -p divergence_probes=0
+mkdir -p lj13-training
+for seed in 0 1 2; do
+  "$bb" run -t lj13 -m pita -b 100000 -n 1000 -s "$seed" -j 1 -q -o "lj13-training/pita-l3000-sde100-s$seed.json" \
+    --save-samples "lj13-training/pita-l3000-sde100-s$seed.npy" -p 'temperatures=[2,1.4,1]' \
+    -p 'level_steps=[3000,3000]' -p batch_size=32 -p hidden=16 -p layers=2 -p stage0_samples=1000 \
+    -p stage0_chains=1000 -p anneal_samples=200 -p sde_steps=100 -p end_resampling=90 -p divergence_probes=1 \
+    -p inference_batch=200 -p anytime_samples=50 -p nn_threads=1
+done
