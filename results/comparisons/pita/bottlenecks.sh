@@ -13,7 +13,9 @@
 #     authors use 1000 and 900), dw4-training/pita-l10000-sde{100,1000}-s*.json; and with 100 SDE steps and
 #     the authors' network size (EGNN 3 x 32 instead of 2 x 16), dw4-training/pita-l10000-sde100-h32-s*.json;
 #     and with 100 SDE steps and the exact divergence in the weights (as the authors) instead of one Hutchinson
-#     probe, dw4-training/pita-l10000-sde100-exact-s*.json. About 25 CPU minutes.
+#     probe, dw4-training/pita-l10000-sde100-exact-s*.json; and with 100 SDE steps on one level only
+#     (1.01 -> 1), dw4-training/pita-l10000-sde100-onelevel-s*.json, beside MALA's samples
+#     (dw4-training/mala-s0.*). About 25 CPU minutes.
 #  3. LJ-13 with the standard suite's PITA settings (EGNN 2 x 16, 1 Hutchinson probe) but 3000 Adam steps
 #     per level (the suite: 100) and 100 SDE steps (the suite: 20), lj13-training/pita-l3000-sde100-s*.json.
 # Deterministic: rerunning gives the same reports except timing.
@@ -50,6 +52,10 @@ dw4 sde100 -p sde_steps=100 -p end_resampling=90
 dw4 sde1000 -p sde_steps=1000 -p end_resampling=900
 dw4 sde100-h32 -p sde_steps=100 -p end_resampling=90 -p hidden=32 -p layers=3
 dw4 sde100-exact -p sde_steps=100 -p end_resampling=90 -p divergence_probes=0
+# one level (1.01 -> 1): a diffusion model of stage-0 samples at the target, annealed by 1 %
+dw4 sde100-onelevel -p sde_steps=100 -p end_resampling=90 -p 'temperatures=[1.01,1]' -p 'level_steps=[10000]'
+# MALA at the same budget, its samples saved (the configuration classes of a plain MCMC run)
+"$bb" run -t dw4 -m mala -b 100000 -n 1000 -s 0 -j 1 -q -o dw4-training/mala-s0.json --save-samples dw4-training/mala-s0.npy
 mkdir -p lj13-training
 for seed in 0 1 2; do
   "$bb" run -t lj13 -m pita -b 100000 -n 1000 -s "$seed" -j 1 -q -o "lj13-training/pita-l3000-sde100-s$seed.json" \
