@@ -65,6 +65,7 @@ const double *bb_gmm40_means(void) { return &gmm40_means[0][0]; }
 /* The 25-GMM grid, k = 5i + j for μ_k = (g_i, g_j), g = {−10, −5, 0, 5, 10}. */
 #define GMM25_K   25
 #define GMM25_VAR 0.3
+#define GMM25_STD 0.54772255750516611 /* sqrt(GMM25_VAR), the same double (tests/metrics/test_modes.c) */
 static const double gmm25_means[GMM25_K][2] = {
     {-10.0, -10}, {-10.0, -5}, {-10.0, 0}, {-10.0, 5}, {-10.0, 10}, {-5, -10}, {-5, -5}, {-5, 0}, {-5, 5},
     {-5, 10},     {0, -10},    {0, -5},    {0, 0},     {0, 5},      {0, 10},   {5, -10}, {5, -5}, {5, 0},
@@ -141,7 +142,7 @@ static int gmm25_energy(const bb_task *t, size_t n, const double *x, double *u, 
 static int gmm25_sample_exact(const bb_task *t, size_t n, bb_rng *rng, double *x, bb_ctx *ctx) {
     (void)t;
     (void)ctx;
-    mixture_sample(GMM25_K, gmm25_means, sqrt(GMM25_VAR), n, rng, x);
+    mixture_sample(GMM25_K, gmm25_means, GMM25_STD, n, rng, x);
     return BB_OK;
 }
 
@@ -153,7 +154,7 @@ static int gmm_log_z_zero(const bb_task *t, double *out, bb_ctx *ctx) {
 }
 
 static const bb_task_mixture gmm40_mixture = {GMM_K, &gmm40_means[0][0], GMM_STD};
-static const bb_task_mixture gmm25_mixture = {GMM25_K, &gmm25_means[0][0], 0.54772255750516611}; /* sqrt(0.3) */
+static const bb_task_mixture gmm25_mixture = {GMM25_K, &gmm25_means[0][0], GMM25_STD};
 
 const bb_task_type bb_task_gmm40 = {
     .name = "gmm40",

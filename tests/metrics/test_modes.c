@@ -70,6 +70,7 @@ BB_TEST(assignment_is_the_nearest_mean_with_a_three_std_disc) {
     assert_non_null(m);
     assert_int_equal(m->n_components, 25);
     CHECK_CLOSE(m->std * m->std, 0.3, 1e-15);
+    assert_true(m->std == sqrt(0.3)); /* the same double as the sampler's std (tasks/gmm.c GMM25_STD) */
     /* k = 5i + j for the mean (g_i, g_j), g = -10, -5, 0, 5, 10; radius 3 sqrt(0.3) = 1.643 */
     const double pts[][2] = {{0.1, 5.2}, {2.5, 0.0}, {1.6, 0.0}, {1.7, 0.0}, {-10, -10}, {-40, 3}};
     const int want_label[] = {13, 12, 12, 12, 0, 3}, want_at[] = {1, 0, 1, 0, 1, 0};
