@@ -35,32 +35,28 @@ for steps in 300 3000 30000; do
       "${g[@]}" -p "level_steps=[$steps]" -p end_resampling=0 -p clip_quantile=1
   done
 done
-# DW-4 at the settings of training_length.sh with 10 000 Adam steps per level; NAME and the changed parameters
-dw4() {
-  local name=$1 seed
-  shift
+# TASK (dw4 or lj13) at the standard suite's PITA settings for it (the same on both), STEPS Adam steps per
+# level, seeds 0-2, reports TASK-training/pita-lSTEPS-NAME-sK.{json,npy}; then the changed parameters
+particle() {
+  local task=$1 steps=$2 name=$3 seed
+  shift 3
+  mkdir -p "$task-training"
   for seed in 0 1 2; do
-    "$bb" run -t dw4 -m pita -b 100000 -n 1000 -s "$seed" -j 1 -q -o "dw4-training/pita-l10000-$name-s$seed.json" \
-      --save-samples "dw4-training/pita-l10000-$name-s$seed.npy" -p 'temperatures=[2,1.4,1]' \
-      -p 'level_steps=[10000,10000]' -p batch_size=32 -p hidden=16 -p layers=2 -p stage0_samples=1000 \
+    "$bb" run -t "$task" -m pita -b 100000 -n 1000 -s "$seed" -j 1 -q -o "$task-training/pita-l$steps-$name-s$seed.json" \
+      --save-samples "$task-training/pita-l$steps-$name-s$seed.npy" -p 'temperatures=[2,1.4,1]' \
+      -p "level_steps=[$steps,$steps]" -p batch_size=32 -p hidden=16 -p layers=2 -p stage0_samples=1000 \
       -p stage0_chains=1000 -p anneal_samples=200 -p sde_steps=20 -p end_resampling=18 -p divergence_probes=1 \
       -p inference_batch=200 -p anytime_samples=50 -p nn_threads=1 "$@"
   done
 }
-dw4 c50 -p stage0_chains=50
-dw4 sde100 -p sde_steps=100 -p end_resampling=90
-dw4 sde1000 -p sde_steps=1000 -p end_resampling=900
-dw4 sde100-h32 -p sde_steps=100 -p end_resampling=90 -p hidden=32 -p layers=3
-dw4 sde100-exact -p sde_steps=100 -p end_resampling=90 -p divergence_probes=0
+particle dw4 10000 c50 -p stage0_chains=50
+particle dw4 10000 sde100 -p sde_steps=100 -p end_resampling=90
+particle dw4 10000 sde1000 -p sde_steps=1000 -p end_resampling=900
+particle dw4 10000 sde100-h32 -p sde_steps=100 -p end_resampling=90 -p hidden=32 -p layers=3
+particle dw4 10000 sde100-exact -p sde_steps=100 -p end_resampling=90 -p divergence_probes=0
 # one level (1.01 -> 1): a diffusion model of stage-0 samples at the target, annealed by 1 %
-dw4 sde100-onelevel -p sde_steps=100 -p end_resampling=90 -p 'temperatures=[1.01,1]' -p 'level_steps=[10000]'
+particle dw4 10000 sde100-onelevel -p sde_steps=100 -p end_resampling=90 -p 'temperatures=[1.01,1]' \
+  -p 'level_steps=[10000]'
 # MALA at the same budget, its samples saved (the configuration classes of a plain MCMC run)
 "$bb" run -t dw4 -m mala -b 100000 -n 1000 -s 0 -j 1 -q -o dw4-training/mala-s0.json --save-samples dw4-training/mala-s0.npy
-mkdir -p lj13-training
-for seed in 0 1 2; do
-  "$bb" run -t lj13 -m pita -b 100000 -n 1000 -s "$seed" -j 1 -q -o "lj13-training/pita-l3000-sde100-s$seed.json" \
-    --save-samples "lj13-training/pita-l3000-sde100-s$seed.npy" -p 'temperatures=[2,1.4,1]' \
-    -p 'level_steps=[3000,3000]' -p batch_size=32 -p hidden=16 -p layers=2 -p stage0_samples=1000 \
-    -p stage0_chains=1000 -p anneal_samples=200 -p sde_steps=100 -p end_resampling=90 -p divergence_probes=1 \
-    -p inference_batch=200 -p anytime_samples=50 -p nn_threads=1
-done
+particle lj13 3000 sde100 -p sde_steps=100 -p end_resampling=90
